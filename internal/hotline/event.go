@@ -1,0 +1,76 @@
+package hotline
+
+import "time"
+
+// EventKind names a case event recorded in the ledger (台账).
+type EventKind string
+
+// Case events. Ledger events hold the school, the case alias, the kind and
+// the time — never content.
+const (
+	EventReceived        EventKind = "received"
+	EventReporterMessage EventKind = "reporter_message"
+	EventAcknowledged    EventKind = "acknowledged"
+	EventStatusChanged   EventKind = "status_changed"
+	EventSeverityChanged EventKind = "severity_changed"
+	EventCategoryChanged EventKind = "category_changed"
+	EventUrgencyChanged  EventKind = "urgency_changed"
+	EventAssigned        EventKind = "assigned"
+	EventReplied         EventKind = "replied"
+	EventNoted           EventKind = "noted"
+	EventStepRecorded    EventKind = "step_recorded"
+	EventEscalated       EventKind = "escalated"
+	EventDistrictReport  EventKind = "district_report" // 续报: a follow-up report to the district
+	EventReferredPolice  EventKind = "referred_police"
+	EventClosed          EventKind = "closed"
+	EventResolved        EventKind = "resolved"
+	EventReopened        EventKind = "reopened"
+	EventDeadlineMissed  EventKind = "deadline_missed"
+	EventPurged          EventKind = "purged"
+	EventUndeliverable   EventKind = "undeliverable"
+	EventForgotten       EventKind = "forgotten"
+	EventHeadRecorded    EventKind = "head_recorded"
+)
+
+var eventLabels = map[EventKind]Label{
+	EventReceived:        {"收到报告", "Report received"},
+	EventReporterMessage: {"报告人补充信息", "Reporter wrote"},
+	EventAcknowledged:    {"已受理", "Acknowledged"},
+	EventStatusChanged:   {"状态变更", "Status changed"},
+	EventSeverityChanged: {"情节等级变更", "Severity changed"},
+	EventCategoryChanged: {"类别变更", "Category changed"},
+	EventUrgencyChanged:  {"紧急标记变更", "Urgency changed"},
+	EventAssigned:        {"指派负责人", "Assigned"},
+	EventReplied:         {"回复报告人", "Replied to reporter"},
+	EventNoted:           {"添加内部备注", "Internal note"},
+	EventStepRecorded:    {"记录处置措施", "Handling step recorded"},
+	EventEscalated:       {"上报区教育局", "Escalated to the district"},
+	EventDistrictReport:  {"向区教育局续报", "Follow-up report to the district"},
+	EventReferredPolice:  {"报告公安机关", "Referred to police"},
+	EventClosed:          {"关闭", "Closed"},
+	EventResolved:        {"处理完毕", "Resolved"},
+	EventReopened:        {"重新打开", "Reopened"},
+	EventDeadlineMissed:  {"超过处理时限", "Deadline missed"},
+	EventPurged:          {"按保存期限清除内容", "Content purged (retention)"},
+	EventUndeliverable:   {"回复无法送达", "Reply undeliverable"},
+	EventForgotten:       {"报告人解除关联", "Reporter unlinked their chat"},
+	EventHeadRecorded:    {"记录台账校验值", "Ledger head recorded"},
+}
+
+// Label returns the event kind's name in both languages.
+func (k EventKind) Label() Label { return eventLabels[k] }
+
+// Event is one ledger entry. Detail is a short machine value such as
+// "severity=severe" or "deadline=ack" — never content.
+type Event struct {
+	Seq      int64
+	SchoolID int64
+	TipID    int64 // 0 for events that are not about one case
+	Alias    string
+	Kind     EventKind
+	Detail   string
+	ActorID  int64
+	At       time.Time
+	PrevHash []byte
+	Hash     []byte
+}

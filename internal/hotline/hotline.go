@@ -1,0 +1,135 @@
+// Package hotline holds the domain of Hotline: schools, counselors, tips and
+// their messages, the enums with their zh-CN and English labels, coded errors
+// and the service interfaces that transports and UIs call.
+//
+// It imports nothing of ours. Plaintext fields exist only in memory: nothing
+// in this package is ever written to disk or a log as it stands; the store
+// keeps sealed bytes only.
+package hotline
+
+import (
+	"context"
+	"time"
+)
+
+// Lang is a user-interface language. zh-CN is first, English second.
+type Lang string
+
+// The languages Hotline speaks.
+const (
+	LangZH Lang = "zh"
+	LangEN Lang = "en"
+)
+
+// ParseLang maps a browser or Telegram language code to a Lang; anything
+// that is not English falls back to Chinese, the first language.
+func ParseLang(code string) Lang {
+	if len(code) >= 2 && (code[:2] == "en" || code[:2] == "EN") {
+		return LangEN
+	}
+	return LangZH
+}
+
+// Label is a text in both languages.
+type Label struct {
+	ZH string
+	EN string
+}
+
+// In returns the label in lang.
+func (l Label) In(lang Lang) string {
+	if lang == LangEN {
+		return l.EN
+	}
+	return l.ZH
+}
+
+// Clock tells the time; tests set a fake one.
+type Clock interface {
+	Now() time.Time
+}
+
+// SystemClock is the real clock.
+type SystemClock struct{}
+
+// Now returns the current time in UTC, truncated to microseconds so that a
+// time survives a round trip through the database unchanged.
+func (SystemClock) Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// Actor is who performs an action: a counselor, an officer, or the system.
+type Actor struct {
+	CounselorID int64 // 0 for the system or a reporter
+	SchoolID    int64 // 0 for district staff
+	Role        Role
+}
+
+// ReporterRef finds a reporter's tip without identifying the reporter: either
+// a web receipt or a Telegram chat (sealed, found by HMAC) plus a tip.
+type ReporterRef struct {
+	Receipt string // web reporters
+	ChatID  int64  // Telegram reporters; used only in memory
+	TipUID  string // which of the chat's tips; empty means the chat's latest open tip
+}
+
+// Photo is an image a reporter or counselor attaches. Data is re-encoded by
+// intake to drop EXIF/GPS before it is sealed.
+type Photo struct {
+	Data []byte
+	Type string // content type after re-encoding, "image/jpeg" or "image/png"
+}
+
+// Submission is a new tip as it arrives from a channel.
+type Submission struct {
+	SchoolCode string
+	Channel    Channel
+	Role       ReporterRole
+	Category   Category
+	Lang       Lang
+	Texts      []string // the reporter's messages, in order
+	Photos     []Photo
+	DangerNow  bool // the reporter said someone is in danger now
+	ChatID     int64
+	Staff      *Actor // set for channel staff: the counselor who entered it
+}
+
+// Submitted is what a reporter learns after submitting.
+type Submitted struct {
+	TipUID  string
+	Alias   Alias
+	Receipt string // web channels only; shown once, never stored
+	Urgent  bool
+	School  *School
+}
+
+// IntakeService takes reports from reporters.
+type IntakeService interface {
+	// Submit seals and stores a new tip and returns its alias (and receipt for the web).
+	Submit(ctx context.Context, s Submission) (*Submitted, error)
+	// AddReporterMessage adds a reporter's message to their existing tip.
+	AddReporterMessage(ctx context.Context, ref ReporterRef, text string, photo *Photo) (*ReporterMessageResult, error)
+}
+
+// ReporterMessageResult tells a transport what happened to a reporter message.
+type ReporterMessageResult struct {
+	TipUID     string
+	Alias      Alias
+	Urgent     bool // urgency was detected in this message
+	MessageUID string
+}
+
+// ReporterService lets a reporter see their own tips, and only those.
+type ReporterService interface {
+	// ThreadByReceipt opens a web reporter's thread with the receipt alone.
+	ThreadByReceipt(ctx context.Context, receipt string) (*Tip, []*Message, error)
+	// ChatTips lists the tips linked to a Telegram chat, newest first.
+	ChatTips(ctx context.Context, chatID int64) ([]*Tip, error)
+	// Forget unlinks a chat from all its tips; the tips stay with the school.
+	Forget(ctx context.Context, chatID int64) (int, error)
+}
+
+// SchoolService finds schools for reporters.
+type SchoolService interface {
+	SchoolByCode(ctx context.Context, code string) (*School, error)
+	// FindSchools matches a name or code, for a reporter who types it.
+	FindSchools(ctx context.Context, query string, limit int) ([]*School, error)
+}

@@ -1,0 +1,202 @@
+package hotline
+
+import "time"
+
+// School is a school that receives reports.
+type School struct {
+	ID        int64
+	Code      string // short code used in links: t.me/<bot>?start=<code>, /c/<code>
+	Name      string
+	District  string
+	Settings  SchoolSettings
+	PublicKey []byte // HPKE public key every message is sealed to
+	CreatedAt time.Time
+}
+
+// SchoolSettings are a school's own choices.
+type SchoolSettings struct {
+	NameEN           string    `json:"name_en,omitempty"`
+	EmergencyContact string    `json:"emergency_contact,omitempty"` // shown to a reporter in danger, e.g. "学校保卫处 010-1234567"
+	AllowedOrigins   []string  `json:"allowed_origins,omitempty"`   // origins allowed to frame the web chat widget
+	Deadlines        Deadlines `json:"deadlines"`
+	RequireTOTP      bool      `json:"require_totp,omitempty"`
+	RetentionDays    int       `json:"retention_days,omitempty"` // 0: keep sealed content forever
+}
+
+// Deadlines are how long a school has for each duty. Zero values take the
+// defaults of DefaultDeadlines.
+type Deadlines struct {
+	AckUrgent      Duration `json:"ack_urgent,omitempty"`
+	Ack            Duration `json:"ack,omitempty"`
+	FirstReply     Duration `json:"first_reply,omitempty"`
+	DistrictReport Duration `json:"district_report,omitempty"`
+}
+
+// DefaultDeadlines are the policy's defaults.
+var DefaultDeadlines = Deadlines{
+	AckUrgent:      Duration(time.Hour),
+	Ack:            Duration(24 * time.Hour),
+	FirstReply:     Duration(24 * time.Hour),
+	DistrictReport: Duration(24 * time.Hour),
+}
+
+// WithDefaults fills zero deadlines with the defaults.
+func (d Deadlines) WithDefaults() Deadlines {
+	if d.AckUrgent <= 0 {
+		d.AckUrgent = DefaultDeadlines.AckUrgent
+	}
+	if d.Ack <= 0 {
+		d.Ack = DefaultDeadlines.Ack
+	}
+	if d.FirstReply <= 0 {
+		d.FirstReply = DefaultDeadlines.FirstReply
+	}
+	if d.DistrictReport <= 0 {
+		d.DistrictReport = DefaultDeadlines.DistrictReport
+	}
+	return d
+}
+
+// Duration is a time.Duration that reads and writes JSON as "1h30m".
+type Duration time.Duration
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// D returns d as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// DisplayName returns the school's name in lang.
+func (s *School) DisplayName(lang Lang) string {
+	if lang == LangEN && s.Settings.NameEN != "" {
+		return s.Settings.NameEN
+	}
+	return s.Name
+}
+
+// Counselor is a member of staff: counselor, school admin or district officer.
+type Counselor struct {
+	ID          int64
+	SchoolID    int64 // 0 for district officers
+	District    string
+	Username    string
+	DisplayName string
+	Role        Role
+	Active      bool
+	// MustChangePassword is set while the counselor holds a one-time password.
+	MustChangePassword bool
+	TOTPSecretSealed   []byte `json:"-"` // sealed under the server key
+	CreatedAt          time.Time
+}
+
+// IsAdmin reports whether the counselor manages their school.
+func (c *Counselor) IsAdmin() bool { return c.Role == RoleAdmin }
+
+// Alias is a tip's pseudonym, unique within its school, e.g. 蓝狐 / Blue Fox.
+type Alias struct {
+	ZH string
+	EN string
+}
+
+// In returns the alias in lang.
+func (a Alias) In(lang Lang) string {
+	if lang == LangEN {
+		return a.EN
+	}
+	return a.ZH
+}
+
+// String returns both forms, "蓝狐 / Blue Fox".
+func (a Alias) String() string { return a.ZH + " / " + a.EN }
+
+// Tip is one report, from its first message on: the case.
+type Tip struct {
+	ID         int64
+	UID        string // random; binds ciphertexts to their tip
+	SchoolID   int64
+	Alias      Alias
+	Channel    Channel
+	Role       ReporterRole
+	Status     Status
+	Severity   Severity
+	Category   Category
+	Urgent     bool
+	AssigneeID int64 // 0 when unassigned
+	Escalated  bool  // escalated to the district
+	Steps      map[Step]bool
+	// ReporterKey is the public key of a web reporter's copy of the thread.
+	ReporterKey []byte
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	// LastReporterAt is when the reporter last wrote; the inbox marks a tip
+	// unread when it is after the counselor's last view.
+	LastReporterAt time.Time
+	AckDue         time.Time
+	ReplyDue       time.Time
+	DistrictDue    time.Time // zero unless the case must be reported to the district
+	AcknowledgedAt time.Time
+	FirstReplyAt   time.Time
+	ResolvedAt     time.Time
+	Purged         bool // sealed content removed by the retention policy
+}
+
+// Overdue reports whether any of the tip's open duties is past due at now.
+func (t *Tip) Overdue(now time.Time) bool {
+	if t.Status == StatusResolved || t.Status == StatusClosed {
+		return false
+	}
+	if !t.AckDue.IsZero() && t.AcknowledgedAt.IsZero() && now.After(t.AckDue) {
+		return true
+	}
+	if !t.ReplyDue.IsZero() && t.FirstReplyAt.IsZero() && now.After(t.ReplyDue) {
+		return true
+	}
+	if !t.DistrictDue.IsZero() && !t.Steps[StepDistrictReport] && now.After(t.DistrictDue) {
+		return true
+	}
+	return false
+}
+
+// NextDue returns the nearest open deadline, or zero.
+func (t *Tip) NextDue() time.Time {
+	var due time.Time
+	consider := func(d time.Time, done bool) {
+		if d.IsZero() || done {
+			return
+		}
+		if due.IsZero() || d.Before(due) {
+			due = d
+		}
+	}
+	if t.Status.Open() {
+		consider(t.AckDue, !t.AcknowledgedAt.IsZero())
+		consider(t.ReplyDue, !t.FirstReplyAt.IsZero())
+		consider(t.DistrictDue, t.Steps[StepDistrictReport])
+	}
+	return due
+}
+
+// Message is one entry of a tip's thread. Body and Photo are plaintext and
+// live only in memory after opening; the store holds sealed bytes.
+type Message struct {
+	ID          int64
+	UID         string
+	TipID       int64
+	Author      AuthorKind
+	CounselorID int64
+	Body        string
+	Photo       *Photo
+	HasPhoto    bool
+	Delivery    Delivery
+	CreatedAt   time.Time
+}
