@@ -1,0 +1,420 @@
+// Package vault owns every key and cipher in Hotline; nothing else in Hotline
+// touches cryptography.
+//
+// It holds the server key (lookup MACs, sealing Telegram chat ids), seals and
+// opens messages with HPKE (MLKEM768X25519, HKDF-SHA256, ChaCha20Poly1305),
+// wraps school and district private keys under argon2id-derived or recovery
+// keys, and issues receipts, recovery keys, one-time passwords and ids.
+//
+// This package must never log key material or plaintext. Types holding
+// secrets implement fmt.Formatter and slog.LogValuer so that an accidental
+// %v or slog attribute prints a redacted placeholder.
+package vault
+
+import (
+	"context"
+	"crypto/hkdf"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+
+	"golang.org/x/crypto/argon2"
+	"golang.org/x/crypto/chacha20poly1305"
+)
+
+var (
+	// ErrDecrypt means a ciphertext did not open: wrong key, wrong info or
+	// purpose, truncated or tampered.
+	ErrDecrypt = errors.New("vault: cannot decrypt")
+	// ErrWrongPassword means a wrapped private key did not unwrap: wrong
+	// password or recovery key, or a damaged blob.
+	ErrWrongPassword = errors.New("vault: wrong password or key")
+	// ErrReceiptFormat means a receipt has bad characters, a bad length or a
+	// check character mismatch, i.e. the reporter made a typo.
+	ErrReceiptFormat = errors.New("vault: receipt has a typo")
+
+	// ErrRecoveryKeyFormat means a recovery key has bad characters, a bad
+	// length or a check character mismatch. Returned errors also match
+	// ErrWrongPassword from UnwrapWithRecoveryKey.
+	ErrRecoveryKeyFormat = errors.New("vault: recovery key has a typo")
+	// ErrWrappedFormat means a wrapped key blob is malformed or of an unknown
+	// version. Returned errors also match ErrWrongPassword.
+	ErrWrappedFormat = errors.New("vault: wrapped key is malformed")
+	// ErrKeyWiped means the private key was wiped and can no longer be used.
+	ErrKeyWiped = errors.New("vault: private key was wiped")
+	// ErrInfo means an Info field contains the '|' separator.
+	ErrInfo = errors.New("vault: invalid info")
+	// ErrServerKey means the server key is missing, malformed or unsafely
+	// stored.
+	ErrServerKey = errors.New("vault: bad server key")
+)
+
+const (
+	// ServerKeySize is the size of the server key in bytes.
+	ServerKeySize = 32
+	// ServerKeyEnv is the environment variable that overrides the key file.
+	ServerKeyEnv = "HOTLINE_SERVER_KEY"
+	// ServerKeyFile is the key file name inside the data directory.
+	ServerKeyFile = "server.key"
+
+	// DefaultKDFConcurrency is the default number of concurrent argon2id
+	// derivations.
+	DefaultKDFConcurrency = 2
+
+	serverSealVersion = 1
+)
+
+// DefaultArgon2Params are the argon2id parameters used when Options.Argon is
+// zero: t=3, 64 MiB, p=4 (the DESIGN.md values).
+var DefaultArgon2Params = Argon2Params{Time: 3, MemoryKiB: 64 * 1024, Threads: 4}
+
+// Argon2Params are argon2id cost parameters.
+type Argon2Params struct {
+	Time      uint32 // passes over memory
+	MemoryKiB uint32 // memory in KiB
+	Threads   uint8  // lanes
+}
+
+// Limits accepted when unwrapping, so a forged blob cannot make the server
+// allocate gigabytes or spin for minutes.
+const (
+	maxArgonTime      = 64
+	maxArgonMemoryKiB = 1 << 20 // 1 GiB
+)
+
+func (p Argon2Params) withDefaults() Argon2Params {
+	if p.Time == 0 {
+		p.Time = DefaultArgon2Params.Time
+	}
+	if p.MemoryKiB == 0 {
+		p.MemoryKiB = DefaultArgon2Params.MemoryKiB
+	}
+	if p.Threads == 0 {
+		p.Threads = DefaultArgon2Params.Threads
+	}
+	return p
+}
+
+func (p Argon2Params) validate() error {
+	switch {
+	case p.Time < 1 || p.Time > maxArgonTime:
+		return fmt.Errorf("argon2 time %d out of range [1,%d]", p.Time, maxArgonTime)
+	case p.Threads < 1:
+		return errors.New("argon2 threads must be at least 1")
+	case p.MemoryKiB < 8*uint32(p.Threads) || p.MemoryKiB > maxArgonMemoryKiB:
+		return fmt.Errorf("argon2 memory %d KiB out of range [%d,%d]", p.MemoryKiB, 8*uint32(p.Threads), maxArgonMemoryKiB)
+	}
+	return nil
+}
+
+// Options configure a Vault.
+type Options struct {
+	// KDFConcurrency bounds concurrent argon2id derivations; <= 0 means
+	// DefaultKDFConcurrency.
+	KDFConcurrency int
+	// Argon are the parameters for new password wraps; zero fields take
+	// DefaultArgon2Params. Unwrapping uses the parameters stored in the blob.
+	Argon Argon2Params
+}
+
+// KDFStats is a snapshot of the argon2id pool.
+type KDFStats struct {
+	Concurrency int    // pool size
+	InFlight    int    // derivations running now
+	MaxInFlight int    // highest InFlight ever seen
+	Waiting     int    // callers waiting for a slot
+	Total       uint64 // derivations completed
+}
+
+// Vault holds the server key (as derived subkeys) and the bounded argon2id
+// pool. It is safe for concurrent use.
+type Vault struct {
+	macKey []byte // HMAC-SHA256 key for lookup indexes
+	seal   interface {
+		Seal(dst, nonce, plaintext, additionalData []byte) []byte
+		Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, error)
+		NonceSize() int
+		Overhead() int
+	}
+	argon Argon2Params
+
+	sem     chan struct{}
+	statsMu sync.Mutex
+	stats   KDFStats
+}
+
+// New returns a Vault for a 32-byte server key. The key bytes are not
+// retained: only subkeys derived from them are.
+func New(serverKey []byte, opt Options) (*Vault, error) {
+	if len(serverKey) != ServerKeySize {
+		return nil, fmt.Errorf("%w: need %d bytes, got %d", ErrServerKey, ServerKeySize, len(serverKey))
+	}
+	argon := opt.Argon.withDefaults()
+	if err := argon.validate(); err != nil {
+		return nil, fmt.Errorf("vault: options: %w", err)
+	}
+	n := opt.KDFConcurrency
+	if n <= 0 {
+		n = DefaultKDFConcurrency
+	}
+	// Separate subkeys per use, so a MAC can never be confused with a
+	// ciphertext key and vice versa.
+	macKey, err := hkdf.Key(sha256.New, serverKey, nil, "hotline/v1 server mac", 32)
+	if err != nil {
+		return nil, fmt.Errorf("vault: derive mac key: %w", err)
+	}
+	sealKey, err := hkdf.Key(sha256.New, serverKey, nil, "hotline/v1 server seal", chacha20poly1305.KeySize)
+	if err != nil {
+		return nil, fmt.Errorf("vault: derive seal key: %w", err)
+	}
+	defer clear(sealKey) // the AEAD keeps its own copy
+	aead, err := chacha20poly1305.NewX(sealKey)
+	if err != nil {
+		return nil, fmt.Errorf("vault: seal cipher: %w", err)
+	}
+	v := &Vault{macKey: macKey, seal: aead, argon: argon, sem: make(chan struct{}, n)}
+	v.stats.Concurrency = n
+	return v, nil
+}
+
+// LoadOrCreate returns a Vault whose server key comes from the environment
+// variable HOTLINE_SERVER_KEY (standard base64 of 32 bytes) if set, else from
+// dataDir/server.key, which is created (mode 0600, atomically) if missing.
+// dataDir is created with mode 0700 if missing. A key file readable or
+// writable by group or others is refused.
+func LoadOrCreate(dataDir string, opt Options) (*Vault, error) {
+	if env, ok := os.LookupEnv(ServerKeyEnv); ok && strings.TrimSpace(env) != "" {
+		key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(env))
+		if err != nil {
+			// Do not include the value: it is the secret.
+			return nil, fmt.Errorf("%w: %s is not standard base64", ErrServerKey, ServerKeyEnv)
+		}
+		defer clear(key)
+		if len(key) != ServerKeySize {
+			return nil, fmt.Errorf("%w: %s must decode to %d bytes, got %d", ErrServerKey, ServerKeyEnv, ServerKeySize, len(key))
+		}
+		return New(key, opt)
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("vault: create data dir: %w", err)
+	}
+	path := filepath.Join(dataDir, ServerKeyFile)
+	key, err := readServerKey(path)
+	if errors.Is(err, os.ErrNotExist) {
+		key, err = createServerKey(dataDir, path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer clear(key)
+	return New(key, opt)
+}
+
+func readServerKey(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err // may be ErrNotExist: the caller creates the key
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("vault: stat server key: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w: %s is not a regular file", ErrServerKey, path)
+	}
+	// Windows has no meaningful Unix permission bits.
+	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("%w: %s has mode %#o, want 0600 (run: chmod 600 %s)", ErrServerKey, path, fi.Mode().Perm(), path)
+	}
+	// Read one byte more than needed to detect an oversized file.
+	key := make([]byte, ServerKeySize+1)
+	n, err := io.ReadFull(f, key)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		clear(key)
+		return nil, fmt.Errorf("vault: read server key: %w", err)
+	}
+	if n != ServerKeySize {
+		clear(key)
+		return nil, fmt.Errorf("%w: %s must be exactly %d bytes", ErrServerKey, path, ServerKeySize)
+	}
+	return key[:ServerKeySize], nil
+}
+
+// createServerKey writes a fresh key to a temp file, fsyncs it and links it
+// into place. A hard link (unlike rename) never replaces an existing file, so
+// two processes starting at once cannot overwrite each other's key: losing
+// the server key loses every lookup index.
+func createServerKey(dir, path string) ([]byte, error) {
+	key := make([]byte, ServerKeySize)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("vault: generate server key: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, ".server.key.*") // mode 0600
+	if err != nil {
+		clear(key)
+		return nil, fmt.Errorf("vault: create server key: %w", err)
+	}
+	tmpName := tmp.Name()
+	defer os.Remove(tmpName)
+	_, werr := tmp.Write(key)
+	if werr == nil {
+		werr = tmp.Chmod(0o600)
+	}
+	if werr == nil {
+		werr = tmp.Sync()
+	}
+	if cerr := tmp.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		clear(key)
+		return nil, fmt.Errorf("vault: write server key: %w", werr)
+	}
+	if err := os.Link(tmpName, path); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			// Someone else won the race: use their key.
+			clear(key)
+			return readServerKey(path)
+		}
+		// Filesystems without hard links: fall back to rename.
+		if _, serr := os.Lstat(path); serr == nil {
+			clear(key)
+			return readServerKey(path)
+		}
+		if rerr := os.Rename(tmpName, path); rerr != nil {
+			clear(key)
+			return nil, fmt.Errorf("vault: install server key: %w", rerr)
+		}
+	}
+	syncDir(dir)
+	return key, nil
+}
+
+// syncDir makes the new directory entry durable; best effort, as not every
+// platform can fsync a directory.
+func syncDir(dir string) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return
+	}
+	_ = d.Sync()
+	_ = d.Close()
+}
+
+// Format prints a redacted placeholder, so the Vault's keys can never end up
+// in a log through %v or %+v.
+func (v *Vault) Format(f fmt.State, verb rune) { io.WriteString(f, "vault.Vault{REDACTED}") }
+
+// LogValue redacts the Vault in slog output.
+func (v *Vault) LogValue() slog.Value { return slog.StringValue("vault.Vault{REDACTED}") }
+
+// MAC returns HMAC-SHA256 over data under a subkey of the server key,
+// separated by purpose. It is deterministic and used as a lookup index
+// (receipts, Telegram chat ids); purpose must be a constant.
+func (v *Vault) MAC(purpose string, data []byte) []byte {
+	m := hmac.New(sha256.New, v.macKey)
+	// Length-prefix the purpose so ("ab","c") and ("a","bc") never collide.
+	var n [4]byte
+	binary.BigEndian.PutUint32(n[:], uint32(len(purpose)))
+	m.Write(n[:])
+	m.Write([]byte(purpose))
+	m.Write(data)
+	return m.Sum(nil)
+}
+
+// EqualMAC compares two MACs in constant time.
+func EqualMAC(a, b []byte) bool { return subtle.ConstantTimeCompare(a, b) == 1 }
+
+// SealServer encrypts plaintext with XChaCha20-Poly1305 under a key derived
+// from the server key, with a random 24-byte nonce and purpose as associated
+// data. Output: version byte || nonce || ciphertext.
+func (v *Vault) SealServer(purpose string, plaintext []byte) ([]byte, error) {
+	ns := v.seal.NonceSize()
+	out := make([]byte, 1+ns, 1+ns+len(plaintext)+v.seal.Overhead())
+	out[0] = serverSealVersion
+	if _, err := rand.Read(out[1:]); err != nil {
+		return nil, fmt.Errorf("vault: nonce: %w", err)
+	}
+	return v.seal.Seal(out, out[1:1+ns], plaintext, serverAD(purpose)), nil
+}
+
+// OpenServer decrypts the output of SealServer for the same purpose. Any
+// failure returns ErrDecrypt.
+func (v *Vault) OpenServer(purpose string, ciphertext []byte) ([]byte, error) {
+	ns := v.seal.NonceSize()
+	if len(ciphertext) < 1+ns+v.seal.Overhead() || ciphertext[0] != serverSealVersion {
+		return nil, ErrDecrypt
+	}
+	pt, err := v.seal.Open(nil, ciphertext[1:1+ns], ciphertext[1+ns:], serverAD(purpose))
+	if err != nil {
+		return nil, ErrDecrypt
+	}
+	return pt, nil
+}
+
+// serverAD binds the format version as well as the purpose.
+func serverAD(purpose string) []byte {
+	return append([]byte{serverSealVersion}, purpose...)
+}
+
+// KDFStats returns a snapshot of the argon2id pool.
+func (v *Vault) KDFStats() KDFStats {
+	v.statsMu.Lock()
+	defer v.statsMu.Unlock()
+	return v.stats
+}
+
+// deriveKEK runs argon2id in the bounded pool: at most KDFConcurrency
+// derivations (each allocating MemoryKiB) run at once, so a burst of log-ins
+// queues instead of exhausting memory. Waiting honours ctx.
+func (v *Vault) deriveKEK(ctx context.Context, password string, salt []byte, p Argon2Params) ([]byte, error) {
+	v.statsMu.Lock()
+	v.stats.Waiting++
+	v.statsMu.Unlock()
+	select {
+	case v.sem <- struct{}{}:
+	case <-ctx.Done():
+		v.statsMu.Lock()
+		v.stats.Waiting--
+		v.statsMu.Unlock()
+		return nil, ctx.Err()
+	}
+	v.statsMu.Lock()
+	v.stats.Waiting--
+	v.stats.InFlight++
+	v.stats.MaxInFlight = max(v.stats.MaxInFlight, v.stats.InFlight)
+	v.statsMu.Unlock()
+	derived := false
+	defer func() {
+		v.statsMu.Lock()
+		v.stats.InFlight--
+		if derived {
+			v.stats.Total++
+		}
+		v.statsMu.Unlock()
+		<-v.sem
+	}()
+	// The select may pick the slot even if ctx was cancelled meanwhile; do
+	// not burn 64 MiB for a caller who has gone.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	pw := []byte(password) // a string cannot be zeroed, this copy can
+	defer clear(pw)
+	kek := argon2.IDKey(pw, salt, p.Time, p.MemoryKiB, p.Threads, chacha20poly1305.KeySize)
+	derived = true
+	return kek, nil
+}
