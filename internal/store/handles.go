@@ -1,0 +1,98 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"hotline/internal/hotline"
+)
+
+// Handle links a Telegram chat (sealed, found by HMAC) to one tip.
+type Handle struct {
+	ID            int64        `db:"id"`
+	TipID         int64        `db:"tip_id"`
+	ChatMAC       []byte       `db:"chat_mac"`
+	ChatSealed    []byte       `db:"chat_sealed"`
+	Lang          hotline.Lang `db:"lang"`
+	Undeliverable bool         `db:"undeliverable"`
+	CreatedAt     int64        `db:"created_at"`
+}
+
+// InsertHandle links a chat to a tip.
+func (tx *Tx) InsertHandle(h *Handle) error {
+	h.CreatedAt = micros(tx.now)
+	if h.Lang == "" {
+		h.Lang = hotline.LangZH
+	}
+	res, err := tx.ExecContext(tx.c(), tx.Rebind(`INSERT INTO reporter_handles (tip_id, chat_mac, chat_sealed, lang, undeliverable, created_at) VALUES (?, ?, ?, ?, 0, ?)`),
+		h.TipID, h.ChatMAC, h.ChatSealed, string(h.Lang), h.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("insert handle: %w", err)
+	}
+	h.ID, err = res.LastInsertId()
+	return err
+}
+
+// HandleByTip returns the chat handle of a tip, or ErrNotFound.
+func (tx *Tx) HandleByTip(tipID int64) (*Handle, error) {
+	var hs []*Handle
+	if err := tx.SelectContext(tx.c(), &hs, tx.Rebind(`SELECT id, tip_id, chat_mac, chat_sealed, lang, undeliverable, created_at FROM reporter_handles WHERE tip_id = ?`), tipID); err != nil {
+		return nil, err
+	} else if len(hs) == 0 {
+		return nil, hotline.ErrNotFound
+	}
+	return hs[0], nil
+}
+
+// HandleByTip returns the chat handle of a tip from the read pool.
+func (db *DB) HandleByTip(ctx context.Context, tipID int64) (*Handle, error) {
+	var hs []*Handle
+	if err := db.reader.SelectContext(ctx, &hs, db.reader.Rebind(`SELECT id, tip_id, chat_mac, chat_sealed, lang, undeliverable, created_at FROM reporter_handles WHERE tip_id = ?`), tipID); err != nil {
+		return nil, err
+	} else if len(hs) == 0 {
+		return nil, hotline.ErrNotFound
+	}
+	return hs[0], nil
+}
+
+// TipsByChat lists the tips linked to a chat, newest first.
+func (db *DB) TipsByChat(ctx context.Context, chatMAC []byte) ([]*hotline.Tip, error) {
+	return findTips(ctx, db.reader, `WHERE id IN (SELECT tip_id FROM reporter_handles WHERE chat_mac = ?) ORDER BY id DESC`, chatMAC)
+}
+
+// TipsByChat lists the tips linked to a chat within the transaction.
+func (tx *Tx) TipsByChat(chatMAC []byte) ([]*hotline.Tip, error) {
+	return findTips(tx.c(), tx.Tx, `WHERE id IN (SELECT tip_id FROM reporter_handles WHERE chat_mac = ?) ORDER BY id DESC`, chatMAC)
+}
+
+// DeleteHandlesByChat unlinks a chat from all its tips and returns the tips
+// it was linked to.
+func (tx *Tx) DeleteHandlesByChat(chatMAC []byte) ([]*hotline.Tip, error) {
+	tips, err := tx.TipsByChat(chatMAC)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(tx.c(), tx.Rebind(`DELETE FROM reporter_handles WHERE chat_mac = ?`), chatMAC); err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(tx.c(), tx.Rebind(`DELETE FROM outbox WHERE chat_mac = ?`), chatMAC); err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(tx.c(), tx.Rebind(`DELETE FROM conversations WHERE key_mac = ?`), chatMAC); err != nil {
+		return nil, err
+	}
+	return tips, nil
+}
+
+// SetHandleUndeliverable marks every handle of a chat undeliverable (the
+// chat blocked the bot).
+func (tx *Tx) SetHandleUndeliverable(chatMAC []byte) error {
+	_, err := tx.ExecContext(tx.c(), tx.Rebind(`UPDATE reporter_handles SET undeliverable = 1 WHERE chat_mac = ?`), chatMAC)
+	return err
+}
+
+// SetHandleLang records the chat's language for replies.
+func (tx *Tx) SetHandleLang(chatMAC []byte, lang hotline.Lang) error {
+	_, err := tx.ExecContext(tx.c(), tx.Rebind(`UPDATE reporter_handles SET lang = ?, undeliverable = 0 WHERE chat_mac = ?`), string(lang), chatMAC)
+	return err
+}

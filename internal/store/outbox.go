@@ -1,0 +1,81 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// OutboxItem is one reply waiting to be delivered to a reporter's chat. The
+// payload (chat id and text) is sealed under the server key.
+type OutboxItem struct {
+	ID            int64         `db:"id"`
+	MessageID     sql.NullInt64 `db:"message_id"`
+	ChatMAC       []byte        `db:"chat_mac"`
+	PayloadSealed []byte        `db:"payload_sealed"`
+	Attempts      int           `db:"attempts"`
+	NextAttemptAt int64         `db:"next_attempt_at"`
+	CreatedAt     int64         `db:"created_at"`
+}
+
+// Enqueue adds an item to the outbox, due now.
+func (tx *Tx) Enqueue(item *OutboxItem) error {
+	item.CreatedAt = micros(tx.now)
+	if item.NextAttemptAt == 0 {
+		item.NextAttemptAt = item.CreatedAt
+	}
+	res, err := tx.ExecContext(tx.c(), tx.Rebind(`INSERT INTO outbox (message_id, chat_mac, payload_sealed, attempts, next_attempt_at, created_at) VALUES (?, ?, ?, 0, ?, ?)`),
+		item.MessageID, item.ChatMAC, item.PayloadSealed, item.NextAttemptAt, item.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("enqueue: %w", err)
+	}
+	item.ID, err = res.LastInsertId()
+	return err
+}
+
+// OutboxHeads returns, for each chat with waiting items, its oldest item if
+// that one is due at now: per-chat order means a chat's later items wait for
+// its first.
+func (db *DB) OutboxHeads(ctx context.Context, now time.Time, limit int) ([]*OutboxItem, error) {
+	var items []*OutboxItem
+	err := db.reader.SelectContext(ctx, &items, db.reader.Rebind(`SELECT o.id, o.message_id, o.chat_mac, o.payload_sealed, o.attempts, o.next_attempt_at, o.created_at
+		FROM outbox o WHERE o.id IN (SELECT MIN(id) FROM outbox GROUP BY chat_mac) AND o.next_attempt_at <= ? ORDER BY o.next_attempt_at, o.id LIMIT ?`), micros(now), limit)
+	return items, err
+}
+
+// NextOutboxAttempt returns when the earliest waiting head is due, or zero.
+func (db *DB) NextOutboxAttempt(ctx context.Context) (time.Time, error) {
+	var next sql.NullInt64
+	err := db.reader.GetContext(ctx, &next, `SELECT MIN(next_attempt_at) FROM outbox WHERE id IN (SELECT MIN(id) FROM outbox GROUP BY chat_mac)`)
+	if err != nil || !next.Valid {
+		return time.Time{}, err
+	}
+	return fromMicros(next.Int64), nil
+}
+
+// OutboxLen counts waiting items.
+func (db *DB) OutboxLen(ctx context.Context) (int, error) {
+	var n int
+	err := db.reader.GetContext(ctx, &n, `SELECT COUNT(*) FROM outbox`)
+	return n, err
+}
+
+// DeleteOutbox removes a delivered (or abandoned) item.
+func (tx *Tx) DeleteOutbox(id int64) error {
+	_, err := tx.ExecContext(tx.c(), tx.Rebind(`DELETE FROM outbox WHERE id = ?`), id)
+	return err
+}
+
+// RescheduleOutbox counts a failed attempt and sets the next one.
+func (tx *Tx) RescheduleOutbox(id int64, next time.Time) error {
+	_, err := tx.ExecContext(tx.c(), tx.Rebind(`UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ?`), micros(next), id)
+	return err
+}
+
+// OutboxByChat lists a chat's waiting items in order.
+func (tx *Tx) OutboxByChat(chatMAC []byte) ([]*OutboxItem, error) {
+	var items []*OutboxItem
+	err := tx.SelectContext(tx.c(), &items, tx.Rebind(`SELECT id, message_id, chat_mac, payload_sealed, attempts, next_attempt_at, created_at FROM outbox WHERE chat_mac = ? ORDER BY id`), chatMAC)
+	return items, err
+}

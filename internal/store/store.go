@@ -1,0 +1,376 @@
+// Package store keeps Hotline's state in SQL through sqlx: embedded
+// migrations, repositories, transactions. It stores only what the callers
+// hand it — sealed bytes, HMACs and clear metadata — and must never be given
+// or log a tip's plaintext, a receipt, a chat id, an IP address or a user
+// agent.
+//
+// SQLite is the embedded default: one writer connection that commits writes
+// in groups (many transactions' worth of work per fsync, each caller
+// answered only after its own commit) and a separate read-only pool. The SQL
+// uses ? placeholders through Rebind so that it can move to PostgreSQL.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/mattn/go-sqlite3" // the embedded SQL engine
+
+	"hotline/internal/hotline"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// DB is the database: one writer that commits in groups and a read pool.
+type DB struct {
+	Path  string
+	Clock hotline.Clock
+	// MaxBatch caps how many write jobs share one commit.
+	MaxBatch int
+
+	writer *sqlx.DB
+	reader *sqlx.DB
+
+	jobs    chan *job
+	closing chan struct{}
+	done    chan struct{}
+	closeMu sync.Once
+
+	statsMu sync.Mutex
+	stats   Stats
+}
+
+// Stats counts group commits, for benchmarks and tests.
+type Stats struct {
+	Commits int64
+	Jobs    int64
+}
+
+type job struct {
+	ctx  context.Context
+	fn   func(*Tx) error
+	errc chan error
+}
+
+// Open opens (creating if needed) the SQLite database at path and migrates it.
+func Open(path string) (*DB, error) {
+	db := &DB{Path: path, Clock: hotline.SystemClock{}, MaxBatch: 64}
+	if err := db.open(); err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+func dsn(path string, extra url.Values) string {
+	v := url.Values{}
+	v.Set("_busy_timeout", "10000")
+	v.Set("_foreign_keys", "on")
+	v.Set("_journal_mode", "WAL")
+	v.Set("_synchronous", "FULL")
+	for k, vals := range extra {
+		v[k] = vals
+	}
+	return "file:" + filepath.ToSlash(path) + "?" + v.Encode()
+}
+
+func (db *DB) open() (err error) {
+	// One writer connection: SQLite has one writer anyway, and owning it
+	// lets us group commits. _txlock=immediate takes the write lock at
+	// BEGIN, so a transaction never fails to upgrade half-way.
+	if db.writer, err = sqlx.Open("sqlite3", dsn(db.Path, url.Values{"_txlock": {"immediate"}})); err != nil {
+		return fmt.Errorf("open writer: %w", err)
+	}
+	db.writer.SetMaxOpenConns(1)
+	db.writer.SetMaxIdleConns(1)
+	db.writer.SetConnMaxLifetime(0)
+	if err := db.writer.Ping(); err != nil {
+		db.writer.Close()
+		return fmt.Errorf("open %s: %w", filepath.Base(db.Path), err)
+	}
+	if err := db.migrate(context.Background()); err != nil {
+		db.writer.Close()
+		return err
+	}
+	if db.reader, err = sqlx.Open("sqlite3", dsn(db.Path, url.Values{"mode": {"ro"}, "_query_only": {"1"}})); err != nil {
+		db.writer.Close()
+		return fmt.Errorf("open reader: %w", err)
+	}
+	db.reader.SetMaxOpenConns(8)
+	db.reader.SetMaxIdleConns(8)
+	db.jobs = make(chan *job, 1024)
+	db.closing = make(chan struct{})
+	db.done = make(chan struct{})
+	go db.writeLoop()
+	return nil
+}
+
+// Close stops the writer after the queued jobs and closes the database.
+func (db *DB) Close() error {
+	var err error
+	db.closeMu.Do(func() {
+		close(db.closing)
+		<-db.done
+		if e := db.reader.Close(); e != nil {
+			err = e
+		}
+		if e := db.writer.Close(); e != nil && err == nil {
+			err = e
+		}
+	})
+	return err
+}
+
+// Stats returns how many commits carried how many jobs.
+func (db *DB) Stats() Stats {
+	db.statsMu.Lock()
+	defer db.statsMu.Unlock()
+	return db.stats
+}
+
+// Writer returns the writer connection, for tools and tests that need raw
+// SQL (ledger tampering tests, integrity checks).
+func (db *DB) Writer() *sqlx.DB { return db.writer }
+
+// Reader returns the read-only pool.
+func (db *DB) Reader() *sqlx.DB { return db.reader }
+
+func (db *DB) migrate(ctx context.Context) error {
+	if _, err := db.writer.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("create migrations table: %w", err)
+	}
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := db.migrateFile(ctx, name); err != nil {
+			return fmt.Errorf("migration %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func (db *DB) migrateFile(ctx context.Context, name string) error {
+	tx, err := db.writer.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM migrations WHERE name = ?`, name); err != nil {
+		return err
+	} else if n != 0 {
+		return nil
+	}
+	buf, err := fs.ReadFile(migrationFS, name)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, string(buf)); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO migrations (name, applied_at) VALUES (?, ?)`, name, micros(time.Now())); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Tx is a write transaction with its time fixed at begin.
+type Tx struct {
+	*sqlx.Tx
+	db  *DB
+	ctx context.Context
+	now time.Time
+	// after runs once the transaction has committed (live updates, wake-ups).
+	after []func()
+}
+
+// Now returns the transaction's time.
+func (tx *Tx) Now() time.Time { return tx.now }
+
+// Context returns the context of the job running in the transaction.
+func (tx *Tx) Context() context.Context { return tx.ctx }
+
+// c is the context for statements: the job's values without its
+// cancellation, because a cancelled statement would abort the whole group
+// commit, not only this job.
+func (tx *Tx) c() context.Context { return context.WithoutCancel(tx.ctx) }
+
+// AfterCommit registers fn to run after the transaction commits.
+func (tx *Tx) AfterCommit(fn func()) { tx.after = append(tx.after, fn) }
+
+// ErrClosed is returned for work handed to a closed database.
+var ErrClosed = errors.New("store: database is closed")
+
+// Update runs fn in a write transaction and returns after it has committed
+// durably. Concurrent calls share commits: each job runs under its own
+// savepoint, so a failing job rolls back alone and the others still commit.
+// fn must be quick: seal and encode before calling Update.
+func (db *DB) Update(ctx context.Context, fn func(*Tx) error) error {
+	j := &job{ctx: ctx, fn: fn, errc: make(chan error, 1)}
+	select {
+	case db.jobs <- j:
+	case <-db.closing:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once queued, wait for the outcome even if ctx ends: the job may be
+	// committing, and the caller must not report failure for stored work.
+	return <-j.errc
+}
+
+func (db *DB) writeLoop() {
+	defer close(db.done)
+	for {
+		var first *job
+		select {
+		case first = <-db.jobs:
+		case <-db.closing:
+			// Drain what is queued, then stop.
+			for {
+				select {
+				case j := <-db.jobs:
+					db.commit([]*job{j})
+				default:
+					return
+				}
+			}
+		}
+		batch := []*job{first}
+	fill:
+		for len(batch) < db.MaxBatch {
+			select {
+			case j := <-db.jobs:
+				batch = append(batch, j)
+			default:
+				break fill
+			}
+		}
+		db.commit(batch)
+	}
+}
+
+func (db *DB) commit(batch []*job) {
+	errs := make([]error, len(batch))
+	fail := func(err error) {
+		for _, j := range batch {
+			j.errc <- err
+		}
+	}
+	ctx := context.Background()
+	stx, err := db.writer.BeginTxx(ctx, nil)
+	if err != nil {
+		fail(fmt.Errorf("begin: %w", err))
+		return
+	}
+	tx := &Tx{Tx: stx, db: db, now: db.Clock.Now()}
+	var afters [][]func()
+	ran := 0
+	for i, j := range batch {
+		if err := j.ctx.Err(); err != nil {
+			errs[i] = err
+			afters = append(afters, nil)
+			continue
+		}
+		tx.ctx = j.ctx
+		tx.after = nil
+		errs[i] = db.runJob(tx, j.fn)
+		if errs[i] == nil {
+			ran++
+			afters = append(afters, tx.after)
+		} else {
+			afters = append(afters, nil)
+		}
+	}
+	if err := stx.Commit(); err != nil {
+		stx.Rollback()
+		fail(fmt.Errorf("commit: %w", err))
+		return
+	}
+	db.statsMu.Lock()
+	db.stats.Commits++
+	db.stats.Jobs += int64(ran)
+	db.statsMu.Unlock()
+	for i, j := range batch {
+		if errs[i] == nil {
+			for _, fn := range afters[i] {
+				fn()
+			}
+		}
+		j.errc <- errs[i]
+	}
+}
+
+func (db *DB) runJob(tx *Tx, fn func(*Tx) error) (err error) {
+	if _, err := tx.ExecContext(context.Background(), `SAVEPOINT job`); err != nil {
+		return fmt.Errorf("savepoint: %w", err)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("store: job panicked: %v", r)
+		}
+		if err != nil {
+			tx.ExecContext(context.Background(), `ROLLBACK TO job`)
+		}
+		if _, e := tx.ExecContext(context.Background(), `RELEASE job`); e != nil && err == nil {
+			err = fmt.Errorf("release savepoint: %w", e)
+		}
+	}()
+	return fn(tx)
+}
+
+// View runs fn against the read-only pool in one read transaction, so that
+// it sees one snapshot.
+func (db *DB) View(ctx context.Context, fn func(q *sqlx.Tx) error) error {
+	tx, err := db.reader.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("begin read: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// IntegrityCheck runs PRAGMA integrity_check and returns its answer ("ok").
+func (db *DB) IntegrityCheck(ctx context.Context) (string, error) {
+	var rows []string
+	if err := db.reader.SelectContext(ctx, &rows, `PRAGMA integrity_check`); err != nil {
+		return "", err
+	}
+	return strings.Join(rows, "; "), nil
+}
+
+// micros converts a time to the stored integer form; the zero time is 0.
+func micros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+// fromMicros converts a stored integer time back; 0 is the zero time.
+func fromMicros(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(v).UTC()
+}
+
+// Micros is micros for other packages that build filters on stored times.
+func Micros(t time.Time) int64 { return micros(t) }

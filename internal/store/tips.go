@@ -1,0 +1,307 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"hotline/internal/hotline"
+)
+
+type tipRow struct {
+	ID             int64         `db:"id"`
+	UID            string        `db:"uid"`
+	SchoolID       int64         `db:"school_id"`
+	AliasZH        string        `db:"alias_zh"`
+	AliasEN        string        `db:"alias_en"`
+	Channel        string        `db:"channel"`
+	ReporterRole   string        `db:"reporter_role"`
+	Status         string        `db:"status"`
+	Severity       string        `db:"severity"`
+	Category       string        `db:"category"`
+	Urgent         bool          `db:"urgent"`
+	AssigneeID     sql.NullInt64 `db:"assignee_id"`
+	Escalated      bool          `db:"escalated"`
+	Steps          string        `db:"steps"`
+	ReporterKey    []byte        `db:"reporter_key"`
+	CreatedAt      int64         `db:"created_at"`
+	UpdatedAt      int64         `db:"updated_at"`
+	LastReporterAt int64         `db:"last_reporter_at"`
+	AckDue         int64         `db:"ack_due"`
+	ReplyDue       int64         `db:"reply_due"`
+	DistrictDue    int64         `db:"district_due"`
+	AcknowledgedAt int64         `db:"acknowledged_at"`
+	FirstReplyAt   int64         `db:"first_reply_at"`
+	ResolvedAt     int64         `db:"resolved_at"`
+	QueueDue       int64         `db:"queue_due"`
+	Purged         bool          `db:"purged"`
+}
+
+const tipColumns = `id, uid, school_id, alias_zh, alias_en, channel, reporter_role, status, severity, category, urgent, assignee_id, escalated, steps, reporter_key, created_at, updated_at, last_reporter_at, ack_due, reply_due, district_due, acknowledged_at, first_reply_at, resolved_at, queue_due, purged`
+
+func (r *tipRow) tip() *hotline.Tip {
+	t := &hotline.Tip{
+		ID: r.ID, UID: r.UID, SchoolID: r.SchoolID, Alias: hotline.Alias{ZH: r.AliasZH, EN: r.AliasEN},
+		Channel: hotline.Channel(r.Channel), Role: hotline.ReporterRole(r.ReporterRole), Status: hotline.Status(r.Status),
+		Severity: hotline.Severity(r.Severity), Category: hotline.Category(r.Category), Urgent: r.Urgent,
+		AssigneeID: r.AssigneeID.Int64, Escalated: r.Escalated, Steps: parseSteps(r.Steps), ReporterKey: r.ReporterKey,
+		CreatedAt: fromMicros(r.CreatedAt), UpdatedAt: fromMicros(r.UpdatedAt), LastReporterAt: fromMicros(r.LastReporterAt),
+		AckDue: fromMicros(r.AckDue), ReplyDue: fromMicros(r.ReplyDue), DistrictDue: fromMicros(r.DistrictDue),
+		AcknowledgedAt: fromMicros(r.AcknowledgedAt), FirstReplyAt: fromMicros(r.FirstReplyAt), ResolvedAt: fromMicros(r.ResolvedAt),
+		Purged: r.Purged,
+	}
+	return t
+}
+
+func parseSteps(s string) map[hotline.Step]bool {
+	m := map[hotline.Step]bool{}
+	for _, f := range strings.Split(s, ",") {
+		if f != "" {
+			m[hotline.Step(f)] = true
+		}
+	}
+	return m
+}
+
+func formatSteps(m map[hotline.Step]bool) string {
+	var ss []string
+	for k, v := range m {
+		if v {
+			ss = append(ss, string(k))
+		}
+	}
+	sort.Strings(ss)
+	return strings.Join(ss, ",")
+}
+
+// noDue sorts tips without an open deadline after every dated one.
+const noDue = math.MaxInt64
+
+// queueDue is the stored sort key: the nearest open deadline.
+func queueDue(t *hotline.Tip) int64 {
+	if d := t.NextDue(); !d.IsZero() {
+		return micros(d)
+	}
+	return noDue
+}
+
+// InsertTip inserts a new tip. The caller sets UID, alias, metadata and
+// deadlines; an alias already used in the school is ErrAliasTaken.
+func (tx *Tx) InsertTip(t *hotline.Tip, receiptMAC []byte) error {
+	if t.CreatedAt.IsZero() {
+		t.CreatedAt = tx.now
+	}
+	t.UpdatedAt = t.CreatedAt
+	var assignee sql.NullInt64
+	if t.AssigneeID != 0 {
+		assignee = sql.NullInt64{Int64: t.AssigneeID, Valid: true}
+	}
+	res, err := tx.ExecContext(tx.c(), tx.Rebind(`INSERT INTO tips (uid, school_id, alias_zh, alias_en, channel, reporter_role, status, severity, category, urgent, assignee_id, escalated, steps, receipt_mac, reporter_key, created_at, updated_at, last_reporter_at, ack_due, reply_due, district_due, acknowledged_at, first_reply_at, resolved_at, queue_due, purged)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`),
+		t.UID, t.SchoolID, t.Alias.ZH, t.Alias.EN, string(t.Channel), string(t.Role), string(t.Status), string(t.Severity), string(t.Category),
+		t.Urgent, assignee, t.Escalated, formatSteps(t.Steps), nullBytes(receiptMAC), nullBytes(t.ReporterKey),
+		micros(t.CreatedAt), micros(t.UpdatedAt), micros(t.LastReporterAt), micros(t.AckDue), micros(t.ReplyDue), micros(t.DistrictDue),
+		micros(t.AcknowledgedAt), micros(t.FirstReplyAt), micros(t.ResolvedAt), queueDue(t))
+	if err != nil {
+		if isUnique(err) && strings.Contains(err.Error(), "alias") {
+			return ErrAliasTaken
+		}
+		return fmt.Errorf("insert tip: %w", err)
+	}
+	t.ID, err = res.LastInsertId()
+	return err
+}
+
+// ErrAliasTaken means the alias is already used by a tip of the school.
+var ErrAliasTaken = fmt.Errorf("store: alias taken")
+
+// UpdateTip saves a tip's metadata (status, severity, category, flags,
+// assignee, steps, deadlines and their fulfilment times).
+func (tx *Tx) UpdateTip(t *hotline.Tip) error {
+	t.UpdatedAt = tx.now
+	var assignee sql.NullInt64
+	if t.AssigneeID != 0 {
+		assignee = sql.NullInt64{Int64: t.AssigneeID, Valid: true}
+	}
+	return tx.execOne(`UPDATE tips SET status = ?, severity = ?, category = ?, urgent = ?, assignee_id = ?, escalated = ?, steps = ?, updated_at = ?, last_reporter_at = ?,
+		ack_due = ?, reply_due = ?, district_due = ?, acknowledged_at = ?, first_reply_at = ?, resolved_at = ?, queue_due = ?, purged = ? WHERE id = ?`,
+		string(t.Status), string(t.Severity), string(t.Category), t.Urgent, assignee, t.Escalated, formatSteps(t.Steps), micros(t.UpdatedAt), micros(t.LastReporterAt),
+		micros(t.AckDue), micros(t.ReplyDue), micros(t.DistrictDue), micros(t.AcknowledgedAt), micros(t.FirstReplyAt), micros(t.ResolvedAt), queueDue(t), t.Purged, t.ID)
+}
+
+// AliasesInUse returns which of the candidate zh aliases the school uses.
+func (tx *Tx) AliasesInUse(schoolID int64, candidates []string) (map[string]bool, error) {
+	if len(candidates) == 0 {
+		return map[string]bool{}, nil
+	}
+	query, args, err := sqlx.In(`SELECT alias_zh FROM tips WHERE school_id = ? AND alias_zh IN (?)`, schoolID, candidates)
+	if err != nil {
+		return nil, err
+	}
+	var used []string
+	if err := tx.SelectContext(tx.c(), &used, tx.Rebind(query), args...); err != nil {
+		return nil, err
+	}
+	m := make(map[string]bool, len(used))
+	for _, u := range used {
+		m[u] = true
+	}
+	return m, nil
+}
+
+// CountTips counts a school's tips.
+func (tx *Tx) CountTips(schoolID int64) (int, error) {
+	var n int
+	err := tx.GetContext(tx.c(), &n, tx.Rebind(`SELECT COUNT(*) FROM tips WHERE school_id = ?`), schoolID)
+	return n, err
+}
+
+func findTips(ctx context.Context, q sqlx.QueryerContext, where string, args ...any) ([]*hotline.Tip, error) {
+	var rows []tipRow
+	if err := sqlx.SelectContext(ctx, q, &rows, sqlx.Rebind(sqlx.QUESTION, `SELECT `+tipColumns+` FROM tips `+where), args...); err != nil {
+		return nil, fmt.Errorf("select tips: %w", err)
+	}
+	out := make([]*hotline.Tip, len(rows))
+	for i := range rows {
+		out[i] = rows[i].tip()
+	}
+	return out, nil
+}
+
+func findTip(ctx context.Context, q sqlx.QueryerContext, where string, args ...any) (*hotline.Tip, error) {
+	ts, err := findTips(ctx, q, where+` LIMIT 1`, args...)
+	if err != nil {
+		return nil, err
+	} else if len(ts) == 0 {
+		return nil, hotline.ErrNotFound
+	}
+	return ts[0], nil
+}
+
+// TipByUID finds a tip by its UID.
+func (db *DB) TipByUID(ctx context.Context, uid string) (*hotline.Tip, error) {
+	return findTip(ctx, db.reader, `WHERE uid = ?`, uid)
+}
+
+// TipByID finds a tip by id.
+func (db *DB) TipByID(ctx context.Context, id int64) (*hotline.Tip, error) {
+	return findTip(ctx, db.reader, `WHERE id = ?`, id)
+}
+
+// TipByUID finds a tip by UID within the transaction.
+func (tx *Tx) TipByUID(uid string) (*hotline.Tip, error) {
+	return findTip(tx.c(), tx.Tx, `WHERE uid = ?`, uid)
+}
+
+// TipByID finds a tip by id within the transaction.
+func (tx *Tx) TipByID(id int64) (*hotline.Tip, error) {
+	return findTip(tx.c(), tx.Tx, `WHERE id = ?`, id)
+}
+
+// TipByReceiptMAC finds a web reporter's tip by the HMAC of their receipt.
+func (db *DB) TipByReceiptMAC(ctx context.Context, mac []byte) (*hotline.Tip, error) {
+	return findTip(ctx, db.reader, `WHERE receipt_mac = ?`, mac)
+}
+
+// TipByReceiptMAC finds a web reporter's tip within the transaction.
+func (tx *Tx) TipByReceiptMAC(mac []byte) (*hotline.Tip, error) {
+	return findTip(tx.c(), tx.Tx, `WHERE receipt_mac = ?`, mac)
+}
+
+// Tips runs a filtered query for tools (oversight, export, deadlines).
+func (db *DB) Tips(ctx context.Context, where string, args ...any) ([]*hotline.Tip, error) {
+	return findTips(ctx, db.reader, where, args...)
+}
+
+// Queue returns one page of a school's queue, urgent first, then nearest
+// deadline, then oldest, and the cursor of the next page (nil at the end).
+// It is one range scan of the tips_queue index.
+func (db *DB) Queue(ctx context.Context, f hotline.TipFilter, now time.Time) ([]*hotline.Tip, *hotline.QueueCursor, error) {
+	if f.SchoolID == 0 {
+		return nil, nil, fmt.Errorf("store: queue without a school")
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 200 {
+		limit = 50
+	}
+	where := []string{"school_id = ?"}
+	args := []any{f.SchoolID}
+	if f.Status != "" {
+		where, args = append(where, "status = ?"), append(args, string(f.Status))
+	} else if f.OpenOnly {
+		where = append(where, "status IN ('new', 'acknowledged', 'investigating')")
+	}
+	if f.Severity != "" {
+		where, args = append(where, "severity = ?"), append(args, string(f.Severity))
+	}
+	if f.Category != "" {
+		where, args = append(where, "category = ?"), append(args, string(f.Category))
+	}
+	if f.Channel != "" {
+		where, args = append(where, "channel = ?"), append(args, string(f.Channel))
+	}
+	if f.AssigneeID != 0 {
+		where, args = append(where, "assignee_id = ?"), append(args, f.AssigneeID)
+	}
+	if f.Urgent != nil {
+		where, args = append(where, "urgent = ?"), append(args, *f.Urgent)
+	}
+	if f.Escalated {
+		where = append(where, "escalated = 1")
+	}
+	if f.Overdue {
+		// queue_due is the nearest open deadline, so a tip is overdue exactly
+		// when it has passed.
+		where, args = append(where, "queue_due < ?"), append(args, micros(now))
+	}
+	if c := f.After; c != nil {
+		due := micros(c.Due)
+		if c.Due.IsZero() {
+			due = noDue
+		}
+		// Row-value comparison in queue order (urgent DESC, queue_due, id).
+		where = append(where, "(urgent < ? OR (urgent = ? AND (queue_due > ? OR (queue_due = ? AND id > ?))))")
+		args = append(args, c.Urgent, c.Urgent, due, due, c.ID)
+	}
+	query := `WHERE ` + strings.Join(where, " AND ") + fmt.Sprintf(` ORDER BY urgent DESC, queue_due, id LIMIT %d`, limit+1)
+	tips, err := findTips(ctx, db.reader, query, args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	var next *hotline.QueueCursor
+	if len(tips) > limit {
+		tips = tips[:limit]
+		last := tips[len(tips)-1]
+		next = &hotline.QueueCursor{Urgent: last.Urgent, Due: last.NextDue(), ID: last.ID}
+	}
+	return tips, next, nil
+}
+
+// StatusCounts counts a school's tips by status.
+func (db *DB) StatusCounts(ctx context.Context, schoolID int64) (map[hotline.Status]int, error) {
+	var rows []struct {
+		Status string `db:"status"`
+		N      int    `db:"n"`
+	}
+	if err := db.reader.SelectContext(ctx, &rows, db.reader.Rebind(`SELECT status, COUNT(*) AS n FROM tips WHERE school_id = ? GROUP BY status`), schoolID); err != nil {
+		return nil, err
+	}
+	m := map[hotline.Status]int{}
+	for _, r := range rows {
+		m[hotline.Status(r.Status)] = r.N
+	}
+	return m, nil
+}
+
+func nullBytes(b []byte) any {
+	if b == nil {
+		return nil
+	}
+	return b
+}
