@@ -74,3 +74,30 @@ type Event struct {
 	PrevHash []byte
 	Hash     []byte
 }
+
+// ChangeKind says what happened to a tip, for live updates.
+type ChangeKind string
+
+// Live change kinds.
+const (
+	ChangeNewTip          ChangeKind = "new_tip"
+	ChangeReporterMessage ChangeKind = "reporter_message"
+	ChangeReply           ChangeKind = "reply"    // a counselor replied: a web reporter's page shows it
+	ChangeUpdated         ChangeKind = "updated"  // metadata changed
+	ChangeDelivery        ChangeKind = "delivery" // a reply's delivery state changed
+)
+
+// Change is a content-free notice that a tip changed; subscribers re-read
+// what they are allowed to see.
+type Change struct {
+	Kind       ChangeKind
+	SchoolID   int64
+	TipUID     string
+	MessageUID string
+	Urgent     bool
+}
+
+// Notifier publishes changes after they have committed.
+type Notifier interface {
+	Notify(Change)
+}
