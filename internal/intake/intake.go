@@ -1,0 +1,429 @@
+// Package intake takes reports in: a new tip and later reporter messages.
+// It validates, detects urgency (reading the plaintext once and keeping only
+// a flag), assigns an alias, seals every message to the school (and to a web
+// reporter's receipt key), stores, and appends the ledger event in the same
+// transaction. It must never log or store plaintext content, receipts or
+// chat ids.
+package intake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"hotline/internal/hotline"
+	"hotline/internal/store"
+	"hotline/internal/vault"
+)
+
+// Limits on what one report may hold.
+const (
+	MaxMessageRunes = 4000
+	MaxTexts        = 30
+	MaxPhotos       = 10
+)
+
+// Service is the intake service.
+type Service struct {
+	DB       *store.DB
+	Vault    *vault.Vault
+	Notifier hotline.Notifier
+	Logger   *slog.Logger
+}
+
+var (
+	_ hotline.IntakeService   = (*Service)(nil)
+	_ hotline.ReporterService = (*Service)(nil)
+	_ hotline.SchoolService   = (*Service)(nil)
+)
+
+// New returns an intake service.
+func New(db *store.DB, v *vault.Vault, n hotline.Notifier, logger *slog.Logger) *Service {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Service{DB: db, Vault: v, Notifier: n, Logger: logger}
+}
+
+func (s *Service) notify(c hotline.Change) {
+	if s.Notifier != nil {
+		s.Notifier.Notify(c)
+	}
+}
+
+// ValidateText checks one message: valid UTF-8, not empty, not too long.
+func ValidateText(text string) (string, error) {
+	if !utf8.ValidString(text) {
+		return "", hotline.ErrInvalidUTF8
+	}
+	text = strings.TrimSpace(strings.ReplaceAll(text, "\x00", ""))
+	if text == "" {
+		return "", hotline.ErrEmptyMessage
+	}
+	if utf8.RuneCountInString(text) > MaxMessageRunes {
+		return "", hotline.ErrTooLong
+	}
+	return text, nil
+}
+
+// SchoolByCode finds a school for a reporter.
+func (s *Service) SchoolByCode(ctx context.Context, code string) (*hotline.School, error) {
+	return s.DB.SchoolByCode(ctx, code)
+}
+
+// FindSchools matches a reporter's words against schools.
+func (s *Service) FindSchools(ctx context.Context, query string, limit int) ([]*hotline.School, error) {
+	if !utf8.ValidString(query) || len(query) > 200 {
+		return nil, hotline.ErrInvalidUTF8
+	}
+	return s.DB.FindSchools(ctx, query, limit)
+}
+
+// Submit seals and stores a new tip. It returns only after the tip is
+// durably committed, so "received" is true when the reporter reads it.
+func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.Submitted, error) {
+	school, err := s.DB.SchoolByCode(ctx, sub.SchoolCode)
+	if err != nil {
+		return nil, err
+	}
+	if !sub.Channel.Valid() {
+		return nil, hotline.Errorf(hotline.EINVALID, "渠道无效。", "Invalid channel.")
+	}
+	if sub.Channel == hotline.ChannelStaff && (sub.Staff == nil || sub.Staff.SchoolID != school.ID) {
+		return nil, hotline.ErrForbidden
+	}
+	if sub.Channel == hotline.ChannelTelegram && sub.ChatID == 0 {
+		return nil, hotline.Errorf(hotline.EINVALID, "缺少会话。", "Missing chat.")
+	}
+	if !sub.Role.Valid() {
+		sub.Role = hotline.ReporterOther
+	}
+	if !sub.Category.Valid() {
+		sub.Category = hotline.CategoryOther
+	}
+	if len(sub.Texts) > MaxTexts || len(sub.Photos) > MaxPhotos {
+		return nil, hotline.Errorf(hotline.ETOOLARGE, "一份报告的消息或图片太多了，请先提交，之后再补充。", "Too many messages or photos in one report; send it and add more afterwards.")
+	}
+	texts := make([]string, 0, len(sub.Texts))
+	for _, t := range sub.Texts {
+		t, err := ValidateText(t)
+		if errors.Is(err, hotline.ErrEmptyMessage) {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		texts = append(texts, t)
+	}
+	if len(texts) == 0 && len(sub.Photos) == 0 {
+		return nil, hotline.Errorf(hotline.EINVALID, "请写下发生了什么，或者发一张照片。", "Please write what happened or send a photo.")
+	}
+
+	urgent := sub.DangerNow
+	for _, t := range texts {
+		urgent = urgent || Urgent(t)
+	}
+	if sub.Category == hotline.CategorySelfHarm {
+		urgent = true
+	}
+
+	out := &hotline.Submitted{TipUID: vault.NewID(), Urgent: urgent, School: school}
+	to := Recipients{School: school.PublicKey}
+	var receiptMAC []byte
+	if sub.Channel.Web() {
+		if out.Receipt, err = vault.NewReceipt(); err != nil {
+			return nil, err
+		}
+		rk, err := vault.ReporterKey(out.Receipt)
+		if err != nil {
+			return nil, err
+		}
+		to.Reporter = rk.PublicKey()
+		rk.Wipe()
+		receiptMAC = s.Vault.ReceiptMAC(out.Receipt)
+	}
+	var handle *store.Handle
+	if sub.Channel == hotline.ChannelTelegram {
+		sealed, err := s.Vault.SealChat(sub.ChatID)
+		if err != nil {
+			return nil, err
+		}
+		handle = &store.Handle{ChatMAC: s.Vault.ChatMAC(sub.ChatID), ChatSealed: sealed, Lang: sub.Lang}
+	}
+
+	// Seal outside the write transaction: sealing is CPU work that runs in
+	// parallel across submitters, the transaction only writes bytes.
+	var msgs []*store.SealedMessage
+	for _, t := range texts {
+		m, err := SealMessage(school.ID, out.TipUID, hotline.AuthorReporter, t, nil, to)
+		if err != nil {
+			return nil, err
+		}
+		msgs = append(msgs, m)
+	}
+	for i := range sub.Photos {
+		m, err := SealMessage(school.ID, out.TipUID, hotline.AuthorReporter, "", &sub.Photos[i], to)
+		if err != nil {
+			return nil, err
+		}
+		msgs = append(msgs, m)
+	}
+	var actorID int64
+	if sub.Staff != nil {
+		actorID = sub.Staff.CounselorID
+	}
+
+	err = s.DB.Update(ctx, func(tx *store.Tx) error {
+		now := tx.Now()
+		dl := school.Settings.Deadlines.WithDefaults()
+		tip := &hotline.Tip{
+			UID: out.TipUID, SchoolID: school.ID, Channel: sub.Channel, Role: sub.Role, Status: hotline.StatusNew,
+			Severity: hotline.SeverityUnassessed, Category: sub.Category, Urgent: urgent, ReporterKey: to.Reporter,
+			CreatedAt: now, LastReporterAt: now, Steps: map[hotline.Step]bool{},
+		}
+		if urgent {
+			tip.AckDue = now.Add(dl.AckUrgent.D())
+		} else {
+			tip.AckDue = now.Add(dl.Ack.D())
+		}
+		if sub.Channel == hotline.ChannelStaff {
+			// Entered by staff: nobody waits for a reply in a thread.
+			tip.LastReporterAt = time.Time{}
+		} else {
+			tip.ReplyDue = now.Add(dl.FirstReply.D())
+		}
+		var err error
+		for attempt := 0; ; attempt++ {
+			if tip.Alias, err = assignAlias(tx, school.ID); err != nil {
+				return err
+			}
+			err = tx.InsertTip(tip, receiptMAC)
+			if !errors.Is(err, store.ErrAliasTaken) || attempt > 5 {
+				break
+			}
+		}
+		if err != nil {
+			return err
+		}
+		for _, m := range msgs {
+			m.TipID = tip.ID
+			if err := tx.InsertMessage(m); err != nil {
+				return err
+			}
+		}
+		if handle != nil {
+			handle.TipID = tip.ID
+			if err := tx.InsertHandle(handle); err != nil {
+				return err
+			}
+		}
+		detail := "channel=" + string(sub.Channel)
+		if urgent {
+			detail += ";urgent"
+		}
+		if err := tx.AppendEvent(&hotline.Event{SchoolID: school.ID, TipID: tip.ID, Alias: tip.Alias.ZH, Kind: hotline.EventReceived, Detail: detail, ActorID: actorID}); err != nil {
+			return err
+		}
+		out.Alias = tip.Alias
+		tx.AfterCommit(func() {
+			s.notify(hotline.Change{Kind: hotline.ChangeNewTip, SchoolID: school.ID, TipUID: tip.UID, Urgent: urgent})
+		})
+		return nil
+	})
+	if err != nil {
+		if hotline.ErrorCode(err) == hotline.EINTERNAL {
+			s.Logger.Error("submit tip", "school", school.Code, "channel", sub.Channel, "err", err)
+		}
+		return nil, err
+	}
+	return out, nil
+}
+
+// AddReporterMessage adds a reporter's message to their tip, found by
+// receipt (web) or by chat (Telegram).
+func (s *Service) AddReporterMessage(ctx context.Context, ref hotline.ReporterRef, text string, photo *hotline.Photo) (*hotline.ReporterMessageResult, error) {
+	if photo == nil {
+		var err error
+		if text, err = ValidateText(text); err != nil {
+			return nil, err
+		}
+	} else if text != "" {
+		var err error
+		if text, err = ValidateText(text); err != nil && !errors.Is(err, hotline.ErrEmptyMessage) {
+			return nil, err
+		}
+	}
+	tip, err := s.reporterTip(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if ref.Receipt != "" && vault.ReceiptContains(text, ref.Receipt) {
+		return nil, hotline.ErrReceiptInText
+	}
+	school, err := s.DB.SchoolByID(ctx, tip.SchoolID)
+	if err != nil {
+		return nil, err
+	}
+	to := Recipients{School: school.PublicKey, Reporter: tip.ReporterKey}
+	if tip.Escalated {
+		if to.District, err = s.DB.DistrictKey(ctx, school.District); err != nil {
+			return nil, err
+		}
+	}
+	m, err := SealMessage(school.ID, tip.UID, hotline.AuthorReporter, text, photo, to)
+	if err != nil {
+		return nil, err
+	}
+	urgent := text != "" && Urgent(text)
+	res := &hotline.ReporterMessageResult{TipUID: tip.UID, Alias: tip.Alias, Urgent: urgent, MessageUID: m.UID}
+	err = s.DB.Update(ctx, func(tx *store.Tx) error {
+		t, err := tx.TipByID(tip.ID)
+		if err != nil {
+			return err
+		}
+		m.TipID = t.ID
+		if err := tx.InsertMessage(m); err != nil {
+			return err
+		}
+		t.LastReporterAt = tx.Now()
+		becameUrgent := urgent && !t.Urgent
+		if becameUrgent {
+			t.Urgent = true
+			if t.AcknowledgedAt.IsZero() {
+				dl := school.Settings.Deadlines.WithDefaults()
+				if due := tx.Now().Add(dl.AckUrgent.D()); due.Before(t.AckDue) {
+					t.AckDue = due
+				}
+			}
+		}
+		if err := tx.UpdateTip(t); err != nil {
+			return err
+		}
+		if err := tx.AppendEvent(&hotline.Event{SchoolID: t.SchoolID, TipID: t.ID, Alias: t.Alias.ZH, Kind: hotline.EventReporterMessage}); err != nil {
+			return err
+		}
+		if becameUrgent {
+			if err := tx.AppendEvent(&hotline.Event{SchoolID: t.SchoolID, TipID: t.ID, Alias: t.Alias.ZH, Kind: hotline.EventUrgencyChanged, Detail: "urgent=true;detected"}); err != nil {
+				return err
+			}
+		}
+		tx.AfterCommit(func() {
+			s.notify(hotline.Change{Kind: hotline.ChangeReporterMessage, SchoolID: t.SchoolID, TipUID: t.UID, MessageUID: m.UID, Urgent: t.Urgent})
+		})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// reporterTip finds the tip a reporter writes to, and only one of theirs.
+func (s *Service) reporterTip(ctx context.Context, ref hotline.ReporterRef) (*hotline.Tip, error) {
+	if ref.Receipt != "" {
+		canon, err := vault.ParseReceipt(ref.Receipt)
+		if err != nil {
+			return nil, hotline.ErrReceiptTypo
+		}
+		tip, err := s.DB.TipByReceiptMAC(ctx, s.Vault.ReceiptMAC(canon))
+		if hotline.ErrorCode(err) == hotline.ENOTFOUND {
+			return nil, hotline.ErrReceiptUnknown
+		}
+		return tip, err
+	}
+	if ref.ChatID == 0 {
+		return nil, hotline.ErrNotFound
+	}
+	tips, err := s.DB.TipsByChat(ctx, s.Vault.ChatMAC(ref.ChatID))
+	if err != nil {
+		return nil, err
+	}
+	if len(tips) == 0 {
+		return nil, hotline.ErrNotFound
+	}
+	if ref.TipUID != "" {
+		for _, t := range tips {
+			if t.UID == ref.TipUID {
+				return t, nil
+			}
+		}
+		return nil, hotline.ErrNotFound
+	}
+	for _, t := range tips {
+		if t.Status.Open() {
+			return t, nil
+		}
+	}
+	return tips[0], nil
+}
+
+// ThreadByReceipt opens a web reporter's thread with the receipt alone: the
+// reporter's copy of each message is sealed to a key only the receipt
+// derives. Internal notes have no reporter copy and never appear.
+func (s *Service) ThreadByReceipt(ctx context.Context, receipt string) (*hotline.Tip, []*hotline.Message, error) {
+	canon, err := vault.ParseReceipt(receipt)
+	if err != nil {
+		return nil, nil, hotline.ErrReceiptTypo
+	}
+	tip, err := s.DB.TipByReceiptMAC(ctx, s.Vault.ReceiptMAC(canon))
+	if hotline.ErrorCode(err) == hotline.ENOTFOUND {
+		return nil, nil, hotline.ErrReceiptUnknown
+	} else if err != nil {
+		return nil, nil, err
+	}
+	key, err := vault.ReporterKey(canon)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer key.Wipe()
+	sealed, err := s.DB.Messages(ctx, tip.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []*hotline.Message
+	for _, m := range sealed {
+		if m.Author == hotline.AuthorNote || m.ReporterSealed == nil && m.PhotoReporterSealed == nil {
+			continue
+		}
+		msg, err := OpenMessage(key, ReadReporter, tip.SchoolID, tip.UID, m)
+		if err != nil {
+			return nil, nil, fmt.Errorf("reporter thread: %w", err)
+		}
+		msg.CounselorID = 0 // reporters never learn which counselor wrote
+		out = append(out, msg)
+	}
+	return tip, out, nil
+}
+
+// ChatTips lists the tips linked to a Telegram chat, newest first.
+func (s *Service) ChatTips(ctx context.Context, chatID int64) ([]*hotline.Tip, error) {
+	return s.DB.TipsByChat(ctx, s.Vault.ChatMAC(chatID))
+}
+
+// Forget unlinks a chat from all its tips. The tips stay with the school;
+// their replies can no longer be delivered.
+func (s *Service) Forget(ctx context.Context, chatID int64) (int, error) {
+	mac := s.Vault.ChatMAC(chatID)
+	var n int
+	err := s.DB.Update(ctx, func(tx *store.Tx) error {
+		tips, err := tx.DeleteHandlesByChat(mac)
+		if err != nil {
+			return err
+		}
+		n = len(tips)
+		for _, t := range tips {
+			if err := tx.AppendEvent(&hotline.Event{SchoolID: t.SchoolID, TipID: t.ID, Alias: t.Alias.ZH, Kind: hotline.EventForgotten}); err != nil {
+				return err
+			}
+			tip := t
+			tx.AfterCommit(func() {
+				s.notify(hotline.Change{Kind: hotline.ChangeUpdated, SchoolID: tip.SchoolID, TipUID: tip.UID})
+			})
+		}
+		return nil
+	})
+	return n, err
+}

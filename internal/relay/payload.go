@@ -1,0 +1,61 @@
+// Package relay delivers counselors' replies back to reporters over their
+// channel through a durable outbox: a row sealed under the server key is
+// written in the same transaction as the reply, and a worker sends it,
+// retrying with backoff, keeping each chat's order, and deleting the row on
+// success. Delivery never blocks intake. It must never log a chat id or a
+// reply's text.
+package relay
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"hotline/internal/hotline"
+	"hotline/internal/store"
+	"hotline/internal/vault"
+)
+
+// Payload is what the worker needs to send one reply; it exists in clear
+// only in memory.
+type Payload struct {
+	ChatID     int64        `json:"chat_id"`
+	Text       string       `json:"text"`
+	Alias      string       `json:"alias"`
+	Lang       hotline.Lang `json:"lang"`
+	TipUID     string       `json:"tip"`
+	MessageUID string       `json:"msg"`
+	Photo      []byte       `json:"photo,omitempty"`
+	PhotoType  string       `json:"photo_type,omitempty"`
+}
+
+const payloadPurpose = "outbox"
+
+// Enqueue writes a sealed outbox row for a reply, inside the reply's own
+// transaction, so a committed reply is always on its way.
+func Enqueue(tx *store.Tx, v *vault.Vault, messageID int64, p *Payload) error {
+	plain, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	sealed, err := v.SealServer(payloadPurpose, plain)
+	clear(plain)
+	if err != nil {
+		return fmt.Errorf("seal outbox payload: %w", err)
+	}
+	return tx.Enqueue(&store.OutboxItem{MessageID: sql.NullInt64{Int64: messageID, Valid: messageID != 0}, ChatMAC: v.ChatMAC(p.ChatID), PayloadSealed: sealed})
+}
+
+// OpenPayload opens an outbox row's payload.
+func OpenPayload(v *vault.Vault, item *store.OutboxItem) (*Payload, error) {
+	plain, err := v.OpenServer(payloadPurpose, item.PayloadSealed)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(plain)
+	var p Payload
+	if err := json.Unmarshal(plain, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}

@@ -1,0 +1,314 @@
+package triage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"hotline/internal/hotline"
+	"hotline/internal/store"
+	"hotline/internal/vault"
+)
+
+// NewSchool is what creating a school needs.
+type NewSchool struct {
+	Code          string
+	Name          string
+	NameEN        string
+	District      string
+	AdminUsername string
+	Settings      *hotline.SchoolSettings
+}
+
+// CreatedSchool is shown once to whoever created the school: the recovery
+// key and the first admin's one-time password are never shown again.
+type CreatedSchool struct {
+	School        *hotline.School
+	RecoveryKey   string
+	Admin         *hotline.Counselor
+	AdminPassword string
+}
+
+// CreateSchool creates a school with a fresh key pair, wraps its private
+// key under a new recovery key and under a first admin's one-time password.
+func (s *Service) CreateSchool(ctx context.Context, in NewSchool) (*CreatedSchool, error) {
+	in.Name = strings.TrimSpace(in.Name)
+	if in.Name == "" || !utf8.ValidString(in.Name) || utf8.RuneCountInString(in.Name) > 100 {
+		return nil, hotline.Errorf(hotline.EINVALID, "学校名称需为 1–100 个字符。", "A school name is 1–100 characters.")
+	}
+	if in.AdminUsername == "" {
+		in.AdminUsername = store.NormalizeCode(in.Code) + "-admin"
+	}
+	key, err := vault.GenerateKeyPair()
+	if err != nil {
+		return nil, err
+	}
+	defer key.Wipe()
+	recovery, err := vault.NewRecoveryKey()
+	if err != nil {
+		return nil, err
+	}
+	recoveryWrapped, err := vault.WrapWithRecoveryKey(key, recovery)
+	if err != nil {
+		return nil, err
+	}
+	otp, err := vault.NewOneTimePassword()
+	if err != nil {
+		return nil, err
+	}
+	wrapped, err := s.Vault.WrapWithPassword(ctx, key, otp)
+	if err != nil {
+		return nil, err
+	}
+	school := &hotline.School{Code: in.Code, Name: in.Name, District: strings.TrimSpace(in.District), PublicKey: key.PublicKey()}
+	if in.Settings != nil {
+		school.Settings = *in.Settings
+	}
+	if in.NameEN != "" {
+		school.Settings.NameEN = in.NameEN
+	}
+	admin := &hotline.Counselor{Username: in.AdminUsername, DisplayName: in.AdminUsername, Role: hotline.RoleAdmin, MustChangePassword: true}
+	err = s.DB.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.CreateSchool(school, recoveryWrapped); err != nil {
+			return err
+		}
+		admin.SchoolID = school.ID
+		return tx.CreateCounselor(admin, wrapped)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &CreatedSchool{School: school, RecoveryKey: recovery, Admin: admin, AdminPassword: otp}, nil
+}
+
+// CreatedDistrict is shown once: the district's recovery key and its first
+// officer's one-time password.
+type CreatedDistrict struct {
+	District        *store.District
+	RecoveryKey     string
+	Officer         *hotline.Counselor
+	OfficerPassword string
+}
+
+// CreateDistrict creates a district education bureau with its own key pair
+// and a first officer.
+func (s *Service) CreateDistrict(ctx context.Context, name, officerUsername string) (*CreatedDistrict, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || !utf8.ValidString(name) || utf8.RuneCountInString(name) > 100 {
+		return nil, hotline.Errorf(hotline.EINVALID, "区名称需为 1–100 个字符。", "A district name is 1–100 characters.")
+	}
+	if existing, err := s.DB.DistrictByName(ctx, name); err != nil {
+		return nil, err
+	} else if existing != nil {
+		return nil, hotline.Errorf(hotline.ECONFLICT, "这个区已经存在。", "That district exists already.")
+	}
+	key, err := vault.GenerateKeyPair()
+	if err != nil {
+		return nil, err
+	}
+	defer key.Wipe()
+	recovery, err := vault.NewRecoveryKey()
+	if err != nil {
+		return nil, err
+	}
+	recoveryWrapped, err := vault.WrapWithRecoveryKey(key, recovery)
+	if err != nil {
+		return nil, err
+	}
+	otp, err := vault.NewOneTimePassword()
+	if err != nil {
+		return nil, err
+	}
+	wrapped, err := s.Vault.WrapWithPassword(ctx, key, otp)
+	if err != nil {
+		return nil, err
+	}
+	d := &store.District{Name: name, PublicKey: key.PublicKey(), RecoveryWrapped: recoveryWrapped}
+	officer := &hotline.Counselor{Username: officerUsername, DisplayName: officerUsername, District: name, Role: hotline.RoleDistrict, MustChangePassword: true}
+	err = s.DB.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.CreateDistrict(d); err != nil {
+			return err
+		}
+		return tx.CreateCounselor(officer, wrapped)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &CreatedDistrict{District: d, RecoveryKey: recovery, Officer: officer, OfficerPassword: otp}, nil
+}
+
+// AddCounselor adds a counselor (or admin) to the admin's school. The
+// school key, open in the admin's session, is wrapped under a one-time
+// password that the new counselor must change at first log-in.
+func (s *Service) AddCounselor(ctx context.Context, admin *Session, username, displayName string, role hotline.Role) (*hotline.Counselor, string, error) {
+	if admin.Counselor.Role != hotline.RoleAdmin && admin.Counselor.Role != hotline.RoleDistrict {
+		return nil, "", hotline.ErrForbidden
+	}
+	if admin.Counselor.Role == hotline.RoleDistrict {
+		role = hotline.RoleDistrict
+	} else if role != hotline.RoleCounselor && role != hotline.RoleAdmin {
+		return nil, "", hotline.Errorf(hotline.EINVALID, "角色无效。", "Invalid role.")
+	}
+	username = strings.TrimSpace(username)
+	if !validUsername(username) {
+		return nil, "", hotline.Errorf(hotline.EINVALID, "用户名只能包含字母、数字、点、下划线和连字符（2–64 个字符）。", "A username is 2–64 letters, digits, dots, underscores or hyphens.")
+	}
+	if displayName = strings.TrimSpace(displayName); displayName == "" {
+		displayName = username
+	}
+	if !utf8.ValidString(displayName) || utf8.RuneCountInString(displayName) > 64 {
+		return nil, "", hotline.Errorf(hotline.EINVALID, "姓名太长。", "The name is too long.")
+	}
+	otp, err := vault.NewOneTimePassword()
+	if err != nil {
+		return nil, "", err
+	}
+	wrapped, err := s.Vault.WrapWithPassword(ctx, admin.Key, otp)
+	if err != nil {
+		return nil, "", err
+	}
+	c := &hotline.Counselor{SchoolID: admin.Counselor.SchoolID, District: admin.Counselor.District, Username: username, DisplayName: displayName, Role: role, MustChangePassword: true}
+	if err := s.DB.Update(ctx, func(tx *store.Tx) error { return tx.CreateCounselor(c, wrapped) }); err != nil {
+		return nil, "", err
+	}
+	return c, otp, nil
+}
+
+func validUsername(u string) bool {
+	if len(u) < 2 || len(u) > 64 {
+		return false
+	}
+	for _, r := range u {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// Deactivate removes a counselor's access: their wrapped key is deleted, so
+// their password opens nothing even with a copy of the database.
+func (s *Service) Deactivate(ctx context.Context, admin *Session, counselorID int64) error {
+	if admin.Counselor.Role != hotline.RoleAdmin {
+		return hotline.ErrForbidden
+	}
+	if counselorID == admin.Counselor.ID {
+		return hotline.Errorf(hotline.EINVALID, "不能停用自己的账号。", "You cannot deactivate yourself.")
+	}
+	c, err := s.DB.CounselorByID(ctx, counselorID)
+	if err != nil || c.SchoolID != admin.Counselor.SchoolID {
+		return hotline.ErrNotFound
+	}
+	return s.DB.Update(ctx, func(tx *store.Tx) error { return tx.DeactivateCounselor(counselorID) })
+}
+
+// Login errors.
+var (
+	ErrBadLogin  = hotline.Errorf(hotline.EUNAUTHORIZED, "用户名或密码错误。", "Wrong username or password.")
+	ErrThrottled = hotline.Errorf(hotline.ERATELIMIT, "失败次数过多，请稍后再试。", "Too many failed attempts; please wait and try again.")
+)
+
+// loginDelay is how long an account waits after n failed attempts: the
+// first few are free, then the wait doubles up to 15 minutes.
+func loginDelay(n int) time.Duration {
+	if n < 3 {
+		return 0
+	}
+	d := time.Second << min(n-3, 10)
+	return min(d, 15*time.Minute)
+}
+
+// Authenticate checks a password by unwrapping the school key with it
+// (through the vault's bounded argon2id pool) and returns a session. A
+// wrong password leaves no key material behind.
+func (s *Service) Authenticate(ctx context.Context, username, password string) (*Session, error) {
+	if len(username) > 64 || len(password) > 1024 || !utf8.ValidString(username) {
+		return nil, ErrBadLogin
+	}
+	c, err := s.DB.CounselorByUsername(ctx, strings.TrimSpace(username))
+	if err != nil {
+		if hotline.ErrorCode(err) == hotline.ENOTFOUND {
+			return nil, ErrBadLogin
+		}
+		return nil, err
+	}
+	now := s.DB.Clock.Now()
+	if c.LockedUntil > now.UnixMicro() {
+		return nil, ErrThrottled
+	}
+	if !c.Active || c.WrappedKey == nil {
+		return nil, ErrBadLogin
+	}
+	key, err := s.Vault.UnwrapWithPassword(ctx, c.WrappedKey, password)
+	if err != nil {
+		if !errors.Is(err, vault.ErrWrongPassword) {
+			return nil, err
+		}
+		until := now.Add(loginDelay(c.FailedLogins + 1))
+		if uerr := s.DB.Update(ctx, func(tx *store.Tx) error { return tx.RecordLoginFailure(c.ID, until.UnixMicro()) }); uerr != nil {
+			return nil, uerr
+		}
+		return nil, ErrBadLogin
+	}
+	if c.FailedLogins > 0 {
+		if err := s.DB.Update(ctx, func(tx *store.Tx) error { return tx.RecordLoginSuccess(c.ID) }); err != nil {
+			key.Wipe()
+			return nil, err
+		}
+	}
+	counselor := c.Counselor
+	return &Session{Counselor: &counselor, Key: key}, nil
+}
+
+// ValidatePassword says whether a new password is acceptable.
+func ValidatePassword(pw string) error {
+	if !utf8.ValidString(pw) || utf8.RuneCountInString(pw) < 10 || len(pw) > 1024 {
+		return hotline.Errorf(hotline.EINVALID, "新密码至少需要 10 个字符。", "A new password needs at least 10 characters.")
+	}
+	return nil
+}
+
+// ChangePassword re-wraps the session's key under a new password; it also
+// ends the one-time-password state.
+func (s *Service) ChangePassword(ctx context.Context, sess *Session, newPassword string) error {
+	if err := ValidatePassword(newPassword); err != nil {
+		return err
+	}
+	wrapped, err := s.Vault.WrapWithPassword(ctx, sess.Key, newPassword)
+	if err != nil {
+		return err
+	}
+	if err := s.DB.Update(ctx, func(tx *store.Tx) error { return tx.SetWrappedKey(sess.Counselor.ID, wrapped, false) }); err != nil {
+		return err
+	}
+	sess.Counselor.MustChangePassword = false
+	return nil
+}
+
+// Recover restores access to a school when every password is lost: the
+// recovery key unwraps the school key, and a new admin account is created
+// with a one-time password.
+func (s *Service) Recover(ctx context.Context, schoolCode, recoveryKey, newAdmin string) (*hotline.Counselor, string, error) {
+	school, err := s.DB.SchoolByCode(ctx, schoolCode)
+	if err != nil {
+		return nil, "", err
+	}
+	wrapped, err := s.DB.SchoolRecoveryWrapped(ctx, school.ID)
+	if err != nil {
+		return nil, "", err
+	}
+	key, err := vault.UnwrapWithRecoveryKey(wrapped, recoveryKey)
+	if err != nil {
+		return nil, "", hotline.Errorf(hotline.EUNAUTHORIZED, "恢复密钥不正确。", "The recovery key is wrong.")
+	}
+	defer key.Wipe()
+	admin := &Session{Counselor: &hotline.Counselor{SchoolID: school.ID, Role: hotline.RoleAdmin}, Key: key}
+	c, otp, err := s.AddCounselor(ctx, admin, newAdmin, newAdmin, hotline.RoleAdmin)
+	if err != nil {
+		return nil, "", fmt.Errorf("recover: %w", err)
+	}
+	return c, otp, nil
+}

@@ -1,0 +1,415 @@
+package triage
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"hotline/internal/hotline"
+	"hotline/internal/intake"
+	"hotline/internal/relay"
+	"hotline/internal/store"
+)
+
+// Queue returns a page of the actor's school queue.
+func (s *Service) Queue(ctx context.Context, actor hotline.Actor, f hotline.TipFilter) ([]*hotline.Tip, *hotline.QueueCursor, error) {
+	if actor.SchoolID == 0 || (actor.Role != hotline.RoleCounselor && actor.Role != hotline.RoleAdmin) {
+		return nil, nil, hotline.ErrNotFound
+	}
+	f.SchoolID = actor.SchoolID // a filter can never reach another school
+	return s.DB.Queue(ctx, f, s.DB.Clock.Now())
+}
+
+// Tip returns one tip's metadata if the actor may see it.
+func (s *Service) Tip(ctx context.Context, actor hotline.Actor, uid string) (*hotline.Tip, error) {
+	return s.visible(ctx, actor, uid)
+}
+
+// Thread opens a tip's messages with the session's key: school staff read
+// the school's copy, district officers the district's copy of an escalated
+// case.
+func (s *Service) Thread(ctx context.Context, sess *Session, uid string) (*hotline.Tip, []*hotline.Message, error) {
+	tip, err := s.visible(ctx, sess.Actor(), uid)
+	if err != nil {
+		return nil, nil, err
+	}
+	sealed, err := s.DB.Messages(ctx, tip.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	who := intake.ReadSchool
+	if sess.Counselor.Role == hotline.RoleDistrict {
+		who = intake.ReadDistrict
+	}
+	out := make([]*hotline.Message, 0, len(sealed))
+	for _, m := range sealed {
+		msg, err := intake.OpenMessage(sess.Key, who, tip.SchoolID, tip.UID, m)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, msg)
+	}
+	return tip, out, nil
+}
+
+// Timeline returns the ledger events of a case.
+func (s *Service) Timeline(ctx context.Context, actor hotline.Actor, uid string) ([]*hotline.Event, error) {
+	tip, err := s.visible(ctx, actor, uid)
+	if err != nil {
+		return nil, err
+	}
+	return s.DB.TipEvents(ctx, tip.ID)
+}
+
+// ReporterReachable reports whether replies can reach the reporter: web
+// reporters' threads wait for them; a Telegram chat that blocked the bot or
+// was forgotten, and a report entered by staff, cannot be reached.
+func (s *Service) ReporterReachable(ctx context.Context, actor hotline.Actor, uid string) (bool, error) {
+	tip, err := s.visible(ctx, actor, uid)
+	if err != nil {
+		return false, err
+	}
+	switch tip.Channel {
+	case hotline.ChannelTelegram:
+		h, err := s.DB.HandleByTip(ctx, tip.ID)
+		if hotline.ErrorCode(err) == hotline.ENOTFOUND {
+			return false, nil
+		} else if err != nil {
+			return false, err
+		}
+		return !h.Undeliverable, nil
+	case hotline.ChannelStaff:
+		return false, nil
+	}
+	return true, nil
+}
+
+// update runs fn on a fresh copy of the tip inside a write transaction,
+// after checking access, and notifies after commit.
+func (s *Service) update(ctx context.Context, actor hotline.Actor, uid string, fn func(tx *store.Tx, t *hotline.Tip, school *hotline.School) error) (*hotline.Tip, error) {
+	if actor.Role == hotline.RoleDistrict {
+		return nil, hotline.ErrForbidden
+	}
+	tip, err := s.visible(ctx, actor, uid)
+	if err != nil {
+		return nil, err
+	}
+	school, err := s.DB.SchoolByID(ctx, tip.SchoolID)
+	if err != nil {
+		return nil, err
+	}
+	var out *hotline.Tip
+	err = s.DB.Update(ctx, func(tx *store.Tx) error {
+		t, err := tx.TipByID(tip.ID)
+		if err != nil {
+			return err
+		}
+		if err := fn(tx, t, school); err != nil {
+			return err
+		}
+		if err := tx.UpdateTip(t); err != nil {
+			return err
+		}
+		out = t
+		tx.AfterCommit(func() {
+			s.notify(hotline.Change{Kind: hotline.ChangeUpdated, SchoolID: t.SchoolID, TipUID: t.UID, Urgent: t.Urgent})
+		})
+		return nil
+	})
+	return out, err
+}
+
+func event(t *hotline.Tip, actor hotline.Actor, kind hotline.EventKind, detail string) *hotline.Event {
+	return &hotline.Event{SchoolID: t.SchoolID, TipID: t.ID, Alias: t.Alias.ZH, Kind: kind, Detail: detail, ActorID: actor.CounselorID}
+}
+
+// acknowledge marks a new case acknowledged (受理) inside tx.
+func acknowledge(tx *store.Tx, t *hotline.Tip, actor hotline.Actor) error {
+	if t.Status != hotline.StatusNew {
+		return nil
+	}
+	t.Status = hotline.StatusAcknowledged
+	if t.AcknowledgedAt.IsZero() {
+		t.AcknowledgedAt = tx.Now()
+	}
+	return tx.AppendEvent(event(t, actor, hotline.EventAcknowledged, ""))
+}
+
+// Reply seals a counselor's reply to the reporter and puts it on its way:
+// a web reporter's copy waits in their thread; a Telegram reply goes into
+// the relay's outbox in the same transaction.
+func (s *Service) Reply(ctx context.Context, actor hotline.Actor, uid, text string, photo *hotline.Photo) (*hotline.Message, error) {
+	return s.addMessage(ctx, actor, uid, hotline.AuthorCounselor, text, photo)
+}
+
+// Note adds an internal note: sealed to the school only, never sent.
+func (s *Service) Note(ctx context.Context, actor hotline.Actor, uid, text string) (*hotline.Message, error) {
+	return s.addMessage(ctx, actor, uid, hotline.AuthorNote, text, nil)
+}
+
+func (s *Service) addMessage(ctx context.Context, actor hotline.Actor, uid string, author hotline.AuthorKind, text string, photo *hotline.Photo) (*hotline.Message, error) {
+	if actor.Role == hotline.RoleDistrict {
+		return nil, hotline.ErrForbidden
+	}
+	var err error
+	if photo == nil || text != "" {
+		if text, err = intake.ValidateText(text); err != nil {
+			return nil, err
+		}
+	}
+	tip, err := s.visible(ctx, actor, uid)
+	if err != nil {
+		return nil, err
+	}
+	school, err := s.DB.SchoolByID(ctx, tip.SchoolID)
+	if err != nil {
+		return nil, err
+	}
+	to := intake.Recipients{School: school.PublicKey}
+	if author == hotline.AuthorCounselor {
+		to.Reporter = tip.ReporterKey
+	}
+	if tip.Escalated {
+		if to.District, err = s.DB.DistrictKey(ctx, school.District); err != nil {
+			return nil, err
+		}
+	}
+	m, err := intake.SealMessage(school.ID, tip.UID, author, text, photo, to)
+	if err != nil {
+		return nil, err
+	}
+	m.CounselorID.Int64, m.CounselorID.Valid = actor.CounselorID, actor.CounselorID != 0
+	var outTip *hotline.Tip
+	err = s.DB.Update(ctx, func(tx *store.Tx) error {
+		t, err := tx.TipByID(tip.ID)
+		if err != nil {
+			return err
+		}
+		var handle *store.Handle
+		if author == hotline.AuthorCounselor {
+			switch t.Channel {
+			case hotline.ChannelTelegram:
+				m.Delivery = hotline.DeliveryUndeliverable
+				handle, err = tx.HandleByTip(t.ID)
+				if err == nil && !handle.Undeliverable {
+					m.Delivery = hotline.DeliveryWaiting
+				} else if err != nil && hotline.ErrorCode(err) != hotline.ENOTFOUND {
+					return err
+				}
+			case hotline.ChannelWebchat, hotline.ChannelMailbox:
+				m.Delivery = hotline.DeliveryDelivered
+			case hotline.ChannelStaff:
+				m.Delivery = hotline.DeliveryUndeliverable
+			}
+		}
+		m.TipID = t.ID
+		if err := tx.InsertMessage(m); err != nil {
+			return err
+		}
+		if m.Delivery == hotline.DeliveryWaiting {
+			chatID, err := s.Vault.OpenChat(handle.ChatSealed)
+			if err != nil {
+				return fmt.Errorf("open chat handle: %w", err)
+			}
+			p := &relay.Payload{ChatID: chatID, Text: text, Alias: t.Alias.In(handle.Lang), Lang: handle.Lang, TipUID: t.UID, MessageUID: m.UID}
+			if photo != nil {
+				p.Photo, p.PhotoType = photo.Data, photo.Type
+			}
+			if err := relay.Enqueue(tx, s.Vault, m.ID, p); err != nil {
+				return err
+			}
+		}
+		kind := hotline.EventNoted
+		if author == hotline.AuthorCounselor {
+			kind = hotline.EventReplied
+			if err := acknowledge(tx, t, actor); err != nil {
+				return err
+			}
+			if t.FirstReplyAt.IsZero() {
+				t.FirstReplyAt = tx.Now()
+			}
+		}
+		if err := tx.AppendEvent(event(t, actor, kind, "")); err != nil {
+			return err
+		}
+		if m.Delivery == hotline.DeliveryUndeliverable {
+			if err := tx.AppendEvent(event(t, actor, hotline.EventUndeliverable, "")); err != nil {
+				return err
+			}
+		}
+		if err := tx.UpdateTip(t); err != nil {
+			return err
+		}
+		outTip = t
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	kind := hotline.ChangeUpdated
+	if author == hotline.AuthorCounselor {
+		kind = hotline.ChangeReply
+	}
+	s.notify(hotline.Change{Kind: kind, SchoolID: outTip.SchoolID, TipUID: outTip.UID, MessageUID: m.UID, Urgent: outTip.Urgent})
+	out := m.Message()
+	out.Body, out.Photo, out.HasPhoto = text, photo, photo != nil
+	return out, nil
+}
+
+// SetStatus moves a case along new → acknowledged → investigating →
+// resolved / closed (or reopens it).
+func (s *Service) SetStatus(ctx context.Context, actor hotline.Actor, uid string, next hotline.Status) error {
+	_, err := s.update(ctx, actor, uid, func(tx *store.Tx, t *hotline.Tip, _ *hotline.School) error {
+		if !t.Status.CanMoveTo(next) {
+			return hotline.Errorf(hotline.EINVALID, "不能这样变更状态。", "That status change is not allowed.")
+		}
+		prev := t.Status
+		t.Status = next
+		detail := "from=" + string(prev) + ";to=" + string(next)
+		kind := hotline.EventStatusChanged
+		switch next {
+		case hotline.StatusAcknowledged:
+			kind = hotline.EventAcknowledged
+		case hotline.StatusResolved:
+			kind = hotline.EventResolved
+		case hotline.StatusClosed:
+			kind = hotline.EventClosed
+		case hotline.StatusInvestigating:
+			if prev == hotline.StatusResolved || prev == hotline.StatusClosed {
+				kind = hotline.EventReopened
+				t.ResolvedAt = time.Time{}
+			}
+		}
+		if t.AcknowledgedAt.IsZero() && next != hotline.StatusNew {
+			t.AcknowledgedAt = tx.Now()
+		}
+		if next == hotline.StatusResolved || next == hotline.StatusClosed {
+			t.ResolvedAt = tx.Now()
+		}
+		return tx.AppendEvent(event(t, actor, kind, detail))
+	})
+	return err
+}
+
+// SetSeverity assesses a case on the policy's scale. Severe and criminal
+// cases start the district-report deadline.
+func (s *Service) SetSeverity(ctx context.Context, actor hotline.Actor, uid string, sev hotline.Severity) error {
+	if !sev.Valid() {
+		return hotline.Errorf(hotline.EINVALID, "情节等级无效。", "Invalid severity.")
+	}
+	_, err := s.update(ctx, actor, uid, func(tx *store.Tx, t *hotline.Tip, school *hotline.School) error {
+		if t.Severity == sev {
+			return nil
+		}
+		prev := t.Severity
+		t.Severity = sev
+		if sev.MustReportToDistrict() && t.DistrictDue.IsZero() {
+			t.DistrictDue = tx.Now().Add(school.Settings.Deadlines.WithDefaults().DistrictReport.D())
+		}
+		return tx.AppendEvent(event(t, actor, hotline.EventSeverityChanged, "from="+string(prev)+";to="+string(sev)))
+	})
+	return err
+}
+
+// SetCategory recategorizes a case.
+func (s *Service) SetCategory(ctx context.Context, actor hotline.Actor, uid string, c hotline.Category) error {
+	if !c.Valid() {
+		return hotline.Errorf(hotline.EINVALID, "类别无效。", "Invalid category.")
+	}
+	_, err := s.update(ctx, actor, uid, func(tx *store.Tx, t *hotline.Tip, _ *hotline.School) error {
+		if t.Category == c {
+			return nil
+		}
+		prev := t.Category
+		t.Category = c
+		return tx.AppendEvent(event(t, actor, hotline.EventCategoryChanged, "from="+string(prev)+";to="+string(c)))
+	})
+	return err
+}
+
+// SetUrgent sets or clears the urgent flag (danger now).
+func (s *Service) SetUrgent(ctx context.Context, actor hotline.Actor, uid string, urgent bool) error {
+	_, err := s.update(ctx, actor, uid, func(tx *store.Tx, t *hotline.Tip, school *hotline.School) error {
+		if t.Urgent == urgent {
+			return nil
+		}
+		t.Urgent = urgent
+		if urgent && t.AcknowledgedAt.IsZero() {
+			if due := tx.Now().Add(school.Settings.Deadlines.WithDefaults().AckUrgent.D()); due.Before(t.AckDue) {
+				t.AckDue = due
+			}
+		}
+		return tx.AppendEvent(event(t, actor, hotline.EventUrgencyChanged, fmt.Sprintf("urgent=%t", urgent)))
+	})
+	return err
+}
+
+// Assign gives a case to a counselor of the same school (0 unassigns).
+func (s *Service) Assign(ctx context.Context, actor hotline.Actor, uid string, counselorID int64) error {
+	if counselorID != 0 {
+		c, err := s.DB.CounselorByID(ctx, counselorID)
+		if err != nil || c.SchoolID != actor.SchoolID || !c.Active {
+			return hotline.Errorf(hotline.EINVALID, "找不到这位老师。", "No such counselor.")
+		}
+	}
+	_, err := s.update(ctx, actor, uid, func(tx *store.Tx, t *hotline.Tip, _ *hotline.School) error {
+		if t.AssigneeID == counselorID {
+			return nil
+		}
+		t.AssigneeID = counselorID
+		return tx.AppendEvent(event(t, actor, hotline.EventAssigned, fmt.Sprintf("counselor=%d", counselorID)))
+	})
+	return err
+}
+
+// RecordStep marks a handling step (warning talk, police referral,
+// counseling…) done or not done.
+func (s *Service) RecordStep(ctx context.Context, actor hotline.Actor, uid string, step hotline.Step, done bool) error {
+	if !step.Valid() {
+		return hotline.Errorf(hotline.EINVALID, "处置措施无效。", "Invalid handling step.")
+	}
+	_, err := s.update(ctx, actor, uid, func(tx *store.Tx, t *hotline.Tip, _ *hotline.School) error {
+		if t.Steps[step] == done {
+			return nil
+		}
+		if t.Steps == nil {
+			t.Steps = map[hotline.Step]bool{}
+		}
+		t.Steps[step] = done
+		kind := hotline.EventStepRecorded
+		if done && step == hotline.StepPoliceReferral {
+			kind = hotline.EventReferredPolice
+		} else if done && step == hotline.StepDistrictReport {
+			kind = hotline.EventDistrictReport
+		}
+		return tx.AppendEvent(event(t, actor, kind, fmt.Sprintf("step=%s;done=%t", step, done)))
+	})
+	return err
+}
+
+// Photo opens one message's photo for a page, if the actor may see it.
+func (s *Service) Photo(ctx context.Context, sess *Session, messageUID string) (*hotline.Photo, error) {
+	m, err := s.DB.MessageByUID(ctx, messageUID)
+	if err != nil {
+		return nil, err
+	}
+	tip, err := s.DB.TipByID(ctx, m.TipID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.mayAccess(ctx, sess.Actor(), tip); err != nil {
+		return nil, err
+	}
+	who := intake.ReadSchool
+	if sess.Counselor.Role == hotline.RoleDistrict {
+		who = intake.ReadDistrict
+	}
+	msg, err := intake.OpenMessage(sess.Key, who, tip.SchoolID, tip.UID, m)
+	if err != nil {
+		return nil, err
+	}
+	if msg.Photo == nil {
+		return nil, hotline.ErrNotFound
+	}
+	return msg.Photo, nil
+}
