@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -86,6 +87,13 @@ func dsn(path string, extra url.Values) string {
 }
 
 func (db *DB) open() (err error) {
+	// SQLite gives the -wal and -shm files the main file's mode: create it
+	// owner-only so that none of them is readable by other local users.
+	if f, err := os.OpenFile(db.Path, os.O_RDWR|os.O_CREATE, 0o600); err != nil {
+		return fmt.Errorf("create database file: %w", err)
+	} else {
+		f.Close()
+	}
 	// One writer connection: SQLite has one writer anyway, and owning it
 	// lets us group commits. _txlock=immediate takes the write lock at
 	// BEGIN, so a transaction never fails to upgrade half-way.

@@ -1,0 +1,134 @@
+// Command hotline runs Hotline, the anonymous bullying-report hotline and
+// mailbox for schools, and administers it: schools, counselors, the ledger,
+// exports. Run "hotline help" for the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// command is one subcommand.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, env *Env) error
+}
+
+// Env is what a subcommand reads and writes besides its flags.
+type Env struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Getenv func(string) string
+}
+
+var registry []command
+
+// register adds a subcommand; each lives in its own file.
+func register(c command) { registry = append(registry, c) }
+
+// order is how help lists commands; unknown names come last, by name.
+var order = []string{"demo", "serve", "init", "school", "district", "counselor", "ledger", "export", "poster", "backup", "version"}
+
+func commands() []command {
+	rank := func(name string) int {
+		for i, n := range order {
+			if n == name {
+				return i
+			}
+		}
+		return len(order)
+	}
+	cs := append([]command(nil), registry...)
+	sort.SliceStable(cs, func(i, j int) bool {
+		if ri, rj := rank(cs[i].name), rank(cs[j].name); ri != rj {
+			return ri < rj
+		}
+		return cs[i].name < cs[j].name
+	})
+	return cs
+}
+
+func init() {
+	register(command{"version", "print the version", func(ctx context.Context, args []string, env *Env) error {
+		fmt.Fprintln(env.Stdout, "hotline", version)
+		return nil
+	}})
+}
+
+// ErrUsage marks a usage error, already explained to the user.
+var ErrUsage = errors.New("usage")
+
+// ExitError carries a specific exit code (ledger verify uses 1 for a broken chain).
+type ExitError struct{ Code int }
+
+func (e *ExitError) Error() string { return fmt.Sprintf("exit %d", e.Code) }
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	env := &Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv}
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		if len(args) > 1 {
+			return run(ctx, []string{args[1], "-h"}, stdin, stdout, stderr)
+		}
+		usage(stdout)
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			err := c.run(ctx, args[1:], env)
+			var exit *ExitError
+			switch {
+			case err == nil:
+				return 0
+			case errors.Is(err, flag.ErrHelp):
+				return 0
+			case errors.Is(err, ErrUsage):
+				return 2
+			case errors.As(err, &exit):
+				return exit.Code
+			}
+			fmt.Fprintln(stderr, "hotline:", err)
+			return 1
+		}
+	}
+	fmt.Fprintf(stderr, "hotline: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `Hotline — 校园欺凌匿名举报热线与信箱 / an anonymous bullying-report hotline and mailbox for schools.
+
+Usage: hotline <command> [flags]
+
+Commands:
+`)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `
+Every command takes --data DIR (default ./data, or HOTLINE_DATA). Run
+"hotline <command> -h" for its flags; each flag also reads the environment
+variable shown beside it.
+
+Start here:   hotline demo          (then open the address it prints)
+A real school: hotline init && hotline school add --name 第三中学 --code no3 && hotline serve
+`)
+}
