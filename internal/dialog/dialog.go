@@ -1,0 +1,266 @@
+// Package dialog is the reporter conversation as a transport-free state
+// machine: school, role, category, free text and photos, danger question,
+// confirm, submission, receipt and follow-up messages. The Telegram bot and
+// the web chat both feed it Events and render its Replies, so a reporter
+// gets the same conversation on either channel, and it is tested without
+// any transport.
+//
+// The engine keeps no content in memory between events: each event loads
+// the conversation from a Store, applies the event and saves it before the
+// replies are returned. It never logs.
+package dialog
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"hotline/internal/hotline"
+)
+
+// Key names one conversation: a Telegram chat, or a web chat session.
+type Key struct {
+	Channel hotline.Channel
+	ChatID  int64  // Telegram chat
+	Session string // web chat: a random session token
+}
+
+// EventKind says what the reporter did.
+type EventKind string
+
+// Event kinds.
+const (
+	EventText    EventKind = "text"
+	EventChoice  EventKind = "choice"
+	EventPhoto   EventKind = "photo"
+	EventCommand EventKind = "command"
+)
+
+// Event is one thing the reporter did, as the transport saw it.
+type Event struct {
+	Kind    EventKind
+	Text    string         // text, photo caption, or command argument (e.g. the /start deep-link school code)
+	Choice  string         // button data
+	Command string         // "start","new","status","help","language","forget","cancel","tips" (lower case, no slash)
+	Photo   *hotline.Photo // already cleaned by the transport/intake
+	Lang    hotline.Lang   // language hint (Telegram language_code, browser); used on first contact only
+	School  string         // pre-set school code (widget, chat page /c/CODE); empty for Telegram
+}
+
+// Button is a choice the reporter can tap; Data comes back as Event.Choice.
+type Button struct {
+	Label string
+	Data  string
+}
+
+// ReplyKind says how a transport should present a reply.
+type ReplyKind string
+
+// Reply kinds.
+const (
+	ReplyText      ReplyKind = "text"
+	ReplySafety    ReplyKind = "safety" // urgent guidance; always first in a reply list
+	ReplySubmitted ReplyKind = "submitted"
+	ReplyReceipt   ReplyKind = "receipt" // web only: show Receipt with copy/print; never log it
+	ReplyThread    ReplyKind = "thread"  // a message of the thread, replayed
+	ReplyError     ReplyKind = "error"
+	ReplyPrivacy   ReplyKind = "privacy"
+)
+
+// Reply is one message to show the reporter.
+type Reply struct {
+	Kind    ReplyKind
+	Text    string
+	Buttons [][]Button // rows of choice buttons
+	Receipt string     // only on ReplyReceipt: never persisted, never logged
+	Alias   string     // on ReplySubmitted, in the conversation's language
+	TipUID  string
+	Photo   *hotline.Photo // on ReplyThread, a photo of the thread
+}
+
+// Store persists conversations in progress. The implementation seals the
+// bytes; the engine never writes a receipt into them.
+type Store interface {
+	// Load returns the saved state, or hotline.ErrNotFound when there is none.
+	Load(ctx context.Context, k Key) ([]byte, error)
+	Save(ctx context.Context, k Key, state []byte) error
+	Delete(ctx context.Context, k Key) error
+}
+
+// Engine runs reporter conversations. Set the fields, then call Handle from
+// any number of goroutines; an Engine must not be copied after first use.
+type Engine struct {
+	Intake    hotline.IntakeService
+	Reporters hotline.ReporterService
+	Schools   hotline.SchoolService
+	Store     Store
+	Clock     hotline.Clock // nil: the system clock
+	BotName   string        // the Telegram bot's username, for texts
+	// Urgent detects urgency in a draft text, so that safety guidance is
+	// shown the moment it is written rather than after submission. Intake
+	// provides the real detector; nil means never.
+	Urgent func(text string) bool
+
+	mu    sync.Mutex
+	locks map[Key]*keyLock
+}
+
+// keyLock serializes the events of one key; n counts holders and waiters so
+// that the map entry can go when nobody needs it.
+type keyLock struct {
+	mu sync.Mutex
+	n  int
+}
+
+// ErrBadKey is returned for a key that names no conversation.
+var ErrBadKey = hotline.Errorf(hotline.EINVALID, txtBadKey.ZH, txtBadKey.EN)
+
+// Handle applies one event of the reporter to the conversation k and
+// returns the replies to show, in order; a "safety" reply is always first.
+//
+// Failures of the services become "error" replies with safe messages and a
+// nil error. A non-nil error means the conversation could not be loaded or
+// saved; the replies that come with it must still be delivered (a receipt
+// is shown only once), and the error must be logged without content.
+func (e *Engine) Handle(ctx context.Context, k Key, ev Event) ([]Reply, error) {
+	return e.handle(ctx, k, "", ev)
+}
+
+// HandleWithReceipt is Handle for a web session whose reporter has already
+// submitted: follow-up messages and /status reach their tip through the
+// receipt, which the web transport keeps client-side and the engine never
+// stores.
+func (e *Engine) HandleWithReceipt(ctx context.Context, k Key, receipt string, ev Event) ([]Reply, error) {
+	return e.handle(ctx, k, receipt, ev)
+}
+
+// Resume opens a returning web reporter's thread with their receipt,
+// replays it as "thread" replies and makes that tip the active one, so the
+// reporter can write on. A mistyped or unknown receipt gets its safe message.
+func (e *Engine) Resume(ctx context.Context, k Key, receipt string, lang hotline.Lang) ([]Reply, error) {
+	if !k.Channel.Web() || k.Session == "" {
+		return []Reply{{Kind: ReplyError, Text: txtBadKey.In(lang)}}, ErrBadKey
+	}
+	unlock := e.lock(k)
+	defer unlock()
+	c, err := e.open(ctx, k, receipt)
+	if err != nil {
+		return []Reply{{Kind: ReplyError, Text: hotline.ErrorMessage(err, parseLang(lang))}}, err
+	}
+	if lang != "" || c.fresh {
+		c.st.Lang = parseLang(lang)
+	}
+	c.resume()
+	return e.finish(c)
+}
+
+func (e *Engine) handle(ctx context.Context, k Key, receipt string, ev Event) ([]Reply, error) {
+	if !validKey(k) {
+		return []Reply{{Kind: ReplyError, Text: txtBadKey.In(parseLang(ev.Lang))}}, ErrBadKey
+	}
+	unlock := e.lock(k)
+	defer unlock()
+	c, err := e.open(ctx, k, receipt)
+	if err != nil {
+		return []Reply{{Kind: ReplyError, Text: hotline.ErrorMessage(err, parseLang(ev.Lang))}}, err
+	}
+	if c.fresh {
+		c.st.Lang = parseLang(ev.Lang)
+		// A web reporter who comes with a receipt has submitted already,
+		// even if their session state is gone.
+		if receipt != "" {
+			c.st.Step = stepFollow
+		}
+	}
+	c.apply(ev)
+	return e.finish(c)
+}
+
+// open loads the conversation. A state that cannot be decoded (an older
+// format, a damaged row) starts afresh rather than locking the reporter out.
+func (e *Engine) open(ctx context.Context, k Key, receipt string) (*conv, error) {
+	c := &conv{e: e, ctx: ctx, k: k, receipt: receipt, st: &state{}}
+	b, err := e.Store.Load(ctx, k)
+	switch {
+	case errors.Is(err, hotline.ErrNotFound):
+		c.fresh = true
+	case err != nil:
+		return nil, fmt.Errorf("dialog: load: %w", err)
+	default:
+		if json.Unmarshal(b, c.st) != nil || c.st.V != stateVersion {
+			c.st = &state{}
+			c.fresh = true
+		}
+	}
+	c.st.V = stateVersion
+	return c, nil
+}
+
+// finish saves the state before the replies leave, so that a crash after a
+// reporter's message was acknowledged cannot lose it.
+func (e *Engine) finish(c *conv) ([]Reply, error) {
+	out := c.replies()
+	if c.deleted {
+		return out, nil
+	}
+	c.st.Updated = e.now()
+	b, err := json.Marshal(c.st)
+	if err == nil {
+		err = e.Store.Save(c.ctx, c.k, b)
+	}
+	if err != nil {
+		if !c.submitted {
+			out = append(out, Reply{Kind: ReplyError, Text: txtSaveFailed.In(c.lang())})
+		}
+		return out, fmt.Errorf("dialog: save: %w", err)
+	}
+	return out, nil
+}
+
+func (e *Engine) now() time.Time {
+	if e.Clock == nil {
+		return hotline.SystemClock{}.Now()
+	}
+	return e.Clock.Now()
+}
+
+// lock takes the mutex of k; different keys run in parallel.
+func (e *Engine) lock(k Key) (unlock func()) {
+	e.mu.Lock()
+	if e.locks == nil {
+		e.locks = map[Key]*keyLock{}
+	}
+	l := e.locks[k]
+	if l == nil {
+		l = &keyLock{}
+		e.locks[k] = l
+	}
+	l.n++
+	e.mu.Unlock()
+	l.mu.Lock()
+	return func() {
+		l.mu.Unlock()
+		e.mu.Lock()
+		l.n--
+		if l.n == 0 {
+			delete(e.locks, k)
+		}
+		e.mu.Unlock()
+	}
+}
+
+func validKey(k Key) bool {
+	switch {
+	case k.Channel == hotline.ChannelTelegram:
+		return k.ChatID != 0
+	case k.Channel.Web():
+		return k.Session != ""
+	}
+	return false
+}
+
+// parseLang accepts only the languages we speak; anything else is zh-CN.
+func parseLang(l hotline.Lang) hotline.Lang { return hotline.ParseLang(string(l)) }

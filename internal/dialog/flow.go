@@ -1,0 +1,848 @@
+package dialog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"hotline/internal/hotline"
+)
+
+// conv is one event being applied to one conversation.
+type conv struct {
+	e         *Engine
+	ctx       context.Context
+	k         Key
+	receipt   string // web follow-ups only; never copied into st
+	st        *state
+	fresh     bool // no saved state: first contact
+	out       []Reply
+	deleted   bool // /forget removed the state: do not save it again
+	submitted bool // a tip was submitted by this event
+}
+
+func (c *conv) lang() hotline.Lang { return c.st.Lang }
+
+func (c *conv) t(l hotline.Label, args ...any) string {
+	s := l.In(c.lang())
+	if len(args) > 0 {
+		s = fmt.Sprintf(s, args...)
+	}
+	return s
+}
+
+func (c *conv) say(kind ReplyKind, text string, buttons ...[]Button) {
+	c.out = append(c.out, Reply{Kind: kind, Text: text, Buttons: buttons})
+}
+
+func (c *conv) fail(err error, buttons ...[]Button) {
+	c.say(ReplyError, hotline.ErrorMessage(err, c.lang()), buttons...)
+}
+
+// replies returns the replies with safety guidance first, once: whatever
+// else happened, a reporter in danger must see it before anything else.
+func (c *conv) replies() []Reply {
+	out := make([]Reply, 0, len(c.out))
+	var safety *Reply
+	for i := range c.out {
+		if c.out[i].Kind == ReplySafety {
+			if safety == nil {
+				safety = &c.out[i]
+			}
+			continue
+		}
+		out = append(out, c.out[i])
+	}
+	if safety != nil {
+		out = append([]Reply{*safety}, out...)
+	}
+	return out
+}
+
+func (c *conv) telegram() bool { return c.k.Channel == hotline.ChannelTelegram }
+
+func (c *conv) btn(l hotline.Label, data string) Button { return Button{Label: c.t(l), Data: data} }
+
+// Button data. Buttons come back from the client, so every value is checked
+// again when it arrives.
+const (
+	dataLang      = "lang:"
+	dataSchool    = "school:"
+	dataRole      = "role:"
+	dataCategory  = "cat:"
+	dataTip       = "tip:"
+	dataCmd       = "cmd:"
+	dataDone      = "done"
+	dataDangerYes = "danger:yes"
+	dataDangerNo  = "danger:no"
+	dataSend      = "send"
+	dataEdit      = "edit"
+	dataForgetYes = "forget:yes"
+	dataForgetNo  = "forget:no"
+	notSure       = "unsure"
+)
+
+var commands = map[string]bool{"start": true, "new": true, "status": true, "help": true, "language": true, "forget": true, "cancel": true, "tips": true}
+
+// normalize turns a typed "/status" into a command: the web chat has no
+// command menu, and a Telegram transport may pass commands through as text.
+func normalize(ev Event) Event {
+	if ev.Kind == EventText && strings.HasPrefix(ev.Text, "/") {
+		word, arg, _ := strings.Cut(strings.TrimSpace(ev.Text[1:]), " ")
+		word, _, _ = strings.Cut(word, "@") // "/start@SomeBot"
+		if commands[strings.ToLower(word)] {
+			return Event{Kind: EventCommand, Command: word, Text: strings.TrimSpace(arg), Lang: ev.Lang, School: ev.School}
+		}
+	}
+	if ev.Kind == EventCommand {
+		ev.Command = strings.TrimPrefix(strings.ToLower(strings.TrimSpace(ev.Command)), "/")
+		ev.Command, _, _ = strings.Cut(ev.Command, "@")
+		ev.Text = strings.TrimSpace(ev.Text)
+	}
+	return ev
+}
+
+func (c *conv) apply(ev Event) {
+	ev = normalize(ev)
+	switch ev.Kind {
+	case EventCommand:
+		c.command(ev.Command, ev.Text, ev)
+	case EventChoice:
+		c.choice(ev.Choice, ev)
+	case EventText, EventPhoto:
+		c.input(ev)
+	default:
+		if c.st.Step == stepNew {
+			c.begin(ev.School)
+			return
+		}
+		c.prompt()
+	}
+}
+
+// begin starts a report from the top: privacy notice (once per Telegram
+// conversation), greeting, then the school (unless pre-set) and the role.
+func (c *conv) begin(code string) {
+	c.start(code)
+	c.prompt()
+}
+
+// start is begin without the question, for callers that add a reply first.
+func (c *conv) start(code string) {
+	c.st.resetDraft()
+	c.st.School = nil
+	if c.telegram() && !c.st.Privacy {
+		bot := c.t(txtThisBot)
+		if c.e.BotName != "" {
+			bot = "@" + strings.TrimPrefix(c.e.BotName, "@")
+		}
+		c.say(ReplyPrivacy, c.t(txtPrivacy, bot))
+		c.st.Privacy = true
+	}
+	c.say(ReplyText, c.t(txtGreeting), c.langRow())
+	c.st.Step = stepSchool
+	if code = strings.TrimSpace(code); code != "" && c.setSchool(code) {
+		c.st.Step = stepRole
+	}
+}
+
+// langRow offers the other language.
+func (c *conv) langRow() []Button {
+	if c.lang() == hotline.LangEN {
+		return []Button{{Label: langNameZH, Data: dataLang + "zh"}}
+	}
+	return []Button{{Label: langNameEN, Data: dataLang + "en"}}
+}
+
+// setSchool looks a school up by its code and makes it the draft's school.
+func (c *conv) setSchool(code string) bool {
+	if len(code) > maxCodeLen || !utf8.ValidString(code) {
+		c.fail(hotline.ErrSchoolNotFound)
+		return false
+	}
+	s, err := c.e.Schools.SchoolByCode(c.ctx, code)
+	if err == nil && s == nil {
+		err = hotline.ErrSchoolNotFound
+	}
+	if err != nil {
+		if hotline.ErrorCode(err) == hotline.ENOTFOUND {
+			err = hotline.ErrSchoolNotFound
+		}
+		c.fail(err)
+		return false
+	}
+	c.st.School = newSchoolRef(s)
+	c.say(ReplyText, c.t(txtSchoolSet, c.st.School.name(c.lang())))
+	return true
+}
+
+// prompt asks the question of the current step again.
+func (c *conv) prompt() {
+	switch c.st.Step {
+	case stepNew:
+		c.begin("")
+	case stepSchool:
+		c.say(ReplyText, c.t(txtAskSchool))
+	case stepRole:
+		rows := make([][]Button, 0, len(hotline.ReporterRoles))
+		for _, r := range hotline.ReporterRoles {
+			rows = append(rows, []Button{c.btn(r.Label(), dataRole+string(r))})
+		}
+		c.say(ReplyText, c.t(txtAskRole), rows...)
+	case stepCategory:
+		rows := make([][]Button, 0, len(hotline.Categories)+1)
+		for _, k := range hotline.Categories {
+			rows = append(rows, []Button{c.btn(k.Label(), dataCategory+string(k))})
+		}
+		rows = append(rows, []Button{c.btn(txtNotSure, dataCategory+notSure)})
+		c.say(ReplyText, c.t(txtAskCategory), rows...)
+	case stepText:
+		if c.st.hasDraft() {
+			c.say(ReplyText, c.t(txtAskText), c.doneRow())
+		} else {
+			c.say(ReplyText, c.t(txtAskText))
+		}
+	case stepDanger:
+		c.say(ReplyText, c.t(txtAskDanger), []Button{c.btn(txtYes, dataDangerYes), c.btn(txtNo, dataDangerNo)})
+	case stepConfirm:
+		c.confirm()
+	case stepFollow:
+		c.say(ReplyText, c.t(txtFollowPrompt), []Button{c.btn(txtBtnStatus, dataCmd+"status"), c.btn(txtBtnNew, dataCmd+"new")})
+	case stepIdle:
+		c.say(ReplyText, c.t(txtIdle), []Button{c.btn(txtBtnNew, dataCmd+"new")})
+	case stepForget:
+		c.say(ReplyText, c.t(txtForgetAsk), []Button{c.btn(txtBtnForgetYes, dataForgetYes), c.btn(txtBtnForgetNo, dataForgetNo)})
+	default:
+		// An unknown step (a damaged state) restarts rather than strands.
+		c.st.Step = c.st.draftStep()
+		c.prompt()
+	}
+}
+
+func (c *conv) doneRow() []Button { return []Button{c.btn(txtBtnDone, dataDone)} }
+
+func (c *conv) confirm() {
+	school, role, category := c.t(txtNone), c.t(txtNone), c.t(txtNone)
+	if c.st.School != nil {
+		school = c.st.School.name(c.lang())
+	}
+	if c.st.Role.Valid() {
+		role = c.t(c.st.Role.Label())
+	}
+	if c.st.Category.Valid() {
+		category = c.t(c.st.Category.Label())
+	}
+	danger := c.t(txtNo)
+	if c.st.DangerNow {
+		danger = c.t(txtYes)
+	}
+	c.say(ReplyText, c.t(txtConfirm, school, role, category, len(c.st.Texts), len(c.st.Photos), danger),
+		[]Button{c.btn(txtBtnSend, dataSend)},
+		[]Button{c.btn(txtBtnEdit, dataEdit), c.btn(txtBtnCancel, dataCmd+"cancel")})
+}
+
+// safety shows urgent guidance with the school's emergency contact.
+func (c *conv) safety(school *schoolRef) {
+	text := c.t(txtSafety)
+	if school != nil && school.Emergency != "" {
+		text += "\n" + c.t(txtSafetySchool, school.Emergency)
+	}
+	c.say(ReplySafety, text)
+}
+
+// input handles a text or a photo from the reporter.
+func (c *conv) input(ev Event) {
+	text := ev.Text
+	var photo *hotline.Photo
+	if ev.Kind == EventPhoto {
+		if ev.Photo == nil || len(ev.Photo.Data) == 0 {
+			c.fail(hotline.ErrPhotoInvalid)
+			return
+		}
+		photo = ev.Photo
+	}
+	switch c.st.Step {
+	case stepNew, stepIdle:
+		// A reporter who just starts writing is starting a report: keep the
+		// words rather than make them say it twice.
+		code := ev.School
+		if c.st.Step == stepIdle && c.st.School != nil {
+			code = c.st.School.Code
+		}
+		c.start(code)
+		if c.draft(text, photo) {
+			c.say(ReplyText, c.t(txtNoted))
+		}
+		c.prompt()
+	case stepSchool:
+		if photo != nil {
+			if c.draft(text, photo) {
+				c.say(ReplyText, c.t(txtNoted))
+			}
+			c.prompt()
+			return
+		}
+		c.findSchool(text)
+	case stepText:
+		if c.draft(text, photo) {
+			if photo != nil {
+				c.say(ReplyText, c.t(txtGotPhoto), c.doneRow())
+			} else {
+				c.say(ReplyText, c.t(txtGotText), c.doneRow())
+			}
+		}
+	case stepRole, stepCategory, stepDanger, stepConfirm:
+		// Words written before the question is answered still belong to
+		// the report.
+		if c.draft(text, photo) {
+			c.say(ReplyText, c.t(txtNoted))
+		}
+		c.prompt()
+	case stepFollow:
+		c.followUp(text, photo)
+	case stepForget:
+		// Writing on instead of answering means "not now".
+		c.st.Step = c.st.Back
+		c.st.Back = ""
+		if c.st.Step == stepForget {
+			c.st.Step = stepNew
+		}
+		c.input(ev)
+	default:
+		c.prompt()
+	}
+}
+
+// checkText validates a reporter's text as intake will, so that the draft
+// never holds what could not be submitted.
+func checkText(text string) (string, error) {
+	if !utf8.ValidString(text) {
+		return "", hotline.ErrInvalidUTF8
+	}
+	text = strings.TrimSpace(text)
+	if utf8.RuneCountInString(text) > maxTextRunes {
+		return "", hotline.ErrTooLong
+	}
+	return text, nil
+}
+
+// draft adds a text and/or photo to the draft and shows safety guidance the
+// moment a text looks urgent. It reports whether anything was added.
+func (c *conv) draft(text string, photo *hotline.Photo) bool {
+	text, err := checkText(text)
+	if err != nil {
+		c.fail(err)
+		return false
+	}
+	if photo != nil && len(photo.Data) > maxPhotoBytes {
+		c.fail(hotline.ErrPhotoTooLarge)
+		return false
+	}
+	if text == "" && photo == nil {
+		return false
+	}
+	if (text != "" && len(c.st.Texts) >= maxDraftTexts) || (photo != nil && len(c.st.Photos) >= maxPhotos) {
+		c.say(ReplyError, c.t(txtDraftFull))
+		return false
+	}
+	if photo != nil {
+		c.st.Photos = append(c.st.Photos, hotline.Photo{Data: photo.Data, Type: photo.Type})
+	}
+	if text != "" {
+		c.st.Texts = append(c.st.Texts, text)
+		if c.e.Urgent != nil && c.e.Urgent(text) {
+			c.st.Urgent = true
+			if !c.st.SafetyOn {
+				c.st.SafetyOn = true
+				c.safety(c.st.School)
+			}
+		}
+	}
+	return true
+}
+
+func (c *conv) findSchool(query string) {
+	query, err := checkText(query)
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	if query == "" {
+		c.prompt()
+		return
+	}
+	if utf8.RuneCountInString(query) > maxQueryLen {
+		c.say(ReplyText, c.t(txtSchoolNone))
+		return
+	}
+	schools, err := c.e.Schools.FindSchools(c.ctx, query, schoolResults)
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	rows := make([][]Button, 0, len(schools))
+	for _, s := range schools {
+		if s == nil {
+			continue
+		}
+		// A typed exact code needs no second tap.
+		if strings.EqualFold(s.Code, query) {
+			c.st.School = newSchoolRef(s)
+			c.say(ReplyText, c.t(txtSchoolSet, c.st.School.name(c.lang())))
+			c.st.Step = c.st.draftStep()
+			c.prompt()
+			return
+		}
+		label := s.DisplayName(c.lang())
+		if s.District != "" {
+			label += "（" + s.District + "）"
+		}
+		rows = append(rows, []Button{{Label: label, Data: dataSchool + s.Code}})
+	}
+	if len(rows) == 0 {
+		c.say(ReplyText, c.t(txtSchoolNone))
+		return
+	}
+	c.say(ReplyText, c.t(txtSchoolPick), rows...)
+}
+
+func (c *conv) choice(data string, ev Event) {
+	if !utf8.ValidString(data) || len(data) > 256 {
+		c.stale()
+		return
+	}
+	switch {
+	case strings.HasPrefix(data, dataCmd):
+		c.command(strings.TrimPrefix(data, dataCmd), "", ev)
+	case strings.HasPrefix(data, dataLang):
+		c.setLang(strings.TrimPrefix(data, dataLang))
+	case strings.HasPrefix(data, dataTip):
+		c.selectTip(strings.TrimPrefix(data, dataTip))
+	case c.st.Step == stepNew:
+		c.begin(ev.School)
+	case strings.HasPrefix(data, dataSchool) && c.st.Step == stepSchool:
+		if c.setSchool(strings.TrimPrefix(data, dataSchool)) {
+			c.st.Step = c.st.draftStep()
+		}
+		c.prompt()
+	case strings.HasPrefix(data, dataRole) && c.st.Step == stepRole:
+		r := hotline.ReporterRole(strings.TrimPrefix(data, dataRole))
+		if !r.Valid() {
+			c.stale()
+			return
+		}
+		c.st.Role = r
+		c.st.Step = stepCategory
+		c.prompt()
+	case strings.HasPrefix(data, dataCategory) && c.st.Step == stepCategory:
+		v := strings.TrimPrefix(data, dataCategory)
+		k := hotline.Category(v)
+		if v == notSure {
+			k = hotline.CategoryOther
+		}
+		if !k.Valid() {
+			c.stale()
+			return
+		}
+		c.st.Category = k
+		c.st.Step = stepText
+		c.prompt()
+	case data == dataDone && c.st.Step == stepText:
+		if !c.st.hasDraft() {
+			c.say(ReplyText, c.t(txtDraftEmpty))
+			return
+		}
+		c.st.Step = stepDanger
+		c.prompt()
+	case (data == dataDangerYes || data == dataDangerNo) && c.st.Step == stepDanger:
+		c.st.DangerNow = data == dataDangerYes
+		if c.st.DangerNow {
+			c.safety(c.st.School)
+		}
+		c.st.Step = stepConfirm
+		c.prompt()
+	case data == dataSend && c.st.Step == stepConfirm:
+		c.submit()
+	case data == dataEdit && c.st.Step == stepConfirm:
+		c.st.Step = stepText
+		c.prompt()
+	case data == dataForgetYes && c.st.Step == stepForget:
+		c.forget()
+	case data == dataForgetNo && c.st.Step == stepForget:
+		c.st.Step, c.st.Back = c.st.Back, ""
+		c.say(ReplyText, c.t(txtForgetKept))
+		c.prompt()
+	default:
+		c.stale()
+	}
+}
+
+// stale answers a button from an old message: say so, ask the current question.
+func (c *conv) stale() {
+	c.say(ReplyText, c.t(txtStale))
+	c.prompt()
+}
+
+func (c *conv) setLang(v string) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "en", "english":
+		c.st.Lang = hotline.LangEN
+	case "zh", "cn", "中文", "chinese":
+		c.st.Lang = hotline.LangZH
+	default:
+		c.say(ReplyText, c.t(txtLangAsk), []Button{{Label: langNameZH, Data: dataLang + "zh"}, {Label: langNameEN, Data: dataLang + "en"}})
+		return
+	}
+	c.say(ReplyText, c.t(txtLangSet))
+	c.prompt()
+}
+
+func (c *conv) command(name, arg string, ev Event) {
+	if c.st.Step == stepForget && name != "forget" {
+		// Any other command answers "not now".
+		c.st.Step, c.st.Back = c.st.Back, ""
+	}
+	switch name {
+	case "start":
+		code := arg
+		if code == "" {
+			code = ev.School
+		}
+		c.begin(code)
+	case "new":
+		c.newReport(ev.School)
+	case "status":
+		c.status()
+	case "help":
+		c.say(ReplyText, c.t(txtHelp))
+	case "language":
+		c.setLang(arg)
+	case "forget":
+		if !c.telegram() {
+			c.say(ReplyText, c.t(txtForgetWeb))
+			return
+		}
+		if c.st.Step != stepForget {
+			c.st.Back = c.st.Step
+			c.st.Step = stepForget
+		}
+		c.prompt()
+	case "cancel":
+		c.cancel()
+	case "tips":
+		c.tips()
+	default:
+		c.say(ReplyText, c.t(txtHelp))
+	}
+}
+
+// newReport starts another report, or picks an unfinished one up again:
+// the reporter's words are dropped only by an explicit cancel.
+func (c *conv) newReport(code string) {
+	if c.st.hasDraft() {
+		c.say(ReplyText, c.t(txtResumeDraft))
+		if !c.st.drafting() {
+			c.st.Step = c.st.draftStep()
+		}
+		c.prompt()
+		return
+	}
+	if c.st.Step == stepNew {
+		c.begin(code)
+		return
+	}
+	c.st.resetDraft()
+	if c.st.School == nil && code != "" {
+		c.setSchool(code)
+	}
+	c.st.Step = c.st.draftStep()
+	c.prompt()
+}
+
+func (c *conv) cancel() {
+	if !c.st.drafting() && !c.st.hasDraft() {
+		c.say(ReplyText, c.t(txtNothingToCancel))
+		c.prompt()
+		return
+	}
+	c.st.resetDraft()
+	c.say(ReplyText, c.t(txtCancelled))
+	if c.st.Active != "" {
+		c.st.Step = stepFollow
+	} else {
+		c.st.Step = stepIdle
+	}
+	c.prompt()
+}
+
+// submit sends the draft. A failed submission keeps the draft and offers to
+// try again: nothing the reporter wrote may be lost.
+func (c *conv) submit() {
+	st := c.st
+	if st.School == nil || !st.Role.Valid() || !st.Category.Valid() || !st.hasDraft() {
+		st.Step = st.draftStep()
+		c.prompt()
+		return
+	}
+	sub := hotline.Submission{
+		SchoolCode: st.School.Code,
+		Channel:    c.k.Channel,
+		Role:       st.Role,
+		Category:   st.Category,
+		Lang:       c.lang(),
+		Texts:      append([]string(nil), st.Texts...),
+		Photos:     append([]hotline.Photo(nil), st.Photos...),
+		DangerNow:  st.DangerNow,
+	}
+	if c.telegram() {
+		sub.ChatID = c.k.ChatID
+	}
+	res, err := c.e.Intake.Submit(c.ctx, sub)
+	if err == nil && (res == nil || res.TipUID == "") {
+		err = errors.New("dialog: intake returned no tip")
+	}
+	if err != nil {
+		c.say(ReplyError, hotline.ErrorMessage(err, c.lang())+"\n"+c.t(txtDraftKept),
+			[]Button{c.btn(txtBtnRetry, dataSend), c.btn(txtBtnEdit, dataEdit)})
+		return
+	}
+	school := st.School
+	if res.School != nil {
+		school = newSchoolRef(res.School)
+	}
+	if res.Urgent || st.DangerNow || st.Urgent {
+		c.safety(school)
+	}
+	alias := res.Alias.In(c.lang())
+	msg := txtSubmitted
+	if c.k.Channel.Web() {
+		msg = txtSubmittedWeb
+	}
+	c.out = append(c.out, Reply{Kind: ReplySubmitted, Text: c.t(msg, alias), Alias: alias, TipUID: res.TipUID})
+	if c.k.Channel.Web() && res.Receipt != "" {
+		c.out = append(c.out, Reply{Kind: ReplyReceipt, Text: c.t(txtReceipt), Receipt: res.Receipt, TipUID: res.TipUID})
+	}
+	st.resetDraft()
+	st.School = school
+	st.Active, st.Alias = res.TipUID, res.Alias
+	st.Step = stepFollow
+	c.submitted = true
+}
+
+// ref finds the active tip: by chat on Telegram, by receipt on the web.
+func (c *conv) ref() (hotline.ReporterRef, bool) {
+	if c.telegram() {
+		return hotline.ReporterRef{ChatID: c.k.ChatID, TipUID: c.st.Active}, true
+	}
+	if c.receipt == "" {
+		return hotline.ReporterRef{}, false
+	}
+	return hotline.ReporterRef{Receipt: c.receipt, TipUID: c.st.Active}, true
+}
+
+func (c *conv) followUp(text string, photo *hotline.Photo) {
+	text, err := checkText(text)
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	if text == "" && photo == nil {
+		c.fail(hotline.ErrEmptyMessage)
+		return
+	}
+	ref, ok := c.ref()
+	if !ok {
+		c.say(ReplyError, c.t(txtNeedReceipt))
+		return
+	}
+	res, err := c.e.Intake.AddReporterMessage(c.ctx, ref, text, photo)
+	if err == nil && res == nil {
+		err = errors.New("dialog: intake returned no result")
+	}
+	if err != nil {
+		if errors.Is(err, hotline.ErrTipClosed) {
+			c.fail(err, []Button{c.btn(txtBtnNew, dataCmd+"new")})
+			return
+		}
+		c.fail(err)
+		return
+	}
+	if res.Urgent {
+		c.safety(c.st.School)
+	}
+	if res.TipUID != "" {
+		c.st.Active, c.st.Alias = res.TipUID, res.Alias
+	}
+	c.out = append(c.out, Reply{Kind: ReplyText, Text: c.t(txtForwarded), TipUID: c.st.Active})
+}
+
+// chatTips lists a Telegram chat's tips, or the one tip of a web receipt.
+func (c *conv) chatTips() ([]*hotline.Tip, error) {
+	if c.telegram() {
+		return c.e.Reporters.ChatTips(c.ctx, c.k.ChatID)
+	}
+	if c.receipt == "" {
+		return nil, nil
+	}
+	tip, _, err := c.e.Reporters.ThreadByReceipt(c.ctx, c.receipt)
+	if err != nil || tip == nil {
+		return nil, err
+	}
+	return []*hotline.Tip{tip}, nil
+}
+
+func (c *conv) status() {
+	if !c.telegram() && c.receipt == "" && c.st.Active != "" {
+		c.say(ReplyError, c.t(txtNeedReceipt))
+		return
+	}
+	tips, err := c.chatTips()
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	var tip *hotline.Tip
+	open := 0
+	for _, t := range tips {
+		if t == nil {
+			continue
+		}
+		if t.Status.Open() {
+			open++
+		}
+		if tip == nil || t.UID == c.st.Active {
+			tip = t
+		}
+	}
+	if tip == nil {
+		c.say(ReplyText, c.t(txtNoTips))
+		if c.st.hasDraft() {
+			c.say(ReplyText, c.t(txtDraftWaiting))
+		}
+		return
+	}
+	text := c.t(txtStatus, tip.Alias.In(c.lang()), c.t(tip.Status.ForReporter()))
+	if open > 1 || (open == 1 && !tip.Status.Open()) {
+		text += "\n" + c.t(txtMoreTips)
+	}
+	c.out = append(c.out, Reply{Kind: ReplyText, Text: text, TipUID: tip.UID})
+}
+
+func (c *conv) tips() {
+	if !c.telegram() {
+		c.say(ReplyText, c.t(txtWebOneTip))
+		return
+	}
+	tips, err := c.chatTips()
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	var rows [][]Button
+	for _, t := range tips {
+		if t == nil || !t.Status.Open() {
+			continue
+		}
+		label := t.Alias.In(c.lang()) + " — " + c.t(t.Status.Label())
+		rows = append(rows, []Button{{Label: label, Data: dataTip + t.UID}})
+	}
+	if len(rows) == 0 {
+		c.say(ReplyText, c.t(txtNoOpenTips))
+		return
+	}
+	c.say(ReplyText, c.t(txtTipsList), rows...)
+}
+
+// selectTip makes one of the reporter's own tips the active one. The UID
+// comes from a button, so it is checked against the chat's tips.
+func (c *conv) selectTip(uid string) {
+	tips, err := c.chatTips()
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	for _, t := range tips {
+		if t == nil || t.UID != uid || uid == "" {
+			continue
+		}
+		c.st.Active, c.st.Alias = t.UID, t.Alias
+		if c.st.Step == stepForget {
+			c.st.Back = ""
+		}
+		c.st.Step = stepFollow
+		text := c.t(txtTipSwitched, t.Alias.In(c.lang())) + "\n" + c.t(t.Status.ForReporter())
+		c.out = append(c.out, Reply{Kind: ReplyText, Text: text, TipUID: t.UID})
+		if c.st.hasDraft() {
+			c.say(ReplyText, c.t(txtDraftWaiting))
+		}
+		return
+	}
+	c.say(ReplyText, c.t(txtTipUnknown))
+	c.prompt()
+}
+
+// forget unlinks the chat from its tips and deletes the conversation.
+func (c *conv) forget() {
+	if _, err := c.e.Reporters.Forget(c.ctx, c.k.ChatID); err != nil {
+		c.st.Step, c.st.Back = c.st.Back, ""
+		c.fail(err)
+		return
+	}
+	if err := c.e.Store.Delete(c.ctx, c.k); err != nil {
+		// The tips are unlinked; the saved draft could not go. Clear it
+		// in the saved state instead so nothing of it stays.
+		lang := c.st.Lang
+		*c.st = state{V: stateVersion, Lang: lang}
+		c.say(ReplyText, c.t(txtForgotten))
+		return
+	}
+	c.deleted = true
+	c.say(ReplyText, c.t(txtForgotten))
+}
+
+// resume replays a web reporter's thread and makes its tip active.
+func (c *conv) resume() {
+	tip, msgs, err := c.e.Reporters.ThreadByReceipt(c.ctx, c.receipt)
+	if err == nil && tip == nil {
+		err = hotline.ErrReceiptUnknown
+	}
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	alias := tip.Alias.In(c.lang())
+	c.out = append(c.out, Reply{Kind: ReplyText, Text: c.t(txtWelcomeBack, alias), TipUID: tip.UID})
+	for _, m := range msgs {
+		if m == nil {
+			continue
+		}
+		var who hotline.Label
+		switch m.Author {
+		case hotline.AuthorReporter:
+			who = txtYou
+		case hotline.AuthorCounselor:
+			who = txtCounselor
+		case hotline.AuthorSystem:
+			who = txtHotline
+		default:
+			continue // notes never reach a reporter
+		}
+		body := m.Body
+		if m.Photo != nil || m.HasPhoto {
+			body = strings.TrimSpace(c.t(txtPhotoMark) + " " + body)
+		}
+		c.out = append(c.out, Reply{Kind: ReplyThread, Text: c.t(txtSaid, c.t(who), body), TipUID: tip.UID, Photo: m.Photo})
+	}
+	c.st.Active, c.st.Alias = tip.UID, tip.Alias
+	if c.st.Step == stepForget {
+		c.st.Back = ""
+	}
+	c.st.Step = stepFollow
+	c.out = append(c.out, Reply{Kind: ReplyText, Text: c.t(txtStatus, alias, c.t(tip.Status.ForReporter())), TipUID: tip.UID})
+	if c.st.hasDraft() {
+		c.say(ReplyText, c.t(txtDraftWaiting))
+	}
+	c.prompt()
+}

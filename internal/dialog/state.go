@@ -1,0 +1,113 @@
+package dialog
+
+import (
+	"time"
+
+	"hotline/internal/hotline"
+)
+
+// stateVersion changes when the saved state changes shape incompatibly.
+const stateVersion = 1
+
+// step is where the conversation stands.
+type step string
+
+const (
+	stepNew      step = ""         // nothing said yet
+	stepSchool   step = "school"   // waiting for a school name or code
+	stepRole     step = "role"     // who are you
+	stepCategory step = "category" // what kind of bullying
+	stepText     step = "text"     // what happened: texts and photos
+	stepDanger   step = "danger"   // is anyone in danger now
+	stepConfirm  step = "confirm"  // summary, send / add more / cancel
+	stepFollow   step = "follow"   // submitted: messages go to the active tip
+	stepIdle     step = "idle"     // draft cancelled, no active tip
+	stepForget   step = "forget"   // waiting for /forget's confirmation
+)
+
+// Limits on a draft keep a saved conversation bounded; intake checks the
+// same limits again at submission.
+const (
+	maxTextRunes  = 4000
+	maxDraftTexts = 50
+	maxPhotos     = 10
+	maxPhotoBytes = 10 << 20
+	maxCodeLen    = 64
+	maxQueryLen   = 100
+	schoolResults = 6
+)
+
+// state is the saved conversation. It holds the draft (the reporter's own
+// words, which must survive a restart) but never a receipt.
+type state struct {
+	V       int          `json:"v"`
+	Lang    hotline.Lang `json:"lang"`
+	Step    step         `json:"step"`
+	Back    step         `json:"back,omitempty"` // where /forget's "not now" returns to
+	Privacy bool         `json:"privacy,omitempty"`
+
+	School    *schoolRef           `json:"school,omitempty"`
+	Role      hotline.ReporterRole `json:"role,omitempty"`
+	Category  hotline.Category     `json:"category,omitempty"`
+	Texts     []string             `json:"texts,omitempty"`
+	Photos    []hotline.Photo      `json:"photos,omitempty"`
+	DangerNow bool                 `json:"danger_now,omitempty"`
+	Urgent    bool                 `json:"urgent,omitempty"`       // a draft text looked urgent
+	SafetyOn  bool                 `json:"safety_shown,omitempty"` // guidance shown for this draft
+
+	Active string        `json:"active,omitempty"` // TipUID the follow-up messages go to
+	Alias  hotline.Alias `json:"alias,omitempty"`
+
+	Updated time.Time `json:"updated"`
+}
+
+// schoolRef is what the conversation needs of a school: the code to submit
+// to, the name for the summary, the emergency contact for safety guidance.
+type schoolRef struct {
+	Code      string `json:"code"`
+	Name      string `json:"name"`
+	NameEN    string `json:"name_en,omitempty"`
+	Emergency string `json:"emergency,omitempty"`
+}
+
+func newSchoolRef(s *hotline.School) *schoolRef {
+	return &schoolRef{Code: s.Code, Name: s.Name, NameEN: s.Settings.NameEN, Emergency: s.Settings.EmergencyContact}
+}
+
+func (s *schoolRef) name(lang hotline.Lang) string {
+	if lang == hotline.LangEN && s.NameEN != "" {
+		return s.NameEN
+	}
+	return s.Name
+}
+
+// hasDraft reports whether the reporter has written anything unsent.
+func (s *state) hasDraft() bool { return len(s.Texts) > 0 || len(s.Photos) > 0 }
+
+// drafting reports whether the conversation is inside the report flow.
+func (s *state) drafting() bool {
+	switch s.Step {
+	case stepSchool, stepRole, stepCategory, stepText, stepDanger, stepConfirm:
+		return true
+	}
+	return false
+}
+
+func (s *state) resetDraft() {
+	s.Role, s.Category = "", ""
+	s.Texts, s.Photos = nil, nil
+	s.DangerNow, s.Urgent, s.SafetyOn = false, false, false
+}
+
+// draftStep is where an interrupted draft picks up again.
+func (s *state) draftStep() step {
+	switch {
+	case s.School == nil:
+		return stepSchool
+	case !s.Role.Valid():
+		return stepRole
+	case !s.Category.Valid():
+		return stepCategory
+	}
+	return stepText
+}

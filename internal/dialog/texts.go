@@ -1,0 +1,229 @@
+package dialog
+
+import "hotline/internal/hotline"
+
+// Every text the reporter reads, zh-CN first. They are written for a
+// frightened 13-year-old on a phone: short sentences, plain words, warm.
+// Placeholders are fmt verbs; a test checks that both languages have the
+// same ones.
+var (
+	txtPrivacy = hotline.Label{
+		ZH: "先说说隐私：\n• Telegram 只知道你在和 %s 聊天。\n• 学校只会看到一个代号（比如「蓝狐」）、你写的话和你发的照片，看不到你的名字、用户名、手机号或 Telegram 账号。\n• 随时发 /forget，就能解除这个聊天和你的报告之间的关联。",
+		EN: "First, about privacy:\n• Telegram only knows that you are talking to %s.\n• The school sees only a nickname (like \"Blue Fox\"), your words and your photos — never your name, username, phone number or Telegram account.\n• Send /forget at any time to unlink this chat from your reports.",
+	}
+	txtThisBot = hotline.Label{ZH: "这个机器人", EN: "this bot"}
+
+	txtGreeting = hotline.Label{
+		ZH: "你好，这里是匿名求助热线。在这里说出发生的事是安全的：老师只会看到一个代号，不会知道你是谁。",
+		EN: "Hi, this is an anonymous help line. It is safe to tell us what happened: counselors see only a nickname, never who you are.",
+	}
+
+	txtAskSchool = hotline.Label{
+		ZH: "这件事发生在哪所学校？请输入学校的名字或学校代码。",
+		EN: "Which school is this about? Type the school's name or code.",
+	}
+	txtSchoolPick = hotline.Label{
+		ZH: "是哪一所？点一下就好。如果都不是，可以再输入一次。",
+		EN: "Which one is it? Tap to choose. If none of these, type the name again.",
+	}
+	txtSchoolNone = hotline.Label{
+		ZH: "没有找到这所学校。换个写法再试试吧，比如学校的全名，或者海报上的学校代码。",
+		EN: "We couldn't find that school. Try another spelling, the school's full name, or the code on the poster.",
+	}
+	txtSchoolSet = hotline.Label{
+		ZH: "好的，你的报告会送到「%s」。",
+		EN: "OK, your report will go to %s.",
+	}
+
+	txtAskRole = hotline.Label{
+		ZH: "先告诉我们：哪一种说的是你？",
+		EN: "First, which of these is you?",
+	}
+	txtAskCategory = hotline.Label{
+		ZH: "发生的事更像哪一种？不确定也没关系。",
+		EN: "What kind of thing happened? It's OK if you're not sure.",
+	}
+	txtNotSure = hotline.Label{ZH: "不确定", EN: "Not sure"}
+
+	txtAskText = hotline.Label{
+		ZH: "请写下发生了什么：谁、在哪里、什么时候、发生了什么。可以分几条发，也可以发照片或截图。写完了就点「写完了」。",
+		EN: "Tell us what happened: who, where, when, and what. You can send several messages, and photos or screenshots too. Tap \"Done\" when you're finished.",
+	}
+	txtGotText = hotline.Label{
+		ZH: "收到，还可以继续补充。写完了就点「写完了」。",
+		EN: "Got it. You can add more, or tap \"Done\".",
+	}
+	txtGotPhoto = hotline.Label{
+		ZH: "照片收到了，还可以继续补充。写完了就点「写完了」。",
+		EN: "Photo received. You can add more, or tap \"Done\".",
+	}
+	txtNoted = hotline.Label{
+		ZH: "你写的我先记下了，不会丢。",
+		EN: "I've kept what you wrote; it won't be lost.",
+	}
+	txtDraftEmpty = hotline.Label{
+		ZH: "还没有写内容呢。写几句发生了什么，再点「写完了」。",
+		EN: "Nothing written yet. Write a few words about what happened, then tap \"Done\".",
+	}
+	txtDraftFull = hotline.Label{
+		ZH: "这份报告已经很长了。请先发送它，发送以后还可以继续补充。",
+		EN: "This report is already very long. Please send it first; you can add more after sending.",
+	}
+	txtBtnDone = hotline.Label{ZH: "写完了", EN: "Done"}
+
+	txtAskDanger = hotline.Label{
+		ZH: "现在有人有危险吗？比如正在被打、有人带着刀或别的危险东西，或者有人想伤害自己。",
+		EN: "Is anyone in danger right now? For example being beaten, someone with a knife or another weapon, or someone who wants to hurt themselves.",
+	}
+	txtYes = hotline.Label{ZH: "有", EN: "Yes"}
+	txtNo  = hotline.Label{ZH: "没有", EN: "No"}
+
+	txtSafety = hotline.Label{
+		ZH: "如果你或别人现在有危险，请马上：\n• 打 110 报警\n• 有人受伤，打 120 叫救护车\n• 打 12355 青少年服务台，有人会认真听你说\n先去安全、有大人在的地方。你不是一个人。",
+		EN: "If you or someone else is in danger right now:\n• call 110 for the police\n• call 120 for an ambulance if someone is hurt\n• call 12355, the youth helpline — someone will listen\nGo somewhere safe where there are adults. You are not alone.",
+	}
+	txtSafetySchool = hotline.Label{
+		ZH: "学校紧急联系：%s",
+		EN: "School emergency contact: %s",
+	}
+
+	txtConfirm = hotline.Label{
+		ZH: "请看一下，没问题就点「发送」：\n学校：%s\n你是：%s\n类型：%s\n内容：%d 条文字，%d 张照片\n现在有危险：%s",
+		EN: "Please check, then tap \"Send\":\nSchool: %s\nYou: %s\nKind: %s\nContent: %d messages, %d photos\nDanger now: %s",
+	}
+	txtBtnSend   = hotline.Label{ZH: "发送", EN: "Send"}
+	txtBtnEdit   = hotline.Label{ZH: "再补充", EN: "Add more"}
+	txtBtnCancel = hotline.Label{ZH: "不发了，删掉", EN: "Don't send, delete it"}
+	txtBtnRetry  = hotline.Label{ZH: "再试一次", EN: "Try again"}
+	txtDraftKept = hotline.Label{
+		ZH: "别担心，你写的内容都还在。",
+		EN: "Don't worry, everything you wrote is still here.",
+	}
+
+	txtSubmitted = hotline.Label{
+		ZH: "已经安全送到学校了。在学校那里，你的代号是「%s」，老师不会知道你是谁。\n老师会尽快看你的报告（一般在 24 小时内），回复会发到这里。你也可以随时在这里继续补充，发 /status 可以看进度。",
+		EN: "Your report has safely reached the school. There, your nickname is \"%s\"; counselors won't know who you are.\nA counselor will read it soon (usually within 24 hours) and reply here. You can keep adding to it here at any time; send /status to see how it is going.",
+	}
+	txtSubmittedWeb = hotline.Label{
+		ZH: "已经安全送到学校了。在学校那里，你的代号是「%s」，老师不会知道你是谁。\n老师会尽快看你的报告（一般在 24 小时内）。以后用下面的回执码回来，就能看到老师的回复。现在也可以继续补充。",
+		EN: "Your report has safely reached the school. There, your nickname is \"%s\"; counselors won't know who you are.\nA counselor will read it soon (usually within 24 hours). Come back with the receipt code below to read their reply. You can also keep adding to it now.",
+	}
+	txtReceipt = hotline.Label{
+		ZH: "这是你的回执码。它是你以后回来看老师回复的唯一方式，丢了就找不回来了。请抄下来或者存好，不要告诉任何人，也不要发给老师。",
+		EN: "This is your receipt code. It is the only way back to your report and the counselors' replies; if you lose it, it cannot be recovered. Write it down or save it, and never share it with anyone, counselors included.",
+	}
+
+	txtForwarded   = hotline.Label{ZH: "已经转给老师了。", EN: "Sent to the counselor."}
+	txtNeedReceipt = hotline.Label{
+		ZH: "要继续和老师对话，请先用你的回执码打开你的报告。",
+		EN: "To keep talking with the counselor, please open your report with your receipt code first.",
+	}
+	txtFollowPrompt = hotline.Label{
+		ZH: "你可以继续在这里写给老师，也可以发照片。",
+		EN: "You can keep writing to the counselor here, and send photos too.",
+	}
+
+	txtStatus = hotline.Label{ZH: "「%s」：%s", EN: "\"%s\": %s"}
+	txtNoTips = hotline.Label{
+		ZH: "你还没有发送过报告。",
+		EN: "You haven't sent a report yet.",
+	}
+	txtMoreTips = hotline.Label{
+		ZH: "你还有别的报告，发 /tips 可以切换。",
+		EN: "You have other reports too; send /tips to switch.",
+	}
+	txtTipsList = hotline.Label{
+		ZH: "你有这几份报告。点一下，选择要继续写的那一份：",
+		EN: "These are your reports. Tap the one you want to continue:",
+	}
+	txtNoOpenTips = hotline.Label{
+		ZH: "你现在没有正在处理中的报告。",
+		EN: "You have no report in progress right now.",
+	}
+	txtTipSwitched = hotline.Label{
+		ZH: "好的，接下来你发的消息会送到「%s」这份报告。",
+		EN: "OK, your next messages will go to the report \"%s\".",
+	}
+	txtTipUnknown = hotline.Label{
+		ZH: "找不到这份报告了。",
+		EN: "That report can no longer be found.",
+	}
+	txtDraftWaiting = hotline.Label{
+		ZH: "你没写完的那份报告还保存着，发 /new 可以接着写。",
+		EN: "Your unfinished report is still saved; send /new to continue it.",
+	}
+	txtResumeDraft = hotline.Label{
+		ZH: "你还有一份没写完的报告，我们接着写吧。",
+		EN: "You have an unfinished report; let's continue it.",
+	}
+	txtWebOneTip = hotline.Label{
+		ZH: "在网页上，一个回执码对应一份报告。要看另一份，请用那一份的回执码打开。",
+		EN: "On the web, each receipt code opens one report. To see another one, open it with its own receipt code.",
+	}
+
+	txtForgetAsk = hotline.Label{
+		ZH: "确定要解除这个聊天和你的报告之间的关联吗？\n解除以后，学校仍会处理你的报告，但老师的回复不会再发到这里，这里也不会再保存任何内容。",
+		EN: "Unlink this chat from your reports?\nThe school will still handle your reports, but counselors' replies will no longer reach this chat, and nothing will be kept here.",
+	}
+	txtBtnForgetYes = hotline.Label{ZH: "确定解除", EN: "Yes, unlink"}
+	txtBtnForgetNo  = hotline.Label{ZH: "先不了", EN: "Not now"}
+	txtForgotten    = hotline.Label{
+		ZH: "已经解除关联了。这个聊天和你的报告之间不再有联系。想再找我们，随时发 /start。",
+		EN: "Done: this chat is no longer linked to your reports. To talk to us again, send /start any time.",
+	}
+	txtForgetKept = hotline.Label{ZH: "好的，什么都没有改变。", EN: "OK, nothing has changed."}
+	txtForgetWeb  = hotline.Label{
+		ZH: "网页聊天本来就不会记住你是谁。关掉页面就好，回来时用回执码。",
+		EN: "The web chat never knows who you are. Just close the page, and come back with your receipt code.",
+	}
+
+	txtCancelled = hotline.Label{
+		ZH: "好的，草稿已经删掉了，什么都没有发出去。",
+		EN: "OK, the draft is deleted; nothing was sent.",
+	}
+	txtNothingToCancel = hotline.Label{
+		ZH: "现在没有要取消的内容。",
+		EN: "There is nothing to cancel right now.",
+	}
+	txtIdle = hotline.Label{
+		ZH: "想报告新的事情，随时点「写新的报告」，或者直接写下来。",
+		EN: "To report something new, tap \"New report\" or just start writing.",
+	}
+	txtBtnNew    = hotline.Label{ZH: "写新的报告", EN: "New report"}
+	txtBtnStatus = hotline.Label{ZH: "查看进度", EN: "Check status"}
+
+	txtHelp = hotline.Label{
+		ZH: "在这里可以匿名报告欺凌，老师不会知道你是谁。\n/new 写新的报告\n/status 看报告的进度\n/tips 选择要继续写的报告\n/cancel 删掉还没发出的草稿\n/language 切换语言 English\n/forget 解除这个聊天和报告的关联\n如果有人现在有危险，请马上打 110。",
+		EN: "Here you can report bullying anonymously; counselors won't know who you are.\n/new write a new report\n/status see how your report is going\n/tips choose which report to continue\n/cancel delete a draft you haven't sent\n/language switch language 中文\n/forget unlink this chat from your reports\nIf anyone is in danger right now, call 110 at once.",
+	}
+	txtLangAsk = hotline.Label{ZH: "请选择语言：", EN: "Choose a language:"}
+	txtLangSet = hotline.Label{ZH: "好的，我们用中文聊。", EN: "OK, let's talk in English."}
+	txtStale   = hotline.Label{ZH: "这个按钮已经过期了。", EN: "That button is no longer active."}
+
+	txtSaveFailed = hotline.Label{
+		ZH: "刚才这条没能保存好，请再发一次。",
+		EN: "We couldn't save that just now; please send it again.",
+	}
+	txtBadKey = hotline.Label{
+		ZH: "这个对话打不开了，请重新打开聊天。",
+		EN: "This conversation can't be opened; please open the chat again.",
+	}
+
+	txtWelcomeBack = hotline.Label{
+		ZH: "欢迎回来。这是「%s」的对话记录：",
+		EN: "Welcome back. This is the conversation of \"%s\":",
+	}
+	txtSaid      = hotline.Label{ZH: "%s：%s", EN: "%s: %s"}
+	txtYou       = hotline.Label{ZH: "你", EN: "You"}
+	txtCounselor = hotline.Label{ZH: "老师", EN: "Counselor"}
+	txtHotline   = hotline.Label{ZH: "热线", EN: "Hotline"}
+	txtPhotoMark = hotline.Label{ZH: "[照片]", EN: "[photo]"}
+	txtNone      = hotline.Label{ZH: "—", EN: "—"}
+)
+
+// Language names are shown in their own language, so they stay the same
+// whichever language the conversation is in.
+const (
+	langNameZH = "中文"
+	langNameEN = "English"
+)
