@@ -189,8 +189,8 @@ func sortBySeq(ms []SentMessage) {
 // ErrClosed is returned by waits when the server is closed.
 var ErrClosed = errors.New("telegramtest: server closed")
 
-// waitLocked calls check under s.mu each time something changes until it
-// returns true, ctx ends or the server closes. It returns with s.mu unlocked.
+// wait calls check under s.mu each time something changes until it returns
+// true, ctx ends or the server closes.
 func (s *Server) wait(ctx context.Context, check func() bool) error {
 	s.mu.Lock()
 	for {
@@ -213,6 +213,7 @@ func (s *Server) wait(ctx context.Context, check func() bool) error {
 
 // WaitMessage waits until a message sent to chatID (already sent or future,
 // in its current state) satisfies pred (nil = any) and returns the first such.
+// Predicates run under the server lock and must not call Server or User methods.
 func (s *Server) WaitMessage(ctx context.Context, chatID int64, pred func(SentMessage) bool) (SentMessage, error) {
 	var found SentMessage
 	err := s.wait(ctx, func() bool {

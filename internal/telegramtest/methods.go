@@ -122,21 +122,21 @@ func (s *Server) confirmLocked(offset int64) {
 // collectLocked returns up to limit pending updates allowed by
 // allowed_updates, forgetting disallowed ones. s.mu held.
 func (s *Server) collectLocked(limit int) [][]byte {
-	var out [][]byte
-	kept := s.queue[:0:0]
-	filtered := false
-	for _, q := range s.queue {
-		if !s.allowedLocked(q.kind) {
-			filtered = true
-			continue
+	if len(s.allowed) > 0 {
+		kept := s.queue[:0:0]
+		for _, q := range s.queue {
+			if s.allowedLocked(q.kind) {
+				kept = append(kept, q)
+			}
 		}
-		kept = append(kept, q)
-		if len(out) < limit {
-			out = append(out, q.body)
+		if len(kept) != len(s.queue) {
+			s.queue = kept
 		}
 	}
-	if filtered {
-		s.queue = kept
+	n := min(limit, len(s.queue))
+	out := make([][]byte, n)
+	for i := range n {
+		out[i] = s.queue[i].body
 	}
 	return out
 }
@@ -204,7 +204,7 @@ func (s *Server) apiGetWebhookInfo(c *call) (any, *apiError) {
 	return wi, nil
 }
 
-// chatFor resolves chat_id. s.mu held.
+// chatForLocked resolves chat_id. s.mu held.
 func (s *Server) chatForLocked(c *call) (*chatState, *apiError) {
 	raw := c.str("chat_id")
 	if raw == "" {
