@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"hotline/internal/dialog"
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
 	"hotline/internal/live"
@@ -341,5 +342,41 @@ func TestReporterPhotoIsSealedAndOpens(t *testing.T) {
 	got, err := e.triage.Photo(ctx, e.sess, msgs[1].UID)
 	if err != nil || !bytes.Equal(got.Data, p.Data) {
 		t.Fatalf("photo: %v", err)
+	}
+}
+
+func TestConversationStoreSealsState(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	cs := intake.NewConversationStore(e.db, e.vault)
+	k := dialog.Key{Channel: hotline.ChannelTelegram, ChatID: 42}
+	if _, err := cs.Load(ctx, k); hotline.ErrorCode(err) != hotline.ENOTFOUND {
+		t.Fatalf("empty load: %v", err)
+	}
+	state := []byte(`{"draft":["他们打我 CANARY-9931"]}`)
+	if err := cs.Save(ctx, k, state); err != nil {
+		t.Fatal(err)
+	}
+	got, err := cs.Load(ctx, k)
+	if err != nil || !bytes.Equal(got, state) {
+		t.Fatalf("load = %q, %v", got, err)
+	}
+	web := dialog.Key{Channel: hotline.ChannelWebchat, Session: "tok"}
+	if _, err := cs.Load(ctx, web); hotline.ErrorCode(err) != hotline.ENOTFOUND {
+		t.Fatalf("other key sees the state: %v", err)
+	}
+	var raw [][]byte
+	if err := e.db.Reader().SelectContext(ctx, &raw, `SELECT state_sealed FROM conversations`); err != nil {
+		t.Fatal(err)
+	}
+	if len(raw) != 1 || bytes.Contains(raw[0], []byte("CANARY-9931")) {
+		t.Fatal("state stored in the clear")
+	}
+	// Forget removes a chat's draft with its links.
+	if _, err := e.intake.Forget(ctx, 42); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.Load(ctx, k); hotline.ErrorCode(err) != hotline.ENOTFOUND {
+		t.Fatalf("draft survived forget: %v", err)
 	}
 }

@@ -1,0 +1,76 @@
+package intake
+
+import (
+	"context"
+	"fmt"
+
+	"hotline/internal/dialog"
+	"hotline/internal/hotline"
+	"hotline/internal/store"
+	"hotline/internal/vault"
+)
+
+// ConversationStore keeps reporter conversations in progress (drafts before
+// they are sent) so that a restart loses nothing a reporter already typed.
+// Each state is sealed under the server key and found by an HMAC of its
+// chat or web session; a Telegram chat's key is its chat HMAC, so /forget
+// removes its draft with its links.
+type ConversationStore struct {
+	DB    *store.DB
+	Vault *vault.Vault
+}
+
+var _ dialog.Store = (*ConversationStore)(nil)
+
+// NewConversationStore returns a sealed conversation store.
+func NewConversationStore(db *store.DB, v *vault.Vault) *ConversationStore {
+	return &ConversationStore{DB: db, Vault: v}
+}
+
+const conversationPurpose = "conversation"
+
+func (s *ConversationStore) key(k dialog.Key) ([]byte, error) {
+	switch {
+	case k.Channel == hotline.ChannelTelegram && k.ChatID != 0:
+		return s.Vault.ChatMAC(k.ChatID), nil
+	case k.Session != "":
+		return s.Vault.MAC("web-session", []byte(string(k.Channel)+"|"+k.Session)), nil
+	}
+	return nil, fmt.Errorf("conversation key without chat or session")
+}
+
+// Load returns a saved state, or hotline.ErrNotFound.
+func (s *ConversationStore) Load(ctx context.Context, k dialog.Key) ([]byte, error) {
+	mac, err := s.key(k)
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := s.DB.Conversation(ctx, mac)
+	if err != nil {
+		return nil, err
+	}
+	// The MAC is the associated data: a state moved to another key fails.
+	return s.Vault.OpenServer(conversationPurpose+"|"+string(mac), sealed)
+}
+
+// Save seals and stores a state; it returns after the commit.
+func (s *ConversationStore) Save(ctx context.Context, k dialog.Key, state []byte) error {
+	mac, err := s.key(k)
+	if err != nil {
+		return err
+	}
+	sealed, err := s.Vault.SealServer(conversationPurpose+"|"+string(mac), state)
+	if err != nil {
+		return err
+	}
+	return s.DB.Update(ctx, func(tx *store.Tx) error { return tx.PutConversation(mac, sealed) })
+}
+
+// Delete forgets a state.
+func (s *ConversationStore) Delete(ctx context.Context, k dialog.Key) error {
+	mac, err := s.key(k)
+	if err != nil {
+		return err
+	}
+	return s.DB.Update(ctx, func(tx *store.Tx) error { return tx.DeleteConversation(mac) })
+}
