@@ -1,0 +1,358 @@
+package triage
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/base64"
+	"fmt"
+	"net"
+	"net/mail"
+	"net/smtp"
+	"strings"
+	"time"
+
+	"hotline/internal/hotline"
+	"hotline/internal/store"
+)
+
+// Alerter sends a staff member a short alert in their linked Telegram chat.
+// The bot implements it. Alert texts never hold content: an alias, a school
+// and what to do.
+type Alerter interface {
+	SendAlert(ctx context.Context, chatID int64, text string) error
+}
+
+// Mailer sends a staff member an alert by e-mail.
+type Mailer interface {
+	SendMail(ctx context.Context, to, subject, body string) error
+}
+
+// Audiences of an alert.
+const (
+	AudienceOnCall   = "oncall"   // the school's on-call rota, else every counselor of the school
+	AudienceSchool   = "school"   // every counselor of the school
+	AudienceDistrict = "district" // the officers of the school's district
+)
+
+// Reasons of an alert.
+const (
+	ReasonUrgent         = "urgent"                         // a new urgent tip
+	ReasonUrgentUnacked  = "urgent_unacked"                 // nobody acknowledged it within half its deadline
+	ReasonUrgentOverdue  = "urgent_overdue"                 // nobody acknowledged it within its deadline (the hour)
+	ReasonDeadlinePrefix = "deadline="                      // followed by the deadline kind
+	linkCodeTTL          = 15 * time.Minute                 // how long a Telegram link code works
+	emailPurpose         = "staff-email"                    // SealServer purpose of alert addresses
+	linkPurpose          = "telegram-link"                  // MAC purpose of link codes
+	linkCodeAlphabet     = "23456789ABCDEFGHJKMNPQRSTVWXYZ" // no 0/O, 1/I/L
+)
+
+// NewLinkCode makes a one-time code that links the session's staff member
+// to the Telegram bot ("/link CODE"); the inbox shows it. Only its HMAC is
+// stored, for 15 minutes.
+func (s *Service) NewLinkCode(ctx context.Context, sess *Session) (string, time.Time, error) {
+	b := make([]byte, 8)
+	rand.Read(b)
+	for i := range b {
+		b[i] = linkCodeAlphabet[int(b[i])%len(linkCodeAlphabet)]
+	}
+	code := string(b)
+	expires := s.DB.Clock.Now().Add(linkCodeTTL)
+	err := s.DB.Update(ctx, func(tx *store.Tx) error {
+		return tx.CreateLinkCode(s.Vault.MAC(linkPurpose, []byte(code)), sess.Counselor.ID, expires)
+	})
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return code[:4] + "-" + code[4:], expires, nil
+}
+
+// ErrBadLinkCode is the answer to an unknown, used or expired link code.
+var ErrBadLinkCode = hotline.Errorf(hotline.ENOTFOUND, "这个绑定码无效或已过期，请在收件箱里重新生成。", "That link code is unknown or expired; make a new one in the inbox.")
+
+// LinkTelegram consumes a link code sent to the bot from chatID and links
+// the chat to the staff member who made the code, for alerts. The chat id
+// is stored sealed and found by HMAC, as for reporters.
+func (s *Service) LinkTelegram(ctx context.Context, code string, chatID int64) error {
+	norm := strings.Map(func(r rune) rune {
+		switch {
+		case r == '-' || r == ' ':
+			return -1
+		case r >= 'a' && r <= 'z':
+			return r - 'a' + 'A'
+		}
+		return r
+	}, strings.TrimSpace(code))
+	if len(norm) != 8 {
+		return ErrBadLinkCode
+	}
+	mac := s.Vault.MAC(linkPurpose, []byte(norm))
+	sealed, err := s.Vault.SealChat(chatID)
+	if err != nil {
+		return err
+	}
+	return s.DB.Update(ctx, func(tx *store.Tx) error {
+		id, err := tx.TakeLinkCode(mac)
+		if hotline.ErrorCode(err) == hotline.ENOTFOUND {
+			return ErrBadLinkCode
+		} else if err != nil {
+			return err
+		}
+		return tx.SetTelegram(id, s.Vault.ChatMAC(chatID), sealed)
+	})
+}
+
+// UnlinkTelegram stops Telegram alerts for the session's staff member.
+func (s *Service) UnlinkTelegram(ctx context.Context, sess *Session) error {
+	return s.DB.Update(ctx, func(tx *store.Tx) error { return tx.SetTelegram(sess.Counselor.ID, nil, nil) })
+}
+
+// SetAlertEmail stores (sealed under the server key) the address the
+// session's staff member gets alerts at; "" removes it.
+func (s *Service) SetAlertEmail(ctx context.Context, sess *Session, addr string) error {
+	var sealed []byte
+	if addr = strings.TrimSpace(addr); addr != "" {
+		if a, err := mail.ParseAddress(addr); err != nil || a.Address != addr {
+			return hotline.Errorf(hotline.EINVALID, "电子邮件地址无效。", "That e-mail address is not valid.")
+		}
+		var err error
+		if sealed, err = s.Vault.SealServer(emailPurpose, []byte(addr)); err != nil {
+			return err
+		}
+	}
+	return s.DB.Update(ctx, func(tx *store.Tx) error { return tx.SetEmail(sess.Counselor.ID, sealed) })
+}
+
+// SetOnCall puts a counselor of the admin's school on or off the on-call
+// rota that urgent tips page first; counselors may set themselves.
+func (s *Service) SetOnCall(ctx context.Context, sess *Session, counselorID int64, on bool) error {
+	if counselorID != sess.Counselor.ID && !sess.Counselor.IsAdmin() {
+		return hotline.ErrForbidden
+	}
+	c, err := s.DB.CounselorByID(ctx, counselorID)
+	if err != nil || c.SchoolID == 0 || c.SchoolID != sess.Counselor.SchoolID {
+		return hotline.ErrNotFound
+	}
+	return s.DB.Update(ctx, func(tx *store.Tx) error { return tx.SetOnCall(counselorID, on) })
+}
+
+// AlertText composes an alert from metadata only: the alias, the school,
+// why, and where to look. It is the only text an alert ever carries.
+func AlertText(alias hotline.Alias, school *hotline.School, reason, link string) string {
+	zhName, enName := school.Name, school.DisplayName(hotline.LangEN)
+	var zh, en string
+	switch {
+	case reason == ReasonUrgent:
+		zh = fmt.Sprintf("紧急报告「%s」— %s — 请打开收件箱", alias.ZH, zhName)
+		en = fmt.Sprintf("Urgent report %s at %s — open the inbox", alias.EN, enName)
+	case reason == ReasonUrgentUnacked:
+		zh = fmt.Sprintf("紧急报告「%s」仍无人受理 — %s — 请立即打开收件箱", alias.ZH, zhName)
+		en = fmt.Sprintf("Urgent report %s at %s is still not acknowledged — open the inbox now", alias.EN, enName)
+	case reason == ReasonUrgentOverdue:
+		zh = fmt.Sprintf("紧急报告「%s」超过 1 小时无人受理 — %s — 请跟进", alias.ZH, zhName)
+		en = fmt.Sprintf("Urgent report %s at %s was not acknowledged in time — please follow up", alias.EN, enName)
+	case strings.HasPrefix(reason, ReasonDeadlinePrefix):
+		kind := DeadlineKind(strings.TrimPrefix(reason, ReasonDeadlinePrefix))
+		l := kind.Label()
+		zh = fmt.Sprintf("报告「%s」超过处理时限（%s）— %s — 请跟进", alias.ZH, l.ZH, zhName)
+		en = fmt.Sprintf("Report %s at %s missed its deadline (%s) — please follow up", alias.EN, enName, l.EN)
+	default:
+		zh = fmt.Sprintf("报告「%s」需要处理 — %s", alias.ZH, zhName)
+		en = fmt.Sprintf("Report %s at %s needs attention", alias.EN, enName)
+	}
+	text := zh + "\n" + en
+	if link != "" {
+		text += "\n" + link
+	}
+	return text
+}
+
+// SMTPMailer sends alert e-mails through an SMTP server (net/smtp), with
+// STARTTLS when the server offers it and PLAIN auth when a user is set.
+type SMTPMailer struct {
+	Addr     string // host:port
+	From     string
+	User     string
+	Password string
+	// TLSConfig is used for STARTTLS; nil verifies the server's name.
+	TLSConfig *tls.Config
+}
+
+var _ Mailer = (*SMTPMailer)(nil)
+
+// SendMail sends one plain-text UTF-8 message.
+func (m *SMTPMailer) SendMail(ctx context.Context, to, subject, body string) error {
+	host, _, err := net.SplitHostPort(m.Addr)
+	if err != nil {
+		return fmt.Errorf("smtp address: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", m.Addr)
+	if err != nil {
+		return fmt.Errorf("smtp dial: %w", err)
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	c, err := smtp.NewClient(conn, host)
+	if err != nil {
+		conn.Close()
+		return fmt.Errorf("smtp hello: %w", err)
+	}
+	defer c.Close()
+	if ok, _ := c.Extension("STARTTLS"); ok {
+		cfg := m.TLSConfig
+		if cfg == nil {
+			cfg = &tls.Config{ServerName: host}
+		}
+		if err := c.StartTLS(cfg); err != nil {
+			return fmt.Errorf("smtp starttls: %w", err)
+		}
+	}
+	if m.User != "" {
+		if err := c.Auth(smtp.PlainAuth("", m.User, m.Password, host)); err != nil {
+			return fmt.Errorf("smtp auth: %w", err)
+		}
+	}
+	if err := c.Mail(m.From); err != nil {
+		return fmt.Errorf("smtp from: %w", err)
+	}
+	if err := c.Rcpt(to); err != nil {
+		return fmt.Errorf("smtp rcpt: %w", err)
+	}
+	w, err := c.Data()
+	if err != nil {
+		return fmt.Errorf("smtp data: %w", err)
+	}
+	msg := "From: " + m.From + "\r\nTo: " + to + "\r\nSubject: " + mime(subject) +
+		"\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" +
+		strings.ReplaceAll(body, "\n", "\r\n") + "\r\n"
+	if _, err := w.Write([]byte(msg)); err != nil {
+		return fmt.Errorf("smtp write: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("smtp data end: %w", err)
+	}
+	return c.Quit()
+}
+
+// mime encodes a header as RFC 2047 UTF-8 when it is not ASCII.
+func mime(s string) string {
+	for _, r := range s {
+		if r > 127 {
+			return "=?UTF-8?B?" + base64.StdEncoding.EncodeToString([]byte(s)) + "?="
+		}
+	}
+	return s
+}
+
+// alertRecipients returns the active staff an alert goes to.
+func (sc *Scheduler) alertRecipients(ctx context.Context, a *store.Alert, school *hotline.School) ([]*store.CounselorRecord, error) {
+	db := sc.Service.DB
+	if a.Audience == AudienceDistrict {
+		officers, err := db.Counselors(ctx, 0, school.District)
+		if err != nil || school.District == "" {
+			return nil, err
+		}
+		return activeOnly(officers, nil), nil
+	}
+	staff, err := db.Counselors(ctx, school.ID, "")
+	if err != nil {
+		return nil, err
+	}
+	if a.Audience == AudienceOnCall {
+		if onCall := activeOnly(staff, func(c *store.CounselorRecord) bool { return c.OnCall }); len(onCall) > 0 {
+			return onCall, nil
+		}
+	}
+	return activeOnly(staff, nil), nil
+}
+
+func activeOnly(cs []*store.CounselorRecord, keep func(*store.CounselorRecord) bool) []*store.CounselorRecord {
+	var out []*store.CounselorRecord
+	for _, c := range cs {
+		if c.Active && (keep == nil || keep(c)) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// maxAlertAttempts bounds retries of an alert nobody could be reached for.
+const maxAlertAttempts = 5
+
+// SendAlerts delivers the pending alerts over each recipient's linked
+// channels. An alert counts as sent when every channel it tried worked
+// (or there was nothing to try); otherwise it is retried on the next pass.
+// Logs name the alert and the error, never a chat id or address.
+func (sc *Scheduler) SendAlerts(ctx context.Context) (int, error) {
+	db := sc.Service.DB
+	pending, err := db.PendingAlerts(ctx, maxAlertAttempts, 100)
+	if err != nil {
+		return 0, err
+	}
+	sent := 0
+	for _, a := range pending {
+		ok, err := sc.sendAlert(ctx, a)
+		if err != nil {
+			sc.logger().Warn("alert not delivered", "alert", a.ID, "reason", a.Reason, "err", err)
+		}
+		if ok {
+			sent++
+		}
+		if err := db.Update(ctx, func(tx *store.Tx) error { return tx.FinishAlert(a.ID, ok) }); err != nil {
+			return sent, err
+		}
+	}
+	return sent, nil
+}
+
+func (sc *Scheduler) sendAlert(ctx context.Context, a *store.Alert) (bool, error) {
+	db, v := sc.Service.DB, sc.Service.Vault
+	tip, err := db.TipByID(ctx, a.TipID)
+	if err != nil {
+		return false, err
+	}
+	school, err := db.SchoolByID(ctx, a.SchoolID)
+	if err != nil {
+		return false, err
+	}
+	to, err := sc.alertRecipients(ctx, a, school)
+	if err != nil {
+		return false, err
+	}
+	link := ""
+	if sc.BaseURL != "" {
+		link = sc.BaseURL + "/inbox/"
+		if a.Audience == AudienceDistrict {
+			link = sc.BaseURL + "/district/"
+		}
+	}
+	text := AlertText(tip.Alias, school, a.Reason, link)
+	subject := "Hotline 提醒 / alert: " + tip.Alias.ZH + " / " + tip.Alias.EN
+	var firstErr error
+	fail := func(err error) {
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	for _, c := range to {
+		if c.TelegramSealed != nil && sc.Telegram != nil {
+			if chatID, err := v.OpenChat(c.TelegramSealed); err != nil {
+				fail(fmt.Errorf("open staff chat: %w", err))
+			} else if err := sc.Telegram.SendAlert(ctx, chatID, text); err != nil {
+				fail(fmt.Errorf("telegram: %w", err))
+			}
+		}
+		if c.EmailSealed != nil && sc.Mail != nil {
+			if addr, err := v.OpenServer(emailPurpose, c.EmailSealed); err != nil {
+				fail(fmt.Errorf("open staff address: %w", err))
+			} else if err := sc.Mail.SendMail(ctx, string(addr), subject, text); err != nil {
+				fail(fmt.Errorf("e-mail: %w", err))
+			}
+		}
+	}
+	return firstErr == nil, firstErr
+}

@@ -1,0 +1,353 @@
+package triage
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"hotline/internal/hotline"
+	"hotline/internal/store"
+)
+
+// DeadlineKind names one duty of a case with a due time.
+type DeadlineKind string
+
+// Deadline kinds, as written in ledger details ("deadline=ack").
+const (
+	DeadlineAck      DeadlineKind = "ack"      // acknowledge (受理): 1 h if urgent, else 24 h
+	DeadlineReply    DeadlineKind = "reply"    // first reply to the reporter
+	DeadlineDistrict DeadlineKind = "district" // report a severe or criminal case to the district
+	DeadlineFollowup DeadlineKind = "followup" // follow-up report (续报) after an escalated case changed
+)
+
+var deadlineLabels = map[DeadlineKind]hotline.Label{
+	DeadlineAck:      {ZH: "受理", EN: "acknowledge"},
+	DeadlineReply:    {ZH: "首次回复", EN: "first reply"},
+	DeadlineDistrict: {ZH: "上报区教育局", EN: "report to the district"},
+	DeadlineFollowup: {ZH: "向区教育局续报", EN: "follow-up report to the district"},
+}
+
+// Label returns the deadline's name in both languages.
+func (k DeadlineKind) Label() hotline.Label { return deadlineLabels[k] }
+
+// Scheduler is the clock-driven worker of accountability. Each pass (Tick)
+// opens follow-up reports owed after changes of escalated cases, records
+// every deadline that passed undone (once, in the database, with a
+// deadline_missed ledger event), pages staff for urgent tips, purges
+// content past its retention, records the day's ledger head and sends the
+// alerts owed. Everything it decides is stored before it acts, so a
+// restart resumes where it stopped and never fires a deadline twice.
+type Scheduler struct {
+	Service  *Service
+	Telegram Alerter // nil: no Telegram alerts
+	Mail     Mailer  // nil: no e-mail alerts
+	// BaseURL, if set, is added to alerts as a link to the inbox or the
+	// district view.
+	BaseURL string
+	// Interval between passes; a wake-up runs one at once.
+	Interval time.Duration
+	// Zone sets the day boundary of daily ledger heads (default UTC+8).
+	Zone   *time.Location
+	Logger *slog.Logger
+}
+
+// chinaTime is the default day boundary: districts work on Beijing time.
+var chinaTime = time.FixedZone("CST", 8*3600)
+
+func (sc *Scheduler) logger() *slog.Logger {
+	if sc.Logger != nil {
+		return sc.Logger
+	}
+	return sc.Service.Logger
+}
+
+func (sc *Scheduler) now() time.Time { return sc.Service.DB.Clock.Now() }
+
+// Run runs passes every Interval (default one minute) and whenever wake
+// fires (e.g. a new urgent tip), until ctx ends.
+func (sc *Scheduler) Run(ctx context.Context, wake <-chan struct{}) {
+	interval := sc.Interval
+	if interval <= 0 {
+		interval = time.Minute
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := sc.Tick(ctx); err != nil && ctx.Err() == nil {
+			sc.logger().Error("scheduler pass failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-wake:
+		}
+	}
+}
+
+// Tick runs one pass. Each step runs even if an earlier one failed, so one
+// bad row does not stop paging; the errors are joined.
+func (sc *Scheduler) Tick(ctx context.Context) error {
+	var errs []error
+	for _, step := range []struct {
+		name string
+		fn   func(context.Context) error
+	}{
+		{"follow-ups", sc.ScanFollowups},
+		{"deadlines", func(ctx context.Context) error { _, err := sc.CheckDeadlines(ctx); return err }},
+		{"urgent paging", sc.PageUrgent},
+		{"retention", func(ctx context.Context) error { _, err := sc.Purge(ctx); return err }},
+		{"daily head", func(ctx context.Context) error { _, err := sc.RecordDailyHead(ctx); return err }},
+		{"alerts", func(ctx context.Context) error { _, err := sc.SendAlerts(ctx); return err }},
+	} {
+		if err := step.fn(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", step.name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// missed lists the deadlines of t that have passed undone at now.
+func missed(t *hotline.Tip, now time.Time) []struct {
+	kind DeadlineKind
+	due  time.Time
+} {
+	var out []struct {
+		kind DeadlineKind
+		due  time.Time
+	}
+	add := func(k DeadlineKind, due time.Time) {
+		out = append(out, struct {
+			kind DeadlineKind
+			due  time.Time
+		}{k, due})
+	}
+	if t.Status.Open() {
+		if !t.AckDue.IsZero() && t.AcknowledgedAt.IsZero() && !now.Before(t.AckDue) {
+			add(DeadlineAck, t.AckDue)
+		}
+		if !t.ReplyDue.IsZero() && t.FirstReplyAt.IsZero() && !now.Before(t.ReplyDue) {
+			add(DeadlineReply, t.ReplyDue)
+		}
+	}
+	// A report the district is owed stays owed when the case closes.
+	if !t.DistrictDue.IsZero() && !t.Steps[hotline.StepDistrictReport] && !now.Before(t.DistrictDue) {
+		add(DeadlineDistrict, t.DistrictDue)
+	}
+	return out
+}
+
+// CheckDeadlines records every deadline that has passed undone: once per
+// deadline (the deadline_misses key), with a deadline_missed ledger event
+// and alerts to the school and the district in the same transaction. It
+// returns how many it recorded.
+func (sc *Scheduler) CheckDeadlines(ctx context.Context) (int, error) {
+	db := sc.Service.DB
+	now := sc.now()
+	tips, err := db.TipsPastDue(ctx, now)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, tip := range tips {
+		err := db.Update(ctx, func(tx *store.Tx) error {
+			t, err := tx.TipByID(tip.ID)
+			if err != nil {
+				return err
+			}
+			for _, m := range missed(t, tx.Now()) {
+				kind := m.kind
+				if kind == DeadlineDistrict {
+					if f, err := tx.IsFollowupDue(t.ID, m.due); err != nil {
+						return err
+					} else if f {
+						kind = DeadlineFollowup
+					}
+				}
+				fresh, err := tx.RecordDeadlineMiss(t.ID, string(kind), m.due)
+				if err != nil {
+					return err
+				} else if !fresh {
+					continue
+				}
+				n++
+				ev := event(t, hotline.Actor{}, hotline.EventDeadlineMissed, "deadline="+string(kind))
+				if err := tx.AppendEvent(ev); err != nil {
+					return err
+				}
+				reason := ReasonDeadlinePrefix + string(kind)
+				if kind == DeadlineAck && t.Urgent {
+					// The last stage of paging for an urgent tip: the district.
+					reason = ReasonUrgentOverdue
+				}
+				key := fmt.Sprintf("miss:%d:%s:%d", t.ID, kind, m.due.UnixMicro())
+				for _, aud := range []string{AudienceSchool, AudienceDistrict} {
+					if _, err := tx.QueueAlert(&store.Alert{Key: key + ":" + aud, SchoolID: t.SchoolID, TipID: t.ID, Audience: aud, Reason: reason}); err != nil {
+						return err
+					}
+				}
+			}
+			tx.AfterCommit(func() {
+				sc.Service.notify(hotline.Change{Kind: hotline.ChangeUpdated, SchoolID: t.SchoolID, TipUID: t.UID, Urgent: t.Urgent})
+			})
+			return nil
+		})
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// PageUrgent queues the paging of urgent tips nobody has acknowledged: the
+// on-call rota at once (every counselor of the school when nobody is on
+// call), every counselor of the school after half of the urgent deadline,
+// and — through the missed ack deadline — the district at the deadline.
+func (sc *Scheduler) PageUrgent(ctx context.Context) error {
+	db := sc.Service.DB
+	tips, err := db.UrgentUnacknowledged(ctx)
+	if err != nil || len(tips) == 0 {
+		return err
+	}
+	schools := map[int64]*hotline.School{}
+	return db.Update(ctx, func(tx *store.Tx) error {
+		now := tx.Now()
+		for _, t := range tips {
+			if t.AckDue.IsZero() {
+				continue
+			}
+			school := schools[t.SchoolID]
+			if school == nil {
+				if school, err = tx.SchoolByID(t.SchoolID); err != nil {
+					return err
+				}
+				schools[t.SchoolID] = school
+			}
+			window := school.Settings.Deadlines.WithDefaults().AckUrgent.D()
+			start := t.AckDue.Add(-window)
+			stages := []struct {
+				at       time.Time
+				audience string
+				reason   string
+			}{
+				{start, AudienceOnCall, ReasonUrgent},
+				{start.Add(window / 2), AudienceSchool, ReasonUrgentUnacked},
+			}
+			for _, st := range stages {
+				if now.Before(st.at) {
+					continue
+				}
+				key := fmt.Sprintf("urgent:%d:%s:%d", t.ID, st.audience, t.AckDue.UnixMicro())
+				if _, err := tx.QueueAlert(&store.Alert{Key: key, SchoolID: t.SchoolID, TipID: t.ID, Audience: st.audience, Reason: st.reason}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// followupKinds are the ledger events that change an escalated case in a way
+// the district must hear about again (及时续报), plus the follow-up report
+// itself, which meets the deadline.
+var followupKinds = []hotline.EventKind{
+	hotline.EventStatusChanged, hotline.EventAcknowledged, hotline.EventResolved, hotline.EventClosed,
+	hotline.EventReopened, hotline.EventSeverityChanged, hotline.EventDistrictReport,
+}
+
+const followupCursor = "followups"
+
+// ScanFollowups reads the ledger from where it last stopped and, for each
+// change of status or severity of an escalated case whose district report
+// is up to date, opens a follow-up report due after the school's district
+// deadline: the district-report step is unchecked and DistrictDue set, so
+// the queue, the case page and CheckDeadlines all see it. A recorded
+// district report completes pending follow-ups.
+func (sc *Scheduler) ScanFollowups(ctx context.Context) error {
+	for {
+		more := false
+		err := sc.Service.DB.Update(ctx, func(tx *store.Tx) error {
+			after, err := tx.Cursor(followupCursor)
+			if err != nil {
+				return err
+			}
+			evs, err := tx.EventsOfKinds(after, followupKinds, 200)
+			if err != nil || len(evs) == 0 {
+				return err
+			}
+			more = len(evs) == 200
+			for _, ev := range evs {
+				if err := sc.followup(tx, ev); err != nil {
+					return err
+				}
+			}
+			return tx.SetCursor(followupCursor, evs[len(evs)-1].Seq)
+		})
+		if err != nil || !more {
+			return err
+		}
+	}
+}
+
+func (sc *Scheduler) followup(tx *store.Tx, ev *hotline.Event) error {
+	if ev.TipID == 0 {
+		return nil
+	}
+	if ev.Kind == hotline.EventDistrictReport {
+		return tx.CompleteFollowups(ev.TipID)
+	}
+	t, err := tx.TipByID(ev.TipID)
+	if err != nil {
+		return err
+	}
+	if !t.Escalated || !t.Steps[hotline.StepDistrictReport] {
+		return nil // not reported yet, or a report is already owed
+	}
+	if escalatedAt, err := tx.TipEventSeq(t.ID, hotline.EventEscalated); err != nil {
+		return err
+	} else if escalatedAt == 0 || ev.Seq < escalatedAt {
+		return nil // a change from before the district knew of the case
+	}
+	school, err := tx.SchoolByID(t.SchoolID)
+	if err != nil {
+		return err
+	}
+	due := ev.At.Add(school.Settings.Deadlines.WithDefaults().DistrictReport.D())
+	t.Steps[hotline.StepDistrictReport] = false
+	t.DistrictDue = due
+	if err := tx.UpdateTip(t); err != nil {
+		return err
+	}
+	if err := tx.AddFollowup(t.ID, due, ev.Seq); err != nil {
+		return err
+	}
+	tx.AfterCommit(func() {
+		sc.Service.notify(hotline.Change{Kind: hotline.ChangeUpdated, SchoolID: t.SchoolID, TipUID: t.UID, Urgent: t.Urgent})
+	})
+	return tx.AppendEvent(event(t, hotline.Actor{}, hotline.EventStepRecorded, fmt.Sprintf("step=district_report;done=false;followup_after=%d", ev.Seq)))
+}
+
+// RecordDailyHead records today's ledger head once a day (ledger_heads and
+// a head_recorded event), so that a later rewrite or truncation of history
+// no longer matches what the district was shown. It returns the head when
+// one was recorded now.
+func (sc *Scheduler) RecordDailyHead(ctx context.Context) (*store.LedgerHead, error) {
+	zone := sc.Zone
+	if zone == nil {
+		zone = chinaTime
+	}
+	var out *store.LedgerHead
+	err := sc.Service.DB.Update(ctx, func(tx *store.Tx) error {
+		day := tx.Now().In(zone).Format("2006-01-02")
+		h, fresh, err := tx.RecordLedgerHead(day)
+		if err != nil || !fresh {
+			return err
+		}
+		out = h
+		return tx.AppendEvent(&hotline.Event{Kind: hotline.EventHeadRecorded, Detail: fmt.Sprintf("day=%s;seq=%d;hash=%s", day, h.Seq, hex.EncodeToString(h.Hash))})
+	})
+	return out, err
+}
