@@ -37,13 +37,10 @@ func aliasAt(i, suffix int) hotline.Alias {
 // that inserts the tip (the UNIQUE index is the final word). Random picks
 // keep aliases from telling the order of reports.
 func assignAlias(tx *store.Tx, schoolID int64) (hotline.Alias, error) {
-	n, err := tx.CountTips(schoolID)
-	if err != nil {
-		return hotline.Alias{}, err
-	}
 	for round := 0; round < 20; round++ {
-		// Widen the numbered range as the school's plain names run out.
-		suffixes := n/aliasSpace + 1 + round
+		// Widen the numbered range as the school's plain names run out:
+		// 384 plain names, then 2×, 4×… as rounds find them taken.
+		suffixes := 1 << min(round, 16)
 		cands := make([]hotline.Alias, 16)
 		zh := make([]string, len(cands))
 		for i := range cands {

@@ -12,8 +12,8 @@ import (
 // PutConversation saves a reporter conversation in progress, sealed by the
 // caller under the server key. A Telegram chat's key is its chat HMAC.
 func (tx *Tx) PutConversation(keyMAC, sealed []byte) error {
-	_, err := tx.ExecContext(tx.c(), tx.Rebind(`INSERT INTO conversations (key_mac, state_sealed, updated_at) VALUES (?, ?, ?)
-		ON CONFLICT (key_mac) DO UPDATE SET state_sealed = excluded.state_sealed, updated_at = excluded.updated_at`), keyMAC, sealed, micros(tx.now))
+	_, err := tx.exec(`INSERT INTO conversations (key_mac, state_sealed, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (key_mac) DO UPDATE SET state_sealed = excluded.state_sealed, updated_at = excluded.updated_at`, keyMAC, sealed, micros(tx.now))
 	return err
 }
 
@@ -29,13 +29,13 @@ func (db *DB) Conversation(ctx context.Context, keyMAC []byte) ([]byte, error) {
 
 // DeleteConversation forgets a conversation.
 func (tx *Tx) DeleteConversation(keyMAC []byte) error {
-	_, err := tx.ExecContext(tx.c(), tx.Rebind(`DELETE FROM conversations WHERE key_mac = ?`), keyMAC)
+	_, err := tx.exec(`DELETE FROM conversations WHERE key_mac = ?`, keyMAC)
 	return err
 }
 
 // DeleteConversationsBefore drops abandoned drafts last touched before t.
 func (tx *Tx) DeleteConversationsBefore(t time.Time) (int64, error) {
-	res, err := tx.ExecContext(tx.c(), tx.Rebind(`DELETE FROM conversations WHERE updated_at < ?`), micros(t))
+	res, err := tx.exec(`DELETE FROM conversations WHERE updated_at < ?`, micros(t))
 	if err != nil {
 		return 0, err
 	}

@@ -72,7 +72,7 @@ func (tx *Tx) CreateCounselor(c *hotline.Counselor, wrappedKey []byte) error {
 	}
 	c.CreatedAt = tx.now
 	c.Active = true
-	res, err := tx.ExecContext(tx.c(), tx.Rebind(`INSERT INTO counselors (school_id, district, username, display_name, role, active, must_change_password, wrapped_key, created_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)`),
+	res, err := tx.exec(`INSERT INTO counselors (school_id, district, username, display_name, role, active, must_change_password, wrapped_key, created_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)`,
 		school, c.District, c.Username, c.DisplayName, string(c.Role), c.MustChangePassword, wrappedKey, micros(c.CreatedAt))
 	if err != nil {
 		if isUnique(err) {
@@ -170,7 +170,7 @@ func (tx *Tx) SetOnCall(counselorID int64, on bool) error {
 func (tx *Tx) SetTelegram(counselorID int64, mac, sealed []byte) error {
 	if mac != nil {
 		// A chat alerts one staff member only.
-		if _, err := tx.ExecContext(tx.c(), tx.Rebind(`UPDATE counselors SET telegram_mac = NULL, telegram_sealed = NULL WHERE telegram_mac = ?`), mac); err != nil {
+		if _, err := tx.exec(`UPDATE counselors SET telegram_mac = NULL, telegram_sealed = NULL WHERE telegram_mac = ?`, mac); err != nil {
 			return err
 		}
 	}
@@ -183,7 +183,7 @@ func (tx *Tx) SetEmail(counselorID int64, sealed []byte) error {
 }
 
 func (tx *Tx) execOne(query string, args ...any) error {
-	res, err := tx.ExecContext(tx.c(), tx.Rebind(query), args...)
+	res, err := tx.exec(query, args...)
 	if err != nil {
 		return err
 	}

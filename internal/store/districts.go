@@ -23,7 +23,7 @@ type District struct {
 // wrapped under its recovery key.
 func (tx *Tx) CreateDistrict(d *District) error {
 	d.CreatedAt = tx.now
-	res, err := tx.ExecContext(tx.c(), tx.Rebind(`INSERT INTO districts (name, public_key, recovery_wrapped, created_at) VALUES (?, ?, ?, ?)`),
+	res, err := tx.exec(`INSERT INTO districts (name, public_key, recovery_wrapped, created_at) VALUES (?, ?, ?, ?)`,
 		d.Name, d.PublicKey, d.RecoveryWrapped, micros(d.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("insert district: %w", err)

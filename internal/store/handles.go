@@ -24,7 +24,7 @@ func (tx *Tx) InsertHandle(h *Handle) error {
 	if h.Lang == "" {
 		h.Lang = hotline.LangZH
 	}
-	res, err := tx.ExecContext(tx.c(), tx.Rebind(`INSERT INTO reporter_handles (tip_id, chat_mac, chat_sealed, lang, undeliverable, created_at) VALUES (?, ?, ?, ?, 0, ?)`),
+	res, err := tx.exec(`INSERT INTO reporter_handles (tip_id, chat_mac, chat_sealed, lang, undeliverable, created_at) VALUES (?, ?, ?, ?, 0, ?)`,
 		h.TipID, h.ChatMAC, h.ChatSealed, string(h.Lang), h.CreatedAt)
 	if err != nil {
 		return fmt.Errorf("insert handle: %w", err)
@@ -72,13 +72,13 @@ func (tx *Tx) DeleteHandlesByChat(chatMAC []byte) ([]*hotline.Tip, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := tx.ExecContext(tx.c(), tx.Rebind(`DELETE FROM reporter_handles WHERE chat_mac = ?`), chatMAC); err != nil {
+	if _, err := tx.exec(`DELETE FROM reporter_handles WHERE chat_mac = ?`, chatMAC); err != nil {
 		return nil, err
 	}
-	if _, err := tx.ExecContext(tx.c(), tx.Rebind(`DELETE FROM outbox WHERE chat_mac = ?`), chatMAC); err != nil {
+	if _, err := tx.exec(`DELETE FROM outbox WHERE chat_mac = ?`, chatMAC); err != nil {
 		return nil, err
 	}
-	if _, err := tx.ExecContext(tx.c(), tx.Rebind(`DELETE FROM conversations WHERE key_mac = ?`), chatMAC); err != nil {
+	if _, err := tx.exec(`DELETE FROM conversations WHERE key_mac = ?`, chatMAC); err != nil {
 		return nil, err
 	}
 	return tips, nil
@@ -87,12 +87,12 @@ func (tx *Tx) DeleteHandlesByChat(chatMAC []byte) ([]*hotline.Tip, error) {
 // SetHandleUndeliverable marks every handle of a chat undeliverable (the
 // chat blocked the bot).
 func (tx *Tx) SetHandleUndeliverable(chatMAC []byte) error {
-	_, err := tx.ExecContext(tx.c(), tx.Rebind(`UPDATE reporter_handles SET undeliverable = 1 WHERE chat_mac = ?`), chatMAC)
+	_, err := tx.exec(`UPDATE reporter_handles SET undeliverable = 1 WHERE chat_mac = ?`, chatMAC)
 	return err
 }
 
 // SetHandleLang records the chat's language for replies.
 func (tx *Tx) SetHandleLang(chatMAC []byte, lang hotline.Lang) error {
-	_, err := tx.ExecContext(tx.c(), tx.Rebind(`UPDATE reporter_handles SET lang = ?, undeliverable = 0 WHERE chat_mac = ?`), string(lang), chatMAC)
+	_, err := tx.exec(`UPDATE reporter_handles SET lang = ?, undeliverable = 0 WHERE chat_mac = ?`, string(lang), chatMAC)
 	return err
 }

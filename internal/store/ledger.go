@@ -35,25 +35,28 @@ const eventColumns = `seq, school_id, tip_id, alias, kind, detail, actor_id, at,
 // AppendEvent appends a case event to the ledger in this transaction, so
 // the event and the change it records commit together or not at all.
 func (tx *Tx) AppendEvent(ev *hotline.Event) error {
-	var last eventRow
-	err := tx.GetContext(tx.c(), &last, `SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1`)
-	prev := ledger.Genesis
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		ev.Seq = 1
-	case err != nil:
-		return fmt.Errorf("ledger head: %w", err)
-	default:
-		ev.Seq = last.Seq + 1
-		prev = last.Hash
+	if !tx.db.head.valid {
+		var last eventRow
+		err := tx.GetContext(tx.c(), &last, `SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1`)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			tx.db.head = ledgerHead{valid: true, seq: 0, hash: ledger.Genesis}
+		case err != nil:
+			return fmt.Errorf("ledger head: %w", err)
+		default:
+			tx.db.head = ledgerHead{valid: true, seq: last.Seq, hash: last.Hash}
+		}
 	}
+	ev.Seq = tx.db.head.seq + 1
 	ev.At = tx.now
-	ledger.Seal(prev, ev)
-	_, err = tx.ExecContext(tx.c(), tx.Rebind(`INSERT INTO ledger (seq, school_id, tip_id, alias, kind, detail, actor_id, at, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+	ledger.Seal(tx.db.head.hash, ev)
+	_, err := tx.exec(`INSERT INTO ledger (seq, school_id, tip_id, alias, kind, detail, actor_id, at, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		ev.Seq, ev.SchoolID, ev.TipID, ev.Alias, string(ev.Kind), ev.Detail, ev.ActorID, micros(ev.At), ev.PrevHash, ev.Hash)
 	if err != nil {
+		tx.db.head = ledgerHead{}
 		return fmt.Errorf("append ledger event: %w", err)
 	}
+	tx.db.head = ledgerHead{valid: true, seq: ev.Seq, hash: ev.Hash}
 	return nil
 }
 
@@ -148,7 +151,7 @@ func (tx *Tx) RecordLedgerHead(day string) (*LedgerHead, bool, error) {
 		return nil, false, err
 	}
 	h := &LedgerHead{Day: day, Seq: last.Seq, Hash: last.Hash, RecordedAt: micros(tx.now)}
-	res, err := tx.ExecContext(tx.c(), tx.Rebind(`INSERT INTO ledger_heads (day, seq, hash, recorded_at) VALUES (?, ?, ?, ?) ON CONFLICT (day) DO NOTHING`), h.Day, h.Seq, h.Hash, h.RecordedAt)
+	res, err := tx.exec(`INSERT INTO ledger_heads (day, seq, hash, recorded_at) VALUES (?, ?, ?, ?) ON CONFLICT (day) DO NOTHING`, h.Day, h.Seq, h.Hash, h.RecordedAt)
 	if err != nil {
 		return nil, false, err
 	}

@@ -40,8 +40,8 @@ func (tx *Tx) InsertMessage(m *SealedMessage) error {
 	if m.CreatedAt == 0 {
 		m.CreatedAt = micros(tx.now)
 	}
-	res, err := tx.ExecContext(tx.c(), tx.Rebind(`INSERT INTO messages (uid, tip_id, author, counselor_id, body_sealed, reporter_sealed, district_sealed, photo_sealed, photo_reporter_sealed, photo_district_sealed, delivery, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+	res, err := tx.exec(`INSERT INTO messages (uid, tip_id, author, counselor_id, body_sealed, reporter_sealed, district_sealed, photo_sealed, photo_reporter_sealed, photo_district_sealed, delivery, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.UID, m.TipID, string(m.Author), m.CounselorID, nullBytes(m.BodySealed), nullBytes(m.ReporterSealed), nullBytes(m.DistrictSealed),
 		nullBytes(m.PhotoSealed), nullBytes(m.PhotoReporterSealed), nullBytes(m.PhotoDistrictSealed), string(m.Delivery), m.CreatedAt)
 	if err != nil {
@@ -64,7 +64,7 @@ func (tx *Tx) SetDistrictSealed(messageID int64, body, photo []byte) error {
 // PurgeContent deletes every sealed body and photo of a tip (retention); the
 // rows and their metadata stay so that statistics and the ledger hold.
 func (tx *Tx) PurgeContent(tipID int64) error {
-	_, err := tx.ExecContext(tx.c(), tx.Rebind(`UPDATE messages SET body_sealed = NULL, reporter_sealed = NULL, district_sealed = NULL, photo_sealed = NULL, photo_reporter_sealed = NULL, photo_district_sealed = NULL WHERE tip_id = ?`), tipID)
+	_, err := tx.exec(`UPDATE messages SET body_sealed = NULL, reporter_sealed = NULL, district_sealed = NULL, photo_sealed = NULL, photo_reporter_sealed = NULL, photo_district_sealed = NULL WHERE tip_id = ?`, tipID)
 	return err
 }
 

@@ -25,7 +25,7 @@ func (tx *Tx) Enqueue(item *OutboxItem) error {
 	if item.NextAttemptAt == 0 {
 		item.NextAttemptAt = item.CreatedAt
 	}
-	res, err := tx.ExecContext(tx.c(), tx.Rebind(`INSERT INTO outbox (message_id, chat_mac, payload_sealed, attempts, next_attempt_at, created_at) VALUES (?, ?, ?, 0, ?, ?)`),
+	res, err := tx.exec(`INSERT INTO outbox (message_id, chat_mac, payload_sealed, attempts, next_attempt_at, created_at) VALUES (?, ?, ?, 0, ?, ?)`,
 		item.MessageID, item.ChatMAC, item.PayloadSealed, item.NextAttemptAt, item.CreatedAt)
 	if err != nil {
 		return fmt.Errorf("enqueue: %w", err)
@@ -63,13 +63,13 @@ func (db *DB) OutboxLen(ctx context.Context) (int, error) {
 
 // DeleteOutbox removes a delivered (or abandoned) item.
 func (tx *Tx) DeleteOutbox(id int64) error {
-	_, err := tx.ExecContext(tx.c(), tx.Rebind(`DELETE FROM outbox WHERE id = ?`), id)
+	_, err := tx.exec(`DELETE FROM outbox WHERE id = ?`, id)
 	return err
 }
 
 // RescheduleOutbox counts a failed attempt and sets the next one.
 func (tx *Tx) RescheduleOutbox(id int64, next time.Time) error {
-	_, err := tx.ExecContext(tx.c(), tx.Rebind(`UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ?`), micros(next), id)
+	_, err := tx.exec(`UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ?`, micros(next), id)
 	return err
 }
 

@@ -63,7 +63,7 @@ func (tx *Tx) CreateSchool(s *hotline.School, recoveryWrapped []byte) error {
 		return hotline.Errorf(hotline.EINVALID, "学校代码只能包含小写字母、数字和连字符（2–32 个字符）。", "A school code is 2–32 lower-case letters, digits or hyphens.")
 	}
 	s.CreatedAt = tx.now
-	res, err := tx.ExecContext(tx.c(), tx.Rebind(`INSERT INTO schools (code, name, district, settings, public_key, recovery_wrapped, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+	res, err := tx.exec(`INSERT INTO schools (code, name, district, settings, public_key, recovery_wrapped, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		s.Code, s.Name, s.District, string(settings), s.PublicKey, recoveryWrapped, micros(s.CreatedAt))
 	if err != nil {
 		if isUnique(err) {
@@ -85,7 +85,7 @@ func (tx *Tx) UpdateSchool(s *hotline.School) error {
 	if !ValidCode(s.Code) {
 		return hotline.Errorf(hotline.EINVALID, "学校代码只能包含小写字母、数字和连字符（2–32 个字符）。", "A school code is 2–32 lower-case letters, digits or hyphens.")
 	}
-	_, err = tx.ExecContext(tx.c(), tx.Rebind(`UPDATE schools SET code = ?, name = ?, district = ?, settings = ? WHERE id = ?`), s.Code, s.Name, s.District, string(settings), s.ID)
+	_, err = tx.exec(`UPDATE schools SET code = ?, name = ?, district = ?, settings = ? WHERE id = ?`, s.Code, s.Name, s.District, string(settings), s.ID)
 	if isUnique(err) {
 		return hotline.Errorf(hotline.ECONFLICT, "这个学校代码已被使用。", "That school code is taken.")
 	}

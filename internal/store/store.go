@@ -51,6 +51,17 @@ type DB struct {
 
 	statsMu sync.Mutex
 	stats   Stats
+
+	// head caches the ledger's last event for the writer goroutine, which
+	// alone appends; it is reset whenever a commit or rollback makes it
+	// uncertain.
+	head ledgerHead
+}
+
+type ledgerHead struct {
+	valid bool
+	seq   int64
+	hash  []byte
 }
 
 // Stats counts group commits, for benchmarks and tests.
@@ -209,6 +220,11 @@ type Tx struct {
 // Now returns the transaction's time.
 func (tx *Tx) Now() time.Time { return tx.now }
 
+// exec runs a write statement in the transaction.
+func (tx *Tx) exec(query string, args ...any) (sql.Result, error) {
+	return tx.ExecContext(tx.c(), tx.Rebind(query), args...)
+}
+
 // Context returns the context of the job running in the transaction.
 func (tx *Tx) Context() context.Context { return tx.ctx }
 
@@ -296,7 +312,7 @@ func (db *DB) commit(batch []*job) {
 		}
 		tx.ctx = j.ctx
 		tx.after = nil
-		errs[i] = db.runJob(tx, j.fn)
+		errs[i] = db.runJob(tx, j.fn, len(batch) > 1)
 		if errs[i] == nil {
 			ran++
 			afters = append(afters, tx.after)
@@ -304,8 +320,17 @@ func (db *DB) commit(batch []*job) {
 			afters = append(afters, nil)
 		}
 	}
+	if ran == 0 {
+		stx.Rollback()
+		db.head = ledgerHead{}
+		for i, j := range batch {
+			j.errc <- errs[i]
+		}
+		return
+	}
 	if err := stx.Commit(); err != nil {
 		stx.Rollback()
+		db.head = ledgerHead{} // unknown now: read it again
 		fail(fmt.Errorf("commit: %w", err))
 		return
 	}
@@ -323,14 +348,26 @@ func (db *DB) commit(batch []*job) {
 	}
 }
 
-func (db *DB) runJob(tx *Tx, fn func(*Tx) error) (err error) {
-	if _, err := tx.ExecContext(context.Background(), `SAVEPOINT job`); err != nil {
-		return fmt.Errorf("savepoint: %w", err)
-	}
+// runJob runs one job. In a group each job has its own savepoint, so that
+// a failing job rolls back alone; a job alone in its commit needs none (the
+// commit loop rolls back the whole transaction when its only job fails).
+func (db *DB) runJob(tx *Tx, fn func(*Tx) error, savepoint bool) (err error) {
+	head := db.head
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("store: job panicked: %v", r)
 		}
+		if err != nil {
+			db.head = head // the job's ledger events are rolled back
+		}
+	}()
+	if !savepoint {
+		return fn(tx)
+	}
+	if _, err := tx.ExecContext(context.Background(), `SAVEPOINT job`); err != nil {
+		return fmt.Errorf("savepoint: %w", err)
+	}
+	defer func() {
 		if err != nil {
 			tx.ExecContext(context.Background(), `ROLLBACK TO job`)
 		}

@@ -102,8 +102,8 @@ func (tx *Tx) InsertTip(t *hotline.Tip, receiptMAC []byte) error {
 	if t.AssigneeID != 0 {
 		assignee = sql.NullInt64{Int64: t.AssigneeID, Valid: true}
 	}
-	res, err := tx.ExecContext(tx.c(), tx.Rebind(`INSERT INTO tips (uid, school_id, alias_zh, alias_en, channel, reporter_role, status, severity, category, urgent, assignee_id, escalated, steps, receipt_mac, reporter_key, created_at, updated_at, last_reporter_at, ack_due, reply_due, district_due, acknowledged_at, first_reply_at, resolved_at, queue_due, purged)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`),
+	res, err := tx.exec(`INSERT INTO tips (uid, school_id, alias_zh, alias_en, channel, reporter_role, status, severity, category, urgent, assignee_id, escalated, steps, receipt_mac, reporter_key, created_at, updated_at, last_reporter_at, ack_due, reply_due, district_due, acknowledged_at, first_reply_at, resolved_at, queue_due, purged)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`,
 		t.UID, t.SchoolID, t.Alias.ZH, t.Alias.EN, string(t.Channel), string(t.Role), string(t.Status), string(t.Severity), string(t.Category),
 		t.Urgent, assignee, t.Escalated, formatSteps(t.Steps), nullBytes(receiptMAC), nullBytes(t.ReporterKey),
 		micros(t.CreatedAt), micros(t.UpdatedAt), micros(t.LastReporterAt), micros(t.AckDue), micros(t.ReplyDue), micros(t.DistrictDue),

@@ -13,8 +13,8 @@ import (
 // MarkViewed records that a counselor opened a case at at. A later view
 // replaces an earlier one; an earlier one never replaces a later one.
 func (tx *Tx) MarkViewed(counselorID, tipID int64, at time.Time) error {
-	_, err := tx.ExecContext(tx.c(), tx.Rebind(`INSERT INTO tip_views (counselor_id, tip_id, viewed_at) VALUES (?, ?, ?)
-		ON CONFLICT (counselor_id, tip_id) DO UPDATE SET viewed_at = excluded.viewed_at WHERE excluded.viewed_at > tip_views.viewed_at`),
+	_, err := tx.exec(`INSERT INTO tip_views (counselor_id, tip_id, viewed_at) VALUES (?, ?, ?)
+		ON CONFLICT (counselor_id, tip_id) DO UPDATE SET viewed_at = excluded.viewed_at WHERE excluded.viewed_at > tip_views.viewed_at`,
 		counselorID, tipID, micros(at))
 	if err != nil {
 		return fmt.Errorf("mark viewed: %w", err)
