@@ -1,0 +1,73 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"hotline/internal/hotline"
+	"hotline/internal/relay"
+)
+
+// Deliver sends one counselor reply for the relay: one attempt, whose
+// outcome the relay records durably and retries. It implements
+// relay.Sender.
+func (b *Bot) Deliver(ctx context.Context, p *relay.Payload) error {
+	err := b.deliver(ctx, p)
+	var tm *tgbot.TooManyRequestsError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &tm):
+		return &relay.RetryAfterError{After: time.Duration(max(tm.RetryAfter, 1)) * time.Second}
+	case errors.Is(err, tgbot.ErrorForbidden):
+		// "bot was blocked by the user", "user is deactivated".
+		return relay.ErrUnreachable
+	case errors.Is(err, tgbot.ErrorBadRequest):
+		if strings.Contains(strings.ToLower(err.Error()), "chat not found") {
+			return relay.ErrUnreachable
+		}
+		return relay.ErrRejected
+	}
+	return fmt.Errorf("bot: deliver: %s", errKind(err))
+}
+
+func (b *Bot) deliver(ctx context.Context, p *relay.Payload) error {
+	lang := hotline.ParseLang(string(p.Lang))
+	if len(p.Photo) > 0 {
+		caption := fmt.Sprintf(txtReplyPhoto.In(lang), p.Alias)
+		if p.Text != "" {
+			caption = fmt.Sprintf(txtReplyHeader.In(lang), p.Alias) + p.Text
+		}
+		short := caption
+		if utf16Len(short) > maxCaption {
+			short = fmt.Sprintf(txtReplyPhoto.In(lang), p.Alias)
+		}
+		name := "photo.jpg"
+		if p.PhotoType == "image/png" {
+			name = "photo.png"
+		}
+		if _, err := b.api.SendPhoto(ctx, &tgbot.SendPhotoParams{ChatID: p.ChatID, Photo: &models.InputFileUpload{Filename: name, Data: strings.NewReader(string(p.Photo))}, Caption: short}); err != nil {
+			return err
+		}
+		if short == caption {
+			return nil
+		}
+		return b.deliverText(ctx, p.ChatID, fmt.Sprintf(txtReplyHeader.In(lang), p.Alias)+p.Text)
+	}
+	return b.deliverText(ctx, p.ChatID, fmt.Sprintf(txtReplyHeader.In(lang), p.Alias)+p.Text)
+}
+
+func (b *Bot) deliverText(ctx context.Context, chat int64, text string) error {
+	for _, part := range splitText(text, maxText) {
+		if _, err := b.api.SendMessage(ctx, &tgbot.SendMessageParams{ChatID: chat, Text: part}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

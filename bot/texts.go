@@ -1,0 +1,56 @@
+package bot
+
+import (
+	"github.com/go-telegram/bot/models"
+
+	"hotline/internal/hotline"
+)
+
+// The few texts the transport says itself; the conversation's texts are the
+// dialog's.
+var (
+	txtReplyHeader = hotline.Label{
+		ZH: "学校老师回复了你的报告「%s」：\n\n",
+		EN: "A counselor at your school replied to your report \"%s\":\n\n",
+	}
+	txtReplyPhoto = hotline.Label{
+		ZH: "学校老师就你的报告「%s」发来一张图片。",
+		EN: "A counselor at your school sent a picture about your report \"%s\".",
+	}
+	txtUnsupported = hotline.Label{
+		ZH: "目前只能接收文字和照片。请用文字描述，或发送照片。",
+		EN: "For now only text and photos can be received. Please describe it in words or send a photo.",
+	}
+	txtPhotoFailed = hotline.Label{
+		ZH: "这张照片没有取到，请再发送一次。",
+		EN: "That photo could not be fetched; please send it again.",
+	}
+	txtPrivateOnly = hotline.Label{
+		ZH: "为了保护你，请在和本机器人的私聊中报告，不要在群里。",
+		EN: "To protect you, please report in a private chat with this bot, not in a group.",
+	}
+	txtCallbackOK = hotline.Label{ZH: "收到", EN: "Got it"}
+)
+
+// commandList is set with setMyCommands at start, per language.
+var commandList = []struct {
+	name string
+	desc hotline.Label
+}{
+	{"start", hotline.Label{ZH: "开始报告（也可用学校代码：/start 学校代码）", EN: "Start a report (or /start school-code)"}},
+	{"new", hotline.Label{ZH: "再报告一件事", EN: "Report something else"}},
+	{"status", hotline.Label{ZH: "查看报告的处理进度", EN: "See where your report stands"}},
+	{"tips", hotline.Label{ZH: "在我的几份报告之间切换", EN: "Switch between your reports"}},
+	{"language", hotline.Label{ZH: "切换语言 / Language", EN: "Language / 切换语言"}},
+	{"help", hotline.Label{ZH: "帮助和隐私说明", EN: "Help and privacy"}},
+	{"cancel", hotline.Label{ZH: "放弃还没发送的报告", EN: "Drop the report you have not sent"}},
+	{"forget", hotline.Label{ZH: "解除这个聊天与报告的关联", EN: "Unlink this chat from your reports"}},
+}
+
+func botCommands(lang hotline.Lang) []models.BotCommand {
+	out := make([]models.BotCommand, len(commandList))
+	for i, c := range commandList {
+		out[i] = models.BotCommand{Command: c.name, Description: c.desc.In(lang)}
+	}
+	return out
+}
