@@ -20,11 +20,11 @@ const openStatuses = `('new', 'acknowledged', 'investigating')`
 func (db *DB) TipsPastDue(ctx context.Context, now time.Time) ([]*hotline.Tip, error) {
 	n := micros(now)
 	return findTips(ctx, db.reader, `WHERE
-		(status IN `+openStatuses+` AND ack_due > 0 AND ack_due <= ? AND acknowledged_at = 0
+		(status IN `+openStatuses+` AND ack_due > 0 AND ack_due < ? AND acknowledged_at = 0
 			AND NOT EXISTS (SELECT 1 FROM deadline_misses m WHERE m.tip_id = tips.id AND m.kind = 'ack' AND m.due = tips.ack_due))
-		OR (status IN `+openStatuses+` AND reply_due > 0 AND reply_due <= ? AND first_reply_at = 0
+		OR (status IN `+openStatuses+` AND reply_due > 0 AND reply_due < ? AND first_reply_at = 0
 			AND NOT EXISTS (SELECT 1 FROM deadline_misses m WHERE m.tip_id = tips.id AND m.kind = 'reply' AND m.due = tips.reply_due))
-		OR (district_due > 0 AND district_due <= ? AND instr(',' || steps || ',', ',district_report,') = 0
+		OR (district_due > 0 AND district_due < ? AND instr(',' || steps || ',', ',district_report,') = 0
 			AND NOT EXISTS (SELECT 1 FROM deadline_misses m WHERE m.tip_id = tips.id AND m.kind IN ('district', 'followup') AND m.due = tips.district_due))
 		ORDER BY id`, n, n, n)
 }

@@ -110,7 +110,8 @@ func (sc *Scheduler) Tick(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// missed lists the deadlines of t that have passed undone at now.
+// missed lists the deadlines of t that have passed undone at now: like
+// hotline.Tip.Overdue, a deadline is missed once now is after it.
 func missed(t *hotline.Tip, now time.Time) []struct {
 	kind DeadlineKind
 	due  time.Time
@@ -126,15 +127,15 @@ func missed(t *hotline.Tip, now time.Time) []struct {
 		}{k, due})
 	}
 	if t.Status.Open() {
-		if !t.AckDue.IsZero() && t.AcknowledgedAt.IsZero() && !now.Before(t.AckDue) {
+		if !t.AckDue.IsZero() && t.AcknowledgedAt.IsZero() && now.After(t.AckDue) {
 			add(DeadlineAck, t.AckDue)
 		}
-		if !t.ReplyDue.IsZero() && t.FirstReplyAt.IsZero() && !now.Before(t.ReplyDue) {
+		if !t.ReplyDue.IsZero() && t.FirstReplyAt.IsZero() && now.After(t.ReplyDue) {
 			add(DeadlineReply, t.ReplyDue)
 		}
 	}
 	// A report the district is owed stays owed when the case closes.
-	if !t.DistrictDue.IsZero() && !t.Steps[hotline.StepDistrictReport] && !now.Before(t.DistrictDue) {
+	if !t.DistrictDue.IsZero() && !t.Steps[hotline.StepDistrictReport] && now.After(t.DistrictDue) {
 		add(DeadlineDistrict, t.DistrictDue)
 	}
 	return out
