@@ -1,0 +1,231 @@
+package dialog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"hotline/internal/hotline"
+)
+
+// world fakes the three services at once: schools, intake and the
+// reporter's view of their tips.
+type world struct {
+	mu        sync.Mutex
+	schools   []*hotline.School
+	subs      []hotline.Submission
+	tips      []*fakeTip
+	msgs      []sentMsg
+	forgotten []int64
+	submitErr error
+}
+
+type fakeTip struct {
+	tip     *hotline.Tip
+	chatID  int64
+	receipt string
+	thread  []*hotline.Message
+}
+
+type sentMsg struct {
+	ref   hotline.ReporterRef
+	text  string
+	photo bool
+}
+
+var aliases = []hotline.Alias{{ZH: "蓝狐", EN: "Blue Fox"}, {ZH: "红鹿", EN: "Red Deer"}, {ZH: "白鹤", EN: "White Crane"}}
+
+func newWorld() *world {
+	return &world{schools: []*hotline.School{
+		{ID: 1, Code: "demo", Name: "实验中学", District: "海淀区", Settings: hotline.SchoolSettings{NameEN: "Experimental School", EmergencyContact: "学校保卫处 010-1234567"}},
+		{ID: 2, Code: "sx2", Name: "第二实验中学", District: "西城区", Settings: hotline.SchoolSettings{NameEN: "Second Experimental School"}},
+		{ID: 3, Code: "hz", Name: "海淀中学", District: "海淀区"},
+	}}
+}
+
+// fakeUrgent stands in for intake's detector.
+func fakeUrgent(text string) bool {
+	return strings.Contains(text, "刀") || strings.Contains(strings.ToLower(text), "knife")
+}
+
+func (w *world) SchoolByCode(_ context.Context, code string) (*hotline.School, error) {
+	for _, s := range w.schools {
+		if strings.EqualFold(s.Code, code) {
+			return s, nil
+		}
+	}
+	return nil, hotline.ErrNotFound
+}
+
+func (w *world) FindSchools(_ context.Context, q string, limit int) ([]*hotline.School, error) {
+	var out []*hotline.School
+	lq := strings.ToLower(q)
+	for _, s := range w.schools {
+		if strings.Contains(s.Name, q) || strings.EqualFold(s.Code, q) || (lq != "" && strings.Contains(strings.ToLower(s.Settings.NameEN), lq)) {
+			out = append(out, s)
+		}
+	}
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+func (w *world) Submit(_ context.Context, s hotline.Submission) (*hotline.Submitted, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.submitErr != nil {
+		return nil, w.submitErr
+	}
+	w.subs = append(w.subs, s)
+	n := len(w.tips)
+	school, _ := w.SchoolByCode(context.Background(), s.SchoolCode)
+	urgent := s.DangerNow
+	for _, t := range s.Texts {
+		urgent = urgent || fakeUrgent(t)
+	}
+	ft := &fakeTip{
+		tip:    &hotline.Tip{ID: int64(n + 1), UID: fmt.Sprintf("tip-%d", n+1), Alias: aliases[n%len(aliases)], Channel: s.Channel, Status: hotline.StatusNew, Urgent: urgent},
+		chatID: s.ChatID,
+	}
+	if s.Channel.Web() {
+		ft.receipt = fmt.Sprintf("7KQ2M-9XFH3-DPWT8-NAB%02d", n+1)
+	}
+	for _, t := range s.Texts {
+		ft.thread = append(ft.thread, &hotline.Message{Author: hotline.AuthorReporter, Body: t})
+	}
+	w.tips = append(w.tips, ft)
+	return &hotline.Submitted{TipUID: ft.tip.UID, Alias: ft.tip.Alias, Receipt: ft.receipt, Urgent: urgent, School: school}, nil
+}
+
+func (w *world) find(ref hotline.ReporterRef) *fakeTip {
+	for i := len(w.tips) - 1; i >= 0; i-- {
+		t := w.tips[i]
+		switch {
+		case ref.Receipt != "" && t.receipt == ref.Receipt:
+			return t
+		case ref.Receipt == "" && ref.ChatID != 0 && t.chatID == ref.ChatID && (ref.TipUID == "" || ref.TipUID == t.tip.UID):
+			return t
+		}
+	}
+	return nil
+}
+
+func (w *world) AddReporterMessage(_ context.Context, ref hotline.ReporterRef, text string, photo *hotline.Photo) (*hotline.ReporterMessageResult, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	t := w.find(ref)
+	if t == nil {
+		return nil, hotline.ErrNotFound
+	}
+	if t.tip.Status == hotline.StatusClosed {
+		return nil, hotline.ErrTipClosed
+	}
+	w.msgs = append(w.msgs, sentMsg{ref: ref, text: text, photo: photo != nil})
+	t.thread = append(t.thread, &hotline.Message{Author: hotline.AuthorReporter, Body: text, Photo: photo, HasPhoto: photo != nil})
+	return &hotline.ReporterMessageResult{TipUID: t.tip.UID, Alias: t.tip.Alias, Urgent: fakeUrgent(text)}, nil
+}
+
+func (w *world) ThreadByReceipt(_ context.Context, receipt string) (*hotline.Tip, []*hotline.Message, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if strings.Contains(receipt, "TYPO") {
+		return nil, nil, hotline.ErrReceiptTypo
+	}
+	t := w.find(hotline.ReporterRef{Receipt: receipt})
+	if t == nil || receipt == "" {
+		return nil, nil, hotline.ErrReceiptUnknown
+	}
+	var msgs []*hotline.Message
+	for _, m := range t.thread {
+		if m.Author != hotline.AuthorNote { // as the real service does
+			msgs = append(msgs, m)
+		}
+	}
+	return t.tip, msgs, nil
+}
+
+func (w *world) ChatTips(_ context.Context, chatID int64) ([]*hotline.Tip, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []*hotline.Tip
+	for i := len(w.tips) - 1; i >= 0; i-- {
+		if w.tips[i].chatID == chatID && chatID != 0 {
+			out = append(out, w.tips[i].tip)
+		}
+	}
+	return out, nil
+}
+
+func (w *world) Forget(_ context.Context, chatID int64) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for _, t := range w.tips {
+		if t.chatID == chatID {
+			t.chatID = 0
+			n++
+		}
+	}
+	w.forgotten = append(w.forgotten, chatID)
+	return n, nil
+}
+
+// memStore is the Store; saveErr and loadErr inject failures.
+type memStore struct {
+	mu      sync.Mutex
+	m       map[Key][]byte
+	saveErr error
+	loadErr error
+}
+
+func newMemStore() *memStore { return &memStore{m: map[Key][]byte{}} }
+
+func (s *memStore) Load(_ context.Context, k Key) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.loadErr != nil {
+		return nil, s.loadErr
+	}
+	b, ok := s.m[k]
+	if !ok {
+		return nil, hotline.ErrNotFound
+	}
+	return append([]byte(nil), b...), nil
+}
+
+func (s *memStore) Save(_ context.Context, k Key, b []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.saveErr != nil {
+		return s.saveErr
+	}
+	s.m[k] = append([]byte(nil), b...)
+	return nil
+}
+
+func (s *memStore) Delete(_ context.Context, k Key) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.m, k)
+	return nil
+}
+
+func (s *memStore) raw(k Key) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.m[k]
+}
+
+type fixedClock struct{}
+
+func (fixedClock) Now() time.Time { return time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC) }
+
+func newEngine(w *world, s Store) *Engine {
+	return &Engine{Intake: w, Reporters: w, Schools: w, Store: s, Clock: fixedClock{}, BotName: "HotlineDemoBot", Urgent: fakeUrgent}
+}
+
+var errBoom = errors.New("database is locked")
