@@ -90,6 +90,7 @@ func (m *Main) Open() error {
 	}
 	m.Broker = live.NewBroker()
 	m.Intake = intake.New(m.DB, m.Vault, m.Broker, m.Logger)
+	m.closers = append(m.closers, func() error { m.Intake.Close(); return nil })
 	m.Triage = triage.New(m.DB, m.Vault, m.Broker, m.Logger)
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -33,6 +34,42 @@ type Service struct {
 	Vault    *vault.Vault
 	Notifier hotline.Notifier
 	Logger   *slog.Logger
+
+	prepared *preparer
+
+	schoolsMu sync.Mutex
+	schools   map[string]cachedSchool
+}
+
+// A school is read on every report; its key never changes and a settings
+// change may take schoolTTL to show.
+const schoolTTL = 2 * time.Second
+
+type cachedSchool struct {
+	school *hotline.School
+	at     time.Time
+}
+
+// school finds a school by code through a short cache.
+func (s *Service) school(ctx context.Context, code string) (*hotline.School, error) {
+	key := strings.ToLower(strings.TrimSpace(code))
+	s.schoolsMu.Lock()
+	c, ok := s.schools[key]
+	s.schoolsMu.Unlock()
+	if ok && time.Since(c.at) < schoolTTL {
+		return c.school, nil
+	}
+	school, err := s.DB.SchoolByCode(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	s.schoolsMu.Lock()
+	if s.schools == nil || len(s.schools) > 4096 {
+		s.schools = map[string]cachedSchool{}
+	}
+	s.schools[key] = cachedSchool{school, time.Now()}
+	s.schoolsMu.Unlock()
+	return school, nil
 }
 
 var (
@@ -46,7 +83,14 @@ func New(db *store.DB, v *vault.Vault, n hotline.Notifier, logger *slog.Logger) 
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Service{DB: db, Vault: v, Notifier: n, Logger: logger}
+	return &Service{DB: db, Vault: v, Notifier: n, Logger: logger, prepared: newPreparer(v)}
+}
+
+// Close stops the background preparation of tips.
+func (s *Service) Close() {
+	if s.prepared != nil {
+		s.prepared.close()
+	}
 }
 
 func (s *Service) notify(c hotline.Change) {
@@ -86,7 +130,7 @@ func (s *Service) FindSchools(ctx context.Context, query string, limit int) ([]*
 // Submit seals and stores a new tip. It returns only after the tip is
 // durably committed, so "received" is true when the reporter reads it.
 func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.Submitted, error) {
-	school, err := s.DB.SchoolByCode(ctx, sub.SchoolCode)
+	school, err := s.school(ctx, sub.SchoolCode)
 	if err != nil {
 		return nil, err
 	}
@@ -132,17 +176,28 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 
 	out := &hotline.Submitted{TipUID: vault.NewID(), Urgent: urgent, School: school}
 	to := Recipients{School: school.PublicKey}
+	var pre *slot
+	if s.prepared != nil {
+		pre = s.prepared.take(school.ID, school.PublicKey, sub.Channel.Web())
+	}
+	if pre != nil {
+		out.TipUID = pre.tipUID
+	}
 	var receiptMAC []byte
 	if sub.Channel.Web() {
-		if out.Receipt, err = vault.NewReceipt(); err != nil {
-			return nil, err
+		if pre != nil {
+			out.Receipt, to.Reporter = pre.receipt, pre.reporterPub
+		} else {
+			if out.Receipt, err = vault.NewReceipt(); err != nil {
+				return nil, err
+			}
+			rk, err := vault.ReporterKey(out.Receipt)
+			if err != nil {
+				return nil, err
+			}
+			to.Reporter = rk.PublicKey()
+			rk.Wipe()
 		}
-		rk, err := vault.ReporterKey(out.Receipt)
-		if err != nil {
-			return nil, err
-		}
-		to.Reporter = rk.PublicKey()
-		rk.Wipe()
 		receiptMAC = s.Vault.ReceiptMAC(out.Receipt)
 	}
 	var handle *store.Handle
@@ -157,8 +212,12 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 	// Seal outside the write transaction: sealing is CPU work that runs in
 	// parallel across submitters, the transaction only writes bytes.
 	var msgs []*store.SealedMessage
-	for _, t := range texts {
-		m, err := SealMessage(school.ID, out.TipUID, hotline.AuthorReporter, t, nil, to)
+	for i, t := range texts {
+		var pm *preparedMsg
+		if pre != nil && i < len(pre.msgs) {
+			pm = pre.msgs[i]
+		}
+		m, err := sealMessage(school.ID, out.TipUID, hotline.AuthorReporter, t, nil, to, pm)
 		if err != nil {
 			return nil, err
 		}

@@ -22,7 +22,16 @@ type Recipients struct {
 // sealed path for reporters' messages, counselors' replies and notes; it
 // runs before the write transaction so that sealing happens in parallel.
 func SealMessage(schoolID int64, tipUID string, author hotline.AuthorKind, text string, photo *hotline.Photo, to Recipients) (*store.SealedMessage, error) {
+	return sealMessage(schoolID, tipUID, author, text, photo, to, nil)
+}
+
+// sealMessage seals a message, using prepared encapsulations for its body
+// when pre is given.
+func sealMessage(schoolID int64, tipUID string, author hotline.AuthorKind, text string, photo *hotline.Photo, to Recipients, pre *preparedMsg) (*store.SealedMessage, error) {
 	m := &store.SealedMessage{UID: vault.NewID(), Author: author}
+	if pre != nil {
+		m.UID = pre.uid
+	}
 	info := func(part string) vault.Info {
 		return vault.Info{School: schoolID, Tip: tipUID, Msg: m.UID, Part: part}
 	}
@@ -38,10 +47,20 @@ func SealMessage(schoolID int64, tipUID string, author hotline.AuthorKind, text 
 	}
 	var err error
 	body := []byte(text)
-	if m.BodySealed, err = seal(to.School, "body", body); err != nil {
+	if pre != nil && pre.school != nil {
+		m.BodySealed, err = pre.school.Seal(body)
+	} else {
+		m.BodySealed, err = seal(to.School, "body", body)
+	}
+	if err != nil {
 		return nil, err
 	}
-	if m.ReporterSealed, err = seal(to.Reporter, "reporter-body", body); err != nil {
+	if pre != nil && pre.reporter != nil && to.Reporter != nil {
+		m.ReporterSealed, err = pre.reporter.Seal(body)
+	} else {
+		m.ReporterSealed, err = seal(to.Reporter, "reporter-body", body)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if m.DistrictSealed, err = seal(to.District, "district-body", body); err != nil {
