@@ -1,0 +1,186 @@
+package triage_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"hotline/internal/hotline"
+	"hotline/internal/triage"
+)
+
+func TestLoginWrongPasswordThrottleAndChange(t *testing.T) {
+	svc, clock := newService(t)
+	ctx := context.Background()
+	cs, err := svc.CreateSchool(ctx, triage.NewSchool{Code: "no3", Name: "第三中学"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := cs.Admin.Username
+	// Wrong passwords: a clear error, no session, nothing left in the pool.
+	for i := 0; i < 3; i++ {
+		sess, err := svc.Authenticate(ctx, user, "wrong password")
+		if sess != nil || !errors.Is(err, triage.ErrBadLogin) {
+			t.Fatalf("attempt %d: %v %v", i, sess, err)
+		}
+		if got := hotline.ErrorMessage(err, hotline.LangZH); got != "用户名或密码错误。" {
+			t.Fatalf("message %q", got)
+		}
+		if st := svc.Vault.KDFStats(); st.InFlight != 0 {
+			t.Fatalf("derivations still in flight: %+v", st)
+		}
+	}
+	// After three failures the account waits, even for the right password.
+	if _, err := svc.Authenticate(ctx, user, cs.AdminPassword); !errors.Is(err, triage.ErrThrottled) {
+		t.Fatalf("while throttled: %v", err)
+	}
+	clock.t = clock.t.Add(2 * time.Second)
+	sess, err := svc.Authenticate(ctx, user, cs.AdminPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sess.Counselor.MustChangePassword {
+		t.Fatal("one-time password does not force a change")
+	}
+	if err := svc.ChangePassword(ctx, sess, "short"); hotline.ErrorCode(err) != hotline.EINVALID {
+		t.Fatalf("short password: %v", err)
+	}
+	if err := svc.ChangePassword(ctx, sess, "a much better password"); err != nil {
+		t.Fatal(err)
+	}
+	sess.Wipe()
+	if !sess.Key.Wiped() {
+		t.Fatal("Wipe left the key")
+	}
+	if _, err := svc.Authenticate(ctx, user, cs.AdminPassword); !errors.Is(err, triage.ErrBadLogin) {
+		t.Fatalf("old one-time password still works: %v", err)
+	}
+	again, err := svc.Authenticate(ctx, user, "a much better password")
+	if err != nil || again.Counselor.MustChangePassword {
+		t.Fatalf("new password: %+v %v", again, err)
+	}
+	again.Wipe()
+	// Unknown users get the same answer as wrong passwords.
+	if _, err := svc.Authenticate(ctx, "nobody", "x"); !errors.Is(err, triage.ErrBadLogin) {
+		t.Fatalf("unknown user: %v", err)
+	}
+}
+
+func TestDeactivatedCounselorOpensNothing(t *testing.T) {
+	svc, _ := newService(t)
+	ctx := context.Background()
+	admin := adminSession(t, svc, "no3")
+	c, otp, err := svc.AddCounselor(ctx, admin, "wang", "王老师", hotline.RoleCounselor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := svc.Authenticate(ctx, "wang", otp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess.Wipe()
+	if err := svc.Deactivate(ctx, admin, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Authenticate(ctx, "wang", otp); !errors.Is(err, triage.ErrBadLogin) {
+		t.Fatalf("deactivated log-in: %v", err)
+	}
+	rec, err := svc.DB.CounselorByID(ctx, c.ID)
+	if err != nil || rec.Active || rec.WrappedKey != nil {
+		t.Fatalf("deactivated counselor keeps a wrapped key: %+v", rec)
+	}
+	// A counselor cannot manage staff; an admin cannot deactivate another school's.
+	other := adminSession(t, svc, "no5")
+	if err := svc.Deactivate(ctx, other, admin.Counselor.ID); hotline.ErrorCode(err) != hotline.ENOTFOUND {
+		t.Fatalf("cross-school deactivate: %v", err)
+	}
+}
+
+func TestConcurrentLoginsStayInThePool(t *testing.T) {
+	svc, _ := newService(t)
+	ctx := context.Background()
+	cs, err := svc.CreateSchool(ctx, triage.NewSchool{Code: "no3", Name: "第三中学"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ok := 0
+	for i := 0; i < 200; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sess, err := svc.Authenticate(ctx, cs.Admin.Username, cs.AdminPassword)
+			if err == nil {
+				sess.Wipe()
+				mu.Lock()
+				ok++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	st := svc.Vault.KDFStats()
+	if ok != 200 || st.MaxInFlight > st.Concurrency || st.InFlight != 0 {
+		t.Fatalf("%d of 200 logged in; pool %+v", ok, st)
+	}
+}
+
+func TestCaseActionsStayInTheirSchool(t *testing.T) {
+	svc, _ := newService(t)
+	ctx := context.Background()
+	a := adminSession(t, svc, "aaa")
+	b := adminSession(t, svc, "bbb")
+	// A tip of school A, entered by A's admin from a phone call.
+	uid := staffTip(t, svc, a, "aaa")
+	actions := []struct {
+		name string
+		act  func(s *triage.Session) error
+	}{
+		{"tip", func(s *triage.Session) error { _, err := svc.Tip(ctx, s.Actor(), uid); return err }},
+		{"thread", func(s *triage.Session) error { _, _, err := svc.Thread(ctx, s, uid); return err }},
+		{"timeline", func(s *triage.Session) error { _, err := svc.Timeline(ctx, s.Actor(), uid); return err }},
+		{"reply", func(s *triage.Session) error { _, err := svc.Reply(ctx, s.Actor(), uid, "x", nil); return err }},
+		{"note", func(s *triage.Session) error { _, err := svc.Note(ctx, s.Actor(), uid, "x"); return err }},
+		{"status", func(s *triage.Session) error { return svc.SetStatus(ctx, s.Actor(), uid, hotline.StatusInvestigating) }},
+		{"severity", func(s *triage.Session) error { return svc.SetSeverity(ctx, s.Actor(), uid, hotline.SeveritySevere) }},
+		{"category", func(s *triage.Session) error { return svc.SetCategory(ctx, s.Actor(), uid, hotline.CategoryCyber) }},
+		{"urgent", func(s *triage.Session) error { return svc.SetUrgent(ctx, s.Actor(), uid, true) }},
+		{"assign", func(s *triage.Session) error { return svc.Assign(ctx, s.Actor(), uid, 0) }},
+		{"step", func(s *triage.Session) error {
+			return svc.RecordStep(ctx, s.Actor(), uid, hotline.StepCounseling, true)
+		}},
+	}
+	for _, a := range actions {
+		if err := a.act(b); hotline.ErrorCode(err) != hotline.ENOTFOUND {
+			t.Errorf("%s by another school: got %v, want not found", a.name, err)
+		}
+	}
+	before, _ := svc.Timeline(ctx, a.Actor(), uid)
+	for _, act := range actions {
+		if err := act.act(a); err != nil {
+			t.Errorf("%s by its own school: %v", act.name, err)
+		}
+	}
+	after, _ := svc.Timeline(ctx, a.Actor(), uid)
+	if len(after) <= len(before) {
+		t.Fatalf("actions left no ledger events: %d → %d", len(before), len(after))
+	}
+	if res, err := svc.DB.VerifyLedger(ctx); err != nil || !res.OK() {
+		t.Fatalf("ledger: %+v %v", res, err)
+	}
+}
+
+// staffTip records a tip as a counselor would from a phone call.
+func staffTip(t *testing.T, svc *triage.Service, s *triage.Session, code string) string {
+	t.Helper()
+	in := intakeFor(svc)
+	actor := s.Actor()
+	sub, err := in.Submit(context.Background(), hotline.Submission{SchoolCode: code, Channel: hotline.ChannelStaff, Staff: &actor, Texts: []string{"电话：孩子被同学孤立"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sub.TipUID
+}
