@@ -2,7 +2,6 @@ package triage
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -331,10 +330,11 @@ func (sc *Scheduler) followup(tx *store.Tx, ev *hotline.Event) error {
 	return tx.AppendEvent(event(t, hotline.Actor{}, hotline.EventStepRecorded, fmt.Sprintf("step=district_report;done=false;followup_after=%d", ev.Seq)))
 }
 
-// RecordDailyHead records today's ledger head once a day (ledger_heads and
-// a head_recorded event), so that a later rewrite or truncation of history
-// no longer matches what the district was shown. It returns the head when
-// one was recorded now.
+// RecordDailyHead records today's ledger head once a day, so that a later
+// rewrite or truncation of history no longer matches what the district was
+// shown. The head_recorded event is appended first and is itself the
+// recorded head: cutting even the last row of the ledger is then caught.
+// It returns the head when one was recorded now.
 func (sc *Scheduler) RecordDailyHead(ctx context.Context) (*store.LedgerHead, error) {
 	zone := sc.Zone
 	if zone == nil {
@@ -343,12 +343,23 @@ func (sc *Scheduler) RecordDailyHead(ctx context.Context) (*store.LedgerHead, er
 	var out *store.LedgerHead
 	err := sc.Service.DB.Update(ctx, func(tx *store.Tx) error {
 		day := tx.Now().In(zone).Format("2006-01-02")
-		h, fresh, err := tx.RecordLedgerHead(day)
-		if err != nil || !fresh {
+		if done, err := tx.HasLedgerHead(day); err != nil || done {
 			return err
 		}
-		out = h
-		return tx.AppendEvent(&hotline.Event{Kind: hotline.EventHeadRecorded, Detail: fmt.Sprintf("day=%s;seq=%d;hash=%s", day, h.Seq, hex.EncodeToString(h.Hash))})
+		prev, err := tx.LastEventSeq()
+		if err != nil {
+			return err
+		}
+		if err := tx.AppendEvent(&hotline.Event{Kind: hotline.EventHeadRecorded, Detail: fmt.Sprintf("day=%s;after=%d", day, prev)}); err != nil {
+			return err
+		}
+		h, fresh, err := tx.RecordLedgerHead(day)
+		if err != nil {
+			return err
+		} else if fresh {
+			out = h
+		}
+		return nil
 	})
 	return out, err
 }

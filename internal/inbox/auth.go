@@ -1,0 +1,277 @@
+package inbox
+
+import (
+	"encoding/base64"
+	"html/template"
+	"net/http"
+
+	"github.com/pquerna/otp"
+	"github.com/skip2/go-qrcode"
+
+	"hotline/internal/hotline"
+	"hotline/internal/triage"
+)
+
+var validatePassword = triage.ValidatePassword
+
+func (s *Server) handleLoginShow(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	if cur, ok := s.load(r, false); ok {
+		redirect(w, r, stagePage(cur.sessStage, cur.Me))
+		return
+	}
+	p := s.newPage(r, rc, rc.Lang)
+	p.Title, p.CSRF = p.T("login"), rc.CSRF
+	s.render(w, http.StatusOK, "login", p)
+}
+
+func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	username := r.PostFormValue("username")
+	ts, err := s.cfg.Triage.Authenticate(r.Context(), username, r.PostFormValue("password"))
+	if err != nil {
+		s.logErr(r, err)
+		p := s.newPage(r, rc, rc.Lang)
+		p.Title, p.CSRF, p.Error = p.T("login"), rc.CSRF, hotline.ErrorMessage(err, rc.Lang)
+		p.Data = username
+		s.render(w, statusOf(err), "login", p)
+		return
+	}
+	// A log-in replaces whatever session this browser had.
+	if old, err := r.Cookie(sessionCookie); err == nil {
+		if sess, ok := s.sessions.get(old.Value, false); ok {
+			s.sessions.remove(sess)
+		}
+	}
+	tok, _ := s.sessions.create(ts)
+	s.setCookie(w, sessionCookie, tok, 0)
+	s.setCookie(w, preCookie, "", -1)
+	switch {
+	case ts.HasTOTP():
+		redirect(w, r, "/inbox/totp")
+	case ts.Counselor.MustChangePassword:
+		redirect(w, r, "/inbox/password")
+	case ts.Counselor.Role == hotline.RoleDistrict:
+		redirect(w, r, DistrictHome)
+	default:
+		redirect(w, r, "/inbox/")
+	}
+}
+
+func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	s.sessions.remove(rc.sess)
+	s.setCookie(w, sessionCookie, "", -1)
+	redirect(w, r, "/inbox/login")
+}
+
+func (s *Server) handleTOTPShow(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	p := s.newPage(r, rc, rc.Lang)
+	p.Title = p.T("totp_title")
+	s.render(w, http.StatusOK, "totp", p)
+}
+
+func (s *Server) handleTOTP(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	if err := s.cfg.Triage.VerifyTOTP(r.Context(), rc.sess.ts, r.PostFormValue("code")); err != nil {
+		s.logErr(r, err)
+		p := s.newPage(r, rc, rc.Lang)
+		p.Title, p.Error = p.T("totp_title"), hotline.ErrorMessage(err, rc.Lang)
+		s.render(w, statusOf(err), "totp", p)
+		return
+	}
+	rc.sess.mu.Lock()
+	rc.sess.totpOK = true
+	rc.sess.mu.Unlock()
+	next := stageFull
+	if rc.Me.MustChangePassword {
+		next = stagePassword
+	}
+	redirect(w, r, stagePage(next, rc.Me))
+}
+
+type passwordData struct {
+	Forced bool
+}
+
+func (s *Server) handlePasswordShow(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	p := s.newPage(r, rc, rc.Lang)
+	p.Title, p.Nav = p.T("pw_title"), "account"
+	p.Data = passwordData{Forced: rc.Me.MustChangePassword}
+	s.render(w, http.StatusOK, "password", p)
+}
+
+func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	forced := rc.Me.MustChangePassword
+	p := s.newPage(r, rc, rc.Lang)
+	p.Title, p.Nav, p.Data = p.T("pw_title"), "account", passwordData{Forced: forced}
+	pw, again := r.PostFormValue("new"), r.PostFormValue("again")
+	if pw != again {
+		p.Error = p.T("pw_mismatch")
+		s.render(w, http.StatusBadRequest, "password", p)
+		return
+	}
+	if err := validatePassword(pw); err != nil {
+		p.Error = hotline.ErrorMessage(err, rc.Lang)
+		s.render(w, statusOf(err), "password", p)
+		return
+	}
+	if !forced {
+		// A voluntary change proves the current password first, so that a
+		// session left open on a shared laptop cannot take the account.
+		check, err := s.cfg.Triage.Authenticate(r.Context(), rc.Me.Username, r.PostFormValue("current"))
+		if err != nil {
+			s.logErr(r, err)
+			p.Error = hotline.ErrorMessage(err, rc.Lang)
+			s.render(w, statusOf(err), "password", p)
+			return
+		}
+		check.Wipe()
+	}
+	if err := s.cfg.Triage.ChangePassword(r.Context(), rc.sess.ts, pw); err != nil {
+		s.logErr(r, err)
+		p.Error = hotline.ErrorMessage(err, rc.Lang)
+		s.render(w, statusOf(err), "password", p)
+		return
+	}
+	rc.Me.MustChangePassword = false
+	if forced {
+		st := stageFull
+		if rc.School != nil && rc.School.Settings.RequireTOTP && len(rc.Me.TOTPSecretSealed) == 0 {
+			st = stageEnroll
+		}
+		redirect(w, r, stagePage(st, rc.Me))
+		return
+	}
+	p.Notice, p.Data = p.T("pw_changed"), passwordData{}
+	s.render(w, http.StatusOK, "password", p)
+}
+
+type accountData struct {
+	HasTOTP  bool
+	Required bool
+	Secret   string
+	QR       template.URL // data: URL of a PNG we generated
+}
+
+func (s *Server) accountPage(r *http.Request, rc *reqCtx) (*page, error) {
+	p := s.newPage(r, rc, rc.Lang)
+	p.Title, p.Nav = p.T("account"), "account"
+	d := accountData{HasTOTP: len(rc.Me.TOTPSecretSealed) > 0, Required: rc.School != nil && rc.School.Settings.RequireTOTP}
+	if !d.HasTOTP {
+		// The pending key lives in the session until a code confirms it, so
+		// a reload shows the same QR code.
+		rc.sess.mu.Lock()
+		keyURL := rc.sess.pendingTOTP
+		rc.sess.mu.Unlock()
+		if keyURL == "" {
+			key, err := s.cfg.Triage.NewTOTPKey(rc.sess.ts)
+			if err != nil {
+				return nil, err
+			}
+			keyURL = key.URL()
+			rc.sess.mu.Lock()
+			rc.sess.pendingTOTP = keyURL
+			rc.sess.mu.Unlock()
+		}
+		key, err := otp.NewKeyFromURL(keyURL)
+		if err != nil {
+			return nil, err
+		}
+		d.Secret = key.Secret()
+		if img, err := qrcode.Encode(keyURL, qrcode.Medium, 220); err == nil {
+			d.QR = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(img))
+		}
+	}
+	p.Data = d
+	return p, nil
+}
+
+func (s *Server) handleAccount(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	p, err := s.accountPage(r, rc)
+	if err != nil {
+		s.fail(w, r, rc, err)
+		return
+	}
+	if rc.sessStage == stageEnroll {
+		p.Notice = p.T("totp_required")
+	}
+	s.render(w, http.StatusOK, "account", p)
+}
+
+func (s *Server) handleTOTPEnable(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	rc.sess.mu.Lock()
+	keyURL := rc.sess.pendingTOTP
+	rc.sess.mu.Unlock()
+	var ferr error = triage.ErrBadTOTP
+	if key, err := otp.NewKeyFromURL(keyURL); err == nil && keyURL != "" {
+		ferr = s.cfg.Triage.EnableTOTP(r.Context(), rc.sess.ts, key.Secret(), r.PostFormValue("code"))
+	}
+	if ferr != nil {
+		s.logErr(r, ferr)
+		p, err := s.accountPage(r, rc)
+		if err != nil {
+			s.fail(w, r, rc, err)
+			return
+		}
+		p.Error = hotline.ErrorMessage(ferr, rc.Lang)
+		s.render(w, statusOf(ferr), "account", p)
+		return
+	}
+	rc.sess.mu.Lock()
+	rc.sess.pendingTOTP = ""
+	rc.sess.totpOK = true
+	rc.sess.mu.Unlock()
+	if rc.sessStage == stageEnroll {
+		redirect(w, r, stagePage(stageFull, rc.Me))
+		return
+	}
+	rc.Me.TOTPSecretSealed = []byte{1}
+	p, _ := s.accountPage(r, rc)
+	p.Notice = p.T("totp_enabled")
+	s.render(w, http.StatusOK, "account", p)
+}
+
+func (s *Server) handleTOTPDisable(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	if err := s.cfg.Triage.DisableTOTP(r.Context(), rc.sess.ts, r.PostFormValue("code")); err != nil {
+		s.logErr(r, err)
+		p, perr := s.accountPage(r, rc)
+		if perr != nil {
+			s.fail(w, r, rc, perr)
+			return
+		}
+		p.Error = hotline.ErrorMessage(err, rc.Lang)
+		s.render(w, statusOf(err), "account", p)
+		return
+	}
+	rc.Me.TOTPSecretSealed = nil
+	p, err := s.accountPage(r, rc)
+	if err != nil {
+		s.fail(w, r, rc, err)
+		return
+	}
+	p.Notice = p.T("totp_disabled")
+	s.render(w, http.StatusOK, "account", p)
+}
+
+type recoverData struct {
+	Code, Admin, Password string
+}
+
+func (s *Server) handleRecoverShow(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	p := s.newPage(r, rc, rc.Lang)
+	p.Title, p.CSRF, p.Data = p.T("recover"), rc.CSRF, recoverData{}
+	s.render(w, http.StatusOK, "recover", p)
+}
+
+func (s *Server) handleRecover(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	p := s.newPage(r, rc, rc.Lang)
+	p.Title, p.CSRF = p.T("recover"), rc.CSRF
+	d := recoverData{Code: r.PostFormValue("school"), Admin: r.PostFormValue("admin")}
+	c, oneTime, err := s.cfg.Triage.Recover(r.Context(), d.Code, r.PostFormValue("key"), d.Admin)
+	if err != nil {
+		s.logErr(r, err)
+		p.Error, p.Data = hotline.ErrorMessage(err, rc.Lang), d
+		s.render(w, statusOf(err), "recover", p)
+		return
+	}
+	d.Admin, d.Password = c.Username, oneTime
+	p.Data = d
+	s.render(w, http.StatusOK, "recover", p)
+}

@@ -1,0 +1,431 @@
+package inbox
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"net/http"
+	"sync"
+	"time"
+
+	"hotline/internal/hotline"
+	"hotline/internal/triage"
+)
+
+// Cookie names. The session cookie is scoped to / so that the district
+// pages share the log-in.
+const (
+	sessionCookie = "hl_session"
+	preCookie     = "hl_pre" // pre-session CSRF token for the log-in and recovery forms
+	langCookie    = "hl_lang"
+	csrfField     = "csrf"
+	csrfHeader    = "X-CSRF-Token"
+)
+
+// stage is how far a log-in has come; each page needs a stage.
+type stage int
+
+const (
+	stageTOTP     stage = iota // password right, second factor pending
+	stagePassword              // must replace a one-time password
+	stageEnroll                // the school requires TOTP and none is enrolled
+	stageFull                  // may work
+)
+
+// session is one browser's log-in. The triage.Session holds the school key.
+type session struct {
+	hash string // SHA-256 of the cookie token: the map key
+	csrf string
+	ts   *triage.Session
+
+	mu          sync.Mutex
+	lastSeen    time.Time
+	totpOK      bool
+	pendingTOTP string // a secret being enrolled, until a code confirms it
+}
+
+type sessionStore struct {
+	clock hotline.Clock
+	idle  time.Duration
+
+	mu sync.Mutex
+	m  map[string]*session
+}
+
+func newSessionStore(clock hotline.Clock, idle time.Duration) *sessionStore {
+	return &sessionStore{clock: clock, idle: idle, m: map[string]*session{}}
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic("inbox: no randomness: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func hashToken(tok string) string {
+	h := sha256.Sum256([]byte(tok))
+	return string(h[:])
+}
+
+// create stores a new session and returns its cookie token. A fresh token
+// per log-in means a planted cookie can never become a logged-in one.
+func (st *sessionStore) create(ts *triage.Session) (string, *session) {
+	tok := randomToken()
+	sess := &session{hash: hashToken(tok), csrf: randomToken(), ts: ts, lastSeen: st.clock.Now(), totpOK: !ts.HasTOTP()}
+	st.mu.Lock()
+	st.m[sess.hash] = sess
+	st.mu.Unlock()
+	return tok, sess
+}
+
+// get finds a live session; touch says whether this counts as activity.
+func (st *sessionStore) get(tok string, touch bool) (*session, bool) {
+	if tok == "" {
+		return nil, false
+	}
+	h := hashToken(tok)
+	now := st.clock.Now()
+	st.mu.Lock()
+	sess, ok := st.m[h]
+	if ok {
+		sess.mu.Lock()
+		expired := now.Sub(sess.lastSeen) > st.idle
+		if !expired && touch {
+			sess.lastSeen = now
+		}
+		sess.mu.Unlock()
+		if expired {
+			delete(st.m, h)
+			sess.ts.Wipe()
+			ok = false
+		}
+	}
+	st.mu.Unlock()
+	return sess, ok
+}
+
+func (st *sessionStore) alive(sess *session) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.m[sess.hash] != sess {
+		return false
+	}
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	return st.clock.Now().Sub(sess.lastSeen) <= st.idle
+}
+
+func (st *sessionStore) remove(sess *session) {
+	st.mu.Lock()
+	if st.m[sess.hash] == sess {
+		delete(st.m, sess.hash)
+	}
+	st.mu.Unlock()
+	sess.ts.Wipe()
+}
+
+// removeCounselor ends every session of a counselor (deactivation).
+func (st *sessionStore) removeCounselor(id int64) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for h, sess := range st.m {
+		if sess.ts.Counselor.ID == id {
+			delete(st.m, h)
+			sess.ts.Wipe()
+		}
+	}
+}
+
+func (st *sessionStore) sweep() {
+	now := st.clock.Now()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for h, sess := range st.m {
+		sess.mu.Lock()
+		expired := now.Sub(sess.lastSeen) > st.idle
+		sess.mu.Unlock()
+		if expired {
+			delete(st.m, h)
+			sess.ts.Wipe()
+		}
+	}
+}
+
+func (st *sessionStore) wipeAll() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for h, sess := range st.m {
+		delete(st.m, h)
+		sess.ts.Wipe()
+	}
+}
+
+func (st *sessionStore) len() int {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return len(st.m)
+}
+
+// reqCtx is what an authenticated handler gets.
+type reqCtx struct {
+	sess      *session
+	Me        *hotline.Counselor // fresh from the database on every request
+	School    *hotline.School    // nil for district officers
+	Lang      hotline.Lang
+	CSRF      string
+	sessStage stage
+}
+
+func (rc *reqCtx) actor() hotline.Actor { return rc.sess.ts.Actor() }
+
+type handler func(w http.ResponseWriter, r *http.Request, rc *reqCtx)
+
+func (s *Server) setCookie(w http.ResponseWriter, name, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true, Secure: s.cfg.Secure, SameSite: http.SameSiteStrictMode})
+}
+
+func equalToken(a, b string) bool {
+	return a != "" && len(a) == len(b) && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+// ErrCSRF refuses a state-changing request without a valid token.
+var ErrCSRF = hotline.Errorf(hotline.EFORBIDDEN, "页面已过期，请刷新后重试。", "This page has expired; reload it and try again.")
+
+// public wraps pre-log-in forms: they carry a double-submit token that
+// matches the hl_pre cookie, so a log-in cannot be forged from elsewhere.
+func (s *Server) public(h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		rc := &reqCtx{Lang: langFor(w, r)}
+		c, err := r.Cookie(preCookie)
+		if err == nil && len(c.Value) == 43 {
+			rc.CSRF = c.Value
+		}
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+			if !equalToken(rc.CSRF, r.PostFormValue(csrfField)) {
+				s.fail(w, r, rc, ErrCSRF)
+				return
+			}
+		}
+		if rc.CSRF == "" {
+			rc.CSRF = randomToken()
+			s.setCookie(w, preCookie, rc.CSRF, 3600)
+		}
+		h(w, r, rc)
+	}
+}
+
+// load finds the request's session and refreshes the counselor from the
+// database: a deactivated account loses its sessions at once.
+func (s *Server) load(r *http.Request, touch bool) (*reqCtx, bool) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return nil, false
+	}
+	sess, ok := s.sessions.get(c.Value, touch)
+	if !ok {
+		return nil, false
+	}
+	me, err := s.cfg.Triage.Active(r.Context(), sess.ts)
+	if err != nil {
+		if hotline.ErrorCode(err) != hotline.EINTERNAL {
+			s.sessions.remove(sess)
+		}
+		return nil, false
+	}
+	rc := &reqCtx{sess: sess, Me: me, CSRF: sess.csrf, Lang: langOf(r)}
+	if me.SchoolID != 0 {
+		if rc.School, err = s.cfg.Triage.SchoolOf(r.Context(), sess.ts.Actor()); err != nil {
+			return nil, false
+		}
+	}
+	sess.mu.Lock()
+	totpOK := sess.totpOK
+	sess.mu.Unlock()
+	switch {
+	case !totpOK:
+		rc.sessStage = stageTOTP
+	case me.MustChangePassword:
+		rc.sessStage = stagePassword
+	case rc.School != nil && rc.School.Settings.RequireTOTP && len(me.TOTPSecretSealed) == 0:
+		rc.sessStage = stageEnroll
+	default:
+		rc.sessStage = stageFull
+	}
+	return rc, true
+}
+
+// stagePage is where a session at st must go next.
+func stagePage(st stage, me *hotline.Counselor) string {
+	switch st {
+	case stageTOTP:
+		return "/inbox/totp"
+	case stagePassword:
+		return "/inbox/password"
+	case stageEnroll:
+		return "/inbox/account"
+	}
+	if me.Role == hotline.RoleDistrict {
+		return DistrictHome
+	}
+	return "/inbox/"
+}
+
+// scripted reports whether the request comes from our script or an event
+// stream, which want a status code rather than a redirect.
+func scripted(r *http.Request) bool {
+	return r.Header.Get("X-Requested-With") != "" || r.Header.Get("Accept") == "text/event-stream" || r.Method != http.MethodGet
+}
+
+// authed wraps a handler for a logged-in session that has reached need.
+// Pages of the TOTP step accept only sessions at that step. Every POST
+// must carry the session's CSRF token.
+func (s *Server) authed(need stage, h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		rc, ok := s.load(r, r.URL.Path != "/inbox/events")
+		if !ok {
+			if scripted(r) {
+				s.fail(w, r, nil, hotline.ErrUnauthorized)
+				return
+			}
+			redirect(w, r, "/inbox/login")
+			return
+		}
+		rc.Lang = langFor(w, r)
+		if r.Method == http.MethodPost && !s.csrfOK(w, r, rc.sess) {
+			s.fail(w, r, rc, ErrCSRF)
+			return
+		}
+		if rc.sessStage < need || (need == stageTOTP && rc.sessStage != stageTOTP && r.URL.Path == "/inbox/totp") {
+			if scripted(r) && r.Method == http.MethodGet {
+				s.fail(w, r, rc, hotline.ErrUnauthorized)
+				return
+			}
+			redirect(w, r, stagePage(rc.sessStage, rc.Me))
+			return
+		}
+		h(w, r, rc)
+	}
+}
+
+// school wraps pages for a school's staff with a complete log-in; district
+// officers go to their own pages.
+func (s *Server) school(h handler) http.HandlerFunc {
+	return s.authed(stageFull, func(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+		if rc.School == nil {
+			if scripted(r) {
+				s.fail(w, r, rc, hotline.ErrNotFound)
+				return
+			}
+			redirect(w, r, DistrictHome)
+			return
+		}
+		h(w, r, rc)
+	})
+}
+
+// admin wraps school-admin pages.
+func (s *Server) admin(h handler) http.HandlerFunc {
+	return s.school(func(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+		if rc.Me.Role != hotline.RoleAdmin {
+			s.fail(w, r, rc, hotline.ErrForbidden)
+			return
+		}
+		h(w, r, rc)
+	})
+}
+
+// maxForm bounds a form body; photos make the intake and reply forms large.
+const maxForm = intakeMaxBytes
+
+func (s *Server) csrfOK(w http.ResponseWriter, r *http.Request, sess *session) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	tok := r.Header.Get(csrfHeader)
+	if tok == "" {
+		tok = r.FormValue(csrfField) // parses url-encoded and multipart bodies
+	}
+	return equalToken(sess.csrf, tok)
+}
+
+type ctxKey struct{}
+
+// SessionFromRequest returns the triage session of a request's complete
+// log-in (password changed, second factor passed), for other packages'
+// pages that share the inbox log-in. It counts as activity for idle expiry.
+func (s *Server) SessionFromRequest(r *http.Request) (*triage.Session, bool) {
+	if rc, ok := r.Context().Value(ctxKey{}).(*reqCtx); ok {
+		return rc.sess.ts, true
+	}
+	rc, ok := s.load(r, true)
+	if !ok || rc.sessStage != stageFull {
+		return nil, false
+	}
+	return rc.sess.ts, true
+}
+
+// CSRFToken returns the CSRF token that forms of the request's session
+// must carry in the field "csrf" (or the X-CSRF-Token header).
+func (s *Server) CSRFToken(r *http.Request) string {
+	if rc, ok := r.Context().Value(ctxKey{}).(*reqCtx); ok {
+		return rc.CSRF
+	}
+	if rc, ok := s.load(r, false); ok {
+		return rc.CSRF
+	}
+	return ""
+}
+
+// RequireSession lets through only requests with a complete log-in;
+// others are sent to the log-in page (or get 401 when not a page load).
+func (s *Server) RequireSession(next http.Handler) http.Handler {
+	return s.authed(stageFull, func(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, rc)))
+	})
+}
+
+// RequireCSRF refuses (403) any POST, PUT, PATCH or DELETE whose CSRF token
+// does not match the session's. Use it inside RequireSession.
+func (s *Server) RequireCSRF(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			next.ServeHTTP(w, r)
+			return
+		}
+		var sess *session
+		if rc, ok := r.Context().Value(ctxKey{}).(*reqCtx); ok {
+			sess = rc.sess
+		} else if rc, ok := s.load(r, false); ok {
+			sess = rc.sess
+		}
+		if sess == nil || !s.csrfOK(w, r, sess) {
+			s.fail(w, r, nil, ErrCSRF)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// langOf reads the language from ?lang= or the cookie; zh-CN is first.
+func langOf(r *http.Request) hotline.Lang {
+	if l := r.URL.Query().Get("lang"); l != "" {
+		return hotline.ParseLang(l)
+	}
+	if c, err := r.Cookie(langCookie); err == nil {
+		return hotline.ParseLang(c.Value)
+	}
+	return hotline.LangZH
+}
+
+// langFor is langOf that also remembers a ?lang= choice in a cookie.
+func langFor(w http.ResponseWriter, r *http.Request) hotline.Lang {
+	l := langOf(r)
+	if r.URL.Query().Get("lang") != "" {
+		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: string(l), Path: "/", MaxAge: 365 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	}
+	return l
+}

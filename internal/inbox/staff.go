@@ -1,0 +1,208 @@
+package inbox
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"hotline/internal/hotline"
+	"hotline/internal/triage"
+)
+
+// intakeMaxBytes bounds a form body: a photo plus text.
+const intakeMaxBytes = 12 << 20
+
+type intakeData struct {
+	Roles   []hotline.ReporterRole
+	Cats    []hotline.Category
+	Sources []string
+	Form    struct {
+		Source, Role, Category, Text string
+		Danger                       bool
+	}
+}
+
+func newIntakeData() *intakeData {
+	return &intakeData{Roles: hotline.ReporterRoles, Cats: hotline.Categories, Sources: []string{"phone", "paper", "person"}}
+}
+
+func (s *Server) handleIntakeShow(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	p := s.newPage(r, rc, rc.Lang)
+	p.Title, p.Nav, p.Data = p.T("intake"), "intake", newIntakeData()
+	s.render(w, http.StatusOK, "intake", p)
+}
+
+// handleIntake records a report that came by phone, note or in person. It
+// is sealed like any other; the source goes into an internal note.
+func (s *Server) handleIntake(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	d := newIntakeData()
+	d.Form.Source, d.Form.Role, d.Form.Category = r.FormValue("source"), r.FormValue("role"), r.FormValue("category")
+	d.Form.Text, d.Form.Danger = r.FormValue("text"), r.FormValue("danger") == "1"
+	actor := rc.actor()
+	sub := hotline.Submission{
+		SchoolCode: rc.School.Code, Channel: hotline.ChannelStaff, Role: hotline.ReporterRole(d.Form.Role),
+		Category: hotline.Category(d.Form.Category), Lang: rc.Lang, Texts: []string{d.Form.Text}, DangerNow: d.Form.Danger, Staff: &actor,
+	}
+	photo, err := formPhoto(r, "photo")
+	if err == nil && photo != nil {
+		sub.Photos = []hotline.Photo{*photo}
+	}
+	var out *hotline.Submitted
+	if err == nil {
+		out, err = s.cfg.Intake.Submit(r.Context(), sub)
+	}
+	if err != nil {
+		s.logErr(r, err)
+		p := s.newPage(r, rc, rc.Lang)
+		p.Title, p.Nav, p.Data, p.Error = p.T("intake"), "intake", d, hotline.ErrorMessage(err, rc.Lang)
+		s.render(w, statusOf(err), "intake", p)
+		return
+	}
+	if slicesContains(d.Sources, d.Form.Source) {
+		p := s.newPage(r, rc, rc.Lang)
+		note := p.T("src_note") + p.T("src_"+d.Form.Source)
+		if _, err := s.cfg.Triage.Note(r.Context(), actor, out.TipUID, note); err != nil {
+			s.logErr(r, err)
+		}
+	}
+	redirect(w, r, "/inbox/tips/"+out.TipUID)
+}
+
+func slicesContains(ss []string, v string) bool {
+	for _, s := range ss {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+type counselorsData struct {
+	Staff    []*hotline.Counselor
+	Roles    []hotline.Role
+	Added    *hotline.Counselor
+	Password string
+	Form     struct{ Username, DisplayName, Role string }
+}
+
+func (s *Server) counselorsPage(r *http.Request, rc *reqCtx) (*page, *counselorsData, error) {
+	staff, err := s.cfg.Triage.Staff(r.Context(), rc.actor())
+	if err != nil {
+		return nil, nil, err
+	}
+	p := s.newPage(r, rc, rc.Lang)
+	d := &counselorsData{Staff: staff, Roles: []hotline.Role{hotline.RoleCounselor, hotline.RoleAdmin}}
+	p.Title, p.Nav, p.Data = p.T("counselors"), "counselors", d
+	return p, d, nil
+}
+
+func (s *Server) handleCounselors(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	p, _, err := s.counselorsPage(r, rc)
+	if err != nil {
+		s.fail(w, r, rc, err)
+		return
+	}
+	s.render(w, http.StatusOK, "counselors", p)
+}
+
+// handleCounselorAdd adds a counselor and shows their one-time password
+// once, in this response only.
+func (s *Server) handleCounselorAdd(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	c, pw, err := s.cfg.Triage.AddCounselor(r.Context(), rc.sess.ts, r.FormValue("username"), r.FormValue("display_name"), hotline.Role(r.FormValue("role")))
+	p, d, perr := s.counselorsPage(r, rc)
+	if perr != nil {
+		s.fail(w, r, rc, perr)
+		return
+	}
+	if err != nil {
+		s.logErr(r, err)
+		p.Error = hotline.ErrorMessage(err, rc.Lang)
+		d.Form.Username, d.Form.DisplayName, d.Form.Role = r.FormValue("username"), r.FormValue("display_name"), r.FormValue("role")
+		s.render(w, statusOf(err), "counselors", p)
+		return
+	}
+	d.Added, d.Password = c, pw
+	s.render(w, http.StatusOK, "counselors", p)
+}
+
+func (s *Server) handleCounselorDeactivate(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		s.fail(w, r, rc, hotline.ErrNotFound)
+		return
+	}
+	if err := s.cfg.Triage.Deactivate(r.Context(), rc.sess.ts, id); err != nil {
+		s.fail(w, r, rc, err)
+		return
+	}
+	// Their open sessions end now, and their keys are wiped.
+	s.sessions.removeCounselor(id)
+	redirect(w, r, "/inbox/admin/counselors")
+}
+
+type settingsData struct {
+	Code, Name, NameEN, Emergency, Origins string
+	Hours                                  [4]string
+	RequireTOTP                            bool
+	Retention                              string
+}
+
+func settingsOf(school *hotline.School) settingsData {
+	st := school.Settings
+	d := settingsData{Code: school.Code, Name: school.Name, NameEN: st.NameEN, Emergency: st.EmergencyContact,
+		Origins: strings.Join(st.AllowedOrigins, "\n"), RequireTOTP: st.RequireTOTP, Retention: strconv.Itoa(st.RetentionDays)}
+	for i, v := range []hotline.Duration{st.Deadlines.AckUrgent, st.Deadlines.Ack, st.Deadlines.FirstReply, st.Deadlines.DistrictReport} {
+		if v > 0 {
+			d.Hours[i] = strconv.Itoa(int(v.D().Hours()))
+		}
+	}
+	return d
+}
+
+func (s *Server) handleSettingsShow(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	p := s.newPage(r, rc, rc.Lang)
+	p.Title, p.Nav, p.Data = p.T("settings"), "settings", settingsOf(rc.School)
+	s.render(w, http.StatusOK, "settings", p)
+}
+
+func (s *Server) handleSettings(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	p := s.newPage(r, rc, rc.Lang)
+	p.Title, p.Nav = p.T("settings"), "settings"
+	d := settingsData{Code: r.FormValue("code"), Name: r.FormValue("name"), NameEN: r.FormValue("name_en"), Emergency: r.FormValue("emergency"),
+		Origins: r.FormValue("origins"), RequireTOTP: r.FormValue("require_totp") == "1", Retention: r.FormValue("retention")}
+	u := triage.SettingsUpdate{Name: d.Name, NameEN: d.NameEN, Code: d.Code, EmergencyContact: d.Emergency,
+		AllowedOrigins: strings.Split(strings.ReplaceAll(d.Origins, "\r", ""), "\n"), RequireTOTP: d.RequireTOTP}
+	var bad bool
+	num := func(v string) int {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			return 0
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			bad = true
+		}
+		return n
+	}
+	hours := []*int{&u.AckUrgentHours, &u.AckHours, &u.FirstReplyHours, &u.DistrictReportHours}
+	for i, name := range []string{"hours_urgent", "hours_ack", "hours_reply", "hours_district"} {
+		d.Hours[i] = r.FormValue(name)
+		*hours[i] = num(d.Hours[i])
+	}
+	u.RetentionDays = num(d.Retention)
+	p.Data = d
+	if bad {
+		p.Error = p.T("bad_number")
+		s.render(w, http.StatusBadRequest, "settings", p)
+		return
+	}
+	school, err := s.cfg.Triage.UpdateSettings(r.Context(), rc.sess.ts, u)
+	if err != nil {
+		s.logErr(r, err)
+		p.Error = hotline.ErrorMessage(err, rc.Lang)
+		s.render(w, statusOf(err), "settings", p)
+		return
+	}
+	p.School, p.Data, p.Notice = school, settingsOf(school), p.T("saved")
+	s.render(w, http.StatusOK, "settings", p)
+}

@@ -1,0 +1,76 @@
+// Hotline inbox: live updates over server-sent events, and confirmations.
+// No inline scripts anywhere (the CSP forbids them); this file is all.
+(function () {
+  'use strict';
+  var body = document.body;
+
+  // Forms with data-confirm ask before they submit (deactivating a counselor).
+  document.addEventListener('submit', function (e) {
+    var msg = e.target.getAttribute && e.target.getAttribute('data-confirm');
+    if (msg && !window.confirm(msg)) {
+      e.preventDefault();
+    }
+  });
+
+  var live = body.getAttribute('data-live');
+  if (!live || !window.EventSource) {
+    return;
+  }
+  var baseTitle = body.getAttribute('data-title');
+
+  function setBadge(n) {
+    n = parseInt(n, 10) || 0;
+    document.title = (n > 0 ? '(' + n + ') ' : '') + baseTitle;
+    var nav = document.getElementById('nav-unread');
+    if (nav) {
+      nav.textContent = String(n);
+      nav.hidden = n === 0;
+    }
+  }
+
+  // The queue is re-read as a server-rendered fragment: notices carry no
+  // content, and the server escapes everything it renders.
+  var busy = false, again = false;
+  function refreshQueue() {
+    if (busy) { again = true; return; }
+    busy = true;
+    fetch('/inbox/queue' + window.location.search, {
+      credentials: 'same-origin',
+      headers: { 'X-Requested-With': 'fetch' },
+      cache: 'no-store'
+    }).then(function (r) {
+      if (r.status === 401) { window.location.href = '/inbox/login'; return null; }
+      return r.ok ? r.text() : null;
+    }).then(function (html) {
+      if (html === null) { return; }
+      var doc = new DOMParser().parseFromString(html, 'text/html');
+      var fresh = doc.body.firstElementChild;
+      var box = document.getElementById('queue');
+      if (fresh && box) {
+        box.replaceChildren(document.importNode(fresh, true));
+        setBadge(fresh.getAttribute('data-unread'));
+      }
+    }).catch(function () {}).then(function () {
+      busy = false;
+      if (again) { again = false; refreshQueue(); }
+    });
+  }
+
+  var es = new EventSource('/inbox/events');
+  es.addEventListener('change', function (e) {
+    var ev = {};
+    try { ev = JSON.parse(e.data); } catch (err) { return; }
+    setBadge(ev.unread);
+    if (live === 'queue') {
+      refreshQueue();
+    } else if (live === 'tip' && ev.tip === body.getAttribute('data-tip')) {
+      var note = document.getElementById('live-notice');
+      if (note) { note.hidden = false; }
+    }
+  });
+  es.addEventListener('expired', function () {
+    es.close();
+    window.location.href = '/inbox/login';
+  });
+  es.addEventListener('open', function () { body.setAttribute('data-live-ready', '1'); });
+})();

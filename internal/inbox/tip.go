@@ -1,0 +1,251 @@
+package inbox
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"hotline/internal/hotline"
+	"hotline/internal/intake"
+)
+
+type threadMsg struct {
+	*hotline.Message
+	Who string // counselor's name for replies and notes
+}
+
+type timelineRow struct {
+	*hotline.Event
+	Who string
+}
+
+type stepRow struct {
+	Step hotline.Step
+	Done bool
+}
+
+type tipData struct {
+	Tip        *hotline.Tip
+	Messages   []threadMsg
+	Reachable  bool
+	Timeline   []timelineRow
+	Steps      []stepRow
+	NextStatus []hotline.Status
+	Sevs       []hotline.Severity
+	Cats       []hotline.Category
+	Staff      []*hotline.Counselor
+	Assignee   string
+	Reply      string // kept after a failed send
+	Note       string
+	// DistrictDone says the district report step is done.
+	DistrictDone bool
+}
+
+// caseSteps is the checklist of a case: what its severity calls for, plus
+// the two steps every case records (police referral, counseling offered).
+func caseSteps(t *hotline.Tip) []stepRow {
+	steps := hotline.StepsFor(t.Severity)
+	for _, extra := range []hotline.Step{hotline.StepPoliceReferral, hotline.StepCounseling} {
+		if !slices.Contains(steps, extra) {
+			steps = append(steps, extra)
+		}
+	}
+	// Steps done under an earlier severity stay visible.
+	for _, st := range hotline.Steps {
+		if t.Steps[st] && !slices.Contains(steps, st) {
+			steps = append(steps, st)
+		}
+	}
+	out := make([]stepRow, len(steps))
+	for i, st := range steps {
+		out[i] = stepRow{Step: st, Done: t.Steps[st]}
+	}
+	return out
+}
+
+func (s *Server) tipPage(r *http.Request, rc *reqCtx, uid string) (*page, *tipData, error) {
+	ctx := r.Context()
+	tip, msgs, err := s.cfg.Triage.Thread(ctx, rc.sess.ts, uid)
+	if err != nil {
+		return nil, nil, err
+	}
+	reachable, err := s.cfg.Triage.ReporterReachable(ctx, rc.actor(), uid)
+	if err != nil {
+		return nil, nil, err
+	}
+	events, err := s.cfg.Triage.Timeline(ctx, rc.actor(), uid)
+	if err != nil {
+		return nil, nil, err
+	}
+	staff, err := s.cfg.Triage.Staff(ctx, rc.actor())
+	if err != nil {
+		return nil, nil, err
+	}
+	names := make(map[int64]string, len(staff))
+	var active []*hotline.Counselor
+	for _, c := range staff {
+		names[c.ID] = c.DisplayName
+		if c.Active {
+			active = append(active, c)
+		}
+	}
+	d := &tipData{Tip: tip, Reachable: reachable, Steps: caseSteps(tip), Sevs: hotline.Severities, Cats: hotline.Categories, Staff: active, Assignee: names[tip.AssigneeID], DistrictDone: tip.Steps[hotline.StepDistrictReport]}
+	for _, m := range msgs {
+		d.Messages = append(d.Messages, threadMsg{Message: m, Who: names[m.CounselorID]})
+	}
+	for _, e := range events {
+		d.Timeline = append(d.Timeline, timelineRow{Event: e, Who: names[e.ActorID]})
+	}
+	for _, st := range hotline.Statuses {
+		if tip.Status.CanMoveTo(st) {
+			d.NextStatus = append(d.NextStatus, st)
+		}
+	}
+	if err := s.cfg.Triage.MarkViewed(ctx, rc.actor(), tip); err != nil {
+		return nil, nil, err
+	}
+	p := s.newPage(r, rc, rc.Lang)
+	p.Title, p.Nav, p.Live, p.TipUID, p.Data = tip.Alias.In(rc.Lang)+" · "+p.T("case"), "queue", "tip", tip.UID, d
+	if p.Unread, err = s.cfg.Triage.UnreadCount(ctx, rc.actor()); err != nil {
+		return nil, nil, err
+	}
+	return p, d, nil
+}
+
+func (s *Server) handleTipShow(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	p, _, err := s.tipPage(r, rc, r.PathValue("uid"))
+	if err != nil {
+		s.fail(w, r, rc, err)
+		return
+	}
+	s.render(w, http.StatusOK, "tip", p)
+}
+
+// handleTipAction runs one counselor action on a case. Mistakes the user
+// can fix (an empty reply, a status move that is not allowed) re-render
+// the case with the message; anything else is an error page.
+func (s *Server) handleTipAction(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	ctx := r.Context()
+	uid := r.PathValue("uid")
+	actor := rc.actor()
+	tr := s.cfg.Triage
+	var err error
+	switch r.PathValue("action") {
+	case "reply":
+		var photo *hotline.Photo
+		if photo, err = formPhoto(r, "photo"); err == nil {
+			_, err = tr.Reply(ctx, actor, uid, r.FormValue("text"), photo)
+		}
+	case "note":
+		_, err = tr.Note(ctx, actor, uid, r.FormValue("text"))
+	case "status":
+		err = tr.SetStatus(ctx, actor, uid, hotline.Status(r.FormValue("status")))
+	case "severity":
+		err = tr.SetSeverity(ctx, actor, uid, hotline.Severity(r.FormValue("severity")))
+	case "category":
+		err = tr.SetCategory(ctx, actor, uid, hotline.Category(r.FormValue("category")))
+	case "urgent":
+		err = tr.SetUrgent(ctx, actor, uid, r.FormValue("urgent") == "1")
+	case "assign":
+		var id int64
+		if v := r.FormValue("assignee"); v != "" && v != "0" {
+			if id, err = strconv.ParseInt(v, 10, 64); err != nil {
+				err = hotline.Errorf(hotline.EINVALID, "找不到这位老师。", "No such counselor.")
+			}
+		}
+		if err == nil {
+			err = tr.Assign(ctx, actor, uid, id)
+		}
+	case "steps":
+		err = s.saveSteps(r, rc, uid)
+	default:
+		err = hotline.ErrNotFound
+	}
+	if err == nil {
+		redirect(w, r, "/inbox/tips/"+uid+"#"+r.PathValue("action"))
+		return
+	}
+	switch hotline.ErrorCode(err) {
+	case hotline.EINVALID, hotline.ETOOLARGE, hotline.ECONFLICT:
+		p, d, perr := s.tipPage(r, rc, uid)
+		if perr != nil {
+			s.fail(w, r, rc, perr)
+			return
+		}
+		p.Error = hotline.ErrorMessage(err, rc.Lang)
+		if r.PathValue("action") == "reply" {
+			d.Reply = r.FormValue("text")
+		} else if r.PathValue("action") == "note" {
+			d.Note = r.FormValue("text")
+		}
+		s.render(w, statusOf(err), "tip", p)
+	default:
+		s.fail(w, r, rc, err)
+	}
+}
+
+// saveSteps records the checklist: each shown step whose box changed.
+func (s *Server) saveSteps(r *http.Request, rc *reqCtx, uid string) error {
+	tip, err := s.cfg.Triage.Tip(r.Context(), rc.actor(), uid)
+	if err != nil {
+		return err
+	}
+	checked := map[hotline.Step]bool{}
+	for _, v := range r.Form["step"] {
+		checked[hotline.Step(v)] = true
+	}
+	for _, v := range r.Form["shown"] {
+		st := hotline.Step(v)
+		if !st.Valid() {
+			return hotline.Errorf(hotline.EINVALID, "处置措施无效。", "Invalid handling step.")
+		}
+		if tip.Steps[st] != checked[st] {
+			if err := s.cfg.Triage.RecordStep(r.Context(), rc.actor(), uid, st, checked[st]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// formPhoto reads an optional uploaded photo and cleans it (EXIF and GPS
+// gone) before it goes anywhere near sealing.
+func formPhoto(r *http.Request, field string) (*hotline.Photo, error) {
+	f, _, err := r.FormFile(field)
+	if errors.Is(err, http.ErrMissingFile) || errors.Is(err, http.ErrNotMultipart) {
+		return nil, nil
+	} else if err != nil {
+		return nil, hotline.ErrPhotoTooLarge
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, intake.MaxPhotoBytes+1))
+	if err != nil {
+		return nil, hotline.ErrPhotoInvalid
+	}
+	if len(data) == 0 {
+		return nil, nil
+	}
+	return intake.CleanPhoto(data)
+}
+
+// handlePhoto serves one message's photo, opened from sealed storage, to
+// staff who may see its tip (anyone else: 404).
+func (s *Server) handlePhoto(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	photo, err := s.cfg.Triage.Photo(r.Context(), rc.sess.ts, r.PathValue("uid"))
+	if err != nil {
+		s.fail(w, r, rc, err)
+		return
+	}
+	if photo.Type != "image/jpeg" && photo.Type != "image/png" {
+		s.fail(w, r, rc, hotline.ErrNotFound)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", photo.Type)
+	h.Set("Content-Length", strconv.Itoa(len(photo.Data)))
+	h.Set("Content-Disposition", "inline")
+	h.Set("Cache-Control", "no-store, private")
+	w.Write(photo.Data)
+}
