@@ -299,3 +299,10 @@ func (db *DB) EventCounts(ctx context.Context, kind hotline.EventKind) (map[int6
 	}
 	return m, nil
 }
+
+// HasLedgerHead reports whether day already has a recorded head.
+func (tx *Tx) HasLedgerHead(day string) (bool, error) {
+	var n int
+	err := tx.GetContext(tx.c(), &n, tx.Rebind(`SELECT COUNT(*) FROM ledger_heads WHERE day = ?`), day)
+	return n > 0, err
+}
