@@ -12,8 +12,7 @@ import (
 // PutConversation saves a reporter conversation in progress, sealed by the
 // caller under the server key. A Telegram chat's key is its chat HMAC.
 func (tx *Tx) PutConversation(keyMAC, sealed []byte) error {
-	_, err := tx.exec(`INSERT INTO conversations (key_mac, state_sealed, updated_at) VALUES (?, ?, ?)
-		ON CONFLICT (key_mac) DO UPDATE SET state_sealed = excluded.state_sealed, updated_at = excluded.updated_at`, keyMAC, sealed, micros(tx.now))
+	_, err := tx.exec(qPutConversation, keyMAC, sealed, micros(tx.now))
 	return err
 }
 

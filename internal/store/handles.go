@@ -24,7 +24,7 @@ func (tx *Tx) InsertHandle(h *Handle) error {
 	if h.Lang == "" {
 		h.Lang = hotline.LangZH
 	}
-	res, err := tx.exec(`INSERT INTO reporter_handles (tip_id, chat_mac, chat_sealed, lang, undeliverable, created_at) VALUES (?, ?, ?, ?, 0, ?)`,
+	res, err := tx.exec(qInsertHandle,
 		h.TipID, h.ChatMAC, h.ChatSealed, string(h.Lang), h.CreatedAt)
 	if err != nil {
 		return fmt.Errorf("insert handle: %w", err)

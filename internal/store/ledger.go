@@ -50,7 +50,7 @@ func (tx *Tx) AppendEvent(ev *hotline.Event) error {
 	ev.Seq = tx.db.head.seq + 1
 	ev.At = tx.now
 	ledger.Seal(tx.db.head.hash, ev)
-	_, err := tx.exec(`INSERT INTO ledger (seq, school_id, tip_id, alias, kind, detail, actor_id, at, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := tx.exec(qInsertEvent,
 		ev.Seq, ev.SchoolID, ev.TipID, ev.Alias, string(ev.Kind), ev.Detail, ev.ActorID, micros(ev.At), ev.PrevHash, ev.Hash)
 	if err != nil {
 		tx.db.head = ledgerHead{}

@@ -40,8 +40,7 @@ func (tx *Tx) InsertMessage(m *SealedMessage) error {
 	if m.CreatedAt == 0 {
 		m.CreatedAt = micros(tx.now)
 	}
-	res, err := tx.exec(`INSERT INTO messages (uid, tip_id, author, counselor_id, body_sealed, reporter_sealed, district_sealed, photo_sealed, photo_reporter_sealed, photo_district_sealed, delivery, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	res, err := tx.exec(qInsertMessage,
 		m.UID, m.TipID, string(m.Author), m.CounselorID, nullBytes(m.BodySealed), nullBytes(m.ReporterSealed), nullBytes(m.DistrictSealed),
 		nullBytes(m.PhotoSealed), nullBytes(m.PhotoReporterSealed), nullBytes(m.PhotoDistrictSealed), string(m.Delivery), m.CreatedAt)
 	if err != nil {

@@ -25,7 +25,7 @@ func (tx *Tx) Enqueue(item *OutboxItem) error {
 	if item.NextAttemptAt == 0 {
 		item.NextAttemptAt = item.CreatedAt
 	}
-	res, err := tx.exec(`INSERT INTO outbox (message_id, chat_mac, payload_sealed, attempts, next_attempt_at, created_at) VALUES (?, ?, ?, 0, ?, ?)`,
+	res, err := tx.exec(qEnqueue,
 		item.MessageID, item.ChatMAC, item.PayloadSealed, item.NextAttemptAt, item.CreatedAt)
 	if err != nil {
 		return fmt.Errorf("enqueue: %w", err)

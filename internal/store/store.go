@@ -56,6 +56,9 @@ type DB struct {
 	// alone appends; it is reset whenever a commit or rollback makes it
 	// uncertain.
 	head ledgerHead
+
+	// stmts are the hot statements, prepared on the writer connection.
+	stmts map[string]*sql.Stmt
 }
 
 type ledgerHead struct {
@@ -122,6 +125,15 @@ func (db *DB) open() (err error) {
 		db.writer.Close()
 		return err
 	}
+	db.stmts = map[string]*sql.Stmt{}
+	for _, q := range hotQueries {
+		st, err := db.writer.PrepareContext(context.Background(), db.writer.Rebind(q))
+		if err != nil {
+			db.writer.Close()
+			return fmt.Errorf("prepare: %w", err)
+		}
+		db.stmts[q] = st
+	}
 	if db.reader, err = sqlx.Open("sqlite3", dsn(db.Path, url.Values{"mode": {"ro"}, "_query_only": {"1"}})); err != nil {
 		db.writer.Close()
 		return fmt.Errorf("open reader: %w", err)
@@ -141,6 +153,9 @@ func (db *DB) Close() error {
 	db.closeMu.Do(func() {
 		close(db.closing)
 		<-db.done
+		for _, st := range db.stmts {
+			st.Close()
+		}
 		if e := db.reader.Close(); e != nil {
 			err = e
 		}
@@ -220,8 +235,13 @@ type Tx struct {
 // Now returns the transaction's time.
 func (tx *Tx) Now() time.Time { return tx.now }
 
-// exec runs a write statement in the transaction.
+// exec runs a write statement in the transaction; a hot statement reuses
+// its preparation (database/sql keeps it when the transaction runs on the
+// connection it was prepared on, which with one writer it always does).
 func (tx *Tx) exec(query string, args ...any) (sql.Result, error) {
+	if st, ok := tx.db.stmts[query]; ok {
+		return tx.StmtContext(tx.c(), st).ExecContext(tx.c(), args...)
+	}
 	return tx.ExecContext(tx.c(), tx.Rebind(query), args...)
 }
 

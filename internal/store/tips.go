@@ -102,8 +102,7 @@ func (tx *Tx) InsertTip(t *hotline.Tip, receiptMAC []byte) error {
 	if t.AssigneeID != 0 {
 		assignee = sql.NullInt64{Int64: t.AssigneeID, Valid: true}
 	}
-	res, err := tx.exec(`INSERT INTO tips (uid, school_id, alias_zh, alias_en, channel, reporter_role, status, severity, category, urgent, assignee_id, escalated, steps, receipt_mac, reporter_key, created_at, updated_at, last_reporter_at, ack_due, reply_due, district_due, acknowledged_at, first_reply_at, resolved_at, queue_due, purged)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`,
+	res, err := tx.exec(qInsertTip,
 		t.UID, t.SchoolID, t.Alias.ZH, t.Alias.EN, string(t.Channel), string(t.Role), string(t.Status), string(t.Severity), string(t.Category),
 		t.Urgent, assignee, t.Escalated, formatSteps(t.Steps), nullBytes(receiptMAC), nullBytes(t.ReporterKey),
 		micros(t.CreatedAt), micros(t.UpdatedAt), micros(t.LastReporterAt), micros(t.AckDue), micros(t.ReplyDue), micros(t.DistrictDue),
@@ -129,8 +128,7 @@ func (tx *Tx) UpdateTip(t *hotline.Tip) error {
 	if t.AssigneeID != 0 {
 		assignee = sql.NullInt64{Int64: t.AssigneeID, Valid: true}
 	}
-	return tx.execOne(`UPDATE tips SET status = ?, severity = ?, category = ?, urgent = ?, assignee_id = ?, escalated = ?, steps = ?, updated_at = ?, last_reporter_at = ?,
-		ack_due = ?, reply_due = ?, district_due = ?, acknowledged_at = ?, first_reply_at = ?, resolved_at = ?, queue_due = ?, purged = ? WHERE id = ?`,
+	return tx.execOne(qUpdateTip,
 		string(t.Status), string(t.Severity), string(t.Category), t.Urgent, assignee, t.Escalated, formatSteps(t.Steps), micros(t.UpdatedAt), micros(t.LastReporterAt),
 		micros(t.AckDue), micros(t.ReplyDue), micros(t.DistrictDue), micros(t.AcknowledgedAt), micros(t.FirstReplyAt), micros(t.ResolvedAt), queueDue(t), t.Purged, t.ID)
 }
