@@ -11,11 +11,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"hotline/internal/hotline"
+	"hotline/internal/inbox"
 	"hotline/internal/intake"
 	"hotline/internal/live"
 	"hotline/internal/store"
@@ -37,6 +39,8 @@ type Main struct {
 	Broker *live.Broker
 	Intake *intake.Service
 	Triage *triage.Service
+	// Inbox is the counselor UI; the district pages reuse its sessions.
+	Inbox *inbox.Server
 
 	Mux      *http.ServeMux
 	listener net.Listener
@@ -115,6 +119,8 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Config.PublicURL = "http://" + ln.Addr().String()
 	}
 	m.Config.PublicURL = strings.TrimRight(m.Config.PublicURL, "/")
+	// The inbox comes first: other parts reuse its log-in and sessions.
+	sort.SliceStable(mounts, func(i, j int) bool { return mounts[i].name == "inbox" && mounts[j].name != "inbox" })
 	for _, mt := range mounts {
 		if err := mt.fn(m.ctx, m); err != nil {
 			ln.Close()
