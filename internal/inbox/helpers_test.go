@@ -118,6 +118,9 @@ func (e *env) counselor(sf *schoolFix, username string, role hotline.Role) strin
 	ctx := context.Background()
 	admin, err := e.tr.Authenticate(ctx, sf.AdminUser, sf.AdminPassword)
 	if err != nil {
+		admin, err = e.tr.Authenticate(ctx, sf.AdminUser, newPW) // after the forced change
+	}
+	if err != nil {
 		e.t.Fatal(err)
 	}
 	defer admin.Wipe()
