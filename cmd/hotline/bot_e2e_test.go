@@ -258,3 +258,215 @@ func TestBotManyStudentsAtOnce(t *testing.T) {
 	}
 	scanDataDir(t, e.dir, canaries)
 }
+
+// With 30% of Bot API calls failing (429, 500, slow past the timeout,
+// dropped, accepted with the answer lost) and a restart of the server half
+// way, every counselor reply reaches its chat, in order; a reply shows up
+// twice only where Telegram accepted it and the answer was lost.
+func TestBotRepliesSurviveFaultsAndRestart(t *testing.T) {
+	e := newBotEnv(t)
+	ctx := context.Background()
+	const chats, before, after = 20, 5, 3
+	type chat struct {
+		u   *telegramtest.User
+		tip string
+	}
+	cs := make([]chat, chats)
+	for i := range cs {
+		u := e.srv.NewUser(telegramtest.UserOptions{LanguageCode: "zh-hans"})
+		res, err := e.m.Intake.Submit(ctx, hotline.Submission{SchoolCode: demoSchool, Channel: hotline.ChannelTelegram, Lang: hotline.LangZH,
+			Texts: []string{fmt.Sprintf("report %d", i)}, ChatID: u.ChatID()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs[i] = chat{u, res.TipUID}
+	}
+	marker := func(i, k int) string { return fmt.Sprintf("R%02d-%02d.", i, k) }
+	reply := func(from, to int) {
+		t.Helper()
+		var wg sync.WaitGroup
+		for i := range cs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for k := from; k < to; k++ {
+					if _, err := e.m.Triage.Reply(ctx, e.actor(), cs[i].tip, marker(i, k)+" 请明天中午来心理咨询室", nil); err != nil {
+						t.Error(err)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	// Slow answers stay under the send timeout: the fake handles a slow
+	// request even after the client gave up on it, which is a lost answer
+	// it does not mark. Dropped connections stand for timeouts.
+	e.srv.SetFaults(telegramtest.Faults{Rate: 0.3, RetryAfter: 1, SlowDelay: 300 * time.Millisecond, Seed: 42})
+	reply(0, before)
+
+	// seq returns, per chat, which replies arrived, in arrival order.
+	seq := func(i int) (got []int, msgs []telegramtest.SentMessage) {
+		msgs = e.srv.Messages(cs[i].u.ChatID())
+		for _, m := range msgs {
+			for k := range before + after {
+				if strings.Contains(m.PlainText, marker(i, k)) {
+					got = append(got, k)
+				}
+			}
+		}
+		return got, msgs
+	}
+	delivered := func() int {
+		n := 0
+		for i := range cs {
+			got, _ := seq(i)
+			n += len(got)
+		}
+		return n
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for delivered() < chats*before/2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	pending, _ := e.m.DB.OutboxLen(ctx)
+	e.restart()
+	reply(before, before+after)
+
+	total := before + after
+	complete := func() bool {
+		for i := range cs {
+			got, _ := seq(i)
+			seen := map[int]bool{}
+			for _, k := range got {
+				seen[k] = true
+			}
+			if len(seen) < total {
+				return false
+			}
+		}
+		n, err := e.m.DB.OutboxLen(ctx)
+		return err == nil && n == 0
+	}
+	deadline = time.Now().Add(60 * time.Second)
+	for !complete() && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	e.srv.ClearFaults()
+
+	dups, lost := 0, 0
+	for i := range cs {
+		got, msgs := seq(i)
+		for _, m := range msgs {
+			if m.AnswerLost {
+				lost++
+			}
+		}
+		var firsts []int
+		seen := map[int]bool{}
+		lostCopy := map[int]bool{} // a copy of reply k was accepted with its answer lost
+		for _, m := range msgs {
+			for k := range total {
+				if !strings.Contains(m.PlainText, marker(i, k)) {
+					continue
+				}
+				if !seen[k] {
+					seen[k] = true
+					firsts = append(firsts, k)
+				} else {
+					dups++
+					if !lostCopy[k] {
+						t.Errorf("chat %d: reply %d arrived again without a lost answer before it", i, k)
+					}
+				}
+				lostCopy[k] = lostCopy[k] || m.AnswerLost
+			}
+		}
+		want := make([]int, total)
+		for k := range want {
+			want[k] = k
+		}
+		if fmt.Sprint(firsts) != fmt.Sprint(want) {
+			t.Errorf("chat %d: replies arrived as %v, want %v", i, got, want)
+		}
+		_, thread, err := e.m.Triage.Thread(ctx, e.sess, cs[i].tip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range thread {
+			if m.Author == hotline.AuthorCounselor && m.Delivery != hotline.DeliveryDelivered {
+				t.Errorf("chat %d: reply delivery %q, want delivered", i, m.Delivery)
+			}
+		}
+	}
+	if dups > lost {
+		t.Errorf("duplicates: got %d, want at most the %d lost answers", dups, lost)
+	}
+	if pending == 0 {
+		t.Errorf("restart: nothing was waiting in the outbox; want a restart mid-way")
+	}
+	t.Logf("faults injected: %v; replies: %d (%d waiting at the restart), duplicates: %d, lost answers: %d", e.srv.FaultCounts(), chats*total, pending, dups, lost)
+}
+
+// A chat that blocked the bot: its replies are marked undeliverable, the
+// handle too, and the case's timeline says so; other chats are unaffected.
+func TestBotBlockedChatUndeliverable(t *testing.T) {
+	e := newBotEnv(t)
+	ctx := context.Background()
+	var tips []string
+	var users []*telegramtest.User
+	for i := range 2 {
+		u := e.srv.NewUser(telegramtest.UserOptions{})
+		res, err := e.m.Intake.Submit(ctx, hotline.Submission{SchoolCode: demoSchool, Channel: hotline.ChannelTelegram, Lang: hotline.LangEN,
+			Texts: []string{fmt.Sprintf("report %d", i)}, ChatID: u.ChatID()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tips, users = append(tips, res.TipUID), append(users, u)
+	}
+	users[0].BlockBot()
+	for _, uid := range tips {
+		if _, err := e.m.Triage.Reply(ctx, e.actor(), uid, "Thank you for telling us.", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.srv.WaitMessage(ctxTimeout(t, 10*time.Second), users[1].ChatID(), containsText("Thank you")); err != nil {
+		t.Fatal(err)
+	}
+	if m := e.srv.Messages(users[1].ChatID())[0].PlainText; m != "A counselor at your school replied to your report \""+e.chatTip(users[1].ChatID()).Alias.EN+"\":\n\nThank you for telling us." {
+		t.Errorf("English reply: got %q", m)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		reachable, err := e.m.Triage.ReporterReachable(ctx, e.actor(), tips[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reachable {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("blocked chat: still reachable")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	_, thread, err := e.m.Triage.Thread(ctx, e.sess, tips[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := thread[len(thread)-1].Delivery; d != hotline.DeliveryUndeliverable {
+		t.Errorf("blocked chat reply: got %q, want undeliverable", d)
+	}
+	events, err := e.m.Triage.Timeline(ctx, e.actor(), tips[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if events[len(events)-1].Kind != hotline.EventUndeliverable {
+		t.Errorf("last event: got %s, want %s", events[len(events)-1].Kind, hotline.EventUndeliverable)
+	}
+}
+
+func ctxTimeout(t testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
