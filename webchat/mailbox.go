@@ -1,0 +1,449 @@
+package webchat
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"hotline/internal/hotline"
+)
+
+// The no-JavaScript mailbox (信箱): a plain form that answers with a
+// receipt page, and a status page that opens a thread with the receipt.
+// No cookies: forms carry a short-lived token signed with the server key
+// and bound to the form it was issued for, and posts must come from our
+// own pages (Origin, Referer, Sec-Fetch-Site).
+
+// Form names a token is bound to.
+const (
+	formMailbox = "mailbox"
+	formStatus  = "status"
+	formReply   = "reply"
+)
+
+const tokenMACLen = 16
+
+// formToken returns a token for form (and school) that expires after
+// Limits.FormTokenLife.
+func (s *Server) formToken(form, school string) string {
+	exp := s.Now().Add(s.Limits.FormTokenLife).Unix()
+	var b [8 + tokenMACLen]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(exp))
+	copy(b[8:], s.tokenMAC(form, school, exp))
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func (s *Server) tokenMAC(form, school string, exp int64) []byte {
+	return s.MAC("webchat-form", []byte(form+"\x00"+school+"\x00"+strconv.FormatInt(exp, 10)))[:tokenMACLen]
+}
+
+// checkToken verifies a form token: signature, binding and expiry.
+func (s *Server) checkToken(tok, form, school string) bool {
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil || len(b) != 8+tokenMACLen {
+		return false
+	}
+	exp := int64(binary.BigEndian.Uint64(b[:8]))
+	if s.Now().Unix() > exp {
+		return false
+	}
+	return hmac.Equal(b[8:], s.tokenMAC(form, school, exp))
+}
+
+// sameOrigin rejects posts that a browser says came from elsewhere. A
+// request without any of these headers is not from a browser page that
+// could be forged cross-site, and still needs a valid token.
+func (s *Server) sameOrigin(r *http.Request) bool {
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+		return false
+	}
+	ours := func(o string) bool {
+		o = cleanOrigin(o)
+		return o != "" && (o == s.origin() || o == "http://"+strings.ToLower(r.Host) || o == "https://"+strings.ToLower(r.Host))
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		return ours(o)
+	}
+	if ref := r.Header.Get("Referer"); ref != "" {
+		u, err := url.Parse(ref)
+		return err == nil && ours(u.Scheme+"://"+u.Host)
+	}
+	return true
+}
+
+var (
+	errForm     = hotline.Errorf(hotline.EINVALID, "这个表单已经过期了（超过 3 小时）。别担心，你写的内容还在下面，请再点一次提交。", "This form has expired (after 3 hours). Don't worry, what you wrote is still below; please submit again.")
+	errOrigin   = hotline.Errorf(hotline.EFORBIDDEN, "请从本站的页面提交。", "Please submit from this site's own page.")
+	errTooBig   = hotline.Errorf(hotline.ETOOLARGE, "提交的内容太大了（照片最多 10 MB）。", "The submission is too large (photos at most 10 MB).")
+	errBadInput = hotline.Errorf(hotline.EINVALID, "表单内容无法识别，请重新填写。", "The form could not be read; please fill it in again.")
+)
+
+// mailForm is a parsed mailbox or reply form.
+type mailForm struct {
+	Token    string
+	Role     string
+	Category string
+	Text     string
+	Danger   bool
+	Receipt  string
+	Lang     string
+	Photo    []byte
+}
+
+// parseForm reads a multipart or urlencoded form in memory only: the
+// standard multipart parser would spill a large photo to a temporary file.
+func (s *Server) parseForm(w http.ResponseWriter, r *http.Request) (*mailForm, error) {
+	limit := s.Limits.PhotoBytes + 64<<10
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	f := &mailForm{}
+	set := func(name, v string) {
+		switch name {
+		case "token":
+			f.Token = v
+		case "role":
+			f.Role = v
+		case "category":
+			f.Category = v
+		case "text":
+			f.Text = v
+		case "danger":
+			f.Danger = v != ""
+		case "receipt":
+			f.Receipt = v
+		case "lang":
+			f.Lang = v
+		}
+	}
+	ct := r.Header.Get("Content-Type")
+	if strings.HasPrefix(ct, "multipart/form-data") {
+		mr, err := r.MultipartReader()
+		if err != nil {
+			return nil, errBadInput
+		}
+		for {
+			p, err := mr.NextPart()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return nil, tooBig(err)
+			}
+			if err := s.readPart(p, f, set); err != nil {
+				return nil, err
+			}
+		}
+		return f, nil
+	}
+	if err := r.ParseForm(); err != nil {
+		return nil, tooBig(err)
+	}
+	for k, v := range r.PostForm {
+		if len(v) > 0 {
+			set(k, v[0])
+		}
+	}
+	return f, nil
+}
+
+func (s *Server) readPart(p *multipart.Part, f *mailForm, set func(string, string)) error {
+	defer p.Close()
+	name := p.FormName()
+	if name == "photo" {
+		data, err := io.ReadAll(io.LimitReader(p, s.Limits.PhotoBytes+1))
+		if err != nil {
+			return tooBig(err)
+		}
+		if int64(len(data)) > s.Limits.PhotoBytes {
+			return errTooBig
+		}
+		if len(data) > 0 {
+			f.Photo = data
+		}
+		return nil
+	}
+	var b bytes.Buffer
+	if n, err := b.ReadFrom(io.LimitReader(p, 32<<10+1)); err != nil {
+		return tooBig(err)
+	} else if n > 32<<10 {
+		return hotline.ErrTooLong
+	}
+	set(name, b.String())
+	return nil
+}
+
+func tooBig(err error) error {
+	var mb *http.MaxBytesError
+	if errors.As(err, &mb) {
+		return errTooBig
+	}
+	return errBadInput
+}
+
+// mailboxData is what the mailbox templates show.
+type mailboxData struct {
+	Roles      []option
+	Categories []option
+	Text       string
+	Danger     bool
+	Receipt    string
+	Alias      string
+	Urgent     bool
+	Emergency  string
+	Thread     []threadView
+	Status     string
+}
+
+type option struct {
+	Value   string
+	Label   string
+	Checked bool
+}
+
+type threadView struct {
+	Author string
+	Class  string
+	Text   string
+	Photo  bool
+	At     string
+}
+
+func (s *Server) mailboxOptions(lang hotline.Lang, f *mailForm) mailboxData {
+	var d mailboxData
+	for _, r := range hotline.ReporterRoles {
+		d.Roles = append(d.Roles, option{string(r), r.Label().In(lang), f != nil && f.Role == string(r)})
+	}
+	for _, c := range hotline.Categories {
+		d.Categories = append(d.Categories, option{string(c), c.Label().In(lang), f != nil && f.Category == string(c)})
+	}
+	if f != nil {
+		d.Text, d.Danger = f.Text, f.Danger
+	}
+	return d
+}
+
+func (s *Server) handleMailboxForm(w http.ResponseWriter, r *http.Request) {
+	lang := langOf(r)
+	school := s.school(w, r, lang)
+	if school == nil {
+		return
+	}
+	s.secure(w, "")
+	s.render(w, http.StatusOK, "mailbox.html", page{Lang: lang, School: school, Title: txtMailbox.In(lang) + " · " + school.DisplayName(lang),
+		Token: s.formToken(formMailbox, school.Code), Data: s.mailboxOptions(lang, nil)}.fill())
+}
+
+var txtMailbox = hotline.Label{ZH: "网上信箱", EN: "Mailbox"}
+
+func (s *Server) handleMailboxSubmit(w http.ResponseWriter, r *http.Request) {
+	lang := langOf(r)
+	school := s.school(w, r, lang)
+	if school == nil {
+		return
+	}
+	s.secure(w, "")
+	again := func(status int, f *mailForm, err error) {
+		d := s.mailboxOptions(lang, f)
+		s.render(w, status, "mailbox.html", page{Lang: lang, School: school, Title: txtMailbox.In(lang) + " · " + school.DisplayName(lang),
+			Token: s.formToken(formMailbox, school.Code), Data: d, Error: hotline.ErrorMessage(err, lang)}.fill())
+	}
+	if !s.sameOrigin(r) {
+		again(http.StatusForbidden, nil, errOrigin)
+		return
+	}
+	f, err := s.parseForm(w, r)
+	if err != nil {
+		again(statusOf(err), f, err)
+		return
+	}
+	if f.Lang != "" {
+		lang = hotline.ParseLang(f.Lang)
+	}
+	if !s.checkToken(f.Token, formMailbox, school.Code) {
+		again(http.StatusForbidden, f, errForm)
+		return
+	}
+	if !s.mailRate.allow() {
+		again(http.StatusTooManyRequests, f, hotline.ErrRateLimited)
+		return
+	}
+	sub := hotline.Submission{SchoolCode: school.Code, Channel: hotline.ChannelMailbox, Role: hotline.ReporterRole(f.Role),
+		Category: hotline.Category(f.Category), Lang: lang, DangerNow: f.Danger}
+	if strings.TrimSpace(f.Text) != "" {
+		sub.Texts = []string{f.Text}
+	}
+	if f.Photo != nil {
+		p, err := s.CleanPhoto(f.Photo)
+		if err != nil {
+			again(statusOf(err), f, err)
+			return
+		}
+		sub.Photos = []hotline.Photo{*p}
+	}
+	res, err := s.Intake.Submit(r.Context(), sub)
+	if err != nil {
+		if hotline.ErrorCode(err) == hotline.EINTERNAL {
+			s.Logger.Error("mailbox submit", "school", school.Code, "err", err)
+		}
+		again(statusOf(err), f, err)
+		return
+	}
+	d := mailboxData{Receipt: res.Receipt, Alias: res.Alias.In(lang), Urgent: res.Urgent, Emergency: school.Settings.EmergencyContact}
+	s.render(w, http.StatusOK, "receipt.html", page{Lang: lang, School: school, Title: txtReceiptTitle.In(lang), Data: d}.fill())
+}
+
+var txtReceiptTitle = hotline.Label{ZH: "已收到你的报告", EN: "Your report was received"}
+
+func statusOf(err error) int {
+	switch hotline.ErrorCode(err) {
+	case hotline.EINVALID:
+		return http.StatusBadRequest
+	case hotline.ENOTFOUND:
+		return http.StatusNotFound
+	case hotline.ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
+	case hotline.ERATELIMIT:
+		return http.StatusTooManyRequests
+	case hotline.EFORBIDDEN, hotline.EUNAUTHORIZED:
+		return http.StatusForbidden
+	case hotline.ECONFLICT:
+		return http.StatusConflict
+	}
+	return http.StatusInternalServerError
+}
+
+// handleStatusForm asks for a receipt. The receipt is always posted, never
+// put in a URL, so it stays out of history and server logs.
+func (s *Server) handleStatusForm(w http.ResponseWriter, r *http.Request) {
+	lang := langOf(r)
+	s.secure(w, "")
+	s.render(w, http.StatusOK, "status.html", page{Lang: lang, Title: txtStatusTitle.In(lang), Token: s.formToken(formStatus, "")}.fill())
+}
+
+var txtStatusTitle = hotline.Label{ZH: "查看老师的回复", EN: "Read the counselors' replies"}
+
+func (s *Server) handleStatusShow(w http.ResponseWriter, r *http.Request) {
+	lang := langOf(r)
+	s.secure(w, "")
+	if !s.sameOrigin(r) {
+		s.statusPage(w, r, lang, http.StatusForbidden, "", errOrigin, "")
+		return
+	}
+	f, err := s.parseForm(w, r)
+	if err != nil {
+		s.statusPage(w, r, lang, statusOf(err), "", err, "")
+		return
+	}
+	if f.Lang != "" {
+		lang = hotline.ParseLang(f.Lang)
+	}
+	if !s.checkToken(f.Token, formStatus, "") {
+		s.statusPage(w, r, lang, http.StatusForbidden, "", errForm, "")
+		return
+	}
+	if !s.mailRate.allow() {
+		s.statusPage(w, r, lang, http.StatusTooManyRequests, "", hotline.ErrRateLimited, "")
+		return
+	}
+	s.statusPage(w, r, lang, http.StatusOK, f.Receipt, nil, "")
+}
+
+func (s *Server) handleStatusReply(w http.ResponseWriter, r *http.Request) {
+	lang := langOf(r)
+	s.secure(w, "")
+	if !s.sameOrigin(r) {
+		s.statusPage(w, r, lang, http.StatusForbidden, "", errOrigin, "")
+		return
+	}
+	f, err := s.parseForm(w, r)
+	if err != nil {
+		s.statusPage(w, r, lang, statusOf(err), "", err, "")
+		return
+	}
+	if f.Lang != "" {
+		lang = hotline.ParseLang(f.Lang)
+	}
+	if !s.checkToken(f.Token, formReply, "") {
+		s.statusPage(w, r, lang, http.StatusForbidden, f.Receipt, errForm, f.Text)
+		return
+	}
+	if !s.mailRate.allow() {
+		s.statusPage(w, r, lang, http.StatusTooManyRequests, f.Receipt, hotline.ErrRateLimited, f.Text)
+		return
+	}
+	var photo *hotline.Photo
+	if f.Photo != nil {
+		if photo, err = s.CleanPhoto(f.Photo); err != nil {
+			s.statusPage(w, r, lang, statusOf(err), f.Receipt, err, f.Text)
+			return
+		}
+	}
+	if _, err := s.Intake.AddReporterMessage(r.Context(), hotline.ReporterRef{Receipt: f.Receipt}, f.Text, photo); err != nil {
+		if hotline.ErrorCode(err) == hotline.EINTERNAL {
+			s.Logger.Error("mailbox reply", "err", err)
+		}
+		keep := f.Text
+		if errors.Is(err, hotline.ErrReceiptInText) {
+			keep = "" // do not echo the receipt back into the form
+		}
+		s.statusPage(w, r, lang, statusOf(err), f.Receipt, err, keep)
+		return
+	}
+	s.statusPage(w, r, lang, http.StatusOK, f.Receipt, nil, "")
+}
+
+var txtSent = hotline.Label{ZH: "已经转给老师了。", EN: "Sent to the counselor."}
+
+// statusPage shows the thread of receipt with a reply form, or the receipt
+// form again with an error.
+func (s *Server) statusPage(w http.ResponseWriter, r *http.Request, lang hotline.Lang, status int, receipt string, fail error, text string) {
+	p := page{Lang: lang, Title: txtStatusTitle.In(lang)}
+	if receipt == "" {
+		p.Token = s.formToken(formStatus, "")
+		p.Error = hotline.ErrorMessage(fail, lang)
+		s.render(w, status, "status.html", p.fill())
+		return
+	}
+	tip, msgs, err := s.Reporters.ThreadByReceipt(r.Context(), receipt)
+	if err != nil {
+		if hotline.ErrorCode(err) == hotline.EINTERNAL {
+			s.Logger.Error("mailbox thread", "err", err)
+		}
+		p.Token = s.formToken(formStatus, "")
+		p.Error = hotline.ErrorMessage(err, lang)
+		s.render(w, statusOf(err), "status.html", p.fill())
+		return
+	}
+	d := mailboxData{Receipt: receipt, Alias: tip.Alias.In(lang), Status: tip.Status.ForReporter().In(lang), Text: text}
+	for _, m := range msgs {
+		v := threadView{Text: m.Body, Photo: m.HasPhoto || m.Photo != nil, At: m.CreatedAt.In(cst).Format("2006-01-02 15:04")}
+		switch m.Author {
+		case hotline.AuthorReporter:
+			v.Author, v.Class = uiTexts["you"].In(lang), "you"
+		case hotline.AuthorCounselor:
+			v.Author, v.Class = uiTexts["counselor"].In(lang), "them"
+		default:
+			v.Author, v.Class = uiTexts["hotline"].In(lang), "them"
+		}
+		d.Thread = append(d.Thread, v)
+	}
+	p.Token = s.formToken(formReply, "")
+	p.Data = d
+	if fail != nil {
+		p.Error = hotline.ErrorMessage(fail, lang)
+	} else if r.URL.Path == "/m/status/reply" {
+		p.Notice = txtSent.In(lang)
+	}
+	s.render(w, status, "thread.html", p.fill())
+}
+
+// cst is China Standard Time, the schools' time zone, for shown times.
+var cst = time.FixedZone("CST", 8*3600)

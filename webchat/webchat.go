@@ -1,0 +1,400 @@
+// Package webchat is the web transport of Hotline: the one-tag widget that a
+// school pastes into its site, the chat page it opens in an iframe from our
+// origin, the websocket endpoint behind it, the no-JavaScript mailbox form,
+// receipt log-in, the quick-exit page and the printable posters.
+//
+// It renders what the conversation engine says and carries what the
+// reporter types; it never logs content, receipts, IP addresses or user
+// agents, and never writes any of them to disk. A receipt lives in the
+// reporter's browser and travels with the requests that need it.
+package webchat
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"hotline/internal/hotline"
+	"hotline/internal/live"
+)
+
+//go:embed static templates
+var assets embed.FS
+
+// Conversation is the reporter conversation engine (internal/dialog) as
+// the web chat drives it. cmd/hotline adapts dialog.Engine to it, so this
+// transport depends only on what it renders.
+type Conversation interface {
+	// Handle applies one reporter event to the session's conversation.
+	// receipt is empty until the reporter has submitted or resumed.
+	Handle(ctx context.Context, session, receipt string, in Input) ([]Reply, error)
+	// Resume opens a returning reporter's thread with their receipt.
+	Resume(ctx context.Context, session, receipt string, lang hotline.Lang) ([]Reply, error)
+}
+
+// Input is one thing the reporter did in the chat page.
+type Input struct {
+	Kind    string // "text", "choice", "photo", "command"
+	Text    string
+	Choice  string
+	Command string
+	Photo   *hotline.Photo
+	Lang    hotline.Lang
+	School  string
+}
+
+// Button is a choice the reporter can tap.
+type Button struct {
+	Label string `json:"label"`
+	Data  string `json:"data"`
+}
+
+// Reply is one message of the conversation engine, as the page shows it.
+type Reply struct {
+	Kind    string         `json:"kind"` // text, safety, submitted, receipt, thread, error, privacy
+	Text    string         `json:"text,omitempty"`
+	Buttons [][]Button     `json:"buttons,omitempty"`
+	Receipt string         `json:"receipt,omitempty"` // only on "receipt"; never logged
+	Alias   string         `json:"alias,omitempty"`
+	TipUID  string         `json:"-"`
+	Photo   *hotline.Photo `json:"-"`
+}
+
+// Subscriber streams content-free change notices of one tip.
+type Subscriber interface {
+	SubscribeTip(uid string) *live.Subscription
+}
+
+// Server serves the web chat. Set the fields, call Handler once.
+type Server struct {
+	Intake       hotline.IntakeService
+	Reporters    hotline.ReporterService
+	Schools      hotline.SchoolService
+	Conversation Conversation // nil: the chat page says it is unavailable; the mailbox works
+	Broker       Subscriber
+	// MAC is the server's keyed MAC (vault.Vault.MAC), for form tokens.
+	MAC func(purpose string, data []byte) []byte
+	// CleanPhoto re-encodes an uploaded photo without metadata (intake.CleanPhoto).
+	CleanPhoto func([]byte) (*hotline.Photo, error)
+	PublicURL  string // e.g. https://hotline.example.edu.cn; no trailing slash
+	BotName    string // Telegram bot username for poster deep links; empty: no bot QR
+	Logger     *slog.Logger
+	Limits     Limits
+	Now        func() time.Time
+
+	tmpl     *template.Template
+	static   fs.FS
+	hub      *hub
+	mailRate *bucket
+	once     sync.Once
+}
+
+// Limits bound what one reporter, and everyone together, can make the
+// server do. Zero fields take the defaults of DefaultLimits.
+type Limits struct {
+	TextFrame     int64         // largest websocket text frame, bytes
+	PhotoBytes    int64         // largest photo upload, bytes
+	PerConnRate   float64       // messages per second per connection
+	PerConnBurst  int           // burst per connection
+	GlobalRate    float64       // messages per second, all connections together
+	GlobalBurst   int           //
+	MaxConns      int           // websocket connections held at once
+	MaxSessions   int           // chat sessions remembered at once
+	SessionIdle   time.Duration // a session without a connection is forgotten after this
+	PingInterval  time.Duration
+	PongWait      time.Duration
+	WriteWait     time.Duration
+	PhotoWorkers  int // photos decoded at once (a 40 MP photo takes ~160 MB to decode)
+	MailboxRate   float64
+	MailboxBurst  int
+	FormTokenLife time.Duration
+}
+
+// DefaultLimits are sized for a district on one small machine.
+var DefaultLimits = Limits{
+	TextFrame:     24 << 10, // 4000 characters of 4-byte UTF-8, plus JSON
+	PhotoBytes:    10 << 20,
+	PerConnRate:   4,
+	PerConnBurst:  12,
+	GlobalRate:    400,
+	GlobalBurst:   800,
+	MaxConns:      50_000,
+	MaxSessions:   100_000,
+	SessionIdle:   30 * time.Minute,
+	PingInterval:  30 * time.Second,
+	PongWait:      75 * time.Second,
+	WriteWait:     10 * time.Second,
+	PhotoWorkers:  2,
+	MailboxRate:   10,
+	MailboxBurst:  40,
+	FormTokenLife: 3 * time.Hour,
+}
+
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits
+	set := func(p *int64, v int64) {
+		if *p <= 0 {
+			*p = v
+		}
+	}
+	seti := func(p *int, v int) {
+		if *p <= 0 {
+			*p = v
+		}
+	}
+	setf := func(p *float64, v float64) {
+		if *p <= 0 {
+			*p = v
+		}
+	}
+	setd := func(p *time.Duration, v time.Duration) {
+		if *p <= 0 {
+			*p = v
+		}
+	}
+	set(&l.TextFrame, d.TextFrame)
+	set(&l.PhotoBytes, d.PhotoBytes)
+	setf(&l.PerConnRate, d.PerConnRate)
+	seti(&l.PerConnBurst, d.PerConnBurst)
+	setf(&l.GlobalRate, d.GlobalRate)
+	seti(&l.GlobalBurst, d.GlobalBurst)
+	seti(&l.MaxConns, d.MaxConns)
+	seti(&l.MaxSessions, d.MaxSessions)
+	setd(&l.SessionIdle, d.SessionIdle)
+	setd(&l.PingInterval, d.PingInterval)
+	setd(&l.PongWait, d.PongWait)
+	setd(&l.WriteWait, d.WriteWait)
+	seti(&l.PhotoWorkers, d.PhotoWorkers)
+	setf(&l.MailboxRate, d.MailboxRate)
+	seti(&l.MailboxBurst, d.MailboxBurst)
+	setd(&l.FormTokenLife, d.FormTokenLife)
+	return l
+}
+
+func (s *Server) init() {
+	s.once.Do(func() {
+		if s.Logger == nil {
+			s.Logger = slog.Default()
+		}
+		if s.Now == nil {
+			s.Now = time.Now
+		}
+		s.Limits = s.Limits.withDefaults()
+		s.PublicURL = strings.TrimRight(s.PublicURL, "/")
+		s.static, _ = fs.Sub(assets, "static")
+		s.tmpl = template.Must(template.New("").Funcs(template.FuncMap{
+			"t":     func(l hotline.Label, lang hotline.Lang) string { return l.In(lang) },
+			"label": func(l interface{ Label() hotline.Label }, lang hotline.Lang) string { return l.Label().In(lang) },
+		}).ParseFS(assets, "templates/*.html"))
+		s.hub = newHub(s)
+		s.mailRate = newBucket(s.Limits.MailboxRate, s.Limits.MailboxBurst, s.Now)
+	})
+}
+
+// Handler returns the web chat's routes. Templates are parsed here, so a
+// broken template fails the start, not a request.
+func (s *Server) Handler() http.Handler {
+	s.init()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /webchat/widget.js", s.handleWidget)
+	mux.HandleFunc("GET /webchat/static/{file}", s.handleStatic)
+	mux.HandleFunc("GET /webchat/allowed", s.handleAllowed)
+	mux.HandleFunc("GET /webchat/ws", s.handleWS)
+	mux.HandleFunc("GET /webchat/away", s.handleAway)
+	mux.HandleFunc("GET /c/{code}", s.handleChat)
+	mux.HandleFunc("GET /m/status", s.handleStatusForm)
+	mux.HandleFunc("POST /m/status", s.handleStatusShow)
+	mux.HandleFunc("POST /m/status/reply", s.handleStatusReply)
+	mux.HandleFunc("GET /m/{code}", s.handleMailboxForm)
+	mux.HandleFunc("POST /m/{code}", s.handleMailboxSubmit)
+	mux.HandleFunc("GET /poster/{code}", s.handlePoster)
+	mux.HandleFunc("GET /poster/{code}/qr/{which}", s.handlePosterQR)
+	return mux
+}
+
+// Run sends pings and forgets idle sessions until ctx ends.
+func (s *Server) Run(ctx context.Context) {
+	s.init()
+	s.hub.run(ctx)
+}
+
+// Close ends every websocket connection.
+func (s *Server) Close() error {
+	s.init()
+	s.hub.closeAll()
+	return nil
+}
+
+// Stats reports the connections and sessions held, for tests and metrics.
+func (s *Server) Stats() (conns, sessions int) {
+	s.init()
+	return s.hub.stats()
+}
+
+// origin returns scheme://host of PublicURL.
+func (s *Server) origin() string {
+	u, err := url.Parse(s.PublicURL)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// wsOrigin returns the websocket form of our origin, for connect-src.
+func (s *Server) wsOrigin() string {
+	o := s.origin()
+	switch {
+	case strings.HasPrefix(o, "https://"):
+		return "wss://" + strings.TrimPrefix(o, "https://")
+	case strings.HasPrefix(o, "http://"):
+		return "ws://" + strings.TrimPrefix(o, "http://")
+	}
+	return ""
+}
+
+// secure sets the headers every page gets: a CSP without inline scripts or
+// styles and without third-party sources, no caching of anything a reporter
+// wrote, and no referrer leaving our origin.
+func (s *Server) secure(w http.ResponseWriter, frameAncestors string) {
+	h := w.Header()
+	if frameAncestors == "" {
+		frameAncestors = "'none'"
+	}
+	connect := "'self'"
+	if ws := s.wsOrigin(); ws != "" {
+		connect += " " + ws
+	}
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src "+connect+
+		"; form-action 'self'; base-uri 'none'; frame-ancestors "+frameAncestors)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
+	if frameAncestors == "'none'" {
+		h.Set("X-Frame-Options", "DENY")
+	}
+}
+
+// frameAncestors lists the school's allowed origins in CSP form; only
+// well-formed http(s) origins pass, so settings cannot inject directives.
+func frameAncestors(school *hotline.School) string {
+	var out []string
+	for _, o := range school.Settings.AllowedOrigins {
+		if c := cleanOrigin(o); c != "" {
+			out = append(out, c)
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+// cleanOrigin returns scheme://host[:port] of o, or "" if o is not one.
+func cleanOrigin(o string) string {
+	u, err := url.Parse(strings.TrimSpace(o))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
+		strings.ContainsAny(u.Host, " ;,'\"") || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		return ""
+	}
+	return u.Scheme + "://" + strings.ToLower(u.Host)
+}
+
+// allowedOrigin reports whether origin may frame school's chat.
+func allowedOrigin(school *hotline.School, origin string) bool {
+	origin = cleanOrigin(origin)
+	if origin == "" {
+		return false
+	}
+	for _, o := range school.Settings.AllowedOrigins {
+		if cleanOrigin(o) == origin {
+			return true
+		}
+	}
+	return false
+}
+
+// langOf picks the page language: ?lang=, then Accept-Language; zh-CN first.
+func langOf(r *http.Request) hotline.Lang {
+	if l := r.URL.Query().Get("lang"); l != "" {
+		return hotline.ParseLang(l)
+	}
+	if l := r.FormValue("lang"); l != "" {
+		return hotline.ParseLang(l)
+	}
+	al := r.Header.Get("Accept-Language")
+	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(al)), "en") {
+		return hotline.LangEN
+	}
+	return hotline.LangZH
+}
+
+func htmlLang(l hotline.Lang) string {
+	if l == hotline.LangEN {
+		return "en"
+	}
+	return "zh-CN"
+}
+
+// render executes a template into a buffer first, so a failure never sends
+// half a page.
+func (s *Server) render(w http.ResponseWriter, status int, name string, data any) {
+	var b strings.Builder
+	if err := s.tmpl.ExecuteTemplate(&b, name, data); err != nil {
+		s.Logger.Error("render page", "template", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	fmt.Fprint(w, b.String())
+}
+
+// school finds the school of the {code} path value, answering 404 itself.
+func (s *Server) school(w http.ResponseWriter, r *http.Request, lang hotline.Lang) *hotline.School {
+	school, err := s.Schools.SchoolByCode(r.Context(), r.PathValue("code"))
+	if err != nil {
+		s.secure(w, "")
+		if hotline.ErrorCode(err) == hotline.EINTERNAL {
+			s.Logger.Error("school by code", "err", err)
+		}
+		s.render(w, http.StatusNotFound, "notfound.html", page{Lang: lang, Title: hotline.ErrSchoolNotFound.Message.In(lang), Error: hotline.ErrorMessage(err, lang)})
+		return nil
+	}
+	return school
+}
+
+// page is the data every template gets.
+type page struct {
+	Lang      hotline.Lang
+	HTMLLang  string
+	Title     string
+	School    *hotline.School
+	Name      string
+	Error     string
+	Notice    string
+	Embed     bool
+	Token     string
+	OtherLang hotline.Lang
+	T         map[string]string
+	Data      any
+}
+
+func (p page) fill() page {
+	p.HTMLLang = htmlLang(p.Lang)
+	p.OtherLang = hotline.LangEN
+	if p.Lang == hotline.LangEN {
+		p.OtherLang = hotline.LangZH
+	}
+	if p.School != nil && p.Name == "" {
+		p.Name = p.School.DisplayName(p.Lang)
+	}
+	p.T = texts(p.Lang)
+	return p
+}
