@@ -306,3 +306,10 @@ func (tx *Tx) HasLedgerHead(day string) (bool, error) {
 	err := tx.GetContext(tx.c(), &n, tx.Rebind(`SELECT COUNT(*) FROM ledger_heads WHERE day = ?`), day)
 	return n > 0, err
 }
+
+// LastEventSeq returns the newest ledger sequence number (0 when empty).
+func (db *DB) LastEventSeq(ctx context.Context) (int64, error) {
+	var v sql.NullInt64
+	err := db.reader.GetContext(ctx, &v, `SELECT MAX(seq) FROM ledger`)
+	return v.Int64, err
+}
