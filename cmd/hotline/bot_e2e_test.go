@@ -470,3 +470,33 @@ func ctxTimeout(t testing.TB, d time.Duration) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// In webhook mode the fake pushes updates to Main's webhook path with the
+// secret token; a request without it is refused.
+func TestBotWebhookMode(t *testing.T) {
+	tuneTelegram = fastTelegram
+	e := &botEnv{t: t, dir: t.TempDir(), srv: telegramtest.NewT(t, telegramtest.Config{}), webhook: "/telegram/hook"}
+	e.start()
+	ctx := context.Background()
+	deadline := time.Now().Add(10 * time.Second)
+	for e.srv.Webhook().URL == "" && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	wh := e.srv.Webhook()
+	if wh.URL != e.m.URL()+"/telegram/hook" || len(wh.SecretToken) < 32 {
+		t.Fatalf("webhook: got %q with a %d-byte secret, want %q with a random secret", wh.URL, len(wh.SecretToken), e.m.URL()+"/telegram/hook")
+	}
+	s := e.student(ctx, telegramtest.UserOptions{LanguageCode: "en"})
+	if _, err := s.report([]string{"They took my phone at lunch."}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if tip := e.chatTip(s.u.ChatID()); tip.Channel != hotline.ChannelTelegram {
+		t.Fatalf("tip channel: got %s", tip.Channel)
+	}
+	for _, secret := range []string{"", "wrong"} {
+		code, err := e.srv.PostUpdate(ctx, wh.URL, secret, telegramtest.Update{UpdateID: 999999})
+		if err != nil || code != 403 {
+			t.Errorf("webhook with secret %q: got %d %v, want 403", secret, code, err)
+		}
+	}
+}

@@ -40,11 +40,12 @@ func fastTelegram(c *bot.Config, w *relay.Worker) {
 
 // botEnv is a running Main with the bot pointed at a fake Bot API.
 type botEnv struct {
-	t    testing.TB
-	dir  string
-	srv  *telegramtest.Server
-	m    *Main
-	sess *triage.Session
+	t       testing.TB
+	dir     string
+	srv     *telegramtest.Server
+	webhook string // webhook mode on this path when set
+	m       *Main
+	sess    *triage.Session
 }
 
 // newBotEnv boots Main on 127.0.0.1:0 with a temp data dir, the demo
@@ -66,6 +67,7 @@ func (e *botEnv) start() {
 	m.Config.Addr = "127.0.0.1:0"
 	m.Config.TelegramToken = e.srv.Token()
 	m.Config.TelegramAPIURL = e.srv.URL()
+	m.Config.TelegramWebhookURL = e.webhook
 	m.Argon = cheapArgon
 	if os.Getenv("HOTLINE_TEST_LOG") != "" {
 		m.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
@@ -52,10 +53,15 @@ func mountTelegram(ctx context.Context, m *Main) error {
 	if m.Config.TelegramToken == "" {
 		return nil
 	}
+	webhook := m.Config.TelegramWebhookURL
+	if strings.HasPrefix(webhook, "/") {
+		// A bare path is served under the public URL.
+		webhook = m.Config.PublicURL + webhook
+	}
 	cfg := bot.Config{
 		Token:         m.Config.TelegramToken,
 		APIURL:        m.Config.TelegramAPIURL,
-		WebhookURL:    m.Config.TelegramWebhookURL,
+		WebhookURL:    webhook,
 		WebhookSecret: m.Config.TelegramWebhookSecret,
 		Username:      m.Config.TelegramBotName,
 		Logger:        m.Logger,
