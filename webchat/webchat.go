@@ -320,12 +320,10 @@ func allowedOrigin(school *hotline.School, origin string) bool {
 	return false
 }
 
-// langOf picks the page language: ?lang=, then Accept-Language; zh-CN first.
+// langOf picks the page language: ?lang=, then Accept-Language; zh-CN
+// first. It never reads the body: forms are parsed in memory by parseForm.
 func langOf(r *http.Request) hotline.Lang {
 	if l := r.URL.Query().Get("lang"); l != "" {
-		return hotline.ParseLang(l)
-	}
-	if l := r.FormValue("lang"); l != "" {
 		return hotline.ParseLang(l)
 	}
 	al := r.Header.Get("Accept-Language")
