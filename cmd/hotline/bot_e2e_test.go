@@ -264,7 +264,9 @@ func TestBotManyStudentsAtOnce(t *testing.T) {
 // way, every counselor reply reaches its chat, in order; a reply shows up
 // twice only where Telegram accepted it and the answer was lost.
 func TestBotRepliesSurviveFaultsAndRestart(t *testing.T) {
-	e := newBotEnv(t)
+	tuneTelegram = fastTelegram
+	e := &botEnv{t: t, dir: t.TempDir(), srv: telegramtest.NewT(t, telegramtest.Config{}), logs: &syncBuffer{}}
+	e.start()
 	ctx := context.Background()
 	const chats, before, after = 20, 5, 3
 	type chat struct {
@@ -404,7 +406,16 @@ func TestBotRepliesSurviveFaultsAndRestart(t *testing.T) {
 	if pending == 0 {
 		t.Errorf("restart: nothing was waiting in the outbox; want a restart mid-way")
 	}
-	t.Logf("faults injected: %v; replies: %d (%d waiting at the restart), duplicates: %d, lost answers: %d", e.srv.FaultCounts(), chats*total, pending, dups, lost)
+	// The logs, at debug level, name no chat and quote no reply.
+	logs := e.logs.String()
+	for i := range cs {
+		for _, c := range append([]string{marker(i, 0), "请明天中午来心理咨询室", e.srv.Token()}, string(chatCanaries(cs[i].u.ChatID())[0])) {
+			if strings.Contains(logs, c) {
+				t.Errorf("logs contain %q", c)
+			}
+		}
+	}
+	t.Logf("%d log lines; faults injected: %v; replies: %d (%d waiting at the restart), duplicates: %d, lost answers: %d", strings.Count(logs, "\n"), e.srv.FaultCounts(), chats*total, pending, dups, lost)
 }
 
 // A chat that blocked the bot: its replies are marked undeliverable, the

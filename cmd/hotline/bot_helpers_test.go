@@ -44,6 +44,7 @@ type botEnv struct {
 	dir     string
 	srv     *telegramtest.Server
 	webhook string // webhook mode on this path when set
+	logs    *syncBuffer // debug logs of every Main, when set
 	m       *Main
 	sess    *triage.Session
 }
@@ -69,7 +70,9 @@ func (e *botEnv) start() {
 	m.Config.TelegramAPIURL = e.srv.URL()
 	m.Config.TelegramWebhookURL = e.webhook
 	m.Argon = cheapArgon
-	if os.Getenv("HOTLINE_TEST_LOG") != "" {
+	if e.logs != nil {
+		m.Logger = slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	} else if os.Getenv("HOTLINE_TEST_LOG") != "" {
 		m.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	if err := m.Open(); err != nil {

@@ -1,0 +1,183 @@
+package bot_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"hotline/bot"
+	"hotline/internal/dialog"
+	"hotline/internal/telegramtest"
+)
+
+// echo is a conversation that records what each chat said and echoes it.
+type echo struct {
+	mu    sync.Mutex
+	got   map[int64][]string
+	sleep bool
+}
+
+func (e *echo) Handle(ctx context.Context, k dialog.Key, ev dialog.Event) ([]dialog.Reply, error) {
+	if ev.Text == "boom" {
+		panic("handler bug with " + ev.Text)
+	}
+	if e.sleep {
+		time.Sleep(time.Duration(rand.IntN(300)) * time.Microsecond)
+	}
+	e.mu.Lock()
+	if e.got == nil {
+		e.got = map[int64][]string{}
+	}
+	e.got[k.ChatID] = append(e.got[k.ChatID], string(ev.Kind)+":"+ev.Text+ev.Choice+ev.Command)
+	e.mu.Unlock()
+	return []dialog.Reply{{Kind: dialog.ReplyText, Text: "ok " + ev.Text, Buttons: [][]dialog.Button{{{Label: "Next", Data: "next"}}}}}, nil
+}
+
+func (e *echo) said(chat int64) []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.got[chat]...)
+}
+
+func start(t *testing.T, srv *telegramtest.Server, conv bot.Conversation, log *slog.Logger) *bot.Bot {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	b, err := bot.New(ctx, bot.Config{Token: srv.Token(), APIURL: srv.URL(), PollTimeout: 3 * time.Second, CallTimeout: time.Second, RetryBase: 10 * time.Millisecond, SendAttempts: 10, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		b.Run(ctx, conv)
+		close(done)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	return b
+}
+
+func wait(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestPanicIsRecovered(t *testing.T) {
+	srv := telegramtest.NewT(t, telegramtest.Config{})
+	b := start(t, srv, &echo{}, slog.New(slog.DiscardHandler))
+	u := srv.NewUser(telegramtest.UserOptions{LanguageCode: "en"})
+	u.SendText("boom")
+	u.SendText("hello")
+	ms, err := srv.WaitMessages(u.ChatID(), 2, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(ms[0].PlainText, "Something went wrong") || ms[1].PlainText != "ok hello" {
+		t.Fatalf("messages: got %q, %q; want the safe error, then the echo", ms[0].PlainText, ms[1].PlainText)
+	}
+	if b.Panics() != 1 {
+		t.Fatalf("panics: got %d, want 1", b.Panics())
+	}
+}
+
+func TestCommandsButtonsAndOrder(t *testing.T) {
+	srv := telegramtest.NewT(t, telegramtest.Config{})
+	conv := &echo{sleep: true}
+	start(t, srv, conv, slog.New(slog.DiscardHandler))
+	const users, each = 20, 30
+	us := make([]*telegramtest.User, users)
+	for i := range us {
+		us[i] = srv.NewUser(telegramtest.UserOptions{})
+		us[i].SendCommand("/start@hotline_test_bot demo")
+	}
+	for k := range each {
+		for _, u := range us {
+			u.SendText(strconv.Itoa(k))
+		}
+	}
+	for _, u := range us {
+		ms, err := srv.WaitMessages(u.ChatID(), each+1, 15*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := u.PressOn(ms[len(ms)-1], "Next"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, u := range us {
+		wait(t, func() bool { return len(conv.said(u.ChatID())) == each+2 })
+		got := conv.said(u.ChatID())
+		want := []string{"command:demostart"}
+		for k := range each {
+			want = append(want, "text:"+strconv.Itoa(k))
+		}
+		want = append(want, "choice:next")
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Fatalf("chat events:\n got %v\nwant %v", got, want)
+		}
+	}
+	wait(t, func() bool { return len(srv.CallbackAnswers()) == users })
+}
+
+// Under faults, logs carry kinds and counts only: no text, chat id, user
+// name or token.
+func TestLogsCarryNoContent(t *testing.T) {
+	srv := telegramtest.NewT(t, telegramtest.Config{})
+	var buf syncBuffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	conv := &echo{}
+	srv.SetFaults(telegramtest.Faults{Rate: 0.3, SlowDelay: 50 * time.Millisecond, Seed: 1})
+	start(t, srv, conv, log)
+	var canaries []string
+	var us []*telegramtest.User
+	for i := range 10 {
+		name := fmt.Sprintf("Canaryname%d", i)
+		u := srv.NewUser(telegramtest.UserOptions{FirstName: name, Username: "canaryuser" + strconv.Itoa(i)})
+		text := fmt.Sprintf("secret canary text %d", i)
+		u.SendText(text)
+		canaries = append(canaries, name, "canaryuser"+strconv.Itoa(i), text, strconv.FormatInt(u.ChatID(), 10))
+		us = append(us, u)
+	}
+	for _, u := range us {
+		wait(t, func() bool { return len(conv.said(u.ChatID())) == 1 })
+	}
+	srv.ClearFaults()
+	out := buf.String()
+	t.Logf("%d log lines", strings.Count(out, "\n"))
+	for _, c := range append(canaries, srv.Token(), strings.Split(srv.Token(), ":")[1]) {
+		if strings.Contains(out, c) {
+			t.Errorf("log contains %q:\n%s", c, out)
+		}
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
