@@ -43,7 +43,7 @@ type botEnv struct {
 	t       testing.TB
 	dir     string
 	srv     *telegramtest.Server
-	webhook string // webhook mode on this path when set
+	webhook string      // webhook mode on this path when set
 	logs    *syncBuffer // debug logs of every Main, when set
 	m       *Main
 	sess    *triage.Session
