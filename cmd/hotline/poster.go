@@ -140,4 +140,3 @@ func browserOptions(chromium, profile string) []chromedp.ExecAllocatorOption {
 		chromedp.Flag("font-render-hinting", "none"),
 	}
 }
-
