@@ -51,7 +51,7 @@ type Config struct {
 	Username string
 
 	Workers     int           // updates handled at once, across chats (64)
-	ChatQueue   int           // updates waiting per chat (32)
+	ChatQueue   int           // updates waiting per chat (100: a whole getUpdates batch)
 	MaxQueued   int           // updates waiting in all (4096)
 	CallTimeout time.Duration // one Bot API call (20s)
 	PollTimeout time.Duration // getUpdates long poll (50s)
@@ -72,7 +72,7 @@ func (c *Config) defaults() {
 		c.Workers = 64
 	}
 	if c.ChatQueue <= 0 {
-		c.ChatQueue = 32
+		c.ChatQueue = 100
 	}
 	if c.MaxQueued <= 0 {
 		c.MaxQueued = 4096
@@ -151,6 +151,9 @@ func New(ctx context.Context, cfg Config) (*Bot, error) {
 	base := *cfg.HTTPClient
 	base.Timeout = cfg.PollTimeout + 15*time.Second
 	b.gate = newGate(&base)
+	b.gate.onTimeout = func() {
+		b.log.Error("bot: updates not handled in time; polling goes on, and they may be lost in a crash")
+	}
 	opts := []tgbot.Option{
 		tgbot.WithSkipGetMe(),
 		// Our own handlers: the library's defaults log whole updates.
@@ -263,8 +266,14 @@ func (b *Bot) Run(ctx context.Context, conv Conversation) error {
 	select {
 	case <-drained:
 	case <-time.After(b.cfg.DrainTimeout):
+		// Handlers stop at their next store call once cancelled; one
+		// stuck for good must not hold the server's shutdown.
 		procCancel()
-		<-drained
+		select {
+		case <-drained:
+		case <-time.After(5 * time.Second):
+			b.log.Error("bot: updates still running at shutdown; Telegram will send them again")
+		}
 	}
 	if b.webhook == nil {
 		b.confirm()

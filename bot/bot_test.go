@@ -181,3 +181,40 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// holdConv blocks on "hold" until released, like a handler that has not
+// yet persisted what it received.
+type holdConv struct {
+	echo
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (h *holdConv) Handle(ctx context.Context, k dialog.Key, ev dialog.Event) ([]dialog.Reply, error) {
+	if ev.Text == "hold" {
+		close(h.entered)
+		<-h.release
+	}
+	return h.echo.Handle(ctx, k, ev)
+}
+
+// An update is confirmed to Telegram (by the next getUpdates offset) only
+// after it has been handled: a crash before that leaves it with Telegram.
+func TestUpdateConfirmedOnlyAfterHandled(t *testing.T) {
+	srv := telegramtest.NewT(t, telegramtest.Config{})
+	conv := &holdConv{entered: make(chan struct{}), release: make(chan struct{})}
+	start(t, srv, conv, slog.New(slog.DiscardHandler))
+	u := srv.NewUser(telegramtest.UserOptions{})
+	u.SendText("hold")
+	<-conv.entered
+	time.Sleep(300 * time.Millisecond) // the library would have polled again by now
+	if n := srv.PendingUpdates(); n != 1 {
+		t.Fatalf("pending updates while handling: got %d, want 1 (unconfirmed)", n)
+	}
+	close(conv.release)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.WaitUpdatesConsumed(ctx); err != nil {
+		t.Fatalf("after handling: %v", err)
+	}
+}

@@ -23,6 +23,8 @@ type gate struct {
 	// maxWait bounds the hold, so that an update the library dropped (it
 	// could not decode it) cannot stop polling for good.
 	maxWait time.Duration
+	// onTimeout reports that maxWait passed.
+	onTimeout func()
 
 	mu      sync.Mutex
 	changed chan struct{}
@@ -89,6 +91,9 @@ func (g *gate) wait(ctx context.Context) error {
 			g.mu.Lock()
 			clear(g.pending)
 			g.mu.Unlock()
+			if g.onTimeout != nil {
+				g.onTimeout()
+			}
 			return nil
 		}
 	}

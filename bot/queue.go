@@ -5,8 +5,7 @@ import (
 	"sync"
 )
 
-// job is one update waiting for its chat's turn. done is called once the
-// update has been handled (its effect persisted) or given up.
+// job is one update waiting for its chat's turn.
 type job struct {
 	chat int64
 	run  func()
