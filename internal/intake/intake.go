@@ -327,10 +327,12 @@ func (s *Service) AddReporterMessage(ctx context.Context, ref hotline.ReporterRe
 		return nil, err
 	}
 	to := Recipients{School: school.PublicKey, Reporter: tip.ReporterKey}
+	districtKey, err := s.DB.DistrictKey(ctx, school.District)
+	if err != nil {
+		return nil, err
+	}
 	if tip.Escalated {
-		if to.District, err = s.DB.DistrictKey(ctx, school.District); err != nil {
-			return nil, err
-		}
+		to.District = districtKey
 	}
 	m, err := SealMessage(school.ID, tip.UID, hotline.AuthorReporter, text, photo, to)
 	if err != nil {
@@ -342,6 +344,11 @@ func (s *Service) AddReporterMessage(ctx context.Context, ref hotline.ReporterRe
 		t, err := tx.TipByID(tip.ID)
 		if err != nil {
 			return err
+		}
+		if t.Escalated {
+			if err := AddDistrictCopy(m, school.ID, t.UID, text, photo, districtKey); err != nil {
+				return err
+			}
 		}
 		m.TipID = t.ID
 		if err := tx.InsertMessage(m); err != nil {

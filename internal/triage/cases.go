@@ -169,10 +169,12 @@ func (s *Service) addMessage(ctx context.Context, actor hotline.Actor, uid strin
 	if author == hotline.AuthorCounselor {
 		to.Reporter = tip.ReporterKey
 	}
+	districtKey, err := s.DB.DistrictKey(ctx, school.District)
+	if err != nil {
+		return nil, err
+	}
 	if tip.Escalated {
-		if to.District, err = s.DB.DistrictKey(ctx, school.District); err != nil {
-			return nil, err
-		}
+		to.District = districtKey
 	}
 	m, err := intake.SealMessage(school.ID, tip.UID, author, text, photo, to)
 	if err != nil {
@@ -184,6 +186,12 @@ func (s *Service) addMessage(ctx context.Context, actor hotline.Actor, uid strin
 		t, err := tx.TipByID(tip.ID)
 		if err != nil {
 			return err
+		}
+		if t.Escalated {
+			// Escalated while this message was being sealed.
+			if err := intake.AddDistrictCopy(m, school.ID, t.UID, text, photo, districtKey); err != nil {
+				return err
+			}
 		}
 		var handle *store.Handle
 		if author == hotline.AuthorCounselor {
