@@ -182,6 +182,9 @@ func TestSubmitTelegramChatThreads(t *testing.T) {
 	if n, _ := e.db.OutboxLen(ctx); n != 0 {
 		t.Fatalf("outbox kept %d rows for a forgotten chat", n)
 	}
+	if _, msgs, _ := e.triage.Thread(ctx, e.sess, a.TipUID); msgs[len(msgs)-1].Delivery != hotline.DeliveryUndeliverable {
+		t.Fatalf("a reply waiting for a forgotten chat shows %q", msgs[len(msgs)-1].Delivery)
+	}
 	m, err = e.triage.Reply(ctx, e.sess.Actor(), a.TipUID, "还在吗", nil)
 	if err != nil || m.Delivery != hotline.DeliveryUndeliverable {
 		t.Fatalf("reply after forget = %+v, %v", m, err)

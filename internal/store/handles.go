@@ -75,6 +75,10 @@ func (tx *Tx) DeleteHandlesByChat(chatMAC []byte) ([]*hotline.Tip, error) {
 	if _, err := tx.exec(`DELETE FROM reporter_handles WHERE chat_mac = ?`, chatMAC); err != nil {
 		return nil, err
 	}
+	// Replies still waiting for this chat can no longer be delivered.
+	if _, err := tx.exec(`UPDATE messages SET delivery = 'undeliverable' WHERE id IN (SELECT message_id FROM outbox WHERE chat_mac = ?)`, chatMAC); err != nil {
+		return nil, err
+	}
 	if _, err := tx.exec(`DELETE FROM outbox WHERE chat_mac = ?`, chatMAC); err != nil {
 		return nil, err
 	}
