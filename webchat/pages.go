@@ -127,6 +127,7 @@ var uiTexts = map[string]hotline.Label{
 	"message":       {ZH: "写下你想说的话", EN: "Write your message"},
 	"send":          {ZH: "发送", EN: "Send"},
 	"photo":         {ZH: "发照片", EN: "Send a photo"},
+	"photoShort":    {ZH: "照片", EN: "Photo"},
 	"haveCode":      {ZH: "我有回执码", EN: "I have a code"},
 	"codeLabel":     {ZH: "输入你的回执码", EN: "Enter your receipt code"},
 	"codeOpen":      {ZH: "打开我的报告", EN: "Open my report"},

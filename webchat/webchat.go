@@ -320,17 +320,12 @@ func allowedOrigin(school *hotline.School, origin string) bool {
 	return false
 }
 
-// langOf picks the page language: ?lang=, then Accept-Language; zh-CN
-// first. It never reads the body: forms are parsed in memory by parseForm.
+// langOf picks the page language: ?lang=en for English, else zh-CN. The
+// browser's Accept-Language is not used: school computers and cheap phones
+// often ship set to English, and the pages offer a switch on every page. It
+// never reads the body: forms are parsed in memory by parseForm.
 func langOf(r *http.Request) hotline.Lang {
-	if l := r.URL.Query().Get("lang"); l != "" {
-		return hotline.ParseLang(l)
-	}
-	al := r.Header.Get("Accept-Language")
-	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(al)), "en") {
-		return hotline.LangEN
-	}
-	return hotline.LangZH
+	return hotline.ParseLang(r.URL.Query().Get("lang"))
 }
 
 func htmlLang(l hotline.Lang) string {

@@ -118,8 +118,7 @@
     var p = el('p', 'code', rc);
     p.id = 'receipt-code';
     c.appendChild(p);
-    c.appendChild(el('p', 'warn', T.receiptWarn));
-    if (text) c.appendChild(el('p', 'more', text));
+    c.appendChild(el('p', 'warn', text || T.receiptWarn));
     var bar = el('div', 'actions');
     var copy = el('button', '', T.copy); copy.type = 'button';
     copy.addEventListener('click', function () {
