@@ -65,6 +65,9 @@ type Config struct {
 	// HTTPClient is the base client (default: a new http.Client).
 	HTTPClient *http.Client
 	Logger     *slog.Logger
+	// LinkStaff links a staff member's chat for alerts with the one-time
+	// code shown in their inbox (/link CODE); nil turns /link off.
+	LinkStaff func(ctx context.Context, code string, chatID int64) error
 }
 
 func (c *Config) defaults() {

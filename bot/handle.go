@@ -114,6 +114,12 @@ func (b *Bot) event(ctx context.Context, upd *models.Update, chat int64, lang ho
 	case m.Text != "":
 		if isCommand(m) {
 			name, arg := splitCommand(m.Text)
+			if name == "link" && b.cfg.LinkStaff != nil {
+				// Staff linking their chat for alerts: never part of a
+				// reporter's conversation, so the code is not kept as a draft.
+				b.linkStaff(ctx, chat, arg, lang)
+				return dialog.Event{}, false
+			}
 			return dialog.Event{Kind: dialog.EventCommand, Command: name, Text: arg, Lang: lang}, true
 		}
 		return dialog.Event{Kind: dialog.EventText, Text: m.Text, Lang: lang}, true
@@ -448,4 +454,16 @@ func splitText(s string, limit int) []string {
 		parts = append(parts, s)
 	}
 	return parts
+}
+
+// linkStaff links this chat to the staff member whose inbox showed code.
+func (b *Bot) linkStaff(ctx context.Context, chat int64, code string, lang hotline.Lang) {
+	if err := b.cfg.LinkStaff(ctx, code, chat); err != nil {
+		if hotline.ErrorCode(err) == hotline.EINTERNAL {
+			b.log.Error("bot: staff link failed", "code", hotline.ErrorCode(err))
+		}
+		b.sendText(ctx, chat, hotline.ErrorMessage(err, lang), nil)
+		return
+	}
+	b.sendText(ctx, chat, txtStaffLinked.In(lang), nil)
 }

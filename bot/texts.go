@@ -25,6 +25,10 @@ var (
 		ZH: "这张照片没有取到，请再发送一次。",
 		EN: "That photo could not be fetched; please send it again.",
 	}
+	txtStaffLinked = hotline.Label{
+		ZH: "已绑定。紧急报告和超时提醒会发到这里，提醒里不会有报告内容——请打开收件箱查看。",
+		EN: "Linked. Urgent reports and overdue reminders will come here, without any report content — open the inbox to read them.",
+	}
 	txtPrivateOnly = hotline.Label{
 		ZH: "为了保护你，请在和本机器人的私聊中报告，不要在群里。",
 		EN: "To protect you, please report in a private chat with this bot, not in a group.",
