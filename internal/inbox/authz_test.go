@@ -338,3 +338,17 @@ func TestCSRF(t *testing.T) {
 		t.Fatalf("valid note: %d", r.Status)
 	}
 }
+
+func TestCloseEndsSessions(t *testing.T) {
+	e := newEnv(t)
+	sf := e.school("dd")
+	u := e.login(sf.AdminUser, sf.AdminPassword, newPW)
+	lines, _ := u.stream(t)
+	e.srv.Close()
+	for range lines {
+		// The stream ends when the server closes.
+	}
+	if r := u.get("/inbox/"); r.URL != "/inbox/login" {
+		t.Fatalf("after Close at %s", r.URL)
+	}
+}
