@@ -72,7 +72,7 @@ type env struct {
 	dir    string
 }
 
-func newEnv(t *testing.T, tune func(*Server)) *env {
+func newEnv(t testing.TB, tune func(*Server)) *env {
 	t.Helper()
 	dir := t.TempDir()
 	db, err := store.Open(filepath.Join(dir, "hotline.db"))
@@ -110,7 +110,7 @@ func newEnv(t *testing.T, tune func(*Server)) *env {
 
 // wsClient is the test's browser side of the protocol.
 type wsClient struct {
-	t       *testing.T
+	t       testing.TB
 	ws      *websocket.Conn
 	session string
 	lastSeq int64
@@ -122,7 +122,7 @@ func newToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func (e *env) dial(t *testing.T, session string, lastSeq int64) *wsClient {
+func (e *env) dial(t testing.TB, session string, lastSeq int64) *wsClient {
 	t.Helper()
 	u := "ws" + strings.TrimPrefix(e.ts.URL, "http") + "/webchat/ws"
 	ws, resp, err := websocket.DefaultDialer.Dial(u, http.Header{"Origin": {e.ts.URL}})
