@@ -252,7 +252,9 @@ const (
 // reopening included), beside a bare gorilla relay that only forwards.
 func BenchmarkReplyLatency(b *testing.B) {
 	b.Run("hotline", func(b *testing.B) {
-		e := newEnv(b, func(s *Server) { s.Limits.PerConnRate, s.Limits.PerConnBurst, s.Limits.GlobalRate, s.Limits.GlobalBurst = 1e6, 1e6, 1e6, 1e6 })
+		e := newEnv(b, func(s *Server) {
+			s.Limits.PerConnRate, s.Limits.PerConnBurst, s.Limits.GlobalRate, s.Limits.GlobalBurst = 1e6, 1e6, 1e6, 1e6
+		})
 		ctx := context.Background()
 		actor := hotline.Actor{SchoolID: e.school.ID, Role: hotline.RoleAdmin}
 		type page struct {
