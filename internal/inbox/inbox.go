@@ -116,10 +116,18 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /inbox/account/totp", s.authed(stageEnroll, s.handleTOTPEnable))
 	m.HandleFunc("POST /inbox/account/totp/disable", s.authed(stageFull, s.handleTOTPDisable))
 
+	// My alerts: every staff member with a complete log-in, district
+	// officers included (they are paged for their district).
+	m.HandleFunc("GET /inbox/alerts", s.authed(stageFull, s.handleAlerts))
+	m.HandleFunc("POST /inbox/alerts/link", s.authed(stageFull, s.handleAlertLink))
+	m.HandleFunc("POST /inbox/alerts/unlink", s.authed(stageFull, s.handleAlertUnlink))
+	m.HandleFunc("POST /inbox/alerts/email", s.authed(stageFull, s.handleAlertEmail))
+
 	m.HandleFunc("GET /inbox/{$}", s.school(s.handleQueue))
 	m.HandleFunc("GET /inbox/queue", s.school(s.handleQueueFragment))
 	m.HandleFunc("GET /inbox/events", s.school(s.handleEvents))
 	m.HandleFunc("GET /inbox/tips/{uid}", s.school(s.handleTipShow))
+	m.HandleFunc("GET /inbox/tips/{uid}/thread", s.school(s.handleThreadFragment))
 	m.HandleFunc("POST /inbox/tips/{uid}/{action}", s.school(s.handleTipAction))
 	m.HandleFunc("GET /inbox/photos/{uid}", s.school(s.handlePhoto))
 	m.HandleFunc("GET /inbox/intake", s.school(s.handleIntakeShow))
@@ -128,6 +136,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /inbox/admin/counselors", s.admin(s.handleCounselors))
 	m.HandleFunc("POST /inbox/admin/counselors", s.admin(s.handleCounselorAdd))
 	m.HandleFunc("POST /inbox/admin/counselors/{id}/deactivate", s.admin(s.handleCounselorDeactivate))
+	m.HandleFunc("POST /inbox/admin/counselors/{id}/oncall", s.admin(s.handleOnCall))
 	m.HandleFunc("GET /inbox/admin/settings", s.admin(s.handleSettingsShow))
 	m.HandleFunc("POST /inbox/admin/settings", s.admin(s.handleSettings))
 
@@ -261,7 +270,7 @@ func (s *Server) renderFragment(w http.ResponseWriter, page, name string, p *pag
 	w.Write(buf.Bytes())
 }
 
-var pageNames = []string{"login", "recover", "totp", "password", "account", "queue", "tip", "intake", "counselors", "settings", "error"}
+var pageNames = []string{"login", "recover", "totp", "password", "account", "queue", "tip", "intake", "counselors", "settings", "alerts", "error"}
 
 func (s *Server) parseTemplates() error {
 	base, err := template.New("layout").Funcs(funcs).ParseFS(assets, "templates/layout.html")

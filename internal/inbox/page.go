@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"hotline/internal/hotline"
+	"hotline/internal/triage"
 )
 
 // page is what every template gets.
@@ -109,11 +110,18 @@ func (p *page) Until(t time.Time) string {
 	return fmt.Sprintf(p.T("overdue_by"), p.span(p.now.Sub(t)))
 }
 
+// MustEscalate flags a case the policy requires to be escalated and that
+// has not been.
+func (p *page) MustEscalate(t *hotline.Tip) bool { return triage.NeedsEscalation(t) }
+
 // Past reports whether a deadline has passed.
 func (p *page) Past(t time.Time) bool { return !t.IsZero() && p.now.After(t) }
 
 // Soon reports whether a deadline is less than two hours away.
 func (p *page) Soon(t time.Time) bool { return !t.IsZero() && t.Sub(p.now) < 2*time.Hour }
+
+// Span says how long d is, for templates.
+func (p *page) Span(d time.Duration) string { return p.span(d) }
 
 func (p *page) span(d time.Duration) string {
 	switch {
@@ -285,5 +293,58 @@ var texts = map[string][2]string{
 	"require_totp":       {"要求所有老师开启两步验证", "Require two-step verification for all staff"},
 	"retention":          {"内容保存天数（0 为永久保存，否则 90–3650）", "Keep content for (days; 0 forever, else 90–3650)"},
 	"saved":              {"已保存。", "Saved."},
+	"alerts":             {"我的提醒", "My alerts"},
+	"alerts_intro":       {"有紧急报告或案件超过处理时限时，系统会通过 Telegram 或电子邮件提醒你打开收件箱。", "When an urgent report arrives or a case misses a deadline, you are reminded by Telegram or e-mail to open the inbox."},
+	"alerts_no_content":  {"提醒里永远不含报告内容：只有报告人代号、学校和“请打开收件箱”。", "Alerts never contain report content: only the reporter's alias, the school and “open the inbox”."},
+	"alerts_district":    {"区教育局工作人员会在紧急报告一小时无人受理、或案件逾期时收到提醒。", "District officers are alerted when an urgent report is not acknowledged within an hour, or a case is overdue."},
+	"on_call":            {"值班", "On call"},
+	"you_on_call":        {"你在本校的值班名单上：紧急报告会第一时间提醒你。", "You are on your school's on-call rota: urgent reports page you first."},
+	"you_not_on_call":    {"你目前不在值班名单上。", "You are not on the on-call rota now."},
+	"oncall_ask_admin":   {"值班名单由学校管理员在“老师账号”页设置。", "The school admin sets the rota on the Counselors page."},
+	"tg_linked":          {"已绑定", "Linked"},
+	"tg_linked_hint":     {"提醒会发到你绑定的 Telegram 聊天。", "Alerts go to your linked Telegram chat."},
+	"tg_unlink":          {"解除 Telegram 绑定", "Unlink Telegram"},
+	"tg_unlink_confirm":  {"确定解除绑定吗？解除后 Telegram 不再收到提醒。", "Unlink? Telegram will get no more alerts."},
+	"tg_not_linked":      {"未绑定", "Not linked"},
+	"tg_code_is":         {"你的一次性绑定码：", "Your one-time link code:"},
+	"tg_step1":           {"在手机或电脑上打开 Telegram，找到本校的举报机器人（学生海报上的那个）。", "Open Telegram and find your school's report bot (the one on the students' poster)."},
+	"tg_step2_pre":       {"在 Telegram 里给机器人发送", "In Telegram, send the bot"},
+	"tg_step2_post":      {"，15 分钟内有效。", " — valid for 15 minutes."},
+	"tg_step3":           {"机器人回复“已绑定”后，刷新本页即可看到状态。", "When the bot answers that you are linked, reload this page to see it."},
+	"tg_code_valid":      {"有效期至 %s，只能使用一次。", "Valid until %s, once."},
+	"tg_get_code":        {"生成绑定码", "Get a link code"},
+	"tg_new_code":        {"重新生成绑定码", "Make a new code"},
+	"tg_relink":          {"换一个 Telegram 账号绑定", "Link another Telegram chat"},
+	"tg_unlinked":        {"已解除 Telegram 绑定。", "Telegram unlinked."},
+	"email_alerts":       {"电子邮件提醒", "E-mail alerts"},
+	"email_hint":         {"可选。地址会加密保存，只用于发送提醒。留空并保存即可删除。", "Optional. The address is stored sealed and used only for alerts. Save it empty to remove it."},
+	"email_addr":         {"电子邮件地址", "E-mail address"},
+	"email_clear":        {"删除地址", "Remove address"},
+	"email_saved":        {"提醒邮箱已保存。", "Alert address saved."},
+	"email_cleared":      {"提醒邮箱已删除。", "Alert address removed."},
+	"email_short":        {"邮件", "E-mail"},
+	"reach":              {"提醒方式", "Alerts by"},
+	"reach_none":         {"未设置", "none"},
+	"oncall_on":          {"设为值班", "Put on call"},
+	"oncall_off":         {"取消值班", "Take off call"},
+	"oncall_title":       {"值班名单", "On-call rota"},
+	"oncall_n":           {"目前有 %d 位老师值班。", "%d staff on call now."},
+	"oncall_none":        {"目前没有人值班。", "Nobody is on call now."},
+	"oncall_fb1":         {"紧急报告先提醒值班的老师；没有人值班时，提醒本校所有老师。", "An urgent report pages the staff on call first; when nobody is on call, every counselor of the school."},
+	"oncall_fb2":         {"%s后仍无人受理：提醒本校所有老师。", "Still not acknowledged after %s: every counselor of the school is paged."},
+	"oncall_fb3":         {"超过紧急报告受理时限（%s）仍无人受理：提醒区教育局。", "Not acknowledged within the urgent deadline (%s): the district is alerted."},
+	"oncall_reach_hint":  {"只有绑定了 Telegram 或填写了邮箱的老师才能收到提醒。每位老师在这里设置自己的提醒方式：", "Only staff with Telegram linked or an e-mail address set can be paged; each sets their own under"},
+	"district_title":     {"上报区教育局", "Escalate to the district"},
+	"escalated_hint":     {"区教育局的工作人员可以阅读这个案件的对话；之后的新消息也会同步给他们。", "District officers can read this case's thread; later messages reach them too."},
+	"followup_due":       {"案件有变化，需要向区教育局续报：", "The case changed; a follow-up report to the district is due:"},
+	"followup_button":    {"续报区教育局", "Follow-up report to the district"},
+	"followup_confirm":   {"确认已向区教育局续报这个案件的最新情况？", "Confirm you have reported this case's latest state to the district?"},
+	"must_escalate":      {"必须上报区教育局。", "Must be escalated to the district."},
+	"must_escalate_tag":  {"待上报", "To escalate"},
+	"must_escalate_why":  {"情节为“%s”的案件须在时限内上报区教育局。", "A case of severity “%s” must be reported to the district in time."},
+	"escalate_optional":  {"情节严重或涉嫌违法犯罪的案件必须上报；其他案件需要区里协助时也可以上报。", "Severe and criminal cases must be escalated; escalate others when the district's help is needed."},
+	"escalate_check":     {"我确认上报：区教育局的工作人员将可以阅读这个案件的全部对话。", "I confirm: the district's officers will be able to read this case's whole thread."},
+	"escalate_confirm":   {"确定把这个案件上报区教育局吗？上报后不能撤回。", "Escalate this case to the district? This cannot be undone."},
+	"escalate_button":    {"上报区教育局", "Escalate to the district"},
 	"bad_number":         {"请输入整数。", "Please enter a whole number."},
 }

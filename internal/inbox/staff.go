@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"hotline/internal/hotline"
 	"hotline/internal/triage"
@@ -83,6 +84,13 @@ type counselorsData struct {
 	Added    *hotline.Counselor
 	Password string
 	Form     struct{ Username, DisplayName, Role string }
+	// Rota is each staff member's on-call flag and alert channels.
+	Rota map[int64]triage.StaffAlert
+	// OnCallN counts active staff on the rota.
+	OnCallN int
+	// Window is the school's urgent acknowledge deadline: half of it
+	// pages the whole school, all of it the district.
+	Window, Half time.Duration
 }
 
 func (s *Server) counselorsPage(r *http.Request, rc *reqCtx) (*page, *counselorsData, error) {
@@ -91,7 +99,18 @@ func (s *Server) counselorsPage(r *http.Request, rc *reqCtx) (*page, *counselors
 		return nil, nil, err
 	}
 	p := s.newPage(r, rc, rc.Lang)
-	d := &counselorsData{Staff: staff, Roles: []hotline.Role{hotline.RoleCounselor, hotline.RoleAdmin}}
+	rota, err := s.cfg.Triage.OnCallRota(r.Context(), rc.actor())
+	if err != nil {
+		return nil, nil, err
+	}
+	d := &counselorsData{Staff: staff, Roles: []hotline.Role{hotline.RoleCounselor, hotline.RoleAdmin}, Rota: rota}
+	d.Window = rc.School.Settings.Deadlines.WithDefaults().AckUrgent.D()
+	d.Half = d.Window / 2
+	for _, c := range staff {
+		if c.Active && rota[c.ID].OnCall {
+			d.OnCallN++
+		}
+	}
 	p.Title, p.Nav, p.Data = p.T("counselors"), "counselors", d
 	return p, d, nil
 }

@@ -6,9 +6,11 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"time"
 
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
+	"hotline/internal/triage"
 )
 
 type threadMsg struct {
@@ -41,6 +43,14 @@ type tipData struct {
 	Note       string
 	// DistrictDone says the district report step is done.
 	DistrictDone bool
+	// MustEscalate: the policy requires this case to be reported to the
+	// district and it has not been (triage.NeedsEscalation).
+	MustEscalate bool
+	// EscalatedAt is when the case was escalated (from the ledger).
+	EscalatedAt time.Time
+	// FollowupDue: an escalated case changed and a follow-up report (续报)
+	// to the district is owed.
+	FollowupDue bool
 }
 
 // caseSteps is the checklist of a case: what its severity calls for, plus
@@ -97,7 +107,12 @@ func (s *Server) tipPage(r *http.Request, rc *reqCtx, uid string) (*page, *tipDa
 	}
 	for _, e := range events {
 		d.Timeline = append(d.Timeline, timelineRow{Event: e, Who: names[e.ActorID]})
+		if e.Kind == hotline.EventEscalated && d.EscalatedAt.IsZero() {
+			d.EscalatedAt = e.At
+		}
 	}
+	d.MustEscalate = triage.NeedsEscalation(tip)
+	d.FollowupDue = tip.Escalated && !tip.DistrictDue.IsZero() && !d.DistrictDone
 	for _, st := range hotline.Statuses {
 		if tip.Status.CanMoveTo(st) {
 			d.NextStatus = append(d.NextStatus, st)
@@ -112,6 +127,20 @@ func (s *Server) tipPage(r *http.Request, rc *reqCtx, uid string) (*page, *tipDa
 		return nil, nil, err
 	}
 	return p, d, nil
+}
+
+// errEscalateConfirm asks for the confirmation box of the escalate form.
+var errEscalateConfirm = hotline.Errorf(hotline.EINVALID, "上报前请勾选确认：上报后区教育局的工作人员可以阅读这个案件的全部对话。", "Tick the confirmation first: once escalated, the district's officers can read this case's whole thread.")
+
+// handleThreadFragment serves the case's thread (and its status line and
+// timeline) alone, for the live script to swap in without a reload.
+func (s *Server) handleThreadFragment(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	p, _, err := s.tipPage(r, rc, r.PathValue("uid"))
+	if err != nil {
+		s.fail(w, r, rc, err)
+		return
+	}
+	s.renderFragment(w, "tip", "livecase", p)
 }
 
 func (s *Server) handleTipShow(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
@@ -160,6 +189,16 @@ func (s *Server) handleTipAction(w http.ResponseWriter, r *http.Request, rc *req
 		}
 	case "steps":
 		err = s.saveSteps(r, rc, uid)
+	case "escalate":
+		// The confirmation step works without script: the box must be
+		// ticked (the script also asks before the form leaves).
+		if r.FormValue("confirm") != "1" {
+			err = errEscalateConfirm
+		} else {
+			err = tr.Escalate(ctx, rc.sess.ts, uid)
+		}
+	case "district":
+		err = tr.ReportToDistrict(ctx, actor, uid)
 	default:
 		err = hotline.ErrNotFound
 	}

@@ -56,6 +56,54 @@
     });
   }
 
+  // The open case's thread, status line and timeline are swapped for a
+  // fresh server-rendered fragment; the reply and note boxes are not
+  // touched, so whatever the counselor is typing stays.
+  var caseBusy = false, caseAgain = false, refreshed = 0;
+  function showReloadNotice() {
+    var note = document.getElementById('live-notice');
+    if (note) { note.hidden = false; }
+  }
+  function refreshCase(uid) {
+    if (caseBusy) { caseAgain = true; return; }
+    caseBusy = true;
+    fetch('/inbox/tips/' + encodeURIComponent(uid) + '/thread', {
+      credentials: 'same-origin',
+      headers: { 'X-Requested-With': 'fetch' },
+      cache: 'no-store'
+    }).then(function (r) {
+      if (r.status === 401) { window.location.href = '/inbox/login'; return null; }
+      if (!r.ok) { showReloadNotice(); return null; }
+      return r.text();
+    }).then(function (html) {
+      if (html === null) { return; }
+      var doc = new DOMParser().parseFromString(html, 'text/html');
+      var fresh = doc.body.firstElementChild;
+      if (!fresh) { showReloadNotice(); return; }
+      // Keep the reply box where the eye is: whatever grows above it
+      // scrolls the page by the same amount.
+      var anchor = document.getElementById('reply');
+      var top = anchor ? anchor.getBoundingClientRect().top : 0;
+      var before = document.querySelectorAll('#thread .msg').length;
+      ['case-meta', 'thread', 'timeline'].forEach(function (id) {
+        var n = doc.getElementById(id), old = document.getElementById(id);
+        if (n && old) { old.replaceWith(document.importNode(n, true)); }
+      });
+      var msgs = document.querySelectorAll('#thread .msg');
+      for (var i = before; i < msgs.length; i++) { msgs[i].classList.add('live-flash'); }
+      var active = document.activeElement;
+      if (anchor && active && anchor.contains(active)) {
+        window.scrollBy(0, anchor.getBoundingClientRect().top - top);
+      }
+      setBadge(fresh.getAttribute('data-unread'));
+      refreshed++;
+      body.setAttribute('data-case-refreshed', String(refreshed));
+    }).catch(showReloadNotice).then(function () {
+      caseBusy = false;
+      if (caseAgain) { caseAgain = false; refreshCase(uid); }
+    });
+  }
+
   var es = new EventSource('/inbox/events');
   es.addEventListener('change', function (e) {
     var ev = {};
@@ -64,8 +112,7 @@
     if (live === 'queue') {
       refreshQueue();
     } else if (live === 'tip' && ev.tip === body.getAttribute('data-tip')) {
-      var note = document.getElementById('live-notice');
-      if (note) { note.hidden = false; }
+      refreshCase(ev.tip);
     }
   });
   es.addEventListener('expired', function () {

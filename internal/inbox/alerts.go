@@ -1,0 +1,121 @@
+package inbox
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"hotline/internal/hotline"
+	"hotline/internal/triage"
+)
+
+// alertsData is the "my alerts" page: how this staff member is reached
+// when an urgent report or a missed deadline needs them.
+type alertsData struct {
+	Prefs    *triage.AlertPrefs
+	Code     string    // a fresh link code, shown once in this response
+	Expires  time.Time // when Code stops working
+	EmailIn  string    // the address typed, kept after a refusal
+	District bool      // a district officer: paged for the district
+}
+
+func (s *Server) alertsPage(r *http.Request, rc *reqCtx) (*page, *alertsData, error) {
+	prefs, err := s.cfg.Triage.AlertPrefs(r.Context(), rc.sess.ts)
+	if err != nil {
+		return nil, nil, err
+	}
+	d := &alertsData{Prefs: prefs, EmailIn: prefs.Email, District: rc.School == nil}
+	p := s.newPage(r, rc, rc.Lang)
+	p.Title, p.Nav, p.Data = p.T("alerts"), "alerts", d
+	if rc.School != nil {
+		if p.Unread, err = s.cfg.Triage.UnreadCount(r.Context(), rc.actor()); err != nil {
+			return nil, nil, err
+		}
+	}
+	return p, d, nil
+}
+
+func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	p, _, err := s.alertsPage(r, rc)
+	if err != nil {
+		s.fail(w, r, rc, err)
+		return
+	}
+	switch r.URL.Query().Get("done") {
+	case "unlinked":
+		p.Notice = p.T("tg_unlinked")
+	case "email":
+		p.Notice = p.T("email_saved")
+	case "email_cleared":
+		p.Notice = p.T("email_cleared")
+	}
+	s.render(w, http.StatusOK, "alerts", p)
+}
+
+// handleAlertLink makes a one-time link code and shows it in this
+// response only; the bot takes it as "/link CODE" within 15 minutes.
+func (s *Server) handleAlertLink(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	code, expires, err := s.cfg.Triage.NewLinkCode(r.Context(), rc.sess.ts)
+	if err != nil {
+		s.fail(w, r, rc, err)
+		return
+	}
+	p, d, err := s.alertsPage(r, rc)
+	if err != nil {
+		s.fail(w, r, rc, err)
+		return
+	}
+	d.Code, d.Expires = code, expires
+	s.render(w, http.StatusOK, "alerts", p)
+}
+
+func (s *Server) handleAlertUnlink(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	if err := s.cfg.Triage.UnlinkTelegram(r.Context(), rc.sess.ts); err != nil {
+		s.fail(w, r, rc, err)
+		return
+	}
+	redirect(w, r, "/inbox/alerts?done=unlinked")
+}
+
+// handleAlertEmail sets the alert address, or clears it ("clear" button
+// or an empty field). A refused address re-renders the page with it.
+func (s *Server) handleAlertEmail(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	addr := r.FormValue("email")
+	if r.FormValue("clear") == "1" {
+		addr = ""
+	}
+	if err := s.cfg.Triage.SetAlertEmail(r.Context(), rc.sess.ts, addr); err != nil {
+		if hotline.ErrorCode(err) != hotline.EINVALID {
+			s.fail(w, r, rc, err)
+			return
+		}
+		p, d, perr := s.alertsPage(r, rc)
+		if perr != nil {
+			s.fail(w, r, rc, perr)
+			return
+		}
+		p.Error, d.EmailIn = hotline.ErrorMessage(err, rc.Lang), addr
+		s.render(w, statusOf(err), "alerts", p)
+		return
+	}
+	if addr == "" {
+		redirect(w, r, "/inbox/alerts?done=email_cleared")
+		return
+	}
+	redirect(w, r, "/inbox/alerts?done=email")
+}
+
+// handleOnCall puts a counselor of the admin's school on or off the
+// on-call rota. A counselor of another school is not found (404).
+func (s *Server) handleOnCall(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		s.fail(w, r, rc, hotline.ErrNotFound)
+		return
+	}
+	if err := s.cfg.Triage.SetOnCall(r.Context(), rc.sess.ts, id, r.FormValue("on") == "1"); err != nil {
+		s.fail(w, r, rc, err)
+		return
+	}
+	redirect(w, r, "/inbox/admin/counselors#oncall")
+}
