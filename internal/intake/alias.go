@@ -36,12 +36,17 @@ func aliasAt(i, suffix int) hotline.Alias {
 // assignAlias picks an alias unused in the school, inside the transaction
 // that inserts the tip (the UNIQUE index is the final word). Random picks
 // keep aliases from telling the order of reports.
-func assignAlias(tx *store.Tx, schoolID int64) (hotline.Alias, error) {
+// count is about how many tips the school has: it sizes the range so that
+// at least half of it is free and one lookup nearly always finds a name.
+func assignAlias(tx *store.Tx, schoolID int64, count int) (hotline.Alias, error) {
+	start := 1
+	for start*aliasSpace < 2*count {
+		start *= 2
+	}
 	for round := 0; round < 20; round++ {
-		// Widen the numbered range as the school's plain names run out:
-		// 384 plain names, then 2×, 4×… as rounds find them taken.
-		suffixes := 1 << min(round, 16)
-		cands := make([]hotline.Alias, 16)
+		// Widen the numbered range as rounds find names taken.
+		suffixes := start << min(round, 16)
+		cands := make([]hotline.Alias, store.AliasBatch)
 		zh := make([]string, len(cands))
 		for i := range cands {
 			suffix := 1

@@ -47,6 +47,7 @@ const schoolTTL = 2 * time.Second
 
 type cachedSchool struct {
 	school *hotline.School
+	count  int // about how many tips it has, for sizing alias lookups
 	at     time.Time
 }
 
@@ -63,13 +64,27 @@ func (s *Service) school(ctx context.Context, code string) (*hotline.School, err
 	if err != nil {
 		return nil, err
 	}
+	count, err := s.DB.CountTips(ctx, school.ID)
+	if err != nil {
+		return nil, err
+	}
 	s.schoolsMu.Lock()
 	if s.schools == nil || len(s.schools) > 4096 {
 		s.schools = map[string]cachedSchool{}
 	}
-	s.schools[key] = cachedSchool{school, time.Now()}
+	s.schools[key] = cachedSchool{school, count, time.Now()}
 	s.schoolsMu.Unlock()
 	return school, nil
+}
+
+// tipCount is the cached estimate of a school's tip count.
+func (s *Service) tipCount(code string) int {
+	s.schoolsMu.Lock()
+	defer s.schoolsMu.Unlock()
+	c := s.schools[strings.ToLower(strings.TrimSpace(code))]
+	c.count++
+	s.schools[strings.ToLower(strings.TrimSpace(code))] = c
+	return c.count
 }
 
 var (
@@ -235,6 +250,7 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 		actorID = sub.Staff.CounselorID
 	}
 
+	count := s.tipCount(sub.SchoolCode)
 	err = s.DB.Update(ctx, func(tx *store.Tx) error {
 		now := tx.Now()
 		dl := school.Settings.Deadlines.WithDefaults()
@@ -256,7 +272,7 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 		}
 		var err error
 		for attempt := 0; ; attempt++ {
-			if tip.Alias, err = assignAlias(tx, school.ID); err != nil {
+			if tip.Alias, err = assignAlias(tx, school.ID, count); err != nil {
 				return err
 			}
 			err = tx.InsertTip(tip, receiptMAC)

@@ -1,5 +1,7 @@
 package store
 
+import "strings"
+
 // Hot statements run on every report, reply and case change. They are
 // prepared once on the writer connection when the database opens, so a
 // commit does not pay for parsing them again.
@@ -17,4 +19,9 @@ const (
 		ack_due = ?, reply_due = ?, district_due = ?, acknowledged_at = ?, first_reply_at = ?, resolved_at = ?, queue_due = ?, purged = ? WHERE id = ?`
 )
 
-var hotQueries = []string{qPutConversation, qInsertHandle, qInsertEvent, qInsertMessage, qEnqueue, qInsertTip, qUpdateTip}
+// AliasBatch is how many alias candidates one lookup checks.
+const AliasBatch = 16
+
+var qAliasesInUse = `SELECT alias_zh FROM tips WHERE school_id = ? AND alias_zh IN (?` + strings.Repeat(", ?", AliasBatch-1) + `)`
+
+var hotQueries = []string{qAliasesInUse, qPutConversation, qInsertHandle, qInsertEvent, qInsertMessage, qEnqueue, qInsertTip, qUpdateTip}

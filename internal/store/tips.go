@@ -138,19 +138,43 @@ func (tx *Tx) AliasesInUse(schoolID int64, candidates []string) (map[string]bool
 	if len(candidates) == 0 {
 		return map[string]bool{}, nil
 	}
-	query, args, err := sqlx.In(`SELECT alias_zh FROM tips WHERE school_id = ? AND alias_zh IN (?)`, schoolID, candidates)
+	var rows *sql.Rows
+	var err error
+	if len(candidates) == AliasBatch {
+		// The usual case runs a prepared statement.
+		args := make([]any, 0, 1+AliasBatch)
+		args = append(args, schoolID)
+		for _, c := range candidates {
+			args = append(args, c)
+		}
+		rows, err = tx.StmtContext(tx.c(), tx.db.stmts[qAliasesInUse]).QueryContext(tx.c(), args...)
+	} else {
+		query, args, ierr := sqlx.In(`SELECT alias_zh FROM tips WHERE school_id = ? AND alias_zh IN (?)`, schoolID, candidates)
+		if ierr != nil {
+			return nil, ierr
+		}
+		rows, err = tx.QueryContext(tx.c(), tx.Rebind(query), args...)
+	}
 	if err != nil {
 		return nil, err
 	}
-	var used []string
-	if err := tx.SelectContext(tx.c(), &used, tx.Rebind(query), args...); err != nil {
-		return nil, err
-	}
-	m := make(map[string]bool, len(used))
-	for _, u := range used {
+	defer rows.Close()
+	m := make(map[string]bool, len(candidates))
+	for rows.Next() {
+		var u string
+		if err := rows.Scan(&u); err != nil {
+			return nil, err
+		}
 		m[u] = true
 	}
-	return m, nil
+	return m, rows.Err()
+}
+
+// CountTips counts a school's tips, from the read pool.
+func (db *DB) CountTips(ctx context.Context, schoolID int64) (int, error) {
+	var n int
+	err := db.reader.GetContext(ctx, &n, db.reader.Rebind(`SELECT COUNT(*) FROM tips WHERE school_id = ?`), schoolID)
+	return n, err
 }
 
 // CountTips counts a school's tips.
