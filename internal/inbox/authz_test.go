@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -67,6 +68,8 @@ var tipActions = map[string]url.Values{
 	"urgent":   {"urgent": {"1"}},
 	"assign":   {"assignee": {"0"}},
 	"steps":    {"shown": {"counseling"}, "step": {"counseling"}},
+	"escalate": {"confirm": {"1"}},
+	"district": {},
 }
 
 func TestAuthorizationMatrix(t *testing.T) {
@@ -286,8 +289,15 @@ func TestCSRF(t *testing.T) {
 			}
 		}
 		tips, _ := e.db.Tips(ctx, "WHERE school_id = ?", ts.a.School.ID)
+		onCall := ""
+		for _, c := range staff {
+			if c.OnCall {
+				onCall += c.Username
+			}
+		}
 		return strings.Join([]string{string(tip.Status), string(tip.Severity), string(tip.Category), itoa(tip.AssigneeID), itoa(int64(len(msgs))),
-			itoa(int64(len(events))), itoa(int64(len(staff))), itoa(int64(act)), school.Name, string(me.TOTPSecretSealed), itoa(int64(len(tips)))}, "|")
+			itoa(int64(len(events))), itoa(int64(len(staff))), itoa(int64(act)), school.Name, string(me.TOTPSecretSealed), itoa(int64(len(tips))),
+			strconv.FormatBool(tip.Escalated), onCall, string(me.TelegramSealed), string(me.EmailSealed)}, "|")
 	}
 	posts := map[string]url.Values{
 		"/inbox/logout":               nil,
@@ -298,7 +308,11 @@ func TestCSRF(t *testing.T) {
 		"/inbox/intake":               {"text": {"伪造的报告"}, "source": {"phone"}},
 		"/inbox/admin/counselors":     {"username": {"evil"}, "role": {"admin"}},
 		"/inbox/admin/counselors/" + itoa(zhao.ID) + "/deactivate": nil,
-		"/inbox/admin/settings": {"name": {"被篡改"}, "code": {"aa"}},
+		"/inbox/admin/settings":                                {"name": {"被篡改"}, "code": {"aa"}},
+		"/inbox/admin/counselors/" + itoa(zhao.ID) + "/oncall": {"on": {"1"}},
+		"/inbox/alerts/link":                                   nil,
+		"/inbox/alerts/unlink":                                 nil,
+		"/inbox/alerts/email":                                  {"email": {"evil@example.com"}},
 	}
 	for action, form := range tipActions {
 		posts["/inbox/tips/"+tipA.TipUID+"/"+action] = form
