@@ -213,6 +213,9 @@ func statusOf(err error) int {
 
 // logErr logs internal errors only; application errors are the user's.
 func (s *Server) logErr(r *http.Request, err error) {
+	if r.Context().Err() != nil {
+		return // the browser went away (a page left mid-fetch): nothing to fix
+	}
 	if hotline.ErrorCode(err) == hotline.EINTERNAL {
 		// The error text of lower layers never holds content (they never
 		// see plaintext in errors), and we add only the route.
