@@ -356,13 +356,14 @@ func (ss *session) detach(c *wsConn, now time.Time) {
 	}
 }
 
-// begin claims a client id. It returns nil for a new id, or its outcome: a
-// resend of a message in flight or done.
+// begin claims a client id. It returns nil for a new id, or a copy of its
+// outcome: a resend of a message in flight or done.
 func (ss *session) begin(id string) *outcome {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if o := ss.ids[id]; o != nil {
-		return o
+		c := *o
+		return &c
 	}
 	ss.ids[id] = &outcome{}
 	ss.order = append(ss.order, id)

@@ -302,19 +302,31 @@ func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Ac
 }
 
 // poll waits until expr is truthy inside the chat and returns its value.
+// A frame that is still loading has no execution context yet: retry.
 func (f *chatFrame) poll(expr string) string {
 	f.t.Helper()
-	sctx, cancel := context.WithTimeout(f.ctx, 20*time.Second)
-	defer cancel()
-	opts := []chromedp.PollOption{chromedp.WithPollingTimeout(15 * time.Second), chromedp.WithPollingInterval(50 * time.Millisecond)}
-	if f.node != nil {
-		opts = append(opts, chromedp.WithPollingInFrame(f.node))
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		sctx, cancel := context.WithTimeout(f.ctx, 5*time.Second)
+		opts := []chromedp.PollOption{chromedp.WithPollingTimeout(4 * time.Second), chromedp.WithPollingInterval(50 * time.Millisecond)}
+		if f.node != nil {
+			opts = append(opts, chromedp.WithPollingInFrame(f.node))
+		}
+		v, err := chromedp.Run(sctx, chromedp.Poll[any](expr, opts...))
+		cancel()
+		if err == nil {
+			return fmt.Sprint(v)
+		}
+		if time.Now().After(deadline) {
+			f.t.Fatalf("poll %s: %v", expr, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+		if f.node != nil {
+			if nodes, err := chromedp.Run(f.ctx, chromedp.Nodes(chromedp.CSS(`iframe`))); err == nil && len(nodes) > 0 {
+				f.node = nodes[0]
+			}
+		}
 	}
-	v, err := chromedp.Run(sctx, chromedp.Poll[any](expr, opts...))
-	if err != nil {
-		f.t.Fatalf("poll %s: %v", expr, err)
-	}
-	return fmt.Sprint(v)
 }
 
 func (f *chatFrame) query() []chromedp.QueryOption {
