@@ -2,6 +2,7 @@ package oversight
 
 import (
 	"strconv"
+	"strings"
 
 	"hotline/internal/hotline"
 )
@@ -15,6 +16,11 @@ type BarChart struct {
 	Bars   []Bar
 	// Max is the value of the top of the scale.
 	Max int
+	// AxisY is the baseline of the bars; LabelY the line the labels hang
+	// from. Rotate turns the labels 40° when they are wider than a bar's
+	// slot, so that neighbours never overlap.
+	AxisY, LabelY float64
+	Rotate        bool
 }
 
 // Bar is one bar. A suppressed count (1–4) is drawn at the height of the
@@ -22,7 +28,8 @@ type BarChart struct {
 type Bar struct {
 	X, Y, W, H float64
 	LabelX     float64
-	Label      string
+	Label      string // shown under the bar, maybe shortened
+	Full       string // the whole label, for the tooltip
 	Value      string
 	Small      bool
 }
@@ -33,6 +40,28 @@ const (
 	chartBottom = 40
 	barWidth    = 36
 	barGap      = 14
+	labelFont   = 10.0 // px, as in district.css (.chart text)
+	labelAngle  = 40.0 // degrees, when labels are rotated
+)
+
+// labelWidth estimates a label's width at labelFont: CJK and full-width
+// characters are about one em, others about 0.58 em.
+func labelWidth(s string) float64 {
+	w := 0.0
+	for _, r := range s {
+		if r >= 0x2E80 {
+			w += labelFont
+		} else {
+			w += labelFont * 0.58
+		}
+	}
+	return w
+}
+
+// sin and cos of labelAngle, without importing math for two constants.
+const (
+	sinAngle = 0.6428
+	cosAngle = 0.7660
 )
 
 func barChart(title string, labels []string, values []int) *BarChart {
@@ -42,19 +71,41 @@ func barChart(title string, labels []string, values []int) *BarChart {
 			max = v
 		}
 	}
-	c := &BarChart{Title: title, Height: chartHeight + chartTop + chartBottom, Max: max}
-	c.Width = barGap + len(values)*(barWidth+barGap)
+	widest := 0.0
+	for _, l := range labels {
+		widest = max64(widest, labelWidth(short(l)))
+	}
+	c := &BarChart{Title: title, Max: max, AxisY: chartTop + chartHeight, LabelY: chartTop + chartHeight + 16}
+	// Labels wider than a slot are rotated and hang down-left from the
+	// bar's centre: the chart gets room below and, for the first bars,
+	// on the left.
+	pad, bottom := 0.0, float64(chartBottom)
+	if widest > barWidth+barGap-4 {
+		c.Rotate = true
+		c.LabelY = chartTop + chartHeight + 12
+		bottom = 12 + widest*sinAngle + labelFont + 4
+		pad = max64(0, widest*cosAngle-(barGap+barWidth/2)+4)
+	}
+	c.Height = int(chartTop + chartHeight + bottom + 0.5)
+	c.Width = int(pad+0.5) + barGap + len(values)*(barWidth+barGap)
 	for i, v := range values {
 		shown := v
 		if v > 0 && v < SmallCount {
 			shown = SmallCount
 		}
 		h := float64(shown) / float64(max) * chartHeight
-		x := float64(barGap + i*(barWidth+barGap))
+		x := float64(int(pad+0.5) + barGap + i*(barWidth+barGap))
 		c.Bars = append(c.Bars, Bar{X: x, Y: chartTop + chartHeight - h, W: barWidth, H: h, LabelX: x + barWidth/2,
-			Label: labels[i], Value: Suppress(v), Small: v > 0 && v < SmallCount})
+			Label: short(labels[i]), Full: labels[i], Value: Suppress(v), Small: v > 0 && v < SmallCount})
 	}
 	return c
+}
+
+func max64(a, b float64) float64 {
+	if a > b {
+		return a
+	}
+	return b
 }
 
 // WeekChart charts tips per week.
@@ -73,7 +124,7 @@ func CategoryChart(s *Stats, lang hotline.Lang) *BarChart {
 	var labels []string
 	var values []int
 	for i, c := range hotline.Categories {
-		labels = append(labels, strconv.Itoa(i+1)+" "+short(c.Label().In(lang)))
+		labels = append(labels, strconv.Itoa(i+1)+" "+cutParen(c.Label().In(lang)))
 		values = append(values, s.ByCategory[c])
 	}
 	return barChart(labelIn(lang, "by_category"), labels, values)
@@ -84,7 +135,7 @@ func SeverityChart(s *Stats, lang hotline.Lang) *BarChart {
 	var labels []string
 	var values []int
 	for _, v := range hotline.Severities {
-		labels = append(labels, short(v.Label().In(lang)))
+		labels = append(labels, cutParen(v.Label().In(lang)))
 		values = append(values, s.BySeverity[v])
 	}
 	return barChart(labelIn(lang, "by_severity"), labels, values)
@@ -95,7 +146,7 @@ func ChannelChart(s *Stats, lang hotline.Lang) *BarChart {
 	var labels []string
 	var values []int
 	for _, v := range hotline.Channels {
-		labels = append(labels, short(v.Label().In(lang)))
+		labels = append(labels, cutParen(v.Label().In(lang)))
 		values = append(values, s.ByChannel[v])
 	}
 	return barChart(labelIn(lang, "by_channel"), labels, values)
@@ -103,17 +154,26 @@ func ChannelChart(s *Stats, lang hotline.Lang) *BarChart {
 
 func labelIn(lang hotline.Lang, key string) string { return labels[key].In(lang) }
 
-// short cuts a label to fit under a bar (the full name is in the title).
-func short(s string) string {
+// cutParen drops a label's parenthesised explanation: "身体欺凌（打、踢、
+// 推搡）" is "身体欺凌" under a bar.
+func cutParen(s string) string {
 	r := []rune(s)
 	for i, c := range r {
 		if c == '（' || c == '(' {
-			r = r[:i]
-			break
+			return strings.TrimSpace(string(r[:i]))
 		}
 	}
-	if len(r) > 6 {
-		r = append(r[:6], '…')
+	return s
+}
+
+// maxLabelRunes bounds a label under a bar; rotated, it still fits.
+const maxLabelRunes = 16
+
+// short cuts a label to fit under a bar (the full name is in the title).
+func short(s string) string {
+	r := []rune(cutParen(s))
+	if len(r) > maxLabelRunes {
+		r = append(r[:maxLabelRunes-1], '…')
 	}
 	return string(r)
 }
