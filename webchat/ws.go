@@ -839,10 +839,25 @@ func (c *wsConn) resume(ctx context.Context, ss *session, id, receipt string) {
 	ss.finish(id, nil, frames...)
 }
 
+// threadSincer opens only the messages after one the page already has.
+type threadSincer interface {
+	ThreadSince(ctx context.Context, receipt, afterUID string) (*hotline.Tip, []*hotline.Message, error)
+}
+
 // sync sends the thread's messages after the uid the page has.
 func (c *wsConn) sync(ctx context.Context, ss *session, id, receipt, after string) {
 	s := c.h.s
-	tip, msgs, err := s.Reporters.ThreadByReceipt(ctx, receipt)
+	var tip *hotline.Tip
+	var msgs []*hotline.Message
+	var err error
+	if since, ok := s.Reporters.(threadSincer); ok && after != "" {
+		// Open only what is new: a live reply then costs the same whatever
+		// the thread's length.
+		tip, msgs, err = since.ThreadSince(ctx, receipt, after)
+		after = ""
+	} else {
+		tip, msgs, err = s.Reporters.ThreadByReceipt(ctx, receipt)
+	}
 	if err != nil {
 		if hotline.ErrorCode(err) == hotline.EINTERNAL {
 			s.Logger.Error("webchat sync", "err", err)

@@ -480,6 +480,54 @@ func (s *Service) ThreadByReceipt(ctx context.Context, receipt string) (*hotline
 	return tip, out, nil
 }
 
+// ThreadSince opens only the messages of a web reporter's thread that come
+// after the message afterUID (all when empty or unknown): a page that is
+// open and told of a new reply fetches just that, whatever the thread's
+// length.
+func (s *Service) ThreadSince(ctx context.Context, receipt, afterUID string) (*hotline.Tip, []*hotline.Message, error) {
+	canon, err := vault.ParseReceipt(receipt)
+	if err != nil {
+		return nil, nil, hotline.ErrReceiptTypo
+	}
+	tip, err := s.DB.TipByReceiptMAC(ctx, s.Vault.ReceiptMAC(canon))
+	if hotline.ErrorCode(err) == hotline.ENOTFOUND {
+		return nil, nil, hotline.ErrReceiptUnknown
+	} else if err != nil {
+		return nil, nil, err
+	}
+	var afterID int64
+	if afterUID != "" {
+		if m, err := s.DB.MessageByUID(ctx, afterUID); err == nil && m.TipID == tip.ID {
+			afterID = m.ID
+		}
+	}
+	sealed, err := s.DB.MessagesAfter(ctx, tip.ID, afterID)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []*hotline.Message
+	var key *vault.PrivateKey
+	for _, m := range sealed {
+		if m.Author == hotline.AuthorNote || m.ReporterSealed == nil && m.PhotoReporterSealed == nil {
+			continue
+		}
+		if key == nil {
+			// Derive the receipt's key only when there is something to open.
+			if key, err = vault.ReporterKey(canon); err != nil {
+				return nil, nil, err
+			}
+			defer key.Wipe()
+		}
+		msg, err := OpenMessage(key, ReadReporter, tip.SchoolID, tip.UID, m)
+		if err != nil {
+			return nil, nil, fmt.Errorf("reporter thread: %w", err)
+		}
+		msg.CounselorID = 0
+		out = append(out, msg)
+	}
+	return tip, out, nil
+}
+
 // ChatTips lists the tips linked to a Telegram chat, newest first.
 func (s *Service) ChatTips(ctx context.Context, chatID int64) ([]*hotline.Tip, error) {
 	return s.DB.TipsByChat(ctx, s.Vault.ChatMAC(chatID))

@@ -383,3 +383,34 @@ func TestConversationStoreSealsState(t *testing.T) {
 		t.Fatalf("draft survived forget: %v", err)
 	}
 }
+
+func TestThreadSinceOpensOnlyNewMessages(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	sub, err := e.intake.Submit(ctx, hotline.Submission{SchoolCode: "no3", Channel: hotline.ChannelWebchat, Texts: []string{"一", "二"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, all, err := e.intake.ThreadSince(ctx, sub.Receipt, "")
+	if err != nil || len(all) != 2 {
+		t.Fatalf("all: %d %v", len(all), err)
+	}
+	e.triage.Note(ctx, e.sess.Actor(), sub.TipUID, "内部")
+	e.triage.Reply(ctx, e.sess.Actor(), sub.TipUID, "三", nil)
+	_, since, err := e.intake.ThreadSince(ctx, sub.Receipt, all[1].UID)
+	if err != nil || len(since) != 1 || since[0].Body != "三" {
+		t.Fatalf("since: %+v %v", since, err)
+	}
+	// Another tip's message uid does not leak that tip's thread.
+	other, _ := e.intake.Submit(ctx, hotline.Submission{SchoolCode: "no3", Channel: hotline.ChannelWebchat, Texts: []string{"别人的"}})
+	_, otherMsgs, _ := e.intake.ThreadSince(ctx, other.Receipt, "")
+	_, got, err := e.intake.ThreadSince(ctx, sub.Receipt, otherMsgs[0].UID)
+	if err != nil || len(got) != 3 {
+		t.Fatalf("foreign after uid: %d %v", len(got), err)
+	}
+	for _, m := range got {
+		if m.Body == "别人的" {
+			t.Fatal("another reporter's message in the thread")
+		}
+	}
+}

@@ -80,6 +80,11 @@ func (db *DB) Messages(ctx context.Context, tipID int64) ([]*SealedMessage, erro
 	return findMessages(ctx, db.reader, `WHERE tip_id = ? ORDER BY id`, tipID)
 }
 
+// MessagesAfter returns a tip's messages after the message id afterID.
+func (db *DB) MessagesAfter(ctx context.Context, tipID, afterID int64) ([]*SealedMessage, error) {
+	return findMessages(ctx, db.reader, `WHERE tip_id = ? AND id > ? ORDER BY id`, tipID, afterID)
+}
+
 // Messages returns a tip's thread within the transaction.
 func (tx *Tx) Messages(tipID int64) ([]*SealedMessage, error) {
 	return findMessages(tx.c(), tx.Tx, `WHERE tip_id = ? ORDER BY id`, tipID)
