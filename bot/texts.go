@@ -33,7 +33,6 @@ var (
 		ZH: "为了保护你，请在和本机器人的私聊中报告，不要在群里。",
 		EN: "To protect you, please report in a private chat with this bot, not in a group.",
 	}
-	txtCallbackOK = hotline.Label{ZH: "收到", EN: "Got it"}
 )
 
 // commandList is set with setMyCommands at start, per language.

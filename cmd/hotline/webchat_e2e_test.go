@@ -209,6 +209,9 @@ func TestWebchatWholeReportOverWebsocket(t *testing.T) {
 	p.ws.UnderlyingConn().Close()
 	p2 := e.page(t, session, p.lastSeq)
 	fs = p2.do("f1", map[string]any{"type": "text", "text": follow, "receipt": receipt})
+	if last := fs[len(fs)-1]; last.Type != "ack" {
+		t.Fatalf("resent follow-up answered %+v, want ack (applied once, dup or not)", last)
+	}
 	tip, msgs, err := e.m.Intake.ThreadByReceipt(ctx, receipt)
 	if err != nil {
 		t.Fatal(err)

@@ -20,7 +20,6 @@ import (
 
 var (
 	tg  = Key{Channel: hotline.ChannelTelegram, ChatID: 1001}
-	tg2 = Key{Channel: hotline.ChannelTelegram, ChatID: 1002}
 	web = Key{Channel: hotline.ChannelWebchat, Session: "sess-abc"}
 )
 
