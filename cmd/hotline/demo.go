@@ -130,6 +130,7 @@ type demoTip struct {
 	note     string
 	status   hotline.Status
 	severity hotline.Severity
+	escalate bool // reported to the district (严重: required)
 }
 
 var demoTips = []demoTip{
@@ -150,7 +151,9 @@ var demoTips = []demoTip{
 	{channel: hotline.ChannelStaff, role: hotline.ReporterParent, category: hotline.CategoryExclusion, lang: hotline.LangZH,
 		texts: []string{"电话记录：一位家长来电，反映孩子在宿舍被同学孤立，晚上不让她用洗手间，已经持续两周。"}},
 	{channel: hotline.ChannelWebchat, role: hotline.ReporterWitness, category: hotline.CategorySexual, lang: hotline.LangEN,
-		texts: []string{"An older student keeps touching a girl in my class on the bus and she looks scared. It happens every morning."}},
+		texts:    []string{"An older student keeps touching a girl in my class on the bus and she looks scared. It happens every morning."},
+		reply:    "Thank you for telling us. We are taking this seriously and will make sure she is safe. Which bus line is it?",
+		severity: hotline.SeveritySevere, status: hotline.StatusInvestigating, escalate: true},
 }
 
 func seedTips(ctx context.Context, m *Main, sess *triage.Session) error {
@@ -189,6 +192,11 @@ func seedTips(ctx context.Context, m *Main, sess *triage.Session) error {
 				if err := m.Triage.SetStatus(ctx, actor, tip.TipUID, d.status); err != nil {
 					return err
 				}
+			}
+		}
+		if d.escalate {
+			if err := m.Triage.Escalate(ctx, sess, tip.TipUID); err != nil {
+				return fmt.Errorf("demo escalation: %w", err)
 			}
 		}
 	}

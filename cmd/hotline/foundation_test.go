@@ -475,3 +475,42 @@ func TestCrashChild(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestDemoDistrictSeesOnlyTheEscalatedCase: the demo's district officer
+// reads the one escalated sample case and no other.
+func TestDemoDistrictSeesOnlyTheEscalatedCase(t *testing.T) {
+	m := foundationMain(t, t.TempDir())
+	ctx := context.Background()
+	if err := seedDemo(ctx, m, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	officer, err := m.Triage.Authenticate(ctx, demoOfficer, demoPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer officer.Wipe()
+	admin, err := m.Triage.Authenticate(ctx, demoUser, demoPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Wipe()
+	tips, _, err := m.Triage.Queue(ctx, admin.Actor(), hotline.TipFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	readable := 0
+	for _, tip := range tips {
+		_, msgs, err := m.Triage.Thread(ctx, officer, tip.UID)
+		if tip.Escalated {
+			if err != nil || len(msgs) == 0 || msgs[0].Body == "" {
+				t.Fatalf("escalated case unreadable by the district: %v", err)
+			}
+			readable++
+		} else if hotline.ErrorCode(err) != hotline.ENOTFOUND {
+			t.Fatalf("district reads a case that was not escalated: %v", err)
+		}
+	}
+	if readable != 1 {
+		t.Fatalf("district reads %d demo cases, want 1", readable)
+	}
+}
