@@ -164,12 +164,6 @@ func (st *sessionStore) wipeAll() {
 	}
 }
 
-func (st *sessionStore) len() int {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	return len(st.m)
-}
-
 // reqCtx is what an authenticated handler gets.
 type reqCtx struct {
 	sess      *session
