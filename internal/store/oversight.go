@@ -19,14 +19,16 @@ const openStatuses = `('new', 'acknowledged', 'investigating')`
 // status. The NOT EXISTS clauses keep the set small once misses are recorded.
 func (db *DB) TipsPastDue(ctx context.Context, now time.Time) ([]*hotline.Tip, error) {
 	n := micros(now)
-	return findTips(ctx, db.reader, `WHERE
+	// The id subquery reads two small index ranges (tips_due,
+	// tips_district_due); the conditions then decide exactly.
+	return findTips(ctx, db.reader, `WHERE id IN (SELECT id FROM tips WHERE queue_due < ? UNION SELECT id FROM tips WHERE district_due > 0 AND district_due < ?) AND (
 		(status IN `+openStatuses+` AND ack_due > 0 AND ack_due < ? AND acknowledged_at = 0
 			AND NOT EXISTS (SELECT 1 FROM deadline_misses m WHERE m.tip_id = tips.id AND m.kind = 'ack' AND m.due = tips.ack_due))
 		OR (status IN `+openStatuses+` AND reply_due > 0 AND reply_due < ? AND first_reply_at = 0
 			AND NOT EXISTS (SELECT 1 FROM deadline_misses m WHERE m.tip_id = tips.id AND m.kind = 'reply' AND m.due = tips.reply_due))
 		OR (district_due > 0 AND district_due < ? AND instr(',' || steps || ',', ',district_report,') = 0
-			AND NOT EXISTS (SELECT 1 FROM deadline_misses m WHERE m.tip_id = tips.id AND m.kind IN ('district', 'followup') AND m.due = tips.district_due))
-		ORDER BY id`, n, n, n)
+			AND NOT EXISTS (SELECT 1 FROM deadline_misses m WHERE m.tip_id = tips.id AND m.kind IN ('district', 'followup') AND m.due = tips.district_due)))
+		ORDER BY id`, n, n, n, n, n)
 }
 
 // RecordDeadlineMiss records that a deadline passed; it returns false when
