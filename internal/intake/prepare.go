@@ -17,7 +17,7 @@ import (
 
 const (
 	slotsPerPool    = 4
-	messagesPerSlot = 2
+	messagesPerSlot = 1
 	maxPools        = 512
 	poolIdle        = 10 * time.Minute
 )

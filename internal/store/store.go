@@ -262,7 +262,9 @@ var ErrClosed = errors.New("store: database is closed")
 // Update runs fn in a write transaction and returns after it has committed
 // durably. Concurrent calls share commits: each job runs under its own
 // savepoint, so a failing job rolls back alone and the others still commit.
-// fn must be quick: seal and encode before calling Update.
+// fn must be quick: seal and encode before calling Update. fn may run more
+// than once (a group is run again when one of its jobs fails), so it must
+// write only through tx and set anything it returns afresh on each run.
 func (db *DB) Update(ctx context.Context, fn func(*Tx) error) error {
 	j := &job{ctx: ctx, fn: fn, errc: make(chan error, 1)}
 	select {
@@ -308,7 +310,21 @@ func (db *DB) writeLoop() {
 	}
 }
 
+// commit runs a group of jobs in one transaction. It first runs them
+// without savepoints, the common case where every job succeeds; if one
+// fails, it rolls back and runs the group again, each job under its own
+// savepoint, so the failing job rolls back alone.
 func (db *DB) commit(batch []*job) {
+	if len(batch) > 1 && !db.commitBatch(batch, false) {
+		return
+	}
+	db.commitBatch(batch, len(batch) > 1)
+}
+
+// commitBatch commits batch and answers its jobs. Without savepoints, a
+// failing job makes it roll back without answering and return true: run
+// the group again with savepoints.
+func (db *DB) commitBatch(batch []*job, savepoints bool) (again bool) {
 	errs := make([]error, len(batch))
 	fail := func(err error) {
 		for _, j := range batch {
@@ -319,7 +335,7 @@ func (db *DB) commit(batch []*job) {
 	stx, err := db.writer.BeginTxx(ctx, nil)
 	if err != nil {
 		fail(fmt.Errorf("begin: %w", err))
-		return
+		return false
 	}
 	tx := &Tx{Tx: stx, db: db, now: db.Clock.Now()}
 	var afters [][]func()
@@ -332,7 +348,12 @@ func (db *DB) commit(batch []*job) {
 		}
 		tx.ctx = j.ctx
 		tx.after = nil
-		errs[i] = db.runJob(tx, j.fn, len(batch) > 1)
+		errs[i] = db.runJob(tx, j.fn, savepoints)
+		if errs[i] != nil && !savepoints && len(batch) > 1 {
+			stx.Rollback()
+			db.head = ledgerHead{}
+			return true
+		}
 		if errs[i] == nil {
 			ran++
 			afters = append(afters, tx.after)
@@ -346,13 +367,13 @@ func (db *DB) commit(batch []*job) {
 		for i, j := range batch {
 			j.errc <- errs[i]
 		}
-		return
+		return false
 	}
 	if err := stx.Commit(); err != nil {
 		stx.Rollback()
 		db.head = ledgerHead{} // unknown now: read it again
 		fail(fmt.Errorf("commit: %w", err))
-		return
+		return false
 	}
 	db.statsMu.Lock()
 	db.stats.Commits++
@@ -366,6 +387,7 @@ func (db *DB) commit(batch []*job) {
 		}
 		j.errc <- errs[i]
 	}
+	return false
 }
 
 // runJob runs one job. In a group each job has its own savepoint, so that
