@@ -231,7 +231,7 @@ func (s *Service) Authenticate(ctx context.Context, username, password string) (
 	c, err := s.DB.CounselorByUsername(ctx, strings.TrimSpace(username))
 	if err != nil {
 		if hotline.ErrorCode(err) == hotline.ENOTFOUND {
-			return nil, ErrBadLogin
+			return nil, s.fakeUnwrap(ctx, password)
 		}
 		return nil, err
 	}
@@ -240,7 +240,7 @@ func (s *Service) Authenticate(ctx context.Context, username, password string) (
 		return nil, ErrThrottled
 	}
 	if !c.Active || c.WrappedKey == nil {
-		return nil, ErrBadLogin
+		return nil, s.fakeUnwrap(ctx, password)
 	}
 	key, err := s.Vault.UnwrapWithPassword(ctx, c.WrappedKey, password)
 	if err != nil {
@@ -261,6 +261,33 @@ func (s *Service) Authenticate(ctx context.Context, username, password string) (
 	}
 	counselor := c.Counselor
 	return &Session{Counselor: &counselor, Key: key}, nil
+}
+
+// fakeUnwrap spends on an unknown or inactive account the same argon2id
+// derivation a real one costs, so the answer's timing does not tell which
+// usernames exist. It returns ErrBadLogin (or ctx's error).
+func (s *Service) fakeUnwrap(ctx context.Context, password string) error {
+	s.dummyOnce.Do(func() {
+		k, err := vault.GenerateKeyPair()
+		if err != nil {
+			return
+		}
+		defer k.Wipe()
+		pw, err := vault.NewOneTimePassword()
+		if err != nil {
+			return
+		}
+		s.dummyWrapped, _ = s.Vault.WrapWithPassword(context.WithoutCancel(ctx), k, pw)
+	})
+	if s.dummyWrapped != nil {
+		k, err := s.Vault.UnwrapWithPassword(ctx, s.dummyWrapped, password)
+		if err == nil {
+			k.Wipe() // an unknown random password was guessed: still no account
+		} else if !errors.Is(err, vault.ErrWrongPassword) {
+			return err
+		}
+	}
+	return ErrBadLogin
 }
 
 // ValidatePassword says whether a new password is acceptable.

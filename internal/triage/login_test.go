@@ -184,3 +184,34 @@ func staffTip(t *testing.T, svc *triage.Service, s *triage.Session, code string)
 	}
 	return sub.TipUID
 }
+
+// An unknown or deactivated username costs the same argon2id derivation as
+// a wrong password, so the answer's timing does not tell which exist.
+func TestLoginUnknownUserDerivesToo(t *testing.T) {
+	svc, _ := newService(t)
+	ctx := context.Background()
+	cs, err := svc.CreateSchool(ctx, triage.NewSchool{Code: "no3", Name: "第三中学"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := svc.Authenticate(ctx, cs.Admin.Username, cs.AdminPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := svc.AddCounselor(ctx, admin, "gone", "Gone", hotline.RoleCounselor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Deactivate(ctx, admin, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, user := range []string{"nobody", "nobody-else", "gone"} {
+		before := svc.Vault.KDFStats().Total
+		if _, err := svc.Authenticate(ctx, user, "some password"); !errors.Is(err, triage.ErrBadLogin) {
+			t.Fatalf("%s: %v", user, err)
+		}
+		if got := svc.Vault.KDFStats().Total - before; got < 1 {
+			t.Fatalf("%s: %d argon2id derivations, want at least 1 like a known user", user, got)
+		}
+	}
+}

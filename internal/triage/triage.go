@@ -8,6 +8,7 @@ package triage
 import (
 	"context"
 	"log/slog"
+	"sync"
 
 	"hotline/internal/hotline"
 	"hotline/internal/store"
@@ -20,6 +21,9 @@ type Service struct {
 	Vault    *vault.Vault
 	Notifier hotline.Notifier
 	Logger   *slog.Logger
+
+	dummyOnce    sync.Once
+	dummyWrapped []byte // a password-wrapped key nobody knows the password of
 }
 
 // New returns a triage service.
