@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"hotline/internal/hotline"
+	"hotline/internal/vault"
 )
 
 // The no-JavaScript mailbox (信箱): a plain form that answers with a
@@ -371,12 +372,15 @@ func (s *Server) handleStatusReply(w http.ResponseWriter, r *http.Request) {
 	if f.Lang != "" {
 		lang = hotline.ParseLang(f.Lang)
 	}
-	if !s.checkToken(f.Token, formReply, "") {
-		s.statusPage(w, r, lang, http.StatusForbidden, f.Receipt, errForm, f.Text)
+	// The rate limit comes before anything that looks the receipt up: a
+	// refused post must not open the thread, or it would be a free oracle
+	// for guessing receipts.
+	if !s.mailRate.allow() {
+		s.replyAgain(w, lang, http.StatusTooManyRequests, f.Receipt, hotline.ErrRateLimited, f.Text)
 		return
 	}
-	if !s.mailRate.allow() {
-		s.statusPage(w, r, lang, http.StatusTooManyRequests, f.Receipt, hotline.ErrRateLimited, f.Text)
+	if !s.checkToken(f.Token, formReply, "") {
+		s.statusPage(w, r, lang, http.StatusForbidden, f.Receipt, errForm, f.Text)
 		return
 	}
 	var photo *hotline.Photo
@@ -401,6 +405,18 @@ func (s *Server) handleStatusReply(w http.ResponseWriter, r *http.Request) {
 }
 
 var txtSent = hotline.Label{ZH: "已经转给老师了。", EN: "Sent to the counselor."}
+
+// replyAgain shows the reply form again with what the reporter wrote, but
+// without opening the thread: for a post refused before its receipt may be
+// looked up.
+func (s *Server) replyAgain(w http.ResponseWriter, lang hotline.Lang, status int, receipt string, fail error, text string) {
+	if vault.ReceiptContains(text, receipt) {
+		text = ""
+	}
+	p := page{Lang: lang, Title: txtStatusTitle.In(lang), Token: s.formToken(formReply, ""),
+		Data: mailboxData{Receipt: receipt, Text: text}, Error: hotline.ErrorMessage(fail, lang)}
+	s.render(w, status, "thread.html", p.fill())
+}
 
 // statusPage shows the thread of receipt with a reply form, or the receipt
 // form again with an error.

@@ -601,3 +601,34 @@ func TestQuickExitPageIsNeutral(t *testing.T) {
 }
 
 var _ = url.Parse
+
+// A reply post refused by the rate limit, or with a bad token while the
+// limit is spent, must not open the thread: it would let anyone test
+// receipts without being throttled.
+func TestStatusReplyThrottledBeforeReceiptLookup(t *testing.T) {
+	e := newEnv(t, func(s *Server) { s.Limits.MailboxRate, s.Limits.MailboxBurst = 1e-9, 2 })
+	tok := tokenRE.FindStringSubmatch(e.get(t, "/m/no3"))
+	code, body := e.post(t, "/m/no3", map[string]string{"token": tok[1], "text": "秘密内容甲乙丙"}, nil, nil)
+	m := receiptRE.FindStringSubmatch(body)
+	if code != http.StatusOK || m == nil {
+		t.Fatalf("submit: %d", code)
+	}
+	receipt := m[1]
+	rt := e.srv.formToken(formReply, "")
+	// One token is left: a reply goes through.
+	if code, body := e.post(t, "/m/status/reply", map[string]string{"token": rt, "receipt": receipt, "text": "补充"}, nil, nil); code != http.StatusOK || !strings.Contains(body, "秘密内容甲乙丙") {
+		t.Fatalf("reply: %d", code)
+	}
+	for _, tk := range []string{rt, "bad"} {
+		code, body := e.post(t, "/m/status/reply", map[string]string{"token": tk, "receipt": receipt, "text": "再补充"}, nil, nil)
+		if code != http.StatusTooManyRequests {
+			t.Fatalf("token %q: %d, want 429", tk, code)
+		}
+		if strings.Contains(body, "秘密内容甲乙丙") {
+			t.Fatalf("token %q: a throttled post opened the thread", tk)
+		}
+		if !strings.Contains(body, "再补充") {
+			t.Fatalf("token %q: the reporter's text was lost", tk)
+		}
+	}
+}
