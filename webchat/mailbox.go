@@ -2,6 +2,7 @@ package webchat
 
 import (
 	"bytes"
+	"context"
 	"crypto/hmac"
 	"encoding/base64"
 	"encoding/binary"
@@ -181,6 +182,27 @@ func (s *Server) readPart(p *multipart.Part, f *mailForm, set func(string, strin
 	return nil
 }
 
+// errPhotoBusy answers a form photo that found every decode slot taken
+// for too long; the form comes back with what was written.
+var errPhotoBusy = hotline.Errorf(hotline.ERATELIMIT, "现在人有点多，照片没能处理，请稍等片刻再提交一次。你写的内容还在下面。", "We are busy right now and could not process the photo; please submit again in a moment. What you wrote is still below.")
+
+// cleanPhoto decodes a form's photo within the same bound on concurrent
+// decodes as the websocket (Limits.PhotoWorkers): a burst of large photos
+// must not decode at once and exhaust memory.
+func (s *Server) cleanPhoto(ctx context.Context, data []byte) (*hotline.Photo, error) {
+	t := time.NewTimer(10 * time.Second)
+	defer t.Stop()
+	select {
+	case s.hub.photos <- struct{}{}:
+	case <-ctx.Done():
+		return nil, errPhotoBusy
+	case <-t.C:
+		return nil, errPhotoBusy
+	}
+	defer func() { <-s.hub.photos }()
+	return s.CleanPhoto(data)
+}
+
 func tooBig(err error) error {
 	var mb *http.MaxBytesError
 	if errors.As(err, &mb) {
@@ -282,7 +304,7 @@ func (s *Server) handleMailboxSubmit(w http.ResponseWriter, r *http.Request) {
 		sub.Texts = []string{f.Text}
 	}
 	if f.Photo != nil {
-		p, err := s.CleanPhoto(f.Photo)
+		p, err := s.cleanPhoto(r.Context(), f.Photo)
 		if err != nil {
 			again(statusOf(err), f, err)
 			return
@@ -385,7 +407,7 @@ func (s *Server) handleStatusReply(w http.ResponseWriter, r *http.Request) {
 	}
 	var photo *hotline.Photo
 	if f.Photo != nil {
-		if photo, err = s.CleanPhoto(f.Photo); err != nil {
+		if photo, err = s.cleanPhoto(r.Context(), f.Photo); err != nil {
 			s.statusPage(w, r, lang, statusOf(err), f.Receipt, err, f.Text)
 			return
 		}

@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/png"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -631,4 +633,69 @@ func TestStatusReplyThrottledBeforeReceiptLookup(t *testing.T) {
 			t.Fatalf("token %q: the reporter's text was lost", tk)
 		}
 	}
+}
+
+// Mailbox photos decode within Limits.PhotoWorkers, like websocket photos:
+// a burst of large uploads must not decode all at once.
+func TestMailboxPhotoDecodesBounded(t *testing.T) {
+	var mu sync.Mutex
+	cur, peak := 0, 0
+	e := newEnv(t, func(s *Server) {
+		s.Limits.PhotoWorkers = 1
+		s.CleanPhoto = func(b []byte) (*hotline.Photo, error) {
+			mu.Lock()
+			cur++
+			peak = max(peak, cur)
+			mu.Unlock()
+			time.Sleep(50 * time.Millisecond)
+			mu.Lock()
+			cur--
+			mu.Unlock()
+			return intake.CleanPhoto(b)
+		}
+	})
+	tok := tokenRE.FindStringSubmatch(e.get(t, "/m/no3"))
+	png := tinyPNG(t)
+	var wg sync.WaitGroup
+	codes := make([]int, 6)
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var buf bytes.Buffer
+			mw := multipart.NewWriter(&buf)
+			mw.WriteField("token", tok[1])
+			mw.WriteField("text", "照片")
+			w, _ := mw.CreateFormFile("photo", "p.png")
+			w.Write(png)
+			mw.Close()
+			req, _ := http.NewRequest("POST", e.ts.URL+"/m/no3", &buf)
+			req.Header.Set("Content-Type", mw.FormDataContentType())
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			codes[i] = resp.StatusCode
+		}()
+	}
+	wg.Wait()
+	for i, c := range codes {
+		if c != http.StatusOK {
+			t.Errorf("post %d: %d", i, c)
+		}
+	}
+	if peak > 1 {
+		t.Fatalf("%d photos decoded at once, want at most PhotoWorkers=1", peak)
+	}
+}
+
+func tinyPNG(t *testing.T) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := png.Encode(&b, image.NewRGBA(image.Rect(0, 0, 4, 4))); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
