@@ -60,6 +60,16 @@ func (fs *flagSet) str(p *string, name, def, usage string) {
 	fs.StringVar(p, name, def, usage+" ("+fs.envName(name)+")")
 }
 
+// secret is str for a secret (a token, a password): its value from the
+// environment is used but never shown as the flag's default, since usage
+// is printed on -h and on every mistyped flag, into logs.
+func (fs *flagSet) secret(p *string, name, usage string) {
+	fs.StringVar(p, name, "", usage+" ("+fs.envName(name)+")")
+	if v := fs.env(fs.envName(name)); v != "" {
+		*p = v
+	}
+}
+
 func (fs *flagSet) dur(p *time.Duration, name string, def time.Duration, usage string) {
 	if v := fs.env(fs.envName(name)); v != "" {
 		if d, err := time.ParseDuration(v); err == nil {
@@ -92,15 +102,15 @@ func (fs *flagSet) serverFlags(c *Config, defaultAddr string) {
 	fs.str(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.dur(&c.IdleTimeout, "idle-timeout", 30*time.Minute, "counselor session idle expiry")
 	fs.integer(&c.KDFConcurrency, "kdf-concurrency", 2, "concurrent argon2id derivations (64 MiB each)")
-	fs.str(&c.TelegramToken, "telegram-token", "", "Telegram bot token; enables the bot")
+	fs.secret(&c.TelegramToken, "telegram-token", "Telegram bot token; enables the bot")
 	fs.str(&c.TelegramAPIURL, "telegram-api-url", "", "another Bot API server (self-hosted Bot API, tests)")
 	fs.str(&c.TelegramWebhookURL, "telegram-webhook-url", "", "webhook mode: the public URL Telegram posts updates to (default: long polling)")
-	fs.str(&c.TelegramWebhookSecret, "telegram-webhook-secret", "", "webhook secret token (default: random per start)")
+	fs.secret(&c.TelegramWebhookSecret, "telegram-webhook-secret", "webhook secret token (default: random per start)")
 	fs.str(&c.TelegramBotName, "telegram-bot-name", "", "the bot's username for t.me links (default: asked from Telegram)")
 	fs.str(&c.SMTPAddr, "smtp-addr", "", "SMTP server host:port for e-mail alerts (optional)")
 	fs.str(&c.SMTPFrom, "smtp-from", "", "sender address of e-mail alerts")
 	fs.str(&c.SMTPUser, "smtp-user", "", "SMTP user name")
-	fs.str(&c.SMTPPass, "smtp-pass", "", "SMTP password")
+	fs.secret(&c.SMTPPass, "smtp-pass", "SMTP password")
 }
 
 // newLogger sets up log/slog once for the process.
