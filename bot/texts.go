@@ -18,12 +18,12 @@ var (
 		EN: "A counselor at your school sent a picture about your report \"%s\".",
 	}
 	txtUnsupported = hotline.Label{
-		ZH: "目前只能接收文字和照片。请用文字描述，或发送照片。",
-		EN: "For now only text and photos can be received. Please describe it in words or send a photo.",
+		ZH: "抱歉，这里暂时只能收到文字和照片，语音、视频和文件都收不到。请打字告诉我们，或者发照片、截图。",
+		EN: "Sorry, for now only text and photos get through here; voice messages, videos and files do not. Please type what you want to say, or send a photo or screenshot.",
 	}
 	txtPhotoFailed = hotline.Label{
-		ZH: "这张照片没有取到，请再发送一次。",
-		EN: "That photo could not be fetched; please send it again.",
+		ZH: "这张照片没有收到，请再发一次。如果照片下面写了字，也请一起再发。",
+		EN: "That photo didn't come through; please send it again, with any words you wrote under it.",
 	}
 	txtStaffLinked = hotline.Label{
 		ZH: "已绑定。紧急报告和超时提醒会发到这里，提醒里不会有报告内容——请打开收件箱查看。",
@@ -46,7 +46,7 @@ var commandList = []struct {
 	{"tips", hotline.Label{ZH: "在我的几份报告之间切换", EN: "Switch between your reports"}},
 	{"language", hotline.Label{ZH: "切换语言 / Language", EN: "Language / 切换语言"}},
 	{"help", hotline.Label{ZH: "帮助和隐私说明", EN: "Help and privacy"}},
-	{"cancel", hotline.Label{ZH: "放弃还没发送的报告", EN: "Drop the report you have not sent"}},
+	{"cancel", hotline.Label{ZH: "删掉还没发送的草稿", EN: "Delete the draft you have not sent"}},
 	{"forget", hotline.Label{ZH: "解除这个聊天与报告的关联", EN: "Unlink this chat from your reports"}},
 }
 

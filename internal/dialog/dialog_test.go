@@ -168,7 +168,7 @@ func TestConversations(t *testing.T) {
 				{ev: txt("  他们在厕所里推我，还抢我的饭卡  "), kinds: []ReplyKind{T}, has: []string{"收到，还可以继续补充", "写完了|done"}, check: noSafety},
 				{ev: pic("这是他们发的截图"), kinds: []ReplyKind{T}, has: []string{"照片收到了"}},
 				{ev: tap(dataDone), kinds: []ReplyKind{T}, has: []string{"现在有人有危险吗", "(有|danger:yes)", "(没有|danger:no)"}},
-				{ev: tap(dataDangerNo), kinds: []ReplyKind{T}, has: []string{"学校：实验中学", "你是：我正在被欺负", "2 条文字，1 张照片", "现在有危险：没有", "发送|send"}},
+				{ev: tap(dataDangerNo), kinds: []ReplyKind{T}, has: []string{"学校：实验中学", "你是：我正在被欺负", "2 条文字，1 张照片", "现在有危险：没有", "发送给学校|send"}},
 				{ev: tap(dataSend), kinds: []ReplyKind{X}, has: []string{"alias=蓝狐", "「蓝狐」", "/status"}, check: noSafety},
 				{ev: tap(dataSend), has: []string{"按钮已经过期"}},
 			},
@@ -208,7 +208,7 @@ func TestConversations(t *testing.T) {
 				{ev: txt("/start"), kinds: []ReplyKind{P, T, T}, has: []string{"哪所学校"}},
 				{ev: txt("火星小学"), kinds: []ReplyKind{T}, has: []string{"没有找到这所学校"}},
 				{ev: txt("实验"), kinds: []ReplyKind{T}, has: []string{"(实验中学（海淀区）|school:demo)", "(第二实验中学（西城区）|school:sx2)"}},
-				{ev: tap("school:sx2"), kinds: []ReplyKind{T, T}, has: []string{"「第二实验中学」", "哪一种说的是你"}},
+				{ev: tap("school:sx2"), kinds: []ReplyKind{T, T}, has: []string{"「第二实验中学」", "哪一个说的是你"}},
 			},
 			after: func(t *testing.T, _ *world, s *memStore) {
 				if st := loadState(t, s, tg); st.School == nil || st.School.Code != "sx2" || st.Step != stepRole {
@@ -250,7 +250,7 @@ func TestConversations(t *testing.T) {
 			turns: append(append([]turn{
 				{ev: withLang(withSchool(txt("hello"), "demo"), "en")},
 			}, report("A boy in 7B takes my money.")...),
-				turn{ev: tap(dataSend), kinds: []ReplyKind{X, ReplyReceipt}, has: []string{"receipt code below", "never share it"}, check: func(t *testing.T, r []Reply) {
+				turn{ev: tap(dataSend), kinds: []ReplyKind{X, ReplyReceipt}, has: []string{"receipt code below", "don't share it with anyone"}, check: func(t *testing.T, r []Reply) {
 					if r[1].Receipt != "7KQ2M-9XFH3-DPWT8-NAB01" || strings.Contains(r[1].Text, r[1].Receipt) {
 						t.Errorf("receipt reply: got receipt %q text %q, want the receipt in Receipt only", r[1].Receipt, r[1].Text)
 					}
@@ -293,7 +293,7 @@ func TestConversations(t *testing.T) {
 				{ev: cmd("status", ""), has: []string{"还没有发送过报告"}},
 				{ev: cmd("start", "demo")}}, report("第一件事")...),
 				turn{ev: tap(dataSend), has: []string{"alias=蓝狐"}},
-				turn{ev: cmd("new", ""), kinds: []ReplyKind{T}, has: []string{"哪一种说的是你"}}),
+				turn{ev: cmd("new", ""), kinds: []ReplyKind{T}, has: []string{"哪一个说的是你"}}),
 				report("第二件事")...),
 				turn{ev: tap(dataSend), has: []string{"alias=红鹿"}},
 				turn{ev: cmd("status", ""), before: ackTip1, kinds: []ReplyKind{T}, has: []string{"「红鹿」：学校已收到你的报告", "/tips"}, not: []string{"老师已经看过"}},
@@ -369,7 +369,7 @@ func TestConversations(t *testing.T) {
 				{ev: txt("他们给我起外号")},
 				{ev: cmd("cancel", ""), kinds: []ReplyKind{T, T}, has: []string{"草稿已经删掉了", "写新的报告|cmd:new"}},
 				{ev: cmd("cancel", ""), has: []string{"没有要取消的内容"}},
-				{ev: txt("其实还有别的事"), has: []string{"记下了", "哪一种说的是你"}, not: []string{"Telegram 只知道"}},
+				{ev: txt("其实还有别的事"), has: []string{"记下了", "哪一个说的是你"}, not: []string{"Telegram 能看到"}},
 			},
 			after: func(t *testing.T, _ *world, s *memStore) {
 				st := loadState(t, s, tg)

@@ -8,14 +8,14 @@ import "hotline/internal/hotline"
 // same ones.
 var (
 	txtPrivacy = hotline.Label{
-		ZH: "先说说隐私：\n• Telegram 只知道你在和 %s 聊天。\n• 学校只会看到一个代号（比如「蓝狐」）、你写的话和你发的照片，看不到你的名字、用户名、手机号或 Telegram 账号。\n• 随时发 /forget，就能解除这个聊天和你的报告之间的关联。",
-		EN: "First, about privacy:\n• Telegram only knows that you are talking to %s.\n• The school sees only a nickname (like \"Blue Fox\"), your words and your photos — never your name, username, phone number or Telegram account.\n• Send /forget at any time to unlink this chat from your reports.",
+		ZH: "先说说隐私：\n• 学校只会看到一个代号（比如「蓝狐」）、你写的话和你发的照片，看不到你的名字、用户名、手机号或 Telegram 账号。\n• 这和你在 Telegram 上的其他聊天一样：Telegram 能看到你在和 %s 聊天，也能看到聊天内容。\n• 聊天记录会留在你的手机上。担心被别人看到，可以在 Telegram 里删掉这个聊天。\n• 随时发 /forget，就能解除这个聊天和你的报告之间的关联。",
+		EN: "First, about privacy:\n• The school sees only a nickname (like \"Blue Fox\"), your words and your photos — never your name, username, phone number or Telegram account.\n• Like any of your Telegram chats, Telegram can see that you are talking to %s, and what is said.\n• The messages stay on your phone. If you worry someone might see them, delete this chat in Telegram.\n• Send /forget at any time to unlink this chat from your reports.",
 	}
 	txtThisBot = hotline.Label{ZH: "这个机器人", EN: "this bot"}
 
 	txtGreeting = hotline.Label{
-		ZH: "你好，这里是匿名求助热线。在这里说出发生的事是安全的：老师只会看到一个代号，不会知道你是谁。",
-		EN: "Hi, this is an anonymous help line. It is safe to tell us what happened: counselors see only a nickname, never who you are.",
+		ZH: "你好，这里是匿名求助热线。谢谢你愿意告诉我们。我们先问几个简单的问题，然后请你写下发生了什么。",
+		EN: "Hi, this is an anonymous help line. Thank you for telling us. First a few quick questions, then you can write what happened.",
 	}
 
 	txtAskSchool = hotline.Label{
@@ -36,8 +36,8 @@ var (
 	}
 
 	txtAskRole = hotline.Label{
-		ZH: "先告诉我们：哪一种说的是你？",
-		EN: "First, which of these is you?",
+		ZH: "下面哪一个说的是你？",
+		EN: "Which of these is you?",
 	}
 	txtAskCategory = hotline.Label{
 		ZH: "发生的事更像哪一种？不确定也没关系。",
@@ -46,8 +46,8 @@ var (
 	txtNotSure = hotline.Label{ZH: "不确定", EN: "Not sure"}
 
 	txtAskText = hotline.Label{
-		ZH: "请写下发生了什么：谁、在哪里、什么时候、发生了什么。可以分几条发，也可以发照片或截图。写完了就点「写完了」。",
-		EN: "Tell us what happened: who, where, when, and what. You can send several messages, and photos or screenshots too. Tap \"Done\" when you're finished.",
+		ZH: "请写下发生了什么：是谁、在哪里、什么时候、做了什么。可以分几条发，也可以发照片或截图。不用写你自己的名字。写完了就点「写完了」。",
+		EN: "Tell us what happened: who, where, when, and what they did. You can send several messages, and photos or screenshots too. You don't need to give your own name. Tap \"Done\" when you're finished.",
 	}
 	txtGotText = hotline.Label{
 		ZH: "收到，还可以继续补充。写完了就点「写完了」。",
@@ -88,10 +88,10 @@ var (
 	}
 
 	txtConfirm = hotline.Label{
-		ZH: "请看一下，没问题就点「发送」：\n学校：%s\n你是：%s\n类型：%s\n内容：%d 条文字，%d 张照片\n现在有危险：%s",
-		EN: "Please check, then tap \"Send\":\nSchool: %s\nYou: %s\nKind: %s\nContent: %d messages, %d photos\nDanger now: %s",
+		ZH: "请看一下，没问题就点「发送给学校」：\n学校：%s\n你是：%s\n类型：%s\n内容：%d 条文字，%d 张照片\n现在有危险：%s",
+		EN: "Please check, then tap \"Send to the school\":\nSchool: %s\nYou: %s\nKind: %s\nContent: messages %d, photos %d\nDanger now: %s",
 	}
-	txtBtnSend   = hotline.Label{ZH: "发送", EN: "Send"}
+	txtBtnSend   = hotline.Label{ZH: "发送给学校", EN: "Send to the school"}
 	txtBtnEdit   = hotline.Label{ZH: "再补充", EN: "Add more"}
 	txtBtnCancel = hotline.Label{ZH: "不发了，删掉", EN: "Don't send, delete it"}
 	txtBtnRetry  = hotline.Label{ZH: "再试一次", EN: "Try again"}
@@ -101,22 +101,22 @@ var (
 	}
 
 	txtSubmitted = hotline.Label{
-		ZH: "已经安全送到学校了。在学校那里，你的代号是「%s」，老师不会知道你是谁。\n老师会尽快看你的报告（一般在 24 小时内），回复会发到这里。你也可以随时在这里继续补充，发 /status 可以看进度。",
-		EN: "Your report has safely reached the school. There, your nickname is \"%s\"; counselors won't know who you are.\nA counselor will read it soon (usually within 24 hours) and reply here. You can keep adding to it here at any time; send /status to see how it is going.",
+		ZH: "谢谢你说出来。你的报告已经安全送到学校了。在学校那里，你的代号是「%s」，老师不会知道你是谁。\n老师会尽快看你的报告（一般在 24 小时内），回复会发到这里。你也可以随时在这里继续补充，发 /status 可以看进度。",
+		EN: "Thank you for speaking up. Your report has safely reached the school. There, your nickname is \"%s\"; counselors won't know who you are.\nA counselor will read it soon (usually within 24 hours) and reply here. You can keep adding to it here at any time; send /status to see how it is going.",
 	}
 	txtSubmittedWeb = hotline.Label{
-		ZH: "已经安全送到学校了。在学校那里，你的代号是「%s」，老师不会知道你是谁。\n老师会尽快看你的报告（一般在 24 小时内）。以后用下面的回执码回来，就能看到老师的回复。现在也可以继续补充。",
-		EN: "Your report has safely reached the school. There, your nickname is \"%s\"; counselors won't know who you are.\nA counselor will read it soon (usually within 24 hours). Come back with the receipt code below to read their reply. You can also keep adding to it now.",
+		ZH: "谢谢你说出来。你的报告已经安全送到学校了。在学校那里，你的代号是「%s」，老师不会知道你是谁。\n老师会尽快看你的报告（一般在 24 小时内）。以后用下面的回执码回来，就能看到老师的回复。现在也可以继续补充。",
+		EN: "Thank you for speaking up. Your report has safely reached the school. There, your nickname is \"%s\"; counselors won't know who you are.\nA counselor will read it soon (usually within 24 hours). Come back with the receipt code below to read their reply. You can also keep adding to it now.",
 	}
 	txtReceipt = hotline.Label{
-		ZH: "这是你的回执码。它是你以后回来看老师回复的唯一方式，丢了就找不回来了。请抄下来或者存好，不要告诉任何人，也不要发给老师。",
-		EN: "This is your receipt code. It is the only way back to your report and the counselors' replies; if you lose it, it cannot be recovered. Write it down or save it, and never share it with anyone, counselors included.",
+		ZH: "请把它抄下来或截图，存在只有你能看到的地方。以后回来看老师的回复，要靠它；它丢了，我们也没办法找回。它只属于你：不要告诉别人，也不要发给老师。",
+		EN: "Write it down or take a screenshot, and keep it where only you can see it. You need it to come back and read the counselors' replies; if it is lost, we cannot get it back. It is yours alone: don't share it with anyone, not even counselors.",
 	}
 
 	txtForwarded   = hotline.Label{ZH: "已经转给老师了。", EN: "Sent to the counselor."}
 	txtNeedReceipt = hotline.Label{
-		ZH: "要继续和老师对话，请先用你的回执码打开你的报告。",
-		EN: "To keep talking with the counselor, please open your report with your receipt code first.",
+		ZH: "要继续和老师对话，请先点「我有回执码」，输入你的回执码，打开你的报告。",
+		EN: "To keep talking with the counselor, tap \"I have a code\" and enter your receipt code to open your report first.",
 	}
 	txtFollowPrompt = hotline.Label{
 		ZH: "你可以继续在这里写给老师，也可以发照片。",
@@ -173,8 +173,8 @@ var (
 	}
 	txtForgetKept = hotline.Label{ZH: "好的，什么都没有改变。", EN: "OK, nothing has changed."}
 	txtForgetWeb  = hotline.Label{
-		ZH: "网页聊天本来就不会记住你是谁。关掉页面就好，回来时用回执码。",
-		EN: "The web chat never knows who you are. Just close the page, and come back with your receipt code.",
+		ZH: "网页聊天本来就不会记住你是谁。关掉页面就好，回来时用回执码。想马上离开，点「快速离开」。",
+		EN: "The web chat never knows who you are. Just close the page, and come back with your receipt code. To leave at once, tap \"Quick exit\".",
 	}
 
 	txtCancelled = hotline.Label{
@@ -198,7 +198,7 @@ var (
 	}
 	txtLangAsk = hotline.Label{ZH: "请选择语言：", EN: "Choose a language:"}
 	txtLangSet = hotline.Label{ZH: "好的，我们用中文聊。", EN: "OK, let's talk in English."}
-	txtStale   = hotline.Label{ZH: "这个按钮已经过期了。", EN: "That button is no longer active."}
+	txtStale   = hotline.Label{ZH: "这个按钮已经过期了，我们接着来：", EN: "That button is no longer active; let's carry on:"}
 
 	txtSaveFailed = hotline.Label{
 		ZH: "刚才这条没能保存好，请再发一次。",
