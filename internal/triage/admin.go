@@ -228,19 +228,20 @@ func (s *Service) Authenticate(ctx context.Context, username, password string) (
 	if len(username) > 64 || len(password) > 1024 || !utf8.ValidString(username) {
 		return nil, ErrBadLogin
 	}
-	c, err := s.DB.CounselorByUsername(ctx, strings.TrimSpace(username))
+	username = strings.TrimSpace(username)
+	now := s.DB.Clock.Now()
+	c, err := s.DB.CounselorByUsername(ctx, username)
 	if err != nil {
 		if hotline.ErrorCode(err) == hotline.ENOTFOUND {
-			return nil, s.fakeUnwrap(ctx, password)
+			return nil, s.failUnknown(ctx, username, password, now)
 		}
 		return nil, err
 	}
-	now := s.DB.Clock.Now()
 	if c.LockedUntil > now.UnixMicro() {
 		return nil, ErrThrottled
 	}
 	if !c.Active || c.WrappedKey == nil {
-		return nil, s.fakeUnwrap(ctx, password)
+		return nil, s.failUnknown(ctx, username, password, now)
 	}
 	key, err := s.Vault.UnwrapWithPassword(ctx, c.WrappedKey, password)
 	if err != nil {
@@ -261,6 +262,39 @@ func (s *Service) Authenticate(ctx context.Context, username, password string) (
 	}
 	counselor := c.Counselor
 	return &Session{Counselor: &counselor, Key: key}, nil
+}
+
+// failUnknown answers a log-in to an unknown or inactive account exactly
+// as a real account with a wrong password would be answered: the same
+// derivation time, and the same growing delays after repeated failures
+// (counted in memory), so neither timing nor "too many attempts" tells
+// which usernames exist.
+func (s *Service) failUnknown(ctx context.Context, username, password string, now time.Time) error {
+	s.unknownMu.Lock()
+	if s.unknown == nil || len(s.unknown) > 10000 {
+		s.unknown = map[string]*unknownFailures{}
+	}
+	f := s.unknown[username]
+	if f == nil {
+		f = &unknownFailures{}
+		s.unknown[username] = f
+	}
+	throttled := now.Before(f.until)
+	s.unknownMu.Unlock()
+	if throttled {
+		return ErrThrottled
+	}
+	err := s.fakeUnwrap(ctx, password)
+	s.unknownMu.Lock()
+	f.n++
+	f.until = now.Add(loginDelay(f.n))
+	s.unknownMu.Unlock()
+	return err
+}
+
+type unknownFailures struct {
+	n     int
+	until time.Time
 }
 
 // fakeUnwrap spends on an unknown or inactive account the same argon2id

@@ -2,7 +2,7 @@ package triage
 
 import (
 	"context"
-	"crypto/rand"
+
 	"crypto/tls"
 	"encoding/base64"
 	"fmt"
@@ -14,6 +14,7 @@ import (
 
 	"hotline/internal/hotline"
 	"hotline/internal/store"
+	"hotline/internal/vault"
 )
 
 // Alerter sends a staff member a short alert in their linked Telegram chat.
@@ -51,14 +52,12 @@ const (
 // to the Telegram bot ("/link CODE"); the inbox shows it. Only its HMAC is
 // stored, for 15 minutes.
 func (s *Service) NewLinkCode(ctx context.Context, sess *Session) (string, time.Time, error) {
-	b := make([]byte, 8)
-	rand.Read(b)
-	for i := range b {
-		b[i] = linkCodeAlphabet[int(b[i])%len(linkCodeAlphabet)]
+	code, err := vault.RandomCode(linkCodeAlphabet, 8)
+	if err != nil {
+		return "", time.Time{}, err
 	}
-	code := string(b)
 	expires := s.DB.Clock.Now().Add(linkCodeTTL)
-	err := s.DB.Update(ctx, func(tx *store.Tx) error {
+	err = s.DB.Update(ctx, func(tx *store.Tx) error {
 		return tx.CreateLinkCode(s.Vault.MAC(linkPurpose, []byte(code)), sess.Counselor.ID, expires)
 	})
 	if err != nil {

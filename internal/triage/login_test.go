@@ -215,3 +215,32 @@ func TestLoginUnknownUserDerivesToo(t *testing.T) {
 		}
 	}
 }
+
+func TestUnknownUsernameThrottledLikeARealOne(t *testing.T) {
+	svc, clock := newService(t)
+	ctx := context.Background()
+	if _, err := svc.CreateSchool(ctx, triage.NewSchool{Code: "no3", Name: "第三中学"}); err != nil {
+		t.Fatal(err)
+	}
+	answers := func(user string) []error {
+		var out []error
+		for i := 0; i < 4; i++ {
+			_, err := svc.Authenticate(ctx, user, "wrong password")
+			out = append(out, err)
+		}
+		return out
+	}
+	real, unknown := answers("no3-admin"), answers("nobody-here")
+	for i := range real {
+		if !errors.Is(real[i], unknown[i]) && !(errors.Is(real[i], triage.ErrBadLogin) && errors.Is(unknown[i], triage.ErrBadLogin)) {
+			t.Fatalf("attempt %d: real account %v, unknown account %v", i+1, real[i], unknown[i])
+		}
+	}
+	if !errors.Is(unknown[3], triage.ErrThrottled) {
+		t.Fatalf("fourth attempt at an unknown name: %v, want throttled", unknown[3])
+	}
+	clock.t = clock.t.Add(time.Hour)
+	if _, err := svc.Authenticate(ctx, "nobody-here", "x"); !errors.Is(err, triage.ErrBadLogin) {
+		t.Fatalf("after the wait: %v", err)
+	}
+}

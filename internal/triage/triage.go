@@ -24,6 +24,9 @@ type Service struct {
 
 	dummyOnce    sync.Once
 	dummyWrapped []byte // a password-wrapped key nobody knows the password of
+
+	unknownMu sync.Mutex
+	unknown   map[string]*unknownFailures // failed log-ins to unknown accounts
 }
 
 // New returns a triage service.

@@ -355,3 +355,26 @@ func decodeRecoveryKey(s string) ([]byte, error) {
 	}
 	return secret, nil
 }
+
+// RandomCode returns n characters drawn uniformly from alphabet (at most
+// 256 characters) with crypto/rand, rejecting the bytes that would bias
+// the draw: for short-lived codes such as the staff's Telegram link code.
+func RandomCode(alphabet string, n int) (string, error) {
+	if len(alphabet) == 0 || len(alphabet) > 256 {
+		return "", fmt.Errorf("vault: alphabet of %d characters", len(alphabet))
+	}
+	limit := 256 - 256%len(alphabet) // bytes at or above limit would favour the first letters
+	out := make([]byte, 0, n)
+	buf := make([]byte, 2*n)
+	for len(out) < n {
+		if _, err := rand.Read(buf); err != nil {
+			return "", err
+		}
+		for _, b := range buf {
+			if int(b) < limit && len(out) < n {
+				out = append(out, alphabet[int(b)%len(alphabet)])
+			}
+		}
+	}
+	return string(out), nil
+}

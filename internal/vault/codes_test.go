@@ -326,3 +326,29 @@ func TestNewOneTimePassword(t *testing.T) {
 		seen[p] = true
 	}
 }
+
+func TestRandomCodeIsUniform(t *testing.T) {
+	const alphabet = "23456789ABCDEFGHJKMNPQRSTVWXYZ" // 30: 256 % 30 != 0, so bias would show
+	counts := map[rune]int{}
+	const n = 300000
+	code, err := RandomCode(alphabet, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range code {
+		counts[r]++
+	}
+	if len(code) != n || len(counts) != len(alphabet) {
+		t.Fatalf("len %d, %d letters", len(code), len(counts))
+	}
+	// Each letter expects 10,000; modulo bias would give the first 16
+	// letters about 10,600. Allow 5 standard deviations (~500).
+	for r, c := range counts {
+		if c < 9500 || c > 10500 {
+			t.Errorf("letter %c drawn %d times, want about 10000", r, c)
+		}
+	}
+	if _, err := RandomCode("", 4); err == nil {
+		t.Error("empty alphabet accepted")
+	}
+}
