@@ -27,6 +27,7 @@
   var pending = get('pending', []); // frames not yet acknowledged, oldest first
   var files = {};                   // id -> File for pending photos (memory only)
   var receipt = null, wantReceipt = null, tip = null, lastMsg = '';
+  var alertShown = null;            // safety guidance shown since the reporter last acted
   var shown = {};                   // thread message uids on screen
   var bubbles = {};                 // client id -> bubble
   var ws = null, ready = false, attempt = 0, freshPage = true, seenTimer = 0, limits = { text_chars: 4000, photo_bytes: 10485760 };
@@ -64,15 +65,30 @@
         var b = el('button', 'choice', btn.label);
         b.type = 'button';
         b.addEventListener('click', function () {
-          choices.textContent = '';
+          choices.textContent = ''; alertShown = null;
           bubble('you', btn.label);
           post({ type: 'choice', data: btn.data });
-          msg.focus();
+          // Not the text box: on a phone that opens the keyboard over the
+          // next question's buttons. Keyboard users land on the next buttons.
+          choices.focus({ preventScroll: true });
         });
         r.appendChild(b);
       });
       choices.appendChild(r);
     });
+    if (rows && rows.length) {
+      if (document.activeElement === choices) { var first = choices.querySelector('button'); if (first) first.focus({ preventScroll: true }); }
+      reveal();
+    }
+  }
+  // reveal scrolls the new buttons into sight above the composer, or, when
+  // they do not fit together with the question (or with safety guidance
+  // shown just before it, which comes first), the start of that.
+  function reveal() {
+    var q = alertShown || log.lastElementChild, bar = document.querySelector('.bar');
+    var room = window.innerHeight - form.offsetHeight - (bar ? bar.offsetHeight : 0) - 24;
+    if (q && choices.getBoundingClientRect().bottom - q.getBoundingClientRect().top > room) q.scrollIntoView({ block: 'start' });
+    else choices.scrollIntoView({ block: 'end' });
   }
 
   function showReply(r) {
@@ -82,7 +98,8 @@
         receiptCard(r.receipt, r.text);
         break;
       case 'safety':
-        add(el('div', 'msg safety', r.text)).setAttribute('role', 'alert');
+        alertShown = add(el('div', 'msg safety', r.text));
+        alertShown.setAttribute('role', 'alert');
         break;
       case 'error':
         bubble('them error', r.text);
@@ -297,7 +314,7 @@
     var text = msg.value.trim();
     if (!text) return;
     if (containsReceipt(text)) { bubble('them error', T.receiptInText); return; }
-    choices.textContent = '';
+    choices.textContent = ''; alertShown = null;
     var b = bubble('you', text);
     var id = post({ type: 'text', text: text });
     bubbles[id] = b; mark(b, 'sending');

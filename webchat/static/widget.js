@@ -42,11 +42,11 @@
     panel.setAttribute('data-hotline', 'panel');
     var bar = css(mk('div'), 'display:flex;gap:8px;align-items:center;padding:8px;background:#1f5fa8;color:#fff;');
     var h = css(mk('span', T.title), 'flex:1;font-weight:600;');
-    var ex = css(mk('button', T.exit), font + 'border:0;border-radius:6px;padding:8px 10px;background:#c0392b;color:#fff;font-weight:600;cursor:pointer;min-height:40px;');
+    var ex = css(mk('button', T.exit), font + 'border:0;border-radius:6px;padding:8px 10px;background:#c0392b;color:#fff;font-weight:600;cursor:pointer;min-height:44px;');
     ex.type = 'button';
     ex.setAttribute('data-hotline', 'exit');
     ex.addEventListener('click', quickExit);
-    var cl = css(mk('button', '×'), font + 'border:0;border-radius:6px;padding:4px 12px;background:transparent;color:#fff;font-size:24px;cursor:pointer;min-height:40px;');
+    var cl = css(mk('button', '×'), font + 'border:0;border-radius:6px;padding:4px 12px;background:transparent;color:#fff;font-size:24px;cursor:pointer;min-height:44px;min-width:44px;');
     cl.type = 'button';
     cl.setAttribute('aria-label', T.close);
     cl.addEventListener('click', hide);
