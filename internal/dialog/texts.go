@@ -14,8 +14,8 @@ var (
 	txtThisBot = hotline.Label{ZH: "这个机器人", EN: "this bot"}
 
 	txtGreeting = hotline.Label{
-		ZH: "你好，这里是匿名求助热线。谢谢你愿意告诉我们。我们先问几个简单的问题，然后请你写下发生了什么。",
-		EN: "Hi, this is an anonymous help line. Thank you for telling us. First a few quick questions, then you can write what happened.",
+		ZH: "你好，这里是匿名求助热线，谢谢你来找我们。我们先问几个简单的问题，然后请你写下发生了什么。",
+		EN: "Hi, this is an anonymous help line, and thank you for reaching out. First a few quick questions, then you can write what happened.",
 	}
 
 	txtAskSchool = hotline.Label{

@@ -98,7 +98,7 @@
         receiptCard(r.receipt, r.text);
         break;
       case 'safety':
-        alertShown = add(el('div', 'msg safety', r.text));
+        alertShown = add(safetyCard(r.text));
         alertShown.setAttribute('role', 'alert');
         break;
       case 'error':
@@ -108,6 +108,21 @@
         bubble('them', r.text);
     }
     if (r.buttons && r.buttons.length) showChoices(r.buttons);
+  }
+
+  // safetyCard shows urgent guidance with the emergency numbers as links a
+  // phone can call with one tap.
+  function safetyCard(text) {
+    var c = el('div', 'msg safety'), re = /(^|[^\d-])(110|120|12355)(?![\d-])/g, at = 0, m;
+    while ((m = re.exec(text))) {
+      var start = m.index + m[1].length;
+      c.appendChild(document.createTextNode(text.slice(at, start)));
+      var a = el('a', 'tel', m[2]); a.href = 'tel:' + m[2];
+      c.appendChild(a);
+      at = start + m[2].length;
+    }
+    c.appendChild(document.createTextNode(text.slice(at)));
+    return c;
   }
 
   function showMsg(m) {

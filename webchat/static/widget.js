@@ -12,9 +12,9 @@
   var lang = (s.getAttribute('data-lang') || document.documentElement.lang || navigator.language || 'zh').toLowerCase().indexOf('en') === 0 ? 'en' : 'zh';
   var T = {
     zh: { open: '匿名求助', title: '匿名求助聊天', close: '关闭', exit: '快速离开',
-      blocked: '这个网站还不能直接显示聊天窗口。请在新窗口里打开聊天：', tab: '在新窗口打开聊天' },
+      blocked: '请点下面的按钮，在新窗口里打开聊天。', tab: '在新窗口打开聊天' },
     en: { open: 'Get help anonymously', title: 'Anonymous help chat', close: 'Close', exit: 'Quick exit',
-      blocked: 'This website cannot show the chat here yet. Open it in a new tab:', tab: 'Open the chat in a new tab' }
+      blocked: 'Tap the button below to open the chat in a new tab.', tab: 'Open the chat in a new tab' }
   }[lang];
   var chatURL = base + '/c/' + encodeURIComponent(school) + '?lang=' + lang;
   var btn, panel, frame, lastEsc = 0;
