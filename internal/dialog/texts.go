@@ -210,8 +210,8 @@ var (
 	}
 
 	txtWelcomeBack = hotline.Label{
-		ZH: "欢迎回来。这是「%s」的对话记录：",
-		EN: "Welcome back. This is the conversation of \"%s\":",
+		ZH: "欢迎回来。这是你作为「%s」的对话记录：",
+		EN: "Welcome back. Here is your conversation as \"%s\":",
 	}
 	txtSaid      = hotline.Label{ZH: "%s：%s", EN: "%s: %s"}
 	txtYou       = hotline.Label{ZH: "你", EN: "You"}

@@ -27,7 +27,8 @@
   var pending = get('pending', []); // frames not yet acknowledged, oldest first
   var files = {};                   // id -> File for pending photos (memory only)
   var receipt = null, wantReceipt = null, tip = null, lastMsg = '';
-  var alertShown = null;            // safety guidance shown since the reporter last acted
+  var alertShown = null;
+  var beforeResume = null;          // the screen before a receipt was tried, to restore if it fails            // safety guidance shown since the reporter last acted
   var shown = {};                   // thread message uids on screen
   var bubbles = {};                 // client id -> bubble
   var ws = null, ready = false, attempt = 0, freshPage = true, seenTimer = 0, limits = { text_chars: 4000, photo_bytes: 10485760 };
@@ -300,7 +301,7 @@
         showMsg(f.msg);
         break;
       case 'resumed':
-        receipt = wantReceipt; wantReceipt = null; tip = f.tip;
+        receipt = wantReceipt; wantReceipt = null; tip = f.tip; beforeResume = null;
         codeform.hidden = true;
         break;
       case 'notice':
@@ -316,7 +317,17 @@
         if (f.id) {
           var wasResume = pending.some(function (p) { return p.id === f.id && p.type === 'resume'; });
           mark(bubbles[f.id], 'failed'); delete bubbles[f.id]; settle(f.id);
-          if (wasResume) { codeerr.textContent = f.text; code.focus(); break; }
+          if (wasResume) {
+            // A mistyped code must not wipe the conversation: put it back.
+            if (beforeResume && !log.childNodes.length) {
+              beforeResume.log.forEach(function (n) { log.appendChild(n); });
+              beforeResume.choices.forEach(function (n) { choices.appendChild(n); });
+              shown = beforeResume.shown; lastMsg = beforeResume.lastMsg;
+            }
+            beforeResume = null;
+            codeerr.textContent = f.text; code.focus(); showCodeForm();
+            break;
+          }
         }
         bubble('them error', f.text);
         break;
@@ -350,8 +361,10 @@
     files[f.id] = file; pending.push(f); bubbles[f.id] = b; mark(b, 'sending');
     transmit(f);
   });
+  // showCodeForm brings the code form into sight above the sticky composer.
+  function showCodeForm() { codeform.scrollIntoView({ block: 'end' }); }
   document.getElementById('havecode').addEventListener('click', function () {
-    codeform.hidden = false; codeerr.textContent = ''; code.focus();
+    codeform.hidden = false; codeerr.textContent = ''; code.focus({ preventScroll: true }); showCodeForm();
   });
   document.getElementById('codecancel').addEventListener('click', function () { codeform.hidden = true; msg.focus(); });
   codeform.addEventListener('submit', function (e) {
@@ -360,6 +373,7 @@
     if (norm(c).length !== 20) { codeerr.textContent = T.codeBad; code.focus(); return; }
     codeerr.textContent = '';
     wantReceipt = c;
+    beforeResume = { log: [].slice.call(log.childNodes), choices: [].slice.call(choices.childNodes), shown: shown, lastMsg: lastMsg };
     log.textContent = ''; shown = {}; lastMsg = ''; choices.textContent = '';
     post({ type: 'resume' });
     code.value = '';
