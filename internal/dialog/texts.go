@@ -162,8 +162,8 @@ var (
 	}
 
 	txtForgetAsk = hotline.Label{
-		ZH: "确定要解除这个聊天和你的报告之间的关联吗？\n解除以后，学校仍会处理你的报告，但老师的回复不会再发到这里，这里也不会再保存任何内容。",
-		EN: "Unlink this chat from your reports?\nThe school will still handle your reports, but counselors' replies will no longer reach this chat, and nothing will be kept here.",
+		ZH: "确定要解除这个聊天和你的报告之间的关联吗？\n解除以后，学校仍会处理你的报告，但老师的回复不会再发到这里，我们也不会再知道这些报告来自这个聊天。已有的聊天记录还留在 Telegram 里，你可以自己删掉这个聊天。",
+		EN: "Unlink this chat from your reports?\nThe school will still handle your reports, but counselors' replies will no longer reach this chat, and we will no longer know the reports came from it. The messages already here stay in Telegram until you delete the chat yourself.",
 	}
 	txtBtnForgetYes = hotline.Label{ZH: "确定解除", EN: "Yes, unlink"}
 	txtBtnForgetNo  = hotline.Label{ZH: "先不了", EN: "Not now"}
