@@ -28,7 +28,8 @@
   var files = {};                   // id -> File for pending photos (memory only)
   var receipt = null, wantReceipt = null, tip = null, lastMsg = '';
   var alertShown = null;
-  var beforeResume = null;          // the screen before a receipt was tried, to restore if it fails            // safety guidance shown since the reporter last acted
+  var beforeResume = null;
+  var acted = false;                // until the reporter acts, the page stays at its top (the privacy note)          // the screen before a receipt was tried, to restore if it fails            // safety guidance shown since the reporter last acted
   var shown = {};                   // thread message uids on screen
   var bubbles = {};                 // client id -> bubble
   var ws = null, ready = false, attempt = 0, freshPage = true, seenTimer = 0, limits = { text_chars: 4000, photo_bytes: 10485760 };
@@ -42,7 +43,7 @@
   }
   function add(node) {
     log.appendChild(node);
-    node.scrollIntoView({ block: 'end' });
+    if (acted || /\bsafety\b/.test(node.className)) node.scrollIntoView({ block: 'end' });
     return node;
   }
   function bubble(who, text, label) {
@@ -66,7 +67,7 @@
         var b = el('button', 'choice', btn.label);
         b.type = 'button';
         b.addEventListener('click', function () {
-          choices.textContent = ''; alertShown = null;
+          choices.textContent = ''; alertShown = null; acted = true;
           bubble('you', btn.label);
           post({ type: 'choice', data: btn.data });
           // Not the text box: on a phone that opens the keyboard over the
@@ -86,6 +87,7 @@
   // they do not fit together with the question (or with safety guidance
   // shown just before it, which comes first), the start of that.
   function reveal() {
+    if (!acted && !alertShown) return;
     var q = alertShown || log.lastElementChild, bar = document.querySelector('.bar');
     var room = window.innerHeight - form.offsetHeight - (bar ? bar.offsetHeight : 0) - 24;
     if (q && choices.getBoundingClientRect().bottom - q.getBoundingClientRect().top > room) q.scrollIntoView({ block: 'start' });
@@ -340,7 +342,7 @@
     var text = msg.value.trim();
     if (!text) return;
     if (containsReceipt(text)) { bubble('them error', T.receiptInText); return; }
-    choices.textContent = ''; alertShown = null;
+    choices.textContent = ''; alertShown = null; acted = true;
     var b = bubble('you', text);
     var id = post({ type: 'text', text: text });
     bubbles[id] = b; mark(b, 'sending');
@@ -372,7 +374,7 @@
     var c = code.value.trim();
     if (norm(c).length !== 20) { codeerr.textContent = T.codeBad; code.focus(); return; }
     codeerr.textContent = '';
-    wantReceipt = c;
+    wantReceipt = c; acted = true;
     beforeResume = { log: [].slice.call(log.childNodes), choices: [].slice.call(choices.childNodes), shown: shown, lastMsg: lastMsg };
     log.textContent = ''; shown = {}; lastMsg = ''; choices.textContent = '';
     post({ type: 'resume' });
