@@ -163,7 +163,7 @@
       } else { legacyCopy(rc); done(); }
     });
     var img = el('button', '', T.saveImage); img.type = 'button';
-    img.addEventListener('click', function () { saveImage(rc); });
+    img.addEventListener('click', function () { saveImage(rc, text || T.receiptWarn); });
     var pr = el('button', '', T.print); pr.type = 'button';
     pr.addEventListener('click', function () {
       c.classList.add('printing'); body.classList.add('print-receipt');
@@ -180,14 +180,14 @@
     body.removeChild(t);
   }
   // saveImage draws the receipt on a canvas and offers it as a PNG download.
-  function saveImage(rc) {
+  function saveImage(rc, note) {
     var cv = document.createElement('canvas'); cv.width = 900; cv.height = 460;
     var g = cv.getContext('2d');
     g.fillStyle = '#fff'; g.fillRect(0, 0, cv.width, cv.height);
     g.fillStyle = '#1f3a5f'; g.font = 'bold 36px sans-serif'; g.fillText(T.receiptTitle, 40, 70);
     g.fillStyle = '#000'; g.font = 'bold 54px monospace'; g.fillText(rc, 40, 170);
     g.fillStyle = '#7a2300'; g.font = '26px sans-serif';
-    wrap(g, T.receiptWarn, 40, 240, 820, 36);
+    wrap(g, note, 40, 240, 820, 34);
     g.fillStyle = '#555'; g.font = '22px sans-serif'; g.fillText(location.host + '/c/' + school, 40, 420);
     cv.toBlob(function (blob) {
       var a = el('a'); a.href = URL.createObjectURL(blob); a.download = 'receipt.png';
