@@ -120,7 +120,7 @@ var txtChatTitle = hotline.Label{ZH: "匿名求助", EN: "Anonymous help"}
 // 13-year-old on a phone: short, plain, warm.
 var uiTexts = map[string]hotline.Label{
 	"title":         txtChatTitle,
-	"intro":         {ZH: "在这里说出发生的事是安全的。老师只会看到一个代号，不会知道你是谁。", EN: "It is safe to tell us what happened here. Counselors see only a nickname, never who you are."},
+	"intro":         {ZH: "在这里说出发生的事是安全的。老师会读到你写的内容，但只看到一个代号，不会知道你是谁。", EN: "It is safe to tell us what happened here. Counselors read what you write, but see only a nickname, never who you are."},
 	"exit":          {ZH: "快速离开", EN: "Quick exit"},
 	"exitHint":      {ZH: "连按两次 Esc 也能离开", EN: "Or press Esc twice"},
 	"log":           {ZH: "对话", EN: "Conversation"},
@@ -143,7 +143,7 @@ var uiTexts = map[string]hotline.Label{
 	"counselor":     {ZH: "老师", EN: "Counselor"},
 	"hotline":       {ZH: "热线", EN: "Hotline"},
 	"receiptTitle":  {ZH: "你的回执码", EN: "Your receipt code"},
-	"receiptWarn":   {ZH: "这是回来看老师回复的唯一方式。丢了就找不回来了。不要告诉任何人。", EN: "This is the only way back to the counselors' replies. If you lose it, it cannot be recovered. Never share it."},
+	"receiptWarn":   {ZH: "请把它抄下来或截图，存在只有你能看到的地方。以后回来看老师的回复，要靠它；它丢了，我们也没办法找回。不要告诉别人，也不要发给老师。", EN: "Write it down or take a screenshot, and keep it where only you can see it. It is how you come back to the counselors' replies; if it is lost, we cannot find it again. Don't tell anyone, and don't send it to the counselors."},
 	"copy":          {ZH: "复制", EN: "Copy"},
 	"copied":        {ZH: "已复制", EN: "Copied"},
 	"saveImage":     {ZH: "存为图片", EN: "Save as image"},

@@ -220,7 +220,7 @@ func TestConversations(t *testing.T) {
 			name: "typed school code needs no tap; bad deep link asks",
 			key:  tg,
 			turns: []turn{
-				{ev: cmd("start", "nosuch"), kinds: []ReplyKind{P, T, ReplyError, T}, has: []string{"找不到这所学校", "哪所学校"}},
+				{ev: cmd("start", "nosuch"), kinds: []ReplyKind{P, T, ReplyError, T}, has: []string{"没有找到这所学校", "哪所学校"}},
 				{ev: txt("HZ"), kinds: []ReplyKind{T, T}, has: []string{"「海淀中学」", "我是家长"}},
 			},
 		},

@@ -516,7 +516,11 @@ func (c *conv) command(name, arg string, ev Event) {
 	case "status":
 		c.status()
 	case "help":
-		c.say(ReplyText, c.t(txtHelp))
+		if c.telegram() {
+			c.say(ReplyText, c.t(txtHelp))
+		} else {
+			c.say(ReplyText, c.t(txtHelpWeb))
+		}
 	case "language":
 		c.setLang(arg)
 	case "forget":

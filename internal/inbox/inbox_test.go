@@ -196,7 +196,7 @@ func TestWalkEveryRoute(t *testing.T) {
 	mustContain(t, "case after actions", r, "内部备注·不会发送", "班主任已电话联系家长", "已送达", "报告公安机关", "情节等级变更", "指派负责人",
 		"回复报告人", "对受欺凌学生进行心理辅导", "已报告公安机关")
 	// Mistakes re-render the case with a message.
-	if r := u.post(base+"/reply", url.Values{"text": {"   "}}); r.Status != 400 || !strings.Contains(r.Body, "消息是空的") {
+	if r := u.post(base+"/reply", url.Values{"text": {"   "}}); r.Status != 400 || !strings.Contains(r.Body, "这条消息是空的") {
 		t.Fatalf("empty reply: %d", r.Status)
 	}
 	if r := u.post(base+"/status", url.Values{"status": {"new"}}); r.Status != 400 {
