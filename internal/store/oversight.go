@@ -285,23 +285,6 @@ func (db *DB) TipsOfSchools(ctx context.Context, schoolIDs []int64) ([]*hotline.
 	return findTips(ctx, db.reader, q+`) ORDER BY id`, args...)
 }
 
-// EventCounts counts ledger events of kind per tip (e.g. follow-up reports
-// to the district).
-func (db *DB) EventCounts(ctx context.Context, kind hotline.EventKind) (map[int64]int, error) {
-	var rows []struct {
-		TipID int64 `db:"tip_id"`
-		N     int   `db:"n"`
-	}
-	if err := db.reader.SelectContext(ctx, &rows, `SELECT tip_id, COUNT(*) AS n FROM ledger WHERE kind = ? AND tip_id > 0 GROUP BY tip_id`, string(kind)); err != nil {
-		return nil, err
-	}
-	m := make(map[int64]int, len(rows))
-	for _, r := range rows {
-		m[r.TipID] = r.N
-	}
-	return m, nil
-}
-
 // HasLedgerHead reports whether day already has a recorded head.
 func (tx *Tx) HasLedgerHead(day string) (bool, error) {
 	var n int
