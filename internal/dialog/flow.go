@@ -510,6 +510,17 @@ func (c *conv) command(name, arg string, ev Event) {
 		if code == "" {
 			code = ev.School
 		}
+		if c.st.hasDraft() {
+			// Tapping the poster's link again must not throw away what a
+			// child already wrote: the draft stays until they send or
+			// cancel it.
+			c.say(ReplyText, c.t(txtStartKeepsDraft))
+			if !c.st.drafting() {
+				c.st.Step = c.st.draftStep()
+			}
+			c.prompt()
+			return
+		}
 		c.begin(code)
 	case "new":
 		c.newReport(ev.School)

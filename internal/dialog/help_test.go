@@ -30,3 +30,37 @@ func TestHelpFitsTheChannel(t *testing.T) {
 		t.Errorf("telegram help:\n%s", tgHelp)
 	}
 }
+
+// TestStartKeepsAnUnsentDraft: tapping the poster's deep link again in the
+// middle of a report keeps what the child already wrote.
+func TestStartKeepsAnUnsentDraft(t *testing.T) {
+	w := newWorld()
+	e := newEngine(w, newMemStore())
+	ctx := context.Background()
+	for _, ev := range []Event{cmd("start", "demo"), tap("role:victim"), tap("cat:physical"), txt("他们在厕所打我")} {
+		if _, err := e.Handle(ctx, tg, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	replies, err := e.Handle(ctx, tg, cmd("start", "demo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all strings.Builder
+	for _, r := range replies {
+		all.WriteString(r.Text)
+	}
+	if !strings.Contains(all.String(), "帮你留着") {
+		t.Fatalf("start with a draft said:\n%s", all.String())
+	}
+	for _, ev := range []Event{tap("done"), tap("danger:no"), tap("send")} {
+		if _, err := e.Handle(ctx, tg, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.subs) != 1 || len(w.subs[0].Texts) != 1 || w.subs[0].Texts[0] != "他们在厕所打我" {
+		t.Fatalf("submissions = %+v", w.subs)
+	}
+}

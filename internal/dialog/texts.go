@@ -152,6 +152,10 @@ var (
 		ZH: "你没写完的那份报告还保存着，发 /new 可以接着写。",
 		EN: "Your unfinished report is still saved; send /new to continue it.",
 	}
+	txtStartKeepsDraft = hotline.Label{
+		ZH: "你还有一份没发送的报告，我们帮你留着，接着写吧。如果想删掉它重新开始，发 /cancel。",
+		EN: "You have a report you haven't sent yet; we kept it, so let's continue. To delete it and start again, send /cancel.",
+	}
 	txtResumeDraft = hotline.Label{
 		ZH: "你还有一份没写完的报告，我们接着写吧。",
 		EN: "You have an unfinished report; let's continue it.",
