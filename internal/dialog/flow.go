@@ -243,9 +243,15 @@ func (c *conv) confirm() {
 		[]Button{c.btn(txtBtnEdit, dataEdit), c.btn(txtBtnCancel, dataCmd+"cancel")})
 }
 
-// safety shows urgent guidance with the school's emergency contact.
+// safety shows urgent guidance with the school's emergency contact: in full
+// the first time in a report, then as a short reminder with the same
+// numbers, so that repeats do not bury what comes next.
 func (c *conv) safety(school *schoolRef) {
 	text := c.t(txtSafety)
+	if c.st.SafetyOn {
+		text = c.t(txtSafetyAgain)
+	}
+	c.st.SafetyOn = true
 	if school != nil && school.Emergency != "" {
 		text += "\n" + c.t(txtSafetySchool, school.Emergency)
 	}
@@ -355,7 +361,6 @@ func (c *conv) draft(text string, photo *hotline.Photo) bool {
 		if c.e.Urgent != nil && c.e.Urgent(text) {
 			c.st.Urgent = true
 			if !c.st.SafetyOn {
-				c.st.SafetyOn = true
 				c.safety(c.st.School)
 			}
 		}

@@ -64,3 +64,40 @@ func TestStartKeepsAnUnsentDraft(t *testing.T) {
 		t.Fatalf("submissions = %+v", w.subs)
 	}
 }
+
+// TestSafetyGuidanceInFullOnceThenShort: the full guidance comes the moment
+// danger shows; repeats in the same report are short but keep the numbers.
+func TestSafetyGuidanceInFullOnceThenShort(t *testing.T) {
+	e := newEngine(newWorld(), newMemStore())
+	ctx := context.Background()
+	safety := func(ev Event) (string, bool) {
+		replies, err := e.Handle(ctx, tg, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(replies) > 0 && replies[0].Kind == ReplySafety {
+			return replies[0].Text, true
+		}
+		return "", false
+	}
+	for _, ev := range []Event{cmd("start", "demo"), tap("role:victim"), tap("cat:physical")} {
+		safety(ev)
+	}
+	first, ok := safety(txt("他说放学后要带刀来找我"))
+	if !ok || !strings.Contains(first, "先去安全") || !strings.Contains(first, "010-1234567") {
+		t.Fatalf("first guidance: %q", first)
+	}
+	safety(tap("done"))
+	again, ok := safety(tap("danger:yes"))
+	if !ok || strings.Contains(again, "先去安全") {
+		t.Fatalf("repeat should be short: %q", again)
+	}
+	for _, n := range []string{"110", "120", "12355", "010-1234567"} {
+		if !strings.Contains(again, n) {
+			t.Errorf("short reminder lacks %s: %q", n, again)
+		}
+	}
+	if atSend, ok := safety(tap("send")); !ok || !strings.Contains(atSend, "110") {
+		t.Fatalf("submission of an urgent report must start with safety: %q", atSend)
+	}
+}

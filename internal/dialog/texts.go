@@ -82,6 +82,10 @@ var (
 		ZH: "如果你或别人现在有危险，请马上：\n• 打 110 报警\n• 有人受伤，打 120 叫救护车\n• 打 12355 青少年服务台，有人会认真听你说\n先去安全、有大人在的地方。你不是一个人。",
 		EN: "If you or someone else is in danger right now:\n• call 110 for the police\n• call 120 for an ambulance if someone is hurt\n• call 12355, the youth helpline — someone will listen\nGo somewhere safe where there are adults. You are not alone.",
 	}
+	txtSafetyAgain = hotline.Label{
+		ZH: "再提醒一次：有危险就马上打 110 报警，有人受伤打 120，想找人说说可以打 12355。",
+		EN: "A reminder: if there is danger, call 110 now; 120 if someone is hurt; 12355 if you want someone to talk to.",
+	}
 	txtSafetySchool = hotline.Label{
 		ZH: "学校紧急联系：%s",
 		EN: "School emergency contact: %s",
