@@ -43,14 +43,7 @@ func runDemo(ctx context.Context, args []string, env *Env) error {
 		m.Close()
 		return err
 	}
-	if err := m.Run(ctx); err != nil {
-		m.Close()
-		return err
-	}
-	printDemo(env.Stdout, m)
-	<-ctx.Done()
-	m.Logger.Info("shutting down")
-	return m.Close()
+	return runServer(ctx, m, func() { printDemo(env.Stdout, m) })
 }
 
 func printDemo(w io.Writer, m *Main) {

@@ -208,11 +208,15 @@ func (m *Main) handleRoot(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/inbox/", http.StatusSeeOther)
 }
 
-// runServer runs a configured Main until ctx ends (SIGINT/SIGTERM).
-func runServer(ctx context.Context, m *Main, env *Env) error {
+// runServer runs a configured Main until ctx ends (SIGINT/SIGTERM);
+// started, when set, runs once the server listens.
+func runServer(ctx context.Context, m *Main, started func()) error {
 	if err := m.Run(ctx); err != nil {
 		m.Close()
 		return err
+	}
+	if started != nil {
+		started()
 	}
 	<-ctx.Done()
 	m.Logger.Info("shutting down")
@@ -235,7 +239,7 @@ func runServe(ctx context.Context, args []string, env *Env) error {
 		return err
 	}
 	m.Logger = logger
-	return runServer(ctx, m, env)
+	return runServer(ctx, m, nil)
 }
 
 func usageErr(err error) error {

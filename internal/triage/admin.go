@@ -42,28 +42,11 @@ func (s *Service) CreateSchool(ctx context.Context, in NewSchool) (*CreatedSchoo
 	if in.AdminUsername == "" {
 		in.AdminUsername = store.NormalizeCode(in.Code) + "-admin"
 	}
-	key, err := vault.GenerateKeyPair()
+	k, err := s.newKeyPair(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer key.Wipe()
-	recovery, err := vault.NewRecoveryKey()
-	if err != nil {
-		return nil, err
-	}
-	recoveryWrapped, err := vault.WrapWithRecoveryKey(key, recovery)
-	if err != nil {
-		return nil, err
-	}
-	otp, err := vault.NewOneTimePassword()
-	if err != nil {
-		return nil, err
-	}
-	wrapped, err := s.Vault.WrapWithPassword(ctx, key, otp)
-	if err != nil {
-		return nil, err
-	}
-	school := &hotline.School{Code: in.Code, Name: in.Name, District: strings.TrimSpace(in.District), PublicKey: key.PublicKey()}
+	school := &hotline.School{Code: in.Code, Name: in.Name, District: strings.TrimSpace(in.District), PublicKey: k.public}
 	if in.Settings != nil {
 		school.Settings = *in.Settings
 	}
@@ -72,16 +55,49 @@ func (s *Service) CreateSchool(ctx context.Context, in NewSchool) (*CreatedSchoo
 	}
 	admin := &hotline.Counselor{Username: in.AdminUsername, DisplayName: in.AdminUsername, Role: hotline.RoleAdmin, MustChangePassword: true}
 	err = s.DB.Update(ctx, func(tx *store.Tx) error {
-		if err := tx.CreateSchool(school, recoveryWrapped); err != nil {
+		if err := tx.CreateSchool(school, k.recoveryWrapped); err != nil {
 			return err
 		}
 		admin.SchoolID = school.ID
-		return tx.CreateCounselor(admin, wrapped)
+		return tx.CreateCounselor(admin, k.wrapped)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &CreatedSchool{School: school, RecoveryKey: recovery, Admin: admin, AdminPassword: otp}, nil
+	return &CreatedSchool{School: school, RecoveryKey: k.recovery, Admin: admin, AdminPassword: k.otp}, nil
+}
+
+// newKeys is a fresh key pair for a school or district: its public key, its
+// private key wrapped under a new recovery key and under a first account's
+// one-time password. The private key itself is wiped before this returns.
+type newKeys struct {
+	public          []byte
+	recovery        string
+	recoveryWrapped []byte
+	otp             string
+	wrapped         []byte
+}
+
+func (s *Service) newKeyPair(ctx context.Context) (*newKeys, error) {
+	key, err := vault.GenerateKeyPair()
+	if err != nil {
+		return nil, err
+	}
+	defer key.Wipe()
+	k := &newKeys{public: key.PublicKey()}
+	if k.recovery, err = vault.NewRecoveryKey(); err != nil {
+		return nil, err
+	}
+	if k.recoveryWrapped, err = vault.WrapWithRecoveryKey(key, k.recovery); err != nil {
+		return nil, err
+	}
+	if k.otp, err = vault.NewOneTimePassword(); err != nil {
+		return nil, err
+	}
+	if k.wrapped, err = s.Vault.WrapWithPassword(ctx, key, k.otp); err != nil {
+		return nil, err
+	}
+	return k, nil
 }
 
 // CreatedDistrict is shown once: the district's recovery key and its first
@@ -105,39 +121,22 @@ func (s *Service) CreateDistrict(ctx context.Context, name, officerUsername stri
 	} else if existing != nil {
 		return nil, hotline.Errorf(hotline.ECONFLICT, "这个区已经存在。", "That district exists already.")
 	}
-	key, err := vault.GenerateKeyPair()
+	k, err := s.newKeyPair(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer key.Wipe()
-	recovery, err := vault.NewRecoveryKey()
-	if err != nil {
-		return nil, err
-	}
-	recoveryWrapped, err := vault.WrapWithRecoveryKey(key, recovery)
-	if err != nil {
-		return nil, err
-	}
-	otp, err := vault.NewOneTimePassword()
-	if err != nil {
-		return nil, err
-	}
-	wrapped, err := s.Vault.WrapWithPassword(ctx, key, otp)
-	if err != nil {
-		return nil, err
-	}
-	d := &store.District{Name: name, PublicKey: key.PublicKey(), RecoveryWrapped: recoveryWrapped}
+	d := &store.District{Name: name, PublicKey: k.public, RecoveryWrapped: k.recoveryWrapped}
 	officer := &hotline.Counselor{Username: officerUsername, DisplayName: officerUsername, District: name, Role: hotline.RoleDistrict, MustChangePassword: true}
 	err = s.DB.Update(ctx, func(tx *store.Tx) error {
 		if err := tx.CreateDistrict(d); err != nil {
 			return err
 		}
-		return tx.CreateCounselor(officer, wrapped)
+		return tx.CreateCounselor(officer, k.wrapped)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &CreatedDistrict{District: d, RecoveryKey: recovery, Officer: officer, OfficerPassword: otp}, nil
+	return &CreatedDistrict{District: d, RecoveryKey: k.recovery, Officer: officer, OfficerPassword: k.otp}, nil
 }
 
 // AddCounselor adds a counselor (or admin) to the admin's school. The
