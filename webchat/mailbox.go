@@ -284,7 +284,7 @@ func (s *Server) handleMailboxSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	f, err := s.parseForm(w, r)
 	if err != nil {
-		again(statusOf(err), f, err)
+		again(hotline.HTTPStatus(err), f, err)
 		return
 	}
 	if f.Lang != "" {
@@ -306,7 +306,7 @@ func (s *Server) handleMailboxSubmit(w http.ResponseWriter, r *http.Request) {
 	if f.Photo != nil {
 		p, err := s.cleanPhoto(r.Context(), f.Photo)
 		if err != nil {
-			again(statusOf(err), f, err)
+			again(hotline.HTTPStatus(err), f, err)
 			return
 		}
 		sub.Photos = []hotline.Photo{*p}
@@ -316,7 +316,7 @@ func (s *Server) handleMailboxSubmit(w http.ResponseWriter, r *http.Request) {
 		if hotline.ErrorCode(err) == hotline.EINTERNAL {
 			s.Logger.Error("mailbox submit", "school", school.Code, "err", err)
 		}
-		again(statusOf(err), f, err)
+		again(hotline.HTTPStatus(err), f, err)
 		return
 	}
 	d := mailboxData{Receipt: res.Receipt, Alias: res.Alias.In(lang), Urgent: res.Urgent, Emergency: school.Settings.EmergencyContact}
@@ -325,23 +325,6 @@ func (s *Server) handleMailboxSubmit(w http.ResponseWriter, r *http.Request) {
 
 var txtReceiptTitle = hotline.Label{ZH: "已收到你的报告", EN: "Your report was received"}
 
-func statusOf(err error) int {
-	switch hotline.ErrorCode(err) {
-	case hotline.EINVALID:
-		return http.StatusBadRequest
-	case hotline.ENOTFOUND:
-		return http.StatusNotFound
-	case hotline.ETOOLARGE:
-		return http.StatusRequestEntityTooLarge
-	case hotline.ERATELIMIT:
-		return http.StatusTooManyRequests
-	case hotline.EFORBIDDEN, hotline.EUNAUTHORIZED:
-		return http.StatusForbidden
-	case hotline.ECONFLICT:
-		return http.StatusConflict
-	}
-	return http.StatusInternalServerError
-}
 
 // handleStatusForm asks for a receipt. The receipt is always posted, never
 // put in a URL, so it stays out of history and server logs.
@@ -362,7 +345,7 @@ func (s *Server) handleStatusShow(w http.ResponseWriter, r *http.Request) {
 	}
 	f, err := s.parseForm(w, r)
 	if err != nil {
-		s.statusPage(w, r, lang, statusOf(err), "", err, "")
+		s.statusPage(w, r, lang, hotline.HTTPStatus(err), "", err, "")
 		return
 	}
 	if f.Lang != "" {
@@ -388,7 +371,7 @@ func (s *Server) handleStatusReply(w http.ResponseWriter, r *http.Request) {
 	}
 	f, err := s.parseForm(w, r)
 	if err != nil {
-		s.statusPage(w, r, lang, statusOf(err), "", err, "")
+		s.statusPage(w, r, lang, hotline.HTTPStatus(err), "", err, "")
 		return
 	}
 	if f.Lang != "" {
@@ -408,7 +391,7 @@ func (s *Server) handleStatusReply(w http.ResponseWriter, r *http.Request) {
 	var photo *hotline.Photo
 	if f.Photo != nil {
 		if photo, err = s.cleanPhoto(r.Context(), f.Photo); err != nil {
-			s.statusPage(w, r, lang, statusOf(err), f.Receipt, err, f.Text)
+			s.statusPage(w, r, lang, hotline.HTTPStatus(err), f.Receipt, err, f.Text)
 			return
 		}
 	}
@@ -420,7 +403,7 @@ func (s *Server) handleStatusReply(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, hotline.ErrReceiptInText) {
 			keep = "" // do not echo the receipt back into the form
 		}
-		s.statusPage(w, r, lang, statusOf(err), f.Receipt, err, keep)
+		s.statusPage(w, r, lang, hotline.HTTPStatus(err), f.Receipt, err, keep)
 		return
 	}
 	s.statusPage(w, r, lang, http.StatusOK, f.Receipt, nil, "")
@@ -457,7 +440,7 @@ func (s *Server) statusPage(w http.ResponseWriter, r *http.Request, lang hotline
 		}
 		p.Token = s.formToken(formStatus, "")
 		p.Error = hotline.ErrorMessage(err, lang)
-		s.render(w, statusOf(err), "status.html", p.fill())
+		s.render(w, hotline.HTTPStatus(err), "status.html", p.fill())
 		return
 	}
 	d := mailboxData{Receipt: receipt, Alias: tip.Alias.In(lang), Status: tip.Status.ForReporter().In(lang), Text: text}

@@ -3,6 +3,7 @@ package hotline
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // Application error codes. One place per transport maps them to an HTTP
@@ -75,3 +76,27 @@ var (
 	ErrTipClosed      = Errorf(ECONFLICT, "这份报告已经关闭了。如果还有事情发生，请写一份新的报告，老师会看到。", "This report is closed. If something else happens, please write a new report; a counselor will see it.")
 	ErrRateLimited    = Errorf(ERATELIMIT, "发送太快了，请稍等片刻再试。", "Too fast; please wait a moment and try again.")
 )
+
+// HTTPStatus maps an error's code to an HTTP status: the one place every
+// web transport uses.
+func HTTPStatus(err error) int {
+	switch ErrorCode(err) {
+	case "":
+		return http.StatusOK
+	case EINVALID:
+		return http.StatusBadRequest
+	case ENOTFOUND:
+		return http.StatusNotFound
+	case EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case EFORBIDDEN:
+		return http.StatusForbidden
+	case ECONFLICT:
+		return http.StatusConflict
+	case ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
+	case ERATELIMIT:
+		return http.StatusTooManyRequests
+	}
+	return http.StatusInternalServerError
+}

@@ -121,3 +121,21 @@ func TestParseLang(t *testing.T) {
 		}
 	}
 }
+
+func TestHTTPStatus(t *testing.T) {
+	for err, want := range map[error]int{
+		nil:                     200,
+		hotline.ErrEmptyMessage: 400,
+		hotline.ErrNotFound:     404,
+		hotline.ErrUnauthorized: 401,
+		hotline.ErrForbidden:    403,
+		hotline.ErrTipClosed:    409,
+		hotline.ErrTooLong:      413,
+		hotline.ErrRateLimited:  429,
+		errors.New("disk"):      500,
+	} {
+		if got := hotline.HTTPStatus(err); got != want {
+			t.Errorf("HTTPStatus(%v) = %d, want %d", err, got, want)
+		}
+	}
+}

@@ -95,7 +95,7 @@ func (s *Server) handleAlertEmail(w http.ResponseWriter, r *http.Request, rc *re
 			return
 		}
 		p.Error, d.EmailIn = hotline.ErrorMessage(err, rc.Lang), addr
-		s.render(w, statusOf(err), "alerts", p)
+		s.render(w, hotline.HTTPStatus(err), "alerts", p)
 		return
 	}
 	if addr == "" {

@@ -32,7 +32,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 		p := s.newPage(r, rc, rc.Lang)
 		p.Title, p.CSRF, p.Error = p.T("login"), rc.CSRF, hotline.ErrorMessage(err, rc.Lang)
 		p.Data = username
-		s.render(w, statusOf(err), "login", p)
+		s.render(w, hotline.HTTPStatus(err), "login", p)
 		return
 	}
 	// A log-in replaces whatever session this browser had.
@@ -73,7 +73,7 @@ func (s *Server) handleTOTP(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 		s.logErr(r, err)
 		p := s.newPage(r, rc, rc.Lang)
 		p.Title, p.Error = p.T("totp_title"), hotline.ErrorMessage(err, rc.Lang)
-		s.render(w, statusOf(err), "totp", p)
+		s.render(w, hotline.HTTPStatus(err), "totp", p)
 		return
 	}
 	rc.sess.mu.Lock()
@@ -109,7 +109,7 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request, rc *reqC
 	}
 	if err := validatePassword(pw); err != nil {
 		p.Error = hotline.ErrorMessage(err, rc.Lang)
-		s.render(w, statusOf(err), "password", p)
+		s.render(w, hotline.HTTPStatus(err), "password", p)
 		return
 	}
 	if !forced {
@@ -119,7 +119,7 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request, rc *reqC
 		if err != nil {
 			s.logErr(r, err)
 			p.Error = hotline.ErrorMessage(err, rc.Lang)
-			s.render(w, statusOf(err), "password", p)
+			s.render(w, hotline.HTTPStatus(err), "password", p)
 			return
 		}
 		check.Wipe()
@@ -127,7 +127,7 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request, rc *reqC
 	if err := s.cfg.Triage.ChangePassword(r.Context(), rc.sess.ts, pw); err != nil {
 		s.logErr(r, err)
 		p.Error = hotline.ErrorMessage(err, rc.Lang)
-		s.render(w, statusOf(err), "password", p)
+		s.render(w, hotline.HTTPStatus(err), "password", p)
 		return
 	}
 	rc.Me.MustChangePassword = false
@@ -211,7 +211,7 @@ func (s *Server) handleTOTPEnable(w http.ResponseWriter, r *http.Request, rc *re
 			return
 		}
 		p.Error = hotline.ErrorMessage(ferr, rc.Lang)
-		s.render(w, statusOf(ferr), "account", p)
+		s.render(w, hotline.HTTPStatus(ferr), "account", p)
 		return
 	}
 	rc.sess.mu.Lock()
@@ -237,7 +237,7 @@ func (s *Server) handleTOTPDisable(w http.ResponseWriter, r *http.Request, rc *r
 			return
 		}
 		p.Error = hotline.ErrorMessage(err, rc.Lang)
-		s.render(w, statusOf(err), "account", p)
+		s.render(w, hotline.HTTPStatus(err), "account", p)
 		return
 	}
 	rc.Me.TOTPSecretSealed = nil
@@ -268,7 +268,7 @@ func (s *Server) handleRecover(w http.ResponseWriter, r *http.Request, rc *reqCt
 	if err != nil {
 		s.logErr(r, err)
 		p.Error, p.Data = hotline.ErrorMessage(err, rc.Lang), d
-		s.render(w, statusOf(err), "recover", p)
+		s.render(w, hotline.HTTPStatus(err), "recover", p)
 		return
 	}
 	d.Admin, d.Password = c.Username, oneTime

@@ -190,26 +190,6 @@ func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
 	s.fail(w, r, nil, hotline.ErrNotFound)
 }
 
-// statusOf maps application error codes to HTTP statuses: the one place.
-func statusOf(err error) int {
-	switch hotline.ErrorCode(err) {
-	case hotline.EINVALID:
-		return http.StatusBadRequest
-	case hotline.ENOTFOUND:
-		return http.StatusNotFound
-	case hotline.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case hotline.EFORBIDDEN:
-		return http.StatusForbidden
-	case hotline.ECONFLICT:
-		return http.StatusConflict
-	case hotline.ETOOLARGE:
-		return http.StatusRequestEntityTooLarge
-	case hotline.ERATELIMIT:
-		return http.StatusTooManyRequests
-	}
-	return http.StatusInternalServerError
-}
 
 // logErr logs internal errors only; application errors are the user's.
 func (s *Server) logErr(r *http.Request, err error) {
@@ -227,7 +207,7 @@ func (s *Server) logErr(r *http.Request, err error) {
 // error's safe message.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, rc *reqCtx, err error) {
 	s.logErr(r, err)
-	status := statusOf(err)
+	status := hotline.HTTPStatus(err)
 	lang := langOf(r)
 	if rc != nil {
 		lang = rc.Lang

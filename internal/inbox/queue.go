@@ -195,7 +195,7 @@ func (s *Server) handleQueueFragment(w http.ResponseWriter, r *http.Request, rc 
 	p, err := s.queuePage(r, rc)
 	if err != nil {
 		s.logErr(r, err)
-		http.Error(w, hotline.ErrorMessage(err, rc.Lang), statusOf(err))
+		http.Error(w, hotline.ErrorMessage(err, rc.Lang), hotline.HTTPStatus(err))
 		return
 	}
 	s.renderFragment(w, "queue", "queuebody", p)

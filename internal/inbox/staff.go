@@ -56,7 +56,7 @@ func (s *Server) handleIntake(w http.ResponseWriter, r *http.Request, rc *reqCtx
 		s.logErr(r, err)
 		p := s.newPage(r, rc, rc.Lang)
 		p.Title, p.Nav, p.Data, p.Error = p.T("intake"), "intake", d, hotline.ErrorMessage(err, rc.Lang)
-		s.render(w, statusOf(err), "intake", p)
+		s.render(w, hotline.HTTPStatus(err), "intake", p)
 		return
 	}
 	if slicesContains(d.Sources, d.Form.Source) {
@@ -137,7 +137,7 @@ func (s *Server) handleCounselorAdd(w http.ResponseWriter, r *http.Request, rc *
 		s.logErr(r, err)
 		p.Error = hotline.ErrorMessage(err, rc.Lang)
 		d.Form.Username, d.Form.DisplayName, d.Form.Role = r.FormValue("username"), r.FormValue("display_name"), r.FormValue("role")
-		s.render(w, statusOf(err), "counselors", p)
+		s.render(w, hotline.HTTPStatus(err), "counselors", p)
 		return
 	}
 	d.Added, d.Password = c, pw
@@ -219,7 +219,7 @@ func (s *Server) handleSettings(w http.ResponseWriter, r *http.Request, rc *reqC
 	if err != nil {
 		s.logErr(r, err)
 		p.Error = hotline.ErrorMessage(err, rc.Lang)
-		s.render(w, statusOf(err), "settings", p)
+		s.render(w, hotline.HTTPStatus(err), "settings", p)
 		return
 	}
 	p.School, p.Data, p.Notice = school, settingsOf(school), p.T("saved")

@@ -219,7 +219,7 @@ func (s *Server) handleTipAction(w http.ResponseWriter, r *http.Request, rc *req
 		} else if r.PathValue("action") == "note" {
 			d.Note = r.FormValue("text")
 		}
-		s.render(w, statusOf(err), "tip", p)
+		s.render(w, hotline.HTTPStatus(err), "tip", p)
 	default:
 		s.fail(w, r, rc, err)
 	}
