@@ -325,7 +325,6 @@ func (s *Server) handleMailboxSubmit(w http.ResponseWriter, r *http.Request) {
 
 var txtReceiptTitle = hotline.Label{ZH: "已收到你的报告", EN: "Your report was received"}
 
-
 // handleStatusForm asks for a receipt. The receipt is always posted, never
 // put in a URL, so it stays out of history and server logs.
 func (s *Server) handleStatusForm(w http.ResponseWriter, r *http.Request) {

@@ -190,7 +190,6 @@ func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
 	s.fail(w, r, nil, hotline.ErrNotFound)
 }
 
-
 // logErr logs internal errors only; application errors are the user's.
 func (s *Server) logErr(r *http.Request, err error) {
 	if r.Context().Err() != nil {
