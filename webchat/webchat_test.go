@@ -27,6 +27,7 @@ import (
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
 	"hotline/internal/live"
+	"hotline/internal/staff"
 	"hotline/internal/store"
 	"hotline/internal/triage"
 	"hotline/internal/vault"
@@ -68,6 +69,7 @@ type env struct {
 	ts     *httptest.Server
 	conv   *fakeConv
 	intake *intake.Service
+	staff  *staff.Service
 	triage *triage.Service
 	broker *live.Broker
 	school *hotline.School
@@ -91,13 +93,13 @@ func newEnv(t testing.TB, tune func(*Server)) *env {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	b := live.NewBroker()
 	in := intake.New(db, v, b, logger)
-	tr := triage.New(db, v, b, logger)
-	created, err := tr.CreateSchool(context.Background(), triage.NewSchool{Code: "no3", Name: "第三中学", NameEN: "No. 3 Middle School",
+	st := staff.New(db, v, logger)
+	created, err := st.CreateSchool(context.Background(), staff.NewSchool{Code: "no3", Name: "第三中学", NameEN: "No. 3 Middle School",
 		Settings: &hotline.SchoolSettings{AllowedOrigins: []string{"https://www.no3.example.cn"}, NameEN: "No. 3 Middle School"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{conv: &fakeConv{}, intake: in, triage: tr, broker: b, school: created.School, dir: dir}
+	e := &env{conv: &fakeConv{}, intake: in, staff: st, triage: triage.New(db, v, b, logger), broker: b, school: created.School, dir: dir}
 	e.srv = &Server{Intake: in, Reporters: in, Schools: in, Conversation: e.conv, Broker: b, MAC: v.MAC,
 		CleanPhoto: intake.CleanPhoto, Logger: logger, BotName: "HotlineBot"}
 	if tune != nil {
@@ -377,7 +379,7 @@ func TestResumeAndLiveReply(t *testing.T) {
 		t.Fatalf("resume frames %+v", got)
 	}
 	// A counselor replies: a notice arrives, the page syncs the new message.
-	admin, err := e.triage.Authenticate(ctx, "no3-admin", "")
+	admin, err := e.staff.Authenticate(ctx, "no3-admin", "")
 	_ = admin
 	_ = err
 	e.broker.Notify(hotline.Change{Kind: hotline.ChangeReply, SchoolID: e.school.ID, TipUID: res.TipUID})

@@ -1,4 +1,4 @@
-package triage_test
+package scheduler_test
 
 import (
 	"bufio"
@@ -11,8 +11,8 @@ import (
 
 	tgbot "github.com/go-telegram/bot"
 
+	"hotline/internal/scheduler"
 	"hotline/internal/telegramtest"
-	"hotline/internal/triage"
 )
 
 // smtpSink is a minimal SMTP server on 127.0.0.1 that keeps what it gets.
@@ -111,12 +111,12 @@ func TestAlertsThroughFakeBotAPIAndSMTPHoldNoContent(t *testing.T) {
 	}
 	sink := newSMTPSink(t)
 	e.sched.Telegram = tgAlerter{b}
-	e.sched.Mail = &triage.SMTPMailer{Addr: sink.ln.Addr().String(), From: "hotline@example.cn"}
+	e.sched.Mail = &scheduler.SMTPMailer{Addr: sink.ln.Addr().String(), From: "hotline@example.cn"}
 	e.sched.BaseURL = "https://hotline.example.cn"
 
 	staff := api.NewUser(telegramtest.UserOptions{LanguageCode: "zh-hans"})
 	e.linkTelegram(e.admin, staff.ChatID())
-	if err := e.svc.SetAlertEmail(ctx, e.wang, "wang@school.example.cn"); err != nil {
+	if err := e.staff.SetAlertEmail(ctx, e.wang, "wang@school.example.cn"); err != nil {
 		t.Fatal(err)
 	}
 	secret := "他说放学后要带刀来找我"

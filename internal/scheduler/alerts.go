@@ -1,4 +1,4 @@
-package triage
+package scheduler
 
 import (
 	"context"
@@ -7,14 +7,13 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net"
-	"net/mail"
 	"net/smtp"
 	"strings"
 	"time"
 
 	"hotline/internal/hotline"
+	"hotline/internal/staff"
 	"hotline/internal/store"
-	"hotline/internal/vault"
 )
 
 // Alerter sends a staff member a short alert in their linked Telegram chat.
@@ -38,102 +37,11 @@ const (
 
 // Reasons of an alert.
 const (
-	ReasonUrgent         = "urgent"                         // a new urgent tip
-	ReasonUrgentUnacked  = "urgent_unacked"                 // nobody acknowledged it within half its deadline
-	ReasonUrgentOverdue  = "urgent_overdue"                 // nobody acknowledged it within its deadline (the hour)
-	ReasonDeadlinePrefix = "deadline="                      // followed by the deadline kind
-	linkCodeTTL          = 15 * time.Minute                 // how long a Telegram link code works
-	emailPurpose         = "staff-email"                    // SealServer purpose of alert addresses
-	linkPurpose          = "telegram-link"                  // MAC purpose of link codes
-	linkCodeAlphabet     = "23456789ABCDEFGHJKMNPQRSTVWXYZ" // no 0/O, 1/I/L
+	ReasonUrgent         = "urgent"         // a new urgent tip
+	ReasonUrgentUnacked  = "urgent_unacked" // nobody acknowledged it within half its deadline
+	ReasonUrgentOverdue  = "urgent_overdue" // nobody acknowledged it within its deadline (the hour)
+	ReasonDeadlinePrefix = "deadline="      // followed by the deadline kind
 )
-
-// NewLinkCode makes a one-time code that links the session's staff member
-// to the Telegram bot ("/link CODE"); the inbox shows it. Only its HMAC is
-// stored, for 15 minutes.
-func (s *Service) NewLinkCode(ctx context.Context, sess *Session) (string, time.Time, error) {
-	code, err := vault.RandomCode(linkCodeAlphabet, 8)
-	if err != nil {
-		return "", time.Time{}, err
-	}
-	expires := s.DB.Clock.Now().Add(linkCodeTTL)
-	err = s.DB.Update(ctx, func(tx *store.Tx) error {
-		return tx.CreateLinkCode(s.Vault.MAC(linkPurpose, []byte(code)), sess.Counselor.ID, expires)
-	})
-	if err != nil {
-		return "", time.Time{}, err
-	}
-	return code[:4] + "-" + code[4:], expires, nil
-}
-
-// ErrBadLinkCode is the answer to an unknown, used or expired link code.
-var ErrBadLinkCode = hotline.Errorf(hotline.ENOTFOUND, "这个绑定码无效或已过期，请在收件箱里重新生成。", "That link code is unknown or expired; make a new one in the inbox.")
-
-// LinkTelegram consumes a link code sent to the bot from chatID and links
-// the chat to the staff member who made the code, for alerts. The chat id
-// is stored sealed and found by HMAC, as for reporters.
-func (s *Service) LinkTelegram(ctx context.Context, code string, chatID int64) error {
-	norm := strings.Map(func(r rune) rune {
-		switch {
-		case r == '-' || r == ' ':
-			return -1
-		case r >= 'a' && r <= 'z':
-			return r - 'a' + 'A'
-		}
-		return r
-	}, strings.TrimSpace(code))
-	if len(norm) != 8 {
-		return ErrBadLinkCode
-	}
-	mac := s.Vault.MAC(linkPurpose, []byte(norm))
-	sealed, err := s.Vault.SealChat(chatID)
-	if err != nil {
-		return err
-	}
-	return s.DB.Update(ctx, func(tx *store.Tx) error {
-		id, err := tx.TakeLinkCode(mac)
-		if hotline.ErrorCode(err) == hotline.ENOTFOUND {
-			return ErrBadLinkCode
-		} else if err != nil {
-			return err
-		}
-		return tx.SetTelegram(id, s.Vault.ChatMAC(chatID), sealed)
-	})
-}
-
-// UnlinkTelegram stops Telegram alerts for the session's staff member.
-func (s *Service) UnlinkTelegram(ctx context.Context, sess *Session) error {
-	return s.DB.Update(ctx, func(tx *store.Tx) error { return tx.SetTelegram(sess.Counselor.ID, nil, nil) })
-}
-
-// SetAlertEmail stores (sealed under the server key) the address the
-// session's staff member gets alerts at; "" removes it.
-func (s *Service) SetAlertEmail(ctx context.Context, sess *Session, addr string) error {
-	var sealed []byte
-	if addr = strings.TrimSpace(addr); addr != "" {
-		if a, err := mail.ParseAddress(addr); err != nil || a.Address != addr {
-			return hotline.Errorf(hotline.EINVALID, "电子邮件地址无效。", "That e-mail address is not valid.")
-		}
-		var err error
-		if sealed, err = s.Vault.SealServer(emailPurpose, []byte(addr)); err != nil {
-			return err
-		}
-	}
-	return s.DB.Update(ctx, func(tx *store.Tx) error { return tx.SetEmail(sess.Counselor.ID, sealed) })
-}
-
-// SetOnCall puts a counselor of the admin's school on or off the on-call
-// rota that urgent tips page first; counselors may set themselves.
-func (s *Service) SetOnCall(ctx context.Context, sess *Session, counselorID int64, on bool) error {
-	if counselorID != sess.Counselor.ID && !sess.Counselor.IsAdmin() {
-		return hotline.ErrForbidden
-	}
-	c, err := s.DB.CounselorByID(ctx, counselorID)
-	if err != nil || c.SchoolID == 0 || c.SchoolID != sess.Counselor.SchoolID {
-		return hotline.ErrNotFound
-	}
-	return s.DB.Update(ctx, func(tx *store.Tx) error { return tx.SetOnCall(counselorID, on) })
-}
 
 // AlertText composes an alert from metadata only: the alias, the school,
 // why, and where to look. It is the only text an alert ever carries.
@@ -249,7 +157,7 @@ func mime(s string) string {
 
 // alertRecipients returns the active staff an alert goes to.
 func (sc *Scheduler) alertRecipients(ctx context.Context, a *store.Alert, school *hotline.School) ([]*store.CounselorRecord, error) {
-	db := sc.Service.DB
+	db := sc.DB
 	if a.Audience == AudienceDistrict {
 		officers, err := db.Counselors(ctx, 0, school.District)
 		if err != nil || school.District == "" {
@@ -287,7 +195,7 @@ const maxAlertAttempts = 5
 // (or there was nothing to try); otherwise it is retried on the next pass.
 // Logs name the alert and the error, never a chat id or address.
 func (sc *Scheduler) SendAlerts(ctx context.Context) (int, error) {
-	db := sc.Service.DB
+	db := sc.DB
 	pending, err := db.PendingAlerts(ctx, maxAlertAttempts, 100)
 	if err != nil {
 		return 0, err
@@ -309,7 +217,7 @@ func (sc *Scheduler) SendAlerts(ctx context.Context) (int, error) {
 }
 
 func (sc *Scheduler) sendAlert(ctx context.Context, a *store.Alert) (bool, error) {
-	db, v := sc.Service.DB, sc.Service.Vault
+	db, v := sc.DB, sc.Vault
 	tip, err := db.TipByID(ctx, a.TipID)
 	if err != nil {
 		return false, err
@@ -346,7 +254,7 @@ func (sc *Scheduler) sendAlert(ctx context.Context, a *store.Alert) (bool, error
 			}
 		}
 		if c.EmailSealed != nil && sc.Mail != nil {
-			if addr, err := v.OpenServer(emailPurpose, c.EmailSealed); err != nil {
+			if addr, err := staff.OpenAlertEmail(v, c.EmailSealed); err != nil {
 				fail(fmt.Errorf("open staff address: %w", err))
 			} else if err := sc.Mail.SendMail(ctx, string(addr), subject, text); err != nil {
 				fail(fmt.Errorf("e-mail: %w", err))

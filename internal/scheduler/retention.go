@@ -1,4 +1,4 @@
-package triage
+package scheduler
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 // and the ledger stay; each purge is itself a ledger event. It returns how
 // many cases were purged. Schools with RetentionDays 0 keep content.
 func (sc *Scheduler) Purge(ctx context.Context) (int, error) {
-	db := sc.Service.DB
+	db := sc.DB
 	schools, err := db.Schools(ctx, "")
 	if err != nil {
 		return 0, err
@@ -49,7 +49,7 @@ func (sc *Scheduler) Purge(ctx context.Context) (int, error) {
 					return err
 				}
 				n++
-				return tx.AppendEvent(event(t, hotline.Actor{}, hotline.EventPurged, fmt.Sprintf("retention_days=%d", days)))
+				return tx.AppendEvent(systemEvent(t, hotline.EventPurged, fmt.Sprintf("retention_days=%d", days)))
 			})
 			if err != nil {
 				return n, err

@@ -1,4 +1,4 @@
-package triage_test
+package scheduler_test
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
+	"hotline/internal/scheduler"
+	"hotline/internal/staff"
 	"hotline/internal/store"
 	"hotline/internal/triage"
 	"hotline/internal/vault"
@@ -35,14 +37,15 @@ type ovEnv struct {
 	t0       time.Time
 	db       *store.DB
 	vault    *vault.Vault
+	staff    *staff.Service
 	svc      *triage.Service
 	intake   *intake.Service
-	sched    *triage.Scheduler
+	sched    *scheduler.Scheduler
 	alerter  *ovAlerter
 	school   *hotline.School
-	admin    *triage.Session
-	wang     *triage.Session
-	officer  *triage.Session
+	admin    *staff.Session
+	wang     *staff.Session
+	officer  *staff.Session
 	district string
 }
 
@@ -79,7 +82,7 @@ func newOvEnv(tb testing.TB, settings *hotline.SchoolSettings) *ovEnv {
 	e.clock = &ovClock{t: e.t0}
 	e.open()
 	tb.Cleanup(func() { e.db.Close() })
-	d, err := e.svc.CreateDistrict(ctx, e.district, "officer1")
+	d, err := e.staff.CreateDistrict(ctx, e.district, "officer1")
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -87,13 +90,13 @@ func newOvEnv(tb testing.TB, settings *hotline.SchoolSettings) *ovEnv {
 	if settings == nil {
 		settings = &hotline.SchoolSettings{}
 	}
-	cs, err := e.svc.CreateSchool(ctx, triage.NewSchool{Code: "no3", Name: "第三中学", NameEN: "No. 3 Middle School", District: e.district, AdminUsername: "admin3", Settings: settings})
+	cs, err := e.staff.CreateSchool(ctx, staff.NewSchool{Code: "no3", Name: "第三中学", NameEN: "No. 3 Middle School", District: e.district, AdminUsername: "admin3", Settings: settings})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	e.school = cs.School
 	e.admin = e.login("admin3", cs.AdminPassword)
-	_, otp, err := e.svc.AddCounselor(ctx, e.admin, "wang", "王老师", hotline.RoleCounselor)
+	_, otp, err := e.staff.AddCounselor(ctx, e.admin, "wang", "王老师", hotline.RoleCounselor)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -113,9 +116,10 @@ func (e *ovEnv) open() {
 		e.tb.Fatal(err)
 	}
 	e.db, e.vault = db, v
+	e.staff = staff.New(db, v, nil)
 	e.svc = triage.New(db, v, nil, nil)
 	e.intake = intake.New(db, v, nil, nil)
-	e.sched = &triage.Scheduler{Service: e.svc, Telegram: e.alerter}
+	e.sched = &scheduler.Scheduler{DB: db, Vault: v, Telegram: e.alerter}
 }
 
 // restart closes the database and opens it again, as a server restart.
@@ -127,9 +131,9 @@ func (e *ovEnv) restart() {
 	e.open()
 }
 
-func (e *ovEnv) login(user, password string) *triage.Session {
+func (e *ovEnv) login(user, password string) *staff.Session {
 	e.tb.Helper()
-	sess, err := e.svc.Authenticate(context.Background(), user, password)
+	sess, err := e.staff.Authenticate(context.Background(), user, password)
 	if err != nil {
 		e.tb.Fatal(err)
 	}
@@ -181,14 +185,14 @@ func (e *ovEnv) misses(uid string) []string {
 	return out
 }
 
-func (e *ovEnv) linkTelegram(sess *triage.Session, chatID int64) {
+func (e *ovEnv) linkTelegram(sess *staff.Session, chatID int64) {
 	e.tb.Helper()
 	ctx := context.Background()
-	code, _, err := e.svc.NewLinkCode(ctx, sess)
+	code, _, err := e.staff.NewLinkCode(ctx, sess)
 	if err != nil {
 		e.tb.Fatal(err)
 	}
-	if err := e.svc.LinkTelegram(ctx, strings.ToLower(code), chatID); err != nil {
+	if err := e.staff.LinkTelegram(ctx, strings.ToLower(code), chatID); err != nil {
 		e.tb.Fatal(err)
 	}
 }
@@ -334,7 +338,7 @@ func TestUrgentTipPagesOnCallThenSchoolThenDistrict(t *testing.T) {
 	e.linkTelegram(e.admin, adminChat)
 	e.linkTelegram(e.wang, wangChat)
 	e.linkTelegram(e.officer, officerChat)
-	if err := e.svc.SetOnCall(ctx, e.admin, e.admin.Counselor.ID, true); err != nil {
+	if err := e.staff.SetOnCall(ctx, e.admin, e.admin.Counselor.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	secret := "他说放学后要带刀来找我"
@@ -385,29 +389,29 @@ func TestUrgentTipPagesOnCallThenSchoolThenDistrict(t *testing.T) {
 func TestLinkCodeIsOneTimeAndExpires(t *testing.T) {
 	e := newOvEnv(t, nil)
 	ctx := context.Background()
-	code, expires, err := e.svc.NewLinkCode(ctx, e.wang)
+	code, expires, err := e.staff.NewLinkCode(ctx, e.wang)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !expires.Equal(e.t0.Add(15 * time.Minute)) {
 		t.Errorf("expires %v", expires)
 	}
-	if err := e.svc.LinkTelegram(ctx, "ZZZZ-ZZZZ", 5); hotline.ErrorCode(err) != hotline.ENOTFOUND {
+	if err := e.staff.LinkTelegram(ctx, "ZZZZ-ZZZZ", 5); hotline.ErrorCode(err) != hotline.ENOTFOUND {
 		t.Errorf("unknown code: %v", err)
 	}
-	if err := e.svc.LinkTelegram(ctx, code, 5); err != nil {
+	if err := e.staff.LinkTelegram(ctx, code, 5); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.svc.LinkTelegram(ctx, code, 6); hotline.ErrorCode(err) != hotline.ENOTFOUND {
+	if err := e.staff.LinkTelegram(ctx, code, 6); hotline.ErrorCode(err) != hotline.ENOTFOUND {
 		t.Errorf("code used twice: %v", err)
 	}
 	c, err := e.db.CounselorByTelegram(ctx, e.vault.ChatMAC(5))
 	if err != nil || c.ID != e.wang.Counselor.ID {
 		t.Fatalf("linked counselor = %v, %v", c, err)
 	}
-	code2, _, _ := e.svc.NewLinkCode(ctx, e.admin)
+	code2, _, _ := e.staff.NewLinkCode(ctx, e.admin)
 	e.at(16 * time.Minute)
-	if err := e.svc.LinkTelegram(ctx, code2, 7); hotline.ErrorCode(err) != hotline.ENOTFOUND {
+	if err := e.staff.LinkTelegram(ctx, code2, 7); hotline.ErrorCode(err) != hotline.ENOTFOUND {
 		t.Errorf("expired code: %v", err)
 	}
 }
@@ -462,7 +466,7 @@ func TestDistrictReadsEscalatedCasesOnly(t *testing.T) {
 		t.Errorf("district replied: %v", err)
 	}
 	// An officer of another district sees nothing, even escalated.
-	d2, err := e.svc.CreateDistrict(ctx, "朝阳区", "officer2")
+	d2, err := e.staff.CreateDistrict(ctx, "朝阳区", "officer2")
 	if err != nil {
 		t.Fatal(err)
 	}
