@@ -74,7 +74,12 @@ func (sc *Scheduler) CheckDeadlines(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for _, tip := range tips {
+		// recorded is what this tip's transaction recorded; it is set, not
+		// accumulated, inside the closure and counted once Update has
+		// committed, so n holds committed misses only.
+		var recorded int
 		err := db.Update(ctx, func(tx *store.Tx) error {
+			recorded = 0
 			t, err := tx.TipByID(tip.ID)
 			if err != nil {
 				return err
@@ -94,7 +99,7 @@ func (sc *Scheduler) CheckDeadlines(ctx context.Context) (int, error) {
 				} else if !fresh {
 					continue
 				}
-				n++
+				recorded++
 				ev := systemEvent(t, hotline.EventDeadlineMissed, "deadline="+string(kind))
 				if err := tx.AppendEvent(ev); err != nil {
 					return err
@@ -119,6 +124,7 @@ func (sc *Scheduler) CheckDeadlines(ctx context.Context) (int, error) {
 		if err != nil {
 			return n, err
 		}
+		n += recorded
 	}
 	return n, nil
 }
@@ -133,8 +139,8 @@ func (sc *Scheduler) PageUrgent(ctx context.Context) error {
 	if err != nil || len(tips) == 0 {
 		return err
 	}
-	schools := map[int64]*hotline.School{}
 	return db.Update(ctx, func(tx *store.Tx) error {
+		schools := map[int64]*hotline.School{}
 		now := tx.Now()
 		for _, t := range tips {
 			if t.AckDue.IsZero() {
@@ -142,6 +148,7 @@ func (sc *Scheduler) PageUrgent(ctx context.Context) error {
 			}
 			school := schools[t.SchoolID]
 			if school == nil {
+				var err error
 				if school, err = tx.SchoolByID(t.SchoolID); err != nil {
 					return err
 				}
@@ -196,10 +203,10 @@ func (sc *Scheduler) ScanFollowups(ctx context.Context) error {
 				return err
 			}
 			evs, err := tx.EventsOfKinds(after, followupKinds, 200)
+			more = err == nil && len(evs) == 200
 			if err != nil || len(evs) == 0 {
 				return err
 			}
-			more = len(evs) == 200
 			for _, ev := range evs {
 				if err := sc.followup(tx, ev); err != nil {
 					return err
@@ -263,6 +270,7 @@ func (sc *Scheduler) RecordDailyHead(ctx context.Context) (*store.LedgerHead, er
 	}
 	var out *store.LedgerHead
 	err := sc.DB.Update(ctx, func(tx *store.Tx) error {
+		out = nil
 		day := tx.Now().In(zone).Format("2006-01-02")
 		if done, err := tx.HasLedgerHead(day); err != nil || done {
 			return err

@@ -32,7 +32,11 @@ func (sc *Scheduler) Purge(ctx context.Context) (int, error) {
 			return n, err
 		}
 		for _, tip := range tips {
+			// purged is counted after Update commits: the closure only
+			// says what its transaction did.
+			purged := false
 			err := db.Update(ctx, func(tx *store.Tx) error {
+				purged = false
 				t, err := tx.TipByID(tip.ID)
 				if err != nil {
 					return err
@@ -48,11 +52,14 @@ func (sc *Scheduler) Purge(ctx context.Context) (int, error) {
 				if err := tx.UpdateTip(t); err != nil {
 					return err
 				}
-				n++
+				purged = true
 				return tx.AppendEvent(systemEvent(t, hotline.EventPurged, fmt.Sprintf("retention_days=%d", days)))
 			})
 			if err != nil {
 				return n, err
+			}
+			if purged {
+				n++
 			}
 		}
 	}
