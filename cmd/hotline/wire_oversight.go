@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
 	tgbot "github.com/go-telegram/bot"
 
 	"hotline/internal/hotline"
+	"hotline/internal/mail"
 	"hotline/internal/oversight"
 	"hotline/internal/scheduler"
 )
@@ -55,7 +57,11 @@ func mountOversight(ctx context.Context, m *Main) error {
 		sc.Telegram = botAlerter{m}
 	}
 	if m.Config.SMTPAddr != "" {
-		sc.Mail = &scheduler.SMTPMailer{Addr: m.Config.SMTPAddr, From: m.Config.SMTPFrom, User: m.Config.SMTPUser, Password: m.Config.SMTPPass}
+		mailer, err := mail.New(mail.Config{Addr: m.Config.SMTPAddr, From: m.Config.SMTPFrom, User: m.Config.SMTPUser, Password: m.Config.SMTPPass})
+		if err != nil {
+			return fmt.Errorf("alert e-mail: %w", err)
+		}
+		sc.Mail = mailer
 	}
 	if tuneOversight != nil {
 		tuneOversight(sc)

@@ -2,14 +2,8 @@ package scheduler
 
 import (
 	"context"
-
-	"crypto/tls"
-	"encoding/base64"
 	"fmt"
-	"net"
-	"net/smtp"
 	"strings"
-	"time"
 
 	"hotline/internal/hotline"
 	"hotline/internal/staff"
@@ -23,7 +17,8 @@ type Alerter interface {
 	SendAlert(ctx context.Context, chatID int64, text string) error
 }
 
-// Mailer sends a staff member an alert by e-mail.
+// Mailer sends a staff member an alert by e-mail; internal/mail
+// implements it over SMTP.
 type Mailer interface {
 	SendMail(ctx context.Context, to, subject, body string) error
 }
@@ -72,87 +67,6 @@ func AlertText(alias hotline.Alias, school *hotline.School, reason, link string)
 		text += "\n" + link
 	}
 	return text
-}
-
-// SMTPMailer sends alert e-mails through an SMTP server (net/smtp), with
-// STARTTLS when the server offers it and PLAIN auth when a user is set.
-type SMTPMailer struct {
-	Addr     string // host:port
-	From     string
-	User     string
-	Password string
-	// TLSConfig is used for STARTTLS; nil verifies the server's name.
-	TLSConfig *tls.Config
-}
-
-var _ Mailer = (*SMTPMailer)(nil)
-
-// SendMail sends one plain-text UTF-8 message.
-func (m *SMTPMailer) SendMail(ctx context.Context, to, subject, body string) error {
-	host, _, err := net.SplitHostPort(m.Addr)
-	if err != nil {
-		return fmt.Errorf("smtp address: %w", err)
-	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", m.Addr)
-	if err != nil {
-		return fmt.Errorf("smtp dial: %w", err)
-	}
-	if dl, ok := ctx.Deadline(); ok {
-		conn.SetDeadline(dl)
-	}
-	c, err := smtp.NewClient(conn, host)
-	if err != nil {
-		conn.Close()
-		return fmt.Errorf("smtp hello: %w", err)
-	}
-	defer c.Close()
-	if ok, _ := c.Extension("STARTTLS"); ok {
-		cfg := m.TLSConfig
-		if cfg == nil {
-			cfg = &tls.Config{ServerName: host}
-		}
-		if err := c.StartTLS(cfg); err != nil {
-			return fmt.Errorf("smtp starttls: %w", err)
-		}
-	}
-	if m.User != "" {
-		if err := c.Auth(smtp.PlainAuth("", m.User, m.Password, host)); err != nil {
-			return fmt.Errorf("smtp auth: %w", err)
-		}
-	}
-	if err := c.Mail(m.From); err != nil {
-		return fmt.Errorf("smtp from: %w", err)
-	}
-	if err := c.Rcpt(to); err != nil {
-		return fmt.Errorf("smtp rcpt: %w", err)
-	}
-	w, err := c.Data()
-	if err != nil {
-		return fmt.Errorf("smtp data: %w", err)
-	}
-	msg := "From: " + m.From + "\r\nTo: " + to + "\r\nSubject: " + mime(subject) +
-		"\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" +
-		strings.ReplaceAll(body, "\n", "\r\n") + "\r\n"
-	if _, err := w.Write([]byte(msg)); err != nil {
-		return fmt.Errorf("smtp write: %w", err)
-	}
-	if err := w.Close(); err != nil {
-		return fmt.Errorf("smtp data end: %w", err)
-	}
-	return c.Quit()
-}
-
-// mime encodes a header as RFC 2047 UTF-8 when it is not ASCII.
-func mime(s string) string {
-	for _, r := range s {
-		if r > 127 {
-			return "=?UTF-8?B?" + base64.StdEncoding.EncodeToString([]byte(s)) + "?="
-		}
-	}
-	return s
 }
 
 // alertRecipients returns the active staff an alert goes to.

@@ -1,97 +1,18 @@
 package scheduler_test
 
 import (
-	"bufio"
 	"context"
-	"net"
+	"mime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	tgbot "github.com/go-telegram/bot"
 
-	"hotline/internal/scheduler"
+	"hotline/internal/mail"
+	"hotline/internal/mail/mailtest"
 	"hotline/internal/telegramtest"
 )
-
-// smtpSink is a minimal SMTP server on 127.0.0.1 that keeps what it gets.
-type smtpSink struct {
-	ln   net.Listener
-	mu   sync.Mutex
-	msgs []string
-	rcpt []string
-}
-
-func newSMTPSink(t *testing.T) *smtpSink {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &smtpSink{ln: ln}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go s.serve(c)
-		}
-	}()
-	return s
-}
-
-func (s *smtpSink) serve(c net.Conn) {
-	defer c.Close()
-	r := bufio.NewReader(c)
-	say := func(l string) { c.Write([]byte(l + "\r\n")) }
-	say("220 sink ESMTP")
-	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			return
-		}
-		cmd := strings.ToUpper(strings.TrimSpace(line))
-		switch {
-		case strings.HasPrefix(cmd, "EHLO"), strings.HasPrefix(cmd, "HELO"):
-			say("250 sink")
-		case strings.HasPrefix(cmd, "RCPT TO:"):
-			s.mu.Lock()
-			s.rcpt = append(s.rcpt, strings.TrimSpace(line[len("RCPT TO:"):]))
-			s.mu.Unlock()
-			say("250 ok")
-		case strings.HasPrefix(cmd, "DATA"):
-			say("354 go on")
-			var b strings.Builder
-			for {
-				l, err := r.ReadString('\n')
-				if err != nil {
-					return
-				}
-				if l == ".\r\n" {
-					break
-				}
-				b.WriteString(l)
-			}
-			s.mu.Lock()
-			s.msgs = append(s.msgs, b.String())
-			s.mu.Unlock()
-			say("250 queued")
-		case strings.HasPrefix(cmd, "QUIT"):
-			say("221 bye")
-			return
-		default:
-			say("250 ok")
-		}
-	}
-}
-
-func (s *smtpSink) messages() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.msgs...)
-}
 
 // tgAlerter sends alerts with the real go-telegram/bot client, as the bot does.
 type tgAlerter struct{ b *tgbot.Bot }
@@ -109,9 +30,13 @@ func TestAlertsThroughFakeBotAPIAndSMTPHoldNoContent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink := newSMTPSink(t)
+	sink := mailtest.NewServer(t, mailtest.Options{})
+	mailer, err := mail.New(mail.Config{Addr: sink.Addr, From: "hotline@example.cn"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	e.sched.Telegram = tgAlerter{b}
-	e.sched.Mail = &scheduler.SMTPMailer{Addr: sink.ln.Addr().String(), From: "hotline@example.cn"}
+	e.sched.Mail = mailer
 	e.sched.BaseURL = "https://hotline.example.cn"
 
 	staff := api.NewUser(telegramtest.UserOptions{LanguageCode: "zh-hans"})
@@ -130,11 +55,18 @@ func TestAlertsThroughFakeBotAPIAndSMTPHoldNoContent(t *testing.T) {
 	if !strings.Contains(msgs[0].Text, "紧急报告「"+alias.ZH+"」— 第三中学 — 请打开收件箱") || !strings.Contains(msgs[0].Text, "https://hotline.example.cn/inbox/") {
 		t.Errorf("telegram alert = %q", msgs[0].Text)
 	}
-	mails := sink.messages()
-	if len(mails) != 1 || !strings.Contains(mails[0], "Urgent report "+alias.EN+" at No. 3 Middle School") {
-		t.Fatalf("mails = %q", mails)
+	mails := sink.Messages()
+	if len(mails) != 1 || !strings.Contains(mails[0].Body, "Urgent report "+alias.EN+" at No. 3 Middle School") {
+		t.Fatalf("mails = %+v", mails)
 	}
-	for _, text := range append(api.Texts(staff.ChatID()), mails...) {
+	if len(mails[0].To) != 1 || mails[0].To[0] != "wang@school.example.cn" {
+		t.Errorf("mail went to %q", mails[0].To)
+	}
+	subject, err := new(mime.WordDecoder).DecodeHeader(mails[0].Header.Get("Subject"))
+	if err != nil || !strings.Contains(subject, alias.ZH) {
+		t.Errorf("subject %q: %v", subject, err)
+	}
+	for _, text := range append(api.Texts(staff.ChatID()), mails[0].Raw, mails[0].Body, subject) {
 		for _, bit := range []string{secret, "刀", "放学"} {
 			if strings.Contains(text, bit) {
 				t.Errorf("alert holds content %q: %q", bit, text)
