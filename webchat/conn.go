@@ -78,6 +78,13 @@ func (c *wsConn) queuePing() {
 	c.startWriter()
 }
 
+// replaced tells the page that another connection took its session over,
+// then closes.
+func (c *wsConn) replaced() {
+	c.direct(c.errorFrame("", codeReplaced))
+	c.closeWith(4000, codeReplaced)
+}
+
 // closeWith sends a close frame after what is queued, then closes.
 func (c *wsConn) closeWith(code int, reason string) {
 	c.mu.Lock()

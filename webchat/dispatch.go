@@ -137,8 +137,7 @@ func (c *wsConn) hello(f *inFrame) {
 	c.sess = ss
 	c.direct(outFrame{Type: "welcome", Limits: &limitsOut{TextChars: 4000, PhotoBytes: c.h.s.Limits.PhotoBytes}})
 	if old := ss.attach(c, f.LastSeq); old != nil {
-		old.direct(old.errorFrame("", codeReplaced))
-		old.closeWith(4000, codeReplaced)
+		old.replaced()
 	}
 	if uid := ss.tipUID(); uid != "" {
 		c.subscribe(uid)

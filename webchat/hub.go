@@ -150,7 +150,7 @@ func (h *hub) session(token string) *session {
 		}
 		delete(h.sessions, oldestTok)
 	}
-	ss := &session{token: token, ids: map[string]*outcome{}, idleSince: h.s.Now()}
+	ss := newSession(token, h.s.Now())
 	h.sessions[token] = ss
 	return ss
 }

@@ -11,6 +11,15 @@ import (
 	"time"
 )
 
+// peer is what a session needs of its connection.
+type peer interface {
+	// enqueue passes a frame to the page, in order, without blocking.
+	enqueue(b []byte)
+	// replaced tells the page that another connection took the session
+	// over, and hangs up.
+	replaced()
+}
+
 // session is one chat page's conversation as the transport knows it: the
 // ids of messages it applied, the frames the page has not confirmed, and
 // the tip whose replies it waits for. It outlives connections, and holds
@@ -19,7 +28,7 @@ type session struct {
 	token string
 
 	mu        sync.Mutex
-	conn      *wsConn
+	conn      peer
 	seq       int64
 	out       []sentFrame
 	outBytes  int
@@ -27,6 +36,10 @@ type session struct {
 	order     []string // ids oldest first, for eviction
 	tip       string
 	idleSince time.Time // zero while a connection is attached
+}
+
+func newSession(token string, now time.Time) *session {
+	return &session{token: token, ids: map[string]*outcome{}, idleSince: now}
 }
 
 type sentFrame struct {
@@ -107,9 +120,9 @@ func (ss *session) confirmLocked(seq int64) {
 }
 
 // attach makes c the session's connection and replays what the page has
-// not confirmed. A previous connection (another tab, a half-dead socket)
-// is told and closed.
-func (ss *session) attach(c *wsConn, lastSeq int64) (old *wsConn) {
+// not confirmed. It returns the previous connection (another tab, a
+// half-dead socket), for the caller to tell and close outside the lock.
+func (ss *session) attach(c peer, lastSeq int64) (old peer) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	old, ss.conn, ss.idleSince = ss.conn, c, time.Time{}
@@ -123,7 +136,7 @@ func (ss *session) attach(c *wsConn, lastSeq int64) (old *wsConn) {
 	return old
 }
 
-func (ss *session) detach(c *wsConn, now time.Time) {
+func (ss *session) detach(c peer, now time.Time) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if ss.conn == c {
