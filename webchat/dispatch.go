@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"hotline/internal/hotline"
+	"hotline/internal/thread"
 	"hotline/internal/vault"
 )
 
@@ -201,10 +202,6 @@ func (c *wsConn) apply(ss *session, f *inFrame, photo []byte) {
 		in.Kind, in.Text = "text", f.Text
 	case "choice":
 		in.Kind, in.Choice = "choice", f.Data
-		if strings.HasPrefix(f.Data, "lang:") {
-			c.lang = hotline.ParseLang(strings.TrimPrefix(f.Data, "lang:"))
-			in.Lang = c.lang
-		}
 	case "command":
 		in.Kind, in.Command = "command", f.Command
 	case "photo":
@@ -229,25 +226,33 @@ func (c *wsConn) apply(ss *session, f *inFrame, photo []byte) {
 	if err != nil {
 		s.Logger.Error("webchat conversation", "err", err)
 	}
+	c.follow(replies)
 	frames := make([]outFrame, 0, len(replies))
 	for i := range replies {
 		r := replies[i]
 		if r.Kind == "submitted" && r.TipUID != "" && ss.setTip(r.TipUID) {
 			c.subscribe(r.TipUID)
 		}
-		if r.Kind == "thread" && r.Photo != nil {
-			r.Text = strings.TrimSpace(r.Text + " " + txtPhoto.In(c.lang))
-		}
 		frames = append(frames, outFrame{Type: "reply", Reply: &r})
 	}
 	ss.finish(f.ID, nil, frames...)
 }
 
-var txtPhoto = hotline.Label{ZH: "[照片]", EN: "[photo]"}
+// follow takes the conversation's language from its replies, so that the
+// connection's own texts (errors) speak it too: the engine says which
+// language it speaks after a reporter chose one.
+func (c *wsConn) follow(replies []Reply) {
+	for _, r := range replies {
+		if r.Lang != "" {
+			c.lang = r.Lang
+		}
+	}
+}
 
 // resume opens a returning reporter's thread with the receipt: the engine
-// makes it the active tip; the thread itself is sent as msg frames with
-// their uids, so later syncs fetch only what is new.
+// makes it the active tip and replays it; its messages are sent as msg
+// frames with their uids, so later syncs fetch only what is new. The thread
+// is opened once, by the engine.
 func (c *wsConn) resume(ctx context.Context, ss *session, id, receipt string) {
 	s := c.h.s
 	if _, err := vault.ParseReceipt(receipt); err != nil {
@@ -268,34 +273,27 @@ func (c *wsConn) resume(ctx context.Context, ss *session, id, receipt string) {
 		ss.finish(id, &e)
 		return
 	}
-	tip, msgs, err := s.Reporters.ThreadByReceipt(ctx, receipt)
-	if err != nil {
-		if hotline.ErrorCode(err) == hotline.EINTERNAL {
-			s.Logger.Error("webchat thread", "err", err)
-		}
-		e := outFrame{Type: "error", ID: id, Code: codeBadReceipt, Text: hotline.ErrorMessage(err, c.lang)}
-		ss.finish(id, &e)
-		return
-	}
+	c.follow(replies)
 	var frames []outFrame
-	threaded := false
+	var tipUID string
 	for i := range replies {
 		r := replies[i]
+		if tipUID == "" {
+			tipUID = r.TipUID
+		}
 		if r.Kind == "thread" {
-			if !threaded {
-				frames = append(frames, msgFrames(msgs, "")...)
-				threaded = true
+			if r.Entry != nil {
+				frames = append(frames, msgFrame(*r.Entry))
 			}
 			continue
 		}
 		frames = append(frames, outFrame{Type: "reply", Reply: &r})
 	}
-	if !threaded {
-		frames = append(frames, msgFrames(msgs, "")...)
-	}
-	frames = append(frames, outFrame{Type: "resumed", Tip: tip.UID})
-	if ss.setTip(tip.UID) || c.subscribedTo() != tip.UID {
-		c.subscribe(tip.UID)
+	if tipUID != "" {
+		frames = append(frames, outFrame{Type: "resumed", Tip: tipUID})
+		if ss.setTip(tipUID) || c.subscribedTo() != tipUID {
+			c.subscribe(tipUID)
+		}
 	}
 	ss.finish(id, nil, frames...)
 }
@@ -333,33 +331,34 @@ func (c *wsConn) sync(ctx context.Context, ss *session, id, receipt, after strin
 	ss.finish(id, nil, msgFrames(msgs, after)...)
 }
 
+// msgFrames renders a reporter's thread as msg frames, from the message
+// after the uid after (all when empty or unknown).
 func msgFrames(msgs []*hotline.Message, after string) []outFrame {
+	entries := thread.Entries(msgs)
 	start := 0
 	if after != "" {
-		for i, m := range msgs {
-			if m.UID == after {
+		for i, e := range entries {
+			if e.UID == after {
 				start = i + 1
 				break
 			}
 		}
 	}
-	out := make([]outFrame, 0, len(msgs)-start)
-	for _, m := range msgs[start:] {
-		tm := &threadMsg{UID: m.UID, Text: m.Body, At: m.CreatedAt.UTC().Format(time.RFC3339)}
-		switch m.Author {
-		case hotline.AuthorReporter:
-			tm.Author = "you"
-		case hotline.AuthorCounselor:
-			tm.Author = "counselor"
-		default:
-			tm.Author = "hotline"
-		}
-		if m.Photo != nil && (m.Photo.Type == "image/jpeg" || m.Photo.Type == "image/png") {
-			tm.Photo = "data:" + m.Photo.Type + ";base64," + base64.StdEncoding.EncodeToString(m.Photo.Data)
-		}
-		out = append(out, outFrame{Type: "msg", Msg: tm})
+	out := make([]outFrame, 0, len(entries)-start)
+	for _, e := range entries[start:] {
+		out = append(out, msgFrame(e))
 	}
 	return out
+}
+
+// msgFrame is one message of a reporter's thread for the chat page, which
+// labels its author itself; a photo travels as a data: URL.
+func msgFrame(e thread.Entry) outFrame {
+	tm := &threadMsg{UID: e.UID, Author: string(e.Speaker), Text: e.Text, At: e.At.UTC().Format(time.RFC3339)}
+	if e.Photo != nil && (e.Photo.Type == "image/jpeg" || e.Photo.Type == "image/png") {
+		tm.Photo = "data:" + e.Photo.Type + ";base64," + base64.StdEncoding.EncodeToString(e.Photo.Data)
+	}
+	return outFrame{Type: "msg", Msg: tm}
 }
 
 // subscribe follows the tip's changes while this connection lives. Only a
