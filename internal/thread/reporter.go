@@ -108,3 +108,28 @@ func (e Entry) Line(lang hotline.Lang) string {
 	}
 	return fmt.Sprintf(txtSaid.In(lang), e.Speaker.Label().In(lang), body)
 }
+
+// Texts of a counselor's message pushed into a reporter's chat (Telegram),
+// where the chat itself is the thread: the report is named by its alias.
+var (
+	txtPushedReply = hotline.Label{
+		ZH: "学校老师回复了你的报告「%s」：\n\n",
+		EN: "A counselor at your school replied to your report \"%s\":\n\n",
+	}
+	txtPushedPhoto = hotline.Label{
+		ZH: "学校老师就你的报告「%s」发来一张图片。",
+		EN: "A counselor at your school sent a picture about your report \"%s\".",
+	}
+)
+
+// PushedReply renders a counselor's reply as it arrives in a reporter's
+// chat: a header naming the report, then the words.
+func PushedReply(lang hotline.Lang, alias, text string) string {
+	return fmt.Sprintf(txtPushedReply.In(lang), alias) + text
+}
+
+// PushedPhoto is the caption of a counselor's photo that arrives in a
+// reporter's chat without words.
+func PushedPhoto(lang hotline.Lang, alias string) string {
+	return fmt.Sprintf(txtPushedPhoto.In(lang), alias)
+}

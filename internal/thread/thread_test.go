@@ -273,3 +273,12 @@ func TestAppend(t *testing.T) {
 		t.Fatalf("a failed append stored a message: %d messages", len(stored))
 	}
 }
+
+func TestPushed(t *testing.T) {
+	if got, want := thread.PushedReply(hotline.LangZH, "蓝狐", "你安全吗？"), "学校老师回复了你的报告「蓝狐」：\n\n你安全吗？"; got != want {
+		t.Errorf("zh: got %q, want %q", got, want)
+	}
+	if got, want := thread.PushedPhoto(hotline.LangEN, "Blue Fox"), "A counselor at your school sent a picture about your report \"Blue Fox\"."; got != want {
+		t.Errorf("en photo: got %q, want %q", got, want)
+	}
+}
