@@ -90,13 +90,7 @@ func (h *hub) run(ctx context.Context) {
 			h.closeAll()
 			return
 		case <-ping.C:
-			h.mu.Lock()
-			conns := make([]*wsConn, 0, len(h.conns))
-			for c := range h.conns {
-				conns = append(conns, c)
-			}
-			h.mu.Unlock()
-			for _, c := range conns {
+			for _, c := range h.connList() {
 				c.queuePing()
 			}
 		case <-sweep.C:
@@ -117,15 +111,21 @@ func (h *hub) sweep(now time.Time) {
 
 func (h *hub) closeAll() {
 	h.cancel()
+	for _, c := range h.connList() {
+		c.ws.Close()
+	}
+}
+
+// connList copies the registry, so that no connection is written to or
+// closed under the hub's lock.
+func (h *hub) connList() []*wsConn {
 	h.mu.Lock()
+	defer h.mu.Unlock()
 	conns := make([]*wsConn, 0, len(h.conns))
 	for c := range h.conns {
 		conns = append(conns, c)
 	}
-	h.mu.Unlock()
-	for _, c := range conns {
-		c.ws.Close()
-	}
+	return conns
 }
 
 // session finds or creates the session of a token. A full table evicts
