@@ -1,8 +1,8 @@
 // Package intake takes reports in: a new tip and later reporter messages.
 // It validates, detects urgency (reading the plaintext once and keeping only
 // a flag), assigns an alias, seals every message to the school (and to a web
-// reporter's receipt key), stores, and appends the ledger event in the same
-// transaction. It must never log or store plaintext content, receipts or
+// reporter's receipt key) through internal/thread, stores, and appends the
+// ledger event in the same transaction. It must never log or store plaintext content, receipts or
 // chat ids.
 package intake
 

@@ -26,7 +26,7 @@ var errThreadMoved = errors.New("triage: thread changed while escalating")
 // thread is opened with the session's school key and sealed again to the
 // district's public key, so that the district's officers can read this
 // case — and only the cases escalated to them. Later messages are sealed to
-// the district as they arrive (intake and Reply check tip.Escalated).
+// the district as they arrive (thread.Append checks tip.Escalated).
 // Escalating counts as the first report to the district; follow-up reports
 // (续报) are recorded with ReportToDistrict.
 func (s *Service) Escalate(ctx context.Context, sess *Session, uid string) error {
