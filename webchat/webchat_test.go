@@ -27,18 +27,23 @@ import (
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
 	"hotline/internal/live"
+	"hotline/internal/poster"
 	"hotline/internal/staff"
 	"hotline/internal/store"
+	"hotline/internal/thread"
 	"hotline/internal/triage"
 	"hotline/internal/vault"
 )
 
 // fakeConv is a conversation engine that echoes and counts what it was
-// given, so the transport's exactly-once delivery can be checked.
+// given, so the transport's exactly-once delivery can be checked. It
+// resumes a thread as the real engine does: opened once, replayed as
+// "thread" replies that carry their entries.
 type fakeConv struct {
-	mu     sync.Mutex
-	inputs []Input
-	delay  time.Duration
+	mu        sync.Mutex
+	inputs    []Input
+	delay     time.Duration
+	reporters hotline.ReporterService
 }
 
 func (f *fakeConv) Handle(ctx context.Context, session, receipt string, in Input) ([]Reply, error) {
@@ -50,7 +55,39 @@ func (f *fakeConv) Handle(ctx context.Context, session, receipt string, in Input
 }
 
 func (f *fakeConv) Resume(ctx context.Context, session, receipt string, lang hotline.Lang) ([]Reply, error) {
-	return []Reply{{Kind: "text", Text: "welcome back"}, {Kind: "thread", Text: "x"}}, nil
+	tip, msgs, err := f.reporters.ThreadByReceipt(ctx, receipt)
+	if err != nil {
+		return []Reply{{Kind: "error", Text: hotline.ErrorMessage(err, lang), Lang: lang}}, err
+	}
+	out := []Reply{{Kind: "text", Text: "welcome back", TipUID: tip.UID, Lang: lang}}
+	for _, e := range thread.Entries(msgs) {
+		out = append(out, Reply{Kind: "thread", Text: e.Line(lang), TipUID: tip.UID, Entry: &e, Lang: lang})
+	}
+	return out, nil
+}
+
+// countingReporters counts how often a thread is opened.
+type countingReporters struct {
+	hotline.ReporterService
+	mu     sync.Mutex
+	opened int
+}
+
+func (c *countingReporters) ThreadByReceipt(ctx context.Context, receipt string) (*hotline.Tip, []*hotline.Message, error) {
+	c.mu.Lock()
+	c.opened++
+	c.mu.Unlock()
+	return c.ReporterService.ThreadByReceipt(ctx, receipt)
+}
+
+func (c *countingReporters) ThreadSince(ctx context.Context, receipt, afterUID string) (*hotline.Tip, []*hotline.Message, error) {
+	return c.ReporterService.(threadSincer).ThreadSince(ctx, receipt, afterUID)
+}
+
+func (c *countingReporters) opens() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.opened
 }
 
 func (f *fakeConv) texts() []string {
@@ -65,15 +102,16 @@ func (f *fakeConv) texts() []string {
 
 // env is a web chat server over a real database, vault and intake.
 type env struct {
-	srv    *Server
-	ts     *httptest.Server
-	conv   *fakeConv
-	intake *intake.Service
-	staff  *staff.Service
-	triage *triage.Service
-	broker *live.Broker
-	school *hotline.School
-	dir    string
+	srv       *Server
+	ts        *httptest.Server
+	conv      *fakeConv
+	reporters *countingReporters
+	intake    *intake.Service
+	staff     *staff.Service
+	triage    *triage.Service
+	broker    *live.Broker
+	school    *hotline.School
+	dir       string
 }
 
 func newEnv(t testing.TB, tune func(*Server)) *env {
@@ -99,8 +137,9 @@ func newEnv(t testing.TB, tune func(*Server)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{conv: &fakeConv{}, intake: in, staff: st, triage: triage.New(db, v, b, logger), broker: b, school: created.School, dir: dir}
-	e.srv = &Server{Intake: in, Reporters: in, Schools: in, Conversation: e.conv, Broker: b, MAC: v.MAC,
+	e := &env{reporters: &countingReporters{ReporterService: in}, intake: in, staff: st, triage: triage.New(db, v, b, logger), broker: b, school: created.School, dir: dir}
+	e.conv = &fakeConv{reporters: e.reporters}
+	e.srv = &Server{Intake: in, Reporters: e.reporters, Schools: in, Conversation: e.conv, Broker: b, MAC: v.MAC,
 		CleanPhoto: intake.CleanPhoto, Logger: logger, BotName: "HotlineBot"}
 	if tune != nil {
 		tune(e.srv)
@@ -378,6 +417,9 @@ func TestResumeAndLiveReply(t *testing.T) {
 	if !resumed || len(msgs) != 1 || msgs[0] != "you:他们抢我的饭卡" {
 		t.Fatalf("resume frames %+v", got)
 	}
+	if n := e.reporters.opens(); n != 1 {
+		t.Errorf("thread opened %d times on resume, want once", n)
+	}
 	// A counselor replies: a notice arrives, the page syncs the new message.
 	admin, err := e.staff.Authenticate(ctx, "no3-admin", "")
 	_ = admin
@@ -584,13 +626,11 @@ func TestPoster(t *testing.T) {
 		t.Fatalf("qr: %v %v", err, resp)
 	}
 	resp.Body.Close()
-	p := NewPoster(e.school, "https://hotline.example.cn", "")
-	if p.BotURL != "" {
-		t.Fatalf("bot url without a bot name: %q", p.BotURL)
-	}
-	b, err := p.PNG()
-	if err != nil || !bytes.HasPrefix(b, []byte("\x89PNG")) {
-		t.Fatalf("png: %v", err)
+	// The printed PNG's texts and links (internal/poster) are on the page.
+	for _, want := range []string{poster.Title.ZH, poster.Mailbox.ZH, e.ts.URL + "/m/no3", poster.Danger.ZH} {
+		if !strings.Contains(body, want) {
+			t.Errorf("poster lacks %q", want)
+		}
 	}
 }
 

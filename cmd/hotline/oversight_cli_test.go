@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"hotline/internal/district"
 	"hotline/internal/hotline"
-	"hotline/internal/oversight"
 	"hotline/internal/scheduler"
 	"hotline/internal/staff"
 )
@@ -56,7 +56,7 @@ type specTip struct {
 	escalate bool
 }
 
-func day(y, m, d, h int) time.Time { return time.Date(y, time.Month(m), d, h, 0, 0, 0, oversight.Zone) }
+func day(y, m, d, h int) time.Time { return time.Date(y, time.Month(m), d, h, 0, 0, 0, district.Zone) }
 
 func reportSpec() []specTip {
 	var spec []specTip
@@ -157,7 +157,7 @@ func buildReportData(t *testing.T, dir string) {
 
 // expectedCell computes a report cell from the spec, independently of the
 // report code.
-func expectedCell(t *testing.T, key string, school, district, name, month string, tips []specTip) string {
+func expectedCell(t *testing.T, key string, school, districtName, name, month string, tips []specTip) string {
 	count := func(match func(specTip) bool) string {
 		n := 0
 		for _, s := range tips {
@@ -165,7 +165,7 @@ func expectedCell(t *testing.T, key string, school, district, name, month string
 				n++
 			}
 		}
-		return oversight.Suppress(n)
+		return district.Suppress(n)
 	}
 	has := func(steps []hotline.Step, st hotline.Step) bool {
 		for _, x := range steps {
@@ -189,7 +189,7 @@ func expectedCell(t *testing.T, key string, school, district, name, month string
 	}
 	switch {
 	case key == "district":
-		return district
+		return districtName
 	case key == "school_code":
 		return school
 	case key == "school":

@@ -9,6 +9,7 @@ import (
 
 	tgbot "github.com/go-telegram/bot"
 
+	"hotline/internal/district"
 	"hotline/internal/hotline"
 	"hotline/internal/mail"
 	"hotline/internal/oversight"
@@ -97,7 +98,7 @@ func mountOversight(ctx context.Context, m *Main) error {
 		m.Logger.Warn("district pages not mounted: the inbox (their log-in) is not running")
 		return nil
 	}
-	h, err := oversight.New(oversight.Config{DB: m.DB, Triage: m.Triage, Auth: m.Inbox, Logger: m.Logger})
+	h, err := oversight.New(oversight.Config{District: district.New(m.DB), Triage: m.Triage, Auth: m.Inbox, Logger: m.Logger})
 	if err != nil {
 		return err
 	}

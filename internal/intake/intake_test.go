@@ -416,3 +416,29 @@ func TestThreadSinceOpensOnlyNewMessages(t *testing.T) {
 		}
 	}
 }
+
+func TestTipStatusOpensNothing(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	sub, err := e.intake.Submit(ctx, hotline.Submission{SchoolCode: "no3", Channel: hotline.ChannelMailbox, Texts: []string{"有人抢我的饭卡"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tip, err := e.intake.TipStatus(ctx, strings.ToLower(sub.Receipt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tip.UID != sub.TipUID || tip.Status != hotline.StatusNew || tip.Alias != sub.Alias {
+		t.Fatalf("TipStatus: got %+v, want tip %s, new, alias %v", tip, sub.TipUID, sub.Alias)
+	}
+	if _, err := e.intake.TipStatus(ctx, "7KQ2M-TYPO"); !errors.Is(err, hotline.ErrReceiptTypo) {
+		t.Errorf("typo: got %v, want ErrReceiptTypo", err)
+	}
+	other, err := vault.NewReceipt()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.intake.TipStatus(ctx, other); !errors.Is(err, hotline.ErrReceiptUnknown) {
+		t.Errorf("unknown: got %v, want ErrReceiptUnknown", err)
+	}
+}

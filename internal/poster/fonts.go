@@ -1,0 +1,55 @@
+package poster
+
+import (
+	_ "embed"
+	"fmt"
+	"sync"
+
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/opentype"
+	"golang.org/x/image/font/sfnt"
+)
+
+// The fonts are subsets of Noto Sans CJK SC (SIL OFL 1.1, fonts/OFL.txt),
+// made by fonts/subset.sh: the regular one holds all of GB 2312 for school
+// names, the bold one only what the poster's own headings need.
+var (
+	//go:embed fonts/NotoSansSC-Regular.subset.otf
+	regularOTF []byte
+	//go:embed fonts/NotoSansSC-Bold.subset.otf
+	boldOTF []byte
+)
+
+// fontSet is the parsed pair. sfnt fonts are safe for concurrent use; the
+// faces made from them are not, so each drawing makes its own.
+type fontSet struct {
+	regular, bold *opentype.Font
+}
+
+// loadFonts parses the embedded fonts once, on first use, so a server that
+// never prints a poster does not pay for it.
+var loadFonts = sync.OnceValues(func() (*fontSet, error) {
+	regular, err := opentype.Parse(regularOTF)
+	if err != nil {
+		return nil, fmt.Errorf("poster: regular font: %w", err)
+	}
+	bold, err := opentype.Parse(boldOTF)
+	if err != nil {
+		return nil, fmt.Errorf("poster: bold font: %w", err)
+	}
+	return &fontSet{regular: regular, bold: bold}, nil
+})
+
+// has reports whether f has a glyph of its own for r (glyph 0 is the
+// "missing" box).
+func (*fontSet) has(f *opentype.Font, r rune) bool {
+	var b sfnt.Buffer
+	i, err := f.GlyphIndex(&b, r)
+	return err == nil && i != 0
+}
+
+// face returns f at px pixels, unhinted: at print resolution hinting buys
+// nothing and would make a glyph's shape depend on its size.
+func face(f *opentype.Font, px float64) (font.Face, error) {
+	return opentype.NewFace(f, &opentype.FaceOptions{Size: px, DPI: 72, Hinting: font.HintingNone})
+}
