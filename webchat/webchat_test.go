@@ -28,6 +28,7 @@ import (
 	"hotline/internal/intake"
 	"hotline/internal/live"
 	"hotline/internal/poster"
+	"hotline/internal/staff"
 	"hotline/internal/store"
 	"hotline/internal/thread"
 	"hotline/internal/triage"
@@ -106,6 +107,7 @@ type env struct {
 	conv      *fakeConv
 	reporters *countingReporters
 	intake    *intake.Service
+	staff     *staff.Service
 	triage    *triage.Service
 	broker    *live.Broker
 	school    *hotline.School
@@ -129,13 +131,13 @@ func newEnv(t testing.TB, tune func(*Server)) *env {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	b := live.NewBroker()
 	in := intake.New(db, v, b, logger)
-	tr := triage.New(db, v, b, logger)
-	created, err := tr.CreateSchool(context.Background(), triage.NewSchool{Code: "no3", Name: "第三中学", NameEN: "No. 3 Middle School",
+	st := staff.New(db, v, logger)
+	created, err := st.CreateSchool(context.Background(), staff.NewSchool{Code: "no3", Name: "第三中学", NameEN: "No. 3 Middle School",
 		Settings: &hotline.SchoolSettings{AllowedOrigins: []string{"https://www.no3.example.cn"}, NameEN: "No. 3 Middle School"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{reporters: &countingReporters{ReporterService: in}, intake: in, triage: tr, broker: b, school: created.School, dir: dir}
+	e := &env{reporters: &countingReporters{ReporterService: in}, intake: in, staff: st, triage: triage.New(db, v, b, logger), broker: b, school: created.School, dir: dir}
 	e.conv = &fakeConv{reporters: e.reporters}
 	e.srv = &Server{Intake: in, Reporters: e.reporters, Schools: in, Conversation: e.conv, Broker: b, MAC: v.MAC,
 		CleanPhoto: intake.CleanPhoto, Logger: logger, BotName: "HotlineBot"}
@@ -419,7 +421,7 @@ func TestResumeAndLiveReply(t *testing.T) {
 		t.Errorf("thread opened %d times on resume, want once", n)
 	}
 	// A counselor replies: a notice arrives, the page syncs the new message.
-	admin, err := e.triage.Authenticate(ctx, "no3-admin", "")
+	admin, err := e.staff.Authenticate(ctx, "no3-admin", "")
 	_ = admin
 	_ = err
 	e.broker.Notify(hotline.Change{Kind: hotline.ChangeReply, SchoolID: e.school.ID, TipUID: res.TipUID})

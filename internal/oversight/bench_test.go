@@ -18,6 +18,7 @@ import (
 	"hotline/internal/hotline"
 	"hotline/internal/ledger"
 	"hotline/internal/oversight"
+	"hotline/internal/staff"
 	"hotline/internal/store"
 	"hotline/internal/triage"
 )
@@ -30,11 +31,11 @@ type fixedClock time.Time
 func (c fixedClock) Now() time.Time { return time.Time(c) }
 
 // officerAuth lets every request in as a district officer.
-type officerAuth struct{ sess *triage.Session }
+type officerAuth struct{ sess *staff.Session }
 
 func (a officerAuth) RequireSession(h http.Handler) http.Handler { return h }
 func (a officerAuth) RequireCSRF(h http.Handler) http.Handler    { return h }
-func (a officerAuth) SessionFromRequest(*http.Request) (*triage.Session, bool) {
+func (a officerAuth) SessionFromRequest(*http.Request) (*staff.Session, bool) {
 	return a.sess, true
 }
 func (a officerAuth) CSRFToken(*http.Request) string { return "csrf" }
@@ -163,7 +164,7 @@ func seedDistrict() error {
 
 	seeded.svc = district.New(db)
 	seeded.h, err = oversight.New(oversight.Config{District: seeded.svc, Triage: &triage.Service{DB: db},
-		Auth:   officerAuth{&triage.Session{Counselor: &hotline.Counselor{ID: 1, Role: hotline.RoleDistrict, District: "海淀区"}}},
+		Auth:   officerAuth{&staff.Session{Counselor: &hotline.Counselor{ID: 1, Role: hotline.RoleDistrict, District: "海淀区"}}},
 		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return err

@@ -21,6 +21,8 @@ import (
 
 	"hotline/internal/district"
 	"hotline/internal/hotline"
+	"hotline/internal/scheduler"
+	"hotline/internal/staff"
 	"hotline/internal/triage"
 )
 
@@ -32,7 +34,7 @@ var assets embed.FS
 type Auth interface {
 	RequireSession(http.Handler) http.Handler
 	RequireCSRF(http.Handler) http.Handler
-	SessionFromRequest(*http.Request) (*triage.Session, bool)
+	SessionFromRequest(*http.Request) (*staff.Session, bool)
 	CSRFToken(*http.Request) string
 }
 
@@ -78,7 +80,7 @@ func New(cfg Config) (*Handler, error) {
 		return nil, err
 	}
 	h.mux.Handle("GET /district/static/", http.StripPrefix("/district/static/", http.FileServerFS(static)))
-	guard := func(fn func(http.ResponseWriter, *http.Request, *triage.Session)) http.Handler {
+	guard := func(fn func(http.ResponseWriter, *http.Request, *staff.Session)) http.Handler {
 		return cfg.Auth.RequireSession(cfg.Auth.RequireCSRF(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			sess, ok := cfg.Auth.SessionFromRequest(r)
 			if !ok {
@@ -97,7 +99,7 @@ func New(cfg Config) (*Handler, error) {
 	h.mux.Handle("GET /district/schools/{code}", guard(h.handleSchool))
 	h.mux.Handle("GET /district/tips/{uid}", guard(h.handleTip))
 	h.mux.Handle("GET /district/report.csv", guard(h.handleReport))
-	h.mux.Handle("/district/", guard(func(w http.ResponseWriter, r *http.Request, _ *triage.Session) {
+	h.mux.Handle("/district/", guard(func(w http.ResponseWriter, r *http.Request, _ *staff.Session) {
 		h.fail(w, r, hotline.ErrNotFound, http.StatusNotFound)
 	}))
 	return h, nil
@@ -162,7 +164,7 @@ func (p *page) T(key string) string {
 // L returns a domain label in the page's language.
 func (p *page) L(l hotline.Label) string { return l.In(p.Lang) }
 
-func (h *Handler) newPage(r *http.Request, sess *triage.Session, title string) *page {
+func (h *Handler) newPage(r *http.Request, sess *staff.Session, title string) *page {
 	lang := hotline.LangZH
 	if l := r.URL.Query().Get("lang"); l != "" {
 		lang = hotline.ParseLang(l)
@@ -217,7 +219,7 @@ type overviewPage struct {
 	From, To string
 }
 
-func (h *Handler) handleOverview(w http.ResponseWriter, r *http.Request, sess *triage.Session) {
+func (h *Handler) handleOverview(w http.ResponseWriter, r *http.Request, sess *staff.Session) {
 	p := &overviewPage{page: h.newPage(r, sess, "overview")}
 	o, err := h.cfg.District.Overview(r.Context(), sess.Counselor.District, p.Now)
 	if err != nil {
@@ -243,7 +245,7 @@ type schoolPage struct {
 	Cases    []*district.CaseRow
 }
 
-func (h *Handler) handleSchool(w http.ResponseWriter, r *http.Request, sess *triage.Session) {
+func (h *Handler) handleSchool(w http.ResponseWriter, r *http.Request, sess *staff.Session) {
 	p := &schoolPage{page: h.newPage(r, sess, "school")}
 	v, err := h.cfg.District.School(r.Context(), sess.Counselor.District, r.PathValue("code"), p.Now)
 	if hotline.ErrorCode(err) == hotline.ENOTFOUND {
@@ -273,7 +275,7 @@ type tipPage struct {
 // handleTip shows an escalated case: the district's copy of the thread,
 // opened with the officer's district key, and its ledger timeline. Any
 // other case is "not found", exactly as for a guess.
-func (h *Handler) handleTip(w http.ResponseWriter, r *http.Request, sess *triage.Session) {
+func (h *Handler) handleTip(w http.ResponseWriter, r *http.Request, sess *staff.Session) {
 	ctx := r.Context()
 	tip, msgs, err := h.cfg.Triage.Thread(ctx, sess, r.PathValue("uid"))
 	if err != nil {
@@ -300,7 +302,7 @@ func (h *Handler) handleTip(w http.ResponseWriter, r *http.Request, sess *triage
 }
 
 // handleReport serves the summary report of the officer's district.
-func (h *Handler) handleReport(w http.ResponseWriter, r *http.Request, sess *triage.Session) {
+func (h *Handler) handleReport(w http.ResponseWriter, r *http.Request, sess *staff.Session) {
 	f := district.ReportFilter{District: sess.Counselor.District, SchoolCode: r.URL.Query().Get("school")}
 	var err error
 	if v := r.URL.Query().Get("from"); v != "" {
@@ -388,7 +390,7 @@ var labels = map[string]hotline.Label{
 func (p *page) Author(a hotline.AuthorKind) string { return p.T("author_" + string(a)) }
 
 // Deadline names a deadline kind in the page's language.
-func (p *page) Deadline(kind string) string { return triage.DeadlineKind(kind).Label().In(p.Lang) }
+func (p *page) Deadline(kind string) string { return scheduler.DeadlineKind(kind).Label().In(p.Lang) }
 
 // Joined joins strings for a cell.
 func (p *page) Joined(ss []string) string {

@@ -7,6 +7,7 @@ import (
 
 	"hotline/internal/hotline"
 	"hotline/internal/relay"
+	"hotline/internal/staff"
 	"hotline/internal/store"
 	"hotline/internal/thread"
 )
@@ -28,7 +29,7 @@ func (s *Service) Tip(ctx context.Context, actor hotline.Actor, uid string) (*ho
 // Thread opens a tip's messages with the session's key: school staff read
 // the school's copy, district officers the district's copy of an escalated
 // case.
-func (s *Service) Thread(ctx context.Context, sess *Session, uid string) (*hotline.Tip, []*hotline.Message, error) {
+func (s *Service) Thread(ctx context.Context, sess *staff.Session, uid string) (*hotline.Tip, []*hotline.Message, error) {
 	tip, err := s.visible(ctx, sess.Actor(), uid)
 	if err != nil {
 		return nil, nil, err
@@ -366,7 +367,7 @@ func (s *Service) RecordStep(ctx context.Context, actor hotline.Actor, uid strin
 }
 
 // Photo opens one message's photo for a page, if the actor may see it.
-func (s *Service) Photo(ctx context.Context, sess *Session, messageUID string) (*hotline.Photo, error) {
+func (s *Service) Photo(ctx context.Context, sess *staff.Session, messageUID string) (*hotline.Photo, error) {
 	m, err := s.DB.MessageByUID(ctx, messageUID)
 	if err != nil {
 		return nil, err

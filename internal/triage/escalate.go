@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"hotline/internal/hotline"
+	"hotline/internal/staff"
 	"hotline/internal/store"
 	"hotline/internal/thread"
 	"hotline/internal/vault"
@@ -29,7 +30,7 @@ var errThreadMoved = errors.New("triage: thread changed while escalating")
 // the district as they arrive (thread.Append checks tip.Escalated).
 // Escalating counts as the first report to the district; follow-up reports
 // (续报) are recorded with ReportToDistrict.
-func (s *Service) Escalate(ctx context.Context, sess *Session, uid string) error {
+func (s *Service) Escalate(ctx context.Context, sess *staff.Session, uid string) error {
 	actor := sess.Actor()
 	if actor.Role == hotline.RoleDistrict {
 		return hotline.ErrForbidden
