@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"sync"
+	"time"
 
 	"hotline/internal/dialog"
 	"hotline/internal/hotline"
@@ -21,6 +22,11 @@ var webchatParts sync.Map
 // tuneWebchat, when set (tests), adjusts the web chat's limits before it
 // starts.
 var tuneWebchat func(*webchat.Server)
+
+// sweepInterval is how often the dialog sweeper looks for drafts to send or
+// delete: an urgent draft reaches its school at most this long after its
+// ten minutes. Tests shorten it.
+var sweepInterval = 30 * time.Second
 
 // Webchat returns the running web chat server, or nil.
 func (m *Main) Webchat() *webchat.Server {
@@ -70,6 +76,8 @@ func mountWebchat(ctx context.Context, m *Main) error {
 	}
 	webchatParts.Store(m, s)
 	m.Go(s.Run)
+	// Urgent drafts left unsent go to their school; stale drafts are deleted.
+	m.Go(func(ctx context.Context) { engine.RunSweeper(ctx, sweepInterval, m.Logger.With("part", "dialog")) })
 	m.OnClose(func() error {
 		webchatParts.Delete(m)
 		return s.Close()

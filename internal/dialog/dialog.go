@@ -7,7 +7,14 @@
 //
 // The engine keeps no content in memory between events: each event loads
 // the conversation from a Store, applies the event and saves it before the
-// replies are returned. It never logs.
+// replies are returned. It never logs content.
+//
+// A draft does not wait for its reporter forever. One that turns urgent
+// (the detector, or "someone is in danger now") once its school is known is
+// offered to be sent at once, and the sweeper (Engine.Sweep) sends it to the
+// school as an urgent report UrgentSendAfter later if the reporter has not;
+// any other unsent draft is deleted DraftKeep after it was last touched.
+// The greeting tells the reporter both before they write.
 package dialog
 
 import (
@@ -89,13 +96,41 @@ type Reply struct {
 	Lang hotline.Lang
 }
 
+// How long a draft waits for its reporter.
+const (
+	// UrgentSendAfter is how long an urgent draft to a known school waits
+	// for its reporter's tap before the sweeper sends it.
+	UrgentSendAfter = 10 * time.Minute
+	// DraftKeep is how long an unsent draft that is not urgent is kept
+	// after it was last touched.
+	DraftKeep = 7 * 24 * time.Hour
+)
+
 // Store persists conversations in progress. The implementation seals the
-// bytes; the engine never writes a receipt into them.
+// bytes; the engine writes a receipt into them only for a report the
+// sweeper sent, until its reporter has been shown it once.
 type Store interface {
 	// Load returns the saved state, or hotline.ErrNotFound when there is none.
 	Load(ctx context.Context, k Key) ([]byte, error)
-	Save(ctx context.Context, k Key, state []byte) error
+	// Save stores the state and, in clear beside it, its content-free
+	// metadata, in one commit.
+	Save(ctx context.Context, k Key, state []byte, meta Meta) error
 	Delete(ctx context.Context, k Key) error
+	// Due returns up to limit saved states the sweeper must act on: those
+	// whose Meta.UrgentSince is at or before urgentBefore, and those with
+	// Meta.Draft last saved before staleBefore.
+	Due(ctx context.Context, urgentBefore, staleBefore time.Time, limit int) ([][]byte, error)
+}
+
+// Meta is what a Store keeps in clear beside a sealed state so that the
+// sweeper can find it: a time and a flag, never content.
+type Meta struct {
+	// UrgentSince is when the draft, its school known, turned urgent;
+	// zero when there is no such draft.
+	UrgentSince time.Time
+	// Draft says the state holds an unsent draft, or an automatically sent
+	// report whose reporter has not been told yet.
+	Draft bool
 }
 
 // Engine runs reporter conversations. Set the fields, then call Handle from
@@ -111,9 +146,6 @@ type Engine struct {
 	// shown the moment it is written rather than after submission. Intake
 	// provides the real detector; nil means never.
 	Urgent func(text string) bool
-
-	mu    sync.Mutex
-	locks map[Key]*keyLock
 }
 
 // keyLock serializes the events of one key; n counts holders and waiters so
@@ -122,6 +154,15 @@ type keyLock struct {
 	mu sync.Mutex
 	n  int
 }
+
+// The locks of conversations are one table for the whole process, not one
+// per Engine: the wiring runs an engine per transport, and the sweeper on
+// one of them must still exclude a reporter's tap arriving through another,
+// or an urgent draft could be filed twice.
+var (
+	locksMu sync.Mutex
+	locks   = map[Key]*keyLock{}
+)
 
 // ErrBadKey is returned for a key that names no conversation.
 var ErrBadKey = hotline.Errorf(hotline.EINVALID, txtBadKey.ZH, txtBadKey.EN)
@@ -161,6 +202,7 @@ func (e *Engine) Resume(ctx context.Context, k Key, receipt string, lang hotline
 	if lang != "" || c.fresh {
 		c.st.Lang = parseLang(lang)
 	}
+	c.tellSent()
 	c.resume()
 	return e.finish(c)
 }
@@ -183,7 +225,15 @@ func (e *Engine) handle(ctx context.Context, k Key, receipt string, ev Event) ([
 			c.st.Step = stepFollow
 		}
 	}
+	if c.tellSent() && waitsAfterSent(ev) {
+		// The first thing after an automatic send is hearing of it: a tap
+		// on an old "send" button or the page's /new on reload must not
+		// start anything else. Words are a follow-up, as after any send.
+		c.prompt()
+		return e.finish(c)
+	}
 	c.apply(ev)
+	c.checkUrgent()
 	return e.finish(c)
 }
 
@@ -215,9 +265,15 @@ func (e *Engine) finish(c *conv) ([]Reply, error) {
 		return out, nil
 	}
 	c.st.Updated = e.now()
+	meta := Meta{UrgentSince: c.st.UrgentAt, Draft: c.st.hasDraft() || c.st.Sent != nil}
+	if meta.Draft || !meta.UrgentSince.IsZero() {
+		c.st.Key = &savedKey{Channel: c.k.Channel, ChatID: c.k.ChatID, Session: c.k.Session}
+	} else {
+		c.st.Key = nil
+	}
 	b, err := json.Marshal(c.st)
 	if err == nil {
-		err = e.Store.Save(c.ctx, c.k, b)
+		err = e.Store.Save(c.ctx, c.k, b, meta)
 	}
 	if err != nil {
 		if !c.submitted {
@@ -237,26 +293,23 @@ func (e *Engine) now() time.Time {
 
 // lock takes the mutex of k; different keys run in parallel.
 func (e *Engine) lock(k Key) (unlock func()) {
-	e.mu.Lock()
-	if e.locks == nil {
-		e.locks = map[Key]*keyLock{}
-	}
-	l := e.locks[k]
+	locksMu.Lock()
+	l := locks[k]
 	if l == nil {
 		l = &keyLock{}
-		e.locks[k] = l
+		locks[k] = l
 	}
 	l.n++
-	e.mu.Unlock()
+	locksMu.Unlock()
 	l.mu.Lock()
 	return func() {
 		l.mu.Unlock()
-		e.mu.Lock()
+		locksMu.Lock()
 		l.n--
 		if l.n == 0 {
-			delete(e.locks, k)
+			delete(locks, k)
 		}
-		e.mu.Unlock()
+		locksMu.Unlock()
 	}
 }
 

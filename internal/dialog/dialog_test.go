@@ -231,11 +231,13 @@ func TestConversations(t *testing.T) {
 				{ev: withSchool(cmd("start", ""), "demo"), kinds: []ReplyKind{T, T, T}, not: []string{"Telegram"}},
 				{ev: tap("role:witness")},
 				{ev: tap("cat:unsure")},
-				{ev: txt("他拿着刀说放学后要捅我同学"), kinds: []ReplyKind{ReplySafety, T}, has: []string{"110", "120", "12355", "学校保卫处 010-1234567", "收到"}},
-				{ev: txt("在操场后面"), kinds: []ReplyKind{T}},
+				// Safety first, then the one-tap offer, then the usual answer.
+				{ev: txt("他拿着刀说放学后要捅我同学"), kinds: []ReplyKind{ReplySafety, T, T}, has: []string{"110", "120", "12355", "学校保卫处 010-1234567", "收到",
+					"(现在就发给学校|urgent:send)", "1 小时内处理", "10 分钟后我们也会自动"}},
+				{ev: txt("在操场后面"), kinds: []ReplyKind{T}, has: []string{"(现在就发给学校|urgent:send) (写完了|done)"}},
 				{ev: tap(dataDone)},
 				{ev: tap(dataDangerYes), kinds: []ReplyKind{ReplySafety, T}, has: []string{"现在有危险：有"}},
-				{ev: tap(dataSend), kinds: []ReplyKind{ReplySafety, X, ReplyReceipt}, check: safetyFirst},
+				{ev: tap(dataSend), kinds: []ReplyKind{ReplySafety, X, ReplyReceipt}, check: safetyFirst, has: []string{"作为紧急报告", "学校值班老师会在 1 小时内处理"}, not: []string{"24 小时"}},
 			},
 			after: func(t *testing.T, w *world, _ *memStore) {
 				s := w.subs[0]
@@ -625,11 +627,11 @@ func TestConcurrentKeys(t *testing.T) {
 			}
 		}
 	}
-	e.mu.Lock()
-	if n := len(e.locks); n != 0 {
+	locksMu.Lock()
+	if n := len(locks); n != 0 {
 		t.Errorf("locks left: got %d, want 0", n)
 	}
-	e.mu.Unlock()
+	locksMu.Unlock()
 }
 
 // TestTexts checks every label of texts.go: both languages present, and the

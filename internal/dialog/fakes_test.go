@@ -184,15 +184,36 @@ func (w *world) Forget(_ context.Context, chatID int64) (int, error) {
 	return n, nil
 }
 
-// memStore is the Store; saveErr and loadErr inject failures.
+// memStore is the Store; saveErr and loadErr inject failures. Like the
+// real store it keeps each state's metadata and save time beside it.
 type memStore struct {
 	mu      sync.Mutex
 	m       map[Key][]byte
+	meta    map[Key]Meta
+	saved   map[Key]time.Time
+	clock   hotline.Clock
 	saveErr error
 	loadErr error
 }
 
-func newMemStore() *memStore { return &memStore{m: map[Key][]byte{}} }
+func newMemStore() *memStore {
+	return &memStore{m: map[Key][]byte{}, meta: map[Key]Meta{}, saved: map[Key]time.Time{}, clock: fixedClock{}}
+}
+
+func (s *memStore) Due(_ context.Context, urgentBefore, staleBefore time.Time, limit int) ([][]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out [][]byte
+	for k, m := range s.meta {
+		if len(out) == limit {
+			break
+		}
+		if (!m.UrgentSince.IsZero() && !m.UrgentSince.After(urgentBefore)) || (m.Draft && s.saved[k].Before(staleBefore)) {
+			out = append(out, append([]byte(nil), s.m[k]...))
+		}
+	}
+	return out, nil
+}
 
 func (s *memStore) Load(_ context.Context, k Key) ([]byte, error) {
 	s.mu.Lock()
@@ -207,13 +228,15 @@ func (s *memStore) Load(_ context.Context, k Key) ([]byte, error) {
 	return append([]byte(nil), b...), nil
 }
 
-func (s *memStore) Save(_ context.Context, k Key, b []byte) error {
+func (s *memStore) Save(_ context.Context, k Key, b []byte, meta Meta) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.saveErr != nil {
 		return s.saveErr
 	}
 	s.m[k] = append([]byte(nil), b...)
+	s.meta[k] = meta
+	s.saved[k] = s.clock.Now()
 	return nil
 }
 
@@ -221,6 +244,8 @@ func (s *memStore) Delete(_ context.Context, k Key) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.m, k)
+	delete(s.meta, k)
+	delete(s.saved, k)
 	return nil
 }
 

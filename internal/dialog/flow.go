@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"hotline/internal/hotline"
@@ -20,8 +22,10 @@ type conv struct {
 	st        *state
 	fresh     bool // no saved state: first contact
 	out       []Reply
-	deleted   bool // /forget removed the state: do not save it again
-	submitted bool // a tip was submitted by this event
+	deleted   bool  // /forget removed the state: do not save it again
+	submitted bool  // a tip was submitted by this event
+	auto      bool  // the sweeper, not the reporter, is sending the draft
+	failed    error // why the submission of this event failed
 }
 
 func (c *conv) lang() hotline.Lang { return c.st.Lang }
@@ -82,6 +86,7 @@ const (
 	dataDangerYes = "danger:yes"
 	dataDangerNo  = "danger:no"
 	dataSend      = "send"
+	dataUrgent    = "urgent:send" // "send to the school now", offered once a draft turns urgent
 	dataEdit      = "edit"
 	dataForgetYes = "forget:yes"
 	dataForgetNo  = "forget:no"
@@ -145,7 +150,7 @@ func (c *conv) start(code string) {
 		c.say(ReplyPrivacy, c.t(txtPrivacy, bot))
 		c.st.Privacy = true
 	}
-	c.say(ReplyText, c.t(txtGreeting), c.langRow())
+	c.say(ReplyText, c.t(txtGreeting, int(DraftKeep/(24*time.Hour)), int(UrgentSendAfter/time.Minute)), c.langRow())
 	c.st.Step = stepSchool
 	if code = strings.TrimSpace(code); code != "" && c.setSchool(code) {
 		c.st.Step = stepRole
@@ -190,13 +195,14 @@ func (c *conv) prompt() {
 	case stepSchool:
 		c.say(ReplyText, c.t(txtAskSchool))
 	case stepRole:
-		rows := make([][]Button, 0, len(hotline.ReporterRoles))
+		rows := make([][]Button, 0, len(hotline.ReporterRoles)+1)
+		rows = c.urgentRows(rows)
 		for _, r := range hotline.ReporterRoles {
 			rows = append(rows, []Button{c.btn(r.Label(), dataRole+string(r))})
 		}
 		c.say(ReplyText, c.t(txtAskRole), rows...)
 	case stepCategory:
-		rows := make([][]Button, 0, len(hotline.Categories)+1)
+		rows := c.urgentRows(make([][]Button, 0, len(hotline.Categories)+2))
 		for _, k := range hotline.Categories {
 			rows = append(rows, []Button{c.btn(k.Label(), dataCategory+string(k))})
 		}
@@ -204,12 +210,12 @@ func (c *conv) prompt() {
 		c.say(ReplyText, c.t(txtAskCategory), rows...)
 	case stepText:
 		if c.st.hasDraft() {
-			c.say(ReplyText, c.t(txtAskText), c.doneRow())
+			c.say(ReplyText, c.t(txtAskText), c.urgentRows(nil, c.doneRow())...)
 		} else {
 			c.say(ReplyText, c.t(txtAskText))
 		}
 	case stepDanger:
-		c.say(ReplyText, c.t(txtAskDanger), []Button{c.btn(txtYes, dataDangerYes), c.btn(txtNo, dataDangerNo)})
+		c.say(ReplyText, c.t(txtAskDanger), c.urgentRows(nil, []Button{c.btn(txtYes, dataDangerYes), c.btn(txtNo, dataDangerNo)})...)
 	case stepConfirm:
 		c.confirm()
 	case stepFollow:
@@ -226,6 +232,49 @@ func (c *conv) prompt() {
 }
 
 func (c *conv) doneRow() []Button { return []Button{c.btn(txtBtnDone, dataDone)} }
+
+// urgentRows puts "send to the school now" first, while an urgent draft
+// waits for it, before rows.
+func (c *conv) urgentRows(into [][]Button, rows ...[]Button) [][]Button {
+	if !c.st.UrgentAt.IsZero() {
+		into = append(into, []Button{c.btn(txtBtnUrgentSend, dataUrgent)})
+	}
+	return append(into, rows...)
+}
+
+// checkUrgent runs after every event: the moment a draft with a known
+// school turns urgent, the reporter is offered to send it at once, told
+// that it goes by itself after UrgentSendAfter, and the sweeper's clock
+// starts. A draft that is no longer urgent (the reporter answered "no one
+// is in danger now" to an urgent answer they had given) stops waiting.
+func (c *conv) checkUrgent() {
+	st := c.st
+	if !(st.Urgent || st.DangerNow) || !st.hasDraft() || st.School == nil {
+		st.UrgentAt = time.Time{}
+		return
+	}
+	if !st.UrgentAt.IsZero() {
+		return
+	}
+	st.UrgentAt = c.e.now()
+	if !slices.ContainsFunc(c.out, func(r Reply) bool { return r.Kind == ReplySafety }) {
+		c.safety(st.School)
+	}
+	offer := Reply{Kind: ReplyText, Text: c.t(txtUrgentOffer, c.dur(st.School.ack(true)), int(UrgentSendAfter/time.Minute)),
+		Buttons: [][]Button{{c.btn(txtBtnUrgentSend, dataUrgent)}}}
+	c.out = append([]Reply{offer}, c.out...)
+}
+
+// dur writes a deadline for a reporter: "1 小时", "2 hours", "30 分钟".
+func (c *conv) dur(d time.Duration) string {
+	switch {
+	case d == time.Hour:
+		return c.t(txtHour)
+	case d > time.Hour && d%time.Hour == 0:
+		return c.t(txtHours, int(d/time.Hour))
+	}
+	return c.t(txtMinutes, max(1, int((d+time.Minute-1)/time.Minute)))
+}
 
 func (c *conv) confirm() {
 	school, role, category := c.t(txtNone), c.t(txtNone), c.t(txtNone)
@@ -287,7 +336,9 @@ func (c *conv) input(ev Event) {
 		}
 		c.prompt()
 	case stepSchool:
-		if photo != nil {
+		// A photo, or words that show danger, are not a school's name:
+		// they belong to the report, and danger gets its guidance now.
+		if photo != nil || (c.e.Urgent != nil && c.e.Urgent(text)) {
 			if c.draft(text, photo) {
 				c.say(ReplyText, c.t(txtNoted))
 			}
@@ -297,10 +348,12 @@ func (c *conv) input(ev Event) {
 		c.findSchool(text)
 	case stepText:
 		if c.draft(text, photo) {
+			// The offer of an urgent draft comes with each
+			// acknowledgement; checkUrgent makes the first one.
 			if photo != nil {
-				c.say(ReplyText, c.t(txtGotPhoto), c.doneRow())
+				c.say(ReplyText, c.t(txtGotPhoto), c.urgentRows(nil, c.doneRow())...)
 			} else {
-				c.say(ReplyText, c.t(txtGotText), c.doneRow())
+				c.say(ReplyText, c.t(txtGotText), c.urgentRows(nil, c.doneRow())...)
 			}
 		}
 	case stepRole, stepCategory, stepDanger, stepConfirm:
@@ -429,6 +482,16 @@ func (c *conv) choice(data string, ev Event) {
 		c.setLang(strings.TrimPrefix(data, dataLang))
 	case strings.HasPrefix(data, dataTip):
 		c.selectTip(strings.TrimPrefix(data, dataTip))
+	case data == dataUrgent:
+		switch {
+		case !c.st.UrgentAt.IsZero() && c.st.hasDraft() && c.st.School != nil:
+			c.submit()
+		case c.st.Step == stepFollow:
+			// Sent already (by the reporter's other tap, or the sweeper).
+			c.prompt()
+		default:
+			c.stale()
+		}
 	case c.st.Step == stepNew:
 		c.begin(ev.School)
 	case strings.HasPrefix(data, dataSchool) && c.st.Step == stepSchool:
@@ -602,10 +665,12 @@ func (c *conv) cancel() {
 }
 
 // submit sends the draft. A failed submission keeps the draft and offers to
-// try again: nothing the reporter wrote may be lost.
+// try again: nothing the reporter wrote may be lost. An urgent draft goes
+// without waiting for the role and kind: intake files those as "other".
 func (c *conv) submit() {
 	st := c.st
-	if st.School == nil || !st.Role.Valid() || !st.Category.Valid() || !st.hasDraft() {
+	urgentDraft := !st.UrgentAt.IsZero()
+	if st.School == nil || !st.hasDraft() || (!urgentDraft && (!st.Role.Valid() || !st.Category.Valid())) {
 		st.Step = st.draftStep()
 		c.prompt()
 		return
@@ -628,31 +693,90 @@ func (c *conv) submit() {
 		err = errors.New("dialog: intake returned no tip")
 	}
 	if err != nil {
+		c.failed = err
+		retry := dataSend
+		if urgentDraft {
+			retry = dataUrgent
+		}
 		c.say(ReplyError, hotline.ErrorMessage(err, c.lang())+"\n"+c.t(txtDraftKept),
-			[]Button{c.btn(txtBtnRetry, dataSend), c.btn(txtBtnEdit, dataEdit)})
+			[]Button{c.btn(txtBtnRetry, retry), c.btn(txtBtnEdit, dataEdit)})
 		return
 	}
 	school := st.School
 	if res.School != nil {
 		school = newSchoolRef(res.School)
 	}
-	if res.Urgent || st.DangerNow || st.Urgent {
+	urgent := res.Urgent || st.DangerNow || st.Urgent
+	if urgent {
 		c.safety(school)
 	}
 	alias := res.Alias.In(c.lang())
 	msg := txtSubmitted
-	if c.k.Channel.Web() {
+	switch {
+	case urgent && c.k.Channel.Web():
+		msg = txtSubmittedUrgentWeb
+	case urgent:
+		msg = txtSubmittedUrgent
+	case c.k.Channel.Web():
 		msg = txtSubmittedWeb
 	}
-	c.out = append(c.out, Reply{Kind: ReplySubmitted, Text: c.t(msg, alias), Alias: alias, TipUID: res.TipUID})
+	c.out = append(c.out, Reply{Kind: ReplySubmitted, Text: c.t(msg, alias, c.dur(school.ack(urgent))), Alias: alias, TipUID: res.TipUID})
 	if c.k.Channel.Web() && res.Receipt != "" {
 		c.out = append(c.out, Reply{Kind: ReplyReceipt, Text: c.t(txtReceipt), Receipt: res.Receipt, TipUID: res.TipUID})
 	}
 	st.resetDraft()
 	st.School = school
 	st.Active, st.Alias = res.TipUID, res.Alias
+	st.Back = ""
 	st.Step = stepFollow
+	if c.auto {
+		// Nobody reads these replies now: the reporter hears of the send
+		// at their next event, a web reporter gets their receipt then.
+		st.Sent = &sentNotice{TipUID: res.TipUID, Alias: res.Alias}
+		if c.k.Channel.Web() {
+			st.Sent.Receipt = res.Receipt
+		}
+	}
 	c.submitted = true
+}
+
+// tellSent tells the reporter of a report the sweeper sent, once, with the
+// usual receipt card on the web; that receipt then carries this event's
+// follow-up. It reports whether there was anything to tell.
+func (c *conv) tellSent() bool {
+	n := c.st.Sent
+	if n == nil {
+		return false
+	}
+	c.st.Sent = nil
+	alias := n.Alias.In(c.lang())
+	msg := txtAutoSent
+	if c.k.Channel.Web() {
+		msg = txtAutoSentWeb
+	}
+	text := c.t(msg, int(UrgentSendAfter/time.Minute), alias, c.dur(c.st.School.ack(true)))
+	c.out = append(c.out, Reply{Kind: ReplySubmitted, Text: text, Alias: alias, TipUID: n.TipUID})
+	if c.k.Channel.Web() && n.Receipt != "" {
+		c.out = append(c.out, Reply{Kind: ReplyReceipt, Text: c.t(txtReceipt), Receipt: n.Receipt, TipUID: n.TipUID})
+		if c.receipt == "" {
+			c.receipt = n.Receipt
+		}
+	}
+	return true
+}
+
+// waitsAfterSent says which events are only answered, not applied, when
+// they are the first after an automatic send: taps on buttons of the old
+// draft and commands that would start another report.
+func waitsAfterSent(ev Event) bool {
+	ev = normalize(ev)
+	switch ev.Kind {
+	case EventChoice:
+		return true
+	case EventCommand:
+		return ev.Command == "start" || ev.Command == "new" || ev.Command == "cancel"
+	}
+	return false
 }
 
 // ref finds the active tip: by chat on Telegram, by receipt on the web.

@@ -38,7 +38,8 @@ const (
 )
 
 // state is the saved conversation. It holds the draft (the reporter's own
-// words, which must survive a restart) but never a receipt.
+// words, which must survive a restart). It holds a receipt only in Sent,
+// for a web report the sweeper sent, until the reporter is shown it once.
 type state struct {
 	V       int          `json:"v"`
 	Lang    hotline.Lang `json:"lang"`
@@ -54,24 +55,71 @@ type state struct {
 	DangerNow bool                 `json:"danger_now,omitempty"`
 	Urgent    bool                 `json:"urgent,omitempty"`       // a draft text looked urgent
 	SafetyOn  bool                 `json:"safety_shown,omitempty"` // guidance shown for this draft
+	// UrgentAt is when the draft, with its school known, turned urgent:
+	// the sweeper sends it UrgentSendAfter later unless the reporter has.
+	UrgentAt time.Time `json:"urgent_at,omitzero"`
 
 	Active string        `json:"active,omitempty"` // TipUID the follow-up messages go to
 	Alias  hotline.Alias `json:"alias,omitempty"`
 
+	// Sent is a report the sweeper sent that the reporter has not been
+	// told of yet; the next event tells them.
+	Sent *sentNotice `json:"sent,omitempty"`
+	// Key is the conversation's own key, kept (sealed with the rest) only
+	// while the sweeper may have to act on it: an unsent draft or an untold
+	// automatic send. The sweeper finds states by their clear metadata and
+	// needs the key to lock, reload and submit them.
+	Key *savedKey `json:"key,omitempty"`
+
 	Updated time.Time `json:"updated"`
 }
 
+// sentNotice is what the reporter of an automatically sent report is told.
+type sentNotice struct {
+	TipUID  string        `json:"tip"`
+	Alias   hotline.Alias `json:"alias"`
+	Receipt string        `json:"receipt,omitempty"` // web only; shown once, then gone
+}
+
+// savedKey is a Key as the state keeps it.
+type savedKey struct {
+	Channel hotline.Channel `json:"ch"`
+	ChatID  int64           `json:"chat,omitempty"`
+	Session string          `json:"session,omitempty"`
+}
+
+func (k *savedKey) key() Key { return Key{Channel: k.Channel, ChatID: k.ChatID, Session: k.Session} }
+
 // schoolRef is what the conversation needs of a school: the code to submit
-// to, the name for the summary, the emergency contact for safety guidance.
+// to, the name for the summary, the emergency contact for safety guidance,
+// and the deadlines it keeps, so that texts promise what it does.
 type schoolRef struct {
-	Code      string `json:"code"`
-	Name      string `json:"name"`
-	NameEN    string `json:"name_en,omitempty"`
-	Emergency string `json:"emergency,omitempty"`
+	Code      string           `json:"code"`
+	Name      string           `json:"name"`
+	NameEN    string           `json:"name_en,omitempty"`
+	Emergency string           `json:"emergency,omitempty"`
+	AckUrgent hotline.Duration `json:"ack_urgent,omitempty"`
+	Ack       hotline.Duration `json:"ack,omitempty"`
 }
 
 func newSchoolRef(s *hotline.School) *schoolRef {
-	return &schoolRef{Code: s.Code, Name: s.Name, NameEN: s.Settings.NameEN, Emergency: s.Settings.EmergencyContact}
+	dl := s.Settings.Deadlines.WithDefaults()
+	return &schoolRef{Code: s.Code, Name: s.Name, NameEN: s.Settings.NameEN, Emergency: s.Settings.EmergencyContact, AckUrgent: dl.AckUrgent, Ack: dl.Ack}
+}
+
+// ack is how soon the school acts on a report: its on-call acknowledgement
+// deadline for an urgent one, its ordinary one otherwise. The deadlines are
+// the ones the scheduler holds the school to, so the text stays true.
+func (s *schoolRef) ack(urgent bool) time.Duration {
+	d := hotline.Deadlines{}
+	if s != nil {
+		d = hotline.Deadlines{AckUrgent: s.AckUrgent, Ack: s.Ack}
+	}
+	d = d.WithDefaults()
+	if urgent {
+		return d.AckUrgent.D()
+	}
+	return d.Ack.D()
 }
 
 func (s *schoolRef) name(lang hotline.Lang) string {
@@ -97,6 +145,7 @@ func (s *state) resetDraft() {
 	s.Role, s.Category = "", ""
 	s.Texts, s.Photos = nil, nil
 	s.DangerNow, s.Urgent, s.SafetyOn = false, false, false
+	s.UrgentAt = time.Time{}
 }
 
 // draftStep is where an interrupted draft picks up again.

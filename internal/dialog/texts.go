@@ -13,9 +13,11 @@ var (
 	}
 	txtThisBot = hotline.Label{ZH: "这个机器人", EN: "this bot"}
 
+	// The greeting says beforehand what happens to a draft: kept for a
+	// stated time, and an urgent one sent to the school on its own.
 	txtGreeting = hotline.Label{
-		ZH: "你好，这里是匿名求助热线，谢谢你来找我们。我们先问几个简单的问题，然后请你写下发生了什么。",
-		EN: "Hi, this is an anonymous help line, and thank you for reaching out. First a few quick questions, then you can write what happened.",
+		ZH: "你好，这里是匿名求助热线，谢谢你来找我们。我们先问几个简单的问题，然后请你写下发生了什么。\n还没发送的草稿保存 %d 天，之后会自动删除。如果你写的事说明现在有人有危险，而且已经选好了学校，我们会请你一键把它发给学校；%d 分钟内没有发送的话，我们会自动把它作为紧急报告发给学校的值班老师。",
+		EN: "Hi, this is an anonymous help line, and thank you for reaching out. First a few quick questions, then you can write what happened.\nA draft you haven't sent is kept for %d days, then deleted. If what you write shows someone is in danger right now and you have chosen the school, we'll ask you to send it to the school with one tap; if it isn't sent within %d minutes, we send it to the school's on-call staff as an urgent report automatically.",
 	}
 
 	txtAskSchool = hotline.Label{
@@ -104,14 +106,45 @@ var (
 		EN: "Don't worry, everything you wrote is still here.",
 	}
 
+	// The times in these texts are the school's own deadlines: the
+	// ordinary one for a report, the on-call one for an urgent report.
 	txtSubmitted = hotline.Label{
-		ZH: "谢谢你说出来。你的报告已经安全送到学校了。在学校那里，你的代号是「%s」，老师不会知道你是谁。\n老师会尽快看你的报告（一般在 24 小时内），回复会发到这里。你也可以随时在这里继续补充，发 /status 可以看进度。",
-		EN: "Thank you for speaking up. Your report has safely reached the school. There, your nickname is \"%s\"; counselors won't know who you are.\nA counselor will read it soon (usually within 24 hours) and reply here. You can keep adding to it here at any time; send /status to see how it is going.",
+		ZH: "谢谢你说出来。你的报告已经安全送到学校了。在学校那里，你的代号是「%s」，老师不会知道你是谁。\n老师会尽快看你的报告（一般在 %s内），回复会发到这里。你也可以随时在这里继续补充，发 /status 可以看进度。",
+		EN: "Thank you for speaking up. Your report has safely reached the school. There, your nickname is \"%s\"; counselors won't know who you are.\nA counselor will read it soon (usually within %s) and reply here. You can keep adding to it here at any time; send /status to see how it is going.",
 	}
 	txtSubmittedWeb = hotline.Label{
-		ZH: "谢谢你说出来。你的报告已经安全送到学校了。在学校那里，你的代号是「%s」，老师不会知道你是谁。\n老师会尽快看你的报告（一般在 24 小时内）。以后用下面的回执码回来，就能看到老师的回复。现在也可以继续补充。",
-		EN: "Thank you for speaking up. Your report has safely reached the school. There, your nickname is \"%s\"; counselors won't know who you are.\nA counselor will read it soon (usually within 24 hours). Come back with the receipt code below to read their reply. You can also keep adding to it now.",
+		ZH: "谢谢你说出来。你的报告已经安全送到学校了。在学校那里，你的代号是「%s」，老师不会知道你是谁。\n老师会尽快看你的报告（一般在 %s内）。以后用下面的回执码回来，就能看到老师的回复。现在也可以继续补充。",
+		EN: "Thank you for speaking up. Your report has safely reached the school. There, your nickname is \"%s\"; counselors won't know who you are.\nA counselor will read it soon (usually within %s). Come back with the receipt code below to read their reply. You can also keep adding to it now.",
 	}
+	txtSubmittedUrgent = hotline.Label{
+		ZH: "谢谢你说出来。你的报告已经作为紧急报告送到学校了。在学校那里，你的代号是「%s」，老师不会知道你是谁。\n学校值班老师会在 %s内处理，回复会发到这里。你也可以随时在这里继续补充，发 /status 可以看进度。",
+		EN: "Thank you for speaking up. Your report has reached the school as an urgent report. There, your nickname is \"%s\"; counselors won't know who you are.\nThe school's on-call staff will act on it within %s and reply here. You can keep adding to it here at any time; send /status to see how it is going.",
+	}
+	txtSubmittedUrgentWeb = hotline.Label{
+		ZH: "谢谢你说出来。你的报告已经作为紧急报告送到学校了。在学校那里，你的代号是「%s」，老师不会知道你是谁。\n学校值班老师会在 %s内处理。以后用下面的回执码回来，就能看到老师的回复。现在也可以继续补充。",
+		EN: "Thank you for speaking up. Your report has reached the school as an urgent report. There, your nickname is \"%s\"; counselors won't know who you are.\nThe school's on-call staff will act on it within %s. Come back with the receipt code below to read their reply. You can also keep adding to it now.",
+	}
+	// An urgent draft left unsent was sent by the sweeper; the reporter
+	// reads this at their next message.
+	txtAutoSent = hotline.Label{
+		ZH: "你写的事情说明现在可能有危险，所以过了 %d 分钟，我们已经自动把它作为紧急报告发给了学校。在学校那里，你的代号是「%s」，老师不会知道你是谁。\n学校值班老师会在 %s内处理，回复会发到这里。你之后写的内容都会补充到这份报告里。",
+		EN: "What you wrote showed there may be danger now, so after %d minutes we sent it to the school as an urgent report automatically. There, your nickname is \"%s\"; counselors won't know who you are.\nThe school's on-call staff will act on it within %s and reply here. Anything you write from now on is added to this report.",
+	}
+	txtAutoSentWeb = hotline.Label{
+		ZH: "你写的事情说明现在可能有危险，所以过了 %d 分钟，我们已经自动把它作为紧急报告发给了学校。在学校那里，你的代号是「%s」，老师不会知道你是谁。\n学校值班老师会在 %s内处理。以后用下面的回执码回来，就能看到老师的回复。你之后写的内容都会补充到这份报告里。",
+		EN: "What you wrote showed there may be danger now, so after %d minutes we sent it to the school as an urgent report automatically. There, your nickname is \"%s\"; counselors won't know who you are.\nThe school's on-call staff will act on it within %s. Come back with the receipt code below to read their reply. Anything you write from now on is added to this report.",
+	}
+
+	txtUrgentOffer = hotline.Label{
+		ZH: "你写的事听起来很危险。点「现在就发给学校」，学校值班老师马上就能收到，会在 %s内处理。\n如果没有发送，%d 分钟后我们也会自动把它作为紧急报告发给学校。发送以后，你还可以继续补充。",
+		EN: "What you wrote sounds dangerous. Tap \"Send to the school now\" and the school's on-call staff get it at once; they will act within %s.\nIf it isn't sent, we send it to the school as an urgent report automatically in %d minutes. You can keep adding to it after it is sent.",
+	}
+	txtBtnUrgentSend = hotline.Label{ZH: "现在就发给学校", EN: "Send to the school now"}
+
+	// Durations in texts, e.g. "1 小时" / "1 hour".
+	txtHour    = hotline.Label{ZH: "1 小时", EN: "1 hour"}
+	txtHours   = hotline.Label{ZH: "%d 小时", EN: "%d hours"}
+	txtMinutes = hotline.Label{ZH: "%d 分钟", EN: "%d minutes"}
 	txtReceipt = hotline.Label{
 		ZH: "请把它抄下来或截图，存在只有你能看到的地方。以后回来看老师的回复，要靠它；它丢了，我们也没办法找回。它只属于你：不要告诉别人，也不要发给老师。",
 		EN: "Write it down or take a screenshot, and keep it where only you can see it. You need it to come back and read the counselors' replies; if it is lost, we cannot get it back. It is yours alone: don't share it with anyone, not even counselors.",

@@ -3,6 +3,7 @@ package intake
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"hotline/internal/dialog"
 	"hotline/internal/hotline"
@@ -53,8 +54,9 @@ func (s *ConversationStore) Load(ctx context.Context, k dialog.Key) ([]byte, err
 	return s.Vault.OpenServer(conversationPurpose+"|"+string(mac), sealed)
 }
 
-// Save seals and stores a state; it returns after the commit.
-func (s *ConversationStore) Save(ctx context.Context, k dialog.Key, state []byte) error {
+// Save seals and stores a state with its clear, content-free metadata; it
+// returns after the commit.
+func (s *ConversationStore) Save(ctx context.Context, k dialog.Key, state []byte, meta dialog.Meta) error {
 	mac, err := s.key(k)
 	if err != nil {
 		return err
@@ -63,7 +65,26 @@ func (s *ConversationStore) Save(ctx context.Context, k dialog.Key, state []byte
 	if err != nil {
 		return err
 	}
-	return s.DB.Update(ctx, func(tx *store.Tx) error { return tx.PutConversation(mac, sealed) })
+	m := store.ConversationMeta{UrgentSince: meta.UrgentSince, Draft: meta.Draft}
+	return s.DB.Update(ctx, func(tx *store.Tx) error { return tx.PutConversation(mac, sealed, m) })
+}
+
+// Due opens the states the dialog sweeper must act on. A state that does
+// not open (damaged, or sealed under another key) is left out.
+func (s *ConversationStore) Due(ctx context.Context, urgentBefore, staleBefore time.Time, limit int) ([][]byte, error) {
+	rows, err := s.DB.DueConversations(ctx, urgentBefore, staleBefore, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]byte, 0, len(rows))
+	for _, r := range rows {
+		b, err := s.Vault.OpenServer(conversationPurpose+"|"+string(r.KeyMAC), r.Sealed)
+		if err != nil {
+			continue
+		}
+		out = append(out, b)
+	}
+	return out, nil
 }
 
 // Delete forgets a state.

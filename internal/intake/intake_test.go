@@ -359,7 +359,7 @@ func TestConversationStoreSealsState(t *testing.T) {
 		t.Fatalf("empty load: %v", err)
 	}
 	state := []byte(`{"draft":["他们打我 CANARY-9931"]}`)
-	if err := cs.Save(ctx, k, state); err != nil {
+	if err := cs.Save(ctx, k, state, dialog.Meta{}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := cs.Load(ctx, k)

@@ -9,10 +9,30 @@ import (
 	"hotline/internal/hotline"
 )
 
+// ConversationMeta is what is kept in clear beside a sealed conversation so
+// that the dialog sweeper finds the states it must act on without opening
+// them all: a time and a flag, never content.
+type ConversationMeta struct {
+	// UrgentSince is when an unsent draft to a known school turned urgent;
+	// zero when it is not urgent.
+	UrgentSince time.Time
+	// Draft says the state holds an unsent draft, or an automatically sent
+	// report its reporter has not been told of yet.
+	Draft bool
+}
+
 // PutConversation saves a reporter conversation in progress, sealed by the
-// caller under the server key. A Telegram chat's key is its chat HMAC.
-func (tx *Tx) PutConversation(keyMAC, sealed []byte) error {
-	_, err := tx.exec(qPutConversation, keyMAC, sealed, micros(tx.now))
+// caller under the server key, with its clear metadata. A Telegram chat's
+// key is its chat HMAC.
+func (tx *Tx) PutConversation(keyMAC, sealed []byte, meta ConversationMeta) error {
+	if _, err := tx.exec(qPutConversation, keyMAC, sealed, micros(tx.now)); err != nil {
+		return err
+	}
+	draft := 0
+	if meta.Draft {
+		draft = 1
+	}
+	_, err := tx.exec(`UPDATE conversations SET urgent_since = ?, draft = ? WHERE key_mac = ?`, micros(meta.UrgentSince), draft, keyMAC)
 	return err
 }
 
@@ -24,6 +44,23 @@ func (db *DB) Conversation(ctx context.Context, keyMAC []byte) ([]byte, error) {
 		return nil, hotline.ErrNotFound
 	}
 	return b, err
+}
+
+// SavedConversation is one sealed conversation state and its key HMAC.
+type SavedConversation struct {
+	KeyMAC []byte `db:"key_mac"`
+	Sealed []byte `db:"state_sealed"`
+}
+
+// DueConversations returns, oldest first, up to limit conversations the
+// sweeper must act on: drafts urgent since urgentBefore or earlier, and
+// drafts (or untold automatic sends) last touched before staleBefore.
+func (db *DB) DueConversations(ctx context.Context, urgentBefore, staleBefore time.Time, limit int) ([]SavedConversation, error) {
+	var out []SavedConversation
+	err := db.reader.SelectContext(ctx, &out, db.reader.Rebind(`SELECT key_mac, state_sealed FROM conversations
+		WHERE (urgent_since != 0 AND urgent_since <= ?) OR (draft != 0 AND updated_at < ?)
+		ORDER BY updated_at LIMIT ?`), micros(urgentBefore), micros(staleBefore), limit)
+	return out, err
 }
 
 // DeleteConversation forgets a conversation.

@@ -1,0 +1,127 @@
+package dialog
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// sweepBatch bounds the states one sweep opens; the next sweep takes the rest.
+const sweepBatch = 100
+
+// Sweep acts on drafts that waited too long. A draft urgent for
+// UrgentSendAfter goes to its school as an urgent report through the same
+// submission as the reporter's own tap, and the conversation moves on to
+// follow-ups, as after any send; the reporter hears of it at their next
+// event (a web reporter with their receipt). Every other unsent draft not
+// touched for DraftKeep is deleted. It returns how many it sent and deleted.
+//
+// Each conversation is handled under its lock and reloaded under it, so a
+// reporter's tap racing the sweeper files the report once: whoever comes
+// second finds it sent.
+func (e *Engine) Sweep(ctx context.Context) (sent, deleted int, err error) {
+	now := e.now()
+	states, err := e.Store.Due(ctx, now.Add(-UrgentSendAfter), now.Add(-DraftKeep), sweepBatch)
+	if err != nil {
+		return 0, 0, fmt.Errorf("dialog: sweep: %w", err)
+	}
+	var errs []error
+	for _, b := range states {
+		var st state
+		if json.Unmarshal(b, &st) != nil || st.Key == nil {
+			continue
+		}
+		k := st.Key.key()
+		if !validKey(k) {
+			continue
+		}
+		s, d, err := e.sweep(ctx, k, now)
+		if s {
+			sent++
+		}
+		if d {
+			deleted++
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return sent, deleted, errors.Join(errs...)
+}
+
+// sweep handles one conversation found due, if it still is.
+func (e *Engine) sweep(ctx context.Context, k Key, now time.Time) (sent, deleted bool, err error) {
+	unlock := e.lock(k)
+	defer unlock()
+	c, err := e.open(ctx, k, "")
+	if err != nil {
+		return false, false, err
+	}
+	if c.fresh {
+		return false, false, nil // gone since it was found
+	}
+	st := c.st
+	switch {
+	case !st.UrgentAt.IsZero() && !now.Before(st.UrgentAt.Add(UrgentSendAfter)) && st.hasDraft() && st.School != nil:
+		c.auto = true
+		c.submit()
+		if !c.submitted {
+			// The draft stays urgent: the next sweep tries again.
+			if c.failed != nil {
+				return false, false, fmt.Errorf("dialog: automatic urgent send: %w", c.failed)
+			}
+			return false, false, nil
+		}
+		if _, err := e.finish(c); err != nil {
+			return true, false, err
+		}
+		return true, false, nil
+	case st.UrgentAt.IsZero() && (st.hasDraft() || st.Sent != nil) && st.Updated.Before(now.Add(-DraftKeep)):
+		st.resetDraft()
+		st.Sent = nil
+		if st.Active == "" {
+			// Nothing else to keep: the whole conversation goes.
+			if err := e.Store.Delete(ctx, k); err != nil {
+				return false, false, fmt.Errorf("dialog: delete stale draft: %w", err)
+			}
+			return false, true, nil
+		}
+		// Keep the link to the reporter's sent report, without the draft.
+		st.Step, st.Back = stepFollow, ""
+		if _, err := e.finish(c); err != nil {
+			return false, false, err
+		}
+		return false, true, nil
+	}
+	return false, false, nil
+}
+
+// RunSweeper sweeps every interval until ctx ends. Errors are logged
+// without content; a failed send is tried again at the next sweep.
+func (e *Engine) RunSweeper(ctx context.Context, interval time.Duration, logger *slog.Logger) {
+	if interval <= 0 {
+		interval = 30 * time.Second
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		sent, deleted, err := e.Sweep(ctx)
+		if err != nil && ctx.Err() == nil {
+			logger.Error("dialog sweep", "err", err)
+		}
+		if sent+deleted > 0 {
+			logger.Info("dialog sweep", "sent_urgent", sent, "deleted_drafts", deleted)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
