@@ -18,7 +18,7 @@ import (
 	"hotline/internal/intake"
 	"hotline/internal/live"
 	"hotline/internal/telegramtest"
-	"hotline/internal/triage"
+	"hotline/internal/staff"
 )
 
 // urgentClock is the program's clock, moved by the test: ten minutes and
@@ -44,7 +44,7 @@ type urgentEnv struct {
 	m       *Main
 	api     *telegramtest.Server
 	clock   *urgentClock
-	sess    *triage.Session
+	sess    *staff.Session
 	staff   *telegramtest.User
 	changes *live.Subscription
 }
@@ -77,12 +77,12 @@ func newUrgentEnv(t *testing.T) *urgentEnv {
 	t.Cleanup(func() { m.Close() })
 	e.m = m
 	var err error
-	if e.sess, err = m.Triage.Authenticate(ctx, demoUser, demoPassword); err != nil {
+	if e.sess, err = m.Staff.Authenticate(ctx, demoUser, demoPassword); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.sess.Wipe)
 	// The demo counselor links their Telegram chat for alerts.
-	code, _, err := m.Triage.NewLinkCode(ctx, e.sess)
+	code, _, err := m.Staff.NewLinkCode(ctx, e.sess)
 	if err != nil {
 		t.Fatal(err)
 	}
