@@ -17,8 +17,8 @@ import (
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
 	"hotline/internal/live"
-	"hotline/internal/telegramtest"
 	"hotline/internal/staff"
+	"hotline/internal/telegramtest"
 )
 
 // urgentClock is the program's clock, moved by the test: ten minutes and
