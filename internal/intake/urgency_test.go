@@ -113,9 +113,12 @@ func TestUrgentCorpus(t *testing.T) {
 	falseAlarm := float64(alarms) / float64(ordinary)
 	t.Logf("corpus: %d urgent, %d ordinary; recall %.3f (%d/%d), false-alarm rate %.3f (%d/%d)",
 		urgent, ordinary, recall, hits, urgent, falseAlarm, alarms, ordinary)
-	// Reporting only until the new detector lands; see the next commit.
-	_ = minCorpusRecall
-	_ = maxCorpusFalseAlarm
+	if recall < minCorpusRecall {
+		t.Errorf("recall %.3f, want at least %.2f", recall, minCorpusRecall)
+	}
+	if falseAlarm > maxCorpusFalseAlarm {
+		t.Errorf("false-alarm rate %.3f, want at most %.2f", falseAlarm, maxCorpusFalseAlarm)
+	}
 }
 
 // The corpus thresholds: recall comes first (a counselor can clear a flag,
