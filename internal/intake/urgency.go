@@ -273,6 +273,8 @@ var neutralZH = []struct {
 	{regexp.MustCompile(`(笑|累|饿|气|热|冷|困|烦|吓|难|菜|虐|渴|忙|懒|丑|穷|闷|蠢|臭|酸|急|馋|美|帅|萌|爱|吵|挤|晒|撑|闲|愁|惨|坑|压|卷|无聊|尴尬|羡慕|丢人|麻烦|后悔|可爱)(得)?(要死|半死|死|到去世)`), "${1}极"},
 	{regexp.MustCompile(`打死(我)?也(不|没|别)`), "绝不"},
 	{regexp.MustCompile(`想死(你|您)`), "想$1"},
+	{regexp.MustCompile(`(多|累|烦|难|饿|困|热|冷|气|笑|无聊|尴尬|丢人)(到|得)想死`), "${1}极"},
+	{regexp.MustCompile(`(妈|爸|老师|家长|父母)[^,.!?;:。、…\n]{0,4}(会|要)(杀了我|打死我|弄死我)的`), "$1会骂我的"},
 	{regexp.MustCompile(`(知道|发现|看到|看见)[^,.!?;:。、…\n]{0,4}(会|要|肯定|非)?打死我`), "会骂我"},
 }
 
@@ -329,7 +331,8 @@ var zhRules = []rule{
 	zh(ReasonSelfHarm, `(划|割|扎|刺)(了|伤)?~2(手腕|腕|手臂|胳膊|大腿|手|腿)|割~2(几刀|一刀|好几刀|很多刀)`),
 	zh(ReasonSelfHarm, `(吞|一整盒|一整瓶|整瓶|整盒|一瓶|一盒|一把|好多|很多|一堆|全部|所有)~2药|药~6(全吃|全吞|吃光|都吃|全部吃|吞了)|攒~4药`),
 	zh(ReasonSelfHarm, `吃药`, unless(`感冒|发烧|咳嗽|生病|病了|医生|胃疼|头疼|过敏|维生素|中药|按时`)),
-	zh(ReasonSelfHarm, `(现在|已经|一个人|正)~3(在|站在|坐在|爬上|爬到)(天台|楼顶|窗台|窗户|桥上|楼边|栏杆|江边|河边)|(站在|爬上|爬到|坐在)(天台|楼顶|窗台|窗户|桥|楼边|栏杆)`),
+	zh(ReasonSelfHarm, `(现在|已经|一个人|正|我)~3(在|站在|坐在|爬上|爬到|到了)(天台|楼顶|窗台|窗户外|桥上|楼边|栏杆外|江边|河边)|(站在|爬上|爬到|坐在)(天台|楼顶|窗台|窗户|桥|楼边|栏杆)`),
+	zh(ReasonSelfHarm, `从~6(楼|窗|桥|天台|阳台|楼顶)~4跳|(准备|要|想|敢)跳了|刀口|刀痕|没有我~6(更好|会好|开心)|(大家|他们|世界|所有人|爸妈)~6没有我~4(更好|会好|开心)|我~4(该|应该)(去)?死`),
 	zh(ReasonSelfHarm, `最后一次~4(说话|聊天|发消息|联系|跟你们|和你们)|再见了~2(世界|大家|所有人)|绳子~6(准备|买好|挂|系好)|(准备|买|找)(好)?(了)?(一根)?绳子`),
 	zh(ReasonSelfHarm, `活着~4(没意思|没有意思|没意义|没有意义|没劲|好累|太累|真累|拖累|多余|痛苦|有什么意思|有什么用|干什么|干嘛)`),
 
@@ -343,14 +346,16 @@ var zhRules = []rule{
 
 	// Sexual violence and coercion, including images used as a threat.
 	zh(ReasonSexual, `强奸|强暴|性侵|猥亵|轮奸|裸照|裸体|私密照|私照|色情|偷拍|下体|私处|隐私部位|开房|陪睡|发生关系|强吻|强行亲`),
-	zh(ReasonSexual, `摸(我|~3(胸|下面|屁股|大腿|隐私|身体))|脱~4(衣服|裤子|内裤)|扒~4(衣服|裤子|内裤|光)|(衣服|裤子)~2扒|看~3(身体|下面)|(拍|录)~4(裸|光着|没穿)`),
-	zh(ReasonThreat, `(就|不然|否则|要不)~6(照片|视频|聊天记录|截图)~4(发|传|曝光|公开)|(照片|视频|聊天记录)~4(发出去|发到群|发给我爸|发给我妈|公开)`),
+	zh(ReasonSexual, `摸(我|~3(胸|下面|屁股|大腿|隐私|身体))|脱~4(衣服|裤子|内裤)|扒~4(衣服|裤子|内裤|光)|(衣服|裤子)~2扒|看~3(身体|下面)|(拍|录)~4(裸|光着|没穿)|伸进~4(衣服|裤子|裙子|内衣)`),
+	zh(ReasonThreat, `(就|不然|否则|要不)~6(照片|视频|聊天记录|截图)~4(发|传|曝光|公开)|威胁~8(照片|视频|聊天记录)`),
 
 	// Violence happening now: a violent act with a marker of now, in
 	// progress (在厕所打我), or its marks (打晕, 喘不过气); being locked in,
 	// tied up, followed.
 	zh(ReasonViolence, nowZH+`~8`+actZH+`|`+actZH+`~8`+nowZH+`|(正在|在)~6`+hitZH+`(着|住)?(我|人|他|她)`),
 	zh(ReasonViolence, `救救我|快来人|掐~3(脖子|喉咙)|勒~3脖子|喘不(过|上)气|打晕|晕过去|昏过去|(打|砸|踢|踹|扎|划|割|捅|砍|揍)~6(流血|出血|流了~2血|流鼻血|见血|骨折|晕)`),
+	zh(ReasonViolence, `围殴|群殴|按(在|倒)~6(打|揍|踢)|头破|破了头|头~2(流血|出血)|缝了~3针|骨折|脑震荡|(头|脑袋)~6(撞墙|往墙上撞|撞地)|往墙上撞|(踩|踢|砸)(我的)?(头|脑袋)|打得~6(站不起来|动不了|爬不起来|走不了|晕)`),
+	zh(ReasonViolence, `(正在|现在|还在|一直在|快来|救命|救救)~8(欺负|打|揍|殴|追|跟)(着)?我|(欺负|追|打|揍)(着)?我~6(快来|救命|救救)`),
 	zh(ReasonViolence, `疼得~4(站不起来|动不了)|(腿|脚|身体)~3动不了|推(到|下|倒)~6(楼梯|地上|水里|河里)|按(进|到|在)~2(水|马桶)`),
 	zh(ReasonViolence, `被(锁|关)|(锁|关)在~6(里|室|厕所|教室|宿舍|房间)|出不去|不让我(走|出来|出去|离开)|绑(起来|住|着)|胶带|拖(到|进|去)~4(没人|厕所|角落|树林|后山)`),
 	zh(ReasonViolence, `(逼|扒|脱|强迫|按着|跪)~10(拍|录)(了)?~2(视频|照片|像)|逼(我|他|她)~4(喝|吃|舔)`),
@@ -358,7 +363,8 @@ var zhRules = []rule{
 
 	// Threats: an announced act of serious harm.
 	zh(ReasonThreat, intentZH+`~6`+harmZH+`(了|掉)?(我|你|他|她|死|残|人|一顿|全家|我们)`),
-	zh(ReasonThreat, `(弄|打|捅|砍|掐|干|整|搞|揍|杀|砸|淹|烧|毒|勒)死|杀(了)?(我|你|他|她|全家|人)|要杀|(弄|打)(残|废)|废了(你|我|他)|放血|死定了|死得很难看|往死里|打(到|进)~2(住院|医院|icu)`),
+	zh(ReasonThreat, `(弄|打|捅|砍|掐|干|整|搞|揍|杀|砸|淹|烧|毒|勒)死|杀(了)?(我|你|他|她|全家|人)|(弄|打)(残|废)|废了(你|我|他)|放血|死定了|死得很难看|往死里|打(到|进)~2(住院|医院|icu)`),
+	zh(ReasonThreat, `放学别走|给我等着|等着瞧|有你好看|让(我|你)好看|报复(我|你|他|她)|扬言|放火|纵火|烧(了)?(我家|你家|房子|学校)`),
 	zh(ReasonThreat, `捅|砍(我|你|人|死)|不会放过(你|我)|让(我|你)消失|推下(去|楼)|从楼上推|扔(到|进)~4(河|湖|水里|海)|找人~4(打|揍|收拾|弄)|社会上的人|威胁(我|要|说)|打断~2(腿|手|胳膊|骨头)|(腿|手|胳膊|骨头)~2打断`,
 		notAfter("破", "娄", "篓", "马蜂窝")),
 
@@ -495,14 +501,25 @@ func prepareEnglish(s string) string {
 	if start >= 0 {
 		word(s[start:])
 	}
-	return toyGuns.ReplaceAllString(b.String(), "toy ")
+	e := toyGuns.ReplaceAllString(b.String(), "toy ")
+	return hyperboleEN.ReplaceAllString(e, "$1 will scold me ")
 }
 
-var toyGuns = regexp.MustCompile(`\b(nerf|water|toy|squirt|glue|paintball|bubble|laser|cap|pop|finger) (gun|guns|pistol)\b`)
+// toyGuns are not weapons; hyperboleEN are the everyday "kill me" of
+// school and parents: "this test is going to kill me", "my mom will kill
+// me if I fail".
+var (
+	toyGuns     = regexp.MustCompile(`\b(nerf|water|toy|squirt|glue|paintball|bubble|laser|cap|pop|finger) (gun|guns|pistol)\b`)
+	hyperboleEN = regexp.MustCompile(`\b(test|tests|exam|exams|homework|class|quiz|essay|project|teacher|mom|mum|mother|dad|father|parents|coach|math|school|heat|weather)( is| are)?( going to| will| would)? (kill|murder) me `)
+)
 
-func en(reason, pattern string) rule {
+func en(reason, pattern string, opts ...func(*rule)) rule {
 	p := strings.ReplaceAll(pattern, "~", `(?:[a-z0-9]+ ){0,6}?`)
-	return rule{reason: reason, re: regexp.MustCompile(p)}
+	r := rule{reason: reason, re: regexp.MustCompile(p)}
+	for _, o := range opts {
+		o(&r)
+	}
+	return r
 }
 
 // Building blocks of the English rules.
@@ -520,6 +537,8 @@ var enRules = []rule{
 	en(ReasonSelfHarm, `\b(disappear|vanish) forever\b|\bwant to disappear\b|\bif i (died|was dead|were dead|was gone|were gone|killed myself|disappeared)\b|\b(jump|jumping|jumped) (off|from|out of|in front of)\b|\bgoing to jump ($|\. |tonight|now|today|off)`),
 	en(ReasonSelfHarm, `\b(bottle|bottles|handful|bunch|lot|all|box) of (pills|tablets|meds|sleeping pills)\b|\boverdos(e|ed|ing)\b|\bcut(ting)? (my wrists?|my arms?|my legs?|my thighs?|again|tonight|deeper)\b|\bgoing to cut\b`),
 	en(ReasonSelfHarm, `\b(standing|sitting) on (the|a) (roof|ledge|bridge|edge|railing)\b|\bcan not (go on|take it anymore|do this anymore|take this anymore)\b`),
+	en(ReasonSelfHarm, `\b(done|finished) with (life|living|everything)\b|\bbetter off without me\b|\b(nobody|no one) (would|will|is going to) (miss|notice|care)\b|\bnot worth (living|it anymore)\b|\btired of (being alive|living|life)\b`),
+	en(ReasonSelfHarm, `\b(too many|a lot of|all my|all the|all of my|a bunch of) (pills|meds|tablets|sleeping pills)\b|\bswallow(ed)? ~(pills|tablets|meds)\b|\b(want to|going to|will|about to) end it ($|\. |now|tonight|today|all)`),
 
 	en(ReasonWeapon, `\b(knife|knives|blade|blades|razor|gun|guns|pistol|rifle|weapon|weapons|machete|box cutter|boxcutter|switchblade|bomb|bombs)\b|\bwith (sticks|a stick|bats|a bat|pipes|a pipe|bricks|a brick|rocks|a rock|a belt|his belt|chains|a chain|a hammer)\b`),
 	en(ReasonWeapon, `\b(boiling|hot) water\b ~\b(on|at|over) me\b|\bboiling water\b|\bset (me|him|her|us) on fire\b|\bacid (on|at) (me|him|her|us)\b|\bthrow acid\b`),
@@ -529,11 +548,13 @@ var enRules = []rule{
 
 	en(ReasonViolence, hurtEN+` ~`+nowEN+`|`+nowEN+` ~`+hurtEN),
 	en(ReasonViolence, `\b(choking|strangling|stabbing|suffocating|drowning|attacking) (me|him|her|us|my)\b|\bpinned (me|him|her) (down|against|to)\b|\blocked (me |us |him |her )?(in|inside|up)\b|\btrapped (in|inside)\b|\bnot let me (go|leave|out)\b`),
-	en(ReasonViolence, `\b(hit|hits|hitting|beat|beats|beating|whip|whips) (me|us|him|her) with\b|\b(is|are|keeps) (following|stalking) me\b|\bstalking me\b|\b(find|finds|knows|know|found) where i live\b`),
+	en(ReasonViolence, `\b(hit|hits|hitting|beat|beats|beating|whip|whips) (me|us|him|her) with\b|\b(is|are|keeps) (following|stalking) me\b|\bstalking me\b|\b(find|finds|knows|know|found) where i live\b|\bfollow(s|ed|ing)? me home\b`),
+	en(ReasonViolence, `\b(is|are|keeps|keep|will not stop|won't stop) (hitting|beating|kicking|punching|slapping|hurting|choking|strangling) (me|us|him|her)\b`),
 
 	en(ReasonThreat, intentEN+`~\b(kill|stab|shoot|murder|hurt|strangle|choke|rape|drown) `+whomEN),
 	en(ReasonThreat, intentEN+`~\b(jump|get|cut|burn) (me|you|him|her|them|us)\b`),
-	en(ReasonThreat, `\bbeat(ing)? ~(up|to death)\b|\bbeat the (shit|crap|hell|life) out\b|\bjump(ed)? me\b|\b(kill|stab|shoot|murder) (you|him|her|them|everyone|everybody) (all|tomorrow|tonight|today|after|at)\b`),
+	en(ReasonThreat, intentEN+`~\bbeat (me|us)\b`, notAfter(" at")),
+	en(ReasonThreat, `\bblackmail(ing|ed|s)?\b|\bshoot(ing)? up\b|\bbeat(ing)? ~(up|to death)\b|\bbeat the (shit|crap|hell|life) out\b|\bjump(ed)? me\b|\b(kill|stab|shoot|murder) (you|him|her|them|everyone|everybody) (all|tomorrow|tonight|today|after|at)\b`),
 }
 
 // negatorsEN deny the words that follow them in the same clause.
