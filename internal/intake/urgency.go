@@ -318,7 +318,7 @@ const (
 	craft  = `(美工具|剪具|笔具|圆规|图钉|针)`
 	holdZH = `(拿|带|掏|持|抄|举|亮|挥|握|藏|揣|用)(着|了|出|起|来)?`
 	// intentZH announces what someone will do: 要, 说, 明天, 就 (of a condition).
-	intentZH = `(要|会|想|敢|准备|打算|扬言|威胁|说|等着|明天|后天|下次|放学|今晚|晚上|就|再|来|去)`
+	intentZH = `(要|会|敢|准备|打算|扬言|威胁|说|等着|明天|后天|下次|放学|今晚|晚上|就|再|来|去)`
 	harmZH   = `(打|揍|弄|收拾|堵|围|捅|砍|杀|砸|搞|整|教训|削|废|干|灭)`
 )
 
@@ -326,7 +326,8 @@ var zhRules = []rule{
 	// Self-harm and suicide: the act, the means, the plan, the farewell.
 	zh(ReasonSelfHarm, `自杀|轻生|寻死|自尽|自残|自伤|割腕|跳楼|跳河|跳江|跳海|跳湖|跳桥|卧轨|上吊|服毒|安眠药|农药|老鼠药|百草枯|敌敌畏|遗书|遗言|忌日|一了百了|(撑|活|熬)不下去`),
 	zh(ReasonSelfHarm, `结束(自己|生命|这一切|一切|我的生命)|了结自己|(伤害|弄死|杀了|弄|划|割|扎|捅|打|掐|烫|烧)自己|跳下去|血止不住|永别|下辈子见|(睡|睡过去)~4不(要)?醒|再也不(想)?醒|不想(再)?醒`),
-	zh(ReasonSelfHarm, `不想(再)?(活|存在)`, notAfter("在")),
+	zh(ReasonSelfHarm, `不想~4(活|存在)`, notAfter("在", "动", "泼")),
+	zh(ReasonSelfHarm, `(刀|刀片|药|绳子)~4(准备好|买好|藏好|买了)|(买|藏|准备)(了|好)?~3(刀片|安眠药|绳子|刀)|(要|准备|打算)去死|这个世界~4(再见|告别|拜拜)|告别~3世界`),
 	zh(ReasonSelfHarm, `想~6(跳下|跳楼|跳河|跳江|跳海|跳桥|消失|解脱|离开这个世界)`),
 	zh(ReasonSelfHarm, `(划|割|扎|刺)(了|伤)?~2(手腕|腕|手臂|胳膊|大腿|手|腿)|割~2(几刀|一刀|好几刀|很多刀)`),
 	zh(ReasonSelfHarm, `(吞|一整盒|一整瓶|整瓶|整盒|一瓶|一盒|一把|好多|很多|一堆|全部|所有)~2药|药~6(全吃|全吞|吃光|都吃|全部吃|吞了)|攒~4药`),
@@ -346,7 +347,7 @@ var zhRules = []rule{
 
 	// Sexual violence and coercion, including images used as a threat.
 	zh(ReasonSexual, `强奸|强暴|性侵|猥亵|轮奸|裸照|裸体|私密照|私照|色情|偷拍|下体|私处|隐私部位|开房|陪睡|发生关系|强吻|强行亲`),
-	zh(ReasonSexual, `摸(我|~3(胸|下面|屁股|大腿|隐私|身体))|脱~4(衣服|裤子|内裤)|扒~4(衣服|裤子|内裤|光)|(衣服|裤子)~2扒|看~3(身体|下面)|(拍|录)~4(裸|光着|没穿)|伸进~4(衣服|裤子|裙子|内衣)`),
+	zh(ReasonSexual, `摸(我|~3(胸|下面|屁股|大腿|隐私|身体))|脱~4(衣服|裤子|内裤)|扒~4(衣服|裤子|内裤|光)|(衣服|裤子)~2扒|看~3(身体|下面)|(拍|录)~4(裸|光着|没穿)|伸进~4(衣服|裤子|裙子|内衣)|性骚扰|坐~2腿上|偷看~4洗澡|洗澡~4偷看|黄色(视频|图片|网站|电影)`),
 	zh(ReasonThreat, `(就|不然|否则|要不)~6(照片|视频|聊天记录|截图)~4(发|传|曝光|公开)|威胁~8(照片|视频|聊天记录)`),
 
 	// Violence happening now: a violent act with a marker of now, in
@@ -354,15 +355,15 @@ var zhRules = []rule{
 	// tied up, followed.
 	zh(ReasonViolence, nowZH+`~8`+actZH+`|`+actZH+`~8`+nowZH+`|(正在|在)~6`+hitZH+`(着|住)?(我|人|他|她)`),
 	zh(ReasonViolence, `救救我|快来人|掐~3(脖子|喉咙)|勒~3脖子|喘不(过|上)气|打晕|晕过去|昏过去|(打|砸|踢|踹|扎|划|割|捅|砍|揍)~6(流血|出血|流了~2血|流鼻血|见血|骨折|晕)`),
-	zh(ReasonViolence, `围殴|群殴|按(在|倒)~6(打|揍|踢)|头破|破了头|头~2(流血|出血)|缝了~3针|骨折|脑震荡|(头|脑袋)~6(撞墙|往墙上撞|撞地)|往墙上撞|(踩|踢|砸)(我的)?(头|脑袋)|打得~6(站不起来|动不了|爬不起来|走不了|晕)`),
+	zh(ReasonViolence, `围殴|群殴|(按|压)(在|倒)~6(打|揍|踢)|围(起来|住)~4(打|揍|踢)|骨头~4断|(腿|手|胳膊)~4断了|绑架|拐卖|拐走|(拉|拖|拽|抱|塞)(上|进)~2车|(我|现在)~4(有|很|在)危险|头破|破了头|头~2(流血|出血)|缝了~3针|骨折|脑震荡|(头|脑袋)~6(撞墙|往墙上撞|撞地)|往墙上撞|(踩|踢|砸)(我的)?(头|脑袋)|打得~6(站不起来|动不了|爬不起来|走不了|晕)`),
 	zh(ReasonViolence, `(正在|现在|还在|一直在|快来|救命|救救)~8(欺负|打|揍|殴|追|跟)(着)?我|(欺负|追|打|揍)(着)?我~6(快来|救命|救救)`),
 	zh(ReasonViolence, `疼得~4(站不起来|动不了)|(腿|脚|身体)~3动不了|推(到|下|倒)~6(楼梯|地上|水里|河里)|按(进|到|在)~2(水|马桶)`),
 	zh(ReasonViolence, `被(锁|关)|(锁|关)在~6(里|室|厕所|教室|宿舍|房间)|出不去|不让我(走|出来|出去|离开)|绑(起来|住|着)|胶带|拖(到|进|去)~4(没人|厕所|角落|树林|后山)`),
 	zh(ReasonViolence, `(逼|扒|脱|强迫|按着|跪)~10(拍|录)(了)?~2(视频|照片|像)|逼(我|他|她)~4(喝|吃|舔)`),
-	zh(ReasonViolence, `跟踪|一直跟着我|(知道|找到)我~2(家|住)~3(哪|地址)|(来|到|去)我家~3(找我|堵我|等我)|等(着)?我~8(不敢|害怕|好怕|救)|跟着我~6(害怕|好怕)`),
+	zh(ReasonViolence, `跟踪|一直跟着我|(知道|找到)我~2(家|住)~3(哪|地址)|(来|到|去)我家~3(找我|堵我|等我)|(盯|跟|等)(着)?我~8(不敢|害怕|好怕|怕|救)|跟着我~6(害怕|好怕)`),
 
 	// Threats: an announced act of serious harm.
-	zh(ReasonThreat, intentZH+`~6`+harmZH+`(了|掉)?(我|你|他|她|死|残|人|一顿|全家|我们)`),
+	zh(ReasonThreat, intentZH+`~6`+harmZH+`(了|掉)?(我|你|他|她|死|残|人|一顿|全家|我们)`, notAfter("一样", "似的")),
 	zh(ReasonThreat, `(弄|打|捅|砍|掐|干|整|搞|揍|杀|砸|淹|烧|毒|勒)死|杀(了)?(我|你|他|她|全家|人)|(弄|打)(残|废)|废了(你|我|他)|放血|死定了|死得很难看|往死里|打(到|进)~2(住院|医院|icu)`),
 	zh(ReasonThreat, `放学别走|给我等着|等着瞧|有你好看|让(我|你)好看|报复(我|你|他|她)|扬言|放火|纵火|烧(了)?(我家|你家|房子|学校)`),
 	zh(ReasonThreat, `捅|砍(我|你|人|死)|不会放过(你|我)|让(我|你)消失|推下(去|楼)|从楼上推|扔(到|进)~4(河|湖|水里|海)|找人~4(打|揍|收拾|弄)|社会上的人|威胁(我|要|说)|打断~2(腿|手|胳膊|骨头)|(腿|手|胳膊|骨头)~2打断`,
@@ -370,8 +371,8 @@ var zhRules = []rule{
 
 	// Broad suicidal talk last, after everything more specific: 想…死,
 	// 死了就…, 不如死了, 如果我死了.
-	zh(ReasonSelfHarm, `想~6死`, notAfter("你", "您")),
-	zh(ReasonSelfHarm, `死了~3(算了|好|就|解脱|干净|也没)|(还)?不如死|(如果|要是|假如|等)我死了|我死了~6(后悔|难过|开心|伤心|高兴|会不会)`),
+	zh(ReasonSelfHarm, `想~6死`, notAfter("你", "您", "他", "她")),
+	zh(ReasonSelfHarm, `死了~3(算了|就|解脱|干净|也没)|死了(比较|更|会更|才|就)?好|(还)?不如死|(如果|要是|假如|等)我死了|我死了~6(后悔|难过|开心|伤心|高兴|会不会)`),
 }
 
 // negatorsZH deny what follows them; longest first so 没有 wins over 没.
@@ -527,7 +528,7 @@ const (
 	intentEN = `\b(going to|will|would|about to|want to|wants to|wanted to|plan to|planning to|plans to|threatened to|threatens to|threatening to|trying to|try to|gonna|is going to|are going to)\b `
 	whomEN   = `(me|you|him|her|them|us|myself|yourself|himself|herself|everyone|everybody|someone|somebody|people|my|his|her|their|the)\b`
 	nowEN    = `\b(right now|now|currently|at the moment|help|hurry)\b`
-	hurtEN   = `\b(hitting|beating|kicking|punching|slapping|choking|strangling|attacking|hurting|chasing|following|blocking|surrounding|cornering|waiting for|waiting outside|outside)\b`
+	hurtEN   = `\b(being (bullied|attacked|beaten|hit|hurt|chased|followed|jumped)|hitting|beating|kicking|punching|slapping|choking|strangling|attacking|hurting|chasing|following|blocking|surrounding|cornering|waiting for|waiting outside|outside)\b`
 )
 
 var enRules = []rule{
@@ -537,16 +538,16 @@ var enRules = []rule{
 	en(ReasonSelfHarm, `\b(disappear|vanish) forever\b|\bwant to disappear\b|\bif i (died|was dead|were dead|was gone|were gone|killed myself|disappeared)\b|\b(jump|jumping|jumped) (off|from|out of|in front of)\b|\bgoing to jump ($|\. |tonight|now|today|off)`),
 	en(ReasonSelfHarm, `\b(bottle|bottles|handful|bunch|lot|all|box) of (pills|tablets|meds|sleeping pills)\b|\boverdos(e|ed|ing)\b|\bcut(ting)? (my wrists?|my arms?|my legs?|my thighs?|again|tonight|deeper)\b|\bgoing to cut\b`),
 	en(ReasonSelfHarm, `\b(standing|sitting) on (the|a) (roof|ledge|bridge|edge|railing)\b|\bcan not (go on|take it anymore|do this anymore|take this anymore)\b`),
-	en(ReasonSelfHarm, `\b(done|finished) with (life|living|everything)\b|\bbetter off without me\b|\b(nobody|no one) (would|will|is going to) (miss|notice|care)\b|\bnot worth (living|it anymore)\b|\btired of (being alive|living|life)\b`),
+	en(ReasonSelfHarm, `\b(done|finished) with (life|living|everything)\b|\bbetter off without me\b|\b(nobody|no one) (would|will|is going to) (miss|notice|care)\b|\bnot worth (living|it anymore)\b|\btired of (being alive|living|life)\b|\b(think|thinking|thought) about (dying|death|suicide|killing myself|ending it|ending my life)\b`),
 	en(ReasonSelfHarm, `\b(too many|a lot of|all my|all the|all of my|a bunch of) (pills|meds|tablets|sleeping pills)\b|\bswallow(ed)? ~(pills|tablets|meds)\b|\b(want to|going to|will|about to) end it ($|\. |now|tonight|today|all)`),
 
 	en(ReasonWeapon, `\b(knife|knives|blade|blades|razor|gun|guns|pistol|rifle|weapon|weapons|machete|box cutter|boxcutter|switchblade|bomb|bombs)\b|\bwith (sticks|a stick|bats|a bat|pipes|a pipe|bricks|a brick|rocks|a rock|a belt|his belt|chains|a chain|a hammer)\b`),
 	en(ReasonWeapon, `\b(boiling|hot) water\b ~\b(on|at|over) me\b|\bboiling water\b|\bset (me|him|her|us) on fire\b|\bacid (on|at) (me|him|her|us)\b|\bthrow acid\b`),
 
-	en(ReasonSexual, `\b(nudes|nude|naked|rape|raped|raping|rapist|molest|molested|molesting|groping|groped|grope)\b|\bsexual(ly)? (assault|assaulted|abuse|abused)\b|\btouch(ing|ed|es)? me\b`),
+	en(ReasonSexual, `\b(nudes|nude|naked|rape|raped|raping|rapist|molest|molested|molesting|groping|groped|grope)\b|\bsexual(ly)? (assault|assaulted|abuse|abused)\b|\btouch(ing|ed|es)? me\b|\bhands? (down|in|inside|under|up) (my|her) (pants|shirt|clothes|skirt|dress|underwear)\b|\bprivate parts\b|\bprivates\b`),
 	en(ReasonSexual, `\b(send|sending|post|posting|share|sharing|leak|leaking) (my |me |our )?(pics|pictures|photos|videos|nudes|private)\b|\b(took|take|taking|pulled|pull|ripped|rip|tore) (off )?my (clothes|pants|shirt|underwear)\b|\bforc(ing|ed|e|es) me to (send|take off|undress|touch|film|strip|kiss|show)\b`),
 
-	en(ReasonViolence, hurtEN+` ~`+nowEN+`|`+nowEN+` ~`+hurtEN),
+	en(ReasonViolence, hurtEN+` ~`+nowEN+`|`+nowEN+` ~`+hurtEN+`|\bin danger\b`),
 	en(ReasonViolence, `\b(choking|strangling|stabbing|suffocating|drowning|attacking) (me|him|her|us|my)\b|\bpinned (me|him|her) (down|against|to)\b|\blocked (me |us |him |her )?(in|inside|up)\b|\btrapped (in|inside)\b|\bnot let me (go|leave|out)\b`),
 	en(ReasonViolence, `\b(hit|hits|hitting|beat|beats|beating|whip|whips) (me|us|him|her) with\b|\b(is|are|keeps) (following|stalking) me\b|\bstalking me\b|\b(find|finds|knows|know|found) where i live\b|\bfollow(s|ed|ing)? me home\b`),
 	en(ReasonViolence, `\b(is|are|keeps|keep|will not stop|won't stop) (hitting|beating|kicking|punching|slapping|hurting|choking|strangling) (me|us|him|her)\b`),
