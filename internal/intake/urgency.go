@@ -1,7 +1,10 @@
 package intake
 
 import (
+	"fmt"
 	"regexp"
+	"regexp/syntax"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -47,26 +50,32 @@ func Urgent(text string) bool {
 func UrgentReason(text string) (bool, string) {
 	folded := fold(text)
 	zh := prepareChinese(folded)
-	ctx := msgContext{game: gameZH.MatchString(zh) || gameEN.MatchString(folded), joke: jokeRE.MatchString(folded)}
+	ctx := &msgContext{zh: zh, folded: folded}
+	at := starts(zh, false)
 	for _, r := range zhRules {
-		if r.firstMatch(zh, ctx, negatedZH) {
+		if r.firstMatch(zh, at, ctx, negatedZH) {
 			return true, r.reason
 		}
 	}
 	en := prepareEnglish(folded)
+	at = starts(en, true)
 	for _, r := range enRules {
-		if r.firstMatch(en, ctx, negatedEN) {
+		if r.firstMatch(en, at, ctx, negatedEN) {
 			return true, r.reason
 		}
 	}
 	return false, ""
 }
 
-// rule is one category of danger written as a regular expression (RE2:
-// linear time, so a long message cannot slow intake down).
+// rule is one category of danger written as a regular expression. A rule
+// is tried only where a match could begin (one of its first runes) and
+// anchored there: its gaps are short, so each try reads a few characters,
+// and a long message costs little more than its length.
 type rule struct {
 	reason string
-	re     *regexp.Regexp
+	re     *regexp.Regexp // anchored at the start
+	first  []uint64       // the runes a match can begin with, as bits of firstIDs
+	max    int            // the most bytes a match can take
 	// notAfter voids a match that goes on into another word: 想死 in
 	// 想死你了, 不想活 in 不想活在别人的眼光里.
 	notAfter []string
@@ -75,33 +84,82 @@ type rule struct {
 	unless *regexp.Regexp
 }
 
-type msgContext struct{ game, joke bool }
+// msgContext tells whether the message is about a game or says it is a
+// joke; it is worked out only when a match needs it.
+type msgContext struct {
+	zh, folded        string
+	known, game, joke bool
+}
+
+func (c *msgContext) isGame() bool { c.work(); return c.game }
+func (c *msgContext) isJoke() bool { c.work(); return c.joke }
+
+func (c *msgContext) work() {
+	if !c.known {
+		c.known = true
+		c.game = gameZH.MatchString(c.zh) || gameEN.MatchString(c.folded)
+		c.joke = jokeRE.MatchString(c.folded)
+	}
+}
 
 // playWords are what a match about a game is made of: killing, not hitting
 // or stalking, which stay urgent even when a game is mentioned.
 var playWords = []string{"杀", "打死", "kill", "shoot", "shot", "die", "dead"}
 
-func (r rule) firstMatch(t string, ctx msgContext, negated func(t string, start, end int) bool) bool {
-	if r.unless != nil && r.unless.MatchString(t) {
-		return false
+// start is where a rule may begin: a byte offset and the number of the
+// rune there among all rules' first runes.
+type start struct{ at, id int }
+
+// firstIDs numbers the runes any rule can begin with, so that each rule
+// keeps its own as a bit set.
+var firstIDs = map[rune]int{}
+
+// starts lists the offsets of t where some rule may begin; with words,
+// only where a word begins.
+func starts(t string, words bool) []start {
+	var out []start
+	for i, r := range t {
+		if words && i > 0 && t[i-1] != ' ' {
+			continue
+		}
+		if id, ok := firstIDs[r]; ok {
+			out = append(out, start{i, id})
+		}
 	}
-	for _, m := range r.re.FindAllStringIndex(t, -1) {
-		start, end := m[0], m[1]
-		if hasAnyPrefix(t[end:], r.notAfter) {
+	return out
+}
+
+func (r rule) firstMatch(t string, at []start, ctx *msgContext, negated func(t string, start, end int) bool) bool {
+	unless := false
+	for _, s := range at {
+		if s.id/64 >= len(r.first) || r.first[s.id/64]&(1<<(s.id%64)) == 0 || r.voided(t, s.at, ctx, negated) {
 			continue
 		}
-		if ctx.game && containsAny(t[start:end], playWords) {
-			continue
-		}
-		if ctx.joke && r.reason == ReasonThreat {
-			continue
-		}
-		if negated(t, start, end) {
-			continue
+		if r.unless != nil && !unless {
+			if r.unless.MatchString(t) {
+				return false
+			}
+			unless = true
 		}
 		return true
 	}
 	return false
+}
+
+// voided reports whether the rule does not match at start, or matches
+// something a context, a following word or a negation voids.
+func (r rule) voided(t string, start int, ctx *msgContext, negated func(t string, start, end int) bool) bool {
+	// A short input lets the regexp package use its fast backtracker, and
+	// no match is longer than r.max.
+	m := r.re.FindStringIndex(t[start:min(len(t), start+r.max)])
+	if m == nil {
+		return true
+	}
+	end := start + m[1]
+	return hasAnyPrefix(t[end:], r.notAfter) ||
+		(containsAny(t[start:end], playWords) && ctx.isGame()) ||
+		(r.reason == ReasonThreat && ctx.isJoke()) ||
+		negated(t, start, end)
 }
 
 func hasAnyPrefix(s string, ps []string) bool {
@@ -129,6 +187,15 @@ func fold(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {
+		if r < utf8.RuneSelf {
+			if r == '\t' || r == '\r' {
+				r = ' '
+			} else if r == '`' {
+				r = '\''
+			}
+			b.WriteByte(byte(unicode.ToLower(r)))
+			continue
+		}
 		switch {
 		case r >= 0xFF01 && r <= 0xFF5E:
 			r -= 0xFEE0
@@ -139,8 +206,7 @@ func fold(s string) string {
 		}
 		if s, ok := simplified[r]; ok {
 			r = s
-		}
-		if e, ok := emoji[r]; ok {
+		} else if e, ok := emoji[r]; ok {
 			b.WriteString(e)
 			continue
 		}
@@ -187,8 +253,10 @@ func prepareChinese(s string) string {
 	s = joinSpacedHan(s)
 	s = replacePinyin(s)
 	s = slangZH.Replace(s)
-	for _, n := range neutralZH {
-		s = n.re.ReplaceAllString(s, n.with)
+	if strings.ContainsAny(s, "死杀") { // every hyperbole and idiom has one
+		for _, n := range neutralZH {
+			s = n.re.ReplaceAllString(s, n.with)
+		}
 	}
 	return s
 }
@@ -292,11 +360,149 @@ var gapRE = regexp.MustCompile(`~(\d+)`)
 
 func zh(reason, pattern string, opts ...func(*rule)) rule {
 	p := gapRE.ReplaceAllString(pattern, `[^,.!?;:。、…\n]{0,$1}`)
-	r := rule{reason: reason, re: regexp.MustCompile(p)}
+	r := compileRule(reason, p)
 	for _, o := range opts {
 		o(&r)
 	}
 	return r
+}
+
+// compileRule anchors pattern and lists the runes a match can begin with.
+func compileRule(reason, pattern string) rule {
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		panic(fmt.Sprintf("urgency rule %q: %v", pattern, err))
+	}
+	first, ok := firstRunes(re.Simplify())
+	if !ok || len(first) == 0 {
+		// Every rule must begin with something definite, or it would be
+		// tried at every character.
+		panic(fmt.Sprintf("urgency rule %q: no definite first character", pattern))
+	}
+	max, ok := maxBytes(re.Simplify())
+	if !ok {
+		panic(fmt.Sprintf("urgency rule %q: unbounded", pattern))
+	}
+	var bits []uint64
+	for _, r := range first {
+		id, ok := firstIDs[r]
+		if !ok {
+			id = len(firstIDs)
+			firstIDs[r] = id
+		}
+		for len(bits) <= id/64 {
+			bits = append(bits, 0)
+		}
+		bits[id/64] |= 1 << (id % 64)
+	}
+	return rule{reason: reason, re: regexp.MustCompile(`^(?:` + pattern + `)`), first: bits, max: max + utf8.UTFMax}
+}
+
+// maxBytes returns the most bytes a match of re can take; ok is false if
+// that is unbounded.
+func maxBytes(re *syntax.Regexp) (n int, ok bool) {
+	switch re.Op {
+	case syntax.OpLiteral:
+		for _, r := range re.Rune {
+			n += utf8.RuneLen(r)
+		}
+		return n, true
+	case syntax.OpCharClass, syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+		return utf8.UTFMax, true
+	case syntax.OpCapture, syntax.OpQuest:
+		return maxBytes(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Max < 0 {
+			return 0, false
+		}
+		m, ok := maxBytes(re.Sub[0])
+		return m * re.Max, ok
+	case syntax.OpStar, syntax.OpPlus:
+		return 0, false
+	case syntax.OpConcat, syntax.OpAlternate:
+		for _, sub := range re.Sub {
+			m, ok := maxBytes(sub)
+			if !ok {
+				return 0, false
+			}
+			if re.Op == syntax.OpConcat {
+				n += m
+			} else {
+				n = max(n, m)
+			}
+		}
+		return n, true
+	}
+	return 0, true // empty-width assertions
+}
+
+// firstRunes returns the runes a match of re can begin with; ok is false
+// when that is not a short list (a gap or a class at the start).
+func firstRunes(re *syntax.Regexp) (rs []rune, ok bool) {
+	set := map[rune]bool{}
+	if _, ok := addFirst(re, set); !ok {
+		return nil, false
+	}
+	for r := range set {
+		rs = append(rs, r)
+	}
+	slices.Sort(rs) // deterministic order of tries
+	return rs, true
+}
+
+// addFirst adds the first runes of re to set and reports whether re can
+// match the empty string (so what follows it can begin a match too).
+func addFirst(re *syntax.Regexp, set map[rune]bool) (nullable, ok bool) {
+	switch re.Op {
+	case syntax.OpLiteral:
+		set[re.Rune[0]] = true
+		return false, true
+	case syntax.OpCharClass:
+		n := 0
+		for i := 0; i < len(re.Rune); i += 2 {
+			n += int(re.Rune[i+1]-re.Rune[i]) + 1
+			if n > 64 {
+				return false, false
+			}
+			for r := re.Rune[i]; r <= re.Rune[i+1]; r++ {
+				set[r] = true
+			}
+		}
+		return false, true
+	case syntax.OpEmptyMatch, syntax.OpBeginText, syntax.OpEndText, syntax.OpBeginLine, syntax.OpEndLine,
+		syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return true, true
+	case syntax.OpCapture, syntax.OpPlus:
+		return addFirst(re.Sub[0], set)
+	case syntax.OpQuest, syntax.OpStar:
+		_, ok := addFirst(re.Sub[0], set)
+		return true, ok
+	case syntax.OpRepeat:
+		n, ok := addFirst(re.Sub[0], set)
+		return n || re.Min == 0, ok
+	case syntax.OpConcat:
+		for _, sub := range re.Sub {
+			n, ok := addFirst(sub, set)
+			if !ok {
+				return false, false
+			}
+			if !n {
+				return false, true
+			}
+		}
+		return true, true
+	case syntax.OpAlternate:
+		nullable := false
+		for _, sub := range re.Sub {
+			n, ok := addFirst(sub, set)
+			if !ok {
+				return false, false
+			}
+			nullable = nullable || n
+		}
+		return nullable, true
+	}
+	return false, false
 }
 
 func notAfter(s ...string) func(*rule) { return func(r *rule) { r.notAfter = s } }
@@ -379,8 +585,9 @@ var zhRules = []rule{
 var negatorsZH = []string{"从来没有", "从来没", "从没", "并没有", "没有", "不是", "不会", "从未", "并非", "不曾", "没", "不", "未"}
 
 // fillerZH are what may stand between a negation and what it denies:
-// auxiliaries and adverbs (没有想过自杀, 不是要打我, 不会再), nothing else.
-const fillerZH = "想过会要再曾经是有敢打算准备说真的太去能"
+// auxiliaries and adverbs (没有想过自杀, 不是要打我, 不会再) and verbs of
+// holding (没有拿刀), nothing else.
+var fillerZH = []string{"打算", "准备", "曾经", "真的", "拿着", "带着", "拿", "带", "掏", "用", "持", "藏", "揣", "想", "过", "会", "要", "再", "曾", "是", "有", "敢", "说", "太", "去", "能"}
 
 // conditionZH turns "不…" into a condition: 不给钱就打死我.
 var conditionZH = []string{"就", "否则", "不然", "的话", "才"}
@@ -402,11 +609,11 @@ func negatedZH(t string, start, end int) bool {
 				return !question(t, at, n) && !conditional(t[at:end])
 			}
 		}
-		r, size := utf8.DecodeLastRuneInString(before)
-		if size == 0 || !strings.ContainsRune(fillerZH, r) {
+		trimmed := trimFiller(before, strings.TrimSuffix)
+		if trimmed == before {
 			break
 		}
-		before = before[:len(before)-size]
+		before = trimmed
 	}
 	// Inside the match: a negation that reaches the harm itself.
 	span := t[start:end]
@@ -414,13 +621,26 @@ func negatedZH(t string, start, end int) bool {
 		if i == 0 || (r != '不' && r != '没') {
 			continue
 		}
-		rest := strings.TrimLeft(span[i+len(string(r)):], "有是会曾"+fillerZH)
+		rest := span[i+len(string(r)):]
+		for k := 0; k < 4; k++ {
+			rest = trimFiller(rest, strings.TrimPrefix)
+		}
 		h, _ := utf8.DecodeRuneInString(rest)
 		if strings.ContainsRune(harmRunesZH, h) && !conditional(span[i:]) && !question(t, start+i, string(r)) {
 			return true
 		}
 	}
 	return false
+}
+
+// trimFiller removes one filler word from one end of s, as trim does.
+func trimFiller(s string, trim func(s, w string) string) string {
+	for _, w := range fillerZH {
+		if t := trim(s, w); t != s {
+			return t
+		}
+	}
+	return s
 }
 
 // harmRunesZH begin the verbs of harm a negation inside a match can deny.
@@ -502,8 +722,15 @@ func prepareEnglish(s string) string {
 	if start >= 0 {
 		word(s[start:])
 	}
-	e := toyGuns.ReplaceAllString(b.String(), "toy ")
-	return hyperboleEN.ReplaceAllString(e, "$1 will scold me ")
+	b.WriteString(". ") // so that a pattern can ask for the end of a clause
+	e := b.String()
+	if strings.Contains(e, "gun") || strings.Contains(e, "pistol") {
+		e = toyGuns.ReplaceAllString(e, "toy ")
+	}
+	if strings.Contains(e, " me ") {
+		e = hyperboleEN.ReplaceAllString(e, "$1 will scold me ")
+	}
+	return e
 }
 
 // toyGuns are not weapons; hyperboleEN are the everyday "kill me" of
@@ -515,8 +742,8 @@ var (
 )
 
 func en(reason, pattern string, opts ...func(*rule)) rule {
-	p := strings.ReplaceAll(pattern, "~", `(?:[a-z0-9]+ ){0,6}?`)
-	r := rule{reason: reason, re: regexp.MustCompile(p)}
+	p := strings.ReplaceAll(pattern, "~", `(?:[a-z0-9]{1,24} ){0,6}?`)
+	r := compileRule(reason, p)
 	for _, o := range opts {
 		o(&r)
 	}
@@ -535,11 +762,11 @@ var enRules = []rule{
 	en(ReasonSelfHarm, `\b(kill|killing|hurt|hurting|cut|cutting|harm|harming|burn|burning|starve|starving|hang|hanging|shoot|stab) (myself|my self)\b|\bsuicid(e|al)\b|\bself harm\b|\bend (it all|my life|it tonight|everything|it now|things)\b`),
 	en(ReasonSelfHarm, `\bwants? to die\b|\bwant to be dead\b|\bwish i (was|were) (dead|never born)\b|\bbetter off dead\b|\bmight as well die\b|\b(not|never|no longer) want to (live|be alive|be here|exist|wake up)\b`),
 	en(ReasonSelfHarm, `\bno (reason|point) (to|in|of) (live|living|life|being alive)\b|\b(not|never|no longer) see (the|any) point\b|\bwhat is the point (in|of) (living|life|being alive)\b|\bwants? (it|this|everything|my life|it all) to (end|be over|stop forever)\b|\b(goodbye|suicide) (letter|note)\b`),
-	en(ReasonSelfHarm, `\b(disappear|vanish) forever\b|\bwant to disappear\b|\bif i (died|was dead|were dead|was gone|were gone|killed myself|disappeared)\b|\b(jump|jumping|jumped) (off|from|out of|in front of)\b|\bgoing to jump ($|\. |tonight|now|today|off)`),
+	en(ReasonSelfHarm, `\b(disappear|vanish) forever\b|\bwant to disappear\b|\bif i (died|was dead|were dead|was gone|were gone|killed myself|disappeared)\b|\b(jump|jumping|jumped) (off|from|out of|in front of)\b|\bgoing to jump (\. |tonight|now|today|off)`),
 	en(ReasonSelfHarm, `\b(bottle|bottles|handful|bunch|lot|all|box) of (pills|tablets|meds|sleeping pills)\b|\boverdos(e|ed|ing)\b|\bcut(ting)? (my wrists?|my arms?|my legs?|my thighs?|again|tonight|deeper)\b|\bgoing to cut\b`),
 	en(ReasonSelfHarm, `\b(standing|sitting) on (the|a) (roof|ledge|bridge|edge|railing)\b|\bcan not (go on|take it anymore|do this anymore|take this anymore)\b`),
 	en(ReasonSelfHarm, `\b(done|finished) with (life|living|everything)\b|\bbetter off without me\b|\b(nobody|no one) (would|will|is going to) (miss|notice|care)\b|\bnot worth (living|it anymore)\b|\btired of (being alive|living|life)\b|\b(think|thinking|thought) about (dying|death|suicide|killing myself|ending it|ending my life)\b`),
-	en(ReasonSelfHarm, `\b(too many|a lot of|all my|all the|all of my|a bunch of) (pills|meds|tablets|sleeping pills)\b|\bswallow(ed)? ~(pills|tablets|meds)\b|\b(want to|going to|will|about to) end it ($|\. |now|tonight|today|all)`),
+	en(ReasonSelfHarm, `\b(too many|a lot of|all my|all the|all of my|a bunch of) (pills|meds|tablets|sleeping pills)\b|\bswallow(ed)? ~(pills|tablets|meds)\b|\b(want to|going to|will|about to) end it (\. |now|tonight|today|all)`),
 
 	en(ReasonWeapon, `\b(knife|knives|blade|blades|razor|gun|guns|pistol|rifle|weapon|weapons|machete|box cutter|boxcutter|switchblade|bomb|bombs)\b|\bwith (sticks|a stick|bats|a bat|pipes|a pipe|bricks|a brick|rocks|a rock|a belt|his belt|chains|a chain|a hammer)\b`),
 	en(ReasonWeapon, `\b(boiling|hot) water\b ~\b(on|at|over) me\b|\bboiling water\b|\bset (me|him|her|us) on fire\b|\bacid (on|at) (me|him|her|us)\b|\bthrow acid\b`),
