@@ -289,7 +289,7 @@ var (
 	}
 	pinyinBeside = map[string]string{
 		"sha": "杀", "nong": "弄", "da": "打", "si": "死", "ta": "他", "tm": "他们", "xiang": "想",
-		"tong": "捅", "dao": "刀", "kan": "砍", "wo": "我",
+		"tong": "捅", "dao": "刀", "kan": "砍", "wo": "我", "tiao": "跳", "lou": "楼",
 	}
 )
 
@@ -530,13 +530,13 @@ const (
 
 var zhRules = []rule{
 	// Self-harm and suicide: the act, the means, the plan, the farewell.
-	zh(ReasonSelfHarm, `自杀|轻生|寻死|自尽|自残|自伤|割腕|跳楼|跳河|跳江|跳海|跳湖|跳桥|卧轨|上吊|服毒|安眠药|农药|老鼠药|百草枯|敌敌畏|遗书|遗言|忌日|一了百了|(撑|活|熬)不下去`),
+	zh(ReasonSelfHarm, `自杀|轻生|寻死|自尽|自残|自伤|割腕|跳楼|跳河|跳江|跳海|跳湖|跳桥|卧轨|上吊|服毒|安眠药|农药|老鼠药|百草枯|敌敌畏|遗书|遗言|忌日|一了百了|(撑|活|熬)不下去|(撑|熬|扛)不住`),
 	zh(ReasonSelfHarm, `结束(自己|生命|这一切|一切|我的生命)|了结自己|(伤害|弄死|杀了|弄|划|割|扎|捅|打|掐|烫|烧)自己|跳下去|血止不住|永别|下辈子见|(睡|睡过去)~4不(要)?醒|再也不(想)?醒|不想(再)?醒`),
 	zh(ReasonSelfHarm, `不想~4(活|存在)`, notAfter("在", "动", "泼")),
 	zh(ReasonSelfHarm, `(刀|刀片|药|绳子)~4(准备好|买好|藏好|买了)|(买|藏|准备)(了|好)?~3(刀片|安眠药|绳子|刀)|(要|准备|打算)去死|这个世界~4(再见|告别|拜拜)|告别~3世界`),
 	zh(ReasonSelfHarm, `想~6(跳下|跳楼|跳河|跳江|跳海|跳桥|消失|解脱|离开这个世界)`),
 	zh(ReasonSelfHarm, `(划|割|扎|刺)(了|伤)?~2(手腕|腕|手臂|胳膊|大腿|手|腿)|割~2(几刀|一刀|好几刀|很多刀)`),
-	zh(ReasonSelfHarm, `(吞|一整盒|一整瓶|整瓶|整盒|一瓶|一盒|一把|好多|很多|一堆|全部|所有)~2药|药~6(全吃|全吞|吃光|都吃|全部吃|吞了)|攒~4药`),
+	zh(ReasonSelfHarm, `(吞|一整盒|一整瓶|整瓶|整盒|一瓶|一盒|一把|好多|很多|一堆|全部|所有)~2药|药~6(全吃|全吞|吃光|都吃|全部吃|吞了)|药~6吃(了)?(一把|好多|很多|一瓶|一盒|全部|一整)|攒~4药`),
 	zh(ReasonSelfHarm, `吃药`, unless(`感冒|发烧|咳嗽|生病|病了|医生|胃疼|头疼|过敏|维生素|中药|按时`)),
 	zh(ReasonSelfHarm, `(现在|已经|一个人|正|我)~3(在|站在|坐在|爬上|爬到|到了)(天台|楼顶|窗台|窗户外|桥上|楼边|栏杆外|江边|河边)|(站在|爬上|爬到|坐在)(天台|楼顶|窗台|窗户|桥|楼边|栏杆)`),
 	zh(ReasonSelfHarm, `从~6(楼|窗|桥|天台|阳台|楼顶)~4跳|(准备|要|想|敢)跳了|刀口|刀痕|没有我~6(更好|会好|开心)|(大家|他们|世界|所有人|爸妈)~6没有我~4(更好|会好|开心)|我~4(该|应该)(去)?死`),
@@ -548,7 +548,7 @@ var zhRules = []rule{
 	zh(ReasonWeapon, holdZH+`~4`+knife+`|(一|有|两|几)把~2`+knife+`|`+knife+`~6(划|捅|砍|扎|刺|割|抵|架|威胁|吓唬|追|伤|刻)|动刀|刀捅|捅刀|挨刀`),
 	zh(ReasonWeapon, craft+`~6(划|扎|刺|捅|戳|割|抵|对着|指着|剪烂|剪伤|剪破|剪我|剪自己|威胁|伤)`),
 	zh(ReasonWeapon, holdZH+`~3`+blunt+`|`+blunt+`~4(打|砸|抽|拍|敲|等|堵)`),
-	zh(ReasonWeapon, `(开水|热水|沸水|滚水|硫酸|汽油|烟头|打火机)~6(泼|烫|浇|烧|点)|(泼|烫|浇)~2(开水|热水|沸水|硫酸|汽油)|(泼|烫|烧)(了)?(我|你|自己|人|他|她)`),
+	zh(ReasonWeapon, `(开水|热水|沸水|滚水|硫酸|汽油|烟头|打火机)~6(泼|烫|浇|烧|点|倒)|(泼|烫|浇)~2(开水|热水|沸水|硫酸|汽油)|(泼|烫|烧)(了)?(我|你|自己|人|他|她)`),
 	zh(ReasonWeapon, `枪|炸弹|炸药|把~6炸(了|掉|平|毁)|炸(死|学校|教室)`),
 
 	// Sexual violence and coercion, including images used as a threat.
@@ -569,7 +569,7 @@ var zhRules = []rule{
 	zh(ReasonViolence, `跟踪|一直跟着我|(知道|找到)我~2(家|住)~3(哪|地址)|(来|到|去)我家~3(找我|堵我|等我)|(盯|跟|等)(着)?我~8(不敢|害怕|好怕|怕|救)|跟着我~6(害怕|好怕)`),
 
 	// Threats: an announced act of serious harm.
-	zh(ReasonThreat, intentZH+`~6`+harmZH+`(了|掉)?(我|你|他|她|死|残|人|一顿|全家|我们)`, notAfter("一样", "似的")),
+	zh(ReasonThreat, intentZH+`~6`+harmZH+`(了|掉)?(我|你|他|她|死|残|人|一顿|全家|我们)`, notAfter("一样", "似的", "小报告", "的小报告", "电话", "的电话")),
 	zh(ReasonThreat, `(弄|打|捅|砍|掐|干|整|搞|揍|杀|砸|淹|烧|毒|勒)死|杀(了)?(我|你|他|她|全家|人)|(弄|打)(残|废)|废了(你|我|他)|放血|死定了|死得很难看|往死里|打(到|进)~2(住院|医院|icu)`),
 	zh(ReasonThreat, `放学别走|给我等着|等着瞧|有你好看|让(我|你)好看|报复(我|你|他|她)|扬言|放火|纵火|烧(了)?(我家|你家|房子|学校)`),
 	zh(ReasonThreat, `捅|砍(我|你|人|死)|不会放过(你|我)|让(我|你)消失|推下(去|楼)|从楼上推|扔(到|进)~4(河|湖|水里|海)|找人~4(打|揍|收拾|弄)|社会上的人|威胁(我|要|说)|打断~2(腿|手|胳膊|骨头)|(腿|手|胳膊|骨头)~2打断`,
@@ -667,7 +667,7 @@ var enWords = map[string]string{
 	"youre": "you are", "theyll": "they will", "hell": "he will", "youll": "you will", "gonna": "going to",
 	"wanna": "want to", "gotta": "got to", "tryna": "trying to", "u": "you", "ur": "your", "r": "are",
 	"tmr": "tomorrow", "tmrw": "tomorrow", "2morrow": "tomorrow", "tonite": "tonight", "2nite": "tonight",
-	"kms": "kill myself", "kys": "kill yourself", "unalive": "kill", "sewerslide": "suicide", "suicde": "suicide",
+	"kms": "kill myself", "kys": "kill yourself", "urself": "yourself", "ya": "you", "unalive": "kill", "sewerslide": "suicide", "suicde": "suicide",
 	"nudez": "nudes", "rn": "right now", "plz": "please", "pls": "please",
 }
 
@@ -762,16 +762,16 @@ var enRules = []rule{
 	en(ReasonSelfHarm, `\b(kill|killing|hurt|hurting|cut|cutting|harm|harming|burn|burning|starve|starving|hang|hanging|shoot|stab) (myself|my self)\b|\bsuicid(e|al)\b|\bself harm\b|\bend (it all|my life|it tonight|everything|it now|things)\b`),
 	en(ReasonSelfHarm, `\bwants? to die\b|\bwant to be dead\b|\bwish i (was|were) (dead|never born)\b|\bbetter off dead\b|\bmight as well die\b|\b(not|never|no longer) want to (live|be alive|be here|exist|wake up)\b`),
 	en(ReasonSelfHarm, `\bno (reason|point) (to|in|of) (live|living|life|being alive)\b|\b(not|never|no longer) see (the|any) point\b|\bwhat is the point (in|of) (living|life|being alive)\b|\bwants? (it|this|everything|my life|it all) to (end|be over|stop forever)\b|\b(goodbye|suicide) (letter|note)\b`),
-	en(ReasonSelfHarm, `\b(disappear|vanish) forever\b|\bwant to disappear\b|\bif i (died|was dead|were dead|was gone|were gone|killed myself|disappeared)\b|\b(jump|jumping|jumped) (off|from|out of|in front of)\b|\bgoing to jump (\. |tonight|now|today|off)`),
+	en(ReasonSelfHarm, `\b(disappear|vanish) forever\b|\bwant to disappear\b|\bif i (die|died|was dead|were dead|was gone|were gone|killed myself|disappeared)\b|\b(jump|jumping|jumped) (off|from|out of|in front of)\b|\bgoing to jump (\. |tonight|now|today|off)`),
 	en(ReasonSelfHarm, `\b(bottle|bottles|handful|bunch|lot|all|box) of (pills|tablets|meds|sleeping pills)\b|\boverdos(e|ed|ing)\b|\bcut(ting)? (my wrists?|my arms?|my legs?|my thighs?|again|tonight|deeper)\b|\bgoing to cut\b`),
 	en(ReasonSelfHarm, `\b(standing|sitting) on (the|a) (roof|ledge|bridge|edge|railing)\b|\bcan not (go on|take it anymore|do this anymore|take this anymore)\b`),
-	en(ReasonSelfHarm, `\b(done|finished) with (life|living|everything)\b|\bbetter off without me\b|\b(nobody|no one) (would|will|is going to) (miss|notice|care)\b|\bnot worth (living|it anymore)\b|\btired of (being alive|living|life)\b|\b(think|thinking|thought) about (dying|death|suicide|killing myself|ending it|ending my life)\b`),
+	en(ReasonSelfHarm, `\b(done|finished) with (life|living|everything)\b|\bbetter off without me\b|\b(nobody|no one) (would|will|is going to) (miss|notice|care)\b|\bnot worth (living|it anymore)\b|\btired of (being alive|living|life)\b|\b(think|thinking|thought) about (dying|death|suicide|killing myself|ending it|ending my life)\b|\b(sleep|sleeping) and never wake up\b|\bnever wake up again\b`),
 	en(ReasonSelfHarm, `\b(too many|a lot of|all my|all the|all of my|a bunch of) (pills|meds|tablets|sleeping pills)\b|\bswallow(ed)? ~(pills|tablets|meds)\b|\b(want to|going to|will|about to) end it (\. |now|tonight|today|all)`),
 
 	en(ReasonWeapon, `\b(knife|knives|blade|blades|razor|gun|guns|pistol|rifle|weapon|weapons|machete|box cutter|boxcutter|switchblade|bomb|bombs)\b|\bwith (sticks|a stick|bats|a bat|pipes|a pipe|bricks|a brick|rocks|a rock|a belt|his belt|chains|a chain|a hammer)\b`),
 	en(ReasonWeapon, `\b(boiling|hot) water\b ~\b(on|at|over) me\b|\bboiling water\b|\bset (me|him|her|us) on fire\b|\bacid (on|at) (me|him|her|us)\b|\bthrow acid\b`),
 
-	en(ReasonSexual, `\b(nudes|nude|naked|rape|raped|raping|rapist|molest|molested|molesting|groping|groped|grope)\b|\bsexual(ly)? (assault|assaulted|abuse|abused)\b|\btouch(ing|ed|es)? me\b|\bhands? (down|in|inside|under|up) (my|her) (pants|shirt|clothes|skirt|dress|underwear)\b|\bprivate parts\b|\bprivates\b`),
+	en(ReasonSexual, `\b(nudes|nude|naked|rape|raped|raping|rapist|molest|molested|molesting|groping|groped|grope)\b|\bsexual(ly)? (assault|assaulted|abuse|abused)\b|\btouch(ing|ed|es)? me\b|\bhands? (down|in|inside|under|up) (my|her) (pants|shirt|clothes|skirt|dress|underwear)\b|\bprivate parts\b|\bprivates\b|\b(pics|pictures|photos|videos) of (my body|me naked|my chest|my privates|me without)\b`),
 	en(ReasonSexual, `\b(send|sending|post|posting|share|sharing|leak|leaking) (my |me |our )?(pics|pictures|photos|videos|nudes|private)\b|\b(took|take|taking|pulled|pull|ripped|rip|tore) (off )?my (clothes|pants|shirt|underwear)\b|\bforc(ing|ed|e|es) me to (send|take off|undress|touch|film|strip|kiss|show)\b`),
 
 	en(ReasonViolence, hurtEN+` ~`+nowEN+`|`+nowEN+` ~`+hurtEN+`|\bin danger\b`),
@@ -782,6 +782,7 @@ var enRules = []rule{
 	en(ReasonThreat, intentEN+`~\b(kill|stab|shoot|murder|hurt|strangle|choke|rape|drown) `+whomEN),
 	en(ReasonThreat, intentEN+`~\b(jump|get|cut|burn) (me|you|him|her|them|us)\b`),
 	en(ReasonThreat, intentEN+`~\bbeat (me|us)\b`, notAfter(" at")),
+	en(ReasonThreat, `\bthreaten(ed|ing|s)? (me|us|him|her|my)\b|\bthreaten(ed|ing|s)? to (kill|hurt|stab|shoot|beat|jump|rape|post|share|leak|cut|burn)\b|\bkill yourself\b|\bgo die\b`),
 	en(ReasonThreat, `\bblackmail(ing|ed|s)?\b|\bshoot(ing)? up\b|\bbeat(ing)? ~(up|to death)\b|\bbeat the (shit|crap|hell|life) out\b|\bjump(ed)? me\b|\b(kill|stab|shoot|murder) (you|him|her|them|everyone|everybody) (all|tomorrow|tonight|today|after|at)\b`),
 }
 
