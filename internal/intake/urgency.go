@@ -530,7 +530,7 @@ const (
 
 var zhRules = []rule{
 	// Self-harm and suicide: the act, the means, the plan, the farewell.
-	zh(ReasonSelfHarm, `自杀|轻生|寻死|自尽|自残|自伤|割腕|跳楼|跳河|跳江|跳海|跳湖|跳桥|卧轨|上吊|服毒|安眠药|农药|老鼠药|百草枯|敌敌畏|遗书|遗言|忌日|一了百了|(撑|活|熬)不下去|(撑|熬|扛)不住`),
+	zh(ReasonSelfHarm, `自杀|轻生|寻死|自尽|自残|自伤|割腕|跳楼|跳河|跳江|跳海|跳湖|跳桥|卧轨|上吊|服毒|安眠药|农药|老鼠药|百草枯|敌敌畏|遗书|遗言|忌日|一了百了|(撑|活|熬|挺)不(下去|过今天|过明天|到明天)|(撑|熬|扛)不住`),
 	zh(ReasonSelfHarm, `结束(自己|生命|这一切|一切|我的生命)|了结自己|(伤害|弄死|杀了|弄|划|割|扎|捅|打|掐|烫|烧)自己|跳下去|血止不住|永别|下辈子见|(睡|睡过去)~4不(要)?醒|再也不(想)?醒|不想(再)?醒`),
 	zh(ReasonSelfHarm, `不想~4(活|存在)`, notAfter("在", "动", "泼")),
 	zh(ReasonSelfHarm, `(刀|刀片|药|绳子)~4(准备好|买好|藏好|买了)|(买|藏|准备)(了|好)?~3(刀片|安眠药|绳子|刀)|(要|准备|打算)去死|这个世界~4(再见|告别|拜拜)|告别~3世界`),
@@ -548,12 +548,12 @@ var zhRules = []rule{
 	zh(ReasonWeapon, holdZH+`~4`+knife+`|(一|有|两|几)把~2`+knife+`|`+knife+`~6(划|捅|砍|扎|刺|割|抵|架|威胁|吓唬|追|伤|刻)|动刀|刀捅|捅刀|挨刀`),
 	zh(ReasonWeapon, craft+`~6(划|扎|刺|捅|戳|割|抵|对着|指着|剪烂|剪伤|剪破|剪我|剪自己|威胁|伤)`),
 	zh(ReasonWeapon, holdZH+`~3`+blunt+`|`+blunt+`~4(打|砸|抽|拍|敲|等|堵)`),
-	zh(ReasonWeapon, `(开水|热水|沸水|滚水|硫酸|汽油|烟头|打火机)~6(泼|烫|浇|烧|点|倒)|(泼|烫|浇)~2(开水|热水|沸水|硫酸|汽油)|(泼|烫|烧)(了)?(我|你|自己|人|他|她)`),
+	zh(ReasonWeapon, `(开水|热水|沸水|滚水|硫酸|汽油|烟头|打火机)~6(泼|烫|浇|烧|点|倒)|(泼|烫|浇|倒)~6(开水|热水|沸水|滚水|硫酸|汽油)|(泼|烫|烧)(了)?(我|你|自己|人|他|她)`),
 	zh(ReasonWeapon, `枪|炸弹|炸药|把~6炸(了|掉|平|毁)|炸(死|学校|教室)`),
 
 	// Sexual violence and coercion, including images used as a threat.
 	zh(ReasonSexual, `强奸|强暴|性侵|猥亵|轮奸|裸照|裸体|私密照|私照|色情|偷拍|下体|私处|隐私部位|开房|陪睡|发生关系|强吻|强行亲`),
-	zh(ReasonSexual, `摸(我|~3(胸|下面|屁股|大腿|隐私|身体))|脱~4(衣服|裤子|内裤)|扒~4(衣服|裤子|内裤|光)|(衣服|裤子)~2扒|看~3(身体|下面)|(拍|录)~4(裸|光着|没穿)|伸进~4(衣服|裤子|裙子|内衣)|性骚扰|坐~2腿上|偷看~4洗澡|洗澡~4偷看|黄色(视频|图片|网站|电影)`),
+	zh(ReasonSexual, `摸(我|~3(胸|下面|屁股|大腿|隐私|身体))|脱~4(衣服|裤子|内裤)|扒~4(衣服|裤子|内裤|光)|(衣服|裤子|内裤)~3(扒|脱)|(身体|私处|下面|胸|裸)~3(照片|照|视频)|看~3(身体|下面)|(拍|录)~4(裸|光着|没穿)|伸进~4(衣服|裤子|裙子|内衣)|性骚扰|坐~2腿上|偷看~4洗澡|洗澡~4偷看|黄色(视频|图片|网站|电影)`),
 	zh(ReasonThreat, `(就|不然|否则|要不)~6(照片|视频|聊天记录|截图)~4(发|传|曝光|公开)|威胁~8(照片|视频|聊天记录)`),
 
 	// Violence happening now: a violent act with a marker of now, in
@@ -565,7 +565,7 @@ var zhRules = []rule{
 	zh(ReasonViolence, `(正在|现在|还在|一直在|快来|救命|救救)~8(欺负|打|揍|殴|追|跟)(着)?我|(欺负|追|打|揍)(着)?我~6(快来|救命|救救)`),
 	zh(ReasonViolence, `疼得~4(站不起来|动不了)|(腿|脚|身体)~3动不了|推(到|下|倒)~6(楼梯|地上|水里|河里)|按(进|到|在)~2(水|马桶)`),
 	zh(ReasonViolence, `被(锁|关)|(锁|关)在~6(里|室|厕所|教室|宿舍|房间)|出不去|不让我(走|出来|出去|离开)|绑(起来|住|着)|胶带|拖(到|进|去)~4(没人|厕所|角落|树林|后山)`),
-	zh(ReasonViolence, `(逼|扒|脱|强迫|按着|跪)~10(拍|录)(了)?~2(视频|照片|像)|逼(我|他|她)~4(喝|吃|舔)`),
+	zh(ReasonViolence, `(逼|扒|脱|强迫|按着|跪)~10(拍|录)(了)?~2(视频|照|像)|逼(我|他|她)~4(喝|吃|舔)`),
 	zh(ReasonViolence, `跟踪|一直跟着我|(知道|找到)我~2(家|住)~3(哪|地址)|(来|到|去)我家~3(找我|堵我|等我)|(盯|跟|等)(着)?我~8(不敢|害怕|好怕|怕|救)|跟着我~6(害怕|好怕)`),
 
 	// Threats: an announced act of serious harm.
@@ -672,7 +672,14 @@ var enWords = map[string]string{
 }
 
 var enSuffixes = []struct{ suf, with string }{
-	{"n't", " not"}, {"'ll", " will"}, {"'re", " are"}, {"'ve", " have"}, {"'m", " am"}, {"'d", " would"}, {"'s", " is"},
+	{"n't", " not"}, {"'ll", " will"}, {"'re", " are"}, {"'ve", " have"}, {"'m", " am"}, {"'d", " would"},
+}
+
+// isWords are the words whose 's is "is"; for any other word it is a
+// possessive and is dropped ("my mom's pills" is "my mom pills").
+var isWords = map[string]bool{
+	"he": true, "she": true, "it": true, "that": true, "there": true, "what": true, "who": true, "where": true,
+	"here": true, "how": true, "everyone": true, "someone": true, "somebody": true, "nobody": true, "life": true,
 }
 
 // prepareEnglish returns the words of folded text separated by single
@@ -689,6 +696,11 @@ func prepareEnglish(s string) string {
 			w = "can not"
 		case "won't":
 			w = "will not"
+		}
+		if p, ok := strings.CutSuffix(w, "'s"); ok && p != "" {
+			if w = p; isWords[p] {
+				w = p + " is"
+			}
 		}
 		for _, x := range enSuffixes {
 			if strings.HasSuffix(w, x.suf) && len(w) > len(x.suf) {
@@ -730,6 +742,9 @@ func prepareEnglish(s string) string {
 	if strings.Contains(e, " me ") {
 		e = hyperboleEN.ReplaceAllString(e, "$1 will scold me ")
 	}
+	if strings.Contains(e, " die ") {
+		e = boredEN.ReplaceAllString(e, "$1 ")
+	}
 	return e
 }
 
@@ -738,6 +753,7 @@ func prepareEnglish(s string) string {
 // me if I fail".
 var (
 	toyGuns     = regexp.MustCompile(`\b(nerf|water|toy|squirt|glue|paintball|bubble|laser|cap|pop|finger) (gun|guns|pistol)\b`)
+	boredEN     = regexp.MustCompile(`\b(boring|bored|embarrassing|embarrassed|awkward|cringe|cringy)( i| i am)? (want to|could|am going to|will|would) die `)
 	hyperboleEN = regexp.MustCompile(`\b(test|tests|exam|exams|homework|class|quiz|essay|project|teacher|mom|mum|mother|dad|father|parents|coach|math|school|heat|weather)( is| are)?( going to| will| would)? (kill|murder) me `)
 )
 
@@ -763,8 +779,9 @@ var enRules = []rule{
 	en(ReasonSelfHarm, `\bwants? to die\b|\bwant to be dead\b|\bwish i (was|were) (dead|never born)\b|\bbetter off dead\b|\bmight as well die\b|\b(not|never|no longer) want to (live|be alive|be here|exist|wake up)\b`),
 	en(ReasonSelfHarm, `\bno (reason|point) (to|in|of) (live|living|life|being alive)\b|\b(not|never|no longer) see (the|any) point\b|\bwhat is the point (in|of) (living|life|being alive)\b|\bwants? (it|this|everything|my life|it all) to (end|be over|stop forever)\b|\b(goodbye|suicide) (letter|note)\b`),
 	en(ReasonSelfHarm, `\b(disappear|vanish) forever\b|\bwant to disappear\b|\bif i (die|died|was dead|were dead|was gone|were gone|killed myself|disappeared)\b|\b(jump|jumping|jumped) (off|from|out of|in front of)\b|\bgoing to jump (\. |tonight|now|today|off)`),
-	en(ReasonSelfHarm, `\b(bottle|bottles|handful|bunch|lot|all|box) of (pills|tablets|meds|sleeping pills)\b|\boverdos(e|ed|ing)\b|\bcut(ting)? (my wrists?|my arms?|my legs?|my thighs?|again|tonight|deeper)\b|\bgoing to cut\b`),
-	en(ReasonSelfHarm, `\b(standing|sitting) on (the|a) (roof|ledge|bridge|edge|railing)\b|\bcan not (go on|take it anymore|do this anymore|take this anymore)\b`),
+	en(ReasonSelfHarm, `\b(bottle|bottles|handful|bunch|lot|all|box|whole|pack|packet) of ~(pills|tablets|meds|painkillers|sleeping pills)\b|\boverdos(e|ed|ing)\b|\bcut(ting)? (my wrists?|my arms?|my legs?|my thighs?|again|tonight|deeper)\b|\bgoing to cut\b`),
+	en(ReasonSelfHarm, `\b(standing|sitting) on (the|a) (roof|ledge|bridge|edge|railing)\b|\bcan not (go on|keep going|keep living|live like this|live anymore|take it anymore|do this anymore|take this anymore)\b`),
+	en(ReasonSelfHarm, `\b(i|me) (should|might as well|could just|would rather|deserve to) (just )?(die|be dead|disappear|not exist|not be here)\b|\b(slit|cut|slice) my (throat|wrist|wrists)\b`),
 	en(ReasonSelfHarm, `\b(done|finished) with (life|living|everything)\b|\bbetter off without me\b|\b(nobody|no one) (would|will|is going to) (miss|notice|care)\b|\bnot worth (living|it anymore)\b|\btired of (being alive|living|life)\b|\b(think|thinking|thought) about (dying|death|suicide|killing myself|ending it|ending my life)\b|\b(sleep|sleeping) and never wake up\b|\bnever wake up again\b`),
 	en(ReasonSelfHarm, `\b(too many|a lot of|all my|all the|all of my|a bunch of) (pills|meds|tablets|sleeping pills)\b|\bswallow(ed)? ~(pills|tablets|meds)\b|\b(want to|going to|will|about to) end it (\. |now|tonight|today|all)`),
 
@@ -776,13 +793,13 @@ var enRules = []rule{
 
 	en(ReasonViolence, hurtEN+` ~`+nowEN+`|`+nowEN+` ~`+hurtEN+`|\bin danger\b`),
 	en(ReasonViolence, `\b(choking|strangling|stabbing|suffocating|drowning|attacking) (me|him|her|us|my)\b|\bpinned (me|him|her) (down|against|to)\b|\blocked (me |us |him |her )?(in|inside|up)\b|\btrapped (in|inside)\b|\bnot let me (go|leave|out)\b`),
-	en(ReasonViolence, `\b(hit|hits|hitting|beat|beats|beating|whip|whips) (me|us|him|her) with\b|\b(is|are|keeps) (following|stalking) me\b|\bstalking me\b|\b(find|finds|knows|know|found) where i live\b|\bfollow(s|ed|ing)? me home\b`),
+	en(ReasonViolence, `\b(hit|hits|beat|beats|whip|whips) (me|us) (every|each) (night|day|time)\b|\b(choked|strangled|suffocated) (me|him|her|us)\b|\b(is|are|keeps) (following|stalking) me\b|\bstalking me\b|\b(find|finds|knows|know|found) where i live\b|\bfollow(s|ed|ing)? me home\b`),
 	en(ReasonViolence, `\b(is|are|keeps|keep|will not stop|won't stop) (hitting|beating|kicking|punching|slapping|hurting|choking|strangling) (me|us|him|her)\b`),
 
 	en(ReasonThreat, intentEN+`~\b(kill|stab|shoot|murder|hurt|strangle|choke|rape|drown) `+whomEN),
 	en(ReasonThreat, intentEN+`~\b(jump|get|cut|burn) (me|you|him|her|them|us)\b`),
 	en(ReasonThreat, intentEN+`~\bbeat (me|us)\b`, notAfter(" at")),
-	en(ReasonThreat, `\bthreaten(ed|ing|s)? (me|us|him|her|my)\b|\bthreaten(ed|ing|s)? to (kill|hurt|stab|shoot|beat|jump|rape|post|share|leak|cut|burn)\b|\bkill yourself\b|\bgo die\b`),
+	en(ReasonThreat, `\b(slit|cut|slice) (your|his|her|their) (throat|throats)\b|\bthreaten(ed|ing|s)? (me|us|him|her|my)\b|\bthreaten(ed|ing|s)? to (kill|hurt|stab|shoot|beat|jump|rape|post|share|leak|cut|burn)\b|\bkill yourself\b|\bgo die\b`),
 	en(ReasonThreat, `\bblackmail(ing|ed|s)?\b|\bshoot(ing)? up\b|\bbeat(ing)? ~(up|to death)\b|\bbeat the (shit|crap|hell|life) out\b|\bjump(ed)? me\b|\b(kill|stab|shoot|murder) (you|him|her|them|everyone|everybody) (all|tomorrow|tonight|today|after|at)\b`),
 }
 
