@@ -102,9 +102,10 @@ func (c *msgContext) work() {
 	}
 }
 
-// playWords are what a match about a game is made of: killing, not hitting
-// or stalking, which stay urgent even when a game is mentioned.
-var playWords = []string{"杀", "打死", "kill", "shoot", "shot", "die", "dead"}
+// playWords are what a match about a game is made of: killing others.
+// Hitting, stalking and a child's own wish to die stay urgent when a game
+// is mentioned.
+var playWords = []string{"杀", "打死", "kill", "shoot", "shot"}
 
 // start is where a rule may begin: a byte offset and the number of the
 // rune there among all rules' first runes.
@@ -129,19 +130,14 @@ func starts(t string, words bool) []start {
 	return out
 }
 
+// firstMatch reports whether the rule matches t at one of the starts
+// without being voided.
 func (r rule) firstMatch(t string, at []start, ctx *msgContext, negated func(t string, start, end int) bool) bool {
-	unless := false
 	for _, s := range at {
 		if s.id/64 >= len(r.first) || r.first[s.id/64]&(1<<(s.id%64)) == 0 || r.voided(t, s.at, ctx, negated) {
 			continue
 		}
-		if r.unless != nil && !unless {
-			if r.unless.MatchString(t) {
-				return false
-			}
-			unless = true
-		}
-		return true
+		return r.unless == nil || !r.unless.MatchString(t)
 	}
 	return false
 }
@@ -157,7 +153,7 @@ func (r rule) voided(t string, start int, ctx *msgContext, negated func(t string
 	}
 	end := start + m[1]
 	return hasAnyPrefix(t[end:], r.notAfter) ||
-		(containsAny(t[start:end], playWords) && ctx.isGame()) ||
+		(r.reason != ReasonSelfHarm && containsAny(t[start:end], playWords) && ctx.isGame()) ||
 		(r.reason == ReasonThreat && ctx.isJoke()) ||
 		negated(t, start, end)
 }
@@ -199,9 +195,9 @@ func fold(s string) string {
 		switch {
 		case r >= 0xFF01 && r <= 0xFF5E:
 			r -= 0xFEE0
-		case r == 0x3000 || r == '\t' || r == '\r':
+		case r == 0x3000:
 			r = ' '
-		case r == '’' || r == '‘' || r == '`':
+		case r == '’' || r == '‘':
 			r = '\''
 		}
 		if s, ok := simplified[r]; ok {
@@ -229,16 +225,14 @@ var simplified = func() map[rune]rune {
 		"見见", "熱热", "燙烫", "脫脱", "視视", "頻频", "親亲", "傷伤", "結结", "動动", "後后", "讓让", "還还",
 		"輕轻", "尋寻", "過过", "帶带", "學学", "體体", "脅胁", "個个", "欄栏", "臺台", "窩窝", "繩绳", "頭头",
 		"賣卖", "紮扎", "劃划", "棄弃", "絕绝", "準准", "備备", "電电", "話话", "聽听", "媽妈", "爺爷", "隨随",
-		"嗎吗", "麼么", "為为", "難难", "氣气", "餓饿", "熱热", "睏困", "煩烦", "嚇吓", "戲戏", "遊游", "鬥斗",
-		"膽胆", "發发", "時时", "對对", "揮挥", "舉举", "擺摆", "砍砍", "條条", "根根", "滅灭", "淚泪", "樣样",
+		"嗎吗", "麼么", "為为", "難难", "氣气", "餓饿", "睏困", "煩烦", "嚇吓", "戲戏", "遊游", "鬥斗",
+		"膽胆", "發发", "時时", "對对", "揮挥", "舉举", "擺摆", "條条", "滅灭", "淚泪", "樣样",
 	}
 	m := make(map[rune]rune, len(pairs))
 	for _, p := range pairs {
 		t, size := utf8.DecodeRuneInString(p)
 		s, _ := utf8.DecodeRuneInString(p[size:])
-		if t != s {
-			m[t] = s
-		}
+		m[t] = s
 	}
 	return m
 }()
@@ -293,6 +287,7 @@ var (
 	}
 )
 
+// replacePinyin writes pinyin words as the characters they stand for.
 func replacePinyin(s string) string {
 	if !strings.ContainsFunc(s, isASCIILetter) {
 		return s
@@ -545,7 +540,7 @@ var zhRules = []rule{
 
 	// Weapons: a knife held, carried or used; a craft tool used on someone;
 	// a blunt object, boiling water, fire, a gun or a bomb.
-	zh(ReasonWeapon, holdZH+`~4`+knife+`|(一|有|两|几)把~2`+knife+`|`+knife+`~6(划|捅|砍|扎|刺|割|抵|架|威胁|吓唬|追|伤|刻)|动刀|刀捅|捅刀|挨刀`),
+	zh(ReasonWeapon, holdZH+`~4`+knife+`|(一|有|两|几)(把)?~2`+knife+`|`+knife+`~6(划|捅|砍|扎|刺|割|抵|架|威胁|吓唬|追|伤|刻)|动刀|刀捅|捅刀|挨刀`),
 	zh(ReasonWeapon, craft+`~6(划|扎|刺|捅|戳|割|抵|对着|指着|剪烂|剪伤|剪破|剪我|剪自己|威胁|伤)`),
 	zh(ReasonWeapon, holdZH+`~3`+blunt+`|`+blunt+`~4(打|砸|抽|拍|敲|等|堵)`),
 	zh(ReasonWeapon, `(开水|热水|沸水|滚水|硫酸|汽油|烟头|打火机)~6(泼|烫|浇|烧|点|倒)|(泼|烫|浇|倒)~6(开水|热水|沸水|滚水|硫酸|汽油)|(泼|烫|烧)(了)?(我|你|自己|人|他|她)`),
