@@ -130,7 +130,7 @@ func TestWalkEveryRoute(t *testing.T) {
 	}
 
 	// The queue shows a new tip, unread, with counts.
-	sub := e.tip("no1", "有人在厕所里打我 <b>不是粗体</b>")
+	sub := e.tip("no1", "有人在厕所里骂我 <b>不是粗体</b>")
 	r = u.get("/inbox/")
 	mustContain(t, "queue", r, sub.Alias.ZH, `class="row unread"`, "/inbox/tips/"+sub.TipUID, "(1) 收件箱")
 	if strings.Contains(r.Body, "<b>不是粗体</b>") {
@@ -152,7 +152,7 @@ func TestWalkEveryRoute(t *testing.T) {
 
 	// The case page: escaped text, marks the case read.
 	r = u.get("/inbox/tips/" + sub.TipUID)
-	mustContain(t, "case", r, html.EscapeString("有人在厕所里打我 <b>不是粗体</b>"), "对话记录", "收到报告")
+	mustContain(t, "case", r, html.EscapeString("有人在厕所里骂我 <b>不是粗体</b>"), "对话记录", "收到报告")
 	if r := u.get("/inbox/queue"); !strings.Contains(r.Body, `data-unread="0"`) {
 		t.Fatalf("still unread after opening: %s", excerpt(r.Body))
 	}

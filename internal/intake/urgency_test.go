@@ -1,6 +1,11 @@
 package intake
 
-import "testing"
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
 
 func TestUrgent(t *testing.T) {
 	tests := []struct {
@@ -49,3 +54,208 @@ func TestUrgent(t *testing.T) {
 		})
 	}
 }
+
+// TestUrgentIssuePhrases holds the detector to the phrases named in issue 11:
+// each quoted message must flag, each denial, idiom and game must not.
+func TestUrgentIssuePhrases(t *testing.T) {
+	tests := []struct {
+		text string
+		want bool
+	}{
+		// Missed by the substring list; the issue quotes them.
+		{"不给钱就打死我", true}, // a condition, not a denial
+		{"我想从楼上跳下去", true},
+		{"想一了百了", true},
+		{"美工刀划我", true},
+		{"现在就在楼道里堵着我", true},
+		{"他们现在就在楼道里堵着我", true},
+		{"扒了衣服拍视频", true},
+		{"I'm going to kill him tomorrow", true},
+		{"I don't want to be alive anymore", true},
+		// Categories the issue names, in shapes the corpus does not hold.
+		{"我想zs", true},
+		{"想紫砂", true},
+		{"他说要nong死我", true},
+		{"他带了甩棍", true},
+		{"他说要拿开水烫我", true},
+		{"他们拿砖头在门口等我", true},
+		{"他们逼我脱衣服", true},
+		{"他要把我的裸照发出去", true},
+		{"遗书我写好了", true},
+		{"我真的撑不下去了", true},
+		{"活着没意思", true},
+		{"我不想再活了", true},
+		{"我又划自己了", true},
+		{"他们正在按着我", true},
+		{"放学后他们要掐我", true},
+		{"有人马上要来围我", true},
+		{"he said he's gonna stab me", true},
+		{"they will kill me", true},
+		{"i wanna end it all", true},
+		{"I will cut myself tonight", true},
+		{"he's forcing me to send nudes", true},
+		{"ＩＭ　ＧＯＮＮＡ　ＫＩＬＬ　ＭＹＳＥＬＦ", true},
+		{"🔪", true},
+		// Denials: the negation governs the danger.
+		{"我没有想过自杀", false},
+		{"他没带刀", false},
+		{"我不会自杀的", false},
+		{"他说不会打我", false},
+		{"I would never kill myself", false},
+		{"he will not hurt me, he promised", false},
+		// Idioms, games and everyday hyperbole.
+		{"打死我也不说", false},
+		{"我们玩杀人游戏", false},
+		{"狼人杀我又被杀了", false},
+		{"游戏里他一直杀我", false},
+		{"笑死了", false},
+		{"累死了", false},
+		{"饿死了", false},
+		{"气死我了", false},
+		{"this homework is killing me", false},
+		{"i'm dying of laughter", false},
+		{"my mom is gonna kill me if i fail", false},
+		{"我想跳舞", false},
+		{"他接开水的时候插队", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			if got := Urgent(tt.text); got != tt.want {
+				t.Errorf("Urgent(%q) = %v, want %v", tt.text, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestUrgentReason checks the coarse category given for feedback counts,
+// and that a message that is not urgent has none.
+func TestUrgentReason(t *testing.T) {
+	tests := []struct{ text, want string }{
+		{"我想自杀", ReasonSelfHarm},
+		{"i want to die", ReasonSelfHarm},
+		{"他书包里有把刀", ReasonWeapon},
+		{"he has a gun", ReasonWeapon},
+		{"他逼我拍裸照", ReasonSexual},
+		{"he keeps touching me", ReasonSexual},
+		{"他们正在厕所打我", ReasonViolence},
+		{"they are hitting me right now", ReasonViolence},
+		{"他说明天要弄死我", ReasonThreat},
+		{"they're gonna beat me up", ReasonThreat},
+		{"他们给我起外号", ""},
+	}
+	reasons := map[string]bool{ReasonSelfHarm: true, ReasonWeapon: true, ReasonSexual: true, ReasonViolence: true, ReasonThreat: true}
+	for _, tt := range tests {
+		ok, got := UrgentReason(tt.text)
+		if got != tt.want || ok != (tt.want != "") {
+			t.Errorf("UrgentReason(%q) = %v, %q, want %q", tt.text, ok, got, tt.want)
+		}
+		if ok && !reasons[got] {
+			t.Errorf("UrgentReason(%q) reason %q is not one of the Reason constants", tt.text, got)
+		}
+		if strings.Contains(tt.text, got) && got != "" {
+			t.Errorf("UrgentReason(%q) = %q: the reason must not carry the text", tt.text, got)
+		}
+	}
+}
+
+// BenchmarkUrgent measures the detector on the corpus: it runs on every
+// message a reporter sends.
+func BenchmarkUrgent(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join("testdata", "urgency_corpus.tsv"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var texts []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if _, text, ok := strings.Cut(line, "\t"); ok && !strings.HasPrefix(line, "#") {
+			texts = append(texts, text)
+		}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		Urgent(texts[i%len(texts)])
+	}
+}
+
+// BenchmarkUrgentLong measures a message of the largest size intake takes.
+func BenchmarkUrgentLong(b *testing.B) {
+	text := strings.Repeat("他们每天都在背后说我坏话，还把我的书扔了。", MaxMessageRunes/21)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		Urgent(text)
+	}
+}
+
+// corpusCase is one labelled message from testdata/urgency_corpus.tsv.
+type corpusCase struct {
+	line   int
+	urgent bool
+	text   string
+}
+
+func readCorpus(t *testing.T) []corpusCase {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "urgency_corpus.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []corpusCase
+	for i, line := range strings.Split(string(data), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		label, text, ok := strings.Cut(line, "\t")
+		if !ok || text == "" || (label != "urgent" && label != "ordinary") {
+			t.Fatalf("urgency_corpus.tsv:%d: want \"urgent|ordinary<TAB>text\", got %q", i+1, line)
+		}
+		cases = append(cases, corpusCase{line: i + 1, urgent: label == "urgent", text: text})
+	}
+	return cases
+}
+
+// TestUrgentCorpus measures the detector on the labelled corpus: recall on
+// urgent messages and the false-alarm rate on ordinary ones. It logs both
+// always, so `go test -v` shows them, and each miss and false alarm.
+func TestUrgentCorpus(t *testing.T) {
+	cases := readCorpus(t)
+	var urgent, ordinary, hits, alarms int
+	for _, c := range cases {
+		got := Urgent(c.text)
+		switch {
+		case c.urgent:
+			urgent++
+			if got {
+				hits++
+			} else {
+				t.Logf("miss        (line %d): %s", c.line, c.text)
+			}
+		default:
+			ordinary++
+			if got {
+				alarms++
+				t.Logf("false alarm (line %d): %s", c.line, c.text)
+			}
+		}
+	}
+	if urgent < 100 || ordinary < 100 {
+		t.Fatalf("corpus too small: %d urgent, %d ordinary", urgent, ordinary)
+	}
+	recall := float64(hits) / float64(urgent)
+	falseAlarm := float64(alarms) / float64(ordinary)
+	t.Logf("corpus: %d urgent, %d ordinary; recall %.3f (%d/%d), false-alarm rate %.3f (%d/%d)",
+		urgent, ordinary, recall, hits, urgent, falseAlarm, alarms, ordinary)
+	if recall < minCorpusRecall {
+		t.Errorf("recall %.3f, want at least %.2f", recall, minCorpusRecall)
+	}
+	if falseAlarm > maxCorpusFalseAlarm {
+		t.Errorf("false-alarm rate %.3f, want at most %.2f", falseAlarm, maxCorpusFalseAlarm)
+	}
+}
+
+// The corpus thresholds: recall comes first (a counselor can clear a flag,
+// a missed flag cannot be taken back), but a detector that flags everything
+// would teach counselors to ignore the flag.
+const (
+	minCorpusRecall     = 0.97
+	maxCorpusFalseAlarm = 0.15
+)
