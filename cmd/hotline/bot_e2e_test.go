@@ -250,7 +250,7 @@ func TestBotManyStudentsAtOnce(t *testing.T) {
 		canaries = append(canaries, userCanaries(s.u)...)
 		canaries = append(canaries, []byte(markers[i]))
 	}
-	if p := e.m.Bot().Panics(); p != 0 {
+	if p := e.m.Bot.Panics(); p != 0 {
 		t.Errorf("handler panics: got %d, want 0", p)
 	}
 	if err := e.m.Close(); err != nil {
@@ -264,7 +264,6 @@ func TestBotManyStudentsAtOnce(t *testing.T) {
 // way, every counselor reply reaches its chat, in order; a reply shows up
 // twice only where Telegram accepted it and the answer was lost.
 func TestBotRepliesSurviveFaultsAndRestart(t *testing.T) {
-	tuneTelegram = fastTelegram
 	e := &botEnv{t: t, dir: t.TempDir(), srv: telegramtest.NewT(t, telegramtest.Config{}), logs: &syncBuffer{}}
 	e.start()
 	ctx := context.Background()
@@ -485,7 +484,6 @@ func ctxTimeout(t testing.TB, d time.Duration) context.Context {
 // In webhook mode the fake pushes updates to Main's webhook path with the
 // secret token; a request without it is refused.
 func TestBotWebhookMode(t *testing.T) {
-	tuneTelegram = fastTelegram
 	e := &botEnv{t: t, dir: t.TempDir(), srv: telegramtest.NewT(t, telegramtest.Config{}), webhook: "/telegram/hook"}
 	e.start()
 	ctx := context.Background()

@@ -34,7 +34,7 @@ func TestStaffLinksTelegramAndGetsContentFreeAlert(t *testing.T) {
 	if err != nil || !sub.Urgent {
 		t.Fatalf("urgent submit: %+v %v", sub, err)
 	}
-	if err := e.m.Scheduler().Tick(ctx); err != nil {
+	if err := e.m.Scheduler.Tick(ctx); err != nil {
 		t.Fatal(err)
 	}
 	msg, err := staff.wait("alert", containsText(sub.Alias.ZH))

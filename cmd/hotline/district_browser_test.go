@@ -36,14 +36,7 @@ func newDistrictFixture(t *testing.T) *districtFixture {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	f := &districtFixture{clock: &ovCLIClock{t: now.Add(-20 * 24 * time.Hour)},
 		escalated: "初二三个男生在操场后面打人并抢走书包", hidden: "有人在班级群里给我起外号"}
-	m := NewMain()
-	m.Config.DataDir = t.TempDir()
-	m.Config.Addr = "127.0.0.1:0"
-	m.Argon = cheapArgon
-	m.Clock = f.clock
-	if err := m.Open(); err != nil {
-		t.Fatal(err)
-	}
+	m := MustOpenMain(t, withClock(f.clock))
 	f.m = m
 	d, err := m.Triage.CreateDistrict(ctx, "海淀区", "officer")
 	if err != nil {
@@ -105,9 +98,8 @@ func newDistrictFixture(t *testing.T) *districtFixture {
 	if err := m.Run(ctx); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { m.Close() })
 	// One pass records the misses and today's head.
-	if err := m.Scheduler().Tick(ctx); err != nil {
+	if err := m.Scheduler.Tick(ctx); err != nil {
 		t.Fatal(err)
 	}
 	return f

@@ -33,15 +33,7 @@ var cheapArgon = vault.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}
 // directory, and closes it at the end of the test.
 func foundationMain(tb testing.TB, dir string) *Main {
 	tb.Helper()
-	m := NewMain()
-	m.Config.DataDir = dir
-	m.Config.Addr = "127.0.0.1:0"
-	m.Argon = cheapArgon
-	if err := m.Run(context.Background()); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { m.Close() })
-	return m
+	return MustRunMain(tb, withDataDir(dir))
 }
 
 func TestCLIInitSchoolAddAndCounselorAdd(t *testing.T) {
@@ -64,11 +56,7 @@ func TestCLIInitSchoolAddAndCounselorAdd(t *testing.T) {
 		t.Fatalf("printed recovery key %q: %v", recovery, err)
 	}
 	// The first admin logs in with the one-time password.
-	m := NewMain()
-	m.Config.DataDir = dir
-	if err := m.Open(); err != nil {
-		t.Fatal(err)
-	}
+	m := MustOpenMain(t, withDataDir(dir))
 	sess, err := m.Triage.Authenticate(ctx, "no3-admin", otp)
 	if err != nil || !sess.Counselor.MustChangePassword || sess.Counselor.Role != hotline.RoleAdmin {
 		t.Fatalf("admin log-in: %+v %v", sess, err)
@@ -166,12 +154,7 @@ func TestDemoServesHealthz(t *testing.T) {
 		t.Fatalf("demo exit %d", code)
 	}
 	// The demo counselor's log-in works, and sample tips are in the queue.
-	m := NewMain()
-	m.Config.DataDir = dir
-	if err := m.Open(); err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := MustOpenMain(t, withDataDir(dir))
 	sess, err := m.Triage.Authenticate(context.Background(), demoUser, demoPassword)
 	if err != nil {
 		t.Fatal(err)
@@ -359,12 +342,7 @@ func TestCrashSafety(t *testing.T) {
 	}
 	dir := t.TempDir()
 	{
-		m := NewMain()
-		m.Config.DataDir = dir
-		m.Argon = cheapArgon
-		if err := m.Open(); err != nil {
-			t.Fatal(err)
-		}
+		m := MustOpenMain(t, withDataDir(dir))
 		if _, err := m.Triage.CreateSchool(context.Background(), triage.NewSchool{Code: "crash", Name: "崩溃测试中学"}); err != nil {
 			t.Fatal(err)
 		}
@@ -411,12 +389,7 @@ func TestCrashSafety(t *testing.T) {
 			t.Fatalf("round %d: no submission acknowledged", round)
 		}
 	}
-	m := NewMain()
-	m.Config.DataDir = dir
-	if err := m.Open(); err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := MustOpenMain(t, withDataDir(dir))
 	ctx := context.Background()
 	if ok, err := m.DB.IntegrityCheck(ctx); err != nil || ok != "ok" {
 		t.Fatalf("integrity_check: %q %v", ok, err)

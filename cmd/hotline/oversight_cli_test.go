@@ -31,14 +31,7 @@ func (c *ovCLIClock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 // openOvMain opens a data directory without serving, on a fake clock.
 func openOvMain(tb testing.TB, dir string, clock hotline.Clock) *Main {
 	tb.Helper()
-	m := NewMain()
-	m.Config.DataDir = dir
-	m.Argon = cheapArgon
-	m.Clock = clock
-	if err := m.Open(); err != nil {
-		tb.Fatal(err)
-	}
-	return m
+	return MustOpenMain(tb, withDataDir(dir), withClock(clock))
 }
 
 // specTip is one case of the report test, and what the report must say.

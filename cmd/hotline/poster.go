@@ -17,10 +17,6 @@ import (
 	"hotline/webchat"
 )
 
-func init() {
-	register(command{"poster", "write a school's A4 poster with QR codes as PNG: poster --school CODE --out FILE.png", runPoster})
-}
-
 func runPoster(ctx context.Context, args []string, env *Env) error {
 	var dir, code, out, publicURL, botName, chromium string
 	fs := newFlagSet("poster", env, "Writes the A4 poster of a school (zh-CN and English, QR codes for the web chat and the Telegram\nbot) as a PNG, the same as /poster/CODE. With Chromium installed the HTML poster is rendered as is;\nwithout it, a plainer English-only PNG with the same QR codes is drawn.")

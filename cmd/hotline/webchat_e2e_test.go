@@ -34,15 +34,8 @@ type webchatEnv struct {
 
 func newWebchatEnv(t *testing.T) *webchatEnv {
 	t.Helper()
-	dir := t.TempDir()
-	m := NewMain()
-	m.Config.DataDir = dir
-	m.Config.Addr = "127.0.0.1:0"
-	m.Argon = cheapArgon
-	if err := m.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
+	m := MustRunMain(t)
+	dir := m.Config.DataDir
 	// The school's own site, on another origin, with the one tag.
 	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")

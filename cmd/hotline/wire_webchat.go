@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"sync"
 
 	"hotline/internal/dialog"
 	"hotline/internal/hotline"
@@ -10,32 +9,13 @@ import (
 	"hotline/webchat"
 )
 
-func init() {
-	registerMount("webchat", mountWebchat)
-}
-
-// webchatParts maps a *Main to its web chat server: Main's fields belong to
-// server.go.
-var webchatParts sync.Map
-
-// tuneWebchat, when set (tests), adjusts the web chat's limits before it
-// starts.
-var tuneWebchat func(*webchat.Server)
-
-// Webchat returns the running web chat server, or nil.
-func (m *Main) Webchat() *webchat.Server {
-	if p, ok := webchatParts.Load(m); ok {
-		return p.(*webchat.Server)
-	}
-	return nil
-}
-
-// mountWebchat serves the widget, the chat page and its websocket, the
+// openWebchat serves the widget, the chat page and its websocket, the
 // no-JS mailbox and the posters, with the conversation engine the bot uses.
-func mountWebchat(ctx context.Context, m *Main) error {
+// It links to the bot, so it opens after it.
+func (m *Main) openWebchat() {
 	botName := m.Config.TelegramBotName
-	if b := m.Bot(); b != nil && b.Username() != "" {
-		botName = b.Username()
+	if m.Bot != nil && m.Bot.Username() != "" {
+		botName = m.Bot.Username()
 	}
 	engine := &dialog.Engine{
 		Intake:    m.Intake,
@@ -61,20 +41,16 @@ func mountWebchat(ctx context.Context, m *Main) error {
 	if m.Clock != nil {
 		s.Now = m.Clock.Now
 	}
-	if tuneWebchat != nil {
-		tuneWebchat(s)
+	if m.Tune.Webchat != nil {
+		m.Tune.Webchat(s)
 	}
 	h := s.Handler()
 	for _, p := range []string{"/webchat/", "/c/", "/m/", "/poster/"} {
 		m.Mux.Handle(p, h)
 	}
-	webchatParts.Store(m, s)
+	m.Webchat = s
 	m.Go(s.Run)
-	m.OnClose(func() error {
-		webchatParts.Delete(m)
-		return s.Close()
-	})
-	return nil
+	m.OnClose(s.Close)
 }
 
 // dialogConversation adapts the dialog engine to what the web chat drives.
