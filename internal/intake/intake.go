@@ -36,6 +36,7 @@ type Service struct {
 	Logger   *slog.Logger
 
 	prepared *preparer
+	counters counters // for Stats
 
 	schoolsMu sync.Mutex
 	schools   map[string]cachedSchool
@@ -314,6 +315,7 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 		}
 		return nil, err
 	}
+	s.counters.report(sub.Channel)
 	return out, nil
 }
 
