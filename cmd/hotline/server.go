@@ -57,10 +57,11 @@ type Main struct {
 	Scheduler *triage.Scheduler
 	Oversight *oversight.Handler
 
-	Mux      *http.ServeMux
-	listener net.Listener
-	server   *http.Server
-	metrics  *http.Server
+	Mux       *http.ServeMux
+	listener  net.Listener
+	server    *http.Server
+	metrics   *http.Server // operators' listener: /metrics, /debug/pprof/
+	metricsLn net.Listener
 
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -150,6 +151,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.openScheduler()
 	if err := m.openOversight(); err != nil {
 		return fmt.Errorf("oversight: %w", err)
+	}
+	if m.Config.MetricsAddr != "" {
+		if err := m.openMetrics(); err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
 	}
 
 	m.server = &http.Server{
