@@ -53,6 +53,7 @@ func (e *botEnv) chatTip(chatID int64) *hotline.Tip {
 // counselor's reply arrives in the chat; the student's answer joins the
 // thread. Afterwards nothing identifying or said is readable at rest.
 func TestBotReportReplyAndAnswer(t *testing.T) {
+	t.Parallel()
 	e := newBotEnv(t)
 	ctx := context.Background()
 	exifCanary := canaryText("GPSCANARY")
@@ -150,6 +151,7 @@ func TestBotReportReplyAndAnswer(t *testing.T) {
 
 // An urgent message gets the safety guidance first, then the tip is urgent.
 func TestBotUrgentSafetyFirst(t *testing.T) {
+	t.Parallel()
 	e := newBotEnv(t)
 	ctx := context.Background()
 	s := e.student(ctx, telegramtest.UserOptions{LanguageCode: "zh-CN"})
@@ -195,6 +197,7 @@ func TestBotUrgentSafetyFirst(t *testing.T) {
 // 100 students chat at once, each sending several messages back to back:
 // every message lands in its own student's thread, in the order sent.
 func TestBotManyStudentsAtOnce(t *testing.T) {
+	t.Parallel()
 	e := newBotEnv(t)
 	ctx := context.Background()
 	const n, follow = 100, 4
@@ -264,6 +267,7 @@ func TestBotManyStudentsAtOnce(t *testing.T) {
 // way, every counselor reply reaches its chat, in order; a reply shows up
 // twice only where Telegram accepted it and the answer was lost.
 func TestBotRepliesSurviveFaultsAndRestart(t *testing.T) {
+	t.Parallel()
 	e := &botEnv{t: t, dir: t.TempDir(), srv: telegramtest.NewT(t, telegramtest.Config{}), logs: &syncBuffer{}}
 	e.start()
 	ctx := context.Background()
@@ -420,6 +424,7 @@ func TestBotRepliesSurviveFaultsAndRestart(t *testing.T) {
 // A chat that blocked the bot: its replies are marked undeliverable, the
 // handle too, and the case's timeline says so; other chats are unaffected.
 func TestBotBlockedChatUndeliverable(t *testing.T) {
+	t.Parallel()
 	e := newBotEnv(t)
 	ctx := context.Background()
 	var tips []string
@@ -484,6 +489,7 @@ func ctxTimeout(t testing.TB, d time.Duration) context.Context {
 // In webhook mode the fake pushes updates to Main's webhook path with the
 // secret token; a request without it is refused.
 func TestBotWebhookMode(t *testing.T) {
+	t.Parallel()
 	e := &botEnv{t: t, dir: t.TempDir(), srv: telegramtest.NewT(t, telegramtest.Config{}), webhook: "/telegram/hook"}
 	e.start()
 	ctx := context.Background()

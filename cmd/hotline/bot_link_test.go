@@ -13,6 +13,7 @@ import (
 // Telegram chat with the code from the inbox; an urgent report then pages
 // them there with the alias and school only, never the content.
 func TestStaffLinksTelegramAndGetsContentFreeAlert(t *testing.T) {
+	t.Parallel()
 	e := newBotEnv(t)
 	ctx := ctxTimeout(t, 30*time.Second)
 	code, _, err := e.m.Triage.NewLinkCode(ctx, e.sess)

@@ -152,6 +152,7 @@ func between(s, a, b string) string {
 }
 
 func TestDistrictPagesOverHTTP(t *testing.T) {
+	t.Parallel()
 	f := newDistrictFixture(t)
 	c := f.login(t, "officer", districtPassword)
 	get := func(path string) (int, string) {
@@ -200,6 +201,7 @@ func TestDistrictPagesOverHTTP(t *testing.T) {
 }
 
 func TestDistrictViewInBrowser(t *testing.T) {
+	t.Parallel()
 	const chromium = "/usr/bin/chromium"
 	if _, err := os.Stat(chromium); err != nil {
 		if os.Getenv("CI") == "" {

@@ -37,6 +37,7 @@ func foundationMain(tb testing.TB, dir string) *Main {
 }
 
 func TestCLIInitSchoolAddAndCounselorAdd(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	var out, errb bytes.Buffer
 	ctx := context.Background()
@@ -114,6 +115,7 @@ func fieldAfter(t *testing.T, s, marker string) string {
 }
 
 func TestDemoServesHealthz(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -193,6 +195,7 @@ func (s *syncBuffer) String() string {
 // reads every tip with the school key, unwrapped once by a counselor's
 // password and once by the recovery key.
 func TestNothingReadableAtRest(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	m := foundationMain(t, dir)
 	ctx := context.Background()
@@ -337,6 +340,7 @@ func canaryPNG(t *testing.T, n int) []byte {
 // with SIGKILL at random moments: every tip whose submission returned
 // before the kill must be there afterwards, and the database must be intact.
 func TestCrashSafety(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("crash rounds take a few seconds")
 	}
@@ -452,6 +456,7 @@ func TestCrashChild(t *testing.T) {
 // TestDemoDistrictSeesOnlyTheEscalatedCase: the demo's district officer
 // reads the one escalated sample case and no other.
 func TestDemoDistrictSeesOnlyTheEscalatedCase(t *testing.T) {
+	t.Parallel()
 	m := foundationMain(t, t.TempDir())
 	ctx := context.Background()
 	if err := seedDemo(ctx, m, io.Discard); err != nil {

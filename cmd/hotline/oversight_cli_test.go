@@ -237,6 +237,7 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 }
 
 func TestExportCSVMatchesCasesCellByCell(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	buildReportData(t, dir)
 	names := map[string][2]string{"no3": {"海淀区", "第三中学"}, "no5": {"朝阳区", "第五中学"}}
@@ -321,6 +322,7 @@ func copyDir(t *testing.T, src string) string {
 }
 
 func TestLedgerTamperingIsCaughtByTheCLI(t *testing.T) {
+	t.Parallel()
 	base := t.TempDir()
 	ctx := context.Background()
 	clock := &ovCLIClock{t: day(2026, 3, 2, 9)}

@@ -170,6 +170,7 @@ func randToken() string {
 // then a dropped connection, a resent follow-up that lands exactly once,
 // and a counselor's reply arriving live.
 func TestWebchatWholeReportOverWebsocket(t *testing.T) {
+	t.Parallel()
 	e := newWebchatEnv(t)
 	ctx := context.Background()
 	session := randToken()
@@ -363,6 +364,7 @@ func waitPage(t *testing.T, ctx context.Context, what, expr string) {
 }
 
 func TestWebchatInBrowser(t *testing.T) {
+	t.Parallel()
 	needChromium(t)
 	e := newWebchatEnv(t)
 	outer, cancelOuter := context.WithTimeout(context.Background(), 3*time.Minute)
