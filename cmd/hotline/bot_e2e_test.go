@@ -266,8 +266,11 @@ func TestBotManyStudentsAtOnce(t *testing.T) {
 // dropped, accepted with the answer lost) and a restart of the server half
 // way, every counselor reply reaches its chat, in order; a reply shows up
 // twice only where Telegram accepted it and the answer was lost.
+//
+// Not parallel: it counts a duplicate as explained only by an injected lost
+// answer, which holds while an ordinary call answers within the 1s call
+// timeout; other tests of the package loading the CPU break that.
 func TestBotRepliesSurviveFaultsAndRestart(t *testing.T) {
-	t.Parallel()
 	e := &botEnv{t: t, dir: t.TempDir(), srv: telegramtest.NewT(t, telegramtest.Config{}), logs: &syncBuffer{}}
 	e.start()
 	ctx := context.Background()
