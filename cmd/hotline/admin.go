@@ -13,13 +13,6 @@ import (
 	"hotline/internal/vault"
 )
 
-func init() {
-	register(command{"init", "create the data directory, its server key and database", runInit})
-	register(command{"school", "manage schools: school add --name NAME --code CODE [--district NAME]", runSchool})
-	register(command{"district", "manage district bureaus: district add --name NAME --officer USER", runDistrict})
-	register(command{"counselor", "manage counselors: counselor add --school CODE --username NAME [--role counselor|admin]", runCounselor})
-}
-
 // openData opens a data directory for an administrative command.
 func openData(dir string, env *Env) (*Main, error) {
 	m := NewMain()

@@ -7,10 +7,6 @@ import (
 	"hotline/internal/district"
 )
 
-func init() {
-	register(command{"export", "the summary report (工作总结) as CSV: export [--district D] [--school CODE] [--from DATE] [--to DATE] --format csv", runExport})
-}
-
 // runExport writes the summary report to stdout: per school and month,
 // counts and median times, never content or aliases.
 func runExport(ctx context.Context, args []string, env *Env) error {

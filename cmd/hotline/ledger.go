@@ -9,10 +9,6 @@ import (
 	"hotline/internal/hotline"
 )
 
-func init() {
-	register(command{"ledger", "the case ledger (台账): ledger verify | ledger export", runLedger})
-}
-
 func runLedger(ctx context.Context, args []string, env *Env) error {
 	if len(args) == 0 || (args[0] != "verify" && args[0] != "export") {
 		fmt.Fprintln(env.Stderr, "usage: hotline ledger verify [--data DIR]   check the hash chain; exit 1 and name the first broken event\n       hotline ledger export [--data DIR]   write every event as JSON lines")

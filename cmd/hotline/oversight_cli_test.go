@@ -32,14 +32,7 @@ func (c *ovCLIClock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 // openOvMain opens a data directory without serving, on a fake clock.
 func openOvMain(tb testing.TB, dir string, clock hotline.Clock) *Main {
 	tb.Helper()
-	m := NewMain()
-	m.Config.DataDir = dir
-	m.Argon = cheapArgon
-	m.Clock = clock
-	if err := m.Open(); err != nil {
-		tb.Fatal(err)
-	}
-	return m
+	return MustOpenMain(tb, withDataDir(dir), withClock(clock))
 }
 
 // specTip is one case of the report test, and what the report must say.
@@ -245,6 +238,7 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 }
 
 func TestExportCSVMatchesCasesCellByCell(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	buildReportData(t, dir)
 	names := map[string][2]string{"no3": {"海淀区", "第三中学"}, "no5": {"朝阳区", "第五中学"}}
@@ -329,6 +323,7 @@ func copyDir(t *testing.T, src string) string {
 }
 
 func TestLedgerTamperingIsCaughtByTheCLI(t *testing.T) {
+	t.Parallel()
 	base := t.TempDir()
 	ctx := context.Background()
 	clock := &ovCLIClock{t: day(2026, 3, 2, 9)}

@@ -37,6 +37,7 @@ type Service struct {
 	Logger   *slog.Logger
 
 	prepared *preparer
+	counters counters // for Stats
 
 	schoolsMu sync.Mutex
 	schools   map[string]cachedSchool
@@ -300,6 +301,7 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 		}
 		return nil, err
 	}
+	s.counters.report(sub.Channel)
 	return out, nil
 }
 

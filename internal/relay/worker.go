@@ -59,6 +59,7 @@ type Worker struct {
 
 	wakeOnce sync.Once
 	wake     chan struct{}
+	counters counters // for Stats
 }
 
 func (w *Worker) init() {
@@ -180,6 +181,7 @@ func (w *Worker) attempt(ctx context.Context, item *store.OutboxItem) {
 		// A row that cannot be opened can never be sent: drop it rather
 		// than block the chat's later replies.
 		w.Logger.Error("relay: open outbox row", "outbox_id", item.ID, "err", err)
+		w.counters.unopenable.Add(1)
 		w.finish(bg, item, hotline.DeliveryUndeliverable, false)
 		return
 	}
@@ -189,16 +191,21 @@ func (w *Worker) attempt(ctx context.Context, item *store.OutboxItem) {
 	var ra *RetryAfterError
 	switch {
 	case err == nil:
+		w.counters.delivered.Add(1)
 		w.finish(bg, item, hotline.DeliveryDelivered, false)
 	case errors.Is(err, ErrUnreachable):
+		w.counters.unreachable.Add(1)
 		w.Logger.Info("relay: chat unreachable, marking its replies undeliverable", "outbox_id", item.ID)
 		w.finish(bg, item, hotline.DeliveryUndeliverable, true)
 	case errors.Is(err, ErrRejected):
+		w.counters.rejected.Add(1)
 		w.Logger.Warn("relay: reply rejected by the channel", "outbox_id", item.ID)
 		w.finish(bg, item, hotline.DeliveryUndeliverable, false)
 	case errors.As(err, &ra):
+		w.counters.rateLimited.Add(1)
 		w.reschedule(bg, item, ra.After)
 	default:
+		w.counters.transient.Add(1)
 		d := w.backoff(item.Attempts)
 		w.Logger.Debug("relay: delivery failed, will retry", "outbox_id", item.ID, "attempts", item.Attempts+1, "in", d.Round(time.Millisecond))
 		w.reschedule(bg, item, d)

@@ -40,6 +40,8 @@ type Scheduler struct {
 	// Zone sets the day boundary of daily ledger heads (default UTC+8).
 	Zone   *time.Location
 	Logger *slog.Logger
+
+	counters schedulerCounters // for Stats
 }
 
 // chinaTime is the default day boundary: districts work on Beijing time.
@@ -90,14 +92,19 @@ func (sc *Scheduler) Run(ctx context.Context, wake <-chan struct{}) {
 
 // Tick runs one pass. Each step runs even if an earlier one failed, so one
 // bad row does not stop paging; the errors are joined.
-func (sc *Scheduler) Tick(ctx context.Context) error {
+func (sc *Scheduler) Tick(ctx context.Context) (err error) {
+	defer func(start time.Time) { sc.counters.pass(start, err) }(time.Now())
 	var errs []error
 	for _, step := range []struct {
 		name string
 		fn   func(context.Context) error
 	}{
 		{"follow-ups", sc.ScanFollowups},
-		{"deadlines", func(ctx context.Context) error { _, err := sc.CheckDeadlines(ctx); return err }},
+		{"deadlines", func(ctx context.Context) error {
+			n, err := sc.CheckDeadlines(ctx)
+			sc.counters.misses.Add(int64(n))
+			return err
+		}},
 		{"urgent paging", sc.PageUrgent},
 		{"retention", func(ctx context.Context) error { _, err := sc.Purge(ctx); return err }},
 		{"daily head", func(ctx context.Context) error { _, err := sc.RecordDailyHead(ctx); return err }},

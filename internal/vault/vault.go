@@ -191,7 +191,9 @@ func New(serverKey []byte, opt Options) (*Vault, error) {
 
 // LoadOrCreate returns a Vault whose server key comes from the environment
 // variable HOTLINE_SERVER_KEY (standard base64 of 32 bytes) if set, else from
-// dataDir/server.key, which is created (mode 0600, atomically) if missing.
+// the systemd credential server-key ($CREDENTIALS_DIRECTORY/server-key) if
+// present, else from dataDir/server.key, which is created (mode 0600,
+// atomically) if missing.
 // dataDir is created with mode 0700 if missing. A key file readable or
 // writable by group or others is refused.
 func LoadOrCreate(dataDir string, opt Options) (*Vault, error) {
@@ -206,6 +208,12 @@ func LoadOrCreate(dataDir string, opt Options) (*Vault, error) {
 			return nil, fmt.Errorf("%w: %s must decode to %d bytes, got %d", ErrServerKey, ServerKeyEnv, ServerKeySize, len(key))
 		}
 		return New(key, opt)
+	}
+	if key, err := credentialKey(); err == nil {
+		defer clear(key)
+		return New(key, opt)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
 	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("vault: create data dir: %w", err)
