@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"hotline/internal/hotline"
-	"hotline/internal/telegramtest"
 	"hotline/internal/staff"
+	"hotline/internal/telegramtest"
 )
 
 // withMetrics turns on the metrics listener on a free port.
