@@ -207,7 +207,7 @@ func (r *Report) WriteCSV(w io.Writer) error {
 	cols := Columns()
 	header := make([]string, len(cols))
 	for i, c := range cols {
-		header[i] = c.Label.ZH + " / " + c.Key
+		header[i] = SafeCell(c.Label.ZH + " / " + c.Key)
 	}
 	if err := cw.Write(header); err != nil {
 		return err
@@ -215,7 +215,7 @@ func (r *Report) WriteCSV(w io.Writer) error {
 	for _, row := range r.Rows {
 		rec := make([]string, len(cols))
 		for i, c := range cols {
-			rec[i] = c.Cell(row)
+			rec[i] = SafeCell(c.Cell(row))
 		}
 		if err := cw.Write(rec); err != nil {
 			return err
@@ -223,6 +223,24 @@ func (r *Report) WriteCSV(w io.Writer) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// SafeCell neutralises a CSV cell that a spreadsheet would run as a
+// formula (CSV injection): one starting with '=', '+', '-' or '@', or with
+// a tab or carriage return, which some spreadsheets skip before looking
+// for one, gets a leading single quote, as OWASP recommends. School and
+// district names are typed by staff and read by the district in Excel.
+// The report's own cells are counts, "<5" and hours, none negative, so
+// only text changes.
+func SafeCell(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return "'" + s
+	}
+	return s
 }
 
 // Filename returns a file name for the report.

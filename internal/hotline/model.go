@@ -136,8 +136,11 @@ type Tip struct {
 	Steps      map[Step]bool
 	// ReporterKey is the public key of a web reporter's copy of the thread.
 	ReporterKey []byte
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// ReporterKeyVersion says how ReporterKey was derived from the receipt
+	// (a vault reporter key version); 0 when there is no reporter key.
+	ReporterKeyVersion int
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
 	// LastReporterAt is when the reporter last wrote; the inbox marks a tip
 	// unread when it is after the counselor's last view.
 	LastReporterAt time.Time

@@ -193,7 +193,7 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 			if out.Receipt, err = vault.NewReceipt(); err != nil {
 				return nil, err
 			}
-			rk, err := vault.ReporterKey(out.Receipt)
+			rk, err := s.Vault.ReporterKey(out.Receipt, vault.ReporterKeyCurrent)
 			if err != nil {
 				return nil, err
 			}
@@ -204,7 +204,8 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 	}
 	var handle *store.Handle
 	if sub.Channel == hotline.ChannelTelegram {
-		sealed, err := s.Vault.SealChat(sub.ChatID)
+		// Bound to the tip: moved to another tip's handle, it does not open.
+		sealed, err := s.Vault.SealHandleChat(out.TipUID, sub.ChatID)
 		if err != nil {
 			return nil, err
 		}
@@ -243,7 +244,8 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 		dl := school.Settings.Deadlines.WithDefaults()
 		tip := &hotline.Tip{
 			UID: out.TipUID, SchoolID: school.ID, Channel: sub.Channel, Role: sub.Role, Status: hotline.StatusNew,
-			Severity: hotline.SeverityUnassessed, Category: sub.Category, Urgent: urgent, ReporterKey: to.Reporter,
+			Severity: hotline.SeverityUnassessed, Category: sub.Category, Urgent: urgent,
+			ReporterKey: to.Reporter, ReporterKeyVersion: vault.ReporterKeyCurrent,
 			CreatedAt: now, LastReporterAt: now, Steps: map[hotline.Step]bool{},
 		}
 		if urgent {
@@ -456,7 +458,9 @@ func (s *Service) ThreadSince(ctx context.Context, receipt, afterUID string) (*h
 		// Derive the receipt's key only when there is something to open.
 		return tip, nil, nil
 	}
-	key, err := vault.ReporterKey(canon)
+	// The tip says which derivation made its key: tips from before the
+	// server key was part of it keep theirs.
+	key, err := s.Vault.ReporterKey(canon, tip.ReporterKeyVersion)
 	if err != nil {
 		return nil, nil, err
 	}

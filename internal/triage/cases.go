@@ -191,7 +191,7 @@ func (s *Service) addMessage(ctx context.Context, actor hotline.Actor, uid strin
 		},
 		After: func(tx *store.Tx, t *hotline.Tip, m *store.SealedMessage) error {
 			if m.Delivery == hotline.DeliveryWaiting {
-				chatID, err := s.Vault.OpenChat(handle.ChatSealed)
+				chatID, err := s.Vault.OpenHandleChat(t.UID, handle.ChatSealed)
 				if err != nil {
 					return fmt.Errorf("open chat handle: %w", err)
 				}

@@ -142,7 +142,10 @@ type KDFStats struct {
 // pool. It is safe for concurrent use.
 type Vault struct {
 	macKey []byte // HMAC-SHA256 key for lookup indexes
-	seal   interface {
+	// reporterSalt is the HKDF salt of version 2 reporter keys: without it
+	// a receipt guess cannot be checked against a stored public key.
+	reporterSalt []byte
+	seal         interface {
 		Seal(dst, nonce, plaintext, additionalData []byte) []byte
 		Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, error)
 		NonceSize() int
@@ -179,12 +182,16 @@ func New(serverKey []byte, opt Options) (*Vault, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vault: derive seal key: %w", err)
 	}
+	reporterSalt, err := hkdf.Key(sha256.New, serverKey, nil, "hotline/v2 reporter key salt", 32)
+	if err != nil {
+		return nil, fmt.Errorf("vault: derive reporter salt: %w", err)
+	}
 	defer clear(sealKey) // the AEAD keeps its own copy
 	aead, err := chacha20poly1305.NewX(sealKey)
 	if err != nil {
 		return nil, fmt.Errorf("vault: seal cipher: %w", err)
 	}
-	v := &Vault{macKey: macKey, seal: aead, argon: argon, sem: make(chan struct{}, n)}
+	v := &Vault{macKey: macKey, reporterSalt: reporterSalt, seal: aead, argon: argon, sem: make(chan struct{}, n)}
 	v.stats.Concurrency = n
 	return v, nil
 }
