@@ -370,6 +370,10 @@ func (s *Service) AddReporterMessage(ctx context.Context, ref hotline.ReporterRe
 		if err := tx.InsertMessage(m); err != nil {
 			return err
 		}
+		// The reporter wrote, so their chat is reachable again.
+		if err := tx.ReviveHandle(t.ID); err != nil {
+			return err
+		}
 		t.LastReporterAt = tx.Now()
 		becameUrgent := urgent && !t.Urgent
 		if becameUrgent {
