@@ -103,7 +103,7 @@ type Stats struct {
 	Rejected   int64 // replies refused for good, or whose row could not be opened
 	Probes     int64 // replies tried early while the channel seemed down
 	Resets     int64 // times a delivery ended the backoff of waiting replies
-	Down       bool  // the last outcome was a transient failure
+	Down       bool  // the last few outcomes were transient failures
 }
 
 // Stats returns the worker's counters.
@@ -171,6 +171,10 @@ type result struct {
 	out outcome
 }
 
+// downAfter is how many transient failures in a row make the worker treat
+// the channel as down, and probe it.
+const downAfter = 3
+
 // farFuture makes OutboxHeads return heads whatever their due time (probes).
 var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 
@@ -186,6 +190,7 @@ func (w *Worker) Run(ctx context.Context) {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	var downSince, lastStart, lastSweep time.Time
+	streak := 0 // transient failures in a row
 	send := func(item *store.OutboxItem) {
 		mac := string(item.ChatMAC)
 		inflight[mac] = true
@@ -198,15 +203,21 @@ func (w *Worker) Run(ctx context.Context) {
 	}
 	record := func(r result) {
 		delete(inflight, r.mac)
-		switch {
-		case r.out == transient && downSince.IsZero():
+		if r.out != transient {
+			streak = 0
+			if !downSince.IsZero() {
+				w.Logger.Info("relay: channel answering again", "after", w.DB.Clock.Now().Sub(downSince).Round(time.Millisecond))
+				downSince = time.Time{}
+				w.down.Store(false)
+			}
+			return
+		}
+		// A few failures in a row, not one random 500, mean the channel is
+		// down.
+		if streak++; streak == downAfter {
 			downSince = w.DB.Clock.Now()
 			w.down.Store(true)
 			w.Logger.Warn("relay: channel failing; backing off and probing", "probe_every", w.ProbeInterval)
-		case r.out != transient && !downSince.IsZero():
-			w.Logger.Info("relay: channel answering again", "after", w.DB.Clock.Now().Sub(downSince).Round(time.Millisecond))
-			downSince = time.Time{}
-			w.down.Store(false)
 		}
 	}
 	for {
@@ -232,18 +243,22 @@ func (w *Worker) Run(ctx context.Context) {
 				}
 			}
 		}
-		// While the channel seems down and nothing is in flight to tell
-		// when it is back, try the reply due first without waiting for the
-		// end of its backoff.
-		probing := !downSince.IsZero() && len(inflight) == 0
-		if probing && now.Sub(lastStart) >= w.ProbeInterval {
-			heads, err := w.DB.OutboxHeads(ctx, farFuture, 1)
+		// While the channel seems down and nothing was tried for a
+		// ProbeInterval (attempts in flight may hang until SendTimeout),
+		// try the reply due first without waiting for the end of its
+		// backoff.
+		probing := !downSince.IsZero()
+		if probing && len(inflight) < w.Concurrency && now.Sub(lastStart) >= w.ProbeInterval {
+			heads, err := w.DB.OutboxHeads(ctx, farFuture, 2*w.Concurrency+16)
 			if err != nil && ctx.Err() == nil {
 				w.Logger.Error("relay: read outbox", "err", err)
 			}
-			if len(heads) == 1 {
-				w.stats.probes.Add(1)
-				send(heads[0])
+			for _, item := range heads {
+				if !inflight[string(item.ChatMAC)] {
+					w.stats.probes.Add(1)
+					send(item)
+					break
+				}
 			}
 		}
 		wait := w.PollInterval
@@ -301,6 +316,7 @@ func (w *Worker) attempt(ctx context.Context, item *store.OutboxItem) outcome {
 		w.finish(bg, item, hotline.DeliveryUndeliverable, false)
 		return answered
 	}
+	began := time.Now()
 	sctx, cancel := context.WithTimeout(bg, w.SendTimeout)
 	err = w.Sender.Deliver(sctx, p)
 	cancel()
@@ -335,7 +351,7 @@ func (w *Worker) attempt(ctx context.Context, item *store.OutboxItem) outcome {
 		w.stats.network.Add(1)
 	}
 	d := w.backoff(item.Attempts)
-	w.Logger.Debug("relay: delivery failed, will retry", "outbox_id", item.ID, "kind", kind, "attempts", item.Attempts+1, "in", d.Round(time.Millisecond))
+	w.Logger.Debug("relay: delivery failed, will retry", "outbox_id", item.ID, "kind", kind, "took", time.Since(began).Round(time.Millisecond), "attempts", item.Attempts+1, "in", d.Round(time.Millisecond))
 	if w.update(bg, item, func(tx *store.Tx) error { return tx.RescheduleOutbox(item.ID, tx.Now().Add(d)) }) {
 		// Set after the commit, so that the delivery that clears it resets
 		// this item's backoff too.
