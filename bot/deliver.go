@@ -13,6 +13,7 @@ import (
 
 	"hotline/internal/hotline"
 	"hotline/internal/relay"
+	"hotline/internal/thread"
 )
 
 // Deliver sends one counselor reply for the relay: one attempt, whose
@@ -54,13 +55,13 @@ func serverSide(err error) bool {
 func (b *Bot) deliver(ctx context.Context, p *relay.Payload) error {
 	lang := hotline.ParseLang(string(p.Lang))
 	if len(p.Photo) > 0 {
-		caption := fmt.Sprintf(txtReplyPhoto.In(lang), p.Alias)
+		caption := thread.PushedPhoto(lang, p.Alias)
 		if p.Text != "" {
-			caption = fmt.Sprintf(txtReplyHeader.In(lang), p.Alias) + p.Text
+			caption = thread.PushedReply(lang, p.Alias, p.Text)
 		}
 		short := caption
 		if utf16Len(short) > maxCaption {
-			short = fmt.Sprintf(txtReplyPhoto.In(lang), p.Alias)
+			short = thread.PushedPhoto(lang, p.Alias)
 		}
 		name := "photo.jpg"
 		if p.PhotoType == "image/png" {
@@ -72,9 +73,9 @@ func (b *Bot) deliver(ctx context.Context, p *relay.Payload) error {
 		if short == caption {
 			return nil
 		}
-		return b.deliverText(ctx, p.ChatID, fmt.Sprintf(txtReplyHeader.In(lang), p.Alias)+p.Text)
+		return b.deliverText(ctx, p.ChatID, thread.PushedReply(lang, p.Alias, p.Text))
 	}
-	return b.deliverText(ctx, p.ChatID, fmt.Sprintf(txtReplyHeader.In(lang), p.Alias)+p.Text)
+	return b.deliverText(ctx, p.ChatID, thread.PushedReply(lang, p.Alias, p.Text))
 }
 
 func (b *Bot) deliverText(ctx context.Context, chat int64, text string) error {

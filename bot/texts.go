@@ -7,16 +7,8 @@ import (
 )
 
 // The few texts the transport says itself; the conversation's texts are the
-// dialog's.
+// dialog's, and a counselor's pushed reply is rendered by internal/thread.
 var (
-	txtReplyHeader = hotline.Label{
-		ZH: "学校老师回复了你的报告「%s」：\n\n",
-		EN: "A counselor at your school replied to your report \"%s\":\n\n",
-	}
-	txtReplyPhoto = hotline.Label{
-		ZH: "学校老师就你的报告「%s」发来一张图片。",
-		EN: "A counselor at your school sent a picture about your report \"%s\".",
-	}
 	txtUnsupported = hotline.Label{
 		ZH: "抱歉，这里暂时只能收到文字和照片，语音、视频和文件都收不到。请打字告诉我们，或者发照片、截图。",
 		EN: "Sorry, for now only text and photos get through here; voice messages, videos and files do not. Please type what you want to say, or send a photo or screenshot.",

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"hotline/internal/hotline"
+	"hotline/internal/thread"
 	"hotline/internal/vault"
 )
 
@@ -443,15 +444,10 @@ func (s *Server) statusPage(w http.ResponseWriter, r *http.Request, lang hotline
 		return
 	}
 	d := mailboxData{Receipt: receipt, Alias: tip.Alias.In(lang), Status: tip.Status.ForReporter().In(lang), Text: text}
-	for _, m := range msgs {
-		v := threadView{Text: m.Body, Photo: m.HasPhoto || m.Photo != nil, At: m.CreatedAt.In(cst).Format("2006-01-02 15:04")}
-		switch m.Author {
-		case hotline.AuthorReporter:
-			v.Author, v.Class = uiTexts["you"].In(lang), "you"
-		case hotline.AuthorCounselor:
-			v.Author, v.Class = uiTexts["counselor"].In(lang), "them"
-		default:
-			v.Author, v.Class = uiTexts["hotline"].In(lang), "them"
+	for _, e := range thread.Entries(msgs) {
+		v := threadView{Author: e.Speaker.Label().In(lang), Class: "them", Text: e.Text, Photo: e.HasPhoto, At: e.At.In(cst).Format("2006-01-02 15:04")}
+		if e.Speaker == thread.SpeakerYou {
+			v.Class = "you"
 		}
 		d.Thread = append(d.Thread, v)
 	}

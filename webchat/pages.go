@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"hotline/internal/hotline"
+	"hotline/internal/thread"
 )
 
 // handleWidget serves widget.js. It runs on the school's pages, so it may be
@@ -139,9 +140,9 @@ var uiTexts = map[string]hotline.Label{
 	"sending":       {ZH: "发送中…", EN: "Sending…"},
 	"sent":          {ZH: "已送达", EN: "Delivered"},
 	"failed":        {ZH: "没有发送", EN: "Not sent"},
-	"you":           {ZH: "你", EN: "You"},
-	"counselor":     {ZH: "老师", EN: "Counselor"},
-	"hotline":       {ZH: "热线", EN: "Hotline"},
+	"you":           thread.SpeakerYou.Label(),
+	"counselor":     thread.SpeakerCounselor.Label(),
+	"hotline":       thread.SpeakerHotline.Label(),
 	"receiptTitle":  {ZH: "你的回执码", EN: "Your receipt code"},
 	"receiptWarn":   {ZH: "请把它抄下来或截图，存在只有你能看到的地方。以后回来看老师的回复，要靠它；它丢了，我们也没办法找回。不要告诉别人，也不要发给老师。", EN: "Write it down or take a screenshot, and keep it where only you can see it. It is how you come back to the counselors' replies; if it is lost, we cannot find it again. Don't tell anyone, and don't send it to the counselors."},
 	"copy":          {ZH: "复制", EN: "Copy"},
@@ -157,7 +158,7 @@ var uiTexts = map[string]hotline.Label{
 	"danger":        {ZH: "有人现在有危险？马上打 110。", EN: "Someone in danger now? Call 110 at once."},
 	"langSwitch":    {ZH: "English", EN: "中文"},
 	"tooLarge":      {ZH: "照片太大了（最多 10 MB）。", EN: "The photo is too large (at most 10 MB)."},
-	"photoSent":     {ZH: "[照片]", EN: "[photo]"},
+	"photoSent":     thread.PhotoMark(),
 	"framed":        {ZH: "这个网站不能直接显示聊天窗口。请点下面的链接，在新窗口里打开。", EN: "This website cannot show the chat here. Please open it in a new tab with the link below."},
 	"openTab":       {ZH: "在新窗口打开聊天", EN: "Open the chat in a new tab"},
 }

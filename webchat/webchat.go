@@ -24,6 +24,7 @@ import (
 
 	"hotline/internal/hotline"
 	"hotline/internal/live"
+	"hotline/internal/thread"
 )
 
 //go:embed static templates
@@ -66,6 +67,12 @@ type Reply struct {
 	Alias   string         `json:"alias,omitempty"`
 	TipUID  string         `json:"-"`
 	Photo   *hotline.Photo `json:"-"`
+	// Entry is, on "thread", the message as its reporter sees it: the page
+	// shows it as a message of the thread, not as a line of text.
+	Entry *thread.Entry `json:"-"`
+	// Lang is the language the conversation speaks after this reply's
+	// event; the connection's own texts follow it.
+	Lang hotline.Lang `json:"-"`
 }
 
 // Subscriber streams content-free change notices of one tip.

@@ -28,17 +28,22 @@ import (
 	"hotline/internal/intake"
 	"hotline/internal/live"
 	"hotline/internal/poster"
+	"hotline/internal/staff"
 	"hotline/internal/store"
+	"hotline/internal/thread"
 	"hotline/internal/triage"
 	"hotline/internal/vault"
 )
 
 // fakeConv is a conversation engine that echoes and counts what it was
-// given, so the transport's exactly-once delivery can be checked.
+// given, so the transport's exactly-once delivery can be checked. It
+// resumes a thread as the real engine does: opened once, replayed as
+// "thread" replies that carry their entries.
 type fakeConv struct {
-	mu     sync.Mutex
-	inputs []Input
-	delay  time.Duration
+	mu        sync.Mutex
+	inputs    []Input
+	delay     time.Duration
+	reporters hotline.ReporterService
 }
 
 func (f *fakeConv) Handle(ctx context.Context, session, receipt string, in Input) ([]Reply, error) {
@@ -50,7 +55,39 @@ func (f *fakeConv) Handle(ctx context.Context, session, receipt string, in Input
 }
 
 func (f *fakeConv) Resume(ctx context.Context, session, receipt string, lang hotline.Lang) ([]Reply, error) {
-	return []Reply{{Kind: "text", Text: "welcome back"}, {Kind: "thread", Text: "x"}}, nil
+	tip, msgs, err := f.reporters.ThreadByReceipt(ctx, receipt)
+	if err != nil {
+		return []Reply{{Kind: "error", Text: hotline.ErrorMessage(err, lang), Lang: lang}}, err
+	}
+	out := []Reply{{Kind: "text", Text: "welcome back", TipUID: tip.UID, Lang: lang}}
+	for _, e := range thread.Entries(msgs) {
+		out = append(out, Reply{Kind: "thread", Text: e.Line(lang), TipUID: tip.UID, Entry: &e, Lang: lang})
+	}
+	return out, nil
+}
+
+// countingReporters counts how often a thread is opened.
+type countingReporters struct {
+	hotline.ReporterService
+	mu     sync.Mutex
+	opened int
+}
+
+func (c *countingReporters) ThreadByReceipt(ctx context.Context, receipt string) (*hotline.Tip, []*hotline.Message, error) {
+	c.mu.Lock()
+	c.opened++
+	c.mu.Unlock()
+	return c.ReporterService.ThreadByReceipt(ctx, receipt)
+}
+
+func (c *countingReporters) ThreadSince(ctx context.Context, receipt, afterUID string) (*hotline.Tip, []*hotline.Message, error) {
+	return c.ReporterService.(threadSincer).ThreadSince(ctx, receipt, afterUID)
+}
+
+func (c *countingReporters) opens() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.opened
 }
 
 func (f *fakeConv) texts() []string {
@@ -65,14 +102,16 @@ func (f *fakeConv) texts() []string {
 
 // env is a web chat server over a real database, vault and intake.
 type env struct {
-	srv    *Server
-	ts     *httptest.Server
-	conv   *fakeConv
-	intake *intake.Service
-	triage *triage.Service
-	broker *live.Broker
-	school *hotline.School
-	dir    string
+	srv       *Server
+	ts        *httptest.Server
+	conv      *fakeConv
+	reporters *countingReporters
+	intake    *intake.Service
+	staff     *staff.Service
+	triage    *triage.Service
+	broker    *live.Broker
+	school    *hotline.School
+	dir       string
 }
 
 func newEnv(t testing.TB, tune func(*Server)) *env {
@@ -92,14 +131,15 @@ func newEnv(t testing.TB, tune func(*Server)) *env {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	b := live.NewBroker()
 	in := intake.New(db, v, b, logger)
-	tr := triage.New(db, v, b, logger)
-	created, err := tr.CreateSchool(context.Background(), triage.NewSchool{Code: "no3", Name: "第三中学", NameEN: "No. 3 Middle School",
+	st := staff.New(db, v, logger)
+	created, err := st.CreateSchool(context.Background(), staff.NewSchool{Code: "no3", Name: "第三中学", NameEN: "No. 3 Middle School",
 		Settings: &hotline.SchoolSettings{AllowedOrigins: []string{"https://www.no3.example.cn"}, NameEN: "No. 3 Middle School"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{conv: &fakeConv{}, intake: in, triage: tr, broker: b, school: created.School, dir: dir}
-	e.srv = &Server{Intake: in, Reporters: in, Schools: in, Conversation: e.conv, Broker: b, MAC: v.MAC,
+	e := &env{reporters: &countingReporters{ReporterService: in}, intake: in, staff: st, triage: triage.New(db, v, b, logger), broker: b, school: created.School, dir: dir}
+	e.conv = &fakeConv{reporters: e.reporters}
+	e.srv = &Server{Intake: in, Reporters: e.reporters, Schools: in, Conversation: e.conv, Broker: b, MAC: v.MAC,
 		CleanPhoto: intake.CleanPhoto, Logger: logger, BotName: "HotlineBot"}
 	if tune != nil {
 		tune(e.srv)
@@ -377,8 +417,11 @@ func TestResumeAndLiveReply(t *testing.T) {
 	if !resumed || len(msgs) != 1 || msgs[0] != "you:他们抢我的饭卡" {
 		t.Fatalf("resume frames %+v", got)
 	}
+	if n := e.reporters.opens(); n != 1 {
+		t.Errorf("thread opened %d times on resume, want once", n)
+	}
 	// A counselor replies: a notice arrives, the page syncs the new message.
-	admin, err := e.triage.Authenticate(ctx, "no3-admin", "")
+	admin, err := e.staff.Authenticate(ctx, "no3-admin", "")
 	_ = admin
 	_ = err
 	e.broker.Notify(hotline.Change{Kind: hotline.ChangeReply, SchoolID: e.school.ID, TipUID: res.TipUID})

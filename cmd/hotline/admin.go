@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"hotline/internal/hotline"
-	"hotline/internal/triage"
+	"hotline/internal/staff"
 	"hotline/internal/vault"
 )
 
@@ -57,7 +57,7 @@ func runSchool(ctx context.Context, args []string, env *Env) error {
 		return ErrUsage
 	}
 	var dir string
-	var in triage.NewSchool
+	var in staff.NewSchool
 	var contact string
 	fs := newFlagSet("school add", env, "Creates a school with its own key pair. Prints the school's recovery key ONCE and a first\nschool-admin log-in (username and one-time password).")
 	fs.dataFlag(&dir)
@@ -82,7 +82,7 @@ func runSchool(ctx context.Context, args []string, env *Env) error {
 		return err
 	}
 	defer m.Close()
-	created, err := m.Triage.CreateSchool(ctx, in)
+	created, err := m.Staff.CreateSchool(ctx, in)
 	if err != nil {
 		return errMessage(err)
 	}
@@ -90,7 +90,7 @@ func runSchool(ctx context.Context, args []string, env *Env) error {
 	return nil
 }
 
-func printCreatedSchool(w io.Writer, c *triage.CreatedSchool) {
+func printCreatedSchool(w io.Writer, c *staff.CreatedSchool) {
 	fmt.Fprintf(w, "学校已创建 / school created: %s (%s)\n\n", c.School.Name, c.School.Code)
 	fmt.Fprintln(w, "恢复密钥（只显示这一次，请打印后锁好；所有密码丢失时，只有它能打开本校的报告）")
 	fmt.Fprintln(w, "Recovery key (shown ONCE; print it and lock it away — when every password is lost, only it opens this school's reports):")
@@ -125,7 +125,7 @@ func runDistrict(ctx context.Context, args []string, env *Env) error {
 		return err
 	}
 	defer m.Close()
-	d, err := m.Triage.CreateDistrict(ctx, name, officer)
+	d, err := m.Staff.CreateDistrict(ctx, name, officer)
 	if err != nil {
 		return errMessage(err)
 	}
@@ -184,9 +184,9 @@ func runCounselor(ctx context.Context, args []string, env *Env) error {
 	if err != nil {
 		return fmt.Errorf("恢复密钥不正确 / the recovery key is wrong")
 	}
-	sess := &triage.Session{Counselor: &hotline.Counselor{SchoolID: school.ID, Role: hotline.RoleAdmin}, Key: key}
+	sess := &staff.Session{Counselor: &hotline.Counselor{SchoolID: school.ID, Role: hotline.RoleAdmin}, Key: key}
 	defer sess.Wipe()
-	c, otp, err := m.Triage.AddCounselor(ctx, sess, username, name, hotline.Role(role))
+	c, otp, err := m.Staff.AddCounselor(ctx, sess, username, name, hotline.Role(role))
 	if err != nil {
 		return errMessage(err)
 	}

@@ -9,14 +9,14 @@ import (
 	"testing"
 
 	"hotline/internal/hotline"
-	"hotline/internal/triage"
+	"hotline/internal/staff"
 )
 
 func TestBackupRestoresWithTheServerKey(t *testing.T) {
 	dir := t.TempDir()
 	m := foundationMain(t, dir)
 	ctx := context.Background()
-	cs, err := m.Triage.CreateSchool(ctx, triage.NewSchool{Code: "no3", Name: "第三中学"})
+	cs, err := m.Staff.CreateSchool(ctx, staff.NewSchool{Code: "no3", Name: "第三中学"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func TestBackupRestoresWithTheServerKey(t *testing.T) {
 	os.WriteFile(filepath.Join(restored, "server.key"), key, 0o600)
 	os.WriteFile(filepath.Join(restored, "hotline.db"), data, 0o600)
 	m2 := foundationMain(t, restored)
-	sess, err := m2.Triage.Authenticate(ctx, cs.Admin.Username, cs.AdminPassword)
+	sess, err := m2.Staff.Authenticate(ctx, cs.Admin.Username, cs.AdminPassword)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,8 +19,8 @@ import (
 	"hotline/bot"
 	"hotline/internal/hotline"
 	"hotline/internal/relay"
+	"hotline/internal/staff"
 	"hotline/internal/telegramtest"
-	"hotline/internal/triage"
 )
 
 // fastTelegram shortens the bot's and the relay's timeouts and backoffs so
@@ -46,7 +46,7 @@ type botEnv struct {
 	webhook string      // webhook mode on this path when set
 	logs    *syncBuffer // debug logs of every Main, when set
 	m       *Main
-	sess    *triage.Session
+	sess    *staff.Session
 }
 
 // newBotEnv boots Main on 127.0.0.1:0 with a temp data dir, the demo
@@ -85,7 +85,7 @@ func (e *botEnv) start() {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { m.Close() })
-	sess, err := m.Triage.Authenticate(context.Background(), demoUser, demoPassword)
+	sess, err := m.Staff.Authenticate(context.Background(), demoUser, demoPassword)
 	if err != nil {
 		tb.Fatal(err)
 	}

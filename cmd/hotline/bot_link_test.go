@@ -15,7 +15,7 @@ import (
 func TestStaffLinksTelegramAndGetsContentFreeAlert(t *testing.T) {
 	e := newBotEnv(t)
 	ctx := ctxTimeout(t, 30*time.Second)
-	code, _, err := e.m.Triage.NewLinkCode(ctx, e.sess)
+	code, _, err := e.m.Staff.NewLinkCode(ctx, e.sess)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"math/rand/v2"
 
 	"hotline/internal/hotline"
-	"hotline/internal/triage"
+	"hotline/internal/staff"
 )
 
 func init() {
@@ -75,7 +75,7 @@ func seedDemo(ctx context.Context, m *Main, w io.Writer) error {
 	if existing, err := m.DB.DistrictByName(ctx, demoDistrict); err != nil {
 		return err
 	} else if existing == nil {
-		d, err := m.Triage.CreateDistrict(ctx, demoDistrict, demoOfficer)
+		d, err := m.Staff.CreateDistrict(ctx, demoDistrict, demoOfficer)
 		if err != nil {
 			return err
 		}
@@ -83,7 +83,7 @@ func seedDemo(ctx context.Context, m *Main, w io.Writer) error {
 			return err
 		}
 	}
-	created, err := m.Triage.CreateSchool(ctx, triage.NewSchool{
+	created, err := m.Staff.CreateSchool(ctx, staff.NewSchool{
 		Code: demoSchool, Name: "第三中学（演示）", NameEN: "No. 3 Middle School (demo)", District: demoDistrict, AdminUsername: demoUser,
 		Settings: &hotline.SchoolSettings{EmergencyContact: "学校保卫处 / school security office: 010-6543 2100（24 小时 / 24 h）"},
 	})
@@ -93,24 +93,24 @@ func seedDemo(ctx context.Context, m *Main, w io.Writer) error {
 	if err := setPassword(ctx, m, demoUser, created.AdminPassword); err != nil {
 		return err
 	}
-	sess, err := m.Triage.Authenticate(ctx, demoUser, demoPassword)
+	sess, err := m.Staff.Authenticate(ctx, demoUser, demoPassword)
 	if err != nil {
 		return err
 	}
 	defer sess.Wipe()
-	if _, _, err := m.Triage.AddCounselor(ctx, sess, "wang", "王老师（心理老师）", hotline.RoleCounselor); err != nil {
+	if _, _, err := m.Staff.AddCounselor(ctx, sess, "wang", "王老师（心理老师）", hotline.RoleCounselor); err != nil {
 		return err
 	}
 	return seedTips(ctx, m, sess)
 }
 
 func setPassword(ctx context.Context, m *Main, user, otp string) error {
-	sess, err := m.Triage.Authenticate(ctx, user, otp)
+	sess, err := m.Staff.Authenticate(ctx, user, otp)
 	if err != nil {
 		return err
 	}
 	defer sess.Wipe()
-	return m.Triage.ChangePassword(ctx, sess, demoPassword)
+	return m.Staff.ChangePassword(ctx, sess, demoPassword)
 }
 
 type demoTip struct {
@@ -149,7 +149,7 @@ var demoTips = []demoTip{
 		severity: hotline.SeveritySevere, status: hotline.StatusInvestigating, escalate: true},
 }
 
-func seedTips(ctx context.Context, m *Main, sess *triage.Session) error {
+func seedTips(ctx context.Context, m *Main, sess *staff.Session) error {
 	actor := sess.Actor()
 	for _, d := range demoTips {
 		sub := hotline.Submission{SchoolCode: demoSchool, Channel: d.channel, Role: d.role, Category: d.category, Lang: d.lang, Texts: d.texts}

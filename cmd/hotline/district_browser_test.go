@@ -14,7 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"hotline/internal/hotline"
-	"hotline/internal/triage"
+	"hotline/internal/staff"
 )
 
 // districtFixture boots Main with a district, two schools and cases: some
@@ -45,25 +45,25 @@ func newDistrictFixture(t *testing.T) *districtFixture {
 		t.Fatal(err)
 	}
 	f.m = m
-	d, err := m.Triage.CreateDistrict(ctx, "海淀区", "officer")
+	d, err := m.Staff.CreateDistrict(ctx, "海淀区", "officer")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sess, err := m.Triage.Authenticate(ctx, "officer", d.OfficerPassword)
+	sess, err := m.Staff.Authenticate(ctx, "officer", d.OfficerPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Triage.ChangePassword(ctx, sess, districtPassword); err != nil {
+	if err := m.Staff.ChangePassword(ctx, sess, districtPassword); err != nil {
 		t.Fatal(err)
 	}
 	sess.Wipe()
-	admins := map[string]*triage.Session{}
+	admins := map[string]*staff.Session{}
 	for _, s := range []struct{ code, name, en string }{{"no3", "第三中学", "No. 3 Middle School"}, {"no7", "第七中学", "No. 7 Middle School"}} {
-		cs, err := m.Triage.CreateSchool(ctx, triage.NewSchool{Code: s.code, Name: s.name, NameEN: s.en, District: "海淀区", AdminUsername: "admin-" + s.code})
+		cs, err := m.Staff.CreateSchool(ctx, staff.NewSchool{Code: s.code, Name: s.name, NameEN: s.en, District: "海淀区", AdminUsername: "admin-" + s.code})
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, err := m.Triage.Authenticate(ctx, cs.Admin.Username, cs.AdminPassword)
+		a, err := m.Staff.Authenticate(ctx, cs.Admin.Username, cs.AdminPassword)
 		if err != nil {
 			t.Fatal(err)
 		}

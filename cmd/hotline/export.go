@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"hotline/internal/oversight"
+	"hotline/internal/district"
 )
 
 func init() {
@@ -14,10 +14,10 @@ func init() {
 // runExport writes the summary report to stdout: per school and month,
 // counts and median times, never content or aliases.
 func runExport(ctx context.Context, args []string, env *Env) error {
-	var dir, district, school, from, to, format string
+	var dir, districtName, school, from, to, format string
 	fs := newFlagSet("export", env, "Write the summary report (工作总结) as CSV: per school and month, tips by category, severity, channel, status,\nhandling steps, escalations and median times. No content, no aliases; counts of 1–4 are shown as \"<5\".\nWithout filters it covers the whole deployment.")
 	fs.dataFlag(&dir)
-	fs.StringVar(&district, "district", "", "only this district's schools")
+	fs.StringVar(&districtName, "district", "", "only this district's schools")
 	fs.StringVar(&school, "school", "", "only this school (code)")
 	fs.StringVar(&from, "from", "", "first day, YYYY-MM-DD (Beijing time)")
 	fs.StringVar(&to, "to", "", "last day, YYYY-MM-DD (Beijing time)")
@@ -29,15 +29,15 @@ func runExport(ctx context.Context, args []string, env *Env) error {
 		fmt.Fprintf(env.Stderr, "hotline export: unknown format %q (only csv)\n", format)
 		return ErrUsage
 	}
-	f := oversight.ReportFilter{District: district, SchoolCode: school}
+	f := district.ReportFilter{District: districtName, SchoolCode: school}
 	var err error
 	if from != "" {
-		if f.From, err = oversight.ParseDate(from); err != nil {
+		if f.From, err = district.ParseDate(from); err != nil {
 			return errMessage(err)
 		}
 	}
 	if to != "" {
-		if f.To, err = oversight.ParseDate(to); err != nil {
+		if f.To, err = district.ParseDate(to); err != nil {
 			return errMessage(err)
 		}
 	}
@@ -46,7 +46,7 @@ func runExport(ctx context.Context, args []string, env *Env) error {
 		return err
 	}
 	defer m.Close()
-	rep, err := oversight.BuildReport(ctx, m.DB, f)
+	rep, err := district.New(m.DB).Report(ctx, f)
 	if err != nil {
 		return errMessage(err)
 	}

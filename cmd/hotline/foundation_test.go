@@ -21,7 +21,7 @@ import (
 
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
-	"hotline/internal/triage"
+	"hotline/internal/staff"
 	"hotline/internal/vault"
 )
 
@@ -69,7 +69,7 @@ func TestCLIInitSchoolAddAndCounselorAdd(t *testing.T) {
 	if err := m.Open(); err != nil {
 		t.Fatal(err)
 	}
-	sess, err := m.Triage.Authenticate(ctx, "no3-admin", otp)
+	sess, err := m.Staff.Authenticate(ctx, "no3-admin", otp)
 	if err != nil || !sess.Counselor.MustChangePassword || sess.Counselor.Role != hotline.RoleAdmin {
 		t.Fatalf("admin log-in: %+v %v", sess, err)
 	}
@@ -172,7 +172,7 @@ func TestDemoServesHealthz(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	sess, err := m.Triage.Authenticate(context.Background(), demoUser, demoPassword)
+	sess, err := m.Staff.Authenticate(context.Background(), demoUser, demoPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func TestNothingReadableAtRest(t *testing.T) {
 	dir := t.TempDir()
 	m := foundationMain(t, dir)
 	ctx := context.Background()
-	created, err := m.Triage.CreateSchool(ctx, triage.NewSchool{Code: "no3", Name: "第三中学", District: "海淀区"})
+	created, err := m.Staff.CreateSchool(ctx, staff.NewSchool{Code: "no3", Name: "第三中学", District: "海淀区"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +257,7 @@ func TestNothingReadableAtRest(t *testing.T) {
 			want[res.TipUID] = append(want[res.TipUID], text)
 		}
 	}
-	admin, err := m.Triage.Authenticate(ctx, created.Admin.Username, created.AdminPassword)
+	admin, err := m.Staff.Authenticate(ctx, created.Admin.Username, created.AdminPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +275,7 @@ func TestNothingReadableAtRest(t *testing.T) {
 		want[uid] = append(want[uid], reply, note)
 	}
 	const password = "a long counselor password"
-	if err := m.Triage.ChangePassword(ctx, admin, password); err != nil {
+	if err := m.Staff.ChangePassword(ctx, admin, password); err != nil {
 		t.Fatal(err)
 	}
 	add([]byte(password))
@@ -304,7 +304,7 @@ func TestNothingReadableAtRest(t *testing.T) {
 	// Reopen: every tip opens with the key from the password and from the
 	// recovery key.
 	m2 := foundationMain(t, dir)
-	byPassword, err := m2.Triage.Authenticate(ctx, created.Admin.Username, password)
+	byPassword, err := m2.Staff.Authenticate(ctx, created.Admin.Username, password)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,9 +317,9 @@ func TestNothingReadableAtRest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	byRecovery := &triage.Session{Counselor: byPassword.Counselor, Key: rk}
+	byRecovery := &staff.Session{Counselor: byPassword.Counselor, Key: rk}
 	defer byRecovery.Wipe()
-	for name, sess := range map[string]*triage.Session{"password": byPassword, "recovery key": byRecovery} {
+	for name, sess := range map[string]*staff.Session{"password": byPassword, "recovery key": byRecovery} {
 		for uid, bodies := range want {
 			_, msgs, err := m2.Triage.Thread(ctx, sess, uid)
 			if err != nil {
@@ -337,7 +337,7 @@ func TestNothingReadableAtRest(t *testing.T) {
 		}
 	}
 	// A wrong password is a clear error and leaves no session.
-	if s, err := m2.Triage.Authenticate(ctx, created.Admin.Username, "wrong password"); err == nil || s != nil || hotline.ErrorMessage(err, hotline.LangEN) != "Wrong username or password." {
+	if s, err := m2.Staff.Authenticate(ctx, created.Admin.Username, "wrong password"); err == nil || s != nil || hotline.ErrorMessage(err, hotline.LangEN) != "Wrong username or password." {
 		t.Fatalf("wrong password: %v %v", s, err)
 	}
 }
@@ -365,7 +365,7 @@ func TestCrashSafety(t *testing.T) {
 		if err := m.Open(); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := m.Triage.CreateSchool(context.Background(), triage.NewSchool{Code: "crash", Name: "崩溃测试中学"}); err != nil {
+		if _, err := m.Staff.CreateSchool(context.Background(), staff.NewSchool{Code: "crash", Name: "崩溃测试中学"}); err != nil {
 			t.Fatal(err)
 		}
 		m.Close()
@@ -484,12 +484,12 @@ func TestDemoDistrictSeesOnlyTheEscalatedCase(t *testing.T) {
 	if err := seedDemo(ctx, m, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	officer, err := m.Triage.Authenticate(ctx, demoOfficer, demoPassword)
+	officer, err := m.Staff.Authenticate(ctx, demoOfficer, demoPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer officer.Wipe()
-	admin, err := m.Triage.Authenticate(ctx, demoUser, demoPassword)
+	admin, err := m.Staff.Authenticate(ctx, demoUser, demoPassword)
 	if err != nil {
 		t.Fatal(err)
 	}

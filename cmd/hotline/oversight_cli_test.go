@@ -14,9 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"hotline/internal/district"
 	"hotline/internal/hotline"
-	"hotline/internal/oversight"
-	"hotline/internal/triage"
+	"hotline/internal/scheduler"
+	"hotline/internal/staff"
 )
 
 // ovCLIClock is a settable clock shared with the database writer.
@@ -55,7 +56,7 @@ type specTip struct {
 	escalate bool
 }
 
-func day(y, m, d, h int) time.Time { return time.Date(y, time.Month(m), d, h, 0, 0, 0, oversight.Zone) }
+func day(y, m, d, h int) time.Time { return time.Date(y, time.Month(m), d, h, 0, 0, 0, district.Zone) }
 
 func reportSpec() []specTip {
 	var spec []specTip
@@ -88,18 +89,18 @@ func buildReportData(t *testing.T, dir string) {
 	clock := &ovCLIClock{t: day(2026, 3, 1, 8)}
 	m := openOvMain(t, dir, clock)
 	defer m.Close()
-	sessions := map[string]*triage.Session{}
+	sessions := map[string]*staff.Session{}
 	for _, s := range []struct{ code, name, district string }{{"no3", "第三中学", "海淀区"}, {"no5", "第五中学", "朝阳区"}} {
-		d, err := m.Triage.CreateDistrict(ctx, s.district, "officer-"+s.code)
+		d, err := m.Staff.CreateDistrict(ctx, s.district, "officer-"+s.code)
 		if err != nil {
 			t.Fatal(err)
 		}
 		_ = d
-		cs, err := m.Triage.CreateSchool(ctx, triage.NewSchool{Code: s.code, Name: s.name, District: s.district, AdminUsername: "admin-" + s.code})
+		cs, err := m.Staff.CreateSchool(ctx, staff.NewSchool{Code: s.code, Name: s.name, District: s.district, AdminUsername: "admin-" + s.code})
 		if err != nil {
 			t.Fatal(err)
 		}
-		sess, err := m.Triage.Authenticate(ctx, cs.Admin.Username, cs.AdminPassword)
+		sess, err := m.Staff.Authenticate(ctx, cs.Admin.Username, cs.AdminPassword)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -156,7 +157,7 @@ func buildReportData(t *testing.T, dir string) {
 
 // expectedCell computes a report cell from the spec, independently of the
 // report code.
-func expectedCell(t *testing.T, key string, school, district, name, month string, tips []specTip) string {
+func expectedCell(t *testing.T, key string, school, districtName, name, month string, tips []specTip) string {
 	count := func(match func(specTip) bool) string {
 		n := 0
 		for _, s := range tips {
@@ -164,7 +165,7 @@ func expectedCell(t *testing.T, key string, school, district, name, month string
 				n++
 			}
 		}
-		return oversight.Suppress(n)
+		return district.Suppress(n)
 	}
 	has := func(steps []hotline.Step, st hotline.Step) bool {
 		for _, x := range steps {
@@ -188,7 +189,7 @@ func expectedCell(t *testing.T, key string, school, district, name, month string
 	}
 	switch {
 	case key == "district":
-		return district
+		return districtName
 	case key == "school_code":
 		return school
 	case key == "school":
@@ -332,11 +333,11 @@ func TestLedgerTamperingIsCaughtByTheCLI(t *testing.T) {
 	ctx := context.Background()
 	clock := &ovCLIClock{t: day(2026, 3, 2, 9)}
 	m := openOvMain(t, base, clock)
-	cs, err := m.Triage.CreateSchool(ctx, triage.NewSchool{Code: "no3", Name: "第三中学", AdminUsername: "admin3"})
+	cs, err := m.Staff.CreateSchool(ctx, staff.NewSchool{Code: "no3", Name: "第三中学", AdminUsername: "admin3"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sess, err := m.Triage.Authenticate(ctx, cs.Admin.Username, cs.AdminPassword)
+	sess, err := m.Staff.Authenticate(ctx, cs.Admin.Username, cs.AdminPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,7 +352,7 @@ func TestLedgerTamperingIsCaughtByTheCLI(t *testing.T) {
 	}
 	sess.Wipe()
 	// The day's head, as the district saw it.
-	if h, err := (&triage.Scheduler{Service: m.Triage}).RecordDailyHead(ctx); err != nil || h == nil {
+	if h, err := (&scheduler.Scheduler{DB: m.DB, Vault: m.Vault}).RecordDailyHead(ctx); err != nil || h == nil {
 		t.Fatalf("head: %v %v", h, err)
 	}
 	if err := m.Close(); err != nil {

@@ -20,6 +20,7 @@ import (
 	"hotline/internal/inbox"
 	"hotline/internal/intake"
 	"hotline/internal/live"
+	"hotline/internal/staff"
 	"hotline/internal/store"
 	"hotline/internal/triage"
 	"hotline/internal/vault"
@@ -38,6 +39,7 @@ type Main struct {
 	DB     *store.DB
 	Broker *live.Broker
 	Intake *intake.Service
+	Staff  *staff.Service
 	Triage *triage.Service
 	// Inbox is the counselor UI; the district pages reuse its sessions.
 	Inbox *inbox.Server
@@ -95,6 +97,7 @@ func (m *Main) Open() error {
 	m.Broker = live.NewBroker()
 	m.Intake = intake.New(m.DB, m.Vault, m.Broker, m.Logger)
 	m.closers = append(m.closers, func() error { m.Intake.Close(); return nil })
+	m.Staff = staff.New(m.DB, m.Vault, m.Logger)
 	m.Triage = triage.New(m.DB, m.Vault, m.Broker, m.Logger)
 	return nil
 }

@@ -19,7 +19,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"hotline/internal/hotline"
-	"hotline/internal/triage"
+	"hotline/internal/staff"
 )
 
 // webchatEnv is the real program with one school whose site (another
@@ -51,7 +51,7 @@ func newWebchatEnv(t *testing.T) *webchatEnv {
 <script src="%s/webchat/widget.js" data-school="no3" async></script></body></html>`, m.URL())
 	}))
 	t.Cleanup(host.Close)
-	created, err := m.Triage.CreateSchool(context.Background(), triage.NewSchool{Code: "no3", Name: "第三中学", NameEN: "No. 3 Middle School",
+	created, err := m.Staff.CreateSchool(context.Background(), staff.NewSchool{Code: "no3", Name: "第三中学", NameEN: "No. 3 Middle School",
 		Settings: &hotline.SchoolSettings{NameEN: "No. 3 Middle School", EmergencyContact: "学校保卫处 010-1234567", AllowedOrigins: []string{host.URL}}})
 	if err != nil {
 		t.Fatal(err)

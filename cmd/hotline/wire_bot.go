@@ -65,7 +65,7 @@ func mountTelegram(ctx context.Context, m *Main) error {
 		WebhookSecret: m.Config.TelegramWebhookSecret,
 		Username:      m.Config.TelegramBotName,
 		Logger:        m.Logger,
-		LinkStaff:     m.Triage.LinkTelegram,
+		LinkStaff:     m.Staff.LinkTelegram,
 	}
 	w := &relay.Worker{DB: m.DB, Vault: m.Vault, Notifier: m.Broker, Logger: m.Logger}
 	if tuneTelegram != nil {

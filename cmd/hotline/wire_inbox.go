@@ -10,7 +10,7 @@ import (
 func init() {
 	registerMount("inbox", func(ctx context.Context, m *Main) error {
 		srv, err := inbox.New(inbox.Config{
-			Triage: m.Triage, Intake: m.Intake, Broker: m.Broker, Logger: m.Logger,
+			Staff: m.Staff, Triage: m.Triage, Intake: m.Intake, Broker: m.Broker, Logger: m.Logger,
 			Secure: strings.HasPrefix(m.Config.PublicURL, "https://"), IdleTimeout: m.Config.IdleTimeout, Clock: m.Clock,
 		})
 		if err != nil {

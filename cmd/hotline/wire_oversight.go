@@ -3,14 +3,17 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
 	tgbot "github.com/go-telegram/bot"
 
+	"hotline/internal/district"
 	"hotline/internal/hotline"
+	"hotline/internal/mail"
 	"hotline/internal/oversight"
-	"hotline/internal/triage"
+	"hotline/internal/scheduler"
 )
 
 func init() {
@@ -22,12 +25,12 @@ func init() {
 var schedulers sync.Map
 
 // tuneOversight, when set (tests), adjusts the scheduler before it starts.
-var tuneOversight func(*triage.Scheduler)
+var tuneOversight func(*scheduler.Scheduler)
 
 // Scheduler returns the running deadline and alert scheduler, or nil.
-func (m *Main) Scheduler() *triage.Scheduler {
+func (m *Main) Scheduler() *scheduler.Scheduler {
 	if s, ok := schedulers.Load(m); ok {
-		return s.(*triage.Scheduler)
+		return s.(*scheduler.Scheduler)
 	}
 	return nil
 }
@@ -50,12 +53,16 @@ func (a botAlerter) SendAlert(ctx context.Context, chatID int64, text string) er
 // paging, retention, daily ledger heads, alerts) and serves the district
 // pages under /district/ behind the inbox's log-in.
 func mountOversight(ctx context.Context, m *Main) error {
-	sc := &triage.Scheduler{Service: m.Triage, BaseURL: m.Config.PublicURL, Logger: m.Logger, Interval: 30 * time.Second}
+	sc := &scheduler.Scheduler{DB: m.DB, Vault: m.Vault, Notifier: m.Broker, BaseURL: m.Config.PublicURL, Logger: m.Logger, Interval: 30 * time.Second}
 	if m.Config.TelegramToken != "" {
 		sc.Telegram = botAlerter{m}
 	}
 	if m.Config.SMTPAddr != "" {
-		sc.Mail = &triage.SMTPMailer{Addr: m.Config.SMTPAddr, From: m.Config.SMTPFrom, User: m.Config.SMTPUser, Password: m.Config.SMTPPass}
+		mailer, err := mail.New(mail.Config{Addr: m.Config.SMTPAddr, From: m.Config.SMTPFrom, User: m.Config.SMTPUser, Password: m.Config.SMTPPass})
+		if err != nil {
+			return fmt.Errorf("alert e-mail: %w", err)
+		}
+		sc.Mail = mailer
 	}
 	if tuneOversight != nil {
 		tuneOversight(sc)
@@ -91,7 +98,7 @@ func mountOversight(ctx context.Context, m *Main) error {
 		m.Logger.Warn("district pages not mounted: the inbox (their log-in) is not running")
 		return nil
 	}
-	h, err := oversight.New(oversight.Config{DB: m.DB, Triage: m.Triage, Auth: m.Inbox, Logger: m.Logger})
+	h, err := oversight.New(oversight.Config{District: district.New(m.DB), Triage: m.Triage, Auth: m.Inbox, Logger: m.Logger})
 	if err != nil {
 		return err
 	}

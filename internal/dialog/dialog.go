@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"hotline/internal/hotline"
+	"hotline/internal/thread"
 )
 
 // Key names one conversation: a Telegram chat, or a web chat session.
@@ -79,6 +80,13 @@ type Reply struct {
 	Alias   string     // on ReplySubmitted, in the conversation's language
 	TipUID  string
 	Photo   *hotline.Photo // on ReplyThread, a photo of the thread
+	// Entry is, on ReplyThread, the message as its reporter sees it (who
+	// wrote it, when, its uid), for transports that show a thread their own
+	// way; Text is the same message as one line.
+	Entry *thread.Entry
+	// Lang is the language the conversation speaks after this event, in
+	// which the reply is written: a transport writes its own texts in it.
+	Lang hotline.Lang
 }
 
 // Store persists conversations in progress. The implementation seals the
@@ -142,13 +150,13 @@ func (e *Engine) HandleWithReceipt(ctx context.Context, k Key, receipt string, e
 // reporter can write on. A mistyped or unknown receipt gets its safe message.
 func (e *Engine) Resume(ctx context.Context, k Key, receipt string, lang hotline.Lang) ([]Reply, error) {
 	if !k.Channel.Web() || k.Session == "" {
-		return []Reply{{Kind: ReplyError, Text: txtBadKey.In(lang)}}, ErrBadKey
+		return []Reply{{Kind: ReplyError, Text: txtBadKey.In(parseLang(lang)), Lang: parseLang(lang)}}, ErrBadKey
 	}
 	unlock := e.lock(k)
 	defer unlock()
 	c, err := e.open(ctx, k, receipt)
 	if err != nil {
-		return []Reply{{Kind: ReplyError, Text: hotline.ErrorMessage(err, parseLang(lang))}}, err
+		return []Reply{{Kind: ReplyError, Text: hotline.ErrorMessage(err, parseLang(lang)), Lang: parseLang(lang)}}, err
 	}
 	if lang != "" || c.fresh {
 		c.st.Lang = parseLang(lang)
@@ -159,13 +167,13 @@ func (e *Engine) Resume(ctx context.Context, k Key, receipt string, lang hotline
 
 func (e *Engine) handle(ctx context.Context, k Key, receipt string, ev Event) ([]Reply, error) {
 	if !validKey(k) {
-		return []Reply{{Kind: ReplyError, Text: txtBadKey.In(parseLang(ev.Lang))}}, ErrBadKey
+		return []Reply{{Kind: ReplyError, Text: txtBadKey.In(parseLang(ev.Lang)), Lang: parseLang(ev.Lang)}}, ErrBadKey
 	}
 	unlock := e.lock(k)
 	defer unlock()
 	c, err := e.open(ctx, k, receipt)
 	if err != nil {
-		return []Reply{{Kind: ReplyError, Text: hotline.ErrorMessage(err, parseLang(ev.Lang))}}, err
+		return []Reply{{Kind: ReplyError, Text: hotline.ErrorMessage(err, parseLang(ev.Lang)), Lang: parseLang(ev.Lang)}}, err
 	}
 	if c.fresh {
 		c.st.Lang = parseLang(ev.Lang)
@@ -213,7 +221,7 @@ func (e *Engine) finish(c *conv) ([]Reply, error) {
 	}
 	if err != nil {
 		if !c.submitted {
-			out = append(out, Reply{Kind: ReplyError, Text: txtSaveFailed.In(c.lang())})
+			out = append(out, Reply{Kind: ReplyError, Text: txtSaveFailed.In(c.lang()), Lang: c.lang()})
 		}
 		return out, fmt.Errorf("dialog: save: %w", err)
 	}

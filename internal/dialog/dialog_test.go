@@ -348,7 +348,13 @@ func TestConversations(t *testing.T) {
 				{ev: cmd("start", "demo")},
 				{ev: tap("role:parent")},
 				{ev: cmd("language", ""), kinds: []ReplyKind{T}, has: []string{"(中文|lang:zh)", "(English|lang:en)"}},
-				{ev: tap("lang:en"), kinds: []ReplyKind{T, T}, has: []string{"let's talk in English", "Cyberbullying", "Not sure"}},
+				{ev: tap("lang:en"), kinds: []ReplyKind{T, T}, has: []string{"let's talk in English", "Cyberbullying", "Not sure"}, check: func(t *testing.T, rs []Reply) {
+					for _, r := range rs {
+						if r.Lang != hotline.LangEN {
+							t.Errorf("after choosing English: reply lang got %q, want en", r.Lang)
+						}
+					}
+				}},
 				{ev: tap("cat:cyber"), has: []string{"Tell us what happened"}},
 				{ev: txt("Group chat insults")},
 				{ev: cmd("language", "zh"), has: []string{"我们用中文聊", "请写下发生了什么", "写完了"}},
@@ -404,6 +410,9 @@ func TestConversations(t *testing.T) {
 				turn{ev: cmd("tips", ""), has: []string{"一个回执码对应一份报告"}},
 			),
 			after: func(t *testing.T, w *world, s *memStore) {
+				if w.opened != 0 {
+					t.Errorf("threads opened: got %d, want 0 (a status needs no thread)", w.opened)
+				}
 				if len(w.msgs) != 1 || w.msgs[0].ref.Receipt != "7KQ2M-9XFH3-DPWT8-NAB01" || w.msgs[0].ref.TipUID != "tip-1" || w.msgs[0].ref.ChatID != 0 {
 					t.Errorf("follow-ups: got %+v, want one by receipt to tip-1", w.msgs)
 				}
@@ -474,6 +483,12 @@ func TestResume(t *testing.T) {
 	for _, r := range rs {
 		if r.Kind == ReplyThread {
 			thread = append(thread, r.Text)
+			if r.Entry == nil || r.Entry.Text == "" || r.Entry.Speaker == "" {
+				t.Errorf("thread reply %q: got entry %+v, want the message for transports", r.Text, r.Entry)
+			}
+		}
+		if r.Lang != hotline.LangZH {
+			t.Errorf("reply %q: lang got %q, want zh", r.Text, r.Lang)
 		}
 	}
 	if want := []string{"你：第一次写", "老师：谢谢你告诉我们，你安全吗？"}; !slices.Equal(thread, want) {

@@ -21,6 +21,7 @@ type world struct {
 	msgs      []sentMsg
 	forgotten []int64
 	submitErr error
+	opened    int // threads opened by ThreadByReceipt
 }
 
 type fakeTip struct {
@@ -139,6 +140,7 @@ func (w *world) ThreadByReceipt(_ context.Context, receipt string) (*hotline.Tip
 	if t == nil || receipt == "" {
 		return nil, nil, hotline.ErrReceiptUnknown
 	}
+	w.opened++
 	var msgs []*hotline.Message
 	for _, m := range t.thread {
 		if m.Author != hotline.AuthorNote { // as the real service does
@@ -146,6 +148,14 @@ func (w *world) ThreadByReceipt(_ context.Context, receipt string) (*hotline.Tip
 		}
 	}
 	return t.tip, msgs, nil
+}
+
+func (w *world) TipStatus(ctx context.Context, receipt string) (*hotline.Tip, error) {
+	tip, _, err := w.ThreadByReceipt(ctx, receipt)
+	w.mu.Lock()
+	w.opened-- // the fake reads its thread; the real service opens nothing
+	w.mu.Unlock()
+	return tip, err
 }
 
 func (w *world) ChatTips(_ context.Context, chatID int64) ([]*hotline.Tip, error) {

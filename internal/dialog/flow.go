@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"hotline/internal/hotline"
+	"hotline/internal/thread"
 )
 
 // conv is one event being applied to one conversation.
@@ -57,6 +58,9 @@ func (c *conv) replies() []Reply {
 	}
 	if safety != nil {
 		out = append([]Reply{*safety}, out...)
+	}
+	for i := range out {
+		out[i].Lang = c.lang()
 	}
 	return out
 }
@@ -706,7 +710,8 @@ func (c *conv) chatTips() ([]*hotline.Tip, error) {
 	if c.receipt == "" {
 		return nil, nil
 	}
-	tip, _, err := c.e.Reporters.ThreadByReceipt(c.ctx, c.receipt)
+	// The tip's status only: its thread stays sealed.
+	tip, err := c.e.Reporters.TipStatus(c.ctx, c.receipt)
 	if err != nil || tip == nil {
 		return nil, err
 	}
@@ -834,26 +839,8 @@ func (c *conv) resume() {
 	}
 	alias := tip.Alias.In(c.lang())
 	c.out = append(c.out, Reply{Kind: ReplyText, Text: c.t(txtWelcomeBack, alias), TipUID: tip.UID})
-	for _, m := range msgs {
-		if m == nil {
-			continue
-		}
-		var who hotline.Label
-		switch m.Author {
-		case hotline.AuthorReporter:
-			who = txtYou
-		case hotline.AuthorCounselor:
-			who = txtCounselor
-		case hotline.AuthorSystem:
-			who = txtHotline
-		default:
-			continue // notes never reach a reporter
-		}
-		body := m.Body
-		if m.Photo != nil || m.HasPhoto {
-			body = strings.TrimSpace(c.t(txtPhotoMark) + " " + body)
-		}
-		c.out = append(c.out, Reply{Kind: ReplyThread, Text: c.t(txtSaid, c.t(who), body), TipUID: tip.UID, Photo: m.Photo})
+	for _, e := range thread.Entries(msgs) {
+		c.out = append(c.out, Reply{Kind: ReplyThread, Text: e.Line(c.lang()), TipUID: tip.UID, Photo: e.Photo, Entry: &e})
 	}
 	c.st.Active, c.st.Alias = tip.UID, tip.Alias
 	if c.st.Step == stepForget {

@@ -227,12 +227,7 @@ var (
 		ZH: "欢迎回来。这是你作为「%s」的对话记录：",
 		EN: "Welcome back. Here is your conversation as \"%s\":",
 	}
-	txtSaid      = hotline.Label{ZH: "%s：%s", EN: "%s: %s"}
-	txtYou       = hotline.Label{ZH: "你", EN: "You"}
-	txtCounselor = hotline.Label{ZH: "老师", EN: "Counselor"}
-	txtHotline   = hotline.Label{ZH: "热线", EN: "Hotline"}
-	txtPhotoMark = hotline.Label{ZH: "[照片]", EN: "[photo]"}
-	txtNone      = hotline.Label{ZH: "—", EN: "—"}
+	txtNone = hotline.Label{ZH: "—", EN: "—"}
 )
 
 // Language names are shown in their own language, so they stay the same

@@ -121,6 +121,9 @@ type ReporterMessageResult struct {
 type ReporterService interface {
 	// ThreadByReceipt opens a web reporter's thread with the receipt alone.
 	ThreadByReceipt(ctx context.Context, receipt string) (*Tip, []*Message, error)
+	// TipStatus finds a web reporter's tip (alias, status and other clear
+	// metadata) by receipt without opening its thread.
+	TipStatus(ctx context.Context, receipt string) (*Tip, error)
 	// ChatTips lists the tips linked to a Telegram chat, newest first.
 	ChatTips(ctx context.Context, chatID int64) ([]*Tip, error)
 	// Forget unlinks a chat from all its tips; the tips stay with the school.

@@ -6,13 +6,13 @@ import (
 	"time"
 
 	"hotline/internal/hotline"
-	"hotline/internal/triage"
+	"hotline/internal/staff"
 )
 
 // alertsData is the "my alerts" page: how this staff member is reached
 // when an urgent report or a missed deadline needs them.
 type alertsData struct {
-	Prefs    *triage.AlertPrefs
+	Prefs    *staff.AlertPrefs
 	Code     string    // a fresh link code, shown once in this response
 	Expires  time.Time // when Code stops working
 	EmailIn  string    // the address typed, kept after a refusal
@@ -20,7 +20,7 @@ type alertsData struct {
 }
 
 func (s *Server) alertsPage(r *http.Request, rc *reqCtx) (*page, *alertsData, error) {
-	prefs, err := s.cfg.Triage.AlertPrefs(r.Context(), rc.sess.ts)
+	prefs, err := s.cfg.Staff.AlertPrefs(r.Context(), rc.sess.ts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -55,7 +55,7 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request, rc *reqCtx
 // handleAlertLink makes a one-time link code and shows it in this
 // response only; the bot takes it as "/link CODE" within 15 minutes.
 func (s *Server) handleAlertLink(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	code, expires, err := s.cfg.Triage.NewLinkCode(r.Context(), rc.sess.ts)
+	code, expires, err := s.cfg.Staff.NewLinkCode(r.Context(), rc.sess.ts)
 	if err != nil {
 		s.fail(w, r, rc, err)
 		return
@@ -70,7 +70,7 @@ func (s *Server) handleAlertLink(w http.ResponseWriter, r *http.Request, rc *req
 }
 
 func (s *Server) handleAlertUnlink(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	if err := s.cfg.Triage.UnlinkTelegram(r.Context(), rc.sess.ts); err != nil {
+	if err := s.cfg.Staff.UnlinkTelegram(r.Context(), rc.sess.ts); err != nil {
 		s.fail(w, r, rc, err)
 		return
 	}
@@ -84,7 +84,7 @@ func (s *Server) handleAlertEmail(w http.ResponseWriter, r *http.Request, rc *re
 	if r.FormValue("clear") == "1" {
 		addr = ""
 	}
-	if err := s.cfg.Triage.SetAlertEmail(r.Context(), rc.sess.ts, addr); err != nil {
+	if err := s.cfg.Staff.SetAlertEmail(r.Context(), rc.sess.ts, addr); err != nil {
 		if hotline.ErrorCode(err) != hotline.EINVALID {
 			s.fail(w, r, rc, err)
 			return
@@ -113,7 +113,7 @@ func (s *Server) handleOnCall(w http.ResponseWriter, r *http.Request, rc *reqCtx
 		s.fail(w, r, rc, hotline.ErrNotFound)
 		return
 	}
-	if err := s.cfg.Triage.SetOnCall(r.Context(), rc.sess.ts, id, r.FormValue("on") == "1"); err != nil {
+	if err := s.cfg.Staff.SetOnCall(r.Context(), rc.sess.ts, id, r.FormValue("on") == "1"); err != nil {
 		s.fail(w, r, rc, err)
 		return
 	}

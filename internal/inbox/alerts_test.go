@@ -10,7 +10,8 @@ import (
 	"testing"
 
 	"hotline/internal/hotline"
-	"hotline/internal/triage"
+	"hotline/internal/scheduler"
+	"hotline/internal/staff"
 )
 
 var (
@@ -44,14 +45,14 @@ func TestMyAlertsPage(t *testing.T) {
 	if want := "在 Telegram 里给机器人发送 /link " + code + "，15 分钟内有效"; !strings.Contains(text(r.Body), want) {
 		t.Fatalf("instructions lack %q", want)
 	}
-	if err := e.tr.LinkTelegram(ctx, code, 777001); err != nil {
+	if err := e.st.LinkTelegram(ctx, code, 777001); err != nil {
 		t.Fatal(err)
 	}
 	mustContain(t, "linked", ts.ua.get("/inbox/alerts"), "已绑定", `action="/inbox/alerts/unlink"`)
 	// B sees its own state, not A's.
 	mustContain(t, "B not linked", ts.ub.get("/inbox/alerts"), "未绑定")
 	// Used once.
-	if err := e.tr.LinkTelegram(ctx, code, 777002); hotline.ErrorCode(err) != hotline.ENOTFOUND {
+	if err := e.st.LinkTelegram(ctx, code, 777002); hotline.ErrorCode(err) != hotline.ENOTFOUND {
 		t.Fatalf("second use: %v", err)
 	}
 
@@ -132,9 +133,9 @@ func TestOnCallRota(t *testing.T) {
 
 // escalationEnv is two schools of one district that exists (so cases can
 // be escalated) and its officer.
-func escalationEnv(t *testing.T) (*twoSchools, *triage.CreatedDistrict) {
+func escalationEnv(t *testing.T) (*twoSchools, *staff.CreatedDistrict) {
 	ts := setupTwo(t)
-	d, err := ts.e.tr.CreateDistrict(context.Background(), "海淀区", "officer")
+	d, err := ts.e.st.CreateDistrict(context.Background(), "海淀区", "officer")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +188,7 @@ func TestEscalateAndFollowUp(t *testing.T) {
 		t.Fatal("still asks to escalate")
 	}
 	// The district officer reads it.
-	officer, err := e.tr.Authenticate(ctx, district.Officer.Username, district.OfficerPassword)
+	officer, err := e.st.Authenticate(ctx, district.Officer.Username, district.OfficerPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +200,7 @@ func TestEscalateAndFollowUp(t *testing.T) {
 
 	// A change of the escalated case owes a follow-up report (续报).
 	ts.ub.post(page+"/status", url.Values{"status": {"acknowledged"}})
-	sc := &triage.Scheduler{Service: e.tr}
+	sc := &scheduler.Scheduler{DB: e.db, Vault: e.tr.Vault, Notifier: e.broker}
 	if err := sc.ScanFollowups(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -9,10 +9,10 @@ import (
 	"github.com/skip2/go-qrcode"
 
 	"hotline/internal/hotline"
-	"hotline/internal/triage"
+	"hotline/internal/staff"
 )
 
-var validatePassword = triage.ValidatePassword
+var validatePassword = staff.ValidatePassword
 
 func (s *Server) handleLoginShow(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	if cur, ok := s.load(r, false); ok {
@@ -26,7 +26,7 @@ func (s *Server) handleLoginShow(w http.ResponseWriter, r *http.Request, rc *req
 
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	username := r.PostFormValue("username")
-	ts, err := s.cfg.Triage.Authenticate(r.Context(), username, r.PostFormValue("password"))
+	ts, err := s.cfg.Staff.Authenticate(r.Context(), username, r.PostFormValue("password"))
 	if err != nil {
 		s.logErr(r, err)
 		p := s.newPage(r, rc, rc.Lang)
@@ -69,7 +69,7 @@ func (s *Server) handleTOTPShow(w http.ResponseWriter, r *http.Request, rc *reqC
 }
 
 func (s *Server) handleTOTP(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	if err := s.cfg.Triage.VerifyTOTP(r.Context(), rc.sess.ts, r.PostFormValue("code")); err != nil {
+	if err := s.cfg.Staff.VerifyTOTP(r.Context(), rc.sess.ts, r.PostFormValue("code")); err != nil {
 		s.logErr(r, err)
 		p := s.newPage(r, rc, rc.Lang)
 		p.Title, p.Error = p.T("totp_title"), hotline.ErrorMessage(err, rc.Lang)
@@ -115,7 +115,7 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request, rc *reqC
 	if !forced {
 		// A voluntary change proves the current password first, so that a
 		// session left open on a shared laptop cannot take the account.
-		check, err := s.cfg.Triage.Authenticate(r.Context(), rc.Me.Username, r.PostFormValue("current"))
+		check, err := s.cfg.Staff.Authenticate(r.Context(), rc.Me.Username, r.PostFormValue("current"))
 		if err != nil {
 			s.logErr(r, err)
 			p.Error = hotline.ErrorMessage(err, rc.Lang)
@@ -124,7 +124,7 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request, rc *reqC
 		}
 		check.Wipe()
 	}
-	if err := s.cfg.Triage.ChangePassword(r.Context(), rc.sess.ts, pw); err != nil {
+	if err := s.cfg.Staff.ChangePassword(r.Context(), rc.sess.ts, pw); err != nil {
 		s.logErr(r, err)
 		p.Error = hotline.ErrorMessage(err, rc.Lang)
 		s.render(w, hotline.HTTPStatus(err), "password", p)
@@ -161,7 +161,7 @@ func (s *Server) accountPage(r *http.Request, rc *reqCtx) (*page, error) {
 		keyURL := rc.sess.pendingTOTP
 		rc.sess.mu.Unlock()
 		if keyURL == "" {
-			key, err := s.cfg.Triage.NewTOTPKey(rc.sess.ts)
+			key, err := s.cfg.Staff.NewTOTPKey(rc.sess.ts)
 			if err != nil {
 				return nil, err
 			}
@@ -199,9 +199,9 @@ func (s *Server) handleTOTPEnable(w http.ResponseWriter, r *http.Request, rc *re
 	rc.sess.mu.Lock()
 	keyURL := rc.sess.pendingTOTP
 	rc.sess.mu.Unlock()
-	var ferr error = triage.ErrBadTOTP
+	var ferr error = staff.ErrBadTOTP
 	if key, err := otp.NewKeyFromURL(keyURL); err == nil && keyURL != "" {
-		ferr = s.cfg.Triage.EnableTOTP(r.Context(), rc.sess.ts, key.Secret(), r.PostFormValue("code"))
+		ferr = s.cfg.Staff.EnableTOTP(r.Context(), rc.sess.ts, key.Secret(), r.PostFormValue("code"))
 	}
 	if ferr != nil {
 		s.logErr(r, ferr)
@@ -229,7 +229,7 @@ func (s *Server) handleTOTPEnable(w http.ResponseWriter, r *http.Request, rc *re
 }
 
 func (s *Server) handleTOTPDisable(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	if err := s.cfg.Triage.DisableTOTP(r.Context(), rc.sess.ts, r.PostFormValue("code")); err != nil {
+	if err := s.cfg.Staff.DisableTOTP(r.Context(), rc.sess.ts, r.PostFormValue("code")); err != nil {
 		s.logErr(r, err)
 		p, perr := s.accountPage(r, rc)
 		if perr != nil {
@@ -264,7 +264,7 @@ func (s *Server) handleRecover(w http.ResponseWriter, r *http.Request, rc *reqCt
 	p := s.newPage(r, rc, rc.Lang)
 	p.Title, p.CSRF = p.T("recover"), rc.CSRF
 	d := recoverData{Code: r.PostFormValue("school"), Admin: r.PostFormValue("admin")}
-	c, oneTime, err := s.cfg.Triage.Recover(r.Context(), d.Code, r.PostFormValue("key"), d.Admin)
+	c, oneTime, err := s.cfg.Staff.Recover(r.Context(), d.Code, r.PostFormValue("key"), d.Admin)
 	if err != nil {
 		s.logErr(r, err)
 		p.Error, p.Data = hotline.ErrorMessage(err, rc.Lang), d

@@ -239,11 +239,11 @@ func TestExpiredAndDeactivatedGetNothing(t *testing.T) {
 	// the database says so and the session ends on its next request.
 	rec, _ := e.db.CounselorByUsername(ctx, "li.na")
 	lines, _ := li.stream(t)
-	adminSess, err := e.tr.Authenticate(ctx, sf.AdminUser, newPW)
+	adminSess, err := e.st.Authenticate(ctx, sf.AdminUser, newPW)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.tr.Deactivate(ctx, adminSess, rec.ID); err != nil {
+	if err := e.st.Deactivate(ctx, adminSess, rec.ID); err != nil {
 		t.Fatal(err)
 	}
 	adminSess.Wipe()

@@ -109,7 +109,7 @@ func BenchmarkConcurrentLogins(b *testing.B) {
 	e := newEnvWith(b, vault.Options{}, &fakeClock{t: time.Now().UTC().Truncate(time.Microsecond)})
 	ctx := context.Background()
 	sf := e.school("s1")
-	admin, err := e.tr.Authenticate(ctx, sf.AdminUser, sf.AdminPassword)
+	admin, err := e.st.Authenticate(ctx, sf.AdminUser, sf.AdminPassword)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func BenchmarkConcurrentLogins(b *testing.B) {
 	for i := range creds {
 		wg.Go(func() {
 			name := fmt.Sprintf("t%03d", i)
-			_, pw, err := e.tr.AddCounselor(ctx, admin, name, name, hotline.RoleCounselor)
+			_, pw, err := e.st.AddCounselor(ctx, admin, name, name, hotline.RoleCounselor)
 			if err != nil {
 				b.Error(err)
 			}

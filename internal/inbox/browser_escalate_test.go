@@ -20,7 +20,7 @@ func TestBrowserEscalateAndLiveThread(t *testing.T) {
 	e := newEnv(t)
 	sf := e.school("demo")
 	bg := context.Background()
-	district, err := e.tr.CreateDistrict(bg, "海淀区", "officer")
+	district, err := e.st.CreateDistrict(bg, "海淀区", "officer")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestBrowserEscalateAndLiveThread(t *testing.T) {
 	eval[bool](t, ctx, `(window.scrollTo(0, 0), true)`)
 	screenshot(t, ctx, "inbox-escalated.png")
 
-	officer, err := e.tr.Authenticate(bg, district.Officer.Username, district.OfficerPassword)
+	officer, err := e.st.Authenticate(bg, district.Officer.Username, district.OfficerPassword)
 	if err != nil {
 		t.Fatal(err)
 	}

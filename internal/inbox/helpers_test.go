@@ -23,6 +23,7 @@ import (
 	"hotline/internal/inbox"
 	"hotline/internal/intake"
 	"hotline/internal/live"
+	"hotline/internal/staff"
 	"hotline/internal/store"
 	"hotline/internal/triage"
 	"hotline/internal/vault"
@@ -49,6 +50,7 @@ func (c *fakeClock) Add(d time.Duration) {
 type env struct {
 	t      testing.TB
 	db     *store.DB
+	st     *staff.Service
 	tr     *triage.Service
 	in     *intake.Service
 	broker *live.Broker
@@ -80,9 +82,10 @@ func newEnvWith(tb testing.TB, opt vault.Options, clock *fakeClock) *env {
 	}
 	broker := live.NewBroker()
 	e := &env{t: tb, db: db, broker: broker, clock: clock}
+	e.st = staff.New(db, v, nil)
 	e.tr = triage.New(db, v, broker, nil)
 	e.in = intake.New(db, v, broker, nil)
-	e.srv, err = inbox.New(inbox.Config{Triage: e.tr, Intake: e.in, Broker: broker, Clock: clock, IdleTimeout: 30 * time.Minute})
+	e.srv, err = inbox.New(inbox.Config{Staff: e.st, Triage: e.tr, Intake: e.in, Broker: broker, Clock: clock, IdleTimeout: 30 * time.Minute})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -105,7 +108,7 @@ type schoolFix struct {
 
 func (e *env) school(code string) *schoolFix {
 	e.t.Helper()
-	cs, err := e.tr.CreateSchool(context.Background(), triage.NewSchool{Code: code, Name: "第" + code + "中学", District: "海淀区"})
+	cs, err := e.st.CreateSchool(context.Background(), staff.NewSchool{Code: code, Name: "第" + code + "中学", District: "海淀区"})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -116,15 +119,15 @@ func (e *env) school(code string) *schoolFix {
 func (e *env) counselor(sf *schoolFix, username string, role hotline.Role) string {
 	e.t.Helper()
 	ctx := context.Background()
-	admin, err := e.tr.Authenticate(ctx, sf.AdminUser, sf.AdminPassword)
+	admin, err := e.st.Authenticate(ctx, sf.AdminUser, sf.AdminPassword)
 	if err != nil {
-		admin, err = e.tr.Authenticate(ctx, sf.AdminUser, newPW) // after the forced change
+		admin, err = e.st.Authenticate(ctx, sf.AdminUser, newPW) // after the forced change
 	}
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	defer admin.Wipe()
-	_, pw, err := e.tr.AddCounselor(ctx, admin, username, "老师"+username, role)
+	_, pw, err := e.st.AddCounselor(ctx, admin, username, "老师"+username, role)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -263,6 +266,6 @@ func excerpt(s string) string {
 
 func strconvI(n int64) string { return strconv.FormatInt(n, 10) }
 
-func struct2school(code string) triage.NewSchool {
-	return triage.NewSchool{Code: code, Name: "第" + code + "中学", District: "海淀区"}
+func struct2school(code string) staff.NewSchool {
+	return staff.NewSchool{Code: code, Name: "第" + code + "中学", District: "海淀区"}
 }

@@ -30,6 +30,7 @@ import (
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
 	"hotline/internal/live"
+	"hotline/internal/staff"
 	"hotline/internal/triage"
 )
 
@@ -38,7 +39,8 @@ var assets embed.FS
 
 // Config is what the inbox needs; cmd/hotline fills it.
 type Config struct {
-	Triage      *triage.Service
+	Staff       *staff.Service  // log-in, sessions, accounts, settings
+	Triage      *triage.Service // case work
 	Intake      *intake.Service // staff intake: Submit with Channel staff and Staff actor
 	Broker      *live.Broker
 	Logger      *slog.Logger
@@ -72,8 +74,8 @@ type Server struct {
 // New parses the embedded templates (a broken template fails here, not on a
 // request), registers the routes and starts the session janitor.
 func New(cfg Config) (*Server, error) {
-	if cfg.Triage == nil || cfg.Intake == nil || cfg.Broker == nil {
-		return nil, errors.New("inbox: Triage, Intake and Broker are required")
+	if cfg.Staff == nil || cfg.Triage == nil || cfg.Intake == nil || cfg.Broker == nil {
+		return nil, errors.New("inbox: Staff, Triage, Intake and Broker are required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

@@ -339,7 +339,7 @@ func TestWalkEveryRoute(t *testing.T) {
 	mustContain(t, "english cookie", u.get("/inbox/admin/settings"), "School settings")
 
 	// Recovery creates a new admin with a one-time password.
-	cs, err := e.tr.CreateSchool(ctx, struct2school("no9"))
+	cs, err := e.st.CreateSchool(ctx, struct2school("no9"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -108,13 +108,13 @@ func (s *Server) queue(r *http.Request, rc *reqCtx) (*queueData, error) {
 		}
 		f.Channel = v
 	}
-	staff, err := s.cfg.Triage.Staff(ctx, rc.actor())
+	counselors, err := s.cfg.Staff.Counselors(ctx, rc.actor())
 	if err != nil {
 		return nil, err
 	}
-	d.Staff = staff
-	names := make(map[int64]string, len(staff))
-	for _, c := range staff {
+	d.Staff = counselors
+	names := make(map[int64]string, len(counselors))
+	for _, c := range counselors {
 		names[c.ID] = c.DisplayName
 	}
 	if v := q.Get("assignee"); v != "" {
@@ -276,6 +276,6 @@ func (s *Server) streamAlive(r *http.Request, rc *reqCtx) bool {
 	if !s.sessions.alive(rc.sess) {
 		return false
 	}
-	_, err := s.cfg.Triage.Active(r.Context(), rc.sess.ts)
+	_, err := s.cfg.Staff.Active(r.Context(), rc.sess.ts)
 	return err == nil
 }

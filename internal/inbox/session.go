@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"hotline/internal/hotline"
-	"hotline/internal/triage"
+	"hotline/internal/staff"
 )
 
 // Cookie names. The session cookie is scoped to / so that the district
@@ -34,11 +34,11 @@ const (
 	stageFull                  // may work
 )
 
-// session is one browser's log-in. The triage.Session holds the school key.
+// session is one browser's log-in. The staff.Session holds the school key.
 type session struct {
 	hash string // SHA-256 of the cookie token: the map key
 	csrf string
-	ts   *triage.Session
+	ts   *staff.Session
 
 	mu          sync.Mutex
 	lastSeen    time.Time
@@ -73,7 +73,7 @@ func hashToken(tok string) string {
 
 // create stores a new session and returns its cookie token. A fresh token
 // per log-in means a planted cookie can never become a logged-in one.
-func (st *sessionStore) create(ts *triage.Session) (string, *session) {
+func (st *sessionStore) create(ts *staff.Session) (string, *session) {
 	tok := randomToken()
 	sess := &session{hash: hashToken(tok), csrf: randomToken(), ts: ts, lastSeen: st.clock.Now(), totpOK: !ts.HasTOTP()}
 	st.mu.Lock()
@@ -224,7 +224,7 @@ func (s *Server) load(r *http.Request, touch bool) (*reqCtx, bool) {
 	if !ok {
 		return nil, false
 	}
-	me, err := s.cfg.Triage.Active(r.Context(), sess.ts)
+	me, err := s.cfg.Staff.Active(r.Context(), sess.ts)
 	if err != nil {
 		if hotline.ErrorCode(err) != hotline.EINTERNAL {
 			s.sessions.remove(sess)
@@ -233,7 +233,7 @@ func (s *Server) load(r *http.Request, touch bool) (*reqCtx, bool) {
 	}
 	rc := &reqCtx{sess: sess, Me: me, CSRF: sess.csrf, Lang: langOf(r)}
 	if me.SchoolID != 0 {
-		if rc.School, err = s.cfg.Triage.SchoolOf(r.Context(), sess.ts.Actor()); err != nil {
+		if rc.School, err = s.cfg.Staff.SchoolOf(r.Context(), sess.ts.Actor()); err != nil {
 			return nil, false
 		}
 	}
@@ -350,7 +350,7 @@ type ctxKey struct{}
 // SessionFromRequest returns the triage session of a request's complete
 // log-in (password changed, second factor passed), for other packages'
 // pages that share the inbox log-in. It counts as activity for idle expiry.
-func (s *Server) SessionFromRequest(r *http.Request) (*triage.Session, bool) {
+func (s *Server) SessionFromRequest(r *http.Request) (*staff.Session, bool) {
 	if rc, ok := r.Context().Value(ctxKey{}).(*reqCtx); ok {
 		return rc.sess.ts, true
 	}

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"hotline/internal/hotline"
-	"hotline/internal/triage"
+	"hotline/internal/staff"
 )
 
 // intakeMaxBytes bounds a form body: a photo plus text.
@@ -85,7 +85,7 @@ type counselorsData struct {
 	Password string
 	Form     struct{ Username, DisplayName, Role string }
 	// Rota is each staff member's on-call flag and alert channels.
-	Rota map[int64]triage.StaffAlert
+	Rota map[int64]staff.StaffAlert
 	// OnCallN counts active staff on the rota.
 	OnCallN int
 	// Window is the school's urgent acknowledge deadline: half of it
@@ -94,19 +94,19 @@ type counselorsData struct {
 }
 
 func (s *Server) counselorsPage(r *http.Request, rc *reqCtx) (*page, *counselorsData, error) {
-	staff, err := s.cfg.Triage.Staff(r.Context(), rc.actor())
+	counselors, err := s.cfg.Staff.Counselors(r.Context(), rc.actor())
 	if err != nil {
 		return nil, nil, err
 	}
 	p := s.newPage(r, rc, rc.Lang)
-	rota, err := s.cfg.Triage.OnCallRota(r.Context(), rc.actor())
+	rota, err := s.cfg.Staff.OnCallRota(r.Context(), rc.actor())
 	if err != nil {
 		return nil, nil, err
 	}
-	d := &counselorsData{Staff: staff, Roles: []hotline.Role{hotline.RoleCounselor, hotline.RoleAdmin}, Rota: rota}
+	d := &counselorsData{Staff: counselors, Roles: []hotline.Role{hotline.RoleCounselor, hotline.RoleAdmin}, Rota: rota}
 	d.Window = rc.School.Settings.Deadlines.WithDefaults().AckUrgent.D()
 	d.Half = d.Window / 2
-	for _, c := range staff {
+	for _, c := range counselors {
 		if c.Active && rota[c.ID].OnCall {
 			d.OnCallN++
 		}
@@ -127,7 +127,7 @@ func (s *Server) handleCounselors(w http.ResponseWriter, r *http.Request, rc *re
 // handleCounselorAdd adds a counselor and shows their one-time password
 // once, in this response only.
 func (s *Server) handleCounselorAdd(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	c, pw, err := s.cfg.Triage.AddCounselor(r.Context(), rc.sess.ts, r.FormValue("username"), r.FormValue("display_name"), hotline.Role(r.FormValue("role")))
+	c, pw, err := s.cfg.Staff.AddCounselor(r.Context(), rc.sess.ts, r.FormValue("username"), r.FormValue("display_name"), hotline.Role(r.FormValue("role")))
 	p, d, perr := s.counselorsPage(r, rc)
 	if perr != nil {
 		s.fail(w, r, rc, perr)
@@ -150,7 +150,7 @@ func (s *Server) handleCounselorDeactivate(w http.ResponseWriter, r *http.Reques
 		s.fail(w, r, rc, hotline.ErrNotFound)
 		return
 	}
-	if err := s.cfg.Triage.Deactivate(r.Context(), rc.sess.ts, id); err != nil {
+	if err := s.cfg.Staff.Deactivate(r.Context(), rc.sess.ts, id); err != nil {
 		s.fail(w, r, rc, err)
 		return
 	}
@@ -189,7 +189,7 @@ func (s *Server) handleSettings(w http.ResponseWriter, r *http.Request, rc *reqC
 	p.Title, p.Nav = p.T("settings"), "settings"
 	d := settingsData{Code: r.FormValue("code"), Name: r.FormValue("name"), NameEN: r.FormValue("name_en"), Emergency: r.FormValue("emergency"),
 		Origins: r.FormValue("origins"), RequireTOTP: r.FormValue("require_totp") == "1", Retention: r.FormValue("retention")}
-	u := triage.SettingsUpdate{Name: d.Name, NameEN: d.NameEN, Code: d.Code, EmergencyContact: d.Emergency,
+	u := staff.SettingsUpdate{Name: d.Name, NameEN: d.NameEN, Code: d.Code, EmergencyContact: d.Emergency,
 		AllowedOrigins: strings.Split(strings.ReplaceAll(d.Origins, "\r", ""), "\n"), RequireTOTP: d.RequireTOTP}
 	var bad bool
 	num := func(v string) int {
@@ -215,7 +215,7 @@ func (s *Server) handleSettings(w http.ResponseWriter, r *http.Request, rc *reqC
 		s.render(w, http.StatusBadRequest, "settings", p)
 		return
 	}
-	school, err := s.cfg.Triage.UpdateSettings(r.Context(), rc.sess.ts, u)
+	school, err := s.cfg.Staff.UpdateSettings(r.Context(), rc.sess.ts, u)
 	if err != nil {
 		s.logErr(r, err)
 		p.Error = hotline.ErrorMessage(err, rc.Lang)

@@ -89,13 +89,13 @@ func (s *Server) tipPage(r *http.Request, rc *reqCtx, uid string) (*page, *tipDa
 	if err != nil {
 		return nil, nil, err
 	}
-	staff, err := s.cfg.Triage.Staff(ctx, rc.actor())
+	counselors, err := s.cfg.Staff.Counselors(ctx, rc.actor())
 	if err != nil {
 		return nil, nil, err
 	}
-	names := make(map[int64]string, len(staff))
+	names := make(map[int64]string, len(counselors))
 	var active []*hotline.Counselor
-	for _, c := range staff {
+	for _, c := range counselors {
 		names[c.ID] = c.DisplayName
 		if c.Active {
 			active = append(active, c)

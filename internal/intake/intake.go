@@ -1,16 +1,16 @@
 // Package intake takes reports in: a new tip and later reporter messages.
 // It validates, detects urgency (reading the plaintext once and keeping only
 // a flag), assigns an alias, seals every message to the school (and to a web
-// reporter's receipt key), stores, and appends the ledger event in the same
-// transaction. It must never log or store plaintext content, receipts or
+// reporter's receipt key) through internal/thread, stores, and appends the
+// ledger event in the same transaction. It must never log or store plaintext content, receipts or
 // chat ids.
 package intake
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -18,12 +18,13 @@ import (
 
 	"hotline/internal/hotline"
 	"hotline/internal/store"
+	"hotline/internal/thread"
 	"hotline/internal/vault"
 )
 
 // Limits on what one report may hold.
 const (
-	MaxMessageRunes = 4000
+	MaxMessageRunes = thread.MaxMessageRunes
 	MaxTexts        = 30
 	MaxPhotos       = 10
 )
@@ -114,21 +115,6 @@ func (s *Service) notify(c hotline.Change) {
 	}
 }
 
-// ValidateText checks one message: valid UTF-8, not empty, not too long.
-func ValidateText(text string) (string, error) {
-	if !utf8.ValidString(text) {
-		return "", hotline.ErrInvalidUTF8
-	}
-	text = strings.TrimSpace(strings.ReplaceAll(text, "\x00", ""))
-	if text == "" {
-		return "", hotline.ErrEmptyMessage
-	}
-	if utf8.RuneCountInString(text) > MaxMessageRunes {
-		return "", hotline.ErrTooLong
-	}
-	return text, nil
-}
-
 // SchoolByCode finds a school for a reporter.
 func (s *Service) SchoolByCode(ctx context.Context, code string) (*hotline.School, error) {
 	return s.DB.SchoolByCode(ctx, code)
@@ -169,7 +155,7 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 	}
 	texts := make([]string, 0, len(sub.Texts))
 	for _, t := range sub.Texts {
-		t, err := ValidateText(t)
+		t, err := thread.ValidateText(t)
 		if errors.Is(err, hotline.ErrEmptyMessage) {
 			continue
 		} else if err != nil {
@@ -190,7 +176,7 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 	}
 
 	out := &hotline.Submitted{TipUID: vault.NewID(), Urgent: urgent, School: school}
-	to := Recipients{School: school.PublicKey}
+	to := thread.Recipients{School: school.PublicKey}
 	var pre *slot
 	if s.prepared != nil {
 		pre = s.prepared.take(school.ID, school.PublicKey, sub.Channel.Web())
@@ -228,18 +214,18 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 	// parallel across submitters, the transaction only writes bytes.
 	var msgs []*store.SealedMessage
 	for i, t := range texts {
-		var pm *preparedMsg
+		var pm *thread.Prepared
 		if pre != nil && i < len(pre.msgs) {
 			pm = pre.msgs[i]
 		}
-		m, err := sealMessage(school.ID, out.TipUID, hotline.AuthorReporter, t, nil, to, pm)
+		m, err := thread.SealPrepared(pm, school.ID, out.TipUID, hotline.AuthorReporter, t, nil, to)
 		if err != nil {
 			return nil, err
 		}
 		msgs = append(msgs, m)
 	}
 	for i := range sub.Photos {
-		m, err := SealMessage(school.ID, out.TipUID, hotline.AuthorReporter, "", &sub.Photos[i], to)
+		m, err := thread.Seal(school.ID, out.TipUID, hotline.AuthorReporter, "", &sub.Photos[i], to)
 		if err != nil {
 			return nil, err
 		}
@@ -322,12 +308,12 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 func (s *Service) AddReporterMessage(ctx context.Context, ref hotline.ReporterRef, text string, photo *hotline.Photo) (*hotline.ReporterMessageResult, error) {
 	if photo == nil {
 		var err error
-		if text, err = ValidateText(text); err != nil {
+		if text, err = thread.ValidateText(text); err != nil {
 			return nil, err
 		}
 	} else if text != "" {
 		var err error
-		if text, err = ValidateText(text); err != nil && !errors.Is(err, hotline.ErrEmptyMessage) {
+		if text, err = thread.ValidateText(text); err != nil && !errors.Is(err, hotline.ErrEmptyMessage) {
 			return nil, err
 		}
 	}
@@ -342,69 +328,42 @@ func (s *Service) AddReporterMessage(ctx context.Context, ref hotline.ReporterRe
 	if err != nil {
 		return nil, err
 	}
-	to := Recipients{School: school.PublicKey, Reporter: tip.ReporterKey}
-	districtKey, err := s.DB.DistrictKey(ctx, school.District)
-	if err != nil {
-		return nil, err
-	}
-	if tip.Escalated {
-		to.District = districtKey
-	}
-	m, err := SealMessage(school.ID, tip.UID, hotline.AuthorReporter, text, photo, to)
-	if err != nil {
-		return nil, err
-	}
 	urgent := text != "" && Urgent(text)
-	res := &hotline.ReporterMessageResult{TipUID: tip.UID, Alias: tip.Alias, Urgent: urgent, MessageUID: m.UID}
-	err = s.DB.Update(ctx, func(tx *store.Tx) error {
-		t, err := tx.TipByID(tip.ID)
-		if err != nil {
-			return err
-		}
-		if t.Escalated {
-			if err := AddDistrictCopy(m, school.ID, t.UID, text, photo, districtKey); err != nil {
+	m, _, err := thread.Append(ctx, s.DB, tip, school, thread.Draft{Author: hotline.AuthorReporter, Text: text, Photo: photo}, thread.Hooks{
+		After: func(tx *store.Tx, t *hotline.Tip, m *store.SealedMessage) error {
+			// The reporter wrote, so their chat is reachable again.
+			if err := tx.ReviveHandle(t.ID); err != nil {
 				return err
 			}
-		}
-		m.TipID = t.ID
-		if err := tx.InsertMessage(m); err != nil {
-			return err
-		}
-		// The reporter wrote, so their chat is reachable again.
-		if err := tx.ReviveHandle(t.ID); err != nil {
-			return err
-		}
-		t.LastReporterAt = tx.Now()
-		becameUrgent := urgent && !t.Urgent
-		if becameUrgent {
-			t.Urgent = true
-			if t.AcknowledgedAt.IsZero() {
-				dl := school.Settings.Deadlines.WithDefaults()
-				if due := tx.Now().Add(dl.AckUrgent.D()); due.Before(t.AckDue) {
-					t.AckDue = due
+			t.LastReporterAt = tx.Now()
+			becameUrgent := urgent && !t.Urgent
+			if becameUrgent {
+				t.Urgent = true
+				if t.AcknowledgedAt.IsZero() {
+					dl := school.Settings.Deadlines.WithDefaults()
+					if due := tx.Now().Add(dl.AckUrgent.D()); due.Before(t.AckDue) {
+						t.AckDue = due
+					}
 				}
 			}
-		}
-		if err := tx.UpdateTip(t); err != nil {
-			return err
-		}
-		if err := tx.AppendEvent(&hotline.Event{SchoolID: t.SchoolID, TipID: t.ID, Alias: t.Alias.ZH, Kind: hotline.EventReporterMessage}); err != nil {
-			return err
-		}
-		if becameUrgent {
-			if err := tx.AppendEvent(&hotline.Event{SchoolID: t.SchoolID, TipID: t.ID, Alias: t.Alias.ZH, Kind: hotline.EventUrgencyChanged, Detail: "urgent=true;detected"}); err != nil {
+			if err := tx.AppendEvent(&hotline.Event{SchoolID: t.SchoolID, TipID: t.ID, Alias: t.Alias.ZH, Kind: hotline.EventReporterMessage}); err != nil {
 				return err
 			}
-		}
-		tx.AfterCommit(func() {
-			s.notify(hotline.Change{Kind: hotline.ChangeReporterMessage, SchoolID: t.SchoolID, TipUID: t.UID, MessageUID: m.UID, Urgent: t.Urgent})
-		})
-		return nil
+			if becameUrgent {
+				if err := tx.AppendEvent(&hotline.Event{SchoolID: t.SchoolID, TipID: t.ID, Alias: t.Alias.ZH, Kind: hotline.EventUrgencyChanged, Detail: "urgent=true;detected"}); err != nil {
+					return err
+				}
+			}
+			tx.AfterCommit(func() {
+				s.notify(hotline.Change{Kind: hotline.ChangeReporterMessage, SchoolID: t.SchoolID, TipUID: t.UID, MessageUID: m.UID, Urgent: t.Urgent})
+			})
+			return nil
+		},
 	})
 	if err != nil {
 		return nil, err
 	}
-	return res, nil
+	return &hotline.ReporterMessageResult{TipUID: tip.UID, Alias: tip.Alias, Urgent: urgent, MessageUID: m.UID}, nil
 }
 
 // reporterTip finds the tip a reporter writes to, and only one of theirs.
@@ -446,42 +405,34 @@ func (s *Service) reporterTip(ctx context.Context, ref hotline.ReporterRef) (*ho
 	return tips[0], nil
 }
 
+// receiptTip finds the tip of a receipt: by an HMAC of the receipt, with
+// no key derived and nothing opened.
+func (s *Service) receiptTip(ctx context.Context, receipt string) (canon string, tip *hotline.Tip, err error) {
+	canon, err = vault.ParseReceipt(receipt)
+	if err != nil {
+		return "", nil, hotline.ErrReceiptTypo
+	}
+	tip, err = s.DB.TipByReceiptMAC(ctx, s.Vault.ReceiptMAC(canon))
+	if hotline.ErrorCode(err) == hotline.ENOTFOUND {
+		return "", nil, hotline.ErrReceiptUnknown
+	} else if err != nil {
+		return "", nil, err
+	}
+	return canon, tip, nil
+}
+
+// TipStatus returns a web reporter's tip (its alias, status and other
+// clear metadata) without opening its thread: what a status line needs.
+func (s *Service) TipStatus(ctx context.Context, receipt string) (*hotline.Tip, error) {
+	_, tip, err := s.receiptTip(ctx, receipt)
+	return tip, err
+}
+
 // ThreadByReceipt opens a web reporter's thread with the receipt alone: the
 // reporter's copy of each message is sealed to a key only the receipt
 // derives. Internal notes have no reporter copy and never appear.
 func (s *Service) ThreadByReceipt(ctx context.Context, receipt string) (*hotline.Tip, []*hotline.Message, error) {
-	canon, err := vault.ParseReceipt(receipt)
-	if err != nil {
-		return nil, nil, hotline.ErrReceiptTypo
-	}
-	tip, err := s.DB.TipByReceiptMAC(ctx, s.Vault.ReceiptMAC(canon))
-	if hotline.ErrorCode(err) == hotline.ENOTFOUND {
-		return nil, nil, hotline.ErrReceiptUnknown
-	} else if err != nil {
-		return nil, nil, err
-	}
-	key, err := vault.ReporterKey(canon)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer key.Wipe()
-	sealed, err := s.DB.Messages(ctx, tip.ID)
-	if err != nil {
-		return nil, nil, err
-	}
-	var out []*hotline.Message
-	for _, m := range sealed {
-		if m.Author == hotline.AuthorNote || m.ReporterSealed == nil && m.PhotoReporterSealed == nil {
-			continue
-		}
-		msg, err := OpenMessage(key, ReadReporter, tip.SchoolID, tip.UID, m)
-		if err != nil {
-			return nil, nil, fmt.Errorf("reporter thread: %w", err)
-		}
-		msg.CounselorID = 0 // reporters never learn which counselor wrote
-		out = append(out, msg)
-	}
-	return tip, out, nil
+	return s.ThreadSince(ctx, receipt, "")
 }
 
 // ThreadSince opens only the messages of a web reporter's thread that come
@@ -489,14 +440,8 @@ func (s *Service) ThreadByReceipt(ctx context.Context, receipt string) (*hotline
 // open and told of a new reply fetches just that, whatever the thread's
 // length.
 func (s *Service) ThreadSince(ctx context.Context, receipt, afterUID string) (*hotline.Tip, []*hotline.Message, error) {
-	canon, err := vault.ParseReceipt(receipt)
+	canon, tip, err := s.receiptTip(ctx, receipt)
 	if err != nil {
-		return nil, nil, hotline.ErrReceiptTypo
-	}
-	tip, err := s.DB.TipByReceiptMAC(ctx, s.Vault.ReceiptMAC(canon))
-	if hotline.ErrorCode(err) == hotline.ENOTFOUND {
-		return nil, nil, hotline.ErrReceiptUnknown
-	} else if err != nil {
 		return nil, nil, err
 	}
 	var afterID int64
@@ -509,27 +454,20 @@ func (s *Service) ThreadSince(ctx context.Context, receipt, afterUID string) (*h
 	if err != nil {
 		return nil, nil, err
 	}
-	var out []*hotline.Message
-	var key *vault.PrivateKey
-	for _, m := range sealed {
-		if m.Author == hotline.AuthorNote || m.ReporterSealed == nil && m.PhotoReporterSealed == nil {
-			continue
-		}
-		if key == nil {
-			// Derive the receipt's key only when there is something to open.
-			if key, err = vault.ReporterKey(canon); err != nil {
-				return nil, nil, err
-			}
-			defer key.Wipe()
-		}
-		msg, err := OpenMessage(key, ReadReporter, tip.SchoolID, tip.UID, m)
-		if err != nil {
-			return nil, nil, fmt.Errorf("reporter thread: %w", err)
-		}
-		msg.CounselorID = 0
-		out = append(out, msg)
+	if !slices.ContainsFunc(sealed, thread.ForReporter) {
+		// Derive the receipt's key only when there is something to open.
+		return tip, nil, nil
 	}
-	return tip, out, nil
+	key, err := vault.ReporterKey(canon)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer key.Wipe()
+	msgs, err := thread.OpenForReporter(key, tip, sealed)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tip, msgs, nil
 }
 
 // ChatTips lists the tips linked to a Telegram chat, newest first.

@@ -17,6 +17,7 @@ import (
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
 	"hotline/internal/live"
+	"hotline/internal/staff"
 	"hotline/internal/store"
 	"hotline/internal/triage"
 	"hotline/internal/vault"
@@ -27,10 +28,11 @@ type env struct {
 	db     *store.DB
 	vault  *vault.Vault
 	intake *intake.Service
+	staff  *staff.Service
 	triage *triage.Service
 	broker *live.Broker
-	school *triage.CreatedSchool
-	sess   *triage.Session
+	school *staff.CreatedSchool
+	sess   *staff.Session
 }
 
 func newEnv(tb testing.TB) *env {
@@ -46,12 +48,12 @@ func newEnv(tb testing.TB) *env {
 		tb.Fatal(err)
 	}
 	b := live.NewBroker()
-	e := &env{db: db, vault: v, broker: b, intake: intake.New(db, v, b, nil), triage: triage.New(db, v, b, nil)}
+	e := &env{db: db, vault: v, broker: b, intake: intake.New(db, v, b, nil), staff: staff.New(db, v, nil), triage: triage.New(db, v, b, nil)}
 	ctx := context.Background()
-	if e.school, err = e.triage.CreateSchool(ctx, triage.NewSchool{Code: "no3", Name: "第三中学", District: "海淀区"}); err != nil {
+	if e.school, err = e.staff.CreateSchool(ctx, staff.NewSchool{Code: "no3", Name: "第三中学", District: "海淀区"}); err != nil {
 		tb.Fatal(err)
 	}
-	if e.sess, err = e.triage.Authenticate(ctx, e.school.Admin.Username, e.school.AdminPassword); err != nil {
+	if e.sess, err = e.staff.Authenticate(ctx, e.school.Admin.Username, e.school.AdminPassword); err != nil {
 		tb.Fatal(err)
 	}
 	return e
@@ -412,5 +414,31 @@ func TestThreadSinceOpensOnlyNewMessages(t *testing.T) {
 		if m.Body == "别人的" {
 			t.Fatal("another reporter's message in the thread")
 		}
+	}
+}
+
+func TestTipStatusOpensNothing(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	sub, err := e.intake.Submit(ctx, hotline.Submission{SchoolCode: "no3", Channel: hotline.ChannelMailbox, Texts: []string{"有人抢我的饭卡"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tip, err := e.intake.TipStatus(ctx, strings.ToLower(sub.Receipt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tip.UID != sub.TipUID || tip.Status != hotline.StatusNew || tip.Alias != sub.Alias {
+		t.Fatalf("TipStatus: got %+v, want tip %s, new, alias %v", tip, sub.TipUID, sub.Alias)
+	}
+	if _, err := e.intake.TipStatus(ctx, "7KQ2M-TYPO"); !errors.Is(err, hotline.ErrReceiptTypo) {
+		t.Errorf("typo: got %v, want ErrReceiptTypo", err)
+	}
+	other, err := vault.NewReceipt()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.intake.TipStatus(ctx, other); !errors.Is(err, hotline.ErrReceiptUnknown) {
+		t.Errorf("unknown: got %v, want ErrReceiptUnknown", err)
 	}
 }

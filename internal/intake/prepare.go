@@ -4,16 +4,16 @@ import (
 	"sync"
 	"time"
 
+	"hotline/internal/thread"
 	"hotline/internal/vault"
 )
 
-// Sealing a message costs a hybrid post-quantum key encapsulation, about as
-// long as a durable commit. The encapsulation does not depend on the words,
-// so a small pool per school prepares tips ahead of time — a random tip id,
-// message ids, the encapsulations to the school (and, for the web, a fresh
-// receipt and its reporter key) — and a report that arrives only has to run
-// the symmetric part. A reporter waits for one commit, not for a seal and a
-// commit. Nothing in the pool is persisted or logged.
+// A small pool per school prepares tips ahead of time — a random tip id,
+// messages whose encapsulations to the school are made (thread.Prepare)
+// and, for the web, a fresh receipt and its reporter key — so that a report
+// that arrives only has to run the symmetric part: a reporter waits for one
+// commit, not for a seal and a commit. Nothing in the pool is persisted or
+// logged.
 
 const (
 	slotsPerPool    = 4
@@ -27,19 +27,12 @@ type poolKey struct {
 	web    bool
 }
 
-// preparedMsg is a message id with its encapsulations.
-type preparedMsg struct {
-	uid      string
-	school   *vault.Sealer
-	reporter *vault.Sealer // web only
-}
-
 // slot is one prepared tip.
 type slot struct {
 	tipUID      string
 	receipt     string // web only
 	reporterPub []byte
-	msgs        []*preparedMsg
+	msgs        []*thread.Prepared
 }
 
 type pool struct {
@@ -159,15 +152,9 @@ func prepareSlot(school int64, pub []byte, web bool) (*slot, error) {
 		rk.Wipe()
 	}
 	for i := 0; i < messagesPerSlot; i++ {
-		m := &preparedMsg{uid: vault.NewID()}
-		var err error
-		if m.school, err = vault.PrepareSeal(pub, vault.Info{School: school, Tip: s.tipUID, Msg: m.uid, Part: "body"}); err != nil {
+		m, err := thread.Prepare(school, s.tipUID, pub, s.reporterPub)
+		if err != nil {
 			return nil, err
-		}
-		if web {
-			if m.reporter, err = vault.PrepareSeal(s.reporterPub, vault.Info{School: school, Tip: s.tipUID, Msg: m.uid, Part: "reporter-body"}); err != nil {
-				return nil, err
-			}
 		}
 		s.msgs = append(s.msgs, m)
 	}

@@ -79,6 +79,18 @@ type Verifier struct {
 // NewVerifier starts a verification from the genesis.
 func NewVerifier() *Verifier { return &Verifier{prev: Genesis, nextSeq: 1} }
 
+// ResumeVerifier continues a verification after event seq, whose hash is
+// hash, as if events 1 to seq had just been verified: new events are
+// checked without walking the chain again from the genesis. Seq 0 with
+// Genesis is NewVerifier.
+func ResumeVerifier(seq int64, hash []byte) *Verifier {
+	return &Verifier{prev: append([]byte(nil), hash...), nextSeq: seq + 1, count: seq}
+}
+
+// Last returns the sequence number and hash of the last good event (0 and
+// Genesis before any).
+func (v *Verifier) Last() (seq int64, hash []byte) { return v.nextSeq - 1, v.prev }
+
 // Add checks the next stored event; once broken, it stays broken at the
 // first break.
 func (v *Verifier) Add(ev *hotline.Event) {

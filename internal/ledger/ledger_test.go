@@ -119,3 +119,35 @@ func TestCheckHeadCatchesTruncationAndRewrite(t *testing.T) {
 		t.Fatalf("true head refused: %v", b)
 	}
 }
+
+func TestResumeVerifierChecksOnlyNewEvents(t *testing.T) {
+	evs := chain(30)
+	full := verify(evs)
+	v := ledger.ResumeVerifier(20, evs[19].Hash)
+	for _, ev := range evs[20:] {
+		v.Add(ev)
+	}
+	if res := v.Result(); !res.OK() || res.Count != 30 || res.Head != full.Head {
+		t.Fatalf("resumed: %+v, full walk: %+v", res, full)
+	}
+	if seq, hash := v.Last(); seq != 30 || string(hash) != string(evs[29].Hash) {
+		t.Fatalf("last = %d", seq)
+	}
+	// A new event that does not follow the remembered hash breaks at once.
+	forged := clone(evs)
+	ledger.Seal(forged[19].PrevHash, forged[20]) // chained to event 19, not 20
+	v = ledger.ResumeVerifier(20, evs[19].Hash)
+	v.Add(forged[20])
+	if res := v.Result(); res.OK() || res.Break.Seq != 21 {
+		t.Fatalf("forged new event: %+v", res)
+	}
+	// A gap after the remembered point is named.
+	v = ledger.ResumeVerifier(20, evs[19].Hash)
+	v.Add(evs[22])
+	if res := v.Result(); res.OK() || res.Break.Seq != 21 {
+		t.Fatalf("missing event 21: %+v", res)
+	}
+	if seq, _ := ledger.ResumeVerifier(0, ledger.Genesis).Last(); seq != 0 {
+		t.Fatalf("resume at genesis: last %d", seq)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"hotline/internal/district"
 	"hotline/internal/hotline"
 )
 
@@ -65,7 +66,7 @@ const (
 )
 
 func barChart(title string, labels []string, values []int) *BarChart {
-	max := SmallCount
+	max := district.SmallCount
 	for _, v := range values {
 		if v > max {
 			max = v
@@ -90,13 +91,13 @@ func barChart(title string, labels []string, values []int) *BarChart {
 	c.Width = int(pad+0.5) + barGap + len(values)*(barWidth+barGap)
 	for i, v := range values {
 		shown := v
-		if v > 0 && v < SmallCount {
-			shown = SmallCount
+		if v > 0 && v < district.SmallCount {
+			shown = district.SmallCount
 		}
 		h := float64(shown) / float64(max) * chartHeight
 		x := float64(int(pad+0.5) + barGap + i*(barWidth+barGap))
 		c.Bars = append(c.Bars, Bar{X: x, Y: chartTop + chartHeight - h, W: barWidth, H: h, LabelX: x + barWidth/2,
-			Label: short(labels[i]), Full: labels[i], Value: Suppress(v), Small: v > 0 && v < SmallCount})
+			Label: short(labels[i]), Full: labels[i], Value: district.Suppress(v), Small: v > 0 && v < district.SmallCount})
 	}
 	return c
 }
@@ -109,7 +110,7 @@ func max64(a, b float64) float64 {
 }
 
 // WeekChart charts tips per week.
-func WeekChart(weeks []WeekCount, lang hotline.Lang) *BarChart {
+func WeekChart(weeks []district.WeekCount, lang hotline.Lang) *BarChart {
 	labels := make([]string, len(weeks))
 	values := make([]int, len(weeks))
 	for i, w := range weeks {
@@ -120,7 +121,7 @@ func WeekChart(weeks []WeekCount, lang hotline.Lang) *BarChart {
 }
 
 // CategoryChart charts tips by category.
-func CategoryChart(s *Stats, lang hotline.Lang) *BarChart {
+func CategoryChart(s *district.Stats, lang hotline.Lang) *BarChart {
 	var labels []string
 	var values []int
 	for i, c := range hotline.Categories {
@@ -131,7 +132,7 @@ func CategoryChart(s *Stats, lang hotline.Lang) *BarChart {
 }
 
 // SeverityChart charts tips by severity.
-func SeverityChart(s *Stats, lang hotline.Lang) *BarChart {
+func SeverityChart(s *district.Stats, lang hotline.Lang) *BarChart {
 	var labels []string
 	var values []int
 	for _, v := range hotline.Severities {
@@ -142,7 +143,7 @@ func SeverityChart(s *Stats, lang hotline.Lang) *BarChart {
 }
 
 // ChannelChart charts tips by channel.
-func ChannelChart(s *Stats, lang hotline.Lang) *BarChart {
+func ChannelChart(s *district.Stats, lang hotline.Lang) *BarChart {
 	var labels []string
 	var values []int
 	for _, v := range hotline.Channels {

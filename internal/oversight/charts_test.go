@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"hotline/internal/district"
 	"hotline/internal/hotline"
 )
 
@@ -11,10 +12,10 @@ import (
 // and every label (rotated or not) stays inside the chart and clear of its
 // neighbours.
 func TestChartLabelsDoNotOverlap(t *testing.T) {
-	s := &Stats{ByCategory: map[hotline.Category]int{}, BySeverity: map[hotline.Severity]int{}, ByChannel: map[hotline.Channel]int{}}
-	var weeks []WeekCount
-	for i := range Weeks {
-		weeks = append(weeks, WeekCount{Start: time.Date(2026, 9, 7+7*i, 0, 0, 0, 0, time.UTC), N: i})
+	s := &district.Stats{ByCategory: map[hotline.Category]int{}, BySeverity: map[hotline.Severity]int{}, ByChannel: map[hotline.Channel]int{}}
+	var weeks []district.WeekCount
+	for i := range district.Weeks {
+		weeks = append(weeks, district.WeekCount{Start: time.Date(2026, 9, 7+7*i, 0, 0, 0, 0, time.UTC), N: i})
 	}
 	for _, lang := range []hotline.Lang{hotline.LangZH, hotline.LangEN} {
 		charts := map[string]*BarChart{

@@ -4,16 +4,9 @@ import (
 	"testing"
 	"time"
 
+	"hotline/internal/district"
 	"hotline/internal/hotline"
 )
-
-func TestSuppressSmallCounts(t *testing.T) {
-	for n, want := range map[int]string{0: "0", 1: "<5", 4: "<5", 5: "5", 12: "12"} {
-		if got := Suppress(n); got != want {
-			t.Errorf("Suppress(%d) = %q, want %q", n, got, want)
-		}
-	}
-}
 
 func TestComputeAndChartsHideSmallCounts(t *testing.T) {
 	now := time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
@@ -27,7 +20,7 @@ func TestComputeAndChartsHideSmallCounts(t *testing.T) {
 	}
 	tips = append(tips, &hotline.Tip{ID: 99, SchoolID: 2, Status: hotline.StatusNew, Category: hotline.CategorySexual, Severity: hotline.SeveritySevere,
 		Channel: hotline.ChannelMailbox, CreatedAt: now.Add(-48 * time.Hour), AckDue: now.Add(-24 * time.Hour)})
-	per, total := Compute([]*hotline.School{a, b}, tips, map[int64]bool{99: true}, now)
+	per, total := district.Compute([]*hotline.School{a, b}, tips, map[int64]bool{99: true}, now)
 	if per[0].Received != 7 || per[1].Received != 1 || total.Received != 8 {
 		t.Fatalf("received %d %d %d", per[0].Received, per[1].Received, total.Received)
 	}
@@ -48,7 +41,7 @@ func TestComputeAndChartsHideSmallCounts(t *testing.T) {
 			t.Errorf("empty bar %+v", bar)
 		}
 	}
-	if w := per[0].ByWeek; len(w) != Weeks || w[Weeks-1].N != 7 {
+	if w := per[0].ByWeek; len(w) != district.Weeks || w[district.Weeks-1].N != 7 {
 		t.Errorf("weeks %+v", w)
 	}
 }

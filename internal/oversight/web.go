@@ -1,8 +1,13 @@
+// Package oversight serves the district education bureau's (区教育局) pages
+// under /district/: the overview (statistics, cases to watch, charts, the
+// ledger's state), a school's page, an escalated case, and the summary
+// report as CSV. It is a UI only: it asks the district service for what it
+// shows and triage for escalated threads, never the store, and it shows
+// metadata only, with counts of 1 to 4 as "<5".
 package oversight
 
 import (
 	"bytes"
-	"context"
 	"embed"
 	"encoding/hex"
 	"fmt"
@@ -11,14 +16,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
-	"sync"
 	"time"
 
+	"hotline/internal/district"
 	"hotline/internal/hotline"
-	"hotline/internal/ledger"
-	"hotline/internal/store"
+	"hotline/internal/scheduler"
+	"hotline/internal/staff"
 	"hotline/internal/triage"
 )
 
@@ -30,16 +34,18 @@ var assets embed.FS
 type Auth interface {
 	RequireSession(http.Handler) http.Handler
 	RequireCSRF(http.Handler) http.Handler
-	SessionFromRequest(*http.Request) (*triage.Session, bool)
+	SessionFromRequest(*http.Request) (*staff.Session, bool)
 	CSRFToken(*http.Request) string
 }
 
 // Config is what the district pages need.
 type Config struct {
-	DB     *store.DB
-	Triage *triage.Service
-	Auth   Auth
-	Logger *slog.Logger
+	// District answers every question of the pages but the escalated
+	// threads, which Triage opens with the officer's key.
+	District *district.Service
+	Triage   *triage.Service
+	Auth     Auth
+	Logger   *slog.Logger
 }
 
 // Handler serves the district officers' pages under /district/.
@@ -47,17 +53,6 @@ type Handler struct {
 	cfg   Config
 	mux   *http.ServeMux
 	pages map[string]*template.Template
-
-	verifyMu sync.Mutex
-	verified *verifyCache
-}
-
-// verifyCache keeps a ledger verification while the ledger has not grown:
-// walking the chain on every page load would not scale.
-type verifyCache struct {
-	lastSeq int64
-	at      time.Time
-	res     *ledger.Result
 }
 
 // csp forbids inline scripts and styles, as in the inbox.
@@ -66,8 +61,8 @@ const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 's
 // New parses the embedded templates (a broken template fails the start)
 // and registers the routes.
 func New(cfg Config) (*Handler, error) {
-	if cfg.DB == nil || cfg.Triage == nil || cfg.Auth == nil {
-		return nil, fmt.Errorf("oversight: DB, Triage and Auth are required")
+	if cfg.District == nil || cfg.Triage == nil || cfg.Auth == nil {
+		return nil, fmt.Errorf("oversight: District, Triage and Auth are required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -85,7 +80,7 @@ func New(cfg Config) (*Handler, error) {
 		return nil, err
 	}
 	h.mux.Handle("GET /district/static/", http.StripPrefix("/district/static/", http.FileServerFS(static)))
-	guard := func(fn func(http.ResponseWriter, *http.Request, *triage.Session)) http.Handler {
+	guard := func(fn func(http.ResponseWriter, *http.Request, *staff.Session)) http.Handler {
 		return cfg.Auth.RequireSession(cfg.Auth.RequireCSRF(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			sess, ok := cfg.Auth.SessionFromRequest(r)
 			if !ok {
@@ -104,7 +99,7 @@ func New(cfg Config) (*Handler, error) {
 	h.mux.Handle("GET /district/schools/{code}", guard(h.handleSchool))
 	h.mux.Handle("GET /district/tips/{uid}", guard(h.handleTip))
 	h.mux.Handle("GET /district/report.csv", guard(h.handleReport))
-	h.mux.Handle("/district/", guard(func(w http.ResponseWriter, r *http.Request, _ *triage.Session) {
+	h.mux.Handle("/district/", guard(func(w http.ResponseWriter, r *http.Request, _ *staff.Session) {
 		h.fail(w, r, hotline.ErrNotFound, http.StatusNotFound)
 	}))
 	return h, nil
@@ -122,7 +117,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 var funcs = template.FuncMap{
-	"n":       Suppress,
+	"n":       district.Suppress,
 	"hexhead": func(b []byte) string { return hex.EncodeToString(b) },
 	"short": func(s string) string {
 		if len(s) > 16 {
@@ -141,7 +136,7 @@ var funcs = template.FuncMap{
 		if t.IsZero() {
 			return "—"
 		}
-		return t.In(Zone).Format("2006-01-02 15:04")
+		return t.In(district.Zone).Format("2006-01-02 15:04")
 	},
 }
 
@@ -169,7 +164,7 @@ func (p *page) T(key string) string {
 // L returns a domain label in the page's language.
 func (p *page) L(l hotline.Label) string { return l.In(p.Lang) }
 
-func (h *Handler) newPage(r *http.Request, sess *triage.Session, title string) *page {
+func (h *Handler) newPage(r *http.Request, sess *staff.Session, title string) *page {
 	lang := hotline.LangZH
 	if l := r.URL.Query().Get("lang"); l != "" {
 		lang = hotline.ParseLang(l)
@@ -182,7 +177,7 @@ func (h *Handler) newPage(r *http.Request, sess *triage.Session, title string) *
 	} else {
 		q.Set("lang", "en")
 	}
-	p := &page{Lang: lang, CSRF: h.cfg.Auth.CSRFToken(r), LangURL: r.URL.Path + "?" + q.Encode(), Now: h.cfg.DB.Clock.Now()}
+	p := &page{Lang: lang, CSRF: h.cfg.Auth.CSRFToken(r), LangURL: r.URL.Path + "?" + q.Encode(), Now: h.cfg.District.Now()}
 	if sess != nil {
 		p.Officer, p.District = sess.Counselor, sess.Counselor.District
 	}
@@ -212,179 +207,60 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error, status
 	h.render(w, "error", p, status)
 }
 
-// CaseRow is an overdue or escalated case in a list: metadata only.
-type CaseRow struct {
-	Tip     *hotline.Tip
-	School  *hotline.School
-	Missed  []string // deadline kinds missed
-	Link    bool     // the officer may open it (escalated)
-	Needs   bool     // severe or criminal, not escalated
-	Overdue bool
-}
-
 type overviewPage struct {
 	*page
-	Schools  []*Stats
-	Total    *Stats
+	Schools  []*district.Stats
+	Total    *district.Stats
 	Trend    *BarChart
 	Category *BarChart
 	Severity *BarChart
-	Cases    []*CaseRow
-	Ledger   *LedgerState
+	Cases    []*district.CaseRow
+	Ledger   *district.LedgerState
 	From, To string
 }
 
-// LedgerState is the ledger's verification and recorded heads, for the page.
-type LedgerState struct {
-	Result *ledger.Result
-	Heads  []*store.LedgerHead // newest first, at most 7
-	Total  int
-}
-
-func (h *Handler) ledgerState(ctx context.Context) (*LedgerState, error) {
-	last, err := h.cfg.DB.LastEventSeq(ctx)
-	if err != nil {
-		return nil, err
-	}
-	h.verifyMu.Lock()
-	defer h.verifyMu.Unlock()
-	now := h.cfg.DB.Clock.Now()
-	// The heads can be rewritten without the chain growing: re-verify at
-	// least every minute.
-	if c := h.verified; c == nil || c.lastSeq != last || now.Sub(c.at) > time.Minute || now.Before(c.at) {
-		res, err := h.cfg.DB.VerifyLedger(ctx)
-		if err != nil {
-			return nil, err
-		}
-		h.verified = &verifyCache{lastSeq: last, at: now, res: res}
-	}
-	heads, err := h.cfg.DB.LedgerHeads(ctx)
-	if err != nil {
-		return nil, err
-	}
-	st := &LedgerState{Result: h.verified.res, Total: len(heads)}
-	for i := len(heads) - 1; i >= 0 && len(st.Heads) < 7; i-- {
-		st.Heads = append(st.Heads, heads[i])
-	}
-	return st, nil
-}
-
-// districtData loads the officer's district: schools, tips, misses.
-func (h *Handler) districtData(ctx context.Context, district string) ([]*hotline.School, []*hotline.Tip, map[int64][]string, error) {
-	schools, err := h.cfg.DB.Schools(ctx, district)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	ids := make([]int64, len(schools))
-	for i, s := range schools {
-		ids[i] = s.ID
-	}
-	tips, err := h.cfg.DB.TipsOfSchools(ctx, ids)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	misses, err := h.cfg.DB.DeadlineMisses(ctx, ids)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	missed := map[int64][]string{}
-	for _, m := range misses {
-		missed[m.TipID] = append(missed[m.TipID], m.Kind)
-	}
-	return schools, tips, missed, nil
-}
-
-func (h *Handler) handleOverview(w http.ResponseWriter, r *http.Request, sess *triage.Session) {
-	ctx := r.Context()
+func (h *Handler) handleOverview(w http.ResponseWriter, r *http.Request, sess *staff.Session) {
 	p := &overviewPage{page: h.newPage(r, sess, "overview")}
-	schools, tips, missed, err := h.districtData(ctx, sess.Counselor.District)
+	o, err := h.cfg.District.Overview(r.Context(), sess.Counselor.District, p.Now)
 	if err != nil {
 		h.fail(w, r, err, 0)
 		return
 	}
-	ever := map[int64]bool{}
-	for id := range missed {
-		ever[id] = true
-	}
-	p.Schools, p.Total = Compute(schools, tips, ever, p.Now)
+	p.Schools, p.Total, p.Cases, p.Ledger = o.Schools, o.Total, o.Cases, o.Ledger
 	p.Trend = WeekChart(p.Total.ByWeek, p.Lang)
 	p.Category = CategoryChart(p.Total, p.Lang)
 	p.Severity = SeverityChart(p.Total, p.Lang)
-	p.Cases = caseRows(schools, tips, missed, p.Now)
-	if p.Ledger, err = h.ledgerState(ctx); err != nil {
-		h.fail(w, r, err, 0)
-		return
-	}
-	p.From = p.Now.In(Zone).AddDate(0, -1, 0).Format("2006-01-02")
-	p.To = p.Now.In(Zone).Format("2006-01-02")
+	p.From = p.Now.In(district.Zone).AddDate(0, -1, 0).Format("2006-01-02")
+	p.To = p.Now.In(district.Zone).Format("2006-01-02")
 	h.render(w, "overview", p, http.StatusOK)
-}
-
-// caseRows lists the cases the district must look at: overdue now, ever
-// missed a deadline, escalated, or severe and not escalated.
-func caseRows(schools []*hotline.School, tips []*hotline.Tip, missed map[int64][]string, now time.Time) []*CaseRow {
-	byID := map[int64]*hotline.School{}
-	for _, s := range schools {
-		byID[s.ID] = s
-	}
-	var rows []*CaseRow
-	for _, t := range tips {
-		row := &CaseRow{Tip: t, School: byID[t.SchoolID], Missed: missed[t.ID], Link: t.Escalated, Needs: triage.NeedsEscalation(t), Overdue: t.Overdue(now)}
-		if row.Overdue || len(row.Missed) > 0 || t.Escalated || row.Needs {
-			rows = append(rows, row)
-		}
-	}
-	sort.SliceStable(rows, func(i, j int) bool {
-		a, b := rows[i], rows[j]
-		if a.Overdue != b.Overdue {
-			return a.Overdue
-		}
-		return a.Tip.CreatedAt.After(b.Tip.CreatedAt)
-	})
-	return rows
 }
 
 type schoolPage struct {
 	*page
-	Stats    *Stats
+	Stats    *district.Stats
 	Trend    *BarChart
 	Category *BarChart
 	Severity *BarChart
 	Channel  *BarChart
-	Cases    []*CaseRow
+	Cases    []*district.CaseRow
 }
 
-func (h *Handler) handleSchool(w http.ResponseWriter, r *http.Request, sess *triage.Session) {
-	ctx := r.Context()
-	school, err := h.cfg.DB.SchoolByCode(ctx, r.PathValue("code"))
-	if err != nil || school.District != sess.Counselor.District {
+func (h *Handler) handleSchool(w http.ResponseWriter, r *http.Request, sess *staff.Session) {
+	p := &schoolPage{page: h.newPage(r, sess, "school")}
+	v, err := h.cfg.District.School(r.Context(), sess.Counselor.District, r.PathValue("code"), p.Now)
+	if hotline.ErrorCode(err) == hotline.ENOTFOUND {
 		h.fail(w, r, hotline.ErrSchoolNotFound, http.StatusNotFound)
 		return
-	}
-	tips, err := h.cfg.DB.TipsOfSchools(ctx, []int64{school.ID})
-	if err != nil {
+	} else if err != nil {
 		h.fail(w, r, err, 0)
 		return
 	}
-	misses, err := h.cfg.DB.DeadlineMisses(ctx, []int64{school.ID})
-	if err != nil {
-		h.fail(w, r, err, 0)
-		return
-	}
-	missed, ever := map[int64][]string{}, map[int64]bool{}
-	for _, m := range misses {
-		missed[m.TipID] = append(missed[m.TipID], m.Kind)
-		ever[m.TipID] = true
-	}
-	p := &schoolPage{page: h.newPage(r, sess, "school")}
-	p.Title = school.DisplayName(p.Lang)
-	stats, _ := Compute([]*hotline.School{school}, tips, ever, p.Now)
-	p.Stats = stats[0]
+	p.Title = v.School.DisplayName(p.Lang)
+	p.Stats, p.Cases = v.Stats, v.Cases
 	p.Trend = WeekChart(p.Stats.ByWeek, p.Lang)
 	p.Category = CategoryChart(p.Stats, p.Lang)
 	p.Severity = SeverityChart(p.Stats, p.Lang)
 	p.Channel = ChannelChart(p.Stats, p.Lang)
-	p.Cases = caseRows([]*hotline.School{school}, tips, missed, p.Now)
 	h.render(w, "school", p, http.StatusOK)
 }
 
@@ -399,7 +275,7 @@ type tipPage struct {
 // handleTip shows an escalated case: the district's copy of the thread,
 // opened with the officer's district key, and its ledger timeline. Any
 // other case is "not found", exactly as for a guess.
-func (h *Handler) handleTip(w http.ResponseWriter, r *http.Request, sess *triage.Session) {
+func (h *Handler) handleTip(w http.ResponseWriter, r *http.Request, sess *staff.Session) {
 	ctx := r.Context()
 	tip, msgs, err := h.cfg.Triage.Thread(ctx, sess, r.PathValue("uid"))
 	if err != nil {
@@ -415,7 +291,7 @@ func (h *Handler) handleTip(w http.ResponseWriter, r *http.Request, sess *triage
 		h.fail(w, r, err, 0)
 		return
 	}
-	school, err := h.cfg.DB.SchoolByID(ctx, tip.SchoolID)
+	school, err := h.cfg.District.SchoolByID(ctx, tip.SchoolID)
 	if err != nil {
 		h.fail(w, r, err, 0)
 		return
@@ -426,28 +302,28 @@ func (h *Handler) handleTip(w http.ResponseWriter, r *http.Request, sess *triage
 }
 
 // handleReport serves the summary report of the officer's district.
-func (h *Handler) handleReport(w http.ResponseWriter, r *http.Request, sess *triage.Session) {
-	f := ReportFilter{District: sess.Counselor.District, SchoolCode: r.URL.Query().Get("school")}
+func (h *Handler) handleReport(w http.ResponseWriter, r *http.Request, sess *staff.Session) {
+	f := district.ReportFilter{District: sess.Counselor.District, SchoolCode: r.URL.Query().Get("school")}
 	var err error
 	if v := r.URL.Query().Get("from"); v != "" {
-		if f.From, err = ParseDate(v); err != nil {
+		if f.From, err = district.ParseDate(v); err != nil {
 			h.fail(w, r, err, http.StatusBadRequest)
 			return
 		}
 	}
 	if v := r.URL.Query().Get("to"); v != "" {
-		if f.To, err = ParseDate(v); err != nil {
+		if f.To, err = district.ParseDate(v); err != nil {
 			h.fail(w, r, err, http.StatusBadRequest)
 			return
 		}
 	}
-	rep, err := BuildReport(r.Context(), h.cfg.DB, f)
+	rep, err := h.cfg.District.Report(r.Context(), f)
 	if err != nil {
 		h.fail(w, r, err, http.StatusNotFound)
 		return
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", "attachment; filename="+url.PathEscape(f.Filename(h.cfg.DB.Clock.Now())))
+	w.Header().Set("Content-Disposition", "attachment; filename="+url.PathEscape(f.Filename(h.cfg.District.Now())))
 	if err := rep.WriteCSV(w); err != nil {
 		h.cfg.Logger.Error("summary report failed", "err", err)
 	}
@@ -488,6 +364,8 @@ var labels = map[string]hotline.Label{
 	"ledger_broken":    {ZH: "台账校验失败", EN: "Ledger BROKEN"},
 	"events":           {ZH: "条记录", EN: "events"},
 	"head":             {ZH: "当前校验值", EN: "Head hash"},
+	"pending":          {ZH: "条新记录待校验", EN: "new events not yet checked"},
+	"full_check":       {ZH: "上次全面校验", EN: "Last full check"},
 	"daily_heads":      {ZH: "每日记录的校验值", EN: "Daily recorded heads"},
 	"day":              {ZH: "日期", EN: "Day"},
 	"report":           {ZH: "工作总结（CSV）", EN: "Summary report (CSV)"},
@@ -512,7 +390,7 @@ var labels = map[string]hotline.Label{
 func (p *page) Author(a hotline.AuthorKind) string { return p.T("author_" + string(a)) }
 
 // Deadline names a deadline kind in the page's language.
-func (p *page) Deadline(kind string) string { return triage.DeadlineKind(kind).Label().In(p.Lang) }
+func (p *page) Deadline(kind string) string { return scheduler.DeadlineKind(kind).Label().In(p.Lang) }
 
 // Joined joins strings for a cell.
 func (p *page) Joined(ss []string) string {

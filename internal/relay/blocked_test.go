@@ -13,6 +13,7 @@ import (
 	"hotline/internal/intake"
 	"hotline/internal/live"
 	"hotline/internal/relay"
+	"hotline/internal/staff"
 	"hotline/internal/store"
 	"hotline/internal/telegramtest"
 	"hotline/internal/triage"
@@ -25,7 +26,7 @@ type world struct {
 	db    *store.DB
 	in    *intake.Service
 	tr    *triage.Service
-	sess  *triage.Session
+	sess  *staff.Session
 	actor hotline.Actor
 	fake  *telegramtest.Server
 	w     *relay.Worker
@@ -39,11 +40,12 @@ func newWorld(t *testing.T) *world {
 	in := intake.New(db, v, broker, nil)
 	t.Cleanup(in.Close)
 	tr := triage.New(db, v, broker, nil)
-	school, err := tr.CreateSchool(ctx, triage.NewSchool{Code: "no3", Name: "第三中学", District: "海淀区"})
+	st := staff.New(db, v, nil)
+	school, err := st.CreateSchool(ctx, staff.NewSchool{Code: "no3", Name: "第三中学", District: "海淀区"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sess, err := tr.Authenticate(ctx, school.Admin.Username, school.AdminPassword)
+	sess, err := st.Authenticate(ctx, school.Admin.Username, school.AdminPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +192,7 @@ func replies(fake *telegramtest.Server, u *telegramtest.User) []string {
 	return out
 }
 
-func lastDelivery(t *testing.T, tr *triage.Service, sess *triage.Session, uid string) hotline.Delivery {
+func lastDelivery(t *testing.T, tr *triage.Service, sess *staff.Session, uid string) hotline.Delivery {
 	t.Helper()
 	_, msgs, err := tr.Thread(context.Background(), sess, uid)
 	if err != nil {

@@ -1,10 +1,13 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -83,23 +86,19 @@ func findEvents(ctx context.Context, q sqlx.QueryerContext, where string, args .
 	return out, nil
 }
 
-// VerifyLedger walks the whole chain in order (in pages, so memory stays
-// flat) and checks the recorded daily heads against it.
-func (db *DB) VerifyLedger(ctx context.Context) (*ledger.Result, error) {
-	v := ledger.NewVerifier()
+// walkLedger feeds v the events after seq in order, in pages so that memory
+// stays flat, stopping after limit events (no limit when limit <= 0) or at
+// the first break. It returns the hashes of the events in want.
+func (db *DB) walkLedger(ctx context.Context, v *ledger.Verifier, after int64, limit int64, want map[int64]bool) (map[int64][]byte, error) {
 	hashes := map[int64][]byte{}
-	heads, err := db.LedgerHeads(ctx)
-	if err != nil {
-		return nil, err
-	}
-	want := map[int64]bool{}
-	for _, h := range heads {
-		want[h.Seq] = true
-	}
-	var after int64
-	for {
+	var n int64
+	for limit <= 0 || n < limit {
+		page := int64(1000)
+		if limit > 0 {
+			page = min(page, limit-n)
+		}
 		var rows []eventRow
-		if err := db.reader.SelectContext(ctx, &rows, `SELECT `+eventColumns+` FROM ledger WHERE seq > ? ORDER BY seq LIMIT 1000`, after); err != nil {
+		if err := db.reader.SelectContext(ctx, &rows, `SELECT `+eventColumns+` FROM ledger WHERE seq > ? ORDER BY seq LIMIT ?`, after, page); err != nil {
 			return nil, fmt.Errorf("read ledger: %w", err)
 		}
 		if len(rows) == 0 {
@@ -111,7 +110,32 @@ func (db *DB) VerifyLedger(ctx context.Context) (*ledger.Result, error) {
 				hashes[rows[i].Seq] = rows[i].Hash
 			}
 		}
+		if !v.Result().OK() {
+			break
+		}
 		after = rows[len(rows)-1].Seq
+		n += int64(len(rows))
+	}
+	return hashes, nil
+}
+
+// VerifyLedger walks the whole chain from the genesis and checks the
+// recorded daily heads against it: the full check, for `hotline ledger
+// verify` and the scheduler; pages use CheckLedger. It records the outcome
+// as the ledger's verified point (LedgerVerified).
+func (db *DB) VerifyLedger(ctx context.Context) (*ledger.Result, error) {
+	heads, err := db.LedgerHeads(ctx)
+	if err != nil {
+		return nil, err
+	}
+	want := map[int64]bool{}
+	for _, h := range heads {
+		want[h.Seq] = true
+	}
+	v := ledger.NewVerifier()
+	hashes, err := db.walkLedger(ctx, v, 0, 0, want)
+	if err != nil {
+		return nil, err
 	}
 	res := v.Result()
 	if res.Break == nil {
@@ -122,7 +146,188 @@ func (db *DB) VerifyLedger(ctx context.Context) (*ledger.Result, error) {
 			}
 		}
 	}
+	seq, hash := v.Last()
+	err = db.Update(ctx, func(tx *Tx) error {
+		old, err := tx.ledgerVerified()
+		if err != nil {
+			return err
+		}
+		next := &LedgerVerified{Seq: seq, Hash: hash, CheckedAt: tx.now, FullAt: tx.now, Break: res.Break}
+		if res.Break == nil && old.Break == nil && old.Seq > seq {
+			// Events appended during the walk were checked meanwhile.
+			next.Seq, next.Hash = old.Seq, old.Hash
+		}
+		return tx.setLedgerVerified(next)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("record ledger verification: %w", err)
+	}
 	return res, nil
+}
+
+// LedgerVerified is how far the ledger has been verified: events 1 to Seq
+// hold and Hash is the hash of event Seq (Genesis for 0).
+type LedgerVerified struct {
+	Seq       int64
+	Hash      []byte
+	CheckedAt time.Time     // last check of any kind; zero: never
+	FullAt    time.Time     // last full walk; zero: never
+	Break     *ledger.Break // first break found; nil while the chain holds
+}
+
+type ledgerVerifiedRow struct {
+	Seq          int64  `db:"seq"`
+	Hash         []byte `db:"hash"`
+	CheckedAt    int64  `db:"checked_at"`
+	FullAt       int64  `db:"full_at"`
+	BrokenSeq    int64  `db:"broken_seq"`
+	BrokenReason string `db:"broken_reason"`
+}
+
+const qLedgerVerified = `SELECT seq, hash, checked_at, full_at, broken_seq, broken_reason FROM ledger_verified WHERE id = 1`
+
+func (r *ledgerVerifiedRow) verified() *LedgerVerified {
+	out := &LedgerVerified{Seq: r.Seq, Hash: r.Hash, CheckedAt: fromMicros(r.CheckedAt), FullAt: fromMicros(r.FullAt)}
+	if r.BrokenSeq != 0 {
+		out.Break = &ledger.Break{Seq: r.BrokenSeq, Reason: r.BrokenReason}
+	}
+	return out
+}
+
+func getLedgerVerified(ctx context.Context, q sqlx.QueryerContext) (*LedgerVerified, error) {
+	var r ledgerVerifiedRow
+	err := sqlx.GetContext(ctx, q, &r, qLedgerVerified)
+	if errors.Is(err, sql.ErrNoRows) {
+		return &LedgerVerified{Hash: ledger.Genesis}, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("ledger verified: %w", err)
+	}
+	return r.verified(), nil
+}
+
+// LedgerVerified returns how far the ledger has been verified.
+func (db *DB) LedgerVerified(ctx context.Context) (*LedgerVerified, error) {
+	return getLedgerVerified(ctx, db.reader)
+}
+
+func (tx *Tx) ledgerVerified() (*LedgerVerified, error) { return getLedgerVerified(tx.c(), tx.Tx) }
+
+func (tx *Tx) setLedgerVerified(v *LedgerVerified) error {
+	var seq int64
+	var reason string
+	if v.Break != nil {
+		seq, reason = v.Break.Seq, v.Break.Reason
+	}
+	_, err := tx.exec(`INSERT INTO ledger_verified (id, seq, hash, checked_at, full_at, broken_seq, broken_reason) VALUES (1, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, checked_at = excluded.checked_at, full_at = excluded.full_at,
+		broken_seq = excluded.broken_seq, broken_reason = excluded.broken_reason`,
+		v.Seq, v.Hash, micros(v.CheckedAt), micros(v.FullAt), seq, reason)
+	return err
+}
+
+// LedgerCheck is the outcome of an incremental check.
+type LedgerCheck struct {
+	*ledger.Result
+	// Pending counts the events after the verified point left for a later
+	// check (more than the check's limit arrived since the last one).
+	Pending int64
+}
+
+// CheckLedger verifies the events appended since the ledger's verified
+// point, at most limit of them (all when limit <= 0), and moves the point
+// forward: the cost follows what is new, not the ledger's length. It also
+// checks that the event at the verified point and every recorded daily
+// head are still what they were, which catches a truncated or rewritten
+// tail; edits further back are the full walk's to find (VerifyLedger). A
+// break, found now or before, is reported until a full walk clears it.
+func (db *DB) CheckLedger(ctx context.Context, limit int64) (*LedgerCheck, error) {
+	at, err := db.LedgerVerified(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if at.Break != nil {
+		return &LedgerCheck{Result: &ledger.Result{Count: at.Seq, Head: hex.EncodeToString(at.Hash), Break: at.Break}}, nil
+	}
+	v := ledger.ResumeVerifier(at.Seq, at.Hash)
+	brk, err := db.checkAnchors(ctx, at)
+	if err != nil {
+		return nil, err
+	}
+	if brk == nil {
+		if _, err := db.walkLedger(ctx, v, at.Seq, limit, nil); err != nil {
+			return nil, err
+		}
+		brk = v.Result().Break
+	}
+	seq, hash := v.Last()
+	if brk != nil || seq > at.Seq {
+		err := db.Update(ctx, func(tx *Tx) error {
+			cur, err := tx.ledgerVerified()
+			if err != nil {
+				return err
+			}
+			// Another check may have gone further meanwhile: never move
+			// the point back, and keep the first break recorded.
+			if cur.Break != nil || (brk == nil && cur.Seq >= seq) {
+				return nil
+			}
+			next := &LedgerVerified{Seq: max(seq, cur.Seq), Hash: hash, CheckedAt: tx.now, FullAt: cur.FullAt, Break: brk}
+			if cur.Seq > seq {
+				next.Hash = cur.Hash
+			}
+			return tx.setLedgerVerified(next)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("record ledger check: %w", err)
+		}
+	}
+	res := v.Result()
+	res.Break = brk
+	last, err := db.LastEventSeq(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &LedgerCheck{Result: res, Pending: max(0, last-seq)}, nil
+}
+
+// checkAnchors confirms that the event at the verified point and the
+// recorded daily heads are still in the ledger, unchanged: one indexed read
+// each.
+func (db *DB) checkAnchors(ctx context.Context, at *LedgerVerified) (*ledger.Break, error) {
+	var rows []struct {
+		Seq  int64  `db:"seq"`
+		Want []byte `db:"want"`
+		Got  []byte `db:"got"`
+		Head bool   `db:"head"`
+	}
+	q := `SELECT h.seq, h.hash AS want, l.hash AS got, 1 AS head FROM ledger_heads h LEFT JOIN ledger l ON l.seq = h.seq`
+	args := []any{}
+	if at.Seq > 0 {
+		q += ` UNION ALL SELECT ?, ?, (SELECT hash FROM ledger WHERE seq = ?), 0`
+		args = append(args, at.Seq, at.Hash, at.Seq)
+	}
+	if err := db.reader.SelectContext(ctx, &rows, q+` ORDER BY 1, 4`, args...); err != nil {
+		return nil, fmt.Errorf("check ledger anchors: %w", err)
+	}
+	for _, r := range rows {
+		if r.Head {
+			got := map[int64][]byte{}
+			if r.Got != nil {
+				got[r.Seq] = r.Got
+			}
+			if b := ledger.CheckHead(got, r.Seq, r.Want); b != nil {
+				return b, nil
+			}
+			continue
+		}
+		switch {
+		case r.Got == nil:
+			return &ledger.Break{Seq: r.Seq, Reason: "the last verified event is no longer in the ledger (truncated)"}, nil
+		case !bytes.Equal(r.Got, r.Want):
+			return &ledger.Break{Seq: r.Seq, Reason: "the last verified event was changed after it was verified"}, nil
+		}
+	}
+	return nil, nil
 }
 
 // LedgerHead is a recorded daily head.

@@ -260,11 +260,14 @@ func (tx *Tx) AfterCommit(fn func()) { tx.after = append(tx.after, fn) }
 var ErrClosed = errors.New("store: database is closed")
 
 // Update runs fn in a write transaction and returns after it has committed
-// durably. Concurrent calls share commits: each job runs under its own
-// savepoint, so a failing job rolls back alone and the others still commit.
-// fn must be quick: seal and encode before calling Update. fn may run more
-// than once (a group is run again when one of its jobs fails), so it must
-// write only through tx and set anything it returns afresh on each run.
+// durably. fn runs exactly once per call that reaches the writer (Update
+// returns without running it only when the database is closed or ctx ends
+// before the job starts), so a closure may count, append or send.
+//
+// Concurrent calls share commits: in a group each job runs under its own
+// savepoint, so a failing or panicking job rolls back alone, the others
+// still commit, and every caller is answered only after its own commit.
+// fn must be quick: seal and encode before calling Update.
 func (db *DB) Update(ctx context.Context, fn func(*Tx) error) error {
 	j := &job{ctx: ctx, fn: fn, errc: make(chan error, 1)}
 	select {
@@ -310,55 +313,65 @@ func (db *DB) writeLoop() {
 	}
 }
 
-// commit runs a group of jobs in one transaction. It first runs them
-// without savepoints, the common case where every job succeeds; if one
-// fails, it rolls back and runs the group again, each job under its own
-// savepoint, so the failing job rolls back alone.
+// ErrGroupLost answers the jobs that had run in a group transaction that
+// could not go on (a savepoint failed): their work is gone, and running
+// them again would break the promise that fn runs once.
+var ErrGroupLost = errors.New("store: group commit lost the transaction")
+
+// commit runs a group of jobs in one transaction and answers each of them.
+// Every job runs once: alone in its transaction without a savepoint (a
+// failure rolls the transaction back), in a group under a savepoint of its
+// own (a failure rolls back to it). If the savepoint machinery itself
+// fails, the transaction is lost: the jobs that ran in it fail, and the
+// jobs not run yet are committed in a fresh transaction.
 func (db *DB) commit(batch []*job) {
-	if len(batch) > 1 && !db.commitBatch(batch, false) {
-		return
+	for len(batch) > 0 {
+		batch = db.commitGroup(batch)
 	}
-	db.commitBatch(batch, len(batch) > 1)
 }
 
-// commitBatch commits batch and answers its jobs. Without savepoints, a
-// failing job makes it roll back without answering and return true: run
-// the group again with savepoints.
-func (db *DB) commitBatch(batch []*job, savepoints bool) (again bool) {
+// commitGroup commits what it can of batch and returns the jobs it did not
+// run, to be committed afresh (empty unless the transaction was lost).
+func (db *DB) commitGroup(batch []*job) (rest []*job) {
+	savepoints := len(batch) > 1
 	errs := make([]error, len(batch))
-	fail := func(err error) {
-		for _, j := range batch {
-			j.errc <- err
-		}
-	}
-	ctx := context.Background()
-	stx, err := db.writer.BeginTxx(ctx, nil)
+	afters := make([][]func(), len(batch))
+	stx, err := db.writer.BeginTxx(context.Background(), nil)
 	if err != nil {
-		fail(fmt.Errorf("begin: %w", err))
-		return false
+		for _, j := range batch {
+			j.errc <- fmt.Errorf("begin: %w", err)
+		}
+		return nil
 	}
 	tx := &Tx{Tx: stx, db: db, now: db.Clock.Now()}
-	var afters [][]func()
 	ran := 0
 	for i, j := range batch {
 		if err := j.ctx.Err(); err != nil {
 			errs[i] = err
-			afters = append(afters, nil)
 			continue
 		}
-		tx.ctx = j.ctx
-		tx.after = nil
-		errs[i] = db.runJob(tx, j.fn, savepoints)
-		if errs[i] != nil && !savepoints && len(batch) > 1 {
+		tx.ctx, tx.after = j.ctx, nil
+		jobErr, txErr := db.runJob(tx, j.fn, savepoints)
+		if txErr != nil {
+			// The transaction is in an unknown state: give up on it,
+			// failing the jobs that ran (job i included), and start the
+			// others again.
 			stx.Rollback()
 			db.head = ledgerHead{}
-			return true
+			lost := fmt.Errorf("%w: %v", ErrGroupLost, txErr)
+			for k := 0; k <= i; k++ {
+				if k == i && jobErr != nil {
+					errs[k] = jobErr
+				} else if errs[k] == nil {
+					errs[k] = lost
+				}
+				batch[k].errc <- errs[k]
+			}
+			return batch[i+1:]
 		}
-		if errs[i] == nil {
+		if errs[i] = jobErr; jobErr == nil {
 			ran++
-			afters = append(afters, tx.after)
-		} else {
-			afters = append(afters, nil)
+			afters[i] = tx.after
 		}
 	}
 	if ran == 0 {
@@ -367,13 +380,15 @@ func (db *DB) commitBatch(batch []*job, savepoints bool) (again bool) {
 		for i, j := range batch {
 			j.errc <- errs[i]
 		}
-		return false
+		return nil
 	}
 	if err := stx.Commit(); err != nil {
 		stx.Rollback()
 		db.head = ledgerHead{} // unknown now: read it again
-		fail(fmt.Errorf("commit: %w", err))
-		return false
+		for _, j := range batch {
+			j.errc <- fmt.Errorf("commit: %w", err)
+		}
+		return nil
 	}
 	db.statsMu.Lock()
 	db.stats.Commits++
@@ -387,34 +402,44 @@ func (db *DB) commitBatch(batch []*job, savepoints bool) (again bool) {
 		}
 		j.errc <- errs[i]
 	}
-	return false
+	return nil
 }
 
-// runJob runs one job. In a group each job has its own savepoint, so that
-// a failing job rolls back alone; a job alone in its commit needs none (the
-// commit loop rolls back the whole transaction when its only job fails).
-func (db *DB) runJob(tx *Tx, fn func(*Tx) error, savepoint bool) (err error) {
+// runJob runs one job once, turning a panic into its error. Under a
+// savepoint, a failing job is rolled back to it, and so is the cached
+// ledger head; without one, the caller rolls back the transaction. txErr
+// reports that the savepoint itself could not be set, rolled back to or
+// released: the transaction can no longer be trusted.
+func (db *DB) runJob(tx *Tx, fn func(*Tx) error, savepoint bool) (jobErr, txErr error) {
 	head := db.head
+	if savepoint {
+		if _, err := tx.ExecContext(context.Background(), `SAVEPOINT job`); err != nil {
+			return nil, fmt.Errorf("savepoint: %w", err)
+		}
+	}
+	jobErr = call(tx, fn)
+	if jobErr != nil {
+		db.head = head // the job's ledger events are rolled back
+		if savepoint {
+			if _, err := tx.ExecContext(context.Background(), `ROLLBACK TO job`); err != nil {
+				return jobErr, fmt.Errorf("rollback to savepoint: %w", err)
+			}
+		}
+	}
+	if savepoint {
+		if _, err := tx.ExecContext(context.Background(), `RELEASE job`); err != nil {
+			return jobErr, fmt.Errorf("release savepoint: %w", err)
+		}
+	}
+	return jobErr, nil
+}
+
+// call runs fn, turning a panic into an error so that one bad job cannot
+// take the writer, and every other caller, down with it.
+func call(tx *Tx, fn func(*Tx) error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("store: job panicked: %v", r)
-		}
-		if err != nil {
-			db.head = head // the job's ledger events are rolled back
-		}
-	}()
-	if !savepoint {
-		return fn(tx)
-	}
-	if _, err := tx.ExecContext(context.Background(), `SAVEPOINT job`); err != nil {
-		return fmt.Errorf("savepoint: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			tx.ExecContext(context.Background(), `ROLLBACK TO job`)
-		}
-		if _, e := tx.ExecContext(context.Background(), `RELEASE job`); e != nil && err == nil {
-			err = fmt.Errorf("release savepoint: %w", e)
 		}
 	}()
 	return fn(tx)

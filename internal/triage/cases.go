@@ -6,9 +6,10 @@ import (
 	"time"
 
 	"hotline/internal/hotline"
-	"hotline/internal/intake"
 	"hotline/internal/relay"
+	"hotline/internal/staff"
 	"hotline/internal/store"
+	"hotline/internal/thread"
 )
 
 // Queue returns a page of the actor's school queue.
@@ -28,7 +29,7 @@ func (s *Service) Tip(ctx context.Context, actor hotline.Actor, uid string) (*ho
 // Thread opens a tip's messages with the session's key: school staff read
 // the school's copy, district officers the district's copy of an escalated
 // case.
-func (s *Service) Thread(ctx context.Context, sess *Session, uid string) (*hotline.Tip, []*hotline.Message, error) {
+func (s *Service) Thread(ctx context.Context, sess *staff.Session, uid string) (*hotline.Tip, []*hotline.Message, error) {
 	tip, err := s.visible(ctx, sess.Actor(), uid)
 	if err != nil {
 		return nil, nil, err
@@ -37,13 +38,13 @@ func (s *Service) Thread(ctx context.Context, sess *Session, uid string) (*hotli
 	if err != nil {
 		return nil, nil, err
 	}
-	who := intake.ReadSchool
+	who := thread.ReadSchool
 	if sess.Counselor.Role == hotline.RoleDistrict {
-		who = intake.ReadDistrict
+		who = thread.ReadDistrict
 	}
 	out := make([]*hotline.Message, 0, len(sealed))
 	for _, m := range sealed {
-		msg, err := intake.OpenMessage(sess.Key, who, tip.SchoolID, tip.UID, m)
+		msg, err := thread.Open(sess.Key, who, tip.SchoolID, tip.UID, m)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -153,7 +154,7 @@ func (s *Service) addMessage(ctx context.Context, actor hotline.Actor, uid strin
 	}
 	var err error
 	if photo == nil || text != "" {
-		if text, err = intake.ValidateText(text); err != nil {
+		if text, err = thread.ValidateText(text); err != nil {
 			return nil, err
 		}
 	}
@@ -165,42 +166,19 @@ func (s *Service) addMessage(ctx context.Context, actor hotline.Actor, uid strin
 	if err != nil {
 		return nil, err
 	}
-	to := intake.Recipients{School: school.PublicKey}
-	if author == hotline.AuthorCounselor {
-		to.Reporter = tip.ReporterKey
-	}
-	districtKey, err := s.DB.DistrictKey(ctx, school.District)
-	if err != nil {
-		return nil, err
-	}
-	if tip.Escalated {
-		to.District = districtKey
-	}
-	m, err := intake.SealMessage(school.ID, tip.UID, author, text, photo, to)
-	if err != nil {
-		return nil, err
-	}
-	m.CounselorID.Int64, m.CounselorID.Valid = actor.CounselorID, actor.CounselorID != 0
-	var outTip *hotline.Tip
-	err = s.DB.Update(ctx, func(tx *store.Tx) error {
-		t, err := tx.TipByID(tip.ID)
-		if err != nil {
-			return err
-		}
-		if t.Escalated {
-			// Escalated while this message was being sealed.
-			if err := intake.AddDistrictCopy(m, school.ID, t.UID, text, photo, districtKey); err != nil {
-				return err
+	var handle *store.Handle
+	m, outTip, err := thread.Append(ctx, s.DB, tip, school, thread.Draft{Author: author, CounselorID: actor.CounselorID, Text: text, Photo: photo}, thread.Hooks{
+		Before: func(tx *store.Tx, t *hotline.Tip, m *store.SealedMessage) error {
+			if author != hotline.AuthorCounselor {
+				return nil
 			}
-		}
-		var handle *store.Handle
-		if author == hotline.AuthorCounselor {
+			handle = nil
 			switch t.Channel {
 			case hotline.ChannelTelegram:
 				m.Delivery = hotline.DeliveryUndeliverable
-				handle, err = tx.HandleByTip(t.ID)
-				if err == nil && !handle.Undeliverable {
-					m.Delivery = hotline.DeliveryWaiting
+				h, err := tx.HandleByTip(t.ID)
+				if err == nil && !h.Undeliverable {
+					m.Delivery, handle = hotline.DeliveryWaiting, h
 				} else if err != nil && hotline.ErrorCode(err) != hotline.ENOTFOUND {
 					return err
 				}
@@ -209,47 +187,40 @@ func (s *Service) addMessage(ctx context.Context, actor hotline.Actor, uid strin
 			case hotline.ChannelStaff:
 				m.Delivery = hotline.DeliveryUndeliverable
 			}
-		}
-		m.TipID = t.ID
-		if err := tx.InsertMessage(m); err != nil {
-			return err
-		}
-		if m.Delivery == hotline.DeliveryWaiting {
-			chatID, err := s.Vault.OpenChat(handle.ChatSealed)
-			if err != nil {
-				return fmt.Errorf("open chat handle: %w", err)
+			return nil
+		},
+		After: func(tx *store.Tx, t *hotline.Tip, m *store.SealedMessage) error {
+			if m.Delivery == hotline.DeliveryWaiting {
+				chatID, err := s.Vault.OpenChat(handle.ChatSealed)
+				if err != nil {
+					return fmt.Errorf("open chat handle: %w", err)
+				}
+				p := &relay.Payload{ChatID: chatID, Text: text, Alias: t.Alias.In(handle.Lang), Lang: handle.Lang, TipUID: t.UID, MessageUID: m.UID}
+				if photo != nil {
+					p.Photo, p.PhotoType = photo.Data, photo.Type
+				}
+				if err := relay.Enqueue(tx, s.Vault, m.ID, p); err != nil {
+					return err
+				}
 			}
-			p := &relay.Payload{ChatID: chatID, Text: text, Alias: t.Alias.In(handle.Lang), Lang: handle.Lang, TipUID: t.UID, MessageUID: m.UID}
-			if photo != nil {
-				p.Photo, p.PhotoType = photo.Data, photo.Type
+			kind := hotline.EventNoted
+			if author == hotline.AuthorCounselor {
+				kind = hotline.EventReplied
+				if err := acknowledge(tx, t, actor); err != nil {
+					return err
+				}
+				if t.FirstReplyAt.IsZero() {
+					t.FirstReplyAt = tx.Now()
+				}
 			}
-			if err := relay.Enqueue(tx, s.Vault, m.ID, p); err != nil {
+			if err := tx.AppendEvent(event(t, actor, kind, "")); err != nil {
 				return err
 			}
-		}
-		kind := hotline.EventNoted
-		if author == hotline.AuthorCounselor {
-			kind = hotline.EventReplied
-			if err := acknowledge(tx, t, actor); err != nil {
-				return err
+			if m.Delivery == hotline.DeliveryUndeliverable {
+				return tx.AppendEvent(event(t, actor, hotline.EventUndeliverable, ""))
 			}
-			if t.FirstReplyAt.IsZero() {
-				t.FirstReplyAt = tx.Now()
-			}
-		}
-		if err := tx.AppendEvent(event(t, actor, kind, "")); err != nil {
-			return err
-		}
-		if m.Delivery == hotline.DeliveryUndeliverable {
-			if err := tx.AppendEvent(event(t, actor, hotline.EventUndeliverable, "")); err != nil {
-				return err
-			}
-		}
-		if err := tx.UpdateTip(t); err != nil {
-			return err
-		}
-		outTip = t
-		return nil
+			return nil
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -396,7 +367,7 @@ func (s *Service) RecordStep(ctx context.Context, actor hotline.Actor, uid strin
 }
 
 // Photo opens one message's photo for a page, if the actor may see it.
-func (s *Service) Photo(ctx context.Context, sess *Session, messageUID string) (*hotline.Photo, error) {
+func (s *Service) Photo(ctx context.Context, sess *staff.Session, messageUID string) (*hotline.Photo, error) {
 	m, err := s.DB.MessageByUID(ctx, messageUID)
 	if err != nil {
 		return nil, err
@@ -408,11 +379,11 @@ func (s *Service) Photo(ctx context.Context, sess *Session, messageUID string) (
 	if err := s.mayAccess(ctx, sess.Actor(), tip); err != nil {
 		return nil, err
 	}
-	who := intake.ReadSchool
+	who := thread.ReadSchool
 	if sess.Counselor.Role == hotline.RoleDistrict {
-		who = intake.ReadDistrict
+		who = thread.ReadDistrict
 	}
-	msg, err := intake.OpenMessage(sess.Key, who, tip.SchoolID, tip.UID, m)
+	msg, err := thread.Open(sess.Key, who, tip.SchoolID, tip.UID, m)
 	if err != nil {
 		return nil, err
 	}

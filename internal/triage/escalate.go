@@ -6,8 +6,9 @@ import (
 	"fmt"
 
 	"hotline/internal/hotline"
-	"hotline/internal/intake"
+	"hotline/internal/staff"
 	"hotline/internal/store"
+	"hotline/internal/thread"
 	"hotline/internal/vault"
 )
 
@@ -26,10 +27,10 @@ var errThreadMoved = errors.New("triage: thread changed while escalating")
 // thread is opened with the session's school key and sealed again to the
 // district's public key, so that the district's officers can read this
 // case — and only the cases escalated to them. Later messages are sealed to
-// the district as they arrive (intake and Reply check tip.Escalated).
+// the district as they arrive (thread.Append checks tip.Escalated).
 // Escalating counts as the first report to the district; follow-up reports
 // (续报) are recorded with ReportToDistrict.
-func (s *Service) Escalate(ctx context.Context, sess *Session, uid string) error {
+func (s *Service) Escalate(ctx context.Context, sess *staff.Session, uid string) error {
 	actor := sess.Actor()
 	if actor.Role == hotline.RoleDistrict {
 		return hotline.ErrForbidden
@@ -109,8 +110,7 @@ func (s *Service) Escalate(ctx context.Context, sess *Session, uid string) error
 type districtCopy struct{ body, photo []byte }
 
 // districtCopies opens each message of a tip that has no district copy yet
-// with the school key and seals it to the district, under the same info
-// binding as intake.SealMessage ("district-body", "district-photo").
+// with the school key and seals it to the district.
 func (s *Service) districtCopies(ctx context.Context, key *vault.PrivateKey, tip *hotline.Tip, districtKey []byte) (map[int64]districtCopy, error) {
 	ms, err := s.DB.Messages(ctx, tip.ID)
 	if err != nil {
@@ -121,36 +121,13 @@ func (s *Service) districtCopies(ctx context.Context, key *vault.PrivateKey, tip
 		if m.DistrictSealed != nil || (m.BodySealed == nil && m.PhotoSealed == nil) {
 			continue // already copied, or purged
 		}
-		msg, err := intake.OpenMessage(key, intake.ReadSchool, tip.SchoolID, tip.UID, m)
-		if err != nil {
-			return nil, err
-		}
-		info := func(part string) vault.Info {
-			return vault.Info{School: tip.SchoolID, Tip: tip.UID, Msg: m.UID, Part: part}
-		}
 		var c districtCopy
-		if m.BodySealed != nil {
-			if c.body, err = vault.Seal(districtKey, info("district-body"), []byte(msg.Body)); err != nil {
-				return nil, fmt.Errorf("seal district copy: %w", err)
-			}
-		}
-		if msg.Photo != nil {
-			if c.photo, err = vault.Seal(districtKey, info("district-photo"), encodePhoto(msg.Photo)); err != nil {
-				return nil, fmt.Errorf("seal district photo: %w", err)
-			}
+		if c.body, c.photo, err = thread.CopyForDistrict(key, tip.SchoolID, tip.UID, m, districtKey); err != nil {
+			return nil, err
 		}
 		out[m.ID] = c
 	}
 	return out, nil
-}
-
-// encodePhoto is intake's sealed photo format: the content type, a newline,
-// then the bytes (intake keeps its encoder unexported).
-func encodePhoto(p *hotline.Photo) []byte {
-	b := make([]byte, 0, len(p.Type)+1+len(p.Data))
-	b = append(b, p.Type...)
-	b = append(b, '\n')
-	return append(b, p.Data...)
 }
 
 // ReportToDistrict records a follow-up report (续报) to the district on an

@@ -1,32 +1,27 @@
-// Package triage is what staff do: log in (unwrapping their school's key for
-// the session), work the queue, open and answer cases, take notes, move a
-// case through its statuses, severities and handling steps, and manage a
-// school's counselors. Every action on a case is checked against the actor
-// and appended to the ledger in the same transaction. It never logs content.
+// Package triage is case work: staff work the queue, open and answer
+// cases, take notes, move a case through its statuses, severities and
+// handling steps, assign it and escalate it to the district. Every action on
+// a case is checked against the actor and appended to the ledger in the
+// same transaction. Who the actor is, and the key that opens a case, come
+// from a staff.Session; the clock-driven duties (deadlines, alerts,
+// retention) belong to the scheduler. It never logs content.
 package triage
 
 import (
 	"context"
 	"log/slog"
-	"sync"
 
 	"hotline/internal/hotline"
 	"hotline/internal/store"
 	"hotline/internal/vault"
 )
 
-// Service is the triage service.
+// Service is the case-work service.
 type Service struct {
 	DB       *store.DB
 	Vault    *vault.Vault
 	Notifier hotline.Notifier
 	Logger   *slog.Logger
-
-	dummyOnce    sync.Once
-	dummyWrapped []byte // a password-wrapped key nobody knows the password of
-
-	unknownMu sync.Mutex
-	unknown   map[string]*unknownFailures // failed log-ins to unknown accounts
 }
 
 // New returns a triage service.
@@ -40,25 +35,6 @@ func New(db *store.DB, v *vault.Vault, n hotline.Notifier, logger *slog.Logger) 
 func (s *Service) notify(c hotline.Change) {
 	if s.Notifier != nil {
 		s.Notifier.Notify(c)
-	}
-}
-
-// Session is a logged-in staff member with their school's (or district's)
-// private key in memory. Wipe it on log-out and expiry.
-type Session struct {
-	Counselor *hotline.Counselor
-	Key       *vault.PrivateKey
-}
-
-// Actor returns the session's actor.
-func (s *Session) Actor() hotline.Actor {
-	return hotline.Actor{CounselorID: s.Counselor.ID, SchoolID: s.Counselor.SchoolID, Role: s.Counselor.Role}
-}
-
-// Wipe forgets the session's key.
-func (s *Session) Wipe() {
-	if s.Key != nil {
-		s.Key.Wipe()
 	}
 }
 

@@ -53,17 +53,3 @@ func (s *Service) StatusCounts(ctx context.Context, actor hotline.Actor) (map[ho
 	}
 	return s.DB.StatusCounts(ctx, actor.SchoolID)
 }
-
-// Active reports whether the session's counselor may still act: a
-// deactivated account's open sessions must stop at once.
-func (s *Service) Active(ctx context.Context, sess *Session) (*hotline.Counselor, error) {
-	c, err := s.DB.CounselorByID(ctx, sess.Counselor.ID)
-	if err != nil {
-		return nil, err
-	}
-	if !c.Active {
-		return nil, hotline.ErrUnauthorized
-	}
-	out := c.Counselor
-	return &out, nil
-}

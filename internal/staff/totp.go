@@ -1,11 +1,10 @@
-package triage
+package staff
 
 import (
 	"context"
 	"crypto/subtle"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/pquerna/otp"
@@ -23,10 +22,6 @@ var (
 
 // totpPurpose binds a sealed TOTP secret to its counselor's row.
 func totpPurpose(counselorID int64) string { return "totp|" + strconv.FormatInt(counselorID, 10) }
-
-// totpUsed remembers the last accepted time step per counselor, so that a
-// code seen over a shoulder cannot be replayed within its window.
-var totpUsed sync.Map // counselor id → uint64 counter
 
 // NewTOTPKey generates a TOTP secret for the session's counselor to enroll.
 // Nothing is stored until EnableTOTP confirms a code from it.
@@ -88,7 +83,7 @@ func (s *Service) VerifyTOTP(ctx context.Context, sess *Session, code string) er
 	}
 	step := matchTOTP(string(secret), code, now)
 	ok := step != 0
-	if prev, seen := totpUsed.Load(c.ID); ok && seen && step <= prev.(uint64) {
+	if prev, seen := s.totpUsed.Load(c.ID); ok && seen && step <= prev.(uint64) {
 		ok = false // a code of this or an earlier window was used already
 	}
 	if !ok {
@@ -98,15 +93,12 @@ func (s *Service) VerifyTOTP(ctx context.Context, sess *Session, code string) er
 		}
 		return ErrBadTOTP
 	}
-	totpUsed.Store(c.ID, step)
+	s.totpUsed.Store(c.ID, step)
 	if c.FailedLogins > 0 {
 		return s.DB.Update(ctx, func(tx *store.Tx) error { return tx.RecordLoginSuccess(c.ID) })
 	}
 	return nil
 }
-
-// HasTOTP reports whether the counselor has enrolled a second factor.
-func (sess *Session) HasTOTP() bool { return len(sess.Counselor.TOTPSecretSealed) > 0 }
 
 // matchTOTP returns the time step whose code equals code, trying the
 // current step and one either side (clock drift), or 0 for no match.

@@ -1,4 +1,4 @@
-package triage_test
+package staff_test
 
 import (
 	"context"
@@ -8,13 +8,13 @@ import (
 	"time"
 
 	"hotline/internal/hotline"
-	"hotline/internal/triage"
+	"hotline/internal/staff"
 )
 
 func TestLoginWrongPasswordThrottleAndChange(t *testing.T) {
 	svc, clock := newService(t)
 	ctx := context.Background()
-	cs, err := svc.CreateSchool(ctx, triage.NewSchool{Code: "no3", Name: "第三中学"})
+	cs, err := svc.CreateSchool(ctx, staff.NewSchool{Code: "no3", Name: "第三中学"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,7 +22,7 @@ func TestLoginWrongPasswordThrottleAndChange(t *testing.T) {
 	// Wrong passwords: a clear error, no session, nothing left in the pool.
 	for i := 0; i < 3; i++ {
 		sess, err := svc.Authenticate(ctx, user, "wrong password")
-		if sess != nil || !errors.Is(err, triage.ErrBadLogin) {
+		if sess != nil || !errors.Is(err, staff.ErrBadLogin) {
 			t.Fatalf("attempt %d: %v %v", i, sess, err)
 		}
 		if got := hotline.ErrorMessage(err, hotline.LangZH); got != "用户名或密码错误。" {
@@ -33,7 +33,7 @@ func TestLoginWrongPasswordThrottleAndChange(t *testing.T) {
 		}
 	}
 	// After three failures the account waits, even for the right password.
-	if _, err := svc.Authenticate(ctx, user, cs.AdminPassword); !errors.Is(err, triage.ErrThrottled) {
+	if _, err := svc.Authenticate(ctx, user, cs.AdminPassword); !errors.Is(err, staff.ErrThrottled) {
 		t.Fatalf("while throttled: %v", err)
 	}
 	clock.t = clock.t.Add(2 * time.Second)
@@ -54,7 +54,7 @@ func TestLoginWrongPasswordThrottleAndChange(t *testing.T) {
 	if !sess.Key.Wiped() {
 		t.Fatal("Wipe left the key")
 	}
-	if _, err := svc.Authenticate(ctx, user, cs.AdminPassword); !errors.Is(err, triage.ErrBadLogin) {
+	if _, err := svc.Authenticate(ctx, user, cs.AdminPassword); !errors.Is(err, staff.ErrBadLogin) {
 		t.Fatalf("old one-time password still works: %v", err)
 	}
 	again, err := svc.Authenticate(ctx, user, "a much better password")
@@ -63,7 +63,7 @@ func TestLoginWrongPasswordThrottleAndChange(t *testing.T) {
 	}
 	again.Wipe()
 	// Unknown users get the same answer as wrong passwords.
-	if _, err := svc.Authenticate(ctx, "nobody", "x"); !errors.Is(err, triage.ErrBadLogin) {
+	if _, err := svc.Authenticate(ctx, "nobody", "x"); !errors.Is(err, staff.ErrBadLogin) {
 		t.Fatalf("unknown user: %v", err)
 	}
 }
@@ -84,7 +84,7 @@ func TestDeactivatedCounselorOpensNothing(t *testing.T) {
 	if err := svc.Deactivate(ctx, admin, c.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Authenticate(ctx, "wang", otp); !errors.Is(err, triage.ErrBadLogin) {
+	if _, err := svc.Authenticate(ctx, "wang", otp); !errors.Is(err, staff.ErrBadLogin) {
 		t.Fatalf("deactivated log-in: %v", err)
 	}
 	rec, err := svc.DB.CounselorByID(ctx, c.ID)
@@ -101,7 +101,7 @@ func TestDeactivatedCounselorOpensNothing(t *testing.T) {
 func TestConcurrentLoginsStayInThePool(t *testing.T) {
 	svc, _ := newService(t)
 	ctx := context.Background()
-	cs, err := svc.CreateSchool(ctx, triage.NewSchool{Code: "no3", Name: "第三中学"})
+	cs, err := svc.CreateSchool(ctx, staff.NewSchool{Code: "no3", Name: "第三中学"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,69 +128,12 @@ func TestConcurrentLoginsStayInThePool(t *testing.T) {
 	}
 }
 
-func TestCaseActionsStayInTheirSchool(t *testing.T) {
-	svc, _ := newService(t)
-	ctx := context.Background()
-	a := adminSession(t, svc, "aaa")
-	b := adminSession(t, svc, "bbb")
-	// A tip of school A, entered by A's admin from a phone call.
-	uid := staffTip(t, svc, a, "aaa")
-	actions := []struct {
-		name string
-		act  func(s *triage.Session) error
-	}{
-		{"tip", func(s *triage.Session) error { _, err := svc.Tip(ctx, s.Actor(), uid); return err }},
-		{"thread", func(s *triage.Session) error { _, _, err := svc.Thread(ctx, s, uid); return err }},
-		{"timeline", func(s *triage.Session) error { _, err := svc.Timeline(ctx, s.Actor(), uid); return err }},
-		{"reply", func(s *triage.Session) error { _, err := svc.Reply(ctx, s.Actor(), uid, "x", nil); return err }},
-		{"note", func(s *triage.Session) error { _, err := svc.Note(ctx, s.Actor(), uid, "x"); return err }},
-		{"status", func(s *triage.Session) error { return svc.SetStatus(ctx, s.Actor(), uid, hotline.StatusInvestigating) }},
-		{"severity", func(s *triage.Session) error { return svc.SetSeverity(ctx, s.Actor(), uid, hotline.SeveritySevere) }},
-		{"category", func(s *triage.Session) error { return svc.SetCategory(ctx, s.Actor(), uid, hotline.CategoryCyber) }},
-		{"urgent", func(s *triage.Session) error { return svc.SetUrgent(ctx, s.Actor(), uid, true) }},
-		{"assign", func(s *triage.Session) error { return svc.Assign(ctx, s.Actor(), uid, 0) }},
-		{"step", func(s *triage.Session) error {
-			return svc.RecordStep(ctx, s.Actor(), uid, hotline.StepCounseling, true)
-		}},
-	}
-	for _, a := range actions {
-		if err := a.act(b); hotline.ErrorCode(err) != hotline.ENOTFOUND {
-			t.Errorf("%s by another school: got %v, want not found", a.name, err)
-		}
-	}
-	before, _ := svc.Timeline(ctx, a.Actor(), uid)
-	for _, act := range actions {
-		if err := act.act(a); err != nil {
-			t.Errorf("%s by its own school: %v", act.name, err)
-		}
-	}
-	after, _ := svc.Timeline(ctx, a.Actor(), uid)
-	if len(after) <= len(before) {
-		t.Fatalf("actions left no ledger events: %d → %d", len(before), len(after))
-	}
-	if res, err := svc.DB.VerifyLedger(ctx); err != nil || !res.OK() {
-		t.Fatalf("ledger: %+v %v", res, err)
-	}
-}
-
-// staffTip records a tip as a counselor would from a phone call.
-func staffTip(t *testing.T, svc *triage.Service, s *triage.Session, code string) string {
-	t.Helper()
-	in := intakeFor(svc)
-	actor := s.Actor()
-	sub, err := in.Submit(context.Background(), hotline.Submission{SchoolCode: code, Channel: hotline.ChannelStaff, Staff: &actor, Texts: []string{"电话：孩子被同学孤立"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sub.TipUID
-}
-
 // An unknown or deactivated username costs the same argon2id derivation as
 // a wrong password, so the answer's timing does not tell which exist.
 func TestLoginUnknownUserDerivesToo(t *testing.T) {
 	svc, _ := newService(t)
 	ctx := context.Background()
-	cs, err := svc.CreateSchool(ctx, triage.NewSchool{Code: "no3", Name: "第三中学"})
+	cs, err := svc.CreateSchool(ctx, staff.NewSchool{Code: "no3", Name: "第三中学"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +150,7 @@ func TestLoginUnknownUserDerivesToo(t *testing.T) {
 	}
 	for _, user := range []string{"nobody", "nobody-else", "gone"} {
 		before := svc.Vault.KDFStats().Total
-		if _, err := svc.Authenticate(ctx, user, "some password"); !errors.Is(err, triage.ErrBadLogin) {
+		if _, err := svc.Authenticate(ctx, user, "some password"); !errors.Is(err, staff.ErrBadLogin) {
 			t.Fatalf("%s: %v", user, err)
 		}
 		if got := svc.Vault.KDFStats().Total - before; got < 1 {
@@ -219,7 +162,7 @@ func TestLoginUnknownUserDerivesToo(t *testing.T) {
 func TestUnknownUsernameThrottledLikeARealOne(t *testing.T) {
 	svc, clock := newService(t)
 	ctx := context.Background()
-	if _, err := svc.CreateSchool(ctx, triage.NewSchool{Code: "no3", Name: "第三中学"}); err != nil {
+	if _, err := svc.CreateSchool(ctx, staff.NewSchool{Code: "no3", Name: "第三中学"}); err != nil {
 		t.Fatal(err)
 	}
 	answers := func(user string) []error {
@@ -232,15 +175,15 @@ func TestUnknownUsernameThrottledLikeARealOne(t *testing.T) {
 	}
 	real, unknown := answers("no3-admin"), answers("nobody-here")
 	for i := range real {
-		if !errors.Is(real[i], unknown[i]) && !(errors.Is(real[i], triage.ErrBadLogin) && errors.Is(unknown[i], triage.ErrBadLogin)) {
+		if !errors.Is(real[i], unknown[i]) && !(errors.Is(real[i], staff.ErrBadLogin) && errors.Is(unknown[i], staff.ErrBadLogin)) {
 			t.Fatalf("attempt %d: real account %v, unknown account %v", i+1, real[i], unknown[i])
 		}
 	}
-	if !errors.Is(unknown[3], triage.ErrThrottled) {
+	if !errors.Is(unknown[3], staff.ErrThrottled) {
 		t.Fatalf("fourth attempt at an unknown name: %v, want throttled", unknown[3])
 	}
 	clock.t = clock.t.Add(time.Hour)
-	if _, err := svc.Authenticate(ctx, "nobody-here", "x"); !errors.Is(err, triage.ErrBadLogin) {
+	if _, err := svc.Authenticate(ctx, "nobody-here", "x"); !errors.Is(err, staff.ErrBadLogin) {
 		t.Fatalf("after the wait: %v", err)
 	}
 }

@@ -1,10 +1,8 @@
-package triage
+package scheduler
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"hotline/internal/hotline"
@@ -31,83 +29,6 @@ var deadlineLabels = map[DeadlineKind]hotline.Label{
 
 // Label returns the deadline's name in both languages.
 func (k DeadlineKind) Label() hotline.Label { return deadlineLabels[k] }
-
-// Scheduler is the clock-driven worker of accountability. Each pass (Tick)
-// opens follow-up reports owed after changes of escalated cases, records
-// every deadline that passed undone (once, in the database, with a
-// deadline_missed ledger event), pages staff for urgent tips, purges
-// content past its retention, records the day's ledger head and sends the
-// alerts owed. Everything it decides is stored before it acts, so a
-// restart resumes where it stopped and never fires a deadline twice.
-type Scheduler struct {
-	Service  *Service
-	Telegram Alerter // nil: no Telegram alerts
-	Mail     Mailer  // nil: no e-mail alerts
-	// BaseURL, if set, is added to alerts as a link to the inbox or the
-	// district view.
-	BaseURL string
-	// Interval between passes; a wake-up runs one at once.
-	Interval time.Duration
-	// Zone sets the day boundary of daily ledger heads (default UTC+8).
-	Zone   *time.Location
-	Logger *slog.Logger
-}
-
-// chinaTime is the default day boundary: districts work on Beijing time.
-var chinaTime = time.FixedZone("CST", 8*3600)
-
-func (sc *Scheduler) logger() *slog.Logger {
-	if sc.Logger != nil {
-		return sc.Logger
-	}
-	return sc.Service.Logger
-}
-
-func (sc *Scheduler) now() time.Time { return sc.Service.DB.Clock.Now() }
-
-// Run runs passes every Interval (default one minute) and whenever wake
-// fires (e.g. a new urgent tip), until ctx ends.
-func (sc *Scheduler) Run(ctx context.Context, wake <-chan struct{}) {
-	interval := sc.Interval
-	if interval <= 0 {
-		interval = time.Minute
-	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if err := sc.Tick(ctx); err != nil && ctx.Err() == nil {
-			sc.logger().Error("scheduler pass failed", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-wake:
-		}
-	}
-}
-
-// Tick runs one pass. Each step runs even if an earlier one failed, so one
-// bad row does not stop paging; the errors are joined.
-func (sc *Scheduler) Tick(ctx context.Context) error {
-	var errs []error
-	for _, step := range []struct {
-		name string
-		fn   func(context.Context) error
-	}{
-		{"follow-ups", sc.ScanFollowups},
-		{"deadlines", func(ctx context.Context) error { _, err := sc.CheckDeadlines(ctx); return err }},
-		{"urgent paging", sc.PageUrgent},
-		{"retention", func(ctx context.Context) error { _, err := sc.Purge(ctx); return err }},
-		{"daily head", func(ctx context.Context) error { _, err := sc.RecordDailyHead(ctx); return err }},
-		{"alerts", func(ctx context.Context) error { _, err := sc.SendAlerts(ctx); return err }},
-	} {
-		if err := step.fn(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", step.name, err))
-		}
-	}
-	return errors.Join(errs...)
-}
 
 // missed lists the deadlines of t that have passed undone at now: like
 // hotline.Tip.Overdue, a deadline is missed once now is after it.
@@ -145,7 +66,7 @@ func missed(t *hotline.Tip, now time.Time) []struct {
 // and alerts to the school and the district in the same transaction. It
 // returns how many it recorded.
 func (sc *Scheduler) CheckDeadlines(ctx context.Context) (int, error) {
-	db := sc.Service.DB
+	db := sc.DB
 	now := sc.now()
 	tips, err := db.TipsPastDue(ctx, now)
 	if err != nil {
@@ -153,7 +74,12 @@ func (sc *Scheduler) CheckDeadlines(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for _, tip := range tips {
+		// recorded is what this tip's transaction recorded; it is set, not
+		// accumulated, inside the closure and counted once Update has
+		// committed, so n holds committed misses only.
+		var recorded int
 		err := db.Update(ctx, func(tx *store.Tx) error {
+			recorded = 0
 			t, err := tx.TipByID(tip.ID)
 			if err != nil {
 				return err
@@ -173,8 +99,8 @@ func (sc *Scheduler) CheckDeadlines(ctx context.Context) (int, error) {
 				} else if !fresh {
 					continue
 				}
-				n++
-				ev := event(t, hotline.Actor{}, hotline.EventDeadlineMissed, "deadline="+string(kind))
+				recorded++
+				ev := systemEvent(t, hotline.EventDeadlineMissed, "deadline="+string(kind))
 				if err := tx.AppendEvent(ev); err != nil {
 					return err
 				}
@@ -191,13 +117,14 @@ func (sc *Scheduler) CheckDeadlines(ctx context.Context) (int, error) {
 				}
 			}
 			tx.AfterCommit(func() {
-				sc.Service.notify(hotline.Change{Kind: hotline.ChangeUpdated, SchoolID: t.SchoolID, TipUID: t.UID, Urgent: t.Urgent})
+				sc.notify(hotline.Change{Kind: hotline.ChangeUpdated, SchoolID: t.SchoolID, TipUID: t.UID, Urgent: t.Urgent})
 			})
 			return nil
 		})
 		if err != nil {
 			return n, err
 		}
+		n += recorded
 	}
 	return n, nil
 }
@@ -207,13 +134,13 @@ func (sc *Scheduler) CheckDeadlines(ctx context.Context) (int, error) {
 // call), every counselor of the school after half of the urgent deadline,
 // and — through the missed ack deadline — the district at the deadline.
 func (sc *Scheduler) PageUrgent(ctx context.Context) error {
-	db := sc.Service.DB
+	db := sc.DB
 	tips, err := db.UrgentUnacknowledged(ctx)
 	if err != nil || len(tips) == 0 {
 		return err
 	}
-	schools := map[int64]*hotline.School{}
 	return db.Update(ctx, func(tx *store.Tx) error {
+		schools := map[int64]*hotline.School{}
 		now := tx.Now()
 		for _, t := range tips {
 			if t.AckDue.IsZero() {
@@ -221,6 +148,7 @@ func (sc *Scheduler) PageUrgent(ctx context.Context) error {
 			}
 			school := schools[t.SchoolID]
 			if school == nil {
+				var err error
 				if school, err = tx.SchoolByID(t.SchoolID); err != nil {
 					return err
 				}
@@ -269,16 +197,16 @@ const followupCursor = "followups"
 func (sc *Scheduler) ScanFollowups(ctx context.Context) error {
 	for {
 		more := false
-		err := sc.Service.DB.Update(ctx, func(tx *store.Tx) error {
+		err := sc.DB.Update(ctx, func(tx *store.Tx) error {
 			after, err := tx.Cursor(followupCursor)
 			if err != nil {
 				return err
 			}
 			evs, err := tx.EventsOfKinds(after, followupKinds, 200)
+			more = err == nil && len(evs) == 200
 			if err != nil || len(evs) == 0 {
 				return err
 			}
-			more = len(evs) == 200
 			for _, ev := range evs {
 				if err := sc.followup(tx, ev); err != nil {
 					return err
@@ -325,9 +253,9 @@ func (sc *Scheduler) followup(tx *store.Tx, ev *hotline.Event) error {
 		return err
 	}
 	tx.AfterCommit(func() {
-		sc.Service.notify(hotline.Change{Kind: hotline.ChangeUpdated, SchoolID: t.SchoolID, TipUID: t.UID, Urgent: t.Urgent})
+		sc.notify(hotline.Change{Kind: hotline.ChangeUpdated, SchoolID: t.SchoolID, TipUID: t.UID, Urgent: t.Urgent})
 	})
-	return tx.AppendEvent(event(t, hotline.Actor{}, hotline.EventStepRecorded, fmt.Sprintf("step=district_report;done=false;followup_after=%d", ev.Seq)))
+	return tx.AppendEvent(systemEvent(t, hotline.EventStepRecorded, fmt.Sprintf("step=district_report;done=false;followup_after=%d", ev.Seq)))
 }
 
 // RecordDailyHead records today's ledger head once a day, so that a later
@@ -341,7 +269,8 @@ func (sc *Scheduler) RecordDailyHead(ctx context.Context) (*store.LedgerHead, er
 		zone = chinaTime
 	}
 	var out *store.LedgerHead
-	err := sc.Service.DB.Update(ctx, func(tx *store.Tx) error {
+	err := sc.DB.Update(ctx, func(tx *store.Tx) error {
+		out = nil
 		day := tx.Now().In(zone).Format("2006-01-02")
 		if done, err := tx.HasLedgerHead(day); err != nil || done {
 			return err

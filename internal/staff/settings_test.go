@@ -1,4 +1,4 @@
-package triage_test
+package staff_test
 
 import (
 	"context"
@@ -10,8 +10,8 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"hotline/internal/hotline"
+	"hotline/internal/staff"
 	"hotline/internal/store"
-	"hotline/internal/triage"
 	"hotline/internal/vault"
 )
 
@@ -19,7 +19,7 @@ type fakeClock struct{ t time.Time }
 
 func (c *fakeClock) Now() time.Time { return c.t }
 
-func newService(tb testing.TB) (*triage.Service, *fakeClock) {
+func newService(tb testing.TB) (*staff.Service, *fakeClock) {
 	tb.Helper()
 	db, err := store.Open(filepath.Join(tb.TempDir(), "h.db"))
 	if err != nil {
@@ -32,13 +32,13 @@ func newService(tb testing.TB) (*triage.Service, *fakeClock) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return triage.New(db, v, nil, nil), clock
+	return staff.New(db, v, nil), clock
 }
 
-func adminSession(tb testing.TB, svc *triage.Service, code string) *triage.Session {
+func adminSession(tb testing.TB, svc *staff.Service, code string) *staff.Session {
 	tb.Helper()
 	ctx := context.Background()
-	cs, err := svc.CreateSchool(ctx, triage.NewSchool{Code: code, Name: "学校 " + code, District: "海淀区"})
+	cs, err := svc.CreateSchool(ctx, staff.NewSchool{Code: code, Name: "学校 " + code, District: "海淀区"})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -56,12 +56,12 @@ func TestValidateOrigin(t *testing.T) {
 		{" HTTPS://School.Example.cn:8443/ ", "https://school.example.cn:8443"},
 		{"http://localhost:8080", "http://localhost:8080"},
 	} {
-		if got, err := triage.ValidateOrigin(tc.in); err != nil || got != tc.want {
+		if got, err := staff.ValidateOrigin(tc.in); err != nil || got != tc.want {
 			t.Errorf("ValidateOrigin(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
 		}
 	}
 	for _, in := range []string{"", "school.example.cn", "ftp://x.cn", "https://x.cn/path", "https://x.cn?q=1", "https://u:p@x.cn", "https://*.x.cn", "https://x.cn:99999", "javascript:alert(1)", "https://"} {
-		if got, err := triage.ValidateOrigin(in); err == nil {
+		if got, err := staff.ValidateOrigin(in); err == nil {
 			t.Errorf("ValidateOrigin(%q) = %q, want an error", in, got)
 		}
 	}
@@ -71,7 +71,7 @@ func TestUpdateSettings(t *testing.T) {
 	svc, _ := newService(t)
 	ctx := context.Background()
 	admin := adminSession(t, svc, "no1")
-	school, err := svc.UpdateSettings(ctx, admin, triage.SettingsUpdate{
+	school, err := svc.UpdateSettings(ctx, admin, staff.SettingsUpdate{
 		Name: "第一中学", Code: "no1x", EmergencyContact: "保卫处 010-1234567",
 		AllowedOrigins: []string{"https://no1.example.cn", "", "https://NO1.example.cn"}, AckUrgentHours: 2, RequireTOTP: true, RetentionDays: 365,
 	})
@@ -86,7 +86,7 @@ func TestUpdateSettings(t *testing.T) {
 		got.Settings.Deadlines.AckUrgent.D() != 2*time.Hour || got.Settings.Deadlines.WithDefaults().Ack.D() != 24*time.Hour {
 		t.Fatalf("school = %+v", got)
 	}
-	for _, bad := range []triage.SettingsUpdate{
+	for _, bad := range []staff.SettingsUpdate{
 		{Name: "", Code: "no1x"},
 		{Name: "x", Code: "no1x", AllowedOrigins: []string{"evil"}},
 		{Name: "x", Code: "no1x", AckHours: -1},
@@ -101,8 +101,8 @@ func TestUpdateSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain := &triage.Session{Counselor: c}
-	if _, err := svc.UpdateSettings(ctx, plain, triage.SettingsUpdate{Name: "x", Code: "no1x"}); hotline.ErrorCode(err) != hotline.EFORBIDDEN {
+	plain := &staff.Session{Counselor: c}
+	if _, err := svc.UpdateSettings(ctx, plain, staff.SettingsUpdate{Name: "x", Code: "no1x"}); hotline.ErrorCode(err) != hotline.EFORBIDDEN {
 		t.Fatalf("counselor UpdateSettings = %v, want EFORBIDDEN", err)
 	}
 }

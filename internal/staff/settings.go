@@ -1,4 +1,4 @@
-package triage
+package staff
 
 import (
 	"context"
@@ -69,8 +69,8 @@ func (s *Service) SchoolOf(ctx context.Context, actor hotline.Actor) (*hotline.S
 	return s.DB.SchoolByID(ctx, actor.SchoolID)
 }
 
-// Staff lists the counselors of the actor's school, active or not.
-func (s *Service) Staff(ctx context.Context, actor hotline.Actor) ([]*hotline.Counselor, error) {
+// Counselors lists the staff of the actor's school, active or not.
+func (s *Service) Counselors(ctx context.Context, actor hotline.Actor) ([]*hotline.Counselor, error) {
 	if actor.SchoolID == 0 {
 		return nil, hotline.ErrNotFound
 	}

@@ -1,4 +1,4 @@
-package oversight
+package district
 
 import (
 	"context"
@@ -44,9 +44,10 @@ type Report struct {
 	Rows []*ReportRow
 }
 
-// BuildReport reads the schools and tips the filter selects and groups them
-// by school and month of receipt. Closed cases (spam, duplicates) count.
-func BuildReport(ctx context.Context, db *store.DB, f ReportFilter) (*Report, error) {
+// Report reads the schools and tips the filter selects and groups them by
+// school and month of receipt. Closed cases (spam, duplicates) count.
+func (s *Service) Report(ctx context.Context, f ReportFilter) (*Report, error) {
+	db := s.DB
 	schools, err := db.Schools(ctx, f.District)
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package triage_test
+package scheduler_test
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
+	"hotline/internal/scheduler"
+	"hotline/internal/staff"
 	"hotline/internal/store"
 	"hotline/internal/triage"
 	"hotline/internal/vault"
@@ -35,14 +37,15 @@ type ovEnv struct {
 	t0       time.Time
 	db       *store.DB
 	vault    *vault.Vault
+	staff    *staff.Service
 	svc      *triage.Service
 	intake   *intake.Service
-	sched    *triage.Scheduler
+	sched    *scheduler.Scheduler
 	alerter  *ovAlerter
 	school   *hotline.School
-	admin    *triage.Session
-	wang     *triage.Session
-	officer  *triage.Session
+	admin    *staff.Session
+	wang     *staff.Session
+	officer  *staff.Session
 	district string
 }
 
@@ -79,7 +82,7 @@ func newOvEnv(tb testing.TB, settings *hotline.SchoolSettings) *ovEnv {
 	e.clock = &ovClock{t: e.t0}
 	e.open()
 	tb.Cleanup(func() { e.db.Close() })
-	d, err := e.svc.CreateDistrict(ctx, e.district, "officer1")
+	d, err := e.staff.CreateDistrict(ctx, e.district, "officer1")
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -87,13 +90,13 @@ func newOvEnv(tb testing.TB, settings *hotline.SchoolSettings) *ovEnv {
 	if settings == nil {
 		settings = &hotline.SchoolSettings{}
 	}
-	cs, err := e.svc.CreateSchool(ctx, triage.NewSchool{Code: "no3", Name: "第三中学", NameEN: "No. 3 Middle School", District: e.district, AdminUsername: "admin3", Settings: settings})
+	cs, err := e.staff.CreateSchool(ctx, staff.NewSchool{Code: "no3", Name: "第三中学", NameEN: "No. 3 Middle School", District: e.district, AdminUsername: "admin3", Settings: settings})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	e.school = cs.School
 	e.admin = e.login("admin3", cs.AdminPassword)
-	_, otp, err := e.svc.AddCounselor(ctx, e.admin, "wang", "王老师", hotline.RoleCounselor)
+	_, otp, err := e.staff.AddCounselor(ctx, e.admin, "wang", "王老师", hotline.RoleCounselor)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -113,9 +116,10 @@ func (e *ovEnv) open() {
 		e.tb.Fatal(err)
 	}
 	e.db, e.vault = db, v
+	e.staff = staff.New(db, v, nil)
 	e.svc = triage.New(db, v, nil, nil)
 	e.intake = intake.New(db, v, nil, nil)
-	e.sched = &triage.Scheduler{Service: e.svc, Telegram: e.alerter}
+	e.sched = &scheduler.Scheduler{DB: db, Vault: v, Telegram: e.alerter}
 }
 
 // restart closes the database and opens it again, as a server restart.
@@ -127,9 +131,9 @@ func (e *ovEnv) restart() {
 	e.open()
 }
 
-func (e *ovEnv) login(user, password string) *triage.Session {
+func (e *ovEnv) login(user, password string) *staff.Session {
 	e.tb.Helper()
-	sess, err := e.svc.Authenticate(context.Background(), user, password)
+	sess, err := e.staff.Authenticate(context.Background(), user, password)
 	if err != nil {
 		e.tb.Fatal(err)
 	}
@@ -181,14 +185,14 @@ func (e *ovEnv) misses(uid string) []string {
 	return out
 }
 
-func (e *ovEnv) linkTelegram(sess *triage.Session, chatID int64) {
+func (e *ovEnv) linkTelegram(sess *staff.Session, chatID int64) {
 	e.tb.Helper()
 	ctx := context.Background()
-	code, _, err := e.svc.NewLinkCode(ctx, sess)
+	code, _, err := e.staff.NewLinkCode(ctx, sess)
 	if err != nil {
 		e.tb.Fatal(err)
 	}
-	if err := e.svc.LinkTelegram(ctx, strings.ToLower(code), chatID); err != nil {
+	if err := e.staff.LinkTelegram(ctx, strings.ToLower(code), chatID); err != nil {
 		e.tb.Fatal(err)
 	}
 }
@@ -334,7 +338,7 @@ func TestUrgentTipPagesOnCallThenSchoolThenDistrict(t *testing.T) {
 	e.linkTelegram(e.admin, adminChat)
 	e.linkTelegram(e.wang, wangChat)
 	e.linkTelegram(e.officer, officerChat)
-	if err := e.svc.SetOnCall(ctx, e.admin, e.admin.Counselor.ID, true); err != nil {
+	if err := e.staff.SetOnCall(ctx, e.admin, e.admin.Counselor.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	secret := "他说放学后要带刀来找我"
@@ -379,105 +383,6 @@ func TestUrgentTipPagesOnCallThenSchoolThenDistrict(t *testing.T) {
 	as, err := e.db.AlertsByTip(ctx, e.tip(sub2.TipUID).ID)
 	if err != nil || len(as) != 0 {
 		t.Fatalf("alerts for an acknowledged urgent tip = %d, %v", len(as), err)
-	}
-}
-
-func TestLinkCodeIsOneTimeAndExpires(t *testing.T) {
-	e := newOvEnv(t, nil)
-	ctx := context.Background()
-	code, expires, err := e.svc.NewLinkCode(ctx, e.wang)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !expires.Equal(e.t0.Add(15 * time.Minute)) {
-		t.Errorf("expires %v", expires)
-	}
-	if err := e.svc.LinkTelegram(ctx, "ZZZZ-ZZZZ", 5); hotline.ErrorCode(err) != hotline.ENOTFOUND {
-		t.Errorf("unknown code: %v", err)
-	}
-	if err := e.svc.LinkTelegram(ctx, code, 5); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.svc.LinkTelegram(ctx, code, 6); hotline.ErrorCode(err) != hotline.ENOTFOUND {
-		t.Errorf("code used twice: %v", err)
-	}
-	c, err := e.db.CounselorByTelegram(ctx, e.vault.ChatMAC(5))
-	if err != nil || c.ID != e.wang.Counselor.ID {
-		t.Fatalf("linked counselor = %v, %v", c, err)
-	}
-	code2, _, _ := e.svc.NewLinkCode(ctx, e.admin)
-	e.at(16 * time.Minute)
-	if err := e.svc.LinkTelegram(ctx, code2, 7); hotline.ErrorCode(err) != hotline.ENOTFOUND {
-		t.Errorf("expired code: %v", err)
-	}
-}
-
-func TestDistrictReadsEscalatedCasesOnly(t *testing.T) {
-	e := newOvEnv(t, nil)
-	ctx := context.Background()
-	admin := e.admin.Actor()
-	esc := e.submit([]string{"三个男生在操场后面打他。", "还抢了他的书包。"}, false)
-	if _, err := e.svc.Reply(ctx, admin, esc.TipUID, "我们会马上处理。", nil); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.svc.Note(ctx, admin, esc.TipUID, "初一（2）班"); err != nil {
-		t.Fatal(err)
-	}
-	other := e.submit([]string{"有人给我起外号。"}, false)
-
-	// Before escalation the district sees nothing.
-	if _, _, err := e.svc.Thread(ctx, e.officer, esc.TipUID); hotline.ErrorCode(err) != hotline.ENOTFOUND {
-		t.Fatalf("district thread before escalation: %v", err)
-	}
-	if err := e.svc.Escalate(ctx, e.officer, esc.TipUID); hotline.ErrorCode(err) != hotline.EFORBIDDEN && hotline.ErrorCode(err) != hotline.ENOTFOUND {
-		t.Fatalf("a district officer escalated: %v", err)
-	}
-	if err := e.svc.Escalate(ctx, e.wang, esc.TipUID); err != nil {
-		t.Fatal(err)
-	}
-	// A message after escalation is sealed to the district too.
-	if _, err := e.intake.AddReporterMessage(ctx, hotline.ReporterRef{Receipt: esc.Receipt}, "他们今天又来了。", nil); err != nil {
-		t.Fatal(err)
-	}
-	_, school, err := e.svc.Thread(ctx, e.admin, esc.TipUID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, district, err := e.svc.Thread(ctx, e.officer, esc.TipUID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(district) != len(school) || len(school) != 5 {
-		t.Fatalf("district sees %d messages, school %d; want 5 each", len(district), len(school))
-	}
-	for i := range school {
-		if district[i].Body != school[i].Body || district[i].Body == "" {
-			t.Errorf("message %d: district %q, school %q", i, district[i].Body, school[i].Body)
-		}
-	}
-	if _, _, err := e.svc.Thread(ctx, e.officer, other.TipUID); hotline.ErrorCode(err) != hotline.ENOTFOUND {
-		t.Errorf("district read a case not escalated: %v", err)
-	}
-	if _, err := e.svc.Reply(ctx, e.officer.Actor(), esc.TipUID, "区里回复", nil); hotline.ErrorCode(err) != hotline.EFORBIDDEN {
-		t.Errorf("district replied: %v", err)
-	}
-	// An officer of another district sees nothing, even escalated.
-	d2, err := e.svc.CreateDistrict(ctx, "朝阳区", "officer2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	o2 := e.login("officer2", d2.OfficerPassword)
-	if _, _, err := e.svc.Thread(ctx, o2, esc.TipUID); hotline.ErrorCode(err) != hotline.ENOTFOUND {
-		t.Errorf("another district read the case: %v", err)
-	}
-	// The ledger records the escalation.
-	evs, _ := e.db.TipEvents(ctx, e.tip(esc.TipUID).ID)
-	found := false
-	for _, ev := range evs {
-		found = found || ev.Kind == hotline.EventEscalated
-	}
-	if !found {
-		t.Error("no escalated event in the ledger")
 	}
 }
 

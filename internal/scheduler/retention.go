@@ -1,4 +1,4 @@
-package triage
+package scheduler
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 // and the ledger stay; each purge is itself a ledger event. It returns how
 // many cases were purged. Schools with RetentionDays 0 keep content.
 func (sc *Scheduler) Purge(ctx context.Context) (int, error) {
-	db := sc.Service.DB
+	db := sc.DB
 	schools, err := db.Schools(ctx, "")
 	if err != nil {
 		return 0, err
@@ -32,7 +32,11 @@ func (sc *Scheduler) Purge(ctx context.Context) (int, error) {
 			return n, err
 		}
 		for _, tip := range tips {
+			// purged is counted after Update commits: the closure only
+			// says what its transaction did.
+			purged := false
 			err := db.Update(ctx, func(tx *store.Tx) error {
+				purged = false
 				t, err := tx.TipByID(tip.ID)
 				if err != nil {
 					return err
@@ -48,11 +52,14 @@ func (sc *Scheduler) Purge(ctx context.Context) (int, error) {
 				if err := tx.UpdateTip(t); err != nil {
 					return err
 				}
-				n++
-				return tx.AppendEvent(event(t, hotline.Actor{}, hotline.EventPurged, fmt.Sprintf("retention_days=%d", days)))
+				purged = true
+				return tx.AppendEvent(systemEvent(t, hotline.EventPurged, fmt.Sprintf("retention_days=%d", days)))
 			})
 			if err != nil {
 				return n, err
+			}
+			if purged {
+				n++
 			}
 		}
 	}

@@ -1,12 +1,4 @@
-// Package oversight is what the district education bureau (区教育局) sees:
-// per-school statistics, overdue and escalated cases, trends as charts, the
-// ledger's state, and the summary report (工作总结) as CSV.
-//
-// It reads metadata only — times, statuses, severities, categories,
-// channels, steps — and never a tip's content; the summary report carries
-// no aliases either. Counts from 1 to 4 are shown as "<5" so that a small
-// school's students cannot be singled out.
-package oversight
+package district
 
 import (
 	"slices"

@@ -1,0 +1,111 @@
+// Package scheduler is the clock-driven worker of accountability: it
+// records missed deadlines and opens follow-up reports owed to the
+// district, pages staff for urgent tips, sends the alerts owed (through the
+// Alerter and Mailer adapters it is given), purges content past a school's
+// retention and records the daily ledger head. It decides from metadata
+// only: it never opens a case's content, and its alerts carry an alias, a
+// school and what to do, never what was reported.
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"hotline/internal/hotline"
+	"hotline/internal/store"
+	"hotline/internal/vault"
+)
+
+// Scheduler is the clock-driven worker of accountability. Each pass (Tick)
+// opens follow-up reports owed after changes of escalated cases, records
+// every deadline that passed undone (once, in the database, with a
+// deadline_missed ledger event), pages staff for urgent tips, purges
+// content past its retention, records the day's ledger head and sends the
+// alerts owed. Everything it decides is stored before it acts, so a
+// restart resumes where it stopped and never fires a deadline twice.
+type Scheduler struct {
+	DB       *store.DB
+	Vault    *vault.Vault
+	Notifier hotline.Notifier // told of the cases a pass changed; may be nil
+	Telegram Alerter          // nil: no Telegram alerts
+	Mail     Mailer           // nil: no e-mail alerts
+	// BaseURL, if set, is added to alerts as a link to the inbox or the
+	// district view.
+	BaseURL string
+	// Interval between passes; a wake-up runs one at once.
+	Interval time.Duration
+	// Zone sets the day boundary of daily ledger heads (default UTC+8).
+	Zone   *time.Location
+	Logger *slog.Logger
+}
+
+// chinaTime is the default day boundary: districts work on Beijing time.
+var chinaTime = time.FixedZone("CST", 8*3600)
+
+func (sc *Scheduler) logger() *slog.Logger {
+	if sc.Logger != nil {
+		return sc.Logger
+	}
+	return slog.Default()
+}
+
+func (sc *Scheduler) now() time.Time { return sc.DB.Clock.Now() }
+
+func (sc *Scheduler) notify(c hotline.Change) {
+	if sc.Notifier != nil {
+		sc.Notifier.Notify(c)
+	}
+}
+
+// systemEvent is a ledger event of t that the scheduler, not a person,
+// caused.
+func systemEvent(t *hotline.Tip, kind hotline.EventKind, detail string) *hotline.Event {
+	return &hotline.Event{SchoolID: t.SchoolID, TipID: t.ID, Alias: t.Alias.ZH, Kind: kind, Detail: detail}
+}
+
+// Run runs passes every Interval (default one minute) and whenever wake
+// fires (e.g. a new urgent tip), until ctx ends.
+func (sc *Scheduler) Run(ctx context.Context, wake <-chan struct{}) {
+	interval := sc.Interval
+	if interval <= 0 {
+		interval = time.Minute
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := sc.Tick(ctx); err != nil && ctx.Err() == nil {
+			sc.logger().Error("scheduler pass failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-wake:
+		}
+	}
+}
+
+// Tick runs one pass. Each step runs even if an earlier one failed, so one
+// bad row does not stop paging; the errors are joined.
+func (sc *Scheduler) Tick(ctx context.Context) error {
+	var errs []error
+	for _, step := range []struct {
+		name string
+		fn   func(context.Context) error
+	}{
+		{"follow-ups", sc.ScanFollowups},
+		{"deadlines", func(ctx context.Context) error { _, err := sc.CheckDeadlines(ctx); return err }},
+		{"urgent paging", sc.PageUrgent},
+		{"retention", func(ctx context.Context) error { _, err := sc.Purge(ctx); return err }},
+		{"daily head", func(ctx context.Context) error { _, err := sc.RecordDailyHead(ctx); return err }},
+		{"alerts", func(ctx context.Context) error { _, err := sc.SendAlerts(ctx); return err }},
+	} {
+		if err := step.fn(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", step.name, err))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,164 @@
+package staff
+
+import (
+	"context"
+	"net/mail"
+	"strings"
+	"time"
+
+	"hotline/internal/hotline"
+	"hotline/internal/store"
+	"hotline/internal/vault"
+)
+
+const (
+	linkCodeTTL      = 15 * time.Minute                 // how long a Telegram link code works
+	emailPurpose     = "staff-email"                    // SealServer purpose of alert addresses
+	linkPurpose      = "telegram-link"                  // MAC purpose of link codes
+	linkCodeAlphabet = "23456789ABCDEFGHJKMNPQRSTVWXYZ" // no 0/O, 1/I/L
+)
+
+// OpenAlertEmail opens a staff member's sealed alert address
+// (CounselorRecord.EmailSealed) for sending them an alert.
+func OpenAlertEmail(v *vault.Vault, sealed []byte) (string, error) {
+	addr, err := v.OpenServer(emailPurpose, sealed)
+	if err != nil {
+		return "", err
+	}
+	return string(addr), nil
+}
+
+// AlertPrefs is how a staff member is reached for alerts, for their own
+// "my alerts" page. The address is opened from its sealed form only here.
+type AlertPrefs struct {
+	TelegramLinked bool
+	Email          string // "" when none is set
+	OnCall         bool
+}
+
+// AlertPrefs returns the session's staff member's alert channels.
+func (s *Service) AlertPrefs(ctx context.Context, sess *Session) (*AlertPrefs, error) {
+	c, err := s.DB.CounselorByID(ctx, sess.Counselor.ID)
+	if err != nil {
+		return nil, err
+	}
+	p := &AlertPrefs{TelegramLinked: c.TelegramSealed != nil, OnCall: c.OnCall}
+	if c.EmailSealed != nil {
+		if p.Email, err = OpenAlertEmail(s.Vault, c.EmailSealed); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// StaffAlert is what the on-call rota shows of one staff member: on the
+// rota or not, and whether alerts can reach them at all.
+type StaffAlert struct {
+	OnCall   bool
+	Telegram bool
+	Email    bool
+}
+
+// OnCallRota returns the rota of the actor's school: every staff member's
+// on-call flag and linked alert channels, by counselor ID.
+func (s *Service) OnCallRota(ctx context.Context, actor hotline.Actor) (map[int64]StaffAlert, error) {
+	if actor.SchoolID == 0 {
+		return nil, hotline.ErrNotFound
+	}
+	staff, err := s.DB.Counselors(ctx, actor.SchoolID, "")
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]StaffAlert, len(staff))
+	for _, c := range staff {
+		out[c.ID] = StaffAlert{OnCall: c.OnCall, Telegram: c.TelegramSealed != nil, Email: c.EmailSealed != nil}
+	}
+	return out, nil
+}
+
+// NewLinkCode makes a one-time code that links the session's staff member
+// to the Telegram bot ("/link CODE"); the inbox shows it. Only its HMAC is
+// stored, for 15 minutes.
+func (s *Service) NewLinkCode(ctx context.Context, sess *Session) (string, time.Time, error) {
+	code, err := vault.RandomCode(linkCodeAlphabet, 8)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	expires := s.DB.Clock.Now().Add(linkCodeTTL)
+	err = s.DB.Update(ctx, func(tx *store.Tx) error {
+		return tx.CreateLinkCode(s.Vault.MAC(linkPurpose, []byte(code)), sess.Counselor.ID, expires)
+	})
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return code[:4] + "-" + code[4:], expires, nil
+}
+
+// ErrBadLinkCode is the answer to an unknown, used or expired link code.
+var ErrBadLinkCode = hotline.Errorf(hotline.ENOTFOUND, "这个绑定码无效或已过期，请在收件箱里重新生成。", "That link code is unknown or expired; make a new one in the inbox.")
+
+// LinkTelegram consumes a link code sent to the bot from chatID and links
+// the chat to the staff member who made the code, for alerts. The chat id
+// is stored sealed and found by HMAC, as for reporters.
+func (s *Service) LinkTelegram(ctx context.Context, code string, chatID int64) error {
+	norm := strings.Map(func(r rune) rune {
+		switch {
+		case r == '-' || r == ' ':
+			return -1
+		case r >= 'a' && r <= 'z':
+			return r - 'a' + 'A'
+		}
+		return r
+	}, strings.TrimSpace(code))
+	if len(norm) != 8 {
+		return ErrBadLinkCode
+	}
+	mac := s.Vault.MAC(linkPurpose, []byte(norm))
+	sealed, err := s.Vault.SealChat(chatID)
+	if err != nil {
+		return err
+	}
+	return s.DB.Update(ctx, func(tx *store.Tx) error {
+		id, err := tx.TakeLinkCode(mac)
+		if hotline.ErrorCode(err) == hotline.ENOTFOUND {
+			return ErrBadLinkCode
+		} else if err != nil {
+			return err
+		}
+		return tx.SetTelegram(id, s.Vault.ChatMAC(chatID), sealed)
+	})
+}
+
+// UnlinkTelegram stops Telegram alerts for the session's staff member.
+func (s *Service) UnlinkTelegram(ctx context.Context, sess *Session) error {
+	return s.DB.Update(ctx, func(tx *store.Tx) error { return tx.SetTelegram(sess.Counselor.ID, nil, nil) })
+}
+
+// SetAlertEmail stores (sealed under the server key) the address the
+// session's staff member gets alerts at; "" removes it.
+func (s *Service) SetAlertEmail(ctx context.Context, sess *Session, addr string) error {
+	var sealed []byte
+	if addr = strings.TrimSpace(addr); addr != "" {
+		if a, err := mail.ParseAddress(addr); err != nil || a.Address != addr {
+			return hotline.Errorf(hotline.EINVALID, "电子邮件地址无效。", "That e-mail address is not valid.")
+		}
+		var err error
+		if sealed, err = s.Vault.SealServer(emailPurpose, []byte(addr)); err != nil {
+			return err
+		}
+	}
+	return s.DB.Update(ctx, func(tx *store.Tx) error { return tx.SetEmail(sess.Counselor.ID, sealed) })
+}
+
+// SetOnCall puts a counselor of the admin's school on or off the on-call
+// rota that urgent tips page first; counselors may set themselves.
+func (s *Service) SetOnCall(ctx context.Context, sess *Session, counselorID int64, on bool) error {
+	if counselorID != sess.Counselor.ID && !sess.Counselor.IsAdmin() {
+		return hotline.ErrForbidden
+	}
+	c, err := s.DB.CounselorByID(ctx, counselorID)
+	if err != nil || c.SchoolID == 0 || c.SchoolID != sess.Counselor.SchoolID {
+		return hotline.ErrNotFound
+	}
+	return s.DB.Update(ctx, func(tx *store.Tx) error { return tx.SetOnCall(counselorID, on) })
+}
