@@ -28,7 +28,7 @@ var (
 	metricRelayDelivered = prometheus.NewDesc("hotline_relay_delivered_total",
 		"Replies delivered to Telegram since start.", nil, nil)
 	metricRelayFailures = prometheus.NewDesc("hotline_relay_failures_total",
-		"Failed reply deliveries since start, by kind: unopenable, unreachable, rejected, rate_limited, transient.", []string{"kind"}, nil)
+		"Failed or deferred reply deliveries since start, by kind: blocked, rejected, retry_after, server, network.", []string{"kind"}, nil)
 	metricCommits = prometheus.NewDesc("hotline_store_commits_total",
 		"Database write transactions committed (group commits).", nil, nil)
 	metricJobs = prometheus.NewDesc("hotline_store_jobs_total",
@@ -107,8 +107,8 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		rs := m.Relay.Stats()
 		counter(metricRelayDelivered, float64(rs.Delivered))
 		for kind, n := range map[string]int64{
-			"unopenable": rs.Unopenable, "unreachable": rs.Unreachable, "rejected": rs.Rejected,
-			"rate_limited": rs.RateLimited, "transient": rs.Transient,
+			"blocked": rs.Blocked, "rejected": rs.Rejected, "retry_after": rs.RetryAfter,
+			"server": rs.Server, "network": rs.Network,
 		} {
 			counter(metricRelayFailures, float64(n), kind)
 		}

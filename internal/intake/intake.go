@@ -335,6 +335,10 @@ func (s *Service) AddReporterMessage(ctx context.Context, ref hotline.ReporterRe
 	urgent := text != "" && Urgent(text)
 	m, _, err := thread.Append(ctx, s.DB, tip, school, thread.Draft{Author: hotline.AuthorReporter, Text: text, Photo: photo}, thread.Hooks{
 		After: func(tx *store.Tx, t *hotline.Tip, m *store.SealedMessage) error {
+			// The reporter wrote, so their chat is reachable again.
+			if err := tx.ReviveHandle(t.ID); err != nil {
+				return err
+			}
 			t.LastReporterAt = tx.Now()
 			becameUrgent := urgent && !t.Urgent
 			if becameUrgent {
