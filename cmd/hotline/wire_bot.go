@@ -59,8 +59,9 @@ func (m *Main) openBot(ctx context.Context) error {
 		}
 	})
 	m.Go(w.Run)
-	// Wake the relay the moment a reply is enqueued; its own polling is
-	// only the safety net.
+	// Wake the relay the moment a reply is enqueued, or a reporter writes
+	// (which releases replies held while their chat blocked the bot); its
+	// own polling is only the safety net.
 	sub := m.Broker.SubscribeAll()
 	m.Go(func(ctx context.Context) {
 		defer sub.Cancel()
@@ -72,7 +73,7 @@ func (m *Main) openBot(ctx context.Context) error {
 				if !ok {
 					return
 				}
-				if c.Kind == hotline.ChangeReply {
+				if c.Kind == hotline.ChangeReply || c.Kind == hotline.ChangeReporterMessage || c.Kind == hotline.ChangeNewTip {
 					w.Wake()
 				}
 			}
