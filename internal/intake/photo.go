@@ -137,17 +137,53 @@ func decodeClean(data []byte, h *photoHeader) (*hotline.Photo, error) {
 		return nil, hotline.ErrPhotoInvalid
 	}
 	img = orient(shrink(img), h.orientation)
-	var out bytes.Buffer
+	var out chunkWriter
+	typ := "image/png"
 	if h.format == "jpeg" {
-		if err := jpeg.Encode(&out, img, &jpeg.Options{Quality: 85}); err != nil {
-			return nil, hotline.ErrPhotoInvalid
-		}
-		return &hotline.Photo{Data: out.Bytes(), Type: "image/jpeg"}, nil
+		typ = "image/jpeg"
+		err = jpeg.Encode(&out, img, &jpeg.Options{Quality: 85})
+	} else {
+		err = png.Encode(&out, img)
 	}
-	if err := png.Encode(&out, img); err != nil {
+	if err != nil {
 		return nil, hotline.ErrPhotoInvalid
 	}
-	return &hotline.Photo{Data: out.Bytes(), Type: "image/png"}, nil
+	return &hotline.Photo{Data: out.bytes(), Type: typ}, nil
+}
+
+// chunkWriter collects an encoded photo in fixed chunks and joins them
+// once: a growing bytes.Buffer would hold up to three times the photo
+// while it grows, and hand back a slice with unused capacity that the
+// sealing pipeline would carry along.
+type chunkWriter struct {
+	chunks [][]byte
+	n      int
+}
+
+const chunkSize = 64 << 10
+
+func (c *chunkWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		if len(c.chunks) == 0 || len(c.chunks[len(c.chunks)-1]) == chunkSize {
+			c.chunks = append(c.chunks, make([]byte, 0, chunkSize))
+		}
+		last := &c.chunks[len(c.chunks)-1]
+		k := min(len(p), chunkSize-len(*last))
+		*last = append(*last, p[:k]...)
+		p = p[k:]
+	}
+	c.n += n
+	return n, nil
+}
+
+func (c *chunkWriter) bytes() []byte {
+	out := make([]byte, 0, c.n)
+	for _, ch := range c.chunks {
+		out = append(out, ch...)
+	}
+	c.chunks = nil
+	return out
 }
 
 // shrunkSize is the size of a w x h photo once its longest side is at

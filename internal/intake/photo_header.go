@@ -214,14 +214,7 @@ func (h *photoHeader) decodeCost() int64 {
 			dec += 4 * px
 		}
 	case "png":
-		bpp := int64(4)
-		switch {
-		case h.depth == 16:
-			bpp = 8
-		case h.colorType == 3, h.colorType == 0 && !h.trns:
-			bpp = 1
-		}
-		dec = bpp * px
+		dec = pngBpp(h) * px
 		if h.interlaced {
 			dec *= 2 // one image per pass, merged into the whole
 		}
@@ -229,17 +222,41 @@ func (h *photoHeader) decodeCost() int64 {
 		dec = px
 	}
 	ow, oh := shrunkSize(h.width, h.height)
-	out := int64(ow) * int64(oh) * 4
-	post := out // the encoded photo, with room for its buffer's growth
+	outPx := int64(ow) * int64(oh)
 	shrunk := ow != h.width || oh != h.height
+	var post int64
 	if shrunk {
-		post += out
+		post += 4 * outPx // the RGBA copy it is scaled into
 	}
 	if h.orientation > 1 {
-		post += out
+		post += 4 * outPx // the turned copy
 		if !shrunk {
-			post += out // converted to RGBA before turning
+			post += 4 * outPx // converted to RGBA before turning
 		}
 	}
+	// The encoded photo, collected in chunks and then joined: twice its
+	// size, which for noise is about its raw size (a JPEG at quality 85
+	// stays below 4 bytes per pixel; a PNG is as large as its pixels).
+	outBpp := int64(4)
+	if h.format == "png" && !shrunk && h.orientation <= 1 {
+		outBpp = pngBpp(h)
+	}
+	post += 2 * outBpp * outPx
+	if outBpp == 8 {
+		// png.Encode reads a 16-bit image through At, one boxed colour
+		// per pixel: garbage, but made faster than a collection runs.
+		post += 8 * outPx
+	}
 	return dec + post + decodeSlack
+}
+
+// pngBpp is the bytes per pixel of the image png.Decode returns.
+func pngBpp(h *photoHeader) int64 {
+	switch {
+	case h.depth == 16:
+		return 8
+	case h.colorType == 3, h.colorType == 0 && !h.trns:
+		return 1
+	}
+	return 4
 }
