@@ -44,8 +44,9 @@ var (
 )
 
 // testHookDecoding, when set by a test, runs once the decode budget is
-// held, with the bytes held.
-var testHookDecoding func(cost int64)
+// held, with the bytes held; the function it returns runs just before
+// they are released.
+var testHookDecoding func(cost int64) (done func())
 
 // CleanPhoto is CleanPhotoContext waiting at most PhotoWait for room in
 // the decode budget.
@@ -84,8 +85,8 @@ func CleanPhotoContext(ctx context.Context, data []byte) (*hotline.Photo, error)
 		return nil, ErrPhotoBusy
 	}
 	defer photoBudget.release(cost)
-	if testHookDecoding != nil {
-		testHookDecoding(cost)
+	if hook := testHookDecoding; hook != nil {
+		defer hook(cost)()
 	}
 	return decodeClean(data, h)
 }

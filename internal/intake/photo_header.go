@@ -235,11 +235,14 @@ func (h *photoHeader) decodeCost() int64 {
 		}
 	}
 	// The encoded photo, collected in chunks and then joined: twice its
-	// size, which for noise is about its raw size (a JPEG at quality 85
-	// stays below 4 bytes per pixel; a PNG is as large as its pixels).
-	outBpp := int64(4)
-	if h.format == "png" && !shrunk && h.orientation <= 1 {
-		outBpp = pngBpp(h)
+	// size. A JPEG at quality 85 stays under 1 byte per pixel even for
+	// noise (2 allows for it); a PNG of noise is as large as its pixels.
+	outBpp := int64(2)
+	if h.format != "jpeg" {
+		outBpp = 4
+		if !shrunk && h.orientation <= 1 {
+			outBpp = pngBpp(h)
+		}
 	}
 	post += 2 * outBpp * outPx
 	if outBpp == 8 {
