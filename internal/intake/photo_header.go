@@ -3,6 +3,7 @@ package intake
 import (
 	"bytes"
 	"encoding/binary"
+	"math"
 )
 
 // photoHeader is what the first bytes of an image say about the memory
@@ -195,6 +196,9 @@ const decodeSlack = 2 << 20
 func (h *photoHeader) decodeCost() int64 {
 	w, ht := int64(h.width), int64(h.height)
 	px := w * ht
+	if w > MaxPhotoPixels || ht > MaxPhotoPixels || px > MaxPhotoPixels {
+		return math.MaxInt64 // never decoded; and the products below stay small
+	}
 	var dec int64
 	switch h.format {
 	case "jpeg":

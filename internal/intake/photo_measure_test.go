@@ -7,8 +7,8 @@ import (
 	"image"
 	"image/draw"
 	"image/gif"
-	"image/png"
 	"image/jpeg"
+	"image/png"
 	"runtime"
 	"testing"
 )
