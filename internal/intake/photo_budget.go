@@ -17,7 +17,7 @@ const DefaultPhotoBudget = 256 << 20
 // was last handed back, make the last decode to finish return the heap's
 // free pages to the OS. Go's background scavenger returns them slowly, so
 // without this RSS stays near the peak of a burst long after it ends.
-const freeAfterBytes = 64 << 20
+var freeAfterBytes int64 = 64 << 20
 
 // photoBudget is the one process-wide limit on decoder memory. Every path
 // that takes a photo (mailbox, web chat, Telegram photos and documents,
