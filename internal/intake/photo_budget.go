@@ -45,8 +45,7 @@ type byteSemaphore struct {
 	cur     int64
 	waiters list.List // of *bytesWaiter
 
-	peak        atomic.Int64 // highest cur seen, for tests
-	sinceFree   int64        // estimated bytes released since the last freeOSMemory
+	sinceFree   int64 // estimated bytes released since the last FreeOSMemory
 	freeRunning atomic.Bool
 }
 
@@ -75,7 +74,7 @@ func (s *byteSemaphore) acquire(ctx context.Context, n int64) error {
 		return errOverBudget
 	}
 	if s.size-s.cur >= n && s.waiters.Len() == 0 {
-		s.take(n)
+		s.cur += n
 		s.mu.Unlock()
 		return nil
 	}
@@ -97,17 +96,6 @@ func (s *byteSemaphore) acquire(ctx context.Context, n int64) error {
 		s.notify()
 		s.mu.Unlock()
 		return ctx.Err()
-	}
-}
-
-// take records n more bytes in use; s.mu is held.
-func (s *byteSemaphore) take(n int64) {
-	s.cur += n
-	for {
-		p := s.peak.Load()
-		if s.cur <= p || s.peak.CompareAndSwap(p, s.cur) {
-			return
-		}
 	}
 }
 
@@ -151,7 +139,7 @@ func (s *byteSemaphore) notify() {
 		if s.size-s.cur < w.n {
 			return
 		}
-		s.take(w.n)
+		s.cur += w.n
 		s.waiters.Remove(e)
 		close(w.ready)
 	}
