@@ -354,6 +354,27 @@ func (l *Limiter) Charge(client netip.Addr, a Action) {
 	b.tokens = math.Max(b.tokens-1, -float64(r.Burst))
 }
 
+// Refund gives back the token of action a that Allow took from client and
+// from the action's ceiling, for work that turned out not to count (a
+// log-in that succeeded). Neither bucket goes above its burst.
+func (l *Limiter) Refund(client netip.Addr, a Action) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if r := l.rules[a]; r.set() {
+		if c := l.find(client, now, false); c != nil {
+			b := &c.buckets[a]
+			b.refill(r, now)
+			b.tokens = math.Min(b.tokens+1, float64(r.Burst))
+		}
+	}
+	if r := l.global[a]; r.set() {
+		g := &l.ceil[a]
+		g.refill(r, now)
+		g.tokens = math.Min(g.tokens+1, float64(r.Burst))
+	}
+}
+
 // Hold counts one long-lived thing (a connection) against client's cap,
 // Config.MaxHolds. It returns a release func, or false when the client
 // holds its cap already. A held client is never forgotten while its

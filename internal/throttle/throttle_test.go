@@ -115,6 +115,27 @@ func TestReadyAndCharge(t *testing.T) {
 	}
 }
 
+// TestRefund: a refunded token is back for the client and the ceiling,
+// never above the burst.
+func TestRefund(t *testing.T) {
+	c := newClock()
+	l := New(Config{PerClient: []Rule{{Rate: 0, Burst: 2}}, Global: []Rule{{Rate: 0, Burst: 3}}, Now: c.now})
+	for range 5 {
+		if ok, _ := l.Allow(alice, 0); !ok {
+			t.Fatal("refunded attempts were refused")
+		}
+		l.Refund(alice, 0)
+	}
+	l.Refund(alice, 0)
+	l.Refund(bob, 0)
+	if got := take(l, alice, 0); got != 2 {
+		t.Fatalf("after refunds alice got %d, want her burst 2", got)
+	}
+	if got := take(l, bob, 0); got != 1 {
+		t.Fatalf("bob got %d, want the 1 left of the ceiling 3", got)
+	}
+}
+
 // TestKeyRotates: the hash key changes every period; a client's buckets
 // follow it across one change, and a client unseen for two periods is
 // forgotten.
