@@ -351,19 +351,24 @@ func (s *Server) secure(w http.ResponseWriter, frameAncestors string) {
 	}
 }
 
-// frameAncestors lists the school's allowed origins in CSP form; only
-// well-formed http(s) origins pass, so settings cannot inject directives.
+// frameAncestors lists the school's allowed origins in CSP form. Each is
+// validated again here, whatever settings validation let into the
+// database: only canonical https origins (hotline.CanonicalOrigin) reach
+// the header, so a bad row can never add a source or a directive.
 func frameAncestors(school *hotline.School) string {
 	var out []string
+	seen := map[string]bool{}
 	for _, o := range school.Settings.AllowedOrigins {
-		if c := cleanOrigin(o); c != "" {
+		if c, err := hotline.CanonicalOrigin(o); err == nil && !seen[c] {
+			seen[c] = true
 			out = append(out, c)
 		}
 	}
 	return strings.Join(out, " ")
 }
 
-// cleanOrigin returns scheme://host[:port] of o, or "" if o is not one.
+// cleanOrigin returns scheme://host[:port] of o, or "" if o is not one:
+// for comparing a request's Origin with our own origin.
 func cleanOrigin(o string) string {
 	u, err := url.Parse(strings.TrimSpace(o))
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
@@ -373,14 +378,15 @@ func cleanOrigin(o string) string {
 	return u.Scheme + "://" + strings.ToLower(u.Host)
 }
 
-// allowedOrigin reports whether origin may frame school's chat.
+// allowedOrigin reports whether origin (a browser's Origin header) may
+// frame school's chat: both sides are compared in canonical form.
 func allowedOrigin(school *hotline.School, origin string) bool {
-	origin = cleanOrigin(origin)
-	if origin == "" {
+	origin, err := hotline.CanonicalOrigin(origin)
+	if err != nil {
 		return false
 	}
 	for _, o := range school.Settings.AllowedOrigins {
-		if cleanOrigin(o) == origin {
+		if c, err := hotline.CanonicalOrigin(o); err == nil && c == origin {
 			return true
 		}
 	}
