@@ -49,6 +49,7 @@ const (
 	codeBusy          = "busy"
 	codeUnavailable   = "unavailable"
 	codeReplaced      = "replaced"
+	codeGuesses       = "too_many_guesses"
 )
 
 // inFrame is any client frame; fields not used by its type stay empty.
