@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
+
+	"hotline/internal/throttle"
 )
 
 // Config is the server's configuration: flags with HOTLINE_* equivalents.
@@ -31,6 +34,14 @@ type Config struct {
 	// MetricsAddr, when set, serves /metrics and /debug/pprof/ on their own
 	// listener, apart from the public one.
 	MetricsAddr string
+
+	// TrustedProxies are the reverse proxies whose forwarding header names
+	// the client, for per-client limits; empty: the TCP peer is the client.
+	TrustedProxies []netip.Prefix
+	ProxyHeader    string
+	// PhotoBudgetMiB bounds the memory of photo decoding at once, over
+	// every channel; 0 keeps intake's default.
+	PhotoBudgetMiB int
 
 	SMTPAddr string
 	SMTPFrom string
@@ -173,6 +184,9 @@ func (fs *flagSet) serverFlags(c *Config, defaultAddr string) {
 	fs.dur(&c.IdleTimeout, "idle-timeout", 30*time.Minute, "counselor session idle expiry")
 	fs.integer(&c.KDFConcurrency, "kdf-concurrency", 2, 1, "concurrent argon2id derivations (64 MiB each)")
 	fs.str(&c.MetricsAddr, "metrics-addr", "", "listen address of /metrics and /debug/pprof/, e.g. 127.0.0.1:9100 (default: off); keep it private")
+	fs.value(prefixList{&c.TrustedProxies}, "trusted-proxy", "reverse proxies (IPs or CIDRs, comma-separated) whose forwarding header names the client, for per-client limits (default: none, the TCP peer is the client)")
+	fs.str(&c.ProxyHeader, "proxy-header", "X-Forwarded-For", "the trusted proxies' header naming the client")
+	fs.integer(&c.PhotoBudgetMiB, "photo-budget-mib", 256, 16, "memory for decoding photos at once, over every channel, in MiB")
 	fs.secret(&c.TelegramToken, "telegram-token", "Telegram bot token; enables the bot")
 	fs.str(&c.TelegramAPIURL, "telegram-api-url", "", "another Bot API server (self-hosted Bot API, tests)")
 	fs.str(&c.TelegramWebhookURL, "telegram-webhook-url", "", "webhook mode: the public URL Telegram posts updates to (default: long polling)")
@@ -198,4 +212,27 @@ func newLogger(c *Config, w io.Writer) (*slog.Logger, error) {
 		return slog.New(slog.NewTextHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("log format %q: want text or json", c.LogFormat)
+}
+
+// prefixList is a flag of comma-separated IPs or CIDR prefixes.
+type prefixList struct{ p *[]netip.Prefix }
+
+func (v prefixList) String() string {
+	if v.p == nil {
+		return ""
+	}
+	out := make([]string, len(*v.p))
+	for i, p := range *v.p {
+		out[i] = p.String()
+	}
+	return strings.Join(out, ",")
+}
+
+func (v prefixList) Set(s string) error {
+	ps, err := throttle.ParsePrefixes(s)
+	if err != nil {
+		return err
+	}
+	*v.p = ps
+	return nil
 }

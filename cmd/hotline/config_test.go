@@ -34,6 +34,8 @@ func TestConfigRejectsMalformedValues(t *testing.T) {
 		{"kdf env not a number", map[string]string{"HOTLINE_KDF_CONCURRENCY": "x"}, nil, `invalid value "x" for HOTLINE_KDF_CONCURRENCY: want a whole number`},
 		{"kdf flag negative", nil, []string{"--kdf-concurrency", "-3"}, "-kdf-concurrency: must be at least 1"},
 		{"idle timeout flag malformed", nil, []string{"--idle-timeout=abc"}, "-idle-timeout: want a duration"},
+		{"trusted proxy not an address", map[string]string{"HOTLINE_TRUSTED_PROXY": "proxy.example"}, nil, "HOTLINE_TRUSTED_PROXY"},
+		{"photo budget too small", nil, []string{"--photo-budget-mib", "1"}, "-photo-budget-mib: must be at least 16"},
 		{"two bad env values", map[string]string{"HOTLINE_KDF_CONCURRENCY": "0", "HOTLINE_IDLE_TIMEOUT": "soon"}, nil, "HOTLINE_IDLE_TIMEOUT"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -53,6 +55,10 @@ func TestConfigRejectsMalformedValues(t *testing.T) {
 	c, msg, err := parse(map[string]string{"HOTLINE_IDLE_TIMEOUT": "45m", "HOTLINE_KDF_CONCURRENCY": "4"})
 	if err != nil || c.IdleTimeout != 45*time.Minute || c.KDFConcurrency != 4 {
 		t.Fatalf("good environment: %v %v %d %q", err, c.IdleTimeout, c.KDFConcurrency, msg)
+	}
+	c, _, err = parse(map[string]string{"HOTLINE_TRUSTED_PROXY": "10.0.0.0/8, 192.0.2.7"})
+	if err != nil || len(c.TrustedProxies) != 2 || c.TrustedProxies[1].String() != "192.0.2.7/32" {
+		t.Fatalf("trusted proxies: %v %v", err, c.TrustedProxies)
 	}
 	c, _, err = parse(map[string]string{"HOTLINE_KDF_CONCURRENCY": "4"}, "--kdf-concurrency", "1", "--idle-timeout", "10m")
 	if err != nil || c.KDFConcurrency != 1 || c.IdleTimeout != 10*time.Minute {

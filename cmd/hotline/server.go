@@ -110,6 +110,10 @@ func (m *Main) Open() error {
 	}
 	m.Broker = live.NewBroker()
 	m.Intake = intake.New(m.DB, m.Vault, m.Broker, m.Logger)
+	if m.Config.PhotoBudgetMiB > 0 {
+		// One budget for the process: every channel decodes photos through it.
+		intake.SetPhotoBudget(int64(m.Config.PhotoBudgetMiB) << 20)
+	}
 	m.closers = append(m.closers, func() error { m.Intake.Close(); return nil })
 	m.Staff = staff.New(m.DB, m.Vault, m.Logger)
 	m.Triage = triage.New(m.DB, m.Vault, m.Broker, m.Logger)

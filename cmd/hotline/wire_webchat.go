@@ -38,6 +38,7 @@ func (m *Main) openWebchat() {
 		PublicURL:    m.Config.PublicURL,
 		BotName:      botName,
 		Logger:       m.Logger.With("part", "webchat"),
+		ClientIP:     m.clientIP(),
 	}
 	if m.Clock != nil {
 		s.Now = m.Clock.Now
