@@ -143,7 +143,9 @@ func (s *Service) Reply(ctx context.Context, actor hotline.Actor, uid, text stri
 	return s.addMessage(ctx, actor, uid, hotline.AuthorCounselor, text, photo)
 }
 
-// Note adds an internal note: sealed to the school only, never sent.
+// Note adds an internal note: never sent to the reporter, read by the
+// school's staff and, once the case is escalated, by the district (Escalate
+// seals every message of the thread, notes included, to the district).
 func (s *Service) Note(ctx context.Context, actor hotline.Actor, uid, text string) (*hotline.Message, error) {
 	return s.addMessage(ctx, actor, uid, hotline.AuthorNote, text, nil)
 }
