@@ -3,7 +3,9 @@
 // ledger's state), a school's page, an escalated case, and the summary
 // report as CSV. It is a UI only: it asks the district service for what it
 // shows and triage for escalated threads, never the store, and it shows
-// metadata only, with counts of 1 to 4 as "<5".
+// metadata only, with counts of 1 to 4 that could single out a reporter as
+// "<5" and a school's overdue, missed, unassessed and escalated counts
+// exactly.
 package oversight
 
 import (
@@ -118,6 +120,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 var funcs = template.FuncMap{
 	"n":       district.Suppress,
+	"exact":   district.Exact,
 	"hexhead": func(b []byte) string { return hex.EncodeToString(b) },
 	"short": func(s string) string {
 		if len(s) > 16 {
@@ -344,6 +347,7 @@ var labels = map[string]hotline.Label{
 	"missed":           {ZH: "曾超时", EN: "Missed a deadline"},
 	"escalated":        {ZH: "已上报", EN: "Escalated"},
 	"needs":            {ZH: "应上报未上报", EN: "Must be escalated"},
+	"unassessed":       {ZH: "未评估", EN: "Unassessed"},
 	"median_ack":       {ZH: "受理用时中位数", EN: "Median time to acknowledge"},
 	"median_reply":     {ZH: "首次回复用时中位数", EN: "Median time to first reply"},
 	"median_resolve":   {ZH: "办结用时中位数", EN: "Median time to resolve"},
@@ -372,7 +376,7 @@ var labels = map[string]hotline.Label{
 	"from":             {ZH: "从", EN: "From"},
 	"to":               {ZH: "到", EN: "To"},
 	"download":         {ZH: "下载", EN: "Download"},
-	"small_note":       {ZH: "小于 5 的数字显示为「<5」，以免识别出个别学生。", EN: "Counts below 5 are shown as \"<5\" so that no student can be singled out."},
+	"small_note":       {ZH: "按类别、情节、渠道等统计时，小于 5 的数字显示为「<5」，以免识别出个别学生；超时、曾超时、未评估、已上报和应上报未上报的案件数是学校的履职记录，如实显示。", EN: "Counts by category, severity, channel and the like below 5 are shown as \"<5\" so that no student can be singled out; overdue, missed, unassessed, escalated and must-be-escalated counts are the school's own record and are shown exactly."},
 	"open_case":        {ZH: "查看", EN: "Open"},
 	"thread":           {ZH: "案件记录（区教育局副本）", EN: "Thread (district copy)"},
 	"timeline":         {ZH: "台账时间线", EN: "Ledger timeline"},
