@@ -343,11 +343,41 @@ func (s *Service) Assign(ctx context.Context, actor hotline.Actor, uid string, c
 	return err
 }
 
+// ErrEscalateFirst refuses to tick "reported to the district" on a case
+// that was never escalated: only Escalate puts a case before the district,
+// and a ticked box alone would tell the ledger it had been.
+var ErrEscalateFirst = hotline.Errorf(hotline.EINVALID,
+	"「已上报区教育局」只能通过上报完成：请用本页的「上报区教育局」按钮上报，区教育局才能看到这个案件。",
+	"\"Reported to the district\" is done only by escalating: use the \"Escalate to the district\" button on this page, so that the district sees the case.")
+
+// ErrDistrictReportFinal refuses to untick "reported to the district": the
+// report was made (the case was escalated) and cannot be taken back.
+var ErrDistrictReportFinal = hotline.Errorf(hotline.EINVALID,
+	"案件已经上报区教育局，上报不能撤销。", "The case has been reported to the district; that cannot be undone.")
+
 // RecordStep marks a handling step (warning talk, police referral,
-// counseling…) done or not done.
+// counseling…) done or not done. The district-report step is not a box to
+// tick: on a case never escalated it is refused (ErrEscalateFirst) — the
+// report is Escalate — and on an escalated case that owes a follow-up
+// report (续报) ticking it is that report (ReportToDistrict).
 func (s *Service) RecordStep(ctx context.Context, actor hotline.Actor, uid string, step hotline.Step, done bool) error {
 	if !step.Valid() {
 		return hotline.Errorf(hotline.EINVALID, "处置措施无效。", "Invalid handling step.")
+	}
+	if step == hotline.StepDistrictReport {
+		tip, err := s.visible(ctx, actor, uid)
+		if err != nil {
+			return err
+		}
+		switch {
+		case tip.Steps[step] == done:
+			return nil
+		case !done:
+			return ErrDistrictReportFinal
+		case !tip.Escalated:
+			return ErrEscalateFirst
+		}
+		return s.ReportToDistrict(ctx, actor, uid)
 	}
 	_, err := s.update(ctx, actor, uid, func(tx *store.Tx, t *hotline.Tip, _ *hotline.School) error {
 		if t.Steps[step] == done {
@@ -360,8 +390,6 @@ func (s *Service) RecordStep(ctx context.Context, actor hotline.Actor, uid strin
 		kind := hotline.EventStepRecorded
 		if done && step == hotline.StepPoliceReferral {
 			kind = hotline.EventReferredPolice
-		} else if done && step == hotline.StepDistrictReport {
-			kind = hotline.EventDistrictReport
 		}
 		return tx.AppendEvent(event(t, actor, kind, fmt.Sprintf("step=%s;done=%t", step, done)))
 	})
