@@ -259,6 +259,8 @@ var texts = map[string][2]string{
 	"ack_due":                {"受理", "Acknowledge"},
 	"reply_due":              {"首次回复", "First reply"},
 	"district_due":           {"上报区教育局", "Report to district"},
+	"assess_due":             {"评估情节", "Assess the severity"},
+	"progress_due":           {"下一步跟进或办结（每次回复或处置后重新计时）", "Next follow-up or closure (restarts after each reply or action)"},
 	"done":                   {"已完成", "done"},
 	"escalated":              {"已上报区教育局", "Escalated to the district"},
 	"reporter_role":          {"报告人身份", "Reporter"},

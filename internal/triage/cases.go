@@ -124,6 +124,19 @@ func event(t *hotline.Tip, actor hotline.Actor, kind hotline.EventKind, detail s
 	return &hotline.Event{SchoolID: t.SchoolID, TipID: t.ID, Alias: t.Alias.ZH, Kind: kind, Detail: detail, ActorID: actor.CounselorID}
 }
 
+// renew restarts the case's next-action clock (hotline.Tip.RenewProgress)
+// after a counselor acted on it: a reply, a change of status or severity,
+// a handling step, a report to the district. Notes, assignments and
+// category changes do not count: they do nothing for the reporter.
+func renew(tx *store.Tx, t *hotline.Tip) error {
+	d, err := tx.CaseDeadlines(t.SchoolID)
+	if err != nil {
+		return err
+	}
+	t.RenewProgress(d, tx.Now())
+	return nil
+}
+
 // acknowledge marks a new case acknowledged (受理) inside tx.
 func acknowledge(tx *store.Tx, t *hotline.Tip, actor hotline.Actor) error {
 	if t.Status != hotline.StatusNew {
@@ -214,6 +227,9 @@ func (s *Service) addMessage(ctx context.Context, actor hotline.Actor, uid strin
 				if t.FirstReplyAt.IsZero() {
 					t.FirstReplyAt = tx.Now()
 				}
+				if err := renew(tx, t); err != nil {
+					return err
+				}
 			}
 			if err := tx.AppendEvent(event(t, actor, kind, "")); err != nil {
 				return err
@@ -267,13 +283,17 @@ func (s *Service) SetStatus(ctx context.Context, actor hotline.Actor, uid string
 		if next == hotline.StatusResolved || next == hotline.StatusClosed {
 			t.ResolvedAt = tx.Now()
 		}
+		if err := renew(tx, t); err != nil {
+			return err
+		}
 		return tx.AppendEvent(event(t, actor, kind, detail))
 	})
 	return err
 }
 
 // SetSeverity assesses a case on the policy's scale. Severe and criminal
-// cases start the district-report deadline.
+// cases start the district-report deadline; every severity sets the time
+// the case may wait for its next action.
 func (s *Service) SetSeverity(ctx context.Context, actor hotline.Actor, uid string, sev hotline.Severity) error {
 	if !sev.Valid() {
 		return hotline.Errorf(hotline.EINVALID, "情节等级无效。", "Invalid severity.")
@@ -286,6 +306,11 @@ func (s *Service) SetSeverity(ctx context.Context, actor hotline.Actor, uid stri
 		t.Severity = sev
 		if sev.MustReportToDistrict() && t.DistrictDue.IsZero() {
 			t.DistrictDue = tx.Now().Add(school.Settings.Deadlines.WithDefaults().DistrictReport.D())
+		}
+		// Assessing starts the severity's clock; a graver severity
+		// shortens it at once.
+		if err := renew(tx, t); err != nil {
+			return err
 		}
 		return tx.AppendEvent(event(t, actor, hotline.EventSeverityChanged, "from="+string(prev)+";to="+string(sev)))
 	})
@@ -387,6 +412,9 @@ func (s *Service) RecordStep(ctx context.Context, actor hotline.Actor, uid strin
 			t.Steps = map[hotline.Step]bool{}
 		}
 		t.Steps[step] = done
+		if err := renew(tx, t); err != nil {
+			return err
+		}
 		kind := hotline.EventStepRecorded
 		if done && step == hotline.StepPoliceReferral {
 			kind = hotline.EventReferredPolice
