@@ -161,3 +161,59 @@ func TestNoCaseOutsideTheNet(t *testing.T) {
 		t.Fatalf("ledger: %+v %v", res, err)
 	}
 }
+
+// TestLedgerHeadsEveryFewMinutesAndDailyWalk: the scheduler vouches for a
+// quiet ledger's tail with a checkpoint once events were added and the
+// newest checkpoint is store.HeadInterval old, and with the day's head it
+// walks the whole ledger.
+func TestLedgerHeadsEveryFewMinutesAndDailyWalk(t *testing.T) {
+	e := newOvEnv(t, nil)
+	ctx := context.Background()
+	last := func() int64 {
+		n, err := e.db.LastEventSeq(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	newest := func() int64 {
+		cps, err := e.db.LedgerCheckpoints(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cps) == 0 {
+			return 0
+		}
+		return cps[len(cps)-1].Seq
+	}
+	e.submit([]string{"有人抢我的零花钱。"}, false)
+	e.tick()
+	if at, _ := e.db.LedgerVerified(ctx); at.FullAt.IsZero() {
+		t.Fatal("the day's head came without a full walk of the ledger")
+	}
+	if got, want := newest(), last(); got == 0 || got > want {
+		t.Fatalf("first checkpoint at %d, ledger at %d", got, want)
+	}
+	first := newest()
+	e.submit([]string{"他们在群里骂我。"}, false)
+	e.at(store.HeadInterval - time.Second)
+	e.tick()
+	if got := newest(); got != first {
+		t.Fatalf("a checkpoint before the interval: %d", got)
+	}
+	e.at(store.HeadInterval)
+	e.tick()
+	if got := newest(); got != last() || got <= first {
+		t.Fatalf("checkpoint after the interval at %d, want the ledger's end %d", got, last())
+	}
+	// Nothing new: no new checkpoint, however long it waits.
+	n := newest()
+	e.at(3 * store.HeadInterval)
+	e.tick()
+	if newest() != n {
+		t.Fatal("a checkpoint without new events")
+	}
+	if res, err := e.db.VerifyLedgerTail(ctx); err != nil || !res.OK() || res.Unvouched != 0 {
+		t.Fatalf("ledger: %+v %v", res, err)
+	}
+}
