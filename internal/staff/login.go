@@ -125,7 +125,10 @@ func (s *Service) Login(ctx context.Context, username, password, device string) 
 		}
 		return nil, err
 	}
-	sess := &Session{Key: key, counter: counter, device: counter.Device}
+	sess := &Session{Key: key, counter: counter}
+	if counter.Device != nil {
+		sess.device.Store(&counter.Device)
+	}
 	err = s.DB.Update(ctx, func(tx *store.Tx) error {
 		// Looked at again after the derivation: the account may have been
 		// deactivated, or its password changed, while it ran.
@@ -203,7 +206,7 @@ func (s *Service) RememberDevice(ctx context.Context, sess *Session, token strin
 	if err != nil {
 		return "", err
 	}
-	sess.device = mac
+	sess.device.Store(&mac)
 	return token, nil
 }
 
@@ -292,7 +295,11 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, newPassword
 		}
 		// Whoever knew the old password may have logged in elsewhere: only
 		// this browser stays known.
-		return tx.ForgetOtherDevices(sess.Counselor.ID, sess.device)
+		var keep []byte
+		if d := sess.device.Load(); d != nil {
+			keep = *d
+		}
+		return tx.ForgetOtherDevices(sess.Counselor.ID, keep)
 	})
 	if err != nil {
 		return err

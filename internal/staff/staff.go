@@ -48,9 +48,9 @@ type Session struct {
 	Counselor *hotline.Counselor
 	Key       *vault.PrivateKey
 
-	counter  store.LoginCounter // the password counter its log-in used
-	device   []byte             // MAC of its browser's device token, once known
-	complete atomic.Bool        // both factors passed
+	counter  store.LoginCounter     // the password counter its log-in used
+	device   atomic.Pointer[[]byte] // MAC of its browser's device token, once known
+	complete atomic.Bool            // both factors passed
 }
 
 // Complete reports whether the log-in passed every factor the account has.
