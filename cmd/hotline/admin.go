@@ -58,7 +58,7 @@ func runSchool(ctx context.Context, args []string, env *Env) error {
 	fs.StringVar(&in.NameEN, "name-en", "", "the school's name in English (optional)")
 	fs.StringVar(&in.Code, "code", "", "short code used in links, e.g. no3 (letters, digits, -)")
 	fs.StringVar(&in.District, "district", "", "district education bureau, e.g. 海淀区")
-	fs.StringVar(&in.AdminUsername, "admin", "", "first admin's username (default CODE-admin)")
+	fs.StringVar(&in.AdminUsername, "admin", "", "first admin's username (default: admin- and six random characters, printed; never derived from the public school code)")
 	fs.StringVar(&contact, "emergency-contact", "", "the school's emergency contact shown to a reporter in danger")
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageErr(err)

@@ -165,7 +165,7 @@ var texts = map[string][2]string{
 	"logout":             {"退出登录", "Log out"},
 	"username":           {"用户名", "Username"},
 	"password":           {"密码", "Password"},
-	"login_hint":         {"仅限学校辅导老师和管理员使用。连续输错密码会被暂时锁定。", "For school counselors and admins only. Repeated wrong passwords lock the account for a while."},
+	"login_hint":         {"仅限学校辅导老师和管理员使用。连续输错密码后，新浏览器须等待一段时间（最长 15 分钟）；在你登录过的浏览器上，别人的错误尝试不会把你锁在外面。", "For school counselors and admins only. After repeated wrong passwords a new browser must wait (at most 15 minutes); on a browser you have logged in from before, other people's wrong guesses never lock you out."},
 	"forgot":             {"所有管理员都忘记了密码？用恢复密钥找回", "Every admin lost their password? Recover with the recovery key"},
 	"recover":            {"用恢复密钥找回访问", "Recover access with the recovery key"},
 	"recover_hint":       {"恢复密钥是创建学校时只显示过一次的那串代码。恢复后会新建一个管理员账号。", "The recovery key was shown once when the school was created. Recovery creates a new admin account."},
