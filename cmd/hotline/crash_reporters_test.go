@@ -111,6 +111,7 @@ type webPage struct {
 	n, i int
 
 	session string // sessionStorage token
+	secret  string // the page secret (sessionStorage): brings a lost receipt back
 	epoch   string // of the welcome lastSeq counts in
 	lastSeq int64
 	pending []map[string]any // sent, not acknowledged, oldest first
@@ -138,7 +139,7 @@ func (r *crashRig) webReporter(work, hard context.Context, wg *sync.WaitGroup, n
 	go func() {
 		defer wg.Done()
 		for i := 0; work.Err() == nil; i++ {
-			p := &webPage{r: r, n: n, i: i, session: randToken(), report: marker("web", n, i, 0), follow: map[string]string{}}
+			p := &webPage{r: r, n: n, i: i, session: randToken(), secret: randToken(), report: marker("web", n, i, 0), follow: map[string]string{}}
 			p.run(hard)
 		}
 	}()
@@ -241,11 +242,8 @@ func (p *webPage) frame(ws *websocket.Conn, f *crashFrame) {
 	case "welcome":
 		// A new epoch: the server numbers this session's frames from 1
 		// again; the page starts counting anew instead of discarding.
-		if f.Epoch != p.epoch {
-			if p.epoch != "" {
-				p.lastSeq = 0
-			}
-			p.epoch = f.Epoch
+		if f.Epoch != "" && f.Epoch != p.epoch {
+			p.epoch, p.lastSeq = f.Epoch, 0
 		}
 		for _, q := range p.pending {
 			p.transmit(ws, q)
@@ -325,7 +323,7 @@ func (p *webPage) run(hard context.Context) {
 				frames <- f
 			}
 		}()
-		ws.WriteJSON(map[string]any{"v": 1, "type": "hello", "session": p.session, "school": demoSchool, "lang": "zh", "last_seq": p.lastSeq, "epoch": p.epoch})
+		ws.WriteJSON(map[string]any{"v": 1, "type": "hello", "session": p.session, "school": demoSchool, "lang": "zh", "last_seq": p.lastSeq, "epoch": p.epoch, "page": p.secret})
 		welcomed := false
 	conn:
 		for !p.done() {
