@@ -194,7 +194,9 @@ func expectedCell(t *testing.T, key string, school, districtName, name, month st
 	case key == "urgent":
 		return count(func(s specTip) bool { return s.urgent })
 	case key == "escalated":
-		return count(func(s specTip) bool { return s.escalate })
+		return district.Exact(countN(tips, func(s specTip) bool { return s.escalate }))
+	case key == "severity_unassessed":
+		return district.Exact(countN(tips, func(s specTip) bool { return s.severity == hotline.SeverityUnassessed }))
 	case strings.HasPrefix(key, "category_"):
 		c := strings.TrimPrefix(key, "category_")
 		return count(func(s specTip) bool { return string(s.category) == c || (c == "unassigned" && s.category == "") })
@@ -228,6 +230,18 @@ func expectedCell(t *testing.T, key string, school, districtName, name, month st
 	}
 	t.Fatalf("unknown column %q", key)
 	return ""
+}
+
+// countN counts the spec's tips that match: the exact counts of a school's
+// own record.
+func countN(tips []specTip, match func(specTip) bool) int {
+	n := 0
+	for _, s := range tips {
+		if match(s) {
+			n++
+		}
+	}
+	return n
 }
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {

@@ -42,9 +42,11 @@ type tipRow struct {
 	ResolvedAt     int64         `db:"resolved_at"`
 	QueueDue       int64         `db:"queue_due"`
 	Purged         bool          `db:"purged"`
+	AssessDue      int64         `db:"assess_due"`
+	ProgressDue    int64         `db:"progress_due"`
 }
 
-const tipColumns = `id, uid, school_id, alias_zh, alias_en, channel, reporter_role, status, severity, category, urgent, assignee_id, escalated, steps, reporter_key, reporter_key_version, created_at, updated_at, last_reporter_at, ack_due, reply_due, district_due, acknowledged_at, first_reply_at, resolved_at, queue_due, purged`
+const tipColumns = `id, uid, school_id, alias_zh, alias_en, channel, reporter_role, status, severity, category, urgent, assignee_id, escalated, steps, reporter_key, reporter_key_version, created_at, updated_at, last_reporter_at, ack_due, reply_due, district_due, acknowledged_at, first_reply_at, resolved_at, queue_due, purged, assess_due, progress_due`
 
 func (r *tipRow) tip() *hotline.Tip {
 	t := &hotline.Tip{
@@ -55,7 +57,7 @@ func (r *tipRow) tip() *hotline.Tip {
 		CreatedAt: fromMicros(r.CreatedAt), UpdatedAt: fromMicros(r.UpdatedAt), LastReporterAt: fromMicros(r.LastReporterAt),
 		AckDue: fromMicros(r.AckDue), ReplyDue: fromMicros(r.ReplyDue), DistrictDue: fromMicros(r.DistrictDue),
 		AcknowledgedAt: fromMicros(r.AcknowledgedAt), FirstReplyAt: fromMicros(r.FirstReplyAt), ResolvedAt: fromMicros(r.ResolvedAt),
-		Purged: r.Purged,
+		Purged: r.Purged, AssessDue: fromMicros(r.AssessDue), ProgressDue: fromMicros(r.ProgressDue),
 	}
 	return t
 }
@@ -93,7 +95,9 @@ func queueDue(t *hotline.Tip) int64 {
 }
 
 // InsertTip inserts a new tip. The caller sets UID, alias, metadata and
-// deadlines; an alias already used in the school is ErrAliasTaken.
+// deadlines; an alias already used in the school is ErrAliasTaken. An open
+// unassessed tip without an assessment deadline gets its district's
+// (CaseDeadlines), so that no case is received outside the net.
 func (tx *Tx) InsertTip(t *hotline.Tip, receiptMAC []byte) error {
 	if t.ReporterKey != nil && t.ReporterKeyVersion == 0 {
 		// Without its version the key could not be derived again.
@@ -103,6 +107,13 @@ func (tx *Tx) InsertTip(t *hotline.Tip, receiptMAC []byte) error {
 		t.CreatedAt = tx.now
 	}
 	t.UpdatedAt = t.CreatedAt
+	if t.AssessDue.IsZero() && !t.Assessed() && t.Status.Open() {
+		d, err := tx.CaseDeadlines(t.SchoolID)
+		if err != nil {
+			return err
+		}
+		t.AssessDue = t.CreatedAt.Add(d.Assess.D())
+	}
 	var assignee sql.NullInt64
 	if t.AssigneeID != 0 {
 		assignee = sql.NullInt64{Int64: t.AssigneeID, Valid: true}
@@ -111,7 +122,7 @@ func (tx *Tx) InsertTip(t *hotline.Tip, receiptMAC []byte) error {
 		t.UID, t.SchoolID, t.Alias.ZH, t.Alias.EN, string(t.Channel), string(t.Role), string(t.Status), string(t.Severity), string(t.Category),
 		t.Urgent, assignee, t.Escalated, formatSteps(t.Steps), nullBytes(receiptMAC), nullBytes(t.ReporterKey),
 		micros(t.CreatedAt), micros(t.UpdatedAt), micros(t.LastReporterAt), micros(t.AckDue), micros(t.ReplyDue), micros(t.DistrictDue),
-		micros(t.AcknowledgedAt), micros(t.FirstReplyAt), micros(t.ResolvedAt), queueDue(t), reporterKeyVersion(t))
+		micros(t.AcknowledgedAt), micros(t.FirstReplyAt), micros(t.ResolvedAt), queueDue(t), reporterKeyVersion(t), micros(t.AssessDue), micros(t.ProgressDue))
 	if err != nil {
 		if isUnique(err) && strings.Contains(err.Error(), "alias") {
 			return ErrAliasTaken
@@ -144,7 +155,8 @@ func (tx *Tx) UpdateTip(t *hotline.Tip) error {
 	}
 	return tx.execOne(qUpdateTip,
 		string(t.Status), string(t.Severity), string(t.Category), t.Urgent, assignee, t.Escalated, formatSteps(t.Steps), micros(t.UpdatedAt), micros(t.LastReporterAt),
-		micros(t.AckDue), micros(t.ReplyDue), micros(t.DistrictDue), micros(t.AcknowledgedAt), micros(t.FirstReplyAt), micros(t.ResolvedAt), queueDue(t), t.Purged, t.ID)
+		micros(t.AckDue), micros(t.ReplyDue), micros(t.DistrictDue), micros(t.AcknowledgedAt), micros(t.FirstReplyAt), micros(t.ResolvedAt), queueDue(t), t.Purged,
+		micros(t.AssessDue), micros(t.ProgressDue), t.ID)
 }
 
 // AliasesInUse returns which of the candidate zh aliases the school uses.
