@@ -220,7 +220,7 @@ func TestMetricsCarryNoContent(t *testing.T) {
 	}
 	sample(t, text, "hotline_bot_queued_updates")
 	sample(t, text, "hotline_bot_panics_total")
-	sample(t, text, `hotline_relay_failures_total{kind="transient"}`)
+	sample(t, text, `hotline_relay_failures_total{kind="network"}`)
 	for _, c := range canaries {
 		if c != "" && strings.Contains(text, c) {
 			t.Errorf("the metrics contain the canary %q", c)
