@@ -201,7 +201,8 @@ func TestDistrictPagesOverHTTP(t *testing.T) {
 }
 
 func TestDistrictViewInBrowser(t *testing.T) {
-	t.Parallel()
+	// Not parallel: a browser on two shared cores needs them, and the
+	// parallel tests wait until the serial ones are done.
 	const chromium = "/usr/bin/chromium"
 	if _, err := os.Stat(chromium); err != nil {
 		if os.Getenv("CI") == "" {

@@ -364,7 +364,8 @@ func waitPage(t *testing.T, ctx context.Context, what, expr string) {
 }
 
 func TestWebchatInBrowser(t *testing.T) {
-	t.Parallel()
+	// Not parallel: a browser on two shared cores needs them, and the
+	// parallel tests wait until the serial ones are done.
 	needChromium(t)
 	e := newWebchatEnv(t)
 	outer, cancelOuter := context.WithTimeout(context.Background(), 3*time.Minute)
