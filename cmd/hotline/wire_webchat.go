@@ -26,6 +26,7 @@ func (m *Main) openWebchat() {
 		Clock:     m.Clock,
 		BotName:   botName,
 		Urgent:    intake.Urgent,
+		Receipts:  m.Intake,
 	}
 	s := &webchat.Server{
 		Intake:       m.Intake,
