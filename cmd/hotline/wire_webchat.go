@@ -75,7 +75,7 @@ func (d dialogConversation) key(session string) dialog.Key {
 }
 
 func (d dialogConversation) Handle(ctx context.Context, session, receipt string, in webchat.Input) ([]webchat.Reply, error) {
-	ev := dialog.Event{Kind: dialog.EventKind(in.Kind), Text: in.Text, Choice: in.Choice, Command: in.Command, Photo: in.Photo, Lang: in.Lang, School: in.School}
+	ev := dialog.Event{Kind: dialog.EventKind(in.Kind), Text: in.Text, Choice: in.Choice, Command: in.Command, Photo: in.Photo, Lang: in.Lang, School: in.School, PageSecret: in.PageSecret}
 	var rs []dialog.Reply
 	var err error
 	if receipt != "" {
