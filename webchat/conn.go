@@ -44,6 +44,7 @@ type wsConn struct {
 	sess    *session
 	lang    hotline.Lang
 	school  string
+	page    string // the page secret from hello; never logged
 	strikes int
 
 	subMu sync.Mutex

@@ -129,6 +129,9 @@ func (c *wsConn) hello(f *inFrame) {
 	if len(f.School) <= 64 {
 		c.school = f.School
 	}
+	if validToken(f.Page) && f.Page != f.Session {
+		c.page = f.Page
+	}
 	ss := c.h.session(f.Session)
 	if ss == nil {
 		c.direct(outFrame{Type: "error", Code: codeBusy, Text: codeTexts[codeBusy].In(c.lang), Fatal: true})
@@ -198,7 +201,7 @@ func (c *wsConn) apply(ss *session, f *inFrame, photo []byte) {
 		ss.finish(f.ID, &e)
 		return
 	}
-	in := Input{Lang: c.lang, School: c.school}
+	in := Input{Lang: c.lang, School: c.school, PageSecret: c.page}
 	switch f.Type {
 	case "text":
 		if receipt != "" && vault.ReceiptContains(f.Text, receipt) {

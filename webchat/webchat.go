@@ -51,6 +51,10 @@ type Input struct {
 	Photo   *hotline.Photo
 	Lang    hotline.Lang
 	School  string
+	// PageSecret is the page's own random secret (from hello), never
+	// stored or logged: a report sent with it can hand its receipt back
+	// to this page if the answer is lost.
+	PageSecret string
 }
 
 // Button is a choice the reporter can tap.

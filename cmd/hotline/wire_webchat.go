@@ -26,6 +26,7 @@ func (m *Main) openWebchat() {
 		Clock:     m.Clock,
 		BotName:   botName,
 		Urgent:    intake.Urgent,
+		Receipts:  m.Intake,
 	}
 	s := &webchat.Server{
 		Intake:       m.Intake,
@@ -75,7 +76,7 @@ func (d dialogConversation) key(session string) dialog.Key {
 }
 
 func (d dialogConversation) Handle(ctx context.Context, session, receipt string, in webchat.Input) ([]webchat.Reply, error) {
-	ev := dialog.Event{Kind: dialog.EventKind(in.Kind), Text: in.Text, Choice: in.Choice, Command: in.Command, Photo: in.Photo, Lang: in.Lang, School: in.School}
+	ev := dialog.Event{Kind: dialog.EventKind(in.Kind), Text: in.Text, Choice: in.Choice, Command: in.Command, Photo: in.Photo, Lang: in.Lang, School: in.School, PageSecret: in.PageSecret}
 	var rs []dialog.Reply
 	var err error
 	if receipt != "" {

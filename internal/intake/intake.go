@@ -145,6 +145,17 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 	if sub.Channel == hotline.ChannelTelegram && sub.ChatID == 0 {
 		return nil, hotline.Errorf(hotline.EINVALID, "缺少会话。", "Missing chat.")
 	}
+	var subMAC []byte
+	if sub.SubmissionID != "" {
+		subMAC = s.Vault.MAC(submissionPurpose, []byte(sub.SubmissionID))
+		// Filed already (the answer was lost, or the conversation is being
+		// retried): answer with that tip before sealing anything again.
+		if _, err := s.DB.SubmittedTip(ctx, subMAC); err == nil {
+			return s.repeated(ctx, sub, school, subMAC)
+		} else if !errors.Is(err, hotline.ErrNotFound) {
+			return nil, err
+		}
+	}
 	if !sub.Role.Valid() {
 		sub.Role = hotline.ReporterOther
 	}
@@ -201,6 +212,13 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 			rk.Wipe()
 		}
 		receiptMAC = s.Vault.ReceiptMAC(out.Receipt)
+	}
+	var receiptSealed []byte
+	if sub.Channel.Web() && subMAC != nil && sub.PageSecret != "" {
+		// Only the page can open it: the server keeps no receipt it can read.
+		if receiptSealed, err = s.Vault.SealForPage(sub.PageSecret, out.TipUID, []byte(out.Receipt)); err != nil {
+			return nil, err
+		}
 	}
 	var handle *store.Handle
 	if sub.Channel == hotline.ChannelTelegram {
@@ -292,11 +310,26 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 			return err
 		}
 		out.Alias = tip.Alias
+		if subMAC != nil {
+			// The unique key decides: a second filing of this submission
+			// that raced past the look-up above rolls back here.
+			if err := tx.InsertSubmission(subMAC, tip.ID, receiptSealed, now.Add(ReceiptKeep)); err != nil {
+				return err
+			}
+		}
+		if sub.Record != nil {
+			if err := sub.Record(store.WithTx(tx.Context(), tx), out); err != nil {
+				return err
+			}
+		}
 		tx.AfterCommit(func() {
 			s.notify(hotline.Change{Kind: hotline.ChangeNewTip, SchoolID: school.ID, TipUID: tip.UID, Urgent: urgent})
 		})
 		return nil
 	})
+	if errors.Is(err, store.ErrSubmissionFiled) {
+		return s.repeated(ctx, sub, school, subMAC)
+	}
 	if err != nil {
 		if hotline.ErrorCode(err) == hotline.EINTERNAL {
 			s.Logger.Error("submit tip", "school", school.Code, "channel", sub.Channel, "err", err)
@@ -305,6 +338,71 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 	}
 	s.counters.report(sub.Channel)
 	return out, nil
+}
+
+// submissionPurpose separates the MACs of submission ids from other MACs.
+const submissionPurpose = "submission"
+
+// ReceiptKeep is how long a web receipt stays sealed to its page for a
+// page whose answer was lost to claim it.
+const ReceiptKeep = 24 * time.Hour
+
+// repeated answers a submission that filed its tip already: the same tip
+// and alias, no receipt (it can only be claimed by its page), and the
+// caller's Record run in a transaction of its own, so that the
+// conversation moves on exactly as after the first filing.
+func (s *Service) repeated(ctx context.Context, sub hotline.Submission, school *hotline.School, subMAC []byte) (*hotline.Submitted, error) {
+	var out *hotline.Submitted
+	err := s.DB.Update(ctx, func(tx *store.Tx) error {
+		tip, err := tx.SubmittedTip(subMAC)
+		if err != nil {
+			return err
+		}
+		out = &hotline.Submitted{TipUID: tip.UID, Alias: tip.Alias, Urgent: tip.Urgent, School: school, Repeated: true}
+		if sub.Record != nil {
+			return sub.Record(store.WithTx(tx.Context(), tx), out)
+		}
+		return nil
+	})
+	if err != nil {
+		if hotline.ErrorCode(err) == hotline.EINTERNAL {
+			s.Logger.Error("repeated submission", "school", school.Code, "channel", sub.Channel, "err", err)
+		}
+		return nil, err
+	}
+	return out, nil
+}
+
+var _ hotline.ReceiptKeeper = (*Service)(nil)
+
+// ClaimReceipt hands a web page back, once, the receipt of its tip that
+// was sealed to its page secret at submission, and forgets the sealed
+// copy. Another page's secret opens nothing and forgets nothing.
+func (s *Service) ClaimReceipt(ctx context.Context, tipUID, pageSecret string) (string, error) {
+	if tipUID == "" || pageSecret == "" {
+		return "", hotline.ErrNotFound
+	}
+	var receipt string
+	err := s.DB.Update(ctx, func(tx *store.Tx) error {
+		tip, err := tx.TipByUID(tipUID)
+		if err != nil {
+			return err
+		}
+		sealed, err := tx.SealedReceipt(tip.ID)
+		if err != nil {
+			return err
+		}
+		b, err := s.Vault.OpenForPage(pageSecret, tip.UID, sealed)
+		if err != nil {
+			return hotline.ErrNotFound
+		}
+		receipt = string(b)
+		return tx.ClearSealedReceipt(tip.ID)
+	})
+	if err != nil {
+		return "", err
+	}
+	return receipt, nil
 }
 
 // AddReporterMessage adds a reporter's message to their tip, found by
