@@ -21,7 +21,7 @@ import (
 type hub struct {
 	s        *Server
 	upgrader websocket.Upgrader
-	photos   chan struct{} // photo decodes in progress
+	uploads  chan struct{} // photo frames being read into memory
 	nconns   atomic.Int64
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -34,7 +34,7 @@ type hub struct {
 func newHub(s *Server) *hub {
 	h := &hub{s: s, conns: map[*wsConn]struct{}{}, sessions: map[string]*session{}}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
-	h.photos = make(chan struct{}, s.Limits.PhotoWorkers)
+	h.uploads = make(chan struct{}, s.Limits.PhotoUploads)
 	h.upgrader = websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,
 		// A small read buffer and pooled write buffers: an idle connection
@@ -93,6 +93,7 @@ func (h *hub) run(ctx context.Context) {
 			}
 		case <-sweep.C:
 			h.sweep(h.s.Now())
+			h.purge(ctx)
 		}
 	}
 }
@@ -104,6 +105,16 @@ func (h *hub) sweep(now time.Time) {
 		if ss.idleFor(now) > h.s.Limits.SessionIdle {
 			delete(h.sessions, tok)
 		}
+	}
+}
+
+// purge forgets durable marks past their time to live.
+func (h *hub) purge(ctx context.Context) {
+	if h.s.Applied == nil {
+		return
+	}
+	if _, err := h.s.Applied.PurgeWebchatApplied(ctx); err != nil && ctx.Err() == nil {
+		h.s.Logger.Error("webchat purge applied", "err", err)
 	}
 }
 
@@ -148,7 +159,7 @@ func (h *hub) session(token string) *session {
 		}
 		delete(h.sessions, oldestTok)
 	}
-	ss := newSession(token, h.s.Now())
+	ss := newSession(token, h.s.sessionMAC(token), h.s.Now())
 	h.sessions[token] = ss
 	return ss
 }
