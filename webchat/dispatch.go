@@ -179,9 +179,15 @@ func (c *wsConn) message(f *inFrame, photo []byte) {
 		// In flight: its ack is on the way.
 		return
 	}
+	if !c.h.beginApply() {
+		// Shutting down: not applied; the page sends it again later.
+		ss.finish(f.ID, &outFrame{Type: "error", ID: f.ID, Code: codeBusy, Text: codeTexts[codeBusy].In(c.lang)})
+		return
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		defer c.h.applying.Done()
 		c.apply(ss, f, photo)
 	}()
 	<-done

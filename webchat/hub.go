@@ -29,7 +29,28 @@ type hub struct {
 	mu       sync.Mutex
 	conns    map[*wsConn]struct{}
 	sessions map[string]*session
+
+	// applying counts messages being applied; once closing is set no new
+	// one starts, and closeAll waits for those under way, so that a
+	// shutdown leaves each message applied and marked, or not begun.
+	applyMu  sync.Mutex
+	closing  bool
+	applying sync.WaitGroup
 }
+
+// beginApply admits a message for applying, unless the hub is closing.
+func (h *hub) beginApply() bool {
+	h.applyMu.Lock()
+	defer h.applyMu.Unlock()
+	if h.closing {
+		return false
+	}
+	h.applying.Add(1)
+	return true
+}
+
+// applyWait bounds how long a shutdown waits for messages being applied.
+const applyWait = 10 * time.Second
 
 func newHub(s *Server) *hub {
 	h := &hub{s: s, conns: map[*wsConn]struct{}{}, sessions: map[string]*session{}}
@@ -119,10 +140,21 @@ func (h *hub) purge(ctx context.Context) {
 }
 
 func (h *hub) closeAll() {
-	h.cancel()
+	h.applyMu.Lock()
+	h.closing = true
+	h.applyMu.Unlock()
 	for _, c := range h.connList() {
 		c.ws.Close()
 	}
+	// Messages under way finish (their effect and its mark) before the
+	// parts they write to close; a page resends whatever was not acked.
+	done := make(chan struct{})
+	go func() { h.applying.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(applyWait):
+	}
+	h.cancel()
 }
 
 // connList copies the registry, so that no connection is written to or
