@@ -267,4 +267,3 @@ func postForm(t *testing.T, u string, vals url.Values) (int, string) {
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
 }
-
