@@ -199,7 +199,7 @@ func (b *Bot) fetchPhoto(ctx context.Context, m *models.Message) (*hotline.Photo
 	if err != nil {
 		return nil, err
 	}
-	return intake.CleanPhoto(data)
+	return intake.CleanPhotoContext(ctx, data)
 }
 
 // errDownload is a failed file download; its cause is not kept because
