@@ -636,4 +636,14 @@ func TestUnconfirmedUpdatesRedeliveredAndEdits(t *testing.T) {
 	if n := srv.PendingUpdates(); n != 2 {
 		t.Fatalf("pending: got %d, want 2", n)
 	}
+	// While confirmations are kept from taking effect, nothing is dropped.
+	srv.SetKeepUpdates(true)
+	getUpdatesRaw(t, srv, ids[2]+1)
+	if again, _ := getUpdatesRaw(t, srv, 0); fmt.Sprint(again) != fmt.Sprint(ids[1:]) {
+		t.Fatalf("with confirmations kept: got %v, want %v", again, ids[1:])
+	}
+	srv.SetKeepUpdates(false)
+	if rest, _ := getUpdatesRaw(t, srv, ids[2]+1); len(rest) != 0 || srv.PendingUpdates() != 0 {
+		t.Fatalf("after confirming all: got %v, %d pending", rest, srv.PendingUpdates())
+	}
 }
