@@ -9,10 +9,6 @@ import (
 	"hotline/internal/store"
 )
 
-type setClock struct{ t time.Time }
-
-func (c *setClock) Now() time.Time { return c.t }
-
 func conversationCount(t *testing.T, db *store.DB) int {
 	t.Helper()
 	var n int
