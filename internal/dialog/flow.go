@@ -266,15 +266,7 @@ func (c *conv) checkUrgent() {
 }
 
 // dur writes a deadline for a reporter: "1 小时", "2 hours", "30 分钟".
-func (c *conv) dur(d time.Duration) string {
-	switch {
-	case d == time.Hour:
-		return c.t(txtHour)
-	case d > time.Hour && d%time.Hour == 0:
-		return c.t(txtHours, int(d/time.Hour))
-	}
-	return c.t(txtMinutes, max(1, int((d+time.Minute-1)/time.Minute)))
-}
+func (c *conv) dur(d time.Duration) string { return hotline.Duration(d).In(c.lang()) }
 
 func (c *conv) confirm() {
 	school, role, category := c.t(txtNone), c.t(txtNone), c.t(txtNone)

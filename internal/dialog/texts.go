@@ -141,10 +141,6 @@ var (
 	}
 	txtBtnUrgentSend = hotline.Label{ZH: "现在就发给学校", EN: "Send to the school now"}
 
-	// Durations in texts, e.g. "1 小时" / "1 hour".
-	txtHour    = hotline.Label{ZH: "1 小时", EN: "1 hour"}
-	txtHours   = hotline.Label{ZH: "%d 小时", EN: "%d hours"}
-	txtMinutes = hotline.Label{ZH: "%d 分钟", EN: "%d minutes"}
 	txtReceipt = hotline.Label{
 		ZH: "请把它抄下来或截图，存在只有你能看到的地方。以后回来看老师的回复，要靠它；它丢了，我们也没办法找回。它只属于你：不要告诉别人，也不要发给老师。",
 		EN: "Write it down or take a screenshot, and keep it where only you can see it. You need it to come back and read the counselors' replies; if it is lost, we cannot get it back. It is yours alone: don't share it with anyone, not even counselors.",
