@@ -167,13 +167,7 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 		return nil, hotline.Errorf(hotline.EINVALID, "请写下发生了什么，或者发一张照片。", "Please write what happened or send a photo.")
 	}
 
-	urgent := sub.DangerNow
-	for _, t := range texts {
-		urgent = urgent || Urgent(t)
-	}
-	if sub.Category == hotline.CategorySelfHarm {
-		urgent = true
-	}
+	urgent, reason := submissionUrgency(sub, texts)
 
 	out := &hotline.Submitted{TipUID: vault.NewID(), Urgent: urgent, School: school}
 	to := thread.Recipients{School: school.PublicKey}
@@ -269,6 +263,11 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 		if err != nil {
 			return err
 		}
+		if urgent {
+			if err := recordFlag(tx, school, tip.ID, reason); err != nil {
+				return err
+			}
+		}
 		for _, m := range msgs {
 			m.TipID = tip.ID
 			if err := tx.InsertMessage(m); err != nil {
@@ -328,13 +327,20 @@ func (s *Service) AddReporterMessage(ctx context.Context, ref hotline.ReporterRe
 	if err != nil {
 		return nil, err
 	}
-	urgent := text != "" && Urgent(text)
+	var urgent bool
+	var reason string
+	if text != "" {
+		urgent, reason = UrgentReason(text)
+	}
 	m, _, err := thread.Append(ctx, s.DB, tip, school, thread.Draft{Author: hotline.AuthorReporter, Text: text, Photo: photo}, thread.Hooks{
 		After: func(tx *store.Tx, t *hotline.Tip, m *store.SealedMessage) error {
 			t.LastReporterAt = tx.Now()
 			becameUrgent := urgent && !t.Urgent
 			if becameUrgent {
 				t.Urgent = true
+				if err := recordFlag(tx, school, t.ID, reason); err != nil {
+					return err
+				}
 				if t.AcknowledgedAt.IsZero() {
 					dl := school.Settings.Deadlines.WithDefaults()
 					if due := tx.Now().Add(dl.AckUrgent.D()); due.Before(t.AckDue) {
