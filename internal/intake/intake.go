@@ -120,6 +120,12 @@ func (s *Service) SchoolByCode(ctx context.Context, code string) (*hotline.Schoo
 	return s.DB.SchoolByCode(ctx, code)
 }
 
+// SchoolByID finds the school of a reporter's tip, for texts that promise
+// what the school does (its deadlines).
+func (s *Service) SchoolByID(ctx context.Context, id int64) (*hotline.School, error) {
+	return s.DB.SchoolByID(ctx, id)
+}
+
 // FindSchools matches a reporter's words against schools.
 func (s *Service) FindSchools(ctx context.Context, query string, limit int) ([]*hotline.School, error) {
 	if !utf8.ValidString(query) || len(query) > 200 {
