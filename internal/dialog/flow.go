@@ -680,6 +680,7 @@ func (c *conv) submit() {
 	if c.telegram() {
 		sub.ChatID = c.k.ChatID
 	}
+	sub.Auto = c.auto
 	res, err := c.e.Intake.Submit(c.ctx, sub)
 	if err == nil && (res == nil || res.TipUID == "") {
 		err = errors.New("dialog: intake returned no tip")
@@ -722,9 +723,11 @@ func (c *conv) submit() {
 	st.Back = ""
 	st.Step = stepFollow
 	if c.auto {
-		// Nobody reads these replies now: the reporter hears of the send
-		// at their next event, a web reporter gets their receipt then.
-		st.Sent = &sentNotice{TipUID: res.TipUID, Alias: res.Alias}
+		// Nobody reads these replies now. A Telegram reporter is told
+		// through the relay when intake says so (Notified); anyone else
+		// hears of the send at their next event, a web reporter gets
+		// their receipt then.
+		st.Sent = &sentNotice{TipUID: res.TipUID, Alias: res.Alias, Told: res.Notified}
 		if c.k.Channel.Web() {
 			st.Sent.Receipt = res.Receipt
 		}
@@ -741,6 +744,9 @@ func (c *conv) tellSent() bool {
 		return false
 	}
 	c.st.Sent = nil
+	if n.Told {
+		return true // told at once; only the guard against old buttons is left
+	}
 	alias := n.Alias.In(c.lang())
 	msg := txtAutoSent
 	if c.k.Channel.Web() {

@@ -1,6 +1,11 @@
 package dialog
 
-import "hotline/internal/hotline"
+import (
+	"fmt"
+	"time"
+
+	"hotline/internal/hotline"
+)
 
 // Every text the reporter reads, zh-CN first. They are written for a
 // frightened 13-year-old on a phone: short sentences, plain words, warm.
@@ -124,8 +129,9 @@ var (
 		ZH: "谢谢你说出来。你的报告已经作为紧急报告送到学校了。在学校那里，你的代号是「%s」，老师不会知道你是谁。\n学校值班老师会在 %s内处理。以后用下面的回执码回来，就能看到老师的回复。现在也可以继续补充。",
 		EN: "Thank you for speaking up. Your report has reached the school as an urgent report. There, your nickname is \"%s\"; counselors won't know who you are.\nThe school's on-call staff will act on it within %s. Come back with the receipt code below to read their reply. You can also keep adding to it now.",
 	}
-	// An urgent draft left unsent was sent by the sweeper; the reporter
-	// reads this at their next message.
+	// An urgent draft left unsent was sent by the sweeper; a Telegram
+	// reporter reads this at once (AutoSentNotice, through the relay), a
+	// web reporter at their next visit.
 	txtAutoSent = hotline.Label{
 		ZH: "你写的事情说明现在可能有危险，所以过了 %d 分钟，我们已经自动把它作为紧急报告发给了学校。在学校那里，你的代号是「%s」，老师不会知道你是谁。\n学校值班老师会在 %s内处理，回复会发到这里。你之后写的内容都会补充到这份报告里。",
 		EN: "What you wrote showed there may be danger now, so after %d minutes we sent it to the school as an urgent report automatically. There, your nickname is \"%s\"; counselors won't know who you are.\nThe school's on-call staff will act on it within %s and reply here. Anything you write from now on is added to this report.",
@@ -265,3 +271,10 @@ const (
 	langNameZH = "中文"
 	langNameEN = "English"
 )
+
+// AutoSentNotice is what a Telegram reporter is told, through the relay,
+// the moment the sweeper sent their urgent draft: a fixed text with their
+// alias and the school's on-call time, in their language.
+func AutoSentNotice(lang hotline.Lang, alias string, onCall time.Duration) string {
+	return fmt.Sprintf(txtAutoSent.In(lang), int(UrgentSendAfter/time.Minute), alias, hotline.Duration(onCall).In(lang))
+}

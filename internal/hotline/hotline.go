@@ -90,6 +90,9 @@ type Submission struct {
 	DangerNow  bool // the reporter said someone is in danger now
 	ChatID     int64
 	Staff      *Actor // set for channel staff: the counselor who entered it
+	// Auto says the dialog's sweeper sends this urgent draft, not the
+	// reporter: a Telegram reporter is told at once through the relay.
+	Auto bool
 }
 
 // Submitted is what a reporter learns after submitting.
@@ -99,6 +102,9 @@ type Submitted struct {
 	Receipt string // web channels only; shown once, never stored
 	Urgent  bool
 	School  *School
+	// Notified says the reporter of an automatic send (Submission.Auto)
+	// is being told of it over their channel, durably with the tip.
+	Notified bool
 }
 
 // IntakeService takes reports from reporters.

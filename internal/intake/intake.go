@@ -294,6 +294,9 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 			return err
 		}
 		out.Alias = tip.Alias
+		if out.Notified, err = s.noticeAutoSent(tx, sub, tip, school); err != nil {
+			return err
+		}
 		tx.AfterCommit(func() {
 			s.notify(hotline.Change{Kind: hotline.ChangeNewTip, SchoolID: school.ID, TipUID: tip.UID, Urgent: urgent})
 		})
