@@ -116,6 +116,7 @@ type Bot struct {
 
 	procCtx context.Context
 	queue   *queue
+	running atomic.Pointer[queue] // queue, for QueueLen from other goroutines
 
 	seenMu   sync.Mutex
 	seen     map[int64]chan struct{} // update id → closed when handled
@@ -246,6 +247,7 @@ func (b *Bot) Run(ctx context.Context, conv Conversation) error {
 	defer procCancel()
 	b.procCtx = procCtx
 	b.queue = newQueue(b.cfg.Workers, b.cfg.ChatQueue, b.cfg.MaxQueued)
+	b.running.Store(b.queue)
 	if b.webhook != nil {
 		b.retry(ctx, "setWebhook", func(cctx context.Context) error {
 			_, err := b.api.SetWebhook(cctx, &tgbot.SetWebhookParams{URL: b.webhook.String(), SecretToken: b.secret, AllowedUpdates: []string{"message", "callback_query"}})

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -41,7 +42,20 @@ func (b *Bot) Deliver(ctx context.Context, p *relay.Payload) error {
 		}
 		return relay.ErrRejected
 	}
+	if serverSide(err) {
+		return fmt.Errorf("bot: deliver: %s: %w", errKind(err), relay.ErrServer)
+	}
 	return fmt.Errorf("bot: deliver: %s", errKind(err))
+}
+
+// serverSide tells a failure Telegram (or a proxy in front of it) answered
+// (5xx, an answer that is not the API's JSON) from one where it could not be
+// reached at all, for the relay's counts; both are retried alike.
+func serverSide(err error) bool {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	return errors.As(err, &syn) || errors.As(err, &typ) ||
+		strings.Contains(err.Error(), "error response from telegram")
 }
 
 func (b *Bot) deliver(ctx context.Context, p *relay.Payload) error {

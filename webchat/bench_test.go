@@ -171,7 +171,11 @@ func BenchmarkIdleConnections(b *testing.B) {
 		}
 	}
 	b.Run("hotline", func(b *testing.B) {
-		e := newEnv(b, func(s *Server) { s.Limits.MaxConns = 4 * idleConns })
+		e := newEnv(b, func(s *Server) {
+			// Every connection comes from 127.0.0.1: one client.
+			s.Limits.MaxConns, s.Limits.ClientConns = 4*idleConns, 4*idleConns
+			s.Limits.ClientConnRate, s.Limits.ClientConnBurst = 1e6, 4*idleConns
+		})
 		e.ts.Close()
 		run(b, e.srv.Handler(), "/webchat/ws", true, func() int { n, _ := e.srv.Stats(); return n })
 	})
@@ -254,6 +258,7 @@ func BenchmarkReplyLatency(b *testing.B) {
 	b.Run("hotline", func(b *testing.B) {
 		e := newEnv(b, func(s *Server) {
 			s.Limits.PerConnRate, s.Limits.PerConnBurst, s.Limits.GlobalRate, s.Limits.GlobalBurst = 1e6, 1e6, 1e6, 1e6
+			s.Limits.ClientMsgRate, s.Limits.ClientMsgBurst = 1e6, 1e6
 		})
 		ctx := context.Background()
 		actor := hotline.Actor{SchoolID: e.school.ID, Role: hotline.RoleAdmin}

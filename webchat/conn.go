@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -26,6 +27,11 @@ type wsConn struct {
 	h    *hub
 	ws   *websocket.Conn
 	rate bucket
+	// client is the address the per-client limits count this connection
+	// under (the limiter keeps only a keyed hash of it); release gives
+	// back its place in the client's connection cap.
+	client  netip.Addr
+	release func()
 
 	mu      sync.Mutex
 	queue   [][]byte
@@ -38,6 +44,7 @@ type wsConn struct {
 	sess    *session
 	lang    hotline.Lang
 	school  string
+	page    string // the page secret from hello; never logged
 	strikes int
 
 	subMu sync.Mutex
@@ -210,6 +217,7 @@ func (c *wsConn) readLoop() {
 
 func (c *wsConn) cleanup() {
 	c.h.nconns.Add(-1)
+	c.release()
 	c.h.mu.Lock()
 	delete(c.h.conns, c)
 	c.h.mu.Unlock()

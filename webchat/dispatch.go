@@ -129,6 +129,9 @@ func (c *wsConn) hello(f *inFrame) {
 	if len(f.School) <= 64 {
 		c.school = f.School
 	}
+	if validToken(f.Page) && f.Page != f.Session {
+		c.page = f.Page
+	}
 	ss := c.h.session(f.Session)
 	if ss == nil {
 		c.direct(outFrame{Type: "error", Code: codeBusy, Text: codeTexts[codeBusy].In(c.lang), Fatal: true})
@@ -150,12 +153,19 @@ func (c *wsConn) hello(f *inFrame) {
 // order, and the deep stacks of sealing and SQL never stay with the
 // long-lived reader.
 func (c *wsConn) message(f *inFrame, photo []byte) {
-	if !c.rate.allow() || !c.h.global.allow() {
+	if !c.rate.allow() {
 		// Not accepted: the page keeps it and sends it again later.
 		c.refuse(f.ID, codeRateLimited)
 		return
 	}
+	if ok, _ := c.h.s.limits.Allow(c.client, actMessage); !ok {
+		c.refuse(f.ID, codeRateLimited)
+		return
+	}
 	ss := c.sess
+	if !c.admitReceipt(ss, f) {
+		return
+	}
 	if o := ss.begin(f.ID); o != nil {
 		if o.done && o.err != nil {
 			ss.send(*o.err)
@@ -191,7 +201,7 @@ func (c *wsConn) apply(ss *session, f *inFrame, photo []byte) {
 		ss.finish(f.ID, &e)
 		return
 	}
-	in := Input{Lang: c.lang, School: c.school}
+	in := Input{Lang: c.lang, School: c.school, PageSecret: c.page}
 	switch f.Type {
 	case "text":
 		if receipt != "" && vault.ReceiptContains(f.Text, receipt) {
@@ -230,6 +240,9 @@ func (c *wsConn) apply(ss *session, f *inFrame, photo []byte) {
 	frames := make([]outFrame, 0, len(replies))
 	for i := range replies {
 		r := replies[i]
+		if r.Kind == "receipt" && r.Receipt != "" {
+			ss.setReceipt(c.receiptKey(r.Receipt))
+		}
 		if r.Kind == "submitted" && r.TipUID != "" && ss.setTip(r.TipUID) {
 			c.subscribe(r.TipUID)
 		}
@@ -256,12 +269,16 @@ func (c *wsConn) follow(replies []Reply) {
 func (c *wsConn) resume(ctx context.Context, ss *session, id, receipt string) {
 	s := c.h.s
 	if _, err := vault.ParseReceipt(receipt); err != nil {
+		s.limits.Charge(c.client, actGuess)
 		e := outFrame{Type: "error", ID: id, Code: codeBadReceipt, Text: hotline.ErrReceiptTypo.Message.In(c.lang)}
 		ss.finish(id, &e)
 		return
 	}
 	replies, err := s.Conversation.Resume(ctx, ss.token, receipt, c.lang)
 	if err != nil {
+		if missedReceipt(err) {
+			s.limits.Charge(c.client, actGuess)
+		}
 		code := hotline.ErrorCode(err)
 		if code == hotline.EINTERNAL {
 			s.Logger.Error("webchat resume", "err", err)
@@ -290,6 +307,7 @@ func (c *wsConn) resume(ctx context.Context, ss *session, id, receipt string) {
 		frames = append(frames, outFrame{Type: "reply", Reply: &r})
 	}
 	if tipUID != "" {
+		ss.setReceipt(c.receiptKey(receipt))
 		frames = append(frames, outFrame{Type: "resumed", Tip: tipUID})
 		if ss.setTip(tipUID) || c.subscribedTo() != tipUID {
 			c.subscribe(tipUID)
@@ -318,6 +336,9 @@ func (c *wsConn) sync(ctx context.Context, ss *session, id, receipt, after strin
 		tip, msgs, err = s.Reporters.ThreadByReceipt(ctx, receipt)
 	}
 	if err != nil {
+		if missedReceipt(err) {
+			s.limits.Charge(c.client, actGuess)
+		}
 		if hotline.ErrorCode(err) == hotline.EINTERNAL {
 			s.Logger.Error("webchat sync", "err", err)
 		}
@@ -325,6 +346,7 @@ func (c *wsConn) sync(ctx context.Context, ss *session, id, receipt, after strin
 		ss.finish(id, &e)
 		return
 	}
+	ss.setReceipt(c.receiptKey(receipt))
 	if ss.setTip(tip.UID) || c.subscribedTo() != tip.UID {
 		c.subscribe(tip.UID)
 	}

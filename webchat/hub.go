@@ -21,7 +21,6 @@ import (
 type hub struct {
 	s        *Server
 	upgrader websocket.Upgrader
-	global   *bucket
 	photos   chan struct{} // photo decodes in progress
 	nconns   atomic.Int64
 	ctx      context.Context
@@ -35,7 +34,6 @@ type hub struct {
 func newHub(s *Server) *hub {
 	h := &hub{s: s, conns: map[*wsConn]struct{}{}, sessions: map[string]*session{}}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
-	h.global = newBucket(s.Limits.GlobalRate, s.Limits.GlobalBurst, s.Now)
 	h.photos = make(chan struct{}, s.Limits.PhotoWorkers)
 	h.upgrader = websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,
@@ -157,10 +155,26 @@ func (h *hub) session(token string) *session {
 
 // handleWS upgrades to a websocket and starts its reader; the handler's own
 // goroutine (with the stack the HTTP handling grew) then ends.
+// One client (address) opens connections at a bounded rate and holds a
+// bounded number; the global cap comes after, so a client refused by its
+// own limits takes nothing from everyone's.
 func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	h := s.hub
+	client := s.clientOf(r)
+	if ok, wait := s.limits.Allow(client, actConnect); !ok {
+		retryAfter(w, wait)
+		http.Error(w, "too many connections from this address", http.StatusTooManyRequests)
+		return
+	}
+	release, ok := s.limits.Hold(client)
+	if !ok {
+		w.Header().Set("Retry-After", "10")
+		http.Error(w, "too many connections from this address", http.StatusTooManyRequests)
+		return
+	}
 	if h.nconns.Add(1) > int64(s.Limits.MaxConns) {
 		h.nconns.Add(-1)
+		release()
 		w.Header().Set("Retry-After", "10")
 		http.Error(w, "busy", http.StatusServiceUnavailable)
 		return
@@ -168,9 +182,10 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	ws, err := h.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		h.nconns.Add(-1)
+		release()
 		return
 	}
-	c := &wsConn{h: h, ws: ws, lang: hotline.LangZH}
+	c := &wsConn{h: h, ws: ws, lang: hotline.LangZH, client: client, release: release}
 	c.rate.init(s.Limits.PerConnRate, s.Limits.PerConnBurst, s.Now)
 	h.mu.Lock()
 	h.conns[c] = struct{}{}

@@ -17,6 +17,7 @@ import (
 
 	"hotline/internal/hotline"
 	"hotline/internal/thread"
+	"hotline/internal/throttle"
 	"hotline/internal/vault"
 )
 
@@ -306,8 +307,9 @@ func (s *Server) handleMailboxSubmit(w http.ResponseWriter, r *http.Request) {
 		again(http.StatusForbidden, f, errForm)
 		return
 	}
-	if !s.mailRate.allow() {
-		again(http.StatusTooManyRequests, f, hotline.ErrRateLimited)
+	if ok, wait := s.limits.Allow(s.clientOf(r), actPost); !ok {
+		retryAfter(w, wait)
+		again(http.StatusTooManyRequests, f, waitError(txtTooManyPosts, wait))
 		return
 	}
 	sub := hotline.Submission{SchoolCode: school.Code, Channel: hotline.ChannelMailbox, Role: hotline.ReporterRole(f.Role),
@@ -372,11 +374,34 @@ func (s *Server) handleStatusShow(w http.ResponseWriter, r *http.Request) {
 		s.statusPage(w, r, lang, http.StatusForbidden, "", errForm, "")
 		return
 	}
-	if !s.mailRate.allow() {
-		s.statusPage(w, r, lang, http.StatusTooManyRequests, "", hotline.ErrRateLimited, "")
-		return
+	if f.Receipt != "" {
+		if err := s.admitLookup(w, r, actRead); err != nil {
+			s.statusPage(w, r, lang, http.StatusTooManyRequests, "", err, "")
+			return
+		}
 	}
 	s.statusPage(w, r, lang, http.StatusOK, f.Receipt, nil, "")
+}
+
+// admitLookup decides, before a receipt is looked up, whether the client
+// may: it must have a guess left (a client that keeps trying receipts
+// that open nothing waits) and a token of act. Refused, it sets
+// Retry-After and returns the error to show. A valid receipt's lookup
+// costs no guess, so a reporter is never held back by a guesser elsewhere.
+func (s *Server) admitLookup(w http.ResponseWriter, r *http.Request, act throttle.Action) error {
+	client := s.clientOf(r)
+	if ok, wait := s.limits.Ready(client, actGuess); !ok {
+		retryAfter(w, wait)
+		return waitError(txtTooManyGuesses, wait)
+	}
+	if ok, wait := s.limits.Allow(client, act); !ok {
+		retryAfter(w, wait)
+		if act == actPost {
+			return waitError(txtTooManyPosts, wait)
+		}
+		return waitError(txtTooManyReads, wait)
+	}
+	return nil
 }
 
 func (s *Server) handleStatusReply(w http.ResponseWriter, r *http.Request) {
@@ -397,8 +422,8 @@ func (s *Server) handleStatusReply(w http.ResponseWriter, r *http.Request) {
 	// The rate limit comes before anything that looks the receipt up: a
 	// refused post must not open the thread, or it would be a free oracle
 	// for guessing receipts.
-	if !s.mailRate.allow() {
-		s.replyAgain(w, lang, http.StatusTooManyRequests, f.Receipt, hotline.ErrRateLimited, f.Text)
+	if err := s.admitLookup(w, r, actPost); err != nil {
+		s.replyAgain(w, lang, http.StatusTooManyRequests, f.Receipt, err, f.Text)
 		return
 	}
 	if !s.checkToken(f.Token, formReply, "") {
@@ -452,6 +477,9 @@ func (s *Server) statusPage(w http.ResponseWriter, r *http.Request, lang hotline
 	}
 	tip, msgs, err := s.Reporters.ThreadByReceipt(r.Context(), receipt)
 	if err != nil {
+		if missedReceipt(err) {
+			s.limits.Charge(s.clientOf(r), actGuess)
+		}
 		if hotline.ErrorCode(err) == hotline.EINTERNAL {
 			s.Logger.Error("mailbox thread", "err", err)
 		}

@@ -49,6 +49,13 @@ func (c *wsConn) handlePhoto(r io.Reader) error {
 		c.refuse(f.ID, code)
 		return err
 	}
+	// A client's photos are rationed before one takes a decode slot, so
+	// that one client cannot keep the slots to itself.
+	if ok, _ := c.h.s.limits.Allow(c.client, actPhoto); !ok {
+		_, err := io.Copy(io.Discard, r)
+		c.refuse(f.ID, codeRateLimited)
+		return err
+	}
 	select {
 	case c.h.photos <- struct{}{}:
 	default:

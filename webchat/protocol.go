@@ -11,7 +11,7 @@ package webchat
 //
 // Client → server:
 //
-//	hello   {session, school, lang, last_seq}
+//	hello   {session, school, lang, last_seq, page?}  page: the page's own secret, see Input.PageSecret
 //	seen    {seq}
 //	text    {id, text, receipt?}
 //	choice  {id, data, receipt?}
@@ -49,6 +49,7 @@ const (
 	codeBusy          = "busy"
 	codeUnavailable   = "unavailable"
 	codeReplaced      = "replaced"
+	codeGuesses       = "too_many_guesses"
 )
 
 // inFrame is any client frame; fields not used by its type stay empty.
@@ -66,6 +67,7 @@ type inFrame struct {
 	Command string `json:"command,omitempty"`
 	Receipt string `json:"receipt,omitempty"`
 	After   string `json:"after,omitempty"`
+	Page    string `json:"page,omitempty"` // hello: the page secret
 }
 
 // outFrame is any server frame.

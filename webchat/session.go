@@ -35,6 +35,7 @@ type session struct {
 	ids       map[string]*outcome
 	order     []string // ids oldest first, for eviction
 	tip       string
+	receipt   string    // keyed MAC of the receipt this session opened (guess.go)
 	idleSince time.Time // zero while a connection is attached
 }
 

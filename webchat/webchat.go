@@ -25,6 +25,7 @@ import (
 	"hotline/internal/hotline"
 	"hotline/internal/live"
 	"hotline/internal/thread"
+	"hotline/internal/throttle"
 )
 
 //go:embed static templates
@@ -50,6 +51,10 @@ type Input struct {
 	Photo   *hotline.Photo
 	Lang    hotline.Lang
 	School  string
+	// PageSecret is the page's own random secret (from hello), never
+	// stored or logged: a report sent with it can hand its receipt back
+	// to this page if the answer is lost.
+	PageSecret string
 }
 
 // Button is a choice the reporter can tap.
@@ -96,16 +101,22 @@ type Server struct {
 	Logger     *slog.Logger
 	Limits     Limits
 	Now        func() time.Time
+	// ClientIP finds the client address that per-client limits apply to:
+	// the TCP peer unless ClientIP.Trusted lists the reverse proxies whose
+	// forwarding header is believed (cmd/hotline's --trusted-proxy).
+	ClientIP throttle.ClientIP
 
-	tmpl     *template.Template
-	static   fs.FS
-	hub      *hub
-	mailRate *bucket
-	once     sync.Once
+	tmpl   *template.Template
+	static fs.FS
+	hub    *hub
+	limits *throttle.Limiter
+	once   sync.Once
 }
 
 // Limits bound what one reporter, and everyone together, can make the
-// server do. Zero fields take the defaults of DefaultLimits.
+// server do. Zero fields take the defaults of DefaultLimits. A "client" is
+// an address (an IPv6 /64): a school's network often puts many students
+// behind one, so per-client limits leave room for a class at once.
 type Limits struct {
 	TextFrame     int64         // largest websocket text frame, bytes
 	PhotoBytes    int64         // largest photo upload, bytes
@@ -119,10 +130,28 @@ type Limits struct {
 	PingInterval  time.Duration
 	PongWait      time.Duration
 	WriteWait     time.Duration
-	PhotoWorkers  int // photos decoded at once (a 40 MP photo takes ~160 MB to decode)
-	MailboxRate   float64
+	PhotoWorkers  int     // photos decoded at once (a 40 MP photo takes ~160 MB to decode)
+	MailboxRate   float64 // mailbox submissions and replies a second, all clients together
 	MailboxBurst  int
 	FormTokenLife time.Duration
+
+	ClientPostRate   float64 // mailbox submissions and replies a second, per client
+	ClientPostBurst  int
+	ClientReadRate   float64 // status pages opened with a receipt a second, per client
+	ClientReadBurst  int
+	ReadRate         float64 // status pages a second, all clients together
+	ReadBurst        int
+	GuessRate        float64 // receipts that opened nothing (web chat or mailbox) a second, per client
+	GuessBurst       int
+	ClientConnRate   float64 // websocket connections opened a second, per client
+	ClientConnBurst  int
+	ClientConns      int     // websocket connections held at once, per client
+	ClientMsgRate    float64 // websocket messages a second, per client
+	ClientMsgBurst   int
+	ClientPhotoRate  float64 // websocket photos a second, per client
+	ClientPhotoBurst int
+	MaxClients       int           // clients tracked by the limits at once (about 300 B each)
+	KeyRotate        time.Duration // how often the key hashing client addresses is replaced
 }
 
 // DefaultLimits are sized for a district on one small machine.
@@ -143,6 +172,24 @@ var DefaultLimits = Limits{
 	MailboxRate:   10,
 	MailboxBurst:  40,
 	FormTokenLife: 3 * time.Hour,
+
+	ClientPostRate:   0.2, // 12 a minute
+	ClientPostBurst:  20,
+	ClientReadRate:   1,
+	ClientReadBurst:  30,
+	ReadRate:         200,
+	ReadBurst:        400,
+	GuessRate:        0.1, // 6 a minute
+	GuessBurst:       10,
+	ClientConnRate:   2,
+	ClientConnBurst:  60,
+	ClientConns:      200,
+	ClientMsgRate:    20,
+	ClientMsgBurst:   60,
+	ClientPhotoRate:  0.5,
+	ClientPhotoBurst: 10,
+	MaxClients:       50_000,
+	KeyRotate:        time.Hour,
 }
 
 func (l Limits) withDefaults() Limits {
@@ -183,6 +230,23 @@ func (l Limits) withDefaults() Limits {
 	setf(&l.MailboxRate, d.MailboxRate)
 	seti(&l.MailboxBurst, d.MailboxBurst)
 	setd(&l.FormTokenLife, d.FormTokenLife)
+	setf(&l.ClientPostRate, d.ClientPostRate)
+	seti(&l.ClientPostBurst, d.ClientPostBurst)
+	setf(&l.ClientReadRate, d.ClientReadRate)
+	seti(&l.ClientReadBurst, d.ClientReadBurst)
+	setf(&l.ReadRate, d.ReadRate)
+	seti(&l.ReadBurst, d.ReadBurst)
+	setf(&l.GuessRate, d.GuessRate)
+	seti(&l.GuessBurst, d.GuessBurst)
+	setf(&l.ClientConnRate, d.ClientConnRate)
+	seti(&l.ClientConnBurst, d.ClientConnBurst)
+	seti(&l.ClientConns, d.ClientConns)
+	setf(&l.ClientMsgRate, d.ClientMsgRate)
+	seti(&l.ClientMsgBurst, d.ClientMsgBurst)
+	setf(&l.ClientPhotoRate, d.ClientPhotoRate)
+	seti(&l.ClientPhotoBurst, d.ClientPhotoBurst)
+	seti(&l.MaxClients, d.MaxClients)
+	setd(&l.KeyRotate, d.KeyRotate)
 	return l
 }
 
@@ -201,8 +265,8 @@ func (s *Server) init() {
 			"t":     func(l hotline.Label, lang hotline.Lang) string { return l.In(lang) },
 			"label": func(l interface{ Label() hotline.Label }, lang hotline.Lang) string { return l.Label().In(lang) },
 		}).ParseFS(assets, "templates/*.html"))
+		s.limits = s.newLimiter()
 		s.hub = newHub(s)
-		s.mailRate = newBucket(s.Limits.MailboxRate, s.Limits.MailboxBurst, s.Now)
 	})
 }
 
@@ -291,19 +355,24 @@ func (s *Server) secure(w http.ResponseWriter, frameAncestors string) {
 	}
 }
 
-// frameAncestors lists the school's allowed origins in CSP form; only
-// well-formed http(s) origins pass, so settings cannot inject directives.
+// frameAncestors lists the school's allowed origins in CSP form. Each is
+// validated again here, whatever settings validation let into the
+// database: only canonical https origins (hotline.CanonicalOrigin) reach
+// the header, so a bad row can never add a source or a directive.
 func frameAncestors(school *hotline.School) string {
 	var out []string
+	seen := map[string]bool{}
 	for _, o := range school.Settings.AllowedOrigins {
-		if c := cleanOrigin(o); c != "" {
+		if c, err := hotline.CanonicalOrigin(o); err == nil && !seen[c] {
+			seen[c] = true
 			out = append(out, c)
 		}
 	}
 	return strings.Join(out, " ")
 }
 
-// cleanOrigin returns scheme://host[:port] of o, or "" if o is not one.
+// cleanOrigin returns scheme://host[:port] of o, or "" if o is not one:
+// for comparing a request's Origin with our own origin.
 func cleanOrigin(o string) string {
 	u, err := url.Parse(strings.TrimSpace(o))
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
@@ -313,14 +382,15 @@ func cleanOrigin(o string) string {
 	return u.Scheme + "://" + strings.ToLower(u.Host)
 }
 
-// allowedOrigin reports whether origin may frame school's chat.
+// allowedOrigin reports whether origin (a browser's Origin header) may
+// frame school's chat: both sides are compared in canonical form.
 func allowedOrigin(school *hotline.School, origin string) bool {
-	origin = cleanOrigin(origin)
-	if origin == "" {
+	origin, err := hotline.CanonicalOrigin(origin)
+	if err != nil {
 		return false
 	}
 	for _, o := range school.Settings.AllowedOrigins {
-		if cleanOrigin(o) == origin {
+		if c, err := hotline.CanonicalOrigin(o); err == nil && c == origin {
 			return true
 		}
 	}

@@ -112,6 +112,7 @@ type env struct {
 	broker    *live.Broker
 	school    *hotline.School
 	dir       string
+	db        *store.DB
 }
 
 func newEnv(t testing.TB, tune func(*Server)) *env {
@@ -137,7 +138,7 @@ func newEnv(t testing.TB, tune func(*Server)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{reporters: &countingReporters{ReporterService: in}, intake: in, staff: st, triage: triage.New(db, v, b, logger), broker: b, school: created.School, dir: dir}
+	e := &env{reporters: &countingReporters{ReporterService: in}, intake: in, staff: st, triage: triage.New(db, v, b, logger), broker: b, school: created.School, dir: dir, db: db}
 	e.conv = &fakeConv{reporters: e.reporters}
 	e.srv = &Server{Intake: in, Reporters: e.reporters, Schools: in, Conversation: e.conv, Broker: b, MAC: v.MAC,
 		CleanPhoto: intake.CleanPhoto, Logger: logger, BotName: "HotlineBot"}
@@ -472,6 +473,17 @@ func TestChatPageFraming(t *testing.T) {
 	s.Settings.AllowedOrigins = []string{"https://a.example; script-src *", "javascript:alert(1)", "https://ok.example/"}
 	if got := frameAncestors(s); got != "https://ok.example" {
 		t.Fatalf("frameAncestors %q", got)
+	}
+	// Rows that bypassed settings validation (an old version, a hand
+	// edit) are checked again at emission: markup, raw non-ASCII hosts,
+	// plain http and paths never reach the header; the rest is canonical.
+	s.Settings.AllowedOrigins = []string{"https://a.example.cn<x>", "https://例子.中国", "http://school.example.cn",
+		"HTTPS://OK.example:443", "https://ok.example", "https://b.example/chat", "https://[2001:db8::1]:8443"}
+	if got, want := frameAncestors(s), "https://xn--fsqu00a.xn--fiqs8s https://ok.example https://[2001:db8::1]:8443"; got != want {
+		t.Fatalf("frameAncestors %q, want %q", got, want)
+	}
+	if !allowedOrigin(s, "https://xn--fsqu00a.xn--fiqs8s") || allowedOrigin(s, "https://a.example.cn") || allowedOrigin(s, "http://school.example.cn") {
+		t.Fatal("allowedOrigin does not compare canonical origins")
 	}
 }
 

@@ -13,13 +13,6 @@ import (
 	"hotline/internal/vault"
 )
 
-func init() {
-	register(command{"init", "create the data directory, its server key and database", runInit})
-	register(command{"school", "manage schools: school add --name NAME --code CODE [--district NAME]", runSchool})
-	register(command{"district", "manage district bureaus: district add --name NAME --officer USER", runDistrict})
-	register(command{"counselor", "manage counselors: counselor add --school CODE --username NAME [--role counselor|admin]", runCounselor})
-}
-
 // openData opens a data directory for an administrative command.
 func openData(dir string, env *Env) (*Main, error) {
 	m := NewMain()
@@ -65,7 +58,7 @@ func runSchool(ctx context.Context, args []string, env *Env) error {
 	fs.StringVar(&in.NameEN, "name-en", "", "the school's name in English (optional)")
 	fs.StringVar(&in.Code, "code", "", "short code used in links, e.g. no3 (letters, digits, -)")
 	fs.StringVar(&in.District, "district", "", "district education bureau, e.g. 海淀区")
-	fs.StringVar(&in.AdminUsername, "admin", "", "first admin's username (default CODE-admin)")
+	fs.StringVar(&in.AdminUsername, "admin", "", "first admin's username (default: admin- and six random characters, printed; never derived from the public school code)")
 	fs.StringVar(&contact, "emergency-contact", "", "the school's emergency contact shown to a reporter in danger")
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageErr(err)

@@ -7,10 +7,6 @@ import (
 	"path/filepath"
 )
 
-func init() {
-	register(command{"backup", "write a consistent copy of the database: backup --out FILE", runBackup})
-}
-
 // runBackup writes a consistent snapshot of the database with VACUUM INTO
 // while the server may keep running. The copy holds what the database
 // holds — sealed content, HMACs, clear metadata — and not the server key,

@@ -13,6 +13,7 @@ import (
 )
 
 func TestBackupRestoresWithTheServerKey(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	m := foundationMain(t, dir)
 	ctx := context.Background()

@@ -36,7 +36,7 @@ func BenchmarkBotUpdates(b *testing.B) {
 		}()
 	}
 	wg.Wait()
-	bot := e.m.Bot()
+	bot := e.m.Bot
 	// Let the last taps be handled before the clock starts.
 	for e.srv.PendingUpdates() > 0 {
 		time.Sleep(time.Millisecond)

@@ -53,7 +53,6 @@ type botEnv struct {
 // school and the bot against a fake Telegram.
 func newBotEnv(tb testing.TB) *botEnv {
 	tb.Helper()
-	tuneTelegram = fastTelegram
 	e := &botEnv{t: tb, dir: tb.TempDir(), srv: telegramtest.NewT(tb, telegramtest.Config{})}
 	e.start()
 	return e
@@ -63,28 +62,21 @@ func newBotEnv(tb testing.TB) *botEnv {
 func (e *botEnv) start() {
 	tb := e.t
 	tb.Helper()
-	m := NewMain()
-	m.Config.DataDir = e.dir
-	m.Config.Addr = "127.0.0.1:0"
-	m.Config.TelegramToken = e.srv.Token()
-	m.Config.TelegramAPIURL = e.srv.URL()
-	m.Config.TelegramWebhookURL = e.webhook
-	m.Argon = cheapArgon
-	if e.logs != nil {
-		m.Logger = slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	} else if os.Getenv("HOTLINE_TEST_LOG") != "" {
-		m.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	if err := m.Open(); err != nil {
-		tb.Fatal(err)
-	}
+	m := MustOpenMain(tb, withDataDir(e.dir), func(m *Main) {
+		m.Config.TelegramToken = e.srv.Token()
+		m.Config.TelegramAPIURL = e.srv.URL()
+		m.Config.TelegramWebhookURL = e.webhook
+		m.Tune.Bot = fastTelegram
+		if e.logs != nil {
+			m.Logger = slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		}
+	})
 	if err := seedDemo(context.Background(), m, io.Discard); err != nil {
 		tb.Fatal(err)
 	}
 	if err := m.Run(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { m.Close() })
 	sess, err := m.Staff.Authenticate(context.Background(), demoUser, demoPassword)
 	if err != nil {
 		tb.Fatal(err)

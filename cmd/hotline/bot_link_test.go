@@ -13,6 +13,7 @@ import (
 // Telegram chat with the code from the inbox; an urgent report then pages
 // them there with the alias and school only, never the content.
 func TestStaffLinksTelegramAndGetsContentFreeAlert(t *testing.T) {
+	t.Parallel()
 	e := newBotEnv(t)
 	ctx := ctxTimeout(t, 30*time.Second)
 	code, _, err := e.m.Staff.NewLinkCode(ctx, e.sess)
@@ -34,7 +35,7 @@ func TestStaffLinksTelegramAndGetsContentFreeAlert(t *testing.T) {
 	if err != nil || !sub.Urgent {
 		t.Fatalf("urgent submit: %+v %v", sub, err)
 	}
-	if err := e.m.Scheduler().Tick(ctx); err != nil {
+	if err := e.m.Scheduler.Tick(ctx); err != nil {
 		t.Fatal(err)
 	}
 	msg, err := staff.wait("alert", containsText(sub.Alias.ZH))

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
+
+	"hotline/internal/throttle"
 )
 
 // Config is the server's configuration: flags with HOTLINE_* equivalents.
@@ -27,16 +31,30 @@ type Config struct {
 	TelegramWebhookSecret string
 	TelegramBotName       string
 
+	// MetricsAddr, when set, serves /metrics and /debug/pprof/ on their own
+	// listener, apart from the public one.
+	MetricsAddr string
+
+	// TrustedProxies are the reverse proxies whose forwarding header names
+	// the client, for per-client limits; empty: the TCP peer is the client.
+	TrustedProxies []netip.Prefix
+	ProxyHeader    string
+	// PhotoBudgetMiB bounds the memory of photo decoding at once, over
+	// every channel; 0 keeps intake's default.
+	PhotoBudgetMiB int
+
 	SMTPAddr string
 	SMTPFrom string
 	SMTPUser string
 	SMTPPass string
 }
 
-// flagSet builds a flag set whose defaults come from the environment.
+// flagSet builds a flag set whose defaults come from the environment. A
+// malformed environment value is an error at Parse, like a malformed flag.
 type flagSet struct {
 	*flag.FlagSet
-	env func(string) string
+	env  func(string) string
+	errs []error // malformed environment values, reported by Parse
 }
 
 func newFlagSet(name string, e *Env, summary string) *flagSet {
@@ -47,6 +65,17 @@ func newFlagSet(name string, e *Env, summary string) *flagSet {
 		fs.PrintDefaults()
 	}
 	return &flagSet{FlagSet: fs, env: e.Getenv}
+}
+
+// Parse parses args after the environment: a malformed environment value
+// is reported as flag reports a malformed flag, with the usage.
+func (fs *flagSet) Parse(args []string) error {
+	if err := errors.Join(fs.errs...); err != nil {
+		fmt.Fprintln(fs.Output(), err)
+		fs.Usage()
+		return err
+	}
+	return fs.FlagSet.Parse(args)
 }
 
 func (fs *flagSet) envName(name string) string {
@@ -70,22 +99,74 @@ func (fs *flagSet) secret(p *string, name, usage string) {
 	}
 }
 
-func (fs *flagSet) dur(p *time.Duration, name string, def time.Duration, usage string) {
-	if v := fs.env(fs.envName(name)); v != "" {
-		if d, err := time.ParseDuration(v); err == nil {
-			def = d
+// value registers a flag of a checked type whose default the environment
+// may override; the value checks both alike.
+func (fs *flagSet) value(v flag.Value, name, usage string) {
+	if s := fs.env(fs.envName(name)); s != "" {
+		if err := v.Set(s); err != nil {
+			fs.errs = append(fs.errs, fmt.Errorf("invalid value %q for %s: %w", s, fs.envName(name), err))
 		}
 	}
-	fs.DurationVar(p, name, def, usage+" ("+fs.envName(name)+")")
+	fs.Var(v, name, usage+" ("+fs.envName(name)+")")
 }
 
-func (fs *flagSet) integer(p *int, name string, def int, usage string) {
-	if v := fs.env(fs.envName(name)); v != "" {
-		if n, err := strconv.Atoi(v); err == nil {
-			def = n
-		}
+// dur registers a duration flag that must be positive.
+func (fs *flagSet) dur(p *time.Duration, name string, def time.Duration, usage string) {
+	*p = def
+	fs.value(positiveDuration{p}, name, usage)
+}
+
+// integer registers an integer flag that must be at least min.
+func (fs *flagSet) integer(p *int, name string, def, min int, usage string) {
+	*p = def
+	fs.value(boundedInt{p, min}, name, usage)
+}
+
+// positiveDuration is a flag.Value for a duration above zero.
+type positiveDuration struct{ p *time.Duration }
+
+func (v positiveDuration) String() string {
+	if v.p == nil {
+		return ""
 	}
-	fs.IntVar(p, name, def, usage+" ("+fs.envName(name)+")")
+	return v.p.String()
+}
+
+func (v positiveDuration) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return errors.New("want a duration such as 30m or 1h30m")
+	}
+	if d <= 0 {
+		return errors.New("must be more than zero")
+	}
+	*v.p = d
+	return nil
+}
+
+// boundedInt is a flag.Value for a whole number no smaller than min.
+type boundedInt struct {
+	p   *int
+	min int
+}
+
+func (v boundedInt) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return strconv.Itoa(*v.p)
+}
+
+func (v boundedInt) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return errors.New("want a whole number")
+	}
+	if n < v.min {
+		return fmt.Errorf("must be at least %d", v.min)
+	}
+	*v.p = n
+	return nil
 }
 
 // dataFlag registers --data on every command.
@@ -101,7 +182,11 @@ func (fs *flagSet) serverFlags(c *Config, defaultAddr string) {
 	fs.str(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.str(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.dur(&c.IdleTimeout, "idle-timeout", 30*time.Minute, "counselor session idle expiry")
-	fs.integer(&c.KDFConcurrency, "kdf-concurrency", 2, "concurrent argon2id derivations (64 MiB each)")
+	fs.integer(&c.KDFConcurrency, "kdf-concurrency", 2, 1, "concurrent argon2id derivations (64 MiB each)")
+	fs.str(&c.MetricsAddr, "metrics-addr", "", "listen address of /metrics and /debug/pprof/, e.g. 127.0.0.1:9100 (default: off); keep it private")
+	fs.value(prefixList{&c.TrustedProxies}, "trusted-proxy", "reverse proxies (IPs or CIDRs, comma-separated) whose forwarding header names the client, for per-client limits (default: none, the TCP peer is the client)")
+	fs.str(&c.ProxyHeader, "proxy-header", "X-Forwarded-For", "the trusted proxies' header naming the client")
+	fs.integer(&c.PhotoBudgetMiB, "photo-budget-mib", 256, 16, "memory for decoding photos at once, over every channel, in MiB")
 	fs.secret(&c.TelegramToken, "telegram-token", "Telegram bot token; enables the bot")
 	fs.str(&c.TelegramAPIURL, "telegram-api-url", "", "another Bot API server (self-hosted Bot API, tests)")
 	fs.str(&c.TelegramWebhookURL, "telegram-webhook-url", "", "webhook mode: the public URL Telegram posts updates to (default: long polling)")
@@ -127,4 +212,27 @@ func newLogger(c *Config, w io.Writer) (*slog.Logger, error) {
 		return slog.New(slog.NewTextHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("log format %q: want text or json", c.LogFormat)
+}
+
+// prefixList is a flag of comma-separated IPs or CIDR prefixes.
+type prefixList struct{ p *[]netip.Prefix }
+
+func (v prefixList) String() string {
+	if v.p == nil {
+		return ""
+	}
+	out := make([]string, len(*v.p))
+	for i, p := range *v.p {
+		out[i] = p.String()
+	}
+	return strings.Join(out, ",")
+}
+
+func (v prefixList) Set(s string) error {
+	ps, err := throttle.ParsePrefixes(s)
+	if err != nil {
+		return err
+	}
+	*v.p = ps
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 // must not show secrets taken from the environment as flag defaults, while
 // the environment still sets them.
 func TestUsageHidesSecretsFromEnvironment(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{
 		"HOTLINE_TELEGRAM_TOKEN":          "123456:SECRET-BOT-TOKEN",
 		"HOTLINE_SMTP_PASS":               "secret-smtp-password",

@@ -10,10 +10,6 @@ import (
 	"hotline/internal/staff"
 )
 
-func init() {
-	register(command{"demo", "create a demo school, counselor and sample reports, then serve on localhost", runDemo})
-}
-
 // The demo's log-ins. They are printed and documented: a demo data
 // directory holds only made-up reports.
 const (

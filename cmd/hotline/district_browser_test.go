@@ -36,14 +36,7 @@ func newDistrictFixture(t *testing.T) *districtFixture {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	f := &districtFixture{clock: &ovCLIClock{t: now.Add(-20 * 24 * time.Hour)},
 		escalated: "初二三个男生在操场后面打人并抢走书包", hidden: "有人在班级群里给我起外号"}
-	m := NewMain()
-	m.Config.DataDir = t.TempDir()
-	m.Config.Addr = "127.0.0.1:0"
-	m.Argon = cheapArgon
-	m.Clock = f.clock
-	if err := m.Open(); err != nil {
-		t.Fatal(err)
-	}
+	m := MustOpenMain(t, withClock(f.clock))
 	f.m = m
 	d, err := m.Staff.CreateDistrict(ctx, "海淀区", "officer")
 	if err != nil {
@@ -105,9 +98,8 @@ func newDistrictFixture(t *testing.T) *districtFixture {
 	if err := m.Run(ctx); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { m.Close() })
 	// One pass records the misses and today's head.
-	if err := m.Scheduler().Tick(ctx); err != nil {
+	if err := m.Scheduler.Tick(ctx); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -160,6 +152,7 @@ func between(s, a, b string) string {
 }
 
 func TestDistrictPagesOverHTTP(t *testing.T) {
+	t.Parallel()
 	f := newDistrictFixture(t)
 	c := f.login(t, "officer", districtPassword)
 	get := func(path string) (int, string) {
@@ -208,6 +201,8 @@ func TestDistrictPagesOverHTTP(t *testing.T) {
 }
 
 func TestDistrictViewInBrowser(t *testing.T) {
+	// Not parallel: a browser on two shared cores needs them, and the
+	// parallel tests wait until the serial ones are done.
 	const chromium = "/usr/bin/chromium"
 	if _, err := os.Stat(chromium); err != nil {
 		if os.Getenv("CI") == "" {

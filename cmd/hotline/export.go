@@ -7,15 +7,11 @@ import (
 	"hotline/internal/district"
 )
 
-func init() {
-	register(command{"export", "the summary report (工作总结) as CSV: export [--district D] [--school CODE] [--from DATE] [--to DATE] --format csv", runExport})
-}
-
 // runExport writes the summary report to stdout: per school and month,
 // counts and median times, never content or aliases.
 func runExport(ctx context.Context, args []string, env *Env) error {
 	var dir, districtName, school, from, to, format string
-	fs := newFlagSet("export", env, "Write the summary report (工作总结) as CSV: per school and month, tips by category, severity, channel, status,\nhandling steps, escalations and median times. No content, no aliases; counts of 1–4 are shown as \"<5\".\nWithout filters it covers the whole deployment.")
+	fs := newFlagSet("export", env, "Write the summary report (工作总结) as CSV: per school and month, tips by category, severity, channel, status,\nhandling steps, escalations and median times. No content, no aliases; counts of 1–4 are shown as \"<5\", except the school's escalated and unassessed\ncases, which are exact.\nWithout filters it covers the whole deployment.")
 	fs.dataFlag(&dir)
 	fs.StringVar(&districtName, "district", "", "only this district's schools")
 	fs.StringVar(&school, "school", "", "only this school (code)")

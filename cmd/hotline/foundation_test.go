@@ -33,18 +33,11 @@ var cheapArgon = vault.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}
 // directory, and closes it at the end of the test.
 func foundationMain(tb testing.TB, dir string) *Main {
 	tb.Helper()
-	m := NewMain()
-	m.Config.DataDir = dir
-	m.Config.Addr = "127.0.0.1:0"
-	m.Argon = cheapArgon
-	if err := m.Run(context.Background()); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { m.Close() })
-	return m
+	return MustRunMain(tb, withDataDir(dir))
 }
 
 func TestCLIInitSchoolAddAndCounselorAdd(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	var out, errb bytes.Buffer
 	ctx := context.Background()
@@ -64,12 +57,12 @@ func TestCLIInitSchoolAddAndCounselorAdd(t *testing.T) {
 		t.Fatalf("printed recovery key %q: %v", recovery, err)
 	}
 	// The first admin logs in with the one-time password.
-	m := NewMain()
-	m.Config.DataDir = dir
-	if err := m.Open(); err != nil {
-		t.Fatal(err)
+	m := MustOpenMain(t, withDataDir(dir))
+	adminUser := fieldAfter(t, out.String(), "username:")
+	if strings.Contains(adminUser, "no3") {
+		t.Errorf("admin username %q is derived from the public school code", adminUser)
 	}
-	sess, err := m.Staff.Authenticate(ctx, "no3-admin", otp)
+	sess, err := m.Staff.Authenticate(ctx, adminUser, otp)
 	if err != nil || !sess.Counselor.MustChangePassword || sess.Counselor.Role != hotline.RoleAdmin {
 		t.Fatalf("admin log-in: %+v %v", sess, err)
 	}
@@ -125,6 +118,9 @@ func fieldAfter(t *testing.T, s, marker string) string {
 	return strings.Fields(s[i+len(marker):])[0]
 }
 
+// Not parallel: the demo derives its log-ins' keys with the production
+// argon2id cost, which beside the package's other tests can pass its
+// minute to print the address.
 func TestDemoServesHealthz(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -166,12 +162,7 @@ func TestDemoServesHealthz(t *testing.T) {
 		t.Fatalf("demo exit %d", code)
 	}
 	// The demo counselor's log-in works, and sample tips are in the queue.
-	m := NewMain()
-	m.Config.DataDir = dir
-	if err := m.Open(); err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := MustOpenMain(t, withDataDir(dir))
 	sess, err := m.Staff.Authenticate(context.Background(), demoUser, demoPassword)
 	if err != nil {
 		t.Fatal(err)
@@ -210,6 +201,7 @@ func (s *syncBuffer) String() string {
 // reads every tip with the school key, unwrapped once by a counselor's
 // password and once by the recovery key.
 func TestNothingReadableAtRest(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	m := foundationMain(t, dir)
 	ctx := context.Background()
@@ -354,17 +346,13 @@ func canaryPNG(t *testing.T, n int) []byte {
 // with SIGKILL at random moments: every tip whose submission returned
 // before the kill must be there afterwards, and the database must be intact.
 func TestCrashSafety(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("crash rounds take a few seconds")
 	}
 	dir := t.TempDir()
 	{
-		m := NewMain()
-		m.Config.DataDir = dir
-		m.Argon = cheapArgon
-		if err := m.Open(); err != nil {
-			t.Fatal(err)
-		}
+		m := MustOpenMain(t, withDataDir(dir))
 		if _, err := m.Staff.CreateSchool(context.Background(), staff.NewSchool{Code: "crash", Name: "崩溃测试中学"}); err != nil {
 			t.Fatal(err)
 		}
@@ -411,12 +399,7 @@ func TestCrashSafety(t *testing.T) {
 			t.Fatalf("round %d: no submission acknowledged", round)
 		}
 	}
-	m := NewMain()
-	m.Config.DataDir = dir
-	if err := m.Open(); err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := MustOpenMain(t, withDataDir(dir))
 	ctx := context.Background()
 	if ok, err := m.DB.IntegrityCheck(ctx); err != nil || ok != "ok" {
 		t.Fatalf("integrity_check: %q %v", ok, err)
@@ -479,6 +462,7 @@ func TestCrashChild(t *testing.T) {
 // TestDemoDistrictSeesOnlyTheEscalatedCase: the demo's district officer
 // reads the one escalated sample case and no other.
 func TestDemoDistrictSeesOnlyTheEscalatedCase(t *testing.T) {
+	t.Parallel()
 	m := foundationMain(t, t.TempDir())
 	ctx := context.Background()
 	if err := seedDemo(ctx, m, io.Discard); err != nil {

@@ -103,6 +103,7 @@ func (u *inboxUser) login(username, password string) {
 // page's form, the answer arrives in the student's Telegram chat, and the
 // case page then shows it delivered.
 func TestInboxTelegramReplyE2E(t *testing.T) {
+	t.Parallel()
 	e := newBotEnv(t)
 	ctx := ctxTimeout(t, 60*time.Second)
 	s := e.student(ctx, telegramtest.UserOptions{LanguageCode: "zh-hans", FirstName: "小明"})
@@ -163,6 +164,7 @@ func TestInboxTelegramReplyE2E(t *testing.T) {
 // TestInboxTelegramLinkE2E: a counselor gets a link code on "my alerts",
 // sends /link CODE to the bot, and the page then shows Telegram linked.
 func TestInboxTelegramLinkE2E(t *testing.T) {
+	t.Parallel()
 	e := newBotEnv(t)
 	ctx := ctxTimeout(t, 60*time.Second)
 	u := newInboxUser(t, e.m.URL())

@@ -5,17 +5,15 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 
 	"hotline/internal/hotline"
+	"hotline/internal/ledger"
 )
-
-func init() {
-	register(command{"ledger", "the case ledger (台账): ledger verify | ledger export", runLedger})
-}
 
 func runLedger(ctx context.Context, args []string, env *Env) error {
 	if len(args) == 0 || (args[0] != "verify" && args[0] != "export") {
-		fmt.Fprintln(env.Stderr, "usage: hotline ledger verify [--data DIR]   check the hash chain; exit 1 and name the first broken event\n       hotline ledger export [--data DIR]   write every event as JSON lines")
+		fmt.Fprintln(env.Stderr, "usage: hotline ledger verify [--data DIR]   check the hash chain and the recorded heads; exit 1 and name the first broken event\n       hotline ledger export [--data DIR]   write every event as JSON lines, checked as they go (exit 1 if broken)")
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return nil
 		}
@@ -35,7 +33,7 @@ func runLedger(ctx context.Context, args []string, env *Env) error {
 	if args[0] == "export" {
 		return exportLedger(ctx, m, env)
 	}
-	res, err := m.DB.VerifyLedger(ctx)
+	res, err := m.DB.VerifyLedgerTail(ctx)
 	if err != nil {
 		return err
 	}
@@ -44,7 +42,23 @@ func runLedger(ctx context.Context, args []string, env *Env) error {
 		return &ExitError{Code: 1}
 	}
 	fmt.Fprintf(env.Stdout, "台账完整 / ledger OK: %d events, head %s\n", res.Count, res.Head)
+	printTail(env.Stdout, res.Anchor, res.Unvouched)
 	return nil
+}
+
+// printTail says how much of the ledger's end the recorded heads vouch
+// for. Events after the newest head are checked as a chain, but deleting
+// some of them from the end would leave a chain just as whole: only a later
+// head can vouch for them. A head is recorded every store.HeadEvery events
+// and, by the scheduler, within store.HeadInterval of any new event.
+func printTail(w io.Writer, anchor, unvouched int64) {
+	if unvouched == 0 {
+		fmt.Fprintf(w, "每一条记录都有记录的校验点担保（最新：第 %d 条）/ every event is vouched for by a recorded head (newest: event %d)\n", anchor, anchor)
+		return
+	}
+	fmt.Fprintf(w, "注意 / WARNING: 最新校验点（第 %d 条）之后的 %d 条记录无法担保：如果末尾有记录被删除，将无法发现。\n"+
+		"%d events after the newest recorded head (event %d) cannot be vouched for: had events been deleted from the end, nothing would show it.\n",
+		anchor, unvouched, unvouched, anchor)
 }
 
 type ledgerLine struct {
@@ -60,7 +74,20 @@ type ledgerLine struct {
 	Hash     string `json:"hash"`
 }
 
+// exportLedger writes every event as a JSON line and checks the chain as it
+// goes, then the recorded heads against what it wrote: the lines are what
+// the district gets, so they must be the whole history. A break is
+// reported on stderr with exit 1 (the lines written so far stand as
+// evidence); otherwise stderr says how many events at the end no recorded
+// head vouches for.
 func exportLedger(ctx context.Context, m *Main, env *Env) error {
+	anchors, err := m.DB.LedgerAnchors(ctx)
+	if err != nil {
+		return err
+	}
+	want := anchors.Want()
+	hashes := map[int64][]byte{}
+	v := ledger.NewVerifier()
 	enc := json.NewEncoder(env.Stdout)
 	var after int64
 	for {
@@ -69,15 +96,31 @@ func exportLedger(ctx context.Context, m *Main, env *Env) error {
 			return err
 		}
 		if len(evs) == 0 {
-			return nil
+			break
 		}
 		for _, ev := range evs {
 			if err := enc.Encode(lineOf(ev)); err != nil {
 				return err
 			}
+			v.Add(ev)
+			if want[ev.Seq] {
+				hashes[ev.Seq] = ev.Hash
+			}
 			after = ev.Seq
 		}
 	}
+	res := v.Result()
+	if res.Break == nil {
+		res.Break = anchors.Check(hashes)
+	}
+	if !res.OK() {
+		fmt.Fprintf(env.Stderr, "台账校验失败 / ledger BROKEN at event %d: %s\n", res.Break.Seq, res.Break.Reason)
+		return &ExitError{Code: 1}
+	}
+	fmt.Fprintf(env.Stderr, "已导出 / exported %d events\n", res.Count)
+	newest := anchors.Newest()
+	printTail(env.Stderr, newest, max(0, after-newest))
+	return nil
 }
 
 func lineOf(ev *hotline.Event) ledgerLine {

@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sort"
 	"syscall"
 )
 
@@ -39,38 +38,27 @@ type Env struct {
 	Getenv func(string) string
 }
 
-var registry []command
-
-// register adds a subcommand; each lives in its own file.
-func register(c command) { registry = append(registry, c) }
-
-// order is how help lists commands; unknown names come last, by name.
-var order = []string{"demo", "serve", "init", "school", "district", "counselor", "ledger", "export", "poster", "backup", "version"}
-
+// commands are the subcommands, in the order help lists them. Each runs
+// from its own file.
 func commands() []command {
-	rank := func(name string) int {
-		for i, n := range order {
-			if n == name {
-				return i
-			}
-		}
-		return len(order)
+	return []command{
+		{"demo", "create a demo school, counselor and sample reports, then serve on localhost", runDemo},
+		{"serve", "run the server: web chat, mailbox, counselor inbox, Telegram bot", runServe},
+		{"init", "create the data directory, its server key and database", runInit},
+		{"school", "manage schools: school add --name NAME --code CODE [--district NAME]", runSchool},
+		{"district", "manage district bureaus: district add --name NAME --officer USER", runDistrict},
+		{"counselor", "manage counselors: counselor add --school CODE --username NAME [--role counselor|admin]", runCounselor},
+		{"ledger", "the case ledger (台账): ledger verify | ledger export", runLedger},
+		{"export", "the summary report (工作总结) as CSV: export [--district D] [--school CODE] [--from DATE] [--to DATE] --format csv", runExport},
+		{"poster", "write a school's A4 poster with QR codes as PNG: poster --school CODE --out FILE.png", runPoster},
+		{"backup", "write a consistent copy of the database: backup --out FILE", runBackup},
+		{"version", "print the version", runVersion},
 	}
-	cs := append([]command(nil), registry...)
-	sort.SliceStable(cs, func(i, j int) bool {
-		if ri, rj := rank(cs[i].name), rank(cs[j].name); ri != rj {
-			return ri < rj
-		}
-		return cs[i].name < cs[j].name
-	})
-	return cs
 }
 
-func init() {
-	register(command{"version", "print the version", func(ctx context.Context, args []string, env *Env) error {
-		fmt.Fprintln(env.Stdout, "hotline", version)
-		return nil
-	}})
+func runVersion(ctx context.Context, args []string, env *Env) error {
+	fmt.Fprintln(env.Stdout, "hotline", version)
+	return nil
 }
 
 // ErrUsage marks a usage error, already explained to the user.

@@ -8,10 +8,6 @@ import (
 	"hotline/internal/poster"
 )
 
-func init() {
-	register(command{"poster", "write a school's A4 poster with QR codes as PNG: poster --school CODE --out FILE.png", runPoster})
-}
-
 func runPoster(ctx context.Context, args []string, env *Env) error {
 	var dir, code, out, publicURL, botName string
 	fs := newFlagSet("poster", env, "Writes the A4 poster of a school as a PNG at 150 dpi (1240×1754): Chinese first, then English, the\nQR codes for the web chat and the Telegram bot, the form's address and the numbers to call. It is\ndrawn in Go with an embedded Noto Sans SC font: no browser or system font is needed. /poster/CODE\nserves the same poster as a page to print from a browser.")

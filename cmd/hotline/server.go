@@ -6,47 +6,65 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"hotline/bot"
 	"hotline/internal/hotline"
 	"hotline/internal/inbox"
 	"hotline/internal/intake"
 	"hotline/internal/live"
+	"hotline/internal/oversight"
+	"hotline/internal/relay"
+	"hotline/internal/scheduler"
 	"hotline/internal/staff"
 	"hotline/internal/store"
 	"hotline/internal/triage"
 	"hotline/internal/vault"
+	"hotline/webchat"
 )
 
 // Main is the running program: the one place that knows every package and
-// wires them. Tests boot it on 127.0.0.1:0 with a temp data dir.
+// wires them. Open opens the data directory and the services; Run starts
+// every part, in the order it reads, and serves HTTP. Tests boot it on
+// 127.0.0.1:0 with a temp data dir (see MustRunMain).
 type Main struct {
 	Config Config
 	Logger *slog.Logger
 	Clock  hotline.Clock
 	// Argon overrides the argon2id parameters (tests use cheap ones).
 	Argon vault.Argon2Params
+	// Tune lets a test adjust parts before they start.
+	Tune Tune
 
+	// Opened by Open.
 	Vault  *vault.Vault
 	DB     *store.DB
 	Broker *live.Broker
 	Intake *intake.Service
 	Staff  *staff.Service
 	Triage *triage.Service
-	// Inbox is the counselor UI; the district pages reuse its sessions.
-	Inbox *inbox.Server
 
-	Mux      *http.ServeMux
-	listener net.Listener
-	server   *http.Server
+	// Started by Run.
+	Inbox     *inbox.Server // the counselor UI; the district pages reuse its log-in
+	Bot       *bot.Bot      // nil without a Telegram token
+	Relay     *relay.Worker // delivers counselors' replies to Telegram; nil without a bot
+	Webchat   *webchat.Server
+	Scheduler *scheduler.Scheduler
+	Oversight *oversight.Handler
+
+	Mux       *http.ServeMux
+	listener  net.Listener
+	server    *http.Server
+	metrics   *http.Server // operators' listener: /metrics, /debug/pprof/
+	metricsLn net.Listener
 
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -55,18 +73,14 @@ type Main struct {
 	closed  sync.Once
 }
 
-// mount is a part of the product that adds routes and background workers
-// to a running Main: the inbox, the web chat, the bot, the district view.
-type mount struct {
-	name string
-	fn   func(ctx context.Context, m *Main) error
-}
-
-var mounts []mount
-
-// registerMount adds a part; each lives in its own file.
-func registerMount(name string, fn func(ctx context.Context, m *Main) error) {
-	mounts = append(mounts, mount{name, fn})
+// Tune holds optional hooks that adjust a part's configuration before it
+// starts: tests shorten timeouts and backoffs. Nil hooks do nothing.
+type Tune struct {
+	Bot       func(*bot.Config, *relay.Worker)
+	Webchat   func(*webchat.Server)
+	Scheduler func(*scheduler.Scheduler)
+	// SweepInterval, when set, replaces the dialog sweeper's 30 s period.
+	SweepInterval time.Duration
 }
 
 // NewMain returns a Main with the default configuration.
@@ -96,14 +110,21 @@ func (m *Main) Open() error {
 	}
 	m.Broker = live.NewBroker()
 	m.Intake = intake.New(m.DB, m.Vault, m.Broker, m.Logger)
+	if m.Config.PhotoBudgetMiB > 0 {
+		// One budget for the process: every channel decodes photos through it.
+		intake.SetPhotoBudget(int64(m.Config.PhotoBudgetMiB) << 20)
+	}
 	m.closers = append(m.closers, func() error { m.Intake.Close(); return nil })
 	m.Staff = staff.New(m.DB, m.Vault, m.Logger)
 	m.Triage = triage.New(m.DB, m.Vault, m.Broker, m.Logger)
 	return nil
 }
 
-// Run opens everything, mounts every part and serves HTTP until Close.
-func (m *Main) Run(ctx context.Context) error {
+// Run opens what Open has not, starts every part and serves HTTP until
+// Close. The parts start in this order because each may use the ones
+// before it: the inbox's log-in guards the district pages, the bot's name
+// goes into the web chat's links, the scheduler alerts through the bot.
+func (m *Main) Run(ctx context.Context) (err error) {
 	if m.DB == nil {
 		if err := m.Open(); err != nil {
 			return err
@@ -118,26 +139,43 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	m.listener = ln
+	defer func() {
+		if err != nil {
+			ln.Close()
+		}
+	}()
 	if m.Config.PublicURL == "" {
 		m.Config.PublicURL = "http://" + ln.Addr().String()
 	}
 	m.Config.PublicURL = strings.TrimRight(m.Config.PublicURL, "/")
-	// The inbox comes first: other parts reuse its log-in and sessions.
-	sort.SliceStable(mounts, func(i, j int) bool { return mounts[i].name == "inbox" && mounts[j].name != "inbox" })
-	for _, mt := range mounts {
-		if err := mt.fn(m.ctx, m); err != nil {
-			ln.Close()
-			return fmt.Errorf("%s: %w", mt.name, err)
+
+	if err := m.openInbox(); err != nil {
+		return fmt.Errorf("inbox: %w", err)
+	}
+	if m.Config.TelegramToken != "" {
+		if err := m.openBot(m.ctx); err != nil {
+			return fmt.Errorf("telegram: %w", err)
 		}
 	}
+	m.openWebchat()
+	if err := m.openScheduler(); err != nil {
+		return err
+	}
+	if err := m.openOversight(); err != nil {
+		return fmt.Errorf("oversight: %w", err)
+	}
+	if m.Config.MetricsAddr != "" {
+		if err := m.openMetrics(); err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+	}
+
 	m.server = &http.Server{
 		Handler:           m.Mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
-		// http.Server's own errors can carry client addresses; keep them
-		// out of the log.
-		ErrorLog: slog.NewLogLogger(slog.New(slog.NewTextHandler(io.Discard, nil)).Handler(), slog.LevelError),
+		ErrorLog:          discardErrorLog(),
 	}
 	m.Go(func(ctx context.Context) {
 		if err := m.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -146,6 +184,12 @@ func (m *Main) Run(ctx context.Context) error {
 	})
 	m.Logger.Info("serving", "url", m.Config.PublicURL)
 	return nil
+}
+
+// discardErrorLog is the error log of our HTTP servers: http.Server's own
+// errors can carry client addresses; keep them out of the log.
+func discardErrorLog() *log.Logger {
+	return slog.NewLogLogger(slog.New(slog.NewTextHandler(io.Discard, nil)).Handler(), slog.LevelError)
 }
 
 // Go runs a background worker until Close.
@@ -176,10 +220,13 @@ func (m *Main) Addr() string {
 func (m *Main) Close() error {
 	var errs []error
 	m.closed.Do(func() {
-		if m.server != nil {
+		for _, srv := range []*http.Server{m.server, m.metrics} {
+			if srv == nil {
+				continue
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			if err := m.server.Shutdown(ctx); err != nil {
-				m.server.Close()
+			if err := srv.Shutdown(ctx); err != nil {
+				srv.Close()
 			}
 			cancel()
 		}
@@ -224,10 +271,6 @@ func runServer(ctx context.Context, m *Main, started func()) error {
 	<-ctx.Done()
 	m.Logger.Info("shutting down")
 	return m.Close()
-}
-
-func init() {
-	register(command{"serve", "run the server: web chat, mailbox, counselor inbox, Telegram bot", runServe})
 }
 
 func runServe(ctx context.Context, args []string, env *Env) error {

@@ -51,9 +51,6 @@ type urgentEnv struct {
 
 func newUrgentEnv(t *testing.T) *urgentEnv {
 	t.Helper()
-	tuneTelegram = fastTelegram
-	sweepInterval = 20 * time.Millisecond
-	t.Cleanup(func() { sweepInterval = 30 * time.Second })
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	e := &urgentEnv{t: t, ctx: ctx, api: telegramtest.NewT(t, telegramtest.Config{}),
@@ -65,6 +62,8 @@ func newUrgentEnv(t *testing.T) *urgentEnv {
 	m.Config.TelegramAPIURL = e.api.URL()
 	m.Argon = cheapArgon
 	m.Clock = e.clock
+	m.Tune.Bot = fastTelegram
+	m.Tune.SweepInterval = 20 * time.Millisecond
 	if err := m.Open(); err != nil {
 		t.Fatal(err)
 	}

@@ -34,15 +34,8 @@ type webchatEnv struct {
 
 func newWebchatEnv(t *testing.T) *webchatEnv {
 	t.Helper()
-	dir := t.TempDir()
-	m := NewMain()
-	m.Config.DataDir = dir
-	m.Config.Addr = "127.0.0.1:0"
-	m.Argon = cheapArgon
-	if err := m.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
+	m := MustRunMain(t)
+	dir := m.Config.DataDir
 	// The school's own site, on another origin, with the one tag.
 	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -177,6 +170,7 @@ func randToken() string {
 // then a dropped connection, a resent follow-up that lands exactly once,
 // and a counselor's reply arriving live.
 func TestWebchatWholeReportOverWebsocket(t *testing.T) {
+	t.Parallel()
 	e := newWebchatEnv(t)
 	ctx := context.Background()
 	session := randToken()
@@ -370,6 +364,8 @@ func waitPage(t *testing.T, ctx context.Context, what, expr string) {
 }
 
 func TestWebchatInBrowser(t *testing.T) {
+	// Not parallel: a browser on two shared cores needs them, and the
+	// parallel tests wait until the serial ones are done.
 	needChromium(t)
 	e := newWebchatEnv(t)
 	outer, cancelOuter := context.WithTimeout(context.Background(), 3*time.Minute)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"strings"
-	"sync"
 	"time"
 
 	"hotline/bot"
@@ -13,46 +12,10 @@ import (
 	"hotline/internal/relay"
 )
 
-func init() {
-	registerMount("telegram", mountTelegram)
-}
-
-// telegramPart is the running bot of one Main and its relay worker.
-type telegramPart struct {
-	bot   *bot.Bot
-	relay *relay.Worker
-}
-
-// telegramParts maps a *Main to its bot: Main's fields belong to server.go.
-var telegramParts sync.Map
-
-// tuneTelegram, when set (tests), adjusts the bot's and the relay's
-// configuration before they start: shorter timeouts and backoffs.
-var tuneTelegram func(*bot.Config, *relay.Worker)
-
-// Bot returns the running Telegram bot, or nil when none is configured.
-func (m *Main) Bot() *bot.Bot {
-	if p, ok := telegramParts.Load(m); ok {
-		return p.(*telegramPart).bot
-	}
-	return nil
-}
-
-// Relay returns the outbox worker delivering replies to Telegram, or nil.
-func (m *Main) Relay() *relay.Worker {
-	if p, ok := telegramParts.Load(m); ok {
-		return p.(*telegramPart).relay
-	}
-	return nil
-}
-
-// mountTelegram starts the bot when a token is configured: long polling by
-// default, webhook mode when a webhook URL is set; and the relay worker that
-// delivers counselors' replies through it.
-func mountTelegram(ctx context.Context, m *Main) error {
-	if m.Config.TelegramToken == "" {
-		return nil
-	}
+// openBot starts the Telegram bot (long polling by default, webhook mode
+// when a webhook URL is set) and the relay worker that delivers
+// counselors' replies through it.
+func (m *Main) openBot(ctx context.Context) error {
 	webhook := m.Config.TelegramWebhookURL
 	if strings.HasPrefix(webhook, "/") {
 		// A bare path is served under the public URL.
@@ -68,8 +31,8 @@ func mountTelegram(ctx context.Context, m *Main) error {
 		LinkStaff:     m.Staff.LinkTelegram,
 	}
 	w := &relay.Worker{DB: m.DB, Vault: m.Vault, Notifier: m.Broker, Logger: m.Logger}
-	if tuneTelegram != nil {
-		tuneTelegram(&cfg, w)
+	if m.Tune.Bot != nil {
+		m.Tune.Bot(&cfg, w)
 	}
 	b, err := bot.New(ctx, cfg)
 	if err != nil {
@@ -88,11 +51,7 @@ func mountTelegram(ctx context.Context, m *Main) error {
 	if path := b.WebhookPath(); path != "" {
 		m.Mux.Handle("POST "+path, b.WebhookHandler())
 	}
-	telegramParts.Store(m, &telegramPart{bot: b, relay: w})
-	m.OnClose(func() error {
-		telegramParts.Delete(m)
-		return nil
-	})
+	m.Bot, m.Relay = b, w
 
 	m.Go(func(ctx context.Context) {
 		if err := b.Run(ctx, engine); err != nil {
@@ -100,8 +59,9 @@ func mountTelegram(ctx context.Context, m *Main) error {
 		}
 	})
 	m.Go(w.Run)
-	// Wake the relay the moment a reply is enqueued; its own polling is
-	// only the safety net.
+	// Wake the relay the moment a reply is enqueued, or a reporter writes
+	// (which releases replies held while their chat blocked the bot); its
+	// own polling is only the safety net.
 	sub := m.Broker.SubscribeAll()
 	m.Go(func(ctx context.Context) {
 		defer sub.Cancel()
@@ -113,7 +73,7 @@ func mountTelegram(ctx context.Context, m *Main) error {
 				if !ok {
 					return
 				}
-				if c.Kind == hotline.ChangeReply {
+				if c.Kind == hotline.ChangeReply || c.Kind == hotline.ChangeReporterMessage || c.Kind == hotline.ChangeNewTip {
 					w.Wake()
 				}
 			}

@@ -2,13 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	tgbot "github.com/go-telegram/bot"
 
+	"hotline/bot"
 	"hotline/internal/district"
 	"hotline/internal/hotline"
 	"hotline/internal/mail"
@@ -16,46 +15,21 @@ import (
 	"hotline/internal/scheduler"
 )
 
-func init() {
-	registerMount("oversight", mountOversight)
-}
-
-// schedulers maps a *Main to its accountability scheduler: Main's fields
-// belong to server.go.
-var schedulers sync.Map
-
-// tuneOversight, when set (tests), adjusts the scheduler before it starts.
-var tuneOversight func(*scheduler.Scheduler)
-
-// Scheduler returns the running deadline and alert scheduler, or nil.
-func (m *Main) Scheduler() *scheduler.Scheduler {
-	if s, ok := schedulers.Load(m); ok {
-		return s.(*scheduler.Scheduler)
-	}
-	return nil
-}
-
-// botAlerter sends staff alerts through the running Telegram bot's API
-// client; the bot is looked up at send time because the parts start in
-// any order.
-type botAlerter struct{ m *Main }
+// botAlerter sends staff alerts through the Telegram bot's API client.
+type botAlerter struct{ b *bot.Bot }
 
 func (a botAlerter) SendAlert(ctx context.Context, chatID int64, text string) error {
-	b := a.m.Bot()
-	if b == nil {
-		return errors.New("telegram bot not running")
-	}
-	_, err := b.API().SendMessage(ctx, &tgbot.SendMessageParams{ChatID: chatID, Text: text})
+	_, err := a.b.API().SendMessage(ctx, &tgbot.SendMessageParams{ChatID: chatID, Text: text})
 	return err
 }
 
-// mountOversight starts the scheduler (deadlines, follow-ups, urgent
-// paging, retention, daily ledger heads, alerts) and serves the district
-// pages under /district/ behind the inbox's log-in.
-func mountOversight(ctx context.Context, m *Main) error {
+// openScheduler starts the scheduler: deadlines, follow-ups, urgent
+// paging, retention, daily ledger heads, and alerts by Telegram (through
+// the bot, so it opens after it) and e-mail.
+func (m *Main) openScheduler() error {
 	sc := &scheduler.Scheduler{DB: m.DB, Vault: m.Vault, Notifier: m.Broker, BaseURL: m.Config.PublicURL, Logger: m.Logger, Interval: 30 * time.Second}
-	if m.Config.TelegramToken != "" {
-		sc.Telegram = botAlerter{m}
+	if m.Bot != nil {
+		sc.Telegram = botAlerter{m.Bot}
 	}
 	if m.Config.SMTPAddr != "" {
 		mailer, err := mail.New(mail.Config{Addr: m.Config.SMTPAddr, From: m.Config.SMTPFrom, User: m.Config.SMTPUser, Password: m.Config.SMTPPass})
@@ -64,11 +38,10 @@ func mountOversight(ctx context.Context, m *Main) error {
 		}
 		sc.Mail = mailer
 	}
-	if tuneOversight != nil {
-		tuneOversight(sc)
+	if m.Tune.Scheduler != nil {
+		m.Tune.Scheduler(sc)
 	}
-	schedulers.Store(m, sc)
-	m.OnClose(func() error { schedulers.Delete(m); return nil })
+	m.Scheduler = sc
 
 	// A new urgent tip pages staff at once, not at the next tick.
 	wake := make(chan struct{}, 1)
@@ -93,15 +66,17 @@ func mountOversight(ctx context.Context, m *Main) error {
 		}
 	})
 	m.Go(func(ctx context.Context) { sc.Run(ctx, wake) })
+	return nil
+}
 
-	if m.Inbox == nil {
-		m.Logger.Warn("district pages not mounted: the inbox (their log-in) is not running")
-		return nil
-	}
+// openOversight serves the district pages under /district/, behind the
+// inbox's log-in, so it opens after the inbox.
+func (m *Main) openOversight() error {
 	h, err := oversight.New(oversight.Config{District: district.New(m.DB), Triage: m.Triage, Auth: m.Inbox, Logger: m.Logger})
 	if err != nil {
 		return err
 	}
+	m.Oversight = h
 	m.Mux.Handle("/district/", h)
 	return nil
 }

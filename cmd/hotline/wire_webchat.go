@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"hotline/internal/dialog"
@@ -11,37 +10,13 @@ import (
 	"hotline/webchat"
 )
 
-func init() {
-	registerMount("webchat", mountWebchat)
-}
-
-// webchatParts maps a *Main to its web chat server: Main's fields belong to
-// server.go.
-var webchatParts sync.Map
-
-// tuneWebchat, when set (tests), adjusts the web chat's limits before it
-// starts.
-var tuneWebchat func(*webchat.Server)
-
-// sweepInterval is how often the dialog sweeper looks for drafts to send or
-// delete: an urgent draft reaches its school at most this long after its
-// ten minutes. Tests shorten it.
-var sweepInterval = 30 * time.Second
-
-// Webchat returns the running web chat server, or nil.
-func (m *Main) Webchat() *webchat.Server {
-	if p, ok := webchatParts.Load(m); ok {
-		return p.(*webchat.Server)
-	}
-	return nil
-}
-
-// mountWebchat serves the widget, the chat page and its websocket, the
+// openWebchat serves the widget, the chat page and its websocket, the
 // no-JS mailbox and the posters, with the conversation engine the bot uses.
-func mountWebchat(ctx context.Context, m *Main) error {
+// It links to the bot, so it opens after it.
+func (m *Main) openWebchat() {
 	botName := m.Config.TelegramBotName
-	if b := m.Bot(); b != nil && b.Username() != "" {
-		botName = b.Username()
+	if m.Bot != nil && m.Bot.Username() != "" {
+		botName = m.Bot.Username()
 	}
 	engine := &dialog.Engine{
 		Intake:    m.Intake,
@@ -51,6 +26,7 @@ func mountWebchat(ctx context.Context, m *Main) error {
 		Clock:     m.Clock,
 		BotName:   botName,
 		Urgent:    intake.Urgent,
+		Receipts:  m.Intake,
 	}
 	s := &webchat.Server{
 		Intake:       m.Intake,
@@ -63,26 +39,33 @@ func mountWebchat(ctx context.Context, m *Main) error {
 		PublicURL:    m.Config.PublicURL,
 		BotName:      botName,
 		Logger:       m.Logger.With("part", "webchat"),
+		ClientIP:     m.clientIP(),
 	}
 	if m.Clock != nil {
 		s.Now = m.Clock.Now
 	}
-	if tuneWebchat != nil {
-		tuneWebchat(s)
+	if m.Tune.Webchat != nil {
+		m.Tune.Webchat(s)
 	}
 	h := s.Handler()
 	for _, p := range []string{"/webchat/", "/c/", "/m/", "/poster/"} {
 		m.Mux.Handle(p, h)
 	}
-	webchatParts.Store(m, s)
+	m.Webchat = s
 	m.Go(s.Run)
 	// Urgent drafts left unsent go to their school; stale drafts are deleted.
-	m.Go(func(ctx context.Context) { engine.RunSweeper(ctx, sweepInterval, m.Logger.With("part", "dialog")) })
-	m.OnClose(func() error {
-		webchatParts.Delete(m)
-		return s.Close()
-	})
-	return nil
+	m.Go(func(ctx context.Context) { engine.RunSweeper(ctx, m.sweepInterval(), m.Logger.With("part", "dialog")) })
+	m.OnClose(s.Close)
+}
+
+// sweepInterval is how often the dialog sweeper looks for drafts to send or
+// delete: an urgent draft reaches its school at most this long after its
+// ten minutes. Tests shorten it with Tune.SweepInterval.
+func (m *Main) sweepInterval() time.Duration {
+	if m.Tune.SweepInterval > 0 {
+		return m.Tune.SweepInterval
+	}
+	return 30 * time.Second
 }
 
 // dialogConversation adapts the dialog engine to what the web chat drives.
@@ -93,7 +76,7 @@ func (d dialogConversation) key(session string) dialog.Key {
 }
 
 func (d dialogConversation) Handle(ctx context.Context, session, receipt string, in webchat.Input) ([]webchat.Reply, error) {
-	ev := dialog.Event{Kind: dialog.EventKind(in.Kind), Text: in.Text, Choice: in.Choice, Command: in.Command, Photo: in.Photo, Lang: in.Lang, School: in.School}
+	ev := dialog.Event{Kind: dialog.EventKind(in.Kind), Text: in.Text, Choice: in.Choice, Command: in.Command, Photo: in.Photo, Lang: in.Lang, School: in.School, PageSecret: in.PageSecret}
 	var rs []dialog.Reply
 	var err error
 	if receipt != "" {
@@ -112,7 +95,7 @@ func (d dialogConversation) Resume(ctx context.Context, session, receipt string,
 func webReplies(rs []dialog.Reply) []webchat.Reply {
 	out := make([]webchat.Reply, len(rs))
 	for i, r := range rs {
-		w := webchat.Reply{Kind: string(r.Kind), Text: r.Text, Receipt: r.Receipt, Alias: r.Alias, TipUID: r.TipUID, Photo: r.Photo, Entry: r.Entry, Lang: r.Lang}
+		w := webchat.Reply{Kind: string(r.Kind), Text: r.Text, Receipt: r.Receipt, Alias: r.Alias, TipUID: r.TipUID, Photo: r.Photo}
 		for _, row := range r.Buttons {
 			wr := make([]webchat.Button, len(row))
 			for j, b := range row {

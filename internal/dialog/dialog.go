@@ -56,6 +56,10 @@ type Event struct {
 	Photo   *hotline.Photo // already cleaned by the transport/intake
 	Lang    hotline.Lang   // language hint (Telegram language_code, browser); used on first contact only
 	School  string         // pre-set school code (widget, chat page /c/CODE); empty for Telegram
+	// PageSecret is the web page's own random secret, never stored: a
+	// report sent with it keeps its receipt sealed to it for a while, so
+	// that the page gets its receipt even if the answer was lost.
+	PageSecret string
 }
 
 // Button is a choice the reporter can tap; Data comes back as Event.Choice.
@@ -113,7 +117,10 @@ type Store interface {
 	// Load returns the saved state, or hotline.ErrNotFound when there is none.
 	Load(ctx context.Context, k Key) ([]byte, error)
 	// Save stores the state and, in clear beside it, its content-free
-	// metadata, in one commit.
+	// metadata, in one commit. Called from a submission's Record, with the
+	// context the intake passes it, it must write in the transaction that
+	// files the report (the context carries it), so that a report and the
+	// conversation that sent it are committed together.
 	Save(ctx context.Context, k Key, state []byte, meta Meta) error
 	Delete(ctx context.Context, k Key) error
 	// Due returns up to limit saved states the sweeper must act on: those
@@ -146,6 +153,10 @@ type Engine struct {
 	// shown the moment it is written rather than after submission. Intake
 	// provides the real detector; nil means never.
 	Urgent func(text string) bool
+	// Receipts hands a web page the receipt of a report it sent whose
+	// answer was lost (a resent "send"); nil: such a page is told only
+	// that the report was sent.
+	Receipts hotline.ReceiptKeeper
 }
 
 // keyLock serializes the events of one key; n counts holders and waiters so
@@ -217,6 +228,9 @@ func (e *Engine) handle(ctx context.Context, k Key, receipt string, ev Event) ([
 	if err != nil {
 		return []Reply{{Kind: ReplyError, Text: hotline.ErrorMessage(err, parseLang(ev.Lang)), Lang: parseLang(ev.Lang)}}, err
 	}
+	if k.Channel.Web() {
+		c.pageSecret = ev.PageSecret
+	}
 	if c.fresh {
 		c.st.Lang = parseLang(ev.Lang)
 		// A web reporter who comes with a receipt has submitted already,
@@ -261,17 +275,11 @@ func (e *Engine) open(ctx context.Context, k Key, receipt string) (*conv, error)
 // reporter's message was acknowledged cannot lose it.
 func (e *Engine) finish(c *conv) ([]Reply, error) {
 	out := c.replies()
-	if c.deleted {
+	if c.deleted || c.saved {
+		// Forgotten, or saved already in the commit that filed the report.
 		return out, nil
 	}
-	c.st.Updated = e.now()
-	meta := Meta{UrgentSince: c.st.UrgentAt, Draft: c.st.hasDraft() || c.st.Sent != nil}
-	if meta.Draft || !meta.UrgentSince.IsZero() {
-		c.st.Key = &savedKey{Channel: c.k.Channel, ChatID: c.k.ChatID, Session: c.k.Session}
-	} else {
-		c.st.Key = nil
-	}
-	b, err := json.Marshal(c.st)
+	b, meta, err := e.encode(c.st, c.k)
 	if err == nil {
 		err = e.Store.Save(c.ctx, c.k, b, meta)
 	}
@@ -282,6 +290,19 @@ func (e *Engine) finish(c *conv) ([]Reply, error) {
 		return out, fmt.Errorf("dialog: save: %w", err)
 	}
 	return out, nil
+}
+
+// encode stamps a state and returns it as saved, with its metadata.
+func (e *Engine) encode(st *state, k Key) ([]byte, Meta, error) {
+	st.Updated = e.now()
+	meta := Meta{UrgentSince: st.UrgentAt, Draft: st.hasDraft() || st.Sent != nil}
+	if meta.Draft || !meta.UrgentSince.IsZero() {
+		st.Key = &savedKey{Channel: k.Channel, ChatID: k.ChatID, Session: k.Session}
+	} else {
+		st.Key = nil
+	}
+	b, err := json.Marshal(st)
+	return b, meta, err
 }
 
 func (e *Engine) now() time.Time {

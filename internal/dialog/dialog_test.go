@@ -170,13 +170,19 @@ func TestConversations(t *testing.T) {
 				{ev: tap(dataDone), kinds: []ReplyKind{T}, has: []string{"现在有人有危险吗", "(有|danger:yes)", "(没有|danger:no)"}},
 				{ev: tap(dataDangerNo), kinds: []ReplyKind{T}, has: []string{"学校：实验中学", "你是：我正在被欺负", "2 条文字，1 张照片", "现在有危险：没有", "发送给学校|send"}},
 				{ev: tap(dataSend), kinds: []ReplyKind{X}, has: []string{"alias=蓝狐", "「蓝狐」", "/status"}, check: noSafety},
-				{ev: tap(dataSend), has: []string{"按钮已经过期"}},
+				// The same "send" again (redelivered, or tapped twice) is not
+				// a stale button: the reporter hears it was sent, once.
+				{ev: tap(dataSend), kinds: []ReplyKind{X, T}, has: []string{"已经发送给学校了", "「蓝狐」"}},
 			},
 			after: func(t *testing.T, w *world, s *memStore) {
 				if len(w.subs) != 1 {
 					t.Fatalf("submissions: got %d, want 1", len(w.subs))
 				}
 				got := w.subs[0]
+				if got.SubmissionID == "" || got.Record == nil {
+					t.Errorf("submission: got id %q and record %v, want an id and a record hook", got.SubmissionID, got.Record != nil)
+				}
+				got.SubmissionID, got.Record = "", nil
 				want := hotline.Submission{SchoolCode: "demo", Channel: hotline.ChannelTelegram, Role: hotline.ReporterVictim, Category: hotline.CategoryPhysical, Lang: hotline.LangZH,
 					Texts: []string{"他们在厕所里推我，还抢我的饭卡", "这是他们发的截图"}, Photos: []hotline.Photo{{Data: []byte{0xff, 0xd8, 0xff}, Type: "image/jpeg"}}, ChatID: 1001}
 				if !reflect.DeepEqual(got, want) {

@@ -26,6 +26,10 @@ type conv struct {
 	submitted bool  // a tip was submitted by this event
 	auto      bool  // the sweeper, not the reporter, is sending the draft
 	failed    error // why the submission of this event failed
+	saved     bool  // the state was saved in the commit that filed the report
+	// pageSecret is the web page's secret of this event: the receipt of a
+	// report it sends is sealed to it. Never copied into st.
+	pageSecret string
 }
 
 func (c *conv) lang() hotline.Lang { return c.st.Lang }
@@ -402,6 +406,7 @@ func (c *conv) draft(text string, photo *hotline.Photo) bool {
 		c.say(ReplyError, c.t(txtDraftFull))
 		return false
 	}
+	c.st.submission() // created with the draft, before it can be sent
 	if photo != nil {
 		c.st.Photos = append(c.st.Photos, hotline.Photo{Data: photo.Data, Type: photo.Type})
 	}
@@ -478,8 +483,10 @@ func (c *conv) choice(data string, ev Event) {
 		switch {
 		case !c.st.UrgentAt.IsZero() && c.st.hasDraft() && c.st.School != nil:
 			c.submit()
-		case c.st.Step == stepFollow:
+		case c.st.Step == stepFollow && c.st.Active != "":
 			// Sent already (by the reporter's other tap, or the sweeper).
+			c.alreadySent()
+		case c.st.Step == stepFollow:
 			c.prompt()
 		default:
 			c.stale()
@@ -529,6 +536,10 @@ func (c *conv) choice(data string, ev Event) {
 		c.prompt()
 	case data == dataSend && c.st.Step == stepConfirm:
 		c.submit()
+	case data == dataSend && c.st.Step == stepFollow && c.st.Active != "":
+		// A "send" resent after its report was filed (the answer was
+		// lost to a dropped connection or a restart): the same report.
+		c.alreadySent()
 	case data == dataEdit && c.st.Step == stepConfirm:
 		c.st.Step = stepText
 		c.prompt()
@@ -681,6 +692,28 @@ func (c *conv) submit() {
 		sub.ChatID = c.k.ChatID
 	}
 	sub.Auto = c.auto
+	sub.SubmissionID = st.submission()
+	if c.k.Channel.Web() {
+		sub.PageSecret = c.pageSecret
+	}
+	recorded := false
+	sub.Record = func(ctx context.Context, res *hotline.Submitted) error {
+		// The conversation as it stands after this submission, saved in
+		// the commit that files it: a crash cannot leave a filed report
+		// behind a draft still waiting to be sent. A copy, so that a
+		// transaction that fails after this leaves the draft as it was.
+		after := *st
+		c.sent(&after, res)
+		b, meta, err := c.e.encode(&after, c.k)
+		if err != nil {
+			return err
+		}
+		if err := c.e.Store.Save(ctx, c.k, b, meta); err != nil {
+			return err
+		}
+		recorded = true
+		return nil
+	}
 	res, err := c.e.Intake.Submit(c.ctx, sub)
 	if err == nil && (res == nil || res.TipUID == "") {
 		err = errors.New("dialog: intake returned no tip")
@@ -714,11 +747,25 @@ func (c *conv) submit() {
 		msg = txtSubmittedWeb
 	}
 	c.out = append(c.out, Reply{Kind: ReplySubmitted, Text: c.t(msg, alias, c.dur(school.ack(urgent))), Alias: alias, TipUID: res.TipUID})
-	if c.k.Channel.Web() && res.Receipt != "" {
-		c.out = append(c.out, Reply{Kind: ReplyReceipt, Text: c.t(txtReceipt), Receipt: res.Receipt, TipUID: res.TipUID})
+	receipt := res.Receipt
+	if receipt == "" && res.Repeated && !c.auto {
+		receipt = c.claimReceipt(res.TipUID)
+	}
+	if c.k.Channel.Web() && receipt != "" {
+		c.out = append(c.out, Reply{Kind: ReplyReceipt, Text: c.t(txtReceipt), Receipt: receipt, TipUID: res.TipUID})
+	}
+	c.sent(st, res)
+	c.saved = recorded
+	c.submitted = true
+}
+
+// sent moves a conversation on after its draft was filed as res: the draft
+// goes, follow-ups go to the new tip.
+func (c *conv) sent(st *state, res *hotline.Submitted) {
+	if res.School != nil {
+		st.School = newSchoolRef(res.School)
 	}
 	st.resetDraft()
-	st.School = school
 	st.Active, st.Alias = res.TipUID, res.Alias
 	st.Back = ""
 	st.Step = stepFollow
@@ -732,7 +779,32 @@ func (c *conv) submit() {
 			st.Sent.Receipt = res.Receipt
 		}
 	}
-	c.submitted = true
+}
+
+// claimReceipt asks for the receipt of a web report of this page whose
+// answer was lost; empty when there is none to hand back.
+func (c *conv) claimReceipt(tipUID string) string {
+	if !c.k.Channel.Web() || c.pageSecret == "" || c.e.Receipts == nil || c.receipt != "" {
+		return ""
+	}
+	r, err := c.e.Receipts.ClaimReceipt(c.ctx, tipUID, c.pageSecret)
+	if err != nil {
+		return ""
+	}
+	c.receipt = r
+	return r
+}
+
+// alreadySent answers a "send" that arrives after its report was filed:
+// the reporter is told the report was received, with its alias, and a web
+// page that lost its receipt gets it back (once, with its page secret).
+func (c *conv) alreadySent() {
+	alias := c.st.Alias.In(c.lang())
+	c.out = append(c.out, Reply{Kind: ReplySubmitted, Text: c.t(txtAlreadySent, alias), Alias: alias, TipUID: c.st.Active})
+	if r := c.claimReceipt(c.st.Active); r != "" {
+		c.out = append(c.out, Reply{Kind: ReplyReceipt, Text: c.t(txtReceipt), Receipt: r, TipUID: c.st.Active})
+	}
+	c.prompt()
 }
 
 // tellSent tells the reporter of a report the sweeper sent, once, with the

@@ -1,6 +1,7 @@
 package dialog
 
 import (
+	"crypto/rand"
 	"time"
 
 	"hotline/internal/hotline"
@@ -58,6 +59,10 @@ type state struct {
 	// UrgentAt is when the draft, with its school known, turned urgent:
 	// the sweeper sends it UrgentSendAfter later unless the reporter has.
 	UrgentAt time.Time `json:"urgent_at,omitzero"`
+
+	// SubmissionID is the random id of the draft's submission, created
+	// with the draft: however often the draft is sent, it files one tip.
+	SubmissionID string `json:"sub,omitempty"`
 
 	Active string        `json:"active,omitempty"` // TipUID the follow-up messages go to
 	Alias  hotline.Alias `json:"alias,omitempty"`
@@ -149,6 +154,15 @@ func (s *state) resetDraft() {
 	s.Texts, s.Photos = nil, nil
 	s.DangerNow, s.Urgent, s.SafetyOn = false, false, false
 	s.UrgentAt = time.Time{}
+	s.SubmissionID = "" // the next draft is another submission
+}
+
+// submission returns the draft's submission id, creating it the first time.
+func (s *state) submission() string {
+	if s.SubmissionID == "" {
+		s.SubmissionID = rand.Text()
+	}
+	return s.SubmissionID
 }
 
 // draftStep is where an interrupted draft picks up again.

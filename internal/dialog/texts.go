@@ -245,9 +245,10 @@ var (
 		ZH: "在这里可以匿名报告欺凌，老师不会知道你是谁。\n/new 写新的报告\n/status 看报告的进度\n/cancel 删掉还没发送的草稿\n/language 切换语言 English\n以后回来时，点「我有回执码」并输入你的回执码。\n如果有人现在有危险，请马上打 110。",
 		EN: "Here you can report bullying anonymously; counselors won't know who you are.\n/new write a new report\n/status see how your report is going\n/cancel delete a draft you haven't sent\n/language switch language 中文\nWhen you come back, tap \"I have a code\" and enter your receipt code.\nIf anyone is in danger right now, call 110 at once.",
 	}
-	txtLangAsk = hotline.Label{ZH: "请选择语言：", EN: "Choose a language:"}
-	txtLangSet = hotline.Label{ZH: "好的，我们用中文聊。", EN: "OK, let's talk in English."}
-	txtStale   = hotline.Label{ZH: "这个按钮已经过期了，我们接着来：", EN: "That button is no longer active; let's carry on:"}
+	txtLangAsk     = hotline.Label{ZH: "请选择语言：", EN: "Choose a language:"}
+	txtLangSet     = hotline.Label{ZH: "好的，我们用中文聊。", EN: "OK, let's talk in English."}
+	txtAlreadySent = hotline.Label{ZH: "这份报告已经发送给学校了，不会重复提交。你的代号是「%s」。", EN: "This report has already been sent to the school; it is not filed twice. Your alias is \"%s\"."}
+	txtStale       = hotline.Label{ZH: "这个按钮已经过期了，我们接着来：", EN: "That button is no longer active; let's carry on:"}
 
 	txtSaveFailed = hotline.Label{
 		ZH: "刚才这条没能保存好，请再发一次。",

@@ -5,8 +5,10 @@
 //
 // It reads metadata only — times, statuses, severities, categories,
 // channels, steps — and never a tip's content; the summary report carries
-// no aliases either. Counts from 1 to 4 are shown as "<5" so that a small
-// school's students cannot be singled out. It never walks the whole ledger
+// no aliases either. Counts from 1 to 4 that could single out a small
+// school's students (by category, channel, severity…) are shown as "<5";
+// a school's overdue, missed, unassessed and escalated counts are its own
+// record and are shown exactly (Exact). It never walks the whole ledger
 // for a page: pages get the incremental check, the full walk is
 // VerifyLedger's, for the scheduler and `hotline ledger verify`.
 package district

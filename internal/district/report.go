@@ -121,6 +121,16 @@ type Column struct {
 }
 
 func countCol(key string, l hotline.Label, match func(*hotline.Tip) bool) Column {
+	return countColAs(key, l, match, Suppress)
+}
+
+// exactCol counts what a school did or failed to do (escalated, left
+// unassessed): the district sees it exactly.
+func exactCol(key string, l hotline.Label, match func(*hotline.Tip) bool) Column {
+	return countColAs(key, l, match, Exact)
+}
+
+func countColAs(key string, l hotline.Label, match func(*hotline.Tip) bool, format func(int) string) Column {
 	return Column{Key: key, Label: l, Cell: func(r *ReportRow) string {
 		n := 0
 		for _, t := range r.Tips {
@@ -128,7 +138,7 @@ func countCol(key string, l hotline.Label, match func(*hotline.Tip) bool) Column
 				n++
 			}
 		}
-		return Suppress(n)
+		return format(n)
 	}}
 }
 
@@ -162,7 +172,11 @@ func Columns() []Column {
 		cols = append(cols, countCol("category_"+nonEmpty(string(c), "unassigned"), l, func(t *hotline.Tip) bool { return t.Category == c }))
 	}
 	for _, s := range hotline.Severities {
-		cols = append(cols, countCol("severity_"+string(s), s.Label(), func(t *hotline.Tip) bool { return t.Severity == s }))
+		col := countCol
+		if s == hotline.SeverityUnassessed {
+			col = exactCol // a case nobody assessed is the school's failure
+		}
+		cols = append(cols, col("severity_"+string(s), s.Label(), func(t *hotline.Tip) bool { return t.Severity == s }))
 	}
 	for _, c := range hotline.Channels {
 		cols = append(cols, countCol("channel_"+string(c), c.Label(), func(t *hotline.Tip) bool { return t.Channel == c }))
@@ -174,7 +188,7 @@ func Columns() []Column {
 		cols = append(cols, countCol("step_"+string(s), s.Label(), func(t *hotline.Tip) bool { return t.Steps[s] }))
 	}
 	cols = append(cols,
-		countCol("escalated", hotline.Label{ZH: "已上报区教育局", EN: "escalated"}, func(t *hotline.Tip) bool { return t.Escalated }),
+		exactCol("escalated", hotline.Label{ZH: "已上报区教育局", EN: "escalated"}, func(t *hotline.Tip) bool { return t.Escalated }),
 		medianCol("median_ack_hours", hotline.Label{ZH: "受理用时中位数（小时）", EN: "median hours to acknowledge"}, func(t *hotline.Tip) (time.Duration, bool) {
 			return t.AcknowledgedAt.Sub(t.CreatedAt), !t.AcknowledgedAt.IsZero()
 		}),
@@ -207,7 +221,7 @@ func (r *Report) WriteCSV(w io.Writer) error {
 	cols := Columns()
 	header := make([]string, len(cols))
 	for i, c := range cols {
-		header[i] = c.Label.ZH + " / " + c.Key
+		header[i] = SafeCell(c.Label.ZH + " / " + c.Key)
 	}
 	if err := cw.Write(header); err != nil {
 		return err
@@ -215,7 +229,7 @@ func (r *Report) WriteCSV(w io.Writer) error {
 	for _, row := range r.Rows {
 		rec := make([]string, len(cols))
 		for i, c := range cols {
-			rec[i] = c.Cell(row)
+			rec[i] = SafeCell(c.Cell(row))
 		}
 		if err := cw.Write(rec); err != nil {
 			return err
@@ -223,6 +237,24 @@ func (r *Report) WriteCSV(w io.Writer) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// SafeCell neutralises a CSV cell that a spreadsheet would run as a
+// formula (CSV injection): one starting with '=', '+', '-' or '@', or with
+// a tab or carriage return, which some spreadsheets skip before looking
+// for one, gets a leading single quote, as OWASP recommends. School and
+// district names are typed by staff and read by the district in Excel.
+// The report's own cells are counts, "<5" and hours, none negative, so
+// only text changes.
+func SafeCell(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return "'" + s
+	}
+	return s
 }
 
 // Filename returns a file name for the report.

@@ -12,13 +12,21 @@ import (
 // SmallCount is the threshold below which a non-zero count is suppressed.
 const SmallCount = 5
 
-// Suppress formats a count for display: "<5" for 1–4, the number otherwise.
+// Suppress formats a count that could help single out a reporter (tips by
+// category, channel, severity, status or step, received in a small
+// school): "<5" for 1–4, the number otherwise.
 func Suppress(n int) string {
 	if n > 0 && n < SmallCount {
 		return "<5"
 	}
 	return strconv.Itoa(n)
 }
+
+// Exact formats a count of a school's own failures and duties — overdue,
+// missed deadlines, unassessed, escalated, not escalated when it must be —
+// as it is: suppressing them would hide a school's failures from the
+// district, and they say nothing about who reported.
+func Exact(n int) string { return strconv.Itoa(n) }
 
 // Zone is the time zone of months and weeks in statistics and reports.
 var Zone = time.FixedZone("CST", 8*3600)
@@ -27,10 +35,13 @@ var Zone = time.FixedZone("CST", 8*3600)
 type Stats struct {
 	School *hotline.School // nil for a total
 
-	Received        int
-	Open            int
+	Received int
+	Open     int
+	// The school's own failures and duties, shown exactly (Exact); every
+	// other count is suppressed below SmallCount.
 	Overdue         int // open duties past due now
 	Missed          int // cases that ever missed a deadline
+	Unassessed      int // open cases nobody has assessed yet
 	Escalated       int
 	NeedsEscalation int // severe or criminal, not escalated
 
@@ -124,6 +135,9 @@ func Compute(schools []*hotline.School, tips []*hotline.Tip, missed map[int64]bo
 			}
 			if missed[t.ID] {
 				s.Missed++
+			}
+			if t.Status.Open() && t.Severity == hotline.SeverityUnassessed {
+				s.Unassessed++
 			}
 			if t.Escalated {
 				s.Escalated++

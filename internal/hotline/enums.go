@@ -111,12 +111,15 @@ const (
 	StepPoliceEducation Step = "police_education"
 	StepQualityRecord   Step = "quality_record"
 	StepPoliceReferral  Step = "police_referral"
-	StepCounseling      Step = "counseling"
-	StepDistrictReport  Step = "district_report"
+	// StepSpecialSchool is the policy's answer to violent, severe or
+	// repeated bullying: 必要时依法转入专门学校就读.
+	StepSpecialSchool  Step = "special_school"
+	StepCounseling     Step = "counseling"
+	StepDistrictReport Step = "district_report"
 )
 
 // Steps lists every handling step.
-var Steps = []Step{StepWarningTalk, StepParentsInformed, StepDisciplinary, StepPoliceEducation, StepQualityRecord, StepPoliceReferral, StepCounseling, StepDistrictReport}
+var Steps = []Step{StepWarningTalk, StepParentsInformed, StepDisciplinary, StepPoliceEducation, StepQualityRecord, StepSpecialSchool, StepPoliceReferral, StepCounseling, StepDistrictReport}
 
 var stepLabels = map[Step]Label{
 	StepWarningTalk:     {"批评教育和警示谈话", "Warning talk"},
@@ -124,6 +127,7 @@ var stepLabels = map[Step]Label{
 	StepDisciplinary:    {"纪律处分", "Disciplinary step"},
 	StepPoliceEducation: {"邀请公安机关参与警示教育或训诫", "Police warning education"},
 	StepQualityRecord:   {"记入学生综合素质评价", "Recorded in the student's evaluation"},
+	StepSpecialSchool:   {"必要时依法转入专门学校就读", "Transfer to a special school (专门学校) where needed, as the law provides"},
 	StepPoliceReferral:  {"已报告公安机关", "Referred to police"},
 	StepCounseling:      {"对受欺凌学生进行心理辅导", "Counseling for the victim"},
 	StepDistrictReport:  {"已上报区教育局", "Reported to the district"},
@@ -144,7 +148,7 @@ func StepsFor(s Severity) []Step {
 	case SeveritySerious:
 		return []Step{StepWarningTalk, StepParentsInformed, StepDisciplinary, StepPoliceEducation, StepCounseling}
 	case SeveritySevere:
-		return []Step{StepWarningTalk, StepParentsInformed, StepDisciplinary, StepQualityRecord, StepPoliceReferral, StepCounseling, StepDistrictReport}
+		return []Step{StepWarningTalk, StepParentsInformed, StepDisciplinary, StepQualityRecord, StepSpecialSchool, StepPoliceReferral, StepCounseling, StepDistrictReport}
 	case SeverityCriminal:
 		return []Step{StepParentsInformed, StepPoliceReferral, StepCounseling, StepDistrictReport}
 	}

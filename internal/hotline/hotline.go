@@ -90,6 +90,25 @@ type Submission struct {
 	DangerNow  bool // the reporter said someone is in danger now
 	ChatID     int64
 	Staff      *Actor // set for channel staff: the counselor who entered it
+
+	// SubmissionID is a random id the conversation created with its draft.
+	// One submission files one tip: submitted again (a redelivered update,
+	// a resent "send"), it returns the tip it filed, with Repeated set and
+	// no receipt. Empty: no de-duplication (a form, a counselor).
+	SubmissionID string
+	// PageSecret is a random secret that only the reporter's web page
+	// holds. With it, the receipt is also kept for a day sealed to it, so
+	// that a page whose answer was lost can claim the receipt once
+	// (ReceiptKeeper). It is never stored.
+	PageSecret string
+	// Record, when set, runs inside the transaction that files the tip,
+	// after the tip is written, with its result: the caller records what
+	// it did (its conversation state) in the same commit, so that a crash
+	// leaves either both or neither. ctx carries that transaction to a
+	// store that joins it. An error rolls the tip back. It also runs for
+	// a repeated submission.
+	Record func(ctx context.Context, res *Submitted) error
+
 	// Auto says the dialog's sweeper sends this urgent draft, not the
 	// reporter: a Telegram reporter is told at once through the relay.
 	Auto bool
@@ -102,9 +121,21 @@ type Submitted struct {
 	Receipt string // web channels only; shown once, never stored
 	Urgent  bool
 	School  *School
+	// Repeated says the submission had filed this tip already; Receipt is
+	// then empty (it is never stored in a form the server can read).
+	Repeated bool
 	// Notified says the reporter of an automatic send (Submission.Auto)
 	// is being told of it over their channel, durably with the tip.
 	Notified bool
+}
+
+// ReceiptKeeper hands a web page back the receipt of its own submission
+// when the answer that carried it was lost.
+type ReceiptKeeper interface {
+	// ClaimReceipt returns the receipt of tipUID kept sealed to pageSecret,
+	// once: the sealed copy is then forgotten. ErrNotFound when there is
+	// none for this secret (claimed, expired, or another page's).
+	ClaimReceipt(ctx context.Context, tipUID, pageSecret string) (string, error)
 }
 
 // IntakeService takes reports from reporters.

@@ -57,6 +57,58 @@ func (d Deadlines) WithDefaults() Deadlines {
 	return d
 }
 
+// CaseDeadlines are a district's limits on how long a case may wait for the
+// school's next step once it has been received: an assessment of its
+// severity, then — after every counselor action (a reply, a status or
+// severity change, a handling step, an escalation) — the next action or
+// its closure, sooner the graver the case. They keep every open case under
+// a deadline until it is closed. Zero values take DefaultCaseDeadlines.
+type CaseDeadlines struct {
+	Assess   Duration `json:"assess,omitempty"`   // from receipt to a severity (评估)
+	Minor    Duration `json:"minor,omitempty"`    // 情节轻微: between actions
+	Serious  Duration `json:"serious,omitempty"`  // 情节较重
+	Severe   Duration `json:"severe,omitempty"`   // 情节严重
+	Criminal Duration `json:"criminal,omitempty"` // 涉嫌违法犯罪
+}
+
+// DefaultCaseDeadlines are the defaults of a district that set none.
+var DefaultCaseDeadlines = CaseDeadlines{
+	Assess:   Duration(72 * time.Hour),
+	Minor:    Duration(14 * 24 * time.Hour),
+	Serious:  Duration(7 * 24 * time.Hour),
+	Severe:   Duration(3 * 24 * time.Hour),
+	Criminal: Duration(2 * 24 * time.Hour),
+}
+
+// WithDefaults fills zero deadlines with the defaults.
+func (d CaseDeadlines) WithDefaults() CaseDeadlines {
+	def := DefaultCaseDeadlines
+	for _, f := range []struct{ v, def *Duration }{{&d.Assess, &def.Assess}, {&d.Minor, &def.Minor}, {&d.Serious, &def.Serious}, {&d.Severe, &def.Severe}, {&d.Criminal, &def.Criminal}} {
+		if *f.v <= 0 {
+			*f.v = *f.def
+		}
+	}
+	return d
+}
+
+// Progress returns how long a case of severity s may wait for its next
+// action (after defaults); 0 for an unassessed case, which owes its
+// assessment instead.
+func (d CaseDeadlines) Progress(s Severity) time.Duration {
+	d = d.WithDefaults()
+	switch s {
+	case SeverityMinor:
+		return d.Minor.D()
+	case SeveritySerious:
+		return d.Serious.D()
+	case SeveritySevere:
+		return d.Severe.D()
+	case SeverityCriminal:
+		return d.Criminal.D()
+	}
+	return 0
+}
+
 // Duration is a time.Duration that reads and writes JSON as "1h30m".
 type Duration time.Duration
 
@@ -136,18 +188,41 @@ type Tip struct {
 	Steps      map[Step]bool
 	// ReporterKey is the public key of a web reporter's copy of the thread.
 	ReporterKey []byte
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// ReporterKeyVersion says how ReporterKey was derived from the receipt
+	// (a vault reporter key version); 0 when there is no reporter key.
+	ReporterKeyVersion int
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
 	// LastReporterAt is when the reporter last wrote; the inbox marks a tip
 	// unread when it is after the counselor's last view.
 	LastReporterAt time.Time
 	AckDue         time.Time
 	ReplyDue       time.Time
 	DistrictDue    time.Time // zero unless the case must be reported to the district
+	// AssessDue is when an unassessed case must have a severity.
+	AssessDue time.Time
+	// ProgressDue is when an assessed open case needs its next action or
+	// its closure; every counselor action renews it (RenewProgress).
+	ProgressDue    time.Time
 	AcknowledgedAt time.Time
 	FirstReplyAt   time.Time
 	ResolvedAt     time.Time
 	Purged         bool // sealed content removed by the retention policy
+}
+
+// Assessed reports whether the case has a severity.
+func (t *Tip) Assessed() bool { return t.Severity != SeverityUnassessed && t.Severity != "" }
+
+// RenewProgress restarts the clock of the case's next action after a
+// counselor acted at now: an assessed open case owes its next action or
+// closure within its severity's time (d.Progress); an unassessed one owes
+// its assessment (AssessDue) instead, and a closed one nothing.
+func (t *Tip) RenewProgress(d CaseDeadlines, now time.Time) {
+	if p := d.Progress(t.Severity); t.Status.Open() && p > 0 {
+		t.ProgressDue = now.Add(p)
+		return
+	}
+	t.ProgressDue = time.Time{}
 }
 
 // Overdue reports whether any of the tip's open duties is past due at now.
@@ -162,6 +237,12 @@ func (t *Tip) Overdue(now time.Time) bool {
 		return true
 	}
 	if !t.DistrictDue.IsZero() && !t.Steps[StepDistrictReport] && now.After(t.DistrictDue) {
+		return true
+	}
+	if !t.AssessDue.IsZero() && !t.Assessed() && now.After(t.AssessDue) {
+		return true
+	}
+	if !t.ProgressDue.IsZero() && now.After(t.ProgressDue) {
 		return true
 	}
 	return false
@@ -182,6 +263,8 @@ func (t *Tip) NextDue() time.Time {
 		consider(t.AckDue, !t.AcknowledgedAt.IsZero())
 		consider(t.ReplyDue, !t.FirstReplyAt.IsZero())
 		consider(t.DistrictDue, t.Steps[StepDistrictReport])
+		consider(t.AssessDue, t.Assessed())
+		consider(t.ProgressDue, false)
 	}
 	return due
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"html/template"
 	"net/http"
+	"time"
 
 	"github.com/pquerna/otp"
 	"github.com/skip2/go-qrcode"
@@ -26,7 +27,7 @@ func (s *Server) handleLoginShow(w http.ResponseWriter, r *http.Request, rc *req
 
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	username := r.PostFormValue("username")
-	ts, err := s.cfg.Staff.Authenticate(r.Context(), username, r.PostFormValue("password"))
+	ts, err := s.cfg.Staff.Login(r.Context(), username, r.PostFormValue("password"), deviceToken(r))
 	if err != nil {
 		s.logErr(r, err)
 		p := s.newPage(r, rc, rc.Lang)
@@ -44,6 +45,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 	tok, _ := s.sessions.create(ts)
 	s.setCookie(w, sessionCookie, tok, 0)
 	s.setCookie(w, preCookie, "", -1)
+	s.rememberDevice(w, r, ts)
 	switch {
 	case ts.HasTOTP():
 		redirect(w, r, "/inbox/totp")
@@ -54,6 +56,29 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 	default:
 		redirect(w, r, "/inbox/")
 	}
+}
+
+// deviceToken is the request's device cookie, "" if none.
+func deviceToken(r *http.Request) string {
+	if c, err := r.Cookie(deviceCookie); err == nil {
+		return c.Value
+	}
+	return ""
+}
+
+// rememberDevice makes this browser known to the counselor once their
+// log-in is complete, so that a stranger's wrong guesses never lock them
+// out of it. It outlives log-outs on purpose.
+func (s *Server) rememberDevice(w http.ResponseWriter, r *http.Request, ts *staff.Session) {
+	if !ts.Complete() {
+		return
+	}
+	tok, err := s.cfg.Staff.RememberDevice(r.Context(), ts, deviceToken(r))
+	if err != nil {
+		s.logErr(r, err) // the log-in stands; the browser stays unknown
+		return
+	}
+	s.setCookie(w, deviceCookie, tok, int(staff.DeviceLifetime/time.Second))
 }
 
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
@@ -79,6 +104,7 @@ func (s *Server) handleTOTP(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	rc.sess.mu.Lock()
 	rc.sess.totpOK = true
 	rc.sess.mu.Unlock()
+	s.rememberDevice(w, r, rc.sess.ts)
 	next := stageFull
 	if rc.Me.MustChangePassword {
 		next = stagePassword
@@ -115,7 +141,7 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request, rc *reqC
 	if !forced {
 		// A voluntary change proves the current password first, so that a
 		// session left open on a shared laptop cannot take the account.
-		check, err := s.cfg.Staff.Authenticate(r.Context(), rc.Me.Username, r.PostFormValue("current"))
+		check, err := s.cfg.Staff.Login(r.Context(), rc.Me.Username, r.PostFormValue("current"), deviceToken(r))
 		if err != nil {
 			s.logErr(r, err)
 			p.Error = hotline.ErrorMessage(err, rc.Lang)
@@ -130,6 +156,9 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request, rc *reqC
 		s.render(w, hotline.HTTPStatus(err), "password", p)
 		return
 	}
+	// The counselor's other browsers hold the school key under a log-in
+	// with the old password: they end now.
+	s.sessions.removeOthers(rc.Me.ID, rc.sess)
 	rc.Me.MustChangePassword = false
 	if forced {
 		st := stageFull

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -156,6 +157,9 @@ func BenchmarkConcurrentLogins(b *testing.B) {
 		for i := range accounts * perAccount {
 			c := creds[i%accounts]
 			u := e.browser()
+			// Each from its own address: one address gets only a few
+			// log-ins in flight at once (inbox.LoginLimits).
+			u.c.Transport = loopbackTransport("127.0.1." + strconv.Itoa(1+i%250))
 			u.get("/inbox/login")
 			ok.Go(func() {
 				<-start
@@ -202,5 +206,5 @@ func mustURL(tb testing.TB, s string) *url.URL {
 }
 
 func noRedirect(u *user) *http.Client {
-	return &http.Client{Jar: u.c.Jar, Timeout: 5 * time.Minute, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return &http.Client{Jar: u.c.Jar, Transport: u.c.Transport, Timeout: 5 * time.Minute, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }

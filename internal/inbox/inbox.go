@@ -31,6 +31,7 @@ import (
 	"hotline/internal/intake"
 	"hotline/internal/live"
 	"hotline/internal/staff"
+	"hotline/internal/throttle"
 	"hotline/internal/triage"
 )
 
@@ -47,6 +48,10 @@ type Config struct {
 	Secure      bool          // cookies Secure (HTTPS)
 	IdleTimeout time.Duration // default 30 min
 	Clock       hotline.Clock // nil = system clock
+	// ClientIP finds the address that log-in limits count; behind a
+	// reverse proxy list it in ClientIP.Trusted (--trusted-proxy).
+	ClientIP    throttle.ClientIP
+	LoginLimits LoginLimits // zero: DefaultLoginLimits
 }
 
 // DistrictHome is where district officers land after log-in.
@@ -106,12 +111,13 @@ func (s *Server) routes() {
 	m := s.mux
 	m.HandleFunc("GET /inbox/static/", s.handleStatic)
 	m.HandleFunc("GET /inbox/login", s.public(s.handleLoginShow))
-	m.HandleFunc("POST /inbox/login", s.public(s.handleLogin))
+	guard := s.newCredentialGuard()
+	m.HandleFunc("POST /inbox/login", guard.wrap(s.public(s.handleLogin)))
 	m.HandleFunc("GET /inbox/recover", s.public(s.handleRecoverShow))
-	m.HandleFunc("POST /inbox/recover", s.public(s.handleRecover))
+	m.HandleFunc("POST /inbox/recover", guard.wrap(s.public(s.handleRecover)))
 	m.HandleFunc("POST /inbox/logout", s.authed(stageTOTP, s.handleLogout))
 	m.HandleFunc("GET /inbox/totp", s.authed(stageTOTP, s.handleTOTPShow))
-	m.HandleFunc("POST /inbox/totp", s.authed(stageTOTP, s.handleTOTP))
+	m.HandleFunc("POST /inbox/totp", guard.wrap(s.authed(stageTOTP, s.handleTOTP)))
 	m.HandleFunc("GET /inbox/password", s.authed(stagePassword, s.handlePasswordShow))
 	m.HandleFunc("POST /inbox/password", s.authed(stagePassword, s.handlePassword))
 	m.HandleFunc("GET /inbox/account", s.authed(stageEnroll, s.handleAccount))

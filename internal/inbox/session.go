@@ -18,7 +18,8 @@ import (
 // pages share the log-in.
 const (
 	sessionCookie = "hl_session"
-	preCookie     = "hl_pre" // pre-session CSRF token for the log-in and recovery forms
+	preCookie     = "hl_pre"    // pre-session CSRF token for the log-in and recovery forms
+	deviceCookie  = "hl_device" // a browser that completed a log-in: see staff.Login
 	langCookie    = "hl_lang"
 	csrfField     = "csrf"
 	csrfHeader    = "X-CSRF-Token"
@@ -129,11 +130,15 @@ func (st *sessionStore) remove(sess *session) {
 }
 
 // removeCounselor ends every session of a counselor (deactivation).
-func (st *sessionStore) removeCounselor(id int64) {
+func (st *sessionStore) removeCounselor(id int64) { st.removeOthers(id, nil) }
+
+// removeOthers ends every session of a counselor but keep, wiping their
+// keys: after a password change, whoever knew the old one is out.
+func (st *sessionStore) removeOthers(id int64, keep *session) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	for h, sess := range st.m {
-		if sess.ts.Counselor.ID == id {
+		if sess != keep && sess.ts.Counselor.ID == id {
 			delete(st.m, h)
 			sess.ts.Wipe()
 		}

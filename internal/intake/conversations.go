@@ -55,7 +55,8 @@ func (s *ConversationStore) Load(ctx context.Context, k dialog.Key) ([]byte, err
 }
 
 // Save seals and stores a state with its clear, content-free metadata; it
-// returns after the commit.
+// returns after the commit. Called with a context that carries a write
+// transaction (store.WithTx), it writes in that transaction instead.
 func (s *ConversationStore) Save(ctx context.Context, k dialog.Key, state []byte, meta dialog.Meta) error {
 	mac, err := s.key(k)
 	if err != nil {
@@ -66,6 +67,11 @@ func (s *ConversationStore) Save(ctx context.Context, k dialog.Key, state []byte
 		return err
 	}
 	m := store.ConversationMeta{UrgentSince: meta.UrgentSince, Draft: meta.Draft}
+	if tx := store.TxFrom(ctx); tx != nil {
+		// Saved with the tip a submission files (hotline.Submission.Record):
+		// one commit for both.
+		return tx.PutConversation(mac, sealed, m)
+	}
 	return s.DB.Update(ctx, func(tx *store.Tx) error { return tx.PutConversation(mac, sealed, m) })
 }
 

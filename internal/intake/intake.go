@@ -37,6 +37,7 @@ type Service struct {
 	Logger   *slog.Logger
 
 	prepared *preparer
+	counters counters // for Stats
 
 	schoolsMu sync.Mutex
 	schools   map[string]cachedSchool
@@ -150,6 +151,17 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 	if sub.Channel == hotline.ChannelTelegram && sub.ChatID == 0 {
 		return nil, hotline.Errorf(hotline.EINVALID, "缺少会话。", "Missing chat.")
 	}
+	var subMAC []byte
+	if sub.SubmissionID != "" {
+		subMAC = s.Vault.MAC(submissionPurpose, []byte(sub.SubmissionID))
+		// Filed already (the answer was lost, or the conversation is being
+		// retried): answer with that tip before sealing anything again.
+		if _, err := s.DB.SubmittedTip(ctx, subMAC); err == nil {
+			return s.repeated(ctx, sub, school, subMAC)
+		} else if !errors.Is(err, hotline.ErrNotFound) {
+			return nil, err
+		}
+	}
 	if !sub.Role.Valid() {
 		sub.Role = hotline.ReporterOther
 	}
@@ -192,7 +204,7 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 			if out.Receipt, err = vault.NewReceipt(); err != nil {
 				return nil, err
 			}
-			rk, err := vault.ReporterKey(out.Receipt)
+			rk, err := s.Vault.ReporterKey(out.Receipt, vault.ReporterKeyCurrent)
 			if err != nil {
 				return nil, err
 			}
@@ -201,9 +213,17 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 		}
 		receiptMAC = s.Vault.ReceiptMAC(out.Receipt)
 	}
+	var receiptSealed []byte
+	if sub.Channel.Web() && subMAC != nil && sub.PageSecret != "" {
+		// Only the page can open it: the server keeps no receipt it can read.
+		if receiptSealed, err = s.Vault.SealForPage(sub.PageSecret, out.TipUID, []byte(out.Receipt)); err != nil {
+			return nil, err
+		}
+	}
 	var handle *store.Handle
 	if sub.Channel == hotline.ChannelTelegram {
-		sealed, err := s.Vault.SealChat(sub.ChatID)
+		// Bound to the tip: moved to another tip's handle, it does not open.
+		sealed, err := s.Vault.SealHandleChat(out.TipUID, sub.ChatID)
 		if err != nil {
 			return nil, err
 		}
@@ -242,7 +262,8 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 		dl := school.Settings.Deadlines.WithDefaults()
 		tip := &hotline.Tip{
 			UID: out.TipUID, SchoolID: school.ID, Channel: sub.Channel, Role: sub.Role, Status: hotline.StatusNew,
-			Severity: hotline.SeverityUnassessed, Category: sub.Category, Urgent: urgent, ReporterKey: to.Reporter,
+			Severity: hotline.SeverityUnassessed, Category: sub.Category, Urgent: urgent,
+			ReporterKey: to.Reporter, ReporterKeyVersion: vault.ReporterKeyCurrent,
 			CreatedAt: now, LastReporterAt: now, Steps: map[hotline.Step]bool{},
 		}
 		if urgent {
@@ -294,21 +315,104 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 			return err
 		}
 		out.Alias = tip.Alias
+		// Before Record: the conversation saved with the tip must know
+		// whether its reporter is being told.
 		if out.Notified, err = s.noticeAutoSent(tx, sub, tip, school); err != nil {
 			return err
+		}
+		if subMAC != nil {
+			// The unique key decides: a second filing of this submission
+			// that raced past the look-up above rolls back here.
+			if err := tx.InsertSubmission(subMAC, tip.ID, receiptSealed, now.Add(ReceiptKeep)); err != nil {
+				return err
+			}
+		}
+		if sub.Record != nil {
+			if err := sub.Record(store.WithTx(tx.Context(), tx), out); err != nil {
+				return err
+			}
 		}
 		tx.AfterCommit(func() {
 			s.notify(hotline.Change{Kind: hotline.ChangeNewTip, SchoolID: school.ID, TipUID: tip.UID, Urgent: urgent})
 		})
 		return nil
 	})
+	if errors.Is(err, store.ErrSubmissionFiled) {
+		return s.repeated(ctx, sub, school, subMAC)
+	}
 	if err != nil {
 		if hotline.ErrorCode(err) == hotline.EINTERNAL {
 			s.Logger.Error("submit tip", "school", school.Code, "channel", sub.Channel, "err", err)
 		}
 		return nil, err
 	}
+	s.counters.report(sub.Channel)
 	return out, nil
+}
+
+// submissionPurpose separates the MACs of submission ids from other MACs.
+const submissionPurpose = "submission"
+
+// ReceiptKeep is how long a web receipt stays sealed to its page for a
+// page whose answer was lost to claim it.
+const ReceiptKeep = 24 * time.Hour
+
+// repeated answers a submission that filed its tip already: the same tip
+// and alias, no receipt (it can only be claimed by its page), and the
+// caller's Record run in a transaction of its own, so that the
+// conversation moves on exactly as after the first filing.
+func (s *Service) repeated(ctx context.Context, sub hotline.Submission, school *hotline.School, subMAC []byte) (*hotline.Submitted, error) {
+	var out *hotline.Submitted
+	err := s.DB.Update(ctx, func(tx *store.Tx) error {
+		tip, err := tx.SubmittedTip(subMAC)
+		if err != nil {
+			return err
+		}
+		out = &hotline.Submitted{TipUID: tip.UID, Alias: tip.Alias, Urgent: tip.Urgent, School: school, Repeated: true}
+		if sub.Record != nil {
+			return sub.Record(store.WithTx(tx.Context(), tx), out)
+		}
+		return nil
+	})
+	if err != nil {
+		if hotline.ErrorCode(err) == hotline.EINTERNAL {
+			s.Logger.Error("repeated submission", "school", school.Code, "channel", sub.Channel, "err", err)
+		}
+		return nil, err
+	}
+	return out, nil
+}
+
+var _ hotline.ReceiptKeeper = (*Service)(nil)
+
+// ClaimReceipt hands a web page back, once, the receipt of its tip that
+// was sealed to its page secret at submission, and forgets the sealed
+// copy. Another page's secret opens nothing and forgets nothing.
+func (s *Service) ClaimReceipt(ctx context.Context, tipUID, pageSecret string) (string, error) {
+	if tipUID == "" || pageSecret == "" {
+		return "", hotline.ErrNotFound
+	}
+	var receipt string
+	err := s.DB.Update(ctx, func(tx *store.Tx) error {
+		tip, err := tx.TipByUID(tipUID)
+		if err != nil {
+			return err
+		}
+		sealed, err := tx.SealedReceipt(tip.ID)
+		if err != nil {
+			return err
+		}
+		b, err := s.Vault.OpenForPage(pageSecret, tip.UID, sealed)
+		if err != nil {
+			return hotline.ErrNotFound
+		}
+		receipt = string(b)
+		return tx.ClearSealedReceipt(tip.ID)
+	})
+	if err != nil {
+		return "", err
+	}
+	return receipt, nil
 }
 
 // AddReporterMessage adds a reporter's message to their tip, found by
@@ -343,6 +447,10 @@ func (s *Service) AddReporterMessage(ctx context.Context, ref hotline.ReporterRe
 	}
 	m, _, err := thread.Append(ctx, s.DB, tip, school, thread.Draft{Author: hotline.AuthorReporter, Text: text, Photo: photo}, thread.Hooks{
 		After: func(tx *store.Tx, t *hotline.Tip, m *store.SealedMessage) error {
+			// The reporter wrote, so their chat is reachable again.
+			if err := tx.ReviveHandle(t.ID); err != nil {
+				return err
+			}
 			t.LastReporterAt = tx.Now()
 			becameUrgent := urgent && !t.Urgent
 			if becameUrgent {
@@ -469,7 +577,9 @@ func (s *Service) ThreadSince(ctx context.Context, receipt, afterUID string) (*h
 		// Derive the receipt's key only when there is something to open.
 		return tip, nil, nil
 	}
-	key, err := vault.ReporterKey(canon)
+	// The tip says which derivation made its key: tips from before the
+	// server key was part of it keep theirs.
+	key, err := s.Vault.ReporterKey(canon, tip.ReporterKeyVersion)
 	if err != nil {
 		return nil, nil, err
 	}

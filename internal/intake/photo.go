@@ -2,11 +2,14 @@ package intake
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"image"
 	"image/draw"
 	"image/gif"
 	"image/jpeg"
 	"image/png"
+	"time"
 
 	xdraw "golang.org/x/image/draw"
 
@@ -20,15 +23,77 @@ const (
 	// MaxPhotoSide is the longest side kept; larger photos are scaled down,
 	// which also keeps a sealed thread small.
 	MaxPhotoSide = 2560
+	// PhotoWait is how long CleanPhoto waits for room in the decode budget.
+	PhotoWait = 30 * time.Second
 )
 
-// CleanPhoto decodes an image within byte and pixel limits and re-encodes
-// it from its pixels alone, so EXIF, GPS and every other metadata block is
-// gone. JPEG stays JPEG; PNG and GIF become PNG.
+// Errors of photo cleaning beyond hotline.ErrPhotoTooLarge and
+// hotline.ErrPhotoInvalid.
+var (
+	// ErrPhotoTooCostly refuses an image whose decoding would take more
+	// memory than one photo may: few bytes and pixels can still cost
+	// gigabytes when the JPEG is progressive or CMYK, or the PNG 16-bit.
+	ErrPhotoTooCostly = hotline.Errorf(hotline.ETOOLARGE,
+		"这张图片打开需要的内存太多（渐进式、CMYK 或 16 位的图片像素上限更低）。请直接发送手机拍的照片，或者截图后再发送。",
+		"This image would take too much memory to open (progressive, CMYK and 16-bit images have a lower pixel limit). Please send the photo straight from the phone camera, or a screenshot of it.")
+	// ErrPhotoBusy answers a photo that found the decode budget taken for
+	// longer than its caller would wait.
+	ErrPhotoBusy = hotline.Errorf(hotline.ERATELIMIT,
+		"现在人有点多，照片没能处理，请稍等片刻再发送一次。",
+		"We are busy right now and could not process the photo; please send it again in a moment.")
+)
+
+// testHookDecoding, when set by a test, runs once the decode budget is
+// held, with the bytes held; the function it returns runs just before
+// they are released.
+var testHookDecoding func(cost int64) (done func())
+
+// CleanPhoto is CleanPhotoContext waiting at most PhotoWait for room in
+// the decode budget.
 func CleanPhoto(data []byte) (*hotline.Photo, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), PhotoWait)
+	defer cancel()
+	return CleanPhotoContext(ctx, data)
+}
+
+// CleanPhotoContext decodes an image within byte, pixel and memory limits
+// and re-encodes it from its pixels alone, so EXIF, GPS and every other
+// metadata block is gone; a JPEG's Exif orientation is applied first, so
+// the photo stays upright. JPEG stays JPEG; PNG and GIF become PNG.
+//
+// The memory the decode will take is estimated from the header, and held
+// in the process-wide decode budget (SetPhotoBudget) from before decoding
+// until the photo is re-encoded; an image whose estimate exceeds what one
+// photo may take is refused with ErrPhotoTooCostly. If ctx ends while
+// waiting for room, it returns ErrPhotoBusy. Callers should read the
+// upload completely before calling, so a slow upload holds no budget.
+func CleanPhotoContext(ctx context.Context, data []byte) (*hotline.Photo, error) {
 	if len(data) > MaxPhotoBytes {
 		return nil, hotline.ErrPhotoTooLarge
 	}
+	h, err := inspectPhoto(data)
+	if err != nil {
+		return nil, err
+	}
+	cost := h.decodeCost()
+	if cost > photoImageLimit() {
+		return nil, ErrPhotoTooCostly
+	}
+	if err := photoBudget.acquire(ctx, cost); errors.Is(err, errOverBudget) {
+		return nil, ErrPhotoTooCostly
+	} else if err != nil {
+		return nil, ErrPhotoBusy
+	}
+	defer photoBudget.release(cost)
+	if hook := testHookDecoding; hook != nil {
+		defer hook(cost)()
+	}
+	return decodeClean(data, h)
+}
+
+// inspectPhoto reads an image's header: format, size and what its
+// decoding costs.
+func inspectPhoto(data []byte) (*photoHeader, error) {
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
 		return nil, hotline.ErrPhotoInvalid
@@ -36,46 +101,113 @@ func CleanPhoto(data []byte) (*hotline.Photo, error) {
 	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > MaxPhotoPixels {
 		return nil, hotline.ErrPhotoTooLarge
 	}
-	var img image.Image
+	var h *photoHeader
+	ok := true
 	switch format {
+	case "jpeg":
+		h, ok = scanJPEG(data)
+	case "png":
+		h, ok = scanPNG(data)
+	case "gif":
+		h = &photoHeader{format: "gif", width: cfg.Width, height: cfg.Height, orientation: 1}
+	default:
+		return nil, hotline.ErrPhotoInvalid
+	}
+	// The scan must describe the same image the decoder will see.
+	if !ok || h.width != cfg.Width || h.height != cfg.Height {
+		return nil, hotline.ErrPhotoInvalid
+	}
+	return h, nil
+}
+
+// decodeClean decodes, shrinks, orients and re-encodes. The decoded image
+// is dropped as soon as the shrunk copy exists, so the collector can take
+// it back while the copy is encoded.
+func decodeClean(data []byte, h *photoHeader) (*hotline.Photo, error) {
+	var img image.Image
+	var err error
+	switch h.format {
 	case "jpeg":
 		img, err = jpeg.Decode(bytes.NewReader(data))
 	case "png":
 		img, err = png.Decode(bytes.NewReader(data))
 	case "gif":
 		img, err = gif.Decode(bytes.NewReader(data))
-	default:
-		return nil, hotline.ErrPhotoInvalid
 	}
 	if err != nil {
 		return nil, hotline.ErrPhotoInvalid
 	}
-	img = shrink(img)
-	var out bytes.Buffer
-	if format == "jpeg" {
-		if err := jpeg.Encode(&out, img, &jpeg.Options{Quality: 85}); err != nil {
-			return nil, hotline.ErrPhotoInvalid
-		}
-		return &hotline.Photo{Data: out.Bytes(), Type: "image/jpeg"}, nil
+	img = orient(shrink(img), h.orientation)
+	var out chunkWriter
+	typ := "image/png"
+	if h.format == "jpeg" {
+		typ = "image/jpeg"
+		err = jpeg.Encode(&out, img, &jpeg.Options{Quality: 85})
+	} else {
+		err = png.Encode(&out, img)
 	}
-	if err := png.Encode(&out, img); err != nil {
+	if err != nil {
 		return nil, hotline.ErrPhotoInvalid
 	}
-	return &hotline.Photo{Data: out.Bytes(), Type: "image/png"}, nil
+	return &hotline.Photo{Data: out.bytes(), Type: typ}, nil
+}
+
+// chunkWriter collects an encoded photo in fixed chunks and joins them
+// once: a growing bytes.Buffer would hold up to three times the photo
+// while it grows, and hand back a slice with unused capacity that the
+// sealing pipeline would carry along.
+type chunkWriter struct {
+	chunks [][]byte
+	n      int
+}
+
+const chunkSize = 64 << 10
+
+func (c *chunkWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		if len(c.chunks) == 0 || len(c.chunks[len(c.chunks)-1]) == chunkSize {
+			c.chunks = append(c.chunks, make([]byte, 0, chunkSize))
+		}
+		last := &c.chunks[len(c.chunks)-1]
+		k := min(len(p), chunkSize-len(*last))
+		*last = append(*last, p[:k]...)
+		p = p[k:]
+	}
+	c.n += n
+	return n, nil
+}
+
+func (c *chunkWriter) bytes() []byte {
+	out := make([]byte, 0, c.n)
+	for _, ch := range c.chunks {
+		out = append(out, ch...)
+	}
+	c.chunks = nil
+	return out
+}
+
+// shrunkSize is the size of a w x h photo once its longest side is at
+// most MaxPhotoSide.
+func shrunkSize(w, h int) (int, int) {
+	if w <= MaxPhotoSide && h <= MaxPhotoSide {
+		return w, h
+	}
+	if w >= h {
+		h, w = int(int64(h)*MaxPhotoSide/int64(w)), MaxPhotoSide
+	} else {
+		w, h = int(int64(w)*MaxPhotoSide/int64(h)), MaxPhotoSide
+	}
+	return max(w, 1), max(h, 1)
 }
 
 func shrink(img image.Image) image.Image {
 	b := img.Bounds()
-	w, h := b.Dx(), b.Dy()
-	if w <= MaxPhotoSide && h <= MaxPhotoSide {
+	w, h := shrunkSize(b.Dx(), b.Dy())
+	if w == b.Dx() && h == b.Dy() {
 		return img
 	}
-	if w >= h {
-		h, w = h*MaxPhotoSide/w, MaxPhotoSide
-	} else {
-		w, h = w*MaxPhotoSide/h, MaxPhotoSide
-	}
-	dst := image.NewRGBA(image.Rect(0, 0, max(w, 1), max(h, 1)))
+	dst := image.NewRGBA(image.Rect(0, 0, w, h))
 	xdraw.ApproxBiLinear.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
 	return dst
 }

@@ -123,7 +123,7 @@ func (p *preparer) fill(key poolKey) {
 		if pl == nil || len(pl.slots) >= cap(pl.slots) {
 			return
 		}
-		s, err := prepareSlot(key.school, pl.pub, key.web)
+		s, err := prepareSlot(p.v, key.school, pl.pub, key.web)
 		if err != nil {
 			return // Submit seals on the spot instead
 		}
@@ -137,14 +137,14 @@ func (p *preparer) fill(key poolKey) {
 	}
 }
 
-func prepareSlot(school int64, pub []byte, web bool) (*slot, error) {
+func prepareSlot(v *vault.Vault, school int64, pub []byte, web bool) (*slot, error) {
 	s := &slot{tipUID: vault.NewID()}
 	if web {
 		var err error
 		if s.receipt, err = vault.NewReceipt(); err != nil {
 			return nil, err
 		}
-		rk, err := vault.ReporterKey(s.receipt)
+		rk, err := v.ReporterKey(s.receipt, vault.ReporterKeyCurrent)
 		if err != nil {
 			return nil, err
 		}

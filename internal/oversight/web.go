@@ -3,7 +3,9 @@
 // ledger's state), a school's page, an escalated case, and the summary
 // report as CSV. It is a UI only: it asks the district service for what it
 // shows and triage for escalated threads, never the store, and it shows
-// metadata only, with counts of 1 to 4 as "<5".
+// metadata only, with counts of 1 to 4 that could single out a reporter as
+// "<5" and a school's overdue, missed, unassessed and escalated counts
+// exactly.
 package oversight
 
 import (
@@ -16,6 +18,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -68,7 +71,7 @@ func New(cfg Config) (*Handler, error) {
 		cfg.Logger = slog.Default()
 	}
 	h := &Handler{cfg: cfg, mux: http.NewServeMux(), pages: map[string]*template.Template{}}
-	for _, name := range []string{"overview", "school", "tip", "error", "detector"} {
+	for _, name := range []string{"overview", "school", "tip", "settings", "error", "detector"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/charts.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("oversight: template %s: %w", name, err)
@@ -99,6 +102,8 @@ func New(cfg Config) (*Handler, error) {
 	h.mux.Handle("GET /district/schools/{code}", guard(h.handleSchool))
 	h.mux.Handle("GET /district/tips/{uid}", guard(h.handleTip))
 	h.mux.Handle("GET /district/report.csv", guard(h.handleReport))
+	h.mux.Handle("GET /district/settings", guard(h.handleSettings))
+	h.mux.Handle("POST /district/settings", guard(h.handleSettingsSave))
 	h.mux.Handle("GET /district/detector", guard(h.handleDetector))
 	h.mux.Handle("/district/", guard(func(w http.ResponseWriter, r *http.Request, _ *staff.Session) {
 		h.fail(w, r, hotline.ErrNotFound, http.StatusNotFound)
@@ -119,6 +124,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 var funcs = template.FuncMap{
 	"n":       district.Suppress,
+	"exact":   district.Exact,
 	"hexhead": func(b []byte) string { return hex.EncodeToString(b) },
 	"short": func(s string) string {
 		if len(s) > 16 {
@@ -348,6 +354,19 @@ var labels = map[string]hotline.Label{
 	"missed":           {ZH: "曾超时", EN: "Missed a deadline"},
 	"escalated":        {ZH: "已上报", EN: "Escalated"},
 	"needs":            {ZH: "应上报未上报", EN: "Must be escalated"},
+	"unassessed":       {ZH: "未评估", EN: "Unassessed"},
+	"settings":         {ZH: "案件处理时限", EN: "Case deadlines"},
+	"settings_hint":    {ZH: "每个未办结的案件都有下一个时限：先评估情节，然后按情节在时限内跟进或办结；老师每次回复或处置后重新计时。超过时限的案件计入「超时」并提醒本区。", EN: "Every open case has a next deadline: first its assessment, then — by severity — its next follow-up or closure, restarted by each reply or action. A missed deadline counts as overdue and alerts the district."},
+	"settings_note":    {ZH: "留空即用默认值。新时限从每个案件的下一次处理起生效。", EN: "Leave a field empty for the default. New times apply from each case's next action."},
+	"hours":            {ZH: "小时", EN: "Hours"},
+	"default":          {ZH: "默认（小时）", EN: "Default (hours)"},
+	"save":             {ZH: "保存", EN: "Save"},
+	"saved":            {ZH: "已保存。", EN: "Saved."},
+	"dl_assess":        {ZH: "收到后评估情节", EN: "Assess the severity after receipt"},
+	"dl_minor":         {ZH: "情节轻微：跟进或办结", EN: "Minor: follow up or close"},
+	"dl_serious":       {ZH: "情节较重：跟进或办结", EN: "Serious: follow up or close"},
+	"dl_severe":        {ZH: "情节严重：跟进或办结", EN: "Severe: follow up or close"},
+	"dl_criminal":      {ZH: "涉嫌违法犯罪：跟进或办结", EN: "Suspected crime: follow up or close"},
 	"median_ack":       {ZH: "受理用时中位数", EN: "Median time to acknowledge"},
 	"median_reply":     {ZH: "首次回复用时中位数", EN: "Median time to first reply"},
 	"median_resolve":   {ZH: "办结用时中位数", EN: "Median time to resolve"},
@@ -376,7 +395,7 @@ var labels = map[string]hotline.Label{
 	"from":             {ZH: "从", EN: "From"},
 	"to":               {ZH: "到", EN: "To"},
 	"download":         {ZH: "下载", EN: "Download"},
-	"small_note":       {ZH: "小于 5 的数字显示为「<5」，以免识别出个别学生。", EN: "Counts below 5 are shown as \"<5\" so that no student can be singled out."},
+	"small_note":       {ZH: "按类别、情节、渠道等统计时，小于 5 的数字显示为「<5」，以免识别出个别学生；超时、曾超时、未评估、已上报和应上报未上报的案件数是学校的履职记录，如实显示。", EN: "Counts by category, severity, channel and the like below 5 are shown as \"<5\" so that no student can be singled out; overdue, missed, unassessed, escalated and must-be-escalated counts are the school's own record and are shown exactly."},
 	"open_case":        {ZH: "查看", EN: "Open"},
 	"thread":           {ZH: "案件记录（区教育局副本）", EN: "Thread (district copy)"},
 	"timeline":         {ZH: "台账时间线", EN: "Ledger timeline"},
@@ -388,6 +407,89 @@ var labels = map[string]hotline.Label{
 	"author_system":    {ZH: "系统", EN: "System"},
 	"schools":          {ZH: "各校情况", EN: "Schools"},
 	"photo":            {ZH: "（图片）", EN: "(photo)"},
+}
+
+type settingsRow struct {
+	Key            string
+	Label          hotline.Label
+	Value, Default string // hours; Value "" when the default applies
+}
+
+type settingsPage struct {
+	*page
+	Rows  []settingsRow
+	Saved bool
+}
+
+// deadlineFields are the settings form's fields, in order, with where each
+// lives in hotline.CaseDeadlines.
+var deadlineFields = []struct {
+	key string
+	get func(*hotline.CaseDeadlines) *hotline.Duration
+}{
+	{"assess", func(d *hotline.CaseDeadlines) *hotline.Duration { return &d.Assess }},
+	{"minor", func(d *hotline.CaseDeadlines) *hotline.Duration { return &d.Minor }},
+	{"serious", func(d *hotline.CaseDeadlines) *hotline.Duration { return &d.Serious }},
+	{"severe", func(d *hotline.CaseDeadlines) *hotline.Duration { return &d.Severe }},
+	{"criminal", func(d *hotline.CaseDeadlines) *hotline.Duration { return &d.Criminal }},
+}
+
+func hours(d hotline.Duration) string {
+	if d == 0 {
+		return ""
+	}
+	return strconv.FormatInt(int64(d.D()/time.Hour), 10)
+}
+
+func (h *Handler) settingsPage(r *http.Request, sess *staff.Session, d hotline.CaseDeadlines) *settingsPage {
+	p := &settingsPage{page: h.newPage(r, sess, "settings"), Saved: r.URL.Query().Get("saved") == "1"}
+	def := hotline.DefaultCaseDeadlines
+	for _, f := range deadlineFields {
+		p.Rows = append(p.Rows, settingsRow{Key: f.key, Label: labels["dl_"+f.key], Value: hours(*f.get(&d)), Default: hours(*f.get(&def))})
+	}
+	return p
+}
+
+// handleSettings shows the district's case deadlines.
+func (h *Handler) handleSettings(w http.ResponseWriter, r *http.Request, sess *staff.Session) {
+	d, err := h.cfg.District.Deadlines(r.Context(), sess.Counselor.District)
+	if err != nil {
+		h.fail(w, r, err, 0)
+		return
+	}
+	h.render(w, "settings", h.settingsPage(r, sess, d), http.StatusOK)
+}
+
+// handleSettingsSave saves the district's case deadlines, given in whole
+// hours (empty: the default); a mistake re-renders the form with it.
+func (h *Handler) handleSettingsSave(w http.ResponseWriter, r *http.Request, sess *staff.Session) {
+	var d hotline.CaseDeadlines
+	var err error
+	for _, f := range deadlineFields {
+		v := strings.TrimSpace(r.FormValue(f.key))
+		if v == "" {
+			continue
+		}
+		n, perr := strconv.ParseInt(v, 10, 64)
+		if perr != nil || n <= 0 || n > int64(district.MaxCaseDeadline/time.Hour) {
+			err = hotline.Errorf(hotline.EINVALID, "每个时限应为 1 到 2160 之间的整数小时（留空即用默认值）。", "Each deadline is a whole number of hours from 1 to 2160 (leave it empty for the default).")
+			continue
+		}
+		*f.get(&d) = hotline.Duration(time.Duration(n) * time.Hour)
+	}
+	if err == nil {
+		err = h.cfg.District.SetDeadlines(r.Context(), sess.Counselor.District, d)
+	}
+	switch hotline.ErrorCode(err) {
+	case "":
+		http.Redirect(w, r, "/district/settings?saved=1", http.StatusSeeOther)
+	case hotline.EINVALID:
+		p := h.settingsPage(r, sess, d)
+		p.Error = hotline.ErrorMessage(err, p.Lang)
+		h.render(w, "settings", p, http.StatusBadRequest)
+	default:
+		h.fail(w, r, err, 0)
+	}
 }
 
 // Author names a message's author kind in the page's language.

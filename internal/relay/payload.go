@@ -3,8 +3,8 @@
 // automatically), through a durable outbox: a row sealed under the server
 // key is written in the same transaction as the reply (or the tip the
 // notice is about), and a worker sends it, retrying with backoff, keeping
-// each chat's order, and deleting the row on success. Delivery never blocks intake. It must never log a chat id or a
-// reply's text.
+// each chat's order, and deleting the row on success. Delivery never
+// blocks intake. It must never log a chat id or a reply's text.
 package relay
 
 import (

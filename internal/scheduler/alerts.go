@@ -161,14 +161,14 @@ func (sc *Scheduler) sendAlert(ctx context.Context, a *store.Alert) (bool, error
 	}
 	for _, c := range to {
 		if c.TelegramSealed != nil && sc.Telegram != nil {
-			if chatID, err := v.OpenChat(c.TelegramSealed); err != nil {
+			if chatID, err := v.OpenStaffChat(c.ID, c.TelegramSealed); err != nil {
 				fail(fmt.Errorf("open staff chat: %w", err))
 			} else if err := sc.Telegram.SendAlert(ctx, chatID, text); err != nil {
 				fail(fmt.Errorf("telegram: %w", err))
 			}
 		}
 		if c.EmailSealed != nil && sc.Mail != nil {
-			if addr, err := staff.OpenAlertEmail(v, c.EmailSealed); err != nil {
+			if addr, err := staff.OpenAlertEmail(v, c.ID, c.EmailSealed); err != nil {
 				fail(fmt.Errorf("open staff address: %w", err))
 			} else if err := sc.Mail.SendMail(ctx, string(addr), subject, text); err != nil {
 				fail(fmt.Errorf("e-mail: %w", err))

@@ -18,6 +18,8 @@ const (
 	DeadlineReply    DeadlineKind = "reply"    // first reply to the reporter
 	DeadlineDistrict DeadlineKind = "district" // report a severe or criminal case to the district
 	DeadlineFollowup DeadlineKind = "followup" // follow-up report (续报) after an escalated case changed
+	DeadlineAssess   DeadlineKind = "assess"   // assess the severity of a new case
+	DeadlineProgress DeadlineKind = "progress" // the next action on an open case, or its closure
 )
 
 var deadlineLabels = map[DeadlineKind]hotline.Label{
@@ -25,6 +27,8 @@ var deadlineLabels = map[DeadlineKind]hotline.Label{
 	DeadlineReply:    {ZH: "首次回复", EN: "first reply"},
 	DeadlineDistrict: {ZH: "上报区教育局", EN: "report to the district"},
 	DeadlineFollowup: {ZH: "向区教育局续报", EN: "follow-up report to the district"},
+	DeadlineAssess:   {ZH: "评估情节", EN: "assess the severity"},
+	DeadlineProgress: {ZH: "跟进处理或办结", EN: "follow up or close"},
 }
 
 // Label returns the deadline's name in both languages.
@@ -52,6 +56,12 @@ func missed(t *hotline.Tip, now time.Time) []struct {
 		}
 		if !t.ReplyDue.IsZero() && t.FirstReplyAt.IsZero() && now.After(t.ReplyDue) {
 			add(DeadlineReply, t.ReplyDue)
+		}
+		if !t.AssessDue.IsZero() && !t.Assessed() && now.After(t.AssessDue) {
+			add(DeadlineAssess, t.AssessDue)
+		}
+		if !t.ProgressDue.IsZero() && now.After(t.ProgressDue) {
+			add(DeadlineProgress, t.ProgressDue)
 		}
 	}
 	// A report the district is owed stays owed when the case closes.

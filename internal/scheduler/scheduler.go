@@ -23,8 +23,8 @@ import (
 // opens follow-up reports owed after changes of escalated cases, records
 // every deadline that passed undone (once, in the database, with a
 // deadline_missed ledger event), pages staff for urgent tips, purges
-// content past its retention, records the day's ledger head and sends the
-// alerts owed. Everything it decides is stored before it acts, so a
+// content past its retention, records ledger checkpoints and the day's
+// head (with a full walk of the ledger) and sends the alerts owed. Everything it decides is stored before it acts, so a
 // restart resumes where it stopped and never fires a deadline twice.
 type Scheduler struct {
 	DB       *store.DB
@@ -40,6 +40,8 @@ type Scheduler struct {
 	// Zone sets the day boundary of daily ledger heads (default UTC+8).
 	Zone   *time.Location
 	Logger *slog.Logger
+
+	counters schedulerCounters // for Stats
 }
 
 // chinaTime is the default day boundary: districts work on Beijing time.
@@ -88,19 +90,47 @@ func (sc *Scheduler) Run(ctx context.Context, wake <-chan struct{}) {
 	}
 }
 
+// recordHeads records a checkpoint of the ledger's tail when one is due
+// (store.HeadInterval) and the day's head once a day; with the daily head
+// it walks the whole ledger (VerifyLedger), so that an edit anywhere in
+// the history is found within a day even if nobody runs `hotline ledger
+// verify`. A broken ledger is logged (no content: a seq and a reason).
+func (sc *Scheduler) recordHeads(ctx context.Context) error {
+	if err := sc.DB.Update(ctx, func(tx *store.Tx) error { _, err := tx.RecordCheckpoint(); return err }); err != nil {
+		return err
+	}
+	h, err := sc.RecordDailyHead(ctx)
+	if err != nil || h == nil {
+		return err
+	}
+	res, err := sc.DB.VerifyLedger(ctx)
+	if err != nil {
+		return err
+	}
+	if !res.OK() {
+		sc.logger().Error("ledger broken", "seq", res.Break.Seq, "reason", res.Break.Reason)
+	}
+	return nil
+}
+
 // Tick runs one pass. Each step runs even if an earlier one failed, so one
 // bad row does not stop paging; the errors are joined.
-func (sc *Scheduler) Tick(ctx context.Context) error {
+func (sc *Scheduler) Tick(ctx context.Context) (err error) {
+	defer func(start time.Time) { sc.counters.pass(start, err) }(time.Now())
 	var errs []error
 	for _, step := range []struct {
 		name string
 		fn   func(context.Context) error
 	}{
 		{"follow-ups", sc.ScanFollowups},
-		{"deadlines", func(ctx context.Context) error { _, err := sc.CheckDeadlines(ctx); return err }},
+		{"deadlines", func(ctx context.Context) error {
+			n, err := sc.CheckDeadlines(ctx)
+			sc.counters.misses.Add(int64(n))
+			return err
+		}},
 		{"urgent paging", sc.PageUrgent},
 		{"retention", func(ctx context.Context) error { _, err := sc.Purge(ctx); return err }},
-		{"daily head", func(ctx context.Context) error { _, err := sc.RecordDailyHead(ctx); return err }},
+		{"ledger heads", sc.recordHeads},
 		{"alerts", func(ctx context.Context) error { _, err := sc.SendAlerts(ctx); return err }},
 	} {
 		if err := step.fn(ctx); err != nil {

@@ -37,9 +37,7 @@ func (s *Service) CreateSchool(ctx context.Context, in NewSchool) (*CreatedSchoo
 	if in.Name == "" || !utf8.ValidString(in.Name) || utf8.RuneCountInString(in.Name) > 100 {
 		return nil, hotline.Errorf(hotline.EINVALID, "学校名称需为 1–100 个字符。", "A school name is 1–100 characters.")
 	}
-	if in.AdminUsername == "" {
-		in.AdminUsername = store.NormalizeCode(in.Code) + "-admin"
-	}
+	generated := in.AdminUsername == ""
 	k, err := s.newKeyPair(ctx)
 	if err != nil {
 		return nil, err
@@ -51,18 +49,45 @@ func (s *Service) CreateSchool(ctx context.Context, in NewSchool) (*CreatedSchoo
 	if in.NameEN != "" {
 		school.Settings.NameEN = in.NameEN
 	}
-	admin := &hotline.Counselor{Username: in.AdminUsername, DisplayName: in.AdminUsername, Role: hotline.RoleAdmin, MustChangePassword: true}
-	err = s.DB.Update(ctx, func(tx *store.Tx) error {
-		if err := tx.CreateSchool(school, k.recoveryWrapped); err != nil {
-			return err
+	var admin *hotline.Counselor
+	for try := 0; ; try++ {
+		username := in.AdminUsername
+		if generated {
+			if username, err = NewAdminUsername(); err != nil {
+				return nil, err
+			}
 		}
-		admin.SchoolID = school.ID
-		return tx.CreateCounselor(admin, k.wrapped)
-	})
-	if err != nil {
-		return nil, err
+		admin = &hotline.Counselor{Username: username, DisplayName: username, Role: hotline.RoleAdmin, MustChangePassword: true}
+		err = s.DB.Update(ctx, func(tx *store.Tx) error {
+			if err := tx.CreateSchool(school, k.recoveryWrapped); err != nil {
+				return err
+			}
+			admin.SchoolID = school.ID
+			return tx.CreateCounselor(admin, k.wrapped)
+		})
+		if err == nil {
+			break
+		}
+		// A generated name can collide with a taken one (about one in 900
+		// million per account): draw again. (A taken school code fails the
+		// same way each time, and is answered after the third.)
+		if !generated || try == 2 || hotline.ErrorCode(err) != hotline.ECONFLICT {
+			return nil, err
+		}
 	}
 	return &CreatedSchool{School: school, RecoveryKey: k.recovery, Admin: admin, AdminPassword: k.otp}, nil
+}
+
+// NewAdminUsername returns a username for a school's first admin that
+// nobody can guess from the school: "admin-" and six random letters and
+// digits. Deriving it from the school code, which is printed on posters,
+// would hand every passer-by the name to lock out.
+func NewAdminUsername() (string, error) {
+	suffix, err := vault.RandomCode("abcdefghjkmnpqrstuvwxyz23456789", 6)
+	if err != nil {
+		return "", err
+	}
+	return "admin-" + suffix, nil
 }
 
 // newKeys is a fresh key pair for a school or district: its public key, its
@@ -199,7 +224,12 @@ func (s *Service) Deactivate(ctx context.Context, admin *Session, counselorID in
 	if err != nil || c.SchoolID != admin.Counselor.SchoolID {
 		return hotline.ErrNotFound
 	}
-	return s.DB.Update(ctx, func(tx *store.Tx) error { return tx.DeactivateCounselor(counselorID) })
+	return s.DB.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.DeactivateCounselor(counselorID); err != nil {
+			return err
+		}
+		return tx.ForgetDevices(counselorID)
+	})
 }
 
 // Recover restores access to a school when every password is lost: the

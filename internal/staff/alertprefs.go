@@ -13,19 +13,15 @@ import (
 
 const (
 	linkCodeTTL      = 15 * time.Minute                 // how long a Telegram link code works
-	emailPurpose     = "staff-email"                    // SealServer purpose of alert addresses
 	linkPurpose      = "telegram-link"                  // MAC purpose of link codes
 	linkCodeAlphabet = "23456789ABCDEFGHJKMNPQRSTVWXYZ" // no 0/O, 1/I/L
 )
 
 // OpenAlertEmail opens a staff member's sealed alert address
-// (CounselorRecord.EmailSealed) for sending them an alert.
-func OpenAlertEmail(v *vault.Vault, sealed []byte) (string, error) {
-	addr, err := v.OpenServer(emailPurpose, sealed)
-	if err != nil {
-		return "", err
-	}
-	return string(addr), nil
+// (CounselorRecord.EmailSealed) for sending them an alert. The seal is
+// bound to the staff member, so a blob copied to another row does not open.
+func OpenAlertEmail(v *vault.Vault, counselorID int64, sealed []byte) (string, error) {
+	return v.OpenStaffEmail(counselorID, sealed)
 }
 
 // AlertPrefs is how a staff member is reached for alerts, for their own
@@ -44,7 +40,7 @@ func (s *Service) AlertPrefs(ctx context.Context, sess *Session) (*AlertPrefs, e
 	}
 	p := &AlertPrefs{TelegramLinked: c.TelegramSealed != nil, OnCall: c.OnCall}
 	if c.EmailSealed != nil {
-		if p.Email, err = OpenAlertEmail(s.Vault, c.EmailSealed); err != nil {
+		if p.Email, err = OpenAlertEmail(s.Vault, c.ID, c.EmailSealed); err != nil {
 			return nil, err
 		}
 	}
@@ -114,15 +110,17 @@ func (s *Service) LinkTelegram(ctx context.Context, code string, chatID int64) e
 		return ErrBadLinkCode
 	}
 	mac := s.Vault.MAC(linkPurpose, []byte(norm))
-	sealed, err := s.Vault.SealChat(chatID)
-	if err != nil {
-		return err
-	}
 	return s.DB.Update(ctx, func(tx *store.Tx) error {
 		id, err := tx.TakeLinkCode(mac)
 		if hotline.ErrorCode(err) == hotline.ENOTFOUND {
 			return ErrBadLinkCode
 		} else if err != nil {
+			return err
+		}
+		// Sealed to this staff member's row: copied to another, it does not
+		// open, so nobody can redirect someone else's alerts.
+		sealed, err := s.Vault.SealStaffChat(id, chatID)
+		if err != nil {
 			return err
 		}
 		return tx.SetTelegram(id, s.Vault.ChatMAC(chatID), sealed)
@@ -143,7 +141,7 @@ func (s *Service) SetAlertEmail(ctx context.Context, sess *Session, addr string)
 			return hotline.Errorf(hotline.EINVALID, "电子邮件地址无效。", "That e-mail address is not valid.")
 		}
 		var err error
-		if sealed, err = s.Vault.SealServer(emailPurpose, []byte(addr)); err != nil {
+		if sealed, err = s.Vault.SealStaffEmail(sess.Counselor.ID, addr); err != nil {
 			return err
 		}
 	}

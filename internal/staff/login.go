@@ -1,8 +1,12 @@
 package staff
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -18,20 +22,57 @@ var (
 	ErrThrottled = hotline.Errorf(hotline.ERATELIMIT, "失败次数过多，请稍后再试。", "Too many failed attempts; please wait and try again.")
 )
 
-// loginDelay is how long an account waits after n failed attempts: the
-// first few are free, then the wait doubles up to 15 minutes.
+// loginDelay is how long a password counter waits after n failed
+// attempts: the first few are free, then the wait doubles up to 15 minutes.
 func loginDelay(n int) time.Duration {
 	if n < 3 {
 		return 0
 	}
 	d := time.Second << min(n-3, 10)
-	return min(d, 15*time.Minute)
+	return min(d, MaxLoginDelay)
 }
 
-// Authenticate checks a password by unwrapping the school key with it
-// (through the vault's bounded argon2id pool) and returns a session. A
-// wrong password leaves no key material behind.
+// totpDelay is loginDelay for the second factor: whoever reaches it knows
+// the password, and a six-digit code falls to about a million tries, so
+// after three free tries the wait starts at five seconds.
+func totpDelay(n int) time.Duration {
+	if n < 3 {
+		return 0
+	}
+	d := 5 * time.Second << min(n-3, 10)
+	return min(d, MaxLoginDelay)
+}
+
+// MaxLoginDelay is the longest a failure counter stays locked: the longest
+// a stranger's wrong guesses can keep the owner waiting on a browser the
+// account does not know (on a known one they never do).
+const MaxLoginDelay = 15 * time.Minute
+
+// DeviceLifetime is how long a browser stays known after its last
+// complete log-in; its device cookie lives as long.
+const DeviceLifetime = 180 * 24 * time.Hour
+
+// Authenticate is Login from a browser the account does not know.
 func (s *Service) Authenticate(ctx context.Context, username, password string) (*Session, error) {
+	return s.Login(ctx, username, password, "")
+}
+
+// Login checks a password by unwrapping the school key with it (through
+// the vault's bounded argon2id pool) and returns a session. A wrong
+// password leaves no key material behind.
+//
+// device is the token of the browser's device cookie ("" for none). Wrong
+// passwords from a browser that completed a log-in to this account before
+// count against that browser alone; all other browsers share the account's
+// count. So a stranger's guesses lock out only browsers the owner never
+// used, and for at most MaxLoginDelay after the last guess.
+//
+// Each attempt is counted before its argon2id derivation runs, in the
+// database's write transaction, and only while its counter is unlocked: of
+// many attempts sent at once, only as many run as the counter admits. A
+// correct password takes its attempt back; a complete log-in (the second
+// factor too, if enrolled) clears the counters.
+func (s *Service) Login(ctx context.Context, username, password, device string) (*Session, error) {
 	if len(username) > 64 || len(password) > 1024 || !utf8.ValidString(username) {
 		return nil, ErrBadLogin
 	}
@@ -44,38 +85,136 @@ func (s *Service) Authenticate(ctx context.Context, username, password string) (
 		}
 		return nil, err
 	}
-	if c.LockedUntil > now.UnixMicro() {
-		return nil, ErrThrottled
-	}
 	if !c.Active || c.WrappedKey == nil {
 		return nil, s.failUnknown(ctx, username, password, now)
 	}
+	counter := store.LoginCounter{CounselorID: c.ID}
+	if mac := s.deviceMAC(c.ID, device); mac != nil {
+		known, err := s.DB.KnownDevice(ctx, c.ID, mac, now.Add(-DeviceLifetime))
+		if err != nil {
+			return nil, err
+		}
+		if known {
+			counter.Device = mac
+		}
+	}
+	if counter.Device == nil && c.LockedUntil > now.UnixMicro() {
+		return nil, ErrThrottled // no need to queue: admission would refuse
+	}
+	release, err := s.attempts.lock(ctx, strconv.FormatInt(c.ID, 10)+"|"+string(counter.Device))
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	admitted := false
+	err = s.DB.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		admitted, err = tx.AdmitLoginAttempt(counter, loginDelay)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !admitted {
+		return nil, ErrThrottled
+	}
 	key, err := s.Vault.UnwrapWithPassword(ctx, c.WrappedKey, password)
 	if err != nil {
-		if !errors.Is(err, vault.ErrWrongPassword) {
-			return nil, err
+		if errors.Is(err, vault.ErrWrongPassword) {
+			return nil, ErrBadLogin // counted on admission
 		}
-		until := now.Add(loginDelay(c.FailedLogins + 1))
-		if uerr := s.DB.Update(ctx, func(tx *store.Tx) error { return tx.RecordLoginFailure(c.ID, until.UnixMicro()) }); uerr != nil {
-			return nil, uerr
-		}
-		return nil, ErrBadLogin
+		return nil, err
 	}
-	if c.FailedLogins > 0 {
-		if err := s.DB.Update(ctx, func(tx *store.Tx) error { return tx.RecordLoginSuccess(c.ID) }); err != nil {
-			key.Wipe()
-			return nil, err
-		}
+	sess := &Session{Key: key, counter: counter}
+	if counter.Device != nil {
+		sess.device.Store(&counter.Device)
 	}
-	counselor := c.Counselor
-	return &Session{Counselor: &counselor, Key: key}, nil
+	err = s.DB.Update(ctx, func(tx *store.Tx) error {
+		// Looked at again after the derivation: the account may have been
+		// deactivated, or its password changed, while it ran.
+		cur, err := tx.CounselorByID(c.ID)
+		if err != nil {
+			return err
+		}
+		if !cur.Active || !bytes.Equal(cur.WrappedKey, c.WrappedKey) {
+			return ErrBadLogin
+		}
+		counselor := cur.Counselor
+		sess.Counselor = &counselor
+		if sess.HasTOTP() {
+			// Half a log-in: the password does not count as a failure,
+			// but it resets nothing, least of all the second factor's count.
+			return tx.RefundLoginAttempt(counter)
+		}
+		return clearCounters(tx, counter)
+	})
+	if err != nil {
+		key.Wipe()
+		return nil, err
+	}
+	if !sess.HasTOTP() {
+		sess.complete.Store(true)
+	}
+	return sess, nil
+}
+
+// clearCounters resets, after a complete log-in, the password counter it
+// used and the second factor's.
+func clearCounters(tx *store.Tx, pw store.LoginCounter) error {
+	if err := tx.ClearLoginFailures(pw); err != nil {
+		return err
+	}
+	return tx.ClearLoginFailures(store.LoginCounter{CounselorID: pw.CounselorID, TOTP: true})
+}
+
+// deviceTokenLen is the length of a device cookie token: 32 random bytes
+// in unpadded base64url.
+const deviceTokenLen = 43
+
+// deviceMAC returns the MAC under which a counselor's device token is
+// stored, or nil for a missing or malformed token.
+func (s *Service) deviceMAC(counselorID int64, token string) []byte {
+	if len(token) != deviceTokenLen {
+		return nil
+	}
+	if _, err := base64.RawURLEncoding.DecodeString(token); err != nil {
+		return nil
+	}
+	return s.Vault.MAC(devicePurpose, []byte(strconv.FormatInt(counselorID, 10)+"|"+token))
+}
+
+const devicePurpose = "staff device"
+
+// RememberDevice marks the browser of a complete log-in as known to the
+// counselor and returns the token its device cookie must hold: token
+// itself when the browser presented a well-formed one (a shared office
+// computer then stays known to each of its users), else a new random one.
+// Only the token's MAC is stored.
+func (s *Service) RememberDevice(ctx context.Context, sess *Session, token string) (string, error) {
+	if !sess.complete.Load() {
+		return "", hotline.ErrUnauthorized
+	}
+	if s.deviceMAC(sess.Counselor.ID, token) == nil {
+		b := make([]byte, 32)
+		rand.Read(b) // never fails since Go 1.24
+		token = base64.RawURLEncoding.EncodeToString(b)
+	}
+	mac := s.deviceMAC(sess.Counselor.ID, token)
+	err := s.DB.Update(ctx, func(tx *store.Tx) error {
+		return tx.RememberDevice(sess.Counselor.ID, mac, tx.Now().Add(-DeviceLifetime))
+	})
+	if err != nil {
+		return "", err
+	}
+	sess.device.Store(&mac)
+	return token, nil
 }
 
 // failUnknown answers a log-in to an unknown or inactive account exactly
 // as a real account with a wrong password would be answered: the same
 // derivation time, and the same growing delays after repeated failures
-// (counted in memory), so neither timing nor "too many attempts" tells
-// which usernames exist.
+// (counted in memory, before the derivation as for a real account), so
+// neither timing nor "too many attempts" tells which usernames exist.
 func (s *Service) failUnknown(ctx context.Context, username, password string, now time.Time) error {
 	s.unknownMu.Lock()
 	if s.unknown == nil || len(s.unknown) > 10000 {
@@ -86,17 +225,16 @@ func (s *Service) failUnknown(ctx context.Context, username, password string, no
 		f = &unknownFailures{}
 		s.unknown[username] = f
 	}
-	throttled := now.Before(f.until)
-	s.unknownMu.Unlock()
-	if throttled {
+	if now.Before(f.until) {
+		s.unknownMu.Unlock()
 		return ErrThrottled
 	}
-	err := s.fakeUnwrap(ctx, password)
-	s.unknownMu.Lock()
 	f.n++
-	f.until = now.Add(loginDelay(f.n))
+	if d := loginDelay(f.n); d > 0 {
+		f.until = now.Add(d)
+	}
 	s.unknownMu.Unlock()
-	return err
+	return s.fakeUnwrap(ctx, password)
 }
 
 type unknownFailures struct {
@@ -140,7 +278,9 @@ func ValidatePassword(pw string) error {
 }
 
 // ChangePassword re-wraps the session's key under a new password; it also
-// ends the one-time-password state.
+// ends the one-time-password state and forgets every browser of the
+// account but the session's. The caller ends the counselor's other
+// sessions (they hold the school key).
 func (s *Service) ChangePassword(ctx context.Context, sess *Session, newPassword string) error {
 	if err := ValidatePassword(newPassword); err != nil {
 		return err
@@ -149,7 +289,19 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, newPassword
 	if err != nil {
 		return err
 	}
-	if err := s.DB.Update(ctx, func(tx *store.Tx) error { return tx.SetWrappedKey(sess.Counselor.ID, wrapped, false) }); err != nil {
+	err = s.DB.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.SetWrappedKey(sess.Counselor.ID, wrapped, false); err != nil {
+			return err
+		}
+		// Whoever knew the old password may have logged in elsewhere: only
+		// this browser stays known.
+		var keep []byte
+		if d := sess.device.Load(); d != nil {
+			keep = *d
+		}
+		return tx.ForgetOtherDevices(sess.Counselor.ID, keep)
+	})
+	if err != nil {
 		return err
 	}
 	sess.Counselor.MustChangePassword = false

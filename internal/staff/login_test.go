@@ -162,7 +162,8 @@ func TestLoginUnknownUserDerivesToo(t *testing.T) {
 func TestUnknownUsernameThrottledLikeARealOne(t *testing.T) {
 	svc, clock := newService(t)
 	ctx := context.Background()
-	if _, err := svc.CreateSchool(ctx, staff.NewSchool{Code: "no3", Name: "第三中学"}); err != nil {
+	cs, err := svc.CreateSchool(ctx, staff.NewSchool{Code: "no3", Name: "第三中学"})
+	if err != nil {
 		t.Fatal(err)
 	}
 	answers := func(user string) []error {
@@ -173,7 +174,7 @@ func TestUnknownUsernameThrottledLikeARealOne(t *testing.T) {
 		}
 		return out
 	}
-	real, unknown := answers("no3-admin"), answers("nobody-here")
+	real, unknown := answers(cs.Admin.Username), answers("nobody-here")
 	for i := range real {
 		if !errors.Is(real[i], unknown[i]) && !(errors.Is(real[i], staff.ErrBadLogin) && errors.Is(unknown[i], staff.ErrBadLogin)) {
 			t.Fatalf("attempt %d: real account %v, unknown account %v", i+1, real[i], unknown[i])

@@ -2,8 +2,6 @@ package staff
 
 import (
 	"context"
-	"net/url"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -38,28 +36,9 @@ const (
 	maxRetentionDays = 3650
 )
 
-// ValidateOrigin checks one allowed widget origin, "https://host[:port]"
-// (or http), and returns its canonical form: lower-case scheme and host, no
-// path, query, fragment or user info.
-func ValidateOrigin(s string) (string, error) {
-	bad := hotline.Errorf(hotline.EINVALID, "来源地址格式应为 https://主机名[:端口]，每行一个。", "An origin is https://host[:port], one per line.")
-	s = strings.TrimSpace(s)
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
-		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(s, "?") || strings.HasSuffix(s, "#") {
-		return "", bad
-	}
-	host, port := u.Hostname(), u.Port()
-	if host == "" || strings.ContainsAny(host, " *%") {
-		return "", bad
-	}
-	if port != "" {
-		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			return "", bad
-		}
-	}
-	return strings.ToLower(u.Scheme + "://" + u.Host), nil
-}
+// ValidateOrigin checks one allowed widget origin and returns its
+// canonical form (hotline.CanonicalOrigin).
+func ValidateOrigin(s string) (string, error) { return hotline.CanonicalOrigin(s) }
 
 // SchoolOf returns the actor's school.
 func (s *Service) SchoolOf(ctx context.Context, actor hotline.Actor) (*hotline.School, error) {

@@ -12,6 +12,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"hotline/internal/hotline"
 	"hotline/internal/store"
@@ -30,9 +31,7 @@ type Service struct {
 	unknownMu sync.Mutex
 	unknown   map[string]*unknownFailures // failed log-ins to unknown accounts
 
-	// totpUsed remembers the last accepted time step per counselor, so
-	// that a code seen over a shoulder cannot be replayed in its window.
-	totpUsed sync.Map // counselor id → uint64 counter
+	attempts attemptLocks // one password attempt at a time per counter
 }
 
 // New returns a staff service.
@@ -48,7 +47,14 @@ func New(db *store.DB, v *vault.Vault, logger *slog.Logger) *Service {
 type Session struct {
 	Counselor *hotline.Counselor
 	Key       *vault.PrivateKey
+
+	counter  store.LoginCounter     // the password counter its log-in used
+	device   atomic.Pointer[[]byte] // MAC of its browser's device token, once known
+	complete atomic.Bool            // both factors passed
 }
+
+// Complete reports whether the log-in passed every factor the account has.
+func (s *Session) Complete() bool { return s.complete.Load() }
 
 // Actor returns the session's actor.
 func (s *Session) Actor() hotline.Actor {

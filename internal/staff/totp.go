@@ -30,16 +30,26 @@ func (s *Service) NewTOTPKey(sess *Session) (*otp.Key, error) {
 }
 
 // EnableTOTP stores secret (sealed under the server key) once code proves
-// the counselor's authenticator app holds it.
+// the counselor's authenticator app holds it. The code's time step counts
+// as used: it is not accepted again, not even at the next log-in.
 func (s *Service) EnableTOTP(ctx context.Context, sess *Session, secret, code string) error {
-	if matchTOTP(secret, code, s.DB.Clock.Now()) == 0 {
+	step := matchTOTP(secret, code, s.DB.Clock.Now())
+	if step == 0 {
 		return ErrBadTOTP
 	}
 	sealed, err := s.Vault.SealServer(totpPurpose(sess.Counselor.ID), []byte(secret))
 	if err != nil {
 		return err
 	}
-	if err := s.DB.Update(ctx, func(tx *store.Tx) error { return tx.SetTOTP(sess.Counselor.ID, sealed) }); err != nil {
+	err = s.DB.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.SetTOTP(sess.Counselor.ID, sealed); err != nil {
+			return err
+		}
+		// False only when a later step was used already, which covers this one.
+		_, err := tx.UseTOTPStep(sess.Counselor.ID, step)
+		return err
+	})
+	if err != nil {
 		return err
 	}
 	sess.Counselor.TOTPSecretSealed = sealed
@@ -64,45 +74,63 @@ func (s *Service) DisableTOTP(ctx context.Context, sess *Session, code string) e
 }
 
 // VerifyTOTP checks the second factor of a session whose password was
-// right. Wrong codes count as failed log-ins, with the same growing delays.
+// right. The second factor has its own failure count, counted before the
+// code is looked at and locked with growing delays (totpDelay); only a
+// complete log-in resets it, never a correct password alone, so logging in
+// again does not buy more guesses. Each code is accepted once, ever: the
+// last accepted time step is stored.
 func (s *Service) VerifyTOTP(ctx context.Context, sess *Session, code string) error {
 	c, err := s.DB.CounselorByID(ctx, sess.Counselor.ID)
 	if err != nil || !c.Active {
 		return ErrBadLogin
 	}
-	now := s.DB.Clock.Now()
-	if c.LockedUntil > now.UnixMicro() {
-		return ErrThrottled
-	}
 	if c.TOTPSecretSealed == nil {
 		return ErrBadTOTP
+	}
+	counter := store.LoginCounter{CounselorID: c.ID, TOTP: true}
+	admitted := false
+	err = s.DB.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		admitted, err = tx.AdmitLoginAttempt(counter, totpDelay)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if !admitted {
+		return ErrThrottled
 	}
 	secret, err := s.Vault.OpenServer(totpPurpose(c.ID), c.TOTPSecretSealed)
 	if err != nil {
 		return err
 	}
-	step := matchTOTP(string(secret), code, now)
-	ok := step != 0
-	if prev, seen := s.totpUsed.Load(c.ID); ok && seen && step <= prev.(uint64) {
-		ok = false // a code of this or an earlier window was used already
+	step := matchTOTP(string(secret), code, s.DB.Clock.Now())
+	if step == 0 {
+		return ErrBadTOTP // counted on admission
 	}
-	if !ok {
-		until := now.Add(loginDelay(c.FailedLogins + 1))
-		if uerr := s.DB.Update(ctx, func(tx *store.Tx) error { return tx.RecordLoginFailure(c.ID, until.UnixMicro()) }); uerr != nil {
-			return uerr
+	fresh := false
+	err = s.DB.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		if fresh, err = tx.UseTOTPStep(c.ID, step); err != nil || !fresh {
+			return err // a replayed code stays counted as a failure
 		}
+		pw := sess.counter
+		pw.CounselorID = c.ID
+		return clearCounters(tx, pw)
+	})
+	if err != nil {
+		return err
+	}
+	if !fresh {
 		return ErrBadTOTP
 	}
-	s.totpUsed.Store(c.ID, step)
-	if c.FailedLogins > 0 {
-		return s.DB.Update(ctx, func(tx *store.Tx) error { return tx.RecordLoginSuccess(c.ID) })
-	}
+	sess.complete.Store(true)
 	return nil
 }
 
 // matchTOTP returns the time step whose code equals code, trying the
 // current step and one either side (clock drift), or 0 for no match.
-func matchTOTP(secret, code string, now time.Time) uint64 {
+func matchTOTP(secret, code string, now time.Time) int64 {
 	code = strings.Map(func(r rune) rune {
 		if r == ' ' || r == '-' {
 			return -1
@@ -117,7 +145,7 @@ func matchTOTP(secret, code string, now time.Time) uint64 {
 		at := now.Add(time.Duration(d) * 30 * time.Second)
 		want, err := totp.GenerateCodeCustom(secret, at, opts)
 		if err == nil && subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
-			return uint64(at.Unix() / 30)
+			return at.Unix() / 30
 		}
 	}
 	return 0

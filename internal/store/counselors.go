@@ -135,15 +135,26 @@ func (db *DB) Counselors(ctx context.Context, schoolID int64, district string) (
 }
 
 // SetWrappedKey replaces a counselor's wrapped key, e.g. after a password
-// change, and clears or sets the one-time-password flag.
+// change, and clears or sets the one-time-password flag. Once committed,
+// the old wrapped key is scrubbed from the database file and its WAL
+// (scrub.go), so the old password unwraps nothing in a copy of either.
 func (tx *Tx) SetWrappedKey(counselorID int64, wrapped []byte, mustChange bool) error {
-	return tx.execOne(`UPDATE counselors SET wrapped_key = ?, must_change_password = ?, failed_logins = 0, locked_until = 0 WHERE id = ? AND active = 1`, wrapped, mustChange, counselorID)
+	if err := tx.execOne(`UPDATE counselors SET wrapped_key = ?, must_change_password = ?, failed_logins = 0, locked_until = 0 WHERE id = ? AND active = 1`, wrapped, mustChange, counselorID); err != nil {
+		return err
+	}
+	tx.scrubKeysAfterCommit()
+	return nil
 }
 
 // DeactivateCounselor deletes a counselor's wrapped key: without it their
-// password opens nothing, whatever else happens.
+// password opens nothing, whatever else happens. Once committed, the key
+// is scrubbed from the database file and its WAL too (scrub.go).
 func (tx *Tx) DeactivateCounselor(counselorID int64) error {
-	return tx.execOne(`UPDATE counselors SET active = 0, wrapped_key = NULL, telegram_mac = NULL, telegram_sealed = NULL, on_call = 0 WHERE id = ?`, counselorID)
+	if err := tx.execOne(`UPDATE counselors SET active = 0, wrapped_key = NULL, telegram_mac = NULL, telegram_sealed = NULL, on_call = 0 WHERE id = ?`, counselorID); err != nil {
+		return err
+	}
+	tx.scrubKeysAfterCommit()
+	return nil
 }
 
 // RecordLoginFailure counts a failed log-in and sets when the next try is allowed.

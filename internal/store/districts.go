@@ -3,9 +3,12 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
+
+	"hotline/internal/hotline"
 )
 
 // District is a district education bureau with its own key pair: escalated
@@ -53,4 +56,57 @@ func (db *DB) DistrictKey(ctx context.Context, name string) ([]byte, error) {
 		return nil, err
 	}
 	return d.PublicKey, nil
+}
+
+// parseCaseDeadlines reads a district's stored deadlines with the defaults
+// filled in; a district without settings (no row) gets the defaults.
+func parseCaseDeadlines(raw sql.NullString) (hotline.CaseDeadlines, error) {
+	var d hotline.CaseDeadlines
+	if raw.Valid && raw.String != "" {
+		if err := json.Unmarshal([]byte(raw.String), &d); err != nil {
+			return d, fmt.Errorf("district deadlines: %w", err)
+		}
+	}
+	return d.WithDefaults(), nil
+}
+
+// CaseDeadlines returns the case deadlines of a school's district, with
+// the defaults filled in: one primary-key read in the transaction that
+// sets a deadline.
+func (tx *Tx) CaseDeadlines(schoolID int64) (hotline.CaseDeadlines, error) {
+	var raw sql.NullString
+	err := tx.GetContext(tx.c(), &raw, tx.Rebind(`SELECT d.deadlines FROM schools s LEFT JOIN district_settings d ON d.district = s.district WHERE s.id = ?`), schoolID)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return hotline.CaseDeadlines{}, fmt.Errorf("district deadlines: %w", err)
+	}
+	return parseCaseDeadlines(raw)
+}
+
+// DistrictDeadlines returns a district's case deadlines as set (zero
+// fields: the default applies), for its settings page.
+func (db *DB) DistrictDeadlines(ctx context.Context, district string) (hotline.CaseDeadlines, error) {
+	var raw string
+	var d hotline.CaseDeadlines
+	err := db.reader.GetContext(ctx, &raw, db.reader.Rebind(`SELECT deadlines FROM district_settings WHERE district = ?`), district)
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, nil
+	} else if err != nil {
+		return d, fmt.Errorf("district deadlines: %w", err)
+	}
+	if err := json.Unmarshal([]byte(raw), &d); err != nil {
+		return d, fmt.Errorf("district deadlines: %w", err)
+	}
+	return d, nil
+}
+
+// SetDistrictDeadlines saves a district's case deadlines. They apply from
+// the next action on each case; deadlines already running keep their date.
+func (tx *Tx) SetDistrictDeadlines(district string, d hotline.CaseDeadlines) error {
+	b, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	_, err = tx.exec(`INSERT INTO district_settings (district, deadlines, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (district) DO UPDATE SET deadlines = excluded.deadlines, updated_at = excluded.updated_at`, district, string(b), micros(tx.now))
+	return err
 }

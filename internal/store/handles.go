@@ -18,7 +18,8 @@ type Handle struct {
 	CreatedAt     int64        `db:"created_at"`
 }
 
-// InsertHandle links a chat to a tip.
+// InsertHandle links a chat to a tip. A chat that files a report can be
+// reached, so it also revives the chat's other handles (ReviveChat).
 func (tx *Tx) InsertHandle(h *Handle) error {
 	h.CreatedAt = micros(tx.now)
 	if h.Lang == "" {
@@ -29,8 +30,10 @@ func (tx *Tx) InsertHandle(h *Handle) error {
 	if err != nil {
 		return fmt.Errorf("insert handle: %w", err)
 	}
-	h.ID, err = res.LastInsertId()
-	return err
+	if h.ID, err = res.LastInsertId(); err != nil {
+		return err
+	}
+	return tx.ReviveChat(h.ChatMAC)
 }
 
 // HandleByTip returns the chat handle of a tip, or ErrNotFound.
@@ -93,6 +96,36 @@ func (tx *Tx) DeleteHandlesByChat(chatMAC []byte) ([]*hotline.Tip, error) {
 func (tx *Tx) SetHandleUndeliverable(chatMAC []byte) error {
 	_, err := tx.exec(`UPDATE reporter_handles SET undeliverable = 1 WHERE chat_mac = ?`, chatMAC)
 	return err
+}
+
+// ReviveChat records that a chat reached us again (the reporter wrote
+// after blocking the bot): its handles are deliverable again, and the
+// replies held when it blocked the bot go back in the queue, due now, in
+// their order, shown as waiting.
+func (tx *Tx) ReviveChat(chatMAC []byte) error {
+	if _, err := tx.exec(`UPDATE reporter_handles SET undeliverable = 0 WHERE chat_mac = ? AND undeliverable = 1`, chatMAC); err != nil {
+		return err
+	}
+	if _, err := tx.exec(`UPDATE messages SET delivery = 'waiting' WHERE id IN (SELECT message_id FROM outbox WHERE chat_mac = ? AND held_at > 0)`, chatMAC); err != nil {
+		return err
+	}
+	_, err := tx.exec(`UPDATE outbox SET held_at = 0, attempts = 0, next_attempt_at = ? WHERE chat_mac = ? AND held_at > 0`, micros(tx.now), chatMAC)
+	return err
+}
+
+// ReviveHandle revives the chat of a tip's handle (ReviveChat), if the tip
+// has one: its reporter just wrote.
+func (tx *Tx) ReviveHandle(tipID int64) error {
+	var macs [][]byte
+	if err := tx.SelectContext(tx.c(), &macs, tx.Rebind(`SELECT chat_mac FROM reporter_handles WHERE tip_id = ?`), tipID); err != nil {
+		return err
+	}
+	for _, mac := range macs {
+		if err := tx.ReviveChat(mac); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SetHandleLang records the chat's language for replies.

@@ -10,13 +10,14 @@ const (
 		ON CONFLICT (key_mac) DO UPDATE SET state_sealed = excluded.state_sealed, updated_at = excluded.updated_at`
 	qInsertHandle  = `INSERT INTO reporter_handles (tip_id, chat_mac, chat_sealed, lang, undeliverable, created_at) VALUES (?, ?, ?, ?, 0, ?)`
 	qInsertEvent   = `INSERT INTO ledger (seq, school_id, tip_id, alias, kind, detail, actor_id, at, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	qInsertMessage = `INSERT INTO messages (uid, tip_id, author, counselor_id, body_sealed, reporter_sealed, district_sealed, photo_sealed, photo_reporter_sealed, photo_district_sealed, delivery, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qInsertMessage = `INSERT INTO messages (uid, tip_id, author, counselor_id, body_sealed, reporter_sealed, district_sealed, photo_sealed, photo_reporter_sealed, photo_district_sealed, delivery, created_at, seal_version)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qEnqueue   = `INSERT INTO outbox (message_id, chat_mac, payload_sealed, attempts, next_attempt_at, created_at) VALUES (?, ?, ?, 0, ?, ?)`
-	qInsertTip = `INSERT INTO tips (uid, school_id, alias_zh, alias_en, channel, reporter_role, status, severity, category, urgent, assignee_id, escalated, steps, receipt_mac, reporter_key, created_at, updated_at, last_reporter_at, ack_due, reply_due, district_due, acknowledged_at, first_reply_at, resolved_at, queue_due, purged)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`
+	qInsertTip = `INSERT INTO tips (uid, school_id, alias_zh, alias_en, channel, reporter_role, status, severity, category, urgent, assignee_id, escalated, steps, receipt_mac, reporter_key, created_at, updated_at, last_reporter_at, ack_due, reply_due, district_due, acknowledged_at, first_reply_at, resolved_at, queue_due, purged, reporter_key_version, assess_due, progress_due)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`
 	qUpdateTip = `UPDATE tips SET status = ?, severity = ?, category = ?, urgent = ?, assignee_id = ?, escalated = ?, steps = ?, updated_at = ?, last_reporter_at = ?,
-		ack_due = ?, reply_due = ?, district_due = ?, acknowledged_at = ?, first_reply_at = ?, resolved_at = ?, queue_due = ?, purged = ? WHERE id = ?`
+		ack_due = ?, reply_due = ?, district_due = ?, acknowledged_at = ?, first_reply_at = ?, resolved_at = ?, queue_due = ?, purged = ?,
+		assess_due = ?, progress_due = ? WHERE id = ?`
 )
 
 // AliasBatch is how many alias candidates one lookup checks.

@@ -35,8 +35,18 @@ func (r *eventRow) event() *hotline.Event {
 
 const eventColumns = `seq, school_id, tip_id, alias, kind, detail, actor_id, at, prev_hash, hash`
 
+// HeadEvery is how often, in events, AppendEvent records a ledger head
+// (a checkpoint) in the appending transaction itself.
+const HeadEvery = 100
+
+// HeadInterval is how old the newest checkpoint may grow while events are
+// added before the scheduler records one (RecordCheckpoint).
+const HeadInterval = 10 * time.Minute
+
 // AppendEvent appends a case event to the ledger in this transaction, so
-// the event and the change it records commit together or not at all.
+// the event and the change it records commit together or not at all. Every
+// HeadEvery-th event is also recorded as a checkpoint, in the same
+// transaction: cheap, and no caller can skip it.
 func (tx *Tx) AppendEvent(ev *hotline.Event) error {
 	if !tx.db.head.valid {
 		var last eventRow
@@ -60,7 +70,54 @@ func (tx *Tx) AppendEvent(ev *hotline.Event) error {
 		return fmt.Errorf("append ledger event: %w", err)
 	}
 	tx.db.head = ledgerHead{valid: true, seq: ev.Seq, hash: ev.Hash}
+	if ev.Seq%HeadEvery == 0 {
+		if err := tx.insertCheckpoint(ev.Seq, ev.Hash); err != nil {
+			tx.db.head = ledgerHead{}
+			return err
+		}
+	}
 	return nil
+}
+
+func (tx *Tx) insertCheckpoint(seq int64, hash []byte) error {
+	if _, err := tx.exec(`INSERT INTO ledger_checkpoints (seq, hash, recorded_at) VALUES (?, ?, ?) ON CONFLICT (seq) DO NOTHING`, seq, hash, micros(tx.now)); err != nil {
+		return fmt.Errorf("record ledger checkpoint: %w", err)
+	}
+	return nil
+}
+
+// RecordCheckpoint records the newest event as a checkpoint when events
+// were added since the newest checkpoint and it is at least HeadInterval
+// old (or there is none): the scheduler's timed heads, so that a quiet
+// ledger's tail is vouched for within minutes. It returns the seq recorded,
+// 0 when none was due.
+func (tx *Tx) RecordCheckpoint() (int64, error) {
+	var last eventRow
+	err := tx.GetContext(tx.c(), &last, `SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1`)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	} else if err != nil {
+		return 0, err
+	}
+	var newest struct {
+		Seq        int64 `db:"seq"`
+		RecordedAt int64 `db:"recorded_at"`
+	}
+	err = tx.GetContext(tx.c(), &newest, `SELECT seq, recorded_at FROM ledger_checkpoints ORDER BY seq DESC LIMIT 1`)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, err
+	}
+	if newest.Seq >= last.Seq || (newest.Seq > 0 && tx.now.Sub(fromMicros(newest.RecordedAt)) < HeadInterval) {
+		return 0, nil
+	}
+	return last.Seq, tx.insertCheckpoint(last.Seq, last.Hash)
+}
+
+// LedgerCheckpoints lists the recorded checkpoints, oldest first.
+func (db *DB) LedgerCheckpoints(ctx context.Context) ([]*LedgerHead, error) {
+	var hs []*LedgerHead
+	err := db.reader.SelectContext(ctx, &hs, `SELECT '' AS day, seq, hash, recorded_at FROM ledger_checkpoints ORDER BY seq`)
+	return hs, err
 }
 
 // TipEvents returns a case's events in order, for its timeline.
@@ -120,33 +177,121 @@ func (db *DB) walkLedger(ctx context.Context, v *ledger.Verifier, after int64, l
 }
 
 // VerifyLedger walks the whole chain from the genesis and checks the
-// recorded daily heads against it: the full check, for `hotline ledger
-// verify` and the scheduler; pages use CheckLedger. It records the outcome
-// as the ledger's verified point (LedgerVerified).
+// recorded heads against it: the full check, for `hotline ledger verify`
+// and the scheduler; pages use CheckLedger. It records the outcome as the
+// ledger's verified point (LedgerVerified).
 func (db *DB) VerifyLedger(ctx context.Context) (*ledger.Result, error) {
+	r, err := db.VerifyLedgerTail(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Result, nil
+}
+
+// LedgerReport is a full walk's outcome with what it can vouch for.
+type LedgerReport struct {
+	*ledger.Result
+	// Last is the newest event's seq.
+	Last int64
+	// Anchor is the newest event vouched for before this walk: the newest
+	// recorded head (daily, every HeadEvery events or HeadInterval) or the
+	// point an earlier check verified. 0: none.
+	Anchor int64
+	// Unvouched counts the events after Anchor: had some been deleted
+	// from the end, nothing recorded would show it.
+	Unvouched int64
+}
+
+// LedgerAnchors are what the ledger was vouched for before a walk: the
+// recorded heads and checkpoints, and the verified point.
+type LedgerAnchors struct {
+	Heads    []*LedgerHead // daily heads and checkpoints, by seq
+	Verified *LedgerVerified
+}
+
+// LedgerAnchors reads the recorded heads, checkpoints and verified point.
+func (db *DB) LedgerAnchors(ctx context.Context) (*LedgerAnchors, error) {
 	heads, err := db.LedgerHeads(ctx)
 	if err != nil {
 		return nil, err
 	}
+	cps, err := db.LedgerCheckpoints(ctx)
+	if err != nil {
+		return nil, err
+	}
+	at, err := db.LedgerVerified(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &LedgerAnchors{Heads: append(heads, cps...), Verified: at}, nil
+}
+
+// Want returns the seqs whose hashes Check needs.
+func (a *LedgerAnchors) Want() map[int64]bool {
 	want := map[int64]bool{}
-	for _, h := range heads {
+	for _, h := range a.Heads {
 		want[h.Seq] = true
 	}
+	if a.Verified.Seq > 0 {
+		want[a.Verified.Seq] = true
+	}
+	return want
+}
+
+// Check confirms that every recorded head and the verified point (unless a
+// break is on record, which a full walk may clear) are in the chain
+// walked, whose hashes of the wanted seqs are in hashes.
+func (a *LedgerAnchors) Check(hashes map[int64][]byte) *ledger.Break {
+	var first *ledger.Break
+	for _, h := range a.Heads {
+		if b := ledger.CheckHead(hashes, h.Seq, h.Hash); b != nil && (first == nil || b.Seq < first.Seq) {
+			first = b
+		}
+	}
+	if at := a.Verified; at.Seq > 0 && at.Break == nil && (first == nil || at.Seq < first.Seq) {
+		got, ok := hashes[at.Seq]
+		switch {
+		case !ok:
+			first = &ledger.Break{Seq: at.Seq, Reason: "the last verified event is no longer in the ledger (truncated)"}
+		case !bytes.Equal(got, at.Hash):
+			first = &ledger.Break{Seq: at.Seq, Reason: "the last verified event was changed after it was verified"}
+		}
+	}
+	return first
+}
+
+// Newest returns the newest seq vouched for: the newest head or the
+// verified point (0: none).
+func (a *LedgerAnchors) Newest() int64 {
+	var n int64
+	for _, h := range a.Heads {
+		n = max(n, h.Seq)
+	}
+	if a.Verified.Break == nil {
+		n = max(n, a.Verified.Seq)
+	}
+	return n
+}
+
+// VerifyLedgerTail is VerifyLedger with what the walk can vouch for: how
+// many events follow the newest anchor recorded before it.
+func (db *DB) VerifyLedgerTail(ctx context.Context) (*LedgerReport, error) {
+	anchors, err := db.LedgerAnchors(ctx)
+	if err != nil {
+		return nil, err
+	}
 	v := ledger.NewVerifier()
-	hashes, err := db.walkLedger(ctx, v, 0, 0, want)
+	hashes, err := db.walkLedger(ctx, v, 0, 0, anchors.Want())
 	if err != nil {
 		return nil, err
 	}
 	res := v.Result()
 	if res.Break == nil {
-		for _, h := range heads {
-			if b := ledger.CheckHead(hashes, h.Seq, h.Hash); b != nil {
-				res.Break = b
-				break
-			}
-		}
+		res.Break = anchors.Check(hashes)
 	}
 	seq, hash := v.Last()
+	report := &LedgerReport{Result: res, Last: seq, Anchor: anchors.Newest()}
+	report.Unvouched = max(0, seq-report.Anchor)
 	err = db.Update(ctx, func(tx *Tx) error {
 		old, err := tx.ledgerVerified()
 		if err != nil {
@@ -162,7 +307,7 @@ func (db *DB) VerifyLedger(ctx context.Context) (*ledger.Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("record ledger verification: %w", err)
 	}
-	return res, nil
+	return report, nil
 }
 
 // LedgerVerified is how far the ledger has been verified: events 1 to Seq
@@ -290,9 +435,9 @@ func (db *DB) CheckLedger(ctx context.Context, limit int64) (*LedgerCheck, error
 	return &LedgerCheck{Result: res, Pending: max(0, last-seq)}, nil
 }
 
-// checkAnchors confirms that the event at the verified point and the
-// recorded daily heads are still in the ledger, unchanged: one indexed read
-// each.
+// checkAnchors confirms that the event at the verified point, the
+// recorded daily heads and the newest checkpoint are still in the ledger,
+// unchanged: one indexed read each.
 func (db *DB) checkAnchors(ctx context.Context, at *LedgerVerified) (*ledger.Break, error) {
 	var rows []struct {
 		Seq  int64  `db:"seq"`
@@ -300,7 +445,8 @@ func (db *DB) checkAnchors(ctx context.Context, at *LedgerVerified) (*ledger.Bre
 		Got  []byte `db:"got"`
 		Head bool   `db:"head"`
 	}
-	q := `SELECT h.seq, h.hash AS want, l.hash AS got, 1 AS head FROM ledger_heads h LEFT JOIN ledger l ON l.seq = h.seq`
+	q := `SELECT h.seq, h.hash AS want, l.hash AS got, 1 AS head FROM ledger_heads h LEFT JOIN ledger l ON l.seq = h.seq
+		UNION ALL SELECT c.seq, c.hash, l.hash, 1 FROM (SELECT seq, hash FROM ledger_checkpoints ORDER BY seq DESC LIMIT 1) c LEFT JOIN ledger l ON l.seq = c.seq`
 	args := []any{}
 	if at.Seq > 0 {
 		q += ` UNION ALL SELECT ?, ?, (SELECT hash FROM ledger WHERE seq = ?), 0`

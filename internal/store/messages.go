@@ -25,9 +25,12 @@ type SealedMessage struct {
 	PhotoDistrictSealed []byte             `db:"photo_district_sealed"`
 	Delivery            hotline.Delivery   `db:"delivery"`
 	CreatedAt           int64              `db:"created_at"`
+	// SealVersion is the HPKE info label version of every ciphertext of
+	// the message (vault.InfoV1 for rows older than the column).
+	SealVersion int `db:"seal_version"`
 }
 
-const messageColumns = `id, uid, tip_id, author, counselor_id, body_sealed, reporter_sealed, district_sealed, photo_sealed, photo_reporter_sealed, photo_district_sealed, delivery, created_at`
+const messageColumns = `id, uid, tip_id, author, counselor_id, body_sealed, reporter_sealed, district_sealed, photo_sealed, photo_reporter_sealed, photo_district_sealed, delivery, created_at, seal_version`
 
 // Message returns the clear metadata of a stored message (no body).
 func (m *SealedMessage) Message() *hotline.Message {
@@ -37,12 +40,16 @@ func (m *SealedMessage) Message() *hotline.Message {
 
 // InsertMessage stores a sealed message.
 func (tx *Tx) InsertMessage(m *SealedMessage) error {
+	if m.SealVersion == 0 {
+		// Without its label version the message could not be opened.
+		return fmt.Errorf("insert message: no seal version")
+	}
 	if m.CreatedAt == 0 {
 		m.CreatedAt = micros(tx.now)
 	}
 	res, err := tx.exec(qInsertMessage,
 		m.UID, m.TipID, string(m.Author), m.CounselorID, nullBytes(m.BodySealed), nullBytes(m.ReporterSealed), nullBytes(m.DistrictSealed),
-		nullBytes(m.PhotoSealed), nullBytes(m.PhotoReporterSealed), nullBytes(m.PhotoDistrictSealed), string(m.Delivery), m.CreatedAt)
+		nullBytes(m.PhotoSealed), nullBytes(m.PhotoReporterSealed), nullBytes(m.PhotoDistrictSealed), string(m.Delivery), m.CreatedAt, m.SealVersion)
 	if err != nil {
 		return fmt.Errorf("insert message: %w", err)
 	}

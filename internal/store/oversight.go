@@ -14,9 +14,10 @@ import (
 const openStatuses = `('new', 'acknowledged', 'investigating')`
 
 // TipsPastDue returns tips with a deadline that has passed at now and has
-// not been recorded as missed yet: an unacknowledged or unanswered open
-// tip, or a district report (first or follow-up) not made, whatever the
-// status. The NOT EXISTS clauses keep the set small once misses are recorded.
+// not been recorded as missed yet: an open tip unacknowledged, unanswered,
+// unassessed or without its next action in time, or a district report
+// (first or follow-up) not made, whatever the status. The NOT EXISTS
+// clauses keep the set small once misses are recorded.
 func (db *DB) TipsPastDue(ctx context.Context, now time.Time) ([]*hotline.Tip, error) {
 	n := micros(now)
 	// The id subquery reads two small index ranges (tips_due,
@@ -26,9 +27,13 @@ func (db *DB) TipsPastDue(ctx context.Context, now time.Time) ([]*hotline.Tip, e
 			AND NOT EXISTS (SELECT 1 FROM deadline_misses m WHERE m.tip_id = tips.id AND m.kind = 'ack' AND m.due = tips.ack_due))
 		OR (status IN `+openStatuses+` AND reply_due > 0 AND reply_due < ? AND first_reply_at = 0
 			AND NOT EXISTS (SELECT 1 FROM deadline_misses m WHERE m.tip_id = tips.id AND m.kind = 'reply' AND m.due = tips.reply_due))
+		OR (status IN `+openStatuses+` AND assess_due > 0 AND assess_due < ? AND severity = 'unassessed'
+			AND NOT EXISTS (SELECT 1 FROM deadline_misses m WHERE m.tip_id = tips.id AND m.kind = 'assess' AND m.due = tips.assess_due))
+		OR (status IN `+openStatuses+` AND progress_due > 0 AND progress_due < ?
+			AND NOT EXISTS (SELECT 1 FROM deadline_misses m WHERE m.tip_id = tips.id AND m.kind = 'progress' AND m.due = tips.progress_due))
 		OR (district_due > 0 AND district_due < ? AND instr(',' || steps || ',', ',district_report,') = 0
 			AND NOT EXISTS (SELECT 1 FROM deadline_misses m WHERE m.tip_id = tips.id AND m.kind IN ('district', 'followup') AND m.due = tips.district_due)))
-		ORDER BY id`, n, n, n, n, n)
+		ORDER BY id`, n, n, n, n, n, n, n)
 }
 
 // RecordDeadlineMiss records that a deadline passed; it returns false when

@@ -59,6 +59,11 @@ type DB struct {
 
 	// stmts are the hot statements, prepared on the writer connection.
 	stmts map[string]*sql.Stmt
+
+	// scrubPending is set while a key change's truncating checkpoint has
+	// not completed; the writer goroutine, which alone touches it, tries
+	// again after each commit (see scrubWAL).
+	scrubPending bool
 }
 
 type ledgerHead struct {
@@ -71,6 +76,8 @@ type ledgerHead struct {
 type Stats struct {
 	Commits int64
 	Jobs    int64
+	// Scrubs counts truncating checkpoints run after key changes.
+	Scrubs int64
 }
 
 type job struct {
@@ -111,7 +118,10 @@ func (db *DB) open() (err error) {
 	// One writer connection: SQLite has one writer anyway, and owning it
 	// lets us group commits. _txlock=immediate takes the write lock at
 	// BEGIN, so a transaction never fails to upgrade half-way.
-	if db.writer, err = sqlx.Open("sqlite3", dsn(db.Path, url.Values{"_txlock": {"immediate"}})); err != nil {
+	// _secure_delete zeroes what the writer deletes or overwrites (an old
+	// wrapped key, purged content) in the pages it writes, instead of
+	// leaving it in free space for a copy of the file to find.
+	if db.writer, err = sqlx.Open("sqlite3", dsn(db.Path, url.Values{"_txlock": {"immediate"}, "_secure_delete": {"on"}})); err != nil {
 		return fmt.Errorf("open writer: %w", err)
 	}
 	db.writer.SetMaxOpenConns(1)
@@ -401,6 +411,9 @@ func (db *DB) commitGroup(batch []*job) (rest []*job) {
 			}
 		}
 		j.errc <- errs[i]
+	}
+	if db.scrubPending {
+		db.scrubWAL()
 	}
 	return nil
 }

@@ -30,6 +30,7 @@ type tipRow struct {
 	Escalated      bool          `db:"escalated"`
 	Steps          string        `db:"steps"`
 	ReporterKey    []byte        `db:"reporter_key"`
+	ReporterKeyV   int           `db:"reporter_key_version"`
 	CreatedAt      int64         `db:"created_at"`
 	UpdatedAt      int64         `db:"updated_at"`
 	LastReporterAt int64         `db:"last_reporter_at"`
@@ -41,20 +42,22 @@ type tipRow struct {
 	ResolvedAt     int64         `db:"resolved_at"`
 	QueueDue       int64         `db:"queue_due"`
 	Purged         bool          `db:"purged"`
+	AssessDue      int64         `db:"assess_due"`
+	ProgressDue    int64         `db:"progress_due"`
 }
 
-const tipColumns = `id, uid, school_id, alias_zh, alias_en, channel, reporter_role, status, severity, category, urgent, assignee_id, escalated, steps, reporter_key, created_at, updated_at, last_reporter_at, ack_due, reply_due, district_due, acknowledged_at, first_reply_at, resolved_at, queue_due, purged`
+const tipColumns = `id, uid, school_id, alias_zh, alias_en, channel, reporter_role, status, severity, category, urgent, assignee_id, escalated, steps, reporter_key, reporter_key_version, created_at, updated_at, last_reporter_at, ack_due, reply_due, district_due, acknowledged_at, first_reply_at, resolved_at, queue_due, purged, assess_due, progress_due`
 
 func (r *tipRow) tip() *hotline.Tip {
 	t := &hotline.Tip{
 		ID: r.ID, UID: r.UID, SchoolID: r.SchoolID, Alias: hotline.Alias{ZH: r.AliasZH, EN: r.AliasEN},
 		Channel: hotline.Channel(r.Channel), Role: hotline.ReporterRole(r.ReporterRole), Status: hotline.Status(r.Status),
 		Severity: hotline.Severity(r.Severity), Category: hotline.Category(r.Category), Urgent: r.Urgent,
-		AssigneeID: r.AssigneeID.Int64, Escalated: r.Escalated, Steps: parseSteps(r.Steps), ReporterKey: r.ReporterKey,
+		AssigneeID: r.AssigneeID.Int64, Escalated: r.Escalated, Steps: parseSteps(r.Steps), ReporterKey: r.ReporterKey, ReporterKeyVersion: r.ReporterKeyV,
 		CreatedAt: fromMicros(r.CreatedAt), UpdatedAt: fromMicros(r.UpdatedAt), LastReporterAt: fromMicros(r.LastReporterAt),
 		AckDue: fromMicros(r.AckDue), ReplyDue: fromMicros(r.ReplyDue), DistrictDue: fromMicros(r.DistrictDue),
 		AcknowledgedAt: fromMicros(r.AcknowledgedAt), FirstReplyAt: fromMicros(r.FirstReplyAt), ResolvedAt: fromMicros(r.ResolvedAt),
-		Purged: r.Purged,
+		Purged: r.Purged, AssessDue: fromMicros(r.AssessDue), ProgressDue: fromMicros(r.ProgressDue),
 	}
 	return t
 }
@@ -92,12 +95,25 @@ func queueDue(t *hotline.Tip) int64 {
 }
 
 // InsertTip inserts a new tip. The caller sets UID, alias, metadata and
-// deadlines; an alias already used in the school is ErrAliasTaken.
+// deadlines; an alias already used in the school is ErrAliasTaken. An open
+// unassessed tip without an assessment deadline gets its district's
+// (CaseDeadlines), so that no case is received outside the net.
 func (tx *Tx) InsertTip(t *hotline.Tip, receiptMAC []byte) error {
+	if t.ReporterKey != nil && t.ReporterKeyVersion == 0 {
+		// Without its version the key could not be derived again.
+		return fmt.Errorf("insert tip: reporter key without its derivation version")
+	}
 	if t.CreatedAt.IsZero() {
 		t.CreatedAt = tx.now
 	}
 	t.UpdatedAt = t.CreatedAt
+	if t.AssessDue.IsZero() && !t.Assessed() && t.Status.Open() {
+		d, err := tx.CaseDeadlines(t.SchoolID)
+		if err != nil {
+			return err
+		}
+		t.AssessDue = t.CreatedAt.Add(d.Assess.D())
+	}
 	var assignee sql.NullInt64
 	if t.AssigneeID != 0 {
 		assignee = sql.NullInt64{Int64: t.AssigneeID, Valid: true}
@@ -106,7 +122,7 @@ func (tx *Tx) InsertTip(t *hotline.Tip, receiptMAC []byte) error {
 		t.UID, t.SchoolID, t.Alias.ZH, t.Alias.EN, string(t.Channel), string(t.Role), string(t.Status), string(t.Severity), string(t.Category),
 		t.Urgent, assignee, t.Escalated, formatSteps(t.Steps), nullBytes(receiptMAC), nullBytes(t.ReporterKey),
 		micros(t.CreatedAt), micros(t.UpdatedAt), micros(t.LastReporterAt), micros(t.AckDue), micros(t.ReplyDue), micros(t.DistrictDue),
-		micros(t.AcknowledgedAt), micros(t.FirstReplyAt), micros(t.ResolvedAt), queueDue(t))
+		micros(t.AcknowledgedAt), micros(t.FirstReplyAt), micros(t.ResolvedAt), queueDue(t), reporterKeyVersion(t), micros(t.AssessDue), micros(t.ProgressDue))
 	if err != nil {
 		if isUnique(err) && strings.Contains(err.Error(), "alias") {
 			return ErrAliasTaken
@@ -115,6 +131,15 @@ func (tx *Tx) InsertTip(t *hotline.Tip, receiptMAC []byte) error {
 	}
 	t.ID, err = res.LastInsertId()
 	return err
+}
+
+// reporterKeyVersion is the stored derivation version of a tip's reporter
+// key: 0 without one.
+func reporterKeyVersion(t *hotline.Tip) int {
+	if t.ReporterKey == nil {
+		return 0
+	}
+	return t.ReporterKeyVersion
 }
 
 // ErrAliasTaken means the alias is already used by a tip of the school.
@@ -130,7 +155,8 @@ func (tx *Tx) UpdateTip(t *hotline.Tip) error {
 	}
 	return tx.execOne(qUpdateTip,
 		string(t.Status), string(t.Severity), string(t.Category), t.Urgent, assignee, t.Escalated, formatSteps(t.Steps), micros(t.UpdatedAt), micros(t.LastReporterAt),
-		micros(t.AckDue), micros(t.ReplyDue), micros(t.DistrictDue), micros(t.AcknowledgedAt), micros(t.FirstReplyAt), micros(t.ResolvedAt), queueDue(t), t.Purged, t.ID)
+		micros(t.AckDue), micros(t.ReplyDue), micros(t.DistrictDue), micros(t.AcknowledgedAt), micros(t.FirstReplyAt), micros(t.ResolvedAt), queueDue(t), t.Purged,
+		micros(t.AssessDue), micros(t.ProgressDue), t.ID)
 }
 
 // AliasesInUse returns which of the candidate zh aliases the school uses.

@@ -45,11 +45,10 @@ func Append(ctx context.Context, db *store.DB, tip *hotline.Tip, school *hotline
 	if tip.Escalated {
 		to.District = districtKey
 	}
-	m, err := Seal(school.ID, tip.UID, d.Author, d.Text, d.Photo, to)
+	m, err := seal(nil, school.ID, tip.UID, d.Author, d.CounselorID, d.Text, d.Photo, to)
 	if err != nil {
 		return nil, nil, err
 	}
-	m.CounselorID.Int64, m.CounselorID.Valid = d.CounselorID, d.CounselorID != 0
 	var saved *hotline.Tip
 	err = db.Update(ctx, func(tx *store.Tx) error {
 		t, err := tx.TipByID(tip.ID)

@@ -70,22 +70,48 @@ type Recipients struct {
 	District []byte // the district's key once a case is escalated; nil otherwise
 }
 
-func info(schoolID int64, tipUID, msgUID, part string) vault.Info {
-	return vault.Info{School: schoolID, Tip: tipUID, Msg: msgUID, Part: part}
+// info is the HPKE label of one part of a message, in the label version
+// the message was sealed under: version 2 (every new message) binds the
+// author kind and the counselor who wrote, so that a note whose author
+// column is changed to the reporter's, or a reply moved to another
+// counselor, no longer opens; version 1 rows, sealed before, keep the
+// label they were sealed under. The version is a column of the message,
+// not a prefix of its ciphertexts: a row whose version is lowered to 1
+// does not open either, since its ciphertexts were sealed under the
+// version 2 label.
+func info(schoolID int64, tipUID string, m *store.SealedMessage, part string) vault.Info {
+	i := vault.Info{Version: m.SealVersion, School: schoolID, Tip: tipUID, Msg: m.UID, Part: part}
+	if m.SealVersion >= vault.InfoV2 {
+		i.Author, i.Counselor = string(m.Author), m.CounselorID.Int64
+	}
+	return i
 }
 
 // Seal seals a message's body and photo to each recipient, each ciphertext
-// bound by its HPKE info to school, tip, message and part. It is the one
-// sealed path for reporters' messages, counselors' replies and notes; it
-// runs before the write transaction so that sealing happens in parallel.
+// bound by its HPKE info to school, tip, message, part and author. It is
+// the sealed path for reporters' and system messages, which no counselor
+// writes; a counselor's reply or note goes through Append, which binds
+// the counselor too. It runs before the write transaction so that sealing
+// happens in parallel.
 func Seal(schoolID int64, tipUID string, author hotline.AuthorKind, text string, photo *hotline.Photo, to Recipients) (*store.SealedMessage, error) {
-	return SealPrepared(nil, schoolID, tipUID, author, text, photo, to)
+	return seal(nil, schoolID, tipUID, author, 0, text, photo, to)
 }
 
 // SealPrepared is Seal with the body's encapsulations made ahead of time
-// (see Prepare); pre may be nil.
+// (see Prepare); pre may be nil. A prepared body is a reporter's: pre with
+// another author is refused.
 func SealPrepared(pre *Prepared, schoolID int64, tipUID string, author hotline.AuthorKind, text string, photo *hotline.Photo, to Recipients) (*store.SealedMessage, error) {
-	m := &store.SealedMessage{UID: vault.NewID(), Author: author}
+	if pre != nil && author != preparedAuthor {
+		return nil, fmt.Errorf("thread: a prepared message is the reporter's, not %q", author)
+	}
+	return seal(pre, schoolID, tipUID, author, 0, text, photo, to)
+}
+
+// seal seals a new message, written by author (and counselorID, 0 for
+// none), under the current label version.
+func seal(pre *Prepared, schoolID int64, tipUID string, author hotline.AuthorKind, counselorID int64, text string, photo *hotline.Photo, to Recipients) (*store.SealedMessage, error) {
+	m := &store.SealedMessage{UID: vault.NewID(), Author: author, SealVersion: vault.InfoV2}
+	m.CounselorID.Int64, m.CounselorID.Valid = counselorID, counselorID != 0
 	var school, reporter *vault.Sealer
 	if pre != nil {
 		m.UID, school = pre.UID, pre.school
@@ -123,13 +149,13 @@ func sealCopy(m *store.SealedMessage, schoolID int64, tipUID string, who Reader,
 	if pre != nil {
 		*bodyCol, err = pre.Seal(body)
 	} else {
-		*bodyCol, err = vault.Seal(pub, info(schoolID, tipUID, m.UID, bodyPart), body)
+		*bodyCol, err = vault.Seal(pub, info(schoolID, tipUID, m, bodyPart), body)
 	}
 	if err != nil {
 		return fmt.Errorf("seal %s: %w", bodyPart, err)
 	}
 	if photo != nil {
-		if *photoCol, err = vault.Seal(pub, info(schoolID, tipUID, m.UID, photoPart), photo); err != nil {
+		if *photoCol, err = vault.Seal(pub, info(schoolID, tipUID, m, photoPart), photo); err != nil {
 			return fmt.Errorf("seal %s: %w", photoPart, err)
 		}
 	}
@@ -143,7 +169,7 @@ func Open(k *vault.PrivateKey, who Reader, schoolID int64, tipUID string, m *sto
 	bodyPart, photoPart := who.parts()
 	bodyCol, photoCol := who.columns(m)
 	if *bodyCol != nil {
-		plain, err := vault.Open(k, info(schoolID, tipUID, m.UID, bodyPart), *bodyCol)
+		plain, err := vault.Open(k, info(schoolID, tipUID, m, bodyPart), *bodyCol)
 		if err != nil {
 			return nil, fmt.Errorf("open message %d: %w", m.ID, err)
 		}
@@ -151,7 +177,7 @@ func Open(k *vault.PrivateKey, who Reader, schoolID int64, tipUID string, m *sto
 	}
 	out.HasPhoto = *photoCol != nil
 	if *photoCol != nil {
-		plain, err := vault.Open(k, info(schoolID, tipUID, m.UID, photoPart), *photoCol)
+		plain, err := vault.Open(k, info(schoolID, tipUID, m, photoPart), *photoCol)
 		if err != nil {
 			return nil, fmt.Errorf("open photo of message %d: %w", m.ID, err)
 		}
@@ -185,12 +211,12 @@ func CopyForDistrict(k *vault.PrivateKey, schoolID int64, tipUID string, m *stor
 		return nil, nil, err
 	}
 	if m.BodySealed != nil {
-		if body, err = vault.Seal(districtPub, info(schoolID, tipUID, m.UID, PartDistrictBody), []byte(msg.Body)); err != nil {
+		if body, err = vault.Seal(districtPub, info(schoolID, tipUID, m, PartDistrictBody), []byte(msg.Body)); err != nil {
 			return nil, nil, fmt.Errorf("seal district copy: %w", err)
 		}
 	}
 	if msg.Photo != nil {
-		if photo, err = vault.Seal(districtPub, info(schoolID, tipUID, m.UID, PartDistrictPhoto), encodePhoto(msg.Photo)); err != nil {
+		if photo, err = vault.Seal(districtPub, info(schoolID, tipUID, m, PartDistrictPhoto), encodePhoto(msg.Photo)); err != nil {
 			return nil, nil, fmt.Errorf("seal district photo: %w", err)
 		}
 	}

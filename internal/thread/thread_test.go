@@ -202,7 +202,7 @@ func TestAppend(t *testing.T) {
 	school := &hotline.School{Code: "no1", Name: "一中", District: "西城区", PublicKey: schoolKey.PublicKey()}
 	tip := &hotline.Tip{UID: vault.NewID(), Channel: hotline.ChannelWebchat, Role: hotline.ReporterVictim, Status: hotline.StatusNew,
 		Severity: hotline.SeverityUnassessed, Category: hotline.CategoryVerbal, Alias: hotline.Alias{ZH: "蓝狐", EN: "Blue Fox"},
-		ReporterKey: reporterKey.PublicKey(), Steps: map[hotline.Step]bool{}}
+		ReporterKey: reporterKey.PublicKey(), ReporterKeyVersion: vault.ReporterKeyCurrent, Steps: map[hotline.Step]bool{}}
 	err = db.Update(ctx, func(tx *store.Tx) error {
 		if err := tx.CreateSchool(school, []byte("wrapped")); err != nil {
 			return err

@@ -124,6 +124,19 @@ func event(t *hotline.Tip, actor hotline.Actor, kind hotline.EventKind, detail s
 	return &hotline.Event{SchoolID: t.SchoolID, TipID: t.ID, Alias: t.Alias.ZH, Kind: kind, Detail: detail, ActorID: actor.CounselorID}
 }
 
+// renew restarts the case's next-action clock (hotline.Tip.RenewProgress)
+// after a counselor acted on it: a reply, a change of status or severity,
+// a handling step, a report to the district. Notes, assignments and
+// category changes do not count: they do nothing for the reporter.
+func renew(tx *store.Tx, t *hotline.Tip) error {
+	d, err := tx.CaseDeadlines(t.SchoolID)
+	if err != nil {
+		return err
+	}
+	t.RenewProgress(d, tx.Now())
+	return nil
+}
+
 // acknowledge marks a new case acknowledged (受理) inside tx.
 func acknowledge(tx *store.Tx, t *hotline.Tip, actor hotline.Actor) error {
 	if t.Status != hotline.StatusNew {
@@ -143,7 +156,9 @@ func (s *Service) Reply(ctx context.Context, actor hotline.Actor, uid, text stri
 	return s.addMessage(ctx, actor, uid, hotline.AuthorCounselor, text, photo)
 }
 
-// Note adds an internal note: sealed to the school only, never sent.
+// Note adds an internal note: never sent to the reporter, read by the
+// school's staff and, once the case is escalated, by the district (Escalate
+// seals every message of the thread, notes included, to the district).
 func (s *Service) Note(ctx context.Context, actor hotline.Actor, uid, text string) (*hotline.Message, error) {
 	return s.addMessage(ctx, actor, uid, hotline.AuthorNote, text, nil)
 }
@@ -191,7 +206,7 @@ func (s *Service) addMessage(ctx context.Context, actor hotline.Actor, uid strin
 		},
 		After: func(tx *store.Tx, t *hotline.Tip, m *store.SealedMessage) error {
 			if m.Delivery == hotline.DeliveryWaiting {
-				chatID, err := s.Vault.OpenChat(handle.ChatSealed)
+				chatID, err := s.Vault.OpenHandleChat(t.UID, handle.ChatSealed)
 				if err != nil {
 					return fmt.Errorf("open chat handle: %w", err)
 				}
@@ -211,6 +226,9 @@ func (s *Service) addMessage(ctx context.Context, actor hotline.Actor, uid strin
 				}
 				if t.FirstReplyAt.IsZero() {
 					t.FirstReplyAt = tx.Now()
+				}
+				if err := renew(tx, t); err != nil {
+					return err
 				}
 			}
 			if err := tx.AppendEvent(event(t, actor, kind, "")); err != nil {
@@ -265,13 +283,17 @@ func (s *Service) SetStatus(ctx context.Context, actor hotline.Actor, uid string
 		if next == hotline.StatusResolved || next == hotline.StatusClosed {
 			t.ResolvedAt = tx.Now()
 		}
+		if err := renew(tx, t); err != nil {
+			return err
+		}
 		return tx.AppendEvent(event(t, actor, kind, detail))
 	})
 	return err
 }
 
 // SetSeverity assesses a case on the policy's scale. Severe and criminal
-// cases start the district-report deadline.
+// cases start the district-report deadline; every severity sets the time
+// the case may wait for its next action.
 func (s *Service) SetSeverity(ctx context.Context, actor hotline.Actor, uid string, sev hotline.Severity) error {
 	if !sev.Valid() {
 		return hotline.Errorf(hotline.EINVALID, "情节等级无效。", "Invalid severity.")
@@ -284,6 +306,11 @@ func (s *Service) SetSeverity(ctx context.Context, actor hotline.Actor, uid stri
 		t.Severity = sev
 		if sev.MustReportToDistrict() && t.DistrictDue.IsZero() {
 			t.DistrictDue = tx.Now().Add(school.Settings.Deadlines.WithDefaults().DistrictReport.D())
+		}
+		// Assessing starts the severity's clock; a graver severity
+		// shortens it at once.
+		if err := renew(tx, t); err != nil {
+			return err
 		}
 		return tx.AppendEvent(event(t, actor, hotline.EventSeverityChanged, "from="+string(prev)+";to="+string(sev)))
 	})
@@ -345,11 +372,41 @@ func (s *Service) Assign(ctx context.Context, actor hotline.Actor, uid string, c
 	return err
 }
 
+// ErrEscalateFirst refuses to tick "reported to the district" on a case
+// that was never escalated: only Escalate puts a case before the district,
+// and a ticked box alone would tell the ledger it had been.
+var ErrEscalateFirst = hotline.Errorf(hotline.EINVALID,
+	"「已上报区教育局」只能通过上报完成：请用本页的「上报区教育局」按钮上报，区教育局才能看到这个案件。",
+	"\"Reported to the district\" is done only by escalating: use the \"Escalate to the district\" button on this page, so that the district sees the case.")
+
+// ErrDistrictReportFinal refuses to untick "reported to the district": the
+// report was made (the case was escalated) and cannot be taken back.
+var ErrDistrictReportFinal = hotline.Errorf(hotline.EINVALID,
+	"案件已经上报区教育局，上报不能撤销。", "The case has been reported to the district; that cannot be undone.")
+
 // RecordStep marks a handling step (warning talk, police referral,
-// counseling…) done or not done.
+// counseling…) done or not done. The district-report step is not a box to
+// tick: on a case never escalated it is refused (ErrEscalateFirst) — the
+// report is Escalate — and on an escalated case that owes a follow-up
+// report (续报) ticking it is that report (ReportToDistrict).
 func (s *Service) RecordStep(ctx context.Context, actor hotline.Actor, uid string, step hotline.Step, done bool) error {
 	if !step.Valid() {
 		return hotline.Errorf(hotline.EINVALID, "处置措施无效。", "Invalid handling step.")
+	}
+	if step == hotline.StepDistrictReport {
+		tip, err := s.visible(ctx, actor, uid)
+		if err != nil {
+			return err
+		}
+		switch {
+		case tip.Steps[step] == done:
+			return nil
+		case !done:
+			return ErrDistrictReportFinal
+		case !tip.Escalated:
+			return ErrEscalateFirst
+		}
+		return s.ReportToDistrict(ctx, actor, uid)
 	}
 	_, err := s.update(ctx, actor, uid, func(tx *store.Tx, t *hotline.Tip, _ *hotline.School) error {
 		if t.Steps[step] == done {
@@ -359,11 +416,12 @@ func (s *Service) RecordStep(ctx context.Context, actor hotline.Actor, uid strin
 			t.Steps = map[hotline.Step]bool{}
 		}
 		t.Steps[step] = done
+		if err := renew(tx, t); err != nil {
+			return err
+		}
 		kind := hotline.EventStepRecorded
 		if done && step == hotline.StepPoliceReferral {
 			kind = hotline.EventReferredPolice
-		} else if done && step == hotline.StepDistrictReport {
-			kind = hotline.EventDistrictReport
 		}
 		return tx.AppendEvent(event(t, actor, kind, fmt.Sprintf("step=%s;done=%t", step, done)))
 	})

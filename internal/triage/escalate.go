@@ -88,6 +88,9 @@ func (s *Service) Escalate(ctx context.Context, sess *staff.Session, uid string)
 				t.Steps = map[hotline.Step]bool{}
 			}
 			t.Steps[hotline.StepDistrictReport] = true
+			if err := renew(tx, t); err != nil {
+				return err
+			}
 			if err := tx.UpdateTip(t); err != nil {
 				return err
 			}
@@ -143,6 +146,9 @@ func (s *Service) ReportToDistrict(ctx context.Context, actor hotline.Actor, uid
 		}
 		t.Steps[hotline.StepDistrictReport] = true
 		if err := tx.CompleteFollowups(t.ID); err != nil {
+			return err
+		}
+		if err := renew(tx, t); err != nil {
 			return err
 		}
 		return tx.AppendEvent(event(t, actor, hotline.EventDistrictReport, "step=district_report;done=true;followup=true"))

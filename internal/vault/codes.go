@@ -1,9 +1,7 @@
 package vault
 
 import (
-	"crypto/hkdf"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base32"
 	"encoding/hex"
 	"fmt"
@@ -222,40 +220,21 @@ func (v *Vault) ReceiptMAC(receipt string) []byte {
 	return v.MAC("receipt", []byte(canon))
 }
 
-// ReporterKey derives the reporter's key pair from a receipt:
-// HKDF-SHA256(canonical grouped receipt, info "hotline/v1 reporter key") as
-// input keying material for MLKEM768X25519 DeriveKeyPair. Deterministic, so
-// a returning reporter reads their thread with the receipt alone. Never
-// change the derivation: old threads would become unreadable.
-func ReporterKey(receipt string) (*PrivateKey, error) {
-	canon, err := ParseReceipt(receipt)
-	if err != nil {
-		return nil, err
-	}
-	ikm, err := hkdf.Key(sha256.New, []byte(canon), nil, "hotline/v1 reporter key", 32)
-	if err != nil {
-		return nil, fmt.Errorf("vault: reporter ikm: %w", err)
-	}
-	defer clear(ikm)
-	k, err := kem.DeriveKeyPair(ikm)
-	if err != nil {
-		return nil, fmt.Errorf("vault: reporter key: %w", err)
-	}
-	return fromHPKE(k)
-}
-
 // ChatMAC returns MAC("telegram-chat", decimal chat id), the lookup index of
 // a Telegram chat.
 func (v *Vault) ChatMAC(chatID int64) []byte {
 	return v.MAC("telegram-chat", strconv.AppendInt(nil, chatID, 10))
 }
 
-// SealChat seals a Telegram chat id under the server key.
+// SealChat seals a Telegram chat id under the server key, bound to no row
+// (the version 1 format). New rows use SealHandleChat or SealStaffChat,
+// which bind the chat id to the row it is stored in.
 func (v *Vault) SealChat(chatID int64) ([]byte, error) {
 	return v.SealServer("telegram-chat", strconv.AppendInt(nil, chatID, 10))
 }
 
-// OpenChat opens the output of SealChat; any failure returns ErrDecrypt.
+// OpenChat opens the output of SealChat; any failure returns ErrDecrypt. It
+// never opens a row-bound chat id: those open only for their row.
 func (v *Vault) OpenChat(sealed []byte) (int64, error) {
 	pt, err := v.OpenServer("telegram-chat", sealed)
 	if err != nil {

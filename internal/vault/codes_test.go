@@ -2,7 +2,9 @@ package vault
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -239,58 +241,124 @@ func TestReceiptMAC(t *testing.T) {
 }
 
 func TestReporterKey(t *testing.T) {
+	v := newTestVault(t, 1)
+	for _, version := range []int{ReporterKeyV1, ReporterKeyV2} {
+		t.Run(fmt.Sprint(version), func(t *testing.T) {
+			r, _ := NewReceipt()
+			other, _ := NewReceipt()
+			k1, err := v.ReporterKey(r, version)
+			if err != nil {
+				t.Fatal(err)
+			}
+			k2, err := v.ReporterKey(strings.ToLower(strings.ReplaceAll(r, "-", "")), version)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(k1.PublicKey(), k2.PublicKey()) {
+				t.Errorf("ReporterKey not deterministic across rewritings")
+			}
+			k3, _ := v.ReporterKey(other, version)
+			if bytes.Equal(k1.PublicKey(), k3.PublicKey()) {
+				t.Errorf("two receipts derive the same key")
+			}
+			info := Info{School: 1, Tip: NewID(), Msg: NewID(), Part: "reporter-body"}
+			ct, err := Seal(k1.PublicKey(), info, []byte("reply from counselor"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pt, err := Open(k2, info, ct); err != nil || string(pt) != "reply from counselor" {
+				t.Errorf("Open with re-derived key = %q, %v", pt, err)
+			}
+			if _, err := Open(k3, info, ct); !errors.Is(err, ErrDecrypt) {
+				t.Errorf("Open with other receipt's key error = %v, want %v", err, ErrDecrypt)
+			}
+			if _, err := v.ReporterKey("not a receipt", version); !errors.Is(err, ErrReceiptFormat) {
+				t.Errorf("ReporterKey(bad) error = %v, want %v", err, ErrReceiptFormat)
+			}
+		})
+	}
 	r, _ := NewReceipt()
-	other, _ := NewReceipt()
-	k1, err := ReporterKey(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k2, err := ReporterKey(strings.ToLower(strings.ReplaceAll(r, "-", "")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(k1.PublicKey(), k2.PublicKey()) {
-		t.Errorf("ReporterKey not deterministic across rewritings")
-	}
-	k3, _ := ReporterKey(other)
-	if bytes.Equal(k1.PublicKey(), k3.PublicKey()) {
-		t.Errorf("two receipts derive the same key")
-	}
-	info := Info{School: 1, Tip: NewID(), Msg: NewID(), Part: "reporter-body"}
-	ct, err := Seal(k1.PublicKey(), info, []byte("reply from counselor"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if pt, err := Open(k2, info, ct); err != nil || string(pt) != "reply from counselor" {
-		t.Errorf("Open with re-derived key = %q, %v", pt, err)
-	}
-	if _, err := Open(k3, info, ct); !errors.Is(err, ErrDecrypt) {
-		t.Errorf("Open with other receipt's key error = %v, want %v", err, ErrDecrypt)
-	}
-	if _, err := ReporterKey("not a receipt"); !errors.Is(err, ErrReceiptFormat) {
-		t.Errorf("ReporterKey(bad) error = %v, want %v", err, ErrReceiptFormat)
+	if _, err := v.ReporterKey(r, 3); !errors.Is(err, ErrKeyVersion) {
+		t.Errorf("ReporterKey(version 3) error = %v, want %v", err, ErrKeyVersion)
 	}
 }
 
-// TestReporterKeyStable pins the derivation: changing it would make every
-// reporter's thread unreadable.
+// TestReporterKeyNeedsServerKey is the offline guessing test: with a copy
+// of the database but not the server key, a correct receipt does not
+// derive a new tip's reporter key, so a guess cannot be checked against
+// the stored public key. Version 1 keys could be checked, which is why
+// they are only read, never made.
+func TestReporterKeyNeedsServerKey(t *testing.T) {
+	server := newTestVault(t, 1)
+	attacker := newTestVault(t, 2) // any server key but the real one
+	r, _ := NewReceipt()
+	stored, err := server.ReporterKey(r, ReporterKeyCurrent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	guess, err := attacker.ReporterKey(r, ReporterKeyCurrent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(guess.PublicKey(), stored.PublicKey()) {
+		t.Fatalf("the right receipt without the server key derives the stored public key")
+	}
+	for _, version := range []int{ReporterKeyV1} {
+		if k, _ := attacker.ReporterKey(r, version); bytes.Equal(k.PublicKey(), stored.PublicKey()) {
+			t.Errorf("version %d derivation (no server key) matches a current key", version)
+		}
+	}
+	info := Info{Version: InfoV2, School: 1, Tip: NewID(), Msg: NewID(), Part: "reporter-body", Author: "counselor", Counselor: 3}
+	ct, err := Seal(stored.PublicKey(), info, []byte("reply"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(guess, info, ct); !errors.Is(err, ErrDecrypt) {
+		t.Errorf("Open with the receipt's key derived without the server key: error = %v, want %v", err, ErrDecrypt)
+	}
+	if pt, err := Open(stored, info, ct); err != nil || string(pt) != "reply" {
+		t.Errorf("Open with the server's derivation = %q, %v", pt, err)
+	}
+	// Version 1 depends on the receipt alone: the same under any server key.
+	k1, _ := server.ReporterKey(r, ReporterKeyV1)
+	k1b, _ := attacker.ReporterKey(r, ReporterKeyV1)
+	if !bytes.Equal(k1.PublicKey(), k1b.PublicKey()) {
+		t.Errorf("version 1 derivation depends on the server key; old tips would not open")
+	}
+}
+
+// TestReporterKeyStable pins each derivation: changing one would make
+// every reporter thread of that version unreadable.
 func TestReporterKeyStable(t *testing.T) {
 	vals := make([]byte, receiptDataChars)
 	for i := range vals {
 		vals[i] = byte(i)
 	}
 	r := group(append(vals, dammCheck(vals)))
-	k, err := ReporterKey(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k2, _ := ReporterKey(r)
-	if !bytes.Equal(k.seed, k2.seed) || len(k.seed) != PrivateKeySize {
-		t.Fatalf("seed not deterministic")
-	}
 	const want = "0123456789ABCDEFGHJ"
 	if got := strings.ReplaceAll(r, "-", "")[:receiptDataChars]; got != want {
 		t.Errorf("receipt data = %q, want %q", got, want)
+	}
+	v := newTestVault(t, 1)
+	for _, tt := range []struct {
+		version int
+		want    string // SHA-256 of the public key
+	}{
+		// Computed with the derivation before versions existed.
+		{ReporterKeyV1, "4b08c8c8aef32f6e3ac1a14e077f343e9d221dcbf332e243df3904e4549a2f5d"},
+		{ReporterKeyV2, "8624af708bc55c66bde78df502cee55a157e07dea8a73b68f47d49289f14796d"}, // server key 0x01…
+	} {
+		k, err := v.ReporterKey(r, tt.version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k2, _ := v.ReporterKey(r, tt.version)
+		if !bytes.Equal(k.seed, k2.seed) || len(k.seed) != PrivateKeySize {
+			t.Fatalf("v%d seed not deterministic", tt.version)
+		}
+		if got := fmt.Sprintf("%x", sha256.Sum256(k.PublicKey())); got != tt.want {
+			t.Errorf("v%d public key hash = %s, want %s", tt.version, got, tt.want)
+		}
 	}
 }
 

@@ -124,22 +124,49 @@ func (k *PrivateKey) Format(f fmt.State, verb rune) { io.WriteString(f, "vault.P
 // LogValue redacts the key in slog output.
 func (k *PrivateKey) LogValue() slog.Value { return slog.StringValue("vault.PrivateKey{REDACTED}") }
 
+// Versions of the HPKE info label. A message stores the version it was
+// sealed under, and opens only under that one.
+const (
+	// InfoV1 binds school, tip, message and part: the label of messages
+	// sealed before authors were bound. The zero Version means InfoV1.
+	InfoV1 = 1
+	// InfoV2 also binds who wrote the message (author kind and counselor),
+	// so that a note cannot be relabelled as the reporter's words, nor a
+	// reply as another counselor's.
+	InfoV2 = 2
+)
+
 // Info binds a ciphertext to its place, so a ciphertext moved to another row
-// (another school, tip, message or part) does not open.
+// (another school, tip, message or part) does not open; from InfoV2 on also
+// to its author.
 type Info struct {
-	School int64
-	Tip    string
-	Msg    string
+	// Version is the label's format: InfoV1 (or 0) or InfoV2.
+	Version int
+	School  int64
+	Tip     string
+	Msg     string
 	// Part: "body", "attachment", "reporter-body", "reporter-attachment",
 	// "district-body", ...
 	Part string
+	// Author is the message's author kind ("reporter", "counselor",
+	// "note", "system"); InfoV2 only, where it is required.
+	Author string
+	// Counselor is the staff member who wrote a reply or note, 0 when none;
+	// InfoV2 only.
+	Counselor int64
 }
 
-// Bytes returns "hotline/v1|<school>|<tip>|<msg>|<part>", the HPKE info.
-// Fields must not contain '|' (see Validate); Seal and Open refuse them.
+// Bytes returns the HPKE info: "hotline/v1|<school>|<tip>|<msg>|<part>" for
+// InfoV1, "hotline/v2|<school>|<tip>|<msg>|<part>|<author>|<counselor>" for
+// InfoV2. Fields must not contain '|' (see Validate); Seal and Open refuse
+// them.
 func (i Info) Bytes() []byte {
-	b := make([]byte, 0, 32+len(i.Tip)+len(i.Msg)+len(i.Part))
-	b = append(b, "hotline/v1|"...)
+	b := make([]byte, 0, 48+len(i.Tip)+len(i.Msg)+len(i.Part)+len(i.Author))
+	if i.Version == InfoV2 {
+		b = append(b, "hotline/v2|"...)
+	} else {
+		b = append(b, "hotline/v1|"...)
+	}
 	b = strconv.AppendInt(b, i.School, 10)
 	b = append(b, '|')
 	b = append(b, i.Tip...)
@@ -147,16 +174,36 @@ func (i Info) Bytes() []byte {
 	b = append(b, i.Msg...)
 	b = append(b, '|')
 	b = append(b, i.Part...)
+	if i.Version == InfoV2 {
+		b = append(b, '|')
+		b = append(b, i.Author...)
+		b = append(b, '|')
+		b = strconv.AppendInt(b, i.Counselor, 10)
+	}
 	return b
 }
 
 // Validate reports an error wrapping ErrInfo if a field contains '|', which
-// would make two different Infos encode to the same bytes.
+// would make two different Infos encode to the same bytes, if the version
+// is unknown, if an InfoV2 label has no author, or if an InfoV1 label sets
+// fields it cannot bind (they would be silently ignored).
 func (i Info) Validate() error {
-	for _, f := range [...]struct{ name, v string }{{"tip", i.Tip}, {"msg", i.Msg}, {"part", i.Part}} {
+	for _, f := range [...]struct{ name, v string }{{"tip", i.Tip}, {"msg", i.Msg}, {"part", i.Part}, {"author", i.Author}} {
 		if strings.Contains(f.v, "|") {
 			return fmt.Errorf("%w: %s contains '|'", ErrInfo, f.name)
 		}
+	}
+	switch i.Version {
+	case 0, InfoV1:
+		if i.Author != "" || i.Counselor != 0 {
+			return fmt.Errorf("%w: a version 1 label binds no author", ErrInfo)
+		}
+	case InfoV2:
+		if i.Author == "" {
+			return fmt.Errorf("%w: a version 2 label needs an author", ErrInfo)
+		}
+	default:
+		return fmt.Errorf("%w: %w: label version %d", ErrInfo, ErrKeyVersion, i.Version)
 	}
 	return nil
 }

@@ -142,7 +142,10 @@ type KDFStats struct {
 // pool. It is safe for concurrent use.
 type Vault struct {
 	macKey []byte // HMAC-SHA256 key for lookup indexes
-	seal   interface {
+	// reporterSalt is the HKDF salt of version 2 reporter keys: without it
+	// a receipt guess cannot be checked against a stored public key.
+	reporterSalt []byte
+	seal         interface {
 		Seal(dst, nonce, plaintext, additionalData []byte) []byte
 		Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, error)
 		NonceSize() int
@@ -179,19 +182,25 @@ func New(serverKey []byte, opt Options) (*Vault, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vault: derive seal key: %w", err)
 	}
+	reporterSalt, err := hkdf.Key(sha256.New, serverKey, nil, "hotline/v2 reporter key salt", 32)
+	if err != nil {
+		return nil, fmt.Errorf("vault: derive reporter salt: %w", err)
+	}
 	defer clear(sealKey) // the AEAD keeps its own copy
 	aead, err := chacha20poly1305.NewX(sealKey)
 	if err != nil {
 		return nil, fmt.Errorf("vault: seal cipher: %w", err)
 	}
-	v := &Vault{macKey: macKey, seal: aead, argon: argon, sem: make(chan struct{}, n)}
+	v := &Vault{macKey: macKey, reporterSalt: reporterSalt, seal: aead, argon: argon, sem: make(chan struct{}, n)}
 	v.stats.Concurrency = n
 	return v, nil
 }
 
 // LoadOrCreate returns a Vault whose server key comes from the environment
 // variable HOTLINE_SERVER_KEY (standard base64 of 32 bytes) if set, else from
-// dataDir/server.key, which is created (mode 0600, atomically) if missing.
+// the systemd credential server-key ($CREDENTIALS_DIRECTORY/server-key) if
+// present, else from dataDir/server.key, which is created (mode 0600,
+// atomically) if missing.
 // dataDir is created with mode 0700 if missing. A key file readable or
 // writable by group or others is refused.
 func LoadOrCreate(dataDir string, opt Options) (*Vault, error) {
@@ -206,6 +215,12 @@ func LoadOrCreate(dataDir string, opt Options) (*Vault, error) {
 			return nil, fmt.Errorf("%w: %s must decode to %d bytes, got %d", ErrServerKey, ServerKeyEnv, ServerKeySize, len(key))
 		}
 		return New(key, opt)
+	}
+	if key, err := credentialKey(); err == nil {
+		defer clear(key)
+		return New(key, opt)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
 	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("vault: create data dir: %w", err)

@@ -23,6 +23,11 @@
 
   var token = get('token', null);
   if (!token) { token = rand(32); put('token', token); }
+  // The page secret: a report sent from this page keeps its receipt sealed
+  // to it for a day, so a reply lost to a dropped connection or a restart
+  // still brings the receipt when the page sends again. Only the page has it.
+  var pageSecret = get('page', null);
+  if (!pageSecret) { pageSecret = rand(32); put('page', pageSecret); }
   var lastSeq = get('seq', 0);
   var pending = get('pending', []); // frames not yet acknowledged, oldest first
   var files = {};                   // id -> File for pending photos (memory only)
@@ -263,7 +268,7 @@
     setStatus(attempt ? 'reconnecting' : 'connecting');
     ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/webchat/ws');
     ws.onopen = function () {
-      ws.send(JSON.stringify({ v: 1, type: 'hello', session: token, school: school, lang: lang, last_seq: lastSeq }));
+      ws.send(JSON.stringify({ v: 1, type: 'hello', session: token, school: school, lang: lang, last_seq: lastSeq, page: pageSecret }));
     };
     ws.onmessage = function (ev) {
       var f;

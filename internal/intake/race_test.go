@@ -1,0 +1,8 @@
+//go:build race
+
+package intake
+
+// raceEnabled skips allocation measurements and the slowest decodes
+// under the race detector, which changes allocations and slows pixel
+// loops tenfold without telling anything about them.
+const raceEnabled = true

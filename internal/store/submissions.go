@@ -1,0 +1,110 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"hotline/internal/hotline"
+)
+
+// ErrSubmissionFiled is returned by InsertSubmission when the submission
+// already filed a tip: the caller answers with that tip instead.
+var ErrSubmissionFiled = errors.New("store: submission already filed")
+
+// Submission is the record of one filed submission: its tip, and a web
+// receipt sealed to the reporter's page while it may still be claimed.
+type Submission struct {
+	TipID         int64
+	ReceiptSealed []byte    // nil when none, claimed or expired
+	ReceiptUntil  time.Time // when the sealed receipt expires
+}
+
+// InsertSubmission records that the submission whose HMAC is mac filed the
+// tip tipID. A second record of the same submission fails with
+// ErrSubmissionFiled (the unique key, not a prior read, decides), so that
+// two racing filings of one report cannot both commit. Sealed receipts
+// past their time are cleared on the way.
+func (tx *Tx) InsertSubmission(mac []byte, tipID int64, receiptSealed []byte, until time.Time) error {
+	if len(mac) == 0 {
+		return fmt.Errorf("insert submission: empty key")
+	}
+	if _, err := tx.exec(`UPDATE submissions SET receipt_sealed = NULL WHERE receipt_sealed IS NOT NULL AND receipt_until < ?`, micros(tx.now)); err != nil {
+		return fmt.Errorf("expire sealed receipts: %w", err)
+	}
+	var untilMicros int64
+	if receiptSealed != nil {
+		untilMicros = micros(until)
+	}
+	_, err := tx.exec(`INSERT INTO submissions (submission_mac, tip_id, receipt_sealed, receipt_until) VALUES (?, ?, ?, ?)`,
+		mac, tipID, nullBytes(receiptSealed), untilMicros)
+	if isUnique(err) {
+		return ErrSubmissionFiled
+	}
+	if err != nil {
+		return fmt.Errorf("insert submission: %w", err)
+	}
+	return nil
+}
+
+// SubmittedTip returns the tip a submission filed, or hotline.ErrNotFound.
+func (tx *Tx) SubmittedTip(mac []byte) (*hotline.Tip, error) {
+	var id int64
+	err := tx.GetContext(tx.c(), &id, tx.Rebind(`SELECT tip_id FROM submissions WHERE submission_mac = ?`), mac)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, hotline.ErrNotFound
+	} else if err != nil {
+		return nil, err
+	}
+	return tx.TipByID(id)
+}
+
+// SubmittedTip is the read-pool form of Tx.SubmittedTip: a quick look
+// before sealing a report that may have been filed already.
+func (db *DB) SubmittedTip(ctx context.Context, mac []byte) (*hotline.Tip, error) {
+	var id int64
+	err := db.reader.GetContext(ctx, &id, db.reader.Rebind(`SELECT tip_id FROM submissions WHERE submission_mac = ?`), mac)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, hotline.ErrNotFound
+	} else if err != nil {
+		return nil, err
+	}
+	return db.TipByID(ctx, id)
+}
+
+// SealedReceipt returns the sealed receipt kept for a tip's submission, if
+// it has not been claimed and has not expired; else hotline.ErrNotFound.
+func (tx *Tx) SealedReceipt(tipID int64) ([]byte, error) {
+	var b []byte
+	err := tx.GetContext(tx.c(), &b, tx.Rebind(`SELECT receipt_sealed FROM submissions
+		WHERE tip_id = ? AND receipt_sealed IS NOT NULL AND receipt_until >= ? LIMIT 1`), tipID, micros(tx.now))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, hotline.ErrNotFound
+	}
+	return b, err
+}
+
+// ClearSealedReceipt forgets a tip's sealed receipt: it was claimed.
+func (tx *Tx) ClearSealedReceipt(tipID int64) error {
+	_, err := tx.exec(`UPDATE submissions SET receipt_sealed = NULL WHERE tip_id = ?`, tipID)
+	return err
+}
+
+// txKey carries a write transaction in a context; see WithTx.
+type txKey struct{}
+
+// WithTx returns ctx carrying tx, for a callback that runs inside tx and
+// hands the context to a store that must write in the same transaction
+// (the conversation saved with the tip it filed). Only code that runs
+// inside the job of tx may use it.
+func WithTx(ctx context.Context, tx *Tx) context.Context {
+	return context.WithValue(ctx, txKey{}, tx)
+}
+
+// TxFrom returns the write transaction ctx carries, or nil.
+func TxFrom(ctx context.Context) *Tx {
+	tx, _ := ctx.Value(txKey{}).(*Tx)
+	return tx
+}
