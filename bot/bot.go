@@ -7,20 +7,20 @@
 // photo, chat id or message content: a chat id lives only in memory here
 // (intake seals it), and logs carry only kinds and counts. It keeps each
 // chat's updates in order, survives handler panics, and confirms an update
-// to Telegram only after the dialog has persisted its effect.
+// to Telegram only after the dialog has persisted its effect; the store
+// records each update's key with that effect, so that a redelivery after a
+// crash is not applied twice.
 package bot
 
 import (
 	"context"
 	"crypto/rand"
-	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -68,6 +68,19 @@ type Config struct {
 	// LinkStaff links a staff member's chat for alerts with the one-time
 	// code shown in their inbox (/link CODE); nil turns /link off.
 	LinkStaff func(ctx context.Context, code string, chatID int64) error
+	// Updates tells which updates were applied before (the store): one
+	// that was is confirmed without being handled again. Without it a
+	// redelivery is still refused by the store's write guard, later.
+	Updates UpdateLog
+	// RepollPause is how long polling waits, when Telegram sent back only
+	// updates still being handled, before asking again (1s). Nothing is
+	// confirmed meanwhile: a slow chat delays the offset, never drops it.
+	RepollPause time.Duration
+}
+
+// UpdateLog is the durable record of handled updates (store.DB).
+type UpdateLog interface {
+	Handled(ctx context.Context, key string) (bool, error)
 }
 
 func (c *Config) defaults() {
@@ -92,6 +105,9 @@ func (c *Config) defaults() {
 	if c.RetryBase <= 0 {
 		c.RetryBase = 250 * time.Millisecond
 	}
+	if c.RepollPause <= 0 {
+		c.RepollPause = time.Second
+	}
 	if c.DrainTimeout <= 0 {
 		c.DrainTimeout = 10 * time.Second
 	}
@@ -108,23 +124,24 @@ type Bot struct {
 	cfg      Config
 	api      *tgbot.Bot
 	log      *slog.Logger
-	gate     *gate
 	dialog   Conversation
 	username string
 	secret   string
 	webhook  *url.URL
+	client   *http.Client
 
 	procCtx context.Context
 	queue   *queue
 	running atomic.Pointer[queue] // queue, for QueueLen from other goroutines
 
-	seenMu   sync.Mutex
-	seen     map[int64]chan struct{} // update id → closed when handled
-	seenRing []int64
-	seenNext int
+	track tracker // polling: which updates may be confirmed
 
-	handled atomic.Int64
-	panics  atomic.Int64
+	flightsMu sync.Mutex
+	flights   map[int64]*flight // webhook: deliveries being handled
+
+	handled     atomic.Int64
+	redelivered atomic.Int64
+	panics      atomic.Int64
 }
 
 var _ relay.Sender = (*Bot)(nil)
@@ -136,7 +153,8 @@ func New(ctx context.Context, cfg Config) (*Bot, error) {
 	if cfg.Token == "" {
 		return nil, errors.New("bot: no token")
 	}
-	b := &Bot{cfg: cfg, log: cfg.Logger, username: strings.TrimPrefix(cfg.Username, "@"), seen: map[int64]chan struct{}{}, seenRing: make([]int64, 8192)}
+	b := &Bot{cfg: cfg, log: cfg.Logger, username: strings.TrimPrefix(cfg.Username, "@"), flights: map[int64]*flight{}}
+	b.track.init()
 	if cfg.WebhookURL != "" {
 		u, err := url.Parse(cfg.WebhookURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
@@ -150,28 +168,19 @@ func New(ctx context.Context, cfg Config) (*Bot, error) {
 			b.secret = base64.RawURLEncoding.EncodeToString(buf)
 		}
 	}
-	// The client timeout is a safety net above the long poll; every other
-	// call has its own context deadline.
+	// The client timeout is a safety net; every call has its own context
+	// deadline, the long poll included.
 	base := *cfg.HTTPClient
 	base.Timeout = cfg.PollTimeout + 15*time.Second
-	b.gate = newGate(&base)
-	b.gate.onTimeout = func() {
-		b.log.Error("bot: updates not handled in time; polling goes on, and they may be lost in a crash")
-	}
+	b.client = &base
 	opts := []tgbot.Option{
 		tgbot.WithSkipGetMe(),
-		// Our own handlers: the library's defaults log whole updates.
-		tgbot.WithDefaultHandler(b.onUpdate),
+		// The library only sends: polling is ours (poll.go). These keep
+		// it from logging anything of its own.
+		tgbot.WithDefaultHandler(func(context.Context, *tgbot.Bot, *models.Update) {}),
 		tgbot.WithErrorsHandler(b.onLibraryError),
 		tgbot.WithDebugHandler(func(string, ...any) {}),
-		tgbot.WithHTTPClient(cfg.PollTimeout, b.gate),
-		// One library worker calling our handler in the goroutine that
-		// takes updates off its channel: updates reach our per-chat queue
-		// in Telegram's order.
-		tgbot.WithNotAsyncHandlers(),
-		tgbot.WithWorkers(1),
-		tgbot.WithUpdatesChannelCap(0),
-		tgbot.WithAllowedUpdates(tgbot.AllowedUpdates{"message", "callback_query"}),
+		tgbot.WithHTTPClient(cfg.PollTimeout, b.client),
 	}
 	if cfg.APIURL != "" {
 		opts = append(opts, tgbot.WithServerURL(strings.TrimRight(cfg.APIURL, "/")))
@@ -202,6 +211,10 @@ func (b *Bot) API() *tgbot.Bot { return b.api }
 
 // Handled returns how many updates have been handled since start.
 func (b *Bot) Handled() int64 { return b.handled.Load() }
+
+// Redelivered returns how many updates came again after their effect had
+// been stored, and were confirmed without being applied twice.
+func (b *Bot) Redelivered() int64 { return b.redelivered.Load() }
 
 // Panics returns how many update handlers panicked (and were recovered).
 func (b *Bot) Panics() int64 { return b.panics.Load() }
@@ -250,7 +263,7 @@ func (b *Bot) Run(ctx context.Context, conv Conversation) error {
 	b.running.Store(b.queue)
 	if b.webhook != nil {
 		b.retry(ctx, "setWebhook", func(cctx context.Context) error {
-			_, err := b.api.SetWebhook(cctx, &tgbot.SetWebhookParams{URL: b.webhook.String(), SecretToken: b.secret, AllowedUpdates: []string{"message", "callback_query"}})
+			_, err := b.api.SetWebhook(cctx, &tgbot.SetWebhookParams{URL: b.webhook.String(), SecretToken: b.secret, AllowedUpdates: allowedUpdates})
 			return err
 		})
 		<-ctx.Done()
@@ -260,7 +273,7 @@ func (b *Bot) Run(ctx context.Context, conv Conversation) error {
 			_, err := b.api.DeleteWebhook(cctx, &tgbot.DeleteWebhookParams{})
 			return err
 		})
-		b.api.Start(ctx)
+		b.poll(ctx)
 	}
 	// Handle what is queued, within bounds, then stop.
 	drained := make(chan struct{})
@@ -304,114 +317,13 @@ func (b *Bot) retry(ctx context.Context, what string, fn func(context.Context) e
 	}
 }
 
-// confirm tells Telegram which updates have been handled, so that a clean
-// restart does not receive them again. The library only confirms with its
-// next poll, which does not come after shutdown.
-func (b *Bot) confirm() {
-	id := b.gate.Confirmable()
-	if id <= 0 {
-		return
-	}
-	base := b.cfg.APIURL
-	if base == "" {
-		base = "https://api.telegram.org"
-	}
-	form := url.Values{"offset": {strconv.FormatInt(id+1, 10)}, "limit": {"1"}, "timeout": {"0"}}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(base, "/")+"/bot"+b.cfg.Token+"/getUpdates", strings.NewReader(form.Encode()))
-	if err != nil {
-		return
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := b.cfg.HTTPClient.Do(req)
-	if err != nil {
-		// The error would carry the URL, and with it the token.
-		b.log.Warn("bot: could not confirm handled updates; Telegram may send some again")
-		return
-	}
-	resp.Body.Close()
-}
-
-// onUpdate is the library's handler: it runs in the library's one worker,
-// in Telegram's order, and only queues.
-func (b *Bot) onUpdate(ctx context.Context, _ *tgbot.Bot, upd *models.Update) {
-	b.dispatch(ctx, upd, b.gate.Done)
-}
-
-// dispatch queues upd behind its chat's earlier updates; done(update id)
-// runs once it has been handled. An update seen before (Telegram sends it
-// again after a lost answer) is not handled twice.
-func (b *Bot) dispatch(ctx context.Context, upd *models.Update, done func(int64)) bool {
-	id := upd.ID
-	prev, fresh := b.remember(id)
-	if !fresh {
-		go func() {
-			<-prev
-			done(id)
-		}()
-		return true
-	}
-	finish := func() {
-		b.seenMu.Lock()
-		ch := b.seen[id]
-		b.seenMu.Unlock()
-		if ch != nil {
-			select {
-			case <-ch:
-			default:
-				close(ch)
-			}
-		}
-		done(id)
-	}
-	chat, ok := chatOf(upd)
-	if !ok {
-		finish()
-		return true
-	}
-	var once sync.Once
-	doneOnce := func() { once.Do(finish) }
-	if !b.queue.Push(ctx, job{chat: chat, run: func() {
-		defer doneOnce()
-		b.handle(b.procCtx, upd, doneOnce)
-	}}) {
-		b.forget(id)
-		return false
-	}
-	return true
-}
-
-// remember records an update id; it returns the channel of an earlier
-// arrival of the same update, or fresh.
-func (b *Bot) remember(id int64) (chan struct{}, bool) {
-	b.seenMu.Lock()
-	defer b.seenMu.Unlock()
-	if ch, ok := b.seen[id]; ok {
-		return ch, false
-	}
-	if old := b.seenRing[b.seenNext]; old != 0 {
-		delete(b.seen, old)
-	}
-	b.seenRing[b.seenNext] = id
-	b.seenNext = (b.seenNext + 1) % len(b.seenRing)
-	b.seen[id] = make(chan struct{})
-	return nil, true
-}
-
-// forget drops an update that was not queued, so that its next delivery is
-// handled.
-func (b *Bot) forget(id int64) {
-	b.seenMu.Lock()
-	defer b.seenMu.Unlock()
-	delete(b.seen, id)
-}
-
 // chatOf returns the private chat an update belongs to.
 func chatOf(upd *models.Update) (int64, bool) {
 	switch {
 	case upd.Message != nil:
 		return upd.Message.Chat.ID, upd.Message.Chat.ID != 0
+	case upd.EditedMessage != nil:
+		return upd.EditedMessage.Chat.ID, upd.EditedMessage.Chat.ID != 0
 	case upd.CallbackQuery != nil:
 		if m := upd.CallbackQuery.Message.Message; m != nil {
 			return m.Chat.ID, true
@@ -421,41 +333,4 @@ func chatOf(upd *models.Update) (int64, bool) {
 		}
 	}
 	return 0, false
-}
-
-// WebhookHandler serves Telegram's webhook requests. It answers 200 only
-// once the update has been handled, so that Telegram sends it again if we
-// crash first.
-func (b *Bot) WebhookHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got := r.Header.Get("X-Telegram-Bot-Api-Secret-Token")
-		if b.secret == "" || subtle.ConstantTimeCompare([]byte(got), []byte(b.secret)) != 1 {
-			http.Error(w, "forbidden", http.StatusForbidden)
-			return
-		}
-		if b.queue == nil {
-			http.Error(w, "not ready", http.StatusServiceUnavailable)
-			return
-		}
-		upd, err := decodeUpdate(http.MaxBytesReader(w, r.Body, 1<<20))
-		if err != nil {
-			http.Error(w, "bad update", http.StatusBadRequest)
-			return
-		}
-		handled := make(chan struct{})
-		ctx, cancel := context.WithTimeout(r.Context(), 55*time.Second)
-		defer cancel()
-		if !b.dispatch(ctx, upd, func(int64) { close(handled) }) {
-			http.Error(w, "busy", http.StatusServiceUnavailable)
-			return
-		}
-		select {
-		case <-handled:
-			w.WriteHeader(http.StatusOK)
-		case <-ctx.Done():
-			// Telegram will send it again; the id dedupe keeps a
-			// redelivery that arrives while this one runs from running twice.
-			http.Error(w, "timeout", http.StatusServiceUnavailable)
-		}
-	})
 }

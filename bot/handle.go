@@ -8,7 +8,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf16"
 
@@ -18,6 +20,7 @@ import (
 	"hotline/internal/dialog"
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
+	"hotline/internal/store"
 )
 
 func decodeUpdate(r io.Reader) (*models.Update, error) {
@@ -28,37 +31,87 @@ func decodeUpdate(r io.Reader) (*models.Update, error) {
 	return &upd, nil
 }
 
-// handle runs one update: it becomes a dialog event, the dialog persists
-// its effect, persisted() tells the poller it may confirm the update, and
-// the replies go out in order. A panic is recovered: it would otherwise
-// kill the whole server.
-func (b *Bot) handle(ctx context.Context, upd *models.Update, persisted func()) {
+// handle runs one update: unless the store says its effect was applied
+// before (a redelivery), it becomes a dialog event, the dialog persists its
+// effect with the update's key in the same transaction, done(err) tells
+// the poller or webhook it may confirm the update, and the replies go out
+// in order. A panic is recovered: it would otherwise kill the whole server.
+//
+// One update may cause several write transactions (a follow-up is stored,
+// then the conversation saved; today a submission, then the conversation).
+// The key goes with the first, so a redelivery after a crash between them
+// is recognised and not applied again; what the later ones would have
+// written is the conversation's bookkeeping (its step, active tip, time),
+// which the reporter's next message brings up to date. Submitting and
+// saving in one transaction (the submission id) closes that gap for
+// reports.
+func (b *Bot) handle(ctx context.Context, upd *models.Update, done func(error)) {
 	chat, _ := chatOf(upd)
 	lang := langOf(upd)
+	var once sync.Once
+	settle := func(err error) { once.Do(func() { done(err) }) }
 	defer func() {
 		if r := recover(); r != nil {
 			b.panics.Add(1)
 			// The panic value may hold content: log only that it happened.
 			b.log.Error("bot: update handler panicked", "update", updateKind(upd))
-			persisted()
+			settle(nil)
 			func() {
 				defer func() { recover() }()
 				b.sendText(ctx, chat, hotline.ErrorMessage(errors.New("panic"), lang), nil)
 			}()
 		}
 	}()
+	defer settle(nil)
 	defer b.handled.Add(1)
 
+	ctx, idem := store.WithIdempotency(ctx, updateKey(upd.ID))
+	if b.appliedBefore(ctx, idem.Key) {
+		b.redelivered.Add(1)
+		return
+	}
+	if m := upd.EditedMessage; m != nil {
+		// An edit never reaches the school: say so, so that the reporter
+		// sends what they changed again.
+		if m.Chat.Type == models.ChatTypePrivate {
+			b.sendText(ctx, chat, txtEdited.In(lang), nil)
+		}
+		return
+	}
 	ev, ok := b.event(ctx, upd, chat, lang)
 	if !ok {
 		return
 	}
 	replies, err := b.dialog.Handle(ctx, dialog.Key{Channel: hotline.ChannelTelegram, ChatID: chat}, ev)
+	if idem.Duplicate() {
+		// Another delivery of this update stored its effect first: this
+		// one applied nothing, and its replies would be wrong.
+		b.redelivered.Add(1)
+		return
+	}
 	if err != nil {
 		b.log.Error("bot: conversation could not be saved", "update", updateKind(upd), "code", hotline.ErrorCode(err))
 	}
-	persisted()
+	settle(err)
 	b.sendReplies(ctx, chat, replies)
+}
+
+// updateKey names an update in the store's record of handled updates.
+func updateKey(id int64) string { return "tg:" + strconv.FormatInt(id, 10) }
+
+// appliedBefore reports whether the store recorded the update as handled.
+// If it cannot tell, the update is handled: the store's write guard still
+// refuses to apply it twice.
+func (b *Bot) appliedBefore(ctx context.Context, key string) bool {
+	if b.cfg.Updates == nil {
+		return false
+	}
+	ok, err := b.cfg.Updates.Handled(ctx, key)
+	if err != nil {
+		b.log.Warn("bot: handled updates not readable", "kind", errKind(err))
+		return false
+	}
+	return ok
 }
 
 // langOf is the reporter's client language, a hint for the first contact
@@ -67,6 +120,8 @@ func langOf(upd *models.Update) hotline.Lang {
 	switch {
 	case upd.Message != nil && upd.Message.From != nil:
 		return hotline.ParseLang(upd.Message.From.LanguageCode)
+	case upd.EditedMessage != nil && upd.EditedMessage.From != nil:
+		return hotline.ParseLang(upd.EditedMessage.From.LanguageCode)
 	case upd.CallbackQuery != nil:
 		return hotline.ParseLang(upd.CallbackQuery.From.LanguageCode)
 	}
@@ -77,6 +132,8 @@ func updateKind(upd *models.Update) string {
 	switch {
 	case upd.CallbackQuery != nil:
 		return "callback_query"
+	case upd.EditedMessage != nil:
+		return "edited_message"
 	case upd.Message != nil && len(upd.Message.Photo) > 0:
 		return "photo"
 	case upd.Message != nil && upd.Message.Document != nil:
@@ -199,7 +256,7 @@ func (b *Bot) fetchPhoto(ctx context.Context, m *models.Message) (*hotline.Photo
 	if err != nil {
 		return nil, err
 	}
-	return intake.CleanPhoto(data)
+	return intake.CleanPhotoContext(ctx, data)
 }
 
 // errDownload is a failed file download; its cause is not kept because

@@ -21,6 +21,10 @@ var (
 		ZH: "已绑定。紧急报告和超时提醒会发到这里，提醒里不会有报告内容——请打开收件箱查看。",
 		EN: "Linked. Urgent reports and overdue reminders will come here, without any report content — open the inbox to read them.",
 	}
+	txtEdited = hotline.Label{
+		ZH: "你修改了一条消息，但学校看不到修改后的内容。如果想补充或更正，请把它作为新消息再发一次。",
+		EN: "You edited a message, but the school does not see edits. To add or correct something, please send it again as a new message.",
+	}
 	txtPrivateOnly = hotline.Label{
 		ZH: "为了保护你，请在和本机器人的私聊中报告，不要在群里。",
 		EN: "To protect you, please report in a private chat with this bot, not in a group.",

@@ -46,6 +46,9 @@ type wsConn struct {
 	school  string
 	page    string // the page secret from hello; never logged
 	strikes int
+	// frameDeadline, while a photo frame is read, is when reading it must
+	// end: pongs extend the connection's deadline only up to it.
+	frameDeadline time.Time
 
 	subMu sync.Mutex
 	sub   *live.Subscription
@@ -175,7 +178,12 @@ func (c *wsConn) readLoop() {
 	c.ws.SetReadLimit(l.PhotoBytes + photoHeaderMax)
 	c.ws.SetReadDeadline(time.Now().Add(l.PongWait))
 	c.ws.SetPongHandler(func(string) error {
-		c.ws.SetReadDeadline(time.Now().Add(l.PongWait))
+		// Runs in this reader goroutine, inside a read.
+		d := time.Now().Add(l.PongWait)
+		if !c.frameDeadline.IsZero() && c.frameDeadline.Before(d) {
+			d = c.frameDeadline
+		}
+		c.ws.SetReadDeadline(d)
 		return nil
 	})
 	for {

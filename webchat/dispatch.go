@@ -139,8 +139,15 @@ func (c *wsConn) hello(f *inFrame) {
 		return
 	}
 	c.sess = ss
-	c.direct(outFrame{Type: "welcome", Limits: &limitsOut{TextChars: 4000, PhotoBytes: c.h.s.Limits.PhotoBytes}})
-	if old := ss.attach(c, f.LastSeq); old != nil {
+	// last_seq counts in the epoch the page last saw; in another one (the
+	// server restarted, or forgot the session) the page has confirmed
+	// nothing of this numbering. A page without an epoch is an old page.
+	lastSeq := f.LastSeq
+	if f.Epoch != "" && f.Epoch != ss.epoch {
+		lastSeq = 0
+	}
+	c.direct(outFrame{Type: "welcome", Epoch: ss.epoch, Limits: &limitsOut{TextChars: 4000, PhotoBytes: c.h.s.Limits.PhotoBytes}})
+	if old := ss.attach(c, lastSeq); old != nil {
 		old.replaced()
 	}
 	if uid := ss.tipUID(); uid != "" {
@@ -175,9 +182,15 @@ func (c *wsConn) message(f *inFrame, photo []byte) {
 		// In flight: its ack is on the way.
 		return
 	}
+	if !c.h.beginApply() {
+		// Shutting down: not applied; the page sends it again later.
+		ss.finish(f.ID, &outFrame{Type: "error", ID: f.ID, Code: codeBusy, Text: codeTexts[codeBusy].In(c.lang)})
+		return
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		defer c.h.applying.Done()
 		c.apply(ss, f, photo)
 	}()
 	<-done
@@ -201,6 +214,15 @@ func (c *wsConn) apply(ss *session, f *inFrame, photo []byte) {
 		ss.finish(f.ID, &e)
 		return
 	}
+	// A message the session applied before a restart: the page resent it
+	// because the ack never reached it. Choices still go to the
+	// conversation, which answers a stale one without applying it again,
+	// and a resent "send" with the report's alias and, once, the receipt
+	// sealed to this page: acking it as a duplicate would lose the receipt.
+	if f.Type != "resume" && f.Type != "sync" && f.Type != "choice" && c.wasApplied(ctx, ss, f.ID) {
+		ss.finishDup(f.ID)
+		return
+	}
 	in := Input{Lang: c.lang, School: c.school, PageSecret: c.page}
 	switch f.Type {
 	case "text":
@@ -215,11 +237,15 @@ func (c *wsConn) apply(ss *session, f *inFrame, photo []byte) {
 	case "command":
 		in.Kind, in.Command = "command", f.Command
 	case "photo":
-		p, err := s.CleanPhoto(photo)
+		p, err := s.CleanPhoto(ctx, photo)
 		if err != nil {
 			e := outFrame{Type: "error", ID: f.ID, Code: codeBadPhoto, Text: hotline.ErrorMessage(err, c.lang)}
-			if hotline.ErrorCode(err) == hotline.ETOOLARGE {
+			switch hotline.ErrorCode(err) {
+			case hotline.ETOOLARGE:
 				e.Code = codeTooLarge
+			case hotline.ERATELIMIT:
+				// The decode budget stayed full: the page sends it again.
+				e.Code = codeBusy
 			}
 			ss.finish(f.ID, &e)
 			return
@@ -235,6 +261,8 @@ func (c *wsConn) apply(ss *session, f *inFrame, photo []byte) {
 	replies, err := s.Conversation.Handle(ctx, ss.token, receipt, in)
 	if err != nil {
 		s.Logger.Error("webchat conversation", "err", err)
+	} else {
+		c.markApplied(ctx, ss, f.ID)
 	}
 	c.follow(replies)
 	frames := make([]outFrame, 0, len(replies))

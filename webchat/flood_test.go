@@ -108,9 +108,10 @@ func TestReceiptGuessFloodStarvesNoOne(t *testing.T) {
 	e := floodEnv(t, &logs)
 	statusTok := e.srv.formToken(formStatus, "")
 	replyTok := e.srv.formToken(formReply, "")
-	mailTok := e.srv.formToken(formMailbox, "no3")
+	// Mailbox tokens are single-use: each submission gets a form of its own.
+	mailTok := func() string { return e.srv.formToken(formMailbox, "no3") }
 
-	sub := e.postAs(reader, "/m/no3", map[string]string{"token": mailTok, "text": "我的报告：储物柜被撬"})
+	sub := e.postAs(reader, "/m/no3", map[string]string{"token": mailTok(), "text": "我的报告：储物柜被撬"})
 	m := receiptRE.FindStringSubmatch(sub.body)
 	if sub.code != http.StatusOK || m == nil {
 		t.Fatalf("reader's submission: %d %v", sub.code, sub.err)
@@ -157,7 +158,7 @@ func TestReceiptGuessFloodStarvesNoOne(t *testing.T) {
 	var slowest time.Duration
 	time.Sleep(300 * time.Millisecond) // the flood has spent its guesses
 	for i := range 5 {
-		a := e.postAs(submitter, "/m/no3", map[string]string{"token": mailTok, "text": "第 " + strconv.Itoa(i) + " 份：有人在操场被推倒"})
+		a := e.postAs(submitter, "/m/no3", map[string]string{"token": mailTok(), "text": "第 " + strconv.Itoa(i) + " 份：有人在操场被推倒"})
 		if a.code != http.StatusOK || !receiptRE.MatchString(a.body) {
 			t.Fatalf("submission %d during the flood: %d %v", i, a.code, a.err)
 		}
@@ -222,8 +223,8 @@ func TestReceiptGuessFloodStarvesNoOne(t *testing.T) {
 func TestWebsocketGuessFlood(t *testing.T) {
 	var logs syncBuffer
 	e := floodEnv(t, &logs)
-	mailTok := e.srv.formToken(formMailbox, "no3")
-	sub := e.postAs(reader, "/m/no3", map[string]string{"token": mailTok, "text": "网页聊天里的报告"})
+	mailTok := func() string { return e.srv.formToken(formMailbox, "no3") } // single-use
+	sub := e.postAs(reader, "/m/no3", map[string]string{"token": mailTok(), "text": "网页聊天里的报告"})
 	m := receiptRE.FindStringSubmatch(sub.body)
 	if m == nil {
 		t.Fatalf("submission: %d", sub.code)
@@ -277,7 +278,7 @@ func TestWebsocketGuessFlood(t *testing.T) {
 	if f := got[len(got)-1]; f.Type != "ack" || time.Since(start) > time.Second {
 		t.Fatalf("valid resume beside the guesser: %+v after %v", f, time.Since(start))
 	}
-	if a := e.postAs(flooder, "/m/no3", map[string]string{"token": mailTok, "text": "猜码的人也能交报告"}); a.code != http.StatusOK {
+	if a := e.postAs(flooder, "/m/no3", map[string]string{"token": mailTok(), "text": "猜码的人也能交报告"}); a.code != http.StatusOK {
 		t.Fatalf("the guesser's own submission: %d", a.code)
 	}
 	if strings.Contains(logs.String(), flooder) || strings.Contains(logs.String(), reader) {
@@ -335,8 +336,8 @@ func TestConnectionsCappedPerClient(t *testing.T) {
 // X-Forwarded-For is the client's own claim and changes nothing.
 func TestForwardedHeaderIgnoredFromUntrustedPeer(t *testing.T) {
 	e := newEnv(t, func(s *Server) { s.Limits.ClientPostBurst, s.Limits.ClientPostRate = 2, 1e-9 })
-	tok := e.srv.formToken(formMailbox, "no3")
 	for i := range 3 {
+		tok := e.srv.formToken(formMailbox, "no3") // single-use
 		a := e.postAs("192.0.2."+strconv.Itoa(i+1), "/m/no3", map[string]string{"token": tok, "text": "报告"})
 		want := http.StatusOK
 		if i == 2 {

@@ -21,7 +21,7 @@ import (
 type hub struct {
 	s        *Server
 	upgrader websocket.Upgrader
-	photos   chan struct{} // photo decodes in progress
+	uploads  chan struct{} // photo frames being read into memory
 	nconns   atomic.Int64
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -29,12 +29,33 @@ type hub struct {
 	mu       sync.Mutex
 	conns    map[*wsConn]struct{}
 	sessions map[string]*session
+
+	// applying counts messages being applied; once closing is set no new
+	// one starts, and closeAll waits for those under way, so that a
+	// shutdown leaves each message applied and marked, or not begun.
+	applyMu  sync.Mutex
+	closing  bool
+	applying sync.WaitGroup
 }
+
+// beginApply admits a message for applying, unless the hub is closing.
+func (h *hub) beginApply() bool {
+	h.applyMu.Lock()
+	defer h.applyMu.Unlock()
+	if h.closing {
+		return false
+	}
+	h.applying.Add(1)
+	return true
+}
+
+// applyWait bounds how long a shutdown waits for messages being applied.
+const applyWait = 10 * time.Second
 
 func newHub(s *Server) *hub {
 	h := &hub{s: s, conns: map[*wsConn]struct{}{}, sessions: map[string]*session{}}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
-	h.photos = make(chan struct{}, s.Limits.PhotoWorkers)
+	h.uploads = make(chan struct{}, s.Limits.PhotoUploads)
 	h.upgrader = websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,
 		// A small read buffer and pooled write buffers: an idle connection
@@ -93,6 +114,7 @@ func (h *hub) run(ctx context.Context) {
 			}
 		case <-sweep.C:
 			h.sweep(h.s.Now())
+			h.purge(ctx)
 		}
 	}
 }
@@ -107,11 +129,32 @@ func (h *hub) sweep(now time.Time) {
 	}
 }
 
+// purge forgets durable marks past their time to live.
+func (h *hub) purge(ctx context.Context) {
+	if h.s.Applied == nil {
+		return
+	}
+	if _, err := h.s.Applied.PurgeWebchatApplied(ctx); err != nil && ctx.Err() == nil {
+		h.s.Logger.Error("webchat purge applied", "err", err)
+	}
+}
+
 func (h *hub) closeAll() {
-	h.cancel()
+	h.applyMu.Lock()
+	h.closing = true
+	h.applyMu.Unlock()
 	for _, c := range h.connList() {
 		c.ws.Close()
 	}
+	// Messages under way finish (their effect and its mark) before the
+	// parts they write to close; a page resends whatever was not acked.
+	done := make(chan struct{})
+	go func() { h.applying.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(applyWait):
+	}
+	h.cancel()
 }
 
 // connList copies the registry, so that no connection is written to or
@@ -148,7 +191,7 @@ func (h *hub) session(token string) *session {
 		}
 		delete(h.sessions, oldestTok)
 	}
-	ss := newSession(token, h.s.Now())
+	ss := newSession(token, h.s.sessionMAC(token), h.s.Now())
 	h.sessions[token] = ss
 	return ss
 }

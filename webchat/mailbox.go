@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -34,33 +35,39 @@ const (
 	formReply   = "reply"
 )
 
-const tokenMACLen = 16
+const (
+	tokenNonceLen = 8
+	tokenMACLen   = 16
+	tokenLen      = 8 + tokenNonceLen + tokenMACLen
+)
 
 // formToken returns a token for form (and school) that expires after
-// Limits.FormTokenLife.
+// Limits.FormTokenLife. A random nonce makes every issued token unique,
+// so a mailbox token can be used once without two pages sharing it.
 func (s *Server) formToken(form, school string) string {
 	exp := s.Now().Add(s.Limits.FormTokenLife).Unix()
-	var b [8 + tokenMACLen]byte
+	var b [tokenLen]byte
 	binary.BigEndian.PutUint64(b[:8], uint64(exp))
-	copy(b[8:], s.tokenMAC(form, school, exp))
+	rand.Read(b[8 : 8+tokenNonceLen])
+	copy(b[8+tokenNonceLen:], s.tokenMAC(form, school, exp, b[8:8+tokenNonceLen]))
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-func (s *Server) tokenMAC(form, school string, exp int64) []byte {
-	return s.MAC("webchat-form", []byte(form+"\x00"+school+"\x00"+strconv.FormatInt(exp, 10)))[:tokenMACLen]
+func (s *Server) tokenMAC(form, school string, exp int64, nonce []byte) []byte {
+	return s.MAC("webchat-form", []byte(form+"\x00"+school+"\x00"+strconv.FormatInt(exp, 10)+"\x00"+string(nonce)))[:tokenMACLen]
 }
 
 // checkToken verifies a form token: signature, binding and expiry.
 func (s *Server) checkToken(tok, form, school string) bool {
 	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil || len(b) != 8+tokenMACLen {
+	if err != nil || len(b) != tokenLen {
 		return false
 	}
 	exp := int64(binary.BigEndian.Uint64(b[:8]))
 	if s.Now().Unix() > exp {
 		return false
 	}
-	return hmac.Equal(b[8:], s.tokenMAC(form, school, exp))
+	return hmac.Equal(b[8+tokenNonceLen:], s.tokenMAC(form, school, exp, b[8:8+tokenNonceLen]))
 }
 
 // sameOrigin rejects posts that a browser says came from elsewhere. A
@@ -108,6 +115,10 @@ type mailForm struct {
 func (s *Server) parseForm(w http.ResponseWriter, r *http.Request) (*mailForm, error) {
 	limit := s.Limits.PhotoBytes + 64<<10
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	// The server bounds only the headers' time; a body trickled in must
+	// not hold the handler (and the photo's memory) for ever. Not every
+	// ResponseWriter can (a test recorder): then the body is read as is.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.Limits.BodyReadWait))
 	f := &mailForm{}
 	set := func(name, v string) {
 		switch name {
@@ -184,25 +195,38 @@ func (s *Server) readPart(p *multipart.Part, f *mailForm, set func(string, strin
 	return nil
 }
 
-// errPhotoBusy answers a form photo that found every decode slot taken
+// errPhotoBusy answers a form photo that found the decode budget taken
 // for too long; the form comes back with what was written.
-var errPhotoBusy = hotline.Errorf(hotline.ERATELIMIT, "现在人有点多，照片没能处理，请稍等片刻再提交一次。你写的内容还在下面。", "We are busy right now and could not process the photo; please submit again in a moment. What you wrote is still below.")
+var errPhotoBusy = hotline.Errorf(hotline.ERATELIMIT, "现在人有点多，照片没能处理，这次没有保存。请稍等片刻再提交一次，你写的内容还在下面。", "We are busy right now and could not process the photo, so nothing was saved. Please submit again in a moment; what you wrote is still below.")
 
-// cleanPhoto decodes a form's photo within the same bound on concurrent
-// decodes as the websocket (Limits.PhotoWorkers): a burst of large photos
-// must not decode at once and exhaust memory.
+// Errors that say truthfully that nothing was stored: the database or the
+// disk failed, so the post must be sent again.
+var (
+	errNotSaved      = hotline.Errorf(hotline.EINTERNAL, "系统出了点问题，你的报告没有保存。请稍后再提交一次，你写的内容还在下面。", "Something went wrong on our side and your report was not saved. Please submit again later; what you wrote is still below.")
+	errReplyNotSaved = hotline.Errorf(hotline.EINTERNAL, "系统出了点问题，这条消息没有保存。请稍后再发送一次。", "Something went wrong on our side and this message was not saved. Please send it again later.")
+)
+
+// notSaved replaces the generic text of an internal error with one that
+// says the post was not stored; other errors keep their own message.
+func notSaved(err, instead error) error {
+	if hotline.ErrorCode(err) == hotline.EINTERNAL {
+		return instead
+	}
+	return err
+}
+
+// cleanPhoto decodes a form's photo within the process-wide decode budget,
+// waiting at most 10 seconds for room in it. The form was read whole
+// before, so a slow upload held no part of the budget.
 func (s *Server) cleanPhoto(ctx context.Context, data []byte) (*hotline.Photo, error) {
-	t := time.NewTimer(10 * time.Second)
-	defer t.Stop()
-	select {
-	case s.hub.photos <- struct{}{}:
-	case <-ctx.Done():
-		return nil, errPhotoBusy
-	case <-t.C:
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	p, err := s.CleanPhoto(ctx, data)
+	if hotline.ErrorCode(err) == hotline.ERATELIMIT {
+		// intake.ErrPhotoBusy, in the form's words.
 		return nil, errPhotoBusy
 	}
-	defer func() { <-s.hub.photos }()
-	return s.CleanPhoto(data)
+	return p, err
 }
 
 func tooBig(err error) error {
@@ -312,6 +336,28 @@ func (s *Server) handleMailboxSubmit(w http.ResponseWriter, r *http.Request) {
 		again(http.StatusTooManyRequests, f, waitError(txtTooManyPosts, wait))
 		return
 	}
+	// The token is single-use: a second post of the same form (a double
+	// click, a resend after a lost answer, a restart between) waits for
+	// the first and, if it was stored, is told so instead of filing it
+	// again.
+	used := s.formUseMAC(f.Token)
+	release, err := s.forms.claim(r.Context(), string(used))
+	if err != nil {
+		return // the reporter left
+	}
+	defer release()
+	if s.Applied != nil {
+		done, err := s.Applied.FormTokenUsed(r.Context(), used)
+		if err != nil {
+			s.Logger.Error("mailbox token look-up", "err", err)
+			again(http.StatusServiceUnavailable, f, errNotSaved)
+			return
+		}
+		if done {
+			s.render(w, http.StatusOK, "received.html", page{Lang: lang, School: school, Title: txtReceivedTitle.In(lang)}.fill())
+			return
+		}
+	}
 	sub := hotline.Submission{SchoolCode: school.Code, Channel: hotline.ChannelMailbox, Role: hotline.ReporterRole(f.Role),
 		Category: hotline.Category(f.Category), Lang: lang, DangerNow: f.Danger}
 	if strings.TrimSpace(f.Text) != "" {
@@ -330,9 +376,10 @@ func (s *Server) handleMailboxSubmit(w http.ResponseWriter, r *http.Request) {
 		if hotline.ErrorCode(err) == hotline.EINTERNAL {
 			s.Logger.Error("mailbox submit", "school", school.Code, "err", err)
 		}
-		again(hotline.HTTPStatus(err), f, err)
+		again(hotline.HTTPStatus(err), f, notSaved(err, errNotSaved))
 		return
 	}
+	s.useToken(r.Context(), f.Token, used)
 	d := mailboxData{Receipt: res.Receipt, Alias: res.Alias.In(lang), Urgent: res.Urgent, Emergency: school.Settings.EmergencyContact}
 	dl := school.Settings.Deadlines.WithDefaults()
 	if res.Urgent {
@@ -343,7 +390,29 @@ func (s *Server) handleMailboxSubmit(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, "receipt.html", page{Lang: lang, School: school, Title: txtReceiptTitle.In(lang), Data: d}.fill())
 }
 
-var txtReceiptTitle = hotline.Label{ZH: "已收到你的报告", EN: "Your report was received"}
+var (
+	txtReceiptTitle  = hotline.Label{ZH: "已收到你的报告", EN: "Your report was received"}
+	txtReceivedTitle = hotline.Label{ZH: "已经收到了", EN: "Already received"}
+)
+
+// useToken records a mailbox token as used once its report is stored.
+// Intake commits the report in its own transaction, so the mark follows
+// it: a crash between the two commits lets a second post of that form file
+// the report again. The window is one commit wide.
+func (s *Server) useToken(ctx context.Context, tok string, mac []byte) {
+	if s.Applied == nil {
+		return
+	}
+	exp := s.Now().Add(s.Limits.FormTokenLife)
+	if b, err := base64.RawURLEncoding.DecodeString(tok); err == nil && len(b) >= 8 {
+		exp = time.Unix(int64(binary.BigEndian.Uint64(b[:8])), 0)
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if _, err := s.Applied.UseFormToken(ctx, mac, exp); err != nil {
+		s.Logger.Error("mailbox token use", "err", err)
+	}
+}
 
 // handleStatusForm asks for a receipt. The receipt is always posted, never
 // put in a URL, so it stays out of history and server logs.
@@ -445,7 +514,7 @@ func (s *Server) handleStatusReply(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, hotline.ErrReceiptInText) {
 			keep = "" // do not echo the receipt back into the form
 		}
-		s.statusPage(w, r, lang, hotline.HTTPStatus(err), f.Receipt, err, keep)
+		s.statusPage(w, r, lang, hotline.HTTPStatus(err), f.Receipt, notSaved(err, errReplyNotSaved), keep)
 		return
 	}
 	s.statusPage(w, r, lang, http.StatusOK, f.Receipt, nil, "")

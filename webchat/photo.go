@@ -1,12 +1,13 @@
 package webchat
 
-// Photos: binary frames with a JSON header, read and decoded a few at a
-// time.
+// Photos: binary frames with a JSON header, read whole under a deadline,
+// then decoded within the process-wide decode budget.
 
 import (
 	"encoding/json"
 	"errors"
 	"io"
+	"time"
 	"unicode/utf8"
 )
 
@@ -16,9 +17,17 @@ import (
 const photoHeaderMax = 2048
 
 // handlePhoto reads a binary frame: a JSON header line, then the image.
-// Only a few photos are read and decoded at once; the others are refused
-// with "busy" and the page sends them again.
+// The frame is read whole, within Limits.BodyReadWait, before the decode
+// budget is asked for: a slow upload holds its own memory only, never a
+// decode. At most Limits.PhotoUploads frames are read at once; the others
+// are refused with "busy" and the page sends them again.
 func (c *wsConn) handlePhoto(r io.Reader) error {
+	c.frameDeadline = time.Now().Add(c.h.s.Limits.BodyReadWait)
+	c.ws.SetReadDeadline(c.frameDeadline)
+	defer func() {
+		c.frameDeadline = time.Time{}
+		c.ws.SetReadDeadline(time.Now().Add(c.h.s.Limits.PongWait))
+	}()
 	var hdr [photoHeaderMax]byte
 	n := 0
 	for n < len(hdr) {
@@ -49,22 +58,22 @@ func (c *wsConn) handlePhoto(r io.Reader) error {
 		c.refuse(f.ID, code)
 		return err
 	}
-	// A client's photos are rationed before one takes a decode slot, so
-	// that one client cannot keep the slots to itself.
+	// A client's photos are rationed before one is read into memory, so
+	// that one client cannot take every upload's place.
 	if ok, _ := c.h.s.limits.Allow(c.client, actPhoto); !ok {
 		_, err := io.Copy(io.Discard, r)
 		c.refuse(f.ID, codeRateLimited)
 		return err
 	}
 	select {
-	case c.h.photos <- struct{}{}:
+	case c.h.uploads <- struct{}{}:
 	default:
 		_, err := io.Copy(io.Discard, r)
 		c.direct(c.errorFrame(f.ID, codeBusy))
 		return err
 	}
-	defer func() { <-c.h.photos }()
 	data, err := io.ReadAll(io.LimitReader(r, c.h.s.Limits.PhotoBytes+1))
+	<-c.h.uploads // the bytes are ours now; decoding is bounded by CleanPhoto
 	if err != nil {
 		return err
 	}

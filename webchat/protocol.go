@@ -4,14 +4,17 @@ package webchat
 // "v":1 and a "type". The client sends "hello" first, then messages that
 // carry a client id ("id"); the server acknowledges each id exactly once
 // per outcome and remembers the ids of a session, so a message resent after
-// a dropped connection is never applied twice. Server frames that belong to
+// a dropped connection is never applied twice; the ids of applied messages
+// are also kept durably for a day (Server.Applied), so a resend after a
+// restart is recognised too. Server frames that belong to
 // the conversation carry a sequence number ("seq"); they are kept until
 // the client confirms them ("seen", or "last_seq" in a later hello), so a
 // reply written while the connection was down is delivered on reconnect.
 //
 // Client → server:
 //
-//	hello   {session, school, lang, last_seq, page?}  page: the page's own secret, see Input.PageSecret
+//	hello   {session, school, lang, last_seq, epoch?, page?}  epoch: of the welcome last_seq counts in;
+//	        page: the page's own secret, see Input.PageSecret
 //	seen    {seq}
 //	text    {id, text, receipt?}
 //	choice  {id, data, receipt?}
@@ -22,7 +25,10 @@ package webchat
 //
 // Server → client:
 //
-//	welcome {limits}                   after hello, before any replay
+//	welcome {limits, epoch}            after hello, before any replay; a new
+//	                                   epoch means numbering began again at 1
+//	                                   (the server restarted or forgot the
+//	                                   session): the page resets its last seq
 //	reply   {seq, reply}               a message of the conversation engine
 //	msg     {seq, msg}                 a message of the reporter's thread
 //	resumed {seq, tip}                 the receipt opened a thread
@@ -68,6 +74,7 @@ type inFrame struct {
 	Receipt string `json:"receipt,omitempty"`
 	After   string `json:"after,omitempty"`
 	Page    string `json:"page,omitempty"` // hello: the page secret
+	Epoch   string `json:"epoch,omitempty"`
 }
 
 // outFrame is any server frame.
@@ -84,6 +91,7 @@ type outFrame struct {
 	Msg    *threadMsg `json:"msg,omitempty"`
 	Tip    string     `json:"tip,omitempty"`
 	Limits *limitsOut `json:"limits,omitempty"`
+	Epoch  string     `json:"epoch,omitempty"`
 }
 
 // threadMsg is one message of a reporter's thread.

@@ -26,6 +26,12 @@ type peer interface {
 // no content beyond unconfirmed frames.
 type session struct {
 	token string
+	// epoch names this incarnation of the session's numbering: a session
+	// made anew (after a restart, or after it was forgotten idle) numbers
+	// its frames from 1 again, and the page learns so from the welcome.
+	epoch string
+	// mac names the session in durable storage (Server.sessionMAC).
+	mac []byte
 
 	mu        sync.Mutex
 	conn      peer
@@ -39,8 +45,8 @@ type session struct {
 	idleSince time.Time // zero while a connection is attached
 }
 
-func newSession(token string, now time.Time) *session {
-	return &session{token: token, ids: map[string]*outcome{}, idleSince: now}
+func newSession(token string, mac []byte, now time.Time) *session {
+	return &session{token: token, epoch: newEpoch(), mac: mac, ids: map[string]*outcome{}, idleSince: now}
 }
 
 type sentFrame struct {
@@ -164,17 +170,31 @@ func (ss *session) begin(id string) *outcome {
 }
 
 // finish records the outcome of an id and sends frames then the ack (or
-// the refusal) in one go.
+// the refusal) in one go. A "busy" refusal is transient: the id is
+// forgotten, so the page's retry is applied rather than refused again.
 func (ss *session) finish(id string, refusal *outFrame, frames ...outFrame) {
+	ss.finishAck(id, refusal, false, frames...)
+}
+
+// finishDup acknowledges an id that an earlier incarnation of the session
+// applied: the page's resend after a restart.
+func (ss *session) finishDup(id string) {
+	ss.finishAck(id, nil, true)
+}
+
+func (ss *session) finishAck(id string, refusal *outFrame, dup bool, frames ...outFrame) {
 	ss.mu.Lock()
 	if o := ss.ids[id]; o != nil {
 		o.done, o.err = true, refusal
+		if refusal != nil && refusal.Code == codeBusy {
+			delete(ss.ids, id) // its place in order goes with the next eviction
+		}
 	}
 	ss.mu.Unlock()
 	if refusal != nil {
 		frames = append(frames, *refusal)
 	} else {
-		frames = append(frames, outFrame{Type: "ack", ID: id})
+		frames = append(frames, outFrame{Type: "ack", ID: id, Dup: dup})
 	}
 	ss.send(frames...)
 }

@@ -35,7 +35,7 @@ func (p *fakePeer) seqs() []int64 {
 
 func TestSessionSequenceAndReplay(t *testing.T) {
 	t0 := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
-	ss := newSession("tok", t0)
+	ss := newSession("tok", nil, t0)
 	if d := ss.idleFor(t0.Add(time.Minute)); d != time.Minute {
 		t.Fatalf("idle before any connection: got %v, want 1m", d)
 	}
@@ -95,7 +95,7 @@ func TestSessionSequenceAndReplay(t *testing.T) {
 }
 
 func TestSessionReplayBufferBounded(t *testing.T) {
-	ss := newSession("tok", time.Time{})
+	ss := newSession("tok", nil, time.Time{})
 	for i := 0; i < maxOut+10; i++ {
 		ss.send(outFrame{Type: "reply", Text: fmt.Sprint(i)})
 	}
@@ -105,7 +105,7 @@ func TestSessionReplayBufferBounded(t *testing.T) {
 		t.Fatalf("replay: got %d frames from %d, want the last %d", len(p.frames), p.frames[0].Seq, maxOut)
 	}
 	// A few big frames are bounded by bytes, but the newest always stays.
-	ss = newSession("tok", time.Time{})
+	ss = newSession("tok", nil, time.Time{})
 	big := strings.Repeat("a", maxOutBytes/3)
 	for i := 0; i < 5; i++ {
 		ss.send(outFrame{Type: "reply", Text: big})
@@ -118,7 +118,7 @@ func TestSessionReplayBufferBounded(t *testing.T) {
 }
 
 func TestSessionClientIDsOnce(t *testing.T) {
-	ss := newSession("tok", time.Time{})
+	ss := newSession("tok", nil, time.Time{})
 	p := &fakePeer{}
 	ss.attach(p, 0)
 	if o := ss.begin("m1"); o != nil {

@@ -94,13 +94,20 @@ type Server struct {
 	Broker       Subscriber
 	// MAC is the server's keyed MAC (vault.Vault.MAC), for form tokens.
 	MAC func(purpose string, data []byte) []byte
-	// CleanPhoto re-encodes an uploaded photo without metadata (intake.CleanPhoto).
-	CleanPhoto func([]byte) (*hotline.Photo, error)
-	PublicURL  string // e.g. https://hotline.example.edu.cn; no trailing slash
-	BotName    string // Telegram bot username for poster deep links; empty: no bot QR
-	Logger     *slog.Logger
-	Limits     Limits
-	Now        func() time.Time
+	// CleanPhoto re-encodes an uploaded photo without metadata
+	// (intake.CleanPhotoContext), waiting for room in the process-wide
+	// decode budget until ctx ends. Uploads are read completely first.
+	CleanPhoto func(ctx context.Context, data []byte) (*hotline.Photo, error)
+	// Applied remembers durably which client messages a chat session
+	// applied and which mailbox forms filed a report (store.DB); nil keeps
+	// only the memory of this process, so a retry after a restart is
+	// applied again.
+	Applied   Applied
+	PublicURL string // e.g. https://hotline.example.edu.cn; no trailing slash
+	BotName   string // Telegram bot username for poster deep links; empty: no bot QR
+	Logger    *slog.Logger
+	Limits    Limits
+	Now       func() time.Time
 	// ClientIP finds the client address that per-client limits apply to:
 	// the TCP peer unless ClientIP.Trusted lists the reverse proxies whose
 	// forwarding header is believed (cmd/hotline's --trusted-proxy).
@@ -110,6 +117,7 @@ type Server struct {
 	static fs.FS
 	hub    *hub
 	limits *throttle.Limiter
+	forms  formPosts
 	once   sync.Once
 }
 
@@ -118,19 +126,26 @@ type Server struct {
 // an address (an IPv6 /64): a school's network often puts many students
 // behind one, so per-client limits leave room for a class at once.
 type Limits struct {
-	TextFrame     int64         // largest websocket text frame, bytes
-	PhotoBytes    int64         // largest photo upload, bytes
-	PerConnRate   float64       // messages per second per connection
-	PerConnBurst  int           // burst per connection
-	GlobalRate    float64       // messages per second, all connections together
-	GlobalBurst   int           //
-	MaxConns      int           // websocket connections held at once
-	MaxSessions   int           // chat sessions remembered at once
-	SessionIdle   time.Duration // a session without a connection is forgotten after this
-	PingInterval  time.Duration
-	PongWait      time.Duration
-	WriteWait     time.Duration
-	PhotoWorkers  int     // photos decoded at once (a 40 MP photo takes ~160 MB to decode)
+	TextFrame    int64         // largest websocket text frame, bytes
+	PhotoBytes   int64         // largest photo upload, bytes
+	PerConnRate  float64       // messages per second per connection
+	PerConnBurst int           // burst per connection
+	GlobalRate   float64       // messages per second, all connections together
+	GlobalBurst  int           //
+	MaxConns     int           // websocket connections held at once
+	MaxSessions  int           // chat sessions remembered at once
+	SessionIdle  time.Duration // a session without a connection is forgotten after this
+	PingInterval time.Duration
+	PongWait     time.Duration
+	WriteWait    time.Duration
+	// PhotoUploads bounds the websocket photo frames being read into
+	// memory at once (each up to PhotoBytes); decoding is bounded by the
+	// process-wide budget of CleanPhoto.
+	PhotoUploads int
+	// BodyReadWait bounds reading one upload: a websocket photo frame or a
+	// mailbox form's body. A slow upload holds only its own memory, and
+	// not longer than this.
+	BodyReadWait  time.Duration
 	MailboxRate   float64 // mailbox submissions and replies a second, all clients together
 	MailboxBurst  int
 	FormTokenLife time.Duration
@@ -168,7 +183,8 @@ var DefaultLimits = Limits{
 	PingInterval:  30 * time.Second,
 	PongWait:      75 * time.Second,
 	WriteWait:     10 * time.Second,
-	PhotoWorkers:  2,
+	PhotoUploads:  16,
+	BodyReadWait:  2 * time.Minute, // 10 MB at 85 KB/s
 	MailboxRate:   10,
 	MailboxBurst:  40,
 	FormTokenLife: 3 * time.Hour,
@@ -226,7 +242,8 @@ func (l Limits) withDefaults() Limits {
 	setd(&l.PingInterval, d.PingInterval)
 	setd(&l.PongWait, d.PongWait)
 	setd(&l.WriteWait, d.WriteWait)
-	seti(&l.PhotoWorkers, d.PhotoWorkers)
+	seti(&l.PhotoUploads, d.PhotoUploads)
+	setd(&l.BodyReadWait, d.BodyReadWait)
 	setf(&l.MailboxRate, d.MailboxRate)
 	seti(&l.MailboxBurst, d.MailboxBurst)
 	setd(&l.FormTokenLife, d.FormTokenLife)
@@ -433,12 +450,24 @@ func (s *Server) school(w http.ResponseWriter, r *http.Request, lang hotline.Lan
 		s.secure(w, "")
 		if hotline.ErrorCode(err) == hotline.EINTERNAL {
 			s.Logger.Error("school by code", "err", err)
+			// Say what happened: a post that got here was not saved.
+			p := page{Lang: lang, Title: txtUnavailable.In(lang)}
+			if r.Method == http.MethodPost {
+				p.Error = txtNotSaved.In(lang)
+			}
+			s.render(w, http.StatusServiceUnavailable, "notfound.html", p.fill())
+			return nil
 		}
 		s.render(w, http.StatusNotFound, "notfound.html", page{Lang: lang, Title: hotline.ErrSchoolNotFound.Message.In(lang), Error: hotline.ErrorMessage(err, lang)})
 		return nil
 	}
 	return school
 }
+
+var (
+	txtUnavailable = hotline.Label{ZH: "系统出了点问题，请稍后再试。", EN: "Something went wrong on our side; please try again later."}
+	txtNotSaved    = hotline.Label{ZH: "你这次提交的内容没有保存，请稍后再提交一次。", EN: "What you just sent was not saved; please send it again later."}
+)
 
 // page is the data every template gets.
 type page struct {

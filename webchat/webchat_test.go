@@ -141,7 +141,7 @@ func newEnv(t testing.TB, tune func(*Server)) *env {
 	e := &env{reporters: &countingReporters{ReporterService: in}, intake: in, staff: st, triage: triage.New(db, v, b, logger), broker: b, school: created.School, dir: dir, db: db}
 	e.conv = &fakeConv{reporters: e.reporters}
 	e.srv = &Server{Intake: in, Reporters: e.reporters, Schools: in, Conversation: e.conv, Broker: b, MAC: v.MAC,
-		CleanPhoto: intake.CleanPhoto, Logger: logger, BotName: "HotlineBot"}
+		CleanPhoto: intake.CleanPhotoContext, Applied: db, Logger: logger, BotName: "HotlineBot"}
 	if tune != nil {
 		tune(e.srv)
 	}
@@ -689,49 +689,66 @@ func TestStatusReplyThrottledBeforeReceiptLookup(t *testing.T) {
 	}
 }
 
-// Mailbox photos decode within Limits.PhotoWorkers, like websocket photos:
-// a burst of large uploads must not decode all at once.
-func TestMailboxPhotoDecodesBounded(t *testing.T) {
+// Mailbox photos decode within the process-wide decode budget, waiting
+// at most 10 seconds for room; a budget that stays full is answered with
+// the form's own busy wording, what was written kept, nothing stored.
+func TestMailboxPhotoDecodeBudget(t *testing.T) {
 	var mu sync.Mutex
-	cur, peak := 0, 0
+	busy, calls := true, 0
 	e := newEnv(t, func(s *Server) {
-		s.Limits.PhotoWorkers = 1
-		s.CleanPhoto = func(b []byte) (*hotline.Photo, error) {
+		s.CleanPhoto = func(ctx context.Context, b []byte) (*hotline.Photo, error) {
+			dl, ok := ctx.Deadline()
+			if !ok || time.Until(dl) > 10*time.Second {
+				t.Errorf("decode context deadline %v (set %v), want within 10 s", time.Until(dl), ok)
+			}
 			mu.Lock()
-			cur++
-			peak = max(peak, cur)
+			calls++
+			b0 := busy
 			mu.Unlock()
-			time.Sleep(50 * time.Millisecond)
-			mu.Lock()
-			cur--
-			mu.Unlock()
-			return intake.CleanPhoto(b)
+			if b0 {
+				return nil, intake.ErrPhotoBusy
+			}
+			return intake.CleanPhotoContext(ctx, b)
 		}
 	})
-	tok := tokenRE.FindStringSubmatch(e.get(t, "/m/no3"))
 	png := tinyPNG(t)
+	post := func() (int, string) {
+		tok := tokenRE.FindStringSubmatch(e.get(t, "/m/no3"))
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		mw.WriteField("token", tok[1])
+		mw.WriteField("text", "照片说明")
+		w, _ := mw.CreateFormFile("photo", "p.png")
+		w.Write(png)
+		mw.Close()
+		req, _ := http.NewRequest("POST", e.ts.URL+"/m/no3", &buf)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Error(err)
+			return 0, ""
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	code, body := post()
+	if code != http.StatusTooManyRequests || !strings.Contains(body, "照片没能处理") || !strings.Contains(body, "没有保存") || !strings.Contains(body, "照片说明") {
+		t.Fatalf("busy budget: %d, want 429 with the busy wording and the text kept:\n%s", code, body)
+	}
+	if n := e.countTips(t); n != 0 {
+		t.Fatalf("%d tips after a busy photo, want 0", n)
+	}
+	mu.Lock()
+	busy = false
+	mu.Unlock()
 	var wg sync.WaitGroup
 	codes := make([]int, 6)
 	for i := range codes {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var buf bytes.Buffer
-			mw := multipart.NewWriter(&buf)
-			mw.WriteField("token", tok[1])
-			mw.WriteField("text", "照片")
-			w, _ := mw.CreateFormFile("photo", "p.png")
-			w.Write(png)
-			mw.Close()
-			req, _ := http.NewRequest("POST", e.ts.URL+"/m/no3", &buf)
-			req.Header.Set("Content-Type", mw.FormDataContentType())
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				return
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			codes[i] = resp.StatusCode
+			codes[i], _ = post()
 		}()
 	}
 	wg.Wait()
@@ -740,8 +757,8 @@ func TestMailboxPhotoDecodesBounded(t *testing.T) {
 			t.Errorf("post %d: %d", i, c)
 		}
 	}
-	if peak > 1 {
-		t.Fatalf("%d photos decoded at once, want at most PhotoWorkers=1", peak)
+	if n := e.countTips(t); n != 6 {
+		t.Fatalf("%d tips, want 6", n)
 	}
 }
 

@@ -29,6 +29,7 @@ func (m *Main) openBot(ctx context.Context) error {
 		Username:      m.Config.TelegramBotName,
 		Logger:        m.Logger,
 		LinkStaff:     m.Staff.LinkTelegram,
+		Updates:       m.DB,
 	}
 	w := &relay.Worker{DB: m.DB, Vault: m.Vault, Notifier: m.Broker, Logger: m.Logger}
 	if m.Tune.Bot != nil {

@@ -29,7 +29,7 @@ const (
 // Limits on a draft keep a saved conversation bounded; intake checks the
 // same limits again at submission.
 const (
-	maxTextRunes  = 4000
+	maxTextRunes  = 4096 // thread.MaxMessageRunes: Telegram's whole message
 	maxDraftTexts = 50
 	maxPhotos     = 10
 	maxPhotoBytes = 10 << 20

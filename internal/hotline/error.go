@@ -70,7 +70,7 @@ var (
 	ErrReceiptInText  = Errorf(EINVALID, "你的消息里包含你的回执码。为了保护你，请不要把回执码发给任何人，包括老师。消息没有发送。", "Your message contains your receipt code. To protect you, never send it to anyone, counselors included. The message was not sent.")
 	ErrEmptyMessage   = Errorf(EINVALID, "这条消息是空的，请写点什么再发送。", "That message is empty; please write something and send it again.")
 	ErrInvalidUTF8    = Errorf(EINVALID, "消息含有无法识别的字符，请重新输入。", "The message contains invalid characters; please type it again.")
-	ErrTooLong        = Errorf(ETOOLARGE, "消息太长了（最多 4000 字），请分几条发送。", "The message is too long (at most 4000 characters); please send it in parts.")
+	ErrTooLong        = Errorf(ETOOLARGE, "消息太长了（最多 4096 字），请分几条发送。", "The message is too long (at most 4096 characters); please send it in parts.")
 	ErrPhotoTooLarge  = Errorf(ETOOLARGE, "图片太大了（最多 10 MB，4000 万像素）。", "The photo is too large (at most 10 MB and 40 megapixels).")
 	ErrPhotoInvalid   = Errorf(EINVALID, "无法识别这张图片，请发送 JPEG 或 PNG 照片。", "That image cannot be read; please send a JPEG or PNG photo.")
 	ErrTipClosed      = Errorf(ECONFLICT, "这份报告已经关闭了。如果还有事情发生，请写一份新的报告，老师会看到。", "This report is closed. If something else happens, please write a new report; a counselor will see it.")

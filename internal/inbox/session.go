@@ -343,6 +343,7 @@ const maxForm = intakeMaxBytes
 
 func (s *Server) csrfOK(w http.ResponseWriter, r *http.Request, sess *session) bool {
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(bodyReadWait))
 	tok := r.Header.Get(csrfHeader)
 	if tok == "" {
 		tok = r.FormValue(csrfField) // parses url-encoded and multipart bodies

@@ -249,8 +249,15 @@ func (s *Server) saveSteps(r *http.Request, rc *reqCtx, uid string) error {
 	return nil
 }
 
+// bodyReadWait bounds reading a form's body (csrfOK reads it, photo
+// included): the server bounds only the headers' time, and a body trickled
+// in must not hold a handler and its memory for ever.
+const bodyReadWait = 2 * time.Minute
+
 // formPhoto reads an optional uploaded photo and cleans it (EXIF and GPS
-// gone) before it goes anywhere near sealing.
+// gone) before it goes anywhere near sealing. The body was read whole
+// under bodyReadWait before, so decoding waits for the process-wide budget
+// only as long as the request lives.
 func formPhoto(r *http.Request, field string) (*hotline.Photo, error) {
 	f, _, err := r.FormFile(field)
 	if errors.Is(err, http.ErrMissingFile) || errors.Is(err, http.ErrNotMultipart) {
@@ -266,7 +273,7 @@ func formPhoto(r *http.Request, field string) (*hotline.Photo, error) {
 	if len(data) == 0 {
 		return nil, nil
 	}
-	return intake.CleanPhoto(data)
+	return intake.CleanPhotoContext(r.Context(), data)
 }
 
 // handlePhoto serves one message's photo, opened from sealed storage, to

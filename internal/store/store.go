@@ -278,7 +278,16 @@ var ErrClosed = errors.New("store: database is closed")
 // savepoint, so a failing or panicking job rolls back alone, the others
 // still commit, and every caller is answered only after its own commit.
 // fn must be quick: seal and encode before calling Update.
+//
+// When ctx carries an Idempotency (WithIdempotency) not yet recorded, the
+// transaction records its key before fn runs, or fails with
+// ErrAlreadyHandled without running fn.
 func (db *DB) Update(ctx context.Context, fn func(*Tx) error) error {
+	if k := IdempotencyFrom(ctx); k != nil {
+		// The first write of an update's handling records its key with
+		// the effect (see Idempotency).
+		fn = k.guard(fn)
+	}
 	j := &job{ctx: ctx, fn: fn, errc: make(chan error, 1)}
 	select {
 	case db.jobs <- j:

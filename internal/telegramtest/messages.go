@@ -316,3 +316,12 @@ func (s *Server) PendingUpdates() int {
 func (s *Server) WaitUpdatesConsumed(ctx context.Context) error {
 	return s.wait(ctx, func() bool { return len(s.queue) == 0 })
 }
+
+// SetKeepUpdates makes getUpdates offsets confirm nothing while on, as if
+// every confirmation was lost with the bot in a crash: a restarted bot is
+// sent every update since, and must recognise those it applied before.
+func (s *Server) SetKeepUpdates(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keepUpdates = on
+}

@@ -102,6 +102,9 @@ func joinRaw(batch [][]byte) json.RawMessage {
 
 // confirmLocked forgets updates confirmed by offset. s.mu held.
 func (s *Server) confirmLocked(offset int64) {
+	if s.keepUpdates {
+		return
+	}
 	i := 0
 	switch {
 	case offset > 0:

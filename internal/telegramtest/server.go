@@ -56,6 +56,7 @@ type Server struct {
 	msgSignal    chan struct{}
 	pollGen      uint64
 	allowed      []string
+	keepUpdates  bool // offsets confirm nothing (SetKeepUpdates)
 	chats        map[int64]*chatState
 	nextUserID   int64
 	files        map[string]*storedFile

@@ -577,3 +577,73 @@ func TestManyUsersConcurrently(t *testing.T) {
 		t.Fatalf("all messages = %d", len(all))
 	}
 }
+
+// getUpdatesRaw polls once with offset and returns the update ids and the
+// edited messages' texts.
+func getUpdatesRaw(t *testing.T, srv *Server, offset int64) ([]int64, []string) {
+	t.Helper()
+	resp, err := http.PostForm(srv.URL()+"/bot"+srv.Token()+"/getUpdates", url.Values{"offset": {fmt.Sprint(offset)}, "timeout": {"0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var ans struct {
+		OK     bool     `json:"ok"`
+		Result []Update `json:"result"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&ans); err != nil || !ans.OK {
+		t.Fatalf("getUpdates: %v %+v", err, ans)
+	}
+	var ids []int64
+	var edits []string
+	for _, u := range ans.Result {
+		ids = append(ids, u.UpdateID)
+		if u.EditedMessage != nil {
+			edits = append(edits, u.EditedMessage.Text)
+		}
+	}
+	return ids, edits
+}
+
+// Updates stay until an offset confirms them: a poller that "crashes"
+// without confirming (a new one asks from offset 0) gets them again, and
+// only those below the confirmed offset are gone. Edits come as
+// edited_message updates of the same message.
+func TestUnconfirmedUpdatesRedeliveredAndEdits(t *testing.T) {
+	srv := NewT(t, Config{})
+	u := srv.NewUser(UserOptions{})
+	first := u.SendText("one")
+	u.SendText("two")
+	edit := u.EditText(first, "one, corrected")
+	if edit.EditedMessage == nil || edit.EditedMessage.MessageID != first.Message.MessageID || edit.EditedMessage.EditDate == 0 {
+		t.Fatalf("edit update: %+v", edit.EditedMessage)
+	}
+	ids, edits := getUpdatesRaw(t, srv, 0)
+	if len(ids) != 3 || fmt.Sprint(edits) != "[one, corrected]" {
+		t.Fatalf("first poll: ids %v edits %v, want 3 updates and the edit", ids, edits)
+	}
+	// A restarted poller (offset 0) gets every unconfirmed update again.
+	if again, _ := getUpdatesRaw(t, srv, 0); fmt.Sprint(again) != fmt.Sprint(ids) {
+		t.Fatalf("after a restart: got %v, want %v again", again, ids)
+	}
+	// Confirming the first drops only it.
+	if rest, _ := getUpdatesRaw(t, srv, ids[1]); fmt.Sprint(rest) != fmt.Sprint(ids[1:]) {
+		t.Fatalf("after confirming the first: got %v, want %v", rest, ids[1:])
+	}
+	if again, _ := getUpdatesRaw(t, srv, 0); fmt.Sprint(again) != fmt.Sprint(ids[1:]) {
+		t.Fatalf("restart after a confirmation: got %v, want %v", again, ids[1:])
+	}
+	if n := srv.PendingUpdates(); n != 2 {
+		t.Fatalf("pending: got %d, want 2", n)
+	}
+	// While confirmations are kept from taking effect, nothing is dropped.
+	srv.SetKeepUpdates(true)
+	getUpdatesRaw(t, srv, ids[2]+1)
+	if again, _ := getUpdatesRaw(t, srv, 0); fmt.Sprint(again) != fmt.Sprint(ids[1:]) {
+		t.Fatalf("with confirmations kept: got %v, want %v", again, ids[1:])
+	}
+	srv.SetKeepUpdates(false)
+	if rest, _ := getUpdatesRaw(t, srv, ids[2]+1); len(rest) != 0 || srv.PendingUpdates() != 0 {
+		t.Fatalf("after confirming all: got %v, %d pending", rest, srv.PendingUpdates())
+	}
+}

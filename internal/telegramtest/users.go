@@ -109,6 +109,22 @@ func (u *User) SendText(text string) Update {
 	return u.s.enqueueLocked(&Update{Message: m})
 }
 
+// EditText edits the user's earlier text message (an update of SendText or
+// SendCommand) to text, as a client does: an edited_message update with
+// the same message id and an edit date.
+func (u *User) EditText(sent Update, text string) Update {
+	u.s.mu.Lock()
+	defer u.s.mu.Unlock()
+	if sent.Message == nil {
+		panic("telegramtest: EditText of an update without a message")
+	}
+	m := *sent.Message
+	m.Text = text
+	m.Entities = nil
+	m.EditDate = time.Now().Unix()
+	return u.s.enqueueLocked(&Update{EditedMessage: &m})
+}
+
 // SendCommand sends text starting with a command, e.g. "/start demo", with a
 // bot_command entity covering the command word at offset 0 (as Telegram
 // clients do). A missing leading "/" is added.

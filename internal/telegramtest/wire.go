@@ -65,10 +65,12 @@ type CallbackQuery struct {
 	Data         string   `json:"data,omitempty"`
 }
 
-// Update is the Bot API "Update" object (message and callback_query kinds).
+// Update is the Bot API "Update" object (message, edited_message and
+// callback_query kinds).
 type Update struct {
 	UpdateID      int64          `json:"update_id"`
 	Message       *Message       `json:"message,omitempty"`
+	EditedMessage *Message       `json:"edited_message,omitempty"`
 	CallbackQuery *CallbackQuery `json:"callback_query,omitempty"`
 }
 
@@ -77,6 +79,8 @@ func (u *Update) kind() string {
 	switch {
 	case u.CallbackQuery != nil:
 		return "callback_query"
+	case u.EditedMessage != nil:
+		return "edited_message"
 	default:
 		return "message"
 	}

@@ -7,8 +7,10 @@ import (
 	"hotline/internal/hotline"
 )
 
-// MaxMessageRunes is the longest message, in characters.
-const MaxMessageRunes = 4000
+// MaxMessageRunes is the longest message, in characters: Telegram's limit
+// (4096 UTF-16 units, so never more characters), so that no Telegram text
+// is refused. The web forms keep their own, lower limit of 4000.
+const MaxMessageRunes = 4096
 
 // ValidateText checks one message, whoever writes it: valid UTF-8, not
 // empty, not too long. It returns the text trimmed.

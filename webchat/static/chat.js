@@ -29,6 +29,7 @@
   var pageSecret = get('page', null);
   if (!pageSecret) { pageSecret = rand(32); put('page', pageSecret); }
   var lastSeq = get('seq', 0);
+  var epoch = get('epoch', ''); // the server's numbering lastSeq counts in
   var pending = get('pending', []); // frames not yet acknowledged, oldest first
   var files = {};                   // id -> File for pending photos (memory only)
   var receipt = null, wantReceipt = null, tip = null, lastMsg = '';
@@ -268,7 +269,7 @@
     setStatus(attempt ? 'reconnecting' : 'connecting');
     ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/webchat/ws');
     ws.onopen = function () {
-      ws.send(JSON.stringify({ v: 1, type: 'hello', session: token, school: school, lang: lang, last_seq: lastSeq, page: pageSecret }));
+      ws.send(JSON.stringify({ v: 1, type: 'hello', session: token, school: school, lang: lang, last_seq: lastSeq, epoch: epoch, page: pageSecret }));
     };
     ws.onmessage = function (ev) {
       var f;
@@ -295,6 +296,13 @@
       case 'welcome':
         ready = true; attempt = 0;
         if (f.limits) limits = f.limits;
+        if (f.epoch && f.epoch !== epoch) {
+          // The server numbers this session's frames from 1 again (it
+          // restarted, or forgot the session): what follows is new, not
+          // something already shown. The thread is synced below.
+          epoch = f.epoch; put('epoch', epoch);
+          lastSeq = 0; put('seq', 0);
+        }
         setStatus('connected');
         pending.forEach(transmit);
         if (freshPage && !pending.length) post({ type: 'command', command: 'new' });

@@ -1,0 +1,229 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-telegram/bot/models"
+)
+
+// allowedUpdates are the kinds of update the bot asks Telegram for.
+var allowedUpdates = []string{"message", "edited_message", "callback_query"}
+
+// tracker knows which fetched updates are still being handled, so that
+// polling confirms (by the next getUpdates offset) only what is done: the
+// offset never passes the lowest unfinished update, however long it takes.
+type tracker struct {
+	mu      sync.Mutex
+	pending map[int64]bool // dispatched, not yet durably handled
+	next    int64          // one past the highest update id dispatched
+	changed chan struct{}  // closed and renewed when an update finishes
+}
+
+func (t *tracker) init() {
+	t.pending = map[int64]bool{}
+	t.changed = make(chan struct{})
+}
+
+// take claims an update for dispatch; false if it was dispatched before
+// (Telegram sends unconfirmed updates again with every poll).
+func (t *tracker) take(id int64) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if id < t.next {
+		return false
+	}
+	t.next = id + 1
+	t.pending[id] = true
+	return true
+}
+
+// finish marks an update durably handled.
+func (t *tracker) finish(id int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.pending[id] {
+		delete(t.pending, id)
+		close(t.changed)
+		t.changed = make(chan struct{})
+	}
+}
+
+// offset is the getUpdates offset that confirms every finished update
+// below the lowest unfinished one, and nothing else; 0 before any update.
+func (t *tracker) offset() int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	off := t.next
+	for id := range t.pending {
+		off = min(off, id)
+	}
+	return off
+}
+
+// wait returns when an update finishes, after d, or when ctx ends.
+func (t *tracker) wait(ctx context.Context, d time.Duration) {
+	t.mu.Lock()
+	ch := t.changed
+	t.mu.Unlock()
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-ch:
+	case <-tm.C:
+	case <-ctx.Done():
+	}
+}
+
+// poll long-polls getUpdates until ctx ends, queueing each new update
+// behind its chat's earlier ones. It asks with the tracker's offset, so an
+// update is confirmed to Telegram only once it and every update before it
+// have been handled; a crash before that gets them all sent again.
+func (b *Bot) poll(ctx context.Context) {
+	pause := 200 * time.Millisecond
+	for ctx.Err() == nil {
+		ups, retryAfter, err := b.getUpdates(ctx, b.track.offset(), b.cfg.PollTimeout, 100)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			b.log.Warn("bot: getUpdates failed", "kind", errKind(err))
+			wait := pause
+			if retryAfter > 0 {
+				wait = retryAfter
+			}
+			pause = min(2*pause, 30*time.Second)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+			continue
+		}
+		pause = 200 * time.Millisecond
+		fresh := 0
+		for _, upd := range ups {
+			if !b.track.take(upd.ID) {
+				continue
+			}
+			fresh++
+			id := upd.ID
+			if !b.dispatch(ctx, upd, func(err error) {
+				// A handling cut short by shutdown is left unconfirmed:
+				// Telegram sends it again, and the store's record of
+				// handled updates keeps it from being applied twice.
+				if b.procCtx.Err() == nil {
+					b.track.finish(id)
+				}
+			}) {
+				return // shutting down: the update stays with Telegram
+			}
+		}
+		if fresh == 0 && len(ups) > 0 {
+			// Telegram sent back only updates still being handled (a
+			// slow chat holds the offset): wait for one to finish, or a
+			// moment, rather than asking again at once.
+			b.track.wait(ctx, b.cfg.RepollPause)
+		}
+	}
+}
+
+// apiAnswer is a Bot API answer, as far as polling needs it.
+type apiAnswer struct {
+	OK         bool            `json:"ok"`
+	Result     json.RawMessage `json:"result"`
+	ErrorCode  int             `json:"error_code"`
+	Parameters struct {
+		RetryAfter int `json:"retry_after"`
+	} `json:"parameters"`
+}
+
+// getUpdates asks for updates from offset on, waiting up to timeout for
+// one. Errors never carry the URL (it holds the token) or the body.
+func (b *Bot) getUpdates(ctx context.Context, offset int64, timeout time.Duration, limit int) ([]*models.Update, time.Duration, error) {
+	allowed, _ := json.Marshal(allowedUpdates)
+	form := url.Values{
+		"offset":          {strconv.FormatInt(offset, 10)},
+		"limit":           {strconv.Itoa(limit)},
+		"timeout":         {strconv.Itoa(int(timeout / time.Second))},
+		"allowed_updates": {string(allowed)},
+	}
+	cctx, cancel := context.WithTimeout(ctx, timeout+b.cfg.CallTimeout)
+	defer cancel()
+	base := b.cfg.APIURL
+	if base == "" {
+		base = "https://api.telegram.org"
+	}
+	req, err := http.NewRequestWithContext(cctx, http.MethodPost, strings.TrimRight(base, "/")+"/bot"+b.cfg.Token+"/getUpdates", strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, 0, errDownload
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := b.client.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, 0, ctx.Err()
+		}
+		return nil, 0, errDownload
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, 0, errDownload
+	}
+	var ans apiAnswer
+	if json.Unmarshal(body, &ans) != nil || !ans.OK {
+		code := resp.StatusCode
+		if ans.ErrorCode != 0 {
+			code = ans.ErrorCode
+		}
+		if code == http.StatusOK {
+			code = http.StatusBadGateway // a 200 that is not an answer
+		}
+		return nil, time.Duration(ans.Parameters.RetryAfter) * time.Second, &statusError{code}
+	}
+	// Decoded one by one: an update the library's types cannot read must
+	// not hide the others (it is confirmed as handled, having no effect).
+	var raws []json.RawMessage
+	if err := json.Unmarshal(ans.Result, &raws); err != nil {
+		return nil, 0, &statusError{http.StatusBadGateway}
+	}
+	ups := make([]*models.Update, 0, len(raws))
+	for _, raw := range raws {
+		var upd models.Update
+		if err := json.Unmarshal(raw, &upd); err != nil {
+			var id struct {
+				ID int64 `json:"update_id"`
+			}
+			if json.Unmarshal(raw, &id) != nil {
+				continue
+			}
+			b.log.Warn("bot: update not decoded; confirmed without effect")
+			upd = models.Update{ID: id.ID}
+		}
+		ups = append(ups, &upd)
+	}
+	return ups, 0, nil
+}
+
+// confirm tells Telegram which updates have been handled, so that a clean
+// restart does not receive them again: polling confirms only with its next
+// call, which does not come after shutdown.
+func (b *Bot) confirm() {
+	off := b.track.offset()
+	if off <= 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, _, err := b.getUpdates(ctx, off, 0, 1); err != nil {
+		b.log.Warn("bot: could not confirm handled updates; Telegram may send some again", "kind", errKind(err))
+	}
+}

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"hotline/internal/telegramtest"
+)
+
+// countBodies counts the messages of a tip's thread whose body is text.
+func (e *botEnv) countBodies(uid, text string) int {
+	n := 0
+	for _, m := range e.threadBodies(uid) {
+		if m.Body == text {
+			n++
+		}
+	}
+	return n
+}
+
+// Every update is handled and stored, then the process stops before
+// Telegram hears of it (the fake keeps every update, as after a crash
+// before the confirming poll); the restarted process is sent everything
+// again and applies none of it twice: one case per chat, the report's
+// text, a follow-up and a draft each stored once, and no reply sent again.
+func TestBotCrashBeforeConfirmAppliesOnce(t *testing.T) {
+	t.Parallel()
+	e := newBotEnv(t)
+	e.srv.SetKeepUpdates(true)
+	ctx := context.Background()
+
+	a := e.student(ctx, telegramtest.UserOptions{LanguageCode: "en"})
+	reportText := canaryText("REPORT-")
+	if _, err := a.report([]string{reportText}, nil); err != nil {
+		t.Fatal(err)
+	}
+	followUp := canaryText("FOLLOWUP-")
+	a.u.SendText(followUp)
+	if _, err := a.wait("follow-up acknowledged", containsText("Sent to the counselor")); err != nil {
+		t.Fatal(err)
+	}
+
+	b := e.student(ctx, telegramtest.UserOptions{LanguageCode: "en"})
+	b.u.SendCommand("/start demo")
+	for _, data := range []string{"role:victim", "cat:physical"} {
+		if err := b.tap(data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	draft := canaryText("DRAFT-")
+	b.u.SendText(draft)
+	doneMsg, err := b.wait("draft acknowledged", hasButton("done"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	sentA, sentB := len(e.srv.Messages(a.u.ChatID())), len(e.srv.Messages(b.u.ChatID()))
+	updates := e.srv.PendingUpdates()
+	e.restart()
+	deadline := time.Now().Add(30 * time.Second)
+	for e.m.Bot.Redelivered() < int64(updates) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := e.m.Bot.Redelivered(); got != int64(updates) {
+		t.Errorf("redelivered updates recognised: got %d, want all %d", got, updates)
+	}
+	e.srv.SetKeepUpdates(false)
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := e.srv.WaitUpdatesConsumed(wctx); err != nil {
+		t.Fatalf("after the restart: %v", err)
+	}
+	if n, m := len(e.srv.Messages(a.u.ChatID())), len(e.srv.Messages(b.u.ChatID())); n != sentA || m != sentB {
+		t.Errorf("messages after the redelivery: got %d and %d, want %d and %d (nothing sent again)", n, m, sentA, sentB)
+	}
+
+	// The draft goes on where it was, and is sent once.
+	if _, err := b.u.PressOn(doneMsg, "done"); err != nil {
+		t.Fatal(err)
+	}
+	for _, data := range []string{"danger:no", "send"} {
+		if err := b.tap(data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := b.wait("alias", containsText("/status")); err != nil {
+		t.Fatal(err)
+	}
+	tipA, tipB := e.chatTip(a.u.ChatID()), e.chatTip(b.u.ChatID())
+	for _, c := range []struct {
+		tip, text string
+	}{{tipA.UID, reportText}, {tipA.UID, followUp}, {tipB.UID, draft}} {
+		if n := e.countBodies(c.tip, c.text); n != 1 {
+			t.Errorf("%.9s…: stored %d times, want once", c.text, n)
+		}
+	}
+	t.Logf("%d updates redelivered after the restart, all recognised", updates)
+}
+
+// Telegram's full 4096 characters are accepted and stored whole; 4097 are
+// refused with a message that names the limit; an edit gets a note that
+// the school does not see it, and the edited text stays out of the case.
+func TestBotLongTextAndEdit(t *testing.T) {
+	t.Parallel()
+	e := newBotEnv(t)
+	ctx := context.Background()
+	s := e.student(ctx, telegramtest.UserOptions{LanguageCode: "en"})
+	s.u.SendCommand("/start demo")
+	for _, data := range []string{"role:witness", "cat:verbal"} {
+		if err := s.tap(data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.u.SendText(strings.Repeat("欺", 4097))
+	if _, err := s.wait("too long", containsText("at most 4096 characters")); err != nil {
+		t.Fatal(err)
+	}
+	full := strings.Repeat("欺", 4095) + "!"
+	sent := s.u.SendText(full)
+	doneMsg, err := s.wait("4096 characters accepted", hasButton("done"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.u.EditText(sent, "EDITED-TEXT")
+	if _, err := s.wait("edit note", containsText("the school does not see edits")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.u.PressOn(doneMsg, "done"); err != nil {
+		t.Fatal(err)
+	}
+	for _, data := range []string{"danger:no", "send"} {
+		if err := s.tap(data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.wait("alias", containsText("/status")); err != nil {
+		t.Fatal(err)
+	}
+	msgs := e.threadBodies(e.chatTip(s.u.ChatID()).UID)
+	if len(msgs) != 1 || msgs[0].Body != full || utf8.RuneCountInString(msgs[0].Body) != 4096 {
+		t.Fatalf("thread: got %d messages, first of %d characters; want the 4096 characters once", len(msgs), utf8.RuneCountInString(msgs[0].Body))
+	}
+
+	// In Chinese too.
+	z := e.student(ctx, telegramtest.UserOptions{LanguageCode: "zh-hans"})
+	first := z.u.SendText("你好")
+	if _, err := z.wait("an answer", func(telegramtest.SentMessage) bool { return true }); err != nil {
+		t.Fatal(err)
+	}
+	z.u.EditText(first, "改了")
+	if _, err := z.wait("edit note in Chinese", containsText("学校看不到修改后的内容")); err != nil {
+		t.Fatal(err)
+	}
+}
