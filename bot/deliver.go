@@ -11,15 +11,21 @@ import (
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
+	"hotline/internal/dialog"
 	"hotline/internal/hotline"
 	"hotline/internal/relay"
 	"hotline/internal/thread"
 )
 
-// Deliver sends one counselor reply for the relay: one attempt, whose
-// outcome the relay records durably and retries. It implements
-// relay.Sender.
+// Deliver sends one counselor reply, or one notice of the system, for the
+// relay: one attempt, whose outcome the relay records durably and retries.
+// It implements relay.Sender.
 func (b *Bot) Deliver(ctx context.Context, p *relay.Payload) error {
+	if p.Kind != relay.KindReply && p.Kind != relay.KindAutoSent {
+		// A kind this version does not know (written by a newer one):
+		// retrying here cannot help, and would hold the chat's later rows.
+		return relay.ErrRejected
+	}
 	err := b.deliver(ctx, p)
 	var tm *tgbot.TooManyRequestsError
 	switch {
@@ -54,6 +60,10 @@ func serverSide(err error) bool {
 
 func (b *Bot) deliver(ctx context.Context, p *relay.Payload) error {
 	lang := hotline.ParseLang(string(p.Lang))
+	if p.Kind == relay.KindAutoSent {
+		// The system speaks in its own words, never as a counselor.
+		return b.deliverText(ctx, p.ChatID, dialog.AutoSentNotice(lang, p.Alias, p.OnCall))
+	}
 	if len(p.Photo) > 0 {
 		caption := thread.PushedPhoto(lang, p.Alias)
 		if p.Text != "" {

@@ -249,6 +249,17 @@ type mailboxData struct {
 	Emergency  string
 	Thread     []threadView
 	Status     string
+	// Within is how soon the school promises to act, in the page's
+	// language, from its own deadlines: the on-call time for an urgent
+	// report, else the time to read (receipt) or to reply (thread).
+	Within string
+}
+
+// schoolsByID finds a tip's school (intake.Service does): the thread page
+// promises what that school does. A service without it leaves the default
+// deadlines, which are also a school's until it changes them.
+type schoolsByID interface {
+	SchoolByID(ctx context.Context, id int64) (*hotline.School, error)
 }
 
 type option struct {
@@ -370,6 +381,12 @@ func (s *Server) handleMailboxSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	s.useToken(r.Context(), f.Token, used)
 	d := mailboxData{Receipt: res.Receipt, Alias: res.Alias.In(lang), Urgent: res.Urgent, Emergency: school.Settings.EmergencyContact}
+	dl := school.Settings.Deadlines.WithDefaults()
+	if res.Urgent {
+		d.Within = dl.AckUrgent.In(lang)
+	} else {
+		d.Within = dl.Ack.In(lang)
+	}
 	s.render(w, http.StatusOK, "receipt.html", page{Lang: lang, School: school, Title: txtReceiptTitle.In(lang), Data: d}.fill())
 }
 
@@ -540,7 +557,21 @@ func (s *Server) statusPage(w http.ResponseWriter, r *http.Request, lang hotline
 		s.render(w, hotline.HTTPStatus(err), "status.html", p.fill())
 		return
 	}
-	d := mailboxData{Receipt: receipt, Alias: tip.Alias.In(lang), Status: tip.Status.ForReporter().In(lang), Text: text}
+	d := mailboxData{Receipt: receipt, Alias: tip.Alias.In(lang), Status: tip.Status.ForReporter().In(lang), Text: text, Urgent: tip.Urgent}
+	var dl hotline.Deadlines
+	if sb, ok := s.Schools.(schoolsByID); ok {
+		if school, err := sb.SchoolByID(r.Context(), tip.SchoolID); err == nil {
+			dl = school.Settings.Deadlines
+		} else {
+			s.Logger.Error("mailbox thread: school", "err", err)
+		}
+	}
+	dl = dl.WithDefaults()
+	if tip.Urgent {
+		d.Within = dl.AckUrgent.In(lang)
+	} else {
+		d.Within = dl.FirstReply.In(lang)
+	}
 	for _, e := range thread.Entries(msgs) {
 		v := threadView{Author: e.Speaker.Label().In(lang), Class: "them", Text: e.Text, Photo: e.HasPhoto, At: e.At.In(cst).Format("2006-01-02 15:04")}
 		if e.Speaker == thread.SpeakerYou {

@@ -22,8 +22,7 @@ func (s *Server) handlePoster(w http.ResponseWriter, r *http.Request) {
 	data := struct {
 		poster.Poster
 		Title, Lead, Chat, Bot, Mailbox, Danger hotline.Label
-		Lines                                   []hotline.Label
-	}{poster.New(school, s.PublicURL, s.BotName), poster.Title, poster.Lead, poster.Chat, poster.Bot, poster.Mailbox, poster.Danger, poster.Lines}
+	}{poster.New(school, s.PublicURL, s.BotName), poster.Title, poster.Lead, poster.Chat, poster.Bot, poster.Mailbox, poster.Danger}
 	s.render(w, http.StatusOK, "poster.html", page{Lang: lang, School: school, Title: poster.Title.ZH + " · " + school.Name, Data: data}.fill())
 }
 

@@ -169,8 +169,10 @@ func (e *urgentEnv) noNewTip(what string) {
 // TestUrgentDraftReachesSchoolOnTelegram: an urgent draft left unsent in
 // Telegram reaches the school as an urgent tip ten minutes later without
 // the reporter pressing send, the on-call counselor is paged, and the
-// reporter's next message hears of it and is added to the report. The
-// one-tap "send now" files at once.
+// reporter is told at once, without writing again, by a notice of the
+// system (not a counselor's reply) through the relay; their next message
+// is added to the report and does not repeat the notice. The one-tap
+// "send now" files at once.
 func TestUrgentDraftReachesSchoolOnTelegram(t *testing.T) {
 	e := newUrgentEnv(t)
 	const secret = "他说放学后要带刀来找我 CANARY-TG-8812"
@@ -195,14 +197,24 @@ func TestUrgentDraftReachesSchoolOnTelegram(t *testing.T) {
 		t.Fatalf("tip: got %+v with %d messages, want the urgent draft", tip, len(msgs))
 	}
 	e.alerted(tip)
+	told := e.tgWait(kid, "told of the send without writing again", tgContains("自动把它作为紧急报告发给了学校"))
+	if !strings.Contains(told.PlainText, "「"+tip.Alias.ZH+"」") || !strings.Contains(told.PlainText, "10 分钟") ||
+		!strings.Contains(told.PlainText, "1 小时内处理") || strings.Contains(told.PlainText, "老师回复了") || strings.Contains(told.PlainText, "CANARY") {
+		t.Errorf("notice: got %q, want the system's notice with the alias and the on-call hour, no content", told.PlainText)
+	}
 	e.noNewTip("after the send")
 
 	kid.SendText("他们还在楼道里")
-	told := e.tgWait(kid, "told of the send", tgContains("自动把它作为紧急报告发给了学校"))
-	if !strings.Contains(told.PlainText, "「"+tip.Alias.ZH+"」") || !strings.Contains(told.PlainText, "1 小时内处理") {
-		t.Errorf("notice: got %q", told.PlainText)
-	}
 	e.tgWait(kid, "follow-up forwarded", tgContains("已经转给老师了"))
+	notices := 0
+	for _, m := range kid.Messages() {
+		if strings.Contains(m.PlainText, "自动把它作为紧急报告发给了学校") {
+			notices++
+		}
+	}
+	if notices != 1 {
+		t.Errorf("the reporter was told of the send %d times, want once", notices)
+	}
 	if _, msgs, _ = e.m.Triage.Thread(e.ctx, e.sess, tip.UID); len(msgs) != 2 || msgs[1].Body != "他们还在楼道里" {
 		t.Fatalf("thread: got %d messages, want the follow-up appended", len(msgs))
 	}

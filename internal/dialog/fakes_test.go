@@ -22,6 +22,9 @@ type world struct {
 	forgotten []int64
 	submitErr error
 	opened    int // threads opened by ThreadByReceipt
+	// notifies makes Submit tell a Telegram reporter of an automatic
+	// urgent send at once, as intake does through the relay.
+	notifies bool
 }
 
 type fakeTip struct {
@@ -99,7 +102,8 @@ func (w *world) Submit(_ context.Context, s hotline.Submission) (*hotline.Submit
 		ft.thread = append(ft.thread, &hotline.Message{Author: hotline.AuthorReporter, Body: t})
 	}
 	w.tips = append(w.tips, ft)
-	return &hotline.Submitted{TipUID: ft.tip.UID, Alias: ft.tip.Alias, Receipt: ft.receipt, Urgent: urgent, School: school}, nil
+	notified := w.notifies && s.Auto && urgent && s.Channel == hotline.ChannelTelegram
+	return &hotline.Submitted{TipUID: ft.tip.UID, Alias: ft.tip.Alias, Receipt: ft.receipt, Urgent: urgent, School: school, Notified: notified}, nil
 }
 
 func (w *world) find(ref hotline.ReporterRef) *fakeTip {

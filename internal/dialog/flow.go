@@ -270,15 +270,7 @@ func (c *conv) checkUrgent() {
 }
 
 // dur writes a deadline for a reporter: "1 小时", "2 hours", "30 分钟".
-func (c *conv) dur(d time.Duration) string {
-	switch {
-	case d == time.Hour:
-		return c.t(txtHour)
-	case d > time.Hour && d%time.Hour == 0:
-		return c.t(txtHours, int(d/time.Hour))
-	}
-	return c.t(txtMinutes, max(1, int((d+time.Minute-1)/time.Minute)))
-}
+func (c *conv) dur(d time.Duration) string { return hotline.Duration(d).In(c.lang()) }
 
 func (c *conv) confirm() {
 	school, role, category := c.t(txtNone), c.t(txtNone), c.t(txtNone)
@@ -699,6 +691,7 @@ func (c *conv) submit() {
 	if c.telegram() {
 		sub.ChatID = c.k.ChatID
 	}
+	sub.Auto = c.auto
 	sub.SubmissionID = st.submission()
 	if c.k.Channel.Web() {
 		sub.PageSecret = c.pageSecret
@@ -777,9 +770,11 @@ func (c *conv) sent(st *state, res *hotline.Submitted) {
 	st.Back = ""
 	st.Step = stepFollow
 	if c.auto {
-		// Nobody reads these replies now: the reporter hears of the send
-		// at their next event, a web reporter gets their receipt then.
-		st.Sent = &sentNotice{TipUID: res.TipUID, Alias: res.Alias}
+		// Nobody reads these replies now. A Telegram reporter is told
+		// through the relay when intake says so (Notified); anyone else
+		// hears of the send at their next event, a web reporter gets
+		// their receipt then.
+		st.Sent = &sentNotice{TipUID: res.TipUID, Alias: res.Alias, Told: res.Notified}
 		if c.k.Channel.Web() {
 			st.Sent.Receipt = res.Receipt
 		}
@@ -821,6 +816,9 @@ func (c *conv) tellSent() bool {
 		return false
 	}
 	c.st.Sent = nil
+	if n.Told {
+		return true // told at once; only the guard against old buttons is left
+	}
 	alias := n.Alias.In(c.lang())
 	msg := txtAutoSent
 	if c.k.Channel.Web() {

@@ -84,6 +84,9 @@ type sentNotice struct {
 	TipUID  string        `json:"tip"`
 	Alias   hotline.Alias `json:"alias"`
 	Receipt string        `json:"receipt,omitempty"` // web only; shown once, then gone
+	// Told says the reporter was told through their channel at once
+	// (relay.KindAutoSent): the next event need not tell them again.
+	Told bool `json:"told,omitempty"`
 }
 
 // savedKey is a Key as the state keeps it.

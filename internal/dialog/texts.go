@@ -1,6 +1,11 @@
 package dialog
 
-import "hotline/internal/hotline"
+import (
+	"fmt"
+	"time"
+
+	"hotline/internal/hotline"
+)
 
 // Every text the reporter reads, zh-CN first. They are written for a
 // frightened 13-year-old on a phone: short sentences, plain words, warm.
@@ -124,8 +129,9 @@ var (
 		ZH: "谢谢你说出来。你的报告已经作为紧急报告送到学校了。在学校那里，你的代号是「%s」，老师不会知道你是谁。\n学校值班老师会在 %s内处理。以后用下面的回执码回来，就能看到老师的回复。现在也可以继续补充。",
 		EN: "Thank you for speaking up. Your report has reached the school as an urgent report. There, your nickname is \"%s\"; counselors won't know who you are.\nThe school's on-call staff will act on it within %s. Come back with the receipt code below to read their reply. You can also keep adding to it now.",
 	}
-	// An urgent draft left unsent was sent by the sweeper; the reporter
-	// reads this at their next message.
+	// An urgent draft left unsent was sent by the sweeper; a Telegram
+	// reporter reads this at once (AutoSentNotice, through the relay), a
+	// web reporter at their next visit.
 	txtAutoSent = hotline.Label{
 		ZH: "你写的事情说明现在可能有危险，所以过了 %d 分钟，我们已经自动把它作为紧急报告发给了学校。在学校那里，你的代号是「%s」，老师不会知道你是谁。\n学校值班老师会在 %s内处理，回复会发到这里。你之后写的内容都会补充到这份报告里。",
 		EN: "What you wrote showed there may be danger now, so after %d minutes we sent it to the school as an urgent report automatically. There, your nickname is \"%s\"; counselors won't know who you are.\nThe school's on-call staff will act on it within %s and reply here. Anything you write from now on is added to this report.",
@@ -141,10 +147,6 @@ var (
 	}
 	txtBtnUrgentSend = hotline.Label{ZH: "现在就发给学校", EN: "Send to the school now"}
 
-	// Durations in texts, e.g. "1 小时" / "1 hour".
-	txtHour    = hotline.Label{ZH: "1 小时", EN: "1 hour"}
-	txtHours   = hotline.Label{ZH: "%d 小时", EN: "%d hours"}
-	txtMinutes = hotline.Label{ZH: "%d 分钟", EN: "%d minutes"}
 	txtReceipt = hotline.Label{
 		ZH: "请把它抄下来或截图，存在只有你能看到的地方。以后回来看老师的回复，要靠它；它丢了，我们也没办法找回。它只属于你：不要告诉别人，也不要发给老师。",
 		EN: "Write it down or take a screenshot, and keep it where only you can see it. You need it to come back and read the counselors' replies; if it is lost, we cannot get it back. It is yours alone: don't share it with anyone, not even counselors.",
@@ -270,3 +272,10 @@ const (
 	langNameZH = "中文"
 	langNameEN = "English"
 )
+
+// AutoSentNotice is what a Telegram reporter is told, through the relay,
+// the moment the sweeper sent their urgent draft: a fixed text with their
+// alias and the school's on-call time, in their language.
+func AutoSentNotice(lang hotline.Lang, alias string, onCall time.Duration) string {
+	return fmt.Sprintf(txtAutoSent.In(lang), int(UrgentSendAfter/time.Minute), alias, hotline.Duration(onCall).In(lang))
+}

@@ -246,6 +246,45 @@ func TestSweeperSendsUrgentTelegramDraft(t *testing.T) {
 	}
 }
 
+// TestSweeperTelegramToldAtOnce: when intake tells the Telegram reporter
+// of the automatic send at once (Submitted.Notified), the next message is
+// only a follow-up, without the notice again; a tap on the old "send now"
+// button files nothing more.
+func TestSweeperTelegramToldAtOnce(t *testing.T) {
+	u := newUrgentEnv(t)
+	u.w.notifies = true
+	u.do(tg, cmd("start", "demo"))
+	offer := u.do(tg, txt("他们现在拿刀在楼道里堵着我"))
+	if !strings.Contains(offer, dataUrgent) {
+		t.Fatalf("no offer: %s", offer)
+	}
+	u.clock.add(UrgentSendAfter)
+	if sent, _ := u.sweep(); sent != 1 {
+		t.Fatalf("sweep: got %d sent, want 1", sent)
+	}
+	if s := u.subs(); len(s) != 1 || !s[0].Auto {
+		t.Fatalf("submission: got %+v, want one marked automatic", s)
+	}
+	if got := u.do(tg, tap(dataUrgent)); strings.Contains(got, "自动") || len(u.subs()) != 1 {
+		t.Fatalf("old button after the send: got\n%s with %d submissions", got, len(u.subs()))
+	}
+	got := u.do(tg, txt("他们还在"))
+	if strings.Contains(got, "自动") || !strings.Contains(got, "已经转给老师了") {
+		t.Errorf("next message: got\n%s want only forwarded", got)
+	}
+	if st := loadState(t, u.s, tg); st.Key != nil || st.Sent != nil {
+		t.Errorf("state keeps the key or notice: %+v", st)
+	}
+	// The reporter's own tap is never automatic.
+	tg2 := Key{Channel: hotline.ChannelTelegram, ChatID: 1002}
+	u.do(tg2, cmd("start", "demo"))
+	u.do(tg2, txt("有人拿着刀说要杀了我"))
+	u.do(tg2, tap(dataUrgent))
+	if s := u.subs(); len(s) != 2 || s[1].Auto {
+		t.Errorf("tapped submission: got %+v", s[len(s)-1])
+	}
+}
+
 // TestSweeperSendsDangerNowWebDraft: "someone is in danger now" makes the
 // draft urgent too. A web reporter gets the receipt card on their next
 // event (the page's /new on reload), which starts nothing else, and their

@@ -108,6 +108,10 @@ type Submission struct {
 	// store that joins it. An error rolls the tip back. It also runs for
 	// a repeated submission.
 	Record func(ctx context.Context, res *Submitted) error
+
+	// Auto says the dialog's sweeper sends this urgent draft, not the
+	// reporter: a Telegram reporter is told at once through the relay.
+	Auto bool
 }
 
 // Submitted is what a reporter learns after submitting.
@@ -120,6 +124,9 @@ type Submitted struct {
 	// Repeated says the submission had filed this tip already; Receipt is
 	// then empty (it is never stored in a form the server can read).
 	Repeated bool
+	// Notified says the reporter of an automatic send (Submission.Auto)
+	// is being told of it over their channel, durably with the tip.
+	Notified bool
 }
 
 // ReceiptKeeper hands a web page back the receipt of its own submission

@@ -248,6 +248,7 @@ var texts = map[string][2]string{
 	"change":             {"更改", "Change"},
 	"mark_urgent":        {"标记为紧急", "Mark urgent"},
 	"clear_urgent":       {"取消紧急标记", "Clear urgent"},
+	"urgent_feedback":    {"系统自动标出的紧急，如果判断不是「现在有危险」，请取消，会记作一次误报；系统没有标出、但现在有危险的，请标记，会记作一次漏报。只统计类别和数量，不含任何内容，用来改进自动识别。", "If a flag the system raised is not danger now, clear it: it counts as a false alarm. If a case is danger now and the system did not flag it, mark it: it counts as a miss. Only categories and counts are kept, never content, to improve the detection."},
 	"assign":             {"指派", "Assign"},
 	"steps":              {"处置措施", "Handling steps"},
 	"steps_hint":         {"按当前情节等级，政策要求的处置措施：", "The handling this severity calls for under the policy:"},

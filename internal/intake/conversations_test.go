@@ -3,6 +3,7 @@ package intake_test
 import (
 	"bytes"
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -91,10 +92,14 @@ func TestSweeperFilesUrgentDraftThroughIntake(t *testing.T) {
 	if !tip.Urgent || tip.Channel != hotline.ChannelTelegram || tip.AckDue.Sub(tip.CreatedAt) != time.Hour || len(msgs) != 1 || msgs[0].Body != secret {
 		t.Fatalf("tip: got %+v %d messages, want urgent, due in the hour, the draft's text", tip, len(msgs))
 	}
-	// The Telegram chat is linked: its next words are a follow-up.
+	// The chat is told at once by a notice in the relay's outbox, queued
+	// with the tip; it is linked, and its next words are only a follow-up.
+	if n, _ := e.db.OutboxLen(ctx); n != 1 {
+		t.Fatalf("outbox: got %d rows, want the notice", n)
+	}
 	rs, err := eng.Handle(ctx, tg, dialog.Event{Kind: dialog.EventText, Text: "他们还在门口"})
-	if err != nil || len(rs) < 2 || rs[0].Kind != dialog.ReplySubmitted {
-		t.Fatalf("next message: got %+v, %v", rs, err)
+	if err != nil || len(rs) != 1 || rs[0].Kind != dialog.ReplyText || strings.Contains(rs[0].Text, "自动") {
+		t.Fatalf("next message: got %+v, %v, want only the follow-up", rs, err)
 	}
 	if _, msgs, _ = e.triage.Thread(ctx, e.sess, change.TipUID); len(msgs) != 2 || msgs[1].Body != "他们还在门口" {
 		t.Fatalf("follow-up: got %d messages", len(msgs))

@@ -121,6 +121,12 @@ func (s *Service) SchoolByCode(ctx context.Context, code string) (*hotline.Schoo
 	return s.DB.SchoolByCode(ctx, code)
 }
 
+// SchoolByID finds the school of a reporter's tip, for texts that promise
+// what the school does (its deadlines).
+func (s *Service) SchoolByID(ctx context.Context, id int64) (*hotline.School, error) {
+	return s.DB.SchoolByID(ctx, id)
+}
+
 // FindSchools matches a reporter's words against schools.
 func (s *Service) FindSchools(ctx context.Context, query string, limit int) ([]*hotline.School, error) {
 	if !utf8.ValidString(query) || len(query) > 200 {
@@ -179,13 +185,7 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 		return nil, hotline.Errorf(hotline.EINVALID, "请写下发生了什么，或者发一张照片。", "Please write what happened or send a photo.")
 	}
 
-	urgent := sub.DangerNow
-	for _, t := range texts {
-		urgent = urgent || Urgent(t)
-	}
-	if sub.Category == hotline.CategorySelfHarm {
-		urgent = true
-	}
+	urgent, reason := submissionUrgency(sub, texts)
 
 	out := &hotline.Submitted{TipUID: vault.NewID(), Urgent: urgent, School: school}
 	to := thread.Recipients{School: school.PublicKey}
@@ -290,6 +290,11 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 		if err != nil {
 			return err
 		}
+		if urgent {
+			if err := recordFlag(tx, school, tip.ID, reason); err != nil {
+				return err
+			}
+		}
 		for _, m := range msgs {
 			m.TipID = tip.ID
 			if err := tx.InsertMessage(m); err != nil {
@@ -310,6 +315,11 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 			return err
 		}
 		out.Alias = tip.Alias
+		// Before Record: the conversation saved with the tip must know
+		// whether its reporter is being told.
+		if out.Notified, err = s.noticeAutoSent(tx, sub, tip, school); err != nil {
+			return err
+		}
 		if subMAC != nil {
 			// The unique key decides: a second filing of this submission
 			// that raced past the look-up above rolls back here.
@@ -430,7 +440,11 @@ func (s *Service) AddReporterMessage(ctx context.Context, ref hotline.ReporterRe
 	if err != nil {
 		return nil, err
 	}
-	urgent := text != "" && Urgent(text)
+	var urgent bool
+	var reason string
+	if text != "" {
+		urgent, reason = UrgentReason(text)
+	}
 	m, _, err := thread.Append(ctx, s.DB, tip, school, thread.Draft{Author: hotline.AuthorReporter, Text: text, Photo: photo}, thread.Hooks{
 		After: func(tx *store.Tx, t *hotline.Tip, m *store.SealedMessage) error {
 			// The reporter wrote, so their chat is reachable again.
@@ -441,6 +455,9 @@ func (s *Service) AddReporterMessage(ctx context.Context, ref hotline.ReporterRe
 			becameUrgent := urgent && !t.Urgent
 			if becameUrgent {
 				t.Urgent = true
+				if err := recordFlag(tx, school, t.ID, reason); err != nil {
+					return err
+				}
 				if t.AcknowledgedAt.IsZero() {
 					dl := school.Settings.Deadlines.WithDefaults()
 					if due := tx.Now().Add(dl.AckUrgent.D()); due.Before(t.AckDue) {

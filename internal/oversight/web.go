@@ -71,7 +71,7 @@ func New(cfg Config) (*Handler, error) {
 		cfg.Logger = slog.Default()
 	}
 	h := &Handler{cfg: cfg, mux: http.NewServeMux(), pages: map[string]*template.Template{}}
-	for _, name := range []string{"overview", "school", "tip", "settings", "error"} {
+	for _, name := range []string{"overview", "school", "tip", "settings", "error", "detector"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/charts.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("oversight: template %s: %w", name, err)
@@ -104,6 +104,7 @@ func New(cfg Config) (*Handler, error) {
 	h.mux.Handle("GET /district/report.csv", guard(h.handleReport))
 	h.mux.Handle("GET /district/settings", guard(h.handleSettings))
 	h.mux.Handle("POST /district/settings", guard(h.handleSettingsSave))
+	h.mux.Handle("GET /district/detector", guard(h.handleDetector))
 	h.mux.Handle("/district/", guard(func(w http.ResponseWriter, r *http.Request, _ *staff.Session) {
 		h.fail(w, r, hotline.ErrNotFound, http.StatusNotFound)
 	}))
@@ -161,6 +162,9 @@ type page struct {
 // T returns a label in the page's language.
 func (p *page) T(key string) string {
 	l, ok := labels[key]
+	if !ok {
+		l, ok = detectorLabels[key]
+	}
 	if !ok {
 		return key
 	}

@@ -228,7 +228,7 @@ func (c *canvas) layout(p Poster) (bool, error) {
 	c.y += mm(5) * s
 
 	indent := mm(7) * s
-	for i, l := range Lines {
+	for i, l := range p.Lines() {
 		y := c.y
 		if err := c.text(listZH, string(rune('1'+i))+".", left, indent); err != nil {
 			return false, err

@@ -9,6 +9,7 @@
 package poster
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
 
@@ -49,14 +50,25 @@ var (
 	Bot = hotline.Label{ZH: "Telegram 热线", EN: "Telegram"}
 	// Mailbox introduces the address of the form, for those who cannot scan.
 	Mailbox = hotline.Label{ZH: "不能扫码？在浏览器里打开这个地址，填表告诉我们：", EN: "Can't scan? Open this address in a browser and fill in the form:"}
-	// Lines say what happens to a report.
-	Lines = []hotline.Label{
-		{ZH: "你的报告会加密后直接送到学校的心理老师那里。老师只看到一个代号，不知道你是谁。", EN: "Your report goes, encrypted, straight to the school's counselors. They see only a nickname, never who you are."},
-		{ZH: "老师一般会在 24 小时内回复你；有人有危险时，会马上处理。", EN: "A counselor replies, usually within 24 hours; if someone is in danger, at once."},
-		{ZH: "每一份报告都会登记在案，区教育局会检查它是否得到及时处理。", EN: "Every report is recorded, and the district education bureau checks that it is handled on time."},
-	}
 	// Danger gives the numbers to call when waiting is not an option.
 	Danger = hotline.Label{ZH: "有人现在有危险？马上打 110 报警，120 叫救护车。需要有人听你说：12355（青少年服务台）。", EN: "Someone in danger now? Call 110 (police) or 120 (ambulance) at once. Need someone to listen: 12355 (youth helpline)."}
+)
+
+// Lines say what happens to a report; the times are the school's own
+// deadlines (Settings.Deadlines), so the poster promises what it does.
+func (p Poster) Lines() []hotline.Label {
+	dl := p.School.Settings.Deadlines.WithDefaults()
+	times := hotline.Label{
+		ZH: fmt.Sprintf(lineTimes.ZH, dl.FirstReply.In(hotline.LangZH), dl.AckUrgent.In(hotline.LangZH)),
+		EN: fmt.Sprintf(lineTimes.EN, dl.FirstReply.In(hotline.LangEN), dl.AckUrgent.In(hotline.LangEN)),
+	}
+	return []hotline.Label{lineSealed, times, lineLedger}
+}
+
+var (
+	lineSealed = hotline.Label{ZH: "你的报告会加密后直接送到学校的心理老师那里。老师只看到一个代号，不知道你是谁。", EN: "Your report goes, encrypted, straight to the school's counselors. They see only a nickname, never who you are."}
+	lineTimes  = hotline.Label{ZH: "老师一般会在 %s内回复你；紧急情况，学校值班老师 %s内处理。", EN: "A counselor replies, usually within %s; in an emergency, the school's on-call staff act within %s."}
+	lineLedger = hotline.Label{ZH: "每一份报告都会登记在案，区教育局会检查它是否得到及时处理。", EN: "Every report is recorded, and the district education bureau checks that it is handled on time."}
 )
 
 // Missing returns the characters of the school's names that the embedded

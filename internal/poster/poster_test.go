@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/math/fixed"
@@ -121,7 +122,10 @@ func TestFontsCoverTheTexts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	labels := append([]hotline.Label{Title, Lead, Chat, Bot, Mailbox, Danger}, Lines...)
+	labels := []hotline.Label{Title, Lead, Chat, Bot, Mailbox, Danger}
+	for _, dl := range []hotline.Deadlines{{}, {AckUrgent: hotline.Duration(30 * time.Minute), FirstReply: hotline.Duration(48 * time.Hour)}} {
+		labels = append(labels, New(&hotline.School{Code: "x", Settings: hotline.SchoolSettings{Deadlines: dl}}, "", "").Lines()...)
+	}
 	var all, bold strings.Builder
 	for _, l := range labels {
 		all.WriteString(l.ZH + l.EN)
@@ -259,5 +263,26 @@ func TestWriteSample(t *testing.T) {
 	}
 	if err := os.WriteFile(out, b, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestLinesPromiseTheSchoolsTimes: the poster promises the school's own
+// reply and on-call times, never a fixed 24 hours.
+func TestLinesPromiseTheSchoolsTimes(t *testing.T) {
+	for _, c := range []struct {
+		dl     hotline.Deadlines
+		zh, en string
+	}{
+		{hotline.Deadlines{}, "老师一般会在 24 小时内回复你；紧急情况，学校值班老师 1 小时内处理。", "usually within 24 hours; in an emergency, the school's on-call staff act within 1 hour."},
+		{hotline.Deadlines{AckUrgent: hotline.Duration(30 * time.Minute), FirstReply: hotline.Duration(48 * time.Hour)}, "老师一般会在 48 小时内回复你；紧急情况，学校值班老师 30 分钟内处理。", "usually within 48 hours; in an emergency, the school's on-call staff act within 30 minutes."},
+	} {
+		lines := New(&hotline.School{Code: "x", Settings: hotline.SchoolSettings{Deadlines: c.dl}}, "", "").Lines()
+		var zh, en string
+		for _, l := range lines {
+			zh, en = zh+l.ZH, en+l.EN
+		}
+		if !strings.Contains(zh, c.zh) || !strings.Contains(en, c.en) {
+			t.Errorf("deadlines %+v: got\n%s\n%s\nwant %q and %q", c.dl, zh, en, c.zh, c.en)
+		}
 	}
 }

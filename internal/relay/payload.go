@@ -1,24 +1,39 @@
 // Package relay delivers counselors' replies back to reporters over their
-// channel through a durable outbox: a row sealed under the server key is
-// written in the same transaction as the reply, and a worker sends it,
-// retrying with backoff, keeping each chat's order, and deleting the row on
-// success. Delivery never blocks intake. It must never log a chat id or a
-// reply's text.
+// channel, and the few notices of the system itself (an urgent draft sent
+// automatically), through a durable outbox: a row sealed under the server
+// key is written in the same transaction as the reply (or the tip the
+// notice is about), and a worker sends it, retrying with backoff, keeping
+// each chat's order, and deleting the row on success. Delivery never
+// blocks intake. It must never log a chat id or a reply's text.
 package relay
 
 import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"hotline/internal/hotline"
 	"hotline/internal/store"
 	"hotline/internal/vault"
 )
 
-// Payload is what the worker needs to send one reply; it exists in clear
-// only in memory.
+// Payload kinds: a counselor's reply, or a notice of the system itself,
+// which the channel renders from its own fixed text and never shows as a
+// counselor's words.
+const (
+	// KindReply is a counselor's reply (Text, Photo).
+	KindReply = ""
+	// KindAutoSent tells a reporter that their urgent draft was sent to
+	// the school automatically: it carries the Alias and the school's
+	// OnCall time, no content.
+	KindAutoSent = "auto_sent"
+)
+
+// Payload is what the worker needs to send one reply or notice; it exists
+// in clear only in memory.
 type Payload struct {
+	Kind       string       `json:"kind,omitempty"`
 	ChatID     int64        `json:"chat_id"`
 	Text       string       `json:"text"`
 	Alias      string       `json:"alias"`
@@ -27,6 +42,9 @@ type Payload struct {
 	MessageUID string       `json:"msg"`
 	Photo      []byte       `json:"photo,omitempty"`
 	PhotoType  string       `json:"photo_type,omitempty"`
+	// OnCall is, on a KindAutoSent notice, how soon the school's on-call
+	// staff act on an urgent report.
+	OnCall time.Duration `json:"on_call,omitempty"`
 }
 
 const payloadPurpose = "outbox"

@@ -333,11 +333,15 @@ func (s *Service) SetCategory(ctx context.Context, actor hotline.Actor, uid stri
 	return err
 }
 
-// SetUrgent sets or clears the urgent flag (danger now).
+// SetUrgent sets or clears the urgent flag (danger now). Either is also
+// counted as feedback on the urgency detector (see countUrgencyFeedback).
 func (s *Service) SetUrgent(ctx context.Context, actor hotline.Actor, uid string, urgent bool) error {
 	_, err := s.update(ctx, actor, uid, func(tx *store.Tx, t *hotline.Tip, school *hotline.School) error {
 		if t.Urgent == urgent {
 			return nil
+		}
+		if err := countUrgencyFeedback(tx, t, school, urgent); err != nil {
+			return err
 		}
 		t.Urgent = urgent
 		if urgent && t.AcknowledgedAt.IsZero() {

@@ -1,0 +1,27 @@
+package intake
+
+import (
+	"hotline/internal/hotline"
+	"hotline/internal/relay"
+	"hotline/internal/store"
+)
+
+// noticeAutoSent queues, in the transaction that files the tip, the notice
+// that tells a Telegram reporter their urgent draft was sent to the school
+// automatically, so that they hear of it at once rather than at their next
+// message, and hear of it even if the process stops right after. The
+// notice carries the alias and the school's on-call time, never content.
+// It reports whether a notice was queued: only for an urgent Telegram
+// report the sweeper sent.
+func (s *Service) noticeAutoSent(tx *store.Tx, sub hotline.Submission, tip *hotline.Tip, school *hotline.School) (bool, error) {
+	if !sub.Auto || !tip.Urgent || sub.Channel != hotline.ChannelTelegram {
+		return false, nil
+	}
+	lang := hotline.ParseLang(string(sub.Lang))
+	p := &relay.Payload{Kind: relay.KindAutoSent, ChatID: sub.ChatID, Alias: tip.Alias.In(lang), Lang: lang, TipUID: tip.UID,
+		OnCall: school.Settings.Deadlines.WithDefaults().AckUrgent.D()}
+	if err := relay.Enqueue(tx, s.Vault, 0, p); err != nil {
+		return false, err
+	}
+	return true, nil
+}
