@@ -48,7 +48,7 @@ func TestWebchatSendResentAcrossRestartGetsReceipt(t *testing.T) {
 	p := dialPage(t, m, session, secret)
 	fs := p.do("c1", map[string]any{"type": "command", "command": "new"})
 	fs = p.do("c2", map[string]any{"type": "choice", "data": button(t, fs, "role:victim")})
-	fs = p.do("c3", map[string]any{"type": "choice", "data": button(t, fs, "cat:verbal")})
+	p.do("c3", map[string]any{"type": "choice", "data": button(t, fs, "cat:verbal")})
 	fs = p.do("t1", map[string]any{"type": "text", "text": "他们在班级群里骂我 " + marker})
 	fs = p.do("c4", map[string]any{"type": "choice", "data": button(t, fs, "done")})
 	fs = p.do("c5", map[string]any{"type": "choice", "data": button(t, fs, "danger:no")})

@@ -137,7 +137,7 @@ func TestWebchatPageSurvivesRestart(t *testing.T) {
 	p.connect(e.m.URL())
 	fs := p.do("c1", map[string]any{"type": "command", "command": "new"})
 	fs = p.do("c2", map[string]any{"type": "choice", "data": buttonOf(t, fs, "role:victim")})
-	fs = p.do("c3", map[string]any{"type": "choice", "data": buttonOf(t, fs, "cat:verbal")})
+	p.do("c3", map[string]any{"type": "choice", "data": buttonOf(t, fs, "cat:verbal")})
 	report := canaryText("他们在班群里骂我-")
 	fs = p.do("t1", map[string]any{"type": "text", "text": report})
 	fs = p.do("c4", map[string]any{"type": "choice", "data": buttonOf(t, fs, "done")})
