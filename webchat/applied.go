@@ -9,8 +9,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"sync"
 	"time"
+
+	"hotline/internal/store"
 )
 
 // Applied is the durable memory (store.DB implements it). The session and
@@ -55,11 +58,30 @@ func (c *wsConn) wasApplied(ctx context.Context, ss *session, id string) bool {
 	return done
 }
 
-// markApplied records the client id as applied before its ack goes out.
-// The conversation engine commits the effect in its own transaction, out
-// of this transport's reach, so the mark follows it: a crash between the
-// two commits leaves the message applied but unmarked, and its resend
-// after the restart is applied again. The window is one commit wide.
+// idempotent returns the context to handle frame f with: it carries the
+// message's idempotency key, which the store records in the transaction
+// of the message's first write, so that a resend after a crash that took
+// the mark below finds it and applies nothing. Choices carry none: the
+// conversation answers a stale choice without applying it, and a resent
+// "send" must reach it to hand back the alias and the receipt sealed to
+// this page.
+func (c *wsConn) idempotent(ctx context.Context, ss *session, f *inFrame) (context.Context, *store.Idempotency) {
+	if f.Type == "choice" || ss.mac == nil || store.IdempotencyFrom(ctx) != nil {
+		return ctx, nil
+	}
+	return store.WithIdempotency(ctx, webKey(ss.mac, f.ID))
+}
+
+// webKey names a web chat message in the store's record of handled
+// updates: the session by its keyed MAC, and the page's client id.
+func webKey(sessionMAC []byte, clientID string) string {
+	return "web:" + hex.EncodeToString(sessionMAC) + ":" + clientID
+}
+
+// markApplied records the client id as applied before its ack goes out:
+// the fast path of wasApplied. The guarantee is the idempotency key the
+// store records with the effect (idempotent); this mark follows the
+// commit in a transaction of its own.
 func (c *wsConn) markApplied(ctx context.Context, ss *session, id string) {
 	s := c.h.s
 	if s.Applied == nil || ss.mac == nil {

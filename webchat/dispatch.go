@@ -258,7 +258,15 @@ func (c *wsConn) apply(ss *session, f *inFrame, photo []byte) {
 		c.sync(ctx, ss, f.ID, receipt, f.After)
 		return
 	}
-	replies, err := s.Conversation.Handle(ctx, ss.token, receipt, in)
+	hctx, idem := c.idempotent(ctx, ss, f)
+	replies, err := s.Conversation.Handle(hctx, ss.token, receipt, in)
+	if idem != nil && idem.Duplicate() {
+		// An earlier delivery of this message stored its effect (the
+		// crash took its mark and its ack): nothing was applied now.
+		c.markApplied(ctx, ss, f.ID)
+		ss.finishDup(f.ID)
+		return
+	}
 	if err != nil {
 		s.Logger.Error("webchat conversation", "err", err)
 	} else {

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"io"
 	"mime/multipart"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"hotline/internal/hotline"
+	"hotline/internal/store"
 	"hotline/internal/thread"
 	"hotline/internal/throttle"
 	"hotline/internal/vault"
@@ -371,7 +373,30 @@ func (s *Server) handleMailboxSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 		sub.Photos = []hotline.Photo{*p}
 	}
+	// The token is used in the transaction that files the report: a post
+	// whose answer was lost (a crash before it was sent) finds it used.
+	exp := tokenExpiry(f.Token, s.Now().Add(s.Limits.FormTokenLife))
+	recorded := false
+	sub.Record = func(ctx context.Context, _ *hotline.Submitted) error {
+		tx := store.TxFrom(ctx)
+		if tx == nil {
+			return nil // an intake without a store: marked after it
+		}
+		fresh, err := tx.UseFormToken(used, exp)
+		if err != nil {
+			return err
+		}
+		if !fresh {
+			return errTokenUsed
+		}
+		tx.AfterCommit(func() { recorded = true })
+		return nil
+	}
 	res, err := s.Intake.Submit(r.Context(), sub)
+	if errors.Is(err, errTokenUsed) {
+		s.render(w, http.StatusOK, "received.html", page{Lang: lang, School: school, Title: txtReceivedTitle.In(lang)}.fill())
+		return
+	}
 	if err != nil {
 		if hotline.ErrorCode(err) == hotline.EINTERNAL {
 			s.Logger.Error("mailbox submit", "school", school.Code, "err", err)
@@ -379,7 +404,9 @@ func (s *Server) handleMailboxSubmit(w http.ResponseWriter, r *http.Request) {
 		again(hotline.HTTPStatus(err), f, notSaved(err, errNotSaved))
 		return
 	}
-	s.useToken(r.Context(), f.Token, used)
+	if !recorded {
+		s.useToken(r.Context(), used, exp)
+	}
 	d := mailboxData{Receipt: res.Receipt, Alias: res.Alias.In(lang), Urgent: res.Urgent, Emergency: school.Settings.EmergencyContact}
 	dl := school.Settings.Deadlines.WithDefaults()
 	if res.Urgent {
@@ -395,17 +422,23 @@ var (
 	txtReceivedTitle = hotline.Label{ZH: "已经收到了", EN: "Already received"}
 )
 
-// useToken records a mailbox token as used once its report is stored.
-// Intake commits the report in its own transaction, so the mark follows
-// it: a crash between the two commits lets a second post of that form file
-// the report again. The window is one commit wide.
-func (s *Server) useToken(ctx context.Context, tok string, mac []byte) {
+// errTokenUsed rolls back a report whose form token filed one already.
+var errTokenUsed = errors.New("webchat: form token used")
+
+// tokenExpiry returns when the form token tok expires, or def if it cannot
+// be read.
+func tokenExpiry(tok string, def time.Time) time.Time {
+	if b, err := base64.RawURLEncoding.DecodeString(tok); err == nil && len(b) >= 8 {
+		return time.Unix(int64(binary.BigEndian.Uint64(b[:8])), 0)
+	}
+	return def
+}
+
+// useToken records a mailbox token as used in a transaction of its own,
+// for an intake that did not record it with the report.
+func (s *Server) useToken(ctx context.Context, mac []byte, exp time.Time) {
 	if s.Applied == nil {
 		return
-	}
-	exp := s.Now().Add(s.Limits.FormTokenLife)
-	if b, err := base64.RawURLEncoding.DecodeString(tok); err == nil && len(b) >= 8 {
-		exp = time.Unix(int64(binary.BigEndian.Uint64(b[:8])), 0)
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
@@ -506,7 +539,23 @@ func (s *Server) handleStatusReply(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if _, err := s.Intake.AddReporterMessage(r.Context(), hotline.ReporterRef{Receipt: f.Receipt}, f.Text, photo); err != nil {
+	// The token is single-use, and used in the transaction that stores the
+	// message: a post sent again (a double click, a resend after a lost
+	// answer, a restart between) waits for the first and is told it was
+	// received instead of adding the message twice.
+	used := s.formUseMAC(f.Token)
+	release, err := s.forms.claim(r.Context(), string(used))
+	if err != nil {
+		return // the reporter left
+	}
+	defer release()
+	ctx, idem := store.WithIdempotency(r.Context(), replyKey(used))
+	_, err = s.Intake.AddReporterMessage(ctx, hotline.ReporterRef{Receipt: f.Receipt}, f.Text, photo)
+	if idem.Duplicate() {
+		s.threadPage(w, r, lang, http.StatusOK, f.Receipt, nil, "", txtReplyReceived.In(lang))
+		return
+	}
+	if err != nil {
 		if hotline.ErrorCode(err) == hotline.EINTERNAL {
 			s.Logger.Error("mailbox reply", "err", err)
 		}
@@ -520,7 +569,14 @@ func (s *Server) handleStatusReply(w http.ResponseWriter, r *http.Request) {
 	s.statusPage(w, r, lang, http.StatusOK, f.Receipt, nil, "")
 }
 
-var txtSent = hotline.Label{ZH: "已经转给老师了。", EN: "Sent to the counselor."}
+var (
+	txtSent          = hotline.Label{ZH: "已经转给老师了。", EN: "Sent to the counselor."}
+	txtReplyReceived = hotline.Label{ZH: "这条消息之前已经收到了，没有重复保存。", EN: "This message was already received; it was not saved twice."}
+)
+
+// replyKey names a used reply form token in the store's record of handled
+// updates.
+func replyKey(tokenMAC []byte) string { return "mbr:" + hex.EncodeToString(tokenMAC) }
 
 // replyAgain shows the reply form again with what the reporter wrote, but
 // without opening the thread: for a post refused before its receipt may be
@@ -537,6 +593,15 @@ func (s *Server) replyAgain(w http.ResponseWriter, lang hotline.Lang, status int
 // statusPage shows the thread of receipt with a reply form, or the receipt
 // form again with an error.
 func (s *Server) statusPage(w http.ResponseWriter, r *http.Request, lang hotline.Lang, status int, receipt string, fail error, text string) {
+	notice := ""
+	if fail == nil && r.URL.Path == "/m/status/reply" {
+		notice = txtSent.In(lang)
+	}
+	s.threadPage(w, r, lang, status, receipt, fail, text, notice)
+}
+
+// threadPage is statusPage with the notice to show above the thread.
+func (s *Server) threadPage(w http.ResponseWriter, r *http.Request, lang hotline.Lang, status int, receipt string, fail error, text, notice string) {
 	p := page{Lang: lang, Title: txtStatusTitle.In(lang)}
 	if receipt == "" {
 		p.Token = s.formToken(formStatus, "")
@@ -583,8 +648,8 @@ func (s *Server) statusPage(w http.ResponseWriter, r *http.Request, lang hotline
 	p.Data = d
 	if fail != nil {
 		p.Error = hotline.ErrorMessage(fail, lang)
-	} else if r.URL.Path == "/m/status/reply" {
-		p.Notice = txtSent.In(lang)
+	} else {
+		p.Notice = notice
 	}
 	s.render(w, status, "thread.html", p.fill())
 }

@@ -402,3 +402,51 @@ func TestMailboxFailedWriteSaysNotSaved(t *testing.T) {
 		t.Fatalf("closed database: %d\n%s", code, body)
 	}
 }
+
+// forgetfulApplied never finds a used form token: as if the post that used
+// it had crashed before marking it anywhere but with its report.
+type forgetfulApplied struct{ Applied }
+
+func (forgetfulApplied) FormTokenUsed(context.Context, []byte) (bool, error) { return false, nil }
+
+// The token is used in the transaction that files the report, so a post
+// that finds no mark before it (the fast path) still files nothing twice.
+func TestMailboxTokenUsedWithReport(t *testing.T) {
+	e := newEnv(t, func(s *Server) { s.Applied = forgetfulApplied{s.Applied} })
+	before := e.countTips(t)
+	tok := tokenRE.FindStringSubmatch(e.get(t, "/m/no3"))
+	fields := map[string]string{"token": tok[1], "role": "witness", "category": "verbal", "text": "重发"}
+	if code, body := e.post(t, "/m/no3", fields, nil, nil); code != http.StatusOK || !receiptRE.MatchString(body) {
+		t.Fatalf("first post: %d\n%s", code, body)
+	}
+	if code, body := e.post(t, "/m/no3", fields, nil, nil); code != http.StatusOK || !strings.Contains(body, "已经收到了") {
+		t.Fatalf("second post: %d\n%s", code, body)
+	}
+	if n := e.countTips(t) - before; n != 1 {
+		t.Fatalf("%d tips filed, want 1", n)
+	}
+}
+
+// A reply form posted twice stores its message once; the second post is
+// told it was received.
+func TestMailboxReplyOnce(t *testing.T) {
+	e := newEnv(t, nil)
+	res, err := e.intake.Submit(context.Background(), hotline.Submission{SchoolCode: "no3", Channel: hotline.ChannelMailbox, Texts: []string{"开头"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := map[string]string{"token": e.srv.formToken(formReply, ""), "receipt": res.Receipt, "text": "补充一次"}
+	if code, body := e.post(t, "/m/status/reply", fields, nil, nil); code != http.StatusOK || !strings.Contains(body, "已经转给老师了") {
+		t.Fatalf("first reply: %d\n%s", code, body)
+	}
+	if code, body := e.post(t, "/m/status/reply", fields, nil, nil); code != http.StatusOK || !strings.Contains(body, "之前已经收到了") {
+		t.Fatalf("second reply: %d\n%s", code, body)
+	}
+	_, msgs, err := e.srv.Reporters.ThreadByReceipt(context.Background(), res.Receipt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 2 {
+		t.Fatalf("%d messages, want 2 (the report and one reply)", len(msgs))
+	}
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
 	"sync"
 	"syscall"
 	"testing"
@@ -21,7 +20,6 @@ func TestCrashChannels(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash rounds take half a minute")
 	}
-	needCrashFull(t)
 	const rounds = 20
 	r := newCrashRig(t)
 	r.runRounds(rounds, syscall.SIGKILL, 300*time.Millisecond, 1200*time.Millisecond, r.allReporters)
@@ -37,7 +35,6 @@ func TestSigtermUnderLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("shutdown rounds take seconds")
 	}
-	needCrashFull(t)
 	const rounds = 8
 	r := newCrashRig(t)
 	r.runRounds(rounds, syscall.SIGTERM, 400*time.Millisecond, 1500*time.Millisecond, r.allReporters)
@@ -50,17 +47,5 @@ func (r *crashRig) allReporters(work, hard context.Context, wg *sync.WaitGroup) 
 		r.telegramReporter(work, hard, wg, n)
 		r.webReporter(work, hard, wg, n)
 		r.mailboxReporter(work, hard, wg, n)
-	}
-}
-
-// needCrashFull skips the channel crash tests unless HOTLINE_CRASH_FULL is
-// set: they fail until the fixes of issue 12 (durable update ids, one
-// transaction for a submission and its conversation, web chat epochs and
-// applied ids, single-use form tokens) are all on main. Remove the gate
-// once they pass there.
-func needCrashFull(t *testing.T) {
-	t.Helper()
-	if os.Getenv("HOTLINE_CRASH_FULL") == "" {
-		t.Skip("set HOTLINE_CRASH_FULL=1: fails until the issue 12 fixes are merged")
 	}
 }
