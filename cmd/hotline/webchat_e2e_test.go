@@ -424,7 +424,9 @@ func TestWebchatInBrowser(t *testing.T) {
 	// 3. Quick exit (Esc twice inside the chat) replaces the school's page
 	// with a neutral one and clears the chat.
 	step(t, ctx, "quick exit", chromedp.SendKeys(chromedp.CSS(`#msg`), kb.Escape+kb.Escape, f.query()...))
-	waitPage(t, ctx, "quick exit", `location.pathname === '/webchat/away'`)
+	// Wait for the neutral page to be drawn, not only navigated to: its
+	// body can still be empty right after the location changes.
+	waitPage(t, ctx, "quick exit", `location.pathname === '/webchat/away' && document.readyState === 'complete' && document.body !== null && document.body.innerText.length > 0`)
 	body, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
 	if err != nil || strings.Contains(body, reply) || strings.Contains(body, texts[0]) || !strings.Contains(body, "天气") {
 		t.Fatalf("after quick exit the page shows %q (%v)", body, err)
