@@ -122,11 +122,33 @@ func runDistrict(ctx context.Context, args []string, env *Env) error {
 	if err != nil {
 		return errMessage(err)
 	}
-	fmt.Fprintf(env.Stdout, "区教育局已创建 / district created: %s\n\n", d.District.Name)
-	fmt.Fprintln(env.Stdout, "恢复密钥（只显示这一次）/ Recovery key (shown ONCE):")
-	fmt.Fprintf(env.Stdout, "\n    %s\n\n", d.RecoveryKey)
-	fmt.Fprintf(env.Stdout, "区教育局账号 / district officer:\n    用户名 / username:           %s\n    一次性密码 / one-time password: %s\n", d.Officer.Username, d.OfficerPassword)
+	printCreatedDistrict(env.Stdout, d)
 	return nil
+}
+
+// printCreatedDistrict shows the district's secrets once, each with what it
+// is for and where it must be kept: nobody reads a README at this moment.
+func printCreatedDistrict(w io.Writer, d *staff.CreatedDistrict) {
+	fmt.Fprintf(w, "区教育局已创建 / district created: %s\n\n", d.District.Name)
+	fmt.Fprintln(w, "1. 恢复密钥（只显示这一次）/ Recovery key (shown ONCE):")
+	fmt.Fprintf(w, "\n    %s\n\n", d.RecoveryKey)
+	fmt.Fprintln(w, "   用途：它是区教育局私钥的唯一备份。学校上报（升级）给区里的案件只能用这把私钥打开；")
+	fmt.Fprintln(w, "   服务器不保存恢复密钥，所有区教育局账号的密码都丢失时，没有它就再也打不开这些案件。")
+	fmt.Fprintln(w, "   保管：打印或抄写在纸上，封存在区教育局的保险柜里；不要存在这台服务器、电子邮件或聊天软件里。")
+	fmt.Fprintln(w, "   What it is for: the only backup of the district's private key, which alone opens the cases schools escalate")
+	fmt.Fprintln(w, "   to the district. The server does not keep it: when every officer's password is lost, nothing else opens them.")
+	fmt.Fprintln(w, "   Where to keep it: on paper, sealed in the bureau's safe; never on this server, in e-mail or in a chat.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "2. 第一位区教育局账号 / first district officer:")
+	fmt.Fprintf(w, "    用户名 / username:           %s\n", d.Officer.Username)
+	fmt.Fprintf(w, "    一次性密码 / one-time password: %s   (首次登录时须修改 / must be changed at first log-in)\n", d.OfficerPassword)
+	fmt.Fprintln(w, "   用途：登录 /inbox/login 后进入 /district/（统计、逾期和上报的案件、工作总结、提醒和时限设置）。")
+	fmt.Fprintln(w, "   保管：当面交给这位工作人员本人，不要转发；登录改密码后，这个一次性密码即失效。")
+	fmt.Fprintln(w, "   What it is for: log in at /inbox/login to reach /district/ (statistics, overdue and escalated cases, the summary")
+	fmt.Fprintln(w, "   report, alert and deadline settings at /district/settings).")
+	fmt.Fprintln(w, "   Where to keep it: hand it to the officer in person, never forward it; it stops working once they set a password.")
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "下一步 / next: hotline school add --name NAME --code CODE --district %s\n", d.District.Name)
 }
 
 func runCounselor(ctx context.Context, args []string, env *Env) error {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"hotline/internal/district"
+	"hotline/internal/store"
 )
 
 // runExport writes the summary report to stdout: per school and month,
@@ -42,9 +43,44 @@ func runExport(ctx context.Context, args []string, env *Env) error {
 		return err
 	}
 	defer m.Close()
+	if err := checkExportFilter(ctx, m.DB, f); err != nil {
+		return err
+	}
 	rep, err := district.New(m.DB).Report(ctx, f)
 	if err != nil {
 		return errMessage(err)
 	}
 	return rep.WriteCSV(env.Stdout)
+}
+
+// checkExportFilter fails for a district or school that does not exist: a
+// mistyped name would otherwise give an empty report that looks like a
+// district with no reports.
+func checkExportFilter(ctx context.Context, db *store.DB, f district.ReportFilter) error {
+	if f.District != "" {
+		d, err := db.DistrictByName(ctx, f.District)
+		if err != nil {
+			return err
+		}
+		if d == nil {
+			// A school may name a district that has no key pair yet.
+			schools, err := db.Schools(ctx, f.District)
+			if err != nil {
+				return err
+			}
+			if len(schools) == 0 {
+				return fmt.Errorf("没有名为 %q 的区教育局，也没有学校属于它 / no district named %q, and no school belongs to one (hotline district add creates it; hotline school add --district links a school)", f.District, f.District)
+			}
+		}
+	}
+	if f.SchoolCode != "" {
+		school, err := db.SchoolByCode(ctx, f.SchoolCode)
+		if err != nil {
+			return errMessage(err)
+		}
+		if f.District != "" && school.District != f.District {
+			return fmt.Errorf("学校 %q 不属于 %q / school %q is not in district %q", f.SchoolCode, f.District, f.SchoolCode, f.District)
+		}
+	}
+	return nil
 }

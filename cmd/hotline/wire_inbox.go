@@ -12,6 +12,7 @@ func (m *Main) openInbox() error {
 	srv, err := inbox.New(inbox.Config{
 		Staff: m.Staff, Triage: m.Triage, Intake: m.Intake, Broker: m.Broker, Logger: m.Logger,
 		ClientIP: m.clientIP(), Secure: strings.HasPrefix(m.Config.PublicURL, "https://"), IdleTimeout: m.Config.IdleTimeout, Clock: m.Clock,
+		PublicURL: m.Config.PublicURL, BotName: m.botName,
 	})
 	if err != nil {
 		return err
@@ -27,4 +28,13 @@ func (m *Main) openInbox() error {
 // the address its header names.
 func (m *Main) clientIP() throttle.ClientIP {
 	return throttle.ClientIP{Trusted: m.Config.TrustedProxies, Header: m.Config.ProxyHeader}
+}
+
+// botName is the Telegram bot's username for t.me links: the running bot's,
+// else --telegram-bot-name, else "".
+func (m *Main) botName() string {
+	if m.Bot != nil && m.Bot.Username() != "" {
+		return m.Bot.Username()
+	}
+	return m.Config.TelegramBotName
 }

@@ -52,6 +52,13 @@ type Config struct {
 	// reverse proxy list it in ClientIP.Trusted (--trusted-proxy).
 	ClientIP    throttle.ClientIP
 	LoginLimits LoginLimits // zero: DefaultLoginLimits
+	// PublicURL is how students reach the server, for the setup page's
+	// snippet, links and QR codes; a loopback URL there gets a warning.
+	PublicURL string
+	// BotName returns the Telegram bot's username for the t.me link, or
+	// "" when there is none; nil: none. A func because the bot may start
+	// after the inbox.
+	BotName func() string
 }
 
 // DistrictHome is where district officers land after log-in.
@@ -147,6 +154,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /inbox/admin/counselors/{id}/oncall", s.admin(s.handleOnCall))
 	m.HandleFunc("GET /inbox/admin/settings", s.admin(s.handleSettingsShow))
 	m.HandleFunc("POST /inbox/admin/settings", s.admin(s.handleSettings))
+	m.HandleFunc("GET /inbox/admin/setup", s.admin(s.handleSetup))
 
 	m.HandleFunc("/inbox/", s.handleNotFound)
 }
@@ -260,7 +268,7 @@ func (s *Server) renderFragment(w http.ResponseWriter, page, name string, p *pag
 	w.Write(buf.Bytes())
 }
 
-var pageNames = []string{"login", "recover", "totp", "password", "account", "queue", "tip", "intake", "counselors", "settings", "alerts", "error"}
+var pageNames = []string{"login", "recover", "totp", "password", "account", "queue", "tip", "intake", "counselors", "settings", "alerts", "error", "setup"}
 
 func (s *Server) parseTemplates() error {
 	base, err := template.New("layout").Funcs(funcs).ParseFS(assets, "templates/layout.html")
