@@ -39,6 +39,16 @@ type Conversation interface {
 	Handle(ctx context.Context, k dialog.Key, ev dialog.Event) ([]dialog.Reply, error)
 }
 
+var _ Prompter = (*dialog.Engine)(nil)
+
+// Prompter is what a Conversation may also offer (dialog.Engine does): the
+// current question of a conversation, changing and writing nothing. The
+// bot answers a redelivered update with it, since that update's own answer
+// may never have been sent.
+type Prompter interface {
+	Prompt(ctx context.Context, k dialog.Key, lang hotline.Lang) ([]dialog.Reply, error)
+}
+
 // Config configures a Bot. Zero values take the defaults shown.
 type Config struct {
 	Token  string
@@ -138,6 +148,12 @@ type Bot struct {
 
 	flightsMu sync.Mutex
 	flights   map[int64]*flight // webhook: deliveries being handled
+
+	// promptedMu guards prompted: the chats answered with their current
+	// question after a redelivery, and not heard from anew since (in
+	// memory only, like every chat id here).
+	promptedMu sync.Mutex
+	prompted   map[int64]bool
 
 	handled     atomic.Int64
 	redelivered atomic.Int64

@@ -32,7 +32,8 @@ func decodeUpdate(r io.Reader) (*models.Update, error) {
 }
 
 // handle runs one update: unless the store says its effect was applied
-// before (a redelivery), it becomes a dialog event, the dialog persists its
+// before (a redelivery, answered only with the conversation's current
+// question: see promptAgain), it becomes a dialog event, the dialog persists its
 // effect with the update's key in the same transaction, done(err) tells
 // the poller or webhook it may confirm the update, and the replies go out
 // in order. A panic is recovered: it would otherwise kill the whole server.
@@ -68,8 +69,10 @@ func (b *Bot) handle(ctx context.Context, upd *models.Update, done func(error)) 
 	ctx, idem := store.WithIdempotency(ctx, updateKey(upd.ID))
 	if b.appliedBefore(ctx, idem.Key) {
 		b.redelivered.Add(1)
+		b.promptAgain(ctx, upd, chat, lang)
 		return
 	}
+	b.unprompt(chat)
 	if m := upd.EditedMessage; m != nil {
 		// An edit never reaches the school: say so, so that the reporter
 		// sends what they changed again.
@@ -94,6 +97,72 @@ func (b *Bot) handle(ctx context.Context, upd *models.Update, done func(error)) 
 	}
 	settle(err)
 	b.sendReplies(ctx, chat, replies)
+}
+
+// maxPrompted bounds the chats remembered as prompted; past it they are
+// forgotten, which costs at most a question asked twice.
+const maxPrompted = 4096
+
+// promptAgain answers a redelivered update (its effect was stored, then
+// the process stopped, perhaps before the answer left) with the
+// conversation's current question, so that a reporter who got no answer
+// knows where they are. It applies and writes nothing; if the first answer
+// did arrive, the reporter sees the question again. Several redelivered
+// updates of a chat get one question, until the chat is heard from anew.
+// Updates that were never part of a conversation (groups, /link, edits,
+// unsupported content) get nothing.
+func (b *Bot) promptAgain(ctx context.Context, upd *models.Update, chat int64, lang hotline.Lang) {
+	p, ok := b.dialog.(Prompter)
+	if !ok || chat == 0 || !b.conversational(upd) {
+		return
+	}
+	b.promptedMu.Lock()
+	if b.prompted[chat] {
+		b.promptedMu.Unlock()
+		return
+	}
+	if b.prompted == nil || len(b.prompted) >= maxPrompted {
+		b.prompted = map[int64]bool{}
+	}
+	b.prompted[chat] = true
+	b.promptedMu.Unlock()
+	replies, err := p.Prompt(ctx, dialog.Key{Channel: hotline.ChannelTelegram, ChatID: chat}, lang)
+	if err != nil {
+		// Silence is better than an error about something that worked.
+		b.log.Warn("bot: conversation not readable for a redelivered update", "code", hotline.ErrorCode(err))
+		return
+	}
+	b.sendReplies(ctx, chat, replies)
+}
+
+// unprompt forgets that chat was prompted: it is heard from anew.
+func (b *Bot) unprompt(chat int64) {
+	b.promptedMu.Lock()
+	delete(b.prompted, chat)
+	b.promptedMu.Unlock()
+}
+
+// conversational reports whether the event method would make upd a dialog
+// event, judged without side effects (no photo is fetched).
+func (b *Bot) conversational(upd *models.Update) bool {
+	if cq := upd.CallbackQuery; cq != nil {
+		return cq.Message.Message == nil || cq.Message.Message.Chat.Type == models.ChatTypePrivate
+	}
+	m := upd.Message
+	if m == nil || m.Chat.Type != models.ChatTypePrivate {
+		return false
+	}
+	switch {
+	case m.Text != "":
+		if isCommand(m) {
+			name, _ := splitCommand(m.Text)
+			return name != "link" || b.cfg.LinkStaff == nil
+		}
+		return true
+	case len(m.Photo) > 0:
+		return true
+	}
+	return m.Document != nil && isImage(m.Document.MimeType)
 }
 
 // updateKey names an update in the store's record of handled updates.

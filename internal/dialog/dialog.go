@@ -218,6 +218,31 @@ func (e *Engine) Resume(ctx context.Context, k Key, receipt string, lang hotline
 	return e.finish(c)
 }
 
+// Prompt returns what the conversation k asks of its reporter now, as a
+// reporter who lost track would be told: the current step's question with
+// its buttons; after a report was sent, that it was sent (with its alias)
+// before the follow-up prompt; while an urgent draft waits, the safety
+// reminder first. It changes and saves nothing, so a transport can answer
+// again an event whose effect was applied but whose answer may never have
+// left (a redelivered Telegram update) without applying anything twice.
+// lang is used only for a conversation that has no saved state.
+func (e *Engine) Prompt(ctx context.Context, k Key, lang hotline.Lang) ([]Reply, error) {
+	if !validKey(k) {
+		return []Reply{{Kind: ReplyError, Text: txtBadKey.In(parseLang(lang)), Lang: parseLang(lang)}}, ErrBadKey
+	}
+	unlock := e.lock(k)
+	defer unlock()
+	c, err := e.open(ctx, k, "")
+	if err != nil {
+		return []Reply{{Kind: ReplyError, Text: hotline.ErrorMessage(err, parseLang(lang)), Lang: parseLang(lang)}}, err
+	}
+	if c.fresh {
+		c.st.Lang = parseLang(lang)
+	}
+	c.reprompt()
+	return c.replies(), nil
+}
+
 func (e *Engine) handle(ctx context.Context, k Key, receipt string, ev Event) ([]Reply, error) {
 	if !validKey(k) {
 		return []Reply{{Kind: ReplyError, Text: txtBadKey.In(parseLang(ev.Lang)), Lang: parseLang(ev.Lang)}}, ErrBadKey

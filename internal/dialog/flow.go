@@ -235,6 +235,20 @@ func (c *conv) prompt() {
 	}
 }
 
+// reprompt is prompt for Engine.Prompt: the state it changes is never
+// saved, and it calls no service.
+func (c *conv) reprompt() {
+	st := c.st
+	if !st.UrgentAt.IsZero() && st.hasDraft() {
+		c.safety(st.School)
+	}
+	if st.Step == stepFollow && st.Active != "" {
+		alias := st.Alias.In(c.lang())
+		c.out = append(c.out, Reply{Kind: ReplySubmitted, Text: c.t(txtAlreadySent, alias), Alias: alias, TipUID: st.Active})
+	}
+	c.prompt()
+}
+
 func (c *conv) doneRow() []Button { return []Button{c.btn(txtBtnDone, dataDone)} }
 
 // urgentRows puts "send to the school now" first, while an urgent draft
