@@ -48,23 +48,55 @@ func (s Status) Open() bool {
 	return s == StatusNew || s == StatusAcknowledged || s == StatusInvestigating
 }
 
-// CanMoveTo reports whether a case may go from s to next. Cases move forward;
-// a resolved or closed case may be reopened to investigating.
+// statusNext is every status change a counselor may make. A case never
+// goes back to new; investigating may step back to acknowledged (work paused
+// until something comes in); resolved may still be closed; and a resolved or
+// closed case is reopened to investigating when the reporter writes again or
+// it was closed by mistake.
+var statusNext = map[Status][]Status{
+	StatusNew:           {StatusAcknowledged, StatusInvestigating, StatusResolved, StatusClosed},
+	StatusAcknowledged:  {StatusInvestigating, StatusResolved, StatusClosed},
+	StatusInvestigating: {StatusAcknowledged, StatusResolved, StatusClosed},
+	StatusResolved:      {StatusInvestigating, StatusClosed},
+	StatusClosed:        {StatusInvestigating},
+}
+
+// CanMoveTo reports whether a case may go from s to next.
 func (s Status) CanMoveTo(next Status) bool {
-	if !next.Valid() || s == next {
-		return false
-	}
-	switch s {
-	case StatusNew:
-		return true
-	case StatusAcknowledged:
-		return next != StatusNew
-	case StatusInvestigating:
-		return next == StatusResolved || next == StatusClosed
-	case StatusResolved, StatusClosed:
-		return next == StatusInvestigating
+	for _, n := range statusNext[s] {
+		if n == next {
+			return true
+		}
 	}
 	return false
+}
+
+// Next lists the statuses a case may move to from s, in display order.
+func (s Status) Next() []Status {
+	var out []Status
+	for _, n := range Statuses {
+		if s.CanMoveTo(n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Reopens reports whether moving from s to next reopens a finished case.
+func (s Status) Reopens(next Status) bool {
+	return !s.Open() && next.Open()
+}
+
+// ErrStatusChange is the error for a status change the case may not make,
+// naming both statuses so the counselor sees which move was refused.
+func ErrStatusChange(from, to Status) *Error {
+	toLabel := to.Label()
+	if !to.Valid() {
+		toLabel = Label{ZH: string(to), EN: string(to)}
+	}
+	return Errorf(EINVALID,
+		"不能把状态从「"+from.Label().ZH+"」改为「"+toLabel.ZH+"」。",
+		"A case cannot go from "+from.Label().EN+" to "+toLabel.EN+".")
 }
 
 // Severity is the policy's scale of a bullying case (情节轻微/较重/严重/涉嫌违法犯罪).

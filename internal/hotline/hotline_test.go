@@ -18,18 +18,43 @@ func TestStatusTransitions(t *testing.T) {
 		{hotline.StatusNew, hotline.StatusClosed, true},
 		{hotline.StatusAcknowledged, hotline.StatusNew, false},
 		{hotline.StatusAcknowledged, hotline.StatusInvestigating, true},
-		{hotline.StatusInvestigating, hotline.StatusAcknowledged, false},
+		{hotline.StatusInvestigating, hotline.StatusAcknowledged, true},
+		{hotline.StatusNew, hotline.StatusInvestigating, true},
+		{hotline.StatusNew, hotline.StatusResolved, true},
+		{hotline.StatusAcknowledged, hotline.StatusResolved, true},
+		{hotline.StatusAcknowledged, hotline.StatusClosed, true},
+		{hotline.StatusInvestigating, hotline.StatusClosed, true},
+		{hotline.StatusInvestigating, hotline.StatusNew, false},
+		{hotline.StatusResolved, hotline.StatusClosed, true},      // 已处理完毕 → 已关闭
+		{hotline.StatusClosed, hotline.StatusInvestigating, true}, // reopen
+		{hotline.StatusClosed, hotline.StatusNew, false},
+		{hotline.StatusClosed, hotline.StatusAcknowledged, false},
+		{hotline.StatusResolved, hotline.StatusAcknowledged, false},
 		{hotline.StatusInvestigating, hotline.StatusResolved, true},
 		{hotline.StatusResolved, hotline.StatusInvestigating, true}, // reopen
 		{hotline.StatusResolved, hotline.StatusNew, false},
 		{hotline.StatusClosed, hotline.StatusResolved, false},
 		{hotline.StatusNew, hotline.StatusNew, false},
 		{hotline.StatusNew, "deleted", false}, // a case is never deleted
+		{"deleted", hotline.StatusNew, false},
 	}
 	for _, tt := range tests {
 		if got := tt.from.CanMoveTo(tt.to); got != tt.want {
 			t.Errorf("%s → %s = %v, want %v", tt.from, tt.to, got, tt.want)
 		}
+	}
+	// Every status but closed leads somewhere else, and closed only back.
+	for _, s := range hotline.Statuses {
+		if len(s.Next()) == 0 {
+			t.Errorf("%s is a dead end", s)
+		}
+	}
+	if got := hotline.StatusClosed.Next(); len(got) != 1 || got[0] != hotline.StatusInvestigating {
+		t.Errorf("closed.Next() = %v", got)
+	}
+	err := hotline.ErrStatusChange(hotline.StatusClosed, hotline.StatusNew)
+	if hotline.ErrorCode(err) != hotline.EINVALID || hotline.ErrorMessage(err, hotline.LangZH) != "不能把状态从「已关闭」改为「新报告」。" {
+		t.Errorf("refusal: %v / %q", err, hotline.ErrorMessage(err, hotline.LangZH))
 	}
 }
 

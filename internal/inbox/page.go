@@ -88,6 +88,25 @@ func (p *page) Time(t time.Time) string {
 	return t.In(china).Format("2006-01-02 15:04")
 }
 
+// When says an instant briefly in the page's language ("11月28日 14:03",
+// "Nov 28 14:03"), with the year only when it is not this year's.
+func (p *page) When(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	t = t.In(china)
+	sameYear := t.Year() == p.now.In(china).Year()
+	switch {
+	case p.Lang == hotline.LangEN && sameYear:
+		return t.Format("Jan 2 15:04")
+	case p.Lang == hotline.LangEN:
+		return t.Format("Jan 2 2006 15:04")
+	case sameYear:
+		return t.Format("1月2日 15:04")
+	}
+	return t.Format("2006年1月2日 15:04")
+}
+
 // ISO is a machine-readable time for <time datetime>.
 func (p *page) ISO(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 

@@ -20,7 +20,8 @@ type threadMsg struct {
 
 type timelineRow struct {
 	*hotline.Event
-	Who string
+	Who  string
+	Text string // the event in words (describeEvent)
 }
 
 type stepRow struct {
@@ -106,18 +107,14 @@ func (s *Server) tipPage(r *http.Request, rc *reqCtx, uid string) (*page, *tipDa
 		d.Messages = append(d.Messages, threadMsg{Message: m, Who: names[m.CounselorID]})
 	}
 	for _, e := range events {
-		d.Timeline = append(d.Timeline, timelineRow{Event: e, Who: names[e.ActorID]})
+		d.Timeline = append(d.Timeline, timelineRow{Event: e, Who: names[e.ActorID], Text: describeEvent(e, names, rc.Lang)})
 		if e.Kind == hotline.EventEscalated && d.EscalatedAt.IsZero() {
 			d.EscalatedAt = e.At
 		}
 	}
 	d.MustEscalate = triage.NeedsEscalation(tip)
 	d.FollowupDue = tip.Escalated && !tip.DistrictDue.IsZero() && !d.DistrictDone
-	for _, st := range hotline.Statuses {
-		if tip.Status.CanMoveTo(st) {
-			d.NextStatus = append(d.NextStatus, st)
-		}
-	}
+	d.NextStatus = tip.Status.Next()
 	if err := s.cfg.Triage.MarkViewed(ctx, rc.actor(), tip); err != nil {
 		return nil, nil, err
 	}

@@ -253,34 +253,43 @@ func (s *Service) addMessage(ctx context.Context, actor hotline.Actor, uid strin
 	return out, nil
 }
 
-// SetStatus moves a case along new → acknowledged → investigating →
-// resolved / closed (or reopens it).
+// SetStatus moves a case to next if hotline.Status.CanMoveTo allows it:
+// forward, investigating back to acknowledged, resolved on to closed, or a
+// finished case reopened. A reopened case owes its next action again (its
+// progress deadline, or a fresh assessment deadline if it was never
+// assessed); a finished one owes nothing.
 func (s *Service) SetStatus(ctx context.Context, actor hotline.Actor, uid string, next hotline.Status) error {
 	_, err := s.update(ctx, actor, uid, func(tx *store.Tx, t *hotline.Tip, _ *hotline.School) error {
 		if !t.Status.CanMoveTo(next) {
-			return hotline.Errorf(hotline.EINVALID, "不能这样变更状态。", "That status change is not allowed.")
+			return hotline.ErrStatusChange(t.Status, next)
 		}
 		prev := t.Status
 		t.Status = next
 		detail := "from=" + string(prev) + ";to=" + string(next)
 		kind := hotline.EventStatusChanged
-		switch next {
-		case hotline.StatusAcknowledged:
-			kind = hotline.EventAcknowledged
-		case hotline.StatusResolved:
-			kind = hotline.EventResolved
-		case hotline.StatusClosed:
-			kind = hotline.EventClosed
-		case hotline.StatusInvestigating:
-			if prev == hotline.StatusResolved || prev == hotline.StatusClosed {
-				kind = hotline.EventReopened
-				t.ResolvedAt = time.Time{}
+		switch {
+		case prev.Reopens(next):
+			kind = hotline.EventReopened
+			t.ResolvedAt = time.Time{}
+			if !t.Assessed() {
+				d, err := tx.CaseDeadlines(t.SchoolID)
+				if err != nil {
+					return err
+				}
+				t.AssessDue = tx.Now().Add(d.Assess.D())
 			}
+		case next == hotline.StatusAcknowledged && prev == hotline.StatusNew:
+			kind = hotline.EventAcknowledged
+		case next == hotline.StatusResolved:
+			kind = hotline.EventResolved
+		case next == hotline.StatusClosed:
+			kind = hotline.EventClosed
 		}
 		if t.AcknowledgedAt.IsZero() && next != hotline.StatusNew {
 			t.AcknowledgedAt = tx.Now()
 		}
-		if next == hotline.StatusResolved || next == hotline.StatusClosed {
+		// Resolved then closed keeps the time the work ended.
+		if (next == hotline.StatusResolved || next == hotline.StatusClosed) && t.ResolvedAt.IsZero() {
 			t.ResolvedAt = tx.Now()
 		}
 		if err := renew(tx, t); err != nil {
