@@ -44,7 +44,6 @@ var (
 	hUndone      = hotline.Label{ZH: "取消完成", EN: "marked not done"}
 	hFollowupDue = hotline.Label{ZH: "案件有变化，需要向区教育局续报", EN: "the case changed: a follow-up report to the district is owed"}
 	hFollowup    = hotline.Label{ZH: "续报", EN: "follow-up"}
-	hDeadline    = hotline.Label{ZH: "时限", EN: "Deadline"}
 	hChannel     = hotline.Label{ZH: "渠道", EN: "Channel"}
 	hUrgentShort = hotline.Label{ZH: "紧急", EN: "urgent"}
 	hRetention   = hotline.Label{ZH: "保存期限", EN: "Retention"}
