@@ -186,7 +186,10 @@ func TestBlockedChatHeldThenRevivedInOrder(t *testing.T) {
 
 	waitFor(t, "the other chat's reply", func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 1 })
 	waitFor(t, "chat 1 held", func() bool { return w.Stats().Blocked == 1 })
-	time.Sleep(100 * time.Millisecond)
+	// The other chat's row leaves the outbox in the commit after its send,
+	// which a loaded machine may delay: wait for it rather than guess.
+	waitFor(t, "only chat 1's rows left", func() bool { n, _ := db.OutboxLen(ctx); return n == 3 })
+	time.Sleep(100 * time.Millisecond) // time in which a held chat must not be tried again
 	if n, _ := db.OutboxLen(ctx); n != 3 {
 		t.Fatalf("held: got %d rows, want chat 1's 3", n)
 	}
