@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"hotline/internal/history"
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
 	"hotline/internal/triage"
@@ -21,7 +22,7 @@ type threadMsg struct {
 type timelineRow struct {
 	*hotline.Event
 	Who  string
-	Text string // the event in words (describeEvent)
+	Text string // the event in words (history.Describe)
 }
 
 type stepRow struct {
@@ -107,7 +108,7 @@ func (s *Server) tipPage(r *http.Request, rc *reqCtx, uid string) (*page, *tipDa
 		d.Messages = append(d.Messages, threadMsg{Message: m, Who: names[m.CounselorID]})
 	}
 	for _, e := range events {
-		d.Timeline = append(d.Timeline, timelineRow{Event: e, Who: names[e.ActorID], Text: describeEvent(e, names, rc.Lang)})
+		d.Timeline = append(d.Timeline, timelineRow{Event: e, Who: names[e.ActorID], Text: history.Describe(e, names, rc.Lang)})
 		if e.Kind == hotline.EventEscalated && d.EscalatedAt.IsZero() {
 			d.EscalatedAt = e.At
 		}

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"hotline/internal/district"
+	"hotline/internal/history"
 	"hotline/internal/hotline"
 	"hotline/internal/scheduler"
 	"hotline/internal/staff"
@@ -281,6 +282,10 @@ type tipPage struct {
 	Messages []*hotline.Message
 	Events   []*hotline.Event
 }
+
+// Event says a ledger event of the case in words. The district sees no
+// school's staff list, so an assignee reads as "another staff member".
+func (p *tipPage) Event(e *hotline.Event) string { return history.Describe(e, nil, p.Lang) }
 
 // handleTip shows an escalated case: the district's copy of the thread,
 // opened with the officer's district key, and its ledger timeline. Any

@@ -1,4 +1,8 @@
-package inbox
+// Package history says a case's ledger events in words, for every page
+// that shows a case history (the school's inbox and the district's copy):
+// the ledger's detail is a short machine value ("from=new;to=acknowledged",
+// "deadline=ack") that staff should never have to decode.
+package history
 
 import (
 	"strconv"
@@ -7,10 +11,6 @@ import (
 	"hotline/internal/hotline"
 	"hotline/internal/scheduler"
 )
-
-// The case history says each ledger event in words: the ledger's detail is a
-// short machine value ("from=new;to=acknowledged", "deadline=ack") that a
-// counselor should never have to decode.
 
 // detailFields parses a ledger detail into its keys and values, in order; a
 // bare word ("urgent", "detected") is a key with an empty value.
@@ -54,11 +54,12 @@ var (
 	hSep         = hotline.Label{ZH: "，", EN: ", "}
 )
 
-// describeEvent says a ledger event in words in lang: the kind and, from its
+// Describe says a ledger event in words in lang: the kind and, from its
 // detail, what changed (statuses, severities, categories, deadline kinds,
-// steps and staff by their labels and names). It never returns raw
+// steps by their labels; staff by names, counselor id to display name, and
+// as "another staff member" when not in names). It never returns raw
 // "k=v;k=v": keys it does not know are shown as "key: value".
-func describeEvent(e *hotline.Event, names map[int64]string, lang hotline.Lang) string {
+func Describe(e *hotline.Event, names map[int64]string, lang hotline.Lang) string {
 	keys, v := detailFields(e.Detail)
 	l := func(x hotline.Label) string { return x.In(lang) }
 	colon := l(hColon)

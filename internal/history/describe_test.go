@@ -1,4 +1,4 @@
-package inbox
+package history
 
 import (
 	"strings"
@@ -39,10 +39,10 @@ func TestDescribeEveryDetailFormat(t *testing.T) {
 	}
 	for _, tt := range tests {
 		e := &hotline.Event{Kind: tt.kind, Detail: tt.detail}
-		if got := describeEvent(e, names, hotline.LangZH); got != tt.zh {
+		if got := Describe(e, names, hotline.LangZH); got != tt.zh {
 			t.Errorf("%s %q zh = %q, want %q", tt.kind, tt.detail, got, tt.zh)
 		}
-		got := describeEvent(e, names, hotline.LangEN)
+		got := Describe(e, names, hotline.LangEN)
 		if got != tt.en {
 			t.Errorf("%s %q en = %q, want %q", tt.kind, tt.detail, got, tt.en)
 		}
