@@ -171,8 +171,11 @@ func TestReceiptGuessFloodStarvesNoOne(t *testing.T) {
 	}
 	<-floodDone
 	t.Logf("slowest submission or read during the flood: %v", slowest)
-	if slowest > time.Second {
-		t.Errorf("a submission or read took %v during the flood, want well under a second", slowest)
+	// Starving would show as a refusal (checked above) or as waiting behind
+	// the flood for its buckets to refill (seconds); the bound is loose so
+	// that a loaded machine does not fail it. The figure is logged above.
+	if slowest > 5*time.Second {
+		t.Errorf("a submission or read took %v during the flood: it waited behind the flood", slowest)
 	}
 
 	var refused int
@@ -275,7 +278,7 @@ func TestWebsocketGuessFlood(t *testing.T) {
 	start := time.Now()
 	r.send(map[string]any{"v": 1, "type": "resume", "id": "r1", "receipt": m[1]})
 	got := r.until(func(f outFrame) bool { return f.ID == "r1" })
-	if f := got[len(got)-1]; f.Type != "ack" || time.Since(start) > time.Second {
+	if f := got[len(got)-1]; f.Type != "ack" || time.Since(start) > 5*time.Second {
 		t.Fatalf("valid resume beside the guesser: %+v after %v", f, time.Since(start))
 	}
 	if a := e.postAs(flooder, "/m/no3", map[string]string{"token": mailTok(), "text": "猜码的人也能交报告"}); a.code != http.StatusOK {
