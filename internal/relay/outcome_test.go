@@ -257,8 +257,10 @@ func TestProbeNoticesTheEndOfAnOutage(t *testing.T) {
 	up.Store(true)
 	back := time.Now()
 	waitFor(t, "the queue to drain", func() bool { n, _ := db.OutboxLen(ctx); return n == 0 })
-	if d := time.Since(back); d > time.Second {
-		t.Errorf("drained %s after the channel came back, want within a probe interval or so", d)
+	// Backoffs here are a minute or more: draining within seconds shows the
+	// probe ended them (the bound is loose for a loaded machine).
+	if d := time.Since(back); d > 10*time.Second {
+		t.Errorf("drained %s after the channel came back, want within a few probe intervals, far below the minute backoffs", d)
 	}
 	if s := w.Stats(); s.Delivered != chats || s.Resets < 1 || s.Probes < 5 || s.Down {
 		t.Errorf("stats: got %+v", s)
