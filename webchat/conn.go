@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -40,9 +41,12 @@ type wsConn struct {
 	writing bool
 	dead    bool
 
+	// lang is the conversation's language: read by the read loop (errors)
+	// and written by message goroutines (the engine's replies), so atomic.
+	lang atomic.Value // hotline.Lang
+
 	// Set by the reader goroutine only.
 	sess    *session
-	lang    hotline.Lang
 	school  string
 	page    string // the page secret from hello; never logged
 	strikes int
@@ -238,3 +242,13 @@ func (c *wsConn) cleanup() {
 	c.mu.Unlock()
 	c.ws.Close()
 }
+
+// language returns the conversation's language (Chinese until told).
+func (c *wsConn) language() hotline.Lang {
+	if l, ok := c.lang.Load().(hotline.Lang); ok {
+		return l
+	}
+	return hotline.LangZH
+}
+
+func (c *wsConn) setLanguage(l hotline.Lang) { c.lang.Store(l) }

@@ -38,7 +38,7 @@ var codeTexts = map[string]hotline.Label{
 }
 
 func (c *wsConn) errorFrame(id, code string) outFrame {
-	return outFrame{Type: "error", ID: id, Code: code, Text: codeTexts[code].In(c.lang)}
+	return outFrame{Type: "error", ID: id, Code: code, Text: codeTexts[code].In(c.language())}
 }
 
 // refuse answers a frame it could not accept. Clients that keep sending
@@ -124,7 +124,7 @@ func (c *wsConn) hello(f *inFrame) {
 		return
 	}
 	if f.Lang != "" {
-		c.lang = hotline.ParseLang(f.Lang)
+		c.setLanguage(hotline.ParseLang(f.Lang))
 	}
 	if len(f.School) <= 64 {
 		c.school = f.School
@@ -134,7 +134,7 @@ func (c *wsConn) hello(f *inFrame) {
 	}
 	ss := c.h.session(f.Session)
 	if ss == nil {
-		c.direct(outFrame{Type: "error", Code: codeBusy, Text: codeTexts[codeBusy].In(c.lang), Fatal: true})
+		c.direct(outFrame{Type: "error", Code: codeBusy, Text: codeTexts[codeBusy].In(c.language()), Fatal: true})
 		c.closeWith(websocket.CloseTryAgainLater, codeBusy)
 		return
 	}
@@ -184,7 +184,7 @@ func (c *wsConn) message(f *inFrame, photo []byte) {
 	}
 	if !c.h.beginApply() {
 		// Shutting down: not applied; the page sends it again later.
-		ss.finish(f.ID, &outFrame{Type: "error", ID: f.ID, Code: codeBusy, Text: codeTexts[codeBusy].In(c.lang)})
+		ss.finish(f.ID, &outFrame{Type: "error", ID: f.ID, Code: codeBusy, Text: codeTexts[codeBusy].In(c.language())})
 		return
 	}
 	done := make(chan struct{})
@@ -223,7 +223,7 @@ func (c *wsConn) apply(ss *session, f *inFrame, photo []byte) {
 		ss.finishDup(f.ID)
 		return
 	}
-	in := Input{Lang: c.lang, School: c.school, PageSecret: c.page}
+	in := Input{Lang: c.language(), School: c.school, PageSecret: c.page}
 	switch f.Type {
 	case "text":
 		if receipt != "" && vault.ReceiptContains(f.Text, receipt) {
@@ -239,7 +239,7 @@ func (c *wsConn) apply(ss *session, f *inFrame, photo []byte) {
 	case "photo":
 		p, err := s.CleanPhoto(ctx, photo)
 		if err != nil {
-			e := outFrame{Type: "error", ID: f.ID, Code: codeBadPhoto, Text: hotline.ErrorMessage(err, c.lang)}
+			e := outFrame{Type: "error", ID: f.ID, Code: codeBadPhoto, Text: hotline.ErrorMessage(err, c.language())}
 			switch hotline.ErrorCode(err) {
 			case hotline.ETOOLARGE:
 				e.Code = codeTooLarge
@@ -293,7 +293,7 @@ func (c *wsConn) apply(ss *session, f *inFrame, photo []byte) {
 func (c *wsConn) follow(replies []Reply) {
 	for _, r := range replies {
 		if r.Lang != "" {
-			c.lang = r.Lang
+			c.setLanguage(r.Lang)
 		}
 	}
 }
@@ -306,11 +306,11 @@ func (c *wsConn) resume(ctx context.Context, ss *session, id, receipt string) {
 	s := c.h.s
 	if _, err := vault.ParseReceipt(receipt); err != nil {
 		s.limits.Charge(c.client, actGuess)
-		e := outFrame{Type: "error", ID: id, Code: codeBadReceipt, Text: hotline.ErrReceiptTypo.Message.In(c.lang)}
+		e := outFrame{Type: "error", ID: id, Code: codeBadReceipt, Text: hotline.ErrReceiptTypo.Message.In(c.language())}
 		ss.finish(id, &e)
 		return
 	}
-	replies, err := s.Conversation.Resume(ctx, ss.token, receipt, c.lang)
+	replies, err := s.Conversation.Resume(ctx, ss.token, receipt, c.language())
 	if err != nil {
 		if missedReceipt(err) {
 			s.limits.Charge(c.client, actGuess)
@@ -319,7 +319,7 @@ func (c *wsConn) resume(ctx context.Context, ss *session, id, receipt string) {
 		if code == hotline.EINTERNAL {
 			s.Logger.Error("webchat resume", "err", err)
 		}
-		e := outFrame{Type: "error", ID: id, Code: codeBadReceipt, Text: hotline.ErrorMessage(err, c.lang)}
+		e := outFrame{Type: "error", ID: id, Code: codeBadReceipt, Text: hotline.ErrorMessage(err, c.language())}
 		if code == hotline.EINTERNAL {
 			e.Code = codeBusy
 		}
@@ -378,7 +378,7 @@ func (c *wsConn) sync(ctx context.Context, ss *session, id, receipt, after strin
 		if hotline.ErrorCode(err) == hotline.EINTERNAL {
 			s.Logger.Error("webchat sync", "err", err)
 		}
-		e := outFrame{Type: "error", ID: id, Code: codeBadReceipt, Text: hotline.ErrorMessage(err, c.lang)}
+		e := outFrame{Type: "error", ID: id, Code: codeBadReceipt, Text: hotline.ErrorMessage(err, c.language())}
 		ss.finish(id, &e)
 		return
 	}

@@ -47,7 +47,7 @@ func (c *wsConn) admitReceipt(ss *session, f *inFrame) bool {
 		}
 		return true
 	}
-	c.direct(outFrame{Type: "error", ID: f.ID, Code: codeGuesses, Text: hotline.ErrorMessage(waitError(txtTooManyGuesses, wait), c.lang)})
+	c.direct(outFrame{Type: "error", ID: f.ID, Code: codeGuesses, Text: hotline.ErrorMessage(waitError(txtTooManyGuesses, wait), c.language())})
 	c.strikes++
 	if c.strikes > maxStrikes {
 		c.closeWith(websocket.ClosePolicyViolation, codeGuesses)

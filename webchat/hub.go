@@ -228,7 +228,8 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		release()
 		return
 	}
-	c := &wsConn{h: h, ws: ws, lang: hotline.LangZH, client: client, release: release}
+	c := &wsConn{h: h, ws: ws, client: client, release: release}
+	c.setLanguage(hotline.LangZH)
 	c.rate.init(s.Limits.PerConnRate, s.Limits.PerConnBurst, s.Now)
 	h.mu.Lock()
 	h.conns[c] = struct{}{}
