@@ -68,12 +68,3 @@ func (tx *Tx) DeleteConversation(keyMAC []byte) error {
 	_, err := tx.exec(`DELETE FROM conversations WHERE key_mac = ?`, keyMAC)
 	return err
 }
-
-// DeleteConversationsBefore drops abandoned drafts last touched before t.
-func (tx *Tx) DeleteConversationsBefore(t time.Time) (int64, error) {
-	res, err := tx.exec(`DELETE FROM conversations WHERE updated_at < ?`, micros(t))
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
-}
