@@ -29,6 +29,7 @@ import (
 	"hotline/internal/triage"
 	"hotline/internal/vault"
 	"hotline/webchat"
+	"hotline/wechat"
 )
 
 // Main is the running program: the one place that knows every package and
@@ -55,7 +56,9 @@ type Main struct {
 	// Started by Run.
 	Inbox     *inbox.Server // the counselor UI; the district pages reuse its log-in
 	Bot       *bot.Bot      // nil without a Telegram token
-	Relay     *relay.Worker // delivers counselors' replies to Telegram; nil without a bot
+	Relay     *relay.Worker // delivers counselors' replies to Telegram and WeChat; nil without either
+	Wechat    *wechat.Service // nil without a WeChat account
+	senders   relay.Channels
 	Webchat   *webchat.Server
 	Scheduler *scheduler.Scheduler
 	Oversight *oversight.Handler
@@ -78,6 +81,7 @@ type Main struct {
 type Tune struct {
 	Bot       func(*bot.Config, *relay.Worker)
 	Webchat   func(*webchat.Server)
+	Wechat    func(*wechat.Config)
 	Scheduler func(*scheduler.Scheduler)
 	// SweepInterval, when set, replaces the dialog sweeper's 30 s period.
 	SweepInterval time.Duration
@@ -157,6 +161,14 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			return fmt.Errorf("telegram: %w", err)
 		}
 	}
+	if accts, err := m.Config.wechatAccounts(); err != nil {
+		return fmt.Errorf("wechat: %w", err)
+	} else if len(accts) > 0 {
+		if err := m.openWechat(m.ctx, accts); err != nil {
+			return fmt.Errorf("wechat: %w", err)
+		}
+	}
+	m.startRelay()
 	m.openWebchat()
 	if err := m.openScheduler(); err != nil {
 		return err

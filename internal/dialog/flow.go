@@ -152,7 +152,8 @@ func (c *conv) start(code string) {
 	case c.st.Privacy:
 	case c.k.Channel == hotline.ChannelWechat:
 		// Tencent sees the chat; the school does not see who writes.
-		c.say(ReplyPrivacy, c.t(txtPrivacyWechat))
+		// WeChat tells us no language: both, Chinese first.
+		c.say(ReplyPrivacy, txtPrivacyWechat.ZH+"\n\n"+txtPrivacyWechat.EN)
 		c.st.Privacy = true
 	case c.k.Channel == hotline.ChannelTelegram:
 		bot := c.t(txtThisBot)
