@@ -54,9 +54,9 @@ type Main struct {
 	Triage *triage.Service
 
 	// Started by Run.
-	Inbox     *inbox.Server // the counselor UI; the district pages reuse its log-in
-	Bot       *bot.Bot      // nil without a Telegram token
-	Relay     *relay.Worker // delivers counselors' replies to Telegram and WeChat; nil without either
+	Inbox     *inbox.Server   // the counselor UI; the district pages reuse its log-in
+	Bot       *bot.Bot        // nil without a Telegram token
+	Relay     *relay.Worker   // delivers counselors' replies to Telegram and WeChat; nil without either
 	Wechat    *wechat.Service // nil without a WeChat account
 	senders   relay.Channels
 	Webchat   *webchat.Server

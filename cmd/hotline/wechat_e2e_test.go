@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -209,7 +211,9 @@ func TestWechatPupilReportsThroughMenu(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(e.ctx, 20*time.Second)
 	defer cancel()
-	m, idx, err := e.fake.Wait(ctx, u.OpenID, before, func(s wechattest.Sent) bool { return s.Kind == "text" && strings.Contains(s.Text, "值班老师马上去找你") })
+	m, idx, err := e.fake.Wait(ctx, u.OpenID, before, func(s wechattest.Sent) bool {
+		return s.Kind == "text" && strings.Contains(s.Text, "值班老师马上去找你")
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,4 +292,128 @@ var _ = hotline.ChannelWechat
 
 func slogTo(w *syncBuffer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// TestWechatRetryAfterRestartFilesOnce: WeChat sends the same MsgId again
+// (its answer was lost) after the server restarted: the report is not
+// filed twice, and the retry is answered with where the pupil stands.
+func TestWechatRetryAfterRestartFilesOnce(t *testing.T) {
+	e := newWechatEnv(t, nil)
+	u := e.fake.NewUser(e.serverURL())
+	got := e.said(u, func() (*wechattest.Reply, error) { return u.Click(e.ctx, wechat.MenuReport) })
+	got = e.said(u, func() (*wechattest.Reply, error) { return u.Text(e.ctx, demoSchool) })
+	got = e.said(u, func() (*wechattest.Reply, error) { return u.Tap(e.ctx, "x", choice(t, got, "role:")) })
+	got = e.said(u, func() (*wechattest.Reply, error) { return u.Tap(e.ctx, "x", choice(t, got, "cat:")) })
+	e.said(u, func() (*wechattest.Reply, error) {
+		return u.Text(e.ctx, "他们拿刀在楼梯口堵我，现在还在外面")
+	})
+	send := &wechattest.Message{MsgType: "text", Content: "现在就发给学校", MenuID: "urgent:send"}
+	if _, err := u.Send(e.ctx, send); err != nil {
+		t.Fatal(err)
+	}
+	count := func() int {
+		tips, _, err := e.m.Triage.Queue(e.ctx, e.sess.Actor(), hotline.TipFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, tp := range tips {
+			if tp.Channel == hotline.ChannelWechat {
+				n++
+			}
+		}
+		return n
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("%d WeChat tips, want 1", n)
+	}
+	e.restart()
+	u.SetTarget(e.serverURL())
+	r, err := u.Resend(e.ctx, send)
+	if err != nil || r.Status != http.StatusOK {
+		t.Fatalf("retry: %v %+v", err, r)
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("the retry filed again: %d WeChat tips", n)
+	}
+	if st := e.m.Wechat.Stats(); st.Redelivered != 1 {
+		t.Fatalf("stats %+v: want the retry counted as redelivered", st)
+	}
+}
+
+// TestWechatRefusesForgedAndPlainMessages: a forged signature, a plain-mode
+// message, a compatible-mode body with a clear copy, a message encrypted
+// for another AppID and a stale replay are all refused, and none reaches
+// the dialog.
+func TestWechatRefusesForgedAndPlainMessages(t *testing.T) {
+	e := newWechatEnv(t, nil)
+	u := e.fake.NewUser(e.serverURL())
+	now := e.clock.Now()
+	ts := strconv.FormatInt(now.Unix(), 10)
+	enc := u.Encrypted(&wechattest.Message{MsgType: "text", Content: "FORGED-CANARY", MsgID: 77}, now)
+	good := func(enc string) url.Values {
+		return url.Values{"signature": {wechattest.Sign(e.cfg.Token, ts, "n1")}, "timestamp": {ts}, "nonce": {"n1"}, "encrypt_type": {"aes"}, "msg_signature": {wechattest.Sign(e.cfg.Token, ts, "n1", enc)}}
+	}
+	body := func(enc string) string {
+		return "<xml><ToUserName><![CDATA[gh_fake]]></ToUserName><Encrypt><![CDATA[" + enc + "]]></Encrypt></xml>"
+	}
+	other := wechattest.New(wechattest.Config{AppID: "wxOTHER", Secret: "s", Token: e.cfg.Token, AESKey: e.cfg.AESKey})
+	defer other.Close()
+	otherEnc := other.NewUser("").Encrypted(&wechattest.Message{MsgType: "text", Content: "FORGED-CANARY", MsgID: 78}, now)
+	cases := []struct {
+		name string
+		q    func() url.Values
+		body string
+	}{
+		{"forged signature", func() url.Values { q := good(enc); q.Set("signature", wechattest.Sign("wrong", ts, "n1")); return q }, body(enc)},
+		{"forged msg_signature", func() url.Values {
+			q := good(enc)
+			q.Set("msg_signature", wechattest.Sign("wrong", ts, "n1", enc))
+			return q
+		}, body(enc)},
+		{"plain mode", func() url.Values { q := good(enc); q.Del("encrypt_type"); q.Del("msg_signature"); return q },
+			"<xml><ToUserName>gh_fake</ToUserName><FromUserName>" + u.OpenID + "</FromUserName><CreateTime>1</CreateTime><MsgType>text</MsgType><Content>FORGED-CANARY</Content><MsgId>79</MsgId></xml>"},
+		{"compatible mode clear copy", func() url.Values { return good(enc) },
+			"<xml><ToUserName>gh_fake</ToUserName><MsgType>text</MsgType><Content>FORGED-CANARY</Content><Encrypt><![CDATA[" + enc + "]]></Encrypt></xml>"},
+		{"other AppID", func() url.Values { return good(otherEnc) }, body(otherEnc)},
+		{"stale replay", func() url.Values {
+			old := strconv.FormatInt(now.Add(-time.Hour).Unix(), 10)
+			return url.Values{"signature": {wechattest.Sign(e.cfg.Token, old, "n1")}, "timestamp": {old}, "nonce": {"n1"}, "encrypt_type": {"aes"}, "msg_signature": {wechattest.Sign(e.cfg.Token, old, "n1", enc)}}
+		}, body(enc)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r, err := e.fake.PostRaw(e.ctx, e.serverURL()+"?"+c.q().Encode(), c.body, u.OpenID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Status != http.StatusForbidden {
+				t.Fatalf("got %d %q, want 403", r.Status, r.Body)
+			}
+		})
+	}
+	// The echo check of 公众平台: only under a valid signature.
+	for _, c := range []struct {
+		sig  string
+		want int
+	}{{wechattest.Sign(e.cfg.Token, ts, "n2"), 200}, {wechattest.Sign("forged", ts, "n2"), 403}} {
+		resp, err := http.Get(e.serverURL() + "?" + url.Values{"signature": {c.sig}, "timestamp": {ts}, "nonce": {"n2"}, "echostr": {"ECHO123"}}.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.want || (c.want == 200 && string(b) != "ECHO123") {
+			t.Fatalf("echo: got %d %q, want %d", resp.StatusCode, b, c.want)
+		}
+	}
+	if n := len(e.fake.Sent(u.OpenID)); n != 0 {
+		t.Fatalf("refused messages were answered: %+v", e.fake.Sent(u.OpenID))
+	}
+	if st := e.m.Wechat.Stats(); st.Handled != 0 || st.Refused != int64(len(cases))+1 {
+		t.Fatalf("stats %+v", st)
+	}
+	if strings.Contains(e.logs.String(), "FORGED-CANARY") || strings.Contains(e.logs.String(), u.OpenID) {
+		t.Fatal("logs hold a refused message's content or openid")
+	}
 }

@@ -617,3 +617,6 @@ func (s *Server) Decrypt(enc string) ([]byte, error) {
 	}
 	return pt[20 : 20+n], nil
 }
+
+// SetTarget points the user at another server URL (a restarted server).
+func (u *User) SetTarget(serverURL string) { u.target = serverURL }
