@@ -417,3 +417,40 @@ func TestWechatRefusesForgedAndPlainMessages(t *testing.T) {
 		t.Fatal("logs hold a refused message's content or openid")
 	}
 }
+
+// BenchmarkWechatCallbacks is WeChat callbacks per second end to end: the
+// fake signs and encrypts a text, the server checks, decrypts, records the
+// MsgId with the dialog's saved state and answers passively, encrypted.
+// Compare with BenchmarkBotUpdates (Telegram).
+func BenchmarkWechatCallbacks(b *testing.B) {
+	ctx := context.Background()
+	clk := &urgentClock{t: time.Now()}
+	cfg := wechattest.Config{AppID: wxAppID, Secret: wxSecret, Token: "benchToken", AESKey: wechattest.NewAESKey(), Clock: clk}
+	fake := wechattest.New(cfg)
+	defer fake.Close()
+	m := MustOpenMain(b, withDataDir(b.TempDir()), withClock(clk), func(m *Main) {
+		m.Config.WechatAppID, m.Config.WechatSecret, m.Config.WechatToken, m.Config.WechatAESKey = wxAppID, wxSecret, cfg.Token, cfg.AESKey
+		m.Config.WechatName, m.Config.WechatAPIURL = "district", fake.URL()
+	})
+	if err := seedDemo(ctx, m, discard{}); err != nil {
+		b.Fatal(err)
+	}
+	if err := m.Run(ctx); err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	target := m.URL() + "/wechat/district"
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		u := fake.NewUser(target)
+		for pb.Next() {
+			r, err := u.Text(ctx, "你好")
+			if err != nil || r.Status != http.StatusOK {
+				b.Errorf("callback: %v %+v", err, r)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "callbacks/s")
+}
