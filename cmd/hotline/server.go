@@ -79,9 +79,12 @@ type Main struct {
 // Tune holds optional hooks that adjust a part's configuration before it
 // starts: tests shorten timeouts and backoffs. Nil hooks do nothing.
 type Tune struct {
-	Bot       func(*bot.Config, *relay.Worker)
-	Webchat   func(*webchat.Server)
-	Wechat    func(*wechat.Config)
+	Bot     func(*bot.Config, *relay.Worker)
+	Webchat func(*webchat.Server)
+	Wechat  func(*wechat.Config)
+	// Relay tunes the reply relay before it starts (its fields are read
+	// by its goroutine from then on).
+	Relay     func(*relay.Worker)
 	Scheduler func(*scheduler.Scheduler)
 	// SweepInterval, when set, replaces the dialog sweeper's 30 s period.
 	SweepInterval time.Duration
