@@ -42,11 +42,11 @@ const EnvDSN = "HOTLINE_TEST_PG"
 var (
 	onPostgres atomic.Bool
 
-	mu      sync.Mutex
-	cluster *server // started on first use
+	mu       sync.Mutex
+	cluster  *server // started on first use
 	startErr error
-	seq     int
-	named   = map[string]string{} // test name + path → DSN, on the PostgreSQL pass
+	seq      int
+	named    = map[string]string{} // test name + path → DSN, on the PostgreSQL pass
 )
 
 // Main runs the package's tests on SQLite, then again on PostgreSQL, and

@@ -143,7 +143,9 @@ func (sqliteDialect) migrationsDir() string { return "migrations" }
 
 // lockMigrations needs nothing: the writer's BEGIN IMMEDIATE serialises
 // migrating processes, and each file checks it was not applied first.
-func (sqliteDialect) lockMigrations(context.Context, *sqlx.Conn) (func(), error) { return func() {}, nil }
+func (sqliteDialect) lockMigrations(context.Context, *sqlx.Conn) (func(), error) {
+	return func() {}, nil
+}
 
 func (sqliteDialect) migrationsTable() string {
 	return `CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`
