@@ -18,6 +18,7 @@ import (
 	"hotline/internal/intake"
 	"hotline/internal/live"
 	"hotline/internal/staff"
+	"hotline/internal/pgtest"
 	"hotline/internal/store"
 	"hotline/internal/triage"
 	"hotline/internal/vault"
@@ -38,7 +39,7 @@ type env struct {
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
 	dir := tb.TempDir()
-	db, err := store.Open(filepath.Join(dir, "hotline.db"))
+	db, err := store.Open(pgtest.DB(tb, filepath.Join(dir, "hotline.db")))
 	if err != nil {
 		tb.Fatal(err)
 	}

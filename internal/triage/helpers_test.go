@@ -8,6 +8,7 @@ import (
 
 	"hotline/internal/intake"
 	"hotline/internal/staff"
+	"hotline/internal/pgtest"
 	"hotline/internal/store"
 	"hotline/internal/triage"
 	"hotline/internal/vault"
@@ -21,7 +22,7 @@ func (c *fakeClock) Now() time.Time { return c.t }
 // schools and log-ins) and the triage service under test.
 func newServices(tb testing.TB) (*staff.Service, *triage.Service) {
 	tb.Helper()
-	db, err := store.Open(filepath.Join(tb.TempDir(), "h.db"))
+	db, err := store.Open(pgtest.DB(tb, filepath.Join(tb.TempDir(), "h.db")))
 	if err != nil {
 		tb.Fatal(err)
 	}
