@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"hotline/internal/hotline"
-	"hotline/internal/relay"
 	"hotline/internal/pgtest"
+	"hotline/internal/relay"
 	"hotline/internal/store"
 	"hotline/internal/thread"
 	"hotline/internal/vault"

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"hotline/internal/intake"
-	"hotline/internal/staff"
 	"hotline/internal/pgtest"
+	"hotline/internal/staff"
 	"hotline/internal/store"
 	"hotline/internal/triage"
 	"hotline/internal/vault"
