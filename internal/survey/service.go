@@ -676,3 +676,117 @@ func IsCodeError(err error) bool {
 	var e *hotline.Error
 	return errors.As(err, &e)
 }
+
+// WaveResult is one wave's results.
+type WaveResult struct {
+	Wave  *Wave
+	Root  *Unit
+	Codes int // codes printed
+	Used  int // codes submitted
+}
+
+// Results are a survey's results for the caller: a school's for its staff,
+// a district's (every copy of the series) for an officer.
+type Results struct {
+	Survey     *Survey
+	Level      string // "school" or "district"
+	Indicators []Indicator
+	Waves      []*WaveResult
+	Schools    map[int64]string
+	// Texts are the free-text answers of the latest wave with answers, opened
+	// with the school's key, in no order that says who or when; nil
+	// without a key.
+	Texts []string
+}
+
+// Results tallies a survey. key opens the school's free text (nil: none).
+func (s *Service) Results(ctx context.Context, by Caller, uid string, key *vault.PrivateKey) (*Results, error) {
+	sv, err := s.Get(ctx, by, uid)
+	if err != nil {
+		return nil, err
+	}
+	res := &Results{Survey: sv, Level: "school", Indicators: Indicators(sv), Schools: map[int64]string{}}
+	copies := []*Survey{sv}
+	if by.Role == hotline.RoleDistrict {
+		res.Level = "district"
+		rows, err := s.DB.SurveysOfSeries(ctx, sv.Series)
+		if err != nil {
+			return nil, err
+		}
+		var mine []*store.SurveyRow
+		for _, r := range rows {
+			if mayRead(by, r) {
+				mine = append(mine, r)
+			}
+		}
+		if copies, err = s.load(ctx, mine); err != nil {
+			return nil, err
+		}
+	}
+	rootName := sv.District
+	for _, c := range copies {
+		sc, err := s.DB.SchoolByID(ctx, c.SchoolID)
+		if err != nil {
+			return nil, err
+		}
+		res.Schools[sc.ID] = sc.Name
+		if res.Level == "school" {
+			rootName = sc.Name
+		}
+	}
+	for _, w := range sv.Waves {
+		var waveIDs []int64
+		school := map[int64]int64{}
+		for _, c := range copies {
+			if cw := c.Wave(w.N); cw != nil {
+				waveIDs = append(waveIDs, cw.ID)
+				school[cw.ID] = c.SchoolID
+			}
+		}
+		rows, err := s.DB.SurveyResponses(ctx, waveIDs, key != nil && res.Level == "school")
+		if err != nil {
+			return nil, err
+		}
+		counts, err := s.DB.ClassCounts(ctx, waveIDs)
+		if err != nil {
+			return nil, err
+		}
+		wr := &WaveResult{Wave: w}
+		var classes []Respondent
+		for _, c := range counts {
+			wr.Codes += c.Codes
+			wr.Used += c.Used
+			classes = append(classes, Respondent{SchoolID: school[c.WaveID], Grade: c.Grade, Class: c.Class})
+		}
+		rs := make([]Respondent, 0, len(rows))
+		var texts []string
+		for _, r := range rows {
+			a, err := ParseAnswers(r.Answers)
+			if err != nil {
+				return nil, fmt.Errorf("survey response: %w", err)
+			}
+			rs = append(rs, Respondent{SchoolID: school[r.WaveID], Grade: r.Grade, Class: r.Class, Answers: a})
+			if key != nil && len(r.TextSealed) > 0 {
+				pt, err := vault.Open(key, textInfo(school[r.WaveID], r.UID, sv.UID), r.TextSealed)
+				if err != nil {
+					return nil, fmt.Errorf("open survey text: %w", err)
+				}
+				var m map[string]string
+				if json.Unmarshal(pt, &m) == nil {
+					for _, q := range sv.Questions {
+						if t := m[q.ID]; t != "" {
+							texts = append(texts, t)
+						}
+					}
+				}
+				clear(pt)
+			}
+		}
+		if len(texts) > 0 {
+			res.Texts = texts
+		}
+		wr.Root = Tally(res.Level, rootName, res.Indicators, rs, res.Schools, classes)
+		res.Waves = append(res.Waves, wr)
+	}
+	return res, nil
+}
