@@ -26,6 +26,7 @@ import (
 	"hotline/internal/scheduler"
 	"hotline/internal/staff"
 	"hotline/internal/store"
+	"hotline/internal/survey"
 	"hotline/internal/triage"
 	"hotline/internal/vault"
 	"hotline/webchat"
@@ -59,6 +60,7 @@ type Main struct {
 	Webchat   *webchat.Server
 	Scheduler *scheduler.Scheduler
 	Oversight *oversight.Handler
+	Surveys   *survey.Service // class questionnaires (调查问卷)
 
 	Mux       *http.ServeMux
 	listener  net.Listener
@@ -163,6 +165,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	if err := m.openOversight(); err != nil {
 		return fmt.Errorf("oversight: %w", err)
+	}
+	if err := m.openSurveys(); err != nil {
+		return fmt.Errorf("surveys: %w", err)
 	}
 	if m.Config.MetricsAddr != "" {
 		if err := m.openMetrics(); err != nil {

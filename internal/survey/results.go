@@ -318,10 +318,11 @@ func small(n int) bool { return n > 0 && n < SmallCount }
 //   - a unit of 1–4 respondents shows none of its cells;
 //   - a share whose count, or whose complement (base − count), or whose
 //     base is 1–4 is hidden (showing 27 of 30 would show the 3 who did not);
-//   - among the children of a shown parent (the classes of a grade, the
-//     grades of a school, the schools of a district), a cell hidden in
-//     exactly one child would follow from the parent minus the others, so
-//     the smallest other child's cell is hidden too;
+//   - a parent is the sum of its children (the classes of a grade, the
+//     grades of a school, the schools of a district): when exactly one of
+//     them is hidden it would follow from the others, so the smallest
+//     shown child is hidden too (a hidden grade with one class hides the
+//     class);
 //   - in the hotspot table (place × time) the same holds along each row
 //     and each column.
 //
@@ -357,12 +358,12 @@ func Suppress(root *Unit, inds []Indicator) {
 	for changed := true; changed; {
 		changed = false
 		root.Walk(func(u *Unit, _ int) {
-			if len(u.Children) > 1 && !u.N.Hidden {
+			if len(u.Children) > 0 {
 				ns := make([]*Cell, len(u.Children))
 				for i, c := range u.Children {
 					ns[i] = c.N
 				}
-				if partner(ns) {
+				if partnerSum(u.N, ns) {
 					changed = true
 				}
 				for _, c := range u.Children {
@@ -375,14 +376,11 @@ func Suppress(root *Unit, inds []Indicator) {
 					}
 				}
 				for _, k := range keys {
-					if u.Cells[k].Hidden {
-						continue
-					}
 					cs := make([]*Cell, len(u.Children))
 					for i, c := range u.Children {
 						cs[i] = c.Cells[k]
 					}
-					if partner(cs) {
+					if partnerSum(u.Cells[k], cs) {
 						changed = true
 					}
 				}
@@ -407,6 +405,47 @@ func Suppress(root *Unit, inds []Indicator) {
 			}
 		})
 	}
+}
+
+// partnerSum guards parent = Σ children: when exactly one of them is
+// hidden it would follow from the others, so the smallest shown child is
+// hidden too (the parent when no child is left to hide).
+func partnerSum(parent *Cell, children []*Cell) bool {
+	hidden := 0
+	if parent.Hidden {
+		hidden++
+	}
+	for _, c := range children {
+		if c.Hidden {
+			hidden++
+		}
+	}
+	if hidden != 1 {
+		return false
+	}
+	if partnerAny(children) {
+		return true
+	}
+	if !parent.Hidden {
+		parent.Hidden = true
+		return true
+	}
+	return false
+}
+
+// partnerAny hides the smallest shown cell of cs; false when none is shown.
+func partnerAny(cs []*Cell) bool {
+	best := -1
+	for i, c := range cs {
+		if c != nil && !c.Hidden && (best < 0 || c.K < cs[best].K || (c.K == cs[best].K && c.Base < cs[best].Base)) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return false
+	}
+	cs[best].Hidden = true
+	return true
 }
 
 // partner hides the smallest shown cell of a group in which exactly one

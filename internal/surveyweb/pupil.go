@@ -270,7 +270,44 @@ func (p *Pupils) fail(w http.ResponseWriter, r *http.Request, pp *pupilPage, t *
 }
 
 var funcs = template.FuncMap{
-	"add": func(a, b int) int { return a + b },
+	"add":   func(a, b int) int { return a + b },
+	"ops":   func() []string { return []string{"up", "down", "remove"} },
+	"count": countString,
+	// short shows a hotspot cell: its count only.
+	"short": func(c *survey.Cell) string {
+		switch {
+		case c == nil:
+			return ""
+		case c.Small:
+			return "<5"
+		case c.Hidden:
+			return "—"
+		}
+		return strconv.Itoa(c.K)
+	},
+	// heat grades a hotspot cell for its colour.
+	"heat": func(c *survey.Cell) string {
+		if c == nil || c.Hidden || c.Base == 0 {
+			return "h0"
+		}
+		switch s := c.Share(); {
+		case s >= 20:
+			return "h3"
+		case s >= 10:
+			return "h2"
+		case s > 0:
+			return "h1"
+		}
+		return "h0"
+	},
+}
+
+func mustSub(dir string) fs.FS {
+	sub, err := fs.Sub(assets, dir)
+	if err != nil {
+		panic(err)
+	}
+	return sub
 }
 
 var texts = map[string]hotline.Label{

@@ -1,0 +1,25 @@
+package main
+
+import (
+	"hotline/internal/survey"
+	"hotline/internal/surveyweb"
+)
+
+// openSurveys serves the questionnaires: the pupils' pages under /q/ and
+// the staff's under /inbox/surveys/ and /district/surveys/, behind the
+// inbox's log-in, so it opens after the inbox.
+func (m *Main) openSurveys() error {
+	m.Surveys = survey.New(m.DB, m.Vault, m.Logger)
+	pupils, err := surveyweb.NewPupils(m.Surveys, m.Logger, m.botName)
+	if err != nil {
+		return err
+	}
+	staffPages, err := surveyweb.NewStaff(m.Surveys, m.Inbox, m.Logger, m.Config.PublicURL)
+	if err != nil {
+		return err
+	}
+	m.Mux.Handle("/q/", pupils)
+	m.Mux.Handle("/inbox/surveys/", staffPages)
+	m.Mux.Handle("/district/surveys/", staffPages)
+	return nil
+}
