@@ -302,13 +302,6 @@ var funcs = template.FuncMap{
 	},
 }
 
-func mustSub(dir string) fs.FS {
-	sub, err := fs.Sub(assets, dir)
-	if err != nil {
-		panic(err)
-	}
-	return sub
-}
 
 var texts = map[string]hotline.Label{
 	"title":       {ZH: "匿名问卷", EN: "Anonymous questionnaire"},

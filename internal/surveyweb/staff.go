@@ -68,7 +68,6 @@ func NewStaff(svc *survey.Service, auth Auth, log *slog.Logger, publicURL string
 			h.fail(w, r, sp, hotline.ErrNotFound)
 		}))
 	}
-	h.mux.Handle("GET /inbox/surveys/static/", http.StripPrefix("/inbox/surveys/static/", http.FileServerFS(mustSub("static"))))
 	return h, nil
 }
 
