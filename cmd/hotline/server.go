@@ -52,6 +52,8 @@ type Main struct {
 	Intake *intake.Service
 	Staff  *staff.Service
 	Triage *triage.Service
+	// Surveys are the class questionnaires (调查问卷).
+	Surveys *survey.Service
 
 	// Started by Run.
 	Inbox     *inbox.Server // the counselor UI; the district pages reuse its log-in
@@ -60,7 +62,6 @@ type Main struct {
 	Webchat   *webchat.Server
 	Scheduler *scheduler.Scheduler
 	Oversight *oversight.Handler
-	Surveys   *survey.Service // class questionnaires (调查问卷)
 
 	Mux       *http.ServeMux
 	listener  net.Listener
@@ -119,6 +120,7 @@ func (m *Main) Open() error {
 	m.closers = append(m.closers, func() error { m.Intake.Close(); return nil })
 	m.Staff = staff.New(m.DB, m.Vault, m.Logger)
 	m.Triage = triage.New(m.DB, m.Vault, m.Broker, m.Logger)
+	m.Surveys = survey.New(m.DB, m.Vault, m.Logger)
 	return nil
 }
 

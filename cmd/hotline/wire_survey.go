@@ -1,7 +1,6 @@
 package main
 
 import (
-	"hotline/internal/survey"
 	"hotline/internal/surveyweb"
 )
 
@@ -9,7 +8,6 @@ import (
 // the staff's under /inbox/surveys/ and /district/surveys/, behind the
 // inbox's log-in, so it opens after the inbox.
 func (m *Main) openSurveys() error {
-	m.Surveys = survey.New(m.DB, m.Vault, m.Logger)
 	pupils, err := surveyweb.NewPupils(m.Surveys, m.Logger, m.botName)
 	if err != nil {
 		return err

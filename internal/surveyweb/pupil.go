@@ -302,7 +302,6 @@ var funcs = template.FuncMap{
 	},
 }
 
-
 var texts = map[string]hotline.Label{
 	"title":       {ZH: "匿名问卷", EN: "Anonymous questionnaire"},
 	"lang_switch": {ZH: "English", EN: "中文"},
