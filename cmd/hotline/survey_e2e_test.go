@@ -15,7 +15,64 @@ import (
 	"hotline/internal/hotline"
 	"hotline/internal/staff"
 	"hotline/internal/survey"
+	"hotline/internal/telegramtest"
 )
+
+// answerTelegram answers a questionnaire in a Telegram chat opened with the
+// slip's deep link, one button (or message) a question, then asks to talk
+// to someone: an ordinary report starts.
+func answerTelegram(t testing.TB, f *surveyFixture, sv *survey.Survey, code string, answers survey.Answers) int64 {
+	t.Helper()
+	s := &student{t: t, ctx: context.Background(), u: f.tg.NewUser(telegramtest.UserOptions{LanguageCode: "zh-hans"})}
+	s.u.SendCommand("/start " + survey.ChatPayload + strings.ReplaceAll(code, "-", ""))
+	for step, q := range sv.Questions {
+		st := fmt.Sprint(step)
+		skip := "sv:s:" + st
+		m, err := s.wait("question "+st, hasButton(skip))
+		if err != nil {
+			t.Fatal(err)
+		}
+		vals := answers[q.ID]
+		switch {
+		case q.Kind == survey.Text && len(vals) > 0:
+			s.u.SendText(vals[0])
+			continue
+		case q.Kind == survey.Multiple:
+			for _, v := range vals {
+				if _, err := s.u.PressOn(m, "sv:o:"+st+":"+v); err != nil {
+					t.Fatal(err)
+				}
+				if m, err = s.wait("ticked "+v, func(m telegramtest.SentMessage) bool {
+					return hasButton(skip)(m) && strings.Contains(m.PlainText, q.Text.ZH)
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		case len(vals) > 0:
+			if _, err := s.u.PressOn(m, "sv:o:"+st+":"+vals[0]); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if _, err := s.u.PressOn(m, skip); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.tap("sv:submit"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.wait("thanks", containsText("问卷已经收到")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.tap(survey.TalkData("no3")); err != nil {
+		t.Fatal(err)
+	}
+	// The ordinary report's first question: who is reporting.
+	if _, err := s.wait("report started", hasButton("role:victim")); err != nil {
+		t.Fatal(err)
+	}
+	return s.u.ChatID()
+}
 
 // surveyFixture is Main on a fake clock with one school, its admin logged
 // in over HTTP, and a district officer.
@@ -25,6 +82,7 @@ type surveyFixture struct {
 	admin  *http.Client
 	school *staff.CreatedSchool
 	now    time.Time
+	tg     *telegramtest.Server
 }
 
 const surveyAdminPassword = "survey-admin-2026"
@@ -33,8 +91,12 @@ func newSurveyFixture(t testing.TB) *surveyFixture {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Date(2026, 2, 20, 9, 0, 0, 0, survey.Zone).UTC()
-	f := &surveyFixture{clock: &ovCLIClock{t: now}, now: now}
-	f.m = MustOpenMain(t, withClock(f.clock))
+	f := &surveyFixture{clock: &ovCLIClock{t: now}, now: now, tg: telegramtest.NewT(t, telegramtest.Config{})}
+	f.m = MustOpenMain(t, withClock(f.clock), func(m *Main) {
+		m.Config.TelegramToken = f.tg.Token()
+		m.Config.TelegramAPIURL = f.tg.URL()
+		m.Tune.Bot = fastTelegram
+	})
 	d, err := f.m.Staff.CreateDistrict(ctx, "海淀区", "officer")
 	if err != nil {
 		t.Fatal(err)
@@ -359,24 +421,46 @@ func TestSurveyEndToEnd(t *testing.T) {
 		t.Fatalf("responses = %d, %v; want 30", n, err)
 	}
 
+	// Three more pupils of 初一(3) answer on Telegram; one of them is
+	// bullied online and says so in free text.
+	tgCodes := f.printCodes(t, uid, 1, "初一", "3", 3)
+	var chats []int64
+	for i, code := range tgCodes {
+		a := pupilAnswers(20+i, 0)
+		a["c1"] = []string{"1"}
+		if i == 0 {
+			a[survey.QOnline] = []string{"4"}
+			a[survey.QWhere] = []string{"online", "dorm"}
+			a[survey.QText] = []string{"TG-" + canary}
+		}
+		chats = append(chats, answerTelegram(t, f, sv, code, a))
+	}
+	codes = append(codes, tgCodes...)
+	if err := f.m.DB.Reader().Get(&n, `SELECT COUNT(*) FROM survey_responses`); err != nil || n != 33 {
+		t.Fatalf("responses = %d, %v; want 33", n, err)
+	}
+	if err := f.m.DB.Reader().Get(&n, `SELECT COUNT(*) FROM survey_chats`); err != nil || n != 0 {
+		t.Fatalf("%d survey chats left after submission", n)
+	}
+
 	// Results: the counts, cells under 5 as <5.
 	res := f.get(t, f.admin, "/inbox/surveys/"+uid+"/results?wave=1", 200)
 	cells := rowCells(res, "main", "初一(3)")
-	if len(cells) < 2 || cells[0] != "30" || cells[1] != "12 / 30 (40%)" {
+	if len(cells) < 2 || cells[0] != "33" || cells[1] != "12 / 33 (36%)" {
 		t.Fatalf("初一(3) main row = %q", cells)
 	}
 	forms := rowCells(res, "forms", "初一(3)")
-	if len(forms) != 5 || forms[0] != "12 / 30 (40%)" || forms[4] != "&lt;5" {
+	if len(forms) != 5 || forms[0] != "12 / 33 (36%)" || forms[3] != "&lt;5" || forms[4] != "&lt;5" {
 		t.Fatalf("初一(3) forms = %q (extortion: 2 pupils, want <5)", forms)
 	}
-	if !strings.Contains(res, canary) {
-		t.Error("the school's staff cannot read the pupils' comment")
+	if !strings.Contains(res, canary) || !strings.Contains(res, "TG-"+canary) {
+		t.Error("the school's staff cannot read the pupils' comments")
 	}
 	if !strings.Contains(res, "<svg") {
 		t.Error("no chart")
 	}
 	csvBody := f.get(t, f.admin, "/inbox/surveys/"+uid+"/results.csv", 200)
-	if !strings.Contains(csvBody, "12 / 30 (40%)") || !strings.Contains(csvBody, "<5") || strings.Contains(csvBody, canary) {
+	if !strings.Contains(csvBody, "12 / 33 (36%)") || !strings.Contains(csvBody, "<5") || strings.Contains(csvBody, canary) {
 		t.Errorf("CSV: %s", csvBody[:min(400, len(csvBody))])
 	}
 
@@ -392,7 +476,7 @@ func TestSurveyEndToEnd(t *testing.T) {
 	}
 	res = f.get(t, f.admin, "/inbox/surveys/"+uid+"/results?wave=2", 200)
 	cmp := rowCells(res, "compare", "被欺负（每月两三次及以上）")
-	if len(cmp) != 3 || cmp[0] != "12 / 30 (40%)" || cmp[1] != "6 / 30 (20%)" || cmp[2] != "-20" {
+	if len(cmp) != 3 || cmp[0] != "12 / 33 (36%)" || cmp[1] != "6 / 30 (20%)" || cmp[2] != "-16" {
 		t.Fatalf("wave against wave = %q", cmp)
 	}
 	// The measure is overdue now: the district sees it.
@@ -402,7 +486,7 @@ func TestSurveyEndToEnd(t *testing.T) {
 		t.Errorf("district measures: %s", dl[strings.Index(dl, "<main>"):])
 	}
 	dres := f.get(t, officer, "/district/surveys/"+uid+"/results?wave=1", 200)
-	if c := rowCells(dres, "main", "第三中学"); len(c) < 2 || c[1] != "12 / 30 (40%)" {
+	if c := rowCells(dres, "main", "第三中学"); len(c) < 2 || c[1] != "12 / 33 (36%)" {
 		t.Errorf("district results row = %q", c)
 	}
 	if strings.Contains(dres, canary) {
@@ -416,6 +500,9 @@ func TestSurveyEndToEnd(t *testing.T) {
 	canaries := [][]byte{[]byte(canary), []byte("CANARY-")}
 	for _, c := range append(codes, codes2...) {
 		canaries = append(canaries, []byte(c), []byte(strings.ReplaceAll(c, "-", "")))
+	}
+	for _, id := range chats {
+		canaries = append(canaries, chatCanaries(id)...)
 	}
 	scanDataDir(t, f.m.Config.DataDir, canaries)
 }
