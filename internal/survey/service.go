@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -24,6 +25,44 @@ type Service struct {
 	DB    *store.DB
 	Vault *vault.Vault
 	Log   *slog.Logger
+
+	// byWave caches what a code opens (the survey with its waves, and the
+	// school) for a few seconds: a class answering at once asks for it
+	// with every page. Edits on this node clear it; another node's edit
+	// (only before opening, or a wave's times) shows within cacheTTL.
+	byWave sync.Map // wave id → *cachedWave
+}
+
+type cachedWave struct {
+	sv     *Survey
+	school *hotline.School
+	until  time.Time
+}
+
+// cacheTTL bounds how stale a cached survey may be.
+const cacheTTL = 3 * time.Second
+
+// openWave returns the survey and school of a wave, cached.
+func (s *Service) openWave(ctx context.Context, waveID int64) (*Survey, *hotline.School, error) {
+	if v, ok := s.byWave.Load(waveID); ok {
+		if c := v.(*cachedWave); time.Now().Before(c.until) {
+			return c.sv, c.school, nil
+		}
+	}
+	sr, waves, err := s.DB.SurveyByWave(ctx, waveID)
+	if err != nil {
+		return nil, nil, err
+	}
+	sv, err := fromRow(sr, waves)
+	if err != nil {
+		return nil, nil, err
+	}
+	school, err := s.DB.SchoolByID(ctx, sv.SchoolID)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.byWave.Store(waveID, &cachedWave{sv: sv, school: school, until: time.Now().Add(cacheTTL)})
+	return sv, school, nil
 }
 
 // New returns a survey service.
@@ -278,6 +317,7 @@ func (s *Service) Apply(ctx context.Context, by Caller, uid string, e Edit) erro
 			targets = append(targets, c.UID)
 		}
 	}
+	defer s.byWave.Clear()
 	return s.DB.Update(ctx, func(tx *store.Tx) error {
 		for _, t := range targets {
 			row, waves, err := tx.SurveyForUpdate(t)
@@ -529,22 +569,15 @@ func (s *Service) Open(ctx context.Context, typed string) (*Take, error) {
 		}
 		return nil, err
 	}
-	sr, waves, err := s.DB.SurveyByWave(ctx, row.WaveID)
+	sv, school, err := s.openWave(ctx, row.WaveID)
 	if err != nil {
 		return nil, err
 	}
-	sv, err := fromRow(sr, waves)
-	if err != nil {
-		return nil, err
-	}
-	t := &Take{Code: code, codeID: row.ID, Survey: sv, Class: Class{row.Grade, row.Class}, Answers: Answers{}}
+	t := &Take{Code: code, codeID: row.ID, Survey: sv, School: school, Class: Class{row.Grade, row.Class}, Answers: Answers{}}
 	for _, w := range sv.Waves {
 		if w.ID == row.WaveID {
 			t.Wave = w
 		}
-	}
-	if t.School, err = s.DB.SchoolByID(ctx, sv.SchoolID); err != nil {
-		return nil, err
 	}
 	if row.Used {
 		t.Finished = true
