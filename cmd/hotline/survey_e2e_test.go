@@ -567,3 +567,57 @@ func TestSurveyResponsesCannotBeJoinedToCodes(t *testing.T) {
 	}
 	_ = hotline.LangZH
 }
+
+// TestSurveyByDistrict: an officer makes one survey for every school of
+// the district and edits all copies at once; the schools print sheets as
+// PNG and PDF.
+func TestSurveyByDistrict(t *testing.T) {
+	f := newSurveyFixture(t)
+	ctx := context.Background()
+	second, err := f.m.Staff.CreateSchool(ctx, staff.NewSchool{Code: "no7", Name: "第七中学", District: "海淀区", AdminUsername: "admin-no7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	officer := f.login(t, "officer", districtPassword)
+	at := func(d time.Duration) string { return f.now.Add(d).In(survey.Zone).Format("2006-01-02T15:04") }
+	f.post(t, officer, "/district/surveys/", "/district/surveys/", url.Values{"title_zh": {"全区问卷"}, "title_en": {"District survey"},
+		"b_opens": {at(time.Hour)}, "b_closes": {at(48 * time.Hour)}, "f_opens": {at(72 * time.Hour)}, "f_closes": {at(96 * time.Hour)}})
+	mine, err := f.m.Surveys.List(ctx, f.school.Admin)
+	if err != nil || len(mine) != 1 {
+		t.Fatalf("no3 surveys: %v %v", mine, err)
+	}
+	theirs, err := f.m.Surveys.List(ctx, second.Admin)
+	if err != nil || len(theirs) != 1 || theirs[0].Series != mine[0].Series || theirs[0].UID == mine[0].UID {
+		t.Fatalf("no7 surveys: %v %v", theirs, err)
+	}
+	f.post(t, officer, "/district/surveys/"+mine[0].UID, "/district/surveys/"+mine[0].UID+"/edit", url.Values{"op": {"remove"}, "q": {survey.QFriends}})
+	for _, a := range []*hotline.Counselor{f.school.Admin, second.Admin} {
+		l, _ := f.m.Surveys.List(ctx, a)
+		if l[0].Question(survey.QFriends) != nil || len(l[0].Questions) != 19 {
+			t.Errorf("school %d: the district's edit did not reach its copy", a.SchoolID)
+		}
+	}
+	// The district does not print codes: schools hand them out.
+	if _, err := f.m.Surveys.PrintCodes(ctx, &hotline.Counselor{Role: hotline.RoleDistrict, District: "海淀区"}, mine[0].UID, 1, survey.Class{Grade: "初一", Class: "1"}, 5); err == nil {
+		t.Error("the district printed codes")
+	}
+	for _, format := range []string{"png", "pdf"} {
+		page := f.get(t, f.admin, "/inbox/surveys/"+mine[0].UID, 200)
+		resp, err := f.admin.PostForm(f.m.URL()+"/inbox/surveys/"+mine[0].UID+"/codes", url.Values{"csrf": {between(page, `name="csrf" value="`, `"`)},
+			"wave": {"1"}, "grade": {"初二"}, "class": {"5"}, "n": {"12"}, "format": {format}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := readAllTB(t, resp)
+		switch {
+		case format == "png" && !strings.HasPrefix(body, "\x89PNG"):
+			t.Errorf("png sheet: %q", snippet(body))
+		case format == "pdf" && (!strings.HasPrefix(body, "%PDF-") || !strings.HasSuffix(body, "%%EOF\n") || strings.Count(body, "/Type /Page ") != 2):
+			t.Errorf("pdf sheet: %d bytes, %d pages", len(body), strings.Count(body, "/Type /Page "))
+		}
+	}
+	var codes int
+	if err := f.m.DB.Reader().Get(&codes, `SELECT COUNT(*) FROM survey_codes`); err != nil || codes != 24 {
+		t.Errorf("%d codes stored, want 24", codes)
+	}
+}
