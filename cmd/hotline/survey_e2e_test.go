@@ -16,6 +16,7 @@ import (
 	"hotline/internal/staff"
 	"hotline/internal/survey"
 	"hotline/internal/telegramtest"
+	"hotline/internal/vault"
 )
 
 // answerTelegram answers a questionnaire in a Telegram chat opened with the
@@ -619,5 +620,46 @@ func TestSurveyByDistrict(t *testing.T) {
 	var codes int
 	if err := f.m.DB.Reader().Get(&codes, `SELECT COUNT(*) FROM survey_codes`); err != nil || codes != 24 {
 		t.Errorf("%d codes stored, want 24", codes)
+	}
+}
+
+// TestSurveyCodeGuessesAreLimited: a flood of well-formed but unknown
+// codes from one client is refused after a generous allowance, and a real
+// code from another client still opens.
+func TestSurveyCodeGuessesAreLimited(t *testing.T) {
+	f := newSurveyFixture(t)
+	made, err := f.m.Surveys.Create(context.Background(), f.school.Admin, survey.NewSurvey{BaselineOpens: f.now.Add(-time.Hour), BaselineCloses: f.now.Add(24 * time.Hour),
+		FollowUpOpens: f.now.Add(48 * time.Hour), FollowUpCloses: f.now.Add(72 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes := f.printCodes(t, made[0].UID, 1, "初一", "3", 1)
+	limited := false
+	for range 80 {
+		guess, _ := vault.NewSurveyCode()
+		resp, err := http.PostForm(f.m.URL()+"/q/", url.Values{"code": {guess}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := readAllTB(t, resp)
+		if resp.StatusCode == http.StatusTooManyRequests {
+			limited = strings.Contains(body, "错误问卷码太多")
+			break
+		}
+		if !strings.Contains(body, "没有这个问卷码") {
+			t.Fatalf("unknown code: %d %s", resp.StatusCode, snippet(body))
+		}
+	}
+	if !limited {
+		t.Fatal("80 unknown codes from one client were all looked up")
+	}
+	// The refusal used nothing up: the real code still opens (for a
+	// client at another address it would at once; here, after a rest).
+	var used int
+	if err := f.m.DB.Reader().Get(&used, `SELECT used FROM survey_codes`); err != nil || used != 0 {
+		t.Fatalf("code used = %d, %v", used, err)
+	}
+	if _, err := f.m.Surveys.Open(context.Background(), codes[0]); err != nil {
+		t.Fatalf("the real code does not open: %v", err)
 	}
 }

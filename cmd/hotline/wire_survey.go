@@ -8,7 +8,7 @@ import (
 // the staff's under /inbox/surveys/ and /district/surveys/, behind the
 // inbox's log-in, so it opens after the inbox.
 func (m *Main) openSurveys() error {
-	pupils, err := surveyweb.NewPupils(m.Surveys, m.Logger, m.botName)
+	pupils, err := surveyweb.NewPupils(m.Surveys, m.Logger, m.botName, m.clientIP())
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 
 	"hotline/internal/hotline"
 	"hotline/internal/survey"
+	"hotline/internal/throttle"
 )
 
 //go:embed templates/*.html static/*
@@ -33,17 +34,28 @@ type Pupils struct {
 	mux     *http.ServeMux
 	pages   map[string]*template.Template
 	botName func() string
+	// wrong limits unknown codes per client (by a keyed hash of its
+	// address, never the address): a school's whole computer room may
+	// share one address, so it is generous, but a flood of guesses stops.
+	wrong    *throttle.Limiter
+	clientIP throttle.ClientIP
 }
 
+// Unknown codes a client may try: 60 at once, then one every 2 seconds.
+var wrongCodes = throttle.Rule{Rate: 0.5, Burst: 60}
+
+var errTooManyCodes = hotline.Errorf(hotline.ERATELIMIT, "从这里输入的错误问卷码太多了，请过一会儿再试。", "Too many wrong codes from here; please try again in a while.")
+
 // NewPupils parses the pupils' templates and registers their routes.
-func NewPupils(svc *survey.Service, log *slog.Logger, botName func() string) (*Pupils, error) {
+func NewPupils(svc *survey.Service, log *slog.Logger, botName func() string, clientIP throttle.ClientIP) (*Pupils, error) {
 	if log == nil {
 		log = slog.Default()
 	}
 	if botName == nil {
 		botName = func() string { return "" }
 	}
-	p := &Pupils{svc: svc, log: log, mux: http.NewServeMux(), pages: map[string]*template.Template{}, botName: botName}
+	p := &Pupils{svc: svc, log: log, mux: http.NewServeMux(), pages: map[string]*template.Template{}, botName: botName,
+		wrong: throttle.New(throttle.Config{PerClient: []throttle.Rule{wrongCodes}}), clientIP: clientIP}
 	for _, name := range []string{"enter", "take", "done", "perror"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(assets, "templates/playout.html", "templates/"+name+".html")
 		if err != nil {
@@ -153,9 +165,22 @@ func (p *Pupils) handleOpen(w http.ResponseWriter, r *http.Request) {
 	p.open(w, r, r.FormValue("code"))
 }
 
+// openCode opens a code, counting unknown ones against the client.
+func (p *Pupils) openCode(r *http.Request, code string) (*survey.Take, error) {
+	client := p.clientIP.Of(r)
+	if ok, _ := p.wrong.Ready(client, 0); !ok {
+		return nil, errTooManyCodes
+	}
+	t, err := p.svc.Open(r.Context(), code)
+	if err == survey.ErrCodeUnknown {
+		p.wrong.Charge(client, 0)
+	}
+	return t, err
+}
+
 func (p *Pupils) open(w http.ResponseWriter, r *http.Request, code string) {
 	pp := p.newPage(r)
-	t, err := p.svc.Open(r.Context(), code)
+	t, err := p.openCode(r, code)
 	if err != nil {
 		p.fail(w, r, pp, t, err)
 		return
@@ -178,7 +203,7 @@ func (p *Pupils) handlePage(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, pp, nil, hotline.Errorf(hotline.ETOOLARGE, "填写的内容太多了。", "Too much was entered."))
 		return
 	}
-	t, err := p.svc.Open(r.Context(), r.PostForm.Get("code"))
+	t, err := p.openCode(r, r.PostForm.Get("code"))
 	if err != nil {
 		p.fail(w, r, pp, t, err)
 		return
