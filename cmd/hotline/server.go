@@ -25,6 +25,7 @@ import (
 	"hotline/internal/scheduler"
 	"hotline/internal/staff"
 	"hotline/internal/store"
+	"hotline/internal/survey"
 	"hotline/internal/triage"
 	"hotline/internal/vault"
 	"hotline/webchat"
@@ -51,6 +52,8 @@ type Main struct {
 	Intake *intake.Service
 	Staff  *staff.Service
 	Triage *triage.Service
+	// Surveys are the class questionnaires (调查问卷).
+	Surveys *survey.Service
 
 	// Started by Run.
 	Inbox     *inbox.Server   // the counselor UI; the district pages reuse its log-in
@@ -123,6 +126,7 @@ func (m *Main) Open() error {
 	m.closers = append(m.closers, func() error { m.Intake.Close(); return nil })
 	m.Staff = staff.New(m.DB, m.Vault, m.Logger)
 	m.Triage = triage.New(m.DB, m.Vault, m.Broker, m.Logger)
+	m.Surveys = survey.New(m.DB, m.Vault, m.Logger)
 	return nil
 }
 
@@ -177,6 +181,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	if err := m.openOversight(); err != nil {
 		return fmt.Errorf("oversight: %w", err)
+	}
+	if err := m.openSurveys(); err != nil {
+		return fmt.Errorf("surveys: %w", err)
 	}
 	if m.Config.MetricsAddr != "" {
 		if err := m.openMetrics(); err != nil {
