@@ -64,6 +64,9 @@ type DB struct {
 	// not completed; the writer goroutine, which alone touches it, tries
 	// again after each commit (see scrubWAL).
 	scrubPending bool
+
+	// wal counts the WAL frames commits append (Stats.WALFrames).
+	wal walCounter
 }
 
 type ledgerHead struct {
@@ -78,6 +81,8 @@ type Stats struct {
 	Jobs    int64
 	// Scrubs counts truncating checkpoints run after key changes.
 	Scrubs int64
+	// WALFrames counts the pages the commits wrote to the WAL.
+	WALFrames int64
 }
 
 type job struct {
@@ -150,6 +155,7 @@ func (db *DB) open() (err error) {
 	}
 	db.reader.SetMaxOpenConns(8)
 	db.reader.SetMaxIdleConns(8)
+	db.wal.count(db.Path) // the migrations' frames are not the commits'
 	db.jobs = make(chan *job, 1024)
 	db.closing = make(chan struct{})
 	db.done = make(chan struct{})
@@ -163,6 +169,7 @@ func (db *DB) Close() error {
 	db.closeMu.Do(func() {
 		close(db.closing)
 		<-db.done
+		db.wal.close()
 		for _, st := range db.stmts {
 			st.Close()
 		}
@@ -409,9 +416,11 @@ func (db *DB) commitGroup(batch []*job) (rest []*job) {
 		}
 		return nil
 	}
+	frames := db.wal.count(db.Path)
 	db.statsMu.Lock()
 	db.stats.Commits++
 	db.stats.Jobs += int64(ran)
+	db.stats.WALFrames += frames
 	db.statsMu.Unlock()
 	for i, j := range batch {
 		if errs[i] == nil {
