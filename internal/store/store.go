@@ -40,6 +40,12 @@ type DB struct {
 	Clock hotline.Clock
 	// MaxBatch caps how many write jobs share one commit.
 	MaxBatch int
+	// MaxLinger caps how long a batch waits for announced jobs (Expect).
+	MaxLinger time.Duration
+	coming    comingJobs
+	// lastExpected is how many announced jobs the last batch carried
+	// (writer goroutine only; see fill).
+	lastExpected int
 
 	writer *sqlx.DB
 	reader *sqlx.DB
@@ -57,8 +63,10 @@ type DB struct {
 	// uncertain.
 	head ledgerHead
 
-	// stmts are the hot statements, prepared on the writer connection.
-	stmts map[string]*sql.Stmt
+	// stmts are the write statements prepared on the writer connection:
+	// the hot ones at open, the others after their first commit (missed).
+	stmts  map[string]*sql.Stmt
+	missed map[string]bool
 
 	// scrubPending is set while a key change's truncating checkpoint has
 	// not completed; the writer goroutine, which alone touches it, tries
@@ -89,11 +97,13 @@ type job struct {
 	ctx  context.Context
 	fn   func(*Tx) error
 	errc chan error
+	// expected: announced with Expect (see fill).
+	expected bool
 }
 
 // Open opens (creating if needed) the SQLite database at path and migrates it.
 func Open(path string) (*DB, error) {
-	db := &DB{Path: path, Clock: hotline.SystemClock{}, MaxBatch: 64}
+	db := &DB{Path: path, Clock: hotline.SystemClock{}, MaxBatch: 64, MaxLinger: DefaultMaxLinger}
 	if err := db.open(); err != nil {
 		return nil, err
 	}
@@ -256,7 +266,7 @@ func (tx *Tx) Now() time.Time { return tx.now }
 // its preparation (database/sql keeps it when the transaction runs on the
 // connection it was prepared on, which with one writer it always does).
 func (tx *Tx) exec(query string, args ...any) (sql.Result, error) {
-	if st, ok := tx.db.stmts[query]; ok {
+	if st := tx.db.stmt(query); st != nil {
 		return tx.StmtContext(tx.c(), st).ExecContext(tx.c(), args...)
 	}
 	return tx.ExecContext(tx.c(), tx.Rebind(query), args...)
@@ -295,9 +305,10 @@ func (db *DB) Update(ctx context.Context, fn func(*Tx) error) error {
 		// the effect (see Idempotency).
 		fn = k.guard(fn)
 	}
-	j := &job{ctx: ctx, fn: fn, errc: make(chan error, 1)}
+	j := &job{ctx: ctx, fn: fn, errc: make(chan error, 1), expected: announced(ctx)}
 	select {
 	case db.jobs <- j:
+		arrived(ctx)
 	case <-db.closing:
 		return ErrClosed
 	case <-ctx.Done():
@@ -325,17 +336,7 @@ func (db *DB) writeLoop() {
 				}
 			}
 		}
-		batch := []*job{first}
-	fill:
-		for len(batch) < db.MaxBatch {
-			select {
-			case j := <-db.jobs:
-				batch = append(batch, j)
-			default:
-				break fill
-			}
-		}
-		db.commit(batch)
+		db.commit(db.fill([]*job{first}))
 	}
 }
 
@@ -359,6 +360,7 @@ func (db *DB) commit(batch []*job) {
 // commitGroup commits what it can of batch and returns the jobs it did not
 // run, to be committed afresh (empty unless the transaction was lost).
 func (db *DB) commitGroup(batch []*job) (rest []*job) {
+	defer db.prepareMissed()
 	savepoints := len(batch) > 1
 	errs := make([]error, len(batch))
 	afters := make([][]func(), len(batch))
@@ -444,7 +446,7 @@ func (db *DB) commitGroup(batch []*job) (rest []*job) {
 func (db *DB) runJob(tx *Tx, fn func(*Tx) error, savepoint bool) (jobErr, txErr error) {
 	head := db.head
 	if savepoint {
-		if _, err := tx.ExecContext(context.Background(), `SAVEPOINT job`); err != nil {
+		if _, err := tx.exec(`SAVEPOINT job`); err != nil {
 			return nil, fmt.Errorf("savepoint: %w", err)
 		}
 	}
@@ -452,13 +454,13 @@ func (db *DB) runJob(tx *Tx, fn func(*Tx) error, savepoint bool) (jobErr, txErr 
 	if jobErr != nil {
 		db.head = head // the job's ledger events are rolled back
 		if savepoint {
-			if _, err := tx.ExecContext(context.Background(), `ROLLBACK TO job`); err != nil {
+			if _, err := tx.exec(`ROLLBACK TO job`); err != nil {
 				return jobErr, fmt.Errorf("rollback to savepoint: %w", err)
 			}
 		}
 	}
 	if savepoint {
-		if _, err := tx.ExecContext(context.Background(), `RELEASE job`); err != nil {
+		if _, err := tx.exec(`RELEASE job`); err != nil {
 			return jobErr, fmt.Errorf("release savepoint: %w", err)
 		}
 	}
