@@ -52,6 +52,7 @@ func commands() []command {
 		{"export", "the summary report (工作总结) as CSV: export [--district D] [--school CODE] [--from DATE] [--to DATE] --format csv", runExport},
 		{"poster", "write a school's A4 poster with QR codes as PNG: poster --school CODE --out FILE.png", runPoster},
 		{"backup", "write a consistent copy of the database: backup --out FILE", runBackup},
+		{"bench", "measure what this machine sustains (in-process demo; --target URL --yes for a test deployment)", runBench},
 		{"version", "print the version", runVersion},
 	}
 }
