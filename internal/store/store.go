@@ -49,6 +49,8 @@ type DB struct {
 
 	writer *sqlx.DB
 	reader *sqlx.DB
+	// hot reads through statements prepared on the reader (readCache)
+	rq *readCache
 
 	jobs    chan *job
 	closing chan struct{}
@@ -165,6 +167,7 @@ func (db *DB) open() (err error) {
 	}
 	db.reader.SetMaxOpenConns(8)
 	db.reader.SetMaxIdleConns(8)
+	db.rq = &readCache{db: db.reader}
 	db.wal.count(db.Path) // the migrations' frames are not the commits'
 	db.jobs = make(chan *job, 1024)
 	db.closing = make(chan struct{})
@@ -180,6 +183,7 @@ func (db *DB) Close() error {
 		close(db.closing)
 		<-db.done
 		db.wal.close()
+		db.rq.close()
 		for _, st := range db.stmts {
 			st.Close()
 		}
