@@ -722,7 +722,8 @@ type benchSummary struct {
 	CPUCores       float64                     `json:"cpu_cores_used,omitempty"`
 	MaxRSSMiB      float64                     `json:"max_rss_mib,omitempty"`
 	HeapMiB        float64                     `json:"heap_mib,omitempty"`
-	WALFramesTip   float64                     `json:"wal_frames_per_tip,omitempty"`
+	WALFramesRep   float64                     `json:"wal_frames_per_report,omitempty"`
+	WALFramesWrite float64                     `json:"wal_frames_per_write,omitempty"`
 	WritesPerCommt float64                     `json:"writes_per_commit,omitempty"`
 	Note           string                      `json:"note,omitempty"`
 }
@@ -768,8 +769,11 @@ func (r *benchRun) summary(elapsed time.Duration, before, after benchUsage) *ben
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		s.HeapMiB = float64(ms.HeapInuse) / (1 << 20)
-		if s.Reports > 0 && after.available {
-			s.WALFramesTip = float64(after.frames-before.frames) / float64(s.Reports+s.Replies)
+		if frames := after.frames - before.frames; after.available && s.Reports > 0 {
+			// Per report: everything the run wrote (conversation steps,
+			// replies) over the reports filed; per write: over commit jobs.
+			s.WALFramesRep = float64(frames) / float64(s.Reports)
+			s.WALFramesWrite = float64(frames) / float64(max(1, after.jobs-before.jobs))
 		}
 		if c := after.commits - before.commits; c > 0 {
 			s.WritesPerCommt = float64(after.jobs-before.jobs) / float64(c)
@@ -796,7 +800,7 @@ func (s *benchSummary) print(w io.Writer) {
 	if s.CPUCores > 0 {
 		fmt.Fprintf(w, "  CPU                   %.2f cores of %d\n", s.CPUCores, s.CPUs)
 		fmt.Fprintf(w, "  内存 / memory         max RSS %.0f MiB, Go heap %.0f MiB\n", s.MaxRSSMiB, s.HeapMiB)
-		fmt.Fprintf(w, "  WAL frames per write  %.1f per report or reply (4 KiB pages, one fsync per commit)\n", s.WALFramesTip)
+		fmt.Fprintf(w, "  WAL frames            %.1f per report (its conversation and the run's replies included), %.1f per write\n", s.WALFramesRep, s.WALFramesWrite)
 		fmt.Fprintf(w, "  writes per commit     %.1f\n", s.WritesPerCommt)
 	}
 	fmt.Fprintf(w, "\n  %-24s %7s %9s %9s %9s\n", "step (ms)", "n", "p50", "p95", "p99")

@@ -57,9 +57,9 @@ func announced(ctx context.Context) bool {
 	return ok
 }
 
-// fill adds to batch every job already queued, then waits for more while
-// announced jobs are on their way, or while the batch has fewer announced
-// jobs than the last one had: the callers just answered are likely sealing
+// fill adds to batch every job already queued, then, if the batch carries
+// an announced job, waits for more while announced jobs are on their way,
+// or while the batch has fewer announced jobs than the last one had: the callers just answered are likely sealing
 // their next job and have not announced it yet (a busy intake's submitters
 // come back). Each wait for the next job is bounded by lingerGap, all of
 // them by MaxLinger; when a wait runs out, the next batch expects fewer.
@@ -82,7 +82,9 @@ func (db *DB) fill(batch []*job) []*job {
 			continue
 		default:
 		}
-		if db.MaxLinger <= 0 || (db.coming.Load() <= 0 && expected >= db.lastExpected) {
+		// Only a batch that carries an announced job waits: a reply (not
+		// announced) that starts a batch is committed at once.
+		if db.MaxLinger <= 0 || expected == 0 || (db.coming.Load() <= 0 && expected >= db.lastExpected) {
 			return batch
 		}
 		now := time.Now()
