@@ -55,6 +55,7 @@ func commands() []command {
 		{"poster", "write a school's A4 poster with QR codes as PNG: poster --school CODE --out FILE.png", runPoster},
 		{"migrate", "apply the database's migrations and exit (nodes starting at once on PostgreSQL take turns)", runMigrate},
 		{"backup", "write a consistent copy of the database: backup --out FILE", runBackup},
+		{"bench", "measure what this machine sustains (in-process demo; --target URL --yes for a test deployment)", runBench},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -138,6 +138,10 @@ func (s *Service) FindSchools(ctx context.Context, query string, limit int) ([]*
 // Submit seals and stores a new tip. It returns only after the tip is
 // durably committed, so "received" is true when the reporter reads it.
 func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.Submitted, error) {
+	// Sealing comes first: the writer waits a little for this tip rather
+	// than commit without it (store.DB.Expect).
+	ctx, arrive := s.DB.Expect(ctx)
+	defer arrive()
 	school, err := s.school(ctx, sub.SchoolCode)
 	if err != nil {
 		return nil, err

@@ -25,10 +25,11 @@ type ConversationMeta struct {
 // caller under the server key, with its clear metadata. A Telegram chat's
 // key is its chat HMAC.
 func (tx *Tx) PutConversation(keyMAC, sealed []byte, meta ConversationMeta) error {
-	if _, err := tx.exec(qPutConversation, keyMAC, sealed, micros(tx.now)); err != nil {
-		return err
+	draft := 0
+	if meta.Draft {
+		draft = 1
 	}
-	_, err := tx.exec(`UPDATE conversations SET urgent_since = ?, draft = ? WHERE key_mac = ?`, micros(meta.UrgentSince), meta.Draft, keyMAC)
+	_, err := tx.exec(qPutConversation, keyMAC, sealed, micros(tx.now), micros(meta.UrgentSince), draft)
 	return err
 }
 

@@ -84,12 +84,12 @@ func findMessages(ctx context.Context, q sqlx.QueryerContext, where string, args
 
 // Messages returns a tip's thread in order, sealed.
 func (db *DB) Messages(ctx context.Context, tipID int64) ([]*SealedMessage, error) {
-	return findMessages(ctx, db.reader, `WHERE tip_id = ? ORDER BY id`, tipID)
+	return findMessages(ctx, db.rq, `WHERE tip_id = ? ORDER BY id`, tipID)
 }
 
 // MessagesAfter returns a tip's messages after the message id afterID.
 func (db *DB) MessagesAfter(ctx context.Context, tipID, afterID int64) ([]*SealedMessage, error) {
-	return findMessages(ctx, db.reader, `WHERE tip_id = ? AND id > ? ORDER BY id`, tipID, afterID)
+	return findMessages(ctx, db.rq, `WHERE tip_id = ? AND id > ? ORDER BY id`, tipID, afterID)
 }
 
 // Messages returns a tip's thread within the transaction.
@@ -99,7 +99,7 @@ func (tx *Tx) Messages(tipID int64) ([]*SealedMessage, error) {
 
 // MessageByUID finds one sealed message.
 func (db *DB) MessageByUID(ctx context.Context, uid string) (*SealedMessage, error) {
-	ms, err := findMessages(ctx, db.reader, `WHERE uid = ? LIMIT 1`, uid)
+	ms, err := findMessages(ctx, db.rq, `WHERE uid = ? LIMIT 1`, uid)
 	if err != nil {
 		return nil, err
 	} else if len(ms) == 0 {

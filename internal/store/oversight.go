@@ -20,9 +20,13 @@ const openStatuses = `('new', 'acknowledged', 'investigating')`
 // clauses keep the set small once misses are recorded.
 func (db *DB) TipsPastDue(ctx context.Context, now time.Time) ([]*hotline.Tip, error) {
 	n := micros(now)
-	// The id subquery reads two small index ranges (tips_due,
-	// tips_district_due); the conditions then decide exactly.
-	return findTips(ctx, db.reader, `WHERE id IN (SELECT id FROM tips WHERE queue_due < ? UNION SELECT id FROM tips WHERE district_due > 0 AND district_due < ?) AND (
+	// The id subquery reads small index ranges: tips_queue per school and
+	// urgency (queue_due is its third column; no index of its own, which
+	// every tip write would pay for; CROSS JOIN keeps schools outer in
+	// SQLite, a plain join in PostgreSQL), and tips_district_due; the
+	// conditions then decide exactly.
+	return findTips(ctx, db.reader, `WHERE id IN (SELECT t.id FROM schools s CROSS JOIN tips t WHERE t.school_id = s.id AND t.urgent IN (?, ?) AND t.queue_due < ?
+		UNION SELECT id FROM tips WHERE district_due > 0 AND district_due < ?) AND (
 		(status IN `+openStatuses+` AND ack_due > 0 AND ack_due < ? AND acknowledged_at = 0
 			AND NOT EXISTS (SELECT 1 FROM deadline_misses m WHERE m.tip_id = tips.id AND m.kind = 'ack' AND m.due = tips.ack_due))
 		OR (status IN `+openStatuses+` AND reply_due > 0 AND reply_due < ? AND first_reply_at = 0
@@ -33,7 +37,7 @@ func (db *DB) TipsPastDue(ctx context.Context, now time.Time) ([]*hotline.Tip, e
 			AND NOT EXISTS (SELECT 1 FROM deadline_misses m WHERE m.tip_id = tips.id AND m.kind = 'progress' AND m.due = tips.progress_due))
 		OR (district_due > 0 AND district_due < ? AND (',' || steps || ',') NOT LIKE '%,district_report,%'
 			AND NOT EXISTS (SELECT 1 FROM deadline_misses m WHERE m.tip_id = tips.id AND m.kind IN ('district', 'followup') AND m.due = tips.district_due)))
-		ORDER BY id`, n, n, n, n, n, n, n)
+		ORDER BY id`, 1, 0, n, n, n, n, n, n, n)
 }
 
 // RecordDeadlineMiss records that a deadline passed; it returns false when

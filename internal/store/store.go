@@ -38,10 +38,18 @@ type DB struct {
 	Clock hotline.Clock
 	// MaxBatch caps how many write jobs share one commit.
 	MaxBatch int
+	// MaxLinger caps how long a batch waits for announced jobs (Expect).
+	MaxLinger time.Duration
+	coming    comingJobs
+	// lastExpected is how many announced jobs the last batch carried
+	// (writer goroutine only; see fill).
+	lastExpected int
 
 	dialect dialect
 	writer  *sqlx.DB
 	reader  *sqlx.DB
+	// hot reads through statements prepared on the reader (readCache)
+	rq *readCache
 
 	jobs    chan *job
 	closing chan struct{}
@@ -58,13 +66,18 @@ type DB struct {
 	// next.
 	head ledgerHead
 
-	// stmts are the hot statements, prepared on the writer connection.
-	stmts map[string]*sql.Stmt
+	// stmts are the write statements prepared on the writer connection:
+	// the hot ones at open, the others after their first commit (missed).
+	stmts  map[string]*sql.Stmt
+	missed map[string]bool
 
 	// scrubPending is set while a key change's truncating checkpoint has
 	// not completed; the writer goroutine, which alone touches it, tries
 	// again after each commit (see scrubWAL).
 	scrubPending bool
+
+	// wal counts the WAL frames commits append (Stats.WALFrames).
+	wal walCounter
 }
 
 type ledgerHead struct {
@@ -79,19 +92,23 @@ type Stats struct {
 	Jobs    int64
 	// Scrubs counts truncating checkpoints run after key changes.
 	Scrubs int64
+	// WALFrames counts the pages the commits wrote to the WAL.
+	WALFrames int64
 }
 
 type job struct {
 	ctx  context.Context
 	fn   func(*Tx) error
 	errc chan error
+	// expected: announced with Expect (see fill).
+	expected bool
 }
 
 // Open opens the database that dsn names and migrates it: a postgres://
 // or postgresql:// URL selects PostgreSQL, anything else is the path of a
 // SQLite file (created if needed), the embedded default.
 func Open(dsn string) (*DB, error) {
-	db := &DB{DSN: dsn, Clock: hotline.SystemClock{}, MaxBatch: 64, dialect: dialectOf(dsn)}
+	db := &DB{DSN: dsn, Clock: hotline.SystemClock{}, MaxBatch: 64, MaxLinger: DefaultMaxLinger, dialect: dialectOf(dsn)}
 	if db.dialect.engine() == SQLite {
 		db.Path = dsn
 	}
@@ -121,6 +138,10 @@ func (db *DB) open() (err error) {
 		}
 		db.stmts[q] = st
 	}
+	db.rq = &readCache{db: db.reader}
+	// Only SQLite has a WAL index to count frames in.
+	db.wal.failed = db.dialect.engine() != SQLite
+	db.wal.count(db.Path) // the migrations' frames are not the commits'
 	db.jobs = make(chan *job, 1024)
 	db.closing = make(chan struct{})
 	db.done = make(chan struct{})
@@ -134,6 +155,8 @@ func (db *DB) Close() error {
 	db.closeMu.Do(func() {
 		close(db.closing)
 		<-db.done
+		db.wal.close()
+		db.rq.close()
 		for _, st := range db.stmts {
 			st.Close()
 		}
@@ -237,7 +260,7 @@ func (tx *Tx) Now() time.Time { return tx.now }
 // its preparation (database/sql keeps it when the transaction runs on the
 // connection it was prepared on, which with one writer it always does).
 func (tx *Tx) exec(query string, args ...any) (sql.Result, error) {
-	if st, ok := tx.db.stmts[query]; ok {
+	if st := tx.db.stmt(query); st != nil {
 		return tx.StmtContext(tx.c(), st).ExecContext(tx.c(), args...)
 	}
 	return tx.ExecContext(tx.c(), tx.Rebind(query), args...)
@@ -292,9 +315,10 @@ func (db *DB) Update(ctx context.Context, fn func(*Tx) error) error {
 		// the effect (see Idempotency).
 		fn = k.guard(fn)
 	}
-	j := &job{ctx: ctx, fn: fn, errc: make(chan error, 1)}
+	j := &job{ctx: ctx, fn: fn, errc: make(chan error, 1), expected: announced(ctx)}
 	select {
 	case db.jobs <- j:
+		arrived(ctx)
 	case <-db.closing:
 		return ErrClosed
 	case <-ctx.Done():
@@ -322,17 +346,7 @@ func (db *DB) writeLoop() {
 				}
 			}
 		}
-		batch := []*job{first}
-	fill:
-		for len(batch) < db.MaxBatch {
-			select {
-			case j := <-db.jobs:
-				batch = append(batch, j)
-			default:
-				break fill
-			}
-		}
-		db.commit(batch)
+		db.commit(db.fill([]*job{first}))
 	}
 }
 
@@ -356,6 +370,7 @@ func (db *DB) commit(batch []*job) {
 // commitGroup commits what it can of batch and returns the jobs it did not
 // run, to be committed afresh (empty unless the transaction was lost).
 func (db *DB) commitGroup(batch []*job) (rest []*job) {
+	defer db.prepareMissed()
 	savepoints := len(batch) > 1
 	errs := make([]error, len(batch))
 	afters := make([][]func(), len(batch))
@@ -421,9 +436,11 @@ func (db *DB) commitGroup(batch []*job) (rest []*job) {
 		}
 		return nil
 	}
+	frames := db.wal.count(db.Path)
 	db.statsMu.Lock()
 	db.stats.Commits++
 	db.stats.Jobs += int64(ran)
+	db.stats.WALFrames += frames
 	db.statsMu.Unlock()
 	for i, j := range batch {
 		if errs[i] == nil {
@@ -447,7 +464,7 @@ func (db *DB) commitGroup(batch []*job) (rest []*job) {
 func (db *DB) runJob(tx *Tx, fn func(*Tx) error, savepoint bool) (jobErr, txErr error) {
 	head := db.head
 	if savepoint {
-		if _, err := tx.ExecContext(context.Background(), `SAVEPOINT job`); err != nil {
+		if _, err := tx.exec(`SAVEPOINT job`); err != nil {
 			return nil, fmt.Errorf("savepoint: %w", err)
 		}
 	}
@@ -455,13 +472,13 @@ func (db *DB) runJob(tx *Tx, fn func(*Tx) error, savepoint bool) (jobErr, txErr 
 	if jobErr != nil {
 		db.head = head // the job's ledger events are rolled back
 		if savepoint {
-			if _, err := tx.ExecContext(context.Background(), `ROLLBACK TO job`); err != nil {
+			if _, err := tx.exec(`ROLLBACK TO job`); err != nil {
 				return jobErr, fmt.Errorf("rollback to savepoint: %w", err)
 			}
 		}
 	}
 	if savepoint {
-		if _, err := tx.ExecContext(context.Background(), `RELEASE job`); err != nil {
+		if _, err := tx.exec(`RELEASE job`); err != nil {
 			return jobErr, fmt.Errorf("release savepoint: %w", err)
 		}
 	}

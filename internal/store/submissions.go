@@ -88,7 +88,7 @@ func (tx *Tx) SealedReceipt(tipID int64) ([]byte, error) {
 
 // ClearSealedReceipt forgets a tip's sealed receipt: it was claimed.
 func (tx *Tx) ClearSealedReceipt(tipID int64) error {
-	_, err := tx.exec(`UPDATE submissions SET receipt_sealed = NULL WHERE tip_id = ?`, tipID)
+	_, err := tx.exec(`UPDATE submissions SET receipt_sealed = NULL WHERE tip_id = ? AND receipt_sealed IS NOT NULL`, tipID)
 	return err
 }
 

@@ -237,12 +237,12 @@ func findTip(ctx context.Context, q sqlx.QueryerContext, where string, args ...a
 
 // TipByUID finds a tip by its UID.
 func (db *DB) TipByUID(ctx context.Context, uid string) (*hotline.Tip, error) {
-	return findTip(ctx, db.reader, `WHERE uid = ?`, uid)
+	return findTip(ctx, db.rq, `WHERE uid = ?`, uid)
 }
 
 // TipByID finds a tip by id.
 func (db *DB) TipByID(ctx context.Context, id int64) (*hotline.Tip, error) {
-	return findTip(ctx, db.reader, `WHERE id = ?`, id)
+	return findTip(ctx, db.rq, `WHERE id = ?`, id)
 }
 
 // TipByUID finds a tip by UID within the transaction.
@@ -257,7 +257,7 @@ func (tx *Tx) TipByID(id int64) (*hotline.Tip, error) {
 
 // TipByReceiptMAC finds a web reporter's tip by the HMAC of their receipt.
 func (db *DB) TipByReceiptMAC(ctx context.Context, mac []byte) (*hotline.Tip, error) {
-	return findTip(ctx, db.reader, `WHERE receipt_mac = ?`, mac)
+	return findTip(ctx, db.rq, `WHERE receipt_mac = ?`, mac)
 }
 
 // TipByReceiptMAC finds a web reporter's tip within the transaction.
