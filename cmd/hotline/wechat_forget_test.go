@@ -22,7 +22,9 @@ func TestWechatForgetDeletesTheOpenID(t *testing.T) {
 	got = e.said(u, func() (*wechattest.Reply, error) { return u.Text(e.ctx, demoSchool) })
 	got = e.said(u, func() (*wechattest.Reply, error) { return u.Tap(e.ctx, "x", choice(t, got, "role:")) })
 	got = e.said(u, func() (*wechattest.Reply, error) { return u.Tap(e.ctx, "x", choice(t, got, "cat:")) })
-	got = e.said(u, func() (*wechattest.Reply, error) { return u.Text(e.ctx, "同桌天天抢我的饭卡，还让别人别跟我说话") })
+	got = e.said(u, func() (*wechattest.Reply, error) {
+		return u.Text(e.ctx, "同桌天天抢我的饭卡，还让别人别跟我说话")
+	})
 	got = e.said(u, func() (*wechattest.Reply, error) { return u.Tap(e.ctx, "x", choice(t, got, "done")) })
 	got = e.said(u, func() (*wechattest.Reply, error) { return u.Tap(e.ctx, "x", choice(t, got, "danger:no")) })
 	got = e.said(u, func() (*wechattest.Reply, error) { return u.Tap(e.ctx, "x", choice(t, got, "send")) })
