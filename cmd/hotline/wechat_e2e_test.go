@@ -30,6 +30,7 @@ type wechatEnv struct {
 	m     *Main
 	sess  *staff.Session
 	logs  *syncBuffer
+	opt   func(*Main) // more configuration, applied at every start
 }
 
 const (
@@ -39,6 +40,12 @@ const (
 
 func newWechatEnv(t *testing.T, tune func(*wechattest.Config)) *wechatEnv {
 	t.Helper()
+	return newWechatEnvMain(t, tune, nil)
+}
+
+// newWechatEnvMain is newWechatEnv with more configuration of the program.
+func newWechatEnvMain(t *testing.T, tune func(*wechattest.Config), opt func(*Main)) *wechatEnv {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
 	e := &wechatEnv{t: t, ctx: ctx, dir: t.TempDir(), clock: &urgentClock{t: time.Now()}, logs: &syncBuffer{}}
@@ -47,6 +54,7 @@ func newWechatEnv(t *testing.T, tune func(*wechattest.Config)) *wechatEnv {
 		tune(&e.cfg)
 	}
 	e.fake = wechattest.NewT(t, e.cfg)
+	e.opt = opt
 	e.start()
 	return e
 }
@@ -65,6 +73,9 @@ func (e *wechatEnv) start() {
 		m.Logger = slogTo(e.logs)
 		m.Tune.Wechat = func(c *wechat.Config) { c.CallTimeout = 2 * time.Second }
 		m.Tune.Bot = nil
+		if e.opt != nil {
+			e.opt(m)
+		}
 	})
 	if err := seedDemo(context.Background(), m, discard{}); err != nil {
 		t.Fatal(err)
