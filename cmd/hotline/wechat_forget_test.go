@@ -70,6 +70,14 @@ func TestWechatForgetDeletesTheOpenID(t *testing.T) {
 		t.Fatalf("reachable after /forget: %v %v", ok, err)
 	}
 
+	// The case page says so in WeChat's terms.
+	admin := newInboxUser(t, e.m.URL())
+	admin.login(demoUser, demoPassword)
+	page := admin.get("/inbox/tips/" + tip.UID)
+	if !strings.Contains(page.body, `id="unreachable"`) || !strings.Contains(page.body, "48 小时客服窗口") || strings.Contains(page.body, "屏蔽机器人") {
+		t.Fatalf("case page: %d, the unreachable note does not speak of WeChat", page.status)
+	}
+
 	// A counselor's reply goes nowhere: nothing reaches the pupil.
 	before := len(e.fake.Sent(u.OpenID))
 	if _, err := e.m.Triage.Reply(e.ctx, e.sess.Actor(), tip.UID, "FORGOTTEN-REPLY-CANARY", nil); err != nil {

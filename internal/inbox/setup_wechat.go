@@ -63,7 +63,10 @@ var wechatSetupTexts = map[string][2]string{
 	"setup_wechat_secret":   {"令牌是服务器和微信之间共用的密钥，只有管理员能看到。不要发到群里、不要截图外传；如果泄露了，请在服务器上换一个新令牌，并同时修改公众平台里的设置。", "The token is a secret shared by the server and WeChat; only admins see it. Do not post it in a group chat or share a screenshot of it; if it leaks, set a new token on the server and in 公众平台 at the same time."},
 	"setup_wechat_qr":       {"海报上印有这个公众号的二维码。", "The poster carries this account's QR code."},
 	"setup_wechat_no_qr":    {"海报上还没有这个公众号的二维码：在公众平台「设置与开发 → 公众号设置」下载二维码图片，放到服务器上，用 --wechat-qr（或账号文件里的 qr_image）指定它。", "The poster does not carry this account's QR code yet: download it in 公众平台 (设置与开发 → 公众号设置), put it on the server and name it with --wechat-qr (or qr_image in the accounts file)."},
-	"setup_no_wechat":       {"服务器没有配置为本校服务的微信公众号（--wechat-appid 或 --wechat-accounts）。", "The server has no WeChat official account serving this school (--wechat-appid or --wechat-accounts)."},
+	// The case page's note when a WeChat reporter cannot get a reply now
+	// (the Telegram one speaks of a blocked bot).
+	"unreachable_wechat": {"注意：这位报告人现在收不到回复。可能是微信的 48 小时客服窗口关了（对方超过 48 小时没有发消息），也可能对方已解除关联或取消关注了公众号。窗口关着时，回复会保存起来（最多 30 天），对方下次发消息时自动送达；如果公众号配置了通知模板，对方会收到一条不含任何内容的“有新回复”提醒。回复仍会记入案件。", "Note: this reporter cannot get replies now. WeChat's 48-hour customer-service window may be closed (they have not written for over 48 hours), or they unlinked or unfollowed the account. While the window is closed, replies are kept (up to 30 days) and go out when they next write; if the account has a notice template, they get one content-free \"new reply\" notice. A reply is still recorded in the case."},
+	"setup_no_wechat":    {"服务器没有配置为本校服务的微信公众号（--wechat-appid 或 --wechat-accounts）。", "The server has no WeChat official account serving this school (--wechat-appid or --wechat-accounts)."},
 }
 
 func init() {
