@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"hotline/internal/hotline"
+	"hotline/internal/relay"
 	"hotline/internal/staff"
 	"hotline/internal/wechattest"
 	"hotline/wechat"
@@ -73,6 +74,9 @@ func (e *wechatEnv) start() {
 		m.Logger = slogTo(e.logs)
 		m.Tune.Wechat = func(c *wechat.Config) { c.CallTimeout = 2 * time.Second }
 		m.Tune.Bot = nil
+		m.Tune.Relay = func(w *relay.Worker) {
+			w.BaseBackoff, w.MaxBackoff, w.PollInterval = 20*time.Millisecond, 200*time.Millisecond, 100*time.Millisecond
+		}
 		if e.opt != nil {
 			e.opt(m)
 		}
@@ -83,7 +87,6 @@ func (e *wechatEnv) start() {
 	if err := m.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	m.Relay.BaseBackoff, m.Relay.MaxBackoff, m.Relay.PollInterval = 20*time.Millisecond, 200*time.Millisecond, 100*time.Millisecond
 	sess, err := m.Staff.Authenticate(context.Background(), demoUser, demoPassword)
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
 	"hotline/internal/relay"
+	"hotline/internal/survey"
 )
 
 // openBot starts the Telegram bot (long polling by default, webhook mode
@@ -29,6 +30,7 @@ func (m *Main) openBot(ctx context.Context) error {
 		Username:      m.Config.TelegramBotName,
 		Logger:        m.Logger,
 		LinkStaff:     m.Staff.LinkTelegram,
+		Survey:        &survey.Chats{S: m.Surveys},
 		Updates:       m.DB,
 	}
 	if m.Relay == nil {

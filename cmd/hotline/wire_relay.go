@@ -28,6 +28,9 @@ func (m *Main) startRelay() {
 		return
 	}
 	w.Sender = m.senders
+	if m.Tune.Relay != nil {
+		m.Tune.Relay(w)
+	}
 	m.Go(w.Run)
 	// Wake the relay the moment a reply is enqueued, or a reporter writes
 	// (which releases replies held while their chat blocked the bot, or
