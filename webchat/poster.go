@@ -21,8 +21,8 @@ func (s *Server) handlePoster(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	data := struct {
 		poster.Poster
-		Title, Lead, Chat, Bot, Mailbox, Danger hotline.Label
-	}{poster.New(school, s.PublicURL, s.BotName), poster.Title, poster.Lead, poster.Chat, poster.Bot, poster.Mailbox, poster.Danger}
+		Title, Lead, Chat, Bot, WechatCaption, WechatHow, Mailbox, Danger hotline.Label
+	}{s.poster(school), poster.Title, poster.Lead, poster.Chat, poster.Bot, poster.Wechat, poster.WechatHow, poster.Mailbox, poster.Danger}
 	s.render(w, http.StatusOK, "poster.html", page{Lang: lang, School: school, Title: poster.Title.ZH + " · " + school.Name, Data: data}.fill())
 }
 
@@ -33,12 +33,23 @@ func (s *Server) handlePosterQR(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	p := poster.New(school, s.PublicURL, s.BotName)
+	p := s.poster(school)
 	target := p.ChatURL
 	switch r.PathValue("which") {
 	case "chat.png":
 	case "bot.png":
 		target = p.BotURL
+	case "wechat.png":
+		// The account's own code, as 公众平台 made it (re-encoded).
+		if p.Wechat == nil {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "image/png")
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Write(p.Wechat.PNG())
+		return
 	default:
 		target = ""
 	}
@@ -55,4 +66,14 @@ func (s *Server) handlePosterQR(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Write(b)
+}
+
+// poster is the school's poster: its links, and the QR code of the WeChat
+// account serving it when one is configured.
+func (s *Server) poster(school *hotline.School) poster.Poster {
+	p := poster.New(school, s.PublicURL, s.BotName)
+	if s.WechatQR != nil {
+		p.Wechat = s.WechatQR(school.Code)
+	}
+	return p
 }

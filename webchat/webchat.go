@@ -24,6 +24,7 @@ import (
 
 	"hotline/internal/hotline"
 	"hotline/internal/live"
+	"hotline/internal/poster"
 	"hotline/internal/thread"
 	"hotline/internal/throttle"
 )
@@ -112,6 +113,9 @@ type Server struct {
 	// the TCP peer unless ClientIP.Trusted lists the reverse proxies whose
 	// forwarding header is believed (cmd/hotline's --trusted-proxy).
 	ClientIP throttle.ClientIP
+	// WechatQR returns the QR code of the WeChat official account serving
+	// a school, for its poster; nil, or a nil answer: none.
+	WechatQR func(schoolCode string) *poster.WechatCode
 
 	tmpl   *template.Template
 	static fs.FS

@@ -140,22 +140,29 @@ func (c *client) call(ctx context.Context, path string, in, out any) error {
 }
 
 func (c *client) withToken(ctx context.Context, fn func(tok string) error) error {
-	force := false
-	for attempt := 0; ; attempt++ {
-		tok, at, err := c.token(ctx, force)
-		if err != nil {
-			return err
-		}
-		err = fn(tok)
-		if code := apiCode(err); (code == codeInvalidToken || code == codeExpiredToken) && attempt == 0 {
-			if derr := c.s.db.Update(ctx, func(tx *store.Tx) error { return tx.DropWechatToken(c.acct.Name, at) }); derr != nil {
-				return derr
-			}
-			force = code == codeInvalidToken
-			continue
-		}
+	tok, at, err := c.token(ctx, false)
+	if err != nil {
 		return err
 	}
+	err = fn(tok)
+	code := apiCode(err)
+	if code != codeInvalidToken && code != codeExpiredToken {
+		return err
+	}
+	if derr := c.s.db.Update(ctx, func(tx *store.Tx) error { return tx.DropWechatToken(c.acct.Name, at) }); derr != nil {
+		return derr
+	}
+	// Another node may have refreshed meanwhile (its refresh is what
+	// invalidated ours): its token is used as it is. Forcing a refresh
+	// again would invalidate it under that node in turn.
+	if newer, nat, ok := c.stored(ctx); ok && nat != at {
+		return fn(newer)
+	}
+	tok, _, err = c.token(ctx, code == codeInvalidToken)
+	if err != nil {
+		return err
+	}
+	return fn(tok)
 }
 
 // do sends one request and decodes WeChat's JSON answer into out, turning a

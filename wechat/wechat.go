@@ -227,6 +227,21 @@ func (s *Service) CreateMenu(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// PublishMenu publishes the menu of the named account, replacing the one
+// 公众平台 shows.
+func (s *Service) PublishMenu(ctx context.Context, name string) error {
+	a := s.accounts[name]
+	if a == nil {
+		return fmt.Errorf("wechat: no account %q", name)
+	}
+	cctx, cancel := context.WithTimeout(ctx, s.cfg.CallTimeout)
+	defer cancel()
+	if err := a.client.createMenu(cctx); err != nil {
+		return fmt.Errorf("wechat: menu of %s: %s", name, errKind(err))
+	}
+	return nil
+}
+
 // Stats counts callbacks since start, for metrics.
 type Stats struct {
 	Handled, Redelivered, Refused, Deferred int64

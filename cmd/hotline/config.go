@@ -46,6 +46,7 @@ type Config struct {
 	WechatSchool         string
 	WechatNoticeTemplate string
 	WechatAPIURL         string
+	WechatQR             string // the account's QR code image, for the posters
 
 	// MetricsAddr, when set, serves /metrics and /debug/pprof/ on their own
 	// listener, apart from the public one.
@@ -226,7 +227,17 @@ func (fs *flagSet) serverFlags(c *Config, defaultAddr string) {
 	fs.str(&c.TelegramWebhookURL, "telegram-webhook-url", "", "webhook mode: the public URL Telegram posts updates to (default: long polling)")
 	fs.secret(&c.TelegramWebhookSecret, "telegram-webhook-secret", "webhook secret token (default: random per start)")
 	fs.str(&c.TelegramBotName, "telegram-bot-name", "", "the bot's username for t.me links (default: asked from Telegram)")
-	fs.str(&c.WechatAccountsFile, "wechat-accounts", "", "key file (JSON, mode 0600) listing WeChat official accounts: [{name, app_id, app_secret, token, aes_key, school, notice_template}]")
+	fs.wechatFlags(c)
+	fs.str(&c.SMTPAddr, "smtp-addr", "", "SMTP server host:port for e-mail alerts (optional; port 465 uses implicit TLS, 587 requires STARTTLS, others use STARTTLS when offered)")
+	fs.str(&c.SMTPFrom, "smtp-from", "", "sender address of e-mail alerts")
+	fs.str(&c.SMTPUser, "smtp-user", "", "SMTP user name")
+	fs.secret(&c.SMTPPass, "smtp-pass", "SMTP password")
+}
+
+// wechatFlags registers the WeChat accounts' flags, for serve, demo and
+// wechat menu.
+func (fs *flagSet) wechatFlags(c *Config) {
+	fs.str(&c.WechatAccountsFile, "wechat-accounts", "", "key file (JSON, mode 0600) listing WeChat official accounts: [{name, app_id, app_secret, token, aes_key, school, notice_template, qr_image}]")
 	fs.str(&c.WechatName, "wechat-name", "main", "name of the WeChat account set by the flags below; its server URL is PUBLIC_URL/wechat/NAME")
 	fs.str(&c.WechatAppID, "wechat-appid", "", "WeChat official account AppID; enables the WeChat channel")
 	fs.secret(&c.WechatSecret, "wechat-secret", "WeChat AppSecret")
@@ -235,10 +246,7 @@ func (fs *flagSet) serverFlags(c *Config, defaultAddr string) {
 	fs.str(&c.WechatSchool, "wechat-school", "", "school code, for a school's own account (default: a district account, reporters pick their school)")
 	fs.str(&c.WechatNoticeTemplate, "wechat-notice-template", "", "template id of the content-free \"new reply\" notice sent after the 48-hour window (default: none)")
 	fs.str(&c.WechatAPIURL, "wechat-api-url", "", "another WeChat API base URL (tests)")
-	fs.str(&c.SMTPAddr, "smtp-addr", "", "SMTP server host:port for e-mail alerts (optional; port 465 uses implicit TLS, 587 requires STARTTLS, others use STARTTLS when offered)")
-	fs.str(&c.SMTPFrom, "smtp-from", "", "sender address of e-mail alerts")
-	fs.str(&c.SMTPUser, "smtp-user", "", "SMTP user name")
-	fs.secret(&c.SMTPPass, "smtp-pass", "SMTP password")
+	fs.str(&c.WechatQR, "wechat-qr", "", "the account's QR code image (PNG or JPEG, downloaded from 公众平台) to print on the posters")
 }
 
 // newLogger sets up log/slog once for the process.

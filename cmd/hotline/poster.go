@@ -9,13 +9,14 @@ import (
 )
 
 func runPoster(ctx context.Context, args []string, env *Env) error {
-	var dir, code, out, publicURL, botName string
-	fs := newFlagSet("poster", env, "Writes the A4 poster of a school as a PNG at 150 dpi (1240×1754): Chinese first, then English, the\nQR codes for the web chat and the Telegram bot, the form's address and the numbers to call. It is\ndrawn in Go with an embedded Noto Sans SC font: no browser or system font is needed. /poster/CODE\nserves the same poster as a page to print from a browser.")
+	var dir, code, out, publicURL, botName, wechatQR string
+	fs := newFlagSet("poster", env, "Writes the A4 poster of a school as a PNG at 150 dpi (1240×1754): Chinese first, then English, the\nQR codes for the web chat, the Telegram bot and the WeChat account, the form's address and the numbers to call. It is\ndrawn in Go with an embedded Noto Sans SC font: no browser or system font is needed. /poster/CODE\nserves the same poster as a page to print from a browser.")
 	fs.dataFlag(&dir)
 	fs.StringVar(&code, "school", "", "the school's code")
 	fs.StringVar(&out, "out", "", "the PNG file to write")
 	fs.str(&publicURL, "public-url", "", "public base URL the QR code opens, e.g. https://hotline.example.edu.cn")
 	fs.str(&botName, "telegram-bot-name", "", "the bot's username for the t.me QR code (none when empty)")
+	fs.str(&wechatQR, "wechat-qr", "", "the WeChat official account's QR code image (PNG or JPEG, downloaded from 公众平台), printed beside the others, or instead of Telegram's without --telegram-bot-name")
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
 	}
@@ -27,6 +28,10 @@ func runPoster(ctx context.Context, args []string, env *Env) error {
 		publicURL = "http://127.0.0.1:8080"
 		fmt.Fprintln(env.Stderr, "hotline poster: no --public-url; the QR code opens", publicURL)
 	}
+	qr, err := readWechatQR(wechatQR)
+	if err != nil {
+		return err
+	}
 	m, err := openData(dir, env)
 	if err != nil {
 		return err
@@ -37,6 +42,7 @@ func runPoster(ctx context.Context, args []string, env *Env) error {
 		return errMessage(err)
 	}
 	p := poster.New(school, publicURL, botName)
+	p.Wechat = qr
 	if missing := p.Missing(); len(missing) > 0 {
 		fmt.Fprintf(env.Stderr, "hotline poster: the embedded font has no %q (in the school's name); they print as empty boxes\n", string(missing))
 	}

@@ -60,6 +60,7 @@ type Main struct {
 	Bot       *bot.Bot        // nil without a Telegram token
 	Relay     *relay.Worker   // delivers counselors' replies to Telegram and WeChat; nil without either
 	Wechat    *wechat.Service // nil without a WeChat account
+	wechatCfs []wechatConf    // the configured WeChat accounts, read at Run
 	senders   relay.Channels
 	Webchat   *webchat.Server
 	Scheduler *scheduler.Scheduler
@@ -159,6 +160,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.Config.PublicURL = strings.TrimRight(m.Config.PublicURL, "/")
 
+	// The WeChat accounts are read first: the inbox's setup page and the
+	// posters show them.
+	confs, err := m.Config.wechatAccounts()
+	if err != nil {
+		return fmt.Errorf("wechat: %w", err)
+	}
+	m.wechatCfs = confs
 	if err := m.openInbox(); err != nil {
 		return fmt.Errorf("inbox: %w", err)
 	}
@@ -167,10 +175,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			return fmt.Errorf("telegram: %w", err)
 		}
 	}
-	if accts, err := m.Config.wechatAccounts(); err != nil {
-		return fmt.Errorf("wechat: %w", err)
-	} else if len(accts) > 0 {
-		if err := m.openWechat(m.ctx, accts); err != nil {
+	if len(m.wechatCfs) > 0 {
+		if err := m.openWechat(m.ctx, m.wechatCfs); err != nil {
 			return fmt.Errorf("wechat: %w", err)
 		}
 	}

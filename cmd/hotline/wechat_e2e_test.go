@@ -31,6 +31,7 @@ type wechatEnv struct {
 	m     *Main
 	sess  *staff.Session
 	logs  *syncBuffer
+	opt   func(*Main) // more configuration, applied at every start
 }
 
 const (
@@ -40,6 +41,12 @@ const (
 
 func newWechatEnv(t *testing.T, tune func(*wechattest.Config)) *wechatEnv {
 	t.Helper()
+	return newWechatEnvMain(t, tune, nil)
+}
+
+// newWechatEnvMain is newWechatEnv with more configuration of the program.
+func newWechatEnvMain(t *testing.T, tune func(*wechattest.Config), opt func(*Main)) *wechatEnv {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
 	e := &wechatEnv{t: t, ctx: ctx, dir: t.TempDir(), clock: &urgentClock{t: time.Now()}, logs: &syncBuffer{}}
@@ -48,6 +55,7 @@ func newWechatEnv(t *testing.T, tune func(*wechattest.Config)) *wechatEnv {
 		tune(&e.cfg)
 	}
 	e.fake = wechattest.NewT(t, e.cfg)
+	e.opt = opt
 	e.start()
 	return e
 }
@@ -68,6 +76,9 @@ func (e *wechatEnv) start() {
 		m.Tune.Bot = nil
 		m.Tune.Relay = func(w *relay.Worker) {
 			w.BaseBackoff, w.MaxBackoff, w.PollInterval = 20*time.Millisecond, 200*time.Millisecond, 100*time.Millisecond
+		}
+		if e.opt != nil {
+			e.opt(m)
 		}
 	})
 	if err := seedDemo(context.Background(), m, discard{}); err != nil {

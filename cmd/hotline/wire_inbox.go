@@ -12,7 +12,7 @@ func (m *Main) openInbox() error {
 	srv, err := inbox.New(inbox.Config{
 		Staff: m.Staff, Triage: m.Triage, Intake: m.Intake, Broker: m.Broker, Logger: m.Logger,
 		ClientIP: m.clientIP(), Secure: strings.HasPrefix(m.Config.PublicURL, "https://"), IdleTimeout: m.Config.IdleTimeout, Clock: m.Clock,
-		PublicURL: m.Config.PublicURL, BotName: m.botName,
+		PublicURL: m.Config.PublicURL, BotName: m.botName, WechatAccounts: m.inboxWechatAccounts,
 	})
 	if err != nil {
 		return err

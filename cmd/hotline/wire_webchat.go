@@ -41,6 +41,7 @@ func (m *Main) openWebchat() {
 		BotName:      botName,
 		Logger:       m.Logger.With("part", "webchat"),
 		ClientIP:     m.clientIP(),
+		WechatQR:     m.wechatQR,
 	}
 	if m.Clock != nil {
 		s.Now = m.Clock.Now

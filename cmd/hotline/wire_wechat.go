@@ -5,12 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"strings"
 	"time"
 
 	"hotline/internal/dialog"
 	"hotline/internal/hotline"
+	"hotline/internal/inbox"
 	"hotline/internal/intake"
+	"hotline/internal/poster"
 	"hotline/wechat"
 )
 
@@ -23,12 +27,20 @@ type wechatAccountFile struct {
 	AESKey         string `json:"aes_key"`
 	School         string `json:"school"`
 	NoticeTemplate string `json:"notice_template"`
+	QRImage        string `json:"qr_image"` // the account's QR code image file, for the posters
+}
+
+// wechatConf is one configured account: what the adapter runs, and the QR
+// code the posters print (nil: none).
+type wechatConf struct {
+	wechat.Account
+	QR *poster.WechatCode
 }
 
 // wechatAccounts reads the WeChat accounts: those of the key file, and the
 // one of the flags/environment when its AppID is set.
-func (c *Config) wechatAccounts() ([]wechat.Account, error) {
-	var out []wechat.Account
+func (c *Config) wechatAccounts() ([]wechatConf, error) {
+	var out []wechatConf
 	if c.WechatAccountsFile != "" {
 		fi, err := os.Stat(c.WechatAccountsFile)
 		if err != nil {
@@ -47,18 +59,80 @@ func (c *Config) wechatAccounts() ([]wechat.Account, error) {
 			return nil, errors.New("accounts file is not a JSON list of accounts")
 		}
 		for _, a := range list {
-			out = append(out, wechat.Account{Name: a.Name, AppID: a.AppID, Secret: a.AppSecret, Token: a.Token, AESKey: a.AESKey, School: a.School, NoticeTemplate: a.NoticeTemplate})
+			qr, err := readWechatQR(a.QRImage)
+			if err != nil {
+				return nil, fmt.Errorf("account %s: %w", a.Name, err)
+			}
+			out = append(out, wechatConf{wechat.Account{Name: a.Name, AppID: a.AppID, Secret: a.AppSecret, Token: a.Token, AESKey: a.AESKey, School: a.School, NoticeTemplate: a.NoticeTemplate}, qr})
 		}
 	}
 	if c.WechatAppID != "" {
-		out = append(out, wechat.Account{Name: c.WechatName, AppID: c.WechatAppID, Secret: c.WechatSecret, Token: c.WechatToken, AESKey: c.WechatAESKey, School: c.WechatSchool, NoticeTemplate: c.WechatNoticeTemplate})
+		qr, err := readWechatQR(c.WechatQR)
+		if err != nil {
+			return nil, fmt.Errorf("account %s: %w", c.WechatName, err)
+		}
+		out = append(out, wechatConf{wechat.Account{Name: c.WechatName, AppID: c.WechatAppID, Secret: c.WechatSecret, Token: c.WechatToken, AESKey: c.WechatAESKey, School: c.WechatSchool, NoticeTemplate: c.WechatNoticeTemplate}, qr})
 	}
 	return out, nil
 }
 
+// readWechatQR reads an account's QR code image for the posters; "" is
+// none. A file that is not a usable image stops the start with the reason,
+// rather than a poster printed without the code.
+func readWechatQR(path string) (*poster.WechatCode, error) {
+	if path == "" {
+		return nil, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("QR code image: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, poster.MaxWechatQRBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("QR code image: %w", err)
+	}
+	qr, err := poster.ReadWechatQR(data)
+	if err != nil {
+		return nil, fmt.Errorf("QR code image %s: %w", path, err)
+	}
+	return qr, nil
+}
+
+// wechatQR is the QR code the poster of school code prints: that of the
+// school's own account, else that of a district account; nil for none.
+func (m *Main) wechatQR(code string) *poster.WechatCode {
+	var district *poster.WechatCode
+	for _, c := range m.wechatCfs {
+		switch {
+		case c.QR == nil:
+		case c.School == "":
+			if district == nil {
+				district = c.QR
+			}
+		case strings.EqualFold(c.School, code):
+			return c.QR
+		}
+	}
+	return district
+}
+
+// inboxWechatAccounts lists the accounts for the inbox's setup page.
+func (m *Main) inboxWechatAccounts() []inbox.WechatAccount {
+	var out []inbox.WechatAccount
+	for _, c := range m.wechatCfs {
+		out = append(out, inbox.WechatAccount{Name: c.Name, School: c.School, Token: c.Token, QR: c.QR != nil})
+	}
+	return out
+}
+
 // openWechat starts the WeChat adapter: its callbacks on /wechat/{account},
 // its menu, and its place as the relay's WeChat sender.
-func (m *Main) openWechat(ctx context.Context, accts []wechat.Account) error {
+func (m *Main) openWechat(ctx context.Context, confs []wechatConf) error {
+	var accts []wechat.Account
+	for _, c := range confs {
+		accts = append(accts, c.Account)
+	}
 	for _, a := range accts {
 		if a.School == "" {
 			continue

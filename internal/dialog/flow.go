@@ -236,7 +236,7 @@ func (c *conv) prompt() {
 	case stepIdle:
 		c.say(ReplyText, c.t(txtIdle), []Button{c.btn(txtBtnNew, dataCmd+"new")})
 	case stepForget:
-		c.say(ReplyText, c.t(txtForgetAsk), []Button{c.btn(txtBtnForgetYes, dataForgetYes), c.btn(txtBtnForgetNo, dataForgetNo)})
+		c.say(ReplyText, c.t(c.forChannel(txtForgetAsk, txtForgetAskWechat)), []Button{c.btn(txtBtnForgetYes, dataForgetYes), c.btn(txtBtnForgetNo, dataForgetNo)})
 	default:
 		// An unknown step (a damaged state) restarts rather than strands.
 		c.st.Step = c.st.draftStep()
@@ -1030,6 +1030,15 @@ func (c *conv) selectTip(uid string) {
 	c.prompt()
 }
 
+// forChannel picks the WeChat wording of a text that names the messenger
+// (Telegram's /start, "stays in Telegram").
+func (c *conv) forChannel(telegram, wechat hotline.Label) hotline.Label {
+	if c.k.Channel == hotline.ChannelWechat {
+		return wechat
+	}
+	return telegram
+}
+
 // forget unlinks the chat from its tips and deletes the conversation.
 func (c *conv) forget() {
 	if _, err := c.e.Reporters.Forget(c.ctx, c.k.ChatID); err != nil {
@@ -1042,11 +1051,11 @@ func (c *conv) forget() {
 		// in the saved state instead so nothing of it stays.
 		lang := c.st.Lang
 		*c.st = state{V: stateVersion, Lang: lang}
-		c.say(ReplyText, c.t(txtForgotten))
+		c.say(ReplyText, c.t(c.forChannel(txtForgotten, txtForgottenWechat)))
 		return
 	}
 	c.deleted = true
-	c.say(ReplyText, c.t(txtForgotten))
+	c.say(ReplyText, c.t(c.forChannel(txtForgotten, txtForgottenWechat)))
 }
 
 // resume replays a web reporter's thread and makes its tip active.

@@ -212,11 +212,19 @@ var (
 		ZH: "确定要解除这个聊天和你的报告之间的关联吗？\n解除以后，学校仍会处理你的报告，但老师的回复不会再发到这里，我们也不会再知道这些报告来自这个聊天。已有的聊天记录还留在 Telegram 里，你可以自己删掉这个聊天。",
 		EN: "Unlink this chat from your reports?\nThe school will still handle your reports, but counselors' replies will no longer reach this chat, and we will no longer know the reports came from it. The messages already here stay in Telegram until you delete the chat yourself.",
 	}
+	txtForgetAskWechat = hotline.Label{
+		ZH: "确定要解除这个聊天和你的报告之间的关联吗？\n解除以后，学校仍会处理你的报告，但老师的回复不会再发到这里，我们也会删掉用来给你回消息的微信身份记录，不再知道这些报告来自这个聊天。已有的聊天记录还留在微信里，你可以自己删掉这个聊天。",
+		EN: "Unlink this chat from your reports?\nThe school will still handle your reports, but counselors' replies will no longer reach this chat: we delete the WeChat identity we keep to reply to you, and will no longer know the reports came from it. The messages already here stay in WeChat until you delete the chat yourself.",
+	}
 	txtBtnForgetYes = hotline.Label{ZH: "确定解除", EN: "Yes, unlink"}
 	txtBtnForgetNo  = hotline.Label{ZH: "先不了", EN: "Not now"}
 	txtForgotten    = hotline.Label{
 		ZH: "已经解除关联了。这个聊天和你的报告之间不再有联系。想再找我们，随时发 /start。",
 		EN: "Done: this chat is no longer linked to your reports. To talk to us again, send /start any time.",
+	}
+	txtForgottenWechat = hotline.Label{
+		ZH: "已经解除关联了。这个聊天和你的报告之间不再有联系。想再找我们，随时点下面菜单里的「我要报告」。",
+		EN: "Done: this chat is no longer linked to your reports. To talk to us again, tap 我要报告 (Report) in the menu below any time.",
 	}
 	txtForgetKept = hotline.Label{ZH: "好的，什么都没有改变。", EN: "OK, nothing has changed."}
 	txtForgetWeb  = hotline.Label{

@@ -59,6 +59,9 @@ type Config struct {
 	// "" when there is none; nil: none. A func because the bot may start
 	// after the inbox.
 	BotName func() string
+	// WechatAccounts lists the WeChat official accounts the server runs,
+	// for the setup page; nil: none.
+	WechatAccounts func() []WechatAccount
 }
 
 // DistrictHome is where district officers land after log-in.

@@ -29,6 +29,9 @@ type setupData struct {
 	Checks    []setupCheck
 	Done      int // how many checks the server can verify are done
 	Total     int // how many checks the server can verify
+
+	// Wechat lists the WeChat official accounts serving the school.
+	Wechat []wechatSetup
 }
 
 // setupCheck is one line of the checklist. Info lines are reminders the
@@ -78,6 +81,7 @@ func (s *Server) setupData(r *http.Request, rc *reqCtx) (*setupData, error) {
 		PosterQRPath: "/poster/" + code + "/qr/chat.png",
 		Local:        localURL(base),
 		PublicURL:    base,
+		Wechat:       s.wechatSetups(base, school.Code),
 	}
 
 	counselors, err := s.cfg.Staff.Counselors(ctx, rc.actor())

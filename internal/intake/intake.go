@@ -601,13 +601,18 @@ func (s *Service) ChatTips(ctx context.Context, chatID int64) ([]*hotline.Tip, e
 }
 
 // Forget unlinks a chat from all its tips. The tips stay with the school;
-// their replies can no longer be delivered.
+// their replies can no longer be delivered. For a WeChat chat the sealed
+// openid goes too, in the same transaction: nothing is kept to reach the
+// reporter by.
 func (s *Service) Forget(ctx context.Context, chatID int64) (int, error) {
 	mac := s.Vault.ChatMAC(chatID)
 	var n int
 	err := s.DB.Update(ctx, func(tx *store.Tx) error {
 		tips, err := tx.DeleteHandlesByChat(mac)
 		if err != nil {
+			return err
+		}
+		if err := tx.DeleteWechatPeer(chatID); err != nil {
 			return err
 		}
 		n = len(tips)

@@ -87,16 +87,25 @@ func (p Poster) Image() (*image.RGBA, error) {
 // (a long school name or address shrinks everything a little rather than
 // being cut off), then draws it. It also returns where each line went.
 func (p Poster) draw() (*image.RGBA, []placed, error) {
-	fonts, err := loadFonts()
+	c, err := p.render()
 	if err != nil {
 		return nil, nil, err
+	}
+	return c.dst, c.placed, nil
+}
+
+// render is draw, returning the whole canvas.
+func (p Poster) render() (*canvas, error) {
+	fonts, err := loadFonts()
+	if err != nil {
+		return nil, err
 	}
 	scale := 1.0
 	for ; scale > 0.5; scale -= 0.05 {
 		c := &canvas{fonts: fonts, scale: scale}
 		fits, err := c.layout(p)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if fits {
 			break
@@ -106,9 +115,9 @@ func (p Poster) draw() (*image.RGBA, []placed, error) {
 	draw.Draw(img, img.Bounds(), image.NewUniform(pageColor), image.Point{}, draw.Src)
 	c := &canvas{dst: img, fonts: fonts, scale: scale}
 	if _, err := c.layout(p); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return img, c.placed, nil
+	return c, nil
 }
 
 // placed is one line of text as drawn: what, in which face, where.
@@ -127,6 +136,7 @@ type canvas struct {
 	y      float64 // top of the next line, in pixels
 	faces  map[[2]float64]font.Face
 	placed []placed
+	drawn  []image.Rectangle // where each QR code went, in order
 }
 
 func (c *canvas) face(st style) (font.Face, float64, error) {
@@ -276,32 +286,54 @@ func (c *canvas) layout(p Poster) (bool, error) {
 func (c *canvas) codes(p Poster, left, width float64) error {
 	type code struct {
 		label hotline.Label
-		url   string
+		url   string      // what the code opens, printed under it
+		img   image.Image // a given code (WeChat's) instead of one made of url
+		notes []string    // printed instead of url
 	}
-	codes := []code{{Chat, p.ChatURL}}
+	codes := []code{{label: Chat, url: p.ChatURL}}
 	if p.BotURL != "" {
-		codes = append(codes, code{Bot, p.BotURL})
+		codes = append(codes, code{label: Bot, url: p.BotURL})
+	}
+	if p.Wechat != nil {
+		codes = append(codes, code{label: Wechat, img: p.Wechat.img, notes: []string{WechatHow.ZH, WechatHow.EN}})
 	}
 	s := c.scale
 	fig, qr, gap := mm(70)*s, mm(62)*s, mm(10)*s
+	if n := float64(len(codes)); n*fig+(n-1)*gap > width {
+		// Three codes share the width, each a little smaller.
+		gap = mm(6) * s
+		fig = (width - (n-1)*gap) / n
+		qr = fig * 62 / 70
+	}
 	x := left + (width-float64(len(codes))*fig-float64(len(codes)-1)*gap)/2
 	top, bottom := c.y, c.y
 	for _, cd := range codes {
 		if c.dst != nil {
-			q, err := qrcode.New(cd.url, qrcode.Medium)
-			if err != nil {
-				return err
-			}
 			size := int(qr)
 			at := image.Pt(int(x+(fig-qr)/2), int(top))
-			draw.Draw(c.dst, image.Rectangle{at, at.Add(image.Pt(size, size))}, q.Image(size), image.Point{}, draw.Src)
+			c.drawn = append(c.drawn, image.Rectangle{at, at.Add(image.Pt(size, size))})
+			if cd.img != nil {
+				drawFitted(c.dst, cd.img, at, size)
+			} else {
+				q, err := qrcode.New(cd.url, qrcode.Medium)
+				if err != nil {
+					return err
+				}
+				draw.Draw(c.dst, image.Rectangle{at, at.Add(image.Pt(size, size))}, q.Image(size), image.Point{}, draw.Src)
+			}
 		}
 		c.y = top + qr + mm(1)*s
 		if err := c.text(caption, cd.label.ZH+" · "+cd.label.EN, x, fig); err != nil {
 			return err
 		}
-		if err := c.text(urlText, cd.url, x, fig); err != nil {
-			return err
+		lines := cd.notes
+		if cd.url != "" {
+			lines = []string{cd.url}
+		}
+		for _, l := range lines {
+			if err := c.text(urlText, l, x, fig); err != nil {
+				return err
+			}
 		}
 		bottom = max(bottom, c.y)
 		x += fig + gap

@@ -22,6 +22,10 @@ type Poster struct {
 	ChatURL    string // PUBLIC/c/CODE: the web chat
 	MailboxURL string // PUBLIC/m/CODE: the form that works without JavaScript
 	BotURL     string // https://t.me/BOT?start=CODE, or empty when the bot is unknown
+	// Wechat is the QR code of the WeChat official account serving the
+	// school, or nil: it is printed beside the others (or instead of the
+	// Telegram one, where no bot is named).
+	Wechat *WechatCode
 }
 
 // New returns the poster of school for a server at publicURL; botName is

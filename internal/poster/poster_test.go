@@ -122,7 +122,7 @@ func TestFontsCoverTheTexts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	labels := []hotline.Label{Title, Lead, Chat, Bot, Mailbox, Danger}
+	labels := []hotline.Label{Title, Lead, Chat, Bot, Mailbox, Danger, Wechat, WechatHow}
 	for _, dl := range []hotline.Deadlines{{}, {AckUrgent: hotline.Duration(30 * time.Minute), FirstReply: hotline.Duration(48 * time.Hour)}} {
 		labels = append(labels, New(&hotline.School{Code: "x", Settings: hotline.SchoolSettings{Deadlines: dl}}, "", "").Lines()...)
 	}
@@ -130,7 +130,7 @@ func TestFontsCoverTheTexts(t *testing.T) {
 	for _, l := range labels {
 		all.WriteString(l.ZH + l.EN)
 	}
-	for _, l := range []hotline.Label{Title, Chat, Bot, Danger} {
+	for _, l := range []hotline.Label{Title, Chat, Bot, Danger, Wechat} {
 		bold.WriteString(l.ZH + l.EN)
 	}
 	bold.WriteString(" · 0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ:/?=&%._-~")
@@ -257,7 +257,15 @@ func TestWriteSample(t *testing.T) {
 	if out == "" {
 		t.Skip("set POSTER_SAMPLE=FILE.png to write a sample poster")
 	}
-	b, err := New(demoSchool(), "https://hotline.example.edu.cn", "HotlineBot").PNG()
+	p := New(demoSchool(), "https://hotline.example.edu.cn", "HotlineBot")
+	if os.Getenv("POSTER_SAMPLE_WECHAT") != "" {
+		code, err := ReadWechatQR(fakeWechatQR(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Wechat = code
+	}
+	b, err := p.PNG()
 	if err != nil {
 		t.Fatal(err)
 	}

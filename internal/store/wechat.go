@@ -40,6 +40,14 @@ func (tx *Tx) TouchWechatPeer(peerID int64, account string, openIDSealed, chatMA
 	return tx.ReviveChat(chatMAC)
 }
 
+// DeleteWechatPeer deletes the peer's row, its sealed openid with it (the
+// reporter's /forget): nothing is left to reply to. A chat id that is no
+// WeChat peer (a Telegram chat) deletes nothing.
+func (tx *Tx) DeleteWechatPeer(peerID int64) error {
+	_, err := tx.exec(`DELETE FROM wechat_peers WHERE peer_id = ?`, peerID)
+	return err
+}
+
 // WechatPeer returns the peer, or hotline.ErrNotFound.
 func (db *DB) WechatPeer(ctx context.Context, peerID int64) (*WechatPeer, error) {
 	var p WechatPeer

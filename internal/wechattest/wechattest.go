@@ -66,19 +66,20 @@ type Server struct {
 	srv *httptest.Server
 	key []byte
 
-	mu       sync.Mutex
-	tokens   map[string]time.Time // valid tokens and their expiry
-	current  string
-	issued   int
-	forced   int
-	media    map[string][]byte
-	sent     map[string][]Sent // by openid
-	lastIn   map[string]time.Time
-	used     map[string]int // customer-service messages since lastIn
-	menu     []byte
-	nextMsg  int64
-	changed  chan struct{}
-	failNext map[string]int // path -> errcode to answer once
+	mu         sync.Mutex
+	tokens     map[string]time.Time // valid tokens and their expiry
+	current    string
+	issued     int
+	forced     int
+	tokenCalls int
+	media      map[string][]byte
+	sent       map[string][]Sent // by openid
+	lastIn     map[string]time.Time
+	used       map[string]int // customer-service messages since lastIn
+	menu       []byte
+	nextMsg    int64
+	changed    chan struct{}
+	failNext   map[string]int // path -> errcode to answer once
 }
 
 // New starts a fake; Close stops it.
@@ -188,6 +189,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.tokenCalls++
 	now := s.cfg.Clock.Now()
 	if exp, ok := s.tokens[s.current]; !ok || in.ForceRefresh || !now.Before(exp.Add(-5*time.Minute)) {
 		if in.ForceRefresh {
@@ -207,6 +209,22 @@ func (s *Server) RevokeTokens() {
 	s.mu.Lock()
 	s.tokens = map[string]time.Time{}
 	s.current = ""
+	s.mu.Unlock()
+}
+
+// TokenCalls returns how many times a token was asked for.
+func (s *Server) TokenCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tokenCalls
+}
+
+// OpenWindow records that openID wrote now, opening its customer-service
+// window, without a callback (for tests of the API side alone).
+func (s *Server) OpenWindow(openID string) {
+	s.mu.Lock()
+	s.lastIn[openID] = s.cfg.Clock.Now()
+	s.used[openID] = 0
 	s.mu.Unlock()
 }
 
