@@ -147,6 +147,9 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /inbox/photos/{uid}", s.school(s.handlePhoto))
 	m.HandleFunc("GET /inbox/intake", s.school(s.handleIntakeShow))
 	m.HandleFunc("POST /inbox/intake", s.school(s.handleIntake))
+	m.HandleFunc("GET /inbox/replies", s.school(s.handleReplies))
+	m.HandleFunc("POST /inbox/replies", s.school(s.handleReplySave))
+	m.HandleFunc("POST /inbox/replies/{id}/delete", s.school(s.handleReplyDelete))
 
 	m.HandleFunc("GET /inbox/admin/counselors", s.admin(s.handleCounselors))
 	m.HandleFunc("POST /inbox/admin/counselors", s.admin(s.handleCounselorAdd))
@@ -268,7 +271,7 @@ func (s *Server) renderFragment(w http.ResponseWriter, page, name string, p *pag
 	w.Write(buf.Bytes())
 }
 
-var pageNames = []string{"login", "recover", "totp", "password", "account", "queue", "tip", "intake", "counselors", "settings", "alerts", "error", "setup"}
+var pageNames = []string{"login", "recover", "totp", "password", "account", "queue", "tip", "intake", "counselors", "settings", "alerts", "error", "setup", "replies"}
 
 func (s *Server) parseTemplates() error {
 	base, err := template.New("layout").Funcs(funcs).ParseFS(assets, "templates/layout.html")

@@ -12,6 +12,20 @@ var dayTexts = map[string][2]string{
 	"search_scanned":    {"本次查看了 %d 个案件，找到 %d 个。", "Looked through %d cases, found %d."},
 	"search_more":       {"继续搜索后面的案件", "Search the next cases"},
 	"search":            {"搜索", "Search"},
+	"saved_replies":     {"常用回复（点一下放进回复框）", "Saved replies (one click puts one in the reply)"},
+	"saved_none":        {"还没有常用回复。", "No saved replies yet."},
+	"saved_manage":      {"管理常用回复", "Manage saved replies"},
+	"replies":           {"常用回复", "Saved replies"},
+	"replies_hint":      {"本校老师共用的回复模板。这里的文字对所有案件都一样，不要写入学生的姓名或案情。", "Reply templates shared by your school's staff. They are the same for every case: never put a student's name or a case's details in them."},
+	"reply_title":       {"标题", "Title"},
+	"reply_body":        {"内容", "Text"},
+	"reply_lang":        {"语言", "Language"},
+	"lang_zh":           {"中文", "Chinese"},
+	"lang_en":           {"英文", "English"},
+	"add_reply":         {"添加", "Add"},
+	"save_reply":        {"保存", "Save"},
+	"delete_reply":      {"删除", "Delete"},
+	"delete_reply_q":    {"删除这条常用回复？", "Delete this saved reply?"},
 }
 
 func init() {

@@ -5,11 +5,34 @@
   var body = document.body;
 
   // Forms with data-confirm ask before they submit (deactivating a counselor).
+  // A button may ask on its own (a delete button in an edit form).
   document.addEventListener('submit', function (e) {
     var msg = e.target.getAttribute && e.target.getAttribute('data-confirm');
+    if (e.submitter && e.submitter.hasAttribute('data-confirm')) {
+      msg = e.submitter.getAttribute('data-confirm');
+    }
     if (msg && !window.confirm(msg)) {
       e.preventDefault();
     }
+  });
+
+  // A saved reply goes into the reply box at the cursor, with no round
+  // trip; without script the same button posts the form and the server
+  // puts it there.
+  document.addEventListener('click', function (e) {
+    var b = e.target.closest && e.target.closest('#saved-replies button[data-body]');
+    var box = document.getElementById('reply-text');
+    if (!b || !box) { return; }
+    e.preventDefault();
+    var text = b.getAttribute('data-body');
+    var start = box.selectionStart, end = box.selectionEnd, v = box.value;
+    if (typeof start !== 'number') { start = end = v.length; }
+    var before = v.slice(0, start), after = v.slice(end);
+    if (before && !/\n$/.test(before)) { text = '\n' + text; }
+    box.value = before + text + after;
+    var at = before.length + text.length;
+    box.focus();
+    box.setSelectionRange(at, at);
   });
 
   var live = body.getAttribute('data-live');
