@@ -46,7 +46,7 @@ type tipData struct {
 	Reply      string // kept after a failed send; a saved reply inserted
 	// Saved are the school's saved replies, one click each into the reply.
 	Saved []*store.SavedReply
-	Note       string
+	Note  string
 	// DistrictDone says the district report step is done.
 	DistrictDone bool
 	// MustEscalate: the policy requires this case to be reported to the
