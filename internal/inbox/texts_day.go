@@ -25,6 +25,12 @@ var dayTexts = map[string][2]string{
 	"add_reply":         {"添加", "Add"},
 	"save_reply":        {"保存", "Save"},
 	"delete_reply":      {"删除", "Delete"},
+	"give_receipt":      {"给报告人一个回执码（读给来电人听，或打印交给本人），以后凭它在网上查看老师的回复", "Give the reporter a receipt (read it to the caller, or print it for them) to read the counselors' answers online later"},
+	"receipt_title":     {"回执码", "Receipt"},
+	"receipt_once":      {"这个回执码只显示这一次，系统不保存它。请现在读给来电人，请对方记下；或打印下面的回执单交给本人。", "This receipt is shown only now; the server does not keep it. Read it to the caller and ask them to write it down, or print the slip below and hand it over."},
+	"receipt_read":      {"逐组读出：", "Read it group by group:"},
+	"receipt_print":     {"打印回执单", "Print the slip"},
+	"receipt_to_case":   {"打开这个案件", "Open the case"},
 	"delete_reply_q":    {"删除这条常用回复？", "Delete this saved reply?"},
 }
 

@@ -35,6 +35,12 @@
     box.setSelectionRange(at, at);
   });
 
+  // The receipt page's print link prints the slip (print CSS hides the rest).
+  var printLink = document.getElementById('print-slip');
+  if (printLink && window.print) {
+    printLink.addEventListener('click', function (e) { e.preventDefault(); window.print(); });
+  }
+
   var live = body.getAttribute('data-live');
   if (!live || !window.EventSource) {
     return;
