@@ -35,9 +35,9 @@ func newIntakeData() *intakeData {
 // receiptData is the page that shows a staff intake's receipt once: to
 // read to the caller, and as a slip to print and hand over.
 type receiptData struct {
-	TipUID, Receipt     string
-	Alias               hotline.Alias
-	ChatURL, StatusURL  string
+	TipUID, Receipt      string
+	Alias                hotline.Alias
+	ChatURL, StatusURL   string
 	SchoolName, SchoolEN string
 }
 
