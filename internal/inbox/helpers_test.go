@@ -189,6 +189,7 @@ type user struct {
 	e    *env
 	c    *http.Client
 	csrf string
+	ua   string // the User-Agent header sent, "" for Go's default
 }
 
 func (e *env) browser() *user {
@@ -207,6 +208,9 @@ type resp struct {
 
 func (u *user) do(req *http.Request) resp {
 	u.e.t.Helper()
+	if u.ua != "" {
+		req.Header.Set("User-Agent", u.ua)
+	}
 	res, err := u.c.Do(req)
 	if err != nil {
 		u.e.t.Fatal(err)

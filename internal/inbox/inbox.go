@@ -158,6 +158,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /inbox/admin/settings", s.admin(s.handleSettingsShow))
 	m.HandleFunc("POST /inbox/admin/settings", s.admin(s.handleSettings))
 	m.HandleFunc("GET /inbox/admin/setup", s.admin(s.handleSetup))
+	m.HandleFunc("GET /inbox/admin/audit", s.admin(s.handleAudit))
 
 	m.HandleFunc("/inbox/", s.handleNotFound)
 }
@@ -171,6 +172,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")
+	// Log-ins and case views are audited with a coarse client family; the
+	// header itself goes no further.
+	r = r.WithContext(staff.WithClient(r.Context(), staff.CoarseClient(r.UserAgent())))
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -271,7 +275,7 @@ func (s *Server) renderFragment(w http.ResponseWriter, page, name string, p *pag
 	w.Write(buf.Bytes())
 }
 
-var pageNames = []string{"login", "recover", "totp", "password", "account", "queue", "tip", "intake", "counselors", "settings", "alerts", "error", "setup", "replies", "receipt"}
+var pageNames = []string{"login", "recover", "totp", "password", "account", "queue", "tip", "intake", "counselors", "settings", "alerts", "error", "setup", "replies", "receipt", "audit"}
 
 func (s *Server) parseTemplates() error {
 	base, err := template.New("layout").Funcs(funcs).ParseFS(assets, "templates/layout.html")

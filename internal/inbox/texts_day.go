@@ -31,6 +31,16 @@ var dayTexts = map[string][2]string{
 	"receipt_read":      {"逐组读出：", "Read it group by group:"},
 	"receipt_print":     {"打印回执单", "Print the slip"},
 	"receipt_to_case":   {"打开这个案件", "Open the case"},
+	"audit":             {"操作记录", "Audit trail"},
+	"audit_hint":        {"本校人员的登录（含失败）、恢复密钥、修改密码、查看案件（含区教育局）和导出记录。不含任何举报内容，不记录 IP 地址，只记录浏览器和系统的大类。", "Your school's log-ins (failed ones too), key recoveries, password changes, case views (the district's included) and exports. No report content; no IP address, only a browser and system family."},
+	"audit_kind":        {"类型", "Kind"},
+	"audit_time":        {"时间", "Time"},
+	"audit_who":         {"人员", "Who"},
+	"audit_case":        {"案件", "Case"},
+	"audit_client":      {"浏览器/系统", "Browser/system"},
+	"audit_detail":      {"说明", "Detail"},
+	"audit_nobody":      {"（无账户）", "(no account)"},
+	"audit_none":        {"还没有记录。", "Nothing recorded yet."},
 	"delete_reply_q":    {"删除这条常用回复？", "Delete this saved reply?"},
 }
 

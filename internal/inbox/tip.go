@@ -149,8 +149,13 @@ func (s *Server) handleThreadFragment(w http.ResponseWriter, r *http.Request, rc
 }
 
 func (s *Server) handleTipShow(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	p, _, err := s.tipPage(r, rc, r.PathValue("uid"))
+	p, d, err := s.tipPage(r, rc, r.PathValue("uid"))
 	if err != nil {
+		s.fail(w, r, rc, err)
+		return
+	}
+	// The thread was opened: the audit trail says who and when.
+	if err := s.cfg.Triage.RecordOpened(r.Context(), rc.sess.ts, d.Tip); err != nil {
 		s.fail(w, r, rc, err)
 		return
 	}

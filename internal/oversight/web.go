@@ -72,7 +72,7 @@ func New(cfg Config) (*Handler, error) {
 		cfg.Logger = slog.Default()
 	}
 	h := &Handler{cfg: cfg, mux: http.NewServeMux(), pages: map[string]*template.Template{}}
-	for _, name := range []string{"overview", "school", "tip", "settings", "error", "detector"} {
+	for _, name := range []string{"overview", "school", "tip", "settings", "error", "detector", "audit"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/charts.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("oversight: template %s: %w", name, err)
@@ -106,6 +106,7 @@ func New(cfg Config) (*Handler, error) {
 	h.mux.Handle("GET /district/settings", guard(h.handleSettings))
 	h.mux.Handle("POST /district/settings", guard(h.handleSettingsSave))
 	h.mux.Handle("GET /district/detector", guard(h.handleDetector))
+	h.mux.Handle("GET /district/audit", guard(h.handleAudit))
 	h.mux.Handle("/district/", guard(func(w http.ResponseWriter, r *http.Request, _ *staff.Session) {
 		h.fail(w, r, hotline.ErrNotFound, http.StatusNotFound)
 	}))
@@ -120,6 +121,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Referrer-Policy", "no-referrer")
 	hd.Set("X-Frame-Options", "DENY")
 	hd.Set("Cache-Control", "no-store")
+	r = r.WithContext(staff.WithClient(r.Context(), staff.CoarseClient(r.UserAgent())))
 	h.mux.ServeHTTP(w, r)
 }
 
@@ -306,6 +308,10 @@ func (h *Handler) handleTip(w http.ResponseWriter, r *http.Request, sess *staff.
 		h.fail(w, r, err, 0)
 		return
 	}
+	if err := h.cfg.Triage.RecordOpened(ctx, sess, tip); err != nil {
+		h.fail(w, r, err, 0)
+		return
+	}
 	school, err := h.cfg.District.SchoolByID(ctx, tip.SchoolID)
 	if err != nil {
 		h.fail(w, r, err, 0)
@@ -335,6 +341,14 @@ func (h *Handler) handleReport(w http.ResponseWriter, r *http.Request, sess *sta
 	rep, err := h.cfg.District.Report(r.Context(), f)
 	if err != nil {
 		h.fail(w, r, err, http.StatusNotFound)
+		return
+	}
+	var schoolID int64
+	if f.SchoolCode != "" && len(rep.Rows) > 0 {
+		schoolID = rep.Rows[0].School.ID
+	}
+	if err := h.cfg.District.RecordExport(r.Context(), sess.Counselor, sess.Counselor.District, schoolID, staff.ClientOf(r.Context()), f.Describe("summary.csv")); err != nil {
+		h.fail(w, r, err, 0)
 		return
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
