@@ -27,6 +27,7 @@ import (
 	"sync"
 	"time"
 
+	"hotline/internal/district"
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
 	"hotline/internal/live"
@@ -59,6 +60,9 @@ type Config struct {
 	// "" when there is none; nil: none. A func because the bot may start
 	// after the inbox.
 	BotName func() string
+	// District computes the school's own statistics with the district's
+	// code (nil: no statistics page).
+	District *district.Service
 }
 
 // DistrictHome is where district officers land after log-in.
@@ -148,6 +152,8 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /inbox/intake", s.school(s.handleIntakeShow))
 	m.HandleFunc("POST /inbox/intake", s.school(s.handleIntake))
 	m.HandleFunc("GET /inbox/replies", s.school(s.handleReplies))
+	m.HandleFunc("GET /inbox/stats", s.school(s.handleStats))
+	m.HandleFunc("GET /inbox/stats.csv", s.school(s.handleStatsCSV))
 	m.HandleFunc("POST /inbox/replies", s.school(s.handleReplySave))
 	m.HandleFunc("POST /inbox/replies/{id}/delete", s.school(s.handleReplyDelete))
 
@@ -275,7 +281,7 @@ func (s *Server) renderFragment(w http.ResponseWriter, page, name string, p *pag
 	w.Write(buf.Bytes())
 }
 
-var pageNames = []string{"login", "recover", "totp", "password", "account", "queue", "tip", "intake", "counselors", "settings", "alerts", "error", "setup", "replies", "receipt", "audit"}
+var pageNames = []string{"login", "recover", "totp", "password", "account", "queue", "tip", "intake", "counselors", "settings", "alerts", "error", "setup", "replies", "receipt", "audit", "stats"}
 
 func (s *Server) parseTemplates() error {
 	base, err := template.New("layout").Funcs(funcs).ParseFS(assets, "templates/layout.html")

@@ -270,10 +270,8 @@ func (h *Handler) handleSchool(w http.ResponseWriter, r *http.Request, sess *sta
 	}
 	p.Title = v.School.DisplayName(p.Lang)
 	p.Stats, p.Cases = v.Stats, v.Cases
-	p.Trend = WeekChart(p.Stats.ByWeek, p.Lang)
-	p.Category = CategoryChart(p.Stats, p.Lang)
-	p.Severity = SeverityChart(p.Stats, p.Lang)
-	p.Channel = ChannelChart(p.Stats, p.Lang)
+	charts := SchoolCharts(p.Stats, p.Lang)
+	p.Trend, p.Category, p.Severity, p.Channel = charts[0], charts[1], charts[2], charts[3]
 	h.render(w, "school", p, http.StatusOK)
 }
 
