@@ -85,4 +85,3 @@ func (s *Server) handleStatsCSV(w http.ResponseWriter, r *http.Request, rc *reqC
 		s.logErr(r, err)
 	}
 }
-
