@@ -62,6 +62,7 @@ var auditLabels = map[string]hotline.Label{
 	"audit_older":  {ZH: "更早的记录", EN: "Older entries"},
 	"audit_dist":   {ZH: "区教育局", EN: "District"},
 	"audit_nobody": {ZH: "（无账户）", EN: "(no account)"},
+	"photo_alt":    {ZH: "报告中的图片（已去除位置等信息）", EN: "A photo of the report (location and camera data removed)"},
 }
 
 func init() {

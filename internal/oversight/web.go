@@ -102,6 +102,7 @@ func New(cfg Config) (*Handler, error) {
 	h.mux.Handle("GET /district/{$}", guard(h.handleOverview))
 	h.mux.Handle("GET /district/schools/{code}", guard(h.handleSchool))
 	h.mux.Handle("GET /district/tips/{uid}", guard(h.handleTip))
+	h.mux.Handle("GET /district/photos/{uid}", guard(h.handlePhoto))
 	h.mux.Handle("GET /district/report.csv", guard(h.handleReport))
 	h.mux.Handle("GET /district/settings", guard(h.handleSettings))
 	h.mux.Handle("POST /district/settings", guard(h.handleSettingsSave))
@@ -318,6 +319,31 @@ func (h *Handler) handleTip(w http.ResponseWriter, r *http.Request, sess *staff.
 	p := &tipPage{page: h.newPage(r, sess, "case"), Tip: tip, School: school, Messages: msgs, Events: evs}
 	p.Title = tip.Alias.In(p.Lang) + " · " + school.DisplayName(p.Lang)
 	h.render(w, "tip", p, http.StatusOK)
+}
+
+// handlePhoto serves one photo of an escalated case, opened from the
+// district's sealed copy with the officer's district key. Triage checks
+// that the case is escalated and belongs to the officer's district;
+// anything else is "not found", as for a guess.
+func (h *Handler) handlePhoto(w http.ResponseWriter, r *http.Request, sess *staff.Session) {
+	photo, err := h.cfg.Triage.Photo(r.Context(), sess, r.PathValue("uid"))
+	if err == nil && photo.Type != "image/jpeg" && photo.Type != "image/png" {
+		err = hotline.ErrNotFound
+	}
+	if err != nil {
+		status := http.StatusNotFound
+		if hotline.ErrorCode(err) != hotline.ENOTFOUND {
+			status = 0
+		}
+		h.fail(w, r, err, status)
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", photo.Type)
+	hd.Set("Content-Length", strconv.Itoa(len(photo.Data)))
+	hd.Set("Content-Disposition", "inline")
+	hd.Set("Cache-Control", "no-store, private")
+	w.Write(photo.Data)
 }
 
 // handleReport serves the summary report of the officer's district.
