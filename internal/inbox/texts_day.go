@@ -12,6 +12,7 @@ var dayTexts = map[string][2]string{
 	"search_scanned":    {"本次查看了 %d 个案件，找到 %d 个。", "Looked through %d cases, found %d."},
 	"search_more":       {"继续搜索后面的案件", "Search the next cases"},
 	"search":            {"搜索", "Search"},
+	"more_filters":      {"更多筛选", "More filters"},
 	"saved_replies":     {"常用回复（点一下放进回复框）", "Saved replies (one click puts one in the reply)"},
 	"saved_none":        {"还没有常用回复。", "No saved replies yet."},
 	"saved_manage":      {"管理常用回复", "Manage saved replies"},

@@ -35,6 +35,24 @@
     box.setSelectionRange(at, at);
   });
 
+  // On a phone the queue's less-used filters fold away behind one button
+  // (unless one of them is in use), so the cases start on the first
+  // screen. Without script every filter shows.
+  var filters = document.querySelector('form.filters');
+  var moreBtn = filters && filters.querySelector('.more-toggle');
+  if (moreBtn && window.matchMedia && window.matchMedia('(max-width: 600px)').matches) {
+    var inUse = Array.prototype.some.call(filters.querySelectorAll('.more input, .more select'), function (f) { return f.value !== ''; });
+    if (!inUse) {
+      filters.classList.add('compact');
+      moreBtn.hidden = false;
+      moreBtn.addEventListener('click', function () {
+        filters.classList.remove('compact');
+        moreBtn.hidden = true;
+        moreBtn.setAttribute('aria-expanded', 'true');
+      });
+    }
+  }
+
   // The receipt page's print link prints the slip (print CSS hides the rest).
   var printLink = document.getElementById('print-slip');
   if (printLink && window.print) {
