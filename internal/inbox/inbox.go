@@ -165,6 +165,8 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /inbox/admin/settings", s.admin(s.handleSettings))
 	m.HandleFunc("GET /inbox/admin/setup", s.admin(s.handleSetup))
 	m.HandleFunc("GET /inbox/admin/audit", s.admin(s.handleAudit))
+	m.HandleFunc("GET /inbox/admin/poster.png", s.admin(s.handlePosterFile))
+	m.HandleFunc("GET /inbox/admin/poster.pdf", s.admin(s.handlePosterFile))
 
 	m.HandleFunc("/inbox/", s.handleNotFound)
 }
