@@ -23,6 +23,9 @@ const (
 	snippetRunes   = 40
 )
 
+// searchMaxTips and searchMaxHits are the bounds in force (tests lower them).
+var searchMaxTips, searchMaxHits = SearchMaxTips, SearchMaxHits
+
 // SearchHit is a case whose thread holds every word of a search, with a
 // short excerpt around the first match.
 type SearchHit struct {
@@ -76,7 +79,7 @@ func (s *Service) Search(ctx context.Context, sess *staff.Session, f hotline.Tip
 			if ok {
 				res.Hits = append(res.Hits, SearchHit{Tip: t, Snippet: snippet})
 			}
-			if len(res.Hits) >= SearchMaxHits || res.Scanned >= SearchMaxTips {
+			if len(res.Hits) >= searchMaxHits || res.Scanned >= searchMaxTips {
 				if i < len(tips)-1 || next != nil {
 					res.Next = &hotline.QueueCursor{Urgent: t.Urgent, Due: t.NextDue(), ID: t.ID}
 				}
