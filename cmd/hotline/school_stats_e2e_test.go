@@ -71,4 +71,8 @@ func TestSchoolStatsMatchTheDistricts(t *testing.T) {
 	if p := school.get("/inbox/stats.csv?from=yesterday"); p.status != 400 {
 		t.Errorf("a bad date: %d", p.status)
 	}
+	// The school's download is in its audit trail, under its admin.
+	if p := school.get("/inbox/admin/audit?kind=export"); !strings.Contains(p.body, `class="k-export"`) || !strings.Contains(p.body, demoUser) || !strings.Contains(p.body, "school="+demoSchool+" 2020-01-01..2099-12-31") {
+		t.Errorf("the school's CSV download is not in its audit trail")
+	}
 }
