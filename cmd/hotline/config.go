@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -16,7 +17,10 @@ import (
 
 // Config is the server's configuration: flags with HOTLINE_* equivalents.
 type Config struct {
-	DataDir   string
+	DataDir string
+	// Database is the database's DSN: a postgres:// URL, or the path of a
+	// SQLite file; empty: hotline.db in DataDir (see DatabaseDSN).
+	Database  string
 	Addr      string
 	PublicURL string // how users reach us, for links, QR codes and cookies
 	LogLevel  string
@@ -30,6 +34,18 @@ type Config struct {
 	TelegramWebhookURL    string
 	TelegramWebhookSecret string
 	TelegramBotName       string
+
+	// WeChat: one account from flags/environment, or many from a key file
+	// (JSON, mode 0600); secrets never go into the database.
+	WechatAccountsFile   string
+	WechatName           string
+	WechatAppID          string
+	WechatSecret         string
+	WechatToken          string
+	WechatAESKey         string
+	WechatSchool         string
+	WechatNoticeTemplate string
+	WechatAPIURL         string
 
 	// MetricsAddr, when set, serves /metrics and /debug/pprof/ on their own
 	// listener, apart from the public one.
@@ -53,8 +69,11 @@ type Config struct {
 // malformed environment value is an error at Parse, like a malformed flag.
 type flagSet struct {
 	*flag.FlagSet
-	env  func(string) string
-	errs []error // malformed environment values, reported by Parse
+	env func(string) string
+	// database receives --database (registered with --data): the Env's,
+	// or a Config's for serve and demo.
+	database *string
+	errs     []error // malformed environment values, reported by Parse
 }
 
 func newFlagSet(name string, e *Env, summary string) *flagSet {
@@ -64,7 +83,7 @@ func newFlagSet(name string, e *Env, summary string) *flagSet {
 		fmt.Fprintf(e.Stderr, "Usage: hotline %s [flags]\n\n%s\n\nFlags:\n", name, summary)
 		fs.PrintDefaults()
 	}
-	return &flagSet{FlagSet: fs, env: e.Getenv}
+	return &flagSet{FlagSet: fs, env: e.Getenv, database: &e.Database}
 }
 
 // Parse parses args after the environment: a malformed environment value
@@ -169,13 +188,28 @@ func (v boundedInt) Set(s string) error {
 	return nil
 }
 
-// dataFlag registers --data on every command.
+// dataFlag registers --data and --database on every command.
 func (fs *flagSet) dataFlag(p *string) {
-	fs.str(p, "data", "./data", "data directory: database, server key")
+	fs.str(p, "data", "./data", "data directory: server key, and the SQLite database unless --database names another")
+	fs.str(fs.database, "database", "", "the database: a PostgreSQL URL (postgres://user@host/db?sslmode=…) or a SQLite file (default DATA/hotline.db)")
 }
+
+// DatabaseDSN is the database Main opens: Config.Database, or the SQLite
+// file in the data directory.
+func (c *Config) DatabaseDSN() string {
+	if c.Database != "" {
+		return c.Database
+	}
+	return defaultDatabase(c.DataDir)
+}
+
+// defaultDatabase is the embedded default: a SQLite file in the data
+// directory. (Tests run the same commands on PostgreSQL by replacing it.)
+var defaultDatabase = func(dataDir string) string { return filepath.Join(dataDir, "hotline.db") }
 
 // serverFlags registers the flags of serve and demo.
 func (fs *flagSet) serverFlags(c *Config, defaultAddr string) {
+	fs.database = &c.Database
 	fs.dataFlag(&c.DataDir)
 	fs.str(&c.Addr, "addr", defaultAddr, "HTTP listen address")
 	fs.str(&c.PublicURL, "public-url", "", "public base URL, e.g. https://hotline.example.edu.cn (default http://ADDR)")
@@ -192,6 +226,15 @@ func (fs *flagSet) serverFlags(c *Config, defaultAddr string) {
 	fs.str(&c.TelegramWebhookURL, "telegram-webhook-url", "", "webhook mode: the public URL Telegram posts updates to (default: long polling)")
 	fs.secret(&c.TelegramWebhookSecret, "telegram-webhook-secret", "webhook secret token (default: random per start)")
 	fs.str(&c.TelegramBotName, "telegram-bot-name", "", "the bot's username for t.me links (default: asked from Telegram)")
+	fs.str(&c.WechatAccountsFile, "wechat-accounts", "", "key file (JSON, mode 0600) listing WeChat official accounts: [{name, app_id, app_secret, token, aes_key, school, notice_template}]")
+	fs.str(&c.WechatName, "wechat-name", "main", "name of the WeChat account set by the flags below; its server URL is PUBLIC_URL/wechat/NAME")
+	fs.str(&c.WechatAppID, "wechat-appid", "", "WeChat official account AppID; enables the WeChat channel")
+	fs.secret(&c.WechatSecret, "wechat-secret", "WeChat AppSecret")
+	fs.secret(&c.WechatToken, "wechat-token", "WeChat server token (令牌) pasted into 公众平台")
+	fs.secret(&c.WechatAESKey, "wechat-aes-key", "WeChat EncodingAESKey (43 characters); safe mode is required")
+	fs.str(&c.WechatSchool, "wechat-school", "", "school code, for a school's own account (default: a district account, reporters pick their school)")
+	fs.str(&c.WechatNoticeTemplate, "wechat-notice-template", "", "template id of the content-free \"new reply\" notice sent after the 48-hour window (default: none)")
+	fs.str(&c.WechatAPIURL, "wechat-api-url", "", "another WeChat API base URL (tests)")
 	fs.str(&c.SMTPAddr, "smtp-addr", "", "SMTP server host:port for e-mail alerts (optional; port 465 uses implicit TLS, 587 requires STARTTLS, others use STARTTLS when offered)")
 	fs.str(&c.SMTPFrom, "smtp-from", "", "sender address of e-mail alerts")
 	fs.str(&c.SMTPUser, "smtp-user", "", "SMTP user name")

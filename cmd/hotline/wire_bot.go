@@ -10,11 +10,12 @@ import (
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
 	"hotline/internal/relay"
+	"hotline/internal/survey"
 )
 
 // openBot starts the Telegram bot (long polling by default, webhook mode
-// when a webhook URL is set) and the relay worker that delivers
-// counselors' replies through it.
+// when a webhook URL is set) and registers it as the relay's Telegram
+// sender (startRelay starts the worker).
 func (m *Main) openBot(ctx context.Context) error {
 	webhook := m.Config.TelegramWebhookURL
 	if strings.HasPrefix(webhook, "/") {
@@ -29,9 +30,13 @@ func (m *Main) openBot(ctx context.Context) error {
 		Username:      m.Config.TelegramBotName,
 		Logger:        m.Logger,
 		LinkStaff:     m.Staff.LinkTelegram,
+		Survey:        &survey.Chats{S: m.Surveys},
 		Updates:       m.DB,
 	}
-	w := &relay.Worker{DB: m.DB, Vault: m.Vault, Notifier: m.Broker, Logger: m.Logger}
+	if m.Relay == nil {
+		m.Relay = &relay.Worker{DB: m.DB, Vault: m.Vault, Notifier: m.Broker, Logger: m.Logger}
+	}
+	w := m.Relay
 	if m.Tune.Bot != nil {
 		m.Tune.Bot(&cfg, w)
 	}
@@ -39,7 +44,7 @@ func (m *Main) openBot(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	w.Sender = b
+	m.addSender(hotline.ChannelTelegram, b)
 	engine := &dialog.Engine{
 		Intake:    m.Intake,
 		Reporters: m.Intake,
@@ -52,32 +57,11 @@ func (m *Main) openBot(ctx context.Context) error {
 	if path := b.WebhookPath(); path != "" {
 		m.Mux.Handle("POST "+path, b.WebhookHandler())
 	}
-	m.Bot, m.Relay = b, w
+	m.Bot = b
 
 	m.Go(func(ctx context.Context) {
 		if err := b.Run(ctx, engine); err != nil {
 			m.Logger.Error("telegram bot stopped", "err", err)
-		}
-	})
-	m.Go(w.Run)
-	// Wake the relay the moment a reply is enqueued, or a reporter writes
-	// (which releases replies held while their chat blocked the bot); its
-	// own polling is only the safety net.
-	sub := m.Broker.SubscribeAll()
-	m.Go(func(ctx context.Context) {
-		defer sub.Cancel()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case c, ok := <-sub.C:
-				if !ok {
-					return
-				}
-				if c.Kind == hotline.ChangeReply || c.Kind == hotline.ChangeReporterMessage || c.Kind == hotline.ChangeNewTip {
-					w.Wake()
-				}
-			}
 		}
 	})
 	m.Go(func(ctx context.Context) {
