@@ -90,7 +90,13 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 	}
 	embed := r.URL.Query().Get("embed") == "1"
 	fa := frameAncestors(school)
-	s.secure(w, fa)
+	headerFA := fa
+	if r.URL.Query().Get("preview") == "1" {
+		// The school admin's setup page (our own origin) shows the chat
+		// live: only our origin is added, and only for this page.
+		headerFA = strings.TrimSpace("'self' " + fa)
+	}
+	s.secure(w, headerFA)
 	data := struct {
 		Available bool
 		Parents   string // origins the embedded page may post to (the widget's host)

@@ -458,6 +458,19 @@ func TestChatPageFraming(t *testing.T) {
 	if regexp.MustCompile(`<script>|<script [^>]*>[^<]|style="|<style`).Match(bytes.ReplaceAll(body, []byte(`<script type="application/json" id="texts">`), nil)) {
 		t.Fatalf("inline script or style in the chat page")
 	}
+	// The setup page's live preview (our own origin) may frame it; other
+	// pages of ours may not.
+	if resp, err := http.Get(e.ts.URL + "/c/no3?preview=1"); err != nil {
+		t.Fatal(err)
+	} else {
+		resp.Body.Close()
+		if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'self' https://www.no3.example.cn") {
+			t.Fatalf("preview CSP %q", csp)
+		}
+	}
+	if strings.Contains(csp, "'self' https://www.no3") {
+		t.Fatal("the plain chat page may be framed by our own origin")
+	}
 	// A school without allowed origins cannot be framed at all.
 	s, _ := e.intake.SchoolByCode(context.Background(), "no3")
 	s.Settings.AllowedOrigins = nil

@@ -46,9 +46,21 @@ func runExport(ctx context.Context, args []string, env *Env) error {
 	if err := checkExportFilter(ctx, m.DB, f); err != nil {
 		return err
 	}
-	rep, err := district.New(m.DB).Report(ctx, f)
+	ds := district.New(m.DB)
+	rep, err := ds.Report(ctx, f)
 	if err != nil {
 		return errMessage(err)
+	}
+	var schoolID int64
+	if f.SchoolCode != "" {
+		if school, err := m.DB.SchoolByCode(ctx, f.SchoolCode); err == nil {
+			schoolID, f.District = school.ID, school.District
+		}
+	}
+	// The command line is audited too: the district sees that its figures
+	// were exported from the server itself.
+	if err := ds.RecordExport(ctx, nil, f.District, schoolID, "cli", f.Describe("summary.csv")); err != nil {
+		return err
 	}
 	return rep.WriteCSV(env.Stdout)
 }

@@ -84,11 +84,29 @@ func TestPosterCommandDrawsChinese(t *testing.T) {
 
 	// A character the embedded font lacks is named on stderr.
 	errb.Reset()
-	if code := run(ctx, []string{"poster", "--data", dir, "--school", "rare", "--out", file}, nil, &out, &errb); code != 0 {
+	if code := run(ctx, []string{"poster", "--data", dir, "--school", "rare", "--out", file, "--public-url", "https://hotline.example.edu.cn"}, nil, &out, &errb); code != 0 {
 		t.Fatalf("poster exit %d: %s", code, errb.String())
 	}
 	if !strings.Contains(errb.String(), "𠀀") {
 		t.Fatalf("got stderr %q, want a warning naming 𠀀", errb.String())
+	}
+
+	// Without --public-url: a clear refusal, not a QR code for localhost.
+	errb.Reset()
+	local := filepath.Join(t.TempDir(), "local.png")
+	if code := run(ctx, []string{"poster", "--data", dir, "--school", "demo", "--out", local}, nil, &out, &errb); code == 0 {
+		t.Fatal("a poster without --public-url was written")
+	}
+	if _, err := os.Stat(local); err == nil || !strings.Contains(errb.String(), "--public-url is required") {
+		t.Fatalf("stderr %q", errb.String())
+	}
+	// A PDF for the print shop: one A4 page.
+	pdf := filepath.Join(t.TempDir(), "p.pdf")
+	if code := run(ctx, []string{"poster", "--data", dir, "--school", "demo", "--out", pdf, "--public-url", "https://hotline.example.edu.cn"}, nil, &out, &errb); code != 0 {
+		t.Fatalf("pdf poster exit %d: %s", code, errb.String())
+	}
+	if b, err := os.ReadFile(pdf); err != nil || !bytes.HasPrefix(b, []byte("%PDF-")) || !bytes.Contains(b, []byte("/MediaBox [0 0 595.28 841.89]")) {
+		t.Fatalf("pdf poster: %v", err)
 	}
 }
 

@@ -30,6 +30,8 @@ type webchatEnv struct {
 	school  *hotline.School
 	actor   hotline.Actor
 	hostURL string
+	// adminUser and adminOTP log the school's admin in to the inbox.
+	adminUser, adminOTP string
 }
 
 func newWebchatEnv(t *testing.T) *webchatEnv {
@@ -49,7 +51,7 @@ func newWebchatEnv(t *testing.T) *webchatEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &webchatEnv{m: m, dir: dir, school: created.School, hostURL: host.URL,
+	return &webchatEnv{m: m, dir: dir, school: created.School, hostURL: host.URL, adminUser: created.Admin.Username, adminOTP: created.AdminPassword,
 		actor: hotline.Actor{CounselorID: created.Admin.ID, SchoolID: created.School.ID, Role: hotline.RoleAdmin}}
 }
 

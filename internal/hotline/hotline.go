@@ -90,6 +90,11 @@ type Submission struct {
 	DangerNow  bool // the reporter said someone is in danger now
 	ChatID     int64
 	Staff      *Actor // set for channel staff: the counselor who entered it
+	// IssueReceipt gives a report entered by staff (a phone call) a
+	// receipt like a web report's: read to the caller or printed on a
+	// slip, it opens the thread in the web chat and the mailbox status
+	// page. Web channels always get one; others ignore it.
+	IssueReceipt bool
 
 	// SubmissionID is a random id the conversation created with its draft.
 	// One submission files one tip: submitted again (a redelivered update,
@@ -118,7 +123,7 @@ type Submission struct {
 type Submitted struct {
 	TipUID  string
 	Alias   Alias
-	Receipt string // web channels only; shown once, never stored
+	Receipt string // web channels and staff intake with IssueReceipt; shown once, never stored
 	Urgent  bool
 	School  *School
 	// Repeated says the submission had filed this tip already; Receipt is

@@ -14,6 +14,11 @@ type TipFilter struct {
 	Urgent     *bool
 	Overdue    bool
 	Escalated  bool
+	// Alias matches a case's alias in either language, in part ("蓝", "fox").
+	Alias string
+	// From and To bound when a case was received: From inclusive, To
+	// exclusive; zero leaves that side open.
+	From, To time.Time
 	// Keyset pagination: rows after (AfterUrgent, AfterDue, AfterID) in queue order.
 	After *QueueCursor
 	Limit int

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"hotline/internal/district"
 	"hotline/internal/hotline"
 	"hotline/internal/inbox"
 	"hotline/internal/intake"
@@ -85,7 +86,7 @@ func newEnvWith(tb testing.TB, opt vault.Options, clock *fakeClock) *env {
 	e.st = staff.New(db, v, nil)
 	e.tr = triage.New(db, v, broker, nil)
 	e.in = intake.New(db, v, broker, nil)
-	e.srv, err = inbox.New(inbox.Config{Staff: e.st, Triage: e.tr, Intake: e.in, Broker: broker, Clock: clock, IdleTimeout: 30 * time.Minute})
+	e.srv, err = inbox.New(inbox.Config{Staff: e.st, Triage: e.tr, Intake: e.in, Broker: broker, Clock: clock, IdleTimeout: 30 * time.Minute, District: district.New(db)})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -189,6 +190,7 @@ type user struct {
 	e    *env
 	c    *http.Client
 	csrf string
+	ua   string // the User-Agent header sent, "" for Go's default
 }
 
 func (e *env) browser() *user {
@@ -207,6 +209,9 @@ type resp struct {
 
 func (u *user) do(req *http.Request) resp {
 	u.e.t.Helper()
+	if u.ua != "" {
+		req.Header.Set("User-Agent", u.ua)
+	}
 	res, err := u.c.Do(req)
 	if err != nil {
 		u.e.t.Fatal(err)

@@ -27,6 +27,7 @@ import (
 	"sync"
 	"time"
 
+	"hotline/internal/district"
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
 	"hotline/internal/live"
@@ -62,6 +63,9 @@ type Config struct {
 	// WechatAccounts lists the WeChat official accounts the server runs,
 	// for the setup page; nil: none.
 	WechatAccounts func() []WechatAccount
+	// District computes the school's own statistics with the district's
+	// code (nil: no statistics page).
+	District *district.Service
 }
 
 // DistrictHome is where district officers land after log-in.
@@ -150,6 +154,11 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /inbox/photos/{uid}", s.school(s.handlePhoto))
 	m.HandleFunc("GET /inbox/intake", s.school(s.handleIntakeShow))
 	m.HandleFunc("POST /inbox/intake", s.school(s.handleIntake))
+	m.HandleFunc("GET /inbox/replies", s.school(s.handleReplies))
+	m.HandleFunc("GET /inbox/stats", s.school(s.handleStats))
+	m.HandleFunc("GET /inbox/stats.csv", s.school(s.handleStatsCSV))
+	m.HandleFunc("POST /inbox/replies", s.school(s.handleReplySave))
+	m.HandleFunc("POST /inbox/replies/{id}/delete", s.school(s.handleReplyDelete))
 
 	m.HandleFunc("GET /inbox/admin/counselors", s.admin(s.handleCounselors))
 	m.HandleFunc("POST /inbox/admin/counselors", s.admin(s.handleCounselorAdd))
@@ -158,6 +167,9 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /inbox/admin/settings", s.admin(s.handleSettingsShow))
 	m.HandleFunc("POST /inbox/admin/settings", s.admin(s.handleSettings))
 	m.HandleFunc("GET /inbox/admin/setup", s.admin(s.handleSetup))
+	m.HandleFunc("GET /inbox/admin/audit", s.admin(s.handleAudit))
+	m.HandleFunc("GET /inbox/admin/poster.png", s.admin(s.handlePosterFile))
+	m.HandleFunc("GET /inbox/admin/poster.pdf", s.admin(s.handlePosterFile))
 
 	m.HandleFunc("/inbox/", s.handleNotFound)
 }
@@ -171,6 +183,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")
+	// Log-ins and case views are audited with a coarse client family; the
+	// header itself goes no further.
+	r = r.WithContext(staff.WithClient(r.Context(), staff.CoarseClient(r.UserAgent())))
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -271,7 +286,7 @@ func (s *Server) renderFragment(w http.ResponseWriter, page, name string, p *pag
 	w.Write(buf.Bytes())
 }
 
-var pageNames = []string{"login", "recover", "totp", "password", "account", "queue", "tip", "intake", "counselors", "settings", "alerts", "error", "setup"}
+var pageNames = []string{"login", "recover", "totp", "password", "account", "queue", "tip", "intake", "counselors", "settings", "alerts", "error", "setup", "replies", "receipt", "audit", "stats"}
 
 func (s *Server) parseTemplates() error {
 	base, err := template.New("layout").Funcs(funcs).ParseFS(assets, "templates/layout.html")

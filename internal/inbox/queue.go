@@ -21,6 +21,7 @@ type queueRow struct {
 	Unread   bool
 	Due      time.Time
 	Assignee string
+	Snippet  string // a word search's excerpt around the match
 }
 
 type queueData struct {
@@ -39,6 +40,20 @@ type queueData struct {
 	Sevs     []hotline.Severity
 	Cats     []hotline.Category
 	Chans    []hotline.Channel
+	// Search: the words, alias and received-date fields as typed; Words
+	// set means the rows are a word search's hits.
+	Words, Alias, From, To string
+	Searched               int // cases opened by this pass of a word search
+}
+
+// parseDay reads a yyyy-mm-dd date of the filter form as that day's
+// start in China.
+func parseDay(v string) (time.Time, error) {
+	t, err := time.ParseInLocation("2006-01-02", strings.TrimSpace(v), china)
+	if err != nil {
+		return time.Time{}, hotline.Errorf(hotline.EINVALID, "日期格式应为 年-月-日，例如 2024-03-01。", "Dates are year-month-day, e.g. 2024-03-01.")
+	}
+	return t, nil
 }
 
 // parseCursor reads the "after" parameter: urgent.dueMicros.id.
@@ -130,14 +145,44 @@ func (s *Server) queue(r *http.Request, rc *reqCtx) (*queueData, error) {
 		d.Mine, f.AssigneeID = true, rc.Me.ID
 	}
 	f.Overdue = q.Get("overdue") == "1"
+	d.Words, d.Alias, d.From, d.To = strings.TrimSpace(q.Get("q")), strings.TrimSpace(q.Get("alias")), q.Get("from"), q.Get("to")
+	if len(d.Alias) > 64 {
+		return nil, hotline.Errorf(hotline.EINVALID, "化名太长了。", "The alias is too long.")
+	}
+	f.Alias = d.Alias
+	if d.From != "" {
+		if f.From, err = parseDay(d.From); err != nil {
+			return nil, err
+		}
+	}
+	if d.To != "" {
+		if f.To, err = parseDay(d.To); err != nil {
+			return nil, err
+		}
+		f.To = f.To.AddDate(0, 0, 1) // the "to" day is included
+	}
 	if v := q.Get("after"); v != "" {
 		if f.After, err = parseCursor(v); err != nil {
 			return nil, err
 		}
 	}
 	d.First = f.After == nil
-	tips, next, err := s.cfg.Triage.Queue(ctx, rc.actor(), *f)
-	if err != nil {
+	var tips []*hotline.Tip
+	var next *hotline.QueueCursor
+	snippets := map[int64]string{}
+	if d.Words != "" {
+		// Words are looked for in the opened threads, with this session's
+		// key: there is no index to ask.
+		res, err := s.cfg.Triage.Search(ctx, rc.sess.ts, *f, d.Words)
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range res.Hits {
+			tips = append(tips, h.Tip)
+			snippets[h.Tip.ID] = h.Snippet
+		}
+		next, d.Searched = res.Next, res.Scanned
+	} else if tips, next, err = s.cfg.Triage.Queue(ctx, rc.actor(), *f); err != nil {
 		return nil, err
 	}
 	unread, err := s.cfg.Triage.Unread(ctx, rc.actor(), tips)
@@ -146,7 +191,7 @@ func (s *Server) queue(r *http.Request, rc *reqCtx) (*queueData, error) {
 	}
 	d.Rows = make([]queueRow, len(tips))
 	for i, t := range tips {
-		d.Rows[i] = queueRow{Tip: t, Unread: unread[t.ID], Due: t.NextDue(), Assignee: names[t.AssigneeID]}
+		d.Rows[i] = queueRow{Tip: t, Unread: unread[t.ID], Due: t.NextDue(), Assignee: names[t.AssigneeID], Snippet: snippets[t.ID]}
 	}
 	if d.Counts, err = s.cfg.Triage.StatusCounts(ctx, rc.actor()); err != nil {
 		return nil, err
@@ -175,6 +220,9 @@ func (s *Server) queuePage(r *http.Request, rc *reqCtx) (*page, error) {
 	}
 	p := s.newPage(r, rc, rc.Lang)
 	p.Title, p.Nav, p.Live, p.Data = p.T("inbox"), "queue", "queue", d
+	if d.Words != "" {
+		p.Live = "" // a change must not re-run a search that opens every thread
+	}
 	if p.Unread, err = s.cfg.Triage.UnreadCount(r.Context(), rc.actor()); err != nil {
 		return nil, err
 	}

@@ -190,7 +190,7 @@ var setupTexts = map[string][2]string{
 	"setup_copy":              {"复制", "Copy"},
 	"setup_copied":            {"已复制", "Copied"},
 	"setup_preview":           {"预览", "Preview"},
-	"setup_preview_how":       {"学生点开小部件看到的就是这个聊天页面。", "This chat page is what students see when they open the widget."},
+	"setup_preview_how":       {"学生点开小部件看到的就是下面这个聊天窗口（实时运行，可以在这里发一条测试举报）。", "Below is the chat students see when they open the widget, live: you can send the test report from here."},
 	"setup_open_chat":         {"在新窗口打开聊天页面", "Open the chat page in a new tab"},
 	"setup_links":             {"举报入口", "Ways to report"},
 	"setup_chat":              {"网页聊天", "Web chat"},
@@ -198,8 +198,11 @@ var setupTexts = map[string][2]string{
 	"setup_telegram":          {"Telegram 机器人", "Telegram bot"},
 	"setup_no_bot":            {"服务器没有配置 Telegram 机器人（--telegram-token）。", "The server has no Telegram bot configured (--telegram-token)."},
 	"setup_poster":            {"海报", "Poster"},
-	"setup_poster_how":        {"A4 海报，中文在前、英文在后，二维码指向上面的链接。在浏览器里打开后打印，或用命令 hotline poster 生成 PNG。", "An A4 poster, Chinese first, English second; its QR codes open the links above. Open it in a browser and print it, or make a PNG with `hotline poster`."},
+	"setup_poster_how":        {"A4 海报，中文在前、英文在后，二维码指向上面的链接。下载 PDF 或 PNG 打印，或在浏览器里打开后打印；命令 hotline poster 也能生成。", "An A4 poster, Chinese first, English second; its QR codes open the links above. Download the PDF or PNG to print, or print it from a browser; `hotline poster` makes them too."},
 	"setup_poster_open":       {"打开海报（可打印）", "Open the poster (printable)"},
+	"setup_poster_pdf":        {"下载海报 PDF（A4）", "Download the poster as PDF (A4)"},
+	"setup_poster_png":        {"下载 PNG", "Download PNG"},
+	"setup_poster_local":      {"服务器没有设置公开网址（--public-url），海报上的二维码会指向本机，学生的手机打不开，所以现在不能生成海报。请用 --public-url https://你的域名 重新启动服务器。", "The server has no public URL (--public-url): the poster's QR codes would point at this machine and open on no student's phone, so no poster is made. Restart the server with --public-url https://your.domain."},
 }
 
 func init() {

@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -20,11 +21,24 @@ type intakeData struct {
 	Form    struct {
 		Source, Role, Category, Text string
 		Danger                       bool
+		// Receipt: hand the reporter a receipt to come back with.
+		Receipt bool
 	}
 }
 
 func newIntakeData() *intakeData {
-	return &intakeData{Roles: hotline.ReporterRoles, Cats: hotline.Categories, Sources: []string{"phone", "paper", "person"}}
+	d := &intakeData{Roles: hotline.ReporterRoles, Cats: hotline.Categories, Sources: []string{"phone", "paper", "person"}}
+	d.Form.Receipt = true // a caller should be able to come back for the answer
+	return d
+}
+
+// receiptData is the page that shows a staff intake's receipt once: to
+// read to the caller, and as a slip to print and hand over.
+type receiptData struct {
+	TipUID, Receipt      string
+	Alias                hotline.Alias
+	ChatURL, StatusURL   string
+	SchoolName, SchoolEN string
 }
 
 func (s *Server) handleIntakeShow(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
@@ -38,11 +52,12 @@ func (s *Server) handleIntakeShow(w http.ResponseWriter, r *http.Request, rc *re
 func (s *Server) handleIntake(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	d := newIntakeData()
 	d.Form.Source, d.Form.Role, d.Form.Category = r.FormValue("source"), r.FormValue("role"), r.FormValue("category")
-	d.Form.Text, d.Form.Danger = r.FormValue("text"), r.FormValue("danger") == "1"
+	d.Form.Text, d.Form.Danger, d.Form.Receipt = r.FormValue("text"), r.FormValue("danger") == "1", r.FormValue("receipt") == "1"
 	actor := rc.actor()
 	sub := hotline.Submission{
 		SchoolCode: rc.School.Code, Channel: hotline.ChannelStaff, Role: hotline.ReporterRole(d.Form.Role),
 		Category: hotline.Category(d.Form.Category), Lang: rc.Lang, Texts: []string{d.Form.Text}, DangerNow: d.Form.Danger, Staff: &actor,
+		IssueReceipt: d.Form.Receipt,
 	}
 	photo, err := formPhoto(r, "photo")
 	if err == nil && photo != nil {
@@ -66,7 +81,19 @@ func (s *Server) handleIntake(w http.ResponseWriter, r *http.Request, rc *reqCtx
 			s.logErr(r, err)
 		}
 	}
-	redirect(w, r, "/inbox/tips/"+out.TipUID)
+	if out.Receipt == "" {
+		redirect(w, r, "/inbox/tips/"+out.TipUID)
+		return
+	}
+	// The receipt exists only in this response (the server keeps only its
+	// MAC): shown now, or never.
+	base := strings.TrimRight(s.cfg.PublicURL, "/")
+	p := s.newPage(r, rc, rc.Lang)
+	p.Title, p.Nav = p.T("receipt_title"), "intake"
+	p.Data = &receiptData{TipUID: out.TipUID, Receipt: out.Receipt, Alias: out.Alias,
+		ChatURL: base + "/c/" + url.PathEscape(rc.School.Code), StatusURL: base + "/m/status",
+		SchoolName: rc.School.Name, SchoolEN: rc.School.Settings.NameEN}
+	s.render(w, http.StatusOK, "receipt", p)
 }
 
 func slicesContains(ss []string, v string) bool {

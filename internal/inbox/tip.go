@@ -6,11 +6,13 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"hotline/internal/history"
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
+	"hotline/internal/store"
 	"hotline/internal/triage"
 )
 
@@ -41,8 +43,10 @@ type tipData struct {
 	Cats       []hotline.Category
 	Staff      []*hotline.Counselor
 	Assignee   string
-	Reply      string // kept after a failed send
-	Note       string
+	Reply      string // kept after a failed send; a saved reply inserted
+	// Saved are the school's saved replies, one click each into the reply.
+	Saved []*store.SavedReply
+	Note  string
 	// DistrictDone says the district report step is done.
 	DistrictDone bool
 	// MustEscalate: the policy requires this case to be reported to the
@@ -116,6 +120,9 @@ func (s *Server) tipPage(r *http.Request, rc *reqCtx, uid string) (*page, *tipDa
 	d.MustEscalate = triage.NeedsEscalation(tip)
 	d.FollowupDue = tip.Escalated && !tip.DistrictDue.IsZero() && !d.DistrictDone
 	d.NextStatus = tip.Status.Next()
+	if d.Saved, err = s.cfg.Triage.SavedReplies(ctx, rc.actor()); err != nil {
+		return nil, nil, err
+	}
 	if err := s.cfg.Triage.MarkViewed(ctx, rc.actor(), tip); err != nil {
 		return nil, nil, err
 	}
@@ -142,8 +149,13 @@ func (s *Server) handleThreadFragment(w http.ResponseWriter, r *http.Request, rc
 }
 
 func (s *Server) handleTipShow(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	p, _, err := s.tipPage(r, rc, r.PathValue("uid"))
+	p, d, err := s.tipPage(r, rc, r.PathValue("uid"))
 	if err != nil {
+		s.fail(w, r, rc, err)
+		return
+	}
+	// The thread was opened: the audit trail says who and when.
+	if err := s.cfg.Triage.RecordOpened(r.Context(), rc.sess.ts, d.Tip); err != nil {
 		s.fail(w, r, rc, err)
 		return
 	}
@@ -159,6 +171,10 @@ func (s *Server) handleTipAction(w http.ResponseWriter, r *http.Request, rc *req
 	actor := rc.actor()
 	tr := s.cfg.Triage
 	var err error
+	if r.PathValue("action") == "insert" {
+		s.insertSavedReply(w, r, rc, uid)
+		return
+	}
 	switch r.PathValue("action") {
 	case "reply":
 		var photo *hotline.Photo
@@ -221,6 +237,34 @@ func (s *Server) handleTipAction(w http.ResponseWriter, r *http.Request, rc *req
 	default:
 		s.fail(w, r, rc, err)
 	}
+}
+
+// insertSavedReply puts a saved reply into the reply box without script:
+// the saved-reply buttons submit the reply form here, so what was already
+// typed comes along and the saved text is added after it. Nothing is sent
+// or stored; the counselor reads, edits and sends.
+func (s *Server) insertSavedReply(w http.ResponseWriter, r *http.Request, rc *reqCtx, uid string) {
+	id, err := strconv.ParseInt(r.FormValue("saved"), 10, 64)
+	if err != nil {
+		s.fail(w, r, rc, hotline.ErrNotFound)
+		return
+	}
+	saved, err := s.cfg.Triage.SavedReply(r.Context(), rc.actor(), id)
+	if err != nil {
+		s.fail(w, r, rc, err)
+		return
+	}
+	p, d, err := s.tipPage(r, rc, uid)
+	if err != nil {
+		s.fail(w, r, rc, err)
+		return
+	}
+	d.Reply = strings.TrimRight(r.FormValue("text"), " \t\r\n")
+	if d.Reply != "" {
+		d.Reply += "\n"
+	}
+	d.Reply += saved.Body
+	s.render(w, http.StatusOK, "tip", p)
 }
 
 // saveSteps records the checklist: each shown step whose box changed.

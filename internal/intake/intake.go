@@ -193,15 +193,18 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 
 	out := &hotline.Submitted{TipUID: vault.NewID(), Urgent: urgent, School: school}
 	to := thread.Recipients{School: school.PublicKey}
+	// A staff member may hand the caller a receipt: the thread then waits
+	// for them exactly as a web reporter's does.
+	withReceipt := sub.Channel.Web() || (sub.Channel == hotline.ChannelStaff && sub.IssueReceipt)
 	var pre *slot
 	if s.prepared != nil {
-		pre = s.prepared.take(school.ID, school.PublicKey, sub.Channel.Web())
+		pre = s.prepared.take(school.ID, school.PublicKey, withReceipt)
 	}
 	if pre != nil {
 		out.TipUID = pre.tipUID
 	}
 	var receiptMAC []byte
-	if sub.Channel.Web() {
+	if withReceipt {
 		if pre != nil {
 			out.Receipt, to.Reporter = pre.receipt, pre.reporterPub
 		} else {
@@ -276,9 +279,11 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 			tip.AckDue = now.Add(dl.Ack.D())
 		}
 		if sub.Channel == hotline.ChannelStaff {
-			// Entered by staff: nobody waits for a reply in a thread.
+			// Entered by staff: the reporter wrote nothing themselves.
 			tip.LastReporterAt = time.Time{}
-		} else {
+		}
+		if sub.Channel != hotline.ChannelStaff || withReceipt {
+			// Someone with a receipt (or a chat) waits for an answer.
 			tip.ReplyDue = now.Add(dl.FirstReply.D())
 		}
 		var err error

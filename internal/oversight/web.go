@@ -72,7 +72,7 @@ func New(cfg Config) (*Handler, error) {
 		cfg.Logger = slog.Default()
 	}
 	h := &Handler{cfg: cfg, mux: http.NewServeMux(), pages: map[string]*template.Template{}}
-	for _, name := range []string{"overview", "school", "tip", "settings", "error", "detector"} {
+	for _, name := range []string{"overview", "school", "tip", "settings", "error", "detector", "audit"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/charts.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("oversight: template %s: %w", name, err)
@@ -102,10 +102,12 @@ func New(cfg Config) (*Handler, error) {
 	h.mux.Handle("GET /district/{$}", guard(h.handleOverview))
 	h.mux.Handle("GET /district/schools/{code}", guard(h.handleSchool))
 	h.mux.Handle("GET /district/tips/{uid}", guard(h.handleTip))
+	h.mux.Handle("GET /district/photos/{uid}", guard(h.handlePhoto))
 	h.mux.Handle("GET /district/report.csv", guard(h.handleReport))
 	h.mux.Handle("GET /district/settings", guard(h.handleSettings))
 	h.mux.Handle("POST /district/settings", guard(h.handleSettingsSave))
 	h.mux.Handle("GET /district/detector", guard(h.handleDetector))
+	h.mux.Handle("GET /district/audit", guard(h.handleAudit))
 	h.mux.Handle("/district/", guard(func(w http.ResponseWriter, r *http.Request, _ *staff.Session) {
 		h.fail(w, r, hotline.ErrNotFound, http.StatusNotFound)
 	}))
@@ -120,6 +122,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Referrer-Policy", "no-referrer")
 	hd.Set("X-Frame-Options", "DENY")
 	hd.Set("Cache-Control", "no-store")
+	r = r.WithContext(staff.WithClient(r.Context(), staff.CoarseClient(r.UserAgent())))
 	h.mux.ServeHTTP(w, r)
 }
 
@@ -268,10 +271,8 @@ func (h *Handler) handleSchool(w http.ResponseWriter, r *http.Request, sess *sta
 	}
 	p.Title = v.School.DisplayName(p.Lang)
 	p.Stats, p.Cases = v.Stats, v.Cases
-	p.Trend = WeekChart(p.Stats.ByWeek, p.Lang)
-	p.Category = CategoryChart(p.Stats, p.Lang)
-	p.Severity = SeverityChart(p.Stats, p.Lang)
-	p.Channel = ChannelChart(p.Stats, p.Lang)
+	charts := SchoolCharts(p.Stats, p.Lang)
+	p.Trend, p.Category, p.Severity, p.Channel = charts[0], charts[1], charts[2], charts[3]
 	h.render(w, "school", p, http.StatusOK)
 }
 
@@ -306,6 +307,10 @@ func (h *Handler) handleTip(w http.ResponseWriter, r *http.Request, sess *staff.
 		h.fail(w, r, err, 0)
 		return
 	}
+	if err := h.cfg.Triage.RecordOpened(ctx, sess, tip); err != nil {
+		h.fail(w, r, err, 0)
+		return
+	}
 	school, err := h.cfg.District.SchoolByID(ctx, tip.SchoolID)
 	if err != nil {
 		h.fail(w, r, err, 0)
@@ -314,6 +319,31 @@ func (h *Handler) handleTip(w http.ResponseWriter, r *http.Request, sess *staff.
 	p := &tipPage{page: h.newPage(r, sess, "case"), Tip: tip, School: school, Messages: msgs, Events: evs}
 	p.Title = tip.Alias.In(p.Lang) + " · " + school.DisplayName(p.Lang)
 	h.render(w, "tip", p, http.StatusOK)
+}
+
+// handlePhoto serves one photo of an escalated case, opened from the
+// district's sealed copy with the officer's district key. Triage checks
+// that the case is escalated and belongs to the officer's district;
+// anything else is "not found", as for a guess.
+func (h *Handler) handlePhoto(w http.ResponseWriter, r *http.Request, sess *staff.Session) {
+	photo, err := h.cfg.Triage.Photo(r.Context(), sess, r.PathValue("uid"))
+	if err == nil && photo.Type != "image/jpeg" && photo.Type != "image/png" {
+		err = hotline.ErrNotFound
+	}
+	if err != nil {
+		status := http.StatusNotFound
+		if hotline.ErrorCode(err) != hotline.ENOTFOUND {
+			status = 0
+		}
+		h.fail(w, r, err, status)
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", photo.Type)
+	hd.Set("Content-Length", strconv.Itoa(len(photo.Data)))
+	hd.Set("Content-Disposition", "inline")
+	hd.Set("Cache-Control", "no-store, private")
+	w.Write(photo.Data)
 }
 
 // handleReport serves the summary report of the officer's district.
@@ -335,6 +365,14 @@ func (h *Handler) handleReport(w http.ResponseWriter, r *http.Request, sess *sta
 	rep, err := h.cfg.District.Report(r.Context(), f)
 	if err != nil {
 		h.fail(w, r, err, http.StatusNotFound)
+		return
+	}
+	var schoolID int64
+	if f.SchoolCode != "" && len(rep.Rows) > 0 {
+		schoolID = rep.Rows[0].School.ID
+	}
+	if err := h.cfg.District.RecordExport(r.Context(), sess.Counselor, sess.Counselor.District, schoolID, staff.ClientOf(r.Context()), f.Describe("summary.csv")); err != nil {
+		h.fail(w, r, err, 0)
 		return
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")

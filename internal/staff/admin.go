@@ -166,6 +166,12 @@ func (s *Service) CreateDistrict(ctx context.Context, name, officerUsername stri
 // school key, open in the admin's session, is wrapped under a one-time
 // password that the new counselor must change at first log-in.
 func (s *Service) AddCounselor(ctx context.Context, admin *Session, username, displayName string, role hotline.Role) (*hotline.Counselor, string, error) {
+	return s.addCounselor(ctx, admin, username, displayName, role, nil)
+}
+
+// addCounselor is AddCounselor with also, when set, run in the transaction
+// that creates the account.
+func (s *Service) addCounselor(ctx context.Context, admin *Session, username, displayName string, role hotline.Role, also func(*store.Tx, *hotline.Counselor) error) (*hotline.Counselor, string, error) {
 	if admin.Counselor.Role != hotline.RoleAdmin && admin.Counselor.Role != hotline.RoleDistrict {
 		return nil, "", hotline.ErrForbidden
 	}
@@ -193,7 +199,16 @@ func (s *Service) AddCounselor(ctx context.Context, admin *Session, username, di
 		return nil, "", err
 	}
 	c := &hotline.Counselor{SchoolID: admin.Counselor.SchoolID, District: admin.Counselor.District, Username: username, DisplayName: displayName, Role: role, MustChangePassword: true}
-	if err := s.DB.Update(ctx, func(tx *store.Tx) error { return tx.CreateCounselor(c, wrapped) }); err != nil {
+	err = s.DB.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.CreateCounselor(c, wrapped); err != nil {
+			return err
+		}
+		if also != nil {
+			return also(tx, c)
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, "", err
 	}
 	return c, otp, nil
@@ -246,11 +261,21 @@ func (s *Service) Recover(ctx context.Context, schoolCode, recoveryKey, newAdmin
 	}
 	key, err := vault.UnwrapWithRecoveryKey(wrapped, recoveryKey)
 	if err != nil {
+		aerr := s.DB.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+			return tx.AppendAudit(&hotline.AuditEntry{Kind: hotline.AuditRecoveryFailed, SchoolID: school.ID, District: school.District, Client: ClientOf(ctx)})
+		})
+		if aerr != nil {
+			s.Logger.Error("audit of a wrong recovery key", "err", aerr)
+		}
 		return nil, "", hotline.Errorf(hotline.EUNAUTHORIZED, "恢复密钥不正确。", "The recovery key is wrong.")
 	}
 	defer key.Wipe()
 	admin := &Session{Counselor: &hotline.Counselor{SchoolID: school.ID, Role: hotline.RoleAdmin}, Key: key}
-	c, otp, err := s.AddCounselor(ctx, admin, newAdmin, newAdmin, hotline.RoleAdmin)
+	// The new admin's account and the audit entry of the recovery are one
+	// write: no recovery goes unrecorded.
+	c, otp, err := s.addCounselor(ctx, admin, newAdmin, newAdmin, hotline.RoleAdmin, func(tx *store.Tx, c *hotline.Counselor) error {
+		return Audit(tx, c, hotline.AuditRecovery, 0, ClientOf(ctx), "")
+	})
 	if err != nil {
 		return nil, "", fmt.Errorf("recover: %w", err)
 	}

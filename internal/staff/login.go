@@ -99,7 +99,8 @@ func (s *Service) Login(ctx context.Context, username, password, device string) 
 		}
 	}
 	if counter.Device == nil && c.LockedUntil > now.UnixMicro() {
-		return nil, ErrThrottled // no need to queue: admission would refuse
+		// No need to queue: admission would refuse.
+		return nil, s.refused(ctx, &c.Counselor, hotline.AuditLoginThrottled, ErrThrottled)
 	}
 	release, err := s.attempts.lock(ctx, strconv.FormatInt(c.ID, 10)+"|"+string(counter.Device))
 	if err != nil {
@@ -116,12 +117,13 @@ func (s *Service) Login(ctx context.Context, username, password, device string) 
 		return nil, err
 	}
 	if !admitted {
-		return nil, ErrThrottled
+		return nil, s.refused(ctx, &c.Counselor, hotline.AuditLoginThrottled, ErrThrottled)
 	}
 	key, err := s.Vault.UnwrapWithPassword(ctx, c.WrappedKey, password)
 	if err != nil {
 		if errors.Is(err, vault.ErrWrongPassword) {
-			return nil, ErrBadLogin // counted on admission
+			// Counted on admission; recorded for the audit trail.
+			return nil, s.refused(ctx, &c.Counselor, hotline.AuditLoginFailed, ErrBadLogin)
 		}
 		return nil, err
 	}
@@ -146,6 +148,9 @@ func (s *Service) Login(ctx context.Context, username, password, device string) 
 			// but it resets nothing, least of all the second factor's count.
 			return tx.RefundLoginAttempt(counter)
 		}
+		if err := Audit(tx, &counselor, hotline.AuditLogin, 0, ClientOf(ctx), ""); err != nil {
+			return err
+		}
 		return clearCounters(tx, counter)
 	})
 	if err != nil {
@@ -156,6 +161,16 @@ func (s *Service) Login(ctx context.Context, username, password, device string) 
 		sess.complete.Store(true)
 	}
 	return sess, nil
+}
+
+// refused records a refused log-in to an existing account and returns
+// answer; a failure to record is logged, not shown: the answer stays the
+// same as for an account whose write succeeded.
+func (s *Service) refused(ctx context.Context, c *hotline.Counselor, kind hotline.AuditKind, answer error) error {
+	if err := s.auditFailure(ctx, c, kind); err != nil {
+		s.Logger.Error("audit of a refused log-in", "err", err)
+	}
+	return answer
 }
 
 // clearCounters resets, after a complete log-in, the password counter it
@@ -299,7 +314,10 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, newPassword
 		if d := sess.device.Load(); d != nil {
 			keep = *d
 		}
-		return tx.ForgetOtherDevices(sess.Counselor.ID, keep)
+		if err := tx.ForgetOtherDevices(sess.Counselor.ID, keep); err != nil {
+			return err
+		}
+		return Audit(tx, sess.Counselor, hotline.AuditPasswordChanged, 0, ClientOf(ctx), "")
 	})
 	if err != nil {
 		return err

@@ -98,7 +98,7 @@ func (s *Service) VerifyTOTP(ctx context.Context, sess *Session, code string) er
 		return err
 	}
 	if !admitted {
-		return ErrThrottled
+		return s.refused(ctx, &c.Counselor, hotline.AuditLoginThrottled, ErrThrottled)
 	}
 	secret, err := s.Vault.OpenServer(totpPurpose(c.ID), c.TOTPSecretSealed)
 	if err != nil {
@@ -106,7 +106,7 @@ func (s *Service) VerifyTOTP(ctx context.Context, sess *Session, code string) er
 	}
 	step := matchTOTP(string(secret), code, s.DB.Clock.Now())
 	if step == 0 {
-		return ErrBadTOTP // counted on admission
+		return s.refused(ctx, &c.Counselor, hotline.AuditTOTPFailed, ErrBadTOTP) // counted on admission
 	}
 	fresh := false
 	err = s.DB.Update(ctx, func(tx *store.Tx) error {
@@ -116,13 +116,16 @@ func (s *Service) VerifyTOTP(ctx context.Context, sess *Session, code string) er
 		}
 		pw := sess.counter
 		pw.CounselorID = c.ID
+		if err := Audit(tx, &c.Counselor, hotline.AuditLogin, 0, ClientOf(ctx), ""); err != nil {
+			return err
+		}
 		return clearCounters(tx, pw)
 	})
 	if err != nil {
 		return err
 	}
 	if !fresh {
-		return ErrBadTOTP
+		return s.refused(ctx, &c.Counselor, hotline.AuditTOTPFailed, ErrBadTOTP)
 	}
 	sess.complete.Store(true)
 	return nil

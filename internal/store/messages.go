@@ -118,3 +118,15 @@ func (tx *Tx) MessageByID(id int64) (*SealedMessage, error) {
 	}
 	return ms[0], nil
 }
+
+// MessageBodies returns a tip's messages with their school-sealed bodies
+// only (no photos, no other copies): what a search reads, without loading
+// megabytes of sealed photos it would never open.
+func (db *DB) MessageBodies(ctx context.Context, tipID int64) ([]*SealedMessage, error) {
+	var rows []*SealedMessage
+	q := `SELECT id, uid, tip_id, author, counselor_id, body_sealed, delivery, created_at, seal_version FROM messages WHERE tip_id = ? ORDER BY id`
+	if err := db.reader.SelectContext(ctx, &rows, db.reader.Rebind(q), tipID); err != nil {
+		return nil, fmt.Errorf("select message bodies: %w", err)
+	}
+	return rows, nil
+}

@@ -306,6 +306,19 @@ func (db *DB) Queue(ctx context.Context, f hotline.TipFilter, now time.Time) ([]
 	if f.Escalated {
 		where, args = append(where, "escalated = ?"), append(args, true)
 	}
+	if a := strings.TrimSpace(f.Alias); a != "" {
+		// A part of the alias, either language; LIKE's wildcards in the
+		// input are escaped so they match themselves.
+		pat := "%" + likeEscaper.Replace(strings.ToLower(a)) + "%"
+		where = append(where, `(alias_zh LIKE ? ESCAPE '\' OR LOWER(alias_en) LIKE ? ESCAPE '\')`)
+		args = append(args, pat, pat)
+	}
+	if !f.From.IsZero() {
+		where, args = append(where, "created_at >= ?"), append(args, micros(f.From))
+	}
+	if !f.To.IsZero() {
+		where, args = append(where, "created_at < ?"), append(args, micros(f.To))
+	}
 	if f.Overdue {
 		// queue_due is the nearest open deadline, so a tip is overdue exactly
 		// when it has passed.
@@ -333,6 +346,8 @@ func (db *DB) Queue(ctx context.Context, f hotline.TipFilter, now time.Time) ([]
 	}
 	return tips, next, nil
 }
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
 
 // StatusCounts counts a school's tips by status.
 func (db *DB) StatusCounts(ctx context.Context, schoolID int64) (map[hotline.Status]int, error) {

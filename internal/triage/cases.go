@@ -80,7 +80,8 @@ func (s *Service) ReporterReachable(ctx context.Context, actor hotline.Actor, ui
 		}
 		return !h.Undeliverable, nil
 	case hotline.ChannelStaff:
-		return false, nil
+		// Reachable when the caller was given a receipt.
+		return tip.ReporterKey != nil, nil
 	}
 	return true, nil
 }
@@ -201,6 +202,11 @@ func (s *Service) addMessage(ctx context.Context, actor hotline.Actor, uid strin
 				m.Delivery = hotline.DeliveryDelivered
 			case hotline.ChannelStaff:
 				m.Delivery = hotline.DeliveryUndeliverable
+				if t.ReporterKey != nil {
+					// The caller holds a receipt: the reply waits in
+					// their thread like a web reporter's.
+					m.Delivery = hotline.DeliveryDelivered
+				}
 			}
 			return nil
 		},

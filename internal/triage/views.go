@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"hotline/internal/hotline"
+	"hotline/internal/staff"
 	"hotline/internal/store"
 )
 
@@ -52,4 +53,24 @@ func (s *Service) StatusCounts(ctx context.Context, actor hotline.Actor) (map[ho
 		return nil, hotline.ErrNotFound
 	}
 	return s.DB.StatusCounts(ctx, actor.SchoolID)
+}
+
+// RecordOpened writes to the audit trail that the session's staff member
+// opened a case's page (its thread, opened with their key): once per
+// hotline.AuditOpenedEvery for the same case, since working a case reloads
+// its page after every action. A district officer's view of an escalated
+// case is recorded under the case's school too, so the school sees it.
+func (s *Service) RecordOpened(ctx context.Context, sess *staff.Session, tip *hotline.Tip) error {
+	school, err := s.DB.SchoolByID(ctx, tip.SchoolID)
+	if err != nil {
+		return err
+	}
+	return s.DB.Update(ctx, func(tx *store.Tx) error {
+		seen, err := tx.OpenedSince(sess.Counselor.ID, tip.ID, tx.Now().Add(-hotline.AuditOpenedEvery))
+		if err != nil || seen {
+			return err
+		}
+		return tx.AppendAudit(&hotline.AuditEntry{Kind: hotline.AuditCaseOpened, SchoolID: tip.SchoolID, District: school.District,
+			CounselorID: sess.Counselor.ID, TipID: tip.ID, Client: staff.ClientOf(ctx)})
+	})
 }

@@ -5,12 +5,59 @@
   var body = document.body;
 
   // Forms with data-confirm ask before they submit (deactivating a counselor).
+  // A button may ask on its own (a delete button in an edit form).
   document.addEventListener('submit', function (e) {
     var msg = e.target.getAttribute && e.target.getAttribute('data-confirm');
+    if (e.submitter && e.submitter.hasAttribute('data-confirm')) {
+      msg = e.submitter.getAttribute('data-confirm');
+    }
     if (msg && !window.confirm(msg)) {
       e.preventDefault();
     }
   });
+
+  // A saved reply goes into the reply box at the cursor, with no round
+  // trip; without script the same button posts the form and the server
+  // puts it there.
+  document.addEventListener('click', function (e) {
+    var b = e.target.closest && e.target.closest('#saved-replies button[data-body]');
+    var box = document.getElementById('reply-text');
+    if (!b || !box) { return; }
+    e.preventDefault();
+    var text = b.getAttribute('data-body');
+    var start = box.selectionStart, end = box.selectionEnd, v = box.value;
+    if (typeof start !== 'number') { start = end = v.length; }
+    var before = v.slice(0, start), after = v.slice(end);
+    if (before && !/\n$/.test(before)) { text = '\n' + text; }
+    box.value = before + text + after;
+    var at = before.length + text.length;
+    box.focus();
+    box.setSelectionRange(at, at);
+  });
+
+  // On a phone the queue's less-used filters fold away behind one button
+  // (unless one of them is in use), so the cases start on the first
+  // screen. Without script every filter shows.
+  var filters = document.querySelector('form.filters');
+  var moreBtn = filters && filters.querySelector('.more-toggle');
+  if (moreBtn && window.matchMedia && window.matchMedia('(max-width: 600px)').matches) {
+    var inUse = Array.prototype.some.call(filters.querySelectorAll('.more input, .more select'), function (f) { return f.value !== ''; });
+    if (!inUse) {
+      filters.classList.add('compact');
+      moreBtn.hidden = false;
+      moreBtn.addEventListener('click', function () {
+        filters.classList.remove('compact');
+        moreBtn.hidden = true;
+        moreBtn.setAttribute('aria-expanded', 'true');
+      });
+    }
+  }
+
+  // The receipt page's print link prints the slip (print CSS hides the rest).
+  var printLink = document.getElementById('print-slip');
+  if (printLink && window.print) {
+    printLink.addEventListener('click', function (e) { e.preventDefault(); window.print(); });
+  }
 
   var live = body.getAttribute('data-live');
   if (!live || !window.EventSource) {

@@ -1,0 +1,68 @@
+package hotline
+
+import "time"
+
+// AuditKind names a staff action in the audit trail: log-ins, key
+// recovery, password changes, cases opened, exports. Case events are the
+// ledger's.
+type AuditKind string
+
+// Audit kinds.
+const (
+	AuditLogin           AuditKind = "login"            // a complete log-in (password, and code if enrolled)
+	AuditLoginFailed     AuditKind = "login_failed"     // a wrong password for an existing account
+	AuditLoginThrottled  AuditKind = "login_throttled"  // an attempt refused while the account's counter was locked
+	AuditTOTPFailed      AuditKind = "totp_failed"      // a wrong or replayed second-factor code
+	AuditRecovery        AuditKind = "recovery"         // the school's recovery key made a new admin
+	AuditRecoveryFailed  AuditKind = "recovery_failed"  // a wrong recovery key for the school
+	AuditPasswordChanged AuditKind = "password_changed" // a counselor set a new password
+	AuditCaseOpened      AuditKind = "case_opened"      // a case page was opened (once per counselor and case per AuditOpenedEvery)
+	AuditExport          AuditKind = "export"           // statistics or a report left the server as a file
+)
+
+// AuditOpenedEvery is how often opening the same case again is recorded:
+// a counselor working a case reloads its page after every action.
+const AuditOpenedEvery = 15 * time.Minute
+
+var auditLabels = map[AuditKind]Label{
+	AuditLogin:           {"登录", "Logged in"},
+	AuditLoginFailed:     {"登录失败（密码错误）", "Log-in failed (wrong password)"},
+	AuditLoginThrottled:  {"登录被暂时拒绝（尝试过多）", "Log-in refused (too many attempts)"},
+	AuditTOTPFailed:      {"登录失败（验证码错误）", "Log-in failed (wrong code)"},
+	AuditRecovery:        {"用恢复密钥恢复访问", "Access recovered with the recovery key"},
+	AuditRecoveryFailed:  {"恢复密钥错误", "Wrong recovery key"},
+	AuditPasswordChanged: {"修改密码", "Password changed"},
+	AuditCaseOpened:      {"查看案件", "Opened a case"},
+	AuditExport:          {"导出", "Exported"},
+}
+
+// AuditKinds lists every kind, for filters and tests.
+var AuditKinds = []AuditKind{AuditLogin, AuditLoginFailed, AuditLoginThrottled, AuditTOTPFailed, AuditRecovery, AuditRecoveryFailed, AuditPasswordChanged, AuditCaseOpened, AuditExport}
+
+// Label returns the kind in words.
+func (k AuditKind) Label() Label {
+	if l, ok := auditLabels[k]; ok {
+		return l
+	}
+	return Label{ZH: string(k), EN: string(k)}
+}
+
+// AuditEntry is one row of the audit trail, with the names a page shows.
+type AuditEntry struct {
+	ID          int64
+	At          time.Time
+	Kind        AuditKind
+	District    string
+	SchoolID    int64
+	CounselorID int64
+	TipID       int64
+	// Client is a coarse browser and system family ("Chrome/Android"),
+	// "cli" for the command line; never an address or a user agent.
+	Client string
+	// Detail says what was exported, e.g. "report.csv 2024-03-01..2024-03-31".
+	Detail string
+
+	// Filled when read: who, which school, which case (alias).
+	Username, DisplayName, SchoolName string
+	Alias                             Alias
+}
