@@ -201,7 +201,13 @@ func (s *Service) RememberDevice(ctx context.Context, sess *Session, token strin
 	}
 	mac := s.deviceMAC(sess.Counselor.ID, token)
 	err := s.DB.Update(ctx, func(tx *store.Tx) error {
-		return tx.RememberDevice(sess.Counselor.ID, mac, tx.Now().Add(-DeviceLifetime))
+		if err := tx.RememberDevice(sess.Counselor.ID, mac, tx.Now().Add(-DeviceLifetime)); err != nil {
+			return err
+		}
+		if sess.ref != nil {
+			return tx.SetStaffSessionDevice(sess.ref, mac)
+		}
+		return nil
 	})
 	if err != nil {
 		return "", err
@@ -279,8 +285,8 @@ func ValidatePassword(pw string) error {
 
 // ChangePassword re-wraps the session's key under a new password; it also
 // ends the one-time-password state and forgets every browser of the
-// account but the session's. The caller ends the counselor's other
-// sessions (they hold the school key).
+// account but the session's, and ends the counselor's other sessions
+// (whoever knew the old password may hold one).
 func (s *Service) ChangePassword(ctx context.Context, sess *Session, newPassword string) error {
 	if err := ValidatePassword(newPassword); err != nil {
 		return err
@@ -299,7 +305,10 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, newPassword
 		if d := sess.device.Load(); d != nil {
 			keep = *d
 		}
-		return tx.ForgetOtherDevices(sess.Counselor.ID, keep)
+		if err := tx.ForgetOtherDevices(sess.Counselor.ID, keep); err != nil {
+			return err
+		}
+		return tx.DeleteCounselorSessions(sess.Counselor.ID, sess.ref)
 	})
 	if err != nil {
 		return err
