@@ -28,11 +28,7 @@ func (tx *Tx) PutConversation(keyMAC, sealed []byte, meta ConversationMeta) erro
 	if _, err := tx.exec(qPutConversation, keyMAC, sealed, micros(tx.now)); err != nil {
 		return err
 	}
-	draft := 0
-	if meta.Draft {
-		draft = 1
-	}
-	_, err := tx.exec(`UPDATE conversations SET urgent_since = ?, draft = ? WHERE key_mac = ?`, micros(meta.UrgentSince), draft, keyMAC)
+	_, err := tx.exec(`UPDATE conversations SET urgent_since = ?, draft = ? WHERE key_mac = ?`, micros(meta.UrgentSince), meta.Draft, keyMAC)
 	return err
 }
 
@@ -58,8 +54,8 @@ type SavedConversation struct {
 func (db *DB) DueConversations(ctx context.Context, urgentBefore, staleBefore time.Time, limit int) ([]SavedConversation, error) {
 	var out []SavedConversation
 	err := db.reader.SelectContext(ctx, &out, db.reader.Rebind(`SELECT key_mac, state_sealed FROM conversations
-		WHERE (urgent_since != 0 AND urgent_since <= ?) OR (draft != 0 AND updated_at < ?)
-		ORDER BY updated_at LIMIT ?`), micros(urgentBefore), micros(staleBefore), limit)
+		WHERE (urgent_since != 0 AND urgent_since <= ?) OR (draft = ? AND updated_at < ?)
+		ORDER BY updated_at LIMIT ?`), micros(urgentBefore), true, micros(staleBefore), limit)
 	return out, err
 }
 

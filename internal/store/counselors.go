@@ -72,16 +72,16 @@ func (tx *Tx) CreateCounselor(c *hotline.Counselor, wrappedKey []byte) error {
 	}
 	c.CreatedAt = tx.now
 	c.Active = true
-	res, err := tx.exec(`INSERT INTO counselors (school_id, district, username, display_name, role, active, must_change_password, wrapped_key, created_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)`,
-		school, c.District, c.Username, c.DisplayName, string(c.Role), c.MustChangePassword, wrappedKey, micros(c.CreatedAt))
+	id, err := tx.insertID(`INSERT INTO counselors (school_id, district, username, display_name, role, active, must_change_password, wrapped_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		school, c.District, c.Username, c.DisplayName, string(c.Role), true, c.MustChangePassword, wrappedKey, micros(c.CreatedAt))
 	if err != nil {
-		if isUnique(err) {
+		if tx.isUnique(err) {
 			return hotline.Errorf(hotline.ECONFLICT, "这个用户名已被使用。", "That username is taken.")
 		}
 		return fmt.Errorf("insert counselor: %w", err)
 	}
-	c.ID, err = res.LastInsertId()
-	return err
+	c.ID = id
+	return nil
 }
 
 func findCounselors(ctx context.Context, q sqlx.QueryerContext, rebind func(string) string, where string, args ...any) ([]*CounselorRecord, error) {
@@ -123,7 +123,7 @@ func (tx *Tx) CounselorByID(id int64) (*CounselorRecord, error) {
 
 // CounselorByTelegram finds the staff member who linked a Telegram chat.
 func (db *DB) CounselorByTelegram(ctx context.Context, mac []byte) (*CounselorRecord, error) {
-	return findCounselor(ctx, db.reader, db.reader.Rebind, `WHERE telegram_mac = ? AND active = 1`, mac)
+	return findCounselor(ctx, db.reader, db.reader.Rebind, `WHERE telegram_mac = ? AND active = ?`, mac, true)
 }
 
 // Counselors lists a school's staff (schoolID 0: district officers of district).
@@ -139,7 +139,7 @@ func (db *DB) Counselors(ctx context.Context, schoolID int64, district string) (
 // the old wrapped key is scrubbed from the database file and its WAL
 // (scrub.go), so the old password unwraps nothing in a copy of either.
 func (tx *Tx) SetWrappedKey(counselorID int64, wrapped []byte, mustChange bool) error {
-	if err := tx.execOne(`UPDATE counselors SET wrapped_key = ?, must_change_password = ?, failed_logins = 0, locked_until = 0 WHERE id = ? AND active = 1`, wrapped, mustChange, counselorID); err != nil {
+	if err := tx.execOne(`UPDATE counselors SET wrapped_key = ?, must_change_password = ?, failed_logins = 0, locked_until = 0 WHERE id = ? AND active = ?`, wrapped, mustChange, counselorID, true); err != nil {
 		return err
 	}
 	tx.scrubKeysAfterCommit()
@@ -150,7 +150,7 @@ func (tx *Tx) SetWrappedKey(counselorID int64, wrapped []byte, mustChange bool) 
 // password opens nothing, whatever else happens. Once committed, the key
 // is scrubbed from the database file and its WAL too (scrub.go).
 func (tx *Tx) DeactivateCounselor(counselorID int64) error {
-	if err := tx.execOne(`UPDATE counselors SET active = 0, wrapped_key = NULL, telegram_mac = NULL, telegram_sealed = NULL, on_call = 0 WHERE id = ?`, counselorID); err != nil {
+	if err := tx.execOne(`UPDATE counselors SET active = ?, wrapped_key = NULL, telegram_mac = NULL, telegram_sealed = NULL, on_call = ? WHERE id = ?`, false, false, counselorID); err != nil {
 		return err
 	}
 	tx.scrubKeysAfterCommit()

@@ -26,13 +26,13 @@ type District struct {
 // wrapped under its recovery key.
 func (tx *Tx) CreateDistrict(d *District) error {
 	d.CreatedAt = tx.now
-	res, err := tx.exec(`INSERT INTO districts (name, public_key, recovery_wrapped, created_at) VALUES (?, ?, ?, ?)`,
+	id, err := tx.insertID(`INSERT INTO districts (name, public_key, recovery_wrapped, created_at) VALUES (?, ?, ?, ?) RETURNING id`,
 		d.Name, d.PublicKey, d.RecoveryWrapped, micros(d.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("insert district: %w", err)
 	}
-	d.ID, err = res.LastInsertId()
-	return err
+	d.ID = id
+	return nil
 }
 
 // DistrictByName finds a district; sql.ErrNoRows becomes (nil, nil).

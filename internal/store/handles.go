@@ -25,14 +25,12 @@ func (tx *Tx) InsertHandle(h *Handle) error {
 	if h.Lang == "" {
 		h.Lang = hotline.LangZH
 	}
-	res, err := tx.exec(qInsertHandle,
+	id, err := tx.insertID(qInsertHandle,
 		h.TipID, h.ChatMAC, h.ChatSealed, string(h.Lang), h.CreatedAt)
 	if err != nil {
 		return fmt.Errorf("insert handle: %w", err)
 	}
-	if h.ID, err = res.LastInsertId(); err != nil {
-		return err
-	}
+	h.ID = id
 	return tx.ReviveChat(h.ChatMAC)
 }
 
@@ -94,7 +92,7 @@ func (tx *Tx) DeleteHandlesByChat(chatMAC []byte) ([]*hotline.Tip, error) {
 // SetHandleUndeliverable marks every handle of a chat undeliverable (the
 // chat blocked the bot).
 func (tx *Tx) SetHandleUndeliverable(chatMAC []byte) error {
-	_, err := tx.exec(`UPDATE reporter_handles SET undeliverable = 1 WHERE chat_mac = ?`, chatMAC)
+	_, err := tx.exec(`UPDATE reporter_handles SET undeliverable = ? WHERE chat_mac = ?`, true, chatMAC)
 	return err
 }
 
@@ -103,7 +101,7 @@ func (tx *Tx) SetHandleUndeliverable(chatMAC []byte) error {
 // replies held when it blocked the bot go back in the queue, due now, in
 // their order, shown as waiting.
 func (tx *Tx) ReviveChat(chatMAC []byte) error {
-	if _, err := tx.exec(`UPDATE reporter_handles SET undeliverable = 0 WHERE chat_mac = ? AND undeliverable = 1`, chatMAC); err != nil {
+	if _, err := tx.exec(`UPDATE reporter_handles SET undeliverable = ? WHERE chat_mac = ? AND undeliverable = ?`, false, chatMAC, true); err != nil {
 		return err
 	}
 	if _, err := tx.exec(`UPDATE messages SET delivery = 'waiting' WHERE id IN (SELECT message_id FROM outbox WHERE chat_mac = ? AND held_at > 0)`, chatMAC); err != nil {
@@ -130,6 +128,6 @@ func (tx *Tx) ReviveHandle(tipID int64) error {
 
 // SetHandleLang records the chat's language for replies.
 func (tx *Tx) SetHandleLang(chatMAC []byte, lang hotline.Lang) error {
-	_, err := tx.exec(`UPDATE reporter_handles SET lang = ?, undeliverable = 0 WHERE chat_mac = ?`, string(lang), chatMAC)
+	_, err := tx.exec(`UPDATE reporter_handles SET lang = ?, undeliverable = ? WHERE chat_mac = ?`, string(lang), false, chatMAC)
 	return err
 }

@@ -49,22 +49,22 @@ const HeadInterval = 10 * time.Minute
 // transaction: cheap, and no caller can skip it.
 func (tx *Tx) AppendEvent(ev *hotline.Event) error {
 	if !tx.db.head.valid {
-		var last eventRow
-		err := tx.GetContext(tx.c(), &last, `SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1`)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			tx.db.head = ledgerHead{valid: true, seq: 0, hash: ledger.Genesis}
-		case err != nil:
+		// The head row, not the newest event: a tail deleted behind the
+		// store's back leaves a gap the next event shows.
+		var h eventRow
+		if err := tx.GetContext(tx.c(), &h, `SELECT seq, hash FROM ledger_head WHERE id = 1`); err != nil {
 			return fmt.Errorf("ledger head: %w", err)
-		default:
-			tx.db.head = ledgerHead{valid: true, seq: last.Seq, hash: last.Hash}
 		}
+		tx.db.head = ledgerHead{valid: true, seq: h.Seq, hash: h.Hash}
 	}
 	ev.Seq = tx.db.head.seq + 1
 	ev.At = tx.now
 	ledger.Seal(tx.db.head.hash, ev)
 	_, err := tx.exec(qInsertEvent,
 		ev.Seq, ev.SchoolID, ev.TipID, ev.Alias, string(ev.Kind), ev.Detail, ev.ActorID, micros(ev.At), ev.PrevHash, ev.Hash)
+	if err == nil {
+		_, err = tx.exec(qSetLedgerHead, ev.Seq, ev.Hash)
+	}
 	if err != nil {
 		tx.db.head = ledgerHead{}
 		return fmt.Errorf("append ledger event: %w", err)
@@ -133,7 +133,7 @@ func (db *DB) Events(ctx context.Context, afterSeq int64, limit int) ([]*hotline
 
 func findEvents(ctx context.Context, q sqlx.QueryerContext, where string, args ...any) ([]*hotline.Event, error) {
 	var rows []eventRow
-	if err := sqlx.SelectContext(ctx, q, &rows, sqlx.Rebind(sqlx.QUESTION, `SELECT `+eventColumns+` FROM ledger `+where), args...); err != nil {
+	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT `+eventColumns+` FROM ledger `+where, args...); err != nil {
 		return nil, fmt.Errorf("select ledger: %w", err)
 	}
 	out := make([]*hotline.Event, len(rows))

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"hotline/internal/hotline"
+	"hotline/internal/pgtest"
 	"hotline/internal/store"
 )
 
@@ -50,7 +51,7 @@ func tamper(tb testing.TB, db *store.DB, q string, args ...any) {
 func TestCheckLedgerIsIncremental(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "h.db")
-	db, err := store.Open(path)
+	db, err := store.Open(pgtest.DB(t, path))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +67,7 @@ func TestCheckLedgerIsIncremental(t *testing.T) {
 	}
 	// The point survives a restart.
 	db.Close()
-	if db, err = store.Open(path); err != nil {
+	if db, err = store.Open(pgtest.DB(t, path)); err != nil {
 		t.Fatal(err)
 	}
 	at, err := db.LedgerVerified(ctx)
@@ -116,16 +117,26 @@ func TestCheckLedgerIsIncremental(t *testing.T) {
 	}{
 		{"forged new event", []string{`UPDATE ledger SET detail = 'forged' WHERE seq = 37`}, 37},
 		{"cut tail", []string{`DELETE FROM ledger WHERE seq > 30`}, 35},
-		{"rewritten last verified event", []string{`UPDATE ledger SET hash = zeroblob(32) WHERE seq = 35`}, 35},
-		{"rewritten head", []string{`UPDATE ledger_heads SET hash = zeroblob(32) WHERE seq = 35`}, 35},
+		{"rewritten last verified event", []string{`UPDATE ledger SET hash = ? WHERE seq = 35`}, 35},
+		{"rewritten head", []string{`UPDATE ledger_heads SET hash = ? WHERE seq = 35`}, 35},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// Each case starts from a copy of the verified database.
-			dir := t.TempDir()
-			if err := db.Backup(ctx, filepath.Join(dir, "h.db")); err != nil {
-				t.Fatal(err)
+			var copyDSN string
+			if pgtest.OnPostgres() {
+				// A template copy, which wants the source closed.
+				db.Close()
+				copyDSN = pgtest.Clone(t, db.DSN)
+				if db, err = store.Open(db.DSN); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				copyDSN = filepath.Join(t.TempDir(), "h.db")
+				if err := db.Backup(ctx, copyDSN); err != nil {
+					t.Fatal(err)
+				}
 			}
-			cp, err := store.Open(filepath.Join(dir, "h.db"))
+			cp, err := store.Open(copyDSN)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -135,7 +146,11 @@ func TestCheckLedgerIsIncremental(t *testing.T) {
 			}
 			appendEvents(t, cp, s.ID, 5)
 			for _, q := range tc.sql {
-				tamper(t, cp, q)
+				if strings.Contains(q, "?") {
+					tamper(t, cp, q, make([]byte, 32))
+				} else {
+					tamper(t, cp, q)
+				}
 			}
 			c := mustCheck(t, cp, 0)
 			if c.OK() || c.Break.Seq != tc.where {

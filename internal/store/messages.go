@@ -47,14 +47,14 @@ func (tx *Tx) InsertMessage(m *SealedMessage) error {
 	if m.CreatedAt == 0 {
 		m.CreatedAt = micros(tx.now)
 	}
-	res, err := tx.exec(qInsertMessage,
+	id, err := tx.insertID(qInsertMessage,
 		m.UID, m.TipID, string(m.Author), m.CounselorID, nullBytes(m.BodySealed), nullBytes(m.ReporterSealed), nullBytes(m.DistrictSealed),
 		nullBytes(m.PhotoSealed), nullBytes(m.PhotoReporterSealed), nullBytes(m.PhotoDistrictSealed), string(m.Delivery), m.CreatedAt, m.SealVersion)
 	if err != nil {
 		return fmt.Errorf("insert message: %w", err)
 	}
-	m.ID, err = res.LastInsertId()
-	return err
+	m.ID = id
+	return nil
 }
 
 // SetDelivery records where a reply stands on its way to the reporter.
@@ -76,7 +76,7 @@ func (tx *Tx) PurgeContent(tipID int64) error {
 
 func findMessages(ctx context.Context, q sqlx.QueryerContext, where string, args ...any) ([]*SealedMessage, error) {
 	var rows []*SealedMessage
-	if err := sqlx.SelectContext(ctx, q, &rows, sqlx.Rebind(sqlx.QUESTION, `SELECT `+messageColumns+` FROM messages `+where), args...); err != nil {
+	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT `+messageColumns+` FROM messages `+where, args...); err != nil {
 		return nil, fmt.Errorf("select messages: %w", err)
 	}
 	return rows, nil

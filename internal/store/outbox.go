@@ -25,13 +25,13 @@ func (tx *Tx) Enqueue(item *OutboxItem) error {
 	if item.NextAttemptAt == 0 {
 		item.NextAttemptAt = item.CreatedAt
 	}
-	res, err := tx.exec(qEnqueue,
+	id, err := tx.insertID(qEnqueue,
 		item.MessageID, item.ChatMAC, item.PayloadSealed, item.NextAttemptAt, item.CreatedAt)
 	if err != nil {
 		return fmt.Errorf("enqueue: %w", err)
 	}
-	item.ID, err = res.LastInsertId()
-	return err
+	item.ID = id
+	return nil
 }
 
 // OutboxHeads returns, for each chat with waiting items, its oldest item if

@@ -31,7 +31,7 @@ func (db *DB) TipsPastDue(ctx context.Context, now time.Time) ([]*hotline.Tip, e
 			AND NOT EXISTS (SELECT 1 FROM deadline_misses m WHERE m.tip_id = tips.id AND m.kind = 'assess' AND m.due = tips.assess_due))
 		OR (status IN `+openStatuses+` AND progress_due > 0 AND progress_due < ?
 			AND NOT EXISTS (SELECT 1 FROM deadline_misses m WHERE m.tip_id = tips.id AND m.kind = 'progress' AND m.due = tips.progress_due))
-		OR (district_due > 0 AND district_due < ? AND instr(',' || steps || ',', ',district_report,') = 0
+		OR (district_due > 0 AND district_due < ? AND (',' || steps || ',') NOT LIKE '%,district_report,%'
 			AND NOT EXISTS (SELECT 1 FROM deadline_misses m WHERE m.tip_id = tips.id AND m.kind IN ('district', 'followup') AND m.due = tips.district_due)))
 		ORDER BY id`, n, n, n, n, n, n, n)
 }
@@ -86,7 +86,7 @@ func (db *DB) DeadlineMisses(ctx context.Context, schoolIDs []int64) ([]*Deadlin
 // UrgentUnacknowledged returns urgent open tips nobody has acknowledged yet,
 // for paging staff.
 func (db *DB) UrgentUnacknowledged(ctx context.Context) ([]*hotline.Tip, error) {
-	return findTips(ctx, db.reader, `WHERE urgent = 1 AND acknowledged_at = 0 AND status = 'new' ORDER BY id`)
+	return findTips(ctx, db.reader, `WHERE urgent = ? AND acknowledged_at = 0 AND status = 'new' ORDER BY id`, true)
 }
 
 // Alert is an alert owed to staff: who (audience) about which tip and why.
@@ -269,7 +269,7 @@ func (tx *Tx) TipEventSeq(tipID int64, kind hotline.EventKind) (int64, error) {
 // TipsResolvedBefore returns a school's resolved or closed tips whose
 // content is not purged and that were resolved before t (retention).
 func (db *DB) TipsResolvedBefore(ctx context.Context, schoolID int64, t time.Time) ([]*hotline.Tip, error) {
-	return findTips(ctx, db.reader, `WHERE school_id = ? AND status IN ('resolved', 'closed') AND purged = 0 AND resolved_at > 0 AND resolved_at <= ? ORDER BY id`, schoolID, micros(t))
+	return findTips(ctx, db.reader, `WHERE school_id = ? AND status IN ('resolved', 'closed') AND purged = ? AND resolved_at > 0 AND resolved_at <= ? ORDER BY id`, schoolID, false, micros(t))
 }
 
 // TipsOfSchools returns every tip of the given schools (statistics and the

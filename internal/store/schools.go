@@ -63,16 +63,16 @@ func (tx *Tx) CreateSchool(s *hotline.School, recoveryWrapped []byte) error {
 		return hotline.Errorf(hotline.EINVALID, "学校代码只能包含小写字母、数字和连字符（2–32 个字符）。", "A school code is 2–32 lower-case letters, digits or hyphens.")
 	}
 	s.CreatedAt = tx.now
-	res, err := tx.exec(`INSERT INTO schools (code, name, district, settings, public_key, recovery_wrapped, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		s.Code, s.Name, s.District, string(settings), s.PublicKey, recoveryWrapped, micros(s.CreatedAt))
+	id, err := tx.insertID(`INSERT INTO schools (code, name, name_en, district, settings, public_key, recovery_wrapped, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		s.Code, s.Name, s.Settings.NameEN, s.District, string(settings), s.PublicKey, recoveryWrapped, micros(s.CreatedAt))
 	if err != nil {
-		if isUnique(err) {
+		if tx.isUnique(err) {
 			return hotline.Errorf(hotline.ECONFLICT, "这个学校代码已被使用。", "That school code is taken.")
 		}
 		return fmt.Errorf("insert school: %w", err)
 	}
-	s.ID, err = res.LastInsertId()
-	return err
+	s.ID = id
+	return nil
 }
 
 // UpdateSchool saves a school's name, code, district and settings.
@@ -85,8 +85,8 @@ func (tx *Tx) UpdateSchool(s *hotline.School) error {
 	if !ValidCode(s.Code) {
 		return hotline.Errorf(hotline.EINVALID, "学校代码只能包含小写字母、数字和连字符（2–32 个字符）。", "A school code is 2–32 lower-case letters, digits or hyphens.")
 	}
-	_, err = tx.exec(`UPDATE schools SET code = ?, name = ?, district = ?, settings = ? WHERE id = ?`, s.Code, s.Name, s.District, string(settings), s.ID)
-	if isUnique(err) {
+	_, err = tx.exec(`UPDATE schools SET code = ?, name = ?, name_en = ?, district = ?, settings = ? WHERE id = ?`, s.Code, s.Name, s.Settings.NameEN, s.District, string(settings), s.ID)
+	if tx.isUnique(err) {
 		return hotline.Errorf(hotline.ECONFLICT, "这个学校代码已被使用。", "That school code is taken.")
 	}
 	return err
@@ -96,7 +96,7 @@ func (tx *Tx) UpdateSchool(s *hotline.School) error {
 // recovery key.
 func (db *DB) SchoolRecoveryWrapped(ctx context.Context, schoolID int64) ([]byte, error) {
 	var b []byte
-	err := db.reader.GetContext(ctx, &b, db.reader.Rebind(`SELECT recovery_wrapped FROM schools WHERE id = ?`), schoolID)
+	err := db.reader.GetContext(ctx, &b, `SELECT recovery_wrapped FROM schools WHERE id = ?`, schoolID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, hotline.ErrSchoolNotFound
 	}
@@ -105,7 +105,7 @@ func (db *DB) SchoolRecoveryWrapped(ctx context.Context, schoolID int64) ([]byte
 
 func findSchools(ctx context.Context, q sqlx.QueryerContext, where string, args ...any) ([]*hotline.School, error) {
 	var rows []schoolRow
-	if err := sqlx.SelectContext(ctx, q, &rows, sqlx.Rebind(sqlx.QUESTION, `SELECT `+schoolColumns+` FROM schools `+where), args...); err != nil {
+	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT `+schoolColumns+` FROM schools `+where, args...); err != nil {
 		return nil, fmt.Errorf("select schools: %w", err)
 	}
 	out := make([]*hotline.School, 0, len(rows))
@@ -166,11 +166,14 @@ func (db *DB) FindSchools(ctx context.Context, query string, limit int) ([]*hotl
 	if limit <= 0 || limit > 20 {
 		limit = 5
 	}
-	like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(query) + "%"
-	return findSchools(ctx, db.reader, fmt.Sprintf(`WHERE code = ? OR name LIKE ? ESCAPE '\' OR json_extract(settings, '$.name_en') LIKE ? ESCAPE '\' ORDER BY code = ? DESC, length(name) LIMIT %d`, limit),
+	// lower() on both sides: SQLite's LIKE ignores ASCII case, PostgreSQL's
+	// does not.
+	like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(query)) + "%"
+	return findSchools(ctx, db.reader, fmt.Sprintf(`WHERE code = ? OR lower(name) LIKE ? ESCAPE '\' OR lower(name_en) LIKE ? ESCAPE '\' ORDER BY CASE WHEN code = ? THEN 0 ELSE 1 END, length(name), code LIMIT %d`, limit),
 		NormalizeCode(query), like, like, NormalizeCode(query))
 }
 
-func isUnique(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
-}
+// isUnique reports whether err is a unique constraint's refusal. The
+// statement that failed may have ended the transaction (PostgreSQL aborts
+// it): answer the caller, do not go on writing in it.
+func (tx *Tx) isUnique(err error) bool { return err != nil && tx.db.dialect.isUnique(err) }

@@ -19,7 +19,7 @@ func (tx *Tx) scrubKeysAfterCommit() {
 	db := tx.db
 	tx.AfterCommit(func() {
 		db.scrubPending = true
-		db.scrubWAL()
+		db.dialect.scrub(db)
 	})
 }
 

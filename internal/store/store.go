@@ -17,11 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
-	"os"
-	"path/filepath"
-	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -31,18 +26,22 @@ import (
 	"hotline/internal/hotline"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/*.sql migrations/postgres/*.sql
 var migrationFS embed.FS
 
 // DB is the database: one writer that commits in groups and a read pool.
 type DB struct {
+	// DSN is what Open was given; Path is the SQLite file ("" on
+	// PostgreSQL).
+	DSN   string
 	Path  string
 	Clock hotline.Clock
 	// MaxBatch caps how many write jobs share one commit.
 	MaxBatch int
 
-	writer *sqlx.DB
-	reader *sqlx.DB
+	dialect dialect
+	writer  *sqlx.DB
+	reader  *sqlx.DB
 
 	jobs    chan *job
 	closing chan struct{}
@@ -86,70 +85,40 @@ type job struct {
 	errc chan error
 }
 
-// Open opens (creating if needed) the SQLite database at path and migrates it.
-func Open(path string) (*DB, error) {
-	db := &DB{Path: path, Clock: hotline.SystemClock{}, MaxBatch: 64}
+// Open opens the database that dsn names and migrates it: a postgres://
+// or postgresql:// URL selects PostgreSQL, anything else is the path of a
+// SQLite file (created if needed), the embedded default.
+func Open(dsn string) (*DB, error) {
+	db := &DB{DSN: dsn, Clock: hotline.SystemClock{}, MaxBatch: 64, dialect: dialectOf(dsn)}
+	if db.dialect.engine() == SQLite {
+		db.Path = dsn
+	}
 	if err := db.open(); err != nil {
 		return nil, err
 	}
 	return db, nil
 }
 
-func dsn(path string, extra url.Values) string {
-	v := url.Values{}
-	v.Set("_busy_timeout", "10000")
-	v.Set("_foreign_keys", "on")
-	v.Set("_journal_mode", "WAL")
-	v.Set("_synchronous", "FULL")
-	for k, vals := range extra {
-		v[k] = vals
-	}
-	return "file:" + filepath.ToSlash(path) + "?" + v.Encode()
-}
-
 func (db *DB) open() (err error) {
-	// SQLite gives the -wal and -shm files the main file's mode: create it
-	// owner-only so that none of them is readable by other local users.
-	if f, err := os.OpenFile(db.Path, os.O_RDWR|os.O_CREATE, 0o600); err != nil {
-		return fmt.Errorf("create database file: %w", err)
-	} else {
-		f.Close()
+	if db.writer, db.reader, err = db.dialect.open(db); err != nil {
+		return err
 	}
-	// One writer connection: SQLite has one writer anyway, and owning it
-	// lets us group commits. _txlock=immediate takes the write lock at
-	// BEGIN, so a transaction never fails to upgrade half-way.
-	// _secure_delete zeroes what the writer deletes or overwrites (an old
-	// wrapped key, purged content) in the pages it writes, instead of
-	// leaving it in free space for a copy of the file to find.
-	if db.writer, err = sqlx.Open("sqlite3", dsn(db.Path, url.Values{"_txlock": {"immediate"}, "_secure_delete": {"on"}})); err != nil {
-		return fmt.Errorf("open writer: %w", err)
-	}
-	db.writer.SetMaxOpenConns(1)
-	db.writer.SetMaxIdleConns(1)
-	db.writer.SetConnMaxLifetime(0)
-	if err := db.writer.Ping(); err != nil {
-		db.writer.Close()
-		return fmt.Errorf("open %s: %w", filepath.Base(db.Path), err)
-	}
-	if err := db.migrate(context.Background()); err != nil {
+	fail := func(err error) error {
+		db.reader.Close()
 		db.writer.Close()
 		return err
+	}
+	if err := db.migrate(context.Background()); err != nil {
+		return fail(err)
 	}
 	db.stmts = map[string]*sql.Stmt{}
 	for _, q := range hotQueries {
 		st, err := db.writer.PrepareContext(context.Background(), db.writer.Rebind(q))
 		if err != nil {
-			db.writer.Close()
-			return fmt.Errorf("prepare: %w", err)
+			return fail(fmt.Errorf("prepare: %w", err))
 		}
 		db.stmts[q] = st
 	}
-	if db.reader, err = sqlx.Open("sqlite3", dsn(db.Path, url.Values{"mode": {"ro"}, "_query_only": {"1"}})); err != nil {
-		db.writer.Close()
-		return fmt.Errorf("open reader: %w", err)
-	}
-	db.reader.SetMaxOpenConns(8)
-	db.reader.SetMaxIdleConns(8)
 	db.jobs = make(chan *job, 1024)
 	db.closing = make(chan struct{})
 	db.done = make(chan struct{})
@@ -183,43 +152,60 @@ func (db *DB) Stats() Stats {
 	return db.stats
 }
 
+// Engine returns the SQL engine the database runs on.
+func (db *DB) Engine() Engine { return db.dialect.engine() }
+
 // Writer returns the writer connection, for tools and tests that need raw
-// SQL (ledger tampering tests, integrity checks).
+// SQL (ledger tampering tests, integrity checks). Its ? placeholders work
+// on both engines.
 func (db *DB) Writer() *sqlx.DB { return db.writer }
 
 // Reader returns the read-only pool.
 func (db *DB) Reader() *sqlx.DB { return db.reader }
 
+// migrate applies the engine's migrations not applied yet, each in a
+// transaction of its own, on one connection that holds the engine's
+// migration lock throughout.
 func (db *DB) migrate(ctx context.Context) error {
-	if _, err := db.writer.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
-		return fmt.Errorf("create migrations table: %w", err)
-	}
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	conn, err := db.writer.Connx(ctx)
 	if err != nil {
 		return err
 	}
-	sort.Strings(names)
+	defer conn.Close()
+	unlock, err := db.dialect.lockMigrations(ctx, conn)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if _, err := conn.ExecContext(ctx, db.dialect.migrationsTable()); err != nil {
+		return fmt.Errorf("create migrations table: %w", err)
+	}
+	names, err := migrationNames(db.dialect)
+	if err != nil {
+		return err
+	}
 	for _, name := range names {
-		if err := db.migrateFile(ctx, name); err != nil {
+		if err := migrateFile(ctx, conn, name); err != nil {
 			return fmt.Errorf("migration %s: %w", name, err)
 		}
 	}
 	return nil
 }
 
-func (db *DB) migrateFile(ctx context.Context, name string) error {
-	tx, err := db.writer.BeginTxx(ctx, nil)
+func migrateFile(ctx context.Context, conn *sqlx.Conn, file string) error {
+	tx, err := conn.BeginTxx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
+	name := migrationKey(file)
 	var n int
 	if err := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM migrations WHERE name = ?`, name); err != nil {
 		return err
 	} else if n != 0 {
 		return nil
 	}
-	buf, err := fs.ReadFile(migrationFS, name)
+	buf, err := fs.ReadFile(migrationFS, file)
 	if err != nil {
 		return err
 	}
@@ -253,6 +239,22 @@ func (tx *Tx) exec(query string, args ...any) (sql.Result, error) {
 		return tx.StmtContext(tx.c(), st).ExecContext(tx.c(), args...)
 	}
 	return tx.ExecContext(tx.c(), tx.Rebind(query), args...)
+}
+
+// insertID runs an INSERT … RETURNING id (SQLite and PostgreSQL both
+// have RETURNING; database/sql's LastInsertId is SQLite's alone) and
+// returns the id. sql.ErrNoRows means no row went in (ON CONFLICT … DO
+// NOTHING).
+func (tx *Tx) insertID(query string, args ...any) (int64, error) {
+	var row *sql.Row
+	if st, ok := tx.db.stmts[query]; ok {
+		row = tx.StmtContext(tx.c(), st).QueryRowContext(tx.c(), args...)
+	} else {
+		row = tx.QueryRowContext(tx.c(), tx.Rebind(query), args...)
+	}
+	var id int64
+	err := row.Scan(&id)
+	return id, err
 }
 
 // Context returns the context of the job running in the transaction.
@@ -362,7 +364,15 @@ func (db *DB) commitGroup(batch []*job) (rest []*job) {
 		}
 		return nil
 	}
+	defer db.dialect.endWrite(db)
 	tx := &Tx{Tx: stx, db: db, now: db.Clock.Now()}
+	if err := db.dialect.beginWrite(tx); err != nil {
+		stx.Rollback()
+		for _, j := range batch {
+			j.errc <- fmt.Errorf("begin: %w", err)
+		}
+		return nil
+	}
 	ran := 0
 	for i, j := range batch {
 		if err := j.ctx.Err(); err != nil {
@@ -422,7 +432,7 @@ func (db *DB) commitGroup(batch []*job) (rest []*job) {
 		j.errc <- errs[i]
 	}
 	if db.scrubPending {
-		db.scrubWAL()
+		db.dialect.scrub(db)
 	}
 	return nil
 }
@@ -470,7 +480,7 @@ func call(tx *Tx, fn func(*Tx) error) (err error) {
 // View runs fn against the read-only pool in one read transaction, so that
 // it sees one snapshot.
 func (db *DB) View(ctx context.Context, fn func(q *sqlx.Tx) error) error {
-	tx, err := db.reader.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := db.reader.BeginTxx(ctx, db.dialect.readOptions())
 	if err != nil {
 		return fmt.Errorf("begin read: %w", err)
 	}
@@ -481,13 +491,11 @@ func (db *DB) View(ctx context.Context, fn func(q *sqlx.Tx) error) error {
 	return tx.Commit()
 }
 
-// IntegrityCheck runs PRAGMA integrity_check and returns its answer ("ok").
+// IntegrityCheck checks the database's own structure and returns its
+// answer ("ok" when sound): SQLite's integrity_check, a full read on
+// PostgreSQL.
 func (db *DB) IntegrityCheck(ctx context.Context) (string, error) {
-	var rows []string
-	if err := db.reader.SelectContext(ctx, &rows, `PRAGMA integrity_check`); err != nil {
-		return "", err
-	}
-	return strings.Join(rows, "; "), nil
+	return db.dialect.integrityCheck(ctx, db)
 }
 
 // micros converts a time to the stored integer form; the zero time is 0.
@@ -509,16 +517,9 @@ func fromMicros(v int64) time.Time {
 // Micros is micros for other packages that build filters on stored times.
 func Micros(t time.Time) int64 { return micros(t) }
 
-// Backup writes a consistent snapshot of the database to path with VACUUM
-// INTO, on a connection of its own so that writers are not held up.
+// Backup writes a consistent snapshot of a SQLite database to path while
+// writers go on. On PostgreSQL it returns ErrBackupPostgres: pg_dump is the
+// tool there.
 func (db *DB) Backup(ctx context.Context, path string) error {
-	conn, err := sqlx.Open("sqlite3", dsn(db.Path, url.Values{"mode": {"ro"}}))
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
-		return fmt.Errorf("backup: %w", err)
-	}
-	return nil
+	return db.dialect.backup(ctx, db, path)
 }

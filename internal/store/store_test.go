@@ -10,13 +10,14 @@ import (
 	"time"
 
 	"hotline/internal/hotline"
+	"hotline/internal/pgtest"
 	"hotline/internal/store"
 )
 
 // MustOpenDB opens a fresh database in a temp dir and closes it at the end.
 func MustOpenDB(tb testing.TB) *store.DB {
 	tb.Helper()
-	db, err := store.Open(filepath.Join(tb.TempDir(), "hotline.db"))
+	db, err := store.Open(pgtest.DB(tb, filepath.Join(tb.TempDir(), "hotline.db")))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -35,7 +36,7 @@ func mustSchool(tb testing.TB, db *store.DB, code string) *hotline.School {
 
 func TestReopenKeepsSchemaAndData(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "h.db")
-	db, err := store.Open(path)
+	db, err := store.Open(pgtest.DB(t, path))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +44,7 @@ func TestReopenKeepsSchemaAndData(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	db, err = store.Open(path)
+	db, err = store.Open(pgtest.DB(t, path))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,7 +40,7 @@ func (tx *Tx) InsertSubmission(mac []byte, tipID int64, receiptSealed []byte, un
 	}
 	_, err := tx.exec(`INSERT INTO submissions (submission_mac, tip_id, receipt_sealed, receipt_until) VALUES (?, ?, ?, ?)`,
 		mac, tipID, nullBytes(receiptSealed), untilMicros)
-	if isUnique(err) {
+	if tx.isUnique(err) {
 		return ErrSubmissionFiled
 	}
 	if err != nil {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -118,19 +119,21 @@ func (tx *Tx) InsertTip(t *hotline.Tip, receiptMAC []byte) error {
 	if t.AssigneeID != 0 {
 		assignee = sql.NullInt64{Int64: t.AssigneeID, Valid: true}
 	}
-	res, err := tx.exec(qInsertTip,
+	var err error
+	t.ID, err = tx.insertID(qInsertTip,
 		t.UID, t.SchoolID, t.Alias.ZH, t.Alias.EN, string(t.Channel), string(t.Role), string(t.Status), string(t.Severity), string(t.Category),
 		t.Urgent, assignee, t.Escalated, formatSteps(t.Steps), nullBytes(receiptMAC), nullBytes(t.ReporterKey),
 		micros(t.CreatedAt), micros(t.UpdatedAt), micros(t.LastReporterAt), micros(t.AckDue), micros(t.ReplyDue), micros(t.DistrictDue),
 		micros(t.AcknowledgedAt), micros(t.FirstReplyAt), micros(t.ResolvedAt), queueDue(t), reporterKeyVersion(t), micros(t.AssessDue), micros(t.ProgressDue))
-	if err != nil {
-		if isUnique(err) && strings.Contains(err.Error(), "alias") {
-			return ErrAliasTaken
-		}
+	if errors.Is(err, sql.ErrNoRows) {
+		// ON CONFLICT … DO NOTHING: the alias is taken, and the
+		// transaction is still usable for another try (on PostgreSQL a
+		// failed statement would have aborted it).
+		return ErrAliasTaken
+	} else if err != nil {
 		return fmt.Errorf("insert tip: %w", err)
 	}
-	t.ID, err = res.LastInsertId()
-	return err
+	return nil
 }
 
 // reporterKeyVersion is the stored derivation version of a tip's reporter
@@ -179,7 +182,7 @@ func (tx *Tx) AliasesInUse(schoolID int64, candidates []string) (map[string]bool
 		if ierr != nil {
 			return nil, ierr
 		}
-		rows, err = tx.QueryContext(tx.c(), tx.Rebind(query), args...)
+		rows, err = tx.QueryContext(tx.c(), query, args...)
 	}
 	if err != nil {
 		return nil, err
@@ -199,20 +202,20 @@ func (tx *Tx) AliasesInUse(schoolID int64, candidates []string) (map[string]bool
 // CountTips counts a school's tips, from the read pool.
 func (db *DB) CountTips(ctx context.Context, schoolID int64) (int, error) {
 	var n int
-	err := db.reader.GetContext(ctx, &n, db.reader.Rebind(`SELECT COUNT(*) FROM tips WHERE school_id = ?`), schoolID)
+	err := db.reader.GetContext(ctx, &n, `SELECT COUNT(*) FROM tips WHERE school_id = ?`, schoolID)
 	return n, err
 }
 
 // CountTips counts a school's tips.
 func (tx *Tx) CountTips(schoolID int64) (int, error) {
 	var n int
-	err := tx.GetContext(tx.c(), &n, tx.Rebind(`SELECT COUNT(*) FROM tips WHERE school_id = ?`), schoolID)
+	err := tx.GetContext(tx.c(), &n, `SELECT COUNT(*) FROM tips WHERE school_id = ?`, schoolID)
 	return n, err
 }
 
 func findTips(ctx context.Context, q sqlx.QueryerContext, where string, args ...any) ([]*hotline.Tip, error) {
 	var rows []tipRow
-	if err := sqlx.SelectContext(ctx, q, &rows, sqlx.Rebind(sqlx.QUESTION, `SELECT `+tipColumns+` FROM tips `+where), args...); err != nil {
+	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT `+tipColumns+` FROM tips `+where, args...); err != nil {
 		return nil, fmt.Errorf("select tips: %w", err)
 	}
 	out := make([]*hotline.Tip, len(rows))
@@ -301,7 +304,7 @@ func (db *DB) Queue(ctx context.Context, f hotline.TipFilter, now time.Time) ([]
 		where, args = append(where, "urgent = ?"), append(args, *f.Urgent)
 	}
 	if f.Escalated {
-		where = append(where, "escalated = 1")
+		where, args = append(where, "escalated = ?"), append(args, true)
 	}
 	if f.Overdue {
 		// queue_due is the nearest open deadline, so a tip is overdue exactly
@@ -337,7 +340,7 @@ func (db *DB) StatusCounts(ctx context.Context, schoolID int64) (map[hotline.Sta
 		Status string `db:"status"`
 		N      int    `db:"n"`
 	}
-	if err := db.reader.SelectContext(ctx, &rows, db.reader.Rebind(`SELECT status, COUNT(*) AS n FROM tips WHERE school_id = ? GROUP BY status`), schoolID); err != nil {
+	if err := db.reader.SelectContext(ctx, &rows, `SELECT status, COUNT(*) AS n FROM tips WHERE school_id = ? GROUP BY status`, schoolID); err != nil {
 		return nil, err
 	}
 	m := map[hotline.Status]int{}

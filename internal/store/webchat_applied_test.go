@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"hotline/internal/pgtest"
 	"hotline/internal/store"
 )
 
@@ -27,7 +28,7 @@ func (c *setClock) add(d time.Duration) {
 func TestWebchatAppliedSurvivesReopenAndExpires(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "h.db")
-	db, err := store.Open(path)
+	db, err := store.Open(pgtest.DB(t, path))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +50,7 @@ func TestWebchatAppliedSurvivesReopenAndExpires(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	db, err = store.Open(path)
+	db, err = store.Open(pgtest.DB(t, path))
 	if err != nil {
 		t.Fatal(err)
 	}

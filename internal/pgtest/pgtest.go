@@ -1,0 +1,358 @@
+// Package pgtest runs tests against a real PostgreSQL server: a throwaway
+// cluster that the test binary starts itself (initdb and postgres in a temp
+// dir, listening only on a unix socket there) and stops when it ends, or
+// the server named by HOTLINE_TEST_PG. Each test gets a fresh database.
+//
+// A package whose tests must pass on both engines runs them twice from its
+// TestMain with Main: once on SQLite, once on PostgreSQL. Its helpers open
+// the database DB names, which is the SQLite file on the first pass and a
+// PostgreSQL database on the second.
+//
+// Without PostgreSQL installed the PostgreSQL pass and NewDatabase skip,
+// unless CI is set: then they fail, so that a CI machine cannot pass
+// without testing it.
+package pgtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// EnvDSN names a PostgreSQL server to use instead of a throwaway cluster,
+// e.g. postgres://postgres@/postgres?host=/tmp/pg (its user must be allowed
+// to create databases).
+const EnvDSN = "HOTLINE_TEST_PG"
+
+var (
+	onPostgres atomic.Bool
+
+	mu       sync.Mutex
+	cluster  *server // started on first use
+	startErr error
+	seq      int
+	named    = map[string]string{} // test name + path → DSN, on the PostgreSQL pass
+)
+
+// Main runs the package's tests on SQLite, then again on PostgreSQL, and
+// stops the cluster it started; it returns the exit code for os.Exit.
+// Without PostgreSQL (and CI unset) the second pass is skipped with a note.
+//
+//	func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+func Main(m *testing.M) int {
+	code := m.Run()
+	if code != 0 {
+		return code
+	}
+	if err := available(); err != nil {
+		if os.Getenv("CI") != "" {
+			fmt.Fprintf(os.Stderr, "pgtest: PostgreSQL is needed under CI: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(os.Stderr, "pgtest: PostgreSQL pass skipped: %v\n", err)
+		return 0
+	}
+	defer stop()
+	fmt.Println("=== pgtest: the same tests again on PostgreSQL")
+	onPostgres.Store(true)
+	defer onPostgres.Store(false)
+	if code := m.Run(); code != 0 {
+		fmt.Println("--- pgtest: FAILED on PostgreSQL")
+		return code
+	}
+	return 0
+}
+
+// OnPostgres reports whether this is Main's PostgreSQL pass.
+func OnPostgres() bool { return onPostgres.Load() }
+
+// Engine names the engine of the current pass: "sqlite" or "postgres".
+func Engine() string {
+	if OnPostgres() {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// DB returns what a test opens as its database: path itself on the SQLite
+// pass; on the PostgreSQL pass a fresh database, the same one whenever the
+// same test asks for the same path again (a test that closes and reopens
+// its database, as a restart does).
+func DB(tb testing.TB, path string) string {
+	tb.Helper()
+	if !OnPostgres() {
+		return path
+	}
+	key := tb.Name() + "\x00" + path
+	mu.Lock()
+	dsn, ok := named[key]
+	mu.Unlock()
+	if ok {
+		return dsn
+	}
+	dsn = NewDatabase(tb)
+	mu.Lock()
+	named[key] = dsn
+	mu.Unlock()
+	tb.Cleanup(func() {
+		mu.Lock()
+		delete(named, key)
+		mu.Unlock()
+	})
+	return dsn
+}
+
+// NewDatabase creates an empty PostgreSQL database for tb and returns its
+// DSN. It skips tb when PostgreSQL is not installed and CI is unset.
+func NewDatabase(tb testing.TB) string {
+	tb.Helper()
+	if err := available(); err != nil {
+		if os.Getenv("CI") != "" {
+			tb.Fatalf("PostgreSQL is needed under CI: %v", err)
+		}
+		tb.Skipf("PostgreSQL is not available: %v", err)
+	}
+	s, err := start()
+	if err != nil {
+		tb.Fatalf("start PostgreSQL: %v", err)
+	}
+	mu.Lock()
+	seq++
+	name := fmt.Sprintf("t%d_%d", os.Getpid(), seq)
+	mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, s.dsn)
+	if err != nil {
+		tb.Fatalf("connect to PostgreSQL: %v", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `CREATE DATABASE `+name); err != nil {
+		tb.Fatalf("create database: %v", err)
+	}
+	tb.Logf("PostgreSQL database %s", name)
+	return withDatabase(s.dsn, name)
+}
+
+// withDatabase returns dsn naming database name instead.
+func withDatabase(dsn, name string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		panic(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// available says why PostgreSQL cannot be used, or nil.
+func available() error {
+	if os.Getenv(EnvDSN) != "" {
+		return nil
+	}
+	_, err := binDir()
+	return err
+}
+
+// binDir finds the directory of initdb and postgres: PATH first, then
+// Debian's /usr/lib/postgresql/<version>/bin, newest version first.
+func binDir() (string, error) {
+	if p, err := exec.LookPath("initdb"); err == nil {
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			p = real
+		}
+		dir := filepath.Dir(p)
+		if _, err := os.Stat(filepath.Join(dir, "postgres")); err == nil {
+			return dir, nil
+		}
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	sort.Slice(dirs, func(i, j int) bool { return version(dirs[i]) > version(dirs[j]) })
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, "initdb")); err == nil {
+			return d, nil
+		}
+	}
+	return "", errors.New("no initdb found (install Debian's postgresql package, or set " + EnvDSN + ")")
+}
+
+func version(binDir string) int {
+	n, _ := strconv.Atoi(filepath.Base(filepath.Dir(binDir)))
+	return n
+}
+
+// server is a running PostgreSQL: ours (cmd set) or HOTLINE_TEST_PG's.
+type server struct {
+	dsn  string // to the postgres database, as a superuser
+	dir  string
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+func start() (*server, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	if cluster != nil || startErr != nil {
+		return cluster, startErr
+	}
+	if dsn := os.Getenv(EnvDSN); dsn != "" {
+		cluster = &server{dsn: dsn}
+		return cluster, nil
+	}
+	cluster, startErr = startCluster()
+	return cluster, startErr
+}
+
+// startCluster runs initdb in a temp dir and starts postgres on a unix
+// socket in it. As root it runs them as the postgres user, which PostgreSQL
+// requires.
+func startCluster() (*server, error) {
+	bin, err := binDir()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "hotline-pg-")
+	if err != nil {
+		return nil, err
+	}
+	var cred *syscall.Credential
+	if os.Geteuid() == 0 {
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("running as root needs a postgres user: %w", err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+		if err := os.Chown(dir, uid, gid); err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+	}
+	data := filepath.Join(dir, "data")
+	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync")
+	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	initdb.Dir = dir
+	if out, err := initdb.CombinedOutput(); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("initdb: %v: %s", err, out)
+	}
+	// Durability settings off: the cluster lives for one test binary, and
+	// the tests check behaviour, not power loss. No TCP: the socket is in
+	// the temp dir, so parallel test binaries never collide.
+	cmd := exec.Command(filepath.Join(bin, "postgres"), "-D", data, "-k", dir, "-c", "listen_addresses=",
+		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+		"-c", "max_connections=300", "-c", "shared_buffers=32MB")
+	// The cluster dies with the test binary, even one killed by a timeout.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGQUIT}
+	cmd.Dir = dir
+	logf, err := os.Create(filepath.Join(dir, "postgres.log"))
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("start postgres: %w", err)
+	}
+	s := &server{dir: dir, cmd: cmd, done: make(chan struct{}), dsn: "postgres://postgres@/postgres?host=" + url.QueryEscape(dir)}
+	go func() { cmd.Wait(); logf.Close(); close(s.done) }()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		conn, err := pgx.Connect(ctx, s.dsn)
+		cancel()
+		if err == nil {
+			conn.Close(context.Background())
+			return s, nil
+		}
+		select {
+		case <-s.done:
+			log, _ := os.ReadFile(filepath.Join(dir, "postgres.log"))
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("postgres exited: %s", strings.TrimSpace(string(log)))
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			s.stop()
+			return nil, fmt.Errorf("postgres did not accept connections: %v", err)
+		}
+	}
+}
+
+func (s *server) stop() {
+	if s.cmd == nil {
+		return
+	}
+	s.cmd.Process.Signal(syscall.SIGINT) // fast shutdown: disconnects clients
+	select {
+	case <-s.done:
+	case <-time.After(30 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.done
+	}
+	os.RemoveAll(s.dir)
+}
+
+// stop stops the cluster if one was started.
+func stop() {
+	mu.Lock()
+	s := cluster
+	cluster, startErr = nil, nil
+	mu.Unlock()
+	if s != nil {
+		s.stop()
+	}
+}
+
+// Stop stops the cluster started for this binary, if any. A package that
+// uses NewDatabase without Main calls it from its TestMain after m.Run.
+func Stop() { stop() }
+
+// Clone copies the PostgreSQL database dsn names into a new database and
+// returns its DSN: a snapshot, as a SQLite test takes with a backup. No
+// session may be connected to the source: close its store first.
+func Clone(tb testing.TB, dsn string) string {
+	tb.Helper()
+	s, err := start()
+	if err != nil {
+		tb.Fatalf("start PostgreSQL: %v", err)
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	src := strings.TrimPrefix(u.Path, "/")
+	mu.Lock()
+	seq++
+	name := fmt.Sprintf("t%d_%d", os.Getpid(), seq)
+	mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, s.dsn)
+	if err != nil {
+		tb.Fatalf("connect to PostgreSQL: %v", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `CREATE DATABASE `+name+` TEMPLATE `+pgx.Identifier{src}.Sanitize()); err != nil {
+		tb.Fatalf("clone database: %v", err)
+	}
+	return withDatabase(dsn, name)
+}
