@@ -244,37 +244,36 @@ func (c *Cluster) Changed() <-chan struct{} {
 }
 
 // Lead runs fn whenever this node leads, with a context that ends when it
-// stops leading (or parent ends); fn must return soon after. fn runs again
-// if the lead comes back.
+// stops leading (or parent ends), until parent ends; fn must return soon
+// after its context ends. It returns once parent has ended and fn has
+// returned.
 func (c *Cluster) Lead(parent context.Context, name string, fn func(ctx context.Context)) {
-	go func() {
-		for parent.Err() == nil {
-			ch := c.Changed()
-			if !c.leader.Load() {
-				select {
-				case <-parent.Done():
-					return
-				case <-ch:
-				}
-				continue
-			}
-			ctx, cancel := context.WithCancel(parent)
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				c.Logger.Info("cluster: leading", "part", name)
-				fn(ctx)
-			}()
+	for parent.Err() == nil {
+		ch := c.Changed()
+		if !c.leader.Load() {
 			select {
-			case <-ch:
 			case <-parent.Done():
+				return
+			case <-ch:
 			}
-			// Lost the lead (or flapped: fn starts again from the top).
-			cancel()
-			<-done
-			c.Logger.Info("cluster: stopped leading", "part", name)
+			continue
 		}
-	}()
+		ctx, cancel := context.WithCancel(parent)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			c.Logger.Info("cluster: leading", "part", name)
+			fn(ctx)
+		}()
+		select {
+		case <-ch:
+		case <-parent.Done():
+		}
+		// Lost the lead (or it flapped: fn starts again from the top).
+		cancel()
+		<-done
+		c.Logger.Info("cluster: stopped leading", "part", name)
+	}
 }
 
 func (c *Cluster) setLeader(ctx context.Context, on bool) {

@@ -82,7 +82,7 @@ func TestLeaderMoves(t *testing.T) {
 	waitFor(t, "one leader", func() bool { n, _ := leaders(a, b, c); return n == 1 })
 	_, first := leaders(a, b, c)
 	stopped := make(chan struct{})
-	first.c.Lead(context.Background(), "test", func(ctx context.Context) {
+	go first.c.Lead(context.Background(), "test", func(ctx context.Context) {
 		<-ctx.Done()
 		close(stopped)
 	})
@@ -191,6 +191,6 @@ func TestSQLiteSingleNode(t *testing.T) {
 		t.Fatalf("got %+v", c)
 	}
 	led := make(chan struct{})
-	n.c.Lead(context.Background(), "x", func(ctx context.Context) { close(led); <-ctx.Done() })
+	go n.c.Lead(context.Background(), "x", func(ctx context.Context) { close(led); <-ctx.Done() })
 	<-led
 }
