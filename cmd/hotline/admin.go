@@ -17,6 +17,7 @@ import (
 func openData(dir string, env *Env) (*Main, error) {
 	m := NewMain()
 	m.Config.DataDir = dir
+	m.Config.Database = env.Database
 	m.Logger = slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	if err := m.Open(); err != nil {
 		return nil, err

@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"hotline/internal/store"
 )
 
-// runBackup writes a consistent snapshot of the database with VACUUM INTO
-// while the server may keep running. The copy holds what the database
+// runBackup writes a consistent snapshot of a SQLite database with VACUUM
+// INTO while the server may keep running. On PostgreSQL it refuses and
+// names pg_dump, the server's own tool. The copy holds what the database
 // holds — sealed content, HMACs, clear metadata — and not the server key,
 // which should be kept apart from backups.
 func runBackup(ctx context.Context, args []string, env *Env) error {
@@ -22,6 +25,9 @@ func runBackup(ctx context.Context, args []string, env *Env) error {
 	if out == "" {
 		fmt.Fprintln(env.Stderr, "hotline backup: --out is required")
 		return ErrUsage
+	}
+	if store.EngineOf(env.Database) == store.Postgres {
+		return store.ErrBackupPostgres
 	}
 	if _, err := os.Stat(out); err == nil {
 		return fmt.Errorf("%s exists; choose a new file", out)

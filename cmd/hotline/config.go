@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -16,7 +17,10 @@ import (
 
 // Config is the server's configuration: flags with HOTLINE_* equivalents.
 type Config struct {
-	DataDir   string
+	DataDir string
+	// Database is the database's DSN: a postgres:// URL, or the path of a
+	// SQLite file; empty: hotline.db in DataDir (see DatabaseDSN).
+	Database  string
 	Addr      string
 	PublicURL string // how users reach us, for links, QR codes and cookies
 	LogLevel  string
@@ -53,8 +57,11 @@ type Config struct {
 // malformed environment value is an error at Parse, like a malformed flag.
 type flagSet struct {
 	*flag.FlagSet
-	env  func(string) string
-	errs []error // malformed environment values, reported by Parse
+	env func(string) string
+	// database receives --database (registered with --data): the Env's,
+	// or a Config's for serve and demo.
+	database *string
+	errs     []error // malformed environment values, reported by Parse
 }
 
 func newFlagSet(name string, e *Env, summary string) *flagSet {
@@ -64,7 +71,7 @@ func newFlagSet(name string, e *Env, summary string) *flagSet {
 		fmt.Fprintf(e.Stderr, "Usage: hotline %s [flags]\n\n%s\n\nFlags:\n", name, summary)
 		fs.PrintDefaults()
 	}
-	return &flagSet{FlagSet: fs, env: e.Getenv}
+	return &flagSet{FlagSet: fs, env: e.Getenv, database: &e.Database}
 }
 
 // Parse parses args after the environment: a malformed environment value
@@ -169,13 +176,28 @@ func (v boundedInt) Set(s string) error {
 	return nil
 }
 
-// dataFlag registers --data on every command.
+// dataFlag registers --data and --database on every command.
 func (fs *flagSet) dataFlag(p *string) {
-	fs.str(p, "data", "./data", "data directory: database, server key")
+	fs.str(p, "data", "./data", "data directory: server key, and the SQLite database unless --database names another")
+	fs.str(fs.database, "database", "", "the database: a PostgreSQL URL (postgres://user@host/db?sslmode=…) or a SQLite file (default DATA/hotline.db)")
 }
+
+// DatabaseDSN is the database Main opens: Config.Database, or the SQLite
+// file in the data directory.
+func (c *Config) DatabaseDSN() string {
+	if c.Database != "" {
+		return c.Database
+	}
+	return defaultDatabase(c.DataDir)
+}
+
+// defaultDatabase is the embedded default: a SQLite file in the data
+// directory. (Tests run the same commands on PostgreSQL by replacing it.)
+var defaultDatabase = func(dataDir string) string { return filepath.Join(dataDir, "hotline.db") }
 
 // serverFlags registers the flags of serve and demo.
 func (fs *flagSet) serverFlags(c *Config, defaultAddr string) {
+	fs.database = &c.Database
 	fs.dataFlag(&c.DataDir)
 	fs.str(&c.Addr, "addr", defaultAddr, "HTTP listen address")
 	fs.str(&c.PublicURL, "public-url", "", "public base URL, e.g. https://hotline.example.edu.cn (default http://ADDR)")

@@ -36,6 +36,8 @@ type Env struct {
 	Stdout io.Writer
 	Stderr io.Writer
 	Getenv func(string) string
+	// Database is the --database flag of the command (see dataFlag).
+	Database string
 }
 
 // commands are the subcommands, in the order help lists them. Each runs
@@ -51,6 +53,7 @@ func commands() []command {
 		{"ledger", "the case ledger (台账): ledger verify | ledger export", runLedger},
 		{"export", "the summary report (工作总结) as CSV: export [--district D] [--school CODE] [--from DATE] [--to DATE] --format csv", runExport},
 		{"poster", "write a school's A4 poster with QR codes as PNG: poster --school CODE --out FILE.png", runPoster},
+		{"migrate", "apply the database's migrations and exit (nodes starting at once on PostgreSQL take turns)", runMigrate},
 		{"backup", "write a consistent copy of the database: backup --out FILE", runBackup},
 		{"version", "print the version", runVersion},
 	}
@@ -112,7 +115,9 @@ Commands:
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, `
-Every command takes --data DIR (default ./data, or HOTLINE_DATA). Run
+Every command takes --data DIR (default ./data, or HOTLINE_DATA) and
+--database DSN (default: the SQLite file DIR/hotline.db; a postgres:// URL
+selects PostgreSQL, or HOTLINE_DATABASE). Run
 "hotline <command> -h" for its flags; each flag also reads the environment
 variable shown beside it.
 

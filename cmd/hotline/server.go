@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -101,7 +100,7 @@ func (m *Main) Open() error {
 	if m.Vault, err = vault.LoadOrCreate(m.Config.DataDir, vault.Options{KDFConcurrency: m.Config.KDFConcurrency, Argon: m.Argon}); err != nil {
 		return err
 	}
-	if m.DB, err = store.Open(filepath.Join(m.Config.DataDir, "hotline.db")); err != nil {
+	if m.DB, err = store.Open(m.Config.DatabaseDSN()); err != nil {
 		return err
 	}
 	m.closers = append(m.closers, m.DB.Close)

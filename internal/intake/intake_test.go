@@ -17,6 +17,7 @@ import (
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
 	"hotline/internal/live"
+	"hotline/internal/pgtest"
 	"hotline/internal/staff"
 	"hotline/internal/store"
 	"hotline/internal/triage"
@@ -38,7 +39,7 @@ type env struct {
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
 	dir := tb.TempDir()
-	db, err := store.Open(filepath.Join(dir, "hotline.db"))
+	db, err := store.Open(pgtest.DB(tb, filepath.Join(dir, "hotline.db")))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -151,10 +151,13 @@ func (sqliteDialect) migrationsTable() string {
 	return `CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`
 }
 
-// beginWrite needs nothing: SQLite has one writer, this process's, so the
-// ledger head it caches stays true between transactions.
+// beginWrite needs nothing: BEGIN IMMEDIATE has taken the file's write
+// lock, and AppendEvent reads the head row under it.
 func (sqliteDialect) beginWrite(*Tx) error { return nil }
-func (sqliteDialect) endWrite(*DB)         {}
+
+// endWrite forgets the head: another process (a CLI command beside the
+// server) may append next.
+func (sqliteDialect) endWrite(db *DB) { db.head = ledgerHead{} }
 
 // readOptions: a SQLite read transaction sees one snapshot already.
 func (sqliteDialect) readOptions() *sql.TxOptions { return &sql.TxOptions{ReadOnly: true} }

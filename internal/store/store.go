@@ -51,9 +51,11 @@ type DB struct {
 	statsMu sync.Mutex
 	stats   Stats
 
-	// head caches the ledger's last event for the writer goroutine, which
-	// alone appends; it is reset whenever a commit or rollback makes it
-	// uncertain.
+	// head is the ledger's head in the write transaction under way, for
+	// the writer goroutine, which alone appends; read from the ledger_head
+	// row at the first append (locked at begin on PostgreSQL) and forgotten
+	// at the end of every transaction, since another process may append
+	// next.
 	head ledgerHead
 
 	// stmts are the hot statements, prepared on the writer connection.
@@ -522,4 +524,11 @@ func Micros(t time.Time) int64 { return micros(t) }
 // tool there.
 func (db *DB) Backup(ctx context.Context, path string) error {
 	return db.dialect.backup(ctx, db, path)
+}
+
+// Migrations lists the migrations applied to the database, in order.
+func (db *DB) Migrations(ctx context.Context) ([]string, error) {
+	var names []string
+	err := db.reader.SelectContext(ctx, &names, `SELECT name FROM migrations ORDER BY name`)
+	return names, err
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"hotline/internal/intake"
+	"hotline/internal/pgtest"
 	"hotline/internal/staff"
 	"hotline/internal/store"
 	"hotline/internal/triage"
@@ -21,7 +22,7 @@ func (c *fakeClock) Now() time.Time { return c.t }
 // schools and log-ins) and the triage service under test.
 func newServices(tb testing.TB) (*staff.Service, *triage.Service) {
 	tb.Helper()
-	db, err := store.Open(filepath.Join(tb.TempDir(), "h.db"))
+	db, err := store.Open(pgtest.DB(tb, filepath.Join(tb.TempDir(), "h.db")))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,0 +1,4 @@
+package store
+
+// MigrationFS is the embedded migrations, for tests.
+var MigrationFS = migrationFS
