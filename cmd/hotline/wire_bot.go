@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
 	"hotline/internal/relay"
+	"hotline/internal/store"
 )
 
 // openBot starts the Telegram bot (long polling by default, webhook mode
@@ -30,8 +32,16 @@ func (m *Main) openBot(ctx context.Context) error {
 		Logger:        m.Logger,
 		LinkStaff:     m.Staff.LinkTelegram,
 		Updates:       m.DB,
+		Lead: func(ctx context.Context, fn func(context.Context)) {
+			m.Cluster.Lead(ctx, "telegram", fn)
+		},
 	}
-	w := &relay.Worker{DB: m.DB, Vault: m.Vault, Notifier: m.Broker, Logger: m.Logger}
+	if webhook != "" && cfg.WebhookSecret == "" && m.DB.Engine() == store.Postgres {
+		// Every node checks the webhook's secret, and the leader of the
+		// moment tells Telegram: they must all know the same one.
+		return errors.New("on PostgreSQL, webhook mode needs --telegram-webhook-secret (HOTLINE_TELEGRAM_WEBHOOK_SECRET), the same on every node")
+	}
+	w := &relay.Worker{DB: m.DB, Vault: m.Vault, Notifier: m.Cluster, Logger: m.Logger}
 	if m.Tune.Bot != nil {
 		m.Tune.Bot(&cfg, w)
 	}
