@@ -19,8 +19,8 @@ import (
 
 	"hotline/bot"
 	"hotline/internal/hotline"
-	"hotline/internal/relay"
 	"hotline/internal/pgtest"
+	"hotline/internal/relay"
 	"hotline/internal/store"
 	"hotline/internal/telegramtest"
 	"hotline/internal/vault"
