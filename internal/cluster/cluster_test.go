@@ -194,3 +194,64 @@ func TestSQLiteSingleNode(t *testing.T) {
 	go n.c.Lead(context.Background(), "x", func(ctx context.Context) { close(led); <-ctx.Done() })
 	<-led
 }
+
+// TestKeyLockAcrossNodes: a chat's lock taken on one node holds another
+// node's events of that chat until it is released, or its node dies.
+func TestKeyLockAcrossNodes(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	a, b := start(t, dsn), start(t, dsn)
+	ctx := context.Background()
+	key := []byte("chat-mac-0123456789")
+	unlock, err := a.db.LockKey(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := make(chan string, 4)
+	go func() {
+		un, err := b.db.LockKey(ctx, key)
+		if err != nil {
+			events <- "error: " + err.Error()
+			return
+		}
+		events <- "b in"
+		un()
+	}()
+	// Another key is not held up.
+	other, err := b.db.LockKey(ctx, []byte("another-chat-mac"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other()
+	time.Sleep(300 * time.Millisecond) // room for a broken lock to let b in
+	events <- "a done"
+	unlock()
+	if first, second := <-events, <-events; first != "a done" || second != "b in" {
+		t.Fatalf("order %q, %q: b ran while a held the chat", first, second)
+	}
+
+	// A holder whose node dies (its connection is gone) releases the lock.
+	if _, err := a.db.LockKey(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan error, 1)
+	go func() {
+		un, err := b.db.LockKey(ctx, key)
+		if err == nil {
+			un()
+		}
+		got <- err
+	}()
+	var pids []int64
+	if err := b.db.Reader().Select(&pids, `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = ?`, 0x686c); err != nil {
+		t.Fatal(err)
+	}
+	if len(pids) != 1 {
+		t.Fatalf("%d holders, want 1", len(pids))
+	}
+	if _, err := b.db.Writer().Exec(`SELECT pg_terminate_backend(?)`, pids[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-got; err != nil {
+		t.Fatal(err)
+	}
+}
