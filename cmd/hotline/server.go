@@ -51,9 +51,9 @@ type Main struct {
 	// Cluster carries change notices between nodes (into Broker) and
 	// chooses the node that runs the scheduler and the Telegram poller.
 	Cluster *cluster.Cluster
-	Intake *intake.Service
-	Staff  *staff.Service
-	Triage *triage.Service
+	Intake  *intake.Service
+	Staff   *staff.Service
+	Triage  *triage.Service
 
 	// Started by Run.
 	Inbox     *inbox.Server // the counselor UI; the district pages reuse its log-in
