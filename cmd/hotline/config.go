@@ -35,6 +35,18 @@ type Config struct {
 	TelegramWebhookSecret string
 	TelegramBotName       string
 
+	// WeChat: one account from flags/environment, or many from a key file
+	// (JSON, mode 0600); secrets never go into the database.
+	WechatAccountsFile   string
+	WechatName           string
+	WechatAppID          string
+	WechatSecret         string
+	WechatToken          string
+	WechatAESKey         string
+	WechatSchool         string
+	WechatNoticeTemplate string
+	WechatAPIURL         string
+
 	// MetricsAddr, when set, serves /metrics and /debug/pprof/ on their own
 	// listener, apart from the public one.
 	MetricsAddr string
@@ -214,6 +226,15 @@ func (fs *flagSet) serverFlags(c *Config, defaultAddr string) {
 	fs.str(&c.TelegramWebhookURL, "telegram-webhook-url", "", "webhook mode: the public URL Telegram posts updates to (default: long polling)")
 	fs.secret(&c.TelegramWebhookSecret, "telegram-webhook-secret", "webhook secret token, the same on every node (default: random per start; required on PostgreSQL)")
 	fs.str(&c.TelegramBotName, "telegram-bot-name", "", "the bot's username for t.me links (default: asked from Telegram)")
+	fs.str(&c.WechatAccountsFile, "wechat-accounts", "", "key file (JSON, mode 0600) listing WeChat official accounts: [{name, app_id, app_secret, token, aes_key, school, notice_template}]")
+	fs.str(&c.WechatName, "wechat-name", "main", "name of the WeChat account set by the flags below; its server URL is PUBLIC_URL/wechat/NAME")
+	fs.str(&c.WechatAppID, "wechat-appid", "", "WeChat official account AppID; enables the WeChat channel")
+	fs.secret(&c.WechatSecret, "wechat-secret", "WeChat AppSecret")
+	fs.secret(&c.WechatToken, "wechat-token", "WeChat server token (令牌) pasted into 公众平台")
+	fs.secret(&c.WechatAESKey, "wechat-aes-key", "WeChat EncodingAESKey (43 characters); safe mode is required")
+	fs.str(&c.WechatSchool, "wechat-school", "", "school code, for a school's own account (default: a district account, reporters pick their school)")
+	fs.str(&c.WechatNoticeTemplate, "wechat-notice-template", "", "template id of the content-free \"new reply\" notice sent after the 48-hour window (default: none)")
+	fs.str(&c.WechatAPIURL, "wechat-api-url", "", "another WeChat API base URL (tests)")
 	fs.str(&c.SMTPAddr, "smtp-addr", "", "SMTP server host:port for e-mail alerts (optional; port 465 uses implicit TLS, 587 requires STARTTLS, others use STARTTLS when offered)")
 	fs.str(&c.SMTPFrom, "smtp-from", "", "sender address of e-mail alerts")
 	fs.str(&c.SMTPUser, "smtp-user", "", "SMTP user name")

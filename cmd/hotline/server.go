@@ -26,9 +26,11 @@ import (
 	"hotline/internal/scheduler"
 	"hotline/internal/staff"
 	"hotline/internal/store"
+	"hotline/internal/survey"
 	"hotline/internal/triage"
 	"hotline/internal/vault"
 	"hotline/webchat"
+	"hotline/wechat"
 )
 
 // Main is the running program: the one place that knows every package and
@@ -54,11 +56,15 @@ type Main struct {
 	Intake  *intake.Service
 	Staff   *staff.Service
 	Triage  *triage.Service
+	// Surveys are the class questionnaires (调查问卷).
+	Surveys *survey.Service
 
 	// Started by Run.
-	Inbox     *inbox.Server // the counselor UI; the district pages reuse its log-in
-	Bot       *bot.Bot      // nil without a Telegram token
-	Relay     *relay.Worker // delivers counselors' replies to Telegram; nil without a bot
+	Inbox     *inbox.Server   // the counselor UI; the district pages reuse its log-in
+	Bot       *bot.Bot        // nil without a Telegram token
+	Relay     *relay.Worker   // delivers counselors' replies to Telegram and WeChat; nil without either
+	Wechat    *wechat.Service // nil without a WeChat account
+	senders   relay.Channels
 	Webchat   *webchat.Server
 	Scheduler *scheduler.Scheduler
 	Oversight *oversight.Handler
@@ -79,8 +85,12 @@ type Main struct {
 // Tune holds optional hooks that adjust a part's configuration before it
 // starts: tests shorten timeouts and backoffs. Nil hooks do nothing.
 type Tune struct {
-	Bot       func(*bot.Config, *relay.Worker)
-	Webchat   func(*webchat.Server)
+	Bot     func(*bot.Config, *relay.Worker)
+	Webchat func(*webchat.Server)
+	Wechat  func(*wechat.Config)
+	// Relay tunes the reply relay before it starts (its fields are read
+	// by its goroutine from then on).
+	Relay     func(*relay.Worker)
 	Scheduler func(*scheduler.Scheduler)
 	// SweepInterval, when set, replaces the dialog sweeper's 30 s period.
 	SweepInterval time.Duration
@@ -121,6 +131,7 @@ func (m *Main) Open() error {
 	m.closers = append(m.closers, func() error { m.Intake.Close(); return nil })
 	m.Staff = staff.New(m.DB, m.Vault, m.Logger)
 	m.Triage = triage.New(m.DB, m.Vault, m.Cluster, m.Logger)
+	m.Surveys = survey.New(m.DB, m.Vault, m.Logger)
 	return nil
 }
 
@@ -169,12 +180,23 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			return fmt.Errorf("telegram: %w", err)
 		}
 	}
+	if accts, err := m.Config.wechatAccounts(); err != nil {
+		return fmt.Errorf("wechat: %w", err)
+	} else if len(accts) > 0 {
+		if err := m.openWechat(m.ctx, accts); err != nil {
+			return fmt.Errorf("wechat: %w", err)
+		}
+	}
+	m.startRelay()
 	m.openWebchat()
 	if err := m.openScheduler(); err != nil {
 		return err
 	}
 	if err := m.openOversight(); err != nil {
 		return fmt.Errorf("oversight: %w", err)
+	}
+	if err := m.openSurveys(); err != nil {
+		return fmt.Errorf("surveys: %w", err)
 	}
 	if m.Config.MetricsAddr != "" {
 		if err := m.openMetrics(); err != nil {

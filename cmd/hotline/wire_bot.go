@@ -12,11 +12,12 @@ import (
 	"hotline/internal/intake"
 	"hotline/internal/relay"
 	"hotline/internal/store"
+	"hotline/internal/survey"
 )
 
 // openBot starts the Telegram bot (long polling by default, webhook mode
-// when a webhook URL is set) and the relay worker that delivers
-// counselors' replies through it.
+// when a webhook URL is set) and registers it as the relay's Telegram
+// sender (startRelay starts the worker).
 func (m *Main) openBot(ctx context.Context) error {
 	webhook := m.Config.TelegramWebhookURL
 	if strings.HasPrefix(webhook, "/") {
@@ -31,6 +32,7 @@ func (m *Main) openBot(ctx context.Context) error {
 		Username:      m.Config.TelegramBotName,
 		Logger:        m.Logger,
 		LinkStaff:     m.Staff.LinkTelegram,
+		Survey:        &survey.Chats{S: m.Surveys},
 		Updates:       m.DB,
 		Lead: func(ctx context.Context, fn func(context.Context)) {
 			m.Cluster.Lead(ctx, "telegram", fn)
@@ -41,7 +43,10 @@ func (m *Main) openBot(ctx context.Context) error {
 		// moment tells Telegram: they must all know the same one.
 		return errors.New("on PostgreSQL, webhook mode needs --telegram-webhook-secret (HOTLINE_TELEGRAM_WEBHOOK_SECRET), the same on every node")
 	}
-	w := &relay.Worker{DB: m.DB, Vault: m.Vault, Notifier: m.Cluster, Logger: m.Logger}
+	if m.Relay == nil {
+		m.Relay = &relay.Worker{DB: m.DB, Vault: m.Vault, Notifier: m.Cluster, Logger: m.Logger}
+	}
+	w := m.Relay
 	if m.Tune.Bot != nil {
 		m.Tune.Bot(&cfg, w)
 	}
@@ -49,7 +54,7 @@ func (m *Main) openBot(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	w.Sender = b
+	m.addSender(hotline.ChannelTelegram, b)
 	engine := &dialog.Engine{
 		Intake:    m.Intake,
 		Reporters: m.Intake,
@@ -62,32 +67,11 @@ func (m *Main) openBot(ctx context.Context) error {
 	if path := b.WebhookPath(); path != "" {
 		m.Mux.Handle("POST "+path, b.WebhookHandler())
 	}
-	m.Bot, m.Relay = b, w
+	m.Bot = b
 
 	m.Go(func(ctx context.Context) {
 		if err := b.Run(ctx, engine); err != nil {
 			m.Logger.Error("telegram bot stopped", "err", err)
-		}
-	})
-	m.Go(w.Run)
-	// Wake the relay the moment a reply is enqueued, or a reporter writes
-	// (which releases replies held while their chat blocked the bot); its
-	// own polling is only the safety net.
-	sub := m.Broker.SubscribeAll()
-	m.Go(func(ctx context.Context) {
-		defer sub.Cancel()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case c, ok := <-sub.C:
-				if !ok {
-					return
-				}
-				if c.Kind == hotline.ChangeReply || c.Kind == hotline.ChangeReporterMessage || c.Kind == hotline.ChangeNewTip {
-					w.Wake()
-				}
-			}
 		}
 	})
 	m.Go(func(ctx context.Context) {

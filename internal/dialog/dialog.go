@@ -29,10 +29,10 @@ import (
 	"hotline/internal/thread"
 )
 
-// Key names one conversation: a Telegram chat, or a web chat session.
+// Key names one conversation: a messenger chat, or a web chat session.
 type Key struct {
 	Channel hotline.Channel
-	ChatID  int64  // Telegram chat
+	ChatID  int64  // Telegram chat; for WeChat, the transport's keyed-hash id of the openid
 	Session string // web chat: a random session token
 }
 
@@ -394,7 +394,7 @@ func (e *Engine) lockLocal(k Key) (unlock func()) {
 
 func validKey(k Key) bool {
 	switch {
-	case k.Channel == hotline.ChannelTelegram:
+	case k.Channel.Chat():
 		return k.ChatID != 0
 	case k.Channel.Web():
 		return k.Session != ""

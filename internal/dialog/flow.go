@@ -73,7 +73,9 @@ func (c *conv) replies() []Reply {
 	return out
 }
 
-func (c *conv) telegram() bool { return c.k.Channel == hotline.ChannelTelegram }
+// chat reports whether the conversation is a messenger chat (Telegram,
+// WeChat): the chat is the thread, and it needs no receipt.
+func (c *conv) chat() bool { return c.k.Channel.Chat() }
 
 func (c *conv) btn(l hotline.Label, data string) Button { return Button{Label: c.t(l), Data: data} }
 
@@ -97,7 +99,7 @@ const (
 	notSure       = "unsure"
 )
 
-var commands = map[string]bool{"start": true, "new": true, "status": true, "help": true, "language": true, "forget": true, "cancel": true, "tips": true}
+var commands = map[string]bool{"sos": true, "start": true, "new": true, "status": true, "help": true, "language": true, "forget": true, "cancel": true, "tips": true}
 
 // normalize turns a typed "/status" into a command: the web chat has no
 // command menu, and a Telegram transport may pass commands through as text.
@@ -146,7 +148,14 @@ func (c *conv) begin(code string) {
 func (c *conv) start(code string) {
 	c.st.resetDraft()
 	c.st.School = nil
-	if c.telegram() && !c.st.Privacy {
+	switch {
+	case c.st.Privacy:
+	case c.k.Channel == hotline.ChannelWechat:
+		// Tencent sees the chat; the school does not see who writes.
+		// WeChat tells us no language: both, Chinese first.
+		c.say(ReplyPrivacy, txtPrivacyWechat.ZH+"\n\n"+txtPrivacyWechat.EN)
+		c.st.Privacy = true
+	case c.k.Channel == hotline.ChannelTelegram:
 		bot := c.t(txtThisBot)
 		if c.e.BotName != "" {
 			bot = "@" + strings.TrimPrefix(c.e.BotName, "@")
@@ -616,7 +625,7 @@ func (c *conv) command(name, arg string, ev Event) {
 	case "status":
 		c.status()
 	case "help":
-		if c.telegram() {
+		if c.chat() {
 			c.say(ReplyText, c.t(txtHelp))
 		} else {
 			c.say(ReplyText, c.t(txtHelpWeb))
@@ -624,7 +633,7 @@ func (c *conv) command(name, arg string, ev Event) {
 	case "language":
 		c.setLang(arg)
 	case "forget":
-		if !c.telegram() {
+		if !c.chat() {
 			c.say(ReplyText, c.t(txtForgetWeb))
 			return
 		}
@@ -632,6 +641,11 @@ func (c *conv) command(name, arg string, ev Event) {
 			c.st.Back = c.st.Step
 			c.st.Step = stepForget
 		}
+		c.prompt()
+	case "sos":
+		// A messenger's "emergency" menu button: the safety guidance with
+		// the school's number when it is known, then where we were.
+		c.safety(c.st.School)
 		c.prompt()
 	case "cancel":
 		c.cancel()
@@ -702,7 +716,7 @@ func (c *conv) submit() {
 		Photos:     append([]hotline.Photo(nil), st.Photos...),
 		DangerNow:  st.DangerNow,
 	}
-	if c.telegram() {
+	if c.chat() {
 		sub.ChatID = c.k.ChatID
 	}
 	sub.Auto = c.auto
@@ -865,7 +879,7 @@ func waitsAfterSent(ev Event) bool {
 
 // ref finds the active tip: by chat on Telegram, by receipt on the web.
 func (c *conv) ref() (hotline.ReporterRef, bool) {
-	if c.telegram() {
+	if c.chat() {
 		return hotline.ReporterRef{ChatID: c.k.ChatID, TipUID: c.st.Active}, true
 	}
 	if c.receipt == "" {
@@ -912,7 +926,7 @@ func (c *conv) followUp(text string, photo *hotline.Photo) {
 
 // chatTips lists a Telegram chat's tips, or the one tip of a web receipt.
 func (c *conv) chatTips() ([]*hotline.Tip, error) {
-	if c.telegram() {
+	if c.chat() {
 		return c.e.Reporters.ChatTips(c.ctx, c.k.ChatID)
 	}
 	if c.receipt == "" {
@@ -927,7 +941,7 @@ func (c *conv) chatTips() ([]*hotline.Tip, error) {
 }
 
 func (c *conv) status() {
-	if !c.telegram() && c.receipt == "" && c.st.Active != "" {
+	if !c.chat() && c.receipt == "" && c.st.Active != "" {
 		c.say(ReplyError, c.t(txtNeedReceipt))
 		return
 	}
@@ -964,7 +978,7 @@ func (c *conv) status() {
 }
 
 func (c *conv) tips() {
-	if !c.telegram() {
+	if !c.chat() {
 		c.say(ReplyText, c.t(txtWebOneTip))
 		return
 	}

@@ -16,6 +16,10 @@ var (
 		ZH: "先说说隐私：\n• 学校只会看到一个代号（比如「蓝狐」）、你写的话和你发的照片，看不到你的名字、用户名、手机号或 Telegram 账号。\n• 这和你在 Telegram 上的其他聊天一样：Telegram 能看到你在和 %s 聊天，也能看到聊天内容。\n• 聊天记录会留在你的手机上。担心被别人看到，可以在 Telegram 里删掉这个聊天。\n• 随时发 /forget，就能解除这个聊天和你的报告之间的关联。",
 		EN: "First, about privacy:\n• The school sees only a nickname (like \"Blue Fox\"), your words and your photos — never your name, username, phone number or Telegram account.\n• Like any of your Telegram chats, Telegram can see that you are talking to %s, and what is said.\n• The messages stay on your phone. If you worry someone might see them, delete this chat in Telegram.\n• Send /forget at any time to unlink this chat from your reports.",
 	}
+	txtPrivacyWechat = hotline.Label{
+		ZH: "先说说隐私：\n• 学校只会看到一个代号（比如「蓝狐」）、你写的话和你发的照片，不知道你是谁：看不到你的微信号、昵称、头像或手机号。\n• 腾讯（微信）知道你给这个公众号发了消息，也能看到聊天内容，和你在微信里的其他聊天一样。\n• 聊天记录会留在你的手机上。担心被别人看到，可以在微信里删掉这个聊天。\n• 随时发 /forget，就能解除这个聊天和你的报告之间的关联。",
+		EN: "First, about privacy:\n• The school sees only a nickname (like \"Blue Fox\"), your words and your photos. It does not learn who you are: never your WeChat ID, name, picture or phone number.\n• Tencent (WeChat) knows that you wrote to this official account, and can see what is said, as with any of your WeChat chats.\n• The messages stay on your phone. If you worry someone might see them, delete this chat in WeChat.\n• Send /forget at any time to unlink this chat from your reports.",
+	}
 	txtThisBot = hotline.Label{ZH: "这个机器人", EN: "this bot"}
 
 	// The greeting says beforehand what happens to a draft: kept for a

@@ -229,16 +229,18 @@ type Channel string
 // Channels.
 const (
 	ChannelTelegram Channel = "telegram"
+	ChannelWechat   Channel = "wechat" // a WeChat Official Account (公众号)
 	ChannelWebchat  Channel = "webchat"
 	ChannelMailbox  Channel = "mailbox"
 	ChannelStaff    Channel = "staff"
 )
 
 // Channels lists every channel.
-var Channels = []Channel{ChannelTelegram, ChannelWebchat, ChannelMailbox, ChannelStaff}
+var Channels = []Channel{ChannelTelegram, ChannelWechat, ChannelWebchat, ChannelMailbox, ChannelStaff}
 
 var channelLabels = map[Channel]Label{
 	ChannelTelegram: {"Telegram 热线", "Telegram"},
+	ChannelWechat:   {"微信公众号", "WeChat"},
 	ChannelWebchat:  {"网页聊天", "Web chat"},
 	ChannelMailbox:  {"网上信箱", "Mailbox form"},
 	ChannelStaff:    {"教师代录（电话/纸条）", "Entered by staff"},
@@ -252,6 +254,11 @@ func (c Channel) Valid() bool { _, ok := channelLabels[c]; return ok }
 
 // Web reports whether reporters on c return with a receipt.
 func (c Channel) Web() bool { return c == ChannelWebchat || c == ChannelMailbox }
+
+// Chat reports whether c is a messenger chat (Telegram, WeChat): the chat is
+// the thread, its id is sealed in the tip's handle, and replies are pushed
+// to it through the relay.
+func (c Channel) Chat() bool { return c == ChannelTelegram || c == ChannelWechat }
 
 // ReporterRole is who the reporter says they are.
 type ReporterRole string

@@ -30,6 +30,10 @@ const (
 	EventUndeliverable   EventKind = "undeliverable"
 	EventForgotten       EventKind = "forgotten"
 	EventHeadRecorded    EventKind = "head_recorded"
+	// Rectification measures (整改措施) from a survey's findings: the
+	// event holds the finding's key and the deadline, never the words.
+	EventMeasureRecorded EventKind = "measure_recorded"
+	EventMeasureDone     EventKind = "measure_done"
 )
 
 var eventLabels = map[EventKind]Label{
@@ -55,6 +59,8 @@ var eventLabels = map[EventKind]Label{
 	EventUndeliverable:   {"回复无法送达", "Reply undeliverable"},
 	EventForgotten:       {"报告人解除关联", "Reporter unlinked their chat"},
 	EventHeadRecorded:    {"记录台账校验值", "Ledger head recorded"},
+	EventMeasureRecorded: {"记录整改措施", "Rectification measure recorded"},
+	EventMeasureDone:     {"整改措施完成", "Rectification measure done"},
 }
 
 // Label returns the event kind's name in both languages.

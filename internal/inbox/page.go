@@ -217,6 +217,7 @@ var texts = map[string][2]string{
 	"totp_disabled":      {"两步验证已关闭。", "Two-step verification is off."},
 	"queue":              {"案件队列", "Queue"},
 	"intake":             {"代录报告", "Record a report"},
+	"surveys":            {"调查问卷", "Surveys"},
 	"counselors":         {"老师账号", "Counselors"},
 	"settings":           {"学校设置", "School settings"},
 	"all":                {"全部", "All"},

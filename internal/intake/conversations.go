@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"hotline/internal/dialog"
-	"hotline/internal/hotline"
 	"hotline/internal/store"
 	"hotline/internal/vault"
 )
@@ -35,7 +34,7 @@ const conversationPurpose = "conversation"
 
 func (s *ConversationStore) key(k dialog.Key) ([]byte, error) {
 	switch {
-	case k.Channel == hotline.ChannelTelegram && k.ChatID != 0:
+	case k.Channel.Chat() && k.ChatID != 0:
 		return s.Vault.ChatMAC(k.ChatID), nil
 	case k.Session != "":
 		return s.Vault.MAC("web-session", []byte(string(k.Channel)+"|"+k.Session)), nil

@@ -142,7 +142,7 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 	if sub.Channel == hotline.ChannelStaff && (sub.Staff == nil || sub.Staff.SchoolID != school.ID) {
 		return nil, hotline.ErrForbidden
 	}
-	if sub.Channel == hotline.ChannelTelegram && sub.ChatID == 0 {
+	if sub.Channel.Chat() && sub.ChatID == 0 {
 		return nil, hotline.Errorf(hotline.EINVALID, "缺少会话。", "Missing chat.")
 	}
 	var subMAC []byte
@@ -215,7 +215,7 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 		}
 	}
 	var handle *store.Handle
-	if sub.Channel == hotline.ChannelTelegram {
+	if sub.Channel.Chat() {
 		// Bound to the tip: moved to another tip's handle, it does not open.
 		sealed, err := s.Vault.SealHandleChat(out.TipUID, sub.ChatID)
 		if err != nil {

@@ -14,11 +14,11 @@ import (
 // It reports whether a notice was queued: only for an urgent Telegram
 // report the sweeper sent.
 func (s *Service) noticeAutoSent(tx *store.Tx, sub hotline.Submission, tip *hotline.Tip, school *hotline.School) (bool, error) {
-	if !sub.Auto || !tip.Urgent || sub.Channel != hotline.ChannelTelegram {
+	if !sub.Auto || !tip.Urgent || !sub.Channel.Chat() {
 		return false, nil
 	}
 	lang := hotline.ParseLang(string(sub.Lang))
-	p := &relay.Payload{Kind: relay.KindAutoSent, ChatID: sub.ChatID, Alias: tip.Alias.In(lang), Lang: lang, TipUID: tip.UID,
+	p := &relay.Payload{Kind: relay.KindAutoSent, Channel: relay.PayloadChannel(sub.Channel), ChatID: sub.ChatID, Alias: tip.Alias.In(lang), Lang: lang, TipUID: tip.UID,
 		OnCall: school.Settings.Deadlines.WithDefaults().AckUrgent.D()}
 	if err := relay.Enqueue(tx, s.Vault, 0, p); err != nil {
 		return false, err

@@ -348,6 +348,7 @@ func (h *Handler) handleReport(w http.ResponseWriter, r *http.Request, sess *sta
 var labels = map[string]hotline.Label{
 	"app":              {ZH: "校园欺凌举报热线 · 区教育局", EN: "Bullying hotline · District bureau"},
 	"overview":         {ZH: "全区概览", EN: "District overview"},
+	"surveys":          {ZH: "调查问卷", EN: "Surveys"},
 	"school":           {ZH: "学校", EN: "School"},
 	"case":             {ZH: "案件", EN: "Case"},
 	"error":            {ZH: "出错了", EN: "Error"},

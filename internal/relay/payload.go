@@ -33,15 +33,18 @@ const (
 // Payload is what the worker needs to send one reply or notice; it exists
 // in clear only in memory.
 type Payload struct {
-	Kind       string       `json:"kind,omitempty"`
-	ChatID     int64        `json:"chat_id"`
-	Text       string       `json:"text"`
-	Alias      string       `json:"alias"`
-	Lang       hotline.Lang `json:"lang"`
-	TipUID     string       `json:"tip"`
-	MessageUID string       `json:"msg"`
-	Photo      []byte       `json:"photo,omitempty"`
-	PhotoType  string       `json:"photo_type,omitempty"`
+	Kind string `json:"kind,omitempty"`
+	// Channel is the chat's messenger; empty (rows written before WeChat)
+	// is Telegram.
+	Channel    hotline.Channel `json:"ch,omitempty"`
+	ChatID     int64           `json:"chat_id"`
+	Text       string          `json:"text"`
+	Alias      string          `json:"alias"`
+	Lang       hotline.Lang    `json:"lang"`
+	TipUID     string          `json:"tip"`
+	MessageUID string          `json:"msg"`
+	Photo      []byte          `json:"photo,omitempty"`
+	PhotoType  string          `json:"photo_type,omitempty"`
 	// OnCall is, on a KindAutoSent notice, how soon the school's on-call
 	// staff act on an urgent report.
 	OnCall time.Duration `json:"on_call,omitempty"`

@@ -71,7 +71,7 @@ func (s *Service) ReporterReachable(ctx context.Context, actor hotline.Actor, ui
 		return false, err
 	}
 	switch tip.Channel {
-	case hotline.ChannelTelegram:
+	case hotline.ChannelTelegram, hotline.ChannelWechat:
 		h, err := s.DB.HandleByTip(ctx, tip.ID)
 		if hotline.ErrorCode(err) == hotline.ENOTFOUND {
 			return false, nil
@@ -189,7 +189,7 @@ func (s *Service) addMessage(ctx context.Context, actor hotline.Actor, uid strin
 			}
 			handle = nil
 			switch t.Channel {
-			case hotline.ChannelTelegram:
+			case hotline.ChannelTelegram, hotline.ChannelWechat:
 				m.Delivery = hotline.DeliveryUndeliverable
 				h, err := tx.HandleByTip(t.ID)
 				if err == nil && !h.Undeliverable {
@@ -210,7 +210,7 @@ func (s *Service) addMessage(ctx context.Context, actor hotline.Actor, uid strin
 				if err != nil {
 					return fmt.Errorf("open chat handle: %w", err)
 				}
-				p := &relay.Payload{ChatID: chatID, Text: text, Alias: t.Alias.In(handle.Lang), Lang: handle.Lang, TipUID: t.UID, MessageUID: m.UID}
+				p := &relay.Payload{Channel: relay.PayloadChannel(t.Channel), ChatID: chatID, Text: text, Alias: t.Alias.In(handle.Lang), Lang: handle.Lang, TipUID: t.UID, MessageUID: m.UID}
 				if photo != nil {
 					p.Photo, p.PhotoType = photo.Data, photo.Type
 				}
