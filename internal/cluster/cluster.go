@@ -105,7 +105,7 @@ func (c *Cluster) NotifyTx(tx *store.Tx, ch hotline.Change) error {
 // Notify publishes c now, for work that has committed already (a
 // delivery's outcome recorded by its own transaction).
 func (c *Cluster) Notify(ch hotline.Change) {
-	if !c.pg {
+	if !c.pg || c.pool == nil { // SQLite, or not running (a command, not a server)
 		c.Broker.Notify(ch)
 		return
 	}

@@ -81,11 +81,13 @@ func TestLeaderMoves(t *testing.T) {
 	a, b, c := start(t, dsn), start(t, dsn), start(t, dsn)
 	waitFor(t, "one leader", func() bool { n, _ := leaders(a, b, c); return n == 1 })
 	_, first := leaders(a, b, c)
-	stopped := make(chan struct{})
+	started, stopped := make(chan struct{}), make(chan struct{})
 	go first.c.Lead(context.Background(), "test", func(ctx context.Context) {
+		close(started)
 		<-ctx.Done()
 		close(stopped)
 	})
+	<-started
 	first.cancel()
 	<-stopped // the led work ends with the lead
 	waitFor(t, "the old leader steps down", func() bool { return !first.c.IsLeader() })

@@ -263,7 +263,10 @@ func TestProbeNoticesTheEndOfAnOutage(t *testing.T) {
 	if d := time.Since(back); d > 10*time.Second {
 		t.Errorf("drained %s after the channel came back, want within a few probe intervals, far below the minute backoffs", d)
 	}
-	if s := w.Stats(); s.Delivered != chats || s.Resets < 1 || s.Probes < 5 || s.Down {
+	// About one probe per 100 ms of the 1 s outage; at least three even on
+	// a loaded machine, where each probe on PostgreSQL is two commits (the
+	// claim and the outcome).
+	if s := w.Stats(); s.Delivered != chats || s.Resets < 1 || s.Probes < 3 || s.Down {
 		t.Errorf("stats: got %+v", s)
 	}
 }
