@@ -429,3 +429,21 @@ func TestManyNodes(t *testing.T) {
 		t.Errorf("the counselor's replies did not cover Telegram tips (%d replies, %d to Telegram)", len(replies), telegramReplies)
 	}
 }
+
+// TestWebhookSecretRequiredOnPostgres: several nodes check one webhook
+// secret, so on PostgreSQL webhook mode without a configured one refuses
+// to start rather than pick a random secret per node.
+func TestWebhookSecretRequiredOnPostgres(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	tg := telegramtest.NewT(t, telegramtest.Config{})
+	m := MustOpenMain(t, func(m *Main) {
+		m.Config.Database = dsn
+		m.Config.TelegramToken = tg.Token()
+		m.Config.TelegramAPIURL = tg.URL()
+		m.Config.TelegramWebhookURL = "/telegram/webhook"
+	})
+	err := m.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "webhook-secret") {
+		t.Fatalf("Run without a webhook secret on PostgreSQL: %v", err)
+	}
+}
