@@ -85,6 +85,11 @@ type Config struct {
 	// that was is confirmed without being handled again. Without it a
 	// redelivery is still refused by the store's write guard, later.
 	Updates UpdateLog
+	// Lead runs fn whenever this node leads a cluster of nodes, until ctx
+	// ends (see internal/cluster): only the leader polls Telegram
+	// (Telegram refuses a second poller) or calls setWebhook. In webhook
+	// mode every node takes updates. Nil: this node always leads.
+	Lead func(ctx context.Context, fn func(ctx context.Context))
 	// RepollPause is how long polling waits, when Telegram sent back only
 	// updates still being handled, before asking again (1s). Nothing is
 	// confirmed meanwhile: a slow chat delays the offset, never drops it.
@@ -280,19 +285,29 @@ func (b *Bot) Run(ctx context.Context, conv Conversation) error {
 	b.procCtx = procCtx
 	b.queue = newQueue(b.cfg.Workers, b.cfg.ChatQueue, b.cfg.MaxQueued)
 	b.running.Store(b.queue)
+	lead := b.cfg.Lead
+	if lead == nil {
+		lead = func(ctx context.Context, fn func(context.Context)) { fn(ctx) }
+	}
 	if b.webhook != nil {
-		b.retry(ctx, "setWebhook", func(cctx context.Context) error {
-			_, err := b.api.SetWebhook(cctx, &tgbot.SetWebhookParams{URL: b.webhook.String(), SecretToken: b.secret, AllowedUpdates: allowedUpdates})
-			return err
+		// Every node serves the webhook (with the configured secret);
+		// the leader alone tells Telegram where it is.
+		lead(ctx, func(ctx context.Context) {
+			b.retry(ctx, "setWebhook", func(cctx context.Context) error {
+				_, err := b.api.SetWebhook(cctx, &tgbot.SetWebhookParams{URL: b.webhook.String(), SecretToken: b.secret, AllowedUpdates: allowedUpdates})
+				return err
+			})
+			<-ctx.Done()
 		})
-		<-ctx.Done()
 	} else {
-		// getUpdates is refused while a webhook is set.
-		b.retry(ctx, "deleteWebhook", func(cctx context.Context) error {
-			_, err := b.api.DeleteWebhook(cctx, &tgbot.DeleteWebhookParams{})
-			return err
+		lead(ctx, func(ctx context.Context) {
+			// getUpdates is refused while a webhook is set.
+			b.retry(ctx, "deleteWebhook", func(cctx context.Context) error {
+				_, err := b.api.DeleteWebhook(cctx, &tgbot.DeleteWebhookParams{})
+				return err
+			})
+			b.poll(ctx)
 		})
-		b.poll(ctx)
 	}
 	// Handle what is queued, within bounds, then stop.
 	drained := make(chan struct{})

@@ -225,7 +225,7 @@ func (fs *flagSet) serverFlags(c *Config, defaultAddr string) {
 	fs.secret(&c.TelegramToken, "telegram-token", "Telegram bot token; enables the bot")
 	fs.str(&c.TelegramAPIURL, "telegram-api-url", "", "another Bot API server (self-hosted Bot API, tests)")
 	fs.str(&c.TelegramWebhookURL, "telegram-webhook-url", "", "webhook mode: the public URL Telegram posts updates to (default: long polling)")
-	fs.secret(&c.TelegramWebhookSecret, "telegram-webhook-secret", "webhook secret token (default: random per start)")
+	fs.secret(&c.TelegramWebhookSecret, "telegram-webhook-secret", "webhook secret token, the same on every node (default: random per start; required on PostgreSQL)")
 	fs.str(&c.TelegramBotName, "telegram-bot-name", "", "the bot's username for t.me links (default: asked from Telegram)")
 	fs.wechatFlags(c)
 	fs.str(&c.SMTPAddr, "smtp-addr", "", "SMTP server host:port for e-mail alerts (optional; port 465 uses implicit TLS, 587 requires STARTTLS, others use STARTTLS when offered)")

@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -35,6 +36,7 @@ const (
 	envCrashAddr  = "HOTLINE_CRASHCH_ADDR"
 	envCrashToken = "HOTLINE_CRASHCH_TOKEN"
 	envCrashAPI   = "HOTLINE_CRASHCH_API"
+	envCrashDB    = "HOTLINE_CRASHCH_DATABASE" // a postgres:// DSN: several nodes share it, and log
 )
 
 // TestCrashChannelsChild is the server of TestCrashChannels and
@@ -54,6 +56,11 @@ func TestCrashChannelsChild(t *testing.T) {
 	m.Config.TelegramAPIURL = os.Getenv(envCrashAPI)
 	m.Argon = cheapArgon
 	m.Tune.Bot = fastTelegram
+	if dsn := os.Getenv(envCrashDB); dsn != "" {
+		m.Config.Database = dsn
+		// The nodes' logs tell the test which of them leads.
+		m.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
 	// Every reporter of the test comes from 127.0.0.1: the per-client
 	// limits are not what is tested here.
 	m.Tune.Webchat = func(s *webchat.Server) {
@@ -78,6 +85,7 @@ func TestCrashChannelsChild(t *testing.T) {
 type crashRig struct {
 	t    *testing.T
 	dir  string
+	dsn  string // the PostgreSQL database of a many-node rig ("": SQLite in dir)
 	addr string
 	base string
 	tg   *telegramtest.Server
@@ -271,10 +279,14 @@ func (r *crashRig) verify(rounds int, sig string) {
 	t := r.t
 	ctx := context.Background()
 	var out, errb syncBuffer
-	if code := run(ctx, []string{"ledger", "verify", "--data", r.dir}, strings.NewReader(""), &out, &errb); code != 0 {
+	args := []string{"ledger", "verify", "--data", r.dir}
+	if r.dsn != "" {
+		args = append(args, "--database", r.dsn)
+	}
+	if code := run(ctx, args, strings.NewReader(""), &out, &errb); code != 0 {
 		t.Errorf("hotline ledger verify: exit %d: %s %s", code, out.String(), errb.String())
 	}
-	m := MustOpenMain(t, withDataDir(r.dir))
+	m := MustOpenMain(t, withDataDir(r.dir), func(m *Main) { m.Config.Database = r.dsn })
 	if ok, err := m.DB.IntegrityCheck(ctx); err != nil || ok != "ok" {
 		t.Errorf("integrity_check: %q %v", ok, err)
 	}

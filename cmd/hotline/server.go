@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"hotline/bot"
+	"hotline/internal/cluster"
 	"hotline/internal/hotline"
 	"hotline/internal/inbox"
 	"hotline/internal/intake"
@@ -49,9 +50,12 @@ type Main struct {
 	Vault  *vault.Vault
 	DB     *store.DB
 	Broker *live.Broker
-	Intake *intake.Service
-	Staff  *staff.Service
-	Triage *triage.Service
+	// Cluster carries change notices between nodes (into Broker) and
+	// chooses the node that runs the scheduler and the Telegram poller.
+	Cluster *cluster.Cluster
+	Intake  *intake.Service
+	Staff   *staff.Service
+	Triage  *triage.Service
 	// Surveys are the class questionnaires (调查问卷).
 	Surveys *survey.Service
 
@@ -119,14 +123,15 @@ func (m *Main) Open() error {
 		m.DB.Clock = m.Clock
 	}
 	m.Broker = live.NewBroker()
-	m.Intake = intake.New(m.DB, m.Vault, m.Broker, m.Logger)
+	m.Cluster = cluster.New(m.DB, m.Broker, m.Logger)
+	m.Intake = intake.New(m.DB, m.Vault, m.Cluster, m.Logger)
 	if m.Config.PhotoBudgetMiB > 0 {
 		// One budget for the process: every channel decodes photos through it.
 		intake.SetPhotoBudget(int64(m.Config.PhotoBudgetMiB) << 20)
 	}
 	m.closers = append(m.closers, func() error { m.Intake.Close(); return nil })
 	m.Staff = staff.New(m.DB, m.Vault, m.Logger)
-	m.Triage = triage.New(m.DB, m.Vault, m.Broker, m.Logger)
+	m.Triage = triage.New(m.DB, m.Vault, m.Cluster, m.Logger)
 	m.Surveys = survey.New(m.DB, m.Vault, m.Logger)
 	return nil
 }
@@ -167,6 +172,14 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return fmt.Errorf("wechat: %w", err)
 	}
 	m.wechatCfs = confs
+	if err := m.Cluster.Run(m.ctx); err != nil {
+		return err
+	}
+	select {
+	case <-m.Cluster.Ready():
+	case <-time.After(10 * time.Second):
+		m.Logger.Warn("cluster: not yet hearing other nodes' notices; going on")
+	}
 	if err := m.openInbox(); err != nil {
 		return fmt.Errorf("inbox: %w", err)
 	}

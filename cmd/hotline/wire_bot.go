@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
 	"hotline/internal/relay"
+	"hotline/internal/store"
 	"hotline/internal/survey"
 )
 
@@ -32,9 +34,17 @@ func (m *Main) openBot(ctx context.Context) error {
 		LinkStaff:     m.Staff.LinkTelegram,
 		Survey:        &survey.Chats{S: m.Surveys},
 		Updates:       m.DB,
+		Lead: func(ctx context.Context, fn func(context.Context)) {
+			m.Cluster.Lead(ctx, "telegram", fn)
+		},
+	}
+	if webhook != "" && cfg.WebhookSecret == "" && m.DB.Engine() == store.Postgres {
+		// Every node checks the webhook's secret, and the leader of the
+		// moment tells Telegram: they must all know the same one.
+		return errors.New("on PostgreSQL, webhook mode needs --telegram-webhook-secret (HOTLINE_TELEGRAM_WEBHOOK_SECRET), the same on every node")
 	}
 	if m.Relay == nil {
-		m.Relay = &relay.Worker{DB: m.DB, Vault: m.Vault, Notifier: m.Broker, Logger: m.Logger}
+		m.Relay = &relay.Worker{DB: m.DB, Vault: m.Vault, Notifier: m.Cluster, Logger: m.Logger}
 	}
 	w := m.Relay
 	if m.Tune.Bot != nil {

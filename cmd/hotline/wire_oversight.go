@@ -27,7 +27,7 @@ func (a botAlerter) SendAlert(ctx context.Context, chatID int64, text string) er
 // paging, retention, daily ledger heads, and alerts by Telegram (through
 // the bot, so it opens after it) and e-mail.
 func (m *Main) openScheduler() error {
-	sc := &scheduler.Scheduler{DB: m.DB, Vault: m.Vault, Notifier: m.Broker, BaseURL: m.Config.PublicURL, Logger: m.Logger, Interval: 30 * time.Second}
+	sc := &scheduler.Scheduler{DB: m.DB, Vault: m.Vault, Notifier: m.Cluster, BaseURL: m.Config.PublicURL, Logger: m.Logger, Interval: 30 * time.Second}
 	if m.Bot != nil {
 		sc.Telegram = botAlerter{m.Bot}
 	}
@@ -65,7 +65,11 @@ func (m *Main) openScheduler() error {
 			}
 		}
 	})
-	m.Go(func(ctx context.Context) { sc.Run(ctx, wake) })
+	// One node at a time runs it (on SQLite, the only one): alerts and
+	// sweeps are not sent twice, and move within seconds when it dies.
+	m.Go(func(ctx context.Context) {
+		m.Cluster.Lead(ctx, "scheduler", func(ctx context.Context) { sc.Run(ctx, wake) })
+	})
 	return nil
 }
 

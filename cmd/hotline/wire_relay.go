@@ -11,7 +11,7 @@ import (
 // the relay worker with the first one.
 func (m *Main) addSender(ch hotline.Channel, s relay.Sender) {
 	if m.Relay == nil {
-		m.Relay = &relay.Worker{DB: m.DB, Vault: m.Vault, Notifier: m.Broker, Logger: m.Logger}
+		m.Relay = &relay.Worker{DB: m.DB, Vault: m.Vault, Notifier: m.Cluster, Logger: m.Logger}
 	}
 	if m.senders == nil {
 		m.senders = relay.Channels{}

@@ -204,7 +204,10 @@ func (e *Engine) Resume(ctx context.Context, k Key, receipt string, lang hotline
 	if !k.Channel.Web() || k.Session == "" {
 		return []Reply{{Kind: ReplyError, Text: txtBadKey.In(parseLang(lang)), Lang: parseLang(lang)}}, ErrBadKey
 	}
-	unlock := e.lock(k)
+	unlock, err := e.lock(ctx, k)
+	if err != nil {
+		return []Reply{{Kind: ReplyError, Text: hotline.ErrorMessage(err, parseLang(lang)), Lang: parseLang(lang)}}, err
+	}
 	defer unlock()
 	c, err := e.open(ctx, k, receipt)
 	if err != nil {
@@ -230,7 +233,10 @@ func (e *Engine) Prompt(ctx context.Context, k Key, lang hotline.Lang) ([]Reply,
 	if !validKey(k) {
 		return []Reply{{Kind: ReplyError, Text: txtBadKey.In(parseLang(lang)), Lang: parseLang(lang)}}, ErrBadKey
 	}
-	unlock := e.lock(k)
+	unlock, err := e.lock(ctx, k)
+	if err != nil {
+		return []Reply{{Kind: ReplyError, Text: hotline.ErrorMessage(err, parseLang(lang)), Lang: parseLang(lang)}}, err
+	}
 	defer unlock()
 	c, err := e.open(ctx, k, "")
 	if err != nil {
@@ -247,7 +253,10 @@ func (e *Engine) handle(ctx context.Context, k Key, receipt string, ev Event) ([
 	if !validKey(k) {
 		return []Reply{{Kind: ReplyError, Text: txtBadKey.In(parseLang(ev.Lang)), Lang: parseLang(ev.Lang)}}, ErrBadKey
 	}
-	unlock := e.lock(k)
+	unlock, err := e.lock(ctx, k)
+	if err != nil {
+		return []Reply{{Kind: ReplyError, Text: hotline.ErrorMessage(err, parseLang(ev.Lang)), Lang: parseLang(ev.Lang)}}, err
+	}
 	defer unlock()
 	c, err := e.open(ctx, k, receipt)
 	if err != nil {
@@ -337,8 +346,32 @@ func (e *Engine) now() time.Time {
 	return e.Clock.Now()
 }
 
-// lock takes the mutex of k; different keys run in parallel.
-func (e *Engine) lock(k Key) (unlock func()) {
+// Locker is what a Store may also offer (intake's does): a lock on one
+// conversation across every process on the database, so that two nodes
+// never run events of one chat at once (on PostgreSQL, an advisory lock
+// keyed by the chat's keyed hash).
+type Locker interface {
+	Lock(ctx context.Context, k Key) (unlock func(), err error)
+}
+
+// lock serialises the events of k: first within the process, then, when
+// the store offers it, across processes. Different keys run in parallel.
+func (e *Engine) lock(ctx context.Context, k Key) (unlock func(), err error) {
+	local := e.lockLocal(k)
+	l, ok := e.Store.(Locker)
+	if !ok {
+		return local, nil
+	}
+	remote, err := l.Lock(ctx, k)
+	if err != nil {
+		local()
+		return nil, fmt.Errorf("dialog: lock: %w", err)
+	}
+	return func() { remote(); local() }, nil
+}
+
+// lockLocal takes the mutex of k.
+func (e *Engine) lockLocal(k Key) (unlock func()) {
 	locksMu.Lock()
 	l := locks[k]
 	if l == nil {

@@ -54,7 +54,10 @@ func (e *Engine) Sweep(ctx context.Context) (sent, deleted int, err error) {
 
 // sweep handles one conversation found due, if it still is.
 func (e *Engine) sweep(ctx context.Context, k Key, now time.Time) (sent, deleted bool, err error) {
-	unlock := e.lock(k)
+	unlock, err := e.lock(ctx, k)
+	if err != nil {
+		return false, false, err
+	}
 	defer unlock()
 	c, err := e.open(ctx, k, "")
 	if err != nil {

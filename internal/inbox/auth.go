@@ -17,6 +17,7 @@ var validatePassword = staff.ValidatePassword
 
 func (s *Server) handleLoginShow(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	if cur, ok := s.load(r, false); ok {
+		cur.sess.ts.Wipe()
 		redirect(w, r, stagePage(cur.sessStage, cur.Me))
 		return
 	}
@@ -36,13 +37,18 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 		s.render(w, hotline.HTTPStatus(err), "login", p)
 		return
 	}
+	defer ts.Wipe() // the session's row keeps it, wrapped under the cookie
 	// A log-in replaces whatever session this browser had.
 	if old, err := r.Cookie(sessionCookie); err == nil {
-		if sess, ok := s.sessions.get(old.Value, false); ok {
-			s.sessions.remove(sess)
+		if err := s.cfg.Staff.EndSessionCookie(r.Context(), old.Value); err != nil {
+			s.logErr(r, err)
 		}
 	}
-	tok, _ := s.sessions.create(ts)
+	tok, err := s.cfg.Staff.OpenSession(r.Context(), ts)
+	if err != nil {
+		s.fail(w, r, rc, err)
+		return
+	}
 	s.setCookie(w, sessionCookie, tok, 0)
 	s.setCookie(w, preCookie, "", -1)
 	s.rememberDevice(w, r, ts)
@@ -82,7 +88,10 @@ func (s *Server) rememberDevice(w http.ResponseWriter, r *http.Request, ts *staf
 }
 
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	s.sessions.remove(rc.sess)
+	if err := s.cfg.Staff.EndSession(r.Context(), rc.sess.ts); err != nil {
+		s.fail(w, r, rc, err)
+		return
+	}
 	s.setCookie(w, sessionCookie, "", -1)
 	redirect(w, r, "/inbox/login")
 }
@@ -101,9 +110,6 @@ func (s *Server) handleTOTP(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 		s.render(w, hotline.HTTPStatus(err), "totp", p)
 		return
 	}
-	rc.sess.mu.Lock()
-	rc.sess.totpOK = true
-	rc.sess.mu.Unlock()
 	s.rememberDevice(w, r, rc.sess.ts)
 	next := stageFull
 	if rc.Me.MustChangePassword {
@@ -156,9 +162,7 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request, rc *reqC
 		s.render(w, hotline.HTTPStatus(err), "password", p)
 		return
 	}
-	// The counselor's other browsers hold the school key under a log-in
-	// with the old password: they end now.
-	s.sessions.removeOthers(rc.Me.ID, rc.sess)
+	// The counselor's other browsers' sessions ended with the change.
 	rc.Me.MustChangePassword = false
 	if forced {
 		st := stageFull
@@ -186,18 +190,16 @@ func (s *Server) accountPage(r *http.Request, rc *reqCtx) (*page, error) {
 	if !d.HasTOTP {
 		// The pending key lives in the session until a code confirms it, so
 		// a reload shows the same QR code.
-		rc.sess.mu.Lock()
-		keyURL := rc.sess.pendingTOTP
-		rc.sess.mu.Unlock()
+		keyURL := rc.sess.ts.PendingTOTP()
 		if keyURL == "" {
 			key, err := s.cfg.Staff.NewTOTPKey(rc.sess.ts)
 			if err != nil {
 				return nil, err
 			}
 			keyURL = key.URL()
-			rc.sess.mu.Lock()
-			rc.sess.pendingTOTP = keyURL
-			rc.sess.mu.Unlock()
+			if err := s.cfg.Staff.SetPendingTOTP(r.Context(), rc.sess.ts, keyURL); err != nil {
+				return nil, err
+			}
 		}
 		key, err := otp.NewKeyFromURL(keyURL)
 		if err != nil {
@@ -225,9 +227,7 @@ func (s *Server) handleAccount(w http.ResponseWriter, r *http.Request, rc *reqCt
 }
 
 func (s *Server) handleTOTPEnable(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	rc.sess.mu.Lock()
-	keyURL := rc.sess.pendingTOTP
-	rc.sess.mu.Unlock()
+	keyURL := rc.sess.ts.PendingTOTP()
 	var ferr error = staff.ErrBadTOTP
 	if key, err := otp.NewKeyFromURL(keyURL); err == nil && keyURL != "" {
 		ferr = s.cfg.Staff.EnableTOTP(r.Context(), rc.sess.ts, key.Secret(), r.PostFormValue("code"))
@@ -243,10 +243,6 @@ func (s *Server) handleTOTPEnable(w http.ResponseWriter, r *http.Request, rc *re
 		s.render(w, hotline.HTTPStatus(ferr), "account", p)
 		return
 	}
-	rc.sess.mu.Lock()
-	rc.sess.pendingTOTP = ""
-	rc.sess.totpOK = true
-	rc.sess.mu.Unlock()
 	if rc.sessStage == stageEnroll {
 		redirect(w, r, stagePage(stageFull, rc.Me))
 		return

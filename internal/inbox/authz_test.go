@@ -353,7 +353,10 @@ func TestCSRF(t *testing.T) {
 	}
 }
 
-func TestCloseEndsSessions(t *testing.T) {
+// TestCloseEndsStreamsNotSessions: a node shutting down ends its live
+// streams, but the browser's session lives in the database and another node
+// serves it without a new log-in.
+func TestCloseEndsStreamsNotSessions(t *testing.T) {
 	e := newEnv(t)
 	sf := e.school("dd")
 	u := e.login(sf.AdminUser, sf.AdminPassword, newPW)
@@ -362,7 +365,8 @@ func TestCloseEndsSessions(t *testing.T) {
 	for range lines {
 		// The stream ends when the server closes.
 	}
-	if r := u.get("/inbox/"); r.URL != "/inbox/login" {
-		t.Fatalf("after Close at %s", r.URL)
+	other := e.node()
+	if r := (&user{e: other, c: u.c}).get("/inbox/"); r.URL != "/inbox/" || r.Status != 200 {
+		t.Fatalf("on another node after Close: %d at %s", r.Status, r.URL)
 	}
 }

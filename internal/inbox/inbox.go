@@ -1,5 +1,5 @@
-// Package inbox is the counselors' web UI: log-in with sessions that hold a
-// school's private key in memory, CSRF protection, the triage queue with
+// Package inbox is the counselors' web UI: log-in with sessions that any
+// node can serve (the school key wrapped under the cookie's secret), CSRF protection, the triage queue with
 // live updates, the case page, staff intake and school administration.
 //
 // It renders only through html/template (so hostile report text is always
@@ -16,6 +16,7 @@ package inbox
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -77,13 +78,12 @@ const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 's
 
 // Server is the inbox's http.Handler.
 type Server struct {
-	cfg      Config
-	log      *slog.Logger
-	clock    hotline.Clock
-	mux      *http.ServeMux
-	pages    map[string]*template.Template
-	sessions *sessionStore
-	static   http.Handler
+	cfg    Config
+	log    *slog.Logger
+	clock  hotline.Clock
+	mux    *http.ServeMux
+	pages  map[string]*template.Template
+	static http.Handler
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -114,7 +114,6 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.static = http.StripPrefix("/inbox/static/", http.FileServerFS(staticFS))
-	s.sessions = newSessionStore(cfg.Clock, cfg.IdleTimeout)
 	s.routes()
 	s.wg.Add(1)
 	go s.janitor()
@@ -189,17 +188,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// Close stops the janitor and the live streams and wipes every session's
-// key; it is for shutdown.
+// Close stops the janitor and the live streams; it is for shutdown. Keys
+// live only for a request, so none remains to wipe.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		close(s.done)
-		s.sessions.wipeAll()
 		s.wg.Wait()
 	})
 }
 
-// janitor wipes idle sessions' keys even if nobody comes back for them.
+// janitor deletes idle sessions even if nobody comes back for them.
 func (s *Server) janitor() {
 	defer s.wg.Done()
 	t := time.NewTicker(min(time.Minute, s.cfg.IdleTimeout/2))
@@ -209,7 +207,9 @@ func (s *Server) janitor() {
 		case <-s.done:
 			return
 		case <-t.C:
-			s.sessions.sweep()
+			if err := s.cfg.Staff.SweepSessions(context.Background(), s.cfg.IdleTimeout); err != nil {
+				s.log.Error("inbox: sweep sessions", "err", err)
+			}
 		}
 	}
 }

@@ -321,7 +321,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, rc *reqCtx
 // streamAlive reports whether a stream's session may still listen: not
 // expired, not logged out, the account not deactivated.
 func (s *Server) streamAlive(r *http.Request, rc *reqCtx) bool {
-	if !s.sessions.alive(rc.sess) {
+	if !s.cfg.Staff.SessionAlive(r.Context(), rc.sess.ts, s.cfg.IdleTimeout) {
 		return false
 	}
 	_, err := s.cfg.Staff.Active(r.Context(), rc.sess.ts)

@@ -3,11 +3,9 @@ package inbox
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"net/http"
-	"sync"
 	"time"
 
 	"hotline/internal/hotline"
@@ -35,28 +33,11 @@ const (
 	stageFull                  // may work
 )
 
-// session is one browser's log-in. The staff.Session holds the school key.
+// session is one browser's log-in, resumed from the database on every
+// request (see staff.ResumeSession): any node serves it, and its key is
+// unwrapped only for the request.
 type session struct {
-	hash string // SHA-256 of the cookie token: the map key
-	csrf string
-	ts   *staff.Session
-
-	mu          sync.Mutex
-	lastSeen    time.Time
-	totpOK      bool
-	pendingTOTP string // a secret being enrolled, until a code confirms it
-}
-
-type sessionStore struct {
-	clock hotline.Clock
-	idle  time.Duration
-
-	mu sync.Mutex
-	m  map[string]*session
-}
-
-func newSessionStore(clock hotline.Clock, idle time.Duration) *sessionStore {
-	return &sessionStore{clock: clock, idle: idle, m: map[string]*session{}}
+	ts *staff.Session
 }
 
 func randomToken() string {
@@ -65,108 +46,6 @@ func randomToken() string {
 		panic("inbox: no randomness: " + err.Error())
 	}
 	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func hashToken(tok string) string {
-	h := sha256.Sum256([]byte(tok))
-	return string(h[:])
-}
-
-// create stores a new session and returns its cookie token. A fresh token
-// per log-in means a planted cookie can never become a logged-in one.
-func (st *sessionStore) create(ts *staff.Session) (string, *session) {
-	tok := randomToken()
-	sess := &session{hash: hashToken(tok), csrf: randomToken(), ts: ts, lastSeen: st.clock.Now(), totpOK: !ts.HasTOTP()}
-	st.mu.Lock()
-	st.m[sess.hash] = sess
-	st.mu.Unlock()
-	return tok, sess
-}
-
-// get finds a live session; touch says whether this counts as activity.
-func (st *sessionStore) get(tok string, touch bool) (*session, bool) {
-	if tok == "" {
-		return nil, false
-	}
-	h := hashToken(tok)
-	now := st.clock.Now()
-	st.mu.Lock()
-	sess, ok := st.m[h]
-	if ok {
-		sess.mu.Lock()
-		expired := now.Sub(sess.lastSeen) > st.idle
-		if !expired && touch {
-			sess.lastSeen = now
-		}
-		sess.mu.Unlock()
-		if expired {
-			delete(st.m, h)
-			sess.ts.Wipe()
-			ok = false
-		}
-	}
-	st.mu.Unlock()
-	return sess, ok
-}
-
-func (st *sessionStore) alive(sess *session) bool {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if st.m[sess.hash] != sess {
-		return false
-	}
-	sess.mu.Lock()
-	defer sess.mu.Unlock()
-	return st.clock.Now().Sub(sess.lastSeen) <= st.idle
-}
-
-func (st *sessionStore) remove(sess *session) {
-	st.mu.Lock()
-	if st.m[sess.hash] == sess {
-		delete(st.m, sess.hash)
-	}
-	st.mu.Unlock()
-	sess.ts.Wipe()
-}
-
-// removeCounselor ends every session of a counselor (deactivation).
-func (st *sessionStore) removeCounselor(id int64) { st.removeOthers(id, nil) }
-
-// removeOthers ends every session of a counselor but keep, wiping their
-// keys: after a password change, whoever knew the old one is out.
-func (st *sessionStore) removeOthers(id int64, keep *session) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	for h, sess := range st.m {
-		if sess != keep && sess.ts.Counselor.ID == id {
-			delete(st.m, h)
-			sess.ts.Wipe()
-		}
-	}
-}
-
-func (st *sessionStore) sweep() {
-	now := st.clock.Now()
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	for h, sess := range st.m {
-		sess.mu.Lock()
-		expired := now.Sub(sess.lastSeen) > st.idle
-		sess.mu.Unlock()
-		if expired {
-			delete(st.m, h)
-			sess.ts.Wipe()
-		}
-	}
-}
-
-func (st *sessionStore) wipeAll() {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	for h, sess := range st.m {
-		delete(st.m, h)
-		sess.ts.Wipe()
-	}
 }
 
 // reqCtx is what an authenticated handler gets.
@@ -225,28 +104,22 @@ func (s *Server) load(r *http.Request, touch bool) (*reqCtx, bool) {
 	if err != nil {
 		return nil, false
 	}
-	sess, ok := s.sessions.get(c.Value, touch)
-	if !ok {
-		return nil, false
-	}
-	me, err := s.cfg.Staff.Active(r.Context(), sess.ts)
+	ts, err := s.cfg.Staff.ResumeSession(r.Context(), c.Value, s.cfg.IdleTimeout, touch)
 	if err != nil {
-		if hotline.ErrorCode(err) != hotline.EINTERNAL {
-			s.sessions.remove(sess)
-		}
+		s.logErr(r, err)
 		return nil, false
 	}
-	rc := &reqCtx{sess: sess, Me: me, CSRF: sess.csrf, Lang: langOf(r)}
+	sess := &session{ts: ts}
+	me := ts.Counselor // fresh from the database
+	rc := &reqCtx{sess: sess, Me: me, CSRF: ts.CSRF(), Lang: langOf(r)}
 	if me.SchoolID != 0 {
-		if rc.School, err = s.cfg.Staff.SchoolOf(r.Context(), sess.ts.Actor()); err != nil {
+		if rc.School, err = s.cfg.Staff.SchoolOf(r.Context(), ts.Actor()); err != nil {
+			ts.Wipe()
 			return nil, false
 		}
 	}
-	sess.mu.Lock()
-	totpOK := sess.totpOK
-	sess.mu.Unlock()
 	switch {
-	case !totpOK:
+	case !ts.Complete():
 		rc.sessStage = stageTOTP
 	case me.MustChangePassword:
 		rc.sessStage = stagePassword
@@ -294,6 +167,7 @@ func (s *Server) authed(need stage, h handler) http.HandlerFunc {
 			redirect(w, r, "/inbox/login")
 			return
 		}
+		defer rc.sess.ts.Wipe() // the key lives for this request only
 		rc.Lang = langFor(w, r)
 		if r.Method == http.MethodPost && !s.csrfOK(w, r, rc.sess) {
 			s.fail(w, r, rc, ErrCSRF)
@@ -348,7 +222,7 @@ func (s *Server) csrfOK(w http.ResponseWriter, r *http.Request, sess *session) b
 	if tok == "" {
 		tok = r.FormValue(csrfField) // parses url-encoded and multipart bodies
 	}
-	return equalToken(sess.csrf, tok)
+	return equalToken(sess.ts.CSRF(), tok)
 }
 
 type ctxKey struct{}

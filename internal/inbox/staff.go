@@ -181,8 +181,7 @@ func (s *Server) handleCounselorDeactivate(w http.ResponseWriter, r *http.Reques
 		s.fail(w, r, rc, err)
 		return
 	}
-	// Their open sessions end now, and their keys are wiped.
-	s.sessions.removeCounselor(id)
+	// Their open sessions ended with the deactivation, on every node.
 	redirect(w, r, "/inbox/admin/counselors")
 }
 

@@ -20,7 +20,10 @@ type ConversationStore struct {
 	Vault *vault.Vault
 }
 
-var _ dialog.Store = (*ConversationStore)(nil)
+var (
+	_ dialog.Store  = (*ConversationStore)(nil)
+	_ dialog.Locker = (*ConversationStore)(nil)
+)
 
 // NewConversationStore returns a sealed conversation store.
 func NewConversationStore(db *store.DB, v *vault.Vault) *ConversationStore {
@@ -37,6 +40,17 @@ func (s *ConversationStore) key(k dialog.Key) ([]byte, error) {
 		return s.Vault.MAC("web-session", []byte(string(k.Channel)+"|"+k.Session)), nil
 	}
 	return nil, fmt.Errorf("conversation key without chat or session")
+}
+
+// Lock serialises a conversation's events across the nodes on the
+// database (dialog.Locker); the engine's own lock serialises them within
+// the process.
+func (s *ConversationStore) Lock(ctx context.Context, k dialog.Key) (func(), error) {
+	mac, err := s.key(k)
+	if err != nil {
+		return nil, err
+	}
+	return s.DB.LockKey(ctx, mac)
 }
 
 // Load returns a saved state, or hotline.ErrNotFound.

@@ -110,12 +110,6 @@ func (s *Service) Close() {
 	}
 }
 
-func (s *Service) notify(c hotline.Change) {
-	if s.Notifier != nil {
-		s.Notifier.Notify(c)
-	}
-}
-
 // SchoolByCode finds a school for a reporter.
 func (s *Service) SchoolByCode(ctx context.Context, code string) (*hotline.School, error) {
 	return s.DB.SchoolByCode(ctx, code)
@@ -341,9 +335,9 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 				return err
 			}
 		}
-		tx.AfterCommit(func() {
-			s.notify(hotline.Change{Kind: hotline.ChangeNewTip, SchoolID: school.ID, TipUID: tip.UID, Urgent: urgent})
-		})
+		if err := store.NotifyOnCommit(tx, s.Notifier, hotline.Change{Kind: hotline.ChangeNewTip, SchoolID: school.ID, TipUID: tip.UID, Urgent: urgent}); err != nil {
+			return err
+		}
 		return nil
 	})
 	if errors.Is(err, store.ErrSubmissionFiled) {
@@ -482,9 +476,9 @@ func (s *Service) AddReporterMessage(ctx context.Context, ref hotline.ReporterRe
 					return err
 				}
 			}
-			tx.AfterCommit(func() {
-				s.notify(hotline.Change{Kind: hotline.ChangeReporterMessage, SchoolID: t.SchoolID, TipUID: t.UID, MessageUID: m.UID, Urgent: t.Urgent})
-			})
+			if err := store.NotifyOnCommit(tx, s.Notifier, hotline.Change{Kind: hotline.ChangeReporterMessage, SchoolID: t.SchoolID, TipUID: t.UID, MessageUID: m.UID, Urgent: t.Urgent}); err != nil {
+				return err
+			}
 			return nil
 		},
 	})
@@ -626,9 +620,9 @@ func (s *Service) Forget(ctx context.Context, chatID int64) (int, error) {
 				return err
 			}
 			tip := t
-			tx.AfterCommit(func() {
-				s.notify(hotline.Change{Kind: hotline.ChangeUpdated, SchoolID: tip.SchoolID, TipUID: tip.UID})
-			})
+			if err := store.NotifyOnCommit(tx, s.Notifier, hotline.Change{Kind: hotline.ChangeUpdated, SchoolID: tip.SchoolID, TipUID: tip.UID}); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

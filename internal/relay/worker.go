@@ -80,6 +80,12 @@ type Worker struct {
 	// HoldFor is how long replies to a chat that blocked the bot are kept
 	// for the reporter's return (default 30 days).
 	HoldFor time.Duration
+	// Lease is how long a claim on a reply keeps other nodes from sending
+	// it (default SendTimeout + 15s): the time after which a reply whose
+	// node died mid-send is taken by another. It must outlast an attempt.
+	Lease time.Duration
+	// Node names this process in its claims (default: random).
+	Node string
 
 	wakeOnce sync.Once
 	wake     chan struct{}
@@ -143,6 +149,12 @@ func (w *Worker) init() {
 		}
 		if w.HoldFor <= 0 {
 			w.HoldFor = 30 * 24 * time.Hour
+		}
+		if w.Lease <= w.SendTimeout {
+			w.Lease = w.SendTimeout + 15*time.Second
+		}
+		if w.Node == "" {
+			w.Node = fmt.Sprintf("%016x", rand.Uint64())
 		}
 	})
 }
@@ -230,17 +242,8 @@ func (w *Worker) Run(ctx context.Context) {
 			w.dropExpired(ctx, now)
 		}
 		if len(inflight) < w.Concurrency {
-			heads, err := w.DB.OutboxHeads(ctx, now, 2*w.Concurrency+16)
-			if err != nil && ctx.Err() == nil {
-				w.Logger.Error("relay: read outbox", "err", err)
-			}
-			for _, item := range heads {
-				if len(inflight) >= w.Concurrency {
-					break
-				}
-				if !inflight[string(item.ChatMAC)] {
-					send(item)
-				}
+			for _, item := range w.claim(ctx, now, inflight, w.Concurrency-len(inflight)) {
+				send(item)
 			}
 		}
 		// While the channel seems down and nothing was tried for a
@@ -249,16 +252,9 @@ func (w *Worker) Run(ctx context.Context) {
 		// backoff.
 		probing := !downSince.IsZero()
 		if probing && len(inflight) < w.Concurrency && now.Sub(lastStart) >= w.ProbeInterval {
-			heads, err := w.DB.OutboxHeads(ctx, farFuture, 2*w.Concurrency+16)
-			if err != nil && ctx.Err() == nil {
-				w.Logger.Error("relay: read outbox", "err", err)
-			}
-			for _, item := range heads {
-				if !inflight[string(item.ChatMAC)] {
-					w.stats.probes.Add(1)
-					send(item)
-					break
-				}
+			for _, item := range w.claim(ctx, farFuture, inflight, 1) {
+				w.stats.probes.Add(1)
+				send(item)
 			}
 		}
 		wait := w.PollInterval
@@ -300,6 +296,56 @@ func (w *Worker) Run(ctx context.Context) {
 		case <-timer.C:
 		}
 	}
+}
+
+// claim takes up to n replies due by dueBy for this node: the oldest of
+// chats with none in flight here, and none claimed by another node whose
+// lease still runs. A read first tells whether there is anything to
+// claim, so an idle outbox costs no write.
+func (w *Worker) claim(ctx context.Context, dueBy time.Time, inflight map[string]bool, n int) []*store.OutboxItem {
+	heads, err := w.DB.OutboxHeads(ctx, dueBy, 2*w.Concurrency+16)
+	if err != nil {
+		if ctx.Err() == nil {
+			w.Logger.Error("relay: read outbox", "err", err)
+		}
+		return nil
+	}
+	candidates := 0
+	for _, it := range heads {
+		if !inflight[string(it.ChatMAC)] {
+			candidates++
+		}
+	}
+	if candidates == 0 {
+		return nil
+	}
+	var claimed []*store.OutboxItem
+	err = w.DB.Update(ctx, func(tx *store.Tx) error {
+		claimed = claimed[:0]
+		items, err := tx.ClaimOutboxHeads(w.Node, dueBy, w.Lease, n+len(inflight))
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			if len(claimed) < n && !inflight[string(it.ChatMAC)] {
+				claimed = append(claimed, it)
+				continue
+			}
+			// Not taken now (or its chat is in flight here, which a
+			// running lease rules out): let it go for the next round.
+			if err := tx.ReleaseOutbox(it.ID, w.Node); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		if ctx.Err() == nil {
+			w.Logger.Error("relay: claim outbox", "err", err)
+		}
+		return nil
+	}
+	return claimed
 }
 
 // attempt sends one outbox row and records the outcome. It runs on a

@@ -126,9 +126,9 @@ func (sc *Scheduler) CheckDeadlines(ctx context.Context) (int, error) {
 					}
 				}
 			}
-			tx.AfterCommit(func() {
-				sc.notify(hotline.Change{Kind: hotline.ChangeUpdated, SchoolID: t.SchoolID, TipUID: t.UID, Urgent: t.Urgent})
-			})
+			if err := store.NotifyOnCommit(tx, sc.Notifier, hotline.Change{Kind: hotline.ChangeUpdated, SchoolID: t.SchoolID, TipUID: t.UID, Urgent: t.Urgent}); err != nil {
+				return err
+			}
 			return nil
 		})
 		if err != nil {
@@ -262,9 +262,9 @@ func (sc *Scheduler) followup(tx *store.Tx, ev *hotline.Event) error {
 	if err := tx.AddFollowup(t.ID, due, ev.Seq); err != nil {
 		return err
 	}
-	tx.AfterCommit(func() {
-		sc.notify(hotline.Change{Kind: hotline.ChangeUpdated, SchoolID: t.SchoolID, TipUID: t.UID, Urgent: t.Urgent})
-	})
+	if err := store.NotifyOnCommit(tx, sc.Notifier, hotline.Change{Kind: hotline.ChangeUpdated, SchoolID: t.SchoolID, TipUID: t.UID, Urgent: t.Urgent}); err != nil {
+		return err
+	}
 	return tx.AppendEvent(systemEvent(t, hotline.EventStepRecorded, fmt.Sprintf("step=district_report;done=false;followup_after=%d", ev.Seq)))
 }
 

@@ -56,12 +56,6 @@ func (sc *Scheduler) logger() *slog.Logger {
 
 func (sc *Scheduler) now() time.Time { return sc.DB.Clock.Now() }
 
-func (sc *Scheduler) notify(c hotline.Change) {
-	if sc.Notifier != nil {
-		sc.Notifier.Notify(c)
-	}
-}
-
 // systemEvent is a ledger event of t that the scheduler, not a person,
 // caused.
 func systemEvent(t *hotline.Tip, kind hotline.EventKind, detail string) *hotline.Event {

@@ -243,6 +243,10 @@ func (s *Service) Deactivate(ctx context.Context, admin *Session, counselorID in
 		if err := tx.DeactivateCounselor(counselorID); err != nil {
 			return err
 		}
+		// Their open sessions end in the same commit, on every node.
+		if err := tx.DeleteCounselorSessions(counselorID, nil); err != nil {
+			return err
+		}
 		return tx.ForgetDevices(counselorID)
 	})
 }

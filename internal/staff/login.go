@@ -216,7 +216,13 @@ func (s *Service) RememberDevice(ctx context.Context, sess *Session, token strin
 	}
 	mac := s.deviceMAC(sess.Counselor.ID, token)
 	err := s.DB.Update(ctx, func(tx *store.Tx) error {
-		return tx.RememberDevice(sess.Counselor.ID, mac, tx.Now().Add(-DeviceLifetime))
+		if err := tx.RememberDevice(sess.Counselor.ID, mac, tx.Now().Add(-DeviceLifetime)); err != nil {
+			return err
+		}
+		if sess.ref != nil {
+			return tx.SetStaffSessionDevice(sess.ref, mac)
+		}
+		return nil
 	})
 	if err != nil {
 		return "", err
@@ -294,8 +300,8 @@ func ValidatePassword(pw string) error {
 
 // ChangePassword re-wraps the session's key under a new password; it also
 // ends the one-time-password state and forgets every browser of the
-// account but the session's. The caller ends the counselor's other
-// sessions (they hold the school key).
+// account but the session's, and ends the counselor's other sessions
+// (whoever knew the old password may hold one).
 func (s *Service) ChangePassword(ctx context.Context, sess *Session, newPassword string) error {
 	if err := ValidatePassword(newPassword); err != nil {
 		return err
@@ -317,7 +323,10 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, newPassword
 		if err := tx.ForgetOtherDevices(sess.Counselor.ID, keep); err != nil {
 			return err
 		}
-		return Audit(tx, sess.Counselor, hotline.AuditPasswordChanged, 0, ClientOf(ctx), "")
+		if err := Audit(tx, sess.Counselor, hotline.AuditPasswordChanged, 0, ClientOf(ctx), ""); err != nil {
+			return err
+		}
+		return tx.DeleteCounselorSessions(sess.Counselor.ID, sess.ref)
 	})
 	if err != nil {
 		return err

@@ -51,6 +51,13 @@ type Session struct {
 	counter  store.LoginCounter     // the password counter its log-in used
 	device   atomic.Pointer[[]byte] // MAC of its browser's device token, once known
 	complete atomic.Bool            // both factors passed
+
+	// Set for a stored session (OpenSession, ResumeSession): the MAC that
+	// names its row, the cookie's secret that unwraps its key, the CSRF
+	// token derived from it, and a TOTP key being enrolled.
+	ref, secret []byte
+	csrf        string
+	pendingTOTP string
 }
 
 // Complete reports whether the log-in passed every factor the account has.
@@ -61,11 +68,12 @@ func (s *Session) Actor() hotline.Actor {
 	return hotline.Actor{CounselorID: s.Counselor.ID, SchoolID: s.Counselor.SchoolID, Role: s.Counselor.Role}
 }
 
-// Wipe forgets the session's key.
+// Wipe forgets the session's key and secret.
 func (s *Session) Wipe() {
 	if s.Key != nil {
 		s.Key.Wipe()
 	}
+	clear(s.secret)
 }
 
 // HasTOTP reports whether the counselor has enrolled a second factor.

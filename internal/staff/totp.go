@@ -46,13 +46,20 @@ func (s *Service) EnableTOTP(ctx context.Context, sess *Session, secret, code st
 			return err
 		}
 		// False only when a later step was used already, which covers this one.
-		_, err := tx.UseTOTPStep(sess.Counselor.ID, step)
-		return err
+		if _, err := tx.UseTOTPStep(sess.Counselor.ID, step); err != nil {
+			return err
+		}
+		if sess.ref != nil {
+			return tx.CompleteStaffSession(sess.ref)
+		}
+		return nil
 	})
 	if err != nil {
 		return err
 	}
 	sess.Counselor.TOTPSecretSealed = sealed
+	sess.pendingTOTP = ""
+	sess.complete.Store(true)
 	return nil
 }
 
@@ -119,7 +126,13 @@ func (s *Service) VerifyTOTP(ctx context.Context, sess *Session, code string) er
 		if err := Audit(tx, &c.Counselor, hotline.AuditLogin, 0, ClientOf(ctx), ""); err != nil {
 			return err
 		}
-		return clearCounters(tx, pw)
+		if err := clearCounters(tx, pw); err != nil {
+			return err
+		}
+		if sess.ref != nil {
+			return tx.CompleteStaffSession(sess.ref)
+		}
+		return nil
 	})
 	if err != nil {
 		return err

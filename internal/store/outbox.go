@@ -45,10 +45,11 @@ func (db *DB) OutboxHeads(ctx context.Context, now time.Time, limit int) ([]*Out
 }
 
 // NextOutboxAttempt returns when the earliest waiting head that is not held
-// is due, or zero.
+// is due (or, when another node's claim on it runs longer, its lease ends),
+// or zero.
 func (db *DB) NextOutboxAttempt(ctx context.Context) (time.Time, error) {
 	var next sql.NullInt64
-	err := db.reader.GetContext(ctx, &next, `SELECT MIN(next_attempt_at) FROM outbox WHERE id IN (SELECT MIN(id) FROM outbox GROUP BY chat_mac) AND held_at = 0`)
+	err := db.reader.GetContext(ctx, &next, `SELECT MIN(CASE WHEN claimed_until > next_attempt_at THEN claimed_until ELSE next_attempt_at END) FROM outbox WHERE id IN (SELECT MIN(id) FROM outbox GROUP BY chat_mac) AND held_at = 0`)
 	if err != nil || !next.Valid {
 		return time.Time{}, err
 	}
@@ -70,7 +71,7 @@ func (tx *Tx) DeleteOutbox(id int64) error {
 
 // RescheduleOutbox counts a failed attempt and sets the next one.
 func (tx *Tx) RescheduleOutbox(id int64, next time.Time) error {
-	_, err := tx.exec(`UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ?`, micros(next), id)
+	_, err := tx.exec(`UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, claimed_by = '', claimed_until = 0 WHERE id = ?`, micros(next), id)
 	return err
 }
 
@@ -78,7 +79,7 @@ func (tx *Tx) RescheduleOutbox(id int64, next time.Time) error {
 // channel asked to wait, 429): the channel answered, so the count of
 // earlier failures starts again.
 func (tx *Tx) DeferOutbox(id int64, next time.Time) error {
-	_, err := tx.exec(`UPDATE outbox SET attempts = 0, next_attempt_at = ? WHERE id = ?`, micros(next), id)
+	_, err := tx.exec(`UPDATE outbox SET attempts = 0, next_attempt_at = ?, claimed_by = '', claimed_until = 0 WHERE id = ?`, micros(next), id)
 	return err
 }
 
@@ -97,7 +98,7 @@ func (tx *Tx) ResetOutboxBackoff() (int64, error) {
 // HoldOutbox holds every waiting item of a chat (it blocked the bot): held
 // items are not sent until ReviveChat puts them back in the queue.
 func (tx *Tx) HoldOutbox(chatMAC []byte) error {
-	_, err := tx.exec(`UPDATE outbox SET held_at = ?, attempts = 0 WHERE chat_mac = ? AND held_at = 0`, micros(tx.now), chatMAC)
+	_, err := tx.exec(`UPDATE outbox SET held_at = ?, attempts = 0, claimed_by = '', claimed_until = 0 WHERE chat_mac = ? AND held_at = 0`, micros(tx.now), chatMAC)
 	return err
 }
 

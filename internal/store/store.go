@@ -160,6 +160,7 @@ func (db *DB) Close() error {
 		for _, st := range db.stmts {
 			st.Close()
 		}
+		db.closeKeyLocks()
 		if e := db.reader.Close(); e != nil {
 			err = e
 		}

@@ -113,9 +113,9 @@ func (s *Service) update(ctx context.Context, actor hotline.Actor, uid string, f
 			return err
 		}
 		out = t
-		tx.AfterCommit(func() {
-			s.notify(hotline.Change{Kind: hotline.ChangeUpdated, SchoolID: t.SchoolID, TipUID: t.UID, Urgent: t.Urgent})
-		})
+		if err := store.NotifyOnCommit(tx, s.Notifier, hotline.Change{Kind: hotline.ChangeUpdated, SchoolID: t.SchoolID, TipUID: t.UID, Urgent: t.Urgent}); err != nil {
+			return err
+		}
 		return nil
 	})
 	return out, err
@@ -183,7 +183,7 @@ func (s *Service) addMessage(ctx context.Context, actor hotline.Actor, uid strin
 		return nil, err
 	}
 	var handle *store.Handle
-	m, outTip, err := thread.Append(ctx, s.DB, tip, school, thread.Draft{Author: author, CounselorID: actor.CounselorID, Text: text, Photo: photo}, thread.Hooks{
+	m, _, err := thread.Append(ctx, s.DB, tip, school, thread.Draft{Author: author, CounselorID: actor.CounselorID, Text: text, Photo: photo}, thread.Hooks{
 		Before: func(tx *store.Tx, t *hotline.Tip, m *store.SealedMessage) error {
 			if author != hotline.AuthorCounselor {
 				return nil
@@ -240,6 +240,13 @@ func (s *Service) addMessage(ctx context.Context, actor hotline.Actor, uid strin
 			if err := tx.AppendEvent(event(t, actor, kind, "")); err != nil {
 				return err
 			}
+			change := hotline.ChangeUpdated
+			if author == hotline.AuthorCounselor {
+				change = hotline.ChangeReply
+			}
+			if err := store.NotifyOnCommit(tx, s.Notifier, hotline.Change{Kind: change, SchoolID: t.SchoolID, TipUID: t.UID, MessageUID: m.UID, Urgent: t.Urgent}); err != nil {
+				return err
+			}
 			if m.Delivery == hotline.DeliveryUndeliverable {
 				return tx.AppendEvent(event(t, actor, hotline.EventUndeliverable, ""))
 			}
@@ -249,11 +256,6 @@ func (s *Service) addMessage(ctx context.Context, actor hotline.Actor, uid strin
 	if err != nil {
 		return nil, err
 	}
-	kind := hotline.ChangeUpdated
-	if author == hotline.AuthorCounselor {
-		kind = hotline.ChangeReply
-	}
-	s.notify(hotline.Change{Kind: kind, SchoolID: outTip.SchoolID, TipUID: outTip.UID, MessageUID: m.UID, Urgent: outTip.Urgent})
 	out := m.Message()
 	out.Body, out.Photo, out.HasPhoto = text, photo, photo != nil
 	return out, nil

@@ -60,7 +60,6 @@ func (s *Service) Escalate(ctx context.Context, sess *staff.Session, uid string)
 		if err != nil {
 			return err
 		}
-		var out *hotline.Tip
 		err = s.DB.Update(ctx, func(tx *store.Tx) error {
 			t, err := tx.TipByID(tip.ID)
 			if err != nil {
@@ -94,16 +93,15 @@ func (s *Service) Escalate(ctx context.Context, sess *staff.Session, uid string)
 			if err := tx.UpdateTip(t); err != nil {
 				return err
 			}
-			out = t
+			if err := store.NotifyOnCommit(tx, s.Notifier, hotline.Change{Kind: hotline.ChangeUpdated, SchoolID: t.SchoolID, TipUID: t.UID, Urgent: t.Urgent}); err != nil {
+				return err
+			}
 			return tx.AppendEvent(event(t, actor, hotline.EventEscalated, "severity="+string(t.Severity)))
 		})
 		if errors.Is(err, errThreadMoved) {
 			continue
 		} else if err != nil {
 			return err
-		}
-		if out != nil {
-			s.notify(hotline.Change{Kind: hotline.ChangeUpdated, SchoolID: out.SchoolID, TipUID: out.UID, Urgent: out.Urgent})
 		}
 		return nil
 	}

@@ -32,12 +32,6 @@ func New(db *store.DB, v *vault.Vault, n hotline.Notifier, logger *slog.Logger) 
 	return &Service{DB: db, Vault: v, Notifier: n, Logger: logger}
 }
 
-func (s *Service) notify(c hotline.Change) {
-	if s.Notifier != nil {
-		s.Notifier.Notify(c)
-	}
-}
-
 // visible loads a tip the actor may see: a school's staff see their
 // school's tips; district officers see escalated tips of their district.
 // Anything else is ErrNotFound, so that a guess tells nothing.
