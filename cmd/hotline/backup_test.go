@@ -9,10 +9,14 @@ import (
 	"testing"
 
 	"hotline/internal/hotline"
+	"hotline/internal/pgtest"
 	"hotline/internal/staff"
 )
 
 func TestBackupRestoresWithTheServerKey(t *testing.T) {
+	if pgtest.OnPostgres() {
+		t.Skip("hotline backup copies a SQLite database; on PostgreSQL it names pg_dump (TestCLIOnPostgres)")
+	}
 	t.Parallel()
 	dir := t.TempDir()
 	m := foundationMain(t, dir)

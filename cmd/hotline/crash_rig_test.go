@@ -123,7 +123,7 @@ type child struct {
 func (r *crashRig) start() *child {
 	r.t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChannelsChild$", "-test.v=false")
-	cmd.Env = append(os.Environ(), envCrashDir+"="+r.dir, envCrashAddr+"="+r.addr,
+	cmd.Env = append(childEnv(r.dir), envCrashDir+"="+r.dir, envCrashAddr+"="+r.addr,
 		envCrashToken+"="+r.tg.Token(), envCrashAPI+"="+r.tg.URL())
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

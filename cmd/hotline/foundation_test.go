@@ -361,7 +361,7 @@ func TestCrashSafety(t *testing.T) {
 	acked := map[string]bool{}
 	for round := 0; round < 12; round++ {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.v=false")
-		cmd.Env = append(os.Environ(), "HOTLINE_CRASH_CHILD="+dir)
+		cmd.Env = append(childEnv(dir), "HOTLINE_CRASH_CHILD="+dir)
 		stdout, err := cmd.StdoutPipe()
 		if err != nil {
 			t.Fatal(err)

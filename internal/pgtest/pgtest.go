@@ -39,6 +39,11 @@ import (
 // to create databases).
 const EnvDSN = "HOTLINE_TEST_PG"
 
+// EnvEngine, set to "sqlite" or "postgres", makes Main run only that pass:
+// for iterating on one engine, and for child processes a test starts,
+// which must run on the engine of the parent's pass only.
+const EnvEngine = "HOTLINE_TEST_ENGINE"
+
 var (
 	onPostgres atomic.Bool
 
@@ -55,9 +60,17 @@ var (
 //
 //	func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 func Main(m *testing.M) int {
-	code := m.Run()
-	if code != 0 {
-		return code
+	only := os.Getenv(EnvEngine)
+	switch only {
+	case "", "sqlite", "postgres":
+	default:
+		fmt.Fprintf(os.Stderr, "pgtest: %s=%q: want sqlite or postgres\n", EnvEngine, only)
+		return 2
+	}
+	if only != "postgres" {
+		if code := m.Run(); code != 0 || only == "sqlite" {
+			return code
+		}
 	}
 	if err := available(); err != nil {
 		if os.Getenv("CI") != "" {
@@ -68,7 +81,10 @@ func Main(m *testing.M) int {
 		return 0
 	}
 	defer stop()
-	fmt.Println("=== pgtest: the same tests again on PostgreSQL")
+	if only == "" {
+		// Not in a child process, whose stdout its parent may read.
+		fmt.Println("=== pgtest: the same tests again on PostgreSQL")
+	}
 	onPostgres.Store(true)
 	defer onPostgres.Store(false)
 	if code := m.Run(); code != 0 {
@@ -117,6 +133,34 @@ func DB(tb testing.TB, path string) string {
 	return dsn
 }
 
+// Database returns the PostgreSQL database named by key on this pass,
+// creating it on first use: for code that maps a name to a database
+// without a test at hand (a data directory opened by a command). Each
+// call with a new key makes a new database; it lives as long as the
+// cluster.
+func Database(key string) (string, error) {
+	mu.Lock()
+	dsn, ok := named["\x00key\x00"+key]
+	mu.Unlock()
+	if ok {
+		return dsn, nil
+	}
+	if err := available(); err != nil {
+		return "", err
+	}
+	dsn, err := createDatabase()
+	if err != nil {
+		return "", err
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if prev, ok := named["\x00key\x00"+key]; ok {
+		return prev, nil // another goroutine won; ours stays unused
+	}
+	named["\x00key\x00"+key] = dsn
+	return dsn, nil
+}
+
 // NewDatabase creates an empty PostgreSQL database for tb and returns its
 // DSN. It skips tb when PostgreSQL is not installed and CI is unset.
 func NewDatabase(tb testing.TB) string {
@@ -127,9 +171,20 @@ func NewDatabase(tb testing.TB) string {
 		}
 		tb.Skipf("PostgreSQL is not available: %v", err)
 	}
+	dsn, err := createDatabase()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Logf("PostgreSQL database %s", dsn)
+	return dsn
+}
+
+// createDatabase creates an empty database on the cluster and returns its
+// DSN.
+func createDatabase() (string, error) {
 	s, err := start()
 	if err != nil {
-		tb.Fatalf("start PostgreSQL: %v", err)
+		return "", fmt.Errorf("start PostgreSQL: %w", err)
 	}
 	mu.Lock()
 	seq++
@@ -139,14 +194,13 @@ func NewDatabase(tb testing.TB) string {
 	defer cancel()
 	conn, err := pgx.Connect(ctx, s.dsn)
 	if err != nil {
-		tb.Fatalf("connect to PostgreSQL: %v", err)
+		return "", fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
 	defer conn.Close(ctx)
 	if _, err := conn.Exec(ctx, `CREATE DATABASE `+name); err != nil {
-		tb.Fatalf("create database: %v", err)
+		return "", fmt.Errorf("create database %s: %w", name, err)
 	}
-	tb.Logf("PostgreSQL database %s", name)
-	return withDatabase(s.dsn, name)
+	return withDatabase(s.dsn, name), nil
 }
 
 // withDatabase returns dsn naming database name instead.
