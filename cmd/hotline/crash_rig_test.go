@@ -386,6 +386,9 @@ func (r *crashRig) verify(rounds int, sig string) {
 	if len(r.acked) == 0 {
 		t.Errorf("nothing was acknowledged")
 	}
+	if t.Failed() {
+		t.Logf("the children's log:\n%s", tail(r.logs.String(), 6000))
+	}
 }
 
 func head(s []string) string {
