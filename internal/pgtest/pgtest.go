@@ -244,6 +244,20 @@ func binDir() (string, error) {
 	return "", errors.New("no initdb found (install Debian's postgresql package, or set " + EnvDSN + ")")
 }
 
+// Tool returns the path of one of PostgreSQL's programs (pg_dump,
+// pg_restore, psql), from the installation Main's cluster comes from.
+func Tool(name string) (string, error) {
+	dir, err := binDir()
+	if err != nil {
+		return "", err
+	}
+	p := filepath.Join(dir, name)
+	if _, err := os.Stat(p); err != nil {
+		return "", err
+	}
+	return p, nil
+}
+
 func version(binDir string) int {
 	n, _ := strconv.Atoi(filepath.Base(filepath.Dir(binDir)))
 	return n
