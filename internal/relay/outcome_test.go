@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"hotline/internal/pgtest"
 	"hotline/internal/store"
 	"hotline/internal/vault"
 )
@@ -33,7 +34,7 @@ func (f senderFunc) Deliver(ctx context.Context, p *Payload) error { return f(ct
 func mustOpen(tb testing.TB) (*store.DB, *vault.Vault) {
 	tb.Helper()
 	dir := tb.TempDir()
-	db, err := store.Open(filepath.Join(dir, "hotline.db"))
+	db, err := store.Open(pgtest.DB(tb, filepath.Join(dir, "hotline.db")))
 	if err != nil {
 		tb.Fatal(err)
 	}

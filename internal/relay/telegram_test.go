@@ -19,6 +19,7 @@ import (
 
 	"hotline/bot"
 	"hotline/internal/hotline"
+	"hotline/internal/pgtest"
 	"hotline/internal/relay"
 	"hotline/internal/store"
 	"hotline/internal/telegramtest"
@@ -42,7 +43,7 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 func openStore(tb testing.TB) (*store.DB, *vault.Vault, string) {
 	tb.Helper()
 	dir := tb.TempDir()
-	db, err := store.Open(filepath.Join(dir, "hotline.db"))
+	db, err := store.Open(pgtest.DB(tb, filepath.Join(dir, "hotline.db")))
 	if err != nil {
 		tb.Fatal(err)
 	}
