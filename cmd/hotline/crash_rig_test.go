@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -53,6 +54,9 @@ func TestCrashChannelsChild(t *testing.T) {
 	m.Config.TelegramToken = os.Getenv(envCrashToken)
 	m.Config.TelegramAPIURL = os.Getenv(envCrashAPI)
 	m.Argon = cheapArgon
+	if os.Getenv("HOTLINE_TEST_LOG") != "" {
+		m.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	m.Tune.Bot = fastTelegram
 	// Every reporter of the test comes from 127.0.0.1: the per-client
 	// limits are not what is tested here.
