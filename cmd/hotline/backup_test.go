@@ -126,7 +126,7 @@ func TestPgDumpRestoresWithTheServerKey(t *testing.T) {
 	restored := t.TempDir()
 	key, _ := os.ReadFile(filepath.Join(dir, "server.key"))
 	os.WriteFile(filepath.Join(restored, "server.key"), key, 0o600)
-	if b, err := exec.Command(pgRestore, "--no-owner", "--dbname="+defaultDatabase(restored), out).CombinedOutput(); err != nil {
+	if b, err := exec.Command(pgRestore, "--no-owner", "--dbname="+emptyDatabase(t, restored), out).CombinedOutput(); err != nil {
 		t.Fatalf("pg_restore: %v: %s", err, b)
 	}
 	m2 := foundationMain(t, restored)

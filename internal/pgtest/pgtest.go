@@ -133,11 +133,24 @@ func DB(tb testing.TB, path string) string {
 	return dsn
 }
 
+// Prepare, when set (before Main), readies a new database for Database:
+// typically, applies the schema. It runs once, on a template database
+// that every database Database makes is then copied from, so that a
+// package opening many stores does not migrate each one. It must leave no
+// session connected.
+var Prepare func(dsn string) error
+
+var (
+	templateOnce sync.Once
+	templateName string
+	templateErr  error
+)
+
 // Database returns the PostgreSQL database named by key on this pass,
-// creating it on first use: for code that maps a name to a database
-// without a test at hand (a data directory opened by a command). Each
-// call with a new key makes a new database; it lives as long as the
-// cluster.
+// creating it on first use (a copy of Prepare's template, when set): for
+// code that maps a name to a database without a test at hand (a data
+// directory opened by a command). Each call with a new key makes a new
+// database; it lives as long as the cluster.
 func Database(key string) (string, error) {
 	mu.Lock()
 	dsn, ok := named["\x00key\x00"+key]
@@ -148,7 +161,26 @@ func Database(key string) (string, error) {
 	if err := available(); err != nil {
 		return "", err
 	}
-	dsn, err := createDatabase()
+	template := ""
+	if Prepare != nil {
+		templateOnce.Do(func() {
+			var dsn string
+			if dsn, templateErr = createDatabase(""); templateErr != nil {
+				return
+			}
+			if templateErr = Prepare(dsn); templateErr != nil {
+				templateErr = fmt.Errorf("prepare the template database: %w", templateErr)
+				return
+			}
+			u, _ := url.Parse(dsn)
+			templateName = strings.TrimPrefix(u.Path, "/")
+		})
+		if templateErr != nil {
+			return "", templateErr
+		}
+		template = templateName
+	}
+	dsn, err := createDatabase(template)
 	if err != nil {
 		return "", err
 	}
@@ -171,7 +203,7 @@ func NewDatabase(tb testing.TB) string {
 		}
 		tb.Skipf("PostgreSQL is not available: %v", err)
 	}
-	dsn, err := createDatabase()
+	dsn, err := createDatabase("")
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -179,9 +211,9 @@ func NewDatabase(tb testing.TB) string {
 	return dsn
 }
 
-// createDatabase creates an empty database on the cluster and returns its
-// DSN.
-func createDatabase() (string, error) {
+// createDatabase creates a database on the cluster, empty or a copy of
+// template, and returns its DSN.
+func createDatabase(template string) (string, error) {
 	s, err := start()
 	if err != nil {
 		return "", fmt.Errorf("start PostgreSQL: %w", err)
@@ -197,7 +229,11 @@ func createDatabase() (string, error) {
 		return "", fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `CREATE DATABASE `+name); err != nil {
+	q := `CREATE DATABASE ` + name
+	if template != "" {
+		q += ` TEMPLATE ` + pgx.Identifier{template}.Sanitize()
+	}
+	if _, err := conn.Exec(ctx, q); err != nil {
 		return "", fmt.Errorf("create database %s: %w", name, err)
 	}
 	return withDatabase(s.dsn, name), nil
