@@ -12,6 +12,7 @@ import (
 
 	"hotline/bot"
 	"hotline/internal/dialog"
+	"hotline/internal/pgtest"
 	"hotline/internal/store"
 	"hotline/internal/telegramtest"
 )
@@ -133,7 +134,7 @@ func (c *effectConv) count(t *testing.T, marker string) int {
 // update again, and the redelivery is recognised by the store: the effect
 // stored before the failure is applied once.
 func TestWebhookFailureRedeliveredAppliedOnce(t *testing.T) {
-	db, err := store.Open(filepath.Join(t.TempDir(), "h.db"))
+	db, err := store.Open(pgtest.DB(t, filepath.Join(t.TempDir(), "h.db")))
 	if err != nil {
 		t.Fatal(err)
 	}

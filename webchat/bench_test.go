@@ -25,6 +25,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"hotline/internal/hotline"
+	"hotline/internal/pgtest"
 )
 
 // ---- a bare gorilla/websocket server in the pattern of gorilla's chat example ----
@@ -144,7 +145,7 @@ func BenchmarkIdleConnections(b *testing.B) {
 		for range b.N {
 			before := heapAndStacks()
 			cmd := exec.Command(os.Args[0], "-test.run=^TestIdleClientsHelper$", "-test.count=1")
-			cmd.Env = append(os.Environ(), "WEBCHAT_IDLE_ADDR="+ln.Addr().String(), "WEBCHAT_IDLE_PATH="+path,
+			cmd.Env = append(os.Environ(), pgtest.EnvEngine+"=sqlite", "WEBCHAT_IDLE_ADDR="+ln.Addr().String(), "WEBCHAT_IDLE_PATH="+path,
 				"WEBCHAT_IDLE_N="+strconv.Itoa(idleConns), "WEBCHAT_IDLE_HELLO="+strconv.FormatBool(hello))
 			stdin, _ := cmd.StdinPipe()
 			stdout, _ := cmd.StdoutPipe()

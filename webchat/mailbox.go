@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"hotline/internal/hotline"
@@ -477,10 +478,12 @@ func (s *Server) handleStatusShow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if f.Receipt != "" {
-		if err := s.admitLookup(w, r, actRead); err != nil {
+		var done func()
+		if r, done, err = s.admitLookup(w, r, actRead); err != nil {
 			s.statusPage(w, r, lang, http.StatusTooManyRequests, "", err, "")
 			return
 		}
+		defer done()
 	}
 	s.statusPage(w, r, lang, http.StatusOK, f.Receipt, nil, "")
 }
@@ -488,22 +491,49 @@ func (s *Server) handleStatusShow(w http.ResponseWriter, r *http.Request) {
 // admitLookup decides, before a receipt is looked up, whether the client
 // may: it must have a guess left (a client that keeps trying receipts
 // that open nothing waits) and a token of act. Refused, it sets
-// Retry-After and returns the error to show. A valid receipt's lookup
-// costs no guess, so a reporter is never held back by a guesser elsewhere.
-func (s *Server) admitLookup(w http.ResponseWriter, r *http.Request, act throttle.Action) error {
+// Retry-After and returns the error to show. The guess is taken now, not
+// charged after a miss: lookups that run at once (a flood of parallel
+// requests, or slow lookups) cannot all pass while the bucket still looks
+// full. done gives it back unless the lookup missed (threadPage marks the
+// request's guess spent): a valid receipt's lookup costs no guess, so a
+// reporter is never held back by a guesser elsewhere. The returned request
+// carries the guess.
+func (s *Server) admitLookup(w http.ResponseWriter, r *http.Request, act throttle.Action) (_ *http.Request, done func(), _ error) {
 	client := s.clientOf(r)
-	if ok, wait := s.limits.Ready(client, actGuess); !ok {
+	if ok, wait := s.limits.Allow(client, actGuess); !ok {
 		retryAfter(w, wait)
-		return waitError(txtTooManyGuesses, wait)
+		return r, func() {}, waitError(txtTooManyGuesses, wait)
 	}
 	if ok, wait := s.limits.Allow(client, act); !ok {
+		s.limits.Refund(client, actGuess)
 		retryAfter(w, wait)
 		if act == actPost {
-			return waitError(txtTooManyPosts, wait)
+			return r, func() {}, waitError(txtTooManyPosts, wait)
 		}
-		return waitError(txtTooManyReads, wait)
+		return r, func() {}, waitError(txtTooManyReads, wait)
 	}
-	return nil
+	g := &heldGuess{}
+	done = func() {
+		if !g.spent.Load() {
+			s.limits.Refund(client, actGuess)
+		}
+	}
+	return r.WithContext(context.WithValue(r.Context(), heldGuessKey{}, g)), done, nil
+}
+
+// heldGuess is the guess admitLookup took for a request's receipt lookup.
+type heldGuess struct{ spent atomic.Bool }
+
+type heldGuessKey struct{}
+
+// spendGuess counts a receipt lookup that opened nothing: the request's
+// held guess is kept, or, without one, a guess is charged.
+func (s *Server) spendGuess(r *http.Request) {
+	if g, ok := r.Context().Value(heldGuessKey{}).(*heldGuess); ok {
+		g.spent.Store(true)
+		return
+	}
+	s.limits.Charge(s.clientOf(r), actGuess)
 }
 
 func (s *Server) handleStatusReply(w http.ResponseWriter, r *http.Request) {
@@ -524,10 +554,12 @@ func (s *Server) handleStatusReply(w http.ResponseWriter, r *http.Request) {
 	// The rate limit comes before anything that looks the receipt up: a
 	// refused post must not open the thread, or it would be a free oracle
 	// for guessing receipts.
-	if err := s.admitLookup(w, r, actPost); err != nil {
+	r, done, err := s.admitLookup(w, r, actPost)
+	if err != nil {
 		s.replyAgain(w, lang, http.StatusTooManyRequests, f.Receipt, err, f.Text)
 		return
 	}
+	defer done()
 	if !s.checkToken(f.Token, formReply, "") {
 		s.statusPage(w, r, lang, http.StatusForbidden, f.Receipt, errForm, f.Text)
 		return
@@ -612,7 +644,7 @@ func (s *Server) threadPage(w http.ResponseWriter, r *http.Request, lang hotline
 	tip, msgs, err := s.Reporters.ThreadByReceipt(r.Context(), receipt)
 	if err != nil {
 		if missedReceipt(err) {
-			s.limits.Charge(s.clientOf(r), actGuess)
+			s.spendGuess(r)
 		}
 		if hotline.ErrorCode(err) == hotline.EINTERNAL {
 			s.Logger.Error("mailbox thread", "err", err)

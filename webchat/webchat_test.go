@@ -27,6 +27,7 @@ import (
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
 	"hotline/internal/live"
+	"hotline/internal/pgtest"
 	"hotline/internal/poster"
 	"hotline/internal/staff"
 	"hotline/internal/store"
@@ -118,7 +119,7 @@ type env struct {
 func newEnv(t testing.TB, tune func(*Server)) *env {
 	t.Helper()
 	dir := t.TempDir()
-	db, err := store.Open(filepath.Join(dir, "hotline.db"))
+	db, err := store.Open(pgtest.DB(t, filepath.Join(dir, "hotline.db")))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"hotline/bot"
 	"hotline/internal/hotline"
+	"hotline/internal/pgtest"
 	"hotline/internal/relay"
 	"hotline/internal/staff"
 	"hotline/internal/telegramtest"
@@ -204,11 +205,17 @@ func chatCanaries(id int64) [][]byte {
 }
 
 // scanDataDir fails the test if any file of the data dir (database, WAL,
-// shared memory, key) contains any canary.
+// shared memory, key) contains any canary; on PostgreSQL, if any file of
+// the data dir (the key) or any value of the database does.
 func scanDataDir(t testing.TB, dir string, canaries [][]byte) {
 	t.Helper()
 	files, _ := filepath.Glob(filepath.Join(dir, "*"))
-	if len(files) < 2 {
+	least := 2
+	if pgtest.OnPostgres() {
+		scanDatabase(t, dir, canaries)
+		least = 1
+	}
+	if len(files) < least {
 		t.Fatalf("data dir holds %v", files)
 	}
 	for _, f := range files {

@@ -55,6 +55,9 @@ func TestCrashChannelsChild(t *testing.T) {
 	m.Config.TelegramToken = os.Getenv(envCrashToken)
 	m.Config.TelegramAPIURL = os.Getenv(envCrashAPI)
 	m.Argon = cheapArgon
+	if os.Getenv("HOTLINE_TEST_LOG") != "" {
+		m.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	m.Tune.Bot = fastTelegram
 	if dsn := os.Getenv(envCrashDB); dsn != "" {
 		m.Config.Database = dsn
@@ -131,7 +134,7 @@ type child struct {
 func (r *crashRig) start() *child {
 	r.t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChannelsChild$", "-test.v=false")
-	cmd.Env = append(os.Environ(), envCrashDir+"="+r.dir, envCrashAddr+"="+r.addr,
+	cmd.Env = append(childEnv(r.dir), envCrashDir+"="+r.dir, envCrashAddr+"="+r.addr,
 		envCrashToken+"="+r.tg.Token(), envCrashAPI+"="+r.tg.URL())
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -397,6 +400,9 @@ func (r *crashRig) verify(rounds int, sig string) {
 	}
 	if len(r.acked) == 0 {
 		t.Errorf("nothing was acknowledged")
+	}
+	if t.Failed() {
+		t.Logf("the children's log:\n%s", tail(r.logs.String(), 6000))
 	}
 }
 

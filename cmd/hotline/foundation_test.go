@@ -277,21 +277,7 @@ func TestNothingReadableAtRest(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	files, _ := filepath.Glob(filepath.Join(dir, "*"))
-	if len(files) < 2 {
-		t.Fatalf("data dir holds %v", files)
-	}
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range canaries {
-			if bytes.Contains(data, c) {
-				t.Errorf("%s contains canary %q", filepath.Base(f), c)
-			}
-		}
-	}
+	scanDataDir(t, dir, canaries)
 
 	// Reopen: every tip opens with the key from the password and from the
 	// recovery key.
@@ -361,7 +347,7 @@ func TestCrashSafety(t *testing.T) {
 	acked := map[string]bool{}
 	for round := 0; round < 12; round++ {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.v=false")
-		cmd.Env = append(os.Environ(), "HOTLINE_CRASH_CHILD="+dir)
+		cmd.Env = append(childEnv(dir), "HOTLINE_CRASH_CHILD="+dir)
 		stdout, err := cmd.StdoutPipe()
 		if err != nil {
 			t.Fatal(err)

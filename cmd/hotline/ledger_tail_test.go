@@ -25,7 +25,7 @@ func tailCLI(t *testing.T, args ...string) (int, string, string) {
 // tailDB opens a data directory's database for direct access.
 func tailDB(t *testing.T, dir string) *store.DB {
 	t.Helper()
-	db, err := store.Open(filepath.Join(dir, "hotline.db"))
+	db, err := store.Open(defaultDatabase(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,6 +52,7 @@ func tailCopy(t *testing.T, src string) string {
 			t.Fatal(err)
 		}
 	}
+	copyDatabase(t, src, dst)
 	return dst
 }
 

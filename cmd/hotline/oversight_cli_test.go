@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/csv"
 	"fmt"
 	"os"
@@ -18,6 +17,7 @@ import (
 	"hotline/internal/hotline"
 	"hotline/internal/scheduler"
 	"hotline/internal/staff"
+	"hotline/internal/store"
 )
 
 // ovCLIClock is a settable clock shared with the database writer.
@@ -333,6 +333,7 @@ func copyDir(t *testing.T, src string) string {
 			t.Fatal(err)
 		}
 	}
+	copyDatabase(t, src, dst)
 	return dst
 }
 
@@ -390,12 +391,12 @@ func TestLedgerTamperingIsCaughtByTheCLI(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := copyDir(t, base)
-			db, err := sql.Open("sqlite3", "file:"+filepath.Join(dir, "hotline.db"))
+			db, err := store.Open(defaultDatabase(dir))
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, q := range tc.sql {
-				if _, err := db.Exec(q); err != nil {
+				if _, err := db.Writer().Exec(q); err != nil {
 					t.Fatal(err)
 				}
 			}

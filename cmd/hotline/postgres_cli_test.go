@@ -11,12 +11,6 @@ import (
 	"hotline/internal/store"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	pgtest.Stop() // the cluster NewDatabase may have started
-	os.Exit(code)
-}
-
 // TestCLIOnPostgres drives the administrative commands against
 // PostgreSQL through --database and HOTLINE_DATABASE: migrate (twice),
 // school add, a server's report, ledger verify and export, and backup,

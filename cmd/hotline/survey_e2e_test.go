@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"hotline/internal/hotline"
+	"hotline/internal/pgtest"
 	"hotline/internal/staff"
 	"hotline/internal/survey"
 	"hotline/internal/telegramtest"
@@ -527,7 +528,11 @@ func TestSurveyResponsesCannotBeJoinedToCodes(t *testing.T) {
 	}
 	cols := func(table string) []string {
 		var names []string
-		if err := f.m.DB.Reader().Select(&names, `SELECT name FROM pragma_table_info(?)`, table); err != nil {
+		q := `SELECT name FROM pragma_table_info(?)`
+		if pgtest.OnPostgres() {
+			q = `SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = ?`
+		}
+		if err := f.m.DB.Reader().Select(&names, q, table); err != nil {
 			t.Fatal(err)
 		}
 		sort.Strings(names)

@@ -825,7 +825,8 @@ func (c *conv) claimReceipt(tipUID string) string {
 
 // alreadySent answers a "send" that arrives after its report was filed:
 // the reporter is told the report was received, with its alias, and a web
-// page that lost its receipt gets it back (once, with its page secret).
+// page that lost its receipt gets it back (with its page secret, until the
+// page has written with it).
 func (c *conv) alreadySent() {
 	alias := c.st.Alias.In(c.lang())
 	c.out = append(c.out, Reply{Kind: ReplySubmitted, Text: c.t(txtAlreadySent, alias), Alias: alias, TipUID: c.st.Active})

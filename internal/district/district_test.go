@@ -7,12 +7,13 @@ import (
 
 	"hotline/internal/district"
 	"hotline/internal/hotline"
+	"hotline/internal/pgtest"
 	"hotline/internal/store"
 )
 
 func mustOpenDB(tb testing.TB) *store.DB {
 	tb.Helper()
-	db, err := store.Open(filepath.Join(tb.TempDir(), "hotline.db"))
+	db, err := store.Open(pgtest.DB(tb, filepath.Join(tb.TempDir(), "hotline.db")))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -137,9 +137,9 @@ type Submitted struct {
 // ReceiptKeeper hands a web page back the receipt of its own submission
 // when the answer that carried it was lost.
 type ReceiptKeeper interface {
-	// ClaimReceipt returns the receipt of tipUID kept sealed to pageSecret,
-	// once: the sealed copy is then forgotten. ErrNotFound when there is
-	// none for this secret (claimed, expired, or another page's).
+	// ClaimReceipt returns the receipt of tipUID kept sealed to pageSecret
+	// until the page writes with it or the copy expires. ErrNotFound when
+	// there is none for this secret (used, expired, or another page's).
 	ClaimReceipt(ctx context.Context, tipUID, pageSecret string) (string, error)
 }
 

@@ -24,6 +24,7 @@ import (
 	"hotline/internal/inbox"
 	"hotline/internal/intake"
 	"hotline/internal/live"
+	"hotline/internal/pgtest"
 	"hotline/internal/staff"
 	"hotline/internal/store"
 	"hotline/internal/triage"
@@ -70,7 +71,7 @@ func newEnv(tb testing.TB) *env {
 
 func newEnvWith(tb testing.TB, opt vault.Options, clock *fakeClock) *env {
 	tb.Helper()
-	db, err := store.Open(filepath.Join(tb.TempDir(), "hotline.db"))
+	db, err := store.Open(pgtest.DB(tb, filepath.Join(tb.TempDir(), "hotline.db")))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -388,9 +388,13 @@ func (s *Service) repeated(ctx context.Context, sub hotline.Submission, school *
 
 var _ hotline.ReceiptKeeper = (*Service)(nil)
 
-// ClaimReceipt hands a web page back, once, the receipt of its tip that
-// was sealed to its page secret at submission, and forgets the sealed
-// copy. Another page's secret opens nothing and forgets nothing.
+// ClaimReceipt hands a web page back the receipt of its tip that was
+// sealed to its page secret at submission. Another page's secret opens
+// nothing. The sealed copy is kept until the page shows it holds the
+// receipt (its first message with it, AddReporterMessage) or ReceiptKeep
+// passes, not forgotten at the claim: the answer carrying the claimed
+// receipt can be lost too (a restart before it left), and the page then
+// asks again.
 func (s *Service) ClaimReceipt(ctx context.Context, tipUID, pageSecret string) (string, error) {
 	if tipUID == "" || pageSecret == "" {
 		return "", hotline.ErrNotFound
@@ -410,7 +414,7 @@ func (s *Service) ClaimReceipt(ctx context.Context, tipUID, pageSecret string) (
 			return hotline.ErrNotFound
 		}
 		receipt = string(b)
-		return tx.ClearSealedReceipt(tip.ID)
+		return nil
 	})
 	if err != nil {
 		return "", err
@@ -453,6 +457,13 @@ func (s *Service) AddReporterMessage(ctx context.Context, ref hotline.ReporterRe
 			// The reporter wrote, so their chat is reachable again.
 			if err := tx.ReviveHandle(t.ID); err != nil {
 				return err
+			}
+			// A web reporter who writes with the receipt holds it: the
+			// copy sealed to their page (ClaimReceipt) has done its work.
+			if ref.Receipt != "" {
+				if err := tx.ClearSealedReceipt(t.ID); err != nil {
+					return err
+				}
 			}
 			t.LastReporterAt = tx.Now()
 			becameUrgent := urgent && !t.Urgent

@@ -168,16 +168,22 @@ func TestSubmissionIDFilesOnce(t *testing.T) {
 	if n := countMarker(t, e, "MARKER-ID-2231"); n != 1 {
 		t.Fatalf("tips with the marker: got %d, want 1", n)
 	}
-	// The receipt comes back once, and only to its page.
+	// The receipt comes back only to its page, until the page writes with
+	// it: a claim whose answer was lost too is asked again.
 	if _, err := e.intake.ClaimReceipt(ctx, first.TipUID, "page-secret-bbbbbbbbbbbbbbbb"); !errors.Is(err, hotline.ErrNotFound) {
 		t.Fatalf("claim with another page's secret: got %v, want not found", err)
 	}
-	got, err := e.intake.ClaimReceipt(ctx, first.TipUID, sub.PageSecret)
-	if err != nil || got != first.Receipt {
-		t.Fatalf("claim: got %q, %v, want the receipt", got, err)
+	for i := range 2 {
+		got, err := e.intake.ClaimReceipt(ctx, first.TipUID, sub.PageSecret)
+		if err != nil || got != first.Receipt {
+			t.Fatalf("claim %d: got %q, %v, want the receipt", i, got, err)
+		}
+	}
+	if _, err := e.intake.AddReporterMessage(ctx, hotline.ReporterRef{Receipt: first.Receipt}, "补充：他们今天又来了", nil); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := e.intake.ClaimReceipt(ctx, first.TipUID, sub.PageSecret); !errors.Is(err, hotline.ErrNotFound) {
-		t.Fatalf("second claim: got %v, want not found", err)
+		t.Fatalf("claim after the page wrote with the receipt: got %v, want not found", err)
 	}
 	// Nothing in the database shows the receipt.
 	var sealed [][]byte
@@ -201,8 +207,9 @@ func TestSubmissionIDFilesOnce(t *testing.T) {
 }
 
 // TestWebResendGetsReceipt: a web page whose answer to "send" was lost
-// sends it again with its page secret and gets the receipt, once; the
-// report is filed once.
+// sends it again with its page secret and gets the receipt, again if that
+// answer is lost too, and no more once the page wrote with it; the report
+// is filed once.
 func TestWebResendGetsReceipt(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -226,12 +233,29 @@ func TestWebResendGetsReceipt(t *testing.T) {
 	if got := receiptOf(again); got != receipt || !has(again, dialog.ReplySubmitted, "已经发送") {
 		t.Fatalf("resend: got receipt %q in %+v, want %q", got, again, receipt)
 	}
+	// That answer is lost too (the server stopped before it left): the
+	// page asks again and still gets it.
 	third, err := eng.Handle(ctx, web, dialog.Event{Kind: dialog.EventChoice, Choice: "send", PageSecret: page})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := receiptOf(third); got != "" {
-		t.Fatalf("receipt handed out twice: %q", got)
+	if got := receiptOf(third); got != receipt {
+		t.Fatalf("second resend: got receipt %q, want %q", got, receipt)
+	}
+	// The page writes with its receipt: it holds it, and the copy sealed
+	// to the page is gone.
+	if _, err := eng.HandleWithReceipt(ctx, web, receipt, dialog.Event{Kind: dialog.EventText, Text: "补充：今天又发生了 MARKER-WEB-9913", PageSecret: page}); err != nil {
+		t.Fatal(err)
+	}
+	fourth, err := eng.Handle(ctx, web, dialog.Event{Kind: dialog.EventChoice, Choice: "send", PageSecret: page})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := receiptOf(fourth); got != "" {
+		t.Fatalf("receipt handed out after the page wrote with it: %q", got)
+	}
+	if n := countMarker(t, e, "MARKER-WEB-9913"); n != 1 {
+		t.Fatalf("follow-ups with the marker: got %d, want 1", n)
 	}
 	if n := countMarker(t, e, "MARKER-WEB-9912"); n != 1 {
 		t.Fatalf("tips with the marker: got %d, want 1", n)

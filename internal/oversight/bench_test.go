@@ -18,6 +18,7 @@ import (
 	"hotline/internal/hotline"
 	"hotline/internal/ledger"
 	"hotline/internal/oversight"
+	"hotline/internal/pgtest"
 	"hotline/internal/staff"
 	"hotline/internal/store"
 	"hotline/internal/triage"
@@ -55,8 +56,10 @@ var seeded struct {
 	err     error
 }
 
+// TestMain runs every test of the package on SQLite, then on PostgreSQL;
+// the benchmarks' seeded district is SQLite.
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := pgtest.Main(m)
 	if seeded.db != nil {
 		seeded.db.Close()
 	}

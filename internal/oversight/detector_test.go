@@ -14,6 +14,7 @@ import (
 	"hotline/internal/district"
 	"hotline/internal/hotline"
 	"hotline/internal/oversight"
+	"hotline/internal/pgtest"
 	"hotline/internal/staff"
 	"hotline/internal/store"
 	"hotline/internal/triage"
@@ -23,7 +24,7 @@ import (
 // their own district by reason — flagged, cleared as wrong, its share, and
 // misses — exactly, and nothing of another district.
 func TestDetectorPage(t *testing.T) {
-	db, err := store.Open(filepath.Join(t.TempDir(), "h.db"))
+	db, err := store.Open(pgtest.DB(t, filepath.Join(t.TempDir(), "h.db")))
 	if err != nil {
 		t.Fatal(err)
 	}

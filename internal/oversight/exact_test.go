@@ -13,6 +13,7 @@ import (
 	"hotline/internal/district"
 	"hotline/internal/hotline"
 	"hotline/internal/oversight"
+	"hotline/internal/pgtest"
 	"hotline/internal/staff"
 	"hotline/internal/store"
 	"hotline/internal/triage"
@@ -24,7 +25,7 @@ import (
 // a reporter (here the category chart still says "<5").
 func TestSchoolFailuresAreExact(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(filepath.Join(t.TempDir(), "hotline.db"))
+	db, err := store.Open(pgtest.DB(t, filepath.Join(t.TempDir(), "hotline.db")))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"hotline/internal/district"
 	"hotline/internal/hotline"
 	"hotline/internal/oversight"
+	"hotline/internal/pgtest"
 	"hotline/internal/staff"
 	"hotline/internal/store"
 	"hotline/internal/triage"
@@ -25,7 +26,7 @@ import (
 // next case gets the district's assessment time.
 func TestDistrictSetsItsCaseDeadlines(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(filepath.Join(t.TempDir(), "hotline.db"))
+	db, err := store.Open(pgtest.DB(t, filepath.Join(t.TempDir(), "hotline.db")))
 	if err != nil {
 		t.Fatal(err)
 	}

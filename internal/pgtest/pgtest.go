@@ -39,6 +39,11 @@ import (
 // to create databases).
 const EnvDSN = "HOTLINE_TEST_PG"
 
+// EnvEngine, set to "sqlite" or "postgres", makes Main run only that pass:
+// for iterating on one engine, and for child processes a test starts,
+// which must run on the engine of the parent's pass only.
+const EnvEngine = "HOTLINE_TEST_ENGINE"
+
 var (
 	onPostgres atomic.Bool
 
@@ -55,9 +60,17 @@ var (
 //
 //	func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 func Main(m *testing.M) int {
-	code := m.Run()
-	if code != 0 {
-		return code
+	only := os.Getenv(EnvEngine)
+	switch only {
+	case "", "sqlite", "postgres":
+	default:
+		fmt.Fprintf(os.Stderr, "pgtest: %s=%q: want sqlite or postgres\n", EnvEngine, only)
+		return 2
+	}
+	if only != "postgres" {
+		if code := m.Run(); code != 0 || only == "sqlite" {
+			return code
+		}
 	}
 	if err := available(); err != nil {
 		if os.Getenv("CI") != "" {
@@ -68,7 +81,10 @@ func Main(m *testing.M) int {
 		return 0
 	}
 	defer stop()
-	fmt.Println("=== pgtest: the same tests again on PostgreSQL")
+	if only == "" {
+		// Not in a child process, whose stdout its parent may read.
+		fmt.Println("=== pgtest: the same tests again on PostgreSQL")
+	}
 	onPostgres.Store(true)
 	defer onPostgres.Store(false)
 	if code := m.Run(); code != 0 {
@@ -117,6 +133,66 @@ func DB(tb testing.TB, path string) string {
 	return dsn
 }
 
+// Prepare, when set (before Main), readies a new database for Database:
+// typically, applies the schema. It runs once, on a template database
+// that every database Database makes is then copied from, so that a
+// package opening many stores does not migrate each one. It must leave no
+// session connected.
+var Prepare func(dsn string) error
+
+var (
+	templateOnce sync.Once
+	templateName string
+	templateErr  error
+)
+
+// Database returns the PostgreSQL database named by key on this pass,
+// creating it on first use (a copy of Prepare's template, when set): for
+// code that maps a name to a database without a test at hand (a data
+// directory opened by a command). Each call with a new key makes a new
+// database; it lives as long as the cluster.
+func Database(key string) (string, error) {
+	mu.Lock()
+	dsn, ok := named["\x00key\x00"+key]
+	mu.Unlock()
+	if ok {
+		return dsn, nil
+	}
+	if err := available(); err != nil {
+		return "", err
+	}
+	template := ""
+	if Prepare != nil {
+		templateOnce.Do(func() {
+			var dsn string
+			if dsn, templateErr = createDatabase(""); templateErr != nil {
+				return
+			}
+			if templateErr = Prepare(dsn); templateErr != nil {
+				templateErr = fmt.Errorf("prepare the template database: %w", templateErr)
+				return
+			}
+			u, _ := url.Parse(dsn)
+			templateName = strings.TrimPrefix(u.Path, "/")
+		})
+		if templateErr != nil {
+			return "", templateErr
+		}
+		template = templateName
+	}
+	dsn, err := createDatabase(template)
+	if err != nil {
+		return "", err
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if prev, ok := named["\x00key\x00"+key]; ok {
+		return prev, nil // another goroutine won; ours stays unused
+	}
+	named["\x00key\x00"+key] = dsn
+	return dsn, nil
+}
+
 // NewDatabase creates an empty PostgreSQL database for tb and returns its
 // DSN. It skips tb when PostgreSQL is not installed and CI is unset.
 func NewDatabase(tb testing.TB) string {
@@ -127,9 +203,20 @@ func NewDatabase(tb testing.TB) string {
 		}
 		tb.Skipf("PostgreSQL is not available: %v", err)
 	}
+	dsn, err := createDatabase("")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Logf("PostgreSQL database %s", dsn)
+	return dsn
+}
+
+// createDatabase creates a database on the cluster, empty or a copy of
+// template, and returns its DSN.
+func createDatabase(template string) (string, error) {
 	s, err := start()
 	if err != nil {
-		tb.Fatalf("start PostgreSQL: %v", err)
+		return "", fmt.Errorf("start PostgreSQL: %w", err)
 	}
 	mu.Lock()
 	seq++
@@ -139,14 +226,17 @@ func NewDatabase(tb testing.TB) string {
 	defer cancel()
 	conn, err := pgx.Connect(ctx, s.dsn)
 	if err != nil {
-		tb.Fatalf("connect to PostgreSQL: %v", err)
+		return "", fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `CREATE DATABASE `+name); err != nil {
-		tb.Fatalf("create database: %v", err)
+	q := `CREATE DATABASE ` + name
+	if template != "" {
+		q += ` TEMPLATE ` + pgx.Identifier{template}.Sanitize()
 	}
-	tb.Logf("PostgreSQL database %s", name)
-	return withDatabase(s.dsn, name)
+	if _, err := conn.Exec(ctx, q); err != nil {
+		return "", fmt.Errorf("create database %s: %w", name, err)
+	}
+	return withDatabase(s.dsn, name), nil
 }
 
 // withDatabase returns dsn naming database name instead.
@@ -188,6 +278,20 @@ func binDir() (string, error) {
 		}
 	}
 	return "", errors.New("no initdb found (install Debian's postgresql package, or set " + EnvDSN + ")")
+}
+
+// Tool returns the path of one of PostgreSQL's programs (pg_dump,
+// pg_restore, psql), from the installation Main's cluster comes from.
+func Tool(name string) (string, error) {
+	dir, err := binDir()
+	if err != nil {
+		return "", err
+	}
+	p := filepath.Join(dir, name)
+	if _, err := os.Stat(p); err != nil {
+		return "", err
+	}
+	return p, nil
 }
 
 func version(binDir string) int {

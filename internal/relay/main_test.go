@@ -7,5 +7,5 @@ import (
 	"hotline/internal/pgtest"
 )
 
-// The relay's tests run on SQLite, then on PostgreSQL.
+// TestMain runs every test of the package on SQLite, then on PostgreSQL.
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }

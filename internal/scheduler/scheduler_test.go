@@ -10,6 +10,7 @@ import (
 
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
+	"hotline/internal/pgtest"
 	"hotline/internal/scheduler"
 	"hotline/internal/staff"
 	"hotline/internal/store"
@@ -76,7 +77,7 @@ func (a *ovAlerter) Texts(chatID int64) []string {
 func newOvEnv(tb testing.TB, settings *hotline.SchoolSettings) *ovEnv {
 	tb.Helper()
 	ctx := context.Background()
-	e := &ovEnv{tb: tb, path: filepath.Join(tb.TempDir(), "h.db"), key: make([]byte, 32), district: "海淀区",
+	e := &ovEnv{tb: tb, path: pgtest.DB(tb, filepath.Join(tb.TempDir(), "h.db")), key: make([]byte, 32), district: "海淀区",
 		t0: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), alerter: &ovAlerter{}}
 	e.key[0] = 7
 	e.clock = &ovClock{t: e.t0}

@@ -14,6 +14,7 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
+	"hotline/internal/pgtest"
 	"hotline/internal/staff"
 	"hotline/internal/store"
 	"hotline/internal/vault"
@@ -368,7 +369,7 @@ func TestDevicesRememberedOnlyAfterCompleteLogin(t *testing.T) {
 // as a restarted server would.
 func openAt(t *testing.T, path string, clock *fakeClock) *staff.Service {
 	t.Helper()
-	db, err := store.Open(path)
+	db, err := store.Open(pgtest.DB(t, path))
 	if err != nil {
 		t.Fatal(err)
 	}

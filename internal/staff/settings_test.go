@@ -10,6 +10,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"hotline/internal/hotline"
+	"hotline/internal/pgtest"
 	"hotline/internal/staff"
 	"hotline/internal/store"
 	"hotline/internal/vault"
@@ -21,7 +22,7 @@ func (c *fakeClock) Now() time.Time { return c.t }
 
 func newService(tb testing.TB) (*staff.Service, *fakeClock) {
 	tb.Helper()
-	db, err := store.Open(filepath.Join(tb.TempDir(), "h.db"))
+	db, err := store.Open(pgtest.DB(tb, filepath.Join(tb.TempDir(), "h.db")))
 	if err != nil {
 		tb.Fatal(err)
 	}

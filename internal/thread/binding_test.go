@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"hotline/internal/hotline"
+	"hotline/internal/pgtest"
 	"hotline/internal/store"
 	"hotline/internal/thread"
 	"hotline/internal/vault"
@@ -23,7 +24,7 @@ type bindingFixture struct {
 
 func newBindingFixture(t *testing.T) *bindingFixture {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "hotline.db"))
+	db, err := store.Open(pgtest.DB(t, filepath.Join(t.TempDir(), "hotline.db")))
 	if err != nil {
 		t.Fatal(err)
 	}

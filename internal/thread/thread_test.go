@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"hotline/internal/hotline"
+	"hotline/internal/pgtest"
 	"hotline/internal/store"
 	"hotline/internal/thread"
 	"hotline/internal/vault"
@@ -193,7 +194,7 @@ func TestEntriesForReporter(t *testing.T) {
 // reply to an escalated one, through the one transaction.
 func TestAppend(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(filepath.Join(t.TempDir(), "hotline.db"))
+	db, err := store.Open(pgtest.DB(t, filepath.Join(t.TempDir(), "hotline.db")))
 	if err != nil {
 		t.Fatal(err)
 	}
