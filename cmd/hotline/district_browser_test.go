@@ -211,7 +211,7 @@ func TestDistrictViewInBrowser(t *testing.T) {
 		t.Fatalf("CI needs %s: %v", chromium, err)
 	}
 	f := newDistrictFixture(t)
-	outer, cancelOuter := context.WithTimeout(context.Background(), 2*time.Minute)
+	outer, cancelOuter := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancelOuter()
 	actx, cancelAlloc := chromedp.NewExecAllocator(outer,
 		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
@@ -227,7 +227,7 @@ func TestDistrictViewInBrowser(t *testing.T) {
 	}
 	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		sctx, c := context.WithTimeout(ctx, 20*time.Second)
+		sctx, c := context.WithTimeout(ctx, 60*time.Second)
 		defer c()
 		if err := chromedp.Do(sctx, actions...); err != nil {
 			t.Fatalf("%s: %v", what, err)

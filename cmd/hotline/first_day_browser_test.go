@@ -51,7 +51,7 @@ func TestNewSchoolFirstDayInBrowser(t *testing.T) {
 	m := MustRunMain(t, withDataDir(dir))
 	base := m.URL()
 
-	outer, cancelOuter := context.WithTimeout(context.Background(), 4*time.Minute)
+	outer, cancelOuter := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancelOuter()
 	actx, cancelAlloc := chromedp.NewExecAllocator(outer, browserOptions(chromiumPath, filepath.Join(t.TempDir(), "chromium"))...)
 	defer cancelAlloc()
@@ -62,7 +62,7 @@ func TestNewSchoolFirstDayInBrowser(t *testing.T) {
 	}
 	evalStr := func(js string) string {
 		t.Helper()
-		sctx, c := context.WithTimeout(ctx, 10*time.Second)
+		sctx, c := context.WithTimeout(ctx, 60*time.Second)
 		defer c()
 		v, err := chromedp.Run(sctx, chromedp.Evaluate[string](js))
 		if err != nil {

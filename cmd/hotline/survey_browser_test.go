@@ -43,7 +43,7 @@ func TestSurveyInBrowser(t *testing.T) {
 		answerWeb(t, f.m.URL(), c, pupilAnswers(i, 6), -1)
 	}
 
-	outer, cancelOuter := context.WithTimeout(context.Background(), 2*time.Minute)
+	outer, cancelOuter := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancelOuter()
 	actx, cancelAlloc := chromedp.NewExecAllocator(outer, append(browserOptions(chromium, filepath.Join(t.TempDir(), "chromium")), chromedp.WindowSize(360, 740))...)
 	defer cancelAlloc()
@@ -54,7 +54,7 @@ func TestSurveyInBrowser(t *testing.T) {
 	}
 	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		sctx, c := context.WithTimeout(ctx, 20*time.Second)
+		sctx, c := context.WithTimeout(ctx, 60*time.Second)
 		defer c()
 		if err := chromedp.Do(sctx, actions...); err != nil {
 			t.Fatalf("%s: %v", what, err)

@@ -280,7 +280,7 @@ func (e *webchatEnv) openWidget(t *testing.T, ctx context.Context) *chatFrame {
 		chromedp.Click(chromedp.CSS(`button[data-hotline=open]`)),
 		chromedp.WaitVisible(chromedp.CSS(`div[data-hotline=panel] iframe`)),
 	)
-	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	sctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	nodes, err := chromedp.Run(sctx, chromedp.Nodes(chromedp.CSS(`iframe`)))
 	if err != nil || len(nodes) == 0 {
@@ -293,7 +293,7 @@ func (e *webchatEnv) openWidget(t *testing.T, ctx context.Context) *chatFrame {
 
 func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	sctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	if err := chromedp.Do(sctx, actions...); err != nil {
 		t.Fatalf("%s: %v", what, err)

@@ -56,9 +56,9 @@ func TestBrowserEscalateAndLiveThread(t *testing.T) {
 	if _, err := e.in.AddReporterMessage(bg, hotline.ReporterRef{Receipt: sub.Receipt}, more, nil); err != nil {
 		t.Fatal(err)
 	}
-	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	pctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	if _, err := chromedp.Run(pctx, chromedp.Poll[bool](`Array.from(document.querySelectorAll('#thread .msg-reporter .msg-body')).some(e => e.textContent === `+jsString(more)+`)`, chromedp.WithPollingTimeout(12*time.Second))); err != nil {
+	if _, err := chromedp.Run(pctx, chromedp.Poll[bool](`Array.from(document.querySelectorAll('#thread .msg-reporter .msg-body')).some(e => e.textContent === `+jsString(more)+`)`, chromedp.WithPollingTimeout(50*time.Second))); err != nil {
 		t.Fatalf("the new message did not appear in place: %v", err)
 	}
 	if !eval[bool](t, ctx, `window.__sameDocument === true`) {

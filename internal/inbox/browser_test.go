@@ -27,7 +27,7 @@ func browserCtx(t *testing.T) context.Context {
 		t.Fatalf("CI needs %s: %v", chromiumPath, err)
 	}
 	// The whole browser lives at most this long, whatever happens.
-	outer, cancelOuter := context.WithTimeout(context.Background(), 2*time.Minute)
+	outer, cancelOuter := context.WithTimeout(context.Background(), 6*time.Minute)
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath),
 		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
@@ -50,7 +50,7 @@ func browserCtx(t *testing.T) context.Context {
 // fails the test instead of hanging it.
 func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	sctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	if err := chromedp.Do(sctx, actions...); err != nil {
 		t.Fatalf("%s: %v", what, err)
@@ -59,7 +59,7 @@ func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Ac
 
 func eval[T any](t *testing.T, ctx context.Context, js string) T {
 	t.Helper()
-	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	sctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	v, err := chromedp.Run(sctx, chromedp.Evaluate[T](js))
 	if err != nil {
@@ -74,7 +74,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	sctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	png, err := chromedp.Run(sctx, chromedp.CaptureScreenshot())
 	if err != nil {
@@ -191,9 +191,9 @@ func TestBrowserCounselorFlow(t *testing.T) {
 	eval[bool](t, ctx, `(window.__sameDocument = true)`)
 	before := eval[string](t, ctx, `document.title`)
 	fresh := e.tip("demo", "刚刚在楼梯间有人抢了我的饭卡")
-	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	pctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	if _, err := chromedp.Run(pctx, chromedp.Poll[bool](`document.querySelector('#queue').textContent.includes(`+jsString(fresh.Alias.ZH)+`)`, chromedp.WithPollingTimeout(12*time.Second))); err != nil {
+	if _, err := chromedp.Run(pctx, chromedp.Poll[bool](`document.querySelector('#queue').textContent.includes(`+jsString(fresh.Alias.ZH)+`)`, chromedp.WithPollingTimeout(50*time.Second))); err != nil {
 		t.Fatalf("the new tip did not appear live: %v", err)
 	}
 	if !eval[bool](t, ctx, `window.__sameDocument === true`) {
