@@ -63,7 +63,10 @@ func freeAddr(t *testing.T) string {
 func (r *crashRig) startNode(n *node) {
 	r.t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChannelsChild$", "-test.v=false")
-	cmd.Env = append(os.Environ(), envCrashDir+"="+r.dir, envCrashAddr+"="+n.addr, envCrashDB+"="+r.dsn,
+	// The child runs the parent's pass only: without EnvEngine its
+	// pgtest.Main would, after a SIGTERM ended the first pass, start the
+	// node again for a second one and never exit.
+	cmd.Env = append(os.Environ(), pgtest.EnvEngine+"="+pgtest.Engine(), envCrashDir+"="+r.dir, envCrashAddr+"="+n.addr, envCrashDB+"="+r.dsn,
 		envCrashToken+"="+r.tg.Token(), envCrashAPI+"="+r.tg.URL())
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
