@@ -59,6 +59,9 @@ func newBotEnv(tb testing.TB) *botEnv {
 	return e
 }
 
+// testWebhookSecret is the webhook secret the bot tests configure.
+const testWebhookSecret = "test-webhook-secret_0123456789-abcdefghijklmnop"
+
 // start boots (or reboots) Main on the env's data dir.
 func (e *botEnv) start() {
 	tb := e.t
@@ -67,6 +70,10 @@ func (e *botEnv) start() {
 		m.Config.TelegramToken = e.srv.Token()
 		m.Config.TelegramAPIURL = e.srv.URL()
 		m.Config.TelegramWebhookURL = e.webhook
+		if e.webhook != "" {
+			// Configured, as several nodes need (and PostgreSQL requires).
+			m.Config.TelegramWebhookSecret = testWebhookSecret
+		}
 		m.Tune.Bot = fastTelegram
 		if e.logs != nil {
 			m.Logger = slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
