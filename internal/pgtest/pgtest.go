@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"os/exec"
@@ -64,7 +65,7 @@ func Main(m *testing.M) int {
 	switch only {
 	case "", "sqlite", "postgres":
 	default:
-		fmt.Fprintf(os.Stderr, "pgtest: %s=%q: want sqlite or postgres\n", EnvEngine, only)
+		slog.Error("pgtest: want sqlite or postgres", "env", EnvEngine, "value", only)
 		return 2
 	}
 	if only != "postgres" {
@@ -74,21 +75,21 @@ func Main(m *testing.M) int {
 	}
 	if err := available(); err != nil {
 		if os.Getenv("CI") != "" {
-			fmt.Fprintf(os.Stderr, "pgtest: PostgreSQL is needed under CI: %v\n", err)
+			slog.Error("pgtest: PostgreSQL is needed under CI", "err", err)
 			return 1
 		}
-		fmt.Fprintf(os.Stderr, "pgtest: PostgreSQL pass skipped: %v\n", err)
+		slog.Warn("pgtest: PostgreSQL pass skipped", "err", err)
 		return 0
 	}
 	defer stop()
 	if only == "" {
 		// Not in a child process, whose stdout its parent may read.
-		fmt.Println("=== pgtest: the same tests again on PostgreSQL")
+		slog.Info("pgtest: the same tests again on PostgreSQL")
 	}
 	onPostgres.Store(true)
 	defer onPostgres.Store(false)
 	if code := m.Run(); code != 0 {
-		fmt.Println("--- pgtest: FAILED on PostgreSQL")
+		slog.Error("pgtest: FAILED on PostgreSQL")
 		return code
 	}
 	return 0
