@@ -220,9 +220,21 @@ func (s *Sender) SendMail(ctx context.Context, to, subject, body string) error {
 			// go-mail's message names the recipient and quotes the
 			// server's reply, which often repeats the address; callers
 			// log this error, so keep only the reason and the reply code.
-			return fmt.Errorf("smtp: %s (reply code %d, temporary %t)", se.Reason, se.ErrorCode(), se.IsTemp())
+			return &SendError{Reason: fmt.Sprint(se.Reason), Code: se.ErrorCode(), Temporary: se.IsTemp()}
 		}
 		return fmt.Errorf("smtp: %w", err)
 	}
 	return nil
+}
+
+// SendError is a send the SMTP server refused, with its reply code and
+// whether it was temporary (4xx) — without the recipient's address.
+type SendError struct {
+	Reason    string
+	Code      int
+	Temporary bool
+}
+
+func (e *SendError) Error() string {
+	return fmt.Sprintf("smtp: %s (reply code %d, temporary %t)", e.Reason, e.Code, e.Temporary)
 }
