@@ -55,10 +55,10 @@ func TestACS3DocumentedSignatures(t *testing.T) {
 
 func TestACS3Encode(t *testing.T) {
 	for in, want := range map[string]string{
-		"a b":                     "a%20b",
-		"a*b~c":                   "a%2Ab~c",
-		`{"alias":"蓝狐"}`:          "%7B%22alias%22%3A%22%E8%93%9D%E7%8B%90%22%7D",
-		"+8613800000000/?&=":      "%2B8613800000000%2F%3F%26%3D",
+		"a b":                    "a%20b",
+		"a*b~c":                  "a%2Ab~c",
+		`{"alias":"蓝狐"}`:         "%7B%22alias%22%3A%22%E8%93%9D%E7%8B%90%22%7D",
+		"+8613800000000/?&=":     "%2B8613800000000%2F%3F%26%3D",
 		"unreserved-._~AZaz09Zz": "unreserved-._~AZaz09Zz",
 	} {
 		if got := acs3Encode(in); got != want {
