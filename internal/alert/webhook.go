@@ -94,6 +94,7 @@ func (w *webhook) Send(ctx context.Context, to Target, m Message) error {
 		return nil
 	}
 	e := w.c.httpError(a.status)
+	e.Code = strconv.Itoa(a.status)
 	if a.status == http.StatusUnauthorized || a.status == http.StatusForbidden {
 		e.Reason = "接收方拒绝了签名（密钥不一致）/ the receiver refused the signature (secrets differ)"
 	}
