@@ -15,7 +15,9 @@ import (
 )
 
 // startSim runs a simulator with every vendor account for the test.
-func startSim(t *testing.T) (*alertsim.Sim, alert.Config) {
+func startSim(t *testing.T) (*alertsim.Sim, alert.Config) { return startSimB(t) }
+
+func startSimB(t testing.TB) (*alertsim.Sim, alert.Config) {
 	t.Helper()
 	s, err := alertsim.Start("127.0.0.1:0")
 	if err != nil {

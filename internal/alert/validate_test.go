@@ -1,6 +1,9 @@
 package alert_test
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -126,5 +129,22 @@ func TestKinds(t *testing.T) {
 	}
 	if !alert.DingTalk.Group() || alert.SMSAliyun.Group() || !alert.VoiceAliyun.Loud() {
 		t.Error("Group/Loud wrong")
+	}
+}
+
+func TestAsError(t *testing.T) {
+	if alert.AsError(alert.SMSAliyun, nil) != nil {
+		t.Error("AsError(nil) is not nil")
+	}
+	e := alert.AsError(alert.Webhook, errors.New("dial tcp 10.0.0.1:443: https://host/hook?token=s3cret"))
+	if e.Kind != alert.Webhook || e.Permanent || strings.Contains(e.Error(), "s3cret") || strings.Contains(e.Error(), "10.0.0.1") {
+		t.Errorf("AsError of a foreign error: %v", e)
+	}
+	orig := &alert.Error{Kind: alert.Feishu, Code: "19021", Reason: "r", Permanent: true}
+	if got := alert.AsError(alert.Feishu, fmt.Errorf("send: %w", orig)); got != orig || !alert.IsPermanent(fmt.Errorf("x: %w", orig)) {
+		t.Errorf("AsError of a wrapped *Error: %v", got)
+	}
+	if got := alert.AsError(alert.Feishu, context.DeadlineExceeded); got.Code != alert.CodeTimeout {
+		t.Errorf("AsError(DeadlineExceeded) = %v", got)
 	}
 }
