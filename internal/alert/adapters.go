@@ -7,8 +7,6 @@ import (
 	"strings"
 
 	tgbot "github.com/go-telegram/bot"
-
-	"hotline/internal/mail"
 )
 
 // TelegramSender sends a text to one Telegram chat; the bot's API client
@@ -17,7 +15,9 @@ type TelegramSender interface {
 	SendAlert(ctx context.Context, chatID int64, text string) error
 }
 
-// Mailer sends one plain-text e-mail; *mail.Sender does.
+// Mailer sends one plain-text e-mail; *mail.Sender does. Its refusals
+// are classified by ReplyCode() int and Temporary() bool (mail.SendError
+// has both), so this package does not import the mail adapter.
 type Mailer interface {
 	SendMail(ctx context.Context, to, subject, body string) error
 }
@@ -88,16 +88,18 @@ func (e *email) Send(ctx context.Context, to Target, m Message) error {
 // mailError classifies an SMTP failure by the server's reply code (5xx
 // is permanent) without quoting it: a reply often repeats the address.
 func mailError(err error) *Error {
-	var se *mail.SendError
+	var se smtpError
 	switch {
 	case errors.As(err, &se):
-		e := &Error{Kind: Email, Code: strconv.Itoa(se.Code), Permanent: !se.Temporary}
+		// No reply code: the send failed before the server answered,
+		// which a retry may get past.
+		e := &Error{Kind: Email, Code: strconv.Itoa(se.ReplyCode()), Permanent: !se.Temporary() && se.ReplyCode() >= 500}
 		if e.Permanent {
 			e.Reason = "邮件服务器拒收（地址不存在或被拒）/ the mail server refused it (no such address, or rejected)"
 		} else {
 			e.Reason = "邮件服务器暂时拒收 / the mail server deferred it"
 		}
-		if se.Code == 0 {
+		if se.ReplyCode() == 0 {
 			e.Code = "smtp"
 		}
 		return e
@@ -105,4 +107,11 @@ func mailError(err error) *Error {
 		return &Error{Kind: Email, Code: CodeTimeout, Reason: reasonTimeout}
 	}
 	return &Error{Kind: Email, Code: CodeNetwork, Reason: "无法连接邮件服务器 / could not reach the mail server"}
+}
+
+// smtpError is an SMTP server's refusal (mail.SendError).
+type smtpError interface {
+	error
+	ReplyCode() int
+	Temporary() bool
 }

@@ -98,6 +98,9 @@ func (s *Sim) handleWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	dup := s.webhookIDs[id]
+	if len(s.webhookIDs) >= 10*maxKept {
+		s.webhookIDs = map[string]bool{} // a receiver remembers ids for a while, not for ever
+	}
 	s.webhookIDs[id] = true
 	s.mu.Unlock()
 	if dup {

@@ -190,7 +190,8 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// Received returns the requests accepted so far, oldest first.
+// Received returns the requests accepted so far (the last 10 000),
+// oldest first.
 func (s *Sim) Received() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -288,9 +289,9 @@ func (s *Sim) record(r Request, accepted bool) {
 	defer s.mu.Unlock()
 	r.Time = s.now()
 	if accepted {
-		s.received = append(s.received, r)
+		s.received = keepLast(append(s.received, r))
 	} else {
-		s.refused = append(s.refused, r)
+		s.refused = keepLast(append(s.refused, r))
 	}
 	close(s.changed)
 	s.changed = make(chan struct{})
@@ -314,3 +315,14 @@ func randomHex(n int) string {
 }
 
 func requestURL(r *http.Request) string { return r.URL.RequestURI() }
+
+// maxKept bounds what a long-running demo or bench keeps in memory.
+const maxKept = 10000
+
+// keepLast drops the oldest requests past maxKept.
+func keepLast(rs []Request) []Request {
+	if len(rs) > maxKept {
+		return append([]Request(nil), rs[len(rs)-maxKept:]...)
+	}
+	return rs
+}
