@@ -18,6 +18,22 @@
 // It is product code: the demo runs it in-process and shows what it
 // received; tests and "hotline bench" use it. It imports no testing
 // package. All methods are safe for concurrent use.
+//
+// Use:
+//
+//	sim, err := alertsim.Start("127.0.0.1:0")
+//	cfg, err := sim.Provision()          // accounts at every vendor; cfg's base URLs point here
+//	set := alert.New(cfg, mailer, bot)   // the real channels
+//	robot := sim.NewDingTalkRobot()      // a target: token and SEC… secret
+//	sub, err := sim.NewPushSubscription(cfg.WebPush.Keys.PublicKey())
+//	set.Send(ctx, robot, m)
+//	r, err := sim.Wait(ctx, func(r alertsim.Request) bool { return r.Target == robot.Address })
+//	sim.Fail(alert.SMSAliyun, "+8613812345678", "isv.MOBILE_NUMBER_ILLEGAL")
+//	sim.Unreachable(alert.Feishu, "")    // every Feishu bot: connections dropped
+//
+// Request.Target is the robot's key, token or hook id, the phone number in
+// E.164, the WeCom userid, the webhook's name or the push subscription's
+// id (PushID).
 package alertsim
 
 import (
