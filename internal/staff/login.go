@@ -107,6 +107,16 @@ func (s *Service) Login(ctx context.Context, username, password, device string) 
 		return nil, err
 	}
 	defer release()
+	// A browser the account knows is never held back by the flood limits
+	// (its own count bounds it) and goes ahead in the argon2id queue.
+	refund := func() {}
+	if counter.Device == nil {
+		if refund, err = admit(ctx); err != nil {
+			return nil, err
+		}
+	} else {
+		ctx = vault.First(ctx)
+	}
 	admitted := false
 	err = s.DB.Update(ctx, func(tx *store.Tx) error {
 		var err error
@@ -114,9 +124,11 @@ func (s *Service) Login(ctx context.Context, username, password, device string) 
 		return err
 	})
 	if err != nil {
+		refund()
 		return nil, err
 	}
 	if !admitted {
+		refund()
 		return nil, s.refused(ctx, &c.Counselor, hotline.AuditLoginThrottled, ErrThrottled)
 	}
 	key, err := s.Vault.UnwrapWithPassword(ctx, c.WrappedKey, password)
@@ -125,8 +137,10 @@ func (s *Service) Login(ctx context.Context, username, password, device string) 
 			// Counted on admission; recorded for the audit trail.
 			return nil, s.refused(ctx, &c.Counselor, hotline.AuditLoginFailed, ErrBadLogin)
 		}
+		refund()
 		return nil, err
 	}
+	refund() // a right password costs the flood limits nothing
 	sess := &Session{Key: key, counter: counter}
 	if counter.Device != nil {
 		sess.device.Store(&counter.Device)
@@ -250,6 +264,13 @@ func (s *Service) failUnknown(ctx context.Context, username, password string, no
 		s.unknownMu.Unlock()
 		return ErrThrottled
 	}
+	s.unknownMu.Unlock()
+	// As for a real account: the flood limits are asked once the name's
+	// own lock let the attempt through, and keep the token of a failure.
+	if _, err := admit(ctx); err != nil {
+		return err
+	}
+	s.unknownMu.Lock()
 	f.n++
 	if d := loginDelay(f.n); d > 0 {
 		f.until = now.Add(d)

@@ -95,6 +95,12 @@ func (s *Service) VerifyTOTP(ctx context.Context, sess *Session, code string) er
 		return ErrBadTOTP
 	}
 	counter := store.LoginCounter{CounselorID: c.ID, TOTP: true}
+	refund := func() {}
+	if sess.counter.Device == nil {
+		if refund, err = admit(ctx); err != nil {
+			return err
+		}
+	}
 	admitted := false
 	err = s.DB.Update(ctx, func(tx *store.Tx) error {
 		var err error
@@ -102,19 +108,23 @@ func (s *Service) VerifyTOTP(ctx context.Context, sess *Session, code string) er
 		return err
 	})
 	if err != nil {
+		refund()
 		return err
 	}
 	if !admitted {
+		refund()
 		return s.refused(ctx, &c.Counselor, hotline.AuditLoginThrottled, ErrThrottled)
 	}
 	secret, err := s.Vault.OpenServer(totpPurpose(c.ID), c.TOTPSecretSealed)
 	if err != nil {
+		refund()
 		return err
 	}
 	step := matchTOTP(string(secret), code, s.DB.Clock.Now())
 	if step == 0 {
 		return s.refused(ctx, &c.Counselor, hotline.AuditTOTPFailed, ErrBadTOTP) // counted on admission
 	}
+	refund()
 	fresh := false
 	err = s.DB.Update(ctx, func(tx *store.Tx) error {
 		var err error

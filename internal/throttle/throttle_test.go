@@ -136,6 +136,47 @@ func TestRefund(t *testing.T) {
 	}
 }
 
+// TestNetworkShare: the clients of one network (an IPv6 /48, an IPv4 /24)
+// take together at most the network's share of the ceiling, however many
+// /64s or addresses they use; other networks keep the rest; a refund goes
+// back to the network too.
+func TestNetworkShare(t *testing.T) {
+	c := newClock()
+	l := New(Config{PerClient: []Rule{{Rate: 0, Burst: 10}}, PerNetwork: []Rule{{Rate: 0, Burst: 25}}, Global: []Rule{{Rate: 0, Burst: 100}}, Now: c.now})
+	got := 0
+	for i := range 300 { // 300 /64s of 2001:db8:7::/48
+		a := netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 7, byte(i >> 8), byte(i), 15: 1})
+		got += take(l, a, 0)
+	}
+	if got != 25 {
+		t.Fatalf("300 /64s of one /48 took %d, want its share 25", got)
+	}
+	got = 0
+	for i := range 50 { // 50 addresses of one /24
+		got += take(l, netip.AddrFrom4([4]byte{198, 51, 100, byte(i)}), 0)
+	}
+	if got != 25 {
+		t.Fatalf("50 addresses of one /24 took %d, want its share 25", got)
+	}
+	if got := take(l, netip.MustParseAddr("2001:db8:8::1"), 0); got != 10 {
+		t.Fatalf("a client of another /48 took %d, want its own burst 10", got)
+	}
+	first := netip.MustParseAddr("2001:db8:7::1")
+	l.Refund(first, 0)
+	if ok, _ := l.Allow(netip.MustParseAddr("2001:db8:7:ffff::1"), 0); !ok {
+		t.Fatal("a refund did not go back to the network's share")
+	}
+	for _, tc := range []struct{ addr, want string }{
+		{"203.0.113.77", "203.0.113.0/24"},
+		{"::ffff:203.0.113.77", "203.0.113.0/24"},
+		{"2001:db8:1:2:3:4:5:6", "2001:db8:1::/48"},
+	} {
+		if got := NetworkOf(netip.MustParseAddr(tc.addr)).String(); got != tc.want {
+			t.Errorf("NetworkOf(%s) = %s, want %s", tc.addr, got, tc.want)
+		}
+	}
+}
+
 // TestKeyRotates: the hash key changes every period; a client's buckets
 // follow it across one change, and a client unseen for two periods is
 // forgotten.
@@ -143,16 +184,16 @@ func TestKeyRotates(t *testing.T) {
 	c := newClock()
 	l := New(Config{PerClient: []Rule{{Rate: 1.0 / 3600, Burst: 3}}, Rotate: time.Hour, Now: c.now})
 	take(l, alice, 0)
-	before := l.hashWith(l.cur, alice)
+	before := l.hashWith(l.cur, &l.clients, alice)
 	c.t = c.t.Add(61 * time.Minute)
 	if ok, _ := l.Allow(alice, 0); !ok {
 		t.Fatal("an hour refilled nothing")
 	}
-	after := l.hashWith(l.cur, alice)
+	after := l.hashWith(l.cur, &l.clients, alice)
 	if before == after {
 		t.Fatal("the key did not rotate after an hour")
 	}
-	if _, ok := l.clients[before]; ok {
+	if _, ok := l.clients.m[before]; ok {
 		t.Fatal("alice is still kept under the old key's hash")
 	}
 	if got := take(l, alice, 0); got != 0 {
@@ -190,7 +231,7 @@ func TestMemoryBounded(t *testing.T) {
 		if i%200 == 0 {
 			c.t = c.t.Add(time.Millisecond)
 		}
-		if n := len(l.clients); n > maxClients {
+		if n := len(l.clients.m); n > maxClients {
 			t.Fatalf("%d clients tracked after %d addresses, want at most %d", n, i+1, maxClients)
 		}
 	}
