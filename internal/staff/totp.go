@@ -94,9 +94,22 @@ func (s *Service) VerifyTOTP(ctx context.Context, sess *Session, code string) er
 	if c.TOTPSecretSealed == nil {
 		return ErrBadTOTP
 	}
+	// A browser the account knows, whose password step counted against
+	// itself, has its own count of codes too: someone who knows the
+	// password cannot lock the owner's known browser out of the second
+	// factor. Every other browser shares the account's.
 	counter := store.LoginCounter{CounselorID: c.ID, TOTP: true}
+	if d := sess.counter.Device; d != nil {
+		known, err := s.DB.KnownDevice(ctx, c.ID, d, s.DB.Clock.Now().Add(-DeviceLifetime))
+		if err != nil {
+			return err
+		}
+		if known {
+			counter.Device = d
+		}
+	}
 	refund := func() {}
-	if sess.counter.Device == nil {
+	if counter.Device == nil {
 		if refund, err = admit(ctx); err != nil {
 			return err
 		}
@@ -104,7 +117,7 @@ func (s *Service) VerifyTOTP(ctx context.Context, sess *Session, code string) er
 	admitted := false
 	err = s.DB.Update(ctx, func(tx *store.Tx) error {
 		var err error
-		admitted, err = tx.AdmitLoginAttempt(counter, totpDelay)
+		admitted, err = tx.AdmitLoginAttempt(counter, totpDelay, ForgetFailuresAfter)
 		return err
 	})
 	if err != nil {
@@ -136,7 +149,7 @@ func (s *Service) VerifyTOTP(ctx context.Context, sess *Session, code string) er
 		if err := Audit(tx, &c.Counselor, hotline.AuditLogin, 0, ClientOf(ctx), ""); err != nil {
 			return err
 		}
-		if err := clearCounters(tx, pw); err != nil {
+		if err := clearCounters(tx, pw, counter); err != nil {
 			return err
 		}
 		if sess.ref != nil {

@@ -333,3 +333,30 @@ func TestClientIP(t *testing.T) {
 		})
 	}
 }
+
+// The --trusted-proxy rule: a request from a trusted address is attributed
+// to whatever its header names. Trusting a network that holds clients lets
+// each of them pick a fresh address per request (and so a fresh bucket);
+// trusting only the proxy keeps them to their own. Wide names the first.
+func TestTrustOnlyTheProxies(t *testing.T) {
+	r := httptest.NewRequest("POST", "/inbox/login", nil)
+	r.RemoteAddr = "10.20.30.40:5555" // a client on the office network, no proxy in between
+	r.Header.Set("X-Forwarded-For", "198.51.100.1")
+	wide := ClientIP{Trusted: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}
+	if got := wide.Of(r); got.String() != "198.51.100.1" {
+		t.Fatalf("trusting 10.0.0.0/8: the client is %s, want the address it chose (the danger this test documents)", got)
+	}
+	if w := wide.Wide(); len(w) != 1 {
+		t.Fatalf("Wide() of 10.0.0.0/8 = %v", w)
+	}
+	narrow := ClientIP{Trusted: []netip.Prefix{netip.MustParsePrefix("10.0.0.5/32"), netip.MustParsePrefix("2001:db8::5/128"), netip.MustParsePrefix("10.0.1.0/24")}}
+	if got := narrow.Of(r); got.String() != "10.20.30.40" {
+		t.Fatalf("trusting only the proxy: the client is %s, want its own address", got)
+	}
+	if w := narrow.Wide(); len(w) != 0 {
+		t.Fatalf("Wide() of single proxies and a /24 = %v, want none", w)
+	}
+	if w := (ClientIP{Trusted: []netip.Prefix{netip.MustParsePrefix("2001:db8::/32")}}).Wide(); len(w) != 1 {
+		t.Fatalf("Wide() of an IPv6 /32 = %v", w)
+	}
+}
