@@ -139,6 +139,13 @@ func (tx *Tx) InsertSurveyCode(waveID int64, grade, class string, mac []byte) er
 	return err
 }
 
+// CountSurveyCodes counts the codes of a class of a wave.
+func (tx *Tx) CountSurveyCodes(waveID int64, grade, class string) (int, error) {
+	var n int
+	err := tx.GetContext(tx.c(), &n, tx.Rebind(`SELECT COUNT(*) FROM survey_codes WHERE wave_id = ? AND grade = ? AND class = ?`), waveID, grade, class)
+	return n, err
+}
+
 // SurveyCode finds a code by its MAC in the transaction.
 func (tx *Tx) SurveyCode(mac []byte) (*SurveyCodeRow, error) {
 	return surveyCodeByMAC(tx.c(), tx.Tx, mac)

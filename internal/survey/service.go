@@ -227,12 +227,17 @@ func (s *Service) Get(ctx context.Context, by Caller, uid string) (*Survey, erro
 	return fromRow(r, waves)
 }
 
+// mayRead: a school's staff read their school's surveys, the district's
+// copies included; a district officer reads the district's own surveys
+// only. A school's own questionnaire — its questions, its results, its
+// pupils' small classes — stays the school's: the district learns of it
+// through the measures the school records (DistrictMeasures).
 func mayRead(by Caller, r *store.SurveyRow) bool {
 	if by == nil {
 		return false
 	}
 	if by.Role == hotline.RoleDistrict {
-		return by.District != "" && by.District == r.District
+		return by.District != "" && by.District == r.District && r.ByDistrict
 	}
 	return by.SchoolID == r.SchoolID
 }
@@ -267,7 +272,13 @@ func (s *Service) List(ctx context.Context, by Caller) ([]*Survey, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.load(ctx, rows)
+	mine := rows[:0]
+	for _, r := range rows {
+		if mayRead(by, r) {
+			mine = append(mine, r)
+		}
+	}
+	return s.load(ctx, mine)
 }
 
 func (s *Service) load(ctx context.Context, rows []*store.SurveyRow) ([]*Survey, error) {
@@ -492,6 +503,12 @@ func clean(lines []string) []string {
 // MaxCodes bounds one print run: a class.
 const MaxCodes = 80
 
+// MaxClassCodes bounds the codes of one class in one wave, reprints of
+// lost slips included: each code is a response someone can fill in, so
+// codes are not unlimited, and every print run is in the audit trail
+// (who, which class, how many).
+const MaxClassCodes = 120
+
 // Class names a class of a grade: 年级 "初一", 班级 "3".
 type Class struct{ Grade, Class string }
 
@@ -542,12 +559,22 @@ func (s *Service) PrintCodes(ctx context.Context, by Caller, uid string, wave in
 		macs[i] = s.Vault.SurveyCodeMAC(codes[i])
 	}
 	err = s.DB.Update(ctx, func(tx *store.Tx) error {
+		had, err := tx.CountSurveyCodes(w.ID, c.Grade, c.Class)
+		if err != nil {
+			return err
+		}
+		if had+n > MaxClassCodes {
+			return hotline.Errorf(hotline.ECONFLICT,
+				fmt.Sprintf("%s 这一轮已经有 %d 个问卷码，每班最多 %d 个（含补打）。", c.Name(), had, MaxClassCodes),
+				fmt.Sprintf("%s already has %d codes in this wave; a class has at most %d (reprints included).", c.Name(), had, MaxClassCodes))
+		}
 		for _, m := range macs {
 			if err := tx.InsertSurveyCode(w.ID, c.Grade, c.Class, m); err != nil {
 				return err
 			}
 		}
-		return nil
+		return tx.AppendAudit(&hotline.AuditEntry{Kind: hotline.AuditSurveyCodes, SchoolID: sv.SchoolID, District: sv.District, CounselorID: by.ID,
+			Detail: fmt.Sprintf("%s · %s · %s · %d", sv.Title.ZH, w.Name.ZH, c.Name(), n)})
 	})
 	if err != nil {
 		return nil, err

@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"hotline/internal/hotline"
 	"hotline/internal/staff"
+	"hotline/internal/store"
 	"hotline/internal/survey"
 )
 
@@ -356,3 +358,96 @@ func TestSchoolCannotEditTheDistrictsSurvey(t *testing.T) {
 		break
 	}
 }
+
+// The district reads its own surveys (the copies of a district series),
+// never a school's own questionnaire: not in its list, not by address.
+func TestDistrictReadsOnlyItsOwnSurveys(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	officer, schools, admins := e.districtSurvey(t, "自办区")
+	var sess string
+	for s := range schools {
+		sess = s
+		break
+	}
+	now := e.clock.Now()
+	own, err := e.svc.Create(ctx, admins[sess].Admin, survey.NewSurvey{BaselineOpens: now.Add(-time.Hour), BaselineCloses: now.Add(time.Hour),
+		FollowUpOpens: now.Add(2 * time.Hour), FollowUpCloses: now.Add(3 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := e.auth.sessions[officer].Counselor
+	list, err := e.svc.List(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sv := range list {
+		if sv.UID == own[0].UID || !sv.ByDistrict {
+			t.Fatalf("the district's list holds a school's own survey %q", sv.Title.ZH)
+		}
+	}
+	if len(list) != 2 { // its series: one copy per school
+		t.Fatalf("the district's list: %d surveys, want its 2 copies", len(list))
+	}
+	e.clock.Set(own[0].Wave(1).PublishedAt())
+	for _, path := range []string{"", "/results", "/results.csv"} {
+		if st, _ := e.get(officer, "/district/surveys/"+own[0].UID+path); st != http.StatusNotFound {
+			t.Fatalf("the district opens a school's own survey at %q: %d, want 404", path, st)
+		}
+	}
+	if st, _ := e.get(sess, "/inbox/surveys/"+own[0].UID+"/results"); st != http.StatusOK {
+		t.Fatalf("the school reads its own survey's results: %d", st)
+	}
+}
+
+// Codes are not unlimited: a class has at most MaxClassCodes in a wave,
+// reprints included, and every print run is in the school's audit trail —
+// who, which survey, wave and class, how many, never a code.
+func TestCodesCountedAndAudited(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	_, schools, admins := e.districtSurvey(t, "印码区")
+	var sess string
+	for s := range schools {
+		sess = s
+		break
+	}
+	sv, cs := schools[sess], admins[sess]
+	class := survey.Class{Grade: "初三", Class: "2"}
+	var printed []string
+	for _, n := range []int{survey.MaxCodes, survey.MaxClassCodes - survey.MaxCodes} {
+		codes, err := e.svc.PrintCodes(ctx, cs.Admin, sv.UID, 1, class, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		printed = append(printed, codes...)
+	}
+	if _, err := e.svc.PrintCodes(ctx, cs.Admin, sv.UID, 1, class, 1); err == nil || !strings.Contains(hotlineMessage(err), "120") {
+		t.Fatalf("one code past the class's %d: %v, want refused", survey.MaxClassCodes, err)
+	}
+	if _, err := e.svc.PrintCodes(ctx, cs.Admin, sv.UID, 1, survey.Class{Grade: "初三", Class: "3"}, 5); err != nil {
+		t.Fatalf("another class: %v", err)
+	}
+	entries, err := e.db.Audit(ctx, store.AuditFilter{SchoolID: sv.SchoolID, Kind: hotline.AuditSurveyCodes, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 3 {
+		t.Fatalf("%d audit entries for 3 print runs", len(entries))
+	}
+	for _, en := range entries {
+		if en.CounselorID != cs.Admin.ID || !strings.Contains(en.Detail, "初三(") {
+			t.Fatalf("audit entry %+v", en)
+		}
+		for _, c := range printed {
+			if strings.Contains(en.Detail, c) {
+				t.Fatal("a code in the audit trail")
+			}
+		}
+	}
+	if !strings.HasSuffix(entries[1].Detail, "· 40") && !strings.HasSuffix(entries[2].Detail, "· 40") {
+		t.Fatalf("audit details %q, %q: the count is missing", entries[1].Detail, entries[2].Detail)
+	}
+}
+
+func hotlineMessage(err error) string { return hotline.ErrorMessage(err, hotline.LangZH) }
