@@ -79,9 +79,9 @@ func (s *Service) Handler() http.Handler {
 // handleEcho answers 公众平台's check of the server URL: echostr back,
 // only under a valid signature.
 func (s *Service) handleEcho(w http.ResponseWriter, r *http.Request) {
-	a := s.accounts[r.PathValue("account")]
+	a := s.account(r.PathValue("account"))
 	q := r.URL.Query()
-	if a == nil || !a.crypt.verifyURL(q.Get("signature"), q.Get("timestamp"), q.Get("nonce")) {
+	if !a.crypt.verifyURL(q.Get("signature"), q.Get("timestamp"), q.Get("nonce")) {
 		s.refused.Add(1)
 		http.Error(w, "forbidden", http.StatusForbidden)
 		return
@@ -96,12 +96,11 @@ func (s *Service) refuse(w http.ResponseWriter, why string) {
 	http.Error(w, "forbidden", http.StatusForbidden)
 }
 
+// handleMessage takes a POSTed message. A name no account has goes
+// through the same checks against the decoy, so it is refused as a forged
+// message to a real account is.
 func (s *Service) handleMessage(w http.ResponseWriter, r *http.Request) {
-	a := s.accounts[r.PathValue("account")]
-	if a == nil {
-		http.NotFound(w, r)
-		return
-	}
+	a := s.account(r.PathValue("account"))
 	q := r.URL.Query()
 	ts, nonce := q.Get("timestamp"), q.Get("nonce")
 	if !a.crypt.verifyURL(q.Get("signature"), ts, nonce) {

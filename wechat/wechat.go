@@ -15,6 +15,8 @@ package wechat
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -103,6 +105,11 @@ type Service struct {
 	wg sync.WaitGroup
 
 	handled, redelivered, refused, deferred atomic.Int64
+
+	// decoy answers for a name no account has, through the same checks
+	// with a random token nobody knows: /wechat/{name} says the same
+	// (403 after the signature check) whether or not the account exists.
+	decoy *account
 }
 
 type account struct {
@@ -177,7 +184,22 @@ func New(cfg Config) (*Service, error) {
 		acct.client = &client{s: s, acct: &acct.Account}
 		s.accounts[a.Name] = acct
 	}
+	key := make([]byte, 32)
+	rand.Read(key) // never fails since Go 1.24
+	c, err := newCrypter(base64.RawURLEncoding.EncodeToString(key[:16]), base64.StdEncoding.EncodeToString(key)[:43], "wx-decoy")
+	if err != nil {
+		return nil, fmt.Errorf("wechat: decoy account: %w", err)
+	}
+	s.decoy = &account{Account: Account{Name: "decoy"}, crypt: c}
 	return s, nil
+}
+
+// account returns the named account, or the decoy for an unknown name.
+func (s *Service) account(name string) *account {
+	if a := s.accounts[name]; a != nil {
+		return a
+	}
+	return s.decoy
 }
 
 func validName(n string) bool {

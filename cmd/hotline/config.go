@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -75,6 +76,7 @@ type flagSet struct {
 	// or a Config's for serve and demo.
 	database *string
 	errs     []error // malformed environment values, reported by Parse
+	refused  []error // secrets given on the command line, reported by Parse
 }
 
 func newFlagSet(name string, e *Env, summary string) *flagSet {
@@ -95,7 +97,14 @@ func (fs *flagSet) Parse(args []string) error {
 		fs.Usage()
 		return err
 	}
-	return fs.FlagSet.Parse(args)
+	if err := fs.FlagSet.Parse(args); err != nil {
+		return err
+	}
+	if err := errors.Join(fs.refused...); err != nil {
+		fmt.Fprintln(fs.Output(), err)
+		return err
+	}
+	return nil
 }
 
 func (fs *flagSet) envName(name string) string {
@@ -109,14 +118,43 @@ func (fs *flagSet) str(p *string, name, def, usage string) {
 	fs.StringVar(p, name, def, usage+" ("+fs.envName(name)+")")
 }
 
-// secret is str for a secret (a token, a password): its value from the
-// environment is used but never shown as the flag's default, since usage
-// is printed on -h and on every mistyped flag, into logs.
+// secret registers a secret (a token, a password). It comes from the
+// environment (HOTLINE_NAME) or from a file (--NAME-file, or
+// HOTLINE_NAME_FILE), never from the command line: every user of the
+// machine reads a process's arguments (ps, /proc/PID/cmdline), and shells
+// keep them in their history, so --NAME VALUE is refused with a message
+// naming both ways. The value is never shown as a default, since usage is
+// printed on -h and on every mistyped flag, into logs.
 func (fs *flagSet) secret(p *string, name, usage string) {
-	fs.StringVar(p, name, "", usage+" ("+fs.envName(name)+")")
-	if v := fs.env(fs.envName(name)); v != "" {
+	env := fs.envName(name)
+	if v := fs.env(env); v != "" {
 		*p = v
 	}
+	// Refused after parsing, not in Set: flag's own error would quote the value.
+	fs.Func(name, usage+": not on the command line (ps shows it to everyone); set "+env+" or --"+name+"-file", func(string) error {
+		fs.refused = append(fs.refused, fmt.Errorf("--%s: a secret on the command line is visible to every user of the machine (ps); set %s, or put it in a file only the service's user reads and give --%s-file", name, env, name))
+		return nil
+	})
+	fs.value(secretFile{p}, name+"-file", "file holding the "+usage+" (one line; keep it mode 0600)")
+}
+
+// secretFile is a flag.Value that reads a secret from a file: its one line,
+// without the line end.
+type secretFile struct{ p *string }
+
+func (v secretFile) String() string { return "" }
+
+func (v secretFile) Set(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	s := strings.TrimRight(string(b), "\r\n")
+	if s == "" || strings.ContainsAny(s, "\r\n") {
+		return errors.New("want one line holding the secret")
+	}
+	*v.p = s
+	return nil
 }
 
 // value registers a flag of a checked type whose default the environment

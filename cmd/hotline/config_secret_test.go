@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -37,9 +39,50 @@ func TestUsageHidesSecretsFromEnvironment(t *testing.T) {
 	if c.TelegramToken != env["HOTLINE_TELEGRAM_TOKEN"] || c.SMTPPass != env["HOTLINE_SMTP_PASS"] || c.TelegramWebhookSecret != env["HOTLINE_TELEGRAM_WEBHOOK_SECRET"] {
 		t.Fatalf("environment not applied: %+v", c)
 	}
-	fs = newFlagSet("serve", &Env{Stderr: &errb, Getenv: func(k string) string { return env[k] }}, "test")
-	fs.serverFlags(&c, "127.0.0.1:0")
-	if err := fs.Parse([]string{"--telegram-token", "999:FLAG"}); err != nil || c.TelegramToken != "999:FLAG" {
-		t.Fatalf("flag does not override the environment: %v %q", err, c.TelegramToken)
+}
+
+// A secret is never taken from the command line, where every user of the
+// machine reads it with ps: each secret flag is refused, naming the
+// environment variable and the -file flag; the -file flag (or its
+// environment variable) reads it from a file and overrides the
+// environment.
+func TestSecretsNotOnTheCommandLine(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "secret")
+	if err := os.WriteFile(file, []byte("999:FROM-FILE\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"telegram-token", "telegram-webhook-secret", "smtp-pass", "wechat-secret", "wechat-token", "wechat-aes-key"} {
+		t.Run(name, func(t *testing.T) {
+			env := "HOTLINE_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+			var errb bytes.Buffer
+			var c Config
+			fs := newFlagSet("serve", &Env{Stderr: &errb, Getenv: func(k string) string { return map[string]string{env: "from-env"}[k] }}, "test")
+			fs.serverFlags(&c, "127.0.0.1:0")
+			if err := fs.Parse([]string{"--" + name, "S3CRET-ON-THE-COMMAND-LINE"}); err == nil || !strings.Contains(err.Error(), env) || !strings.Contains(err.Error(), "--"+name+"-file") {
+				t.Fatalf("--%s on the command line: %v, want refused naming %s and --%s-file", name, err, env, name)
+			}
+			if strings.Contains(errb.String(), "S3CRET") {
+				t.Fatal("the refusal repeats the secret")
+			}
+			for _, args := range [][]string{{"--" + name + "-file", file}, nil} {
+				getenv := map[string]string{env: "from-env"}
+				if args == nil {
+					getenv[env+"_FILE"] = file
+				}
+				c = Config{}
+				fs = newFlagSet("serve", &Env{Stderr: &errb, Getenv: func(k string) string { return getenv[k] }}, "test")
+				fs.serverFlags(&c, "127.0.0.1:0")
+				if err := fs.Parse(args); err != nil {
+					t.Fatal(err)
+				}
+				got := map[string]string{"telegram-token": c.TelegramToken, "telegram-webhook-secret": c.TelegramWebhookSecret, "smtp-pass": c.SMTPPass,
+					"wechat-secret": c.WechatSecret, "wechat-token": c.WechatToken, "wechat-aes-key": c.WechatAESKey}[name]
+				if got != "999:FROM-FILE" {
+					t.Fatalf("%v: %s = %q, want the file's line", args, name, got)
+				}
+			}
+		})
 	}
 }

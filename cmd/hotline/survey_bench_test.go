@@ -69,7 +69,7 @@ func BenchmarkSurveySubmit(b *testing.B) {
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				t, err := f.m.Surveys.Open(ctx, code)
+				t, err := f.m.Surveys.Open(ctx, code, []byte(code))
 				if err != nil {
 					b.Error(err)
 					return

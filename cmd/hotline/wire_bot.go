@@ -41,7 +41,7 @@ func (m *Main) openBot(ctx context.Context) error {
 	if webhook != "" && cfg.WebhookSecret == "" && m.DB.Engine() == store.Postgres {
 		// Every node checks the webhook's secret, and the leader of the
 		// moment tells Telegram: they must all know the same one.
-		return errors.New("on PostgreSQL, webhook mode needs --telegram-webhook-secret (HOTLINE_TELEGRAM_WEBHOOK_SECRET), the same on every node")
+		return errors.New("on PostgreSQL, webhook mode needs a webhook secret (HOTLINE_TELEGRAM_WEBHOOK_SECRET or --telegram-webhook-secret-file), the same on every node")
 	}
 	if m.Relay == nil {
 		m.Relay = &relay.Worker{DB: m.DB, Vault: m.Vault, Notifier: m.Cluster, Logger: m.Logger}

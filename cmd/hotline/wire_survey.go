@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strings"
+
 	"hotline/internal/surveyweb"
 )
 
@@ -12,6 +14,7 @@ func (m *Main) openSurveys() error {
 	if err != nil {
 		return err
 	}
+	pupils.Secure = strings.HasPrefix(m.Config.PublicURL, "https://")
 	staffPages, err := surveyweb.NewStaff(m.Surveys, m.Inbox, m.Logger, m.Config.PublicURL)
 	if err != nil {
 		return err

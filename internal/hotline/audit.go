@@ -18,6 +18,8 @@ const (
 	AuditPasswordChanged AuditKind = "password_changed" // a counselor set a new password
 	AuditCaseOpened      AuditKind = "case_opened"      // a case page was opened (once per counselor and case per AuditOpenedEvery)
 	AuditExport          AuditKind = "export"           // statistics or a report left the server as a file
+	AuditSurveyCodes     AuditKind = "survey_codes"     // survey codes printed: survey, wave, class, how many (never a code)
+	AuditSavedReply      AuditKind = "saved_reply"      // a saved reply added, changed or deleted
 )
 
 // AuditOpenedEvery is how often opening the same case again is recorded:
@@ -34,10 +36,12 @@ var auditLabels = map[AuditKind]Label{
 	AuditPasswordChanged: {"修改密码", "Password changed"},
 	AuditCaseOpened:      {"查看案件", "Opened a case"},
 	AuditExport:          {"导出", "Exported"},
+	AuditSurveyCodes:     {"打印问卷码", "Printed survey codes"},
+	AuditSavedReply:      {"修改常用回复", "Changed a saved reply"},
 }
 
 // AuditKinds lists every kind, for filters and tests.
-var AuditKinds = []AuditKind{AuditLogin, AuditLoginFailed, AuditLoginThrottled, AuditTOTPFailed, AuditRecovery, AuditRecoveryFailed, AuditPasswordChanged, AuditCaseOpened, AuditExport}
+var AuditKinds = []AuditKind{AuditLogin, AuditLoginFailed, AuditLoginThrottled, AuditTOTPFailed, AuditRecovery, AuditRecoveryFailed, AuditPasswordChanged, AuditCaseOpened, AuditExport, AuditSurveyCodes, AuditSavedReply}
 
 // Label returns the kind in words.
 func (k AuditKind) Label() Label {

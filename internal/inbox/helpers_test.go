@@ -71,6 +71,12 @@ func newEnv(tb testing.TB) *env {
 
 func newEnvWith(tb testing.TB, opt vault.Options, clock *fakeClock) *env {
 	tb.Helper()
+	return newEnvConfig(tb, opt, clock, nil)
+}
+
+// newEnvConfig is newEnvWith with a last say over the inbox's Config.
+func newEnvConfig(tb testing.TB, opt vault.Options, clock *fakeClock, configure func(*inbox.Config)) *env {
+	tb.Helper()
 	db, err := store.Open(pgtest.DB(tb, filepath.Join(tb.TempDir(), "hotline.db")))
 	if err != nil {
 		tb.Fatal(err)
@@ -87,7 +93,11 @@ func newEnvWith(tb testing.TB, opt vault.Options, clock *fakeClock) *env {
 	e.st = staff.New(db, v, nil)
 	e.tr = triage.New(db, v, broker, nil)
 	e.in = intake.New(db, v, broker, nil)
-	e.srv, err = inbox.New(inbox.Config{Staff: e.st, Triage: e.tr, Intake: e.in, Broker: broker, Clock: clock, IdleTimeout: 30 * time.Minute, District: district.New(db)})
+	cfg := inbox.Config{Staff: e.st, Triage: e.tr, Intake: e.in, Broker: broker, Clock: clock, IdleTimeout: 30 * time.Minute, District: district.New(db)}
+	if configure != nil {
+		configure(&cfg)
+	}
+	e.srv, err = inbox.New(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -192,6 +202,7 @@ type user struct {
 	c    *http.Client
 	csrf string
 	ua   string // the User-Agent header sent, "" for Go's default
+	xff  string // the X-Forwarded-For header sent, "" for none
 }
 
 func (e *env) browser() *user {
@@ -212,6 +223,9 @@ func (u *user) do(req *http.Request) resp {
 	u.e.t.Helper()
 	if u.ua != "" {
 		req.Header.Set("User-Agent", u.ua)
+	}
+	if u.xff != "" {
+		req.Header.Set("X-Forwarded-For", u.xff)
 	}
 	res, err := u.c.Do(req)
 	if err != nil {

@@ -6,11 +6,15 @@ import (
 
 	"hotline/internal/hotline"
 	"hotline/internal/store"
+	"hotline/internal/triage"
 )
 
 type repliesData struct {
 	Saved []*store.SavedReply
-	Form  struct{ Title, Lang, Body string }
+	// Mine says which replies the user may change: their own, or all for
+	// an admin; the others show read-only.
+	Mine map[int64]bool
+	Form struct{ Title, Lang, Body string }
 }
 
 func (s *Server) repliesPage(r *http.Request, rc *reqCtx) (*page, *repliesData, error) {
@@ -18,7 +22,10 @@ func (s *Server) repliesPage(r *http.Request, rc *reqCtx) (*page, *repliesData, 
 	if err != nil {
 		return nil, nil, err
 	}
-	d := &repliesData{Saved: saved}
+	d := &repliesData{Saved: saved, Mine: map[int64]bool{}}
+	for _, r := range saved {
+		d.Mine[r.ID] = triage.MayChangeReply(rc.actor(), r)
+	}
 	p := s.newPage(r, rc, rc.Lang)
 	p.Title, p.Nav, p.Data = p.T("replies"), "replies", d
 	return p, d, nil

@@ -75,6 +75,33 @@ func TestSavedReplies(t *testing.T) {
 			t.Errorf("delete of another school's reply: %d, want 404", r.Status)
 		}
 	})
+	t.Run("only the author or an admin changes one, and the audit trail says who", func(t *testing.T) {
+		lpw := e.counselor(a, "li", hotline.RoleCounselor)
+		ul := e.login("li", lpw, newPW)
+		if r := ul.get("/inbox/replies"); !strings.Contains(r.Body, "感谢") || strings.Contains(r.Body, `name="id" value="`+zhID+`"`) {
+			t.Fatal("another counselor gets a form to change wang's reply, or does not see it")
+		}
+		if r := ul.post("/inbox/replies", url.Values{"id": {zhID}, "title": {"改掉"}, "lang": {"zh"}, "body": {"被别人改了"}}); r.Status != 403 {
+			t.Fatalf("another counselor changes wang's reply: %d, want 403", r.Status)
+		}
+		if r := ul.post("/inbox/replies/"+zhID+"/delete", nil); r.Status != 403 {
+			t.Fatalf("another counselor deletes wang's reply: %d, want 403", r.Status)
+		}
+		ul.post("/inbox/replies", url.Values{"title": {"李老师的"}, "lang": {"zh"}, "body": {"我们会跟进。"}})
+		admin := e.login(a.AdminUser, a.AdminPassword, newPW)
+		if r := admin.post("/inbox/replies", url.Values{"id": {zhID}, "title": {"感谢"}, "lang": {"zh"}, "body": {"谢谢你告诉我们，老师会尽快和你联系。"}}); r.Status != 200 {
+			t.Fatalf("the admin changes wang's reply: %d", r.Status)
+		}
+		trail := admin.get("/inbox/admin/audit?kind=saved_reply").Body
+		for _, want := range []string{"wang", "li", a.AdminUser, "added #" + zhID, "changed #" + zhID, "李老师的"} {
+			if !strings.Contains(trail, want) {
+				t.Errorf("the audit trail of saved replies lacks %q", want)
+			}
+		}
+		if strings.Contains(trail, "被别人改了") {
+			t.Error("a refused change reached the audit trail")
+		}
+	})
 	t.Run("edit and delete", func(t *testing.T) {
 		uc.post("/inbox/replies", url.Values{"id": {zhID}, "title": {"感谢来信"}, "lang": {"zh"}, "body": {"谢谢你。"}})
 		if r := uc.get("/inbox/replies"); !strings.Contains(r.Body, "感谢来信") || !strings.Contains(r.Body, "谢谢你。") {

@@ -263,8 +263,14 @@ func (s *Service) Recover(ctx context.Context, schoolCode, recoveryKey, newAdmin
 	if err != nil {
 		return nil, "", err
 	}
-	key, err := vault.UnwrapWithRecoveryKey(wrapped, recoveryKey)
+	refund, err := admit(ctx)
 	if err != nil {
+		return nil, "", err
+	}
+	key, err := vault.UnwrapWithRecoveryKey(wrapped, recoveryKey)
+	if err == nil {
+		refund()
+	} else {
 		aerr := s.DB.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error {
 			return tx.AppendAudit(&hotline.AuditEntry{Kind: hotline.AuditRecoveryFailed, SchoolID: school.ID, District: school.District, Client: ClientOf(ctx)})
 		})

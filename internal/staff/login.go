@@ -43,6 +43,14 @@ func totpDelay(n int) time.Duration {
 	return min(d, MaxLoginDelay)
 }
 
+// ForgetFailuresAfter is how long a failure count must rest before its next
+// failure starts it again. Every counter forgets alike (accounts, browsers,
+// second factors and unknown names), so that an unknown name's count can be
+// deleted once rested without anyone seeing a difference. A guesser who
+// waits a day for three free tries gets fewer than one who keeps guessing
+// at the 15-minute lock (about 96 a day).
+const ForgetFailuresAfter = 24 * time.Hour
+
 // MaxLoginDelay is the longest a failure counter stays locked: the longest
 // a stranger's wrong guesses can keep the owner waiting on a browser the
 // account does not know (on a known one they never do).
@@ -81,12 +89,12 @@ func (s *Service) Login(ctx context.Context, username, password, device string) 
 	c, err := s.DB.CounselorByUsername(ctx, username)
 	if err != nil {
 		if hotline.ErrorCode(err) == hotline.ENOTFOUND {
-			return nil, s.failUnknown(ctx, username, password, now)
+			return nil, s.failUnknown(ctx, username, password)
 		}
 		return nil, err
 	}
 	if !c.Active || c.WrappedKey == nil {
-		return nil, s.failUnknown(ctx, username, password, now)
+		return nil, s.failUnknown(ctx, username, password)
 	}
 	counter := store.LoginCounter{CounselorID: c.ID}
 	if mac := s.deviceMAC(c.ID, device); mac != nil {
@@ -107,16 +115,28 @@ func (s *Service) Login(ctx context.Context, username, password, device string) 
 		return nil, err
 	}
 	defer release()
+	// A browser the account knows is never held back by the flood limits
+	// (its own count bounds it) and goes ahead in the argon2id queue.
+	refund := func() {}
+	if counter.Device == nil {
+		if refund, err = admit(ctx); err != nil {
+			return nil, err
+		}
+	} else {
+		ctx = vault.First(ctx)
+	}
 	admitted := false
 	err = s.DB.Update(ctx, func(tx *store.Tx) error {
 		var err error
-		admitted, err = tx.AdmitLoginAttempt(counter, loginDelay)
+		admitted, err = tx.AdmitLoginAttempt(counter, loginDelay, ForgetFailuresAfter)
 		return err
 	})
 	if err != nil {
+		refund()
 		return nil, err
 	}
 	if !admitted {
+		refund()
 		return nil, s.refused(ctx, &c.Counselor, hotline.AuditLoginThrottled, ErrThrottled)
 	}
 	key, err := s.Vault.UnwrapWithPassword(ctx, c.WrappedKey, password)
@@ -125,8 +145,10 @@ func (s *Service) Login(ctx context.Context, username, password, device string) 
 			// Counted on admission; recorded for the audit trail.
 			return nil, s.refused(ctx, &c.Counselor, hotline.AuditLoginFailed, ErrBadLogin)
 		}
+		refund()
 		return nil, err
 	}
+	refund() // a right password costs the flood limits nothing
 	sess := &Session{Key: key, counter: counter}
 	if counter.Device != nil {
 		sess.device.Store(&counter.Device)
@@ -151,7 +173,7 @@ func (s *Service) Login(ctx context.Context, username, password, device string) 
 		if err := Audit(tx, &counselor, hotline.AuditLogin, 0, ClientOf(ctx), ""); err != nil {
 			return err
 		}
-		return clearCounters(tx, counter)
+		return clearCounters(tx, counter, store.LoginCounter{CounselorID: c.ID, Device: counter.Device, TOTP: true})
 	})
 	if err != nil {
 		key.Wipe()
@@ -173,13 +195,14 @@ func (s *Service) refused(ctx context.Context, c *hotline.Counselor, kind hotlin
 	return answer
 }
 
-// clearCounters resets, after a complete log-in, the password counter it
-// used and the second factor's.
-func clearCounters(tx *store.Tx, pw store.LoginCounter) error {
+// clearCounters resets, after a complete log-in, the password counter and
+// the second factor's counter it used (a known browser's own, else the
+// account's); the other browsers' counts stay as they are.
+func clearCounters(tx *store.Tx, pw, code store.LoginCounter) error {
 	if err := tx.ClearLoginFailures(pw); err != nil {
 		return err
 	}
-	return tx.ClearLoginFailures(store.LoginCounter{CounselorID: pw.CounselorID, TOTP: true})
+	return tx.ClearLoginFailures(code)
 }
 
 // deviceTokenLen is the length of a device cookie token: 32 random bytes
@@ -233,59 +256,60 @@ func (s *Service) RememberDevice(ctx context.Context, sess *Session, token strin
 
 // failUnknown answers a log-in to an unknown or inactive account exactly
 // as a real account with a wrong password would be answered: the same
-// derivation time, and the same growing delays after repeated failures
-// (counted in memory, before the derivation as for a real account), so
-// neither timing nor "too many attempts" tells which usernames exist.
-func (s *Service) failUnknown(ctx context.Context, username, password string, now time.Time) error {
-	s.unknownMu.Lock()
-	if s.unknown == nil || len(s.unknown) > 10000 {
-		s.unknown = map[string]*unknownFailures{}
-	}
-	f := s.unknown[username]
-	if f == nil {
-		f = &unknownFailures{}
-		s.unknown[username] = f
-	}
-	if now.Before(f.until) {
-		s.unknownMu.Unlock()
+// derivation time, and the same growing delays after repeated failures,
+// counted in the database before the derivation as for a real account
+// (by a keyed MAC of the name, never the name), so that neither timing
+// nor "too many attempts" tells which usernames exist — after a restart
+// too. Where a real account's failure writes its audit entry, this writes
+// the counter's time again, so both cost a write after the derivation.
+func (s *Service) failUnknown(ctx context.Context, username, password string) error {
+	counter := store.LoginCounter{Name: s.Vault.MAC(unknownNamePurpose, []byte(username))}
+	if locked, err := s.DB.LoginNameLocked(ctx, counter.Name); err != nil {
+		return err
+	} else if locked {
 		return ErrThrottled
 	}
-	f.n++
-	if d := loginDelay(f.n); d > 0 {
-		f.until = now.Add(d)
+	release, err := s.attempts.lock(ctx, "name|"+string(counter.Name))
+	if err != nil {
+		return err
 	}
-	s.unknownMu.Unlock()
-	return s.fakeUnwrap(ctx, password)
+	defer release()
+	refund, err := admit(ctx)
+	if err != nil {
+		return err
+	}
+	admitted := false
+	err = s.DB.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		admitted, err = tx.AdmitLoginAttempt(counter, loginDelay, ForgetFailuresAfter)
+		return err
+	})
+	if err != nil || !admitted {
+		refund()
+		if err != nil {
+			return err
+		}
+		return ErrThrottled
+	}
+	err = s.fakeUnwrap(ctx, password)
+	if werr := s.DB.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error { return tx.TouchLoginCounter(counter) }); werr != nil {
+		s.Logger.Error("unknown name's counter", "err", werr)
+	}
+	return err
 }
 
-type unknownFailures struct {
-	n     int
-	until time.Time
-}
+const unknownNamePurpose = "staff unknown username"
 
 // fakeUnwrap spends on an unknown or inactive account the same argon2id
 // derivation a real one costs, so the answer's timing does not tell which
 // usernames exist. It returns ErrBadLogin (or ctx's error).
 func (s *Service) fakeUnwrap(ctx context.Context, password string) error {
-	s.dummyOnce.Do(func() {
-		k, err := vault.GenerateKeyPair()
-		if err != nil {
-			return
-		}
-		defer k.Wipe()
-		pw, err := vault.NewOneTimePassword()
-		if err != nil {
-			return
-		}
-		s.dummyWrapped, _ = s.Vault.WrapWithPassword(context.WithoutCancel(ctx), k, pw)
-	})
-	if s.dummyWrapped != nil {
-		k, err := s.Vault.UnwrapWithPassword(ctx, s.dummyWrapped, password)
-		if err == nil {
-			k.Wipe() // an unknown random password was guessed: still no account
-		} else if !errors.Is(err, vault.ErrWrongPassword) {
-			return err
-		}
+	s.dummyOnce.Do(func() { s.dummyWrapped = s.Vault.DecoyPasswordWrap() })
+	k, err := s.Vault.UnwrapWithPassword(ctx, s.dummyWrapped, password)
+	if err == nil {
+		k.Wipe() // cannot happen: no password opens a decoy
+	} else if !errors.Is(err, vault.ErrWrongPassword) {
+		return err
 	}
 	return ErrBadLogin
 }

@@ -161,12 +161,19 @@ func (s *Service) EndSessionCookie(ctx context.Context, cookie string) error {
 	return s.DB.Update(ctx, func(tx *store.Tx) error { return tx.DeleteStaffSession(ref) })
 }
 
-// SweepSessions deletes the sessions idle for longer than idle.
+// SweepSessions deletes the sessions idle for longer than idle (their
+// keys scrubbed from the files) and forgets the rested counts of unknown
+// usernames.
 func (s *Service) SweepSessions(ctx context.Context, idle time.Duration) error {
-	return s.DB.Update(ctx, func(tx *store.Tx) error {
+	err := s.DB.Update(ctx, func(tx *store.Tx) error {
 		_, err := tx.DeleteIdleStaffSessions(tx.Now().Add(-idle))
+		if err != nil {
+			return err
+		}
+		_, err = tx.ForgetRestedLoginNames(tx.Now().Add(-ForgetFailuresAfter))
 		return err
 	})
+	return err
 }
 
 // CSRF returns the token that the session's forms carry: a MAC of its

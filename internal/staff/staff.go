@@ -28,9 +28,6 @@ type Service struct {
 	dummyOnce    sync.Once
 	dummyWrapped []byte // a password-wrapped key nobody knows the password of
 
-	unknownMu sync.Mutex
-	unknown   map[string]*unknownFailures // failed log-ins to unknown accounts
-
 	attempts attemptLocks // one password attempt at a time per counter
 }
 

@@ -94,27 +94,50 @@ func (s *Service) VerifyTOTP(ctx context.Context, sess *Session, code string) er
 	if c.TOTPSecretSealed == nil {
 		return ErrBadTOTP
 	}
+	// A browser the account knows, whose password step counted against
+	// itself, has its own count of codes too: someone who knows the
+	// password cannot lock the owner's known browser out of the second
+	// factor. Every other browser shares the account's.
 	counter := store.LoginCounter{CounselorID: c.ID, TOTP: true}
+	if d := sess.counter.Device; d != nil {
+		known, err := s.DB.KnownDevice(ctx, c.ID, d, s.DB.Clock.Now().Add(-DeviceLifetime))
+		if err != nil {
+			return err
+		}
+		if known {
+			counter.Device = d
+		}
+	}
+	refund := func() {}
+	if counter.Device == nil {
+		if refund, err = admit(ctx); err != nil {
+			return err
+		}
+	}
 	admitted := false
 	err = s.DB.Update(ctx, func(tx *store.Tx) error {
 		var err error
-		admitted, err = tx.AdmitLoginAttempt(counter, totpDelay)
+		admitted, err = tx.AdmitLoginAttempt(counter, totpDelay, ForgetFailuresAfter)
 		return err
 	})
 	if err != nil {
+		refund()
 		return err
 	}
 	if !admitted {
+		refund()
 		return s.refused(ctx, &c.Counselor, hotline.AuditLoginThrottled, ErrThrottled)
 	}
 	secret, err := s.Vault.OpenServer(totpPurpose(c.ID), c.TOTPSecretSealed)
 	if err != nil {
+		refund()
 		return err
 	}
 	step := matchTOTP(string(secret), code, s.DB.Clock.Now())
 	if step == 0 {
 		return s.refused(ctx, &c.Counselor, hotline.AuditTOTPFailed, ErrBadTOTP) // counted on admission
 	}
+	refund()
 	fresh := false
 	err = s.DB.Update(ctx, func(tx *store.Tx) error {
 		var err error
@@ -126,7 +149,7 @@ func (s *Service) VerifyTOTP(ctx context.Context, sess *Session, code string) er
 		if err := Audit(tx, &c.Counselor, hotline.AuditLogin, 0, ClientOf(ctx), ""); err != nil {
 			return err
 		}
-		if err := clearCounters(tx, pw); err != nil {
+		if err := clearCounters(tx, pw, counter); err != nil {
 			return err
 		}
 		if sess.ref != nil {

@@ -280,9 +280,11 @@ func (postgresDialect) isUnique(err error) bool {
 	return errors.As(err, &pe) && pe.Code == "23505"
 }
 
-// scrub does nothing: PostgreSQL keeps a replaced row until VACUUM and its
-// WAL until recycled, out of the store's reach. What is left there is the
-// old wrapped key, which opens only with the old password (see README).
+// scrub does nothing: PostgreSQL keeps a replaced or deleted row until
+// VACUUM and its WAL until recycled, out of the store's reach. What is left
+// there is an old password-wrapped key, which opens only with the old
+// password, or an ended session's key, which opens only with the secret in
+// that browser's cookie, never stored by the server (see README).
 func (postgresDialect) scrub(db *DB) { db.scrubPending = false }
 
 // integrityCheck reads every table through: a damaged page or index

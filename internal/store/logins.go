@@ -12,22 +12,37 @@ import (
 type LoginCounter struct {
 	CounselorID int64
 	// Device is the MAC of a known device's cookie token: the password
-	// step from that browser has its own count. Nil means the account's
-	// count, shared by every browser it does not know.
+	// step from that browser has its own count, and so has its second
+	// factor (with TOTP). Nil means the account's count, shared by every
+	// browser it does not know.
 	Device []byte
-	// TOTP selects the second factor's count (Device is then ignored).
+	// TOTP selects the second factor's count.
 	TOTP bool
+	// Name, when set, is the MAC of a username that no active account
+	// has: its failures are counted like an account's (CounselorID and
+	// the rest are ignored).
+	Name []byte
 }
 
-// target returns the table, the failures column and the row filter of a counter.
-func (c LoginCounter) target() (table, failures, where string, args []any) {
+// counterTarget is where a counter lives: its table, its columns and the
+// filter of its row.
+type counterTarget struct {
+	table, failures, locked, failedAt, where string
+	args                                     []any
+}
+
+func (c LoginCounter) target() counterTarget {
 	switch {
+	case c.Name != nil:
+		return counterTarget{"login_unknown", "failures", "locked_until", "failed_at", "name_mac = ?", []any{c.Name}}
+	case c.TOTP && c.Device != nil:
+		return counterTarget{"counselor_devices", "totp_failures", "totp_locked_until", "totp_failed_at", "counselor_id = ? AND mac = ?", []any{c.CounselorID, c.Device}}
 	case c.TOTP:
-		return "login_totp", "failures", "counselor_id = ?", []any{c.CounselorID}
+		return counterTarget{"login_totp", "failures", "locked_until", "failed_at", "counselor_id = ?", []any{c.CounselorID}}
 	case c.Device != nil:
-		return "counselor_devices", "failures", "counselor_id = ? AND mac = ?", []any{c.CounselorID, c.Device}
+		return counterTarget{"counselor_devices", "failures", "locked_until", "failed_at", "counselor_id = ? AND mac = ?", []any{c.CounselorID, c.Device}}
 	default:
-		return "counselors", "failed_logins", "id = ?", []any{c.CounselorID}
+		return counterTarget{"counselors", "failed_logins", "locked_until", "failed_at", "id = ?", []any{c.CounselorID}}
 	}
 }
 
@@ -38,19 +53,26 @@ func (tx *Tx) ensureTOTPRow(counselorID int64) error {
 
 // AdmitLoginAttempt counts an attempt against c before it is evaluated,
 // unless c is locked, and then locks c for delay(n), n being the new count.
+// A count whose last failure is older than forget starts again at 1.
 // Counting first, in the write transaction, means that attempts sent in
 // parallel are admitted one after the other against a fresh count: none
 // reads a stale lock, none overwrites a longer one. It reports false,
 // counting nothing, while c is locked (or a device row is missing).
-func (tx *Tx) AdmitLoginAttempt(c LoginCounter, delay func(n int) time.Duration) (bool, error) {
-	if c.TOTP {
+func (tx *Tx) AdmitLoginAttempt(c LoginCounter, delay func(n int) time.Duration, forget time.Duration) (bool, error) {
+	switch {
+	case c.Name != nil:
+		if _, err := tx.exec(`INSERT INTO login_unknown (name_mac) VALUES (?) ON CONFLICT (name_mac) DO NOTHING`, c.Name); err != nil {
+			return false, fmt.Errorf("unknown name row: %w", err)
+		}
+	case c.TOTP && c.Device == nil:
 		if err := tx.ensureTOTPRow(c.CounselorID); err != nil {
 			return false, fmt.Errorf("totp row: %w", err)
 		}
 	}
-	table, failures, where, args := c.target()
+	t := c.target()
 	now := micros(tx.now)
-	res, err := tx.exec(`UPDATE `+table+` SET `+failures+` = `+failures+` + 1 WHERE `+where+` AND locked_until <= ?`, append(args, now)...)
+	res, err := tx.exec(`UPDATE `+t.table+` SET `+t.failures+` = CASE WHEN `+t.failedAt+` < ? THEN 1 ELSE `+t.failures+` + 1 END, `+t.failedAt+` = ?
+		WHERE `+t.where+` AND `+t.locked+` <= ?`, append([]any{micros(tx.now.Add(-forget)), now}, append(t.args, now)...)...)
 	if err != nil {
 		return false, fmt.Errorf("admit log-in attempt: %w", err)
 	}
@@ -60,11 +82,11 @@ func (tx *Tx) AdmitLoginAttempt(c LoginCounter, delay func(n int) time.Duration)
 		return false, nil
 	}
 	var n int
-	if err := tx.GetContext(tx.c(), &n, tx.Rebind(`SELECT `+failures+` FROM `+table+` WHERE `+where), args...); err != nil {
+	if err := tx.GetContext(tx.c(), &n, tx.Rebind(`SELECT `+t.failures+` FROM `+t.table+` WHERE `+t.where), t.args...); err != nil {
 		return false, fmt.Errorf("read log-in failures: %w", err)
 	}
 	if d := delay(n); d > 0 {
-		if _, err := tx.exec(`UPDATE `+table+` SET locked_until = ? WHERE `+where, append([]any{micros(tx.now.Add(d))}, args...)...); err != nil {
+		if _, err := tx.exec(`UPDATE `+t.table+` SET `+t.locked+` = ? WHERE `+t.where, append([]any{micros(tx.now.Add(d))}, t.args...)...); err != nil {
 			return false, fmt.Errorf("lock log-in: %w", err)
 		}
 	}
@@ -75,16 +97,46 @@ func (tx *Tx) AdmitLoginAttempt(c LoginCounter, delay func(n int) time.Duration)
 // (a correct password whose second factor is still to come): it does not
 // count as a failure. A lock it set stays until it runs out.
 func (tx *Tx) RefundLoginAttempt(c LoginCounter) error {
-	table, failures, where, args := c.target()
-	_, err := tx.exec(`UPDATE `+table+` SET `+failures+` = `+failures+` - 1 WHERE `+where+` AND `+failures+` > 0`, args...)
+	t := c.target()
+	_, err := tx.exec(`UPDATE `+t.table+` SET `+t.failures+` = `+t.failures+` - 1 WHERE `+t.where+` AND `+t.failures+` > 0`, t.args...)
 	return err
 }
 
 // ClearLoginFailures resets c after a complete log-in.
 func (tx *Tx) ClearLoginFailures(c LoginCounter) error {
-	table, failures, where, args := c.target()
-	_, err := tx.exec(`UPDATE `+table+` SET `+failures+` = 0, locked_until = 0 WHERE `+where, args...)
+	t := c.target()
+	_, err := tx.exec(`UPDATE `+t.table+` SET `+t.failures+` = 0, `+t.locked+` = 0 WHERE `+t.where, t.args...)
 	return err
+}
+
+// TouchLoginCounter writes c's last failure time again: the write that a
+// failed log-in at an unknown name makes where a real account's failure
+// writes its audit entry, so that the two take alike.
+func (tx *Tx) TouchLoginCounter(c LoginCounter) error {
+	t := c.target()
+	_, err := tx.exec(`UPDATE `+t.table+` SET `+t.failedAt+` = ? WHERE `+t.where, append([]any{micros(tx.now)}, t.args...)...)
+	return err
+}
+
+// LoginNameLocked reports whether the unknown-name counter mac is locked now.
+func (db *DB) LoginNameLocked(ctx context.Context, mac []byte) (bool, error) {
+	var n int
+	err := db.reader.GetContext(ctx, &n, db.reader.Rebind(`SELECT count(*) FROM login_unknown WHERE name_mac = ? AND locked_until > ?`), mac, micros(db.Clock.Now()))
+	if err != nil {
+		return false, fmt.Errorf("unknown name lock: %w", err)
+	}
+	return n > 0, nil
+}
+
+// ForgetRestedLoginNames deletes the unknown-name counters whose last
+// failure was before before and whose lock has run out: such a count
+// would start again at its next failure anyway (see AdmitLoginAttempt).
+func (tx *Tx) ForgetRestedLoginNames(before time.Time) (int64, error) {
+	res, err := tx.exec(`DELETE FROM login_unknown WHERE failed_at < ? AND locked_until <= ?`, micros(before), micros(tx.now))
+	if err != nil {
+		return 0, fmt.Errorf("forget rested names: %w", err)
+	}
+	return res.RowsAffected()
 }
 
 // UseTOTPStep records step as the counselor's last accepted TOTP time step
@@ -112,7 +164,7 @@ const maxDevices = 20
 func (tx *Tx) RememberDevice(counselorID int64, mac []byte, forgetBefore time.Time) error {
 	now := micros(tx.now)
 	if _, err := tx.exec(`INSERT INTO counselor_devices (counselor_id, mac, created_at, last_used) VALUES (?, ?, ?, ?)
-		ON CONFLICT (counselor_id, mac) DO UPDATE SET last_used = excluded.last_used, failures = 0, locked_until = 0`, counselorID, mac, now, now); err != nil {
+		ON CONFLICT (counselor_id, mac) DO UPDATE SET last_used = excluded.last_used, failures = 0, locked_until = 0, totp_failures = 0, totp_locked_until = 0`, counselorID, mac, now, now); err != nil {
 		return fmt.Errorf("remember device: %w", err)
 	}
 	if _, err := tx.exec(`DELETE FROM counselor_devices WHERE counselor_id = ? AND (last_used < ? OR mac NOT IN

@@ -46,6 +46,16 @@ func (db *DB) SavedReply(ctx context.Context, schoolID, id int64) (*SavedReply, 
 	return &r, nil
 }
 
+// SavedReplyForUpdate reads a school's saved reply in the transaction.
+func (tx *Tx) SavedReplyForUpdate(schoolID, id int64) (*SavedReply, error) {
+	var r SavedReply
+	err := tx.GetContext(tx.c(), &r, tx.Rebind(`SELECT `+savedReplyColumns+` FROM saved_replies WHERE school_id = ? AND id = ?`), schoolID, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, hotline.ErrNotFound
+	}
+	return &r, err
+}
+
 // CountSavedReplies counts a school's saved replies.
 func (tx *Tx) CountSavedReplies(schoolID int64) (int, error) {
 	var n int

@@ -1,10 +1,13 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"hotline/internal/hotline"
 	"hotline/internal/pgtest"
@@ -145,4 +148,96 @@ func TestNoStaleWrappedKeyInWAL(t *testing.T) {
 	if rec, err := db.CounselorByID(ctx, c.ID); err != nil || rec.WrappedKey == nil {
 		t.Fatalf("counselor C after the scrub: %+v, %v", rec, err)
 	}
+}
+
+// TestEndedSessionKeysScrubbed: a session's row holds the school key
+// wrapped under its cookie's secret. Once the session ends — log-out, the
+// counselor's other sessions at a password change, idle expiry — a copy
+// of the database file and its WAL taken while the server runs holds no
+// byte of it, as after a password change. (On PostgreSQL the deleted row
+// waits for VACUUM; what stays opens only with that browser's cookie,
+// which the server never stores: README, "Running a district on
+// PostgreSQL".)
+func TestEndedSessionKeysScrubbed(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	school := mustSchool(t, db, "ses1")
+	c := &hotline.Counselor{SchoolID: school.ID, Username: "ses1-a", Role: hotline.RoleAdmin}
+	update := func(fn func(tx *store.Tx) error) {
+		t.Helper()
+		if err := db.Update(ctx, fn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	update(func(tx *store.Tx) error { return tx.CreateCounselor(c, bytes.Repeat([]byte{0x01}, 90)) })
+	sessions := map[string]*store.StaffSession{}
+	for _, name := range []string{"logged out", "other", "this", "idle"} {
+		s := &store.StaffSession{IDMAC: randomBytes(t, 32), CounselorID: c.ID, WrappedKey: randomBytes(t, 120)}
+		update(func(tx *store.Tx) error { return tx.CreateStaffSession(s) })
+		sessions[name] = s
+	}
+	// Activity rewrites the rows' pages, as requests do.
+	for range 3 {
+		for _, s := range sessions {
+			update(func(tx *store.Tx) error { return tx.TouchStaffSession(s.IDMAC) })
+		}
+	}
+	holds := func(files map[string][]byte, s *store.StaffSession) string {
+		for name, data := range files {
+			if bytes.Contains(data, s.WrappedKey) {
+				return name
+			}
+		}
+		return ""
+	}
+	if !pgtest.OnPostgres() {
+		for name, s := range sessions {
+			if holds(stolenFiles(t, db), s) == "" {
+				t.Fatalf("the copy holds no trace of the live session %q: the scan is broken", name)
+			}
+		}
+	}
+	// Log-out; a password change ends the counselor's other sessions
+	// ("other" and "idle") but this one; then the idle sweep, with a cut an
+	// hour ahead, ends "this".
+	update(func(tx *store.Tx) error { return tx.DeleteStaffSession(sessions["logged out"].IDMAC) })
+	update(func(tx *store.Tx) error { return tx.DeleteCounselorSessions(c.ID, sessions["this"].IDMAC) })
+	var swept int64
+	update(func(tx *store.Tx) error {
+		var err error
+		swept, err = tx.DeleteIdleStaffSessions(db.Clock.Now().Add(time.Hour))
+		return err
+	})
+	if swept != 1 {
+		t.Fatalf("swept %d idle sessions, want 1", swept)
+	}
+	for name, s := range sessions {
+		if _, err := db.StaffSession(ctx, s.IDMAC); hotline.ErrorCode(err) != hotline.ENOTFOUND {
+			t.Fatalf("session %q after it ended: %v", name, err)
+		}
+	}
+	if pgtest.OnPostgres() {
+		return
+	}
+	after := stolenFiles(t, db)
+	for name, s := range sessions {
+		if f := holds(after, s); f != "" {
+			t.Errorf("%s holds the wrapped key of the ended session %q", f, name)
+		}
+	}
+	if wal := after["hotline.db-wal"]; len(wal) != 0 {
+		t.Errorf("WAL holds %d bytes after sessions ended, want it truncated", len(wal))
+	}
+	if got, err := db.IntegrityCheck(ctx); err != nil || got != "ok" {
+		t.Fatalf("integrity check = %q, %v", got, err)
+	}
+}
+
+func randomBytes(t *testing.T, n int) []byte {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -77,28 +77,49 @@ func (tx *Tx) SetStaffSessionPendingTOTP(idMAC, sealed []byte) error {
 	return err
 }
 
-// DeleteStaffSession ends one session.
+// DeleteStaffSession ends one session. Its wrapped key is then scrubbed
+// from the SQLite files like a replaced password's (see scrub.go): it
+// opens only with the cookie's secret, but a browser's cookie store can be
+// stolen later too.
 func (tx *Tx) DeleteStaffSession(idMAC []byte) error {
-	_, err := tx.exec(`DELETE FROM staff_sessions WHERE id_mac = ?`, idMAC)
-	return err
+	res, err := tx.exec(`DELETE FROM staff_sessions WHERE id_mac = ?`, idMAC)
+	return tx.scrubIfDeleted(res, err)
 }
 
 // DeleteCounselorSessions ends every session of a counselor but keep (nil:
-// all of them).
+// all of them), and scrubs their keys.
 func (tx *Tx) DeleteCounselorSessions(counselorID int64, keep []byte) error {
 	if keep == nil {
-		_, err := tx.exec(`DELETE FROM staff_sessions WHERE counselor_id = ?`, counselorID)
-		return err
+		res, err := tx.exec(`DELETE FROM staff_sessions WHERE counselor_id = ?`, counselorID)
+		return tx.scrubIfDeleted(res, err)
 	}
-	_, err := tx.exec(`DELETE FROM staff_sessions WHERE counselor_id = ? AND id_mac != ?`, counselorID, keep)
-	return err
+	res, err := tx.exec(`DELETE FROM staff_sessions WHERE counselor_id = ? AND id_mac != ?`, counselorID, keep)
+	return tx.scrubIfDeleted(res, err)
 }
 
-// DeleteIdleStaffSessions ends every session not seen since before.
+// DeleteIdleStaffSessions ends every session not seen since before, and
+// scrubs their keys.
 func (tx *Tx) DeleteIdleStaffSessions(before time.Time) (int64, error) {
 	res, err := tx.exec(`DELETE FROM staff_sessions WHERE last_seen < ?`, micros(before))
 	if err != nil {
 		return 0, fmt.Errorf("delete idle sessions: %w", err)
 	}
-	return res.RowsAffected()
+	n, err := res.RowsAffected()
+	if err == nil && n > 0 {
+		tx.scrubKeysAfterCommit()
+	}
+	return n, err
+}
+
+// scrubIfDeleted asks for a scrub once tx commits if a delete removed rows.
+func (tx *Tx) scrubIfDeleted(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n > 0 {
+		tx.scrubKeysAfterCommit()
+	}
+	return nil
 }

@@ -24,6 +24,8 @@ type SurveyRow struct {
 	Questions string `db:"questions"`
 	CreatedBy int64  `db:"created_by"`
 	CreatedAt int64  `db:"created_at"`
+	// ByDistrict: one copy of a district officer's survey for every school.
+	ByDistrict bool `db:"by_district"`
 }
 
 // WaveRow is one wave of a survey.
@@ -45,6 +47,10 @@ type SurveyCodeRow struct {
 	Class  string `db:"class"`
 	Used   bool   `db:"used"`
 	Draft  []byte `db:"draft_sealed"`
+	// DraftMAC and UsedMAC name (by a keyed MAC bound to the code) the
+	// browser or chat whose draft this is, and the one that submitted it.
+	DraftMAC []byte `db:"draft_mac"`
+	UsedMAC  []byte `db:"used_mac"`
 }
 
 // SurveyResponseRow is one submitted questionnaire: class and day only.
@@ -91,16 +97,17 @@ type SurveyChatRow struct {
 	UpdatedAt  int64  `db:"updated_at"`
 }
 
-const surveyCols = `id, uid, school_id, series, district, title_zh, title_en, questions, created_by, created_at`
+const surveyCols = `id, uid, school_id, series, district, title_zh, title_en, questions, created_by, created_at, by_district`
+const surveyCodeCols = `id, wave_id, grade, class, used, draft_sealed, draft_mac, used_mac`
 const waveCols = `id, survey_id, n, name_zh, name_en, opens_at, closes_at`
 const measureCols = `id, uid, school_id, survey_id, finding, what, who, due_at, done_at, created_by, created_at`
 
 // InsertSurvey stores a new survey and sets its ID.
 func (tx *Tx) InsertSurvey(s *SurveyRow) error {
 	s.CreatedAt = micros(tx.now)
-	return tx.GetContext(tx.c(), &s.ID, tx.Rebind(`INSERT INTO surveys (uid, school_id, series, district, title_zh, title_en, questions, created_by, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-		s.UID, s.SchoolID, s.Series, s.District, s.TitleZH, s.TitleEN, s.Questions, s.CreatedBy, s.CreatedAt)
+	return tx.GetContext(tx.c(), &s.ID, tx.Rebind(`INSERT INTO surveys (uid, school_id, series, district, title_zh, title_en, questions, created_by, created_at, by_district)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		s.UID, s.SchoolID, s.Series, s.District, s.TitleZH, s.TitleEN, s.Questions, s.CreatedBy, s.CreatedAt, s.ByDistrict)
 }
 
 // UpdateSurvey stores a survey's title and questions.
@@ -132,31 +139,46 @@ func (tx *Tx) InsertSurveyCode(waveID int64, grade, class string, mac []byte) er
 	return err
 }
 
+// CountSurveyCodes counts the codes of a class of a wave.
+func (tx *Tx) CountSurveyCodes(waveID int64, grade, class string) (int, error) {
+	var n int
+	err := tx.GetContext(tx.c(), &n, tx.Rebind(`SELECT COUNT(*) FROM survey_codes WHERE wave_id = ? AND grade = ? AND class = ?`), waveID, grade, class)
+	return n, err
+}
+
 // SurveyCode finds a code by its MAC in the transaction.
 func (tx *Tx) SurveyCode(mac []byte) (*SurveyCodeRow, error) {
 	return surveyCodeByMAC(tx.c(), tx.Tx, mac)
 }
 
-// SaveSurveyDraft stores a code's unfinished answers (sealed to the code)
-// unless the code was used meanwhile.
-func (tx *Tx) SaveSurveyDraft(codeID int64, sealed []byte) (bool, error) {
-	res, err := tx.exec(`UPDATE survey_codes SET draft_sealed = ? WHERE id = ? AND used = ?`, sealed, codeID, 0)
-	if err != nil {
-		return false, err
+// SurveyCodeByID reads a code's row in the transaction.
+func (tx *Tx) SurveyCodeByID(id int64) (*SurveyCodeRow, error) {
+	var c SurveyCodeRow
+	err := tx.GetContext(tx.c(), &c, tx.Rebind(`SELECT `+surveyCodeCols+` FROM survey_codes WHERE id = ?`), id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, hotline.ErrNotFound
 	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	return &c, err
 }
 
-// UseSurveyCode marks a code used and drops its draft; false when it was
-// used already (a double post), in which case nothing may be stored.
-func (tx *Tx) UseSurveyCode(codeID int64) (bool, error) {
-	res, err := tx.exec(`UPDATE survey_codes SET used = ?, draft_sealed = NULL WHERE id = ? AND used = ?`, 1, codeID, 0)
+// SaveSurveyDraft stores a code's unfinished answers (sealed to the code)
+// as the draft of the browser or chat that owner names.
+func (tx *Tx) SaveSurveyDraft(codeID int64, sealed, owner []byte) error {
+	return tx.execOne(`UPDATE survey_codes SET draft_sealed = ?, draft_mac = ? WHERE id = ?`, sealed, owner, codeID)
+}
+
+// UseSurveyCode marks a code used by the browser or chat that by names,
+// and drops its draft; false when it was used already, in which case
+// nothing may be stored (by is recorded all the same).
+func (tx *Tx) UseSurveyCode(codeID int64, by []byte) (bool, error) {
+	res, err := tx.exec(`UPDATE survey_codes SET used = ?, draft_sealed = NULL, draft_mac = NULL, used_mac = ? WHERE id = ? AND used = ?`, 1, by, codeID, 0)
 	if err != nil {
 		return false, err
 	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return n == 1, err
+	}
+	return false, tx.execOne(`UPDATE survey_codes SET draft_sealed = NULL, draft_mac = NULL, used_mac = ? WHERE id = ?`, by, codeID)
 }
 
 // InsertSurveyResponse stores a response. The caller gives it a random
@@ -290,7 +312,7 @@ func (db *DB) SurveyCode(ctx context.Context, mac []byte) (*SurveyCodeRow, error
 
 func surveyCodeByMAC(ctx context.Context, q sqlx.QueryerContext, mac []byte) (*SurveyCodeRow, error) {
 	var c SurveyCodeRow
-	err := sqlx.GetContext(ctx, q, &c, rebind(q, `SELECT id, wave_id, grade, class, used, draft_sealed FROM survey_codes WHERE code_mac = ?`), mac)
+	err := sqlx.GetContext(ctx, q, &c, rebind(q, `SELECT `+surveyCodeCols+` FROM survey_codes WHERE code_mac = ?`), mac)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, hotline.ErrNotFound
 	}

@@ -14,7 +14,9 @@ import (
 // Chats runs questionnaires in Telegram chats, one question a message. The
 // chat's place (its code, sealed under the server key and bound to the
 // chat's HMAC, and the question it is at) is in the store; the answers so
-// far are the code's draft, as on the web. Submitting forgets the chat.
+// far are the code's draft, as on the web, and the chat is the draft's
+// owner as a browser is (its HMAC is its session). Submitting forgets the
+// chat.
 type Chats struct{ S *Service }
 
 // ChatButton is an inline button.
@@ -64,14 +66,14 @@ func (c *Chats) Active(ctx context.Context, chatID int64) (bool, error) {
 // unanswered question.
 func (c *Chats) Start(ctx context.Context, chatID int64, payload string, lang hotline.Lang) ([]ChatReply, error) {
 	code := strings.TrimPrefix(payload, ChatPayload)
-	t, err := c.S.Open(ctx, code)
+	mac := c.chatMAC(chatID)
+	t, err := c.S.Open(ctx, code, mac)
 	if err != nil {
 		if IsCodeError(err) {
 			return []ChatReply{{Text: hotline.ErrorMessage(err, lang)}}, nil
 		}
 		return nil, err
 	}
-	mac := c.chatMAC(chatID)
 	sealed, err := c.S.Vault.SealServerFor("survey-chat", chatRow(mac), []byte(t.Code))
 	if err != nil {
 		return nil, err
@@ -105,7 +107,7 @@ func (c *Chats) load(ctx context.Context, chatID int64) (*Take, *store.SurveyCha
 	if err != nil {
 		return nil, nil, lang, nil, fmt.Errorf("survey chat code: %w", err)
 	}
-	t, err := c.S.Open(ctx, string(code))
+	t, err := c.S.Open(ctx, string(code), mac)
 	clear(code)
 	if err != nil {
 		if IsCodeError(err) {

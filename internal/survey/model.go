@@ -72,16 +72,17 @@ func (q *Question) Option(key string) *Option {
 // Survey is a questionnaire of one school; a district's survey is one copy
 // per school sharing a Series.
 type Survey struct {
-	ID        int64
-	UID       string
-	SchoolID  int64
-	Series    string
-	District  string
-	Title     hotline.Label
-	Questions []Question
-	Waves     []*Wave
-	CreatedBy int64
-	CreatedAt time.Time
+	ID         int64
+	UID        string
+	SchoolID   int64
+	Series     string
+	District   string
+	ByDistrict bool // one copy of the district's survey, edited by the district only
+	Title      hotline.Label
+	Questions  []Question
+	Waves      []*Wave
+	CreatedBy  int64
+	CreatedAt  time.Time
 }
 
 // Wave is one round of a survey: the March baseline, the June follow-up.
@@ -102,6 +103,20 @@ const (
 	Open    State = "open"
 	Closed  State = "closed"
 )
+
+// PublishAfter is how long after a wave closes its results are published:
+// a margin over the clocks of several nodes, so that no response can be
+// accepted by one node after another has shown the results.
+const PublishAfter = 10 * time.Minute
+
+// PublishedAt is when the wave's results are published.
+func (w *Wave) PublishedAt() time.Time { return w.Closes.Add(PublishAfter) }
+
+// Published reports whether the wave's results are published at now: only
+// once the wave has closed, so that the results are computed once, over
+// every response, and never change. Results shown while pupils answer
+// would change with each response, and the change is that pupil's answers.
+func (w *Wave) Published(now time.Time) bool { return !now.Before(w.PublishedAt()) }
 
 // State returns the wave's state at now.
 func (w *Wave) State(now time.Time) State {

@@ -20,11 +20,26 @@ type Indicator struct {
 	Group string // "main", "form", "place", "time", "hot", "custom"
 	Label hotline.Label
 	hit   func(Answers) bool
-	base  func(Answers) bool
+	base  base
 }
 
-func answered(id string) func(Answers) bool {
-	return func(a Answers) bool { return len(a[id]) > 0 }
+// BaseKey names the indicator's base: indicators with the same BaseKey
+// share their Base in every unit, and "all" is every respondent (Base = N).
+func (ind Indicator) BaseKey() string { return ind.base.key }
+
+// base is who an indicator counts: key names it, so that indicators with
+// the same base (told and told_teacher; the options of one added question)
+// are known to share their Base, which suppression must hide together.
+type base struct {
+	key string
+	in  func(Answers) bool
+}
+
+// baseAll counts every respondent: such an indicator's Base is the unit's N.
+const baseAll = "all"
+
+func answered(id string) base {
+	return base{"answered:" + id, func(a Answers) bool { return len(a[id]) > 0 }}
 }
 
 func atLeast(id, min string) func(Answers) bool {
@@ -46,11 +61,11 @@ func oneOf(id string, keys ...string) func(Answers) bool {
 	}
 }
 
-func answeredExcept(id, except string) func(Answers) bool {
-	return func(a Answers) bool { return len(a[id]) > 0 && a[id][0] != except }
+func answeredExcept(id, except string) base {
+	return base{"answered:" + id + "-" + except, func(a Answers) bool { return len(a[id]) > 0 && a[id][0] != except }}
 }
 
-func all(Answers) bool { return true }
+var all = base{baseAll, func(Answers) bool { return true }}
 
 // Indicators lists what the results show for a survey: the template's
 // findings whose questions it still has, then the options of added
@@ -129,10 +144,16 @@ var formLabels = map[string]hotline.Label{
 // Cell is one share of a unit.
 type Cell struct {
 	K, Base int
-	// Small: a count of 1–4 (shown "<5"). Hidden: not shown, either small
-	// or so that a small cell cannot be worked out by subtraction.
-	Small, Hidden bool
+	// Hidden: not shown, because it is 1–4 pupils (or its complement is),
+	// or so that such a cell cannot be worked out from the others. Every
+	// hidden cell shows alike, whatever the reason: a mark that told "few"
+	// from "hidden for another's sake" would tell the reader that a
+	// partner is 0 or at least 5, and sums would do the rest.
+	Hidden bool
 }
+
+// HiddenMark is how a hidden cell shows, in pages and CSV.
+const HiddenMark = "*"
 
 // Share is the cell's percentage, rounded.
 func (c *Cell) Share() int {
@@ -142,16 +163,14 @@ func (c *Cell) Share() int {
 	return (200*c.K + c.Base) / (2 * c.Base)
 }
 
-// String shows the cell: "<5", "—" (hidden for another cell's sake),
-// "no answers", or "12 / 30 (40%)".
+// String shows the cell: HiddenMark, "0" (no one to count), or
+// "12 / 30 (40%)".
 func (c *Cell) String() string {
 	switch {
 	case c == nil:
 		return ""
-	case c.Small:
-		return "<5"
 	case c.Hidden:
-		return "—"
+		return HiddenMark
 	case c.Base == 0:
 		return "0"
 	}
@@ -241,7 +260,7 @@ func Tally(rootLevel, rootName string, inds []Indicator, rs []Respondent, school
 		}
 		v[0]++
 		for i, ind := range inds {
-			if ind.base(r.Answers) {
+			if ind.base.in(r.Answers) {
 				v[2+2*i]++
 				if ind.hit(r.Answers) {
 					v[1+2*i]++
@@ -308,163 +327,4 @@ func gradeRank(name string) int {
 		}
 	}
 	return rank + 50
-}
-
-func small(n int) bool { return n > 0 && n < SmallCount }
-
-// Suppress hides the cells that could single a pupil out, and then the
-// cells from which a hidden one could be worked out by subtraction:
-//
-//   - a unit of 1–4 respondents shows none of its cells;
-//   - a share whose count, or whose complement (base − count), or whose
-//     base is 1–4 is hidden (showing 27 of 30 would show the 3 who did not);
-//   - a parent is the sum of its children (the classes of a grade, the
-//     grades of a school, the schools of a district): when exactly one of
-//     them is hidden it would follow from the others, so the smallest
-//     shown child is hidden too (a hidden grade with one class hides the
-//     class);
-//   - in the hotspot table (place × time) the same holds along each row
-//     and each column.
-//
-// It repeats until nothing changes, since each new hidden cell may need a
-// partner of its own.
-func Suppress(root *Unit, inds []Indicator) {
-	root.Walk(func(u *Unit, _ int) {
-		if small(u.N.K) {
-			u.N.Small, u.N.Hidden = true, true
-		}
-		for _, c := range u.Cells {
-			if u.N.Hidden || small(c.K) || small(c.Base) {
-				c.Small, c.Hidden = small(c.K) || small(c.Base) || u.N.Small, true
-			} else if small(c.Base - c.K) {
-				c.Hidden = true
-			}
-		}
-	})
-	keys := make([]string, 0, len(inds))
-	for _, ind := range inds {
-		keys = append(keys, ind.Key)
-	}
-	sort.Strings(keys)
-	var places, times []string
-	for _, ind := range inds {
-		switch ind.Group {
-		case "place":
-			places = append(places, ind.Key[len("place:"):])
-		case "time":
-			times = append(times, ind.Key[len("time:"):])
-		}
-	}
-	for changed := true; changed; {
-		changed = false
-		root.Walk(func(u *Unit, _ int) {
-			if len(u.Children) > 0 {
-				ns := make([]*Cell, len(u.Children))
-				for i, c := range u.Children {
-					ns[i] = c.N
-				}
-				if partnerSum(u.N, ns) {
-					changed = true
-				}
-				for _, c := range u.Children {
-					if c.N.Hidden {
-						for _, cell := range c.Cells {
-							if !cell.Hidden {
-								cell.Hidden, changed = true, true
-							}
-						}
-					}
-				}
-				for _, k := range keys {
-					cs := make([]*Cell, len(u.Children))
-					for i, c := range u.Children {
-						cs[i] = c.Cells[k]
-					}
-					if partnerSum(u.Cells[k], cs) {
-						changed = true
-					}
-				}
-			}
-			for _, p := range places {
-				row := make([]*Cell, 0, len(times))
-				for _, t := range times {
-					row = append(row, u.Cells["hot:"+p+":"+t])
-				}
-				if partner(row) {
-					changed = true
-				}
-			}
-			for _, t := range times {
-				col := make([]*Cell, 0, len(places))
-				for _, p := range places {
-					col = append(col, u.Cells["hot:"+p+":"+t])
-				}
-				if partner(col) {
-					changed = true
-				}
-			}
-		})
-	}
-}
-
-// partnerSum guards parent = Σ children: when exactly one of them is
-// hidden it would follow from the others, so the smallest shown child is
-// hidden too (the parent when no child is left to hide).
-func partnerSum(parent *Cell, children []*Cell) bool {
-	hidden := 0
-	if parent.Hidden {
-		hidden++
-	}
-	for _, c := range children {
-		if c.Hidden {
-			hidden++
-		}
-	}
-	if hidden != 1 {
-		return false
-	}
-	if partnerAny(children) {
-		return true
-	}
-	if !parent.Hidden {
-		parent.Hidden = true
-		return true
-	}
-	return false
-}
-
-// partnerAny hides the smallest shown cell of cs; false when none is shown.
-func partnerAny(cs []*Cell) bool {
-	best := -1
-	for i, c := range cs {
-		if c != nil && !c.Hidden && (best < 0 || c.K < cs[best].K || (c.K == cs[best].K && c.Base < cs[best].Base)) {
-			best = i
-		}
-	}
-	if best < 0 {
-		return false
-	}
-	cs[best].Hidden = true
-	return true
-}
-
-// partner hides the smallest shown cell of a group in which exactly one
-// cell is hidden; it reports whether it hid one.
-func partner(cs []*Cell) bool {
-	hidden, best := 0, -1
-	for i, c := range cs {
-		if c == nil {
-			continue
-		}
-		if c.Hidden {
-			hidden++
-		} else if best < 0 || c.K < cs[best].K || (c.K == cs[best].K && c.Base < cs[best].Base) {
-			best = i
-		}
-	}
-	if hidden != 1 || best < 0 {
-		return false
-	}
-	cs[best].Hidden = true
-	return true
 }

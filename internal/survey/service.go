@@ -2,10 +2,12 @@ package survey
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"sync"
@@ -106,7 +108,7 @@ func errClosed(w *Wave) error {
 type Caller = *hotline.Counselor
 
 func fromRow(r *store.SurveyRow, waves []*store.WaveRow) (*Survey, error) {
-	s := &Survey{ID: r.ID, UID: r.UID, SchoolID: r.SchoolID, Series: r.Series, District: r.District,
+	s := &Survey{ID: r.ID, UID: r.UID, SchoolID: r.SchoolID, Series: r.Series, District: r.District, ByDistrict: r.ByDistrict,
 		Title: hotline.Label{ZH: r.TitleZH, EN: r.TitleEN}, CreatedBy: r.CreatedBy, CreatedAt: time.UnixMicro(r.CreatedAt).UTC()}
 	if err := json.Unmarshal([]byte(r.Questions), &s.Questions); err != nil {
 		return nil, fmt.Errorf("survey %d questions: %w", r.ID, err)
@@ -123,7 +125,7 @@ func toRow(s *Survey) (*store.SurveyRow, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &store.SurveyRow{ID: s.ID, UID: s.UID, SchoolID: s.SchoolID, Series: s.Series, District: s.District,
+	return &store.SurveyRow{ID: s.ID, UID: s.UID, SchoolID: s.SchoolID, Series: s.Series, District: s.District, ByDistrict: s.ByDistrict,
 		TitleZH: s.Title.ZH, TitleEN: s.Title.EN, Questions: string(q), CreatedBy: s.CreatedBy}, nil
 }
 
@@ -178,7 +180,8 @@ func (s *Service) Create(ctx context.Context, by Caller, in NewSurvey) ([]*Surve
 	series := vault.NewID()
 	var made []*Survey
 	for _, sc := range schools {
-		sv := &Survey{UID: vault.NewID(), SchoolID: sc.ID, Series: series, District: district, Title: in.Title, Questions: Template(), CreatedBy: by.ID,
+		sv := &Survey{UID: vault.NewID(), SchoolID: sc.ID, Series: series, District: district, ByDistrict: by.Role == hotline.RoleDistrict,
+			Title: in.Title, Questions: Template(), CreatedBy: by.ID,
 			Waves: []*Wave{
 				{N: 1, Name: hotline.Label{ZH: "基线（3月排查摸底）", EN: "Baseline (March screening)"}, Opens: in.BaselineOpens, Closes: in.BaselineCloses},
 				{N: 2, Name: hotline.Label{ZH: "跟踪（6月整治后）", EN: "Follow-up (June, after the measures)"}, Opens: in.FollowUpOpens, Closes: in.FollowUpCloses},
@@ -224,21 +227,38 @@ func (s *Service) Get(ctx context.Context, by Caller, uid string) (*Survey, erro
 	return fromRow(r, waves)
 }
 
+// mayRead: a school's staff read their school's surveys, the district's
+// copies included; a district officer reads the district's own surveys
+// only. A school's own questionnaire — its questions, its results, its
+// pupils' small classes — stays the school's: the district learns of it
+// through the measures the school records (DistrictMeasures).
 func mayRead(by Caller, r *store.SurveyRow) bool {
 	if by == nil {
 		return false
 	}
 	if by.Role == hotline.RoleDistrict {
-		return by.District != "" && by.District == r.District
+		return by.District != "" && by.District == r.District && r.ByDistrict
 	}
 	return by.SchoolID == r.SchoolID
 }
 
-// mayEdit: a school admin edits their school's surveys; a district officer
-// the district's (all copies of a series at once).
+// mayEdit: a school admin edits their school's own surveys; a district
+// officer the district's (all copies of a series at once). A school does
+// not edit its copy of the district's survey: every copy asks the same
+// and opens and closes at the same times, so that the district's results
+// add up and are published once, when every school's wave has closed.
 func mayEdit(by Caller, r *store.SurveyRow) bool {
-	return mayRead(by, r) && (by.Role == hotline.RoleAdmin || by.Role == hotline.RoleDistrict)
+	if !mayRead(by, r) {
+		return false
+	}
+	if r.ByDistrict {
+		return by.Role == hotline.RoleDistrict
+	}
+	return by.Role == hotline.RoleAdmin
 }
+
+// ErrDistrictSurvey refuses a school's edit of the district's survey.
+var ErrDistrictSurvey = hotline.Errorf(hotline.EFORBIDDEN, "这是区里统一发放的问卷，只有区教育局能修改题目和时间。", "This is the district's survey: only the district changes its questions and times.")
 
 // List returns the surveys the caller sees, newest first.
 func (s *Service) List(ctx context.Context, by Caller) ([]*Survey, error) {
@@ -252,7 +272,13 @@ func (s *Service) List(ctx context.Context, by Caller) ([]*Survey, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.load(ctx, rows)
+	mine := rows[:0]
+	for _, r := range rows {
+		if mayRead(by, r) {
+			mine = append(mine, r)
+		}
+	}
+	return s.load(ctx, mine)
 }
 
 func (s *Service) load(ctx context.Context, rows []*store.SurveyRow) ([]*Survey, error) {
@@ -304,6 +330,9 @@ func (s *Service) Apply(ctx context.Context, by Caller, uid string, e Edit) erro
 		return err
 	}
 	if !mayEdit(by, r) {
+		if mayRead(by, r) && r.ByDistrict {
+			return ErrDistrictSurvey
+		}
 		return hotline.ErrForbidden
 	}
 	targets := []string{uid}
@@ -474,6 +503,12 @@ func clean(lines []string) []string {
 // MaxCodes bounds one print run: a class.
 const MaxCodes = 80
 
+// MaxClassCodes bounds the codes of one class in one wave, reprints of
+// lost slips included: each code is a response someone can fill in, so
+// codes are not unlimited, and every print run is in the audit trail
+// (who, which class, how many).
+const MaxClassCodes = 120
+
 // Class names a class of a grade: 年级 "初一", 班级 "3".
 type Class struct{ Grade, Class string }
 
@@ -524,12 +559,22 @@ func (s *Service) PrintCodes(ctx context.Context, by Caller, uid string, wave in
 		macs[i] = s.Vault.SurveyCodeMAC(codes[i])
 	}
 	err = s.DB.Update(ctx, func(tx *store.Tx) error {
+		had, err := tx.CountSurveyCodes(w.ID, c.Grade, c.Class)
+		if err != nil {
+			return err
+		}
+		if had+n > MaxClassCodes {
+			return hotline.Errorf(hotline.ECONFLICT,
+				fmt.Sprintf("%s 这一轮已经有 %d 个问卷码，每班最多 %d 个（含补打）。", c.Name(), had, MaxClassCodes),
+				fmt.Sprintf("%s already has %d codes in this wave; a class has at most %d (reprints included).", c.Name(), had, MaxClassCodes))
+		}
 		for _, m := range macs {
 			if err := tx.InsertSurveyCode(w.ID, c.Grade, c.Class, m); err != nil {
 				return err
 			}
 		}
-		return nil
+		return tx.AppendAudit(&hotline.AuditEntry{Kind: hotline.AuditSurveyCodes, SchoolID: sv.SchoolID, District: sv.District, CounselorID: by.ID,
+			Detail: fmt.Sprintf("%s · %s · %s · %d", sv.Title.ZH, w.Name.ZH, c.Name(), n)})
 	})
 	if err != nil {
 		return nil, err
@@ -541,12 +586,13 @@ func (s *Service) PrintCodes(ctx context.Context, by Caller, uid string, wave in
 type Take struct {
 	Code     string // canonical; kept only in the pupil's page or chat
 	codeID   int64
+	owner    []byte // the MAC naming this browser or chat for this code; nil for none
 	Survey   *Survey
 	Wave     *Wave
 	Class    Class
 	School   *hotline.School
-	Answers  Answers // the saved draft
-	Finished bool    // the code was already submitted
+	Answers  Answers // this browser's (or chat's) saved draft
+	Finished bool    // this browser (or chat) submitted the code
 }
 
 // draftRow binds a draft to the code row it is stored in.
@@ -555,9 +601,24 @@ func draftRow(codeID int64) string { return "survey-draft|" + strconv.FormatInt(
 // codeSecret is the page secret a draft is sealed to: the code itself.
 func codeSecret(code string) string { return "survey-code|" + code }
 
-// Open opens the questionnaire of a typed or scanned code. A used code
-// returns ErrCodeUsed; a wave not yet open or closed says when.
-func (s *Service) Open(ctx context.Context, typed string) (*Take, error) {
+// sessionOf is the MAC that names a browser (by the random token of its
+// cookie) or a chat for one code: bound to the code, so nothing stored
+// links two codes answered in one browser.
+func (s *Service) sessionOf(code string, session []byte) []byte {
+	if len(session) == 0 {
+		return nil
+	}
+	return s.Vault.MAC("survey code session", append([]byte(code+"|"), session...))
+}
+
+// Open opens the questionnaire of a typed or scanned code for a browser or
+// chat (session: its random token; nil for none). What it says depends
+// only on the code and the wave, never on whether someone else used the
+// code or saved a draft with it: a teacher holding the slips cannot tell
+// who has answered. Only the browser or chat that submitted the code is
+// told so (ErrCodeUsed), and only the one that saved a draft gets it back.
+// A wave not yet open or closed says when.
+func (s *Service) Open(ctx context.Context, typed string, session []byte) (*Take, error) {
 	code, err := vault.ParseSurveyCode(typed)
 	if err != nil {
 		return nil, ErrCodeTypo
@@ -573,15 +634,11 @@ func (s *Service) Open(ctx context.Context, typed string) (*Take, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Take{Code: code, codeID: row.ID, Survey: sv, School: school, Class: Class{row.Grade, row.Class}, Answers: Answers{}}
+	t := &Take{Code: code, codeID: row.ID, owner: s.sessionOf(code, session), Survey: sv, School: school, Class: Class{row.Grade, row.Class}, Answers: Answers{}}
 	for _, w := range sv.Waves {
 		if w.ID == row.WaveID {
 			t.Wave = w
 		}
-	}
-	if row.Used {
-		t.Finished = true
-		return t, ErrCodeUsed
 	}
 	switch t.Wave.State(s.Now()) {
 	case NotOpen:
@@ -589,7 +646,11 @@ func (s *Service) Open(ctx context.Context, typed string) (*Take, error) {
 	case Closed:
 		return t, errClosed(t.Wave)
 	}
-	if len(row.Draft) > 0 {
+	if row.Used && owns(row.UsedMAC, t.owner) {
+		t.Finished = true
+		return t, ErrCodeUsed
+	}
+	if len(row.Draft) > 0 && owns(row.DraftMAC, t.owner) {
 		pt, err := s.Vault.OpenForPage(codeSecret(code), draftRow(row.ID), row.Draft)
 		if err != nil {
 			return nil, fmt.Errorf("open survey draft: %w", err)
@@ -602,8 +663,17 @@ func (s *Service) Open(ctx context.Context, typed string) (*Take, error) {
 	return t, nil
 }
 
-// Save stores the pupil's answers so far (sealed to their code) so that
-// they can come back with the same code.
+// owns reports whether the stored MAC names this browser or chat.
+func owns(stored, owner []byte) bool {
+	return len(owner) > 0 && subtle.ConstantTimeCompare(stored, owner) == 1
+}
+
+// Save stores the pupil's answers so far (sealed to their code) as this
+// browser's or chat's draft, so that it can come back with the same code.
+// Another browser's earlier draft is replaced: the code is the slip's, the
+// draft is the device's. A code this browser submitted answers ErrCodeUsed;
+// one submitted elsewhere saves like any other, so that saving tells
+// nothing either.
 func (s *Service) Save(ctx context.Context, t *Take, a Answers) error {
 	a, err := t.Survey.Validate(a)
 	if err != nil {
@@ -618,19 +688,21 @@ func (s *Service) Save(ctx context.Context, t *Take, a Answers) error {
 	if err != nil {
 		return err
 	}
-	var saved bool
 	err = s.DB.Update(ctx, func(tx *store.Tx) error {
 		if t.Wave.State(tx.Now()) == Closed {
 			return errClosed(t.Wave)
 		}
-		saved, err = tx.SaveSurveyDraft(t.codeID, sealed)
-		return err
+		row, err := tx.SurveyCodeByID(t.codeID)
+		if err != nil {
+			return err
+		}
+		if row.Used && owns(row.UsedMAC, t.owner) {
+			return ErrCodeUsed
+		}
+		return tx.SaveSurveyDraft(t.codeID, sealed, t.owner)
 	})
 	if err != nil {
 		return err
-	}
-	if !saved {
-		return ErrCodeUsed
 	}
 	t.Answers = a
 	return nil
@@ -638,9 +710,13 @@ func (s *Service) Save(ctx context.Context, t *Take, a Answers) error {
 
 // Submit stores the pupil's answers as one response of their class and
 // wave, uses up the code and drops its draft, all in one transaction. A
-// second submission of the same code (a double post of the last page)
-// stores nothing and returns ErrCodeUsed. The response carries no code
-// and no time finer than the day; free text is sealed to the school.
+// second submission from the browser or chat that submitted (a double
+// post of the last page) stores nothing and returns ErrCodeUsed. A code
+// used by someone else stores nothing either, but answers as the first
+// submission does, and from then on this browser is told it submitted:
+// holding a slip tells nobody whether its pupil answered. The response
+// carries no code and no time finer than the day; free text is sealed to
+// the school.
 func (s *Service) Submit(ctx context.Context, t *Take, a Answers) error {
 	a, err := t.Survey.Validate(a)
 	if err != nil {
@@ -675,12 +751,16 @@ func (s *Service) Submit(ctx context.Context, t *Take, a Answers) error {
 		if t.Wave.State(tx.Now()) == Closed {
 			return errClosed(t.Wave)
 		}
-		ok, err := tx.UseSurveyCode(t.codeID)
+		row, err := tx.SurveyCodeByID(t.codeID)
 		if err != nil {
 			return err
 		}
-		if !ok {
+		if row.Used && owns(row.UsedMAC, t.owner) {
 			return ErrCodeUsed
+		}
+		fresh, err := tx.UseSurveyCode(t.codeID, t.owner)
+		if err != nil || !fresh {
+			return err // used elsewhere: nothing stored, nothing said
 		}
 		return tx.InsertSurveyResponse(resp)
 	})
@@ -712,10 +792,19 @@ func IsCodeError(err error) bool {
 
 // WaveResult is one wave's results.
 type WaveResult struct {
-	Wave  *Wave
-	Root  *Unit
-	Codes int // codes printed
-	Used  int // codes submitted
+	Wave *Wave
+	// Published: the wave has closed everywhere it runs (every school of a
+	// district's survey) and PublishAfter has passed. Until then there is
+	// no Root and no Texts: nothing that changes as pupils answer.
+	Published bool
+	Root      *Unit
+	Codes     int // codes printed
+	// Texts are the free-text answers, opened with the school's key, in
+	// random order, without class or date: only those of classes with at
+	// least SmallCount respondents, and only when there are at least
+	// SmallCount of them; TextsHeld counts those kept back.
+	Texts     []string
+	TextsHeld int
 }
 
 // Results are a survey's results for the caller: a school's for its staff,
@@ -726,100 +815,179 @@ type Results struct {
 	Indicators []Indicator
 	Waves      []*WaveResult
 	Schools    map[int64]string
-	// Texts are the free-text answers of the latest wave with answers, opened
-	// with the school's key, in no order that says who or when; nil
-	// without a key.
-	Texts []string
 }
 
 // Results tallies a survey. key opens the school's free text (nil: none).
+//
+// The figures are suppressed once over the whole district's tree (the
+// district, its schools, their grades and classes) and every view shows
+// part of that one pattern: the district sees all of it, a school its own
+// branch. So a school's report laid beside the district's shows nothing
+// that either alone hides.
 func (s *Service) Results(ctx context.Context, by Caller, uid string, key *vault.PrivateKey) (*Results, error) {
 	sv, err := s.Get(ctx, by, uid)
 	if err != nil {
 		return nil, err
 	}
-	res := &Results{Survey: sv, Level: "school", Indicators: Indicators(sv), Schools: map[int64]string{}}
-	copies := []*Survey{sv}
+	res := &Results{Survey: sv, Level: "school", Schools: map[int64]string{}}
 	if by.Role == hotline.RoleDistrict {
 		res.Level = "district"
+		key = nil // the free text is the school's alone
+	}
+	copies := []*Survey{sv}
+	if sv.ByDistrict {
 		rows, err := s.DB.SurveysOfSeries(ctx, sv.Series)
 		if err != nil {
 			return nil, err
 		}
-		var mine []*store.SurveyRow
+		var same []*store.SurveyRow
 		for _, r := range rows {
-			if mayRead(by, r) {
-				mine = append(mine, r)
+			if r.District == sv.District {
+				same = append(same, r)
 			}
 		}
-		if copies, err = s.load(ctx, mine); err != nil {
+		if copies, err = s.load(ctx, same); err != nil {
 			return nil, err
 		}
 	}
-	rootName := sv.District
+	res.Indicators = sharedIndicators(sv, copies)
 	for _, c := range copies {
 		sc, err := s.DB.SchoolByID(ctx, c.SchoolID)
 		if err != nil {
 			return nil, err
 		}
 		res.Schools[sc.ID] = sc.Name
-		if res.Level == "school" {
-			rootName = sc.Name
-		}
 	}
+	now := s.Now()
 	for _, w := range sv.Waves {
+		wr := &WaveResult{Wave: w, Published: true}
 		var waveIDs []int64
+		var own int64
 		school := map[int64]int64{}
 		for _, c := range copies {
-			if cw := c.Wave(w.N); cw != nil {
-				waveIDs = append(waveIDs, cw.ID)
-				school[cw.ID] = c.SchoolID
+			cw := c.Wave(w.N)
+			if cw == nil {
+				continue
 			}
-		}
-		rows, err := s.DB.SurveyResponses(ctx, waveIDs, key != nil && res.Level == "school")
-		if err != nil {
-			return nil, err
+			waveIDs = append(waveIDs, cw.ID)
+			school[cw.ID] = c.SchoolID
+			if c.ID == sv.ID {
+				own = cw.ID
+			}
+			if !cw.Published(now) {
+				wr.Published = false
+			}
 		}
 		counts, err := s.DB.ClassCounts(ctx, waveIDs)
 		if err != nil {
 			return nil, err
 		}
-		wr := &WaveResult{Wave: w}
 		var classes []Respondent
 		for _, c := range counts {
-			wr.Codes += c.Codes
-			wr.Used += c.Used
+			if res.Level == "district" || c.WaveID == own {
+				wr.Codes += c.Codes
+			}
 			classes = append(classes, Respondent{SchoolID: school[c.WaveID], Grade: c.Grade, Class: c.Class})
 		}
+		res.Waves = append(res.Waves, wr)
+		if !wr.Published {
+			continue
+		}
+		rows, err := s.DB.SurveyResponses(ctx, waveIDs, false)
+		if err != nil {
+			return nil, err
+		}
 		rs := make([]Respondent, 0, len(rows))
-		var texts []string
 		for _, r := range rows {
 			a, err := ParseAnswers(r.Answers)
 			if err != nil {
 				return nil, fmt.Errorf("survey response: %w", err)
 			}
 			rs = append(rs, Respondent{SchoolID: school[r.WaveID], Grade: r.Grade, Class: r.Class, Answers: a})
-			if key != nil && len(r.TextSealed) > 0 {
-				pt, err := vault.Open(key, textInfo(school[r.WaveID], r.UID, sv.UID), r.TextSealed)
-				if err != nil {
-					return nil, fmt.Errorf("open survey text: %w", err)
+		}
+		root := Tally("district", sv.District, res.Indicators, rs, res.Schools, classes)
+		wr.Root = root
+		if res.Level == "school" {
+			wr.Root = &Unit{Level: "school", Name: res.Schools[sv.SchoolID], SchoolID: sv.SchoolID, N: &Cell{}, Cells: map[string]*Cell{}}
+			for _, u := range root.Children {
+				if u.SchoolID == sv.SchoolID {
+					wr.Root = u
 				}
-				var m map[string]string
-				if json.Unmarshal(pt, &m) == nil {
-					for _, q := range sv.Questions {
-						if t := m[q.ID]; t != "" {
-							texts = append(texts, t)
-						}
-					}
-				}
-				clear(pt)
 			}
 		}
-		if len(texts) > 0 {
-			res.Texts = texts
+		if key != nil && own != 0 {
+			if err := s.texts(ctx, wr, sv, own, key); err != nil {
+				return nil, err
+			}
 		}
-		wr.Root = Tally(res.Level, rootName, res.Indicators, rs, res.Schools, classes)
-		res.Waves = append(res.Waves, wr)
 	}
 	return res, nil
+}
+
+// texts opens the school's free-text answers of a published wave: those of
+// classes with at least SmallCount respondents, shuffled, and only when
+// there are at least SmallCount of them.
+func (s *Service) texts(ctx context.Context, wr *WaveResult, sv *Survey, waveID int64, key *vault.PrivateKey) error {
+	rows, err := s.DB.SurveyResponses(ctx, []int64{waveID}, true)
+	if err != nil {
+		return err
+	}
+	perClass := map[Class]int{}
+	for _, r := range rows {
+		perClass[Class{r.Grade, r.Class}]++
+	}
+	var texts []string
+	for _, r := range rows {
+		if len(r.TextSealed) == 0 {
+			continue
+		}
+		if perClass[Class{r.Grade, r.Class}] < SmallCount {
+			wr.TextsHeld++
+			continue
+		}
+		pt, err := vault.Open(key, textInfo(sv.SchoolID, r.UID, sv.UID), r.TextSealed)
+		if err != nil {
+			return fmt.Errorf("open survey text: %w", err)
+		}
+		var m map[string]string
+		if json.Unmarshal(pt, &m) == nil {
+			for _, q := range sv.Questions {
+				if t := m[q.ID]; t != "" {
+					texts = append(texts, t)
+				}
+			}
+		}
+		clear(pt)
+	}
+	if len(texts) < SmallCount {
+		wr.TextsHeld += len(texts)
+		return nil
+	}
+	rand.Shuffle(len(texts), func(i, j int) { texts[i], texts[j] = texts[j], texts[i] })
+	wr.Texts = texts
+	return nil
+}
+
+// sharedIndicators are sv's indicators that every copy of its series has
+// alike: the district's results add up only over questions every school
+// asked. (A school cannot edit its copy; one edited before that rule
+// keeps its own questions out of the results.)
+func sharedIndicators(sv *Survey, copies []*Survey) []Indicator {
+	inds := Indicators(sv)
+	if len(copies) < 2 {
+		return inds
+	}
+	count := map[string]int{}
+	for _, c := range copies {
+		for _, ind := range Indicators(c) {
+			count[ind.Key+"\x00"+ind.Label.ZH+"\x00"+ind.Label.EN]++
+		}
+	}
+	var out []Indicator
+	for _, ind := range inds {
+		if count[ind.Key+"\x00"+ind.Label.ZH+"\x00"+ind.Label.EN] == len(copies) {
+			out = append(out, ind)
+		}
+	}
+	return out
 }

@@ -6,7 +6,9 @@ package surveyweb
 
 import (
 	"bytes"
+	"crypto/rand"
 	"embed"
+	"encoding/base64"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -39,6 +41,32 @@ type Pupils struct {
 	// share one address, so it is generous, but a flood of guesses stops.
 	wrong    *throttle.Limiter
 	clientIP throttle.ClientIP
+	// Secure marks the pupil's session cookie Secure (the site is HTTPS).
+	Secure bool
+}
+
+// sessionCookie holds a random token, the browser's own, that makes it a
+// code's draft owner or its submitter (survey.Service.Open): only this
+// browser sees its draft again or hears that the code was used. It lives
+// half a day, long enough to come back to a half-done questionnaire, short
+// enough that a shared computer-room PC forgets it by the next day.
+const (
+	sessionCookie = "hl_q"
+	sessionAge    = 12 * 60 * 60
+)
+
+// session returns the browser's token, giving it one if it has none.
+func (p *Pupils) session(w http.ResponseWriter, r *http.Request) []byte {
+	if c, err := r.Cookie(sessionCookie); err == nil && len(c.Value) == 43 {
+		if b, err := base64.RawURLEncoding.DecodeString(c.Value); err == nil {
+			return b
+		}
+	}
+	b := make([]byte, 32)
+	rand.Read(b) // never fails since Go 1.24
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: base64.RawURLEncoding.EncodeToString(b), Path: "/q/",
+		MaxAge: sessionAge, HttpOnly: true, Secure: p.Secure, SameSite: http.SameSiteLaxMode})
+	return b
 }
 
 // Unknown codes a client may try: 60 at once, then one every 2 seconds.
@@ -155,7 +183,8 @@ func (p *Pupils) handleEnter(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleLink is where a slip's QR code leads (/q/CODE): the questionnaire
-// opens at once.
+// opens at once. For a code this browser did not submit it looks the same
+// whether or not someone else did.
 func (p *Pupils) handleLink(w http.ResponseWriter, r *http.Request) {
 	p.open(w, r, r.PathValue("code"))
 }
@@ -165,13 +194,14 @@ func (p *Pupils) handleOpen(w http.ResponseWriter, r *http.Request) {
 	p.open(w, r, r.FormValue("code"))
 }
 
-// openCode opens a code, counting unknown ones against the client.
-func (p *Pupils) openCode(r *http.Request, code string) (*survey.Take, error) {
+// openCode opens a code for this browser, counting unknown ones against
+// the client.
+func (p *Pupils) openCode(w http.ResponseWriter, r *http.Request, code string) (*survey.Take, error) {
 	client := p.clientIP.Of(r)
 	if ok, _ := p.wrong.Ready(client, 0); !ok {
 		return nil, errTooManyCodes
 	}
-	t, err := p.svc.Open(r.Context(), code)
+	t, err := p.svc.Open(r.Context(), code, p.session(w, r))
 	if err == survey.ErrCodeUnknown {
 		p.wrong.Charge(client, 0)
 	}
@@ -180,7 +210,7 @@ func (p *Pupils) openCode(r *http.Request, code string) (*survey.Take, error) {
 
 func (p *Pupils) open(w http.ResponseWriter, r *http.Request, code string) {
 	pp := p.newPage(r)
-	t, err := p.openCode(r, code)
+	t, err := p.openCode(w, r, code)
 	if err != nil {
 		p.fail(w, r, pp, t, err)
 		return
@@ -203,7 +233,7 @@ func (p *Pupils) handlePage(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, pp, nil, hotline.Errorf(hotline.ETOOLARGE, "填写的内容太多了。", "Too much was entered."))
 		return
 	}
-	t, err := p.openCode(r, r.PostForm.Get("code"))
+	t, err := p.openCode(w, r, r.PostForm.Get("code"))
 	if err != nil {
 		p.fail(w, r, pp, t, err)
 		return
@@ -303,10 +333,8 @@ var funcs = template.FuncMap{
 		switch {
 		case c == nil:
 			return ""
-		case c.Small:
-			return "<5"
 		case c.Hidden:
-			return "—"
+			return survey.HiddenMark
 		}
 		return strconv.Itoa(c.K)
 	},

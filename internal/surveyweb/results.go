@@ -41,6 +41,9 @@ type resultsData struct {
 	Measures []*survey.Measure
 	Findings []survey.Indicator
 	Texts    []string
+	// TextsHeld counts free texts kept back: from a class of fewer than 5
+	// respondents, or all of them when fewer than 5 could be shown.
+	TextsHeld int
 }
 
 func pick(inds []survey.Indicator, group string) []survey.Indicator {
@@ -72,11 +75,15 @@ func (h *Staff) handleResults(w http.ResponseWriter, r *http.Request, sp *staffP
 		return
 	}
 	d := &resultsData{Res: res, Main: pick(res.Indicators, "main"), Forms: pick(res.Indicators, "form"),
-		Places: pick(res.Indicators, "place"), Times: pick(res.Indicators, "time"), Texts: res.Texts}
-	// The wave shown: ?wave=N, else the latest wave with answers.
+		Places: pick(res.Indicators, "place"), Times: pick(res.Indicators, "time")}
+	// The wave shown: ?wave=N, else the latest published wave with
+	// answers, else the first.
 	n, _ := strconv.Atoi(r.URL.Query().Get("wave"))
 	for _, wr := range res.Waves {
-		if wr.Wave.N == n || (n == 0 && (d.Wave == nil || wr.Root.N.K > 0)) {
+		switch {
+		case n != 0 && wr.Wave.N == n, n == 0 && d.Wave == nil:
+			d.Wave = wr
+		case n == 0 && wr.Published && wr.Root.N.K > 0:
 			d.Wave = wr
 		}
 	}
@@ -84,28 +91,36 @@ func (h *Staff) handleResults(w http.ResponseWriter, r *http.Request, sp *staffP
 		h.fail(w, r, sp, hotline.ErrNotFound)
 		return
 	}
-	root := d.Wave.Root
-	d.Rows = rowsOf(root, d.Main)
-	d.FormRows = rowsOf(root, d.Forms)
-	for _, p := range d.Places {
-		var row []*survey.Cell
-		for _, t := range d.Times {
-			row = append(row, root.Cells["hot:"+p.Key[len("place:"):]+":"+t.Key[len("time:"):]])
+	if root := d.Wave.Root; d.Wave.Published {
+		d.Rows = rowsOf(root, d.Main)
+		d.FormRows = rowsOf(root, d.Forms)
+		for _, p := range d.Places {
+			var row []*survey.Cell
+			for _, t := range d.Times {
+				row = append(row, root.Cells["hot:"+p.Key[len("place:"):]+":"+t.Key[len("time:"):]])
+			}
+			d.Hot = append(d.Hot, row)
+			d.PlaceSum = append(d.PlaceSum, root.Cells[p.Key])
 		}
-		d.Hot = append(d.Hot, row)
-		d.PlaceSum = append(d.PlaceSum, root.Cells[p.Key])
-	}
-	for _, t := range d.Times {
-		d.TimeSum = append(d.TimeSum, root.Cells[t.Key])
+		for _, t := range d.Times {
+			d.TimeSum = append(d.TimeSum, root.Cells[t.Key])
+		}
+		d.Texts, d.TextsHeld = d.Wave.Texts, d.Wave.TextsHeld
 	}
 	for _, ind := range append(append([]survey.Indicator{}, d.Main...), d.Forms...) {
 		cr := compareRow{Label: ind.Label, Key: ind.Key}
 		for _, wr := range res.Waves {
-			cr.Cells = append(cr.Cells, wr.Root.Cells[ind.Key])
+			var c *survey.Cell // a wave not yet published shows nothing
+			if wr.Published {
+				c = wr.Root.Cells[ind.Key]
+			}
+			cr.Cells = append(cr.Cells, c)
 		}
 		if len(cr.Cells) >= 2 {
 			a, b := cr.Cells[0], cr.Cells[len(cr.Cells)-1]
-			if !a.Hidden && !b.Hidden && a.Base > 0 && b.Base > 0 {
+			// Only from two shown cells: a change beside one shown share
+			// would give the hidden one away.
+			if a != nil && b != nil && !a.Hidden && !b.Hidden && a.Base > 0 && b.Base > 0 {
 				cr.Change = fmt.Sprintf("%+d", b.Share()-a.Share())
 			}
 		}
@@ -159,6 +174,8 @@ func compareChart(rows []compareRow, waves []*survey.WaveResult, lang hotline.La
 		for i, c := range r.Cells {
 			yy := y + i*rowH
 			switch {
+			case c == nil:
+				// not published yet: no bar
 			case c.Hidden:
 				fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="11" fill="#666">%s</text>`, labelW+4, yy+barH-2, template.HTMLEscapeString(c.String()))
 			case c.Base == 0:

@@ -110,6 +110,17 @@ func (sp *staffPage) Day(t time.Time) string { return t.In(survey.Zone).Format("
 func (sp *staffPage) Input(t time.Time) string {
 	return t.In(survey.Zone).Format("2006-01-02T15:04")
 }
+
+// MayEdit reports whether the page's user may change sv: a school admin
+// their school's own surveys, the district its own (survey.Service.Apply
+// enforces the same).
+func (sp *staffPage) MayEdit(sv *survey.Survey) bool {
+	if sv.ByDistrict {
+		return sp.District
+	}
+	return sp.Me.Role == hotline.RoleAdmin
+}
+
 func (sp *staffPage) IsAdmin() bool {
 	return sp.Me.Role == hotline.RoleAdmin || sp.Me.Role == hotline.RoleDistrict
 }
@@ -377,13 +388,12 @@ func (h *Staff) handleMeasureDone(w http.ResponseWriter, r *http.Request, sp *st
 }
 
 func (h *Staff) results(r *http.Request, sp *staffPage) (*survey.Results, error) {
-	var key = sp.sess.Key
-	if sp.District {
-		key = nil // free text is the school's alone
-	}
-	return h.svc.Results(r.Context(), sp.Me, r.PathValue("uid"), key)
+	return h.svc.Results(r.Context(), sp.Me, r.PathValue("uid"), sp.sess.Key)
 }
 
+// handleCSV exports the published waves' figures, as the pages show them;
+// a wave still open (or not yet published) has one line saying when it
+// will be.
 func (h *Staff) handleCSV(w http.ResponseWriter, r *http.Request, sp *staffPage) {
 	res, err := h.results(r, sp)
 	if err != nil {
@@ -399,6 +409,10 @@ func (h *Staff) handleCSV(w http.ResponseWriter, r *http.Request, sp *staffPage)
 	}
 	cw.Write(head)
 	for _, wr := range res.Waves {
+		if !wr.Published {
+			cw.Write([]string{wr.Wave.Name.In(sp.Lang), "", "", fmt.Sprintf(sp.T("not_published"), sp.Date(wr.Wave.PublishedAt()))})
+			continue
+		}
 		wr.Root.Walk(func(u *survey.Unit, _ int) {
 			row := []string{wr.Wave.Name.In(sp.Lang), sp.T(u.Level), safeCell(u.Name), countString(u.N)}
 			for _, ind := range res.Indicators {
@@ -422,11 +436,8 @@ func safeCell(s string) string {
 }
 
 func countString(c *survey.Cell) string {
-	switch {
-	case c.Small:
-		return "<5"
-	case c.Hidden:
-		return "—"
+	if c.Hidden {
+		return survey.HiddenMark
 	}
 	return strconv.Itoa(c.K)
 }

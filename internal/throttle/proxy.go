@@ -51,6 +51,21 @@ func (c ClientIP) Of(r *http.Request) netip.Addr {
 	return peer
 }
 
+// Wide returns the trusted prefixes wide enough to hold clients as well
+// as proxies: an IPv4 prefix shorter than /24 or an IPv6 one shorter than
+// /64. Any host inside a trusted prefix may name its own address in the
+// header, so a client there chooses which buckets it spends: list only the
+// proxies themselves.
+func (c ClientIP) Wide() []netip.Prefix {
+	var out []netip.Prefix
+	for _, p := range c.Trusted {
+		if (p.Addr().Is4() && p.Bits() < 24) || (p.Addr().Is6() && p.Bits() < 64) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 func (c ClientIP) trusted(a netip.Addr) bool {
 	if !a.IsValid() {
 		return false

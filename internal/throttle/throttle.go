@@ -1,9 +1,11 @@
-// Package throttle limits what one client, and all clients together, can
-// make the server do: token buckets per client and per action, plus a
-// ceiling per action over everyone.
+// Package throttle limits what one client, one network and all clients
+// together can make the server do: token buckets per client and per
+// action, optionally per network (a share of the ceiling), plus a ceiling
+// per action over everyone.
 //
 // A client is known only by a keyed hash of its address (IPv4 address, or
-// IPv6 /64), under a random key that is replaced every Config.Rotate; the
+// IPv6 /64), a network by one of its prefix (IPv4 /24, IPv6 /48), under a
+// random key that is replaced every Config.Rotate; the
 // previous key is kept for one more period so that a client's buckets
 // survive the change. The address itself is never kept, never logged and
 // never written anywhere: once both keys are gone, nothing in memory links
@@ -45,11 +47,16 @@ type Config struct {
 	// than the other; a missing or zero rule does not limit.
 	PerClient []Rule
 	Global    []Rule
+	// PerNetwork holds each action's bucket for one network (see
+	// NetworkOf): the share of the ceiling that the clients of one
+	// network may take together, so that a subscriber with a whole IPv6
+	// /48 (65,536 /64s) or a rented IPv4 block cannot drain it alone.
+	PerNetwork []Rule
 	// MaxHolds caps what one client may hold at once (see Hold); zero:
 	// no cap.
 	MaxHolds int
-	// MaxClients bounds the clients tracked; default 50 000 (about 300 B
-	// each with six actions, so some 15 MB).
+	// MaxClients bounds the clients tracked, and separately the networks;
+	// default 50 000 (about 300 B each with six actions, so some 15 MB).
 	MaxClients int
 	// Rotate is how often the hash key is replaced; default one hour.
 	Rotate time.Duration
@@ -59,7 +66,6 @@ type Config struct {
 
 // Limiter keeps the buckets. It is safe for concurrent use.
 type Limiter struct {
-	rules   []Rule
 	global  []Rule
 	max     int
 	rotate  time.Duration
@@ -71,13 +77,22 @@ type Limiter struct {
 	since   time.Time // when the current key was made
 	cur     hash.Hash
 	prev    hash.Hash // nil before the first rotation
-	clients map[id]*client
+	clients table
+	nets    table
 	ceil    []bucket
 	sum     [sha256.Size]byte
 }
 
-// id is the keyed hash of a client address, truncated: 128 bits leave no
-// practical chance of two clients sharing buckets.
+// table is one kind of bucket holder: clients, or networks. Its ids are
+// hashed from what key reduces an address to, under the Limiter's keys.
+type table struct {
+	rules []Rule
+	m     map[id]*client
+	key   func(netip.Addr) [17]byte
+}
+
+// id is the keyed hash of a client address (or network), truncated: 128
+// bits leave no practical chance of two clients sharing buckets.
 type id [16]byte
 
 type client struct {
@@ -138,15 +153,15 @@ func New(c Config) *Limiter {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	n := max(len(c.PerClient), len(c.Global))
+	n := max(len(c.PerClient), len(c.Global), len(c.PerNetwork))
 	l := &Limiter{
-		rules:   pad(c.PerClient, n),
 		global:  pad(c.Global, n),
 		max:     c.MaxClients,
 		rotate:  c.Rotate,
 		maxHold: c.MaxHolds,
 		now:     c.Now,
-		clients: map[id]*client{},
+		clients: table{rules: pad(c.PerClient, n), m: map[id]*client{}, key: key},
+		nets:    table{rules: pad(c.PerNetwork, n), m: map[id]*client{}, key: netKey},
 		ceil:    make([]bucket, n),
 	}
 	l.cur, l.since = newKey(), c.Now()
@@ -169,17 +184,46 @@ func newKey() hash.Hash {
 
 // key reduces an address to what identifies a client: IPv4 addresses
 // whole, IPv6 to their /64, which one subscriber usually holds entirely.
-func key(a netip.Addr) [16]byte {
+// The first byte keeps clients and networks apart.
+func key(a netip.Addr) [17]byte {
 	a = a.Unmap()
 	if a.Is6() {
 		p, _ := a.Prefix(64)
 		a = p.Addr()
 	}
-	return a.As16()
+	var k [17]byte
+	k[0] = 'c'
+	b := a.As16()
+	copy(k[1:], b[:])
+	return k
 }
 
-func (l *Limiter) hashWith(h hash.Hash, a netip.Addr) id {
-	k := key(a)
+// NetworkOf is the network a client belongs to for PerNetwork limits: an
+// IPv6 /48, the usual assignment to one site (65,536 /64s, so 65,536
+// clients for the per-client limits), and an IPv4 /24, the smallest block
+// routed on the Internet and so the least one party rents or holds; a
+// school's staff behind one NAT address sit in one /24 with at most its
+// neighbours, whose share they then split.
+func NetworkOf(a netip.Addr) netip.Prefix {
+	a = a.Unmap()
+	bitsLen := 24
+	if a.Is6() {
+		bitsLen = 48
+	}
+	p, _ := a.Prefix(bitsLen)
+	return p
+}
+
+func netKey(a netip.Addr) [17]byte {
+	var k [17]byte
+	k[0] = 'n'
+	b := NetworkOf(a).Addr().As16()
+	copy(k[1:], b[:])
+	return k
+}
+
+func (l *Limiter) hashWith(h hash.Hash, t *table, a netip.Addr) id {
+	k := t.key(a)
 	h.Reset()
 	h.Write(k[:])
 	var out id
@@ -196,51 +240,53 @@ func (l *Limiter) rotateIfDue(now time.Time) {
 	l.prev, l.cur = l.cur, newKey()
 	l.gen++
 	l.since = now
-	for k, c := range l.clients {
-		if c.gen+1 < l.gen && c.holds == 0 {
-			delete(l.clients, k)
+	for _, t := range []*table{&l.clients, &l.nets} {
+		for k, c := range t.m {
+			if c.gen+1 < l.gen && c.holds == 0 {
+				delete(t.m, k)
+			}
 		}
 	}
 }
 
-// find returns the client's state, creating it if create is set; a client
-// found under the previous key moves to the current one.
-func (l *Limiter) find(a netip.Addr, now time.Time, create bool) *client {
+// find returns the client's (or network's) state in t, creating it if
+// create is set; one found under the previous key moves to the current one.
+func (l *Limiter) find(t *table, a netip.Addr, now time.Time, create bool) *client {
 	l.rotateIfDue(now)
-	k := l.hashWith(l.cur, a)
-	if c := l.clients[k]; c != nil {
+	k := l.hashWith(l.cur, t, a)
+	if c := t.m[k]; c != nil {
 		return c
 	}
 	if l.prev != nil {
-		pk := l.hashWith(l.prev, a)
-		if c := l.clients[pk]; c != nil && c.gen+1 == l.gen {
-			delete(l.clients, pk)
+		pk := l.hashWith(l.prev, t, a)
+		if c := t.m[pk]; c != nil && c.gen+1 == l.gen {
+			delete(t.m, pk)
 			c.gen = l.gen
-			l.clients[k] = c
+			t.m[k] = c
 			return c
 		}
 	}
 	if !create {
 		return nil
 	}
-	if len(l.clients) >= l.max {
-		l.shrink(now)
+	if len(t.m) >= l.max {
+		l.shrink(t, now)
 	}
-	c := &client{gen: l.gen, last: now, buckets: make([]bucket, len(l.rules))}
-	l.clients[k] = c
+	c := &client{gen: l.gen, last: now, buckets: make([]bucket, len(t.rules))}
+	t.m[k] = c
 	return c
 }
 
-// shrink makes room: first it drops clients whose buckets have all
+// shrink makes room in t: first it drops entries whose buckets have all
 // refilled; if that is not a tenth of the table, the longest idle go.
-func (l *Limiter) shrink(now time.Time) {
+func (l *Limiter) shrink(t *table, now time.Time) {
 	target := l.max - l.max/10
-	for k, c := range l.clients {
-		if c.holds == 0 && l.rested(c, now) {
-			delete(l.clients, k)
+	for k, c := range t.m {
+		if c.holds == 0 && t.rested(c, now) {
+			delete(t.m, k)
 		}
 	}
-	if len(l.clients) < target {
+	if len(t.m) < target {
 		return
 	}
 	// Evict by idle time: find the cut-off with a coarse histogram rather
@@ -253,52 +299,57 @@ func (l *Limiter) shrink(now time.Time) {
 		}
 		return min(63, 64-bits.LeadingZeros64(uint64(d)))
 	}
-	for _, c := range l.clients {
+	for _, c := range t.m {
 		if c.holds == 0 {
 			hist[bin(c)]++
 		}
 	}
-	excess := len(l.clients) - target
+	excess := len(t.m) - target
 	cut := 63
 	for n := 0; cut > 0 && n+hist[cut] < excess; cut-- {
 		n += hist[cut]
 	}
-	for k, c := range l.clients {
+	for k, c := range t.m {
 		if excess <= 0 {
 			break
 		}
 		if c.holds == 0 && bin(c) >= cut {
-			delete(l.clients, k)
+			delete(t.m, k)
 			excess--
 		}
 	}
 }
 
-func (l *Limiter) rested(c *client, now time.Time) bool {
+func (t *table) rested(c *client, now time.Time) bool {
 	for i := range c.buckets {
-		if l.rules[i].set() && !c.buckets[i].full(l.rules[i], now) {
+		if t.rules[i].set() && !c.buckets[i].full(t.rules[i], now) {
 			return false
 		}
 	}
 	return true
 }
 
-// Allow takes one token of action a from client's bucket and one from the
-// action's global ceiling. If either is empty it takes neither and says
-// how long to wait before trying again.
+// Allow takes one token of action a from client's bucket, one from its
+// network's and one from the action's global ceiling. If any is empty it
+// takes none and says how long to wait before trying again.
 func (l *Limiter) Allow(client netip.Addr, a Action) (ok bool, retry time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	var cb *bucket
-	if r := l.rules[a]; r.set() {
-		c := l.find(client, now, true)
+	var take []*bucket
+	for _, t := range []*table{&l.clients, &l.nets} {
+		r := t.rules[a]
+		if !r.set() {
+			continue
+		}
+		c := l.find(t, client, now, true)
 		c.last = now
-		cb = &c.buckets[a]
-		cb.refill(r, now)
-		if w := cb.wait(r); w > 0 {
+		b := &c.buckets[a]
+		b.refill(r, now)
+		if w := b.wait(r); w > 0 {
 			return false, w
 		}
+		take = append(take, b)
 	}
 	if r := l.global[a]; r.set() {
 		g := &l.ceil[a]
@@ -306,10 +357,10 @@ func (l *Limiter) Allow(client netip.Addr, a Action) (ok bool, retry time.Durati
 		if w := g.wait(r); w > 0 {
 			return false, w
 		}
-		g.tokens--
+		take = append(take, g)
 	}
-	if cb != nil {
-		cb.tokens--
+	for _, b := range take {
+		b.tokens--
 	}
 	return true, 0
 }
@@ -320,12 +371,12 @@ func (l *Limiter) Allow(client netip.Addr, a Action) (ok bool, retry time.Durati
 func (l *Limiter) Ready(client netip.Addr, a Action) (ok bool, retry time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	r := l.rules[a]
+	r := l.clients.rules[a]
 	if !r.set() {
 		return true, 0
 	}
 	now := l.now()
-	c := l.find(client, now, false)
+	c := l.find(&l.clients, client, now, false)
 	if c == nil {
 		return true, 0
 	}
@@ -343,30 +394,32 @@ func (l *Limiter) Ready(client netip.Addr, a Action) (ok bool, retry time.Durati
 func (l *Limiter) Charge(client netip.Addr, a Action) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	r := l.rules[a]
+	r := l.clients.rules[a]
 	if !r.set() {
 		return
 	}
 	now := l.now()
-	c := l.find(client, now, true)
+	c := l.find(&l.clients, client, now, true)
 	c.last = now
 	b := &c.buckets[a]
 	b.refill(r, now)
 	b.tokens = math.Max(b.tokens-1, -float64(r.Burst))
 }
 
-// Refund gives back the token of action a that Allow took from client and
-// from the action's ceiling, for work that turned out not to count (a
-// log-in that succeeded). Neither bucket goes above its burst.
+// Refund gives back the token of action a that Allow took from client,
+// its network and the action's ceiling, for work that turned out not to
+// count (a log-in that succeeded). No bucket goes above its burst.
 func (l *Limiter) Refund(client netip.Addr, a Action) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	if r := l.rules[a]; r.set() {
-		if c := l.find(client, now, false); c != nil {
-			b := &c.buckets[a]
-			b.refill(r, now)
-			b.tokens = math.Min(b.tokens+1, float64(r.Burst))
+	for _, t := range []*table{&l.clients, &l.nets} {
+		if r := t.rules[a]; r.set() {
+			if c := l.find(t, client, now, false); c != nil {
+				b := &c.buckets[a]
+				b.refill(r, now)
+				b.tokens = math.Min(b.tokens+1, float64(r.Burst))
+			}
 		}
 	}
 	if r := l.global[a]; r.set() {
@@ -388,7 +441,7 @@ func (l *Limiter) Hold(client netip.Addr) (release func(), ok bool) {
 		return func() {}, true
 	}
 	now := l.now()
-	c := l.find(client, now, true)
+	c := l.find(&l.clients, client, now, true)
 	c.last = now
 	if c.holds >= l.maxHold {
 		return nil, false
@@ -411,9 +464,9 @@ func (l *Limiter) Hold(client netip.Addr) (release func(), ok bool) {
 // dropStale removes a client whose key is gone; its map key is unknown
 // now, so it is looked up by pointer.
 func (l *Limiter) dropStale(c *client) {
-	for k, v := range l.clients {
+	for k, v := range l.clients.m {
 		if v == c {
-			delete(l.clients, k)
+			delete(l.clients.m, k)
 			return
 		}
 	}
@@ -423,5 +476,5 @@ func (l *Limiter) dropStale(c *client) {
 func (l *Limiter) Len() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return len(l.clients)
+	return len(l.clients.m)
 }

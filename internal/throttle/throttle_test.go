@@ -136,6 +136,47 @@ func TestRefund(t *testing.T) {
 	}
 }
 
+// TestNetworkShare: the clients of one network (an IPv6 /48, an IPv4 /24)
+// take together at most the network's share of the ceiling, however many
+// /64s or addresses they use; other networks keep the rest; a refund goes
+// back to the network too.
+func TestNetworkShare(t *testing.T) {
+	c := newClock()
+	l := New(Config{PerClient: []Rule{{Rate: 0, Burst: 10}}, PerNetwork: []Rule{{Rate: 0, Burst: 25}}, Global: []Rule{{Rate: 0, Burst: 100}}, Now: c.now})
+	got := 0
+	for i := range 300 { // 300 /64s of 2001:db8:7::/48
+		a := netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 7, byte(i >> 8), byte(i), 15: 1})
+		got += take(l, a, 0)
+	}
+	if got != 25 {
+		t.Fatalf("300 /64s of one /48 took %d, want its share 25", got)
+	}
+	got = 0
+	for i := range 50 { // 50 addresses of one /24
+		got += take(l, netip.AddrFrom4([4]byte{198, 51, 100, byte(i)}), 0)
+	}
+	if got != 25 {
+		t.Fatalf("50 addresses of one /24 took %d, want its share 25", got)
+	}
+	if got := take(l, netip.MustParseAddr("2001:db8:8::1"), 0); got != 10 {
+		t.Fatalf("a client of another /48 took %d, want its own burst 10", got)
+	}
+	first := netip.MustParseAddr("2001:db8:7::1")
+	l.Refund(first, 0)
+	if ok, _ := l.Allow(netip.MustParseAddr("2001:db8:7:ffff::1"), 0); !ok {
+		t.Fatal("a refund did not go back to the network's share")
+	}
+	for _, tc := range []struct{ addr, want string }{
+		{"203.0.113.77", "203.0.113.0/24"},
+		{"::ffff:203.0.113.77", "203.0.113.0/24"},
+		{"2001:db8:1:2:3:4:5:6", "2001:db8:1::/48"},
+	} {
+		if got := NetworkOf(netip.MustParseAddr(tc.addr)).String(); got != tc.want {
+			t.Errorf("NetworkOf(%s) = %s, want %s", tc.addr, got, tc.want)
+		}
+	}
+}
+
 // TestKeyRotates: the hash key changes every period; a client's buckets
 // follow it across one change, and a client unseen for two periods is
 // forgotten.
@@ -143,16 +184,16 @@ func TestKeyRotates(t *testing.T) {
 	c := newClock()
 	l := New(Config{PerClient: []Rule{{Rate: 1.0 / 3600, Burst: 3}}, Rotate: time.Hour, Now: c.now})
 	take(l, alice, 0)
-	before := l.hashWith(l.cur, alice)
+	before := l.hashWith(l.cur, &l.clients, alice)
 	c.t = c.t.Add(61 * time.Minute)
 	if ok, _ := l.Allow(alice, 0); !ok {
 		t.Fatal("an hour refilled nothing")
 	}
-	after := l.hashWith(l.cur, alice)
+	after := l.hashWith(l.cur, &l.clients, alice)
 	if before == after {
 		t.Fatal("the key did not rotate after an hour")
 	}
-	if _, ok := l.clients[before]; ok {
+	if _, ok := l.clients.m[before]; ok {
 		t.Fatal("alice is still kept under the old key's hash")
 	}
 	if got := take(l, alice, 0); got != 0 {
@@ -190,7 +231,7 @@ func TestMemoryBounded(t *testing.T) {
 		if i%200 == 0 {
 			c.t = c.t.Add(time.Millisecond)
 		}
-		if n := len(l.clients); n > maxClients {
+		if n := len(l.clients.m); n > maxClients {
 			t.Fatalf("%d clients tracked after %d addresses, want at most %d", n, i+1, maxClients)
 		}
 	}
@@ -290,5 +331,32 @@ func TestClientIP(t *testing.T) {
 				t.Fatalf("got %s, want %s", got, tc.want)
 			}
 		})
+	}
+}
+
+// The --trusted-proxy rule: a request from a trusted address is attributed
+// to whatever its header names. Trusting a network that holds clients lets
+// each of them pick a fresh address per request (and so a fresh bucket);
+// trusting only the proxy keeps them to their own. Wide names the first.
+func TestTrustOnlyTheProxies(t *testing.T) {
+	r := httptest.NewRequest("POST", "/inbox/login", nil)
+	r.RemoteAddr = "10.20.30.40:5555" // a client on the office network, no proxy in between
+	r.Header.Set("X-Forwarded-For", "198.51.100.1")
+	wide := ClientIP{Trusted: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}
+	if got := wide.Of(r); got.String() != "198.51.100.1" {
+		t.Fatalf("trusting 10.0.0.0/8: the client is %s, want the address it chose (the danger this test documents)", got)
+	}
+	if w := wide.Wide(); len(w) != 1 {
+		t.Fatalf("Wide() of 10.0.0.0/8 = %v", w)
+	}
+	narrow := ClientIP{Trusted: []netip.Prefix{netip.MustParsePrefix("10.0.0.5/32"), netip.MustParsePrefix("2001:db8::5/128"), netip.MustParsePrefix("10.0.1.0/24")}}
+	if got := narrow.Of(r); got.String() != "10.20.30.40" {
+		t.Fatalf("trusting only the proxy: the client is %s, want its own address", got)
+	}
+	if w := narrow.Wide(); len(w) != 0 {
+		t.Fatalf("Wide() of single proxies and a /24 = %v, want none", w)
+	}
+	if w := (ClientIP{Trusted: []netip.Prefix{netip.MustParsePrefix("2001:db8::/32")}}).Wide(); len(w) != 1 {
+		t.Fatalf("Wide() of an IPv6 /32 = %v", w)
 	}
 }

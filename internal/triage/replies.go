@@ -2,10 +2,12 @@ package triage
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"unicode/utf8"
 
 	"hotline/internal/hotline"
+	"hotline/internal/staff"
 	"hotline/internal/store"
 	"hotline/internal/thread"
 )
@@ -18,7 +20,10 @@ const MaxSavedReplies = 100
 const maxSavedTitle = 60
 
 // SavedReplies lists the actor's school's saved replies. Every member of
-// the school's staff may use and manage them; district officers have none.
+// the school's staff may use them and add new ones; a reply is changed or
+// deleted only by the one who wrote it or a school admin, and every
+// addition, change and deletion is in the school's audit trail with who
+// made it. District officers have none.
 func (s *Service) SavedReplies(ctx context.Context, actor hotline.Actor) ([]*store.SavedReply, error) {
 	if err := schoolStaff(actor); err != nil {
 		return nil, err
@@ -57,7 +62,15 @@ func (s *Service) SaveReply(ctx context.Context, actor hotline.Actor, id int64, 
 	r.Title = title
 	err = s.DB.Update(ctx, func(tx *store.Tx) error {
 		if id != 0 {
-			return tx.UpdateSavedReply(r)
+			old, err := mayChangeReply(tx, actor, id)
+			if err != nil {
+				return err
+			}
+			r.CreatedBy = old.CreatedBy
+			if err := tx.UpdateSavedReply(r); err != nil {
+				return err
+			}
+			return auditReply(ctx, tx, actor, "changed", r)
 		}
 		n, err := tx.CountSavedReplies(actor.SchoolID)
 		if err != nil {
@@ -66,7 +79,10 @@ func (s *Service) SaveReply(ctx context.Context, actor hotline.Actor, id int64, 
 		if n >= MaxSavedReplies {
 			return hotline.Errorf(hotline.ECONFLICT, "常用回复最多 100 条，请先删除不用的。", "At most 100 saved replies; delete one you no longer use first.")
 		}
-		return tx.InsertSavedReply(r)
+		if err := tx.InsertSavedReply(r); err != nil {
+			return err
+		}
+		return auditReply(ctx, tx, actor, "added", r)
 	})
 	if err != nil {
 		return nil, err
@@ -74,12 +90,54 @@ func (s *Service) SaveReply(ctx context.Context, actor hotline.Actor, id int64, 
 	return r, nil
 }
 
-// DeleteSavedReply deletes a saved reply of the actor's school.
+// DeleteSavedReply deletes a saved reply of the actor's school: its
+// author's, or any for a school admin.
 func (s *Service) DeleteSavedReply(ctx context.Context, actor hotline.Actor, id int64) error {
 	if err := schoolStaff(actor); err != nil {
 		return err
 	}
-	return s.DB.Update(ctx, func(tx *store.Tx) error { return tx.DeleteSavedReply(actor.SchoolID, id) })
+	return s.DB.Update(ctx, func(tx *store.Tx) error {
+		old, err := mayChangeReply(tx, actor, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteSavedReply(actor.SchoolID, id); err != nil {
+			return err
+		}
+		return auditReply(ctx, tx, actor, "deleted", old)
+	})
+}
+
+// ErrNotYourReply refuses a change to another's saved reply.
+var ErrNotYourReply = hotline.Errorf(hotline.EFORBIDDEN, "这条常用回复是别的老师写的：只有作者或学校管理员能修改或删除。可以另存一条新的。",
+	"Another staff member wrote this saved reply: only they or a school admin may change or delete it. You can save a new one.")
+
+// MayChangeReply reports whether actor may change or delete r: its
+// author, or a school admin.
+func MayChangeReply(actor hotline.Actor, r *store.SavedReply) bool {
+	return actor.Role == hotline.RoleAdmin || r.CreatedBy == actor.CounselorID
+}
+
+func mayChangeReply(tx *store.Tx, actor hotline.Actor, id int64) (*store.SavedReply, error) {
+	old, err := tx.SavedReplyForUpdate(actor.SchoolID, id)
+	if err != nil {
+		return nil, err
+	}
+	if !MayChangeReply(actor, old) {
+		return nil, ErrNotYourReply
+	}
+	return old, nil
+}
+
+// auditReply records a saved reply's change with who made it: the reply's
+// number and title (the school's own wording, never a case's).
+func auditReply(ctx context.Context, tx *store.Tx, actor hotline.Actor, what string, r *store.SavedReply) error {
+	school, err := tx.SchoolByID(actor.SchoolID)
+	if err != nil {
+		return err
+	}
+	return tx.AppendAudit(&hotline.AuditEntry{Kind: hotline.AuditSavedReply, SchoolID: actor.SchoolID, District: school.District,
+		CounselorID: actor.CounselorID, Client: staff.ClientOf(ctx), Detail: fmt.Sprintf("%s #%d %s", what, r.ID, r.Title)})
 }
 
 func schoolStaff(actor hotline.Actor) error {

@@ -153,7 +153,7 @@ type Vault struct {
 	}
 	argon Argon2Params
 
-	sem     chan struct{}
+	pool    *kdfPool
 	statsMu sync.Mutex
 	stats   KDFStats
 }
@@ -191,7 +191,7 @@ func New(serverKey []byte, opt Options) (*Vault, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vault: seal cipher: %w", err)
 	}
-	v := &Vault{macKey: macKey, reporterSalt: reporterSalt, seal: aead, argon: argon, sem: make(chan struct{}, n)}
+	v := &Vault{macKey: macKey, reporterSalt: reporterSalt, seal: aead, argon: argon, pool: newKDFPool(n)}
 	v.stats.Concurrency = n
 	return v, nil
 }
@@ -394,18 +394,17 @@ func (v *Vault) KDFStats() KDFStats {
 
 // deriveKEK runs argon2id in the bounded pool: at most KDFConcurrency
 // derivations (each allocating MemoryKiB) run at once, so a burst of log-ins
-// queues instead of exhausting memory. Waiting honours ctx.
+// queues instead of exhausting memory. Waiting honours ctx; a ctx marked
+// First goes ahead of the queue.
 func (v *Vault) deriveKEK(ctx context.Context, password string, salt []byte, p Argon2Params) ([]byte, error) {
 	v.statsMu.Lock()
 	v.stats.Waiting++
 	v.statsMu.Unlock()
-	select {
-	case v.sem <- struct{}{}:
-	case <-ctx.Done():
+	if err := v.pool.acquire(ctx, isFirst(ctx)); err != nil {
 		v.statsMu.Lock()
 		v.stats.Waiting--
 		v.statsMu.Unlock()
-		return nil, ctx.Err()
+		return nil, err
 	}
 	v.statsMu.Lock()
 	v.stats.Waiting--
@@ -420,7 +419,7 @@ func (v *Vault) deriveKEK(ctx context.Context, password string, salt []byte, p A
 			v.stats.Total++
 		}
 		v.statsMu.Unlock()
-		<-v.sem
+		v.pool.release()
 	}()
 	// The select may pick the slot even if ctx was cancelled meanwhile; do
 	// not burn 64 MiB for a caller who has gone.

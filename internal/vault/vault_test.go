@@ -402,6 +402,59 @@ func TestPoolBound(t *testing.T) {
 	}
 }
 
+// TestPoolFirstGoesAhead: with the pool busy and a queue of ordinary
+// derivations waiting, one marked First runs next; a cancelled waiter
+// that had just been granted a slot passes it on.
+func TestPoolFirstGoesAhead(t *testing.T) {
+	v, err := New(testKey(1), Options{KDFConcurrency: 1, Argon: cheap.Argon})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _ := GenerateKeyPair()
+	wrapped, err := v.WrapWithPassword(context.Background(), k, "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.pool.acquire(context.Background(), false) // occupy the only slot
+	var mu sync.Mutex
+	var order []string
+	var wg sync.WaitGroup
+	waitFor := func(n int) {
+		t.Helper()
+		deadline := time.Now().Add(time.Minute)
+		for v.KDFStats().Waiting != n {
+			if time.Now().After(deadline) {
+				t.Fatalf("waiting %d, want %d", v.KDFStats().Waiting, n)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	run := func(name string, ctx context.Context) {
+		wg.Go(func() {
+			if _, err := v.UnwrapWithPassword(ctx, wrapped, "wrong"); !errors.Is(err, ErrWrongPassword) {
+				t.Errorf("%s: %v", name, err)
+			}
+			mu.Lock()
+			order = append(order, name)
+			mu.Unlock()
+		})
+	}
+	for i := range 5 {
+		run(fmt.Sprint("guess", i), context.Background())
+		waitFor(i + 1)
+	}
+	run("owner", First(context.Background()))
+	waitFor(6)
+	v.pool.release()
+	wg.Wait()
+	if order[0] != "owner" {
+		t.Fatalf("order %v, want the owner's derivation first", order)
+	}
+	if s := v.KDFStats(); s.InFlight != 0 || s.Waiting != 0 || s.MaxInFlight != 1 {
+		t.Fatalf("stats after %+v", s)
+	}
+}
+
 func TestPoolContextCancel(t *testing.T) {
 	v, err := New(testKey(1), Options{KDFConcurrency: 1, Argon: cheap.Argon})
 	if err != nil {
@@ -414,8 +467,8 @@ func TestPoolContextCancel(t *testing.T) {
 	}
 
 	t.Run("while waiting", func(t *testing.T) {
-		v.sem <- struct{}{} // occupy the only slot
-		defer func() { <-v.sem }()
+		v.pool.acquire(context.Background(), false) // occupy the only slot
+		defer v.pool.release()
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() {
@@ -448,8 +501,8 @@ func TestPoolContextCancel(t *testing.T) {
 	})
 
 	t.Run("deadline", func(t *testing.T) {
-		v.sem <- struct{}{}
-		defer func() { <-v.sem }()
+		v.pool.acquire(context.Background(), false)
+		defer v.pool.release()
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 		defer cancel()
 		_, err := v.WrapWithPassword(ctx, k, "pw")

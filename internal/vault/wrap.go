@@ -49,6 +49,22 @@ func (v *Vault) WrapWithPassword(ctx context.Context, k *PrivateKey, password st
 	return wrapSeed(kek, header, k)
 }
 
+// DecoyPasswordWrap returns a blob shaped like WrapWithPassword's (the
+// Vault's parameters, a random salt, nonce and ciphertext) that no password
+// opens: unwrapping it costs the same derivation as a real one and fails.
+// It costs no derivation to make, so the first log-in at an unknown name
+// after a start takes no longer than the next.
+func (v *Vault) DecoyPasswordWrap() []byte {
+	p := v.argon
+	out := make([]byte, passwordHeaderSize+chacha20poly1305.NonceSizeX+PrivateKeySize+chacha20poly1305.Overhead)
+	out[0] = wrapPasswordV1
+	binary.BigEndian.PutUint32(out[1:5], p.Time)
+	binary.BigEndian.PutUint32(out[5:9], p.MemoryKiB)
+	out[9] = p.Threads
+	rand.Read(out[10:]) // never fails since Go 1.24
+	return out
+}
+
 // UnwrapWithPassword reverses WrapWithPassword using the parameters stored in
 // the blob. A wrong password returns ErrWrongPassword and a nil key; a
 // malformed blob returns an error matching both ErrWrappedFormat and

@@ -294,3 +294,28 @@ func TestRecoveryKeyNonCanonicalPadding(t *testing.T) {
 		t.Errorf("non-canonical padding error = %v, want %v", err, ErrRecoveryKeyFormat)
 	}
 }
+
+// A decoy is shaped like a password wrap of the Vault's parameters: no
+// password opens it, and trying one costs the same derivation.
+func TestDecoyPasswordWrap(t *testing.T) {
+	v, err := New(testKey(1), cheap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _ := GenerateKeyPair()
+	real, err := v.WrapWithPassword(context.Background(), k, "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := v.DecoyPasswordWrap()
+	if len(d) != len(real) || !bytes.Equal(d[:10], real[:10]) {
+		t.Fatalf("decoy %x… (%d bytes), real %x… (%d bytes)", d[:10], len(d), real[:10], len(real))
+	}
+	before := v.KDFStats().Total
+	if _, err := v.UnwrapWithPassword(context.Background(), d, "pw"); !errors.Is(err, ErrWrongPassword) || errors.Is(err, ErrWrappedFormat) {
+		t.Fatalf("unwrapping a decoy: %v, want a plain wrong password", err)
+	}
+	if got := v.KDFStats().Total - before; got != 1 {
+		t.Fatalf("%d derivations for a decoy, want 1", got)
+	}
+}
