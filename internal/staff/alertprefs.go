@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"hotline/internal/alert"
 	"hotline/internal/hotline"
 	"hotline/internal/store"
 	"hotline/internal/vault"
@@ -123,13 +124,22 @@ func (s *Service) LinkTelegram(ctx context.Context, code string, chatID int64) e
 		if err != nil {
 			return err
 		}
-		return tx.SetTelegram(id, s.Vault.ChatMAC(chatID), sealed)
+		if err := tx.SetTelegram(id, s.Vault.ChatMAC(chatID), sealed); err != nil {
+			return err
+		}
+		// A newly linked chat is not working until a test reaches it.
+		return tx.ReplaceStaffTarget(id, string(alert.Telegram))
 	})
 }
 
 // UnlinkTelegram stops Telegram alerts for the session's staff member.
 func (s *Service) UnlinkTelegram(ctx context.Context, sess *Session) error {
-	return s.DB.Update(ctx, func(tx *store.Tx) error { return tx.SetTelegram(sess.Counselor.ID, nil, nil) })
+	return s.DB.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.SetTelegram(sess.Counselor.ID, nil, nil); err != nil {
+			return err
+		}
+		return tx.DeleteStaffTargets(sess.Counselor.ID, string(alert.Telegram))
+	})
 }
 
 // SetAlertEmail stores (sealed under the server key) the address the
@@ -145,7 +155,23 @@ func (s *Service) SetAlertEmail(ctx context.Context, sess *Session, addr string)
 			return err
 		}
 	}
-	return s.DB.Update(ctx, func(tx *store.Tx) error { return tx.SetEmail(sess.Counselor.ID, sealed) })
+	prev, err := s.AlertPrefs(ctx, sess)
+	if err != nil {
+		return err
+	}
+	return s.DB.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.SetEmail(sess.Counselor.ID, sealed); err != nil {
+			return err
+		}
+		switch {
+		case addr == "":
+			return tx.DeleteStaffTargets(sess.Counselor.ID, string(alert.Email))
+		case addr != prev.Email:
+			// Another address must be tested again.
+			return tx.ReplaceStaffTarget(sess.Counselor.ID, string(alert.Email))
+		}
+		return nil
+	})
 }
 
 // SetOnCall puts a counselor of the admin's school on or off the on-call
