@@ -3,23 +3,40 @@ package scheduler_test
 import (
 	"context"
 	"mime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	tgbot "github.com/go-telegram/bot"
 
+	"hotline/internal/alert"
 	"hotline/internal/mail"
 	"hotline/internal/mail/mailtest"
 	"hotline/internal/telegramtest"
 )
 
-// tgAlerter sends alerts with the real go-telegram/bot client, as the bot does.
-type tgAlerter struct{ b *tgbot.Bot }
+// tgChannel sends alerts with the real go-telegram/bot client, as the bot does.
+type tgChannel struct{ b *tgbot.Bot }
 
-func (a tgAlerter) SendAlert(ctx context.Context, chatID int64, text string) error {
-	_, err := a.b.SendMessage(ctx, &tgbot.SendMessageParams{ChatID: chatID, Text: text})
+func (tgChannel) Kind() alert.Kind { return alert.Telegram }
+
+func (c tgChannel) Send(ctx context.Context, to alert.Target, m alert.Message) error {
+	chatID, err := strconv.ParseInt(to.Address, 10, 64)
+	if err != nil {
+		return err
+	}
+	_, err = c.b.SendMessage(ctx, &tgbot.SendMessageParams{ChatID: chatID, Text: m.Text})
 	return err
+}
+
+// mailChannel sends alerts through internal/mail.
+type mailChannel struct{ s *mail.Sender }
+
+func (mailChannel) Kind() alert.Kind { return alert.Email }
+
+func (c mailChannel) Send(ctx context.Context, to alert.Target, m alert.Message) error {
+	return c.s.SendMail(ctx, to.Address, "Hotline 提醒 / alert: "+m.AliasZH+" / "+m.AliasEN, m.Text)
 }
 
 func TestAlertsThroughFakeBotAPIAndSMTPHoldNoContent(t *testing.T) {
@@ -35,9 +52,7 @@ func TestAlertsThroughFakeBotAPIAndSMTPHoldNoContent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.sched.Telegram = tgAlerter{b}
-	e.sched.Mail = mailer
-	e.sched.BaseURL = "https://hotline.example.cn"
+	e.sched.Channels = alert.Set{alert.Telegram: tgChannel{b}, alert.Email: mailChannel{mailer}}
 
 	staff := api.NewUser(telegramtest.UserOptions{LanguageCode: "zh-hans"})
 	e.linkTelegram(e.admin, staff.ChatID())
@@ -52,7 +67,7 @@ func TestAlertsThroughFakeBotAPIAndSMTPHoldNoContent(t *testing.T) {
 		t.Fatal(err)
 	}
 	alias := e.tip(sub.TipUID).Alias
-	if !strings.Contains(msgs[0].Text, "紧急报告「"+alias.ZH+"」— 第三中学 — 请打开收件箱") || !strings.Contains(msgs[0].Text, "https://hotline.example.cn/inbox/") {
+	if !strings.Contains(msgs[0].Text, "紧急报告「"+alias.ZH+"」仍无人受理 — 第三中学") || !strings.Contains(msgs[0].Text, "https://hotline.example.cn/inbox/ack/") {
 		t.Errorf("telegram alert = %q", msgs[0].Text)
 	}
 	mails := sink.Messages()
@@ -73,9 +88,9 @@ func TestAlertsThroughFakeBotAPIAndSMTPHoldNoContent(t *testing.T) {
 			}
 		}
 	}
-	// A failing Bot API leaves the alert pending for a retry.
+	// A failing Bot API leaves the deadline alert pending for a retry.
 	api.SetBlocked(staff.ChatID(), true)
-	e.at(31 * time.Minute)
+	e.at(time.Hour + time.Second)
 	e.tick()
 	as, _ := e.db.AlertsByTip(ctx, e.tip(sub.TipUID).ID)
 	pending := 0

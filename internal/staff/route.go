@@ -198,6 +198,9 @@ func (d *Directory) Heads() []*store.CounselorRecord {
 	return out
 }
 
+// Officers returns the active officers of the school's district.
+func (d *Directory) Officers() []*store.CounselorRecord { return d.officers }
+
 // DutyOfficers returns the district's duty officer(s).
 func (d *Directory) DutyOfficers() []*store.CounselorRecord {
 	var out []*store.CounselorRecord
@@ -209,9 +212,9 @@ func (d *Directory) DutyOfficers() []*store.CounselorRecord {
 	return out
 }
 
-// counselorsOnly is the school's staff who work cases (every role of a
+// Counselors returns the school's staff who work cases (every role of a
 // school is one, today; a future read-only role would not be paged).
-func (d *Directory) counselorsOnly() []*store.CounselorRecord {
+func (d *Directory) Counselors() []*store.CounselorRecord {
 	var out []*store.CounselorRecord
 	for _, c := range d.staff {
 		if c.Role == hotline.RoleCounselor || c.Role == hotline.RoleAdmin {
@@ -247,7 +250,7 @@ func (d *Directory) Rung(n int, t time.Time) Rung {
 			}
 		}
 	case RungSchool:
-		people, r.Groups = d.counselorsOnly(), d.schoolGroups
+		people, r.Groups = d.Counselors(), d.schoolGroups
 	case RungHead:
 		people = d.Heads()
 	case RungDistrict:

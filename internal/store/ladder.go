@@ -161,12 +161,16 @@ func (tx *Tx) ClimbLadder(tipID int64, rung int, next time.Time) error {
 		rung, state, micros(next), micros(tx.now), tipID, LadderClimbing, LadderTop)
 }
 
-// HurryLadder makes a climbing ladder's next rung due at once: its current
-// rung reached nobody.
-func (tx *Tx) HurryLadder(tipID int64, rung int) error {
-	_, err := tx.exec(`UPDATE ladders SET next_at = ?, updated_at = ? WHERE tip_id = ? AND rung = ? AND state = ? AND next_at > ?`,
+// HurryLadder makes a climbing ladder's next rung due at once if rung is
+// its current one: that rung reached nobody. It returns whether it did.
+func (tx *Tx) HurryLadder(tipID int64, rung int) (bool, error) {
+	res, err := tx.exec(`UPDATE ladders SET next_at = ?, updated_at = ? WHERE tip_id = ? AND rung = ? AND state = ? AND next_at > ?`,
 		micros(tx.now), micros(tx.now), tipID, rung, LadderClimbing, micros(tx.now))
-	return err
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 // LadderFirstSent records the first alert of a ladder a vendor accepted;
@@ -203,7 +207,8 @@ func (tx *Tx) StopLadder(tipID int64, state string, by int64) error {
 const (
 	SendPending   = "pending"   // decided, not yet tried
 	SendSent      = "sent"      // the vendor accepted it
-	SendFailed    = "failed"    // the vendor or the network refused it; Reason says why
+	SendFailed    = "failed"    // it failed for a reason that may pass (network, server); Reason says why
+	SendRefused   = "refused"   // refused for good (bad key, refused number, no account); Reason says why
 	SendNobody    = "nobody"    // the rung had nobody to page
 	SendCancelled = "cancelled" // the case was acknowledged before it went
 )
@@ -290,12 +295,12 @@ func (db *DB) FailedSends(ctx context.Context, schoolIDs []int64, since time.Tim
 	if len(schoolIDs) == 0 {
 		return nil, nil
 	}
-	args := []any{SendFailed, SendNobody, micros(since)}
+	args := []any{SendFailed, SendRefused, SendNobody, micros(since)}
 	for _, id := range schoolIDs {
 		args = append(args, id)
 	}
 	args = append(args, limit)
-	return findSends(ctx, db.reader, `WHERE state IN (?, ?) AND created_at >= ? AND school_id IN (`+placeholders(len(schoolIDs))+`) ORDER BY id DESC LIMIT ?`, args...)
+	return findSends(ctx, db.reader, `WHERE state IN (?, ?, ?) AND created_at >= ? AND school_id IN (`+placeholders(len(schoolIDs))+`) ORDER BY id DESC LIMIT ?`, args...)
 }
 
 // RungOutcome counts a ladder rung's personal sends: still pending, and
