@@ -8,6 +8,7 @@ import (
 	tgbot "github.com/go-telegram/bot"
 
 	"hotline/bot"
+	"hotline/internal/alert"
 	"hotline/internal/district"
 	"hotline/internal/hotline"
 	"hotline/internal/mail"
@@ -27,17 +28,23 @@ func (a botAlerter) SendAlert(ctx context.Context, chatID int64, text string) er
 // paging, retention, daily ledger heads, and alerts by Telegram (through
 // the bot, so it opens after it) and e-mail.
 func (m *Main) openScheduler() error {
-	sc := &scheduler.Scheduler{DB: m.DB, Vault: m.Vault, Notifier: m.Cluster, BaseURL: m.Config.PublicURL, Logger: m.Logger, Interval: 30 * time.Second}
+	channels := alert.Set{}
 	if m.Bot != nil {
-		sc.Telegram = botAlerter{m.Bot}
+		channels[alert.Telegram] = tmpTelegram{botAlerter{m.Bot}}
 	}
 	if m.Config.SMTPAddr != "" {
 		mailer, err := mail.New(mail.Config{Addr: m.Config.SMTPAddr, From: m.Config.SMTPFrom, User: m.Config.SMTPUser, Password: m.Config.SMTPPass})
 		if err != nil {
 			return fmt.Errorf("alert e-mail: %w", err)
 		}
-		sc.Mail = mailer
+		channels[alert.Email] = tmpMail{mailer}
 	}
+	kinds := map[alert.Kind]bool{}
+	for k := range channels {
+		kinds[k] = true
+	}
+	m.Staff.AlertKinds = kinds
+	sc := &scheduler.Scheduler{DB: m.DB, Vault: m.Vault, Notifier: m.Cluster, Staff: m.Staff, Channels: channels, BaseURL: m.Config.PublicURL, Logger: m.Logger, Interval: 30 * time.Second}
 	if m.Tune.Scheduler != nil {
 		m.Tune.Scheduler(sc)
 	}
