@@ -53,4 +53,3 @@ func AlertText(alias hotline.Alias, school *hotline.School, reason, link string)
 	}
 	return text
 }
-

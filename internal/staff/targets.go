@@ -273,7 +273,7 @@ func (s *Service) stateOf(t *store.AlertTarget) (TargetState, hotline.Label) {
 		return TargetUnconfigured, hotline.Label{ZH: "服务器没有配置 Telegram 机器人；Telegram 在中国大陆无法使用", EN: "the server has no Telegram bot; Telegram does not work in mainland China"}
 	case !s.Configured(k):
 		return TargetUnconfigured, hotline.Label{ZH: "服务器没有配置这个渠道的账号", EN: "the server has no account for this channel"}
-	case !t.FailedAt.IsZero() && t.FailedAt.After(t.VerifiedAt):
+	case !t.FailedAt.IsZero(): // verifying clears it: a failure since
 		reason := t.FailReason
 		if reason == "" {
 			reason = "发送失败 / sending failed"

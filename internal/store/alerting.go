@@ -42,9 +42,9 @@ type AlertTarget struct {
 }
 
 // Verified reports whether a test over the target was acknowledged and no
-// send failed since.
+// send failed since (verifying clears the failure).
 func (t *AlertTarget) Verified() bool {
-	return !t.VerifiedAt.IsZero() && !t.FailedAt.After(t.VerifiedAt)
+	return !t.VerifiedAt.IsZero() && t.FailedAt.IsZero()
 }
 
 type alertTargetRow struct {
