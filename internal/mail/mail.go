@@ -220,9 +220,28 @@ func (s *Sender) SendMail(ctx context.Context, to, subject, body string) error {
 			// go-mail's message names the recipient and quotes the
 			// server's reply, which often repeats the address; callers
 			// log this error, so keep only the reason and the reply code.
-			return fmt.Errorf("smtp: %s (reply code %d, temporary %t)", se.Reason, se.ErrorCode(), se.IsTemp())
+			return &SendError{Reason: fmt.Sprint(se.Reason), Code: se.ErrorCode(), Temp: se.IsTemp()}
 		}
 		return fmt.Errorf("smtp: %w", err)
 	}
 	return nil
 }
+
+// SendError is a send the SMTP server refused, with its reply code and
+// whether it was temporary (4xx) — without the recipient's address.
+type SendError struct {
+	Reason string
+	Code   int  // the server's reply code, e.g. 550
+	Temp   bool // a 4xx: the server may take it later
+}
+
+func (e *SendError) Error() string {
+	return fmt.Sprintf("smtp: %s (reply code %d, temporary %t)", e.Reason, e.Code, e.Temp)
+}
+
+// ReplyCode is the server's reply code. With Temporary it lets a caller
+// classify the failure without importing this package.
+func (e *SendError) ReplyCode() int { return e.Code }
+
+// Temporary reports whether the server refused for now only (4xx).
+func (e *SendError) Temporary() bool { return e.Temp }
