@@ -64,6 +64,10 @@ type Config struct {
 	SMTPFrom string
 	SMTPUser string
 	SMTPPass string
+
+	// Alerts are the alert vendors' accounts (WeCom, DingTalk, Feishu,
+	// SMS, voice, Web Push).
+	Alerts AlertConfig
 }
 
 // flagSet builds a flag set whose defaults come from the environment. A
@@ -75,6 +79,16 @@ type flagSet struct {
 	// or a Config's for serve and demo.
 	database *string
 	errs     []error // malformed environment values, reported by Parse
+	// files are secrets to read from files after parsing (--…-file).
+	files []secretFromFile
+}
+
+// secretFromFile is a secret whose --NAME-file flag (or HOTLINE_NAME_FILE)
+// names a file to read it from.
+type secretFromFile struct {
+	p    *string
+	name string
+	path *string
 }
 
 func newFlagSet(name string, e *Env, summary string) *flagSet {
@@ -95,7 +109,22 @@ func (fs *flagSet) Parse(args []string) error {
 		fs.Usage()
 		return err
 	}
-	return fs.FlagSet.Parse(args)
+	if err := fs.FlagSet.Parse(args); err != nil {
+		return err
+	}
+	for _, f := range fs.files {
+		if *f.path == "" {
+			continue
+		}
+		v, err := readSecretFile(*f.path)
+		if err != nil {
+			err = fmt.Errorf("--%s-file: %w", f.name, err)
+			fmt.Fprintln(fs.Output(), err)
+			return err
+		}
+		*f.p = v
+	}
+	return nil
 }
 
 func (fs *flagSet) envName(name string) string {
@@ -117,6 +146,17 @@ func (fs *flagSet) secret(p *string, name, usage string) {
 	if v := fs.env(fs.envName(name)); v != "" {
 		*p = v
 	}
+}
+
+// secretFile is secret with a second way in: --NAME-file (or
+// HOTLINE_NAME_FILE) names a file holding it, such as a systemd
+// credential, so that it is in neither the process list nor the
+// environment.
+func (fs *flagSet) secretFile(p *string, name, usage string) {
+	fs.secret(p, name, usage+"; or --"+name+"-file")
+	path := new(string)
+	fs.str(path, name+"-file", "", "a file holding "+name)
+	fs.files = append(fs.files, secretFromFile{p: p, name: name, path: path})
 }
 
 // value registers a flag of a checked type whose default the environment
@@ -232,6 +272,7 @@ func (fs *flagSet) serverFlags(c *Config, defaultAddr string) {
 	fs.str(&c.SMTPFrom, "smtp-from", "", "sender address of e-mail alerts")
 	fs.str(&c.SMTPUser, "smtp-user", "", "SMTP user name")
 	fs.secret(&c.SMTPPass, "smtp-pass", "SMTP password")
+	fs.alertFlags(&c.Alerts)
 }
 
 // wechatFlags registers the WeChat accounts' flags, for serve, demo and

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"time"
 
 	tgbot "github.com/go-telegram/bot"
 
@@ -11,9 +9,7 @@ import (
 	"hotline/internal/alert"
 	"hotline/internal/district"
 	"hotline/internal/hotline"
-	"hotline/internal/mail"
 	"hotline/internal/oversight"
-	"hotline/internal/scheduler"
 )
 
 // botAlerter sends staff alerts through the Telegram bot's API client.
@@ -24,31 +20,19 @@ func (a botAlerter) SendAlert(ctx context.Context, chatID int64, text string) er
 	return err
 }
 
-// openScheduler starts the scheduler: deadlines, follow-ups, urgent
-// paging, retention, daily ledger heads, and alerts by Telegram (through
-// the bot, so it opens after it) and e-mail.
+// openScheduler starts the scheduler (built by openAlerts): deadlines,
+// follow-ups, the escalation ladders, retention, daily ledger heads, and
+// alerts over every configured channel, Telegram among them once the bot
+// is open.
 func (m *Main) openScheduler() error {
-	channels := alert.Set{}
+	sc := m.Scheduler
 	if m.Bot != nil {
-		channels[alert.Telegram] = tmpTelegram{botAlerter{m.Bot}}
+		sc.Channels[alert.Telegram] = alert.NewTelegram(botAlerter{m.Bot})
+		m.setAlertKinds()
 	}
-	if m.Config.SMTPAddr != "" {
-		mailer, err := mail.New(mail.Config{Addr: m.Config.SMTPAddr, From: m.Config.SMTPFrom, User: m.Config.SMTPUser, Password: m.Config.SMTPPass})
-		if err != nil {
-			return fmt.Errorf("alert e-mail: %w", err)
-		}
-		channels[alert.Email] = tmpMail{mailer}
-	}
-	kinds := map[alert.Kind]bool{}
-	for k := range channels {
-		kinds[k] = true
-	}
-	m.Staff.AlertKinds = kinds
-	sc := &scheduler.Scheduler{DB: m.DB, Vault: m.Vault, Notifier: m.Cluster, Staff: m.Staff, Channels: channels, BaseURL: m.Config.PublicURL, Logger: m.Logger, Interval: 30 * time.Second}
 	if m.Tune.Scheduler != nil {
 		m.Tune.Scheduler(sc)
 	}
-	m.Scheduler = sc
 
 	// A new urgent tip pages staff at once, not at the next tick.
 	wake := make(chan struct{}, 1)

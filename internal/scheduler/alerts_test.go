@@ -3,7 +3,6 @@ package scheduler_test
 import (
 	"context"
 	"mime"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,30 +12,16 @@ import (
 	"hotline/internal/alert"
 	"hotline/internal/mail"
 	"hotline/internal/mail/mailtest"
+	"hotline/internal/store"
 	"hotline/internal/telegramtest"
 )
 
-// tgChannel sends alerts with the real go-telegram/bot client, as the bot does.
-type tgChannel struct{ b *tgbot.Bot }
+// tgAlerter sends alerts with the real go-telegram/bot client, as the bot does.
+type tgAlerter struct{ b *tgbot.Bot }
 
-func (tgChannel) Kind() alert.Kind { return alert.Telegram }
-
-func (c tgChannel) Send(ctx context.Context, to alert.Target, m alert.Message) error {
-	chatID, err := strconv.ParseInt(to.Address, 10, 64)
-	if err != nil {
-		return err
-	}
-	_, err = c.b.SendMessage(ctx, &tgbot.SendMessageParams{ChatID: chatID, Text: m.Text})
+func (a tgAlerter) SendAlert(ctx context.Context, chatID int64, text string) error {
+	_, err := a.b.SendMessage(ctx, &tgbot.SendMessageParams{ChatID: chatID, Text: text})
 	return err
-}
-
-// mailChannel sends alerts through internal/mail.
-type mailChannel struct{ s *mail.Sender }
-
-func (mailChannel) Kind() alert.Kind { return alert.Email }
-
-func (c mailChannel) Send(ctx context.Context, to alert.Target, m alert.Message) error {
-	return c.s.SendMail(ctx, to.Address, "Hotline 提醒 / alert: "+m.AliasZH+" / "+m.AliasEN, m.Text)
 }
 
 func TestAlertsThroughFakeBotAPIAndSMTPHoldNoContent(t *testing.T) {
@@ -52,7 +37,7 @@ func TestAlertsThroughFakeBotAPIAndSMTPHoldNoContent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.sched.Channels = alert.Set{alert.Telegram: tgChannel{b}, alert.Email: mailChannel{mailer}}
+	e.sched.Channels = alert.New(alert.Config{}, mailer, tgAlerter{b})
 
 	staff := api.NewUser(telegramtest.UserOptions{LanguageCode: "zh-hans"})
 	e.linkTelegram(e.admin, staff.ChatID())
@@ -88,18 +73,32 @@ func TestAlertsThroughFakeBotAPIAndSMTPHoldNoContent(t *testing.T) {
 			}
 		}
 	}
-	// A failing Bot API leaves the deadline alert pending for a retry.
-	api.SetBlocked(staff.ChatID(), true)
+	// A Bot API that fails for a moment leaves the deadline alert pending
+	// for a retry; a chat that blocked the bot is a refusal for good,
+	// recorded on the target with its reason.
+	api.InjectNext("sendMessage", telegramtest.FaultServerError)
 	e.at(time.Hour + time.Second)
 	e.tick()
-	as, _ := e.db.AlertsByTip(ctx, e.tip(sub.TipUID).ID)
-	pending := 0
-	for _, a := range as {
-		if a.SentAt == 0 {
-			pending++
+	pending := func() int {
+		as, _ := e.db.AlertsByTip(ctx, e.tip(sub.TipUID).ID)
+		n := 0
+		for _, a := range as {
+			if a.SentAt == 0 {
+				n++
+			}
 		}
+		return n
 	}
-	if pending != 1 {
-		t.Errorf("%d alerts pending after a failure, want 1", pending)
+	if n := pending(); n != 1 {
+		t.Errorf("%d alerts pending after a failure, want 1", n)
+	}
+	api.SetBlocked(staff.ChatID(), true)
+	e.tick()
+	if n := pending(); n != 0 {
+		t.Errorf("%d alerts pending after a refusal for good, want 0", n)
+	}
+	ts, err := e.db.AlertTargets(ctx, store.TargetOwner{CounselorID: e.admin.Counselor.ID})
+	if err != nil || len(ts) != 1 || ts[0].FailCode != "403" || ts[0].FailReason == "" {
+		t.Errorf("the blocked chat's target = %+v, %v", ts, err)
 	}
 }

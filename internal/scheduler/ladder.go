@@ -421,7 +421,7 @@ func (sc *Scheduler) ladderMessage(j *job) alert.Message {
 	}
 	return alert.Message{Reason: reason, School: school.Name, SchoolEN: school.DisplayName(hotline.LangEN),
 		AliasZH: j.tip.Alias.ZH, AliasEN: j.tip.Alias.EN, Text: LadderText(j.tip.Alias, school, j.send.Rung, link, j.person != nil),
-		Link: link, Urgent: true, Rung: j.send.Rung}
+		Link: link, Urgent: true, Rung: j.send.Rung, ID: "send-" + strconv.FormatInt(j.send.ID, 10)}
 }
 
 // LadderText is the text of a ladder alert, zh first: the alias, the

@@ -2,9 +2,7 @@ package scheduler
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"sort"
 	"sync"
 	"time"
@@ -36,15 +34,11 @@ func (o outcome) ok() bool { return o.result == ResultSent }
 // Reasons of failures that are not the vendor's own.
 const (
 	reasonUnconfigured = "服务器没有配置这个提醒渠道 / this server has no account for this channel"
-	reasonTimeout      = "发送超时 / the channel did not answer in time"
-	reasonNetwork      = "网络错误，无法连接提醒服务 / network error reaching the channel"
 	reasonOther        = "发送失败 / sending failed"
 	reasonNoAddress    = "地址无法打开或已删除 / the address could not be opened or was removed"
 )
 
-// deliver sends m to one target over its channel. An error that is not an
-// *alert.Error is reduced to a category: the error text of an HTTP client
-// holds the URL, and a robot's URL holds its key.
+// deliver sends m to one target over its channel and says how it went.
 func (sc *Scheduler) deliver(ctx context.Context, to alert.Target, m alert.Message) outcome {
 	ch := sc.Channels[to.Kind]
 	if ch == nil {
@@ -60,11 +54,10 @@ func (sc *Scheduler) deliver(ctx context.Context, to alert.Target, m alert.Messa
 	defer cancel()
 	err := ch.Send(ctx, to, m)
 	o := outcome{result: ResultSent}
-	var ae *alert.Error
-	var ne net.Error
-	switch {
-	case err == nil:
-	case errors.As(err, &ae):
+	if ae := alert.AsError(to.Kind, err); ae != nil {
+		// AsError keeps a channel's own *alert.Error and reduces anything
+		// else to a category: an HTTP client's error text holds the URL,
+		// and a robot's URL holds its key.
 		o = outcome{result: ResultFailed, code: ae.Code, reason: ae.Reason}
 		if ae.Permanent {
 			o.result = ResultRefused
@@ -72,12 +65,6 @@ func (sc *Scheduler) deliver(ctx context.Context, to alert.Target, m alert.Messa
 		if o.reason == "" {
 			o.reason = reasonOther
 		}
-	case errors.Is(err, context.DeadlineExceeded):
-		o = outcome{result: ResultFailed, reason: reasonTimeout}
-	case errors.As(err, &ne):
-		o = outcome{result: ResultFailed, reason: reasonNetwork}
-	default:
-		o = outcome{result: ResultFailed, reason: reasonOther}
 	}
 	sc.alerts.count(to.Kind, o.result)
 	if !o.ok() {
@@ -272,6 +259,7 @@ func (sc *Scheduler) sendAlert(ctx context.Context, a *store.Alert) (done bool, 
 			if err != nil {
 				o = outcome{result: ResultRefused, reason: reasonNoAddress}
 			} else {
+				m.ID = fmt.Sprintf("alert-%d-%d", a.ID, t.ID) // the same on every retry
 				o = sc.deliver(ctx, to, m)
 			}
 			if o.result == ResultFailed {

@@ -81,7 +81,7 @@ func TestTargetsAreSealedMaskedAndOwned(t *testing.T) {
 		wantPlainGone string
 	}{
 		{"mainland mobile", wang, staff.ScopeMine, alert.SMSAliyun, "138 0013 8000", "", "", "138****8000", "13800138000"},
-		{"international", wang, staff.ScopeMine, alert.SMSTencent, "+852 9123 4567", "", "", "+852****4567", "91234567"},
+		{"international", wang, staff.ScopeMine, alert.SMSTencent, "+852 9123 4567", "", "", "+85****4567", "91234567"},
 		{"bad phone", wang, staff.ScopeMine, alert.SMSAliyun, "12345", "", "invalid", "", ""},
 		{"a voice kind the server lacks", wang, staff.ScopeMine, alert.VoiceTencent, "13800138000", "", "invalid", "", ""},
 		{"a group robot on my alerts", wang, staff.ScopeMine, alert.DingTalk, "tok", "SEC1", "invalid", "", ""},

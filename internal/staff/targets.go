@@ -2,11 +2,7 @@ package staff
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
-	"net"
-	"net/url"
-	"regexp"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -40,31 +36,18 @@ var GroupKinds = []alert.Kind{alert.WeComRobot, alert.DingTalk, alert.Feishu, al
 // maxTargets bounds the targets of one owner.
 const maxTargets = 12
 
-var kindLabels = map[alert.Kind]hotline.Label{
-	alert.Telegram:     {ZH: "Telegram", EN: "Telegram"},
-	alert.Email:        {ZH: "电子邮件", EN: "E-mail"},
-	alert.WeComRobot:   {ZH: "企业微信群机器人", EN: "WeCom group robot"},
-	alert.WeComApp:     {ZH: "企业微信应用消息", EN: "WeCom app message"},
-	alert.DingTalk:     {ZH: "钉钉群机器人", EN: "DingTalk group robot"},
-	alert.Feishu:       {ZH: "飞书群机器人", EN: "Feishu group bot"},
-	alert.SMSAliyun:    {ZH: "短信（阿里云）", EN: "Text message (Aliyun)"},
-	alert.SMSTencent:   {ZH: "短信（腾讯云）", EN: "Text message (Tencent Cloud)"},
-	alert.VoiceAliyun:  {ZH: "语音电话（阿里云）", EN: "Voice call (Aliyun)"},
-	alert.VoiceTencent: {ZH: "语音电话（腾讯云）", EN: "Voice call (Tencent Cloud)"},
-	alert.Webhook:      {ZH: "Webhook（平安校园平台）", EN: "Webhook (safe-campus platform)"},
-	alert.WebPush:      {ZH: "浏览器推送（已安装的收件箱）", EN: "Browser push (installed inbox)"},
-}
-
-// KindLabel names a channel kind in both languages.
+// KindLabel names a channel kind in both languages (alert.Kind.Label
+// says "钉钉群机器人 / DingTalk group robot").
 func KindLabel(k alert.Kind) hotline.Label {
-	if l, ok := kindLabels[k]; ok {
-		return l
+	zh, en, ok := strings.Cut(k.Label(), " / ")
+	if !ok {
+		return hotline.Label{ZH: zh, EN: zh}
 	}
-	return hotline.Label{ZH: string(k), EN: string(k)}
+	return hotline.Label{ZH: zh, EN: en}
 }
 
 // IsVoice reports whether a kind is a phone call.
-func IsVoice(k alert.Kind) bool { return k == alert.VoiceAliyun || k == alert.VoiceTencent }
+func IsVoice(k alert.Kind) bool { return k.Loud() }
 
 // carriesLink reports whether alerts of a kind can carry a link: a text
 // message's approved template and a call carry only the alias, so their
@@ -342,206 +325,40 @@ func (s *Service) Targets(ctx context.Context, sess *Session, scope Scope) ([]Ta
 
 // ---- validation and masking ----
 
-var (
-	reUserID   = regexp.MustCompile(`^[A-Za-z0-9_.@-]{1,64}$`)
-	reRobotKey = regexp.MustCompile(`^[A-Za-z0-9_-]{8,128}$`)
-)
-
-func invalid(zh, en string) error { return hotline.Errorf(hotline.EINVALID, zh, en) }
-
-// NormalizeTarget checks an address (and secret) for a kind and returns
-// the form channels send to: a phone number in E.164, a robot's key alone
-// when a whole webhook URL was pasted, a compact push subscription.
+// NormalizeTarget checks an address and secret for a kind (alert.Validate)
+// and returns the forms to store: a phone number in E.164, a robot's key
+// alone when its whole webhook URL was pasted, a compact push
+// subscription. Its error says why, in both languages.
 func NormalizeTarget(kind alert.Kind, address, secret string) (string, string, error) {
-	address, secret = strings.TrimSpace(address), strings.TrimSpace(secret)
-	if !utf8.ValidString(address) || !utf8.ValidString(secret) || len(address) > 4096 || len(secret) > 256 {
-		return "", "", invalid("地址或密钥太长或无效。", "The address or secret is too long or invalid.")
+	secret = strings.TrimSpace(secret)
+	if len(secret) > 256 || !utf8.ValidString(secret) {
+		return "", "", hotline.Errorf(hotline.EINVALID, "密钥太长或无效。", "The secret is too long or invalid.")
 	}
-	switch kind {
-	case alert.SMSAliyun, alert.SMSTencent, alert.VoiceAliyun, alert.VoiceTencent:
-		p, err := NormalizePhone(address)
-		return p, "", err
-	case alert.WeComApp:
-		if !reUserID.MatchString(address) {
-			return "", "", invalid("企业微信账号（UserID）只能包含字母、数字和 _.@-，最多 64 个字符；在企业微信管理后台“通讯录”里可以查到。", "A WeCom UserID has letters, digits and _.@- only, at most 64; find it under Contacts in the WeCom admin console.")
-		}
-		return address, "", nil
-	case alert.WebPush:
-		return normalizeSubscription(address)
-	case alert.WeComRobot:
-		key := urlParam(address, "key")
-		if !reRobotKey.MatchString(key) {
-			return "", "", invalid("请粘贴企业微信群机器人的 Webhook 地址（含 key=…）。", "Paste the WeCom group robot's webhook address (with key=…).")
-		}
-		return key, "", nil
-	case alert.DingTalk:
-		token := urlParam(address, "access_token")
-		if !reRobotKey.MatchString(token) {
-			return "", "", invalid("请粘贴钉钉机器人的 Webhook 地址（含 access_token=…）。", "Paste the DingTalk robot's webhook address (with access_token=…).")
-		}
-		if !strings.HasPrefix(secret, "SEC") || len(secret) < 16 {
-			return "", "", invalid("请在钉钉机器人“安全设置”里选择“加签”，并粘贴以 SEC 开头的密钥。", "Choose “signature” (加签) in the DingTalk robot's security settings and paste its secret, which starts with SEC.")
-		}
-		return token, secret, nil
-	case alert.Feishu:
-		id := address
-		if i := strings.LastIndex(address, "/hook/"); i >= 0 {
-			id = address[i+len("/hook/"):]
-		}
-		if !reRobotKey.MatchString(id) {
-			return "", "", invalid("请粘贴飞书机器人的 Webhook 地址（…/hook/…）。", "Paste the Feishu bot's webhook address (…/hook/…).")
-		}
-		if len(secret) < 8 {
-			return "", "", invalid("请在飞书机器人“安全设置”里开启“签名校验”，并粘贴它的密钥。", "Turn on “signature verification” in the Feishu bot's security settings and paste its secret.")
-		}
-		return id, secret, nil
-	case alert.Webhook:
-		u, err := url.Parse(address)
-		if err != nil || u.Host == "" || u.User != nil || (u.Scheme != "https" && !(u.Scheme == "http" && loopback(u.Hostname()))) {
-			return "", "", invalid("Webhook 地址必须是 https:// 开头的网址。", "The webhook address must be an https:// URL.")
-		}
-		if len(secret) < 16 {
-			return "", "", invalid("Webhook 签名密钥至少 16 个字符（平台用它校验 HMAC 签名）。", "The webhook's signing secret is at least 16 characters (the platform checks the HMAC signature with it).")
-		}
-		return u.String(), secret, nil
+	if err := alert.Validate(kind, address, secret); err != nil {
+		return "", "", invalidTarget(err)
 	}
-	return "", "", errKindNotHere
-}
-
-func loopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// urlParam returns a query parameter of a pasted URL, or s itself when it
-// is not a URL (the key alone was pasted).
-func urlParam(s, name string) string {
-	if !strings.Contains(s, "://") {
-		return s
-	}
-	u, err := url.Parse(s)
+	a, err := alert.Normalize(kind, address)
 	if err != nil {
-		return ""
+		return "", "", invalidTarget(err)
 	}
-	return u.Query().Get(name)
+	return a, secret, nil
 }
 
-// NormalizePhone returns a phone number in E.164 (+8613800138000): an
-// 11-digit mainland mobile number may be written without +86; spaces and
-// dashes are dropped.
-func NormalizePhone(s string) (string, error) {
-	s = strings.Map(func(r rune) rune {
-		if r == ' ' || r == '-' || r == '(' || r == ')' {
-			return -1
-		}
-		return r
-	}, s)
-	if strings.HasPrefix(s, "00") {
-		s = "+" + s[2:]
+// invalidTarget turns a channel's refusal of an address ("zh / en") into
+// an error for the page.
+func invalidTarget(err error) error {
+	var ae *alert.Error
+	if !errors.As(err, &ae) {
+		return hotline.Errorf(hotline.EINVALID, "地址无效。", "Invalid address.")
 	}
-	digits := strings.TrimPrefix(s, "+")
-	for _, r := range digits {
-		if r < '0' || r > '9' {
-			return "", errPhone
-		}
+	zh, en, ok := strings.Cut(ae.Reason, " / ")
+	if !ok {
+		en = zh
 	}
-	switch {
-	case !strings.HasPrefix(s, "+") && len(digits) == 11 && digits[0] == '1':
-		return "+86" + digits, nil
-	case strings.HasPrefix(s, "+86") && !(len(digits) == 13 && digits[2] == '1'):
-		return "", errPhone
-	case strings.HasPrefix(s, "+") && len(digits) >= 8 && len(digits) <= 15:
-		return s, nil
-	}
-	return "", errPhone
+	return hotline.Errorf(hotline.EINVALID, zh, en)
 }
 
-var errPhone = invalid("手机号码无效：请填写 11 位手机号，或以 + 开头的国际号码。", "Invalid phone number: write an 11-digit mainland number or an international one starting with +.")
-
-// pushSubscription is the JSON a browser's PushManager.subscribe returns.
-type pushSubscription struct {
-	Endpoint string `json:"endpoint"`
-	Keys     struct {
-		P256dh string `json:"p256dh"`
-		Auth   string `json:"auth"`
-	} `json:"keys"`
-}
-
-func normalizeSubscription(s string) (string, string, error) {
-	bad := invalid("浏览器推送订阅无效，请在已安装的收件箱里重新点击“开启推送”。", "Invalid push subscription; press “Turn on push” again in the installed inbox.")
-	var sub pushSubscription
-	if err := json.Unmarshal([]byte(s), &sub); err != nil {
-		return "", "", bad
-	}
-	u, err := url.Parse(sub.Endpoint)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && loopback(u.Hostname()))) {
-		return "", "", bad
-	}
-	p, err1 := base64.RawURLEncoding.DecodeString(strings.TrimRight(sub.Keys.P256dh, "="))
-	a, err2 := base64.RawURLEncoding.DecodeString(strings.TrimRight(sub.Keys.Auth, "="))
-	if err1 != nil || err2 != nil || len(p) != 65 || p[0] != 4 || len(a) != 16 {
-		return "", "", bad
-	}
-	b, err := json.Marshal(sub)
-	if err != nil {
-		return "", "", bad
-	}
-	return string(b), "", nil
-}
-
-// MaskAddress shows enough of an address to tell two apart and no more:
-// 138****8000, w***@school.cn, …f3a9 for a key, the push service's host.
-func MaskAddress(kind alert.Kind, addr string) string {
-	switch kind {
-	case alert.Telegram:
-		return "Telegram ✓"
-	case alert.Email:
-		at := strings.LastIndexByte(addr, '@')
-		if at < 1 {
-			return "***"
-		}
-		first, _ := utf8.DecodeRuneInString(addr)
-		return string(first) + "***" + addr[at:]
-	case alert.SMSAliyun, alert.SMSTencent, alert.VoiceAliyun, alert.VoiceTencent:
-		d := strings.TrimPrefix(addr, "+")
-		if strings.HasPrefix(d, "86") && len(d) == 13 {
-			d = d[2:]
-			return d[:3] + "****" + d[7:]
-		}
-		if len(d) < 7 {
-			return "****"
-		}
-		return "+" + d[:3] + "****" + d[len(d)-4:]
-	case alert.WeComApp:
-		r := []rune(addr)
-		if len(r) <= 2 {
-			return "***"
-		}
-		return string(r[:2]) + "***"
-	case alert.WebPush:
-		var sub pushSubscription
-		if json.Unmarshal([]byte(addr), &sub) != nil {
-			return "***"
-		}
-		if u, err := url.Parse(sub.Endpoint); err == nil {
-			return u.Hostname() + " …" + tail(sub.Endpoint, 4)
-		}
-		return "***"
-	case alert.Webhook:
-		if u, err := url.Parse(addr); err == nil {
-			return u.Scheme + "://" + u.Host + "/…"
-		}
-		return "***"
-	}
-	return "…" + tail(addr, 4)
-}
-
-func tail(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[len(s)-n:]
-}
+// MaskAddress shows enough of an address to tell two apart and no more
+// (alert.Mask): 138****8000, w***@school.cn, …f3a9 for a key, the push
+// service's host.
+func MaskAddress(kind alert.Kind, addr string) string { return alert.Mask(kind, addr) }

@@ -90,3 +90,27 @@ func (tx *Tx) SetLadderMinutes(district string, minutes int) error {
 		ON CONFLICT (district) DO UPDATE SET ladder_minutes = excluded.ladder_minutes, updated_at = excluded.updated_at`, district, minutes, micros(tx.now))
 	return err
 }
+
+// AlertKey returns a shared key sealed under the server key, or nil when
+// none was stored yet.
+func (db *DB) AlertKey(ctx context.Context, name string) ([]byte, error) {
+	var sealed [][]byte
+	if err := db.reader.SelectContext(ctx, &sealed, db.reader.Rebind(`SELECT sealed FROM alert_keys WHERE name = ?`), name); err != nil {
+		return nil, fmt.Errorf("alert key: %w", err)
+	}
+	if len(sealed) == 0 {
+		return nil, nil
+	}
+	return sealed[0], nil
+}
+
+// PutAlertKey stores a shared sealed key unless one of that name exists
+// (another node's came first); it returns the one stored.
+func (tx *Tx) PutAlertKey(name string, sealed []byte) ([]byte, error) {
+	if _, err := tx.exec(`INSERT INTO alert_keys (name, sealed, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING`, name, sealed, micros(tx.now)); err != nil {
+		return nil, err
+	}
+	var out []byte
+	err := tx.GetContext(tx.c(), &out, tx.Rebind(`SELECT sealed FROM alert_keys WHERE name = ?`), name)
+	return out, err
+}
