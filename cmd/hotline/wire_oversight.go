@@ -67,7 +67,7 @@ func (m *Main) openScheduler() error {
 // openOversight serves the district pages under /district/, behind the
 // inbox's log-in, so it opens after the inbox.
 func (m *Main) openOversight() error {
-	h, err := oversight.New(oversight.Config{District: district.New(m.DB), Triage: m.Triage, Auth: m.Inbox, Logger: m.Logger})
+	h, err := oversight.New(oversight.Config{District: district.New(m.DB), Triage: m.Triage, Auth: m.Inbox, Logger: m.Logger, Staff: m.Staff, Alerts: m.Scheduler})
 	if err != nil {
 		return err
 	}

@@ -305,3 +305,24 @@ func (s *Service) targetProblem(who string, rec *store.CounselorRecord, t *store
 	}
 	return p
 }
+
+// DistrictReadiness reports on every school of a district at now, with
+// each school's failed sends of the last week: the district's page.
+func (s *Service) DistrictReadiness(ctx context.Context, district string, now time.Time) ([]*Readiness, error) {
+	if district == "" {
+		return nil, nil
+	}
+	schools, err := s.DB.Schools(ctx, district)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Readiness, 0, len(schools))
+	for _, school := range schools {
+		r, err := s.Readiness(ctx, school.ID, now)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
