@@ -75,21 +75,21 @@ func kindIn(k alert.Kind, ks []alert.Kind) bool {
 // ownerOf returns the owner of the scope's targets for the session, or
 // ErrForbidden: a counselor manages only their own channels, an admin also
 // their school's groups, an officer their district's.
-func ownerOf(sess *Session, scope Scope) (store.TargetOwner, string, string, error) {
+func ownerOf(sess *Session, scope Scope) (store.TargetOwner, error) {
 	c := sess.Counselor
 	switch scope {
 	case ScopeMine:
-		return store.TargetOwner{CounselorID: c.ID}, store.OwnerStaff, "counselor|" + strconv.FormatInt(c.ID, 10), nil
+		return store.TargetOwner{CounselorID: c.ID}, nil
 	case ScopeSchool:
 		if c.Role == hotline.RoleAdmin && c.SchoolID != 0 {
-			return store.TargetOwner{SchoolID: c.SchoolID}, store.OwnerSchool, "school|" + strconv.FormatInt(c.SchoolID, 10), nil
+			return store.TargetOwner{SchoolID: c.SchoolID}, nil
 		}
 	case ScopeDistrict:
 		if c.Role == hotline.RoleDistrict && c.District != "" {
-			return store.TargetOwner{District: c.District}, store.OwnerDistrict, "district|" + c.District, nil
+			return store.TargetOwner{District: c.District}, nil
 		}
 	}
-	return store.TargetOwner{}, "", "", hotline.ErrForbidden
+	return store.TargetOwner{}, hotline.ErrForbidden
 }
 
 // targetRow names a stored target's row for its seal.
@@ -116,13 +116,23 @@ var (
 // address and secret are stored only sealed, bound to the new row. The
 // channel is not working until a test over it is acknowledged.
 func (s *Service) LinkTarget(ctx context.Context, sess *Session, scope Scope, kind alert.Kind, address, secret string) (int64, error) {
-	owner, ownerName, _, err := ownerOf(sess, scope)
+	owner, err := ownerOf(sess, scope)
 	if err != nil {
 		return 0, err
 	}
-	allowed := PersonalKinds
-	if scope != ScopeMine {
-		allowed = GroupKinds
+	return s.LinkTargetOf(ctx, owner, kind, address, secret)
+}
+
+// LinkTargetOf links a channel for an owner without a session: for the
+// operator's tools (the demo, hotline bench), which act as the server.
+// Pages use LinkTarget.
+func (s *Service) LinkTargetOf(ctx context.Context, owner store.TargetOwner, kind alert.Kind, address, secret string) (int64, error) {
+	ownerName, allowed := store.OwnerStaff, PersonalKinds
+	switch {
+	case owner.SchoolID != 0:
+		ownerName, allowed = store.OwnerSchool, GroupKinds
+	case owner.District != "":
+		ownerName, allowed = store.OwnerDistrict, GroupKinds
 	}
 	if !kindIn(kind, allowed) {
 		return 0, errKindNotHere
@@ -130,7 +140,7 @@ func (s *Service) LinkTarget(ctx context.Context, sess *Session, scope Scope, ki
 	if !s.Configured(kind) {
 		return 0, errNotConfigured
 	}
-	address, secret, err = NormalizeTarget(kind, address, secret)
+	address, secret, err := NormalizeTarget(kind, address, secret)
 	if err != nil {
 		return 0, err
 	}
@@ -157,7 +167,7 @@ func (s *Service) LinkTarget(ctx context.Context, sess *Session, scope Scope, ki
 
 // UnlinkTarget removes one of the scope's targets.
 func (s *Service) UnlinkTarget(ctx context.Context, sess *Session, scope Scope, id int64) error {
-	owner, _, _, err := ownerOf(sess, scope)
+	owner, err := ownerOf(sess, scope)
 	if err != nil {
 		return err
 	}
@@ -183,7 +193,7 @@ func (s *Service) UnlinkTarget(ctx context.Context, sess *Session, scope Scope, 
 // TargetOf returns one of the scope's targets, or ErrNotFound: another
 // staff member's, school's or district's target is not found.
 func (s *Service) TargetOf(ctx context.Context, sess *Session, scope Scope, id int64) (*store.AlertTarget, error) {
-	owner, _, _, err := ownerOf(sess, scope)
+	owner, err := ownerOf(sess, scope)
 	if err != nil {
 		return nil, err
 	}
@@ -302,7 +312,7 @@ func (s *Service) view(t *store.AlertTarget, rec *store.CounselorRecord) TargetV
 
 // Targets returns the scope's targets, masked, for its page.
 func (s *Service) Targets(ctx context.Context, sess *Session, scope Scope) ([]TargetView, error) {
-	owner, _, _, err := ownerOf(sess, scope)
+	owner, err := ownerOf(sess, scope)
 	if err != nil {
 		return nil, err
 	}
