@@ -74,6 +74,7 @@ type Main struct {
 	// with; "" without Web Push.
 	vapidPublic string
 	ready       readiness // /readyz's cache
+	demo        *demoAlerts // the demo's alert simulator and page; nil outside the demo
 
 	Mux       *http.ServeMux
 	listener  net.Listener
@@ -213,6 +214,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	if err := m.openOversight(); err != nil {
 		return fmt.Errorf("oversight: %w", err)
+	}
+	if m.demo != nil {
+		m.demo.routes(m)
 	}
 	if err := m.openSurveys(); err != nil {
 		return fmt.Errorf("surveys: %w", err)
