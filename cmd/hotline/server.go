@@ -73,7 +73,7 @@ type Main struct {
 	// vapidPublic is the Web Push public key installed inboxes subscribe
 	// with; "" without Web Push.
 	vapidPublic string
-	ready       readiness // /readyz's cache
+	ready       readiness   // /readyz's cache
 	demo        *demoAlerts // the demo's alert simulator and page; nil outside the demo
 
 	Mux       *http.ServeMux
