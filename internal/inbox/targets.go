@@ -32,7 +32,7 @@ var kindHints = map[alert.Kind]hotline.Label{
 	alert.SMSTencent:   {ZH: "手机号，如 13800138000", EN: "mobile number, e.g. 13800138000"},
 	alert.VoiceAliyun:  {ZH: "手机号；只在夜间、最后两级（校长、区教育局）时拨打", EN: "mobile number; called only at night, on the last two rungs (the head, the district)"},
 	alert.VoiceTencent: {ZH: "手机号；只在夜间、最后两级（校长、区教育局）时拨打", EN: "mobile number; called only at night, on the last two rungs (the head, the district)"},
-	alert.WeComRobot:   {ZH: "群机器人的 Webhook 地址（群设置 → 群机器人 → 添加）", EN: "the group robot's webhook address (group settings → group robots → add)"},
+	alert.WeComRobot:   {ZH: "群机器人的 Webhook 地址（群设置 → 群机器人 → 添加）；个人也可以建一个只有自己的群", EN: "the group robot's webhook address (group settings → group robots → add); for yourself, a group of your own"},
 	alert.DingTalk:     {ZH: "机器人的 Webhook 地址；安全设置选“加签”，把 SEC 开头的密钥填在下面", EN: "the robot's webhook address; choose “signature” in its security settings and paste the SEC… secret below"},
 	alert.Feishu:       {ZH: "机器人的 Webhook 地址；安全设置开启“签名校验”，把密钥填在下面", EN: "the bot's webhook address; turn on “signature verification” and paste its secret below"},
 	alert.Webhook:      {ZH: "平安校园平台接收提醒的 https:// 地址；签名密钥至少 16 个字符", EN: "the safe-campus platform's https:// address; a signing secret of 16 characters or more"},

@@ -309,8 +309,8 @@ func (sc *Scheduler) sendPending(ctx context.Context, dirs *directories) (int, e
 	err = sc.DB.Update(ctx, func(tx *store.Tx) error {
 		for _, j := range jobs {
 			j.token = ""
-			if j.person == nil {
-				continue
+			if j.person == nil || alert.Kind(j.target.Kind).Group() {
+				continue // a group gets the case behind the log-in
 			}
 			tok := &store.AlertToken{Purpose: store.TokenAck, CounselorID: j.person.ID, TargetID: j.target.ID, TipID: j.tip.ID, SchoolID: j.tip.SchoolID,
 				ExpiresAt: tx.Now().Add(staff.AckLinkTTL)}
@@ -408,19 +408,19 @@ func (sc *Scheduler) ladderMessage(j *job) alert.Message {
 	if j.send.Rung > staff.RungFirst {
 		reason = ReasonUrgentUnacked
 	}
-	link := ""
+	link, personal := "", j.token != ""
 	if sc.BaseURL != "" {
 		switch {
-		case j.person != nil:
+		case personal:
 			link = sc.BaseURL + "/inbox/ack/" + j.token
-		case j.target.Owner == store.OwnerDistrict:
+		case j.person != nil && j.person.SchoolID == 0, j.target.Owner == store.OwnerDistrict:
 			link = sc.BaseURL + "/district/"
 		default:
 			link = sc.BaseURL + "/inbox/tips/" + j.tip.UID
 		}
 	}
 	return alert.Message{Reason: reason, School: school.Name, SchoolEN: school.DisplayName(hotline.LangEN),
-		AliasZH: j.tip.Alias.ZH, AliasEN: j.tip.Alias.EN, Text: LadderText(j.tip.Alias, school, j.send.Rung, link, j.person != nil),
+		AliasZH: j.tip.Alias.ZH, AliasEN: j.tip.Alias.EN, Text: LadderText(j.tip.Alias, school, j.send.Rung, link, personal),
 		Link: link, Urgent: true, Rung: j.send.Rung, ID: "send-" + strconv.FormatInt(j.send.ID, 10)}
 }
 

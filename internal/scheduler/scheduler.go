@@ -55,6 +55,10 @@ type Scheduler struct {
 	counters schedulerCounters // for Stats
 	alerts   alertCounters     // for AlertStats
 	staffMu  sync.Mutex
+	// passMu runs one pass at a time in this process: a pass a test or
+	// a wake-up starts waits for the one under way, so two never send the
+	// same pending alert. (Across nodes, only the leader runs passes.)
+	passMu sync.Mutex
 }
 
 func (sc *Scheduler) staff() *staff.Service {
@@ -138,6 +142,8 @@ func (sc *Scheduler) recordHeads(ctx context.Context) error {
 // Tick runs one pass. Each step runs even if an earlier one failed, so one
 // bad row does not stop paging; the errors are joined.
 func (sc *Scheduler) Tick(ctx context.Context) (err error) {
+	sc.passMu.Lock()
+	defer sc.passMu.Unlock()
 	defer func(start time.Time) { sc.counters.pass(start, err) }(time.Now())
 	var errs []error
 	for _, step := range []struct {

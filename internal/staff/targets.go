@@ -26,8 +26,12 @@ const (
 
 // PersonalKinds are the channels a staff member links on "my alerts"
 // (Telegram and e-mail have forms of their own), in the order the page
-// lists them.
-var PersonalKinds = []alert.Kind{alert.WeComApp, alert.SMSAliyun, alert.SMSTencent, alert.VoiceAliyun, alert.VoiceTencent, alert.WebPush}
+// lists them. A group robot may be a staff member's own too: a DingTalk or
+// Feishu group with only themselves in it is how many teachers get
+// notifications on the app they use all day. Its alerts still carry the
+// case link behind the log-in, never a one-time link: a robot posts into a
+// group, and anyone added to it later could press it.
+var PersonalKinds = []alert.Kind{alert.WeComApp, alert.SMSAliyun, alert.SMSTencent, alert.VoiceAliyun, alert.VoiceTencent, alert.DingTalk, alert.Feishu, alert.WeComRobot, alert.WebPush}
 
 // GroupKinds are the channels a school or a district links for a group:
 // the group robots and the generic webhook.
