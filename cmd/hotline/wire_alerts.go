@@ -270,6 +270,13 @@ type readiness struct {
 
 const readyzTTL = 15 * time.Second
 
+// reset forgets the cached state: the next /readyz reads it again.
+func (r *readiness) reset() {
+	r.mu.Lock()
+	r.at = time.Time{}
+	r.mu.Unlock()
+}
+
 func (m *Main) readyState(ctx context.Context) (schools, unready int, err error) {
 	r := &m.ready
 	r.mu.Lock()
