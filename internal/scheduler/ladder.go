@@ -87,9 +87,25 @@ func (d *directories) get(ctx context.Context, schoolID int64) (*staff.Directory
 // intake, or when a counselor marked it (its urgent acknowledgement
 // deadline less the school's window).
 func (sc *Scheduler) startLadders(ctx context.Context) error {
-	tips, err := sc.DB.UrgentUnacknowledged(ctx)
-	if err != nil || len(tips) == 0 {
+	all, err := sc.DB.UrgentWithoutLadder(ctx)
+	if err != nil {
 		return err
+	}
+	// Cases that became urgent before the horizon start no ladder: leave
+	// them out before taking the writer.
+	var tips []*hotline.Tip
+	now := sc.now()
+	for _, t := range all {
+		latest := t.CreatedAt
+		if t.AckDue.After(latest) {
+			latest = t.AckDue
+		}
+		if now.Sub(latest) <= ladderHorizon {
+			tips = append(tips, t)
+		}
+	}
+	if len(tips) == 0 {
+		return nil
 	}
 	schools := map[int64]*hotline.School{}
 	return sc.DB.Update(ctx, func(tx *store.Tx) error {
@@ -124,7 +140,9 @@ func (sc *Scheduler) startLadders(ctx context.Context) error {
 }
 
 // stopLadders stops open ladders whose case was acknowledged, closed or
-// unmarked urgent by a path that did not stop it itself.
+// unmarked urgent by a path that did not stop it itself, and ends those
+// that reached the top more than ladderHorizon ago: the case is long past
+// its deadline, which has alerted the school and the district.
 func (sc *Scheduler) stopLadders(ctx context.Context) error {
 	open, err := sc.DB.OpenLadders(ctx)
 	if err != nil || len(open) == 0 {
@@ -140,6 +158,8 @@ func (sc *Scheduler) stopLadders(ctx context.Context) error {
 			case !t.AcknowledgedAt.IsZero():
 				err = tx.StopLadder(t.ID, store.LadderAcknowledged, 0)
 			case !t.Urgent || t.Status != hotline.StatusNew:
+				err = tx.StopLadder(t.ID, store.LadderEnded, 0)
+			case l.State == store.LadderTop && tx.Now().Sub(l.StartedAt) > ladderHorizon:
 				err = tx.StopLadder(t.ID, store.LadderEnded, 0)
 			}
 			if err != nil {

@@ -93,6 +93,14 @@ func (tx *Tx) StartLadder(tipID, schoolID int64, startedAt time.Time) (bool, err
 	return err == nil, err
 }
 
+// UrgentWithoutLadder returns urgent open cases nobody acknowledged whose
+// ladder is not running (none yet, or one that ended when the urgent flag
+// was cleared), for the scheduler to start.
+func (db *DB) UrgentWithoutLadder(ctx context.Context) ([]*hotline.Tip, error) {
+	return findTips(ctx, db.reader, `WHERE urgent = ? AND acknowledged_at = 0 AND status = 'new'
+		AND NOT EXISTS (SELECT 1 FROM ladders l WHERE l.tip_id = tips.id AND l.state <> ?) ORDER BY id`, true, LadderEnded)
+}
+
 // LadderByTip returns a case's ladder within the transaction.
 func (tx *Tx) LadderByTip(tipID int64) (*Ladder, error) {
 	ls, err := findLadders(tx.c(), tx.Tx, `WHERE tip_id = ?`, tipID)
