@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -413,4 +415,78 @@ func TestReadyzTellsTheTruth(t *testing.T) {
 	if !bytes.Contains([]byte(r.Text), []byte("第三中学")) {
 		t.Errorf("test alert text: %q", r.Text)
 	}
+}
+
+// TestDistrictAlertSettings: the district sets the minutes between rungs,
+// names its duty officer and links its Feishu robot, which a test
+// confirms; a school's admin cannot.
+func TestDistrictAlertSettings(t *testing.T) {
+	e := newAlertsEnv(t, time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC))
+	officer := newInboxUser(t, e.m.URL())
+	officer.get("/inbox/login")
+	if p := officer.post("/inbox/login", url.Values{"username": {"zhouju"}, "password": {demoPassword}}); p.path != "/district/" {
+		t.Fatalf("officer log-in at %s", p.path)
+	}
+	p := officer.get("/district/settings")
+	for _, want := range []string{`id="ladder"`, `id="duty"`, `id="add-group"`, "飞书群机器人"} {
+		if !strings.Contains(p.body, want) {
+			t.Fatalf("district settings lack %q", want)
+		}
+	}
+	if p := officer.post("/district/settings/ladder", url.Values{"minutes": {"99"}}); p.status != 400 {
+		t.Fatalf("99 minutes: %d", p.status)
+	}
+	officer.get("/district/settings")
+	officer.post("/district/settings/ladder", url.Values{"minutes": {"2"}})
+	if n, err := e.m.Staff.LadderMinutes(e.ctx, e2eDistrict); err != nil || n != 2 {
+		t.Fatalf("ladder minutes = %d, %v", n, err)
+	}
+	officer.get("/district/settings")
+	officer.post("/district/officers/"+itoa64(e.sess["zhouju"].Counselor.ID)+"/duty", url.Values{"on": {"1"}})
+	if rec, _ := e.m.DB.CounselorByID(e.ctx, e.sess["zhouju"].Counselor.ID); !rec.OnCall {
+		t.Fatal("the officer is not on duty")
+	}
+	bot := e.sim.NewFeishuBot()
+	officer.get("/district/settings")
+	p = officer.post("/district/groups", url.Values{"kind": {"feishu"}, "address": {"https://open.feishu.cn/open-apis/bot/v2/hook/" + bot.Address}, "secret": {bot.Secret}})
+	if p.status != 200 || !strings.Contains(p.body, "…"+bot.Address[len(bot.Address)-4:]) || strings.Contains(p.body, bot.Secret) {
+		t.Fatalf("adding the robot: %d", p.status)
+	}
+	id := regexpFind(t, p.body, `id="group-([0-9]+)"`)
+	n := len(e.sim.Received())
+	if p := officer.post("/district/groups/"+id+"/test", nil); p.status != 200 || !strings.Contains(p.body, "测试提醒已发出") {
+		t.Fatalf("test: %d", p.status)
+	}
+	r := e.sim.Received()[n]
+	if r.Kind != "feishu" || r.Target != bot.Address {
+		t.Fatalf("the test went to %s %s", r.Kind, r.Target)
+	}
+	i := strings.Index(r.Text, e.m.URL()+"/inbox/ack/")
+	if i < 0 {
+		t.Fatalf("test without a link: %q", r.Text)
+	}
+	link := strings.TrimPrefix(strings.Fields(r.Text[i:])[0], e.m.URL())
+	someone := newInboxUser(t, e.m.URL())
+	someone.get(link)
+	someone.post(link, nil)
+	if p := officer.get("/district/settings"); !strings.Contains(p.body, `data-state="working"`) {
+		t.Fatal("the district's robot is not working after its test")
+	}
+	// A school's admin is not the district.
+	admin := newInboxUser(t, e.m.URL())
+	admin.login("admin3", demoPassword)
+	if p := admin.post("/district/groups", url.Values{"kind": {"feishu"}, "address": {"x"}}); p.status != 403 {
+		t.Fatalf("a school admin at the district's settings: %d", p.status)
+	}
+}
+
+func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+func regexpFind(t *testing.T, body, re string) string {
+	t.Helper()
+	m := regexp.MustCompile(re).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no %s", re)
+	}
+	return m[1]
 }
