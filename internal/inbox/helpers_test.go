@@ -159,12 +159,6 @@ func (s *alertSink) last(tb testing.TB, addr string) sunk {
 	return sunk{}
 }
 
-func (s *alertSink) all() []sunk {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]sunk(nil), s.sent...)
-}
-
 type schoolFix struct {
 	School        *hotline.School
 	AdminUser     string
