@@ -173,6 +173,11 @@ func (e *alertsEnv) setUpLadder() {
 	e.link("li.dingtalk", "li", staff.ScopeMine, sim.NewDingTalkRobot())
 	e.link("li.feishu", "li", staff.ScopeMine, sim.NewFeishuBot())
 	e.link("li.sms", "li", staff.ScopeMine, alert.Target{Kind: alert.SMSTencent, Address: "+8613900000002"})
+	push, err := sim.NewPushSubscription(e.m.vapidPublic)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.link("li.push", "li", staff.ScopeMine, push)
 	e.link("zhao.sms", "zhao", staff.ScopeMine, alert.Target{Kind: alert.SMSAliyun, Address: "+8613900000003"})
 	e.link("zhao.voice", "zhao", staff.ScopeMine, alert.Target{Kind: alert.VoiceAliyun, Address: "+8613900000004"})
 	e.link("officer.wecom", "zhouju", staff.ScopeMine, sim.AddWeComUser(alertsim.SimWeComCorpID, "zhouju"))
@@ -222,9 +227,9 @@ func TestUrgentReportClimbsTheLadderOverEveryChannel(t *testing.T) {
 		rung int
 		want map[string]int
 	}{
-		{0, 2, map[string]int{"li.wecom": 1, "li.dingtalk": 1, "li.feishu": 1, "li.sms": 1}},
+		{0, 2, map[string]int{"li.wecom": 1, "li.dingtalk": 1, "li.feishu": 1, "li.sms": 1, "li.push": 1}},
 		{4 * time.Minute, 2, map[string]int{}},
-		{5 * time.Minute, 3, map[string]int{"wang.sms": 1, "wang.wecom": 1, "li.wecom": 1, "li.dingtalk": 1, "li.feishu": 1, "li.sms": 1, "zhao.sms": 1, "school.wecom": 1}},
+		{5 * time.Minute, 3, map[string]int{"wang.sms": 1, "wang.wecom": 1, "li.wecom": 1, "li.dingtalk": 1, "li.feishu": 1, "li.sms": 1, "li.push": 1, "zhao.sms": 1, "school.wecom": 1}},
 		{10 * time.Minute, 4, map[string]int{"zhao.sms": 1, "zhao.voice": 1}},
 		{15 * time.Minute, 5, map[string]int{"officer.wecom": 1, "officer.sms": 1, "officer.voice": 1, "district.webhook": 1}},
 		{30 * time.Minute, 5, map[string]int{}},
@@ -343,7 +348,7 @@ func TestFailedFirstRungPagesTheSecondAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.tick()
-	want := map[string]int{"li.wecom": 1, "li.dingtalk": 1, "li.feishu": 1, "li.sms": 1}
+	want := map[string]int{"li.wecom": 1, "li.dingtalk": 1, "li.feishu": 1, "li.sms": 1, "li.push": 1}
 	if got := e.got(0); !sameCounts(got, want) {
 		t.Fatalf("after one pass the simulator got %v, want %v", got, want)
 	}

@@ -303,3 +303,26 @@ func TestAckLink(t *testing.T) {
 		t.Fatalf("ladder after the inbox's acknowledgement = %+v, %v", l, err)
 	}
 }
+
+// TestInstalledInbox: the web app manifest, the push service worker (scope
+// /inbox/) and the icons are served.
+func TestInstalledInbox(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	r := b.get("/inbox/manifest.webmanifest")
+	if r.Status != 200 || !strings.Contains(r.Header.Get("Content-Type"), "manifest+json") || !strings.Contains(r.Body, `"start_url":"/inbox/"`) || !strings.Contains(r.Body, `"scope":"/inbox/"`) {
+		t.Fatalf("manifest: %d %q %s", r.Status, r.Header.Get("Content-Type"), r.Body)
+	}
+	r = b.get("/inbox/sw.js")
+	if r.Status != 200 || !strings.Contains(r.Header.Get("Content-Type"), "javascript") || !strings.Contains(r.Body, "showNotification") {
+		t.Fatalf("service worker: %d %q", r.Status, r.Header.Get("Content-Type"))
+	}
+	for _, p := range []string{"/inbox/icons/192.png", "/inbox/icons/512.png"} {
+		if r := b.get(p); r.Status != 200 || !strings.HasPrefix(r.Body, "\x89PNG") {
+			t.Fatalf("%s: %d", p, r.Status)
+		}
+	}
+	if r := b.get("/inbox/icons/1.png"); r.Status != 404 {
+		t.Fatalf("an unknown icon: %d", r.Status)
+	}
+}
