@@ -7,6 +7,7 @@ import (
 	"hotline/internal/dialog"
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
+	"hotline/internal/urgency"
 	"hotline/webchat"
 )
 
@@ -25,7 +26,7 @@ func (m *Main) openWebchat() {
 		Store:     intake.NewConversationStore(m.DB, m.Vault),
 		Clock:     m.Clock,
 		BotName:   botName,
-		Urgent:    intake.Urgent,
+		Urgent:    urgency.Urgent,
 		Receipts:  m.Intake,
 	}
 	s := &webchat.Server{

@@ -3,6 +3,7 @@ package intake
 import (
 	"hotline/internal/hotline"
 	"hotline/internal/store"
+	"hotline/internal/urgency"
 )
 
 // ReasonReporter is the reason of a flag the reporter raised themselves
@@ -16,7 +17,7 @@ const ReasonReporter = "reporter"
 // when the reporter said so.
 func submissionUrgency(sub hotline.Submission, texts []string) (bool, string) {
 	for _, t := range texts {
-		if ok, reason := UrgentReason(t); ok {
+		if ok, reason := urgency.UrgentReason(t); ok {
 			return true, reason
 		}
 	}

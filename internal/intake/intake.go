@@ -19,6 +19,7 @@ import (
 	"hotline/internal/hotline"
 	"hotline/internal/store"
 	"hotline/internal/thread"
+	"hotline/internal/urgency"
 	"hotline/internal/vault"
 )
 
@@ -450,7 +451,7 @@ func (s *Service) AddReporterMessage(ctx context.Context, ref hotline.ReporterRe
 	var urgent bool
 	var reason string
 	if text != "" {
-		urgent, reason = UrgentReason(text)
+		urgent, reason = urgency.UrgentReason(text)
 	}
 	m, _, err := thread.Append(ctx, s.DB, tip, school, thread.Draft{Author: hotline.AuthorReporter, Text: text, Photo: photo}, thread.Hooks{
 		After: func(tx *store.Tx, t *hotline.Tip, m *store.SealedMessage) error {

@@ -1,4 +1,4 @@
-package intake
+package urgency
 
 import (
 	"os"
@@ -161,7 +161,7 @@ func TestUrgentReason(t *testing.T) {
 // BenchmarkUrgent measures the detector on the corpus: it runs on every
 // message a reporter sends.
 func BenchmarkUrgent(b *testing.B) {
-	data, err := os.ReadFile(filepath.Join("testdata", "urgency_corpus.tsv"))
+	data, err := os.ReadFile(filepath.Join("corpus", "legacy.tsv"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -177,16 +177,20 @@ func BenchmarkUrgent(b *testing.B) {
 	}
 }
 
+// maxMessageRunes is the longest message intake takes
+// (thread.MaxMessageRunes).
+const maxMessageRunes = 4096
+
 // BenchmarkUrgentLong measures a message of the largest size intake takes.
 func BenchmarkUrgentLong(b *testing.B) {
-	text := strings.Repeat("他们每天都在背后说我坏话，还把我的书扔了。", MaxMessageRunes/21)
+	text := strings.Repeat("他们每天都在背后说我坏话，还把我的书扔了。", maxMessageRunes/21)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		Urgent(text)
 	}
 }
 
-// corpusCase is one labelled message from testdata/urgency_corpus.tsv.
+// corpusCase is one labelled message from corpus/legacy.tsv.
 type corpusCase struct {
 	line   int
 	urgent bool
@@ -195,7 +199,7 @@ type corpusCase struct {
 
 func readCorpus(t *testing.T) []corpusCase {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "urgency_corpus.tsv"))
+	data, err := os.ReadFile(filepath.Join("corpus", "legacy.tsv"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +210,7 @@ func readCorpus(t *testing.T) []corpusCase {
 		}
 		label, text, ok := strings.Cut(line, "\t")
 		if !ok || text == "" || (label != "urgent" && label != "ordinary") {
-			t.Fatalf("urgency_corpus.tsv:%d: want \"urgent|ordinary<TAB>text\", got %q", i+1, line)
+			t.Fatalf("legacy.tsv:%d: want \"urgent|ordinary<TAB>text\", got %q", i+1, line)
 		}
 		cases = append(cases, corpusCase{line: i + 1, urgent: label == "urgent", text: text})
 	}

@@ -1,4 +1,4 @@
-package intake
+package urgency
 
 import (
 	"fmt"
@@ -10,8 +10,8 @@ import (
 	"unicode/utf8"
 )
 
-// Urgency detection reads a message once at intake and keeps only a flag
-// and a coarse reason. It is designed for recall on children's language:
+// The rules read a message once at intake and keep only a flag and a
+// coarse reason. They are designed for recall on children's language:
 // a counselor can clear a flag, but a missed "I want to die" cannot be
 // taken back. So it works by categories of danger rather than by a list of
 // phrases:
