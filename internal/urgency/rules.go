@@ -30,8 +30,10 @@ import (
 //     a message that says it is a joke voids threats, nothing else.
 
 // Reasons returned by UrgentReason: coarse categories, never the text, so
-// counselors' feedback on flags can be counted by category.
+// counselors' feedback on flags can be counted by category. ReasonModel is
+// the statistical layer's: it says danger without saying which.
 const (
+	ReasonModel    = "model"
 	ReasonSelfHarm = "self-harm"
 	ReasonWeapon   = "weapon"
 	ReasonSexual   = "sexual"
@@ -39,15 +41,9 @@ const (
 	ReasonThreat   = "threat"
 )
 
-// Urgent reports whether text reads as danger now.
-func Urgent(text string) bool {
-	ok, _ := UrgentReason(text)
-	return ok
-}
-
-// UrgentReason reports whether text reads as danger now and, if so, the
-// category of the first danger found (one of the Reason constants).
-func UrgentReason(text string) (bool, string) {
+// rulesReason reports whether the rules read text as danger now and, if
+// so, the category of the first danger found (one of the Reason constants).
+func rulesReason(text string) (bool, string) {
 	folded := fold(text)
 	zh := prepareChinese(folded)
 	ctx := &msgContext{zh: zh, folded: folded}

@@ -1,0 +1,162 @@
+package urgency
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// The statistical layer reads a message as hashed features:
+//
+//   - character n-grams of 1 to 4 characters over the folded text (full
+//     width, case, traditional characters and homophone slang folded as
+//     the rules fold them; punctuation and spaces one boundary mark), which
+//     covers Chinese without a word segmenter, pinyin in any spacing,
+//     English spelling variants and emoji;
+//   - English and pinyin words and word pairs, contractions expanded
+//     ("gonna" is "going to"), so that word order inside a phrase counts.
+//
+// Each feature is hashed (FNV-1a) into one of 1<<bits buckets, so the model
+// is a fixed array of weights whatever words the corpus holds. A feature is
+// kept with the position where it starts, so that a long message can be
+// scored window by window (see Model.Score).
+
+const (
+	maxGram = 4 // longest character n-gram
+	// feature namespaces, hashed before the feature's bytes
+	nsChar = 'c'
+	nsWord = 'w'
+	nsPair = 'p'
+)
+
+const (
+	fnvOffset = 2166136261
+	fnvPrime  = 16777619
+)
+
+func fnvByte(h uint32, b byte) uint32 { return (h ^ uint32(b)) * fnvPrime }
+
+func fnvString(h uint32, s string) uint32 {
+	for i := 0; i < len(s); i++ {
+		h = fnvByte(h, s[i])
+	}
+	return h
+}
+
+func fnvRune(h uint32, r rune) uint32 {
+	var buf [utf8.UTFMax]byte
+	n := utf8.EncodeRune(buf[:], r)
+	for _, b := range buf[:n] {
+		h = fnvByte(h, b)
+	}
+	return h
+}
+
+// units returns the folded text as the characters the n-grams are made of:
+// letters, digits, Han characters and symbols (emoji) kept, every run of
+// spaces and punctuation one ' '.
+func units(text string) []rune {
+	s := joinSpacedHan(strings.Join(strings.Fields(fold(text)), " "))
+	s = slangZH.Replace(s)
+	out := make([]rune, 0, len(s)/2+1)
+	gap := true // no boundary mark at the start
+	for _, r := range s {
+		if r == '\'' || unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.So, r) {
+			out = append(out, r)
+			gap = false
+			continue
+		}
+		if !gap {
+			out = append(out, ' ')
+			gap = true
+		}
+	}
+	return out
+}
+
+// features calls emit for each feature of text, with its bucket masked to
+// mask (the number of buckets less one), and returns the number of
+// characters the text was read as.
+func features(text string, mask uint32, emit func(at int, bucket uint32)) int {
+	u := units(text)
+	// Character n-grams; apostrophes belong to words only.
+	for i := range u {
+		if u[i] == '\'' {
+			continue
+		}
+		h := fnvByte(fnvOffset, nsChar)
+		for n := 0; n < maxGram && i+n < len(u); n++ {
+			r := u[i+n]
+			if r == '\'' || (n > 0 && r == ' ' && u[i] == ' ') {
+				break
+			}
+			h = fnvRune(h, r)
+			if n == 0 && r == ' ' {
+				continue // a lone boundary says nothing
+			}
+			emit(i, h&mask)
+		}
+	}
+	// Words of Latin letters and digits (English, pinyin), with the
+	// contractions the rules expand, and pairs of neighbouring words.
+	prev, prevAt := "", -1
+	for i := 0; i < len(u); {
+		if !isWordRune(u[i]) {
+			if u[i] != ' ' || (i > 0 && !isWordRune(u[i-1])) {
+				prev = "" // a pair never spans punctuation or Chinese
+			}
+			i++
+			continue
+		}
+		j := i
+		for j < len(u) && isWordRune(u[j]) {
+			j++
+		}
+		word := strings.Trim(string(u[i:j]), "'")
+		at := i
+		i = j
+		if word == "" {
+			continue
+		}
+		for _, w := range strings.Fields(expandWord(word)) {
+			emit(at, fnvString(fnvByte(fnvOffset, nsWord), w)&mask)
+			if prev != "" {
+				h := fnvString(fnvByte(fnvOffset, nsPair), prev)
+				h = fnvString(fnvByte(h, ' '), w)
+				emit(prevAt, h&mask)
+			}
+			prev, prevAt = w, at
+		}
+	}
+	return len(u)
+}
+
+func isWordRune(r rune) bool {
+	return r == '\'' || (r < utf8.RuneSelf && (isASCIILetter(r) || (r >= '0' && r <= '9')))
+}
+
+// expandWord writes an English word as the rules read it: "im" is "i am",
+// "gonna" is "going to", "mom's" is "mom".
+func expandWord(w string) string {
+	if p, ok := strings.CutSuffix(w, "'s"); ok && p != "" {
+		if w = p; isWords[p] {
+			return p + " is"
+		}
+	}
+	switch w {
+	case "can't":
+		return "can not"
+	case "won't":
+		return "will not"
+	}
+	for _, x := range enSuffixes {
+		if strings.HasSuffix(w, x.suf) && len(w) > len(x.suf) {
+			w = w[:len(w)-len(x.suf)] + x.with
+			break
+		}
+	}
+	if e, ok := enWords[w]; ok {
+		return e
+	}
+	return w
+}
