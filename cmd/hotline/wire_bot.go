@@ -64,6 +64,8 @@ func (m *Main) openBot(ctx context.Context) error {
 		Clock:     m.Clock,
 		BotName:   b.Username(),
 		Urgent:    urgency.Urgent,
+		Unsure:    urgency.Unsure,
+		Safety:    m.Intake,
 	}
 	if path := b.WebhookPath(); path != "" {
 		m.Mux.Handle("POST "+path, b.WebhookHandler())

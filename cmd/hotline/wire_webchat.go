@@ -27,6 +27,8 @@ func (m *Main) openWebchat() {
 		Clock:     m.Clock,
 		BotName:   botName,
 		Urgent:    urgency.Urgent,
+		Unsure:    urgency.Unsure,
+		Safety:    m.Intake,
 		Receipts:  m.Intake,
 	}
 	s := &webchat.Server{

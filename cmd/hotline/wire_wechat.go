@@ -157,6 +157,8 @@ func (m *Main) openWechat(ctx context.Context, confs []wechatConf) error {
 		Store:     intake.NewConversationStore(m.DB, m.Vault),
 		Clock:     m.Clock,
 		Urgent:    urgency.Urgent,
+		Unsure:    urgency.Unsure,
+		Safety:    m.Intake,
 	}
 	w.Start(ctx, engine)
 	m.Mux.Handle("/wechat/", w.Handler())

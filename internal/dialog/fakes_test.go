@@ -204,7 +204,7 @@ func newMemStore() *memStore {
 	return &memStore{m: map[Key][]byte{}, meta: map[Key]Meta{}, saved: map[Key]time.Time{}, clock: fixedClock{}}
 }
 
-func (s *memStore) Due(_ context.Context, urgentBefore, staleBefore time.Time, limit int) ([][]byte, error) {
+func (s *memStore) Due(_ context.Context, urgentBefore, askBefore, staleBefore time.Time, limit int) ([][]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out [][]byte
@@ -212,7 +212,7 @@ func (s *memStore) Due(_ context.Context, urgentBefore, staleBefore time.Time, l
 		if len(out) == limit {
 			break
 		}
-		if (!m.UrgentSince.IsZero() && !m.UrgentSince.After(urgentBefore)) || (m.Draft && s.saved[k].Before(staleBefore)) {
+		if (!m.UrgentSince.IsZero() && !m.UrgentSince.After(urgentBefore)) || (!m.AskDue.IsZero() && !m.AskDue.After(askBefore)) || (m.Draft && s.saved[k].Before(staleBefore)) {
 			out = append(out, append([]byte(nil), s.m[k]...))
 		}
 	}

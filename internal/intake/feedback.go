@@ -13,13 +13,17 @@ import (
 const ReasonReporter = "reporter"
 
 // submissionUrgency decides whether a new report is urgent and why: the
-// detector's category when it flags one of the texts, else ReasonReporter
-// when the reporter said so.
+// detector's category when it flags one of the texts, else ReasonAsked
+// when the reporter answered yes to the safety question, else
+// ReasonReporter when the reporter said so.
 func submissionUrgency(sub hotline.Submission, texts []string) (bool, string) {
 	for _, t := range texts {
 		if ok, reason := urgency.UrgentReason(t); ok {
 			return true, reason
 		}
+	}
+	if sub.SafetyYes {
+		return true, ReasonAsked
 	}
 	if sub.DangerNow || sub.Category == hotline.CategorySelfHarm {
 		return true, ReasonReporter
