@@ -36,6 +36,8 @@ func (m *Main) openWebchat() {
 		Reporters:    m.Intake,
 		Schools:      m.Intake,
 		Conversation: dialogConversation{engine},
+		Safety:       m.Intake,
+		SafetyWords:  dialog.SafetyQuestion,
 		Broker:       m.Broker,
 		MAC:          m.Vault.MAC,
 		CleanPhoto:   intake.CleanPhotoContext,
