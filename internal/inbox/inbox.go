@@ -67,6 +67,10 @@ type Config struct {
 	// District computes the school's own statistics with the district's
 	// code (nil: no statistics page).
 	District *district.Service
+	// SafetyWords returns the safety question as reporters read it, in
+	// both languages (dialog.SafetyQuestion), for the setup page; nil:
+	// the page does not show it.
+	SafetyWords func() (question, yes, no hotline.Label)
 }
 
 // DistrictHome is where district officers land after log-in.
