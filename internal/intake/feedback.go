@@ -16,10 +16,10 @@ const ReasonReporter = "reporter"
 // detector's category when it flags one of the texts, else ReasonAsked
 // when the reporter answered yes to the safety question, else
 // ReasonReporter when the reporter said so.
-func submissionUrgency(sub hotline.Submission, texts []string) (bool, string) {
+func (s *Service) submissionUrgency(sub hotline.Submission, texts []string) (bool, string) {
 	for _, t := range texts {
-		if ok, reason := urgency.UrgentReason(t); ok {
-			return true, reason
+		if v := s.assess(t); v.Answer == urgency.AnswerUrgent {
+			return true, v.Reason
 		}
 	}
 	if sub.SafetyYes {

@@ -36,6 +36,9 @@ type Service struct {
 	Vault    *vault.Vault
 	Notifier hotline.Notifier
 	Logger   *slog.Logger
+	// Detector reads a message for danger now; nil: urgency.Assess, the
+	// rules and the model built into the binary.
+	Detector func(text string) urgency.Verdict
 
 	prepared *preparer
 	counters counters // for Stats
@@ -184,11 +187,11 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 		return nil, hotline.Errorf(hotline.EINVALID, "请写下发生了什么，或者发一张照片。", "Please write what happened or send a photo.")
 	}
 
-	urgent, reason := submissionUrgency(sub, texts)
+	urgent, reason := s.submissionUrgency(sub, texts)
 	// The safety question: carried over from the conversation that asked
 	// it, or asked here when nothing asked it and the detector is unsure
 	// (a staff member's entry has nobody to ask).
-	askNow := !urgent && !sub.SafetyAsked && sub.Channel != hotline.ChannelStaff && unsureOf(texts)
+	askNow := !urgent && !sub.SafetyAsked && sub.Channel != hotline.ChannelStaff && s.unsureOf(texts)
 	carryDue := sub.SafetyDue
 	if urgent {
 		carryDue = time.Time{}
@@ -479,7 +482,7 @@ func (s *Service) AddReporterMessage(ctx context.Context, ref hotline.ReporterRe
 	var urgent, unsure bool
 	var reason string
 	if text != "" {
-		v := urgency.Assess(text)
+		v := s.assess(text)
 		urgent, unsure, reason = v.Answer == urgency.AnswerUrgent, v.Answer == urgency.AnswerUnsure, v.Reason
 	}
 	var safetyDue time.Time

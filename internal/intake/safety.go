@@ -30,12 +30,20 @@ const askAgainAfter = time.Hour
 
 var _ hotline.SafetyService = (*Service)(nil)
 
+// assess reads text with the service's detector.
+func (s *Service) assess(text string) urgency.Verdict {
+	if s.Detector != nil {
+		return s.Detector(text)
+	}
+	return urgency.Assess(text)
+}
+
 // unsureOf reports whether the detector is unsure of any of texts (and
 // urgent about none).
-func unsureOf(texts []string) bool {
+func (s *Service) unsureOf(texts []string) bool {
 	unsure := false
 	for _, t := range texts {
-		switch urgency.Assess(t).Answer {
+		switch s.assess(t).Answer {
 		case urgency.AnswerUrgent:
 			return false
 		case urgency.AnswerUnsure:
