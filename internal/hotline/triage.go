@@ -16,7 +16,7 @@ type TipFilter struct {
 	// question unanswered (Tip.PossiblyUrgent).
 	PossiblyUrgent bool
 	Overdue        bool
-	Escalated  bool
+	Escalated      bool
 	// Alias matches a case's alias in either language, in part ("蓝", "fox").
 	Alias string
 	// From and To bound when a case was received: From inclusive, To
