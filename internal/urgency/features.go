@@ -1,7 +1,9 @@
 package urgency
 
 import (
+	_ "embed"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -14,7 +16,12 @@ import (
 //     covers Chinese without a word segmenter, pinyin in any spacing,
 //     English spelling variants and emoji;
 //   - English and pinyin words and word pairs, contractions expanded
-//     ("gonna" is "going to"), so that word order inside a phrase counts.
+//     ("gonna" is "going to"), so that word order inside a phrase counts;
+//   - Chinese characters read as pinyin (the toneless first reading of
+//     each): their syllables and syllable pairs as words, and 4-grams of
+//     the letters with the spaces dropped, as pinyin typing is read too —
+//     so a message typed in pinyin, spaced or not, meets the Chinese lines
+//     that mean the same.
 //
 // Each feature is hashed (FNV-1a) into one of 1<<bits buckets, so the model
 // is a fixed array of weights whatever words the corpus holds. A feature is
@@ -27,7 +34,36 @@ const (
 	nsChar = 'c'
 	nsWord = 'w'
 	nsPair = 'p'
+	nsJoin = 'j' // letter 4-grams of pinyin (typed, or read from characters) without spaces
+	joinGram = 4
 )
+
+// pinyinFile maps characters to their toneless pinyin (pinyin/gen.go).
+//
+//go:embed pinyin/pinyin.txt
+var pinyinFile string
+
+// pinyinOf returns the table of readings, built on first use.
+var pinyinOf = sync.OnceValue(func() map[rune]string {
+	m := make(map[rune]string, 21000)
+	for _, line := range strings.Split(pinyinFile, "\n") {
+		syl, chars, ok := strings.Cut(line, "\t")
+		if !ok || strings.HasPrefix(line, "#") {
+			continue
+		}
+		for _, r := range chars {
+			m[r] = syl
+		}
+	}
+	return m
+})
+
+// toneless maps the tone-marked vowels of typed pinyin to plain letters.
+var toneless = map[rune]rune{
+	'ā': 'a', 'á': 'a', 'ǎ': 'a', 'à': 'a', 'ē': 'e', 'é': 'e', 'ě': 'e', 'è': 'e',
+	'ī': 'i', 'í': 'i', 'ǐ': 'i', 'ì': 'i', 'ō': 'o', 'ó': 'o', 'ǒ': 'o', 'ò': 'o',
+	'ū': 'u', 'ú': 'u', 'ǔ': 'u', 'ù': 'u', 'ǖ': 'v', 'ǘ': 'v', 'ǚ': 'v', 'ǜ': 'v', 'ü': 'v',
+}
 
 const (
 	fnvOffset = 2166136261
@@ -61,6 +97,9 @@ func units(text string) []rune {
 	out := make([]rune, 0, len(s)/2+1)
 	gap := true // no boundary mark at the start
 	for _, r := range s {
+		if t, ok := toneless[r]; ok {
+			r = t
+		}
 		if r == '\'' || unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.So, r) {
 			out = append(out, r)
 			gap = false
@@ -128,7 +167,58 @@ func features(text string, mask uint32, emit func(at int, bucket uint32)) int {
 			prev, prevAt = w, at
 		}
 	}
+	pinyinFeatures(u, mask, emit)
 	return len(u)
+}
+
+// pinyinFeatures emits the features of pinyin: Chinese characters read as
+// syllables (words and pairs, as typed pinyin words are), and letter
+// 4-grams without spaces over every run of characters (read) or of Latin
+// words (typed pinyin, and English, where they do no harm).
+func pinyinFeatures(u []rune, mask uint32, emit func(at int, bucket uint32)) {
+	table := pinyinOf()
+	var joined []byte // the run's letters
+	var from []int    // the character each letter came from
+	flush := func() {
+		for i := 0; i+joinGram <= len(joined); i++ {
+			h := fnvString(fnvByte(fnvOffset, nsJoin), string(joined[i:i+joinGram]))
+			emit(from[i], h&mask)
+		}
+		joined, from = joined[:0], from[:0]
+	}
+	prev, prevAt := "", -1
+	han := false // the run is of characters, not Latin words
+	for i, r := range u {
+		syl, isHan := table[r]
+		switch {
+		case isHan:
+			if !han {
+				flush()
+				han, prev = true, ""
+			}
+			emit(i, fnvString(fnvByte(fnvOffset, nsWord), syl)&mask)
+			if prev != "" {
+				h := fnvString(fnvByte(fnvOffset, nsPair), prev)
+				emit(prevAt, fnvString(fnvByte(h, ' '), syl)&mask)
+			}
+			prev, prevAt = syl, i
+			for k := 0; k < len(syl); k++ {
+				joined, from = append(joined, syl[k]), append(from, i)
+			}
+		case r < utf8.RuneSelf && isASCIILetter(r):
+			if han {
+				flush()
+				han = false
+			}
+			joined, from = append(joined, byte(r)), append(from, i)
+		case r == ' ' && !han:
+			// spaces between typed words are dropped
+		default:
+			flush()
+			han, prev = false, ""
+		}
+	}
+	flush()
 }
 
 func isWordRune(r rune) bool {

@@ -93,9 +93,9 @@ func TestScoreWindows(t *testing.T) {
 	m := Train(toyCorpus(), toyOptions)
 	clause := "他手里有刀在追我"
 	filler := strings.Repeat("他们每天都在背后说我坏话。", 30)
-	short, long := m.Score(clause), m.Score(filler+clause+filler)
-	if long < short-1 {
-		t.Errorf("the clause alone scores %.3f, inside a long message %.3f: diluted", short, long)
+	short, long, none := m.Score(clause), m.Score(filler+clause+filler), m.Score(filler+filler)
+	if long < short-4 || long < none+5 {
+		t.Errorf("the clause alone scores %.3f, inside a long message %.3f, the message without it %.3f: diluted", short, long, none)
 	}
 	if got := windowMax([]float32{1, 1, 1, 1}, 0); got != 4 {
 		t.Errorf("windowMax without windows = %v, want the sum 4", got)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 )
 
 // TrainOptions are the knobs of training. The zero value is not useful;
@@ -63,20 +64,20 @@ func Digest(ex []Example) string {
 // and options give the same weights, byte for byte, on one architecture.
 // The thresholds are left at +Inf: ChooseThresholds sets them.
 func Train(ex []Example, opt TrainOptions) *Model {
+	m := &Model{Bits: opt.Bits, Window: opt.Window, Unsure: float32(math.Inf(1)), Urgent: float32(math.Inf(1))}
+	danger := 0
+	for _, e := range ex {
+		if e.Danger {
+			danger++
+		}
+	}
+	m.Info = ModelInfo{Method: opt.Method, Examples: len(ex), Batches: Batches(ex), Danger: danger, Digest: Digest(ex)}
+	ex = augment(ex)
 	mask := uint32(1)<<opt.Bits - 1
 	xs := make([]sparse, len(ex))
 	for i, e := range ex {
 		xs[i] = vectorize(e.Text, mask)
 	}
-	m := &Model{Bits: opt.Bits, Window: opt.Window, Unsure: float32(math.Inf(1)), Urgent: float32(math.Inf(1))}
-	batches := map[string]bool{}
-	for _, e := range ex {
-		batches[e.Batch] = true
-		if e.Danger {
-			m.Info.Danger++
-		}
-	}
-	m.Info = ModelInfo{Method: opt.Method, Examples: len(ex), Batches: len(batches), Danger: m.Info.Danger, Digest: Digest(ex)}
 	switch opt.Method {
 	case "bayes":
 		m.Weights, m.Bias = trainBayes(ex, xs, opt)
@@ -188,4 +189,35 @@ func trainBayes(ex []Example, xs []sparse, opt TrainOptions) ([]float32, float32
 	}
 	// Equal priors: the corpus's share of danger is not the world's.
 	return out, 0
+}
+
+// augment adds, for every line with Chinese characters, the same line typed
+// in pinyin (each character's toneless syllable, spaced), with its label:
+// children type whole messages in pinyin, and without these the model
+// would learn that pinyin itself means danger (or not), from the few
+// pinyin lines of the corpus. Only the lines trained on are augmented, so
+// in cross-validation no held-out line has a twin in training.
+func augment(ex []Example) []Example {
+	out := ex
+	table := pinyinOf()
+	for _, e := range ex {
+		var b strings.Builder
+		han := false
+		for _, r := range fold(e.Text) {
+			if syl, ok := table[r]; ok {
+				b.WriteByte(' ')
+				b.WriteString(syl)
+				han = true
+				continue
+			}
+			b.WriteRune(r)
+		}
+		if han {
+			a := e
+			a.Text = strings.TrimSpace(b.String())
+			a.Lang = "pinyin"
+			out = append(out, a)
+		}
+	}
+	return out
 }
