@@ -94,7 +94,7 @@ func detectorTrain(w io.Writer, corpus string, local []string, out string, opt u
 	cv := urgency.CrossValidate(ex, opt, folds)
 	t := urgency.ChooseThresholds(cv, b)
 	m := urgency.Train(ex, opt)
-	m.Unsure, m.Urgent = float32(t.Unsure), float32(t.Urgent)
+	m.Unsure, m.Urgent, m.Veto = float32(t.Unsure), float32(t.Urgent), float32(t.Veto)
 	data, err := m.MarshalBinary()
 	if err != nil {
 		return err
@@ -103,13 +103,13 @@ func detectorTrain(w io.Writer, corpus string, local []string, out string, opt u
 		return err
 	}
 	fmt.Fprintf(w, "trained %s on %d lines (%d danger) in %d batches, %d folds, in %s\n", m.Info.Method, m.Info.Examples, m.Info.Danger, m.Info.Batches, folds, time.Since(start).Round(time.Second))
-	fmt.Fprintf(w, "thresholds (logit): unsure %s, urgent %s\n", logit(t.Unsure), logit(t.Urgent))
+	fmt.Fprintf(w, "thresholds (logit): unsure %s, urgent %s, veto %s\n", logit(t.Unsure), logit(t.Urgent), logit(t.Veto))
 	fmt.Fprintf(w, "wrote %s (%d bytes, corpus digest %s)\n", out, len(data), m.Info.Digest[:16])
 	return nil
 }
 
 func logit(v float64) string {
-	if math.IsInf(v, 1) {
+	if math.IsInf(v, 0) {
 		return "never"
 	}
 	return fmt.Sprintf("%.3f (p %.3f)", v, urgency.Probability(v))

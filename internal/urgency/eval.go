@@ -29,9 +29,10 @@ type Scored struct {
 	T Thresholds
 }
 
-// Thresholds turn a model score into an answer (see Model.Unsure, Urgent).
+// Thresholds turn a model score into an answer (see Model.Unsure, Urgent,
+// Veto).
 type Thresholds struct {
-	Unsure, Urgent float64
+	Unsure, Urgent, Veto float64
 }
 
 // Layer is one way of answering: the rules alone, the model alone, or both.
@@ -62,6 +63,9 @@ func (t Thresholds) Answer(l Layer, s Scored) Answer {
 		return t.model(s.Logit)
 	}
 	if s.Rules {
+		if s.Logit < t.Veto {
+			return AnswerUnsure
+		}
 		return AnswerUrgent
 	}
 	return t.model(s.Logit)
@@ -89,7 +93,7 @@ func ScoreAll(ex []Example, m *Model) []Scored {
 
 // Thresholds returns the model's thresholds.
 func (m *Model) Thresholds() Thresholds {
-	return Thresholds{Unsure: float64(m.Unsure), Urgent: float64(m.Urgent)}
+	return Thresholds{Unsure: float64(m.Unsure), Urgent: float64(m.Urgent), Veto: float64(m.Veto)}
 }
 
 // Folds assigns every example to one of k folds by its batch, so that no
@@ -160,7 +164,7 @@ func CrossValidate(ex []Example, opt TrainOptions, k int) []Scored {
 	return out
 }
 
-var never = Thresholds{Unsure: math.Inf(1), Urgent: math.Inf(1)}
+var never = Thresholds{Unsure: math.Inf(1), Urgent: math.Inf(1), Veto: math.Inf(-1)}
 
 // NestedCrossValidate is CrossValidate with the thresholds chosen inside
 // each fold: for the lines of one fold, by a cross-validation of the other
@@ -199,11 +203,20 @@ type Budget struct {
 // within; docs/detector.md gives the figures behind it.
 var DefaultBudget = Budget{FalseAlarms: 0.07, UnsureOrdinary: 0.11}
 
-// ChooseThresholds picks, on scores no model saw in training (cross-
-// validation's), the lowest model threshold for the urgent path that keeps
-// false alarms of rules and model together within the budget, then the
-// lowest unsure threshold that keeps unsure answers on ordinary messages
-// within it. Lowest, because a missed child costs more than a question.
+// ChooseThresholds picks thresholds on scores no model saw in training
+// (cross-validation's), within the budget on ordinary messages:
+//
+//  1. the veto: when the rules alone raise more false alarms than the
+//     budget allows, the rules' matches the model scores lowest are asked
+//     about instead (unsure) — a lesson, a wish that is over, a joke —
+//     just enough of them, never more;
+//  2. the model's own urgent threshold, the lowest that keeps false alarms
+//     of rules and model together within the budget (none when the rules
+//     use it all);
+//  3. the unsure threshold, the lowest that keeps unsure answers on
+//     ordinary messages (vetoed matches included) within the budget.
+//
+// Lowest, because a missed child costs more than a question.
 func ChooseThresholds(sc []Scored, b Budget) Thresholds {
 	var ordinary []Scored
 	for _, s := range sc {
@@ -216,28 +229,47 @@ func ChooseThresholds(sc []Scored, b Budget) Thresholds {
 		return t
 	}
 	n := float64(len(ordinary))
-	// Ordinary messages the rules leave alone, by score, highest first:
-	// the k-th highest score is the threshold that lets k through.
-	var free []float64
-	rulesFA := 0
+	budget := func(rate float64) int { return int(math.Floor(rate*n + 1e-9)) }
+	// Ordinary messages the rules leave alone, by score, highest first;
+	// those the rules flag, lowest first.
+	var free, flagged []float64
 	for _, s := range ordinary {
 		if s.Rules {
-			rulesFA++
+			flagged = append(flagged, s.Logit)
 		} else {
 			free = append(free, s.Logit)
 		}
 	}
 	slices.Sort(free)
 	slices.Reverse(free)
+	slices.Sort(flagged)
+	vetoed := 0
+	if k := len(flagged) - budget(b.FalseAlarms); k > 0 {
+		// Just above the k-th lowest: exactly those below it are asked
+		// (ties stay urgent).
+		t.Veto = flagged[k-1]
+		t.Veto = math.Nextafter(t.Veto, math.Inf(1))
+		for _, v := range flagged {
+			if v < t.Veto {
+				vetoed++
+			}
+		}
+	}
 	// allow returns the lowest threshold that at most k free ordinary
 	// messages reach (ties with the (k+1)-th highest stay below it).
 	allow := func(k int) float64 {
+		if k <= 0 {
+			if len(free) == 0 {
+				return math.Inf(1)
+			}
+			return math.Nextafter(free[0], math.Inf(1))
+		}
 		if k >= len(free) {
 			return math.Inf(-1)
 		}
 		return math.Nextafter(free[k], math.Inf(1))
 	}
-	if k := int(math.Floor(b.FalseAlarms*n+1e-9)) - rulesFA; k > 0 {
+	if k := budget(b.FalseAlarms) - (len(flagged) - vetoed); k > 0 && vetoed == 0 {
 		t.Urgent = allow(k)
 	}
 	urgentFree := 0
@@ -246,7 +278,7 @@ func ChooseThresholds(sc []Scored, b Budget) Thresholds {
 			urgentFree++
 		}
 	}
-	t.Unsure = min(t.Urgent, allow(urgentFree+int(math.Floor(b.UnsureOrdinary*n+1e-9))))
+	t.Unsure = min(t.Urgent, allow(urgentFree+budget(b.UnsureOrdinary)-vetoed))
 	return t
 }
 

@@ -23,9 +23,11 @@ type Model struct {
 	Window int
 	// Unsure is the score at or above which a message the rules do not
 	// flag is unsure (the conversation asks); Urgent the score at or above
-	// which the model alone makes it urgent (+Inf: never). Both are chosen
-	// by batch-grouped cross-validation when the model is trained.
-	Unsure, Urgent float32
+	// which the model alone makes it urgent (+Inf: never); Veto the score
+	// below which a match of the rules is asked about rather than urgent
+	// (-Inf: never). All are chosen by batch-grouped cross-validation when
+	// the model is trained (ChooseThresholds).
+	Unsure, Urgent, Veto float32
 	// Info says what the model was trained on, for `hotline detector` and
 	// the docs; it does not change a score.
 	Info ModelInfo
@@ -107,7 +109,7 @@ func Probability(logit float64) float64 { return 1 / (1 + math.Exp(-logit)) }
 // and the same model writes the same bytes.
 const (
 	modelMagic   = "HLDM"
-	modelVersion = 1
+	modelVersion = 2
 )
 
 // MarshalBinary writes the model file.
@@ -133,6 +135,7 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 	put(uint32(m.Window))
 	put(m.Unsure)
 	put(m.Urgent)
+	put(m.Veto)
 	info := []string{m.Info.Method, fmt.Sprint(m.Info.L2), fmt.Sprint(m.Info.Examples), fmt.Sprint(m.Info.Batches), fmt.Sprint(m.Info.Danger), m.Info.Digest}
 	for _, s := range info {
 		b.Write(binary.AppendUvarint(nil, uint64(len(s))))
@@ -173,7 +176,7 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 	var head struct {
 		Scale, Bias    float32
 		Window         uint32
-		Unsure, Urgent float32
+		Unsure, Urgent, Veto float32
 	}
 	if err := binary.Read(r, binary.LittleEndian, &head); err != nil {
 		return bad("short header")
@@ -209,7 +212,7 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 	if r.Len() != 0 {
 		return bad("trailing bytes")
 	}
-	*m = Model{Bits: bits, Weights: w, Bias: head.Bias, Window: int(head.Window), Unsure: head.Unsure, Urgent: head.Urgent}
+	*m = Model{Bits: bits, Weights: w, Bias: head.Bias, Window: int(head.Window), Unsure: head.Unsure, Urgent: head.Urgent, Veto: head.Veto}
 	m.Info.Method, m.Info.Digest = info[0], info[5]
 	_, _ = fmt.Sscan(info[1], &m.Info.L2)
 	_, _ = fmt.Sscan(info[2], &m.Info.Examples)

@@ -64,7 +64,7 @@ func Digest(ex []Example) string {
 // and options give the same weights, byte for byte, on one architecture.
 // The thresholds are left at +Inf: ChooseThresholds sets them.
 func Train(ex []Example, opt TrainOptions) *Model {
-	m := &Model{Bits: opt.Bits, Window: opt.Window, Unsure: float32(math.Inf(1)), Urgent: float32(math.Inf(1))}
+	m := &Model{Bits: opt.Bits, Window: opt.Window, Unsure: float32(math.Inf(1)), Urgent: float32(math.Inf(1)), Veto: float32(math.Inf(-1))}
 	danger := 0
 	for _, e := range ex {
 		if e.Danger {

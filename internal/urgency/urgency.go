@@ -57,15 +57,19 @@ var DefaultModel = sync.OnceValue(func() *Model {
 // Assess scores text with the rules and the built-in model.
 func Assess(text string) Verdict { return DefaultModel().Assess(text) }
 
-// Assess scores text with the rules and m: a rule's match, or a model score
-// at or above m.Urgent, is urgent; a score at or above m.Unsure is unsure.
+// Assess scores text with the rules and m: a rule's match (unless the model
+// scores it below m.Veto: then it is asked about), or a model score at or
+// above m.Urgent, is urgent; a score at or above m.Unsure is unsure.
 func (m *Model) Assess(text string) Verdict {
 	ok, reason := rulesReason(text)
 	logit := m.Score(text)
 	v := Verdict{ModelScore: Probability(logit)}
+	if ok {
+		v.RuleScore = 1
+	}
 	switch a := m.Thresholds().Answer(LayerCombined, Scored{Rules: ok, Logit: logit}); {
-	case ok:
-		v.Answer, v.Reason, v.RuleScore = AnswerUrgent, reason, 1
+	case a == AnswerUrgent && ok:
+		v.Answer, v.Reason = AnswerUrgent, reason
 	case a == AnswerNotUrgent:
 		v.Answer = AnswerNotUrgent
 	default:
