@@ -31,10 +31,10 @@ import (
 const (
 	maxGram = 4 // longest character n-gram
 	// feature namespaces, hashed before the feature's bytes
-	nsChar = 'c'
-	nsWord = 'w'
-	nsPair = 'p'
-	nsJoin = 'j' // letter 4-grams of pinyin (typed, or read from characters) without spaces
+	nsChar   = 'c'
+	nsWord   = 'w'
+	nsPair   = 'p'
+	nsJoin   = 'j' // letter 4-grams of pinyin (typed, or read from characters) without spaces
 	joinGram = 4
 )
 

@@ -174,8 +174,8 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 	}
 	r := bytes.NewReader(data[6:])
 	var head struct {
-		Scale, Bias    float32
-		Window         uint32
+		Scale, Bias          float32
+		Window               uint32
 		Unsure, Urgent, Veto float32
 	}
 	if err := binary.Read(r, binary.LittleEndian, &head); err != nil {
