@@ -22,7 +22,7 @@ type TrainOptions struct {
 
 // DefaultTrainOptions are the options `hotline detector train` uses; the
 // figures in docs/detector.md say why.
-var DefaultTrainOptions = TrainOptions{Method: "logistic", Bits: 18, L2: 1e-4, Iterations: 400, Alpha: 0.5, Window: 120}
+var DefaultTrainOptions = TrainOptions{Method: "logistic", Bits: 18, L2: 1e-5, Iterations: 400, Alpha: 0.5, Window: 120}
 
 // sparse is one example as sorted (bucket, count) pairs.
 type sparse struct {

@@ -1,9 +1,16 @@
 // Package urgency is the danger detector: it reads one message and says
 // whether it shows danger now (someone may die or be seriously hurt today
-// unless an adult acts). Every function is a pure function of the text: no
-// state, no I/O, no logging, so that intake, the conversation and tools
-// outside the package can score any set of messages the same way.
+// unless an adult acts), with three answers: urgent, unsure (the
+// conversation asks the reporter) and not urgent. It has two layers: rules
+// (rules.go) and a linear model over hashed n-grams trained from the
+// labelled corpus in corpus/ (features.go, model.go, train.go; the weights
+// in model.bin, built in). Every exported detector function is a pure
+// function of the text: no state, no I/O, no logging, so that intake, the
+// conversation and tools outside the package can score any set of messages
+// the same way. See docs/detector.md.
 package urgency
+
+//go:generate go run ../../cmd/hotline detector train --corpus corpus --out model.bin
 
 import (
 	_ "embed"
