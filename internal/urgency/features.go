@@ -43,19 +43,44 @@ const (
 //go:embed pinyin/pinyin.txt
 var pinyinFile string
 
+// The table covers U+4E00–U+9FFF.
+const (
+	pinyinFirst = 0x4E00
+	pinyinLast  = 0x9FFF
+)
+
+// pinyinTable is the table of readings: syllable numbers (1-based) by
+// character, so that a lookup is an index, and the syllables.
+type pinyinTable struct {
+	syl  []uint16
+	syls []string
+}
+
+// reading returns the toneless syllable of r, if it has one.
+func (t *pinyinTable) reading(r rune) (string, bool) {
+	if r < pinyinFirst || r > pinyinLast {
+		return "", false
+	}
+	n := t.syl[r-pinyinFirst]
+	return t.syls[n], n != 0
+}
+
 // pinyinOf returns the table of readings, built on first use.
-var pinyinOf = sync.OnceValue(func() map[rune]string {
-	m := make(map[rune]string, 21000)
+var pinyinOf = sync.OnceValue(func() *pinyinTable {
+	t := &pinyinTable{syl: make([]uint16, pinyinLast-pinyinFirst+1), syls: []string{""}}
 	for _, line := range strings.Split(pinyinFile, "\n") {
 		syl, chars, ok := strings.Cut(line, "\t")
 		if !ok || strings.HasPrefix(line, "#") {
 			continue
 		}
+		t.syls = append(t.syls, syl)
 		for _, r := range chars {
-			m[r] = syl
+			if r >= pinyinFirst && r <= pinyinLast {
+				t.syl[r-pinyinFirst] = uint16(len(t.syls) - 1)
+			}
 		}
 	}
-	return m
+	return t
 })
 
 // toneless maps the tone-marked vowels of typed pinyin to plain letters.
@@ -88,17 +113,18 @@ func fnvRune(h uint32, r rune) uint32 {
 	return h
 }
 
-// units returns the folded text as the characters the n-grams are made of:
-// letters, digits, Han characters and symbols (emoji) kept, every run of
-// spaces and punctuation one ' '.
-func units(text string) []rune {
-	s := joinSpacedHan(strings.Join(strings.Fields(fold(text)), " "))
-	s = slangZH.Replace(s)
+// units returns a message read (read) as the characters the n-grams are
+// made of: letters, digits, Han characters and symbols (emoji) kept, every
+// run of spaces and punctuation one ' '.
+func units(spaced string) []rune {
+	s := slangZH.Replace(spaced)
 	out := make([]rune, 0, len(s)/2+1)
 	gap := true // no boundary mark at the start
 	for _, r := range s {
-		if t, ok := toneless[r]; ok {
-			r = t
+		if r >= 0xE0 && r <= 0x1DC { // where the tone-marked vowels are
+			if t, ok := toneless[r]; ok {
+				r = t
+			}
 		}
 		if r == '\'' || unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.So, r) {
 			out = append(out, r)
@@ -113,11 +139,10 @@ func units(text string) []rune {
 	return out
 }
 
-// features calls emit for each feature of text, with its bucket masked to
-// mask (the number of buckets less one), and returns the number of
-// characters the text was read as.
-func features(text string, mask uint32, emit func(at int, bucket uint32)) int {
-	u := units(text)
+// features calls emit for each feature of the characters u (units), with
+// its bucket masked to mask (the number of buckets less one), at the
+// position of u where it starts.
+func features(u []rune, mask uint32, emit func(at int, bucket uint32)) {
 	// Character n-grams; apostrophes belong to words only.
 	for i := range u {
 		if u[i] == '\'' {
@@ -157,7 +182,9 @@ func features(text string, mask uint32, emit func(at int, bucket uint32)) int {
 		if word == "" {
 			continue
 		}
-		for _, w := range strings.Fields(expandWord(word)) {
+		for rest := expandWord(word); rest != ""; {
+			var w string
+			w, rest, _ = strings.Cut(rest, " ")
 			emit(at, fnvString(fnvByte(fnvOffset, nsWord), w)&mask)
 			if prev != "" {
 				h := fnvString(fnvByte(fnvOffset, nsPair), prev)
@@ -168,7 +195,6 @@ func features(text string, mask uint32, emit func(at int, bucket uint32)) int {
 		}
 	}
 	pinyinFeatures(u, mask, emit)
-	return len(u)
 }
 
 // pinyinFeatures emits the features of pinyin: Chinese characters read as
@@ -189,7 +215,7 @@ func pinyinFeatures(u []rune, mask uint32, emit func(at int, bucket uint32)) {
 	prev, prevAt := "", -1
 	han := false // the run is of characters, not Latin words
 	for i, r := range u {
-		syl, isHan := table[r]
+		syl, isHan := table.reading(r)
 		switch {
 		case isHan:
 			if !han {

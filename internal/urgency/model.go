@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 )
 
@@ -55,19 +56,17 @@ var scratch = sync.Pool{New: func() any { s := make([]float32, 0, 256); return &
 // Score returns the model's logit for text: over the whole text when it is
 // at most Window characters, else the highest over windows of Window
 // characters (every stride characters, the last one ending at the end).
-func (m *Model) Score(text string) float64 {
+func (m *Model) Score(text string) float64 { return m.scoreRead(read(text)) }
+
+// scoreRead is Score on a message already read.
+func (m *Model) scoreRead(rd reading) float64 {
+	u := units(rd.spaced)
 	bufp := scratch.Get().(*[]float32)
-	add := (*bufp)[:0]
+	add := slices.Grow((*bufp)[:0], len(u))[:len(u)]
+	clear(add)
 	mask := uint32(len(m.Weights) - 1)
-	n := features(text, mask, func(at int, bucket uint32) {
-		for len(add) <= at {
-			add = append(add, 0)
-		}
-		add[at] += m.Weights[bucket]
-	})
-	for len(add) < n {
-		add = append(add, 0)
-	}
+	w := m.Weights
+	features(u, mask, func(at int, bucket uint32) { add[at] += w[bucket] })
 	best := windowMax(add, m.Window)
 	*bufp = add
 	scratch.Put(bufp)

@@ -32,7 +32,7 @@ type sparse struct {
 
 func vectorize(text string, mask uint32) sparse {
 	counts := map[uint32]float32{}
-	features(text, mask, func(_ int, b uint32) { counts[b]++ })
+	features(units(read(text).spaced), mask, func(_ int, b uint32) { counts[b]++ })
 	idx := make([]uint32, 0, len(counts))
 	for b := range counts {
 		idx = append(idx, b)
@@ -204,7 +204,7 @@ func augment(ex []Example) []Example {
 		var b strings.Builder
 		han := false
 		for _, r := range fold(e.Text) {
-			if syl, ok := table[r]; ok {
+			if syl, ok := table.reading(r); ok {
 				b.WriteByte(' ')
 				b.WriteString(syl)
 				han = true

@@ -68,8 +68,9 @@ func Assess(text string) Verdict { return DefaultModel().Assess(text) }
 // scores it below m.Veto: then it is asked about), or a model score at or
 // above m.Urgent, is urgent; a score at or above m.Unsure is unsure.
 func (m *Model) Assess(text string) Verdict {
-	ok, reason := rulesReason(text)
-	logit := m.Score(text)
+	rd := read(text) // read once, for both layers
+	ok, reason := rulesRead(rd)
+	logit := m.scoreRead(rd)
 	v := Verdict{ModelScore: Probability(logit)}
 	if ok {
 		v.RuleScore = 1
