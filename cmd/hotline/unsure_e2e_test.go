@@ -199,7 +199,7 @@ func TestUnsureInWebchat(t *testing.T) {
 	p.do(map[string]any{"type": "command", "command": "new"})
 	fs := p.do(map[string]any{"type": "text", "text": text})
 	last := lastReply(fs)
-	if last == nil || last.Kind != "ask" || !strings.Contains(last.Text, "你现在有危险吗") || len(last.Buttons) != 2 ||
+	if last == nil || last.Kind != "ask" || !strings.Contains(last.Text, "你现在有危险吗") || len(last.Buttons) < 2 ||
 		last.Buttons[0][0].Data != "safe:yes" || last.Buttons[1][0].Data != "safe:no" {
 		t.Fatalf("after the unsure text: got\n%s want the question last, with yes and no", urgentShow(fs))
 	}

@@ -238,7 +238,13 @@ func (c *conv) prompt() {
 			c.say(ReplyText, c.t(txtAskText))
 		}
 	case stepDanger:
-		c.say(ReplyText, c.t(txtAskDanger), c.urgentRows(nil, []Button{c.btn(txtYes, dataDangerYes), c.btn(txtNo, dataDangerNo)})...)
+		// This question asks what the safety question asks: its answer
+		// answers both, and the two are not offered side by side.
+		rows := [][]Button{{c.btn(txtYes, dataDangerYes), c.btn(txtNo, dataDangerNo)}}
+		if !c.st.UrgentAt.IsZero() {
+			rows = append([][]Button{{c.btn(txtBtnUrgentSend, dataUrgent)}}, rows...)
+		}
+		c.say(ReplyText, c.t(txtAskDanger), rows...)
 	case stepConfirm:
 		c.confirm()
 	case stepFollow:
@@ -297,7 +303,12 @@ func (c *conv) askReply() {
 	if c.st.Ask != nil && c.st.Ask.Tip != "" {
 		text = txtAskSafetyFiled
 	}
-	c.out = append(c.out, Reply{Kind: ReplyAsk, Text: c.t(text), Buttons: c.askRows()})
+	rows := c.askRows()
+	if c.st.Step == stepText && c.st.hasDraft() && c.st.Ask.Tip == "" {
+		// A page shows the latest buttons only: "done" stays reachable.
+		rows = append(rows, c.doneRow())
+	}
+	c.out = append(c.out, Reply{Kind: ReplyAsk, Text: c.t(text), Buttons: rows})
 }
 
 // ask asks the safety question about the draft (tip "") or a filed
@@ -685,6 +696,14 @@ func (c *conv) choice(data string, ev Event) {
 		c.prompt()
 	case (data == dataDangerYes || data == dataDangerNo) && c.st.Step == stepDanger:
 		c.st.DangerNow = data == dataDangerYes
+		if c.st.draftWaiting() {
+			kind, answer := hotline.SafetyCountNo, answerNo
+			if c.st.DangerNow {
+				kind, answer = hotline.SafetyCountYes, answerYes
+			}
+			c.st.Ask.Answer = answer
+			c.count(kind)
+		}
 		if c.st.DangerNow {
 			c.safety(c.st.School)
 		}

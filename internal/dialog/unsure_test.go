@@ -41,7 +41,7 @@ func isAsk(rs []Reply) bool {
 		return false
 	}
 	last := rs[len(rs)-1]
-	return last.Kind == ReplyAsk && len(last.Buttons) == 2 && last.Buttons[0][0].Data == dataSafeYes && last.Buttons[1][0].Data == dataSafeNo
+	return last.Kind == ReplyAsk && len(last.Buttons) >= 2 && last.Buttons[0][0].Data == dataSafeYes && last.Buttons[1][0].Data == dataSafeNo
 }
 
 // TestUnsureAsksAtOnce: an unsure text gets the question at once, last, in
@@ -192,15 +192,19 @@ func TestUnsureSilenceMarksTheDraft(t *testing.T) {
 	}
 }
 
-// TestUnsureSentBeforeAnswer: a draft sent while its question waits files
-// the question with it (it waits on the case); the answer then goes to
-// the case.
+// TestUnsureSentBeforeAnswer: a draft sent while its question waits (the
+// words came after the danger step) files the question with it (it waits
+// on the case); the answer then goes to the case.
 func TestUnsureSentBeforeAnswer(t *testing.T) {
 	u := newUrgentEnv(t)
 	u.toText(tg)
-	u.do(tg, txt(unsureZH))
+	u.do(tg, txt("同桌又把我的书扔了"))
 	u.do(tg, tap(dataDone))
 	u.do(tg, tap(dataDangerNo))
+	// Written at the last step: asked, and sent before the answer.
+	if rs := u.handle(tg, txt(unsureZH)); !isAsk(rs) {
+		t.Fatalf("at the confirm step: got\n%s want the question", show(rs))
+	}
 	rs := u.handle(tg, tap(dataSend))
 	if !isAsk(rs) {
 		t.Errorf("after sending: got\n%s want the question again, last", show(rs))
@@ -333,5 +337,38 @@ func TestSafetyQuestionWords(t *testing.T) {
 	}
 	if !strings.Contains(q.ZH, "伤害自己") || !strings.Contains(q.EN, "hurting yourself") {
 		t.Errorf("the question does not ask about hurting oneself: %+v", q)
+	}
+}
+
+// TestDangerStepAnswersTheQuestion: the report's own "is anyone in danger
+// now?" asks what the safety question asks; it is shown alone (not beside
+// the question's answers), and its answer answers the waiting question.
+// The question keeps "done" reachable on a page that shows only the latest
+// buttons.
+func TestDangerStepAnswersTheQuestion(t *testing.T) {
+	for _, yes := range []bool{true, false} {
+		u := newUrgentEnv(t)
+		u.toText(tg)
+		rs := u.handle(tg, txt(unsureZH))
+		if last := rs[len(rs)-1]; !isAsk(rs) || last.Buttons[len(last.Buttons)-1][0].Data != dataDone {
+			t.Fatalf("the question: got\n%s want its answers, then done", show(rs))
+		}
+		got := u.do(tg, tap(dataDone))
+		if strings.Contains(got, dataSafeYes) || !strings.Contains(got, dataDangerYes) {
+			t.Fatalf("danger step: got\n%s want its own yes and no only", got)
+		}
+		answer := dataDangerNo
+		if yes {
+			answer = dataDangerYes
+		}
+		u.do(tg, tap(answer))
+		st := loadState(t, u.s, tg)
+		want, kind := answerNo, hotline.SafetyCountNo
+		if yes {
+			want, kind = answerYes, hotline.SafetyCountYes
+		}
+		if st.Ask.Answer != want || !slices.Equal(u.meta(tg).Count, []string{kind}) || st.DangerNow != yes {
+			t.Errorf("yes=%v: answer %q, counts %v, danger now %v", yes, st.Ask.Answer, u.meta(tg).Count, st.DangerNow)
+		}
 	}
 }
