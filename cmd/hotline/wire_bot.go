@@ -13,6 +13,7 @@ import (
 	"hotline/internal/relay"
 	"hotline/internal/store"
 	"hotline/internal/survey"
+	"hotline/internal/urgency"
 )
 
 // openBot starts the Telegram bot (long polling by default, webhook mode
@@ -62,7 +63,9 @@ func (m *Main) openBot(ctx context.Context) error {
 		Store:     intake.NewConversationStore(m.DB, m.Vault),
 		Clock:     m.Clock,
 		BotName:   b.Username(),
-		Urgent:    intake.Urgent,
+		Urgent:    urgency.Urgent,
+		Unsure:    urgency.Unsure,
+		Safety:    m.Intake,
 	}
 	if path := b.WebhookPath(); path != "" {
 		m.Mux.Handle("POST "+path, b.WebhookHandler())
