@@ -13,12 +13,21 @@ import (
 	"hotline/internal/vault"
 )
 
-// openData opens a data directory for an administrative command.
+// openData opens a data directory for an administrative command. It never
+// makes a server key (see openVault).
 func openData(dir string, env *Env) (*Main, error) {
+	return openDataWith(dir, env, nil)
+}
+
+// openDataWith is openData with adjust applied before the directory opens.
+func openDataWith(dir string, env *Env, adjust func(*Main)) (*Main, error) {
 	m := NewMain()
 	m.Config.DataDir = dir
 	m.Config.Database = env.Database
 	m.Logger = slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if adjust != nil {
+		adjust(m)
+	}
 	if err := m.Open(); err != nil {
 		return nil, err
 	}
@@ -27,18 +36,26 @@ func openData(dir string, env *Env) (*Main, error) {
 
 func runInit(ctx context.Context, args []string, env *Env) error {
 	var dir string
-	fs := newFlagSet("init", env, "Creates the data directory (mode 0700) with a random server key (mode 0600) and the database.\nSafe to run again: it keeps what exists.")
+	fs := newFlagSet("init", env, "Creates the data directory (mode 0700) with a random server key (mode 0600) and the database.\nSafe to run again: it keeps what exists. It is the only command (with demo) that makes a key,\nand only for a database that holds nothing yet.")
 	fs.dataFlag(&dir)
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
 	}
-	m, err := openData(dir, env)
+	m, err := openDataWith(dir, env, func(m *Main) { m.InitKey = true })
 	if err != nil {
 		return err
 	}
 	defer m.Close()
 	fmt.Fprintf(env.Stdout, "数据目录已就绪 / data directory ready: %s\n", dir)
-	fmt.Fprintln(env.Stdout, "下一步 / next: hotline school add --name NAME --code CODE")
+	if m.KeyCreated {
+		fmt.Fprintf(env.Stdout, "已生成服务器密钥 / server key created: %s\n", m.KeySource)
+	} else {
+		fmt.Fprintf(env.Stdout, "沿用已有的服务器密钥 / kept the existing server key: %s\n", m.KeySource)
+	}
+	fmt.Fprintf(env.Stdout, "密钥指纹 / key fingerprint: %s\n", m.Vault.Fingerprint())
+	fmt.Fprintln(env.Stdout, "请把这把密钥另存一份（离线、与备份分开）：备份里没有它，没有它备份里的回执和聊天都打不开。")
+	fmt.Fprintln(env.Stdout, "Keep a copy of this key offline, apart from the backups: they never hold it, and without it their receipts and chats do not open.")
+	fmt.Fprintf(env.Stdout, "下一步 / next: hotline district add --data %s --name 海淀区 --officer haidian-officer\n", dir)
 	return nil
 }
 

@@ -70,7 +70,8 @@ type Config struct {
 // malformed environment value is an error at Parse, like a malformed flag.
 type flagSet struct {
 	*flag.FlagSet
-	env func(string) string
+	env    func(string) string
+	lookup func(string) (string, bool)
 	// database receives --database (registered with --data): the Env's,
 	// or a Config's for serve and demo.
 	database *string
@@ -84,7 +85,11 @@ func newFlagSet(name string, e *Env, summary string) *flagSet {
 		fmt.Fprintf(e.Stderr, "Usage: hotline %s [flags]\n\n%s\n\nFlags:\n", name, summary)
 		fs.PrintDefaults()
 	}
-	return &flagSet{FlagSet: fs, env: e.Getenv, database: &e.Database}
+	lookup := e.LookupEnv
+	if lookup == nil {
+		lookup = func(k string) (string, bool) { v := e.Getenv(k); return v, v != "" }
+	}
+	return &flagSet{FlagSet: fs, env: e.Getenv, lookup: lookup, database: &e.Database}
 }
 
 // Parse parses args after the environment: a malformed environment value
@@ -111,10 +116,16 @@ func (fs *flagSet) str(p *string, name, def, usage string) {
 
 // secret is str for a secret (a token, a password): its value from the
 // environment is used but never shown as the flag's default, since usage
-// is printed on -h and on every mistyped flag, into logs.
+// is printed on -h and on every mistyped flag, into logs. A variable set
+// blank (an env file's "NAME=") is refused: read as unset it would quietly
+// turn a feature off, or a fixed secret into a random one per start.
 func (fs *flagSet) secret(p *string, name, usage string) {
 	fs.StringVar(p, name, "", usage+" ("+fs.envName(name)+")")
-	if v := fs.env(fs.envName(name)); v != "" {
+	v, set := fs.lookup(fs.envName(name))
+	switch {
+	case set && strings.TrimSpace(v) == "":
+		fs.errs = append(fs.errs, fmt.Errorf("%s is set but blank: give it a value, or remove the line to leave it unset", fs.envName(name)))
+	case set:
 		*p = v
 	}
 }

@@ -32,8 +32,12 @@ func runDemo(ctx context.Context, args []string, env *Env) error {
 		return err
 	}
 	m.Logger = logger
+	m.InitKey = true // the demo is its own hotline init
 	if err := m.Open(); err != nil {
 		return err
+	}
+	if m.KeyCreated {
+		fmt.Fprintf(env.Stdout, "已生成服务器密钥 / server key created: %s (fingerprint %s)\n", m.KeySource, m.Vault.Fingerprint())
 	}
 	if err := seedDemo(ctx, m, env.Stdout); err != nil {
 		m.Close()

@@ -36,6 +36,9 @@ type Env struct {
 	Stdout io.Writer
 	Stderr io.Writer
 	Getenv func(string) string
+	// LookupEnv tells a variable set blank from one not set; nil: a
+	// variable is set when Getenv returns more than "".
+	LookupEnv func(string) (string, bool)
 	// Database is the --database flag of the command (see dataFlag).
 	Database string
 }
@@ -55,7 +58,8 @@ func commands() []command {
 		{"poster", "write a school's A4 poster with QR codes as PNG: poster --school CODE --out FILE.png", runPoster},
 		{"wechat", "WeChat official accounts: wechat menu [--account NAME] publishes the menu 我要报告 / 查看进度 / 紧急求助", runWechat},
 		{"migrate", "apply the database's migrations and exit (nodes starting at once on PostgreSQL take turns)", runMigrate},
-		{"backup", "write a consistent copy of the database: backup --out FILE", runBackup},
+		{"backup", "write a consistent copy of the database: backup --out FILE (the server key is not in it)", runBackup},
+		{"key", "the server key: key fingerprint [--file KEYFILE] compares a key with the one the database recorded", runKey},
 		{"bench", "measure what this machine sustains (in-process demo; --target URL --yes for a test deployment)", runBench},
 		{"version", "print the version", runVersion},
 	}
@@ -75,7 +79,7 @@ type ExitError struct{ Code int }
 func (e *ExitError) Error() string { return fmt.Sprintf("exit %d", e.Code) }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return runWith(ctx, args, &Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv})
+	return runWith(ctx, args, &Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv, LookupEnv: os.LookupEnv})
 }
 
 // runWith runs a command with env (tests give it their own environment).
@@ -119,7 +123,7 @@ Usage: hotline <command> [flags]
 Commands:
 `)
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, `
 Every command takes --data DIR (default ./data, or HOTLINE_DATA) and

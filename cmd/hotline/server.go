@@ -43,6 +43,13 @@ type Main struct {
 	Clock  hotline.Clock
 	// Argon overrides the argon2id parameters (tests use cheap ones).
 	Argon vault.Argon2Params
+	// InitKey lets Open create the server key when none is found and the
+	// database holds nothing: hotline init and demo (and tests).
+	InitKey bool
+	// KeyCreated is set when Open created the server key; KeySource names
+	// where the key was read from.
+	KeyCreated bool
+	KeySource  string
 	// Tune lets a test adjust parts before they start.
 	Tune Tune
 
@@ -102,20 +109,32 @@ func NewMain() *Main {
 	return &Main{Config: Config{DataDir: "./data", Addr: "127.0.0.1:8080", IdleTimeout: 30 * time.Minute, KDFConcurrency: 2, LogLevel: "info", LogFormat: "text"}}
 }
 
-// Open opens the data directory: server key, database, services. It
-// creates what is missing.
+// Open opens the data directory: database, server key, services. It
+// creates the database if it is new, and the server key only when InitKey
+// is set and the database holds nothing (see openVault).
 func (m *Main) Open() error {
 	if m.Logger == nil {
 		m.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	key, _, err := vault.ReadServerKey(m.Config.DataDir)
+	clear(key) // openVault loads it again, once the database is open
+	var missing *vault.MissingKeyError
+	if err != nil && !errors.As(err, &missing) {
+		return err // a blank, malformed or exposed key
+	}
+	if missing != nil && !m.InitKey && sqliteIsNew(m.Config.DatabaseDSN()) {
+		// Nothing to protect yet, and nothing to create either.
+		return &keyError{noKeyYetMessage(missing, m.Config.DataDir)}
+	}
 	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
-	var err error
-	if m.Vault, err = vault.LoadOrCreate(m.Config.DataDir, vault.Options{KDFConcurrency: m.Config.KDFConcurrency, Argon: m.Argon}); err != nil {
+	if m.DB, err = store.Open(m.Config.DatabaseDSN()); err != nil {
 		return err
 	}
-	if m.DB, err = store.Open(m.Config.DatabaseDSN()); err != nil {
+	if err := m.openVault(context.Background(), missing); err != nil {
+		m.DB.Close()
+		m.DB = nil
 		return err
 	}
 	m.closers = append(m.closers, m.DB.Close)
