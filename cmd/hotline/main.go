@@ -60,6 +60,7 @@ func commands() []command {
 		{"migrate", "apply the database's migrations and exit (nodes starting at once on PostgreSQL take turns)", runMigrate},
 		{"backup", "write a consistent copy of the database: backup --out FILE (the server key is not in it)", runBackup},
 		{"key", "the server key: key fingerprint [--file KEYFILE] compares a key with the one the database recorded", runKey},
+		{"healthcheck", "exit 0 when the server on --addr answers GET /healthz with 200 (for Docker; the image has no curl)", runHealthcheck},
 		{"bench", "measure what this machine sustains (in-process demo; --target URL --yes for a test deployment)", runBench},
 		{"version", "print the version", runVersion},
 	}
