@@ -36,6 +36,11 @@ func runDemo(ctx context.Context, args []string, env *Env) error {
 	if err := m.Open(); err != nil {
 		return err
 	}
+	// Locked before seeding: two demos on one directory would seed twice.
+	if err := m.lockData(); err != nil {
+		m.Close()
+		return err
+	}
 	if m.KeyCreated {
 		fmt.Fprintf(env.Stdout, "已生成服务器密钥 / server key created: %s (fingerprint %s)\n", m.KeySource, m.Vault.Fingerprint())
 	}

@@ -82,6 +82,7 @@ type Main struct {
 	server    *http.Server
 	metrics   *http.Server // operators' listener: /metrics, /debug/pprof/
 	metricsLn net.Listener
+	dataLock  *os.File // held while this process serves its SQLite database
 
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -164,6 +165,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		if err := m.Open(); err != nil {
 			return err
 		}
+	}
+	if err := m.lockData(); err != nil {
+		return err
 	}
 	m.ctx, m.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	m.Mux = http.NewServeMux()
