@@ -259,7 +259,7 @@ var texts = map[string][2]string{
 	"reply":              {"回复报告人", "Reply to the reporter"},
 	"send_reply":         {"发送回复", "Send reply"},
 	"attach_photo":       {"附加照片（可选）", "Attach a photo (optional)"},
-	"unreachable":        {"注意：这位报告人目前无法收到回复（对方已屏蔽机器人、解除关联，或这是老师代录的报告）。回复仍会记入案件。", "Note: this reporter cannot receive replies now (they blocked the bot, unlinked, or the report was entered by staff). A reply is still recorded in the case."},
+	"unreachable":        {"注意：这位报告人目前无法收到回复（对方已屏蔽机器人、解除关联，或这是老师代录的报告）。回复仍会记入案件。对方屏蔽了机器人的，回复会保存起来（最多 30 天），对方再发消息时按写的顺序全部送达。", "Note: this reporter cannot receive replies now (they blocked the bot, unlinked, or the report was entered by staff). A reply is still recorded in the case. If they blocked the bot, replies are kept (up to 30 days) and all go out, in the order written, when they write again."},
 	"note":               {"添加内部备注", "Add an internal note"},
 	"add_note":           {"保存备注", "Save note"},
 	"note_hint":          {"备注不会发给报告人。学校老师可见；上报区教育局后，区教育局也可查看。", "Notes never reach the reporter. Visible to school staff; after escalation, also to the district."},
