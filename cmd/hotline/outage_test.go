@@ -197,3 +197,55 @@ func TestPostgresOutageLosesNoTelegramMessage(t *testing.T) {
 		t.Logf("log:\n%s", tail(logs.String(), 6000))
 	}
 }
+
+// TestDiskFullTelegramTextsAgree: while the database takes no writes (a
+// full disk), a reporter who opens the bot and writes hears once, and only,
+// that their message is not saved yet and will be handled by itself —
+// never "先记下了，不会丢" beside "没有保存", never the privacy notice again
+// and again; when writes come back their messages are applied in order and
+// the conversation starts once.
+func TestDiskFullTelegramTextsAgree(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute) // a hang guard
+	defer cancel()
+	e := newBotEnv(t)
+	setWritable(t, e.m, false)
+	s := e.student(ctx, telegramtest.UserOptions{LanguageCode: "zh-hans"})
+	s.u.SendCommand("/start demo")
+	s.u.SendText("他们在厕所堵我，还抢了我的钱。")
+	s.u.SendText("今天又来了。")
+	if _, err := s.wait("not saved yet", containsText("还没有保存")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // a dozen tries of the first update
+	told := s.u.Messages()
+	if len(told) != 1 {
+		var got []string
+		for _, m := range told {
+			got = append(got, m.PlainText)
+		}
+		t.Fatalf("while the disk is full the reporter was told %q, want one message", got)
+	}
+	if m := told[0].PlainText; strings.Contains(m, "不会丢") || strings.Contains(m, "隐私") || !strings.Contains(m, "不用再发") {
+		t.Errorf("while the disk is full: %q", m)
+	}
+	setWritable(t, e.m, true)
+	if _, err := s.wait("the role question", hasButton("role:victim")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.wait("the second message kept", containsText("不会丢")); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.srv.WaitUpdatesConsumed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	privacy := 0
+	for _, m := range s.u.Messages() {
+		if strings.Contains(m.PlainText, "先说说隐私") {
+			privacy++
+		}
+	}
+	if privacy != 1 {
+		t.Errorf("the privacy notice came %d times, want once", privacy)
+	}
+}

@@ -46,6 +46,11 @@ type Main struct {
 	// InitKey lets Open create the server key when none is found and the
 	// database holds nothing: hotline init and demo (and tests).
 	InitKey bool
+	// HealthProbeEvery is how often /healthz probes a write at most
+	// (DefaultHealthProbeEvery when zero).
+	HealthProbeEvery time.Duration
+	health           healthProbe
+
 	// KeyCreated is set when Open created the server key; KeySource names
 	// where the key was read from.
 	KeyCreated bool
@@ -307,6 +312,12 @@ func (m *Main) Close() error {
 	return errors.Join(errs...)
 }
 
+// handleHealthz answers 200 "ok" when the database can be read and
+// written, 503 otherwise: a node whose writes fail (disk full, the
+// database gone or read-only) takes reports it cannot keep, so the balancer
+// and Docker must see it fail. The write is a probe of one row, made at most
+// every HealthProbeEvery (the answer is reused in between), so that
+// /healthz, which anyone may call, costs at most one commit that often.
 func (m *Main) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -314,7 +325,39 @@ func (m *Main) handleHealthz(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
 		return
 	}
+	if err := m.health.check(r.Context(), m.DB, m.HealthProbeEvery); err != nil {
+		http.Error(w, "database cannot write", http.StatusServiceUnavailable)
+		return
+	}
 	io.WriteString(w, "ok\n")
+}
+
+// healthProbe keeps the outcome of the last write probe.
+type healthProbe struct {
+	mu  sync.Mutex
+	at  time.Time
+	err error
+}
+
+// DefaultHealthProbeEvery is how often /healthz writes at most.
+const DefaultHealthProbeEvery = 5 * time.Second
+
+// check returns the last probe's outcome, probing again when it is older
+// than every. Callers during a probe wait for it.
+func (h *healthProbe) check(ctx context.Context, db *store.DB, every time.Duration) error {
+	if every <= 0 {
+		every = DefaultHealthProbeEvery
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.at.IsZero() && time.Since(h.at) < every {
+		return h.err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	h.err = db.ProbeWrite(ctx)
+	h.at = time.Now()
+	return h.err
 }
 
 func (m *Main) handleRoot(w http.ResponseWriter, r *http.Request) {

@@ -100,14 +100,22 @@ func (s *Server) public(h handler) http.HandlerFunc {
 // load finds the request's session and refreshes the counselor from the
 // database: a deactivated account loses its sessions at once.
 func (s *Server) load(r *http.Request, touch bool) (*reqCtx, bool) {
+	rc, err := s.resume(r, touch)
+	return rc, err == nil
+}
+
+// resume is load that tells why there is no session: hotline.ErrUnauthorized
+// when the browser has none (or it ended), an internal error when the
+// database could not be asked, which must not look like a log-out.
+func (s *Server) resume(r *http.Request, touch bool) (*reqCtx, error) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
-		return nil, false
+		return nil, hotline.ErrUnauthorized
 	}
 	ts, err := s.cfg.Staff.ResumeSession(r.Context(), c.Value, s.cfg.IdleTimeout, touch)
 	if err != nil {
 		s.logErr(r, err)
-		return nil, false
+		return nil, err
 	}
 	sess := &session{ts: ts}
 	me := ts.Counselor // fresh from the database
@@ -115,7 +123,10 @@ func (s *Server) load(r *http.Request, touch bool) (*reqCtx, bool) {
 	if me.SchoolID != 0 {
 		if rc.School, err = s.cfg.Staff.SchoolOf(r.Context(), ts.Actor()); err != nil {
 			ts.Wipe()
-			return nil, false
+			if hotline.ErrorCode(err) == hotline.EINTERNAL {
+				return nil, err
+			}
+			return nil, hotline.ErrUnauthorized
 		}
 	}
 	switch {
@@ -128,7 +139,7 @@ func (s *Server) load(r *http.Request, touch bool) (*reqCtx, bool) {
 	default:
 		rc.sessStage = stageFull
 	}
-	return rc, true
+	return rc, nil
 }
 
 // stagePage is where a session at st must go next.
@@ -158,8 +169,14 @@ func scripted(r *http.Request) bool {
 // must carry the session's CSRF token.
 func (s *Server) authed(need stage, h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		rc, ok := s.load(r, r.URL.Path != "/inbox/events")
-		if !ok {
+		rc, err := s.resume(r, r.URL.Path != "/inbox/events")
+		if hotline.ErrorCode(err) == hotline.EINTERNAL {
+			// The database did not answer: the counselor is still logged
+			// in, and what they typed must not be lost to a log-in page.
+			s.unavailable(w, r, nil)
+			return
+		}
+		if err != nil {
 			if scripted(r) {
 				s.fail(w, r, nil, hotline.ErrUnauthorized)
 				return

@@ -234,6 +234,22 @@ func (s *Server) handleTipAction(w http.ResponseWriter, r *http.Request, rc *req
 			d.Note = r.FormValue("text")
 		}
 		s.render(w, hotline.HTTPStatus(err), "tip", p)
+	case hotline.EINTERNAL:
+		// Not saved (the database unreachable, the disk full): said so,
+		// with the text kept on the case page to send again.
+		s.logErr(r, err)
+		p, d, perr := s.tipPage(r, rc, uid)
+		if perr != nil {
+			s.unavailable(w, r, rc)
+			return
+		}
+		p.Error = p.T("not_saved")
+		if r.PathValue("action") == "reply" {
+			d.Reply = r.FormValue("text")
+		} else if r.PathValue("action") == "note" {
+			d.Note = r.FormValue("text")
+		}
+		s.render(w, http.StatusServiceUnavailable, "tip", p)
 	default:
 		s.fail(w, r, rc, err)
 	}
