@@ -10,6 +10,7 @@ import (
 
 	"hotline/internal/hotline"
 	"hotline/internal/staff"
+	"hotline/internal/store"
 	"hotline/internal/vault"
 )
 
@@ -60,8 +61,12 @@ func runInit(ctx context.Context, args []string, env *Env) error {
 }
 
 func runSchool(ctx context.Context, args []string, env *Env) error {
+	if len(args) > 0 && args[0] == "set-district" {
+		return runSchoolSetDistrict(ctx, args[1:], env)
+	}
 	if len(args) == 0 || args[0] != "add" {
-		fmt.Fprintln(env.Stderr, "usage: hotline school add --name NAME --code CODE [--district NAME] [--name-en NAME] [--admin USERNAME]")
+		fmt.Fprintln(env.Stderr, "usage: hotline school add --name NAME --code CODE --district NAME [--create-district --officer USER] [--name-en NAME] [--admin USERNAME]")
+		fmt.Fprintln(env.Stderr, "       hotline school set-district --code CODE --district NAME")
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return nil
 		}
@@ -69,20 +74,27 @@ func runSchool(ctx context.Context, args []string, env *Env) error {
 	}
 	var dir string
 	var in staff.NewSchool
-	var contact string
-	fs := newFlagSet("school add", env, "Creates a school with its own key pair. Prints the school's recovery key ONCE and a first\nschool-admin log-in (username and one-time password).")
+	var contact, officer string
+	var createDistrict bool
+	fs := newFlagSet("school add", env, "Creates a school with its own key pair in an existing district (hotline district add first, or\n--create-district --officer USER). Prints the school's recovery key ONCE and a first school-admin\nlog-in (username and one-time password).")
 	fs.dataFlag(&dir)
 	fs.StringVar(&in.Name, "name", "", "the school's name, e.g. 第三中学")
 	fs.StringVar(&in.NameEN, "name-en", "", "the school's name in English (optional)")
 	fs.StringVar(&in.Code, "code", "", "short code used in links, e.g. no3 (letters, digits, -)")
-	fs.StringVar(&in.District, "district", "", "district education bureau, e.g. 海淀区")
+	fs.StringVar(&in.District, "district", "", "the district education bureau its severe cases are escalated to, e.g. 海淀区 (added with hotline district add)")
+	fs.BoolVar(&createDistrict, "create-district", false, "create the district too, if it does not exist (needs --officer; prints its recovery key)")
+	fs.StringVar(&officer, "officer", "", "with --create-district: the district's first officer's username")
 	fs.StringVar(&in.AdminUsername, "admin", "", "first admin's username (default: admin- and six random characters, printed; never derived from the public school code)")
 	fs.StringVar(&contact, "emergency-contact", "", "the school's emergency contact shown to a reporter in danger")
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageErr(err)
 	}
-	if in.Name == "" || in.Code == "" {
-		fmt.Fprintln(env.Stderr, "hotline school add: --name and --code are required")
+	if in.Name == "" || in.Code == "" || in.District == "" {
+		fmt.Fprintln(env.Stderr, "hotline school add: --name, --code and --district are required (a school without a district bureau can never escalate a case)")
+		return ErrUsage
+	}
+	if createDistrict && officer == "" {
+		fmt.Fprintln(env.Stderr, "hotline school add: --create-district needs --officer USER, the district's first officer")
 		return ErrUsage
 	}
 	if contact != "" {
@@ -93,11 +105,79 @@ func runSchool(ctx context.Context, args []string, env *Env) error {
 		return err
 	}
 	defer m.Close()
+	d, err := m.DB.DistrictByName(ctx, in.District)
+	if err != nil {
+		return err
+	}
+	if d == nil {
+		if !createDistrict {
+			return unknownDistrict(ctx, m, in.District)
+		}
+		created, err := m.Staff.CreateDistrict(ctx, in.District, officer)
+		if err != nil {
+			return errMessage(err)
+		}
+		printCreatedDistrict(env.Stdout, created)
+		fmt.Fprintln(env.Stdout)
+	}
 	created, err := m.Staff.CreateSchool(ctx, in)
 	if err != nil {
 		return errMessage(err)
 	}
 	printCreatedSchool(env.Stdout, created)
+	return nil
+}
+
+// unknownDistrict refuses a district that has not been added, naming the
+// ones that have and the two ways on.
+func unknownDistrict(ctx context.Context, m *Main, name string) error {
+	names, err := m.DB.DistrictNames(ctx)
+	if err != nil {
+		return err
+	}
+	known := "none yet"
+	if len(names) > 0 {
+		known = strings.Join(names, ", ")
+	}
+	return fmt.Errorf("没有这个区教育局 / no such district: %s (added: %s).\n"+
+		"先添加它 / add it first:  hotline district add --name %s --officer USER\n"+
+		"或一起创建 / or create it with the school:  --create-district --officer USER", name, known, name)
+}
+
+// runSchoolSetDistrict puts an existing school in a district, e.g. one
+// created without a district before school add required it.
+func runSchoolSetDistrict(ctx context.Context, args []string, env *Env) error {
+	var dir, code, name string
+	fs := newFlagSet("school set-district", env, "Puts a school in a district that exists (hotline district add), so that its severe cases can be\nescalated. Cases escalated before keep the district they were sealed to.")
+	fs.dataFlag(&dir)
+	fs.StringVar(&code, "code", "", "the school's code")
+	fs.StringVar(&name, "district", "", "the district's name")
+	if err := fs.Parse(args); err != nil {
+		return usageErr(err)
+	}
+	if code == "" || name == "" {
+		fmt.Fprintln(env.Stderr, "hotline school set-district: --code and --district are required")
+		return ErrUsage
+	}
+	m, err := openData(dir, env)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	if d, err := m.DB.DistrictByName(ctx, name); err != nil {
+		return err
+	} else if d == nil {
+		return unknownDistrict(ctx, m, name)
+	}
+	school, err := m.DB.SchoolByCode(ctx, code)
+	if err != nil {
+		return errMessage(err)
+	}
+	school.District = name
+	if err := m.DB.Update(ctx, func(tx *store.Tx) error { return tx.UpdateSchool(school) }); err != nil {
+		return errMessage(err)
+	}
+	fmt.Fprintf(env.Stdout, "已更新 / updated: %s (%s) → %s\n", school.Name, school.Code, name)
 	return nil
 }
 

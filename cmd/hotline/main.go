@@ -50,7 +50,7 @@ func commands() []command {
 		{"demo", "create a demo school, counselor and sample reports, then serve on localhost", runDemo},
 		{"serve", "run the server: web chat, mailbox, counselor inbox, Telegram bot", runServe},
 		{"init", "create the data directory, its server key and database", runInit},
-		{"school", "manage schools: school add --name NAME --code CODE [--district NAME]", runSchool},
+		{"school", "manage schools: school add --name NAME --code CODE --district NAME | school set-district", runSchool},
 		{"district", "manage district bureaus: district add --name NAME --officer USER", runDistrict},
 		{"counselor", "manage counselors: counselor add --school CODE --username NAME [--role counselor|admin]", runCounselor},
 		{"ledger", "the case ledger (台账): ledger verify | ledger export", runLedger},
@@ -116,6 +116,13 @@ func runWith(ctx context.Context, args []string, env *Env) int {
 	return 2
 }
 
+// realSchoolExample is the help's sequence for a real school, run as it
+// stands by a test (with --data and --addr added).
+const realSchoolExample = `  hotline init
+  hotline district add --name 海淀区 --officer haidian-officer
+  hotline school add --name 第三中学 --code no3 --district 海淀区
+  hotline serve --public-url https://hotline.example.edu.cn`
+
 func usage(w io.Writer) {
 	fmt.Fprint(w, `Hotline — 校园欺凌匿名举报热线与信箱 / an anonymous bullying-report hotline and mailbox for schools.
 
@@ -134,6 +141,7 @@ selects PostgreSQL, or HOTLINE_DATABASE). Run
 variable shown beside it.
 
 Start here:   hotline demo          (then open the address it prints)
-A real school: hotline init && hotline school add --name 第三中学 --code no3 && hotline serve
+A real school (each step prints what to keep; see the README):
+` + realSchoolExample + `
 `)
 }

@@ -38,6 +38,9 @@ func TestCLIOnPostgres(t *testing.T) {
 		}
 	}
 	env := map[string]string{"HOTLINE_DATABASE": dsn}
+	if code, out, errs := cli(env, "district", "add", "--data", dir, "--name", "海淀区", "--officer", "hd-officer"); code != 0 {
+		t.Fatalf("district add: %d %q %q", code, out, errs)
+	}
 	if code, out, errs := cli(env, "school", "add", "--data", dir, "--name", "第三中学", "--code", "no3", "--district", "海淀区"); code != 0 {
 		t.Fatalf("school add: %d %q %q", code, out, errs)
 	}

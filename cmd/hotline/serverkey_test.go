@@ -153,7 +153,7 @@ func TestInitOnlyMakesKeys(t *testing.T) {
 	dir := t.TempDir()
 	for _, args := range [][]string{
 		{"serve", "--data", dir, "--addr", "127.0.0.1:0"},
-		{"school", "add", "--data", dir, "--name", "第三中学", "--code", "no3"},
+		{"school", "add", "--data", dir, "--name", "第三中学", "--code", "no3", "--district", "海淀区"},
 		{"backup", "--data", dir, "--out", filepath.Join(t.TempDir(), "b.db")},
 	} {
 		code, _, errs := runCLI(t, args...)

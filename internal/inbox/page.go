@@ -372,6 +372,8 @@ var texts = map[string][2]string{
 	"followup_button":    {"续报区教育局", "Follow-up report to the district"},
 	"followup_confirm":   {"确认已向区教育局续报这个案件的最新情况？", "Confirm you have reported this case's latest state to the district?"},
 	"must_escalate":      {"必须上报区教育局。", "Must be escalated to the district."},
+	"no_district":        {"但本校还没有接入区教育局账户，现在无法上报：请系统管理员运行 hotline district add 和 hotline school set-district，然后再上报。在此之前请按规定另行报告区教育局。", "But this school is not linked to a district bureau's account, so it cannot be escalated here yet: ask the system administrator to run hotline district add and hotline school set-district, then escalate. Until then, report to the district by other means as the rules require."},
+	"no_district_short":  {"本校未接入区教育局，无法上报", "No district bureau linked; cannot escalate"},
 	"must_escalate_tag":  {"待上报", "To escalate"},
 	"must_escalate_why":  {"情节为“%s”的案件须在时限内上报区教育局。", "A case of severity “%s” must be reported to the district in time."},
 	"escalate_optional":  {"情节严重或涉嫌违法犯罪的案件必须上报；其他案件需要区里协助时也可以上报。", "Severe and criminal cases must be escalated; escalate others when the district's help is needed."},
