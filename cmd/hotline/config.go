@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -297,4 +298,33 @@ func (v prefixList) Set(s string) error {
 	}
 	*v.p = ps
 	return nil
+}
+
+// checkPublicURL checks a --public-url and returns it without a trailing
+// slash: an absolute https URL of a host (and port), or http for this
+// machine only. Without a scheme the links and QR codes built from it
+// open nothing; over plain http a browser keeps no Secure cookie, so no
+// counselor could log in, and reports would cross the network in clear.
+// The pages live at the root, so a path is refused too.
+func checkPublicURL(s string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return "", fmt.Errorf("--public-url %q: want an absolute URL, such as https://hotline.example.edu.cn", s)
+	}
+	if u.Scheme == "http" && !localHost(u.Hostname()) {
+		return "", fmt.Errorf("--public-url %q: a public address needs https (http only for localhost): browsers keep the staff log-in only over https, and reports must not cross the network in clear", s)
+	}
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return "", fmt.Errorf("--public-url %q: give only the scheme and host (and port), e.g. https://hotline.example.edu.cn: the pages are served at its root", s)
+	}
+	return u.Scheme + "://" + u.Host, nil
+}
+
+// localHost reports whether host names this machine.
+func localHost(host string) bool {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }

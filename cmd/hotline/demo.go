@@ -27,6 +27,9 @@ func runDemo(ctx context.Context, args []string, env *Env) error {
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
 	}
+	if err := checkServerConfig(&m.Config, env); err != nil {
+		return err
+	}
 	logger, err := newLogger(&m.Config, env.Stderr)
 	if err != nil {
 		return err

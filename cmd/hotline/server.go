@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -190,8 +189,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}()
 	if m.Config.PublicURL == "" {
 		m.Config.PublicURL = "http://" + ln.Addr().String()
+	} else if m.Config.PublicURL, err = checkPublicURL(m.Config.PublicURL); err != nil {
+		return err
 	}
-	m.Config.PublicURL = strings.TrimRight(m.Config.PublicURL, "/")
 
 	// The WeChat accounts are read first: the inbox's setup page and the
 	// posters show them.
@@ -386,12 +386,30 @@ func runServe(ctx context.Context, args []string, env *Env) error {
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
 	}
+	if err := checkServerConfig(&m.Config, env); err != nil {
+		return err
+	}
 	logger, err := newLogger(&m.Config, env.Stderr)
 	if err != nil {
 		return err
 	}
 	m.Logger = logger
 	return runServer(ctx, m, nil)
+}
+
+// checkServerConfig checks what serve and demo were given beyond each
+// flag's own type, before anything opens: a mistake is a usage error
+// (exit 2) with a message that names the flag.
+func checkServerConfig(c *Config, env *Env) error {
+	if c.PublicURL != "" {
+		u, err := checkPublicURL(c.PublicURL)
+		if err != nil {
+			fmt.Fprintln(env.Stderr, "hotline:", err)
+			return ErrUsage
+		}
+		c.PublicURL = u
+	}
+	return nil
 }
 
 func usageErr(err error) error {

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"net/http"
+	"strings"
 	"time"
 
 	"hotline/internal/hotline"
@@ -85,6 +86,12 @@ func (s *Server) public(h handler) http.HandlerFunc {
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 			if !equalToken(rc.CSRF, r.PostFormValue(csrfField)) {
+				if s.overHTTP(r) {
+					// The Secure cookie never came back: no reload fixes
+					// that, the https address does.
+					s.insecureLogin(w, r, rc)
+					return
+				}
 				s.fail(w, r, rc, ErrCSRF)
 				return
 			}
@@ -95,6 +102,41 @@ func (s *Server) public(h handler) http.HandlerFunc {
 		}
 		h(w, r, rc)
 	}
+}
+
+// overHTTP reports whether a form was posted from a page the browser
+// opened over plain http while the server's address is https: its Origin
+// (or, without one, its Referer) says so, whatever proxy stands between.
+func (s *Server) overHTTP(r *http.Request) bool {
+	if !s.cfg.Secure || r.TLS != nil {
+		return false
+	}
+	from := r.Header.Get("Origin")
+	if from == "" || from == "null" {
+		from = r.Header.Get("Referer")
+	}
+	return strings.HasPrefix(from, "http://")
+}
+
+// httpsLogin is the log-in page's address on the server's https URL.
+func (s *Server) httpsLogin() string {
+	if !s.cfg.Secure {
+		return ""
+	}
+	return strings.TrimRight(s.cfg.PublicURL, "/") + "/inbox/login"
+}
+
+// insecureLogin answers a log-in (or recovery) form posted over plain http
+// to an https server: the log-in page, saying why it cannot work here and
+// linking the https address.
+func (s *Server) insecureLogin(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	if rc.CSRF == "" {
+		rc.CSRF = randomToken()
+	}
+	p := s.newPage(r, rc, rc.Lang)
+	p.Title, p.CSRF, p.Insecure, p.HTTPSLogin = p.T("login"), rc.CSRF, true, s.httpsLogin()
+	p.Data = r.PostFormValue("username")
+	s.render(w, http.StatusForbidden, "login", p)
 }
 
 // load finds the request's session and refreshes the counselor from the

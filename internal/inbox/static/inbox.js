@@ -4,6 +4,13 @@
   'use strict';
   var body = document.body;
 
+  // A log-in page opened over plain http on an https server cannot keep
+  // the log-in: it says so before anyone types a password.
+  var insecure = document.getElementById('insecure');
+  if (insecure && window.location.protocol === 'http:') {
+    insecure.hidden = false;
+  }
+
   // Forms with data-confirm ask before they submit (deactivating a counselor).
   // A button may ask on its own (a delete button in an edit form).
   document.addEventListener('submit', function (e) {
