@@ -142,6 +142,6 @@ variable shown beside it.
 
 Start here:   hotline demo          (then open the address it prints)
 A real school (each step prints what to keep; see the README):
-` + realSchoolExample + `
+`+realSchoolExample+`
 `)
 }

@@ -22,7 +22,7 @@ type world struct {
 	forgotten []int64
 	submitErr error
 	followErr error // AddReporterMessage fails with it when set
-	opened    int // threads opened by ThreadByReceipt
+	opened    int   // threads opened by ThreadByReceipt
 	// notifies makes Submit tell a Telegram reporter of an automatic
 	// urgent send at once, as intake does through the relay.
 	notifies bool

@@ -301,6 +301,7 @@ var texts = map[string][2]string{
 	"reporter_role":      {"报告人身份", "Reporter"},
 	"new_activity":       {"这个案件有新动态。", "This case has new activity."},
 	"reload":             {"刷新", "Reload"},
+	"intake_repeated":    {"这份记录已经提交过了（页面被刷新或重复提交），没有再建新的案件。下面是同一份记录的回执码。", "This report was submitted already (the page was refreshed or sent twice); no second case was filed. Below is the same report's receipt."},
 	"intake_hint":        {"把电话、纸条或当面收到的报告录入系统。内容会像其他报告一样加密保存，并进入本校队列。", "Enter a report received by phone, on a paper note or in person. It is sealed like any other report and joins your school's queue."},
 	"source":             {"来源", "Source"},
 	"src_phone":          {"电话", "Phone call"},

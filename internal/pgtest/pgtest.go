@@ -15,6 +15,8 @@ package pgtest
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -47,6 +49,15 @@ const EnvEngine = "HOTLINE_TEST_ENGINE"
 
 var (
 	onPostgres atomic.Bool
+
+	// runTag tells this process's databases from those of an earlier one
+	// that had the same pid: a shared server keeps the databases of runs
+	// that were killed, and pids come round again.
+	runTag = func() string {
+		b := make([]byte, 3)
+		rand.Read(b)
+		return hex.EncodeToString(b)
+	}()
 
 	mu       sync.Mutex
 	cluster  *server // started on first use
@@ -221,7 +232,7 @@ func createDatabase(template string) (string, error) {
 	}
 	mu.Lock()
 	seq++
-	name := fmt.Sprintf("t%d_%d", os.Getpid(), seq)
+	name := fmt.Sprintf("t%d_%s_%d", os.Getpid(), runTag, seq)
 	mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -553,7 +564,7 @@ func Clone(tb testing.TB, dsn string) string {
 	src := strings.TrimPrefix(u.Path, "/")
 	mu.Lock()
 	seq++
-	name := fmt.Sprintf("t%d_%d", os.Getpid(), seq)
+	name := fmt.Sprintf("t%d_%s_%d", os.Getpid(), runTag, seq)
 	mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

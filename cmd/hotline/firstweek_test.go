@@ -1,0 +1,89 @@
+package main
+
+// The rough edges a first week in the inbox and the surveys found (issue
+// 24, points 9–14), each tested as a person meets it.
+
+import (
+	"context"
+	"io"
+	"regexp"
+	"strings"
+	"testing"
+
+	"hotline/internal/hotline"
+)
+
+var (
+	hiddenField = func(name string) *regexp.Regexp {
+		return regexp.MustCompile(`name="` + name + `" value="([^"]+)"`)
+	}
+	receiptOnPage = regexp.MustCompile(`[0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]{5}`)
+)
+
+// 9. A staff intake posted twice (the counselor refreshes the receipt page,
+// or clicks twice) files one case: the second answer shows the same
+// receipt and says it was filed already; without a receipt it goes to the
+// same case.
+func TestStaffIntakePostedTwiceFilesOneCase(t *testing.T) {
+	t.Parallel()
+	m := MustRunMain(t)
+	if err := seedDemo(context.Background(), m, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	u := newInboxUser(t, m.URL())
+	u.login(demoUser, demoPassword)
+	for _, withReceipt := range []bool{true, false} {
+		form := u.get("/inbox/intake")
+		sub, page := hiddenField("submission").FindStringSubmatch(form.body), hiddenField("page").FindStringSubmatch(form.body)
+		if sub == nil || page == nil {
+			t.Fatal("the intake form carries no submission id")
+		}
+		text := "电话记录：家长说孩子在食堂被同学泼汤。"
+		fields := map[string]string{"source": "phone", "role": "parent", "category": "physical", "text": text, "submission": sub[1], "page": page[1]}
+		if withReceipt {
+			fields["receipt"] = "1"
+			text += " (receipt)"
+			fields["text"] = text
+		}
+		first := u.postMultipart("/inbox/intake", fields)
+		second := u.postMultipart("/inbox/intake", fields) // the refresh
+		if first.status != 200 || second.status != 200 {
+			t.Fatalf("intake posts: %d, %d", first.status, second.status)
+		}
+		if withReceipt {
+			r1, r2 := receiptOnPage.FindString(first.body), receiptOnPage.FindString(second.body)
+			if r1 == "" || r1 != r2 {
+				t.Errorf("receipts: first %q, again %q, want the same one", r1, r2)
+			}
+			if !strings.Contains(second.body, "已经提交过了") || strings.Contains(first.body, "已经提交过了") {
+				t.Error("the second answer does not say the report was filed already")
+			}
+		} else if first.path != second.path || !strings.HasPrefix(first.path, "/inbox/tips/") {
+			t.Errorf("without a receipt: first at %s, again at %s, want the same case", first.path, second.path)
+		}
+		sess, err := m.Staff.Authenticate(context.Background(), demoUser, demoPassword)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tips, _, err := m.Triage.Queue(context.Background(), sess.Actor(), hotline.TipFilter{Channel: hotline.ChannelStaff, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, tip := range tips {
+			_, msgs, err := m.Triage.Thread(context.Background(), sess, tip.UID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, msg := range msgs {
+				if msg.Body == text {
+					n++
+				}
+			}
+		}
+		sess.Wipe()
+		if n != 1 {
+			t.Errorf("receipt %v: the report is in %d cases, want 1", withReceipt, n)
+		}
+	}
+}
