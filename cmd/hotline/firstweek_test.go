@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"io"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -85,5 +86,40 @@ func TestStaffIntakePostedTwiceFilesOneCase(t *testing.T) {
 		if n != 1 {
 			t.Errorf("receipt %v: the report is in %d cases, want 1", withReceipt, n)
 		}
+	}
+}
+
+// 10. The status list preselects the case's current status: pressing
+// "更改" without choosing changes nothing (it used to preselect 已受理 and
+// move an investigated case backwards).
+func TestStatusListPreselectsCurrent(t *testing.T) {
+	t.Parallel()
+	m := MustRunMain(t)
+	if err := seedDemo(context.Background(), m, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	uid := demoCase(t, m)
+	u := newInboxUser(t, m.URL())
+	u.login(demoUser, demoPassword)
+	casePath := "/inbox/tips/" + uid
+	u.get(casePath)
+	if p := u.post(casePath+"/status", url.Values{"status": {string(hotline.StatusInvestigating)}}); p.status != 200 {
+		t.Fatalf("set investigating: %d", p.status)
+	}
+	p := u.get(casePath)
+	sel := regexp.MustCompile(`(?s)<form method="post" action="[^"]*/status".*?</form>`).FindString(p.body)
+	selected := regexp.MustCompile(`<option value="([a-z]+)"[^>]*selected`).FindAllStringSubmatch(sel, -1)
+	if len(selected) != 1 || selected[0][1] != string(hotline.StatusInvestigating) {
+		t.Fatalf("the status list preselects %v, want investigating:\n%s", selected, sel)
+	}
+	// "更改" as the form stands: nothing moves.
+	if p := u.post(casePath+"/status", url.Values{"status": {selected[0][1]}}); p.status != 200 {
+		t.Fatalf("change with the preselected status: %d", p.status)
+	}
+	sess, _ := m.Staff.Authenticate(context.Background(), demoUser, demoPassword)
+	defer sess.Wipe()
+	tip, err := m.Triage.Tip(context.Background(), sess.Actor(), uid)
+	if err != nil || tip.Status != hotline.StatusInvestigating {
+		t.Errorf("status after pressing change: %v %v, want investigating", tip.Status, err)
 	}
 }

@@ -190,6 +190,7 @@ var texts = map[string][2]string{
 	"not_saved":          {"没有保存：系统暂时出了故障。你写的内容还在下面，请稍等一会儿再点「再试一次」。", "Not saved: something went wrong on our side. What you wrote is still below; wait a little, then press \"Try again\"."},
 	"not_saved_photo":    {"附带的照片没有保存，请重新选择。", "The photo that came with it was not saved; choose it again."},
 	"try_again":          {"再试一次", "Try again"},
+	"current_mark":       {"（当前）", " (now)"},
 	"insecure_login":     {"这个页面是用不加密的 http 打开的，在这里登录不会成功（登录凭据只能在 https 下保存）。请改用安全地址登录：", "This page was opened over plain http, where logging in cannot work (the log-in is kept only over https). Log in at the secure address:"},
 	"back_to_case":       {"返回案件", "Back to the case"},
 	"back":               {"返回收件箱", "Back to the inbox"},

@@ -279,6 +279,11 @@ func (s *Service) addMessage(ctx context.Context, actor hotline.Actor, uid strin
 // assessed); a finished one owes nothing.
 func (s *Service) SetStatus(ctx context.Context, actor hotline.Actor, uid string, next hotline.Status) error {
 	_, err := s.update(ctx, actor, uid, func(tx *store.Tx, t *hotline.Tip, _ *hotline.School) error {
+		if next == t.Status {
+			// The status list offers the current status first, selected:
+			// "change" without a choice changes nothing.
+			return nil
+		}
 		if !t.Status.CanMoveTo(next) {
 			return hotline.ErrStatusChange(t.Status, next)
 		}
