@@ -7,9 +7,13 @@ import (
 	"context"
 	"io"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"hotline/internal/hotline"
 )
@@ -122,4 +126,33 @@ func TestStatusListPreselectsCurrent(t *testing.T) {
 	if err != nil || tip.Status != hotline.StatusInvestigating {
 		t.Errorf("status after pressing change: %v %v, want investigating", tip.Status, err)
 	}
+}
+
+// 11. A reporter who switches the web chat to English in the middle of a
+// report gets the question they were at, and its buttons, in English.
+func TestWebchatLanguageSwitchMidConversation(t *testing.T) {
+	needChromium(t)
+	t.Parallel()
+	m := MustRunMain(t)
+	if err := seedDemo(context.Background(), m, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	outer, cancelOuter := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancelOuter()
+	actx, cancelAlloc := chromedp.NewExecAllocator(outer, browserOptions(chromiumPath, filepath.Join(t.TempDir(), "chromium"))...)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(420, 860)); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	step(t, ctx, "open the chat in Chinese", chromedp.Navigate(m.URL()+"/c/"+demoSchool+"?lang=zh"))
+	waitPage(t, ctx, "the first question", `document.querySelectorAll('#choices button.choice').length > 0 && document.getElementById('log').innerText.includes('下面哪一个说的是你')`)
+	step(t, ctx, "answer it", chromedp.Click(chromedp.CSS(`#choices button.choice`)))
+	waitPage(t, ctx, "the category question in Chinese", `[...document.querySelectorAll('#choices button')].some(b => b.textContent === '不确定')`)
+	step(t, ctx, "switch to English", chromedp.Click(chromedp.CSS(`a.lang`)))
+	waitPage(t, ctx, "the category question in English, with English buttons",
+		`document.documentElement.lang === 'en' && document.getElementById('log').innerText.includes('What kind of thing happened') && `+
+			`[...document.querySelectorAll('#choices button')].some(b => b.textContent === 'Not sure') && `+
+			`![...document.querySelectorAll('#choices button')].some(b => /[\u4e00-\u9fff]/.test(b.textContent))`)
 }
