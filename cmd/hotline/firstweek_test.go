@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"hotline/internal/hotline"
+	"hotline/internal/survey"
 )
 
 var (
@@ -126,6 +127,70 @@ func TestStatusListPreselectsCurrent(t *testing.T) {
 	if err != nil || tip.Status != hotline.StatusInvestigating {
 		t.Errorf("status after pressing change: %v %v, want investigating", tip.Status, err)
 	}
+}
+
+// 13. A new survey's waves are dated soon (not next March) and named by
+// the month they open in; a wave moved to another month is renamed; the
+// comparison table shows a wave that has not opened as "—", not "0".
+func TestSurveyWavesDatedLabelledAndShown(t *testing.T) {
+	f := newSurveyFixture(t) // the clock: 2026-02-20
+	list := f.get(t, f.admin, "/inbox/surveys/", 200)
+	opens := hiddenInput(list, "b_opens")
+	if opens != "2026-02-21T08:00" {
+		t.Errorf("the proposed baseline opens %q, want tomorrow 08:00", opens)
+	}
+	v := url.Values{"title_zh": {"校园欺凌匿名问卷"}}
+	for _, k := range []string{"b_opens", "b_closes", "f_opens", "f_closes"} {
+		v.Set(k, hiddenInput(list, k))
+	}
+	if v.Get("f_opens") != "2026-05-21T08:00" {
+		t.Errorf("the proposed follow-up opens %q, want three months after the baseline", v.Get("f_opens"))
+	}
+	f.post(t, f.admin, "/inbox/surveys/", "/inbox/surveys/", v)
+	svs, err := f.m.Surveys.List(context.Background(), f.school.Admin)
+	if err != nil || len(svs) != 1 {
+		t.Fatal(svs, err)
+	}
+	uid := svs[0].UID
+	page := f.get(t, f.admin, "/inbox/surveys/"+uid, 200)
+	for _, want := range []string{"基线（2月排查摸底）", "跟踪（5月整治后）"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the survey page does not name a wave %q", want)
+		}
+	}
+	// The baseline moved to March: its name follows.
+	f.post(t, f.admin, "/inbox/surveys/"+uid, "/inbox/surveys/"+uid+"/edit", url.Values{"op": {"wave"}, "wave": {"1"}, "opens": {"2026-03-02T08:00"}, "closes": {"2026-03-13T18:00"}})
+	page = f.get(t, f.admin, "/inbox/surveys/"+uid, 200)
+	if !strings.Contains(page, "基线（3月排查摸底）") || strings.Contains(page, "基线（2月") {
+		t.Error("the baseline moved to March is not named March")
+	}
+	// The baseline opens and is answered; the follow-up has not opened.
+	f.clock.Set(time.Date(2026, 3, 3, 9, 0, 0, 0, survey.Zone))
+	f.admin = f.login(t, "admin-no3", surveyAdminPassword) // days later
+	codes := f.printCodes(t, uid, 1, "初二", "3", 5)
+	for _, c := range codes {
+		answerWeb(t, f.m.URL(), c, survey.Answers{survey.QVictim: {"often"}}, -1)
+	}
+	res := f.get(t, f.admin, "/inbox/surveys/"+uid+"/results?wave=1", 200)
+	cmp := regexp.MustCompile(`(?s)<table id="compare">.*?</table>`).FindString(res)
+	if !strings.Contains(cmp, "未开始") {
+		t.Errorf("the comparison does not mark the follow-up as not open:\n%s", cmp)
+	}
+	for _, row := range regexp.MustCompile(`(?s)<tr><th scope="row">.*?</tr>`).FindAllString(cmp, -1) {
+		cells := regexp.MustCompile(`<td>([^<]*)</td>`).FindAllStringSubmatch(row, -1)
+		if len(cells) < 2 || cells[1][1] != "—" {
+			t.Errorf("an indicator shows the unopened follow-up as %q, want —: %s", cells, row)
+		}
+	}
+}
+
+// hiddenInput is the value of the form field name on page.
+func hiddenInput(page, name string) string {
+	m := regexp.MustCompile(`name="` + name + `" value="([^"]*)"`).FindStringSubmatch(page)
+	if m == nil {
+		return ""
+	}
+	return m[1]
 }
 
 // 11. A reporter who switches the web chat to English in the middle of a

@@ -18,9 +18,12 @@ type resultRow struct {
 }
 
 type compareRow struct {
-	Label  hotline.Label
-	Key    string
-	Cells  []*survey.Cell
+	Label hotline.Label
+	Key   string
+	Cells []*survey.Cell
+	// Shown are the cells as the table shows them: "—" for a wave that
+	// has not opened (it has no answers yet, which is not "0").
+	Shown  []string
 	Change string // percentage points, when both waves show
 }
 
@@ -101,7 +104,13 @@ func (h *Staff) handleResults(w http.ResponseWriter, r *http.Request, sp *staffP
 	for _, ind := range append(append([]survey.Indicator{}, d.Main...), d.Forms...) {
 		cr := compareRow{Label: ind.Label, Key: ind.Key}
 		for _, wr := range res.Waves {
-			cr.Cells = append(cr.Cells, wr.Root.Cells[ind.Key])
+			c := wr.Root.Cells[ind.Key]
+			cr.Cells = append(cr.Cells, c)
+			if wr.Wave.State(sp.Now) == survey.NotOpen {
+				cr.Shown = append(cr.Shown, "—")
+			} else {
+				cr.Shown = append(cr.Shown, c.String())
+			}
 		}
 		if len(cr.Cells) >= 2 {
 			a, b := cr.Cells[0], cr.Cells[len(cr.Cells)-1]
