@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	netmail "net/mail"
 	"net/netip"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -226,7 +228,7 @@ func (fs *flagSet) serverFlags(c *Config, defaultAddr string) {
 	fs.dataFlag(&c.DataDir)
 	fs.str(&c.Addr, "addr", defaultAddr, "HTTP listen address")
 	fs.str(&c.PublicURL, "public-url", "", "public base URL, e.g. https://hotline.example.edu.cn (default http://ADDR)")
-	fs.str(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.str(&c.LogLevel, "log-level", "info", "log level: "+strings.Join(logLevels, ", "))
 	fs.str(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.dur(&c.IdleTimeout, "idle-timeout", 30*time.Minute, "counselor session idle expiry")
 	fs.integer(&c.KDFConcurrency, "kdf-concurrency", 2, 1, "concurrent argon2id derivations (64 MiB each)")
@@ -327,4 +329,58 @@ func localHost(host string) bool {
 	}
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.IsLoopback()
+}
+
+// logLevels are the levels --log-level takes.
+var logLevels = []string{"debug", "info", "warn", "error"}
+
+// checkFlags checks the flags of serve and demo that only make sense
+// together, naming the flags (and variables) that are wrong or missing,
+// so that a mistake stops the start at once rather than half-way.
+func (c *Config) checkFlags() []error {
+	var errs []error
+	if !slices.Contains(logLevels, strings.ToLower(c.LogLevel)) {
+		errs = append(errs, fmt.Errorf("--log-level %q (HOTLINE_LOG_LEVEL): want one of %s", c.LogLevel, strings.Join(logLevels, ", ")))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" && c.LogFormat != "" {
+		errs = append(errs, fmt.Errorf("--log-format %q (HOTLINE_LOG_FORMAT): want text or json", c.LogFormat))
+	}
+	smtp := []struct{ flag, env, v string }{
+		{"--smtp-addr", "HOTLINE_SMTP_ADDR", c.SMTPAddr}, {"--smtp-from", "HOTLINE_SMTP_FROM", c.SMTPFrom},
+	}
+	if c.SMTPAddr != "" || c.SMTPFrom != "" || c.SMTPUser != "" || c.SMTPPass != "" {
+		if missing := missingFlags(smtp); missing != "" {
+			errs = append(errs, fmt.Errorf("e-mail alerts need --smtp-addr and --smtp-from; missing: %s", missing))
+		}
+		if c.SMTPFrom != "" {
+			if _, err := netmail.ParseAddress(c.SMTPFrom); err != nil {
+				errs = append(errs, fmt.Errorf("--smtp-from %q (HOTLINE_SMTP_FROM): not an e-mail address", c.SMTPFrom))
+			}
+		}
+		if (c.SMTPUser == "") != (c.SMTPPass == "") {
+			errs = append(errs, errors.New("--smtp-user and --smtp-pass (HOTLINE_SMTP_USER, HOTLINE_SMTP_PASS) go together: give both, or neither"))
+		}
+	}
+	wechat := []struct{ flag, env, v string }{
+		{"--wechat-appid", "HOTLINE_WECHAT_APPID", c.WechatAppID}, {"--wechat-secret", "HOTLINE_WECHAT_SECRET", c.WechatSecret},
+		{"--wechat-token", "HOTLINE_WECHAT_TOKEN", c.WechatToken}, {"--wechat-aes-key", "HOTLINE_WECHAT_AES_KEY", c.WechatAESKey},
+	}
+	if c.WechatAppID != "" || c.WechatSecret != "" || c.WechatToken != "" || c.WechatAESKey != "" {
+		if missing := missingFlags(wechat); missing != "" {
+			errs = append(errs, fmt.Errorf("a WeChat account given by flags needs --wechat-appid, --wechat-secret, --wechat-token and --wechat-aes-key (safe mode); missing: %s", missing))
+		}
+	}
+	return errs
+}
+
+// missingFlags names the flags among fs that have no value, with their
+// environment variables.
+func missingFlags(fs []struct{ flag, env, v string }) string {
+	var out []string
+	for _, f := range fs {
+		if f.v == "" {
+			out = append(out, f.flag+" ("+f.env+")")
+		}
+	}
+	return strings.Join(out, ", ")
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"hotline/internal/hotline"
+	"hotline/internal/staff"
 	"hotline/internal/survey"
 )
 
@@ -220,4 +221,130 @@ func TestWebchatLanguageSwitchMidConversation(t *testing.T) {
 		`document.documentElement.lang === 'en' && document.getElementById('log').innerText.includes('What kind of thing happened') && `+
 			`[...document.querySelectorAll('#choices button')].some(b => b.textContent === 'Not sure') && `+
 			`![...document.querySelectorAll('#choices button')].some(b => /[\u4e00-\u9fff]/.test(b.textContent))`)
+}
+
+// 14. The admin's navigation (eleven items) fits one line at 1280 px in
+// both languages, and the queue's unread badge says what it counts.
+func TestNavigationFits1280(t *testing.T) {
+	needChromium(t)
+	t.Parallel()
+	m := MustRunMain(t)
+	bg := context.Background()
+	// A real school's long names, a case to read.
+	created, err := m.Staff.CreateSchool(bg, staff.NewSchool{Code: "zgc3", Name: "北京市海淀区中关村第三中学", NameEN: "Zhongguancun No. 3 Middle School, Haidian District", AdminUsername: "zgc-admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const pw = "navigation-test-2026"
+	sess, err := m.Staff.Authenticate(bg, "zgc-admin", created.AdminPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Staff.ChangePassword(bg, sess, pw); err != nil {
+		t.Fatal(err)
+	}
+	sess.Wipe()
+	if _, err := m.Intake.Submit(bg, hotline.Submission{SchoolCode: "zgc3", Channel: hotline.ChannelMailbox, Texts: []string{"有人在宿舍拿走我的东西。"}}); err != nil {
+		t.Fatal(err)
+	}
+	outer, cancelOuter := context.WithTimeout(bg, 3*time.Minute)
+	defer cancelOuter()
+	actx, cancelAlloc := chromedp.NewExecAllocator(outer, browserOptions(chromiumPath, filepath.Join(t.TempDir(), "chromium"))...)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800)); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	step(t, ctx, "log in",
+		chromedp.Navigate(m.URL()+"/inbox/login"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=username]`), "zgc-admin"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), pw),
+		chromedp.Click(chromedp.CSS(`form button[type=submit]`)),
+	)
+	waitPage(t, ctx, "the queue", `document.querySelector('nav.nav') !== null && location.pathname === '/inbox/'`)
+	for _, lang := range []string{"zh", "en"} {
+		step(t, ctx, "the queue in "+lang, chromedp.Navigate(m.URL()+"/inbox/?lang="+lang))
+		waitPage(t, ctx, "the queue in "+lang, `document.documentElement.lang.startsWith('`+lang+`')`)
+		sctx, c := context.WithTimeout(ctx, time.Minute)
+		got, err := chromedp.Run(sctx, chromedp.Evaluate[[]float64](`(() => {
+			const links = [...document.querySelectorAll('nav.nav a')];
+			const parts = [...document.querySelectorAll('header.top > *, nav.nav a')].filter(e => e.offsetWidth > 0 && !e.classList.contains('spacer'));
+			const mids = parts.map(e => { const r = e.getBoundingClientRect(); return (r.top + r.bottom) / 2; });
+			return [links.length, Math.max(...mids) - Math.min(...mids), document.querySelector('header.top').getBoundingClientRect().height, document.documentElement.scrollWidth];
+		})()`))
+		c()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got[0] != 11 || got[1] > 4 || got[3] > 1280 {
+			t.Errorf("%s at 1280 px: %v links, the header's parts %v px apart in height (header %v px high), page %v px wide: want the header on one line with 11 links", lang, got[0], got[1], got[2], got[3])
+		}
+	}
+	// The unread badge says "unread"; the open count says it counts open cases.
+	u := newInboxUser(t, m.URL())
+	u.login("zgc-admin", pw)
+	p := u.get("/inbox/?lang=zh")
+	badge := regexp.MustCompile(`(?s)<span class="badge"[^>]*id="nav-unread-badge"[^>]*>(.*?)</span>\s*</a>`).FindStringSubmatch(p.body)
+	if badge == nil || !strings.Contains(badge[1], "条未读") {
+		t.Errorf("the navigation's unread badge does not say what it counts: %q", badge)
+	}
+}
+
+// 14. Flags that are wrong or only half given stop serve and demo at once
+// (exit 2) with a message that names them: the log levels there are, the
+// SMTP and WeChat flags that are missing.
+func TestServerFlagsNameWhatIsMissing(t *testing.T) {
+	t.Parallel()
+	dir := initData(t)
+	for _, tc := range []struct {
+		args []string
+		says []string
+	}{
+		{[]string{"--log-level", "verbose"}, []string{"--log-level \"verbose\"", "debug, info, warn, error"}},
+		{[]string{"--log-format", "xml"}, []string{"--log-format", "text or json"}},
+		{[]string{"--smtp-addr", "smtp.example.edu.cn:587"}, []string{"missing: --smtp-from (HOTLINE_SMTP_FROM)"}},
+		{[]string{"--smtp-from", "hotline@example.edu.cn"}, []string{"missing: --smtp-addr (HOTLINE_SMTP_ADDR)"}},
+		{[]string{"--smtp-addr", "smtp.example.edu.cn:587", "--smtp-from", "not an address"}, []string{"--smtp-from \"not an address\"", "not an e-mail address"}},
+		{[]string{"--smtp-addr", "smtp.example.edu.cn:587", "--smtp-from", "hotline@example.edu.cn", "--smtp-user", "hotline"}, []string{"--smtp-user and --smtp-pass"}},
+		{[]string{"--wechat-appid", "wx0123456789"}, []string{"missing: --wechat-secret (HOTLINE_WECHAT_SECRET), --wechat-token (HOTLINE_WECHAT_TOKEN), --wechat-aes-key (HOTLINE_WECHAT_AES_KEY)"}},
+		{[]string{"--wechat-token", "tok"}, []string{"--wechat-appid (HOTLINE_WECHAT_APPID)"}},
+	} {
+		for _, cmd := range []string{"serve", "demo"} {
+			code, out, errs := runCLI(t, append([]string{cmd, "--data", dir, "--addr", "127.0.0.1:0"}, tc.args...)...)
+			if code != 2 {
+				t.Errorf("%s %v: exit %d (%s), want 2", cmd, tc.args, code, out)
+			}
+			for _, want := range tc.says {
+				if !strings.Contains(errs, want) {
+					t.Errorf("%s %v said %q, want %q", cmd, tc.args, errs, want)
+				}
+			}
+		}
+	}
+	if code, _, help := runCLI(t, "serve", "-h"); code != 0 || !strings.Contains(help, "log level: debug, info, warn, error") {
+		t.Errorf("serve -h does not list the log levels")
+	}
+}
+
+// 14. A 7-day deadline set a moment ago shows "剩余 7 天" on the case page.
+func TestSevenDayDeadlineShowsSevenDays(t *testing.T) {
+	t.Parallel()
+	m := MustRunMain(t)
+	if err := seedDemo(context.Background(), m, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	uid := demoCase(t, m)
+	u := newInboxUser(t, m.URL())
+	u.login(demoUser, demoPassword)
+	casePath := "/inbox/tips/" + uid
+	u.get(casePath)
+	// 较重 (serious): the next step is owed within 7 days by default.
+	if p := u.post(casePath+"/severity", url.Values{"severity": {string(hotline.SeveritySerious)}}); p.status != 200 {
+		t.Fatalf("severity: %d", p.status)
+	}
+	p := u.get(casePath)
+	if !strings.Contains(p.body, "剩余 7 天") || strings.Contains(p.body, "剩余 6 天") {
+		t.Errorf("the case page after a 7-day deadline was set does not say 剩余 7 天")
+	}
 }

@@ -401,13 +401,20 @@ func runServe(ctx context.Context, args []string, env *Env) error {
 // flag's own type, before anything opens: a mistake is a usage error
 // (exit 2) with a message that names the flag.
 func checkServerConfig(c *Config, env *Env) error {
+	var errs []error
 	if c.PublicURL != "" {
 		u, err := checkPublicURL(c.PublicURL)
 		if err != nil {
-			fmt.Fprintln(env.Stderr, "hotline:", err)
-			return ErrUsage
+			errs = append(errs, err)
 		}
 		c.PublicURL = u
+	}
+	errs = append(errs, c.checkFlags()...)
+	for _, err := range errs {
+		fmt.Fprintln(env.Stderr, "hotline:", err)
+	}
+	if len(errs) > 0 {
+		return ErrUsage
 	}
 	return nil
 }

@@ -130,9 +130,32 @@ func (p *page) Until(t time.Time) string {
 		return "—"
 	}
 	if d := t.Sub(p.now); d >= 0 {
-		return fmt.Sprintf(p.T("left"), p.span(d))
+		// Time left is counted up: a 7-day deadline set a moment ago has
+		// 7 days left, not 6 (and 1 minute left is not "under a minute").
+		return fmt.Sprintf(p.T("left"), p.spanUp(d))
 	}
 	return fmt.Sprintf(p.T("overdue_by"), p.span(p.now.Sub(t)))
+}
+
+// spanUp is span rounded up to its unit.
+func (p *page) spanUp(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return p.span(d)
+	case d <= time.Hour:
+		return p.span(roundUp(d, time.Minute))
+	case d <= 48*time.Hour:
+		return p.span(roundUp(d, time.Hour))
+	}
+	return p.span(roundUp(d, 24*time.Hour))
+}
+
+// roundUp rounds d up to a whole number of units.
+func roundUp(d, unit time.Duration) time.Duration {
+	if r := d % unit; r != 0 {
+		return d - r + unit
+	}
+	return d
 }
 
 // MustEscalate flags a case the policy requires to be escalated and that
@@ -181,16 +204,25 @@ func (p *page) Query(v url.Values, key, value string) string {
 // texts are the inbox's own words, zh-CN then English; domain labels
 // come from hotline.
 var texts = map[string][2]string{
-	"app":                {"校园欺凌举报热线", "Bullying report hotline"},
-	"inbox":              {"收件箱", "Inbox"},
-	"error":              {"出错了", "Error"},
-	"unavailable_title":  {"暂时无法连接数据库", "The database is unavailable"},
-	"unavailable":        {"系统暂时出了故障，数据库没有响应。你仍然是登录状态，不需要重新登录；请过一会儿刷新页面。", "Something went wrong on our side: the database is not answering. You are still logged in and need not log in again; reload the page in a little while."},
-	"not_saved_title":    {"没有保存", "Not saved"},
-	"not_saved":          {"没有保存：系统暂时出了故障。你写的内容还在下面，请稍等一会儿再点「再试一次」。", "Not saved: something went wrong on our side. What you wrote is still below; wait a little, then press \"Try again\"."},
-	"not_saved_photo":    {"附带的照片没有保存，请重新选择。", "The photo that came with it was not saved; choose it again."},
-	"try_again":          {"再试一次", "Try again"},
-	"current_mark":       {"（当前）", " (now)"},
+	"app":               {"校园欺凌举报热线", "Bullying report hotline"},
+	"inbox":             {"收件箱", "Inbox"},
+	"error":             {"出错了", "Error"},
+	"unavailable_title": {"暂时无法连接数据库", "The database is unavailable"},
+	"unavailable":       {"系统暂时出了故障，数据库没有响应。你仍然是登录状态，不需要重新登录；请过一会儿刷新页面。", "Something went wrong on our side: the database is not answering. You are still logged in and need not log in again; reload the page in a little while."},
+	"not_saved_title":   {"没有保存", "Not saved"},
+	"not_saved":         {"没有保存：系统暂时出了故障。你写的内容还在下面，请稍等一会儿再点「再试一次」。", "Not saved: something went wrong on our side. What you wrote is still below; wait a little, then press \"Try again\"."},
+	"not_saved_photo":   {"附带的照片没有保存，请重新选择。", "The photo that came with it was not saved; choose it again."},
+	"try_again":         {"再试一次", "Try again"},
+	"current_mark":      {"（当前）", " (now)"},
+	"unread_badge":      {" 条未读", " unread"},
+	// The navigation's own, shorter words (the pages keep their titles):
+	// the admin's eleven links fit a 1280-px line in English too.
+	"nav_intake":         {"代录报告", "New report"},
+	"nav_stats":          {"统计", "Stats"},
+	"nav_settings":       {"学校设置", "Settings"},
+	"nav_audit":          {"操作记录", "Audit"},
+	"nav_alerts":         {"我的提醒", "Alerts"},
+	"unread_badge_title": {"有新消息、还没打开看过的案件", "Cases with new messages you have not opened yet"},
 	"insecure_login":     {"这个页面是用不加密的 http 打开的，在这里登录不会成功（登录凭据只能在 https 下保存）。请改用安全地址登录：", "This page was opened over plain http, where logging in cannot work (the log-in is kept only over https). Log in at the secure address:"},
 	"back_to_case":       {"返回案件", "Back to the case"},
 	"back":               {"返回收件箱", "Back to the inbox"},

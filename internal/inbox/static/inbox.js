@@ -76,9 +76,12 @@
     n = parseInt(n, 10) || 0;
     document.title = (n > 0 ? '(' + n + ') ' : '') + baseTitle;
     var nav = document.getElementById('nav-unread');
+    var badge = document.getElementById('nav-unread-badge');
     if (nav) {
       nav.textContent = String(n);
-      nav.hidden = n === 0;
+    }
+    if (badge) {
+      badge.hidden = n === 0;
     }
   }
 
