@@ -285,7 +285,7 @@ func TestNavigationFits1280(t *testing.T) {
 	u := newInboxUser(t, m.URL())
 	u.login("zgc-admin", pw)
 	p := u.get("/inbox/?lang=zh")
-	badge := regexp.MustCompile(`(?s)<span class="badge"[^>]*id="nav-unread-badge"[^>]*>(.*?)</span>\s*</a>`).FindStringSubmatch(p.body)
+	badge := regexp.MustCompile(`(?s)<span class="badge"[^>]*id="unread-badge"[^>]*>(.*?)</span>\s*</a>`).FindStringSubmatch(p.body)
 	if badge == nil || !strings.Contains(badge[1], "条未读") {
 		t.Errorf("the navigation's unread badge does not say what it counts: %q", badge)
 	}

@@ -75,8 +75,8 @@
   function setBadge(n) {
     n = parseInt(n, 10) || 0;
     document.title = (n > 0 ? '(' + n + ') ' : '') + baseTitle;
-    var nav = document.getElementById('nav-unread');
-    var badge = document.getElementById('nav-unread-badge');
+    var nav = document.getElementById('unread-n');
+    var badge = document.getElementById('unread-badge');
     if (nav) {
       nav.textContent = String(n);
     }
