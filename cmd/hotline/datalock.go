@@ -43,7 +43,7 @@ func (m *Main) lockData() error {
 		return fmt.Errorf("另一个 hotline 服务器正在使用这个数据库，本进程不启动 / another hotline server is using this database; not starting.\n"+
 			"  database: %s\n  held by:  %s\n"+
 			"一个 SQLite 数据库只能有一个服务器（多个节点请用 PostgreSQL）。先停掉它，或确认它已退出。\n"+
-			"One SQLite database takes one server (several nodes need PostgreSQL): stop that one first.",
+			"One SQLite database takes one server (several nodes need PostgreSQL): stop that one first",
 			m.Config.DatabaseDSN(), who)
 	}
 	// Who holds it, for the next one that tries: no content, no address.

@@ -214,7 +214,9 @@ func (h *Staff) handleList(w http.ResponseWriter, r *http.Request, sp *staffPage
 func defaultWindows(now time.Time) survey.NewSurvey {
 	d := now.In(survey.Zone)
 	opens := time.Date(d.Year(), d.Month(), d.Day()+1, 8, 0, 0, 0, survey.Zone)
-	closes := func(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day()+13, 18, 0, 0, 0, survey.Zone) }
+	closes := func(t time.Time) time.Time {
+		return time.Date(t.Year(), t.Month(), t.Day()+13, 18, 0, 0, 0, survey.Zone)
+	}
 	follow := opens.AddDate(0, 3, 0)
 	return survey.NewSurvey{BaselineOpens: opens, BaselineCloses: closes(opens), FollowUpOpens: follow, FollowUpCloses: closes(follow)}
 }
