@@ -325,7 +325,9 @@ func CreateServerKey(dataDir string) (created bool, err error) {
 }
 
 // LoadOrCreate is Load, creating dataDir/server.key first when no key is
-// found anywhere (see CreateServerKey: for hotline init, demo and tests).
+// found anywhere: for tests and tools that own their directory. The server
+// makes a key only through CreateServerKey, after its database says it
+// holds nothing (cmd/hotline).
 func LoadOrCreate(dataDir string, opt Options) (*Vault, error) {
 	v, _, err := Load(dataDir, opt)
 	if errors.Is(err, ErrNoServerKey) {
