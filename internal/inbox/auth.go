@@ -22,7 +22,7 @@ func (s *Server) handleLoginShow(w http.ResponseWriter, r *http.Request, rc *req
 		return
 	}
 	p := s.newPage(r, rc, rc.Lang)
-	p.Title, p.CSRF = p.T("login"), rc.CSRF
+	p.Title, p.CSRF, p.HTTPSLogin = p.T("login"), rc.CSRF, s.httpsLogin()
 	s.render(w, http.StatusOK, "login", p)
 }
 
@@ -32,7 +32,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 	if err != nil {
 		s.logErr(r, err)
 		p := s.newPage(r, rc, rc.Lang)
-		p.Title, p.CSRF, p.Error = p.T("login"), rc.CSRF, hotline.ErrorMessage(err, rc.Lang)
+		p.Title, p.CSRF, p.Error, p.HTTPSLogin = p.T("login"), rc.CSRF, hotline.ErrorMessage(err, rc.Lang), s.httpsLogin()
 		p.Data = username
 		s.render(w, hotline.HTTPStatus(err), "login", p)
 		return

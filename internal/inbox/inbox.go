@@ -24,6 +24,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"path"
 	"strings"
 	"sync"
 	"time"
@@ -288,6 +289,63 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, rc *reqCtx, err er
 	s.render(w, status, "error", p)
 }
 
+// unsavedData is the page of a form that could not be saved.
+type unsavedData struct {
+	Action string // where the form goes again
+	Text   string // what was typed, to send again
+	Field  string // its field name
+	Photo  bool   // a photo came with it, which must be chosen again
+	CSRF   string // the form's own token, sent back as it came
+	Back   string
+}
+
+// unavailable answers a request the database could not serve (it is
+// unreachable, or cannot write) with 503: never as a log-out, and a form's
+// typed text comes back in a form that sends it again.
+func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	lang := langOf(r)
+	if rc != nil {
+		lang = rc.Lang
+	}
+	p := s.newPage(r, rc, lang)
+	w.Header().Set("Retry-After", "10")
+	if r.Method != http.MethodPost {
+		if scripted(r) {
+			http.Error(w, p.T("unavailable"), http.StatusServiceUnavailable)
+			return
+		}
+		p.Title = p.T("unavailable_title")
+		p.Error = p.T("unavailable")
+		s.render(w, http.StatusServiceUnavailable, "error", p)
+		return
+	}
+	// The form's fields (its body is read here if the session did not load).
+	if r.Form == nil {
+		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	}
+	d := &unsavedData{Action: r.URL.Path, CSRF: r.FormValue(csrfField), Back: "/inbox/"}
+	for _, f := range []string{"text", "body"} {
+		if v := r.FormValue(f); v != "" {
+			d.Text, d.Field = v, f
+			break
+		}
+	}
+	if r.MultipartForm != nil && len(r.MultipartForm.File["photo"]) > 0 {
+		d.Photo = true
+	}
+	if strings.HasPrefix(r.URL.Path, "/inbox/tips/") {
+		d.Back = path.Dir(r.URL.Path)
+	}
+	if scripted(r) && r.Header.Get("X-Requested-With") != "" {
+		http.Error(w, p.T("not_saved"), http.StatusServiceUnavailable)
+		return
+	}
+	p.Title = p.T("not_saved_title")
+	p.Error = p.T("not_saved")
+	p.Data = d
+	s.render(w, http.StatusServiceUnavailable, "unsaved", p)
+}
+
 // render executes a page into a buffer first, so a template error becomes
 // a clean 500 rather than half a page.
 func (s *Server) render(w http.ResponseWriter, status int, name string, p *page) {
@@ -318,7 +376,7 @@ func (s *Server) renderFragment(w http.ResponseWriter, page, name string, p *pag
 	w.Write(buf.Bytes())
 }
 
-var pageNames = []string{"login", "recover", "totp", "password", "account", "queue", "tip", "intake", "counselors", "settings", "alerts", "error", "setup", "replies", "receipt", "audit", "stats", "rota", "ack"}
+var pageNames = []string{"login", "recover", "totp", "password", "account", "queue", "tip", "intake", "counselors", "settings", "alerts", "error", "unsaved", "setup", "replies", "receipt", "audit", "stats", "rota", "ack"}
 
 func (s *Server) parseTemplates() error {
 	base, err := template.New("layout").Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/targets.html")

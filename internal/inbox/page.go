@@ -28,8 +28,14 @@ type page struct {
 	TipUID  string
 	Unread  int
 	Full    bool // the session may use the navigation
-	Data    any
-	now     time.Time
+	// HTTPSLogin is the log-in page's https address when the server is
+	// served over https: a log-in page opened over plain http says so
+	// and links it (a Secure cookie never sticks over http).
+	HTTPSLogin string
+	// Insecure: this request came over plain http to an https server.
+	Insecure bool
+	Data     any
+	now      time.Time
 }
 
 func (s *Server) newPage(r *http.Request, rc *reqCtx, lang hotline.Lang) *page {
@@ -138,9 +144,32 @@ func (p *page) Until(t time.Time) string {
 		return "—"
 	}
 	if d := t.Sub(p.now); d >= 0 {
-		return fmt.Sprintf(p.T("left"), p.span(d))
+		// Time left is counted up: a 7-day deadline set a moment ago has
+		// 7 days left, not 6 (and 1 minute left is not "under a minute").
+		return fmt.Sprintf(p.T("left"), p.spanUp(d))
 	}
 	return fmt.Sprintf(p.T("overdue_by"), p.span(p.now.Sub(t)))
+}
+
+// spanUp is span rounded up to its unit.
+func (p *page) spanUp(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return p.span(d)
+	case d <= time.Hour:
+		return p.span(roundUp(d, time.Minute))
+	case d <= 48*time.Hour:
+		return p.span(roundUp(d, time.Hour))
+	}
+	return p.span(roundUp(d, 24*time.Hour))
+}
+
+// roundUp rounds d up to a whole number of units.
+func roundUp(d, unit time.Duration) time.Duration {
+	if r := d % unit; r != 0 {
+		return d - r + unit
+	}
+	return d
 }
 
 // MustEscalate flags a case the policy requires to be escalated and that
@@ -189,9 +218,27 @@ func (p *page) Query(v url.Values, key, value string) string {
 // texts are the inbox's own words, zh-CN then English; domain labels
 // come from hotline.
 var texts = map[string][2]string{
-	"app":                {"校园欺凌举报热线", "Bullying report hotline"},
-	"inbox":              {"收件箱", "Inbox"},
-	"error":              {"出错了", "Error"},
+	"app":               {"校园欺凌举报热线", "Bullying report hotline"},
+	"inbox":             {"收件箱", "Inbox"},
+	"error":             {"出错了", "Error"},
+	"unavailable_title": {"暂时无法连接数据库", "The database is unavailable"},
+	"unavailable":       {"系统暂时出了故障，数据库没有响应。你仍然是登录状态，不需要重新登录；请过一会儿刷新页面。", "Something went wrong on our side: the database is not answering. You are still logged in and need not log in again; reload the page in a little while."},
+	"not_saved_title":   {"没有保存", "Not saved"},
+	"not_saved":         {"没有保存：系统暂时出了故障。你写的内容还在下面，请稍等一会儿再点「再试一次」。", "Not saved: something went wrong on our side. What you wrote is still below; wait a little, then press \"Try again\"."},
+	"not_saved_photo":   {"附带的照片没有保存，请重新选择。", "The photo that came with it was not saved; choose it again."},
+	"try_again":         {"再试一次", "Try again"},
+	"current_mark":      {"（当前）", " (now)"},
+	"unread_badge":      {" 条未读", " unread"},
+	// The navigation's own, shorter words (the pages keep their titles):
+	// the admin's eleven links fit a 1280-px line in English too.
+	"nav_intake":         {"代录报告", "New report"},
+	"nav_stats":          {"统计", "Stats"},
+	"nav_settings":       {"学校设置", "Settings"},
+	"nav_audit":          {"操作记录", "Audit"},
+	"nav_alerts":         {"我的提醒", "Alerts"},
+	"unread_badge_title": {"有新消息、还没打开看过的案件", "Cases with new messages you have not opened yet"},
+	"insecure_login":     {"这个页面是用不加密的 http 打开的，在这里登录不会成功（登录凭据只能在 https 下保存）。请改用安全地址登录：", "This page was opened over plain http, where logging in cannot work (the log-in is kept only over https). Log in at the secure address:"},
+	"back_to_case":       {"返回案件", "Back to the case"},
 	"back":               {"返回收件箱", "Back to the inbox"},
 	"lang_switch":        {"English", "中文"},
 	"login":              {"登录", "Log in"},
@@ -275,7 +322,7 @@ var texts = map[string][2]string{
 	"reply":              {"回复报告人", "Reply to the reporter"},
 	"send_reply":         {"发送回复", "Send reply"},
 	"attach_photo":       {"附加照片（可选）", "Attach a photo (optional)"},
-	"unreachable":        {"注意：这位报告人目前无法收到回复（对方已屏蔽机器人、解除关联，或这是老师代录的报告）。回复仍会记入案件。", "Note: this reporter cannot receive replies now (they blocked the bot, unlinked, or the report was entered by staff). A reply is still recorded in the case."},
+	"unreachable":        {"注意：这位报告人目前无法收到回复（对方已屏蔽机器人、解除关联，或这是老师代录的报告）。回复仍会记入案件。对方屏蔽了机器人的，回复会保存起来（最多 30 天），对方再发消息时按写的顺序全部送达。", "Note: this reporter cannot receive replies now (they blocked the bot, unlinked, or the report was entered by staff). A reply is still recorded in the case. If they blocked the bot, replies are kept (up to 30 days) and all go out, in the order written, when they write again."},
 	"note":               {"添加内部备注", "Add an internal note"},
 	"add_note":           {"保存备注", "Save note"},
 	"note_hint":          {"备注不会发给报告人。学校老师可见；上报区教育局后，区教育局也可查看。", "Notes never reach the reporter. Visible to school staff; after escalation, also to the district."},
@@ -303,6 +350,7 @@ var texts = map[string][2]string{
 	"reporter_role":      {"报告人身份", "Reporter"},
 	"new_activity":       {"这个案件有新动态。", "This case has new activity."},
 	"reload":             {"刷新", "Reload"},
+	"intake_repeated":    {"这份记录已经提交过了（页面被刷新或重复提交），没有再建新的案件。下面是同一份记录的回执码。", "This report was submitted already (the page was refreshed or sent twice); no second case was filed. Below is the same report's receipt."},
 	"intake_hint":        {"把电话、纸条或当面收到的报告录入系统。内容会像其他报告一样加密保存，并进入本校队列。", "Enter a report received by phone, on a paper note or in person. It is sealed like any other report and joins your school's queue."},
 	"source":             {"来源", "Source"},
 	"src_phone":          {"电话", "Phone call"},
@@ -381,6 +429,8 @@ var texts = map[string][2]string{
 	"followup_button":    {"续报区教育局", "Follow-up report to the district"},
 	"followup_confirm":   {"确认已向区教育局续报这个案件的最新情况？", "Confirm you have reported this case's latest state to the district?"},
 	"must_escalate":      {"必须上报区教育局。", "Must be escalated to the district."},
+	"no_district":        {"但本校还没有接入区教育局账户，现在无法上报：请系统管理员运行 hotline district add 和 hotline school set-district，然后再上报。在此之前请按规定另行报告区教育局。", "But this school is not linked to a district bureau's account, so it cannot be escalated here yet: ask the system administrator to run hotline district add and hotline school set-district, then escalate. Until then, report to the district by other means as the rules require."},
+	"no_district_short":  {"本校未接入区教育局，无法上报", "No district bureau linked; cannot escalate"},
 	"must_escalate_tag":  {"待上报", "To escalate"},
 	"must_escalate_why":  {"情节为“%s”的案件须在时限内上报区教育局。", "A case of severity “%s” must be reported to the district in time."},
 	"escalate_optional":  {"情节严重或涉嫌违法犯罪的案件必须上报；其他案件需要区里协助时也可以上报。", "Severe and criminal cases must be escalated; escalate others when the district's help is needed."},

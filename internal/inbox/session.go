@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"net/http"
+	"strings"
 	"time"
 
 	"hotline/internal/hotline"
@@ -85,6 +86,12 @@ func (s *Server) public(h handler) http.HandlerFunc {
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 			if !equalToken(rc.CSRF, r.PostFormValue(csrfField)) {
+				if s.overHTTP(r) {
+					// The Secure cookie never came back: no reload fixes
+					// that, the https address does.
+					s.insecureLogin(w, r, rc)
+					return
+				}
 				s.fail(w, r, rc, ErrCSRF)
 				return
 			}
@@ -97,17 +104,60 @@ func (s *Server) public(h handler) http.HandlerFunc {
 	}
 }
 
+// overHTTP reports whether a form was posted from a page the browser
+// opened over plain http while the server's address is https: its Origin
+// (or, without one, its Referer) says so, whatever proxy stands between.
+func (s *Server) overHTTP(r *http.Request) bool {
+	if !s.cfg.Secure || r.TLS != nil {
+		return false
+	}
+	from := r.Header.Get("Origin")
+	if from == "" || from == "null" {
+		from = r.Header.Get("Referer")
+	}
+	return strings.HasPrefix(from, "http://")
+}
+
+// httpsLogin is the log-in page's address on the server's https URL.
+func (s *Server) httpsLogin() string {
+	if !s.cfg.Secure {
+		return ""
+	}
+	return strings.TrimRight(s.cfg.PublicURL, "/") + "/inbox/login"
+}
+
+// insecureLogin answers a log-in (or recovery) form posted over plain http
+// to an https server: the log-in page, saying why it cannot work here and
+// linking the https address.
+func (s *Server) insecureLogin(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	if rc.CSRF == "" {
+		rc.CSRF = randomToken()
+	}
+	p := s.newPage(r, rc, rc.Lang)
+	p.Title, p.CSRF, p.Insecure, p.HTTPSLogin = p.T("login"), rc.CSRF, true, s.httpsLogin()
+	p.Data = r.PostFormValue("username")
+	s.render(w, http.StatusForbidden, "login", p)
+}
+
 // load finds the request's session and refreshes the counselor from the
 // database: a deactivated account loses its sessions at once.
 func (s *Server) load(r *http.Request, touch bool) (*reqCtx, bool) {
+	rc, err := s.resume(r, touch)
+	return rc, err == nil
+}
+
+// resume is load that tells why there is no session: hotline.ErrUnauthorized
+// when the browser has none (or it ended), an internal error when the
+// database could not be asked, which must not look like a log-out.
+func (s *Server) resume(r *http.Request, touch bool) (*reqCtx, error) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
-		return nil, false
+		return nil, hotline.ErrUnauthorized
 	}
 	ts, err := s.cfg.Staff.ResumeSession(r.Context(), c.Value, s.cfg.IdleTimeout, touch)
 	if err != nil {
 		s.logErr(r, err)
-		return nil, false
+		return nil, err
 	}
 	sess := &session{ts: ts}
 	me := ts.Counselor // fresh from the database
@@ -115,7 +165,10 @@ func (s *Server) load(r *http.Request, touch bool) (*reqCtx, bool) {
 	if me.SchoolID != 0 {
 		if rc.School, err = s.cfg.Staff.SchoolOf(r.Context(), ts.Actor()); err != nil {
 			ts.Wipe()
-			return nil, false
+			if hotline.ErrorCode(err) == hotline.EINTERNAL {
+				return nil, err
+			}
+			return nil, hotline.ErrUnauthorized
 		}
 	}
 	switch {
@@ -128,7 +181,7 @@ func (s *Server) load(r *http.Request, touch bool) (*reqCtx, bool) {
 	default:
 		rc.sessStage = stageFull
 	}
-	return rc, true
+	return rc, nil
 }
 
 // stagePage is where a session at st must go next.
@@ -158,8 +211,14 @@ func scripted(r *http.Request) bool {
 // must carry the session's CSRF token.
 func (s *Server) authed(need stage, h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		rc, ok := s.load(r, r.URL.Path != "/inbox/events")
-		if !ok {
+		rc, err := s.resume(r, r.URL.Path != "/inbox/events")
+		if hotline.ErrorCode(err) == hotline.EINTERNAL {
+			// The database did not answer: the counselor is still logged
+			// in, and what they typed must not be lost to a log-in page.
+			s.unavailable(w, r, nil)
+			return
+		}
+		if err != nil {
 			if scripted(r) {
 				s.fail(w, r, nil, hotline.ErrUnauthorized)
 				return

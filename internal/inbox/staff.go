@@ -22,12 +22,25 @@ type intakeData struct {
 		Danger                       bool
 		// Receipt: hand the reporter a receipt to come back with.
 		Receipt bool
+		// Submission and Page are the form's own random ids: posted again
+		// (a refresh, a double click), it files no second case, and the
+		// page gets the same receipt back (sealed to Page for a day).
+		Submission, Page string
 	}
+}
+
+// formID is a form's random id (see intakeData); anything else is none.
+func formID(v string) string {
+	if len(v) != 43 || strings.Trim(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
+		return ""
+	}
+	return v
 }
 
 func newIntakeData() *intakeData {
 	d := &intakeData{Roles: hotline.ReporterRoles, Cats: hotline.Categories, Sources: []string{"phone", "paper", "person"}}
 	d.Form.Receipt = true // a caller should be able to come back for the answer
+	d.Form.Submission, d.Form.Page = randomToken(), randomToken()
 	return d
 }
 
@@ -52,11 +65,17 @@ func (s *Server) handleIntake(w http.ResponseWriter, r *http.Request, rc *reqCtx
 	d := newIntakeData()
 	d.Form.Source, d.Form.Role, d.Form.Category = r.FormValue("source"), r.FormValue("role"), r.FormValue("category")
 	d.Form.Text, d.Form.Danger, d.Form.Receipt = r.FormValue("text"), r.FormValue("danger") == "1", r.FormValue("receipt") == "1"
+	if sid, page := formID(r.FormValue("submission")), formID(r.FormValue("page")); sid != "" && page != "" {
+		// Kept on a re-shown form, so that its next post is the same one.
+		d.Form.Submission, d.Form.Page = sid, page
+	}
 	actor := rc.actor()
 	sub := hotline.Submission{
 		SchoolCode: rc.School.Code, Channel: hotline.ChannelStaff, Role: hotline.ReporterRole(d.Form.Role),
 		Category: hotline.Category(d.Form.Category), Lang: rc.Lang, Texts: []string{d.Form.Text}, DangerNow: d.Form.Danger, Staff: &actor,
 		IssueReceipt: d.Form.Receipt,
+		// Per school and form: a refresh of the answer files nothing new.
+		SubmissionID: "staff:" + rc.School.Code + ":" + d.Form.Submission, PageSecret: d.Form.Page,
 	}
 	photo, err := formPhoto(r, "photo")
 	if err == nil && photo != nil {
@@ -73,7 +92,20 @@ func (s *Server) handleIntake(w http.ResponseWriter, r *http.Request, rc *reqCtx
 		s.render(w, hotline.HTTPStatus(err), "intake", p)
 		return
 	}
-	if slicesContains(d.Sources, d.Form.Source) {
+	if out.Repeated {
+		// Posted before (a refresh, a double click): the case it filed,
+		// and its receipt again for the page that holds its secret.
+		if d.Form.Receipt {
+			out.Receipt, err = s.cfg.Intake.ClaimReceipt(r.Context(), out.TipUID, d.Form.Page)
+			if err != nil {
+				s.logErr(r, err)
+			}
+		}
+		if out.Receipt == "" {
+			redirect(w, r, "/inbox/tips/"+out.TipUID)
+			return
+		}
+	} else if slicesContains(d.Sources, d.Form.Source) {
 		p := s.newPage(r, rc, rc.Lang)
 		note := p.T("src_note") + p.T("src_"+d.Form.Source)
 		if _, err := s.cfg.Triage.Note(r.Context(), actor, out.TipUID, note); err != nil {
@@ -89,6 +121,9 @@ func (s *Server) handleIntake(w http.ResponseWriter, r *http.Request, rc *reqCtx
 	base := strings.TrimRight(s.cfg.PublicURL, "/")
 	p := s.newPage(r, rc, rc.Lang)
 	p.Title, p.Nav = p.T("receipt_title"), "intake"
+	if out.Repeated {
+		p.Notice = p.T("intake_repeated")
+	}
 	p.Data = &receiptData{TipUID: out.TipUID, Receipt: out.Receipt, Alias: out.Alias,
 		ChatURL: base + "/c/" + url.PathEscape(rc.School.Code), StatusURL: base + "/m/status",
 		SchoolName: rc.School.Name, SchoolEN: rc.School.Settings.NameEN}

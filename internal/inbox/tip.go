@@ -52,6 +52,9 @@ type tipData struct {
 	// MustEscalate: the policy requires this case to be reported to the
 	// district and it has not been (triage.NeedsEscalation).
 	MustEscalate bool
+	// NoDistrict: the school has no district bureau to escalate to, so the
+	// page says so instead of counting down to a report it cannot make.
+	NoDistrict bool
 	// EscalatedAt is when the case was escalated (from the ledger).
 	EscalatedAt time.Time
 	// FollowupDue: an escalated case changed and a follow-up report (续报)
@@ -118,6 +121,11 @@ func (s *Server) tipPage(r *http.Request, rc *reqCtx, uid string) (*page, *tipDa
 		}
 	}
 	d.MustEscalate = triage.NeedsEscalation(tip)
+	ready, err := s.cfg.Triage.DistrictReady(ctx, rc.School)
+	if err != nil {
+		return nil, nil, err
+	}
+	d.NoDistrict = !ready && !tip.Escalated
 	d.FollowupDue = tip.Escalated && !tip.DistrictDue.IsZero() && !d.DistrictDone
 	d.NextStatus = tip.Status.Next()
 	if d.Saved, err = s.cfg.Triage.SavedReplies(ctx, rc.actor()); err != nil {
@@ -234,6 +242,22 @@ func (s *Server) handleTipAction(w http.ResponseWriter, r *http.Request, rc *req
 			d.Note = r.FormValue("text")
 		}
 		s.render(w, hotline.HTTPStatus(err), "tip", p)
+	case hotline.EINTERNAL:
+		// Not saved (the database unreachable, the disk full): said so,
+		// with the text kept on the case page to send again.
+		s.logErr(r, err)
+		p, d, perr := s.tipPage(r, rc, uid)
+		if perr != nil {
+			s.unavailable(w, r, rc)
+			return
+		}
+		p.Error = p.T("not_saved")
+		if r.PathValue("action") == "reply" {
+			d.Reply = r.FormValue("text")
+		} else if r.PathValue("action") == "note" {
+			d.Note = r.FormValue("text")
+		}
+		s.render(w, http.StatusServiceUnavailable, "tip", p)
 	default:
 		s.fail(w, r, rc, err)
 	}

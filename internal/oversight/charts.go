@@ -24,8 +24,10 @@ type BarChart struct {
 	Rotate        bool
 }
 
-// Bar is one bar. A suppressed count (1–4) is drawn at the height of the
-// threshold and labelled "<5", so that its height tells nothing either.
+// Bar is one bar. A suppressed count (1–4) is drawn as a low dashed box of
+// one fixed height whatever the count, labelled "<5": its height tells
+// nothing, and it never looks like the largest bar (drawn at the
+// threshold's height, on a chart of small counts it reached the top).
 type Bar struct {
 	X, Y, W, H float64
 	LabelX     float64
@@ -43,6 +45,9 @@ const (
 	barGap      = 14
 	labelFont   = 10.0 // px, as in district.css (.chart text)
 	labelAngle  = 40.0 // degrees, when labels are rotated
+	// suppressedHeight is the one height of every "<5" box: low, so that
+	// it never reads as a large count.
+	suppressedHeight = 14.0
 )
 
 // labelWidth estimates a label's width at labelFont: CJK and full-width
@@ -66,6 +71,7 @@ const (
 )
 
 func barChart(title string, labels []string, values []int) *BarChart {
+	// The scale's top is the largest count shown as a number.
 	max := district.SmallCount
 	for _, v := range values {
 		if v > max {
@@ -90,11 +96,10 @@ func barChart(title string, labels []string, values []int) *BarChart {
 	c.Height = int(chartTop + chartHeight + bottom + 0.5)
 	c.Width = int(pad+0.5) + barGap + len(values)*(barWidth+barGap)
 	for i, v := range values {
-		shown := v
+		h := float64(v) / float64(max) * chartHeight
 		if v > 0 && v < district.SmallCount {
-			shown = district.SmallCount
+			h = suppressedHeight
 		}
-		h := float64(shown) / float64(max) * chartHeight
 		x := float64(int(pad+0.5) + barGap + i*(barWidth+barGap))
 		c.Bars = append(c.Bars, Bar{X: x, Y: chartTop + chartHeight - h, W: barWidth, H: h, LabelX: x + barWidth/2,
 			Label: short(labels[i]), Full: labels[i], Value: district.Suppress(v), Small: v > 0 && v < district.SmallCount})

@@ -1,6 +1,7 @@
 package oversight
 
 import (
+	"strconv"
 	"testing"
 	"time"
 
@@ -34,8 +35,8 @@ func TestComputeAndChartsHideSmallCounts(t *testing.T) {
 	c := CategoryChart(per[1], hotline.LangZH)
 	for i, bar := range c.Bars {
 		if hotline.Categories[i] == hotline.CategorySexual {
-			if bar.Value != "<5" || !bar.Small || bar.H != chartHeight {
-				t.Errorf("small bar %+v: want \"<5\" at the threshold's height", bar)
+			if bar.Value != "<5" || !bar.Small || bar.H != suppressedHeight {
+				t.Errorf("small bar %+v: want \"<5\" as a low box of the suppressed height", bar)
 			}
 		} else if bar.Value != "0" || bar.H != 0 {
 			t.Errorf("empty bar %+v", bar)
@@ -43,5 +44,44 @@ func TestComputeAndChartsHideSmallCounts(t *testing.T) {
 	}
 	if w := per[0].ByWeek; len(w) != district.Weeks || w[district.Weeks-1].N != 7 {
 		t.Errorf("weeks %+v", w)
+	}
+}
+
+// A "<5" bar is one low dashed box whatever its count (1–4), and never
+// the height of the chart's largest bar: not on a chart of small counts
+// only, nor beside a large count.
+func TestSuppressedBarsAreNotTall(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		values []int
+	}{
+		{"only small counts", []int{1, 0, 4, 0}},
+		{"small beside large", []int{3, 50, 2, 0}},
+		{"small beside the threshold", []int{1, 5, 4, 0}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := barChart("t", []string{"a", "b", "c", "d"}, tc.values)
+			tallest := 0.0
+			for _, b := range c.Bars {
+				tallest = max64(tallest, b.H)
+			}
+			for i, b := range c.Bars {
+				v := tc.values[i]
+				switch {
+				case v > 0 && v < 5:
+					if b.Value != "<5" || !b.Small || b.H != suppressedHeight || b.H >= chartHeight/4 {
+						t.Errorf("bar %d (%d) = %+v, want \"<5\", small, %v high", i, v, b, suppressedHeight)
+					}
+				case v == 0:
+					if b.H != 0 {
+						t.Errorf("bar %d (0) is %v high", i, b.H)
+					}
+				default:
+					if b.Small || b.Value != strconv.Itoa(v) || b.H < suppressedHeight {
+						t.Errorf("bar %d (%d) = %+v", i, v, b)
+					}
+				}
+			}
+		})
 	}
 }

@@ -458,7 +458,7 @@ var labels = map[string]hotline.Label{
 	"from":             {ZH: "从", EN: "From"},
 	"to":               {ZH: "到", EN: "To"},
 	"download":         {ZH: "下载", EN: "Download"},
-	"small_note":       {ZH: "按类别、情节、渠道等统计时，小于 5 的数字显示为「<5」，以免识别出个别学生；超时、曾超时、未评估、已上报和应上报未上报的案件数是学校的履职记录，如实显示。", EN: "Counts by category, severity, channel and the like below 5 are shown as \"<5\" so that no student can be singled out; overdue, missed, unassessed, escalated and must-be-escalated counts are the school's own record and are shown exactly."},
+	"small_note":       {ZH: "按类别、情节、渠道等统计时，小于 5 的数字显示为「<5」，图中画成同样高度的虚线小框（不代表大小），以免识别出个别学生；超时、曾超时、未评估、已上报和应上报未上报的案件数是学校的履职记录，如实显示。", EN: "Counts by category, severity, channel and the like below 5 are shown as \"<5\" and drawn as the same small dashed box whatever they are (its height means nothing), so that no student can be singled out; overdue, missed, unassessed, escalated and must-be-escalated counts are the school's own record and are shown exactly."},
 	"open_case":        {ZH: "查看", EN: "Open"},
 	"thread":           {ZH: "案件记录（区教育局副本）", EN: "Thread (district copy)"},
 	"timeline":         {ZH: "台账时间线", EN: "Ledger timeline"},

@@ -218,15 +218,18 @@ func (h *Staff) handleList(w http.ResponseWriter, r *http.Request, sp *staffPage
 	h.render(w, http.StatusOK, "list", sp)
 }
 
-// defaultWindows proposes the policy's calendar: a March baseline and a
-// June follow-up, this year or next.
+// defaultWindows proposes a baseline from tomorrow 08:00 for two weeks and
+// a follow-up three months after it, for two weeks: a survey made today
+// runs soon (the policy's March screening and June follow-up are three
+// months apart too), rather than next March. Both can be changed.
 func defaultWindows(now time.Time) survey.NewSurvey {
-	y := now.In(survey.Zone).Year()
-	if now.In(survey.Zone).Month() > time.March {
-		y++
+	d := now.In(survey.Zone)
+	opens := time.Date(d.Year(), d.Month(), d.Day()+1, 8, 0, 0, 0, survey.Zone)
+	closes := func(t time.Time) time.Time {
+		return time.Date(t.Year(), t.Month(), t.Day()+13, 18, 0, 0, 0, survey.Zone)
 	}
-	at := func(m time.Month, d, hh int) time.Time { return time.Date(y, m, d, hh, 0, 0, 0, survey.Zone) }
-	return survey.NewSurvey{BaselineOpens: at(time.March, 1, 8), BaselineCloses: at(time.March, 31, 18), FollowUpOpens: at(time.June, 1, 8), FollowUpCloses: at(time.June, 30, 18)}
+	follow := opens.AddDate(0, 3, 0)
+	return survey.NewSurvey{BaselineOpens: opens, BaselineCloses: closes(opens), FollowUpOpens: follow, FollowUpCloses: closes(follow)}
 }
 
 func parseLocal(s string) (time.Time, error) {

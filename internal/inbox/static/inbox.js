@@ -4,6 +4,13 @@
   'use strict';
   var body = document.body;
 
+  // A log-in page opened over plain http on an https server cannot keep
+  // the log-in: it says so before anyone types a password.
+  var insecure = document.getElementById('insecure');
+  if (insecure && window.location.protocol === 'http:') {
+    insecure.hidden = false;
+  }
+
   // Forms with data-confirm ask before they submit (deactivating a counselor).
   // A button may ask on its own (a delete button in an edit form).
   document.addEventListener('submit', function (e) {
@@ -68,10 +75,13 @@
   function setBadge(n) {
     n = parseInt(n, 10) || 0;
     document.title = (n > 0 ? '(' + n + ') ' : '') + baseTitle;
-    var nav = document.getElementById('nav-unread');
+    var nav = document.getElementById('unread-n');
+    var badge = document.getElementById('unread-badge');
     if (nav) {
       nav.textContent = String(n);
-      nav.hidden = n === 0;
+    }
+    if (badge) {
+      badge.hidden = n === 0;
     }
   }
 
