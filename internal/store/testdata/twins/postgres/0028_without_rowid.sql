@@ -1,6 +1,0 @@
--- Nothing to do on PostgreSQL. The SQLite migration of the same name stores
--- submissions, handled_updates, webchat_applied and form_tokens_used as
--- WITHOUT ROWID tables (one b-tree per table instead of a rowid table and a
--- primary-key index). WITHOUT ROWID is SQLite-only; a PostgreSQL table is a
--- heap plus its primary-key index either way, and these tables already have
--- the same keys and indexes there.
