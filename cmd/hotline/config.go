@@ -65,6 +65,10 @@ type Config struct {
 	SMTPFrom string
 	SMTPUser string
 	SMTPPass string
+
+	// Alerts are the alert vendors' accounts (WeCom, DingTalk, Feishu,
+	// SMS, voice, Web Push).
+	Alerts AlertConfig
 }
 
 // flagSet builds a flag set whose defaults come from the environment. A
@@ -270,6 +274,7 @@ func (fs *flagSet) serverFlags(c *Config, defaultAddr string) {
 	fs.str(&c.SMTPFrom, "smtp-from", "", "sender address of e-mail alerts")
 	fs.str(&c.SMTPUser, "smtp-user", "", "SMTP user name")
 	fs.secret(&c.SMTPPass, "smtp-pass", "SMTP password")
+	fs.alertFlags(&c.Alerts)
 }
 
 // wechatFlags registers the WeChat accounts' flags, for serve, demo and

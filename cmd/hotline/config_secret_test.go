@@ -86,3 +86,66 @@ func TestSecretsNotOnTheCommandLine(t *testing.T) {
 		})
 	}
 }
+
+// The alert vendors' secrets come from the environment or from files
+// (--…-file, e.g. systemd credentials), never shown in usage; a vendor
+// configured by halves stops the server at start rather than at 3 a.m.
+func TestAlertSecretsFromEnvironmentAndFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "aliyun.secret")
+	if err := os.WriteFile(keyFile, []byte("aliyun-secret-from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"HOTLINE_TENCENT_SECRET_KEY":            "tencent-secret-from-env",
+		"HOTLINE_WECOM_CORP_SECRET":             "wecom-secret-from-env",
+		"HOTLINE_ALIYUN_ACCESS_KEY_SECRET_FILE": keyFile,
+	}
+	var errb bytes.Buffer
+	var c Config
+	fs := newFlagSet("serve", &Env{Stderr: &errb, Getenv: func(k string) string { return env[k] }}, "test")
+	fs.serverFlags(&c, "127.0.0.1:0")
+	if err := fs.Parse([]string{"--no-such-flag"}); err == nil {
+		t.Fatal("mistyped flag accepted")
+	}
+	for _, v := range []string{"tencent-secret-from-env", "wecom-secret-from-env", "aliyun-secret-from-file"} {
+		if strings.Contains(errb.String(), v) {
+			t.Errorf("usage shows a secret: %q", v)
+		}
+	}
+	for _, f := range []string{"-aliyun-access-key-secret-file", "-tencent-secret-key-file", "-wecom-corp-secret-file", "-webpush-subject", "-dingtalk-url", "HOTLINE_ALIYUN_ACCESS_KEY_SECRET_FILE"} {
+		if !strings.Contains(errb.String(), f) {
+			t.Errorf("usage lacks %s", f)
+		}
+	}
+	c = Config{}
+	fs = newFlagSet("serve", &Env{Stderr: &errb, Getenv: func(k string) string { return env[k] }}, "test")
+	fs.serverFlags(&c, "127.0.0.1:0")
+	if err := fs.Parse([]string{"--aliyun-access-key-id", "LTAIabc", "--aliyun-sms-sign", "热线", "--aliyun-sms-template", "SMS_1"}); err != nil {
+		t.Fatal(err)
+	}
+	a := c.Alerts
+	if a.AliyunKeySecret != "aliyun-secret-from-file" || a.TencentSecretKey != "tencent-secret-from-env" || a.WeComCorpSecret != "wecom-secret-from-env" {
+		t.Fatalf("secrets not applied: %+v", a)
+	}
+	// A Tencent key without its id is half a vendor.
+	if err := a.vendorConfig().Check(); err == nil || !strings.Contains(err.Error(), "tencent") {
+		t.Fatalf("a Tencent key without its id: %v", err)
+	}
+	a.TencentSecretKey = ""
+	if err := a.vendorConfig().Check(); err != nil {
+		t.Fatalf("a complete Aliyun SMS account refused: %v", err)
+	}
+	// Half a vendor: a corp id without its agent id.
+	a.WeComCorpID = "ww123"
+	if err := a.vendorConfig().Check(); err == nil {
+		t.Fatal("a WeCom corp without its agent id accepted")
+	}
+	// A missing secret file is an error at start, not an empty secret.
+	fs = newFlagSet("serve", &Env{Stderr: &errb, Getenv: func(string) string { return "" }}, "test")
+	fs.serverFlags(&c, "127.0.0.1:0")
+	if err := fs.Parse([]string{"--tencent-secret-key-file", filepath.Join(dir, "missing")}); err == nil {
+		t.Fatal("a missing secret file accepted")
+	}
+}

@@ -39,6 +39,16 @@ func runDemo(ctx context.Context, args []string, env *Env) error {
 		m.Close()
 		return err
 	}
+	d, err := startDemoAlerts(m)
+	if err != nil {
+		m.Close()
+		return err
+	}
+	if err := seedDemoAlerts(ctx, m, d); err != nil {
+		m.Close()
+		return err
+	}
+	m.demo = d
 	return runServer(ctx, m, func() { printDemo(env.Stdout, m) })
 }
 
@@ -54,10 +64,12 @@ Hotline 演示已启动 / the demo is running
   学生网页聊天 / student web chat:    %s/c/%s
   网上信箱（无需 JavaScript）/ mailbox: %s/m/%s
   宣传海报 / poster:                 %s/poster/%s
+  发出的紧急提醒 / alerts sent:       %s/demo/alerts
+      （提醒发到内置的模拟器；值班表：%s/inbox/admin/rota）
   健康检查 / health:                 %s/healthz
 
 按 Ctrl+C 停止 / press Ctrl+C to stop.
-`, u, demoUser, demoPassword, u, demoOfficer, demoPassword, u, demoSchool, u, demoSchool, u, demoSchool, u)
+`, u, demoUser, demoPassword, u, demoOfficer, demoPassword, u, demoSchool, u, demoSchool, u, demoSchool, u, u, u)
 }
 
 // seedDemo creates the demo school, its log-ins and sample reports once.

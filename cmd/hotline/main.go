@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // rota hours are in each school's zone, on hosts without a zone database too
 )
 
 // version is set at build time with -ldflags "-X main.version=…".

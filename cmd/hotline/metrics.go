@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"hotline/internal/hotline"
+	"hotline/internal/scheduler"
 )
 
 // The metrics are coarse and content-free on purpose. Labels are only a
@@ -59,6 +60,12 @@ var (
 		"How long the last scheduler pass took.", nil, nil)
 	metricDeadlineMisses = prometheus.NewDesc("hotline_deadline_misses_total",
 		"Case deadlines recorded as missed since start.", nil, nil)
+	metricAlerts = prometheus.NewDesc("hotline_alerts_total",
+		"Alerts sent since start, by channel kind and result: sent, failed (may pass), refused (for good), unconfigured.", []string{"kind", "result"}, nil)
+	metricFirstAlert = prometheus.NewDesc("hotline_urgent_first_alert_seconds",
+		"Time from an urgent report to the first alert of its ladder a vendor accepted (on the node that sent it).", nil, nil)
+	metricAckTime = prometheus.NewDesc("hotline_urgent_ack_seconds",
+		"Time from an urgent report to its acknowledgement, for reports whose ladder ran.", nil, nil)
 )
 
 // collector reads the running parts' counters at each scrape: the parts
@@ -72,6 +79,7 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 		metricBotQueue, metricBotHandled, metricBotPanics,
 		metricKDFWaiting, metricKDFInFlight, metricKDFTotal,
 		metricSchedPasses, metricSchedFailed, metricSchedLag, metricSchedPass, metricDeadlineMisses,
+		metricAlerts, metricFirstAlert, metricAckTime,
 	} {
 		ch <- d
 	}
@@ -141,6 +149,16 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(metricSchedPass, ss.LastPass.Seconds())
 	}
 	counter(metricDeadlineMisses, float64(ss.DeadlineMisses))
+
+	as := m.Scheduler.AlertStats()
+	for kind, results := range as.Sends {
+		for result, n := range results {
+			counter(metricAlerts, float64(n), string(kind), result)
+		}
+	}
+	for d, h := range map[*prometheus.Desc]scheduler.Histogram{metricFirstAlert: as.FirstAlert, metricAckTime: as.Ack} {
+		ch <- prometheus.MustNewConstHistogram(d, h.Count, h.Sum, h.Buckets)
+	}
 }
 
 // openMetrics serves /metrics and the profiler (/debug/pprof/) on their

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"hotline/bot"
+	"hotline/internal/alert"
 	"hotline/internal/cluster"
 	"hotline/internal/hotline"
 	"hotline/internal/inbox"
@@ -67,8 +68,13 @@ type Main struct {
 	wechatCfs []wechatConf    // the configured WeChat accounts, read at Run
 	senders   relay.Channels
 	Webchat   *webchat.Server
-	Scheduler *scheduler.Scheduler
+	Scheduler *scheduler.Scheduler // built before the inbox (test alerts), run after the bot
 	Oversight *oversight.Handler
+	// vapidPublic is the Web Push public key installed inboxes subscribe
+	// with; "" without Web Push.
+	vapidPublic string
+	ready       readiness   // /readyz's cache
+	demo        *demoAlerts // the demo's alert simulator and page; nil outside the demo
 
 	Mux       *http.ServeMux
 	listener  net.Listener
@@ -93,6 +99,10 @@ type Tune struct {
 	// by its goroutine from then on).
 	Relay     func(*relay.Worker)
 	Scheduler func(*scheduler.Scheduler)
+	// Alerts adjusts the alert vendors' configuration (tests point it at
+	// the simulator); AlertSet the channels built from it.
+	Alerts   func(*alert.Config)
+	AlertSet func(alert.Set)
 	// SweepInterval, when set, replaces the dialog sweeper's 30 s period.
 	SweepInterval time.Duration
 }
@@ -149,6 +159,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.ctx, m.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	m.Mux = http.NewServeMux()
 	m.Mux.HandleFunc("GET /healthz", m.handleHealthz)
+	m.Mux.HandleFunc("GET /readyz", m.handleReadyz)
 	m.Mux.HandleFunc("GET /{$}", m.handleRoot)
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
@@ -180,6 +191,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	case <-time.After(10 * time.Second):
 		m.Logger.Warn("cluster: not yet hearing other nodes' notices; going on")
 	}
+	if err := m.openAlerts(m.ctx); err != nil {
+		return err
+	}
 	if err := m.openInbox(); err != nil {
 		return fmt.Errorf("inbox: %w", err)
 	}
@@ -200,6 +214,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	if err := m.openOversight(); err != nil {
 		return fmt.Errorf("oversight: %w", err)
+	}
+	if m.demo != nil {
+		m.demo.routes(m)
 	}
 	if err := m.openSurveys(); err != nil {
 		return fmt.Errorf("surveys: %w", err)
@@ -223,6 +240,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		}
 	})
 	m.Logger.Info("serving", "url", m.Config.PublicURL)
+	m.logAlertChannels()
+	m.warnUnready(m.ctx)
 	return nil
 }
 

@@ -17,7 +17,7 @@ func (m *Main) openInbox() error {
 		Staff: m.Staff, Triage: m.Triage, Intake: m.Intake, Broker: m.Broker, Logger: m.Logger,
 		ClientIP: m.clientIP(), Secure: strings.HasPrefix(m.Config.PublicURL, "https://"), IdleTimeout: m.Config.IdleTimeout, Clock: m.Clock,
 		PublicURL: m.Config.PublicURL, BotName: m.botName, WechatAccounts: m.inboxWechatAccounts,
-		District: district.New(m.DB),
+		District: district.New(m.DB), Alerts: m.Scheduler, VAPIDPublicKey: m.vapidPublic,
 	})
 	if err != nil {
 		return err

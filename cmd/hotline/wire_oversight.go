@@ -2,17 +2,14 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"time"
 
 	tgbot "github.com/go-telegram/bot"
 
 	"hotline/bot"
+	"hotline/internal/alert"
 	"hotline/internal/district"
 	"hotline/internal/hotline"
-	"hotline/internal/mail"
 	"hotline/internal/oversight"
-	"hotline/internal/scheduler"
 )
 
 // botAlerter sends staff alerts through the Telegram bot's API client.
@@ -23,25 +20,19 @@ func (a botAlerter) SendAlert(ctx context.Context, chatID int64, text string) er
 	return err
 }
 
-// openScheduler starts the scheduler: deadlines, follow-ups, urgent
-// paging, retention, daily ledger heads, and alerts by Telegram (through
-// the bot, so it opens after it) and e-mail.
+// openScheduler starts the scheduler (built by openAlerts): deadlines,
+// follow-ups, the escalation ladders, retention, daily ledger heads, and
+// alerts over every configured channel, Telegram among them once the bot
+// is open.
 func (m *Main) openScheduler() error {
-	sc := &scheduler.Scheduler{DB: m.DB, Vault: m.Vault, Notifier: m.Cluster, BaseURL: m.Config.PublicURL, Logger: m.Logger, Interval: 30 * time.Second}
+	sc := m.Scheduler
 	if m.Bot != nil {
-		sc.Telegram = botAlerter{m.Bot}
-	}
-	if m.Config.SMTPAddr != "" {
-		mailer, err := mail.New(mail.Config{Addr: m.Config.SMTPAddr, From: m.Config.SMTPFrom, User: m.Config.SMTPUser, Password: m.Config.SMTPPass})
-		if err != nil {
-			return fmt.Errorf("alert e-mail: %w", err)
-		}
-		sc.Mail = mailer
+		sc.Channels[alert.Telegram] = alert.NewTelegram(botAlerter{m.Bot})
+		m.setAlertKinds()
 	}
 	if m.Tune.Scheduler != nil {
 		m.Tune.Scheduler(sc)
 	}
-	m.Scheduler = sc
 
 	// A new urgent tip pages staff at once, not at the next tick.
 	wake := make(chan struct{}, 1)
@@ -76,7 +67,7 @@ func (m *Main) openScheduler() error {
 // openOversight serves the district pages under /district/, behind the
 // inbox's log-in, so it opens after the inbox.
 func (m *Main) openOversight() error {
-	h, err := oversight.New(oversight.Config{District: district.New(m.DB), Triage: m.Triage, Auth: m.Inbox, Logger: m.Logger})
+	h, err := oversight.New(oversight.Config{District: district.New(m.DB), Triage: m.Triage, Auth: m.Inbox, Logger: m.Logger, Staff: m.Staff, Alerts: m.Scheduler})
 	if err != nil {
 		return err
 	}

@@ -35,6 +35,9 @@ func TestDescribeEveryDetailFormat(t *testing.T) {
 		{hotline.EventDeadlineMissed, "deadline=progress", "超过处理时限：跟进处理或办结", "Deadline missed: follow up or close"},
 		{hotline.EventPurged, "retention_days=365", "按保存期限清除内容 · 保存期限：365 天", "Content purged (retention) · Retention: 365 days"},
 		{hotline.EventHeadRecorded, "day=2026-11-28;after=40", "记录台账校验值 · 日期：2026-11-28 · 台账序号 #40", "Ledger head recorded · Day: 2026-11-28 · after entry #40"},
+		{hotline.EventAcknowledged, "via=alert_link", "已受理（从紧急提醒里的“我来处理”链接）", "Acknowledged (from an urgent alert's “I'm on it” link)"},
+		{hotline.EventPaged, "rung=3", "紧急提醒：第 3 级（全体辅导老师）", "Urgent alert sent: rung 3 (every counselor)"},
+		{hotline.EventAlertAcknowledged, "via=alert_link", "区教育局确认收到紧急提醒", "District confirmed the urgent alert"},
 		{"future_kind", "some_key=x;flag", "future kind，some key：x，flag", "future kind, some key: x, flag"},
 	}
 	for _, tt := range tests {

@@ -5,11 +5,13 @@
 package history
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
 	"hotline/internal/hotline"
 	"hotline/internal/scheduler"
+	"hotline/internal/staff"
 )
 
 // detailFields parses a ledger detail into its keys and values, in order; a
@@ -52,7 +54,18 @@ var (
 	hAfter       = hotline.Label{ZH: "台账序号", EN: "after entry"}
 	hColon       = hotline.Label{ZH: "：", EN: ": "}
 	hSep         = hotline.Label{ZH: "，", EN: ", "}
+	hViaLink     = hotline.Label{ZH: "从紧急提醒里的“我来处理”链接", EN: "from an urgent alert's “I'm on it” link"}
+	hRung        = hotline.Label{ZH: "第 %d 级", EN: "rung %d"}
 )
+
+// rungWord names a ladder rung: its number and who it pages.
+func rungWord(n int, lang hotline.Lang) string {
+	w := fmt.Sprintf(hRung.In(lang), n)
+	if lb := staff.RungLabel(n); lb.ZH != "" {
+		w += paren(lb.In(lang), lang)
+	}
+	return w
+}
 
 // Describe says a ledger event in words in lang: the kind and, from its
 // detail, what changed (statuses, severities, categories, deadline kinds,
@@ -73,6 +86,10 @@ func Describe(e *hotline.Event, names map[int64]string, lang hotline.Lang) strin
 	var head string // the event in words, before any leftover fields
 	switch e.Kind {
 	case hotline.EventStatusChanged, hotline.EventAcknowledged, hotline.EventResolved, hotline.EventClosed, hotline.EventReopened:
+		if v["via"] == "alert_link" {
+			use("via")
+			head = l(e.Kind.Label()) + paren(l(hViaLink), lang)
+		}
 		if has("from") && has("to") {
 			use("from", "to")
 			label := hStatus
@@ -153,6 +170,13 @@ func Describe(e *hotline.Event, names map[int64]string, lang hotline.Lang) strin
 			use("retention_days")
 			head = l(e.Kind.Label()) + " · " + l(hRetention) + colon + v["retention_days"] + l(hDays)
 		}
+	case hotline.EventPaged:
+		if n, err := strconv.Atoi(v["rung"]); err == nil {
+			use("rung")
+			head = l(e.Kind.Label()) + colon + rungWord(n, lang)
+		}
+	case hotline.EventAlertAcknowledged:
+		use("via")
 	case hotline.EventHeadRecorded:
 		use("day", "after")
 		head = l(e.Kind.Label())

@@ -34,33 +34,41 @@ const (
 	// event holds the finding's key and the deadline, never the words.
 	EventMeasureRecorded EventKind = "measure_recorded"
 	EventMeasureDone     EventKind = "measure_done"
+	// The escalation ladder of an urgent case: a rung was paged
+	// ("rung=3"), and a district officer answered an alert's "I'm on it"
+	// link (school staff answering it acknowledge the case itself:
+	// EventAcknowledged with "via=alert_link").
+	EventPaged             EventKind = "paged"
+	EventAlertAcknowledged EventKind = "alert_acknowledged"
 )
 
 var eventLabels = map[EventKind]Label{
-	EventReceived:        {"收到报告", "Report received"},
-	EventReporterMessage: {"报告人补充信息", "Reporter wrote"},
-	EventAcknowledged:    {"已受理", "Acknowledged"},
-	EventStatusChanged:   {"状态变更", "Status changed"},
-	EventSeverityChanged: {"情节等级变更", "Severity changed"},
-	EventCategoryChanged: {"类别变更", "Category changed"},
-	EventUrgencyChanged:  {"紧急标记变更", "Urgency changed"},
-	EventAssigned:        {"指派负责人", "Assigned"},
-	EventReplied:         {"回复报告人", "Replied to reporter"},
-	EventNoted:           {"添加内部备注", "Internal note"},
-	EventStepRecorded:    {"记录处置措施", "Handling step recorded"},
-	EventEscalated:       {"上报区教育局", "Escalated to the district"},
-	EventDistrictReport:  {"向区教育局续报", "Follow-up report to the district"},
-	EventReferredPolice:  {"报告公安机关", "Referred to police"},
-	EventClosed:          {"关闭", "Closed"},
-	EventResolved:        {"处理完毕", "Resolved"},
-	EventReopened:        {"重新打开", "Reopened"},
-	EventDeadlineMissed:  {"超过处理时限", "Deadline missed"},
-	EventPurged:          {"按保存期限清除内容", "Content purged (retention)"},
-	EventUndeliverable:   {"回复无法送达", "Reply undeliverable"},
-	EventForgotten:       {"报告人解除关联", "Reporter unlinked their chat"},
-	EventHeadRecorded:    {"记录台账校验值", "Ledger head recorded"},
-	EventMeasureRecorded: {"记录整改措施", "Rectification measure recorded"},
-	EventMeasureDone:     {"整改措施完成", "Rectification measure done"},
+	EventReceived:          {"收到报告", "Report received"},
+	EventReporterMessage:   {"报告人补充信息", "Reporter wrote"},
+	EventAcknowledged:      {"已受理", "Acknowledged"},
+	EventStatusChanged:     {"状态变更", "Status changed"},
+	EventSeverityChanged:   {"情节等级变更", "Severity changed"},
+	EventCategoryChanged:   {"类别变更", "Category changed"},
+	EventUrgencyChanged:    {"紧急标记变更", "Urgency changed"},
+	EventAssigned:          {"指派负责人", "Assigned"},
+	EventReplied:           {"回复报告人", "Replied to reporter"},
+	EventNoted:             {"添加内部备注", "Internal note"},
+	EventStepRecorded:      {"记录处置措施", "Handling step recorded"},
+	EventEscalated:         {"上报区教育局", "Escalated to the district"},
+	EventDistrictReport:    {"向区教育局续报", "Follow-up report to the district"},
+	EventReferredPolice:    {"报告公安机关", "Referred to police"},
+	EventClosed:            {"关闭", "Closed"},
+	EventResolved:          {"处理完毕", "Resolved"},
+	EventReopened:          {"重新打开", "Reopened"},
+	EventDeadlineMissed:    {"超过处理时限", "Deadline missed"},
+	EventPurged:            {"按保存期限清除内容", "Content purged (retention)"},
+	EventUndeliverable:     {"回复无法送达", "Reply undeliverable"},
+	EventForgotten:         {"报告人解除关联", "Reporter unlinked their chat"},
+	EventHeadRecorded:      {"记录台账校验值", "Ledger head recorded"},
+	EventMeasureRecorded:   {"记录整改措施", "Rectification measure recorded"},
+	EventMeasureDone:       {"整改措施完成", "Rectification measure done"},
+	EventPaged:             {"紧急提醒", "Urgent alert sent"},
+	EventAlertAcknowledged: {"区教育局确认收到紧急提醒", "District confirmed the urgent alert"},
 }
 
 // Label returns the event kind's name in both languages.

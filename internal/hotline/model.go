@@ -21,6 +21,9 @@ type SchoolSettings struct {
 	Deadlines        Deadlines `json:"deadlines"`
 	RequireTOTP      bool      `json:"require_totp,omitempty"`
 	RetentionDays    int       `json:"retention_days,omitempty"` // 0: keep sealed content forever
+	// TimeZone is the IANA zone the school's rota hours are in; empty:
+	// Asia/Shanghai.
+	TimeZone string `json:"time_zone,omitempty"`
 }
 
 // Deadlines are how long a school has for each duty. Zero values take the

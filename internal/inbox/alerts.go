@@ -2,9 +2,9 @@ package inbox
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
+	"hotline/internal/alert"
 	"hotline/internal/hotline"
 	"hotline/internal/staff"
 )
@@ -17,22 +17,66 @@ type alertsData struct {
 	Expires  time.Time // when Code stops working
 	EmailIn  string    // the address typed, kept after a refusal
 	District bool      // a district officer: paged for the district
+	// Channels are every way this staff member is reached, with whether
+	// each works; Telegram and e-mail among them.
+	Channels *targetsBlock
+	// Slots are this staff member's lines of the school's rota.
+	Slots []rotaLine
+	// Fallback, Head and Duty say the other duties they hold.
+	Fallback, Head, Duty bool
+	// VAPIDKey is the Web Push public key; "" when push is not set up.
+	VAPIDKey string
 }
 
 func (s *Server) alertsPage(r *http.Request, rc *reqCtx) (*page, *alertsData, error) {
-	prefs, err := s.cfg.Staff.AlertPrefs(r.Context(), rc.sess.ts)
+	ctx := r.Context()
+	prefs, err := s.cfg.Staff.AlertPrefs(ctx, rc.sess.ts)
 	if err != nil {
 		return nil, nil, err
 	}
-	d := &alertsData{Prefs: prefs, EmailIn: prefs.Email, District: rc.School == nil}
+	d := &alertsData{Prefs: prefs, EmailIn: prefs.Email, District: rc.School == nil, VAPIDKey: s.cfg.VAPIDPublicKey}
+	if d.Channels, err = s.targetsBlock(ctx, rc, staff.ScopeMine); err != nil {
+		return nil, nil, err
+	}
+	if !s.cfg.Staff.Configured(alert.WebPush) {
+		d.VAPIDKey = ""
+	}
+	me := rc.Me
+	d.Fallback, d.Head, d.Duty = prefs.OnCall && !d.District, prefs.Head, prefs.OnCall && d.District
+	if rc.School != nil {
+		dir, err := s.cfg.Staff.Directory(ctx, rc.School.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, sl := range dir.Slots() {
+			if sl.CounselorID == me.ID {
+				d.Slots = append(d.Slots, describeSlot(sl, dir))
+			}
+		}
+	}
 	p := s.newPage(r, rc, rc.Lang)
 	p.Title, p.Nav, p.Data = p.T("alerts"), "alerts", d
 	if rc.School != nil {
-		if p.Unread, err = s.cfg.Triage.UnreadCount(r.Context(), rc.actor()); err != nil {
+		if p.Unread, err = s.cfg.Triage.UnreadCount(ctx, rc.actor()); err != nil {
 			return nil, nil, err
 		}
 	}
 	return p, d, nil
+}
+
+// renderAlertsWith shows "my alerts" with an error (a refused link, a
+// wrong code).
+func (s *Server) renderAlertsWith(w http.ResponseWriter, r *http.Request, rc *reqCtx, err error, form func(*targetsBlock)) {
+	p, d, perr := s.alertsPage(r, rc)
+	if perr != nil {
+		s.fail(w, r, rc, perr)
+		return
+	}
+	if form != nil {
+		form(d.Channels)
+	}
+	p.Error = hotline.ErrorMessage(err, rc.Lang)
+	s.render(w, hotline.HTTPStatus(err), "alerts", p)
 }
 
 func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
@@ -41,6 +85,7 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request, rc *reqCtx
 		s.fail(w, r, rc, err)
 		return
 	}
+	targetNotice(p, r, p.Data.(*alertsData).Channels)
 	switch r.URL.Query().Get("done") {
 	case "unlinked":
 		p.Notice = p.T("tg_unlinked")
@@ -103,19 +148,4 @@ func (s *Server) handleAlertEmail(w http.ResponseWriter, r *http.Request, rc *re
 		return
 	}
 	redirect(w, r, "/inbox/alerts?done=email")
-}
-
-// handleOnCall puts a counselor of the admin's school on or off the
-// on-call rota. A counselor of another school is not found (404).
-func (s *Server) handleOnCall(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		s.fail(w, r, rc, hotline.ErrNotFound)
-		return
-	}
-	if err := s.cfg.Staff.SetOnCall(r.Context(), rc.sess.ts, id, r.FormValue("on") == "1"); err != nil {
-		s.fail(w, r, rc, err)
-		return
-	}
-	redirect(w, r, "/inbox/admin/counselors#oncall")
 }

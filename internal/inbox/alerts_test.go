@@ -85,52 +85,6 @@ func TestMyAlertsPage(t *testing.T) {
 	mustContain(t, "english", r, "My alerts", "Alerts never contain report content")
 }
 
-func TestOnCallRota(t *testing.T) {
-	ts := setupTwo(t)
-	e := ts.e
-	ctx := context.Background()
-	pw := e.counselor(ts.a, "li", hotline.RoleCounselor)
-	li, _ := e.db.CounselorByUsername(ctx, "li")
-	ul := e.login("li", pw, newPW)
-
-	r := ts.ua.get("/inbox/admin/counselors")
-	mustContain(t, "rota", r, "值班名单", "目前没有人值班", "提醒本校所有老师", "提醒区教育局", "/inbox/admin/counselors/"+itoa(li.ID)+"/oncall")
-	r = ts.ua.post("/inbox/admin/counselors/"+itoa(li.ID)+"/oncall", url.Values{"on": {"1"}})
-	mustContain(t, "on call", r, "目前有 1 位老师值班")
-	if rec, _ := e.db.CounselorByID(ctx, li.ID); !rec.OnCall {
-		t.Fatal("not on call in the database")
-	}
-	mustContain(t, "counselor sees it", ul.get("/inbox/alerts"), "你在本校的值班名单上")
-
-	// A counselor who is not an admin may not change the rota (403), nor
-	// see the admin page.
-	if r := ul.post("/inbox/admin/counselors/"+itoa(li.ID)+"/oncall", url.Values{"on": {"0"}}); r.Status != http.StatusForbidden {
-		t.Fatalf("counselor changes the rota: %d", r.Status)
-	}
-	if r := ul.post("/inbox/admin/counselors/"+itoa(ts.adminA)+"/oncall", url.Values{"on": {"1"}}); r.Status != http.StatusForbidden {
-		t.Fatalf("counselor puts the admin on call: %d", r.Status)
-	}
-	if r := ul.get("/inbox/admin/counselors"); r.Status != http.StatusForbidden {
-		t.Fatalf("counselor opens the admin page: %d", r.Status)
-	}
-	// School A's admin cannot touch school B's staff: 404, nothing changes.
-	if r := ts.ua.post("/inbox/admin/counselors/"+itoa(ts.adminB)+"/oncall", url.Values{"on": {"1"}}); r.Status != http.StatusNotFound {
-		t.Fatalf("A puts B's admin on call: %d", r.Status)
-	}
-	if r := ts.ua.post("/inbox/admin/counselors/999999/oncall", url.Values{"on": {"1"}}); r.Status != http.StatusNotFound {
-		t.Fatalf("unknown counselor: %d", r.Status)
-	}
-	if rec, _ := e.db.CounselorByID(ctx, ts.adminB); rec.OnCall {
-		t.Fatal("B's admin on call")
-	}
-	if rec, _ := e.db.CounselorByID(ctx, li.ID); !rec.OnCall {
-		t.Fatal("the refused requests changed the rota")
-	}
-	// Off again.
-	r = ts.ua.post("/inbox/admin/counselors/"+itoa(li.ID)+"/oncall", url.Values{"on": {"0"}})
-	mustContain(t, "off call", r, "目前没有人值班")
-}
-
 // escalationEnv is two schools of one district that exists (so cases can
 // be escalated) and its officer.
 func escalationEnv(t *testing.T) (*twoSchools, *staff.CreatedDistrict) {

@@ -19,12 +19,14 @@ import (
 	"testing"
 	"time"
 
+	"hotline/internal/alert"
 	"hotline/internal/district"
 	"hotline/internal/hotline"
 	"hotline/internal/inbox"
 	"hotline/internal/intake"
 	"hotline/internal/live"
 	"hotline/internal/pgtest"
+	"hotline/internal/scheduler"
 	"hotline/internal/staff"
 	"hotline/internal/store"
 	"hotline/internal/triage"
@@ -59,6 +61,9 @@ type env struct {
 	srv    *inbox.Server
 	hs     *httptest.Server
 	clock  *fakeClock
+	// sched sends test and ladder alerts to sink, with links to hs.
+	sched *scheduler.Scheduler
+	sink  *alertSink
 }
 
 // cheapArgon keeps tests fast; the pool bound is the same code path.
@@ -93,7 +98,15 @@ func newEnvConfig(tb testing.TB, opt vault.Options, clock *fakeClock, configure 
 	e.st = staff.New(db, v, nil)
 	e.tr = triage.New(db, v, broker, nil)
 	e.in = intake.New(db, v, broker, nil)
-	cfg := inbox.Config{Staff: e.st, Triage: e.tr, Intake: e.in, Broker: broker, Clock: clock, IdleTimeout: 30 * time.Minute, District: district.New(db)}
+	// Every channel but e-mail (no SMTP server), each into the sink.
+	e.sink = &alertSink{}
+	set, kinds := alert.Set{}, map[alert.Kind]bool{}
+	for _, k := range append(append([]alert.Kind{alert.Telegram}, staff.PersonalKinds...), staff.GroupKinds...) {
+		set[k], kinds[k] = sinkChannel{k, e.sink}, true
+	}
+	e.st.AlertKinds = kinds
+	e.sched = &scheduler.Scheduler{DB: db, Vault: v, Staff: e.st, Channels: set, Notifier: broker}
+	cfg := inbox.Config{Staff: e.st, Triage: e.tr, Intake: e.in, Broker: broker, Clock: clock, IdleTimeout: 30 * time.Minute, District: district.New(db), Alerts: e.sched}
 	if configure != nil {
 		configure(&cfg)
 	}
@@ -104,12 +117,56 @@ func newEnvConfig(tb testing.TB, opt vault.Options, clock *fakeClock, configure 
 	mux := http.NewServeMux()
 	mux.Handle("/inbox/", e.srv)
 	e.hs = httptest.NewServer(mux)
+	e.sched.BaseURL = e.hs.URL
 	tb.Cleanup(func() {
 		e.hs.CloseClientConnections()
 		e.srv.Close()
 		e.hs.Close()
 	})
 	return e
+}
+
+// alertSink records the alerts the fake channels took.
+type alertSink struct {
+	mu   sync.Mutex
+	sent []sunk
+	fail map[string]error // address → error
+}
+
+type sunk struct {
+	To alert.Target
+	M  alert.Message
+}
+
+type sinkChannel struct {
+	k alert.Kind
+	s *alertSink
+}
+
+func (c sinkChannel) Kind() alert.Kind { return c.k }
+
+func (c sinkChannel) Send(_ context.Context, to alert.Target, m alert.Message) error {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	if err := c.s.fail[to.Address]; err != nil {
+		return err
+	}
+	c.s.sent = append(c.s.sent, sunk{to, m})
+	return nil
+}
+
+// last returns the last alert an address got.
+func (s *alertSink) last(tb testing.TB, addr string) sunk {
+	tb.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := len(s.sent) - 1; i >= 0; i-- {
+		if s.sent[i].To.Address == addr {
+			return s.sent[i]
+		}
+	}
+	tb.Fatalf("no alert to %s", addr)
+	return sunk{}
 }
 
 type schoolFix struct {

@@ -67,6 +67,12 @@ type Config struct {
 	// District computes the school's own statistics with the district's
 	// code (nil: no statistics page).
 	District *district.Service
+	// Alerts sends test alerts (nil: the test buttons answer that this
+	// server cannot).
+	Alerts AlertTester
+	// VAPIDPublicKey is the Web Push public key the installed inbox
+	// subscribes with; "" when push is not set up.
+	VAPIDPublicKey string
 }
 
 // DistrictHome is where district officers land after log-in.
@@ -143,6 +149,20 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /inbox/alerts/link", s.authed(stageFull, s.handleAlertLink))
 	m.HandleFunc("POST /inbox/alerts/unlink", s.authed(stageFull, s.handleAlertUnlink))
 	m.HandleFunc("POST /inbox/alerts/email", s.authed(stageFull, s.handleAlertEmail))
+	mine, school := s.targetScopes()
+	m.HandleFunc("POST /inbox/alerts/targets", s.authed(stageFull, s.handleTargetAdd(mine)))
+	m.HandleFunc("POST /inbox/alerts/targets/{id}/test", s.authed(stageFull, s.handleTargetTest(mine)))
+	m.HandleFunc("POST /inbox/alerts/targets/{id}/code", s.authed(stageFull, s.handleTargetCode(mine)))
+	m.HandleFunc("POST /inbox/alerts/targets/{id}/delete", s.authed(stageFull, s.handleTargetDelete(mine)))
+	// An alert's one-time link: "我来处理 / I'm on it", or a test's
+	// confirmation. No log-in: the link is the credential, and the page
+	// never shows content. GET only shows; the button POSTs.
+	m.HandleFunc("GET /inbox/ack/{token}", s.public(s.handleAckShow))
+	m.HandleFunc("POST /inbox/ack/{token}", s.public(s.handleAck))
+	// The installed inbox (a web app) and its push service worker.
+	m.HandleFunc("GET /inbox/manifest.webmanifest", s.handleManifest)
+	m.HandleFunc("GET /inbox/sw.js", s.handleServiceWorker)
+	m.HandleFunc("GET /inbox/icons/{size}", s.handleIcon)
 
 	m.HandleFunc("GET /inbox/{$}", s.school(s.handleQueue))
 	m.HandleFunc("GET /inbox/queue", s.school(s.handleQueueFragment))
@@ -162,7 +182,15 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /inbox/admin/counselors", s.admin(s.handleCounselors))
 	m.HandleFunc("POST /inbox/admin/counselors", s.admin(s.handleCounselorAdd))
 	m.HandleFunc("POST /inbox/admin/counselors/{id}/deactivate", s.admin(s.handleCounselorDeactivate))
-	m.HandleFunc("POST /inbox/admin/counselors/{id}/oncall", s.admin(s.handleOnCall))
+	m.HandleFunc("POST /inbox/admin/counselors/{id}/oncall", s.admin(s.handleDuty("fallback")))
+	m.HandleFunc("POST /inbox/admin/counselors/{id}/head", s.admin(s.handleDuty("head")))
+	m.HandleFunc("GET /inbox/admin/rota", s.admin(s.handleRota))
+	m.HandleFunc("POST /inbox/admin/rota", s.admin(s.handleRotaAdd))
+	m.HandleFunc("POST /inbox/admin/rota/zone", s.admin(s.handleRotaZone))
+	m.HandleFunc("POST /inbox/admin/rota/{id}/delete", s.admin(s.handleRotaDelete))
+	m.HandleFunc("POST /inbox/admin/groups", s.admin(s.handleTargetAdd(school)))
+	m.HandleFunc("POST /inbox/admin/groups/{id}/test", s.admin(s.handleTargetTest(school)))
+	m.HandleFunc("POST /inbox/admin/groups/{id}/delete", s.admin(s.handleTargetDelete(school)))
 	m.HandleFunc("GET /inbox/admin/settings", s.admin(s.handleSettingsShow))
 	m.HandleFunc("POST /inbox/admin/settings", s.admin(s.handleSettings))
 	m.HandleFunc("GET /inbox/admin/setup", s.admin(s.handleSetup))
@@ -286,10 +314,10 @@ func (s *Server) renderFragment(w http.ResponseWriter, page, name string, p *pag
 	w.Write(buf.Bytes())
 }
 
-var pageNames = []string{"login", "recover", "totp", "password", "account", "queue", "tip", "intake", "counselors", "settings", "alerts", "error", "setup", "replies", "receipt", "audit", "stats"}
+var pageNames = []string{"login", "recover", "totp", "password", "account", "queue", "tip", "intake", "counselors", "settings", "alerts", "error", "setup", "replies", "receipt", "audit", "stats", "rota", "ack"}
 
 func (s *Server) parseTemplates() error {
-	base, err := template.New("layout").Funcs(funcs).ParseFS(assets, "templates/layout.html")
+	base, err := template.New("layout").Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/targets.html")
 	if err != nil {
 		return fmt.Errorf("inbox: parse layout: %w", err)
 	}

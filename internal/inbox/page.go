@@ -7,7 +7,9 @@ import (
 	"net/url"
 	"time"
 
+	"hotline/internal/alert"
 	"hotline/internal/hotline"
+	"hotline/internal/staff"
 	"hotline/internal/triage"
 )
 
@@ -52,7 +54,19 @@ func (s *Server) newPage(r *http.Request, rc *reqCtx, lang hotline.Lang) *page {
 	return p
 }
 
-var funcs = template.FuncMap{}
+var funcs = template.FuncMap{
+	// dict passes several values to a shared template: (dict "Page" . "Block" $b).
+	"kindLabel": func(k alert.Kind) hotline.Label { return staff.KindLabel(k) },
+	"dict": func(kv ...any) map[string]any {
+		m := map[string]any{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			if k, ok := kv[i].(string); ok {
+				m[k] = kv[i+1]
+			}
+		}
+		return m
+	},
+}
 
 // china is the display time zone: the schools this serves are in China.
 var china = func() *time.Location {

@@ -8,6 +8,7 @@ import (
 
 	"hotline/internal/hotline"
 	"hotline/internal/poster"
+	"hotline/internal/staff"
 )
 
 // setupData is what the admin's setup page shows: how students reach the
@@ -41,6 +42,8 @@ type setupCheck struct {
 	Done bool
 	Info bool
 	Link string // where to fix it, or empty
+	// Problems say why it is not done (the on-call item), with reasons.
+	Problems []staff.Problem
 }
 
 // maxSetupScan bounds how many of the school's tips the checklist reads
@@ -88,18 +91,14 @@ func (s *Server) setupData(r *http.Request, rc *reqCtx) (*setupData, error) {
 	if err != nil {
 		return nil, err
 	}
-	rota, err := s.cfg.Staff.OnCallRota(ctx, rc.actor())
+	ready, err := s.cfg.Staff.Readiness(ctx, school.ID, s.clock.Now())
 	if err != nil {
 		return nil, err
 	}
-	active, onCall := 0, false
+	active := 0
 	for _, c := range counselors {
-		if !c.Active {
-			continue
-		}
-		active++
-		if a := rota[c.ID]; a.OnCall && (a.Telegram || a.Email) {
-			onCall = true
+		if c.Active {
+			active++
 		}
 	}
 	sent, answered, err := s.testReport(r, rc)
@@ -109,7 +108,7 @@ func (s *Server) setupData(r *http.Request, rc *reqCtx) (*setupData, error) {
 	d.Checks = []setupCheck{
 		{Key: "chk_counselors", Done: active > 1, Link: "/inbox/admin/counselors"},
 		{Key: "chk_recovery", Info: true},
-		{Key: "chk_oncall", Done: onCall, Link: "/inbox/admin/counselors#oncall"},
+		{Key: "chk_oncall", Done: ready.Ready, Link: "/inbox/admin/rota", Problems: ready.Problems},
 		{Key: "chk_report_sent", Done: sent, Link: d.ChatPath},
 		{Key: "chk_report_answered", Done: answered, Link: "/inbox/"},
 	}
@@ -179,8 +178,8 @@ var setupTexts = map[string][2]string{
 	"chk_counselors_how":      {"在“老师账号”页面添加，并把一次性密码当面交给老师。", "Add them on the Counselors page and hand each one-time password over in person."},
 	"chk_recovery":            {"恢复密钥已妥善保管", "Recovery key stored safely"},
 	"chk_recovery_how":        {"恢复密钥只在创建学校时显示过一次，服务器没有保存它，所以这里无法检查。请把它打印或写下，封存在校长办公室的保险柜里；所有管理员都忘记密码时，只有它能找回举报内容。", "The recovery key was shown once when the school was created; the server does not keep it, so this page cannot check it. Print or write it down and seal it in the principal's safe: when every admin has lost their password, only it recovers the reports."},
-	"chk_oncall":              {"已设置值班联系人", "On-call contact set"},
-	"chk_oncall_how":          {"至少一位老师在值班名单上，并在“我的提醒”页面绑定了 Telegram 或电子邮箱，紧急举报才能及时通知到人。", "At least one staff member is on the on-call rota and has linked Telegram or e-mail on the My alerts page, so urgent reports reach someone in time."},
+	"chk_oncall":              {"值班表每个小时都有人，且提醒已测试确认", "Every hour of the rota has someone whose alerts were tested and confirmed"},
+	"chk_oncall_how":          {"在“值班表”页面排好每周每个小时的第一值班人；值班的老师在“我的提醒”页面绑定企业微信、钉钉、短信等，并点“发送测试提醒”，从收到的提醒里确认。只保存了邮箱、却没有配置邮件服务器的，不算。", "Fill every hour of the week with someone first on call on the Rota page; each of them links WeCom, DingTalk, text messages… on My alerts, presses “Send a test alert” and confirms it from the alert. An e-mail address saved on a server without an SMTP server does not count."},
 	"chk_report_sent":         {"已发送一条测试举报", "Test report sent"},
 	"chk_report_sent_how":     {"用下面的聊天链接自己发一条测试举报（写明“测试”）。", "Send yourself a test report (say it is a test) through the chat link below."},
 	"chk_report_answered":     {"测试举报已得到回复", "Test report answered"},

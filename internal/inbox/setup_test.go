@@ -18,7 +18,7 @@ import (
 func withPublic(t *testing.T, e *env, publicURL, bot string) *env {
 	t.Helper()
 	srv, err := inbox.New(inbox.Config{Staff: e.st, Triage: e.tr, Intake: e.in, Broker: e.broker, Clock: e.clock, IdleTimeout: 30 * time.Minute,
-		PublicURL: publicURL, BotName: func() string { return bot }})
+		PublicURL: publicURL, BotName: func() string { return bot }, Alerts: e.sched})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,6 +32,7 @@ func withPublic(t *testing.T, e *env, publicURL, bot string) *env {
 	})
 	e2 := *e
 	e2.srv, e2.hs = srv, hs
+	e.sched.BaseURL = hs.URL
 	return &e2
 }
 
@@ -104,6 +105,15 @@ func TestSetupPage(t *testing.T) {
 	if r := ua.post("/inbox/admin/counselors/"+strconvI(li)+"/oncall", url.Values{"on": {"1"}}); r.Status != 200 {
 		t.Fatalf("oncall: %d", r.Status)
 	}
+	// On call with a channel is not enough: its test must be confirmed.
+	if got := checkState(t, ua.get("/inbox/admin/setup").Body); !equalMaps(got, want) {
+		t.Fatalf("on call, Telegram never tested: %v, want %v", got, want)
+	}
+	tg := targetIDs(ul.get("/inbox/alerts").Body)["telegram"]
+	mustContain(t, "tested", ul.post("/inbox/alerts/targets/"+tg+"/test", nil), "测试提醒已发出")
+	b := e.browser()
+	b.get(ackPath(t, e, e.sink.last(t, "880001").M))
+	b.post(ackPath(t, e, e.sink.last(t, "880001").M), nil)
 	want["chk_oncall"] = "true"
 	if got := checkState(t, ua.get("/inbox/admin/setup").Body); !equalMaps(got, want) {
 		t.Fatalf("after on-call: %v, want %v", got, want)

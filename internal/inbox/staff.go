@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"hotline/internal/hotline"
 	"hotline/internal/staff"
@@ -111,13 +110,8 @@ type counselorsData struct {
 	Added    *hotline.Counselor
 	Password string
 	Form     struct{ Username, DisplayName, Role string }
-	// Rota is each staff member's on-call flag and alert channels.
+	// Rota is each staff member's duties and alert channels.
 	Rota map[int64]staff.StaffAlert
-	// OnCallN counts active staff on the rota.
-	OnCallN int
-	// Window is the school's urgent acknowledge deadline: half of it
-	// pages the whole school, all of it the district.
-	Window, Half time.Duration
 }
 
 func (s *Server) counselorsPage(r *http.Request, rc *reqCtx) (*page, *counselorsData, error) {
@@ -131,13 +125,6 @@ func (s *Server) counselorsPage(r *http.Request, rc *reqCtx) (*page, *counselors
 		return nil, nil, err
 	}
 	d := &counselorsData{Staff: counselors, Roles: []hotline.Role{hotline.RoleCounselor, hotline.RoleAdmin}, Rota: rota}
-	d.Window = rc.School.Settings.Deadlines.WithDefaults().AckUrgent.D()
-	d.Half = d.Window / 2
-	for _, c := range counselors {
-		if c.Active && rota[c.ID].OnCall {
-			d.OnCallN++
-		}
-	}
 	p.Title, p.Nav, p.Data = p.T("counselors"), "counselors", d
 	return p, d, nil
 }
@@ -190,6 +177,8 @@ type settingsData struct {
 	Hours                                  [4]string
 	RequireTOTP                            bool
 	Retention                              string
+	// Groups are the school's group robots and webhook for alerts.
+	Groups *targetsBlock
 }
 
 func settingsOf(school *hotline.School) settingsData {
@@ -206,8 +195,32 @@ func settingsOf(school *hotline.School) settingsData {
 
 func (s *Server) handleSettingsShow(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	p := s.newPage(r, rc, rc.Lang)
-	p.Title, p.Nav, p.Data = p.T("settings"), "settings", settingsOf(rc.School)
+	d := settingsOf(rc.School)
+	var err error
+	if d.Groups, err = s.targetsBlock(r.Context(), rc, staff.ScopeSchool); err != nil {
+		s.fail(w, r, rc, err)
+		return
+	}
+	targetNotice(p, r, d.Groups)
+	p.Title, p.Nav, p.Data = p.T("settings"), "settings", d
 	s.render(w, http.StatusOK, "settings", p)
+}
+
+// renderSettingsWith shows the settings page with an error about its
+// group alerts (a refused robot, a failed test).
+func (s *Server) renderSettingsWith(w http.ResponseWriter, r *http.Request, rc *reqCtx, err error, form func(*targetsBlock)) {
+	p := s.newPage(r, rc, rc.Lang)
+	d := settingsOf(rc.School)
+	var gerr error
+	if d.Groups, gerr = s.targetsBlock(r.Context(), rc, staff.ScopeSchool); gerr != nil {
+		s.fail(w, r, rc, gerr)
+		return
+	}
+	if form != nil {
+		form(d.Groups)
+	}
+	p.Title, p.Nav, p.Data, p.Error = p.T("settings"), "settings", d, hotline.ErrorMessage(err, rc.Lang)
+	s.render(w, hotline.HTTPStatus(err), "settings", p)
 }
 
 func (s *Server) handleSettings(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
@@ -235,6 +248,11 @@ func (s *Server) handleSettings(w http.ResponseWriter, r *http.Request, rc *reqC
 		*hours[i] = num(d.Hours[i])
 	}
 	u.RetentionDays = num(d.Retention)
+	var gerr error
+	if d.Groups, gerr = s.targetsBlock(r.Context(), rc, staff.ScopeSchool); gerr != nil {
+		s.fail(w, r, rc, gerr)
+		return
+	}
 	p.Data = d
 	if bad {
 		p.Error = p.T("bad_number")
@@ -248,6 +266,8 @@ func (s *Server) handleSettings(w http.ResponseWriter, r *http.Request, rc *reqC
 		s.render(w, hotline.HTTPStatus(err), "settings", p)
 		return
 	}
-	p.School, p.Data, p.Notice = school, settingsOf(school), p.T("saved")
+	saved := settingsOf(school)
+	saved.Groups = d.Groups
+	p.School, p.Data, p.Notice = school, saved, p.T("saved")
 	s.render(w, http.StatusOK, "settings", p)
 }

@@ -11,12 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"hotline/internal/alert"
 	"hotline/internal/mail"
 	"hotline/internal/mail/mailtest"
-	"hotline/internal/scheduler"
 )
 
-var _ scheduler.Mailer = (*mail.Sender)(nil)
+var _ alert.Mailer = (*mail.Sender)(nil)
 
 const (
 	subject = "Hotline 提醒 / alert: 蓝狐 / Blue Fox"

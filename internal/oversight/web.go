@@ -50,6 +50,11 @@ type Config struct {
 	Triage   *triage.Service
 	Auth     Auth
 	Logger   *slog.Logger
+	// Staff reports whether each school's urgent alerts reach someone,
+	// and keeps the district's duty officers and group robots (nil: the
+	// pages leave alerts out); Alerts sends their test alerts (nil: none).
+	Staff  *staff.Service
+	Alerts AlertTester
 }
 
 // Handler serves the district officers' pages under /district/.
@@ -106,6 +111,11 @@ func New(cfg Config) (*Handler, error) {
 	h.mux.Handle("GET /district/report.csv", guard(h.handleReport))
 	h.mux.Handle("GET /district/settings", guard(h.handleSettings))
 	h.mux.Handle("POST /district/settings", guard(h.handleSettingsSave))
+	h.mux.Handle("POST /district/settings/ladder", guard(h.handleLadderMinutes))
+	h.mux.Handle("POST /district/officers/{id}/duty", guard(h.handleDuty))
+	h.mux.Handle("POST /district/groups", guard(h.handleGroupAdd))
+	h.mux.Handle("POST /district/groups/{id}/test", guard(h.handleGroupTest))
+	h.mux.Handle("POST /district/groups/{id}/delete", guard(h.handleGroupDelete))
 	h.mux.Handle("GET /district/detector", guard(h.handleDetector))
 	h.mux.Handle("GET /district/audit", guard(h.handleAudit))
 	h.mux.Handle("/district/", guard(func(w http.ResponseWriter, r *http.Request, _ *staff.Session) {
@@ -231,6 +241,9 @@ type overviewPage struct {
 	Cases    []*district.CaseRow
 	Ledger   *district.LedgerState
 	From, To string
+	// Reach says, per school, whether urgent alerts reach someone now,
+	// the rota's holes and the alerts that failed.
+	Reach []*staff.Readiness
 }
 
 func (h *Handler) handleOverview(w http.ResponseWriter, r *http.Request, sess *staff.Session) {
@@ -241,6 +254,12 @@ func (h *Handler) handleOverview(w http.ResponseWriter, r *http.Request, sess *s
 		return
 	}
 	p.Schools, p.Total, p.Cases, p.Ledger = o.Schools, o.Total, o.Cases, o.Ledger
+	if h.cfg.Staff != nil {
+		if p.Reach, err = h.cfg.Staff.DistrictReadiness(r.Context(), sess.Counselor.District, p.Now); err != nil {
+			h.fail(w, r, err, 0)
+			return
+		}
+	}
 	p.Trend = WeekChart(p.Total.ByWeek, p.Lang)
 	p.Category = CategoryChart(p.Total, p.Lang)
 	p.Severity = SeverityChart(p.Total, p.Lang)
@@ -461,8 +480,9 @@ type settingsRow struct {
 
 type settingsPage struct {
 	*page
-	Rows  []settingsRow
-	Saved bool
+	Rows   []settingsRow
+	Saved  bool
+	Alerts *alertsView
 }
 
 // deadlineFields are the settings form's fields, in order, with where each
@@ -501,7 +521,15 @@ func (h *Handler) handleSettings(w http.ResponseWriter, r *http.Request, sess *s
 		h.fail(w, r, err, 0)
 		return
 	}
-	h.render(w, "settings", h.settingsPage(r, sess, d), http.StatusOK)
+	p := h.settingsPage(r, sess, d)
+	if p.Alerts, err = h.alertsView(r.Context(), sess); err != nil {
+		h.fail(w, r, err, 0)
+		return
+	}
+	if p.Alerts != nil {
+		p.Alerts.Done = r.URL.Query().Get("done")
+	}
+	h.render(w, "settings", p, http.StatusOK)
 }
 
 // handleSettingsSave saves the district's case deadlines, given in whole
@@ -529,6 +557,11 @@ func (h *Handler) handleSettingsSave(w http.ResponseWriter, r *http.Request, ses
 		http.Redirect(w, r, "/district/settings?saved=1", http.StatusSeeOther)
 	case hotline.EINVALID:
 		p := h.settingsPage(r, sess, d)
+		var aerr error
+		if p.Alerts, aerr = h.alertsView(r.Context(), sess); aerr != nil {
+			h.fail(w, r, aerr, 0)
+			return
+		}
 		p.Error = hotline.ErrorMessage(err, p.Lang)
 		h.render(w, "settings", p, http.StatusBadRequest)
 	default:

@@ -9,8 +9,10 @@ import (
 
 	tgbot "github.com/go-telegram/bot"
 
+	"hotline/internal/alert"
 	"hotline/internal/mail"
 	"hotline/internal/mail/mailtest"
+	"hotline/internal/store"
 	"hotline/internal/telegramtest"
 )
 
@@ -35,9 +37,7 @@ func TestAlertsThroughFakeBotAPIAndSMTPHoldNoContent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.sched.Telegram = tgAlerter{b}
-	e.sched.Mail = mailer
-	e.sched.BaseURL = "https://hotline.example.cn"
+	e.sched.Channels = alert.New(alert.Config{}, mailer, tgAlerter{b})
 
 	staff := api.NewUser(telegramtest.UserOptions{LanguageCode: "zh-hans"})
 	e.linkTelegram(e.admin, staff.ChatID())
@@ -52,7 +52,7 @@ func TestAlertsThroughFakeBotAPIAndSMTPHoldNoContent(t *testing.T) {
 		t.Fatal(err)
 	}
 	alias := e.tip(sub.TipUID).Alias
-	if !strings.Contains(msgs[0].Text, "紧急报告「"+alias.ZH+"」— 第三中学 — 请打开收件箱") || !strings.Contains(msgs[0].Text, "https://hotline.example.cn/inbox/") {
+	if !strings.Contains(msgs[0].Text, "紧急报告「"+alias.ZH+"」仍无人受理 — 第三中学") || !strings.Contains(msgs[0].Text, "https://hotline.example.cn/inbox/ack/") {
 		t.Errorf("telegram alert = %q", msgs[0].Text)
 	}
 	mails := sink.Messages()
@@ -73,18 +73,32 @@ func TestAlertsThroughFakeBotAPIAndSMTPHoldNoContent(t *testing.T) {
 			}
 		}
 	}
-	// A failing Bot API leaves the alert pending for a retry.
-	api.SetBlocked(staff.ChatID(), true)
-	e.at(31 * time.Minute)
+	// A Bot API that fails for a moment leaves the deadline alert pending
+	// for a retry; a chat that blocked the bot is a refusal for good,
+	// recorded on the target with its reason.
+	api.InjectNext("sendMessage", telegramtest.FaultServerError)
+	e.at(time.Hour + time.Second)
 	e.tick()
-	as, _ := e.db.AlertsByTip(ctx, e.tip(sub.TipUID).ID)
-	pending := 0
-	for _, a := range as {
-		if a.SentAt == 0 {
-			pending++
+	pending := func() int {
+		as, _ := e.db.AlertsByTip(ctx, e.tip(sub.TipUID).ID)
+		n := 0
+		for _, a := range as {
+			if a.SentAt == 0 {
+				n++
+			}
 		}
+		return n
 	}
-	if pending != 1 {
-		t.Errorf("%d alerts pending after a failure, want 1", pending)
+	if n := pending(); n != 1 {
+		t.Errorf("%d alerts pending after a failure, want 1", n)
+	}
+	api.SetBlocked(staff.ChatID(), true)
+	e.tick()
+	if n := pending(); n != 0 {
+		t.Errorf("%d alerts pending after a refusal for good, want 0", n)
+	}
+	ts, err := e.db.AlertTargets(ctx, store.TargetOwner{CounselorID: e.admin.Counselor.ID})
+	if err != nil || len(ts) != 1 || ts[0].FailCode != "403" || ts[0].FailReason == "" {
+		t.Errorf("the blocked chat's target = %+v, %v", ts, err)
 	}
 }

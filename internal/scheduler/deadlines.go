@@ -139,55 +139,6 @@ func (sc *Scheduler) CheckDeadlines(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// PageUrgent queues the paging of urgent tips nobody has acknowledged: the
-// on-call rota at once (every counselor of the school when nobody is on
-// call), every counselor of the school after half of the urgent deadline,
-// and — through the missed ack deadline — the district at the deadline.
-func (sc *Scheduler) PageUrgent(ctx context.Context) error {
-	db := sc.DB
-	tips, err := db.UrgentUnacknowledged(ctx)
-	if err != nil || len(tips) == 0 {
-		return err
-	}
-	return db.Update(ctx, func(tx *store.Tx) error {
-		schools := map[int64]*hotline.School{}
-		now := tx.Now()
-		for _, t := range tips {
-			if t.AckDue.IsZero() {
-				continue
-			}
-			school := schools[t.SchoolID]
-			if school == nil {
-				var err error
-				if school, err = tx.SchoolByID(t.SchoolID); err != nil {
-					return err
-				}
-				schools[t.SchoolID] = school
-			}
-			window := school.Settings.Deadlines.WithDefaults().AckUrgent.D()
-			start := t.AckDue.Add(-window)
-			stages := []struct {
-				at       time.Time
-				audience string
-				reason   string
-			}{
-				{start, AudienceOnCall, ReasonUrgent},
-				{start.Add(window / 2), AudienceSchool, ReasonUrgentUnacked},
-			}
-			for _, st := range stages {
-				if now.Before(st.at) {
-					continue
-				}
-				key := fmt.Sprintf("urgent:%d:%s:%d", t.ID, st.audience, t.AckDue.UnixMicro())
-				if _, err := tx.QueueAlert(&store.Alert{Key: key, SchoolID: t.SchoolID, TipID: t.ID, Audience: st.audience, Reason: st.reason}); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
-}
-
 // followupKinds are the ledger events that change an escalated case in a way
 // the district must hear about again (及时续报), plus the follow-up report
 // itself, which meets the deadline.

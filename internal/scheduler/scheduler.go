@@ -1,8 +1,9 @@
 // Package scheduler is the clock-driven worker of accountability: it
 // records missed deadlines and opens follow-up reports owed to the
-// district, pages staff for urgent tips, sends the alerts owed (through the
-// Alerter and Mailer adapters it is given), purges content past a school's
-// retention and records the daily ledger head. It decides from metadata
+// district, climbs the escalation ladder of every urgent case until someone
+// acknowledges it, sends the alerts owed (through the alert channels it is
+// given), purges content past a school's retention and records the daily
+// ledger head. It decides from metadata
 // only: it never opens a case's content, and its alerts carry an alias, a
 // school and what to do, never what was reported.
 package scheduler
@@ -12,9 +13,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
+	"hotline/internal/alert"
 	"hotline/internal/hotline"
+	"hotline/internal/staff"
 	"hotline/internal/store"
 	"hotline/internal/vault"
 )
@@ -30,18 +34,40 @@ type Scheduler struct {
 	DB       *store.DB
 	Vault    *vault.Vault
 	Notifier hotline.Notifier // told of the cases a pass changed; may be nil
-	Telegram Alerter          // nil: no Telegram alerts
-	Mail     Mailer           // nil: no e-mail alerts
-	// BaseURL, if set, is added to alerts as a link to the inbox or the
-	// district view.
+	// Staff routes alerts: the rota, everyone's targets, the ladder's
+	// minutes. Nil: one is made from DB and Vault.
+	Staff *staff.Service
+	// Channels are the alert channels this server has configured; a
+	// target of a kind missing here fails with that reason, visibly.
+	Channels alert.Set
+	// BaseURL, if set, is added to alerts as a link: a person's one-time
+	// "I'm on it" link, or the case (behind the log-in) for a group.
 	BaseURL string
-	// Interval between passes; a wake-up runs one at once.
+	// Interval between passes; a wake-up runs one at once, and so does
+	// the next rung of a ladder coming due.
 	Interval time.Duration
+	// SendTimeout bounds one send to one target (default 20 s).
+	SendTimeout time.Duration
 	// Zone sets the day boundary of daily ledger heads (default UTC+8).
 	Zone   *time.Location
 	Logger *slog.Logger
 
 	counters schedulerCounters // for Stats
+	alerts   alertCounters     // for AlertStats
+	staffMu  sync.Mutex
+	// passMu runs one pass at a time in this process: a pass a test or
+	// a wake-up starts waits for the one under way, so two never send the
+	// same pending alert. (Across nodes, only the leader runs passes.)
+	passMu sync.Mutex
+}
+
+func (sc *Scheduler) staff() *staff.Service {
+	sc.staffMu.Lock()
+	defer sc.staffMu.Unlock()
+	if sc.Staff == nil {
+		sc.Staff = staff.New(sc.DB, sc.Vault, sc.logger())
+	}
+	return sc.Staff
 }
 
 // chinaTime is the default day boundary: districts work on Beijing time.
@@ -71,14 +97,20 @@ func (sc *Scheduler) Run(ctx context.Context, wake <-chan struct{}) {
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	due := time.NewTimer(interval)
+	defer due.Stop()
 	for {
 		if err := sc.Tick(ctx); err != nil && ctx.Err() == nil {
 			sc.logger().Error("scheduler pass failed", "err", err)
 		}
+		// The next rung of a ladder is paged when it is due, not at the
+		// next tick.
+		due.Reset(sc.untilNextRung(ctx, interval))
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-due.C:
 		case <-wake:
 		}
 	}
@@ -110,6 +142,8 @@ func (sc *Scheduler) recordHeads(ctx context.Context) error {
 // Tick runs one pass. Each step runs even if an earlier one failed, so one
 // bad row does not stop paging; the errors are joined.
 func (sc *Scheduler) Tick(ctx context.Context) (err error) {
+	sc.passMu.Lock()
+	defer sc.passMu.Unlock()
 	defer func(start time.Time) { sc.counters.pass(start, err) }(time.Now())
 	var errs []error
 	for _, step := range []struct {
@@ -122,7 +156,7 @@ func (sc *Scheduler) Tick(ctx context.Context) (err error) {
 			sc.counters.misses.Add(int64(n))
 			return err
 		}},
-		{"urgent paging", sc.PageUrgent},
+		{"urgent ladders", sc.RunLadders},
 		{"retention", func(ctx context.Context) error { _, err := sc.Purge(ctx); return err }},
 		{"ledger heads", sc.recordHeads},
 		{"alerts", func(ctx context.Context) error { _, err := sc.SendAlerts(ctx); return err }},

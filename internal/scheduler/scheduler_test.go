@@ -3,11 +3,13 @@ package scheduler_test
 import (
 	"context"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"hotline/internal/alert"
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
 	"hotline/internal/pgtest"
@@ -52,19 +54,25 @@ type ovEnv struct {
 
 var ovArgon = vault.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}
 
-// ovAlerter records alerts in memory.
+// ovAlerter is a Telegram channel that records alerts in memory, by chat.
 type ovAlerter struct {
 	mu   sync.Mutex
 	sent map[int64][]string
 }
 
-func (a *ovAlerter) SendAlert(_ context.Context, chatID int64, text string) error {
+func (a *ovAlerter) Kind() alert.Kind { return alert.Telegram }
+
+func (a *ovAlerter) Send(_ context.Context, to alert.Target, m alert.Message) error {
+	chatID, err := strconv.ParseInt(to.Address, 10, 64)
+	if err != nil {
+		return err
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.sent == nil {
 		a.sent = map[int64][]string{}
 	}
-	a.sent[chatID] = append(a.sent[chatID], text)
+	a.sent[chatID] = append(a.sent[chatID], m.Text)
 	return nil
 }
 
@@ -120,7 +128,8 @@ func (e *ovEnv) open() {
 	e.staff = staff.New(db, v, nil)
 	e.svc = triage.New(db, v, nil, nil)
 	e.intake = intake.New(db, v, nil, nil)
-	e.sched = &scheduler.Scheduler{DB: db, Vault: v, Telegram: e.alerter}
+	e.staff.AlertKinds = map[alert.Kind]bool{alert.Telegram: true}
+	e.sched = &scheduler.Scheduler{DB: db, Vault: v, Staff: e.staff, Channels: alert.Set{alert.Telegram: e.alerter}, BaseURL: "https://hotline.example.cn"}
 }
 
 // restart closes the database and opens it again, as a server restart.
@@ -332,13 +341,15 @@ func TestEveryDeadlineFiresOnceAtItsTimeAcrossRestarts(t *testing.T) {
 	}
 }
 
-func TestUrgentTipPagesOnCallThenSchoolThenDistrict(t *testing.T) {
+func TestUrgentTipClimbsTheLadderThenTheDeadlineAlertsTheDistrict(t *testing.T) {
 	e := newOvEnv(t, nil)
 	ctx := context.Background()
 	const adminChat, wangChat, officerChat = 1001, 1002, 1003
 	e.linkTelegram(e.admin, adminChat)
 	e.linkTelegram(e.wang, wangChat)
 	e.linkTelegram(e.officer, officerChat)
+	// The admin is the school-wide fallback; nobody is on the rota, there
+	// is no head and no duty officer.
 	if err := e.staff.SetOnCall(ctx, e.admin, e.admin.Counselor.ID, true); err != nil {
 		t.Fatal(err)
 	}
@@ -351,11 +362,12 @@ func TestUrgentTipPagesOnCallThenSchoolThenDistrict(t *testing.T) {
 		at   time.Duration
 		want [3]int
 	}{
-		{0, [3]int{1, 0, 0}},                       // on call: the admin only
-		{29 * time.Minute, [3]int{1, 0, 0}},        // nothing new
-		{30 * time.Minute, [3]int{2, 1, 0}},        // every counselor of the school
+		{0, [3]int{1, 0, 0}},                       // rung 1: the fallback, the admin
+		{4 * time.Minute, [3]int{1, 0, 0}},         // nothing new within the rung's minutes
+		{5 * time.Minute, [3]int{2, 1, 0}},         // no second on call: rung 3, every counselor, at once
+		{10 * time.Minute, [3]int{2, 1, 0}},        // no head, no duty officer: the ladder waits at the top
 		{time.Hour + time.Second, [3]int{3, 2, 1}}, // deadline missed: school and district
-		{3 * time.Hour, [3]int{3, 2, 1}},           // each stage once
+		{3 * time.Hour, [3]int{3, 2, 1}},           // each once
 	} {
 		e.at(step.at)
 		e.tick()
@@ -365,7 +377,8 @@ func TestUrgentTipPagesOnCallThenSchoolThenDistrict(t *testing.T) {
 	}
 	alias := e.tip(sub.TipUID).Alias
 	first := e.alerter.Texts(adminChat)[0]
-	if !strings.Contains(first, "紧急报告「"+alias.ZH+"」") || !strings.Contains(first, "第三中学") || !strings.Contains(first, "Urgent report "+alias.EN+" at No. 3 Middle School") {
+	if !strings.Contains(first, "紧急报告「"+alias.ZH+"」— 第三中学") || !strings.Contains(first, "Urgent report "+alias.EN+" at No. 3 Middle School") ||
+		!strings.Contains(first, "https://hotline.example.cn/inbox/ack/") {
 		t.Errorf("alert text = %q", first)
 	}
 	for _, chat := range []int64{adminChat, wangChat, officerChat} {
@@ -375,7 +388,21 @@ func TestUrgentTipPagesOnCallThenSchoolThenDistrict(t *testing.T) {
 			}
 		}
 	}
-	// Acknowledging stops further pages for a new urgent tip at once.
+	// The ladder's rungs are in the ledger, content-free.
+	evs, err := e.db.TipEvents(ctx, e.tip(sub.TipUID).ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rungs []string
+	for _, ev := range evs {
+		if ev.Kind == hotline.EventPaged {
+			rungs = append(rungs, ev.Detail)
+		}
+	}
+	if want := []string{"rung=1", "rung=2", "rung=3", "rung=4", "rung=5"}; !sameStrings(rungs, want) {
+		t.Errorf("paged events = %v, want %v", rungs, want)
+	}
+	// Acknowledging before the first pass: no alert at all.
 	sub2 := e.submit([]string{"有人在厕所打人"}, true)
 	if err := e.svc.SetStatus(ctx, e.wang.Actor(), sub2.TipUID, hotline.StatusAcknowledged); err != nil {
 		t.Fatal(err)
@@ -384,6 +411,9 @@ func TestUrgentTipPagesOnCallThenSchoolThenDistrict(t *testing.T) {
 	as, err := e.db.AlertsByTip(ctx, e.tip(sub2.TipUID).ID)
 	if err != nil || len(as) != 0 {
 		t.Fatalf("alerts for an acknowledged urgent tip = %d, %v", len(as), err)
+	}
+	if sends, err := e.db.SendsOfTip(ctx, e.tip(sub2.TipUID).ID); err != nil || len(sends) != 0 {
+		t.Fatalf("ladder sends for an acknowledged urgent tip = %d, %v", len(sends), err)
 	}
 }
 

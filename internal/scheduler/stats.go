@@ -13,6 +13,7 @@ type SchedulerStats struct {
 	FailedPasses   int64
 	LastPassEnd    time.Time     // zero before the first pass
 	LastPass       time.Duration // how long the last pass took
+	TotalPass      time.Duration // how long every pass took, together
 	DeadlineMisses int64         // recorded by passes since start
 }
 
@@ -20,6 +21,7 @@ type SchedulerStats struct {
 type schedulerCounters struct {
 	passes, failed, misses atomic.Int64
 	lastEnd, lastDur       atomic.Int64 // unix nanoseconds, nanoseconds
+	totalDur               atomic.Int64 // nanoseconds
 }
 
 func (c *schedulerCounters) pass(start time.Time, err error) {
@@ -29,6 +31,7 @@ func (c *schedulerCounters) pass(start time.Time, err error) {
 		c.failed.Add(1)
 	}
 	c.lastDur.Store(int64(end.Sub(start)))
+	c.totalDur.Add(int64(end.Sub(start)))
 	c.lastEnd.Store(end.UnixNano())
 }
 
@@ -40,6 +43,7 @@ func (sc *Scheduler) Stats() SchedulerStats {
 		Passes:         c.passes.Load(),
 		FailedPasses:   c.failed.Load(),
 		LastPass:       time.Duration(c.lastDur.Load()),
+		TotalPass:      time.Duration(c.totalDur.Load()),
 		DeadlineMisses: c.misses.Load(),
 	}
 	if ns := c.lastEnd.Load(); ns != 0 {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"hotline/internal/alert"
 	"hotline/internal/hotline"
 	"hotline/internal/store"
 	"hotline/internal/vault"
@@ -29,7 +30,10 @@ func OpenAlertEmail(v *vault.Vault, counselorID int64, sealed []byte) (string, e
 type AlertPrefs struct {
 	TelegramLinked bool
 	Email          string // "" when none is set
-	OnCall         bool
+	// OnCall is the school-wide fallback for school staff, the district's
+	// duty officer for an officer.
+	OnCall bool
+	Head   bool // the school's head (校长/德育主任)
 }
 
 // AlertPrefs returns the session's staff member's alert channels.
@@ -38,7 +42,7 @@ func (s *Service) AlertPrefs(ctx context.Context, sess *Session) (*AlertPrefs, e
 	if err != nil {
 		return nil, err
 	}
-	p := &AlertPrefs{TelegramLinked: c.TelegramSealed != nil, OnCall: c.OnCall}
+	p := &AlertPrefs{TelegramLinked: c.TelegramSealed != nil, OnCall: c.OnCall, Head: c.DutyHead}
 	if c.EmailSealed != nil {
 		if p.Email, err = OpenAlertEmail(s.Vault, c.ID, c.EmailSealed); err != nil {
 			return nil, err
@@ -47,27 +51,35 @@ func (s *Service) AlertPrefs(ctx context.Context, sess *Session) (*AlertPrefs, e
 	return p, nil
 }
 
-// StaffAlert is what the on-call rota shows of one staff member: on the
-// rota or not, and whether alerts can reach them at all.
+// StaffAlert is what the counselors page shows of one staff member's
+// duties and channels.
 type StaffAlert struct {
-	OnCall   bool
-	Telegram bool
-	Email    bool
+	OnCall   bool // the school-wide fallback
+	Head     bool // the school's head
+	Channels int  // ways to alert them
+	Working  int  // of which tested and acknowledged, on a server that can send them
 }
 
-// OnCallRota returns the rota of the actor's school: every staff member's
-// on-call flag and linked alert channels, by counselor ID.
+// OnCallRota returns every staff member of the actor's school's duties and
+// channels, by counselor ID.
 func (s *Service) OnCallRota(ctx context.Context, actor hotline.Actor) (map[int64]StaffAlert, error) {
 	if actor.SchoolID == 0 {
 		return nil, hotline.ErrNotFound
 	}
-	staff, err := s.DB.Counselors(ctx, actor.SchoolID, "")
+	d, err := s.Directory(ctx, actor.SchoolID)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[int64]StaffAlert, len(staff))
-	for _, c := range staff {
-		out[c.ID] = StaffAlert{OnCall: c.OnCall, Telegram: c.TelegramSealed != nil, Email: c.EmailSealed != nil}
+	out := map[int64]StaffAlert{}
+	for _, c := range d.Staff() {
+		a := StaffAlert{OnCall: c.OnCall, Head: c.DutyHead}
+		for _, t := range d.Targets(c.ID) {
+			a.Channels++
+			if st, _ := s.stateOf(t); st == TargetWorking {
+				a.Working++
+			}
+		}
+		out[c.ID] = a
 	}
 	return out, nil
 }
@@ -123,13 +135,22 @@ func (s *Service) LinkTelegram(ctx context.Context, code string, chatID int64) e
 		if err != nil {
 			return err
 		}
-		return tx.SetTelegram(id, s.Vault.ChatMAC(chatID), sealed)
+		if err := tx.SetTelegram(id, s.Vault.ChatMAC(chatID), sealed); err != nil {
+			return err
+		}
+		// A newly linked chat is not working until a test reaches it.
+		return tx.ReplaceStaffTarget(id, string(alert.Telegram))
 	})
 }
 
 // UnlinkTelegram stops Telegram alerts for the session's staff member.
 func (s *Service) UnlinkTelegram(ctx context.Context, sess *Session) error {
-	return s.DB.Update(ctx, func(tx *store.Tx) error { return tx.SetTelegram(sess.Counselor.ID, nil, nil) })
+	return s.DB.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.SetTelegram(sess.Counselor.ID, nil, nil); err != nil {
+			return err
+		}
+		return tx.DeleteStaffTargets(sess.Counselor.ID, string(alert.Telegram))
+	})
 }
 
 // SetAlertEmail stores (sealed under the server key) the address the
@@ -145,7 +166,23 @@ func (s *Service) SetAlertEmail(ctx context.Context, sess *Session, addr string)
 			return err
 		}
 	}
-	return s.DB.Update(ctx, func(tx *store.Tx) error { return tx.SetEmail(sess.Counselor.ID, sealed) })
+	prev, err := s.AlertPrefs(ctx, sess)
+	if err != nil {
+		return err
+	}
+	return s.DB.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.SetEmail(sess.Counselor.ID, sealed); err != nil {
+			return err
+		}
+		switch {
+		case addr == "":
+			return tx.DeleteStaffTargets(sess.Counselor.ID, string(alert.Email))
+		case addr != prev.Email:
+			// Another address must be tested again.
+			return tx.ReplaceStaffTarget(sess.Counselor.ID, string(alert.Email))
+		}
+		return nil
+	})
 }
 
 // SetOnCall puts a counselor of the admin's school on or off the on-call

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"hotline/internal/alert"
 	"hotline/internal/hotline"
 	"hotline/internal/store"
 	"hotline/internal/vault"
@@ -24,6 +25,9 @@ type Service struct {
 	DB     *store.DB
 	Vault  *vault.Vault
 	Logger *slog.Logger
+	// AlertKinds are the alert channels this server has an account for
+	// (set at start): a target of another kind is shown as not working.
+	AlertKinds map[alert.Kind]bool
 
 	dummyOnce    sync.Once
 	dummyWrapped []byte // a password-wrapped key nobody knows the password of

@@ -27,19 +27,26 @@ type counselorRow struct {
 	TelegramMAC        []byte        `db:"telegram_mac"`
 	TelegramSealed     []byte        `db:"telegram_sealed"`
 	EmailSealed        []byte        `db:"email_sealed"`
+	DutyHead           bool          `db:"duty_head"`
 	CreatedAt          int64         `db:"created_at"`
 }
 
-const counselorColumns = `id, school_id, district, username, display_name, role, active, must_change_password, wrapped_key, totp_sealed, failed_logins, locked_until, on_call, telegram_mac, telegram_sealed, email_sealed, created_at`
+const counselorColumns = `id, school_id, district, username, display_name, role, active, must_change_password, wrapped_key, totp_sealed, failed_logins, locked_until, on_call, telegram_mac, telegram_sealed, email_sealed, duty_head, created_at`
 
 // CounselorRecord is a counselor with the secrets the log-in and alerting
 // code needs: the wrapped school key, throttling state, linked channels.
 type CounselorRecord struct {
 	hotline.Counselor
-	WrappedKey     []byte
-	FailedLogins   int
-	LockedUntil    int64 // unix micros
-	OnCall         bool
+	WrappedKey   []byte
+	FailedLogins int
+	LockedUntil  int64 // unix micros
+	// OnCall is, for school staff, the school-wide fallback on call at
+	// every hour the rota leaves empty; for a district officer, the
+	// district's duty officer (区教育局值班), the ladder's last rung.
+	OnCall bool
+	// DutyHead marks the school's head (校长/德育主任), the ladder's
+	// fourth rung: a duty beside the role.
+	DutyHead       bool
 	TelegramMAC    []byte
 	TelegramSealed []byte
 	EmailSealed    []byte
@@ -52,7 +59,7 @@ func (r *counselorRow) record() *CounselorRecord {
 			Role: hotline.Role(r.Role), Active: r.Active, MustChangePassword: r.MustChangePassword, TOTPSecretSealed: r.TOTPSealed,
 			CreatedAt: fromMicros(r.CreatedAt),
 		},
-		WrappedKey: r.WrappedKey, FailedLogins: r.FailedLogins, LockedUntil: r.LockedUntil, OnCall: r.OnCall,
+		WrappedKey: r.WrappedKey, FailedLogins: r.FailedLogins, LockedUntil: r.LockedUntil, OnCall: r.OnCall, DutyHead: r.DutyHead,
 		TelegramMAC: r.TelegramMAC, TelegramSealed: r.TelegramSealed, EmailSealed: r.EmailSealed,
 	}
 }
@@ -148,10 +155,17 @@ func (tx *Tx) SetWrappedKey(counselorID int64, wrapped []byte, mustChange bool) 
 
 // DeactivateCounselor deletes a counselor's wrapped key: without it their
 // password opens nothing, whatever else happens. Once committed, the key
-// is scrubbed from the database file and its WAL too (scrub.go).
+// is scrubbed from the database file and its WAL too (scrub.go). Their
+// alert channels and rota slots go too: alerts must not reach someone who
+// left, and the hours they covered show as a hole in the rota.
 func (tx *Tx) DeactivateCounselor(counselorID int64) error {
-	if err := tx.execOne(`UPDATE counselors SET active = ?, wrapped_key = NULL, telegram_mac = NULL, telegram_sealed = NULL, on_call = ? WHERE id = ?`, false, false, counselorID); err != nil {
+	if err := tx.execOne(`UPDATE counselors SET active = ?, wrapped_key = NULL, telegram_mac = NULL, telegram_sealed = NULL, email_sealed = NULL, on_call = ?, duty_head = ? WHERE id = ?`, false, false, false, counselorID); err != nil {
 		return err
+	}
+	for _, q := range []string{`DELETE FROM alert_targets WHERE counselor_id = ?`, `DELETE FROM rota_slots WHERE counselor_id = ?`} {
+		if _, err := tx.exec(q, counselorID); err != nil {
+			return err
+		}
 	}
 	tx.scrubKeysAfterCommit()
 	return nil
@@ -175,6 +189,12 @@ func (tx *Tx) SetTOTP(counselorID int64, sealed []byte) error {
 // SetOnCall puts a counselor on or off the school's on-call rota.
 func (tx *Tx) SetOnCall(counselorID int64, on bool) error {
 	return tx.execOne(`UPDATE counselors SET on_call = ? WHERE id = ?`, on, counselorID)
+}
+
+// SetDutyHead marks a staff member as (or no longer as) the school's head
+// (校长/德育主任), the ladder's fourth rung.
+func (tx *Tx) SetDutyHead(counselorID int64, on bool) error {
+	return tx.execOne(`UPDATE counselors SET duty_head = ? WHERE id = ?`, on, counselorID)
 }
 
 // SetTelegram links (or with nil, unlinks) a staff member's Telegram chat for alerts.

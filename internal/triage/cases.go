@@ -106,11 +106,24 @@ func (s *Service) update(ctx context.Context, actor hotline.Actor, uid string, f
 		if err != nil {
 			return err
 		}
+		wasAcked, wasUrgent := !t.AcknowledgedAt.IsZero(), t.Urgent
 		if err := fn(tx, t, school); err != nil {
 			return err
 		}
 		if err := tx.UpdateTip(t); err != nil {
 			return err
+		}
+		// The escalation ladder stops in the same transaction: once this
+		// commits, no further alert about the case goes out.
+		switch {
+		case !wasAcked && !t.AcknowledgedAt.IsZero():
+			if err := tx.StopLadder(t.ID, store.LadderAcknowledged, actor.CounselorID); err != nil {
+				return err
+			}
+		case wasUrgent && !t.Urgent:
+			if err := tx.StopLadder(t.ID, store.LadderEnded, 0); err != nil {
+				return err
+			}
 		}
 		out = t
 		if err := store.NotifyOnCommit(tx, s.Notifier, hotline.Change{Kind: hotline.ChangeUpdated, SchoolID: t.SchoolID, TipUID: t.UID, Urgent: t.Urgent}); err != nil {
@@ -146,6 +159,9 @@ func acknowledge(tx *store.Tx, t *hotline.Tip, actor hotline.Actor) error {
 	t.Status = hotline.StatusAcknowledged
 	if t.AcknowledgedAt.IsZero() {
 		t.AcknowledgedAt = tx.Now()
+	}
+	if err := tx.StopLadder(t.ID, store.LadderAcknowledged, actor.CounselorID); err != nil {
+		return err
 	}
 	return tx.AppendEvent(event(t, actor, hotline.EventAcknowledged, ""))
 }

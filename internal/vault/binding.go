@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -176,4 +177,47 @@ func (v *Vault) OpenStaffEmail(counselorID int64, sealed []byte) (string, error)
 		return "", err
 	}
 	return string(pt), nil
+}
+
+// targetPurpose is the purpose of sealed alert targets.
+const targetPurpose = "alert-target"
+
+// AlertTargetRow names an alert target's row for its seal: its id and its
+// owner ("counselor|7", "school|3", "district|海淀区"), so that a sealed
+// address moved to another row, or to another owner's, does not open.
+func AlertTargetRow(id int64, owner string) string {
+	return "alert-target|" + strconv.FormatInt(id, 10) + "|" + owner
+}
+
+// sealedTarget is the plaintext of a sealed alert target.
+type sealedTarget struct {
+	Address string `json:"a"`
+	Secret  string `json:"s,omitempty"`
+}
+
+// SealAlertTarget seals an alert target's address (a phone number, a robot
+// key, a push subscription) and secret (a robot's signing secret) under
+// the server key, bound to its row (AlertTargetRow).
+func (v *Vault) SealAlertTarget(row, address, secret string) ([]byte, error) {
+	pt, err := json.Marshal(sealedTarget{Address: address, Secret: secret})
+	if err != nil {
+		return nil, err
+	}
+	defer clear(pt)
+	return v.SealServerFor(targetPurpose, row, pt)
+}
+
+// OpenAlertTarget opens the output of SealAlertTarget for the same row.
+// Any failure returns ErrDecrypt.
+func (v *Vault) OpenAlertTarget(row string, sealed []byte) (address, secret string, err error) {
+	pt, err := v.OpenServerFor(targetPurpose, row, sealed)
+	if err != nil {
+		return "", "", err
+	}
+	defer clear(pt)
+	var t sealedTarget
+	if err := json.Unmarshal(pt, &t); err != nil {
+		return "", "", ErrDecrypt
+	}
+	return t.Address, t.Secret, nil
 }

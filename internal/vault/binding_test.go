@@ -169,3 +169,24 @@ func TestChatBoundToRow(t *testing.T) {
 		t.Errorf("OpenStaffEmail(version 1) = %q, %v", got, err)
 	}
 }
+
+func TestAlertTargetBoundToItsRow(t *testing.T) {
+	v := newTestVault(t, 1)
+	row := AlertTargetRow(7, "counselor|3")
+	sealed, err := v.SealAlertTarget(row, "+8613800138000", "SECabc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(sealed, []byte("13800138000")) || bytes.Contains(sealed, []byte("SECabc")) {
+		t.Fatal("sealed target holds its plaintext")
+	}
+	addr, secret, err := v.OpenAlertTarget(row, sealed)
+	if err != nil || addr != "+8613800138000" || secret != "SECabc" {
+		t.Fatalf("open = %q, %q, %v", addr, secret, err)
+	}
+	for _, other := range []string{AlertTargetRow(8, "counselor|3"), AlertTargetRow(7, "counselor|4"), AlertTargetRow(7, "school|3")} {
+		if _, _, err := v.OpenAlertTarget(other, sealed); err != ErrDecrypt {
+			t.Errorf("opened under %s: %v", other, err)
+		}
+	}
+}
