@@ -44,6 +44,8 @@ var recordedNames = []string{
 	"migrations/0026_wechat.sql",
 	"migrations/0028_without_rowid.sql",
 	"migrations/0029_fewer_indexes.sql",
+	"migrations/0030_alert_ladder.sql",
+	"migrations/0031_alert_keys.sql",
 	"migrations/0040_login_counters.sql",
 	"migrations/0041_survey_publication.sql",
 }
