@@ -36,6 +36,7 @@ const (
 	formMailbox = "mailbox"
 	formStatus  = "status"
 	formReply   = "reply"
+	formSafety  = "safety"
 )
 
 const (
@@ -111,6 +112,8 @@ type mailForm struct {
 	Receipt  string
 	Lang     string
 	Photo    []byte
+	Answer   string // the safety question's answer: "yes" or "no"
+	From     string // the page the answer came from: "receipt" or the thread
 }
 
 // parseForm reads a multipart or urlencoded form in memory only: the
@@ -139,6 +142,10 @@ func (s *Server) parseForm(w http.ResponseWriter, r *http.Request) (*mailForm, e
 			f.Receipt = v
 		case "lang":
 			f.Lang = v
+		case "answer":
+			f.Answer = v
+		case "from":
+			f.From = v
 		}
 	}
 	ct := r.Header.Get("Content-Type")
@@ -256,6 +263,17 @@ type mailboxData struct {
 	// language, from its own deadlines: the on-call time for an urgent
 	// report, else the time to read (receipt) or to reply (thread).
 	Within string
+	// Ask shows the safety question (the detector was unsure of the
+	// words, and it waits for its answer), with its own form token.
+	Ask *askView
+}
+
+// askView is the safety question as a page asks it: the words are the
+// conversation's (dialog.SafetyQuestion), given to the server by wiring.
+type askView struct {
+	Question, Yes, No string
+	Token             string
+	From              string // "receipt" on the receipt page
 }
 
 // schoolsByID finds a tip's school (intake.Service does): the thread page
@@ -409,6 +427,11 @@ func (s *Server) handleMailboxSubmit(w http.ResponseWriter, r *http.Request) {
 		s.useToken(r.Context(), used, exp)
 	}
 	d := mailboxData{Receipt: res.Receipt, Alias: res.Alias.In(lang), Urgent: res.Urgent, Emergency: school.Settings.EmergencyContact}
+	if !res.SafetyDue.IsZero() {
+		if d.Ask = s.askView(lang); d.Ask != nil {
+			d.Ask.From = "receipt"
+		}
+	}
 	dl := school.Settings.Deadlines.WithDefaults()
 	if res.Urgent {
 		d.Within = dl.AckUrgent.In(lang)
@@ -655,6 +678,9 @@ func (s *Server) threadPage(w http.ResponseWriter, r *http.Request, lang hotline
 		return
 	}
 	d := mailboxData{Receipt: receipt, Alias: tip.Alias.In(lang), Status: tip.Status.ForReporter().In(lang), Text: text, Urgent: tip.Urgent}
+	if !tip.SafetyDue.IsZero() && !tip.Urgent {
+		d.Ask = s.askView(lang)
+	}
 	var dl hotline.Deadlines
 	if sb, ok := s.Schools.(schoolsByID); ok {
 		if school, err := sb.SchoolByID(r.Context(), tip.SchoolID); err == nil {
@@ -669,6 +695,7 @@ func (s *Server) threadPage(w http.ResponseWriter, r *http.Request, lang hotline
 	} else {
 		d.Within = dl.FirstReply.In(lang)
 	}
+	d.Emergency = s.emergency(r.Context(), tip)
 	for _, e := range thread.Entries(msgs) {
 		v := threadView{Author: e.Speaker.Label().In(lang), Class: "them", Text: e.Text, Photo: e.HasPhoto, At: e.At.In(cst).Format("2006-01-02 15:04")}
 		if e.Speaker == thread.SpeakerYou {
@@ -688,3 +715,108 @@ func (s *Server) threadPage(w http.ResponseWriter, r *http.Request, lang hotline
 
 // cst is China Standard Time, the schools' time zone, for shown times.
 var cst = time.FixedZone("CST", 8*3600)
+
+// askView returns the safety question for a page in lang, or nil when the
+// server takes no answers.
+func (s *Server) askView(lang hotline.Lang) *askView {
+	if s.Safety == nil || s.SafetyWords == nil {
+		return nil
+	}
+	q, yes, no := s.SafetyWords()
+	return &askView{Question: q.In(lang), Yes: yes.In(lang), No: no.In(lang), Token: s.formToken(formSafety, "")}
+}
+
+// handleSafetyAnswer takes the answer to the safety question the receipt
+// or thread page asked (a form without JavaScript: the page cannot ask
+// back as the chat does). The receipt names the report, as on the status
+// page; the answer's form token is single-purpose. Yes marks the report
+// urgent and the on-call is paged; the thread page then shows the safety
+// guidance. No is thanked. Either way the reporter lands on their thread,
+// where they can write on.
+func (s *Server) handleSafetyAnswer(w http.ResponseWriter, r *http.Request) {
+	lang := langOf(r)
+	s.secure(w, "")
+	if !s.sameOrigin(r) {
+		s.statusPage(w, r, lang, http.StatusForbidden, "", errOrigin, "")
+		return
+	}
+	f, err := s.parseForm(w, r)
+	if err != nil {
+		s.statusPage(w, r, lang, hotline.HTTPStatus(err), "", err, "")
+		return
+	}
+	if f.Lang != "" {
+		lang = hotline.ParseLang(f.Lang)
+	}
+	r, done, err := s.admitLookup(w, r, actPost)
+	if err != nil {
+		s.statusPage(w, r, lang, http.StatusTooManyRequests, "", err, "")
+		return
+	}
+	defer done()
+	if !s.checkToken(f.Token, formSafety, "") || (f.Answer != "yes" && f.Answer != "no") || s.Safety == nil {
+		s.statusPage(w, r, lang, http.StatusForbidden, f.Receipt, errForm, "")
+		return
+	}
+	yes := f.Answer == "yes"
+	if _, err := s.Safety.AnswerSafety(r.Context(), hotline.ReporterRef{Receipt: f.Receipt}, yes); err != nil {
+		if missedReceipt(err) {
+			s.spendGuess(r)
+		}
+		if hotline.ErrorCode(err) == hotline.EINTERNAL {
+			s.Logger.Error("mailbox safety answer", "err", err)
+		}
+		s.statusPage(w, r, lang, hotline.HTTPStatus(err), f.Receipt, err, "")
+		return
+	}
+	notice := txtSafeNo.In(lang)
+	if yes {
+		notice = txtSafeYes.In(lang)
+	}
+	if f.From == "receipt" {
+		// Answered before the receipt was surely written down: show it
+		// again, or the reporter could lose it by answering.
+		s.receiptAgain(w, r, lang, f.Receipt, notice)
+		return
+	}
+	s.threadPage(w, r, lang, http.StatusOK, f.Receipt, nil, "", notice)
+}
+
+// receiptAgain shows the receipt page of receipt's report again, as it
+// stands now, with notice.
+func (s *Server) receiptAgain(w http.ResponseWriter, r *http.Request, lang hotline.Lang, receipt, notice string) {
+	tip, err := s.Reporters.TipStatus(r.Context(), receipt)
+	if err != nil {
+		s.threadPage(w, r, lang, http.StatusOK, receipt, nil, "", notice)
+		return
+	}
+	d := mailboxData{Receipt: receipt, Alias: tip.Alias.In(lang), Urgent: tip.Urgent, Emergency: s.emergency(r.Context(), tip)}
+	var dl hotline.Deadlines
+	if sb, ok := s.Schools.(schoolsByID); ok {
+		if school, err := sb.SchoolByID(r.Context(), tip.SchoolID); err == nil {
+			dl = school.Settings.Deadlines
+		}
+	}
+	dl = dl.WithDefaults()
+	d.Within = dl.Ack.In(lang)
+	if tip.Urgent {
+		d.Within = dl.AckUrgent.In(lang)
+	}
+	s.render(w, http.StatusOK, "receipt.html", page{Lang: lang, Title: txtReceiptTitle.In(lang), Data: d, Notice: notice}.fill())
+}
+
+// emergency is the emergency contact of tip's school, for the safety
+// guidance of its pages; "" when it cannot be found.
+func (s *Server) emergency(ctx context.Context, tip *hotline.Tip) string {
+	if sb, ok := s.Schools.(schoolsByID); ok {
+		if school, err := sb.SchoolByID(ctx, tip.SchoolID); err == nil {
+			return school.Settings.EmergencyContact
+		}
+	}
+	return ""
+}
+
+var (
+	txtSafeNo  = hotline.Label{ZH: "谢谢你告诉我们。", EN: "Thank you for telling us."}
+	txtSafeYes = hotline.Label{ZH: "谢谢你告诉我们。我们已经通知了学校的值班老师，他们会尽快处理。如果现在就有危险，请马上打 110。", EN: "Thank you for telling us. We have told the school's on-call staff, who will act on it soon. If there is danger right now, call 110 at once."}
+)

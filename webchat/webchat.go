@@ -92,7 +92,13 @@ type Server struct {
 	Reporters    hotline.ReporterService
 	Schools      hotline.SchoolService
 	Conversation Conversation // nil: the chat page says it is unavailable; the mailbox works
-	Broker       Subscriber
+	// Safety takes the mailbox's answers to the safety question (intake),
+	// and SafetyWords gives its words (dialog.SafetyQuestion): the one
+	// wording every channel asks with. Either nil: the mailbox does not
+	// ask it.
+	Safety      hotline.SafetyService
+	SafetyWords func() (question, yes, no hotline.Label)
+	Broker      Subscriber
 	// MAC is the server's keyed MAC (vault.Vault.MAC), for form tokens.
 	MAC func(purpose string, data []byte) []byte
 	// CleanPhoto re-encodes an uploaded photo without metadata
@@ -305,6 +311,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /m/status", s.handleStatusForm)
 	mux.HandleFunc("POST /m/status", s.handleStatusShow)
 	mux.HandleFunc("POST /m/status/reply", s.handleStatusReply)
+	mux.HandleFunc("POST /m/safety", s.handleSafetyAnswer)
 	mux.HandleFunc("GET /m/{code}", s.handleMailboxForm)
 	mux.HandleFunc("POST /m/{code}", s.handleMailboxSubmit)
 	mux.HandleFunc("GET /poster/{code}", s.handlePoster)

@@ -55,6 +55,7 @@ func commands() []command {
 		{"export", "the summary report (工作总结) as CSV: export [--district D] [--school CODE] [--from DATE] [--to DATE] --format csv", runExport},
 		{"poster", "write a school's A4 poster with QR codes as PNG: poster --school CODE --out FILE.png", runPoster},
 		{"wechat", "WeChat official accounts: wechat menu [--account NAME] publishes the menu 我要报告 / 查看进度 / 紧急求助", runWechat},
+		{"detector", "the danger detector: detector train (the model, from the corpus) | detector eval (its figures)", runDetector},
 		{"migrate", "apply the database's migrations and exit (nodes starting at once on PostgreSQL take turns)", runMigrate},
 		{"backup", "write a consistent copy of the database: backup --out FILE", runBackup},
 		{"bench", "measure what this machine sustains (in-process demo; --target URL --yes for a test deployment)", runBench},

@@ -12,6 +12,7 @@ import (
 	"hotline/internal/intake"
 	"hotline/internal/relay"
 	"hotline/internal/survey"
+	"hotline/internal/urgency"
 )
 
 // openBot starts the Telegram bot (long polling by default, webhook mode
@@ -61,7 +62,9 @@ func (m *Main) openBot(ctx context.Context) error {
 		Store:     intake.NewConversationStore(m.DB, m.Vault),
 		Clock:     m.Clock,
 		BotName:   b.Username(),
-		Urgent:    intake.Urgent,
+		Urgent:    urgency.Urgent,
+		Unsure:    urgency.Unsure,
+		Safety:    m.Intake,
 	}
 	if path := b.WebhookPath(); path != "" {
 		m.Mux.Handle("POST "+path, b.WebhookHandler())

@@ -7,6 +7,7 @@ import (
 	"hotline/internal/dialog"
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
+	"hotline/internal/urgency"
 	"hotline/webchat"
 )
 
@@ -25,7 +26,9 @@ func (m *Main) openWebchat() {
 		Store:     intake.NewConversationStore(m.DB, m.Vault),
 		Clock:     m.Clock,
 		BotName:   botName,
-		Urgent:    intake.Urgent,
+		Urgent:    urgency.Urgent,
+		Unsure:    urgency.Unsure,
+		Safety:    m.Intake,
 		Receipts:  m.Intake,
 	}
 	s := &webchat.Server{
@@ -33,6 +36,8 @@ func (m *Main) openWebchat() {
 		Reporters:    m.Intake,
 		Schools:      m.Intake,
 		Conversation: dialogConversation{engine},
+		Safety:       m.Intake,
+		SafetyWords:  dialog.SafetyQuestion,
 		Broker:       m.Broker,
 		MAC:          m.Vault.MAC,
 		CleanPhoto:   intake.CleanPhotoContext,

@@ -15,6 +15,7 @@ import (
 	"hotline/internal/inbox"
 	"hotline/internal/intake"
 	"hotline/internal/poster"
+	"hotline/internal/urgency"
 	"hotline/wechat"
 )
 
@@ -155,7 +156,9 @@ func (m *Main) openWechat(ctx context.Context, confs []wechatConf) error {
 		Schools:   m.Intake,
 		Store:     intake.NewConversationStore(m.DB, m.Vault),
 		Clock:     m.Clock,
-		Urgent:    intake.Urgent,
+		Urgent:    urgency.Urgent,
+		Unsure:    urgency.Unsure,
+		Safety:    m.Intake,
 	}
 	w.Start(ctx, engine)
 	m.Mux.Handle("/wechat/", w.Handler())

@@ -80,6 +80,9 @@ const (
 	ReplyThread    ReplyKind = "thread"  // a message of the thread, replayed
 	ReplyError     ReplyKind = "error"
 	ReplyPrivacy   ReplyKind = "privacy"
+	// ReplyAsk is the safety question, with its two answers as buttons;
+	// always last in a reply list, so that its buttons are the ones shown.
+	ReplyAsk ReplyKind = "ask"
 )
 
 // Reply is one message to show the reporter.
@@ -124,9 +127,10 @@ type Store interface {
 	Save(ctx context.Context, k Key, state []byte, meta Meta) error
 	Delete(ctx context.Context, k Key) error
 	// Due returns up to limit saved states the sweeper must act on: those
-	// whose Meta.UrgentSince is at or before urgentBefore, and those with
-	// Meta.Draft last saved before staleBefore.
-	Due(ctx context.Context, urgentBefore, staleBefore time.Time, limit int) ([][]byte, error)
+	// whose Meta.UrgentSince is at or before urgentBefore, those whose
+	// Meta.AskDue is at or before askBefore, and those with Meta.Draft
+	// last saved before staleBefore.
+	Due(ctx context.Context, urgentBefore, askBefore, staleBefore time.Time, limit int) ([][]byte, error)
 }
 
 // Meta is what a Store keeps in clear beside a sealed state so that the
@@ -138,6 +142,14 @@ type Meta struct {
 	// Draft says the state holds an unsent draft, or an automatically sent
 	// report whose reporter has not been told yet.
 	Draft bool
+	// AskDue is when the safety question about the draft goes unanswered;
+	// zero when none waits.
+	AskDue time.Time
+	// Count lists events of the safety question to count for the
+	// district of the school CountSchool (a code), in the commit that
+	// saves the state: content-free kinds (store's UrgencyAsked…).
+	Count       []string
+	CountSchool string
 }
 
 // Engine runs reporter conversations. Set the fields, then call Handle from
@@ -150,9 +162,15 @@ type Engine struct {
 	Clock     hotline.Clock // nil: the system clock
 	BotName   string        // the Telegram bot's username, for texts
 	// Urgent detects urgency in a draft text, so that safety guidance is
-	// shown the moment it is written rather than after submission. Intake
-	// provides the real detector; nil means never.
+	// shown the moment it is written rather than after submission. The
+	// detector (urgency.Urgent) provides it; nil means never.
 	Urgent func(text string) bool
+	// Unsure says the detector is unsure whether a text means danger now
+	// (urgency.Unsure): the reporter is asked at once. nil means never.
+	Unsure func(text string) bool
+	// Safety takes answers to the safety question about filed reports,
+	// and, when it can (SafetyExpirer), its sweep marks those unanswered.
+	Safety hotline.SafetyService
 	// Receipts hands a web page the receipt of a report it sent whose
 	// answer was lost (a resent "send"); nil: such a page is told only
 	// that the report was sent.
@@ -326,11 +344,19 @@ func (e *Engine) finish(c *conv) ([]Reply, error) {
 	return out, nil
 }
 
-// encode stamps a state and returns it as saved, with its metadata.
+// encode stamps a state and returns it as saved, with its metadata; the
+// counts it hands to the store leave the state.
 func (e *Engine) encode(st *state, k Key) ([]byte, Meta, error) {
 	st.Updated = e.now()
 	meta := Meta{UrgentSince: st.UrgentAt, Draft: st.hasDraft() || st.Sent != nil}
-	if meta.Draft || !meta.UrgentSince.IsZero() {
+	if st.draftWaiting() {
+		meta.AskDue = st.Ask.Due
+	}
+	if len(st.Counts) > 0 && st.School != nil {
+		meta.Count, meta.CountSchool = st.Counts, st.School.Code
+		st.Counts = nil
+	}
+	if meta.Draft || !meta.UrgentSince.IsZero() || !meta.AskDue.IsZero() {
 		st.Key = &savedKey{Channel: k.Channel, ChatID: k.ChatID, Session: k.Session}
 	} else {
 		st.Key = nil

@@ -25,6 +25,7 @@ type world struct {
 	// notifies makes Submit tell a Telegram reporter of an automatic
 	// urgent send at once, as intake does through the relay.
 	notifies bool
+	answers  []safetyAnswer
 }
 
 type fakeTip struct {
@@ -53,6 +54,11 @@ func newWorld() *world {
 // fakeUrgent stands in for intake's detector.
 func fakeUrgent(text string) bool {
 	return strings.Contains(text, "刀") || strings.Contains(strings.ToLower(text), "knife")
+}
+
+// fakeUnsure stands in for the detector's unsure answer.
+func fakeUnsure(text string) bool {
+	return !fakeUrgent(text) && (strings.Contains(text, "消失") || strings.Contains(strings.ToLower(text), "disappear"))
 }
 
 func (w *world) SchoolByCode(_ context.Context, code string) (*hotline.School, error) {
@@ -103,7 +109,34 @@ func (w *world) Submit(_ context.Context, s hotline.Submission) (*hotline.Submit
 	}
 	w.tips = append(w.tips, ft)
 	notified := w.notifies && s.Auto && urgent && s.Channel == hotline.ChannelTelegram
+	ft.tip.PossiblyUrgent = s.PossiblyUrgent && !urgent
+	if !urgent {
+		ft.tip.SafetyDue = s.SafetyDue
+	}
 	return &hotline.Submitted{TipUID: ft.tip.UID, Alias: ft.tip.Alias, Receipt: ft.receipt, Urgent: urgent, School: school, Notified: notified}, nil
+}
+
+// AnswerSafety is intake's: yes marks the tip urgent, any answer ends the
+// question.
+func (w *world) AnswerSafety(_ context.Context, ref hotline.ReporterRef, yes bool) (*hotline.Tip, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	t := w.find(ref)
+	if t == nil {
+		return nil, hotline.ErrNotFound
+	}
+	w.answers = append(w.answers, safetyAnswer{ref: ref, yes: yes})
+	t.tip.SafetyDue = time.Time{}
+	if yes {
+		t.tip.Urgent = true
+	}
+	tip := *t.tip
+	return &tip, nil
+}
+
+type safetyAnswer struct {
+	ref hotline.ReporterRef
+	yes bool
 }
 
 func (w *world) find(ref hotline.ReporterRef) *fakeTip {
@@ -131,7 +164,13 @@ func (w *world) AddReporterMessage(_ context.Context, ref hotline.ReporterRef, t
 	}
 	w.msgs = append(w.msgs, sentMsg{ref: ref, text: text, photo: photo != nil})
 	t.thread = append(t.thread, &hotline.Message{Author: hotline.AuthorReporter, Body: text, Photo: photo, HasPhoto: photo != nil})
-	return &hotline.ReporterMessageResult{TipUID: t.tip.UID, Alias: t.tip.Alias, Urgent: fakeUrgent(text)}, nil
+	res := &hotline.ReporterMessageResult{TipUID: t.tip.UID, Alias: t.tip.Alias, Urgent: fakeUrgent(text)}
+	if fakeUnsure(text) && !t.tip.Urgent && t.tip.SafetyDue.IsZero() {
+		// Intake asks about a filed report itself.
+		res.SafetyDue = fixedClock{}.Now().Add(hotline.SafetyQuestionWait)
+		t.tip.SafetyDue = res.SafetyDue
+	}
+	return res, nil
 }
 
 func (w *world) ThreadByReceipt(_ context.Context, receipt string) (*hotline.Tip, []*hotline.Message, error) {
@@ -204,7 +243,7 @@ func newMemStore() *memStore {
 	return &memStore{m: map[Key][]byte{}, meta: map[Key]Meta{}, saved: map[Key]time.Time{}, clock: fixedClock{}}
 }
 
-func (s *memStore) Due(_ context.Context, urgentBefore, staleBefore time.Time, limit int) ([][]byte, error) {
+func (s *memStore) Due(_ context.Context, urgentBefore, askBefore, staleBefore time.Time, limit int) ([][]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out [][]byte
@@ -212,7 +251,7 @@ func (s *memStore) Due(_ context.Context, urgentBefore, staleBefore time.Time, l
 		if len(out) == limit {
 			break
 		}
-		if (!m.UrgentSince.IsZero() && !m.UrgentSince.After(urgentBefore)) || (m.Draft && s.saved[k].Before(staleBefore)) {
+		if (!m.UrgentSince.IsZero() && !m.UrgentSince.After(urgentBefore)) || (!m.AskDue.IsZero() && !m.AskDue.After(askBefore)) || (m.Draft && s.saved[k].Before(staleBefore)) {
 			out = append(out, append([]byte(nil), s.m[k]...))
 		}
 	}
@@ -264,7 +303,7 @@ type fixedClock struct{}
 func (fixedClock) Now() time.Time { return time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC) }
 
 func newEngine(w *world, s Store) *Engine {
-	return &Engine{Intake: w, Reporters: w, Schools: w, Store: s, Clock: fixedClock{}, BotName: "HotlineDemoBot", Urgent: fakeUrgent}
+	return &Engine{Intake: w, Reporters: w, Schools: w, Store: s, Clock: fixedClock{}, BotName: "HotlineDemoBot", Urgent: fakeUrgent, Unsure: fakeUnsure, Safety: w}
 }
 
 var errBoom = errors.New("database is locked")

@@ -54,18 +54,26 @@ func (c *conv) fail(err error, buttons ...[]Button) {
 // else happened, a reporter in danger must see it before anything else.
 func (c *conv) replies() []Reply {
 	out := make([]Reply, 0, len(c.out))
-	var safety *Reply
+	var safety, ask *Reply
 	for i := range c.out {
-		if c.out[i].Kind == ReplySafety {
+		switch c.out[i].Kind {
+		case ReplySafety:
 			if safety == nil {
 				safety = &c.out[i]
 			}
+			continue
+		case ReplyAsk:
+			ask = &c.out[i] // the last one asked
 			continue
 		}
 		out = append(out, c.out[i])
 	}
 	if safety != nil {
 		out = append([]Reply{*safety}, out...)
+	}
+	if ask != nil {
+		// Last, so that its buttons are the ones a page shows.
+		out = append(out, *ask)
 	}
 	for i := range out {
 		out[i].Lang = c.lang()
@@ -96,6 +104,8 @@ const (
 	dataEdit      = "edit"
 	dataForgetYes = "forget:yes"
 	dataForgetNo  = "forget:no"
+	dataSafeYes   = "safe:yes" // the safety question: "yes, I need help"
+	dataSafeNo    = "safe:no"
 	notSure       = "unsure"
 )
 
@@ -228,7 +238,13 @@ func (c *conv) prompt() {
 			c.say(ReplyText, c.t(txtAskText))
 		}
 	case stepDanger:
-		c.say(ReplyText, c.t(txtAskDanger), c.urgentRows(nil, []Button{c.btn(txtYes, dataDangerYes), c.btn(txtNo, dataDangerNo)})...)
+		// This question asks what the safety question asks: its answer
+		// answers both, and the two are not offered side by side.
+		rows := [][]Button{{c.btn(txtYes, dataDangerYes), c.btn(txtNo, dataDangerNo)}}
+		if !c.st.UrgentAt.IsZero() {
+			rows = append([][]Button{{c.btn(txtBtnUrgentSend, dataUrgent)}}, rows...)
+		}
+		c.say(ReplyText, c.t(txtAskDanger), rows...)
 	case stepConfirm:
 		c.confirm()
 	case stepFollow:
@@ -251,6 +267,9 @@ func (c *conv) reprompt() {
 	if !st.UrgentAt.IsZero() && st.hasDraft() {
 		c.safety(st.School)
 	}
+	if st.Ask.waiting() {
+		c.askReply()
+	}
 	if st.Step == stepFollow && st.Active != "" {
 		alias := st.Alias.In(c.lang())
 		c.out = append(c.out, Reply{Kind: ReplySubmitted, Text: c.t(txtAlreadySent, alias), Alias: alias, TipUID: st.Active})
@@ -261,12 +280,125 @@ func (c *conv) reprompt() {
 func (c *conv) doneRow() []Button { return []Button{c.btn(txtBtnDone, dataDone)} }
 
 // urgentRows puts "send to the school now" first, while an urgent draft
-// waits for it, before rows.
+// waits for it, and the safety question's answers while it waits, before
+// rows: a page that shows only the latest buttons keeps them.
 func (c *conv) urgentRows(into [][]Button, rows ...[]Button) [][]Button {
 	if !c.st.UrgentAt.IsZero() {
 		into = append(into, []Button{c.btn(txtBtnUrgentSend, dataUrgent)})
 	}
+	if c.st.Ask.waiting() {
+		into = append(into, c.askRows()...)
+	}
 	return append(into, rows...)
+}
+
+// askRows are the safety question's two answers.
+func (c *conv) askRows() [][]Button {
+	return [][]Button{{c.btn(txtBtnSafeYes, dataSafeYes)}, {c.btn(txtBtnSafeNo, dataSafeNo)}}
+}
+
+// askReply shows the waiting safety question with its answers.
+func (c *conv) askReply() {
+	text := txtAskSafetyDraft
+	if c.st.Ask != nil && c.st.Ask.Tip != "" {
+		text = txtAskSafetyFiled
+	}
+	rows := c.askRows()
+	if c.st.Step == stepText && c.st.hasDraft() && c.st.Ask.Tip == "" {
+		// A page shows the latest buttons only: "done" stays reachable.
+		rows = append(rows, c.doneRow())
+	}
+	c.out = append(c.out, Reply{Kind: ReplyAsk, Text: c.t(text), Buttons: rows})
+}
+
+// ask asks the safety question about the draft (tip "") or a filed
+// report, at once: the detector was unsure of what the reporter wrote.
+// Asking directly is what crisis lines do; it does not put the idea in a
+// child's head. due is when it goes unanswered.
+func (c *conv) ask(tip string, due time.Time) {
+	c.st.Ask = &question{Due: due, Tip: tip}
+	c.askReply()
+}
+
+// count records an event of the safety question, counted when the state
+// is saved (Meta.Count) for the school's district.
+func (c *conv) count(kind string) { c.st.Counts = append(c.st.Counts, kind) }
+
+// answerSafety takes the reporter's answer to the safety question. Yes is
+// never turned away, whatever question it answers (an old button, a late
+// tap): a draft takes the urgent path (safety guidance now, the offer to
+// send it, sent by itself after UrgentSendAfter); a filed report is marked
+// urgent and the on-call paged. No goes on as before.
+func (c *conv) answerSafety(yes bool) {
+	st := c.st
+	q := st.Ask
+	answer := answerNo
+	if yes {
+		answer = answerYes
+	}
+	target := st.Active
+	if q != nil && q.Tip != "" {
+		target = q.Tip
+	}
+	onFiled := !st.hasDraft() && target != "" && (q.waiting() || yes)
+	if q.waiting() && (q.Tip == "") == st.hasDraft() {
+		q.Answer = answer
+		if q.Tip == "" {
+			kind := hotline.SafetyCountNo
+			if yes {
+				kind = hotline.SafetyCountYes
+			}
+			c.count(kind)
+		}
+	}
+	switch {
+	case st.hasDraft():
+		if yes {
+			st.DangerNow = true
+			c.safety(st.School)
+			if st.School == nil {
+				c.prompt() // the school first; checkUrgent offers to send then
+			}
+			return
+		}
+		c.say(ReplyText, c.t(txtSafeNo))
+		c.prompt()
+	case onFiled:
+		if c.e.Safety == nil {
+			if yes {
+				c.safety(st.School)
+			}
+			c.prompt()
+			return
+		}
+		ref, ok := c.ref()
+		if !ok {
+			c.say(ReplyError, c.t(txtNeedReceipt))
+			return
+		}
+		ref.TipUID = target
+		tip, err := c.e.Safety.AnswerSafety(c.ctx, ref, yes)
+		if err != nil {
+			if yes {
+				c.safety(st.School) // whatever failed, the numbers
+			}
+			c.fail(err, c.askRows()...)
+			return
+		}
+		st.Ask = nil
+		if yes {
+			c.safety(st.School)
+			c.out = append(c.out, Reply{Kind: ReplyText, Text: c.t(txtSafeYesFiled, c.dur(st.School.ack(true))), TipUID: tip.UID})
+			return
+		}
+		c.say(ReplyText, c.t(txtSafeNo))
+	case yes:
+		// Nothing to mark: the guidance, and a report can begin.
+		c.safety(st.School)
+		c.prompt()
+	default:
+		c.stale()
+	}
 }
 
 // checkUrgent runs after every event: the moment a draft with a known
@@ -284,6 +416,10 @@ func (c *conv) checkUrgent() {
 		return
 	}
 	st.UrgentAt = c.e.now()
+	if st.draftWaiting() {
+		// Urgent already: the question has no more to find out.
+		st.Ask.Answer = answerOvertaken
+	}
 	if !slices.ContainsFunc(c.out, func(r Reply) bool { return r.Kind == ReplySafety }) {
 		c.safety(st.School)
 	}
@@ -357,7 +493,7 @@ func (c *conv) input(ev Event) {
 	case stepSchool:
 		// A photo, or words that show danger, are not a school's name:
 		// they belong to the report, and danger gets its guidance now.
-		if photo != nil || (c.e.Urgent != nil && c.e.Urgent(text)) {
+		if photo != nil || (c.e.Urgent != nil && c.e.Urgent(text)) || (c.e.Unsure != nil && c.e.Unsure(text)) {
 			if c.draft(text, photo) {
 				c.say(ReplyText, c.t(txtNoted))
 			}
@@ -435,11 +571,17 @@ func (c *conv) draft(text string, photo *hotline.Photo) bool {
 	}
 	if text != "" {
 		c.st.Texts = append(c.st.Texts, text)
-		if c.e.Urgent != nil && c.e.Urgent(text) {
+		switch {
+		case c.e.Urgent != nil && c.e.Urgent(text):
 			c.st.Urgent = true
 			if !c.st.SafetyOn {
 				c.safety(c.st.School)
 			}
+		case c.st.Ask == nil && !c.st.DangerNow && !c.st.Urgent && c.e.Unsure != nil && c.e.Unsure(text):
+			// Once a draft: a reporter who answered is not asked again
+			// about the same report.
+			c.count(hotline.SafetyCountAsked)
+			c.ask("", c.e.now().Add(hotline.SafetyQuestionWait))
 		}
 	}
 	return true
@@ -502,6 +644,8 @@ func (c *conv) choice(data string, ev Event) {
 		c.setLang(strings.TrimPrefix(data, dataLang))
 	case strings.HasPrefix(data, dataTip):
 		c.selectTip(strings.TrimPrefix(data, dataTip))
+	case data == dataSafeYes || data == dataSafeNo:
+		c.answerSafety(data == dataSafeYes)
 	case data == dataUrgent:
 		switch {
 		case !c.st.UrgentAt.IsZero() && c.st.hasDraft() && c.st.School != nil:
@@ -552,6 +696,14 @@ func (c *conv) choice(data string, ev Event) {
 		c.prompt()
 	case (data == dataDangerYes || data == dataDangerNo) && c.st.Step == stepDanger:
 		c.st.DangerNow = data == dataDangerYes
+		if c.st.draftWaiting() {
+			kind, answer := hotline.SafetyCountNo, answerNo
+			if c.st.DangerNow {
+				kind, answer = hotline.SafetyCountYes, answerYes
+			}
+			c.st.Ask.Answer = answer
+			c.count(kind)
+		}
 		if c.st.DangerNow {
 			c.safety(c.st.School)
 		}
@@ -720,6 +872,14 @@ func (c *conv) submit() {
 		sub.ChatID = c.k.ChatID
 	}
 	sub.Auto = c.auto
+	if q := st.Ask; q != nil && q.Tip == "" {
+		sub.SafetyAsked = true
+		sub.SafetyYes = q.Answer == answerYes
+		if q.waiting() {
+			sub.SafetyDue = q.Due
+		}
+	}
+	sub.PossiblyUrgent = st.PossiblyUrgent
 	sub.SubmissionID = st.submission()
 	if c.k.Channel.Web() {
 		sub.PageSecret = c.pageSecret
@@ -785,6 +945,9 @@ func (c *conv) submit() {
 	c.sent(st, res)
 	c.saved = recorded
 	c.submitted = true
+	if st.Ask.waiting() {
+		c.askReply() // still waiting, now on the report
+	}
 }
 
 // sent moves a conversation on after its draft was filed as res: the draft
@@ -793,8 +956,19 @@ func (c *conv) sent(st *state, res *hotline.Submitted) {
 	if res.School != nil {
 		st.School = newSchoolRef(res.School)
 	}
+	waiting, due := st.draftWaiting(), time.Time{}
+	if waiting {
+		due = st.Ask.Due
+	}
 	st.resetDraft()
 	st.Active, st.Alias = res.TipUID, res.Alias
+	switch {
+	case waiting && !res.Urgent:
+		// The question now waits on the filed report.
+		st.Ask = &question{Due: due, Tip: res.TipUID}
+	case !res.SafetyDue.IsZero():
+		st.Ask = &question{Due: res.SafetyDue, Tip: res.TipUID}
+	}
 	st.Back = ""
 	st.Step = stepFollow
 	if c.auto {
@@ -923,6 +1097,10 @@ func (c *conv) followUp(text string, photo *hotline.Photo) {
 		c.st.Active, c.st.Alias = res.TipUID, res.Alias
 	}
 	c.out = append(c.out, Reply{Kind: ReplyText, Text: c.t(txtForwarded), TipUID: c.st.Active})
+	if !res.SafetyDue.IsZero() {
+		// Intake asked (and counted) it: it waits on the case.
+		c.ask(c.st.Active, res.SafetyDue)
+	}
 }
 
 // chatTips lists a Telegram chat's tips, or the one tip of a web receipt.

@@ -60,6 +60,17 @@ type state struct {
 	// the sweeper sends it UrgentSendAfter later unless the reporter has.
 	UrgentAt time.Time `json:"urgent_at,omitzero"`
 
+	// Ask is the safety question asked when the detector was unsure of the
+	// reporter's words: about the draft, or about a filed report (Tip).
+	Ask *question `json:"ask,omitempty"`
+	// PossiblyUrgent says the draft's question went unanswered: the
+	// report is filed with the mark.
+	PossiblyUrgent bool `json:"possibly,omitempty"`
+	// Counts are the safety question's events not counted yet (store
+	// feedback kinds): counted for the school's district in the commit
+	// that saves them, once the school is known.
+	Counts []string `json:"counts,omitempty"`
+
 	// SubmissionID is the random id of the draft's submission, created
 	// with the draft: however often the draft is sent, it files one tip.
 	SubmissionID string `json:"sub,omitempty"`
@@ -78,6 +89,32 @@ type state struct {
 
 	Updated time.Time `json:"updated"`
 }
+
+// question is a safety question and its answer.
+type question struct {
+	// Due is when it goes unanswered.
+	Due time.Time `json:"due"`
+	// Tip is the filed report it is about; empty for the draft. A question
+	// about a filed report waits on the case (intake keeps its deadline).
+	Tip string `json:"tip,omitempty"`
+	// Answer: "" while it waits, answerYes, answerNo, answerNone (not in
+	// time), answerOvertaken (the draft turned urgent first).
+	Answer string `json:"answer,omitempty"`
+}
+
+// Answers of a safety question.
+const (
+	answerYes       = "yes"
+	answerNo        = "no"
+	answerNone      = "none"
+	answerOvertaken = "overtaken"
+)
+
+// waiting reports whether the question waits for its answer.
+func (q *question) waiting() bool { return q != nil && q.Answer == "" }
+
+// draftWaiting reports whether a question about the draft waits.
+func (s *state) draftWaiting() bool { return s.Ask.waiting() && s.Ask.Tip == "" }
 
 // sentNotice is what the reporter of an automatically sent report is told.
 type sentNotice struct {
@@ -154,6 +191,10 @@ func (s *state) resetDraft() {
 	s.Texts, s.Photos = nil, nil
 	s.DangerNow, s.Urgent, s.SafetyOn = false, false, false
 	s.UrgentAt = time.Time{}
+	s.PossiblyUrgent = false
+	if s.Ask != nil && s.Ask.Tip == "" {
+		s.Ask = nil // a question about a filed report outlives the draft
+	}
 	s.SubmissionID = "" // the next draft is another submission
 }
 

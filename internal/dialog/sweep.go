@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"hotline/internal/hotline"
 )
 
 // sweepBatch bounds the states one sweep opens; the next sweep takes the rest.
@@ -16,19 +18,28 @@ const sweepBatch = 100
 // UrgentSendAfter goes to its school as an urgent report through the same
 // submission as the reporter's own tap, and the conversation moves on to
 // follow-ups, as after any send; the reporter hears of it at their next
-// event (a web reporter with their receipt). Every other unsent draft not
-// touched for DraftKeep is deleted. It returns how many it sent and deleted.
+// event (a web reporter with their receipt). A draft whose safety question
+// went unanswered for hotline.SafetyQuestionWait is marked possibly urgent
+// (the report is filed with the mark), and so are filed reports whose
+// question did (Engine.Safety, when it is a SafetyExpirer). Every other
+// unsent draft not touched for DraftKeep is deleted. It returns how many it
+// sent and deleted.
 //
 // Each conversation is handled under its lock and reloaded under it, so a
 // reporter's tap racing the sweeper files the report once: whoever comes
 // second finds it sent.
 func (e *Engine) Sweep(ctx context.Context) (sent, deleted int, err error) {
 	now := e.now()
-	states, err := e.Store.Due(ctx, now.Add(-UrgentSendAfter), now.Add(-DraftKeep), sweepBatch)
-	if err != nil {
-		return 0, 0, fmt.Errorf("dialog: sweep: %w", err)
-	}
 	var errs []error
+	if x, ok := e.Safety.(SafetyExpirer); ok {
+		if _, err := x.ExpireSafetyQuestions(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("dialog: sweep safety questions: %w", err))
+		}
+	}
+	states, err := e.Store.Due(ctx, now.Add(-UrgentSendAfter), now, now.Add(-DraftKeep), sweepBatch)
+	if err != nil {
+		return 0, 0, errors.Join(append(errs, fmt.Errorf("dialog: sweep: %w", err))...)
+	}
 	for _, b := range states {
 		var st state
 		if json.Unmarshal(b, &st) != nil || st.Key == nil {
@@ -68,6 +79,17 @@ func (e *Engine) sweep(ctx context.Context, k Key, now time.Time) (sent, deleted
 	}
 	st := c.st
 	switch {
+	case st.draftWaiting() && !now.Before(st.Ask.Due):
+		// No answer in time. The draft carries the mark into the report
+		// it becomes; the reporter is not interrupted. The sweeper does
+		// not send it: only the reporter's tap, or urgency, does.
+		st.Ask.Answer = answerNone
+		st.PossiblyUrgent = true
+		c.count(hotline.SafetyCountNone)
+		if _, err := e.finish(c); err != nil {
+			return false, false, err
+		}
+		return false, false, nil
 	case !st.UrgentAt.IsZero() && !now.Before(st.UrgentAt.Add(UrgentSendAfter)) && st.hasDraft() && st.School != nil:
 		c.auto = true
 		c.submit()
@@ -100,6 +122,12 @@ func (e *Engine) sweep(ctx context.Context, k Key, now time.Time) (sent, deleted
 		return false, true, nil
 	}
 	return false, false, nil
+}
+
+// SafetyExpirer is what Engine.Safety may also offer (intake does): marking
+// the filed reports whose safety question went unanswered.
+type SafetyExpirer interface {
+	ExpireSafetyQuestions(ctx context.Context) (int, error)
 }
 
 // RunSweeper sweeps every interval until ctx ends. Errors are logged

@@ -151,6 +151,29 @@ var (
 	}
 	txtBtnUrgentSend = hotline.Label{ZH: "现在就发给学校", EN: "Send to the school now"}
 
+	// The safety question, asked at once when the detector is unsure of
+	// what a reporter wrote. Direct, as crisis lines ask: asking does not
+	// put the idea in a child's head, and it tells them they may say it.
+	// Short and kind; a school reads it on its setup page.
+	txtAskSafetyDraft = hotline.Label{
+		ZH: "我们想直接问你一句：你现在有危险吗？或者，你有没有在想伤害自己？\n不管是什么，都可以告诉我们。不方便回答也没关系，报告发给学校后，老师会优先看。",
+		EN: "We'd like to ask you straight out: are you in danger right now? Or are you thinking about hurting yourself?\nWhatever it is, you can tell us. If you can't answer now, that's OK: once your report reaches the school, a counselor will look at it first.",
+	}
+	txtAskSafetyFiled = hotline.Label{
+		ZH: "我们想直接问你一句：你现在有危险吗？或者，你有没有在想伤害自己？\n不管是什么，都可以告诉我们。不方便回答也没关系，老师会优先看你的报告。",
+		EN: "We'd like to ask you straight out: are you in danger right now? Or are you thinking about hurting yourself?\nWhatever it is, you can tell us. If you can't answer now, that's OK: a counselor will look at your report first.",
+	}
+	txtBtnSafeYes = hotline.Label{ZH: "是的，我需要帮助", EN: "Yes, I need help"}
+	txtBtnSafeNo  = hotline.Label{ZH: "没有，我现在安全", EN: "No, I'm safe now"}
+	txtSafeNo     = hotline.Label{
+		ZH: "谢谢你告诉我们。我们接着来。",
+		EN: "Thank you for telling us. Let's carry on.",
+	}
+	txtSafeYesFiled = hotline.Label{
+		ZH: "谢谢你告诉我们。我们已经通知了学校的值班老师，他们会在 %s内处理。你可以继续在这里写。",
+		EN: "Thank you for telling us. We have told the school's on-call staff; they will act within %s. You can keep writing here.",
+	}
+
 	txtReceipt = hotline.Label{
 		ZH: "请把它抄下来或截图，存在只有你能看到的地方。以后回来看老师的回复，要靠它；它丢了，我们也没办法找回。它只属于你：不要告诉别人，也不要发给老师。",
 		EN: "Write it down or take a screenshot, and keep it where only you can see it. You need it to come back and read the counselors' replies; if it is lost, we cannot get it back. It is yours alone: don't share it with anyone, not even counselors.",
@@ -284,6 +307,17 @@ const (
 	langNameZH = "中文"
 	langNameEN = "English"
 )
+
+// SafetyQuestion returns the safety question about a filed report and its
+// two answers, in both languages: the mailbox's pages ask it with these
+// words, and a school's setup page shows them.
+func SafetyQuestion() (question, yes, no hotline.Label) {
+	return txtAskSafetyFiled, txtBtnSafeYes, txtBtnSafeNo
+}
+
+// SafetyQuestionDraft is the question as a conversation asks it about a
+// report not sent yet.
+func SafetyQuestionDraft() hotline.Label { return txtAskSafetyDraft }
 
 // AutoSentNotice is what a Telegram reporter is told, through the relay,
 // the moment the sweeper sent their urgent draft: a fixed text with their

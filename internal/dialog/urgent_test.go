@@ -133,7 +133,7 @@ func TestUrgentOneTapSend(t *testing.T) {
 	if st.Step != stepFollow || st.Active != "tip-1" || st.hasDraft() || !st.UrgentAt.IsZero() || st.Key != nil {
 		t.Errorf("state: got %+v, want follow tip-1, no draft, no key", st)
 	}
-	if m := u.meta(tg); m != (Meta{}) {
+	if m := u.meta(tg); !m.UrgentSince.IsZero() || m.Draft || !m.AskDue.IsZero() || len(m.Count) > 0 {
 		t.Errorf("meta after send: got %+v, want none", m)
 	}
 	// A second tap (an old message) files nothing more.

@@ -30,17 +30,44 @@ func (r *DetectorRow) WrongShare() int {
 	return (r.Wrong*100 + r.Flagged/2) / r.Flagged
 }
 
+// SafetyCounts are the safety question's counts: how often reporters
+// were asked whether they are safe (the detector was unsure of their
+// words), and each question's first outcome. Asked can exceed the sum of
+// the outcomes: a question overtaken by an urgent report, or about a draft
+// never sent, has none.
+type SafetyCounts struct {
+	Asked, Yes, No, NoAnswer int
+}
+
+func (c *SafetyCounts) add(kind string, n int) bool {
+	switch kind {
+	case store.UrgencyAsked:
+		c.Asked += n
+	case store.UrgencyAnsweredYes:
+		c.Yes += n
+	case store.UrgencyAnsweredNo:
+		c.No += n
+	case store.UrgencyNoAnswer:
+		c.NoAnswer += n
+	default:
+		return false
+	}
+	return true
+}
+
 // DetectorMonth is the feedback of one month (YYYY-MM, China time).
 type DetectorMonth struct {
-	Month string
-	Rows  []*DetectorRow
-	Total *DetectorRow
+	Month  string
+	Rows   []*DetectorRow
+	Total  *DetectorRow
+	Safety SafetyCounts
 }
 
 // Detector is the feedback on the urgency detector, for tuning it.
 type Detector struct {
 	Rows   []*DetectorRow // since counting began, by reason
 	Total  *DetectorRow
+	Safety SafetyCounts     // since counting began
 	Months []*DetectorMonth // newest first
 }
 
@@ -63,6 +90,10 @@ func (s *Service) Detector(ctx context.Context, district string) (*Detector, err
 			month = &DetectorMonth{Month: c.Month, Total: &DetectorRow{}}
 			rows = map[string]*DetectorRow{}
 			d.Months = append(d.Months, month)
+		}
+		if month.Safety.add(c.Kind, c.N) {
+			d.Safety.add(c.Kind, c.N)
+			continue
 		}
 		for _, r := range []*DetectorRow{row(rows, c.Reason), month.Total, row(all, c.Reason), d.Total} {
 			r.add(c)

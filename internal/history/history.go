@@ -40,6 +40,8 @@ var (
 	hUrgent      = hotline.Label{ZH: "标记为紧急", EN: "Marked urgent"}
 	hNotUrgent   = hotline.Label{ZH: "取消紧急标记", EN: "Urgent mark removed"}
 	hDetected    = hotline.Label{ZH: "系统识别到危险词语", EN: "flagged by the system's danger words"}
+	hAsked       = hotline.Label{ZH: "系统追问时，报告人回答现在有危险", EN: "the reporter said yes when asked whether they are in danger"}
+	hPossibly    = hotline.Label{ZH: "标记为可能紧急：报告人没有回答安全提问", EN: "Marked possibly urgent: the reporter did not answer the safety question"}
 	hUnassigned  = hotline.Label{ZH: "取消指派负责人", EN: "Unassigned"}
 	hSomeone     = hotline.Label{ZH: "其他工作人员", EN: "another staff member"}
 	hDone        = hotline.Label{ZH: "已完成", EN: "done"}
@@ -109,8 +111,9 @@ func Describe(e *hotline.Event, names map[int64]string, lang hotline.Lang) strin
 			head = l(e.Kind.Label()) + colon + categoryWord(v["from"], lang) + " → " + categoryWord(v["to"], lang)
 		}
 	case hotline.EventUrgencyChanged:
-		if has("urgent") {
-			use("urgent", "detected")
+		switch {
+		case has("urgent"):
+			use("urgent", "detected", "asked")
 			head = l(hNotUrgent)
 			if v["urgent"] == "true" {
 				head = l(hUrgent)
@@ -118,6 +121,12 @@ func Describe(e *hotline.Event, names map[int64]string, lang hotline.Lang) strin
 			if has("detected") {
 				head += paren(l(hDetected), lang)
 			}
+			if has("asked") {
+				head += paren(l(hAsked), lang)
+			}
+		case v["possibly_urgent"] == "true":
+			use("possibly_urgent", "no_answer")
+			head = l(hPossibly)
 		}
 	case hotline.EventAssigned:
 		if has("counselor") {

@@ -117,6 +117,46 @@ type Submission struct {
 	// Auto says the dialog's sweeper sends this urgent draft, not the
 	// reporter: a Telegram reporter is told at once through the relay.
 	Auto bool
+
+	// The safety question (see SafetyQuestionWait). SafetyAsked says the
+	// conversation asked it about this draft already, so intake does not
+	// ask again; SafetyYes that the reporter answered yes (the report is
+	// urgent, its flag's reason "asked"); SafetyDue, when the question is
+	// still waiting, when it goes unanswered (the case keeps waiting for
+	// it); PossiblyUrgent that it went unanswered already. Without
+	// SafetyAsked, intake asks itself when the detector is unsure of the
+	// words (the mailbox): Submitted.SafetyDue says so.
+	SafetyAsked    bool
+	SafetyYes      bool
+	SafetyDue      time.Time
+	PossiblyUrgent bool
+}
+
+// SafetyQuestionWait is how long the safety question waits for its answer.
+// When the detector is unsure whether a reporter's words mean danger now,
+// the reporter is asked at once, directly, whether they are in danger or
+// thinking of hurting themselves; "yes" takes the urgent path, "no" goes on
+// as before, and no answer within this time marks the report "possibly
+// urgent" in the counselor's queue.
+const SafetyQuestionWait = 5 * time.Minute
+
+// The safety question's counts for the district's feedback (by district
+// and month, content-free): asked, and each question's first outcome.
+const (
+	SafetyCountAsked = "asked"
+	SafetyCountYes   = "answered_yes"
+	SafetyCountNo    = "answered_no"
+	SafetyCountNone  = "no_answer"
+)
+
+// SafetyService takes a reporter's answer to the safety question about a
+// report already filed (a follow-up message, the mailbox).
+type SafetyService interface {
+	// AnswerSafety records the answer. Yes marks the tip urgent, with all
+	// an urgent report owes (the on-call paged), whether or not a question
+	// was waiting: a reporter who says they are in danger is never turned
+	// away. It returns the tip.
+	AnswerSafety(ctx context.Context, ref ReporterRef, yes bool) (*Tip, error)
 }
 
 // Submitted is what a reporter learns after submitting.
@@ -132,6 +172,11 @@ type Submitted struct {
 	// Notified says the reporter of an automatic send (Submission.Auto)
 	// is being told of it over their channel, durably with the tip.
 	Notified bool
+	// SafetyDue is set when intake asked the safety question about this
+	// report itself (the detector was unsure, and the submission had not
+	// asked it): the reporter's page shows the question, which waits until
+	// then.
+	SafetyDue time.Time
 }
 
 // ReceiptKeeper hands a web page back the receipt of its own submission
@@ -157,6 +202,9 @@ type ReporterMessageResult struct {
 	Alias      Alias
 	Urgent     bool // urgency was detected in this message
 	MessageUID string
+	// SafetyDue is set when the detector was unsure of this message and
+	// the safety question is now waiting on the tip: show it.
+	SafetyDue time.Time
 }
 
 // ReporterService lets a reporter see their own tips, and only those.

@@ -211,6 +211,15 @@ type Tip struct {
 	FirstReplyAt   time.Time
 	ResolvedAt     time.Time
 	Purged         bool // sealed content removed by the retention policy
+	// PossiblyUrgent marks a case whose reporter was asked whether they
+	// are safe (the detector was unsure of their words) and did not
+	// answer within SafetyQuestionWait: the counselor's queue shows it and
+	// filters on it. A mark beside urgency, free of content.
+	PossiblyUrgent bool
+	// SafetyDue is when a safety question asked about this case goes
+	// unanswered (zero when none is waiting); SafetyAskedAt when the last
+	// one was asked.
+	SafetyDue, SafetyAskedAt time.Time
 }
 
 // Assessed reports whether the case has a severity.

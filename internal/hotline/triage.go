@@ -12,8 +12,11 @@ type TipFilter struct {
 	Channel    Channel
 	AssigneeID int64
 	Urgent     *bool
-	Overdue    bool
-	Escalated  bool
+	// PossiblyUrgent keeps only cases whose reporter left the safety
+	// question unanswered (Tip.PossiblyUrgent).
+	PossiblyUrgent bool
+	Overdue        bool
+	Escalated      bool
 	// Alias matches a case's alias in either language, in part ("蓝", "fox").
 	Alias string
 	// From and To bound when a case was received: From inclusive, To

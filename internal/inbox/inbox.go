@@ -73,6 +73,10 @@ type Config struct {
 	// VAPIDPublicKey is the Web Push public key the installed inbox
 	// subscribes with; "" when push is not set up.
 	VAPIDPublicKey string
+	// SafetyWords returns the safety question as reporters read it, in
+	// both languages (dialog.SafetyQuestion), for the setup page; nil:
+	// the page does not show it.
+	SafetyWords func() (question, yes, no hotline.Label)
 }
 
 // DistrictHome is where district officers land after log-in.

@@ -248,6 +248,8 @@ var texts = map[string][2]string{
 	"reset":              {"清除筛选", "Clear filters"},
 	"alias":              {"报告人代号", "Reporter alias"},
 	"urgent":             {"紧急", "Urgent"},
+	"possibly_urgent":    {"可能紧急", "Possibly urgent"},
+	"possibly_hint":      {"系统不确定报告里是否有危险，问了报告人是否安全，报告人没有回答。请优先查看。", "The detector was unsure whether the report means danger now; the reporter was asked whether they are safe and did not answer. Please look at it first."},
 	"age":                {"收到", "Received"},
 	"deadline":           {"时限", "Deadline"},
 	"unread":             {"新消息", "New"},

@@ -145,6 +145,7 @@ func (s *Server) queue(r *http.Request, rc *reqCtx) (*queueData, error) {
 		d.Mine, f.AssigneeID = true, rc.Me.ID
 	}
 	f.Overdue = q.Get("overdue") == "1"
+	f.PossiblyUrgent = q.Get("possibly") == "1"
 	d.Words, d.Alias, d.From, d.To = strings.TrimSpace(q.Get("q")), strings.TrimSpace(q.Get("alias")), q.Get("from"), q.Get("to")
 	if len(d.Alias) > 64 {
 		return nil, hotline.Errorf(hotline.EINVALID, "化名太长了。", "The alias is too long.")

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"hotline/internal/hotline"
 	"hotline/internal/poster"
@@ -33,6 +34,17 @@ type setupData struct {
 
 	// Wechat lists the WeChat official accounts serving the school.
 	Wechat []wechatSetup
+
+	// Safety is the safety question's wording, for the school to read.
+	Safety *safetyWording
+}
+
+// safetyWording is the safety question reporters are asked when the
+// detector is unsure of their words, in both languages, and how long it
+// waits for an answer.
+type safetyWording struct {
+	Question, Yes, No hotline.Label
+	Minutes           int
 }
 
 // setupCheck is one line of the checklist. Info lines are reminders the
@@ -85,6 +97,10 @@ func (s *Server) setupData(r *http.Request, rc *reqCtx) (*setupData, error) {
 		Local:        localURL(base),
 		PublicURL:    base,
 		Wechat:       s.wechatSetups(base, school.Code),
+	}
+	if s.cfg.SafetyWords != nil {
+		q, yes, no := s.cfg.SafetyWords()
+		d.Safety = &safetyWording{Question: q, Yes: yes, No: no, Minutes: int(hotline.SafetyQuestionWait / time.Minute)}
 	}
 
 	counselors, err := s.cfg.Staff.Counselors(ctx, rc.actor())
@@ -197,6 +213,8 @@ var setupTexts = map[string][2]string{
 	"setup_telegram":          {"Telegram 机器人", "Telegram bot"},
 	"setup_no_bot":            {"服务器没有配置 Telegram 机器人（--telegram-token）。", "The server has no Telegram bot configured (--telegram-token)."},
 	"setup_poster":            {"海报", "Poster"},
+	"setup_safety":            {"系统不确定时问学生的话", "What students are asked when the system is unsure"},
+	"setup_safety_how":        {"当系统不确定学生写的内容是否意味着现在有危险时，会马上直接问这一句，附两个按钮（网页信箱在提交后的页面上问）。回答「是」：报告作为紧急报告处理，值班老师马上收到提醒；回答「没有」：照常处理；%d 分钟内没有回答：报告在收件箱里标为「可能紧急」，可以筛选。像心理援助热线一样直接问，不会让孩子产生这样的念头。", "When the system is unsure whether what a student wrote means danger now, it asks this at once, with two buttons (the web mailbox asks on the page after sending). \"Yes\": the report is handled as urgent and the on-call staff are paged at once; \"No\": it goes on as usual; no answer within %d minutes: the report is marked \"possibly urgent\" in the inbox, where you can filter on it. Asking directly, as crisis lines do, does not put the idea in a child's head."},
 	"setup_poster_how":        {"A4 海报，中文在前、英文在后，二维码指向上面的链接。下载 PDF 或 PNG 打印，或在浏览器里打开后打印；命令 hotline poster 也能生成。", "An A4 poster, Chinese first, English second; its QR codes open the links above. Download the PDF or PNG to print, or print it from a browser; `hotline poster` makes them too."},
 	"setup_poster_open":       {"打开海报（可打印）", "Open the poster (printable)"},
 	"setup_poster_pdf":        {"下载海报 PDF（A4）", "Download the poster as PDF (A4)"},

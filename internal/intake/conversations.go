@@ -79,19 +79,44 @@ func (s *ConversationStore) Save(ctx context.Context, k dialog.Key, state []byte
 	if err != nil {
 		return err
 	}
-	m := store.ConversationMeta{UrgentSince: meta.UrgentSince, Draft: meta.Draft}
+	m := store.ConversationMeta{UrgentSince: meta.UrgentSince, Draft: meta.Draft, AskDue: meta.AskDue}
+	put := func(tx *store.Tx) error {
+		if err := tx.PutConversation(mac, sealed, m); err != nil {
+			return err
+		}
+		return countConversation(tx, meta)
+	}
 	if tx := store.TxFrom(ctx); tx != nil {
 		// Saved with the tip a submission files (hotline.Submission.Record):
 		// one commit for both.
-		return tx.PutConversation(mac, sealed, m)
+		return put(tx)
 	}
-	return s.DB.Update(ctx, func(tx *store.Tx) error { return tx.PutConversation(mac, sealed, m) })
+	return s.DB.Update(ctx, put)
+}
+
+// countConversation counts the safety question's events the state records
+// (dialog.Meta.Count) for its school's district, in the commit that saves
+// the state: counted once, with the state that says they happened.
+func countConversation(tx *store.Tx, meta dialog.Meta) error {
+	if len(meta.Count) == 0 {
+		return nil
+	}
+	school, err := tx.SchoolByCode(meta.CountSchool)
+	if err != nil {
+		return fmt.Errorf("conversation counts: %w", err)
+	}
+	for _, kind := range meta.Count {
+		if err := tx.CountUrgency(school.District, kind, "", false); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Due opens the states the dialog sweeper must act on. A state that does
 // not open (damaged, or sealed under another key) is left out.
-func (s *ConversationStore) Due(ctx context.Context, urgentBefore, staleBefore time.Time, limit int) ([][]byte, error) {
-	rows, err := s.DB.DueConversations(ctx, urgentBefore, staleBefore, limit)
+func (s *ConversationStore) Due(ctx context.Context, urgentBefore, askBefore, staleBefore time.Time, limit int) ([][]byte, error) {
+	rows, err := s.DB.DueConversations(ctx, urgentBefore, askBefore, staleBefore, limit)
 	if err != nil {
 		return nil, err
 	}

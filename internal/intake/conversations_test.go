@@ -11,6 +11,7 @@ import (
 	"hotline/internal/dialog"
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
+	"hotline/internal/urgency"
 )
 
 type stepClock struct {
@@ -36,7 +37,7 @@ func TestSweeperFilesUrgentDraftThroughIntake(t *testing.T) {
 	clock := &stepClock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
 	e.db.Clock = clock
 	cs := intake.NewConversationStore(e.db, e.vault)
-	eng := &dialog.Engine{Intake: e.intake, Reporters: e.intake, Schools: e.intake, Store: cs, Clock: clock, Urgent: intake.Urgent}
+	eng := &dialog.Engine{Intake: e.intake, Reporters: e.intake, Schools: e.intake, Store: cs, Clock: clock, Urgent: urgency.Urgent}
 	sub := e.broker.SubscribeAll()
 	defer sub.Cancel()
 

@@ -3,6 +3,7 @@ package intake
 import (
 	"hotline/internal/hotline"
 	"hotline/internal/store"
+	"hotline/internal/urgency"
 )
 
 // ReasonReporter is the reason of a flag the reporter raised themselves
@@ -12,13 +13,17 @@ import (
 const ReasonReporter = "reporter"
 
 // submissionUrgency decides whether a new report is urgent and why: the
-// detector's category when it flags one of the texts, else ReasonReporter
-// when the reporter said so.
-func submissionUrgency(sub hotline.Submission, texts []string) (bool, string) {
+// detector's category when it flags one of the texts, else ReasonAsked
+// when the reporter answered yes to the safety question, else
+// ReasonReporter when the reporter said so.
+func (s *Service) submissionUrgency(sub hotline.Submission, texts []string) (bool, string) {
 	for _, t := range texts {
-		if ok, reason := UrgentReason(t); ok {
-			return true, reason
+		if v := s.assess(t); v.Answer == urgency.AnswerUrgent {
+			return true, v.Reason
 		}
+	}
+	if sub.SafetyYes {
+		return true, ReasonAsked
 	}
 	if sub.DangerNow || sub.Category == hotline.CategorySelfHarm {
 		return true, ReasonReporter

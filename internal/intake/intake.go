@@ -19,6 +19,7 @@ import (
 	"hotline/internal/hotline"
 	"hotline/internal/store"
 	"hotline/internal/thread"
+	"hotline/internal/urgency"
 	"hotline/internal/vault"
 )
 
@@ -35,6 +36,9 @@ type Service struct {
 	Vault    *vault.Vault
 	Notifier hotline.Notifier
 	Logger   *slog.Logger
+	// Detector reads a message for danger now; nil: urgency.Assess, the
+	// rules and the model built into the binary.
+	Detector func(text string) urgency.Verdict
 
 	prepared *preparer
 	counters counters // for Stats
@@ -183,7 +187,15 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 		return nil, hotline.Errorf(hotline.EINVALID, "请写下发生了什么，或者发一张照片。", "Please write what happened or send a photo.")
 	}
 
-	urgent, reason := submissionUrgency(sub, texts)
+	urgent, reason := s.submissionUrgency(sub, texts)
+	// The safety question: carried over from the conversation that asked
+	// it, or asked here when nothing asked it and the detector is unsure
+	// (a staff member's entry has nobody to ask).
+	askNow := !urgent && !sub.SafetyAsked && sub.Channel != hotline.ChannelStaff && s.unsureOf(texts)
+	carryDue := sub.SafetyDue
+	if urgent {
+		carryDue = time.Time{}
+	}
 
 	out := &hotline.Submitted{TipUID: vault.NewID(), Urgent: urgent, School: school}
 	to := thread.Recipients{School: school.PublicKey}
@@ -298,6 +310,23 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 				return err
 			}
 		}
+		switch {
+		case sub.PossiblyUrgent && !urgent:
+			if err := tx.MarkPossiblyUrgent(tip.ID); err != nil {
+				return err
+			}
+			tip.PossiblyUrgent = true
+		case !carryDue.IsZero():
+			// Asked in the conversation and not answered yet: the
+			// question now waits on the case.
+			if err := tx.SetSafetyQuestion(tip.ID, carryDue, now); err != nil {
+				return err
+			}
+		case askNow:
+			if out.SafetyDue, err = askSafety(tx, school, tip); err != nil {
+				return err
+			}
+		}
 		for _, m := range msgs {
 			m.TipID = tip.ID
 			if err := tx.InsertMessage(m); err != nil {
@@ -313,6 +342,9 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 		detail := "channel=" + string(sub.Channel)
 		if urgent {
 			detail += ";urgent"
+		}
+		if tip.PossiblyUrgent {
+			detail += ";possibly_urgent"
 		}
 		if err := tx.AppendEvent(&hotline.Event{SchoolID: school.ID, TipID: tip.ID, Alias: tip.Alias.ZH, Kind: hotline.EventReceived, Detail: detail, ActorID: actorID}); err != nil {
 			return err
@@ -447,11 +479,13 @@ func (s *Service) AddReporterMessage(ctx context.Context, ref hotline.ReporterRe
 	if err != nil {
 		return nil, err
 	}
-	var urgent bool
+	var urgent, unsure bool
 	var reason string
 	if text != "" {
-		urgent, reason = UrgentReason(text)
+		v := s.assess(text)
+		urgent, unsure, reason = v.Answer == urgency.AnswerUrgent, v.Answer == urgency.AnswerUnsure, v.Reason
 	}
+	var safetyDue time.Time
 	m, _, err := thread.Append(ctx, s.DB, tip, school, thread.Draft{Author: hotline.AuthorReporter, Text: text, Photo: photo}, thread.Hooks{
 		After: func(tx *store.Tx, t *hotline.Tip, m *store.SealedMessage) error {
 			// The reporter wrote, so their chat is reachable again.
@@ -466,24 +500,16 @@ func (s *Service) AddReporterMessage(ctx context.Context, ref hotline.ReporterRe
 				}
 			}
 			t.LastReporterAt = tx.Now()
-			becameUrgent := urgent && !t.Urgent
-			if becameUrgent {
-				t.Urgent = true
-				if err := recordFlag(tx, school, t.ID, reason); err != nil {
-					return err
-				}
-				if t.AcknowledgedAt.IsZero() {
-					dl := school.Settings.Deadlines.WithDefaults()
-					if due := tx.Now().Add(dl.AckUrgent.D()); due.Before(t.AckDue) {
-						t.AckDue = due
-					}
-				}
-			}
 			if err := tx.AppendEvent(&hotline.Event{SchoolID: t.SchoolID, TipID: t.ID, Alias: t.Alias.ZH, Kind: hotline.EventReporterMessage}); err != nil {
 				return err
 			}
-			if becameUrgent {
-				if err := tx.AppendEvent(&hotline.Event{SchoolID: t.SchoolID, TipID: t.ID, Alias: t.Alias.ZH, Kind: hotline.EventUrgencyChanged, Detail: "urgent=true;detected"}); err != nil {
+			if urgent {
+				if _, err := markUrgent(tx, school, t, reason, "urgent=true;detected"); err != nil {
+					return err
+				}
+			} else if unsure && mayAsk(t, tx.Now()) {
+				var err error
+				if safetyDue, err = askSafety(tx, school, t); err != nil {
 					return err
 				}
 			}
@@ -496,7 +522,7 @@ func (s *Service) AddReporterMessage(ctx context.Context, ref hotline.ReporterRe
 	if err != nil {
 		return nil, err
 	}
-	return &hotline.ReporterMessageResult{TipUID: tip.UID, Alias: tip.Alias, Urgent: urgent, MessageUID: m.UID}, nil
+	return &hotline.ReporterMessageResult{TipUID: tip.UID, Alias: tip.Alias, Urgent: urgent, MessageUID: m.UID, SafetyDue: safetyDue}, nil
 }
 
 // reporterTip finds the tip a reporter writes to, and only one of theirs.

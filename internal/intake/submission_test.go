@@ -10,6 +10,7 @@ import (
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
 	"hotline/internal/store"
+	"hotline/internal/urgency"
 )
 
 // countMarker opens every tip of the school as its staff and counts the
@@ -96,7 +97,7 @@ func TestSubmitAndConversationCommitTogether(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	cs := &failingSave{ConversationStore: intake.NewConversationStore(e.db, e.vault)}
-	eng := &dialog.Engine{Intake: e.intake, Reporters: e.intake, Schools: e.intake, Store: cs, Urgent: intake.Urgent}
+	eng := &dialog.Engine{Intake: e.intake, Reporters: e.intake, Schools: e.intake, Store: cs, Urgent: urgency.Urgent}
 	const marker = "他们把我的鞋扔进水池 MARKER-TG-4471"
 	tg := dialog.Key{Channel: hotline.ChannelTelegram, ChatID: 880001}
 	draftToConfirm(t, eng, tg, marker, "")
@@ -213,7 +214,7 @@ func TestSubmissionIDFilesOnce(t *testing.T) {
 func TestWebResendGetsReceipt(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	eng := &dialog.Engine{Intake: e.intake, Reporters: e.intake, Schools: e.intake, Store: intake.NewConversationStore(e.db, e.vault), Urgent: intake.Urgent, Receipts: e.intake}
+	eng := &dialog.Engine{Intake: e.intake, Reporters: e.intake, Schools: e.intake, Store: intake.NewConversationStore(e.db, e.vault), Urgent: urgency.Urgent, Receipts: e.intake}
 	const page = "page-secret-0123456789abcdefghij"
 	web := dialog.Key{Channel: hotline.ChannelWebchat, Session: "web-session-resend-000001"}
 	draftToConfirm(t, eng, web, "他们在群里骂我 MARKER-WEB-9912", page)

@@ -38,6 +38,14 @@ var detectorLabels = map[string]hotline.Label{
 	"reason_threat":       {ZH: "威胁", EN: "Threat"},
 	"reason_reporter":     {ZH: "报告人自己说有危险（系统未识别）", EN: "The reporter said so (the detector did not)"},
 	"reason_":             {ZH: "系统未标出", EN: "Not flagged"},
+	"reason_model":        {ZH: "统计模型识别（未归类）", EN: "The statistical model (no category)"},
+	"reason_asked":        {ZH: "系统不确定时追问，报告人回答有危险", EN: "Asked when the detector was unsure; the reporter said yes"},
+	"safety":              {ZH: "系统不确定时的安全提问", EN: "The safety question, asked when the detector is unsure"},
+	"safety_intro":        {ZH: "系统不确定报告里是否有「现在有危险」时，会马上直接问报告人：现在有危险吗，有没有在想伤害自己？回答「是」的报告按紧急处理；5 分钟内没有回答的，在学校收件箱里标为「可能紧急」。这里只统计次数。", EN: "When the detector is unsure whether a report means danger now, it asks the reporter at once: are you in danger, or thinking of hurting yourself? Reports answered \"yes\" take the urgent path; those not answered within 5 minutes are marked \"possibly urgent\" in the school's inbox. Counts only."},
+	"asked":               {ZH: "提问次数", EN: "Asked"},
+	"answered_yes":        {ZH: "回答有危险", EN: "Answered yes"},
+	"answered_no":         {ZH: "回答没有", EN: "Answered no"},
+	"no_answer":           {ZH: "没有回答", EN: "No answer"},
 }
 
 // Reason names a reason of a flag in the page's language.

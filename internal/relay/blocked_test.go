@@ -17,6 +17,7 @@ import (
 	"hotline/internal/store"
 	"hotline/internal/telegramtest"
 	"hotline/internal/triage"
+	"hotline/internal/urgency"
 )
 
 // world is a school, its services, the bot against a fake Bot API and the
@@ -56,7 +57,7 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	engine := &dialog.Engine{Intake: in, Reporters: in, Schools: in, Store: intake.NewConversationStore(db, v), BotName: b.Username(), Urgent: intake.Urgent}
+	engine := &dialog.Engine{Intake: in, Reporters: in, Schools: in, Store: intake.NewConversationStore(db, v), BotName: b.Username(), Urgent: urgency.Urgent}
 	botDone := make(chan struct{})
 	go func() { b.Run(ctx, engine); close(botDone) }()
 	// A short poll: replies held for a blocked chat go out on the worker's

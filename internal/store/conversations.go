@@ -19,6 +19,9 @@ type ConversationMeta struct {
 	// Draft says the state holds an unsent draft, or an automatically sent
 	// report its reporter has not been told of yet.
 	Draft bool
+	// AskDue is when the safety question about the draft goes unanswered;
+	// zero when none waits.
+	AskDue time.Time
 }
 
 // PutConversation saves a reporter conversation in progress, sealed by the
@@ -29,7 +32,7 @@ func (tx *Tx) PutConversation(keyMAC, sealed []byte, meta ConversationMeta) erro
 	if meta.Draft {
 		draft = 1
 	}
-	_, err := tx.exec(qPutConversation, keyMAC, sealed, micros(tx.now), micros(meta.UrgentSince), draft)
+	_, err := tx.exec(qPutConversation, keyMAC, sealed, micros(tx.now), micros(meta.UrgentSince), draft, micros(meta.AskDue))
 	return err
 }
 
@@ -50,13 +53,14 @@ type SavedConversation struct {
 }
 
 // DueConversations returns, oldest first, up to limit conversations the
-// sweeper must act on: drafts urgent since urgentBefore or earlier, and
+// sweeper must act on: drafts urgent since urgentBefore or earlier, drafts
+// whose safety question went unanswered at askBefore or earlier, and
 // drafts (or untold automatic sends) last touched before staleBefore.
-func (db *DB) DueConversations(ctx context.Context, urgentBefore, staleBefore time.Time, limit int) ([]SavedConversation, error) {
+func (db *DB) DueConversations(ctx context.Context, urgentBefore, askBefore, staleBefore time.Time, limit int) ([]SavedConversation, error) {
 	var out []SavedConversation
 	err := db.reader.SelectContext(ctx, &out, db.reader.Rebind(`SELECT key_mac, state_sealed FROM conversations
-		WHERE (urgent_since != 0 AND urgent_since <= ?) OR (draft = ? AND updated_at < ?)
-		ORDER BY updated_at LIMIT ?`), micros(urgentBefore), true, micros(staleBefore), limit)
+		WHERE (urgent_since != 0 AND urgent_since <= ?) OR (ask_due != 0 AND ask_due <= ?) OR (draft = ? AND updated_at < ?)
+		ORDER BY updated_at LIMIT ?`), micros(urgentBefore), micros(askBefore), true, micros(staleBefore), limit)
 	return out, err
 }
 

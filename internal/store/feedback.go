@@ -19,6 +19,14 @@ const (
 	// UrgencyMissed counts tips nobody flagged that a counselor marked
 	// urgent: misses.
 	UrgencyMissed = "missed"
+
+	// The safety question's counts, asked when the detector was unsure
+	// (reason ""): how often it was asked, and each question's first
+	// outcome — answered yes, answered no, or no answer in time.
+	UrgencyAsked       = hotline.SafetyCountAsked
+	UrgencyAnsweredYes = hotline.SafetyCountYes
+	UrgencyAnsweredNo  = hotline.SafetyCountNo
+	UrgencyNoAnswer    = hotline.SafetyCountNone
 )
 
 // feedbackZone is the schools' time zone: a month of counts is a month of
@@ -102,4 +110,27 @@ func (db *DB) UrgencyCounts(ctx context.Context, district string) ([]UrgencyCoun
 	var out []UrgencyCount
 	err := db.reader.SelectContext(ctx, &out, db.reader.Rebind(q), args...)
 	return out, err
+}
+
+// SetSafetyQuestion records that a safety question about the tip was asked
+// at askedAt and waits for its answer until due.
+func (tx *Tx) SetSafetyQuestion(tipID int64, due, askedAt time.Time) error {
+	return tx.execOne(`UPDATE tips SET safety_due = ?, safety_asked_at = ? WHERE id = ?`, micros(due), micros(askedAt), tipID)
+}
+
+// ClearSafetyQuestion records that the tip's safety question was answered.
+func (tx *Tx) ClearSafetyQuestion(tipID int64) error {
+	return tx.execOne(`UPDATE tips SET safety_due = 0 WHERE id = ?`, tipID)
+}
+
+// MarkPossiblyUrgent marks a tip whose safety question went unanswered
+// and clears the question.
+func (tx *Tx) MarkPossiblyUrgent(tipID int64) error {
+	return tx.execOne(`UPDATE tips SET possibly_urgent = ?, safety_due = 0 WHERE id = ?`, true, tipID)
+}
+
+// DueSafetyQuestions returns up to limit tips whose safety question went
+// unanswered at before or earlier, oldest first.
+func (db *DB) DueSafetyQuestions(ctx context.Context, before time.Time, limit int) ([]*hotline.Tip, error) {
+	return findTips(ctx, db.rq, `WHERE safety_due != 0 AND safety_due <= ? ORDER BY safety_due LIMIT ?`, micros(before), limit)
 }

@@ -6,9 +6,9 @@ import "strings"
 // prepared once on the writer connection when the database opens, so a
 // commit does not pay for parsing them again.
 const (
-	qPutConversation = `INSERT INTO conversations (key_mac, state_sealed, updated_at, urgent_since, draft) VALUES (?, ?, ?, ?, ?)
+	qPutConversation = `INSERT INTO conversations (key_mac, state_sealed, updated_at, urgent_since, draft, ask_due) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (key_mac) DO UPDATE SET state_sealed = excluded.state_sealed, updated_at = excluded.updated_at,
-		urgent_since = excluded.urgent_since, draft = excluded.draft`
+		urgent_since = excluded.urgent_since, draft = excluded.draft, ask_due = excluded.ask_due`
 	qInsertHandle  = `INSERT INTO reporter_handles (tip_id, chat_mac, chat_sealed, lang, undeliverable, created_at) VALUES (?, ?, ?, ?, 0, ?) RETURNING id`
 	qInsertEvent   = `INSERT INTO ledger (seq, school_id, tip_id, alias, kind, detail, actor_id, at, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qSetLedgerHead = `UPDATE ledger_head SET seq = ?, hash = ? WHERE id = 1`

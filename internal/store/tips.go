@@ -45,9 +45,12 @@ type tipRow struct {
 	Purged         bool          `db:"purged"`
 	AssessDue      int64         `db:"assess_due"`
 	ProgressDue    int64         `db:"progress_due"`
+	PossiblyUrgent bool          `db:"possibly_urgent"`
+	SafetyDue      int64         `db:"safety_due"`
+	SafetyAskedAt  int64         `db:"safety_asked_at"`
 }
 
-const tipColumns = `id, uid, school_id, alias_zh, alias_en, channel, reporter_role, status, severity, category, urgent, assignee_id, escalated, steps, reporter_key, reporter_key_version, created_at, updated_at, last_reporter_at, ack_due, reply_due, district_due, acknowledged_at, first_reply_at, resolved_at, queue_due, purged, assess_due, progress_due`
+const tipColumns = `id, uid, school_id, alias_zh, alias_en, channel, reporter_role, status, severity, category, urgent, assignee_id, escalated, steps, reporter_key, reporter_key_version, created_at, updated_at, last_reporter_at, ack_due, reply_due, district_due, acknowledged_at, first_reply_at, resolved_at, queue_due, purged, assess_due, progress_due, possibly_urgent, safety_due, safety_asked_at`
 
 func (r *tipRow) tip() *hotline.Tip {
 	t := &hotline.Tip{
@@ -59,6 +62,7 @@ func (r *tipRow) tip() *hotline.Tip {
 		AckDue: fromMicros(r.AckDue), ReplyDue: fromMicros(r.ReplyDue), DistrictDue: fromMicros(r.DistrictDue),
 		AcknowledgedAt: fromMicros(r.AcknowledgedAt), FirstReplyAt: fromMicros(r.FirstReplyAt), ResolvedAt: fromMicros(r.ResolvedAt),
 		Purged: r.Purged, AssessDue: fromMicros(r.AssessDue), ProgressDue: fromMicros(r.ProgressDue),
+		PossiblyUrgent: r.PossiblyUrgent, SafetyDue: fromMicros(r.SafetyDue), SafetyAskedAt: fromMicros(r.SafetyAskedAt),
 	}
 	return t
 }
@@ -305,6 +309,9 @@ func (db *DB) Queue(ctx context.Context, f hotline.TipFilter, now time.Time) ([]
 	}
 	if f.Escalated {
 		where, args = append(where, "escalated = ?"), append(args, true)
+	}
+	if f.PossiblyUrgent {
+		where, args = append(where, "possibly_urgent = ?"), append(args, true)
 	}
 	if a := strings.TrimSpace(f.Alias); a != "" {
 		// A part of the alias, either language; LIKE's wildcards in the

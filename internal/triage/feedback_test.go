@@ -7,6 +7,7 @@ import (
 	"hotline/internal/district"
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
+	"hotline/internal/urgency"
 )
 
 // TestUrgencyFeedbackCounted: clearing a flag the detector raised counts a
@@ -31,7 +32,7 @@ func TestUrgencyFeedbackCounted(t *testing.T) {
 	weapon := submit(hotline.Submission{Texts: []string{"他说放学后要带刀来找我"}})
 	plain := submit(hotline.Submission{Texts: []string{"他们总在背后说我坏话"}})
 	said := submit(hotline.Submission{Texts: []string{"他们又把我的书扔了"}, DangerNow: true})
-	if _, reason := intake.UrgentReason("他说放学后要带刀来找我"); reason != intake.ReasonWeapon {
+	if _, reason := urgency.UrgentReason("他说放学后要带刀来找我"); reason != urgency.ReasonWeapon {
 		t.Fatalf("the test's weapon text reads as %q", reason)
 	}
 
@@ -51,7 +52,7 @@ func TestUrgencyFeedbackCounted(t *testing.T) {
 			t.Errorf("%s: reason %q: got flagged %d, wrong %d, missed %d; want %d, %d, %d", step, reason, got.Flagged, got.Wrong, got.Missed, flagged, wrong, missed)
 		}
 	}
-	want("intake", intake.ReasonWeapon, 1, 0, 0)
+	want("intake", urgency.ReasonWeapon, 1, 0, 0)
 	want("intake", intake.ReasonReporter, 1, 0, 0)
 	want("intake", "", 0, 0, 0)
 
@@ -62,13 +63,13 @@ func TestUrgencyFeedbackCounted(t *testing.T) {
 		}
 	}
 	set(weapon, false)
-	want("weapon flag cleared", intake.ReasonWeapon, 1, 1, 0)
+	want("weapon flag cleared", urgency.ReasonWeapon, 1, 1, 0)
 	set(weapon, false) // no change, no count
-	want("cleared twice", intake.ReasonWeapon, 1, 1, 0)
+	want("cleared twice", urgency.ReasonWeapon, 1, 1, 0)
 	set(weapon, true)
-	want("clearing undone", intake.ReasonWeapon, 1, 0, 0)
+	want("clearing undone", urgency.ReasonWeapon, 1, 0, 0)
 	set(weapon, false)
-	want("cleared again", intake.ReasonWeapon, 1, 1, 0)
+	want("cleared again", urgency.ReasonWeapon, 1, 1, 0)
 
 	set(plain, true)
 	want("missed", "", 0, 0, 1)
@@ -126,7 +127,7 @@ func TestUrgencyFeedbackLaterFlag(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(d.Rows) != 1 || d.Rows[0].Reason != intake.ReasonSelfHarm || d.Rows[0].Flagged != flagged || d.Rows[0].Wrong != wrong {
+		if len(d.Rows) != 1 || d.Rows[0].Reason != urgency.ReasonSelfHarm || d.Rows[0].Flagged != flagged || d.Rows[0].Wrong != wrong {
 			t.Fatalf("%s: got %+v, want one self-harm row flagged %d, wrong %d", step, d.Rows, flagged, wrong)
 		}
 		return d

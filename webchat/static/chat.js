@@ -113,6 +113,12 @@
       case 'error':
         bubble('them error', r.text);
         break;
+      case 'ask':
+        // The safety question: plain and direct, its two answers below.
+        var q = bubble('them ask', r.text);
+        q.setAttribute('role', 'alert');
+        if (!alertShown) alertShown = q;
+        break;
       default:
         bubble('them', r.text);
     }

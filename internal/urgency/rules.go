@@ -1,4 +1,4 @@
-package intake
+package urgency
 
 import (
 	"fmt"
@@ -6,12 +6,13 @@ import (
 	"regexp/syntax"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
 
-// Urgency detection reads a message once at intake and keeps only a flag
-// and a coarse reason. It is designed for recall on children's language:
+// The rules read a message once at intake and keep only a flag and a
+// coarse reason. They are designed for recall on children's language:
 // a counselor can clear a flag, but a missed "I want to die" cannot be
 // taken back. So it works by categories of danger rather than by a list of
 // phrases:
@@ -30,8 +31,10 @@ import (
 //     a message that says it is a joke voids threats, nothing else.
 
 // Reasons returned by UrgentReason: coarse categories, never the text, so
-// counselors' feedback on flags can be counted by category.
+// counselors' feedback on flags can be counted by category. ReasonModel is
+// the statistical layer's: it says danger without saying which.
 const (
+	ReasonModel    = "model"
 	ReasonSelfHarm = "self-harm"
 	ReasonWeapon   = "weapon"
 	ReasonSexual   = "sexual"
@@ -39,26 +42,38 @@ const (
 	ReasonThreat   = "threat"
 )
 
-// Urgent reports whether text reads as danger now.
-func Urgent(text string) bool {
-	ok, _ := UrgentReason(text)
-	return ok
+// rulesReason reports whether the rules read text as danger now and, if
+// so, the category of the first danger found (one of the Reason constants).
+func rulesReason(text string) (bool, string) {
+	return rulesRead(read(text))
 }
 
-// UrgentReason reports whether text reads as danger now and, if so, the
-// category of the first danger found (one of the Reason constants).
-func UrgentReason(text string) (bool, string) {
-	folded := fold(text)
-	zh := prepareChinese(folded)
+// reading is a message as both layers read it: folded (fold), and with its
+// spaces made single and character-by-character typing joined (spaced).
+type reading struct{ folded, spaced string }
+
+func read(text string) reading {
+	f := fold(text)
+	return reading{folded: f, spaced: joinSpacedHan(strings.Join(strings.Fields(f), " "))}
+}
+
+// rulesRead is rulesReason on a message already read.
+func rulesRead(rd reading) (bool, string) {
+	folded := rd.folded
+	zh := prepareChinese(rd.spaced)
 	ctx := &msgContext{zh: zh, folded: folded}
-	at := starts(zh, false)
+	bufp := startsPool.Get().(*[]start)
+	defer startsPool.Put(bufp)
+	at := starts((*bufp)[:0], zh, false)
+	*bufp = at
 	for _, r := range zhRules {
 		if r.firstMatch(zh, at, ctx, negatedZH) {
 			return true, r.reason
 		}
 	}
 	en := prepareEnglish(folded)
-	at = starts(en, true)
+	at = starts(at[:0], en, true)
+	*bufp = at
 	for _, r := range enRules {
 		if r.firstMatch(en, at, ctx, negatedEN) {
 			return true, r.reason
@@ -115,10 +130,12 @@ type start struct{ at, id int }
 // keeps its own as a bit set.
 var firstIDs = map[rune]int{}
 
-// starts lists the offsets of t where some rule may begin; with words,
-// only where a word begins.
-func starts(t string, words bool) []start {
-	var out []start
+// startsPool holds the buffers of starts: a long message has thousands.
+var startsPool = sync.Pool{New: func() any { s := make([]start, 0, 256); return &s }}
+
+// starts appends to out the offsets of t where some rule may begin; with
+// words, only where a word begins.
+func starts(out []start, t string, words bool) []start {
 	for i, r := range t {
 		if words && i > 0 && t[i-1] != ' ' {
 			continue
@@ -242,10 +259,8 @@ var simplified = func() map[rune]rune {
 // pinyin and homophone slang become the characters they stand for, tools
 // named after knives and toy guns get neutral names, and hyperbole and
 // idioms are neutralised.
-func prepareChinese(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	s = joinSpacedHan(s)
-	s = replacePinyin(s)
+func prepareChinese(spaced string) string {
+	s := replacePinyin(spaced)
 	s = slangZH.Replace(s)
 	if strings.ContainsAny(s, "死杀") { // every hyperbole and idiom has one
 		for _, n := range neutralZH {
@@ -256,19 +271,36 @@ func prepareChinese(s string) string {
 }
 
 // joinSpacedHan drops the spaces of character-by-character typing
-// ("我 想 死") but keeps those between clauses ("我不开心 想死").
+// ("我 想 死") but keeps those between clauses ("我不开心 想死"). It reads
+// the runes around each space in place: it runs on every message.
 func joinSpacedHan(s string) string {
-	rs := []rune(s)
-	isolated := func(i int) bool {
-		return isHan(rs[i]) && (i == 0 || rs[i-1] == ' ') && (i+1 == len(rs) || rs[i+1] == ' ')
+	// isolatedBefore: the rune ending at end is Han, with a space or the
+	// start before it; isolatedAfter: the rune at start is Han, with a
+	// space or the end after it.
+	isolatedBefore := func(end int) bool {
+		r, n := utf8.DecodeLastRuneInString(s[:end])
+		return isHan(r) && (end-n == 0 || s[end-n-1] == ' ')
+	}
+	isolatedAfter := func(start int) bool {
+		r, n := utf8.DecodeRuneInString(s[start:])
+		return isHan(r) && (start+n == len(s) || s[start+n] == ' ')
 	}
 	var b strings.Builder
-	for i, r := range rs {
-		if r == ' ' && i > 0 && i+1 < len(rs) && isolated(i-1) && isolated(i+1) {
+	last := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] != ' ' || i == 0 || i+1 == len(s) || !isolatedBefore(i) || !isolatedAfter(i+1) {
 			continue
 		}
-		b.WriteRune(r)
+		if b.Len() == 0 {
+			b.Grow(len(s))
+		}
+		b.WriteString(s[last:i])
+		last = i + 1
 	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
 	return b.String()
 }
 

@@ -1,0 +1,374 @@
+package dialog
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"hotline/internal/hotline"
+)
+
+// The test's own sentences: fakeUnsure is unsure of these, fakeUrgent
+// sees nothing in them.
+const (
+	unsureZH = "有时候真想从所有人眼前消失"
+	unsureEN = "sometimes I just want to disappear from everyone"
+)
+
+// handle is u.do returning the replies themselves.
+func (u *urgentEnv) handle(k Key, ev Event) []Reply {
+	u.t.Helper()
+	rs, err := u.e.Handle(context.Background(), k, ev)
+	if err != nil {
+		u.t.Fatalf("%+v: %v", ev, err)
+	}
+	return rs
+}
+
+// toText brings a conversation on k to the "what happened" step of school
+// demo.
+func (u *urgentEnv) toText(k Key) {
+	u.t.Helper()
+	u.do(k, withSchool(cmd("start", "demo"), "demo"))
+	u.do(k, tap("role:victim"))
+	u.do(k, tap("cat:verbal"))
+}
+
+func isAsk(rs []Reply) bool {
+	if len(rs) == 0 {
+		return false
+	}
+	last := rs[len(rs)-1]
+	return last.Kind == ReplyAsk && len(last.Buttons) >= 2 && last.Buttons[0][0].Data == dataSafeYes && last.Buttons[1][0].Data == dataSafeNo
+}
+
+// TestUnsureAsksAtOnce: an unsure text gets the question at once, last, in
+// the reporter's language, with its two answers; the question and its
+// deadline are saved (sealed state, clear deadline) and its asking is
+// counted with the state; a second unsure text of the same draft is not
+// asked again; the answers stay on the next prompts.
+func TestUnsureAsksAtOnce(t *testing.T) {
+	for _, tt := range []struct {
+		k    Key
+		lang hotline.Lang
+		text string
+		want string
+	}{
+		{tg, hotline.LangZH, unsureZH, "你现在有危险吗"},
+		{web, hotline.LangEN, unsureEN, "are you in danger right now"},
+	} {
+		t.Run(string(tt.k.Channel), func(t *testing.T) {
+			u := newUrgentEnv(t)
+			u.do(tt.k, withLang(withSchool(cmd("start", "demo"), "demo"), tt.lang))
+			u.do(tt.k, tap("role:victim"))
+			u.do(tt.k, tap("cat:verbal"))
+			rs := u.handle(tt.k, txt(tt.text))
+			if !isAsk(rs) || !strings.Contains(rs[len(rs)-1].Text, tt.want) {
+				t.Fatalf("replies: got\n%s want the question last, with yes and no", show(rs))
+			}
+			if rs[0].Kind == ReplySafety {
+				t.Errorf("an unsure text got the urgent guidance first:\n%s", show(rs))
+			}
+			st := loadState(t, u.s, tt.k)
+			due := u.clock.Now().Add(hotline.SafetyQuestionWait)
+			if !st.draftWaiting() || !st.Ask.Due.Equal(due) || st.Key == nil {
+				t.Fatalf("state: %+v, want the draft's question waiting until %v and the key kept", st.Ask, due)
+			}
+			m := u.meta(tt.k)
+			if !m.AskDue.Equal(due) || !slices.Equal(m.Count, []string{hotline.SafetyCountAsked}) || m.CountSchool != "demo" {
+				t.Errorf("meta: %+v, want the deadline and one asked for demo", m)
+			}
+			if len(st.Counts) != 0 {
+				t.Errorf("counts left in the state after saving: %v", st.Counts)
+			}
+			rs = u.handle(tt.k, txt(tt.text+"，就是这样"))
+			if isAsk(rs) {
+				t.Errorf("asked twice in one draft:\n%s", show(rs))
+			}
+			if got := show(rs); !strings.Contains(got, dataSafeYes) || !strings.Contains(got, dataSafeNo) {
+				t.Errorf("the next prompt lost the answers:\n%s", got)
+			}
+			if m := u.meta(tt.k); len(m.Count) != 0 {
+				t.Errorf("counted again: %v", m.Count)
+			}
+		})
+	}
+}
+
+// TestUnsureYesTakesTheUrgentPath: yes is the urgent path of today — the
+// guidance first, the offer to send at once, the draft sent by itself
+// after UrgentSendAfter with the flag's reason "asked".
+func TestUnsureYesTakesTheUrgentPath(t *testing.T) {
+	u := newUrgentEnv(t)
+	u.toText(tg)
+	u.do(tg, txt(unsureZH))
+	rs := u.handle(tg, tap(dataSafeYes))
+	if len(rs) < 2 || rs[0].Kind != ReplySafety || !strings.Contains(show(rs), dataUrgent) {
+		t.Fatalf("yes: got\n%s want the guidance first and the offer to send", show(rs))
+	}
+	st := loadState(t, u.s, tg)
+	if !st.DangerNow || st.UrgentAt.IsZero() || st.Ask.Answer != answerYes {
+		t.Fatalf("state: danger %v, urgent at %v, answer %q", st.DangerNow, st.UrgentAt, st.Ask.Answer)
+	}
+	if m := u.meta(tg); !slices.Equal(m.Count, []string{hotline.SafetyCountYes}) || !m.AskDue.IsZero() {
+		t.Errorf("meta: %+v, want yes counted and no deadline", m)
+	}
+	u.clock.add(UrgentSendAfter)
+	if sent, _ := u.sweep(); sent != 1 {
+		t.Fatalf("sweeper sent %d, want the urgent draft", sent)
+	}
+	subs := u.subs()
+	if len(subs) != 1 || !subs[0].DangerNow || !subs[0].SafetyYes || !subs[0].SafetyAsked || !subs[0].SafetyDue.IsZero() {
+		t.Fatalf("submission: %+v, want danger now, yes, asked, nothing waiting", subs)
+	}
+}
+
+// TestUnsureNoGoesOn: no is thanked and the report goes on as before; it
+// is filed knowing it was asked, so intake does not ask again.
+func TestUnsureNoGoesOn(t *testing.T) {
+	u := newUrgentEnv(t)
+	u.toText(web)
+	u.do(web, txt(unsureZH))
+	got := u.do(web, tap(dataSafeNo))
+	if !strings.Contains(got, "谢谢你告诉我们") || !strings.Contains(got, "请写下发生了什么") {
+		t.Fatalf("no: got\n%s want thanks, then the question of the step", got)
+	}
+	if st := loadState(t, u.s, web); st.DangerNow || !st.UrgentAt.IsZero() || st.Ask.Answer != answerNo {
+		t.Fatalf("state after no: %+v", st)
+	}
+	u.do(web, tap(dataDone))
+	u.do(web, tap(dataDangerNo))
+	u.do(web, tap(dataSend))
+	subs := u.subs()
+	if len(subs) != 1 || !subs[0].SafetyAsked || subs[0].SafetyYes || subs[0].PossiblyUrgent || !subs[0].SafetyDue.IsZero() || subs[0].DangerNow {
+		t.Fatalf("submission: %+v, want asked and answered no", subs)
+	}
+}
+
+// TestUnsureSilenceMarksTheDraft: no answer within the wait — the sweeper
+// marks the draft possibly urgent (counted, the deadline gone), does not
+// send it, and the report is filed with the mark when the reporter sends
+// it. A restart in between loses nothing: the question is in the store.
+func TestUnsureSilenceMarksTheDraft(t *testing.T) {
+	u := newUrgentEnv(t)
+	u.toText(tg)
+	u.do(tg, txt(unsureZH))
+	u.clock.add(hotline.SafetyQuestionWait - time.Second)
+	u.sweep()
+	if st := loadState(t, u.s, tg); !st.draftWaiting() || st.PossiblyUrgent {
+		t.Fatalf("marked before the wait was over: %+v", st.Ask)
+	}
+	u.clock.add(time.Second)
+	// Another engine on the same store: a restarted process.
+	u.e = newEngine(u.w, u.s)
+	u.e.Clock = u.clock
+	if sent, deleted := u.sweep(); sent != 0 || deleted != 0 {
+		t.Fatalf("sweeper sent %d, deleted %d: an unanswered draft is marked, not sent", sent, deleted)
+	}
+	st := loadState(t, u.s, tg)
+	if !st.PossiblyUrgent || st.Ask.Answer != answerNone || !st.hasDraft() {
+		t.Fatalf("state: possibly %v, answer %q, draft %v", st.PossiblyUrgent, st.Ask.Answer, st.hasDraft())
+	}
+	if m := u.meta(tg); !m.AskDue.IsZero() || !slices.Equal(m.Count, []string{hotline.SafetyCountNone}) {
+		t.Errorf("meta: %+v, want no deadline and no answer counted", m)
+	}
+	if len(u.subs()) != 0 {
+		t.Fatal("the draft was filed without the reporter")
+	}
+	u.do(tg, tap(dataDone))
+	u.do(tg, tap(dataDangerNo))
+	u.do(tg, tap(dataSend))
+	if subs := u.subs(); len(subs) != 1 || !subs[0].PossiblyUrgent || !subs[0].SafetyAsked {
+		t.Fatalf("submission: %+v, want the mark", subs)
+	}
+	// A late yes is still the urgent path, on the filed report now.
+	if got := u.do(tg, tap(dataSafeYes)); !strings.Contains(got, "已经通知了学校的值班老师") {
+		t.Errorf("late yes: got\n%s", got)
+	}
+	if len(u.w.answers) != 1 || !u.w.answers[0].yes || u.w.answers[0].ref.TipUID != "tip-1" {
+		t.Errorf("answers: %+v, want one yes about tip-1", u.w.answers)
+	}
+}
+
+// TestUnsureSentBeforeAnswer: a draft sent while its question waits (the
+// words came after the danger step) files the question with it (it waits
+// on the case); the answer then goes to the case.
+func TestUnsureSentBeforeAnswer(t *testing.T) {
+	u := newUrgentEnv(t)
+	u.toText(tg)
+	u.do(tg, txt("同桌又把我的书扔了"))
+	u.do(tg, tap(dataDone))
+	u.do(tg, tap(dataDangerNo))
+	// Written at the last step: asked, and sent before the answer.
+	if rs := u.handle(tg, txt(unsureZH)); !isAsk(rs) {
+		t.Fatalf("at the confirm step: got\n%s want the question", show(rs))
+	}
+	rs := u.handle(tg, tap(dataSend))
+	if !isAsk(rs) {
+		t.Errorf("after sending: got\n%s want the question again, last", show(rs))
+	}
+	subs := u.subs()
+	due := fixedClock{}.Now().Add(hotline.SafetyQuestionWait)
+	if len(subs) != 1 || !subs[0].SafetyDue.Equal(due) || !subs[0].SafetyAsked {
+		t.Fatalf("submission: %+v, want the question waiting until %v", subs, due)
+	}
+	st := loadState(t, u.s, tg)
+	if st.Ask == nil || st.Ask.Tip != "tip-1" || !u.meta(tg).AskDue.IsZero() {
+		t.Fatalf("state: %+v, meta %+v: want the question on tip-1, not the draft's", st.Ask, u.meta(tg))
+	}
+	if got := u.do(tg, tap(dataSafeNo)); !strings.Contains(got, "谢谢你告诉我们") {
+		t.Errorf("no: got\n%s", got)
+	}
+	if len(u.w.answers) != 1 || u.w.answers[0].yes || u.w.answers[0].ref.TipUID != "tip-1" || u.w.answers[0].ref.ChatID != tg.ChatID {
+		t.Errorf("answers: %+v, want one no about tip-1 from the chat", u.w.answers)
+	}
+}
+
+// TestUnsureFollowUp: an unsure follow-up is asked about (intake keeps the
+// question on the case); yes marks the case urgent and says who was told.
+func TestUnsureFollowUp(t *testing.T) {
+	u := newUrgentEnv(t)
+	u.toText(web)
+	u.do(web, txt("同桌又把我的书扔了"))
+	u.do(web, tap(dataDone))
+	u.do(web, tap(dataDangerNo))
+	u.do(web, tap(dataSend))
+	receipt := u.w.tips[0].receipt
+	rs, err := u.e.HandleWithReceipt(context.Background(), web, receipt, txt(unsureZH))
+	if err != nil || !isAsk(rs) {
+		t.Fatalf("follow-up: %v\n%s want the question", err, show(rs))
+	}
+	rs, err = u.e.HandleWithReceipt(context.Background(), web, receipt, tap(dataSafeYes))
+	if err != nil || len(rs) < 2 || rs[0].Kind != ReplySafety || !strings.Contains(show(rs), "值班老师") {
+		t.Fatalf("yes: %v\n%s want the guidance first, then who was told", err, show(rs))
+	}
+	if len(u.w.answers) != 1 || !u.w.answers[0].yes || u.w.answers[0].ref.Receipt != receipt {
+		t.Errorf("answers: %+v, want one yes with the receipt", u.w.answers)
+	}
+	if !u.w.tips[0].tip.Urgent {
+		t.Error("the case is not urgent after yes")
+	}
+}
+
+// TestUnsureAtSchoolStep: words the detector is unsure of, written before
+// the school is known, are kept and asked about at once; the asking is
+// counted once the school is known.
+func TestUnsureAtSchoolStep(t *testing.T) {
+	u := newUrgentEnv(t)
+	u.do(tg, cmd("start", ""))
+	rs := u.handle(tg, txt(unsureZH))
+	if !isAsk(rs) || !strings.Contains(show(rs), "你写的我先记下了") {
+		t.Fatalf("got\n%s want the words kept and the question", show(rs))
+	}
+	if m := u.meta(tg); len(m.Count) != 0 {
+		t.Errorf("counted without a school: %+v", m)
+	}
+	if st := loadState(t, u.s, tg); !slices.Equal(st.Counts, []string{hotline.SafetyCountAsked}) {
+		t.Errorf("state counts: %v, want asked kept for later", st.Counts)
+	}
+	u.do(tg, txt("demo"))
+	if m := u.meta(tg); !slices.Equal(m.Count, []string{hotline.SafetyCountAsked}) || m.CountSchool != "demo" {
+		t.Errorf("meta once the school is known: %+v", m)
+	}
+}
+
+// TestYesNeverTurnedAway: a yes with no question waiting — an old button
+// in the chat — is still the guidance, and on a filed report the urgent
+// path; a no with nothing to answer is a stale button.
+func TestYesNeverTurnedAway(t *testing.T) {
+	u := newUrgentEnv(t)
+	if rs := u.handle(tg, tap(dataSafeYes)); len(rs) == 0 || rs[0].Kind != ReplySafety {
+		t.Errorf("yes on a new chat: got\n%s want the guidance first", show(rs))
+	}
+	u.toText(tg)
+	u.do(tg, txt("同桌又把我的书扔了"))
+	u.do(tg, tap(dataDone))
+	u.do(tg, tap(dataDangerNo))
+	u.do(tg, tap(dataSend))
+	if got := u.do(tg, tap(dataSafeNo)); !strings.Contains(got, "这个按钮已经过期了") {
+		t.Errorf("no with nothing asked: got\n%s want a stale button", got)
+	}
+	if rs := u.handle(tg, tap(dataSafeYes)); len(rs) == 0 || rs[0].Kind != ReplySafety || !u.w.tips[0].tip.Urgent {
+		t.Errorf("yes on a filed report: got\n%s want the guidance and the case urgent", show(rs))
+	}
+}
+
+// TestUrgentOvertakesTheQuestion: a draft that turns urgent while its
+// question waits takes the urgent path; the question no longer waits and
+// the sweeper does not mark it.
+func TestUrgentOvertakesTheQuestion(t *testing.T) {
+	u := newUrgentEnv(t)
+	u.toText(tg)
+	u.do(tg, txt(unsureZH))
+	u.do(tg, txt("他现在拿着刀"))
+	st := loadState(t, u.s, tg)
+	if st.draftWaiting() || st.UrgentAt.IsZero() || st.Ask.Answer != answerOvertaken {
+		t.Fatalf("state: %+v, urgent at %v", st.Ask, st.UrgentAt)
+	}
+	u.clock.add(hotline.SafetyQuestionWait)
+	u.sweep()
+	if st := loadState(t, u.s, tg); st.PossiblyUrgent {
+		t.Error("an urgent draft was marked possibly urgent")
+	}
+}
+
+// TestPromptRepeatsTheQuestion: the reprompt of a conversation whose
+// question waits shows it again.
+func TestPromptRepeatsTheQuestion(t *testing.T) {
+	u := newUrgentEnv(t)
+	u.toText(tg)
+	u.do(tg, txt(unsureZH))
+	rs, err := u.e.Prompt(context.Background(), tg, "")
+	if err != nil || !isAsk(rs) {
+		t.Fatalf("prompt: %v\n%s want the question", err, show(rs))
+	}
+}
+
+// TestSafetyQuestionWords: the question is the same words in both
+// languages, and the draft's differs only in its last promise.
+func TestSafetyQuestionWords(t *testing.T) {
+	q, yes, no := SafetyQuestion()
+	for _, l := range []hotline.Label{q, yes, no, SafetyQuestionDraft()} {
+		if l.ZH == "" || l.EN == "" {
+			t.Errorf("a label without both languages: %+v", l)
+		}
+	}
+	if !strings.Contains(q.ZH, "伤害自己") || !strings.Contains(q.EN, "hurting yourself") {
+		t.Errorf("the question does not ask about hurting oneself: %+v", q)
+	}
+}
+
+// TestDangerStepAnswersTheQuestion: the report's own "is anyone in danger
+// now?" asks what the safety question asks; it is shown alone (not beside
+// the question's answers), and its answer answers the waiting question.
+// The question keeps "done" reachable on a page that shows only the latest
+// buttons.
+func TestDangerStepAnswersTheQuestion(t *testing.T) {
+	for _, yes := range []bool{true, false} {
+		u := newUrgentEnv(t)
+		u.toText(tg)
+		rs := u.handle(tg, txt(unsureZH))
+		if last := rs[len(rs)-1]; !isAsk(rs) || last.Buttons[len(last.Buttons)-1][0].Data != dataDone {
+			t.Fatalf("the question: got\n%s want its answers, then done", show(rs))
+		}
+		got := u.do(tg, tap(dataDone))
+		if strings.Contains(got, dataSafeYes) || !strings.Contains(got, dataDangerYes) {
+			t.Fatalf("danger step: got\n%s want its own yes and no only", got)
+		}
+		answer := dataDangerNo
+		if yes {
+			answer = dataDangerYes
+		}
+		u.do(tg, tap(answer))
+		st := loadState(t, u.s, tg)
+		want, kind := answerNo, hotline.SafetyCountNo
+		if yes {
+			want, kind = answerYes, hotline.SafetyCountYes
+		}
+		if st.Ask.Answer != want || !slices.Equal(u.meta(tg).Count, []string{kind}) || st.DangerNow != yes {
+			t.Errorf("yes=%v: answer %q, counts %v, danger now %v", yes, st.Ask.Answer, u.meta(tg).Count, st.DangerNow)
+		}
+	}
+}
