@@ -48,6 +48,7 @@ var recordedNames = []string{
 	"migrations/0031_alert_keys.sql",
 	"migrations/0040_login_counters.sql",
 	"migrations/0041_survey_publication.sql",
+	"migrations/0045_safety_question.sql",
 }
 
 // TestRecordedNamesKept: a database made before keeps finding its
