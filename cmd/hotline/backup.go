@@ -26,8 +26,8 @@ func runBackup(ctx context.Context, args []string, env *Env) error {
 		fmt.Fprintln(env.Stderr, "hotline backup: --out is required")
 		return ErrUsage
 	}
-	if store.EngineOf(env.Database) == store.Postgres {
-		return store.ErrBackupPostgres
+	if err := store.CheckBackup(env.Database); err != nil {
+		return err
 	}
 	if _, err := os.Stat(out); err == nil {
 		return fmt.Errorf("%s exists; choose a new file", out)

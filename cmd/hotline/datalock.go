@@ -22,10 +22,11 @@ var errLocked = errors.New("locked")
 // through advisory locks), so nothing is locked there. Administrative
 // commands take no lock: SQLite lets them write beside a server.
 func (m *Main) lockData() error {
-	if m.dataLock != nil || store.EngineOf(m.Config.DatabaseDSN()) != store.SQLite {
+	file := store.LocalFile(m.Config.DatabaseDSN())
+	if m.dataLock != nil || file == "" {
 		return nil
 	}
-	path := m.Config.DatabaseDSN() + ".lock"
+	path := file + ".lock"
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("lock %s: %w", path, err)

@@ -134,9 +134,10 @@ func noKeyYetMessage(missing *vault.MissingKeyError, dataDir string) string {
 // sqliteIsNew reports whether dsn names a SQLite file that does not exist
 // yet: a command that cannot go on without a key then creates nothing.
 func sqliteIsNew(dsn string) bool {
-	if store.EngineOf(dsn) != store.SQLite {
+	file := store.LocalFile(dsn)
+	if file == "" {
 		return false
 	}
-	_, err := os.Stat(dsn)
+	_, err := os.Stat(file)
 	return errors.Is(err, os.ErrNotExist)
 }

@@ -4,7 +4,7 @@
 -- receipt and sealed chat id would silently stop working). One row; the
 -- fingerprint is derived from the key and reveals nothing of it.
 CREATE TABLE server_key (
-	id          INTEGER PRIMARY KEY CHECK (id = 1),
+	id          {{INT64}} PRIMARY KEY CHECK (id = 1),
 	fingerprint TEXT NOT NULL,
-	recorded_at INTEGER NOT NULL
+	recorded_at {{INT64}} NOT NULL
 );

@@ -3,7 +3,7 @@
 -- writes fail (disk full, read-only, the database gone) reports itself
 -- unhealthy instead of answering 200 to a read.
 CREATE TABLE health_probe (
-	id INTEGER PRIMARY KEY CHECK (id = 1),
-	at INTEGER NOT NULL
+	id {{INT64}} PRIMARY KEY CHECK (id = 1),
+	at {{INT64}} NOT NULL
 );
 INSERT INTO health_probe (id, at) VALUES (1, 0);
