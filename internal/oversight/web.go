@@ -25,7 +25,6 @@ import (
 	"hotline/internal/district"
 	"hotline/internal/history"
 	"hotline/internal/hotline"
-	"hotline/internal/scheduler"
 	"hotline/internal/staff"
 	"hotline/internal/triage"
 )
@@ -573,7 +572,7 @@ func (h *Handler) handleSettingsSave(w http.ResponseWriter, r *http.Request, ses
 func (p *page) Author(a hotline.AuthorKind) string { return p.T("author_" + string(a)) }
 
 // Deadline names a deadline kind in the page's language.
-func (p *page) Deadline(kind string) string { return scheduler.DeadlineKind(kind).Label().In(p.Lang) }
+func (p *page) Deadline(kind string) string { return hotline.DeadlineKind(kind).Label().In(p.Lang) }
 
 // Joined joins strings for a cell.
 func (p *page) Joined(ss []string) string {
