@@ -7,14 +7,13 @@ import (
 
 	"hotline/internal/alert"
 	"hotline/internal/hotline"
-	"hotline/internal/scheduler"
 	"hotline/internal/staff"
 )
 
 // AlertTester sends a test alert over one target (the scheduler does, from
 // any node): the page's "发送测试提醒" button.
 type AlertTester interface {
-	SendTest(ctx context.Context, sess *staff.Session, scope staff.Scope, targetID int64) (*scheduler.TestResult, error)
+	SendTest(ctx context.Context, sess *staff.Session, scope staff.Scope, targetID int64) (*alert.TestResult, error)
 }
 
 // kindOption is a channel kind a form offers.

@@ -7,14 +7,13 @@ import (
 
 	"hotline/internal/alert"
 	"hotline/internal/hotline"
-	"hotline/internal/scheduler"
 	"hotline/internal/staff"
 	"hotline/internal/store"
 )
 
 // AlertTester sends a test alert over one target (the scheduler does).
 type AlertTester interface {
-	SendTest(ctx context.Context, sess *staff.Session, scope staff.Scope, targetID int64) (*scheduler.TestResult, error)
+	SendTest(ctx context.Context, sess *staff.Session, scope staff.Scope, targetID int64) (*alert.TestResult, error)
 }
 
 // alertsView is the district's alert settings: the minutes between rungs,
