@@ -6,9 +6,9 @@ import (
 	"net/url"
 	"time"
 
+	"hotline/internal/chart"
 	"hotline/internal/district"
 	"hotline/internal/hotline"
-	"hotline/internal/oversight"
 	"hotline/internal/staff"
 )
 
@@ -23,7 +23,7 @@ type statsData struct {
 // category, severity and channel, time to acknowledge, to first reply and
 // to resolve, overdue and missed deadlines — computed and drawn by the same
 // code as the district's page of this school (district.Service.School,
-// oversight's charts), so the two never disagree.
+// internal/chart), so the two never disagree.
 func (s *Server) handleStats(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	if s.cfg.District == nil {
 		s.fail(w, r, rc, hotline.ErrNotFound)
@@ -37,8 +37,8 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 	}
 	d := &statsData{Stats: v.Stats, Cases: v.Cases,
 		From: now.In(district.Zone).AddDate(0, -1, 0).Format("2006-01-02"), To: now.In(district.Zone).Format("2006-01-02")}
-	for _, c := range oversight.SchoolCharts(v.Stats, rc.Lang) {
-		svg, err := oversight.ChartSVG(c)
+	for _, c := range chart.School(v.Stats, rc.Lang) {
+		svg, err := chart.SVG(c)
 		if err != nil {
 			s.fail(w, r, rc, err)
 			return

@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"hotline/internal/chart"
 	"hotline/internal/district"
 	"hotline/internal/history"
 	"hotline/internal/hotline"
@@ -77,7 +78,7 @@ func New(cfg Config) (*Handler, error) {
 	}
 	h := &Handler{cfg: cfg, mux: http.NewServeMux(), pages: map[string]*template.Template{}}
 	for _, name := range []string{"overview", "school", "tip", "settings", "error", "detector", "audit"} {
-		t, err := template.New(name).Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/charts.html", "templates/"+name+".html")
+		t, err := template.New(name).Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/cases.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("oversight: template %s: %w", name, err)
 		}
@@ -136,6 +137,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 var funcs = template.FuncMap{
+	"svg":     chart.SVG,
 	"n":       district.Suppress,
 	"exact":   district.Exact,
 	"hexhead": func(b []byte) string { return hex.EncodeToString(b) },
@@ -234,9 +236,9 @@ type overviewPage struct {
 	*page
 	Schools  []*district.Stats
 	Total    *district.Stats
-	Trend    *BarChart
-	Category *BarChart
-	Severity *BarChart
+	Trend    *chart.BarChart
+	Category *chart.BarChart
+	Severity *chart.BarChart
 	Cases    []*district.CaseRow
 	Ledger   *district.LedgerState
 	From, To string
@@ -259,9 +261,9 @@ func (h *Handler) handleOverview(w http.ResponseWriter, r *http.Request, sess *s
 			return
 		}
 	}
-	p.Trend = WeekChart(p.Total.ByWeek, p.Lang)
-	p.Category = CategoryChart(p.Total, p.Lang)
-	p.Severity = SeverityChart(p.Total, p.Lang)
+	p.Trend = chart.Weeks(p.Total.ByWeek, p.Lang)
+	p.Category = chart.Categories(p.Total, p.Lang)
+	p.Severity = chart.Severities(p.Total, p.Lang)
 	p.From = p.Now.In(district.Zone).AddDate(0, -1, 0).Format("2006-01-02")
 	p.To = p.Now.In(district.Zone).Format("2006-01-02")
 	h.render(w, "overview", p, http.StatusOK)
@@ -270,10 +272,10 @@ func (h *Handler) handleOverview(w http.ResponseWriter, r *http.Request, sess *s
 type schoolPage struct {
 	*page
 	Stats    *district.Stats
-	Trend    *BarChart
-	Category *BarChart
-	Severity *BarChart
-	Channel  *BarChart
+	Trend    *chart.BarChart
+	Category *chart.BarChart
+	Severity *chart.BarChart
+	Channel  *chart.BarChart
 	Cases    []*district.CaseRow
 }
 
@@ -289,7 +291,7 @@ func (h *Handler) handleSchool(w http.ResponseWriter, r *http.Request, sess *sta
 	}
 	p.Title = v.School.DisplayName(p.Lang)
 	p.Stats, p.Cases = v.Stats, v.Cases
-	charts := SchoolCharts(p.Stats, p.Lang)
+	charts := chart.School(p.Stats, p.Lang)
 	p.Trend, p.Category, p.Severity, p.Channel = charts[0], charts[1], charts[2], charts[3]
 	h.render(w, "school", p, http.StatusOK)
 }
@@ -433,10 +435,6 @@ var labels = map[string]hotline.Label{
 	"median_reply":     {ZH: "首次回复用时中位数", EN: "Median time to first reply"},
 	"median_resolve":   {ZH: "办结用时中位数", EN: "Median time to resolve"},
 	"total":            {ZH: "全区合计", EN: "District total"},
-	"trend":            {ZH: "每周收到的报告", EN: "Reports received per week"},
-	"by_category":      {ZH: "按类别", EN: "By category"},
-	"by_severity":      {ZH: "按情节", EN: "By severity"},
-	"by_channel":       {ZH: "按渠道", EN: "By channel"},
 	"cases":            {ZH: "需要关注的案件", EN: "Cases to watch"},
 	"no_cases":         {ZH: "没有超时或上报的案件。", EN: "No overdue or escalated cases."},
 	"alias":            {ZH: "化名", EN: "Alias"},

@@ -1,12 +1,52 @@
-package oversight
+// Package chart draws the statistics' bar charts as inline SVG, laid out
+// on the server so that no page needs a script: the district's pages and a
+// school's own statistics page draw the same figures with this one code,
+// so the two never disagree. Counts of 1 to 4 are drawn as one low dashed
+// box labelled "<5" (district.Suppress), never to scale. It renders only;
+// it never computes a figure (internal/district does).
+package chart
 
 import (
+	"bytes"
+	"embed"
+	"html/template"
 	"strconv"
 	"strings"
 
 	"hotline/internal/district"
 	"hotline/internal/hotline"
 )
+
+//go:embed barchart.html
+var assets embed.FS
+
+// svg is the bar chart's SVG template, parsed at start-up: a broken one
+// fails the start.
+var svg = template.Must(template.New("barchart").ParseFS(assets, "barchart.html"))
+
+// SVG renders a chart as inline SVG markup: the same drawing wherever it
+// is shown, no script needed.
+func SVG(c *BarChart) (template.HTML, error) {
+	var buf bytes.Buffer
+	if err := svg.ExecuteTemplate(&buf, "barchart", c); err != nil {
+		return "", err
+	}
+	return template.HTML(buf.String()), nil // the template escaped every label
+}
+
+// School is a school's charts as the district's school page draws them:
+// reports per week, by category, by severity, by channel.
+func School(s *district.Stats, lang hotline.Lang) []*BarChart {
+	return []*BarChart{Weeks(s.ByWeek, lang), Categories(s, lang), Severities(s, lang), Channels(s, lang)}
+}
+
+// titles are the charts' captions, zh-CN first.
+var titles = map[string]hotline.Label{
+	"trend":       {ZH: "每周收到的报告", EN: "Reports received per week"},
+	"by_category": {ZH: "按类别", EN: "By category"},
+	"by_severity": {ZH: "按情节", EN: "By severity"},
+	"by_channel":  {ZH: "按渠道", EN: "By channel"},
+}
 
 // BarChart is a bar chart laid out for a hand-written SVG template: the
 // server computes every coordinate, the page needs no script.
@@ -114,8 +154,8 @@ func max64(a, b float64) float64 {
 	return b
 }
 
-// WeekChart charts tips per week.
-func WeekChart(weeks []district.WeekCount, lang hotline.Lang) *BarChart {
+// Weeks charts tips per week.
+func Weeks(weeks []district.WeekCount, lang hotline.Lang) *BarChart {
 	labels := make([]string, len(weeks))
 	values := make([]int, len(weeks))
 	for i, w := range weeks {
@@ -125,8 +165,8 @@ func WeekChart(weeks []district.WeekCount, lang hotline.Lang) *BarChart {
 	return barChart(labelIn(lang, "trend"), labels, values)
 }
 
-// CategoryChart charts tips by category.
-func CategoryChart(s *district.Stats, lang hotline.Lang) *BarChart {
+// Categories charts tips by category.
+func Categories(s *district.Stats, lang hotline.Lang) *BarChart {
 	var labels []string
 	var values []int
 	for i, c := range hotline.Categories {
@@ -136,8 +176,8 @@ func CategoryChart(s *district.Stats, lang hotline.Lang) *BarChart {
 	return barChart(labelIn(lang, "by_category"), labels, values)
 }
 
-// SeverityChart charts tips by severity.
-func SeverityChart(s *district.Stats, lang hotline.Lang) *BarChart {
+// Severities charts tips by severity.
+func Severities(s *district.Stats, lang hotline.Lang) *BarChart {
 	var labels []string
 	var values []int
 	for _, v := range hotline.Severities {
@@ -147,8 +187,8 @@ func SeverityChart(s *district.Stats, lang hotline.Lang) *BarChart {
 	return barChart(labelIn(lang, "by_severity"), labels, values)
 }
 
-// ChannelChart charts tips by channel.
-func ChannelChart(s *district.Stats, lang hotline.Lang) *BarChart {
+// Channels charts tips by channel.
+func Channels(s *district.Stats, lang hotline.Lang) *BarChart {
 	var labels []string
 	var values []int
 	for _, v := range hotline.Channels {
@@ -158,7 +198,7 @@ func ChannelChart(s *district.Stats, lang hotline.Lang) *BarChart {
 	return barChart(labelIn(lang, "by_channel"), labels, values)
 }
 
-func labelIn(lang hotline.Lang, key string) string { return labels[key].In(lang) }
+func labelIn(lang hotline.Lang, key string) string { return titles[key].In(lang) }
 
 // cutParen drops a label's parenthesised explanation: "身体欺凌（打、踢、
 // 推搡）" is "身体欺凌" under a bar.

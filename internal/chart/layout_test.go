@@ -1,4 +1,4 @@
-package oversight
+package chart
 
 import (
 	"testing"
@@ -19,8 +19,8 @@ func TestChartLabelsDoNotOverlap(t *testing.T) {
 	}
 	for _, lang := range []hotline.Lang{hotline.LangZH, hotline.LangEN} {
 		charts := map[string]*BarChart{
-			"category": CategoryChart(s, lang), "severity": SeverityChart(s, lang),
-			"channel": ChannelChart(s, lang), "weeks": WeekChart(weeks, lang),
+			"category": Categories(s, lang), "severity": Severities(s, lang),
+			"channel": Channels(s, lang), "weeks": Weeks(weeks, lang),
 		}
 		for name, c := range charts {
 			slot := float64(barWidth + barGap)

@@ -1,4 +1,4 @@
-package oversight
+package chart
 
 import (
 	"strconv"
@@ -32,7 +32,7 @@ func TestComputeAndChartsHideSmallCounts(t *testing.T) {
 	if m := per[0].MedianAck; m.N != 7 || m.D != 2*time.Hour {
 		t.Errorf("median ack = %v over %d", m.D, m.N)
 	}
-	c := CategoryChart(per[1], hotline.LangZH)
+	c := Categories(per[1], hotline.LangZH)
 	for i, bar := range c.Bars {
 		if hotline.Categories[i] == hotline.CategorySexual {
 			if bar.Value != "<5" || !bar.Small || bar.H != suppressedHeight {
