@@ -34,7 +34,7 @@ func (s *Server) handleAckShow(w http.ResponseWriter, r *http.Request, rc *reqCt
 		p.Title = p.T("ack_test_title")
 	}
 	w.Header().Set("X-Robots-Tag", "noindex")
-	s.render(w, http.StatusOK, "ack", p)
+	s.pages.Render(w, http.StatusOK, "ack", p)
 }
 
 // handleAck presses the link's button: it acknowledges the case (or
@@ -56,7 +56,7 @@ func (s *Server) handleAck(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 			return
 		}
 		p.Title, d.Tested = p.T("ack_test_title"), true
-		s.render(w, http.StatusOK, "ack", p)
+		s.pages.Render(w, http.StatusOK, "ack", p)
 		return
 	}
 	done, err := s.cfg.Triage.AcknowledgeByLink(r.Context(), s.cfg.Staff, token)
@@ -65,7 +65,7 @@ func (s *Server) handleAck(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 		return
 	}
 	d.Done = done
-	s.render(w, http.StatusOK, "ack", p)
+	s.pages.Render(w, http.StatusOK, "ack", p)
 }
 
 // SchoolName says a school's name in the page's language.

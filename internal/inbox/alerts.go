@@ -76,7 +76,7 @@ func (s *Server) renderAlertsWith(w http.ResponseWriter, r *http.Request, rc *re
 		form(d.Channels)
 	}
 	p.Error = hotline.ErrorMessage(err, rc.Lang)
-	s.render(w, hotline.HTTPStatus(err), "alerts", p)
+	s.pages.Render(w, hotline.HTTPStatus(err), "alerts", p)
 }
 
 func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
@@ -94,7 +94,7 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request, rc *reqCtx
 	case "email_cleared":
 		p.Notice = p.T("email_cleared")
 	}
-	s.render(w, http.StatusOK, "alerts", p)
+	s.pages.Render(w, http.StatusOK, "alerts", p)
 }
 
 // handleAlertLink makes a one-time link code and shows it in this
@@ -111,7 +111,7 @@ func (s *Server) handleAlertLink(w http.ResponseWriter, r *http.Request, rc *req
 		return
 	}
 	d.Code, d.Expires = code, expires
-	s.render(w, http.StatusOK, "alerts", p)
+	s.pages.Render(w, http.StatusOK, "alerts", p)
 }
 
 func (s *Server) handleAlertUnlink(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
@@ -140,7 +140,7 @@ func (s *Server) handleAlertEmail(w http.ResponseWriter, r *http.Request, rc *re
 			return
 		}
 		p.Error, d.EmailIn = hotline.ErrorMessage(err, rc.Lang), addr
-		s.render(w, hotline.HTTPStatus(err), "alerts", p)
+		s.pages.Render(w, hotline.HTTPStatus(err), "alerts", p)
 		return
 	}
 	if addr == "" {

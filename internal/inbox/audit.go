@@ -43,5 +43,5 @@ func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 	}
 	p := s.newPage(r, rc, rc.Lang)
 	p.Title, p.Nav, p.Data = p.T("audit"), "audit", d
-	s.render(w, http.StatusOK, "audit", p)
+	s.pages.Render(w, http.StatusOK, "audit", p)
 }

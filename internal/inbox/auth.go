@@ -23,7 +23,7 @@ func (s *Server) handleLoginShow(w http.ResponseWriter, r *http.Request, rc *req
 	}
 	p := s.newPage(r, rc, rc.Lang)
 	p.Title, p.CSRF, p.HTTPSLogin = p.T("login"), rc.CSRF, s.httpsLogin()
-	s.render(w, http.StatusOK, "login", p)
+	s.pages.Render(w, http.StatusOK, "login", p)
 }
 
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
@@ -34,7 +34,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 		p := s.newPage(r, rc, rc.Lang)
 		p.Title, p.CSRF, p.Error, p.HTTPSLogin = p.T("login"), rc.CSRF, hotline.ErrorMessage(err, rc.Lang), s.httpsLogin()
 		p.Data = username
-		s.render(w, hotline.HTTPStatus(err), "login", p)
+		s.pages.Render(w, hotline.HTTPStatus(err), "login", p)
 		return
 	}
 	defer ts.Wipe() // the session's row keeps it, wrapped under the cookie
@@ -99,7 +99,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, rc *reqCtx
 func (s *Server) handleTOTPShow(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	p := s.newPage(r, rc, rc.Lang)
 	p.Title = p.T("totp_title")
-	s.render(w, http.StatusOK, "totp", p)
+	s.pages.Render(w, http.StatusOK, "totp", p)
 }
 
 func (s *Server) handleTOTP(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
@@ -107,7 +107,7 @@ func (s *Server) handleTOTP(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 		s.logErr(r, err)
 		p := s.newPage(r, rc, rc.Lang)
 		p.Title, p.Error = p.T("totp_title"), hotline.ErrorMessage(err, rc.Lang)
-		s.render(w, hotline.HTTPStatus(err), "totp", p)
+		s.pages.Render(w, hotline.HTTPStatus(err), "totp", p)
 		return
 	}
 	s.rememberDevice(w, r, rc.sess.ts)
@@ -126,7 +126,7 @@ func (s *Server) handlePasswordShow(w http.ResponseWriter, r *http.Request, rc *
 	p := s.newPage(r, rc, rc.Lang)
 	p.Title, p.Nav = p.T("pw_title"), "account"
 	p.Data = passwordData{Forced: rc.Me.MustChangePassword}
-	s.render(w, http.StatusOK, "password", p)
+	s.pages.Render(w, http.StatusOK, "password", p)
 }
 
 func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
@@ -136,12 +136,12 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request, rc *reqC
 	pw, again := r.PostFormValue("new"), r.PostFormValue("again")
 	if pw != again {
 		p.Error = p.T("pw_mismatch")
-		s.render(w, http.StatusBadRequest, "password", p)
+		s.pages.Render(w, http.StatusBadRequest, "password", p)
 		return
 	}
 	if err := validatePassword(pw); err != nil {
 		p.Error = hotline.ErrorMessage(err, rc.Lang)
-		s.render(w, hotline.HTTPStatus(err), "password", p)
+		s.pages.Render(w, hotline.HTTPStatus(err), "password", p)
 		return
 	}
 	if !forced {
@@ -151,7 +151,7 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request, rc *reqC
 		if err != nil {
 			s.logErr(r, err)
 			p.Error = hotline.ErrorMessage(err, rc.Lang)
-			s.render(w, hotline.HTTPStatus(err), "password", p)
+			s.pages.Render(w, hotline.HTTPStatus(err), "password", p)
 			return
 		}
 		check.Wipe()
@@ -159,7 +159,7 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request, rc *reqC
 	if err := s.cfg.Staff.ChangePassword(r.Context(), rc.sess.ts, pw); err != nil {
 		s.logErr(r, err)
 		p.Error = hotline.ErrorMessage(err, rc.Lang)
-		s.render(w, hotline.HTTPStatus(err), "password", p)
+		s.pages.Render(w, hotline.HTTPStatus(err), "password", p)
 		return
 	}
 	// The counselor's other browsers' sessions ended with the change.
@@ -173,7 +173,7 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request, rc *reqC
 		return
 	}
 	p.Notice, p.Data = p.T("pw_changed"), passwordData{}
-	s.render(w, http.StatusOK, "password", p)
+	s.pages.Render(w, http.StatusOK, "password", p)
 }
 
 type accountData struct {
@@ -223,7 +223,7 @@ func (s *Server) handleAccount(w http.ResponseWriter, r *http.Request, rc *reqCt
 	if rc.sessStage == stageEnroll {
 		p.Notice = p.T("totp_required")
 	}
-	s.render(w, http.StatusOK, "account", p)
+	s.pages.Render(w, http.StatusOK, "account", p)
 }
 
 func (s *Server) handleTOTPEnable(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
@@ -240,7 +240,7 @@ func (s *Server) handleTOTPEnable(w http.ResponseWriter, r *http.Request, rc *re
 			return
 		}
 		p.Error = hotline.ErrorMessage(ferr, rc.Lang)
-		s.render(w, hotline.HTTPStatus(ferr), "account", p)
+		s.pages.Render(w, hotline.HTTPStatus(ferr), "account", p)
 		return
 	}
 	if rc.sessStage == stageEnroll {
@@ -250,7 +250,7 @@ func (s *Server) handleTOTPEnable(w http.ResponseWriter, r *http.Request, rc *re
 	rc.Me.TOTPSecretSealed = []byte{1}
 	p, _ := s.accountPage(r, rc)
 	p.Notice = p.T("totp_enabled")
-	s.render(w, http.StatusOK, "account", p)
+	s.pages.Render(w, http.StatusOK, "account", p)
 }
 
 func (s *Server) handleTOTPDisable(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
@@ -262,7 +262,7 @@ func (s *Server) handleTOTPDisable(w http.ResponseWriter, r *http.Request, rc *r
 			return
 		}
 		p.Error = hotline.ErrorMessage(err, rc.Lang)
-		s.render(w, hotline.HTTPStatus(err), "account", p)
+		s.pages.Render(w, hotline.HTTPStatus(err), "account", p)
 		return
 	}
 	rc.Me.TOTPSecretSealed = nil
@@ -272,7 +272,7 @@ func (s *Server) handleTOTPDisable(w http.ResponseWriter, r *http.Request, rc *r
 		return
 	}
 	p.Notice = p.T("totp_disabled")
-	s.render(w, http.StatusOK, "account", p)
+	s.pages.Render(w, http.StatusOK, "account", p)
 }
 
 type recoverData struct {
@@ -282,7 +282,7 @@ type recoverData struct {
 func (s *Server) handleRecoverShow(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	p := s.newPage(r, rc, rc.Lang)
 	p.Title, p.CSRF, p.Data = p.T("recover"), rc.CSRF, recoverData{}
-	s.render(w, http.StatusOK, "recover", p)
+	s.pages.Render(w, http.StatusOK, "recover", p)
 }
 
 func (s *Server) handleRecover(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
@@ -293,10 +293,10 @@ func (s *Server) handleRecover(w http.ResponseWriter, r *http.Request, rc *reqCt
 	if err != nil {
 		s.logErr(r, err)
 		p.Error, p.Data = hotline.ErrorMessage(err, rc.Lang), d
-		s.render(w, hotline.HTTPStatus(err), "recover", p)
+		s.pages.Render(w, hotline.HTTPStatus(err), "recover", p)
 		return
 	}
 	d.Admin, d.Password = c.Username, oneTime
 	p.Data = d
-	s.render(w, http.StatusOK, "recover", p)
+	s.pages.Render(w, http.StatusOK, "recover", p)
 }

@@ -15,13 +15,9 @@
 package inbox
 
 import (
-	"bytes"
 	"context"
 	"embed"
 	"errors"
-	"fmt"
-	"html/template"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"path"
@@ -36,6 +32,7 @@ import (
 	"hotline/internal/staff"
 	"hotline/internal/throttle"
 	"hotline/internal/triage"
+	"hotline/internal/web"
 )
 
 //go:embed templates/*.html static/*
@@ -70,7 +67,7 @@ type Config struct {
 	District *district.Service
 	// Alerts sends test alerts (nil: the test buttons answer that this
 	// server cannot).
-	Alerts AlertTester
+	Alerts web.AlertTester
 	// VAPIDPublicKey is the Web Push public key the installed inbox
 	// subscribes with; "" when push is not set up.
 	VAPIDPublicKey string
@@ -83,17 +80,13 @@ type Config struct {
 // DistrictHome is where district officers land after log-in.
 const DistrictHome = "/district/"
 
-// csp forbids inline scripts and styles: hostile text that slipped past
-// escaping still could not run.
-const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-
 // Server is the inbox's http.Handler.
 type Server struct {
 	cfg    Config
 	log    *slog.Logger
 	clock  hotline.Clock
 	mux    *http.ServeMux
-	pages  map[string]*template.Template
+	pages  *web.Pages
 	static http.Handler
 
 	done      chan struct{}
@@ -117,14 +110,15 @@ func New(cfg Config) (*Server, error) {
 		cfg.Clock = hotline.SystemClock{}
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, clock: cfg.Clock, mux: http.NewServeMux(), done: make(chan struct{})}
-	if err := s.parseTemplates(); err != nil {
-		return nil, err
-	}
-	staticFS, err := fs.Sub(assets, "static")
+	var err error
+	s.pages, err = web.PageSet{Name: "inbox", FS: assets, Funcs: funcs, Logger: cfg.Logger,
+		Common: []string{"templates/layout.html", "templates/targets.html"}, Pages: pageNames}.Parse()
 	if err != nil {
 		return nil, err
 	}
-	s.static = http.StripPrefix("/inbox/static/", http.FileServerFS(staticFS))
+	if s.static, err = web.Static("/inbox/static/", assets, "static"); err != nil {
+		return nil, err
+	}
 	s.routes()
 	s.wg.Add(1)
 	go s.janitor()
@@ -133,7 +127,7 @@ func New(cfg Config) (*Server, error) {
 
 func (s *Server) routes() {
 	m := s.mux
-	m.HandleFunc("GET /inbox/static/", s.handleStatic)
+	m.Handle("GET /inbox/static/", s.static)
 	m.HandleFunc("GET /inbox/login", s.public(s.handleLoginShow))
 	guard := s.newCredentialGuard()
 	m.HandleFunc("POST /inbox/login", guard.wrap(actPassword, s.public(s.handleLogin)))
@@ -208,13 +202,7 @@ func (s *Server) routes() {
 
 // ServeHTTP serves everything under /inbox/ with the security headers.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("Content-Security-Policy", csp)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Cross-Origin-Opener-Policy", "same-origin")
-	h.Set("Cache-Control", "no-store")
+	web.SetHeaders(w.Header(), web.CSP)
 	// Log-ins and case views are audited with a coarse client family; the
 	// header itself goes no further.
 	r = r.WithContext(staff.WithClient(r.Context(), staff.CoarseClient(r.UserAgent())))
@@ -247,12 +235,6 @@ func (s *Server) janitor() {
 	}
 }
 
-func (s *Server) handleStatic(w http.ResponseWriter, r *http.Request) {
-	// Static files hold no content: let browsers cache them briefly.
-	w.Header().Set("Cache-Control", "public, max-age=300")
-	s.static.ServeHTTP(w, r)
-}
-
 func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
 	s.fail(w, r, nil, hotline.ErrNotFound)
 }
@@ -274,7 +256,7 @@ func (s *Server) logErr(r *http.Request, err error) {
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, rc *reqCtx, err error) {
 	s.logErr(r, err)
 	status := hotline.HTTPStatus(err)
-	lang := langOf(r)
+	lang := web.Lang(r)
 	if rc != nil {
 		lang = rc.Lang
 	}
@@ -286,7 +268,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, rc *reqCtx, err er
 	p := s.newPage(r, rc, lang)
 	p.Title = p.T("error")
 	p.Error = msg
-	s.render(w, status, "error", p)
+	s.pages.Render(w, status, "error", p)
 }
 
 // unsavedData is the page of a form that could not be saved.
@@ -303,7 +285,7 @@ type unsavedData struct {
 // unreachable, or cannot write) with 503: never as a log-out, and a form's
 // typed text comes back in a form that sends it again.
 func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	lang := langOf(r)
+	lang := web.Lang(r)
 	if rc != nil {
 		lang = rc.Lang
 	}
@@ -316,7 +298,7 @@ func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 		}
 		p.Title = p.T("unavailable_title")
 		p.Error = p.T("unavailable")
-		s.render(w, http.StatusServiceUnavailable, "error", p)
+		s.pages.Render(w, http.StatusServiceUnavailable, "error", p)
 		return
 	}
 	// The form's fields (its body is read here if the session did not load).
@@ -343,56 +325,10 @@ func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 	p.Title = p.T("not_saved_title")
 	p.Error = p.T("not_saved")
 	p.Data = d
-	s.render(w, http.StatusServiceUnavailable, "unsaved", p)
-}
-
-// render executes a page into a buffer first, so a template error becomes
-// a clean 500 rather than half a page.
-func (s *Server) render(w http.ResponseWriter, status int, name string, p *page) {
-	t, ok := s.pages[name]
-	if !ok {
-		panic("inbox: no page " + name)
-	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
-		s.log.Error("inbox render", "page", name, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
-}
-
-// renderFragment executes one named template alone (the live queue).
-func (s *Server) renderFragment(w http.ResponseWriter, page, name string, p *page) {
-	var buf bytes.Buffer
-	if err := s.pages[page].ExecuteTemplate(&buf, name, p); err != nil {
-		s.log.Error("inbox render", "fragment", name, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Write(buf.Bytes())
+	s.pages.Render(w, http.StatusServiceUnavailable, "unsaved", p)
 }
 
 var pageNames = []string{"login", "recover", "totp", "password", "account", "queue", "tip", "intake", "counselors", "settings", "alerts", "error", "unsaved", "setup", "replies", "receipt", "audit", "stats", "rota", "ack"}
-
-func (s *Server) parseTemplates() error {
-	base, err := template.New("layout").Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/targets.html")
-	if err != nil {
-		return fmt.Errorf("inbox: parse layout: %w", err)
-	}
-	s.pages = map[string]*template.Template{}
-	for _, name := range pageNames {
-		t, err := template.Must(base.Clone()).ParseFS(assets, "templates/"+name+".html")
-		if err != nil {
-			return fmt.Errorf("inbox: parse %s: %w", name, err)
-		}
-		s.pages[name] = t
-	}
-	return nil
-}
 
 // redirect answers a form post with 303 See Other.
 func redirect(w http.ResponseWriter, r *http.Request, to string) {

@@ -11,6 +11,7 @@ import (
 	"hotline/internal/hotline"
 	"hotline/internal/staff"
 	"hotline/internal/triage"
+	"hotline/internal/web"
 )
 
 // page is what every template gets.
@@ -39,20 +40,7 @@ type page struct {
 }
 
 func (s *Server) newPage(r *http.Request, rc *reqCtx, lang hotline.Lang) *page {
-	p := &page{Lang: lang, now: s.clock.Now()}
-	other := hotline.LangEN
-	if lang == hotline.LangEN {
-		other = hotline.LangZH
-	}
-	if r.Method == http.MethodGet {
-		u := *r.URL
-		q := u.Query()
-		q.Set("lang", string(other))
-		u.RawQuery = q.Encode()
-		p.LangURL = u.RequestURI()
-	} else {
-		p.LangURL = "/inbox/?lang=" + string(other)
-	}
+	p := &page{Lang: lang, now: s.clock.Now(), LangURL: web.SwitchURL(r, lang, "/inbox/")}
 	if rc != nil {
 		p.CSRF, p.Me, p.School = rc.CSRF, rc.Me, rc.School
 		p.Full = rc.sess != nil && rc.sessStage == stageFull
@@ -60,18 +48,9 @@ func (s *Server) newPage(r *http.Request, rc *reqCtx, lang hotline.Lang) *page {
 	return p
 }
 
+// funcs are the inbox's own template funcs, over web.Funcs.
 var funcs = template.FuncMap{
-	// dict passes several values to a shared template: (dict "Page" . "Block" $b).
 	"kindLabel": func(k alert.Kind) hotline.Label { return staff.KindLabel(k) },
-	"dict": func(kv ...any) map[string]any {
-		m := map[string]any{}
-		for i := 0; i+1 < len(kv); i += 2 {
-			if k, ok := kv[i].(string); ok {
-				m[k] = kv[i+1]
-			}
-		}
-		return m
-	},
 }
 
 // china is the display time zone: the schools this serves are in China.

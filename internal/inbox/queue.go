@@ -236,7 +236,7 @@ func (s *Server) handleQueue(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 		s.fail(w, r, rc, err)
 		return
 	}
-	s.render(w, http.StatusOK, "queue", p)
+	s.pages.Render(w, http.StatusOK, "queue", p)
 }
 
 // handleQueueFragment serves the queue's body alone, for the live script.
@@ -247,7 +247,7 @@ func (s *Server) handleQueueFragment(w http.ResponseWriter, r *http.Request, rc 
 		http.Error(w, hotline.ErrorMessage(err, rc.Lang), hotline.HTTPStatus(err))
 		return
 	}
-	s.renderFragment(w, "queue", "queuebody", p)
+	s.pages.Fragment(w, "queue", "queuebody", p)
 }
 
 // eventHeartbeat keeps proxies from closing an idle stream and notices a

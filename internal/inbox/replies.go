@@ -37,7 +37,7 @@ func (s *Server) handleReplies(w http.ResponseWriter, r *http.Request, rc *reqCt
 		s.fail(w, r, rc, err)
 		return
 	}
-	s.render(w, http.StatusOK, "replies", p)
+	s.pages.Render(w, http.StatusOK, "replies", p)
 }
 
 // handleReplySave adds a saved reply (no id) or changes one (id); a mistake
@@ -69,7 +69,7 @@ func (s *Server) handleReplySave(w http.ResponseWriter, r *http.Request, rc *req
 	if id == 0 {
 		d.Form.Title, d.Form.Lang, d.Form.Body = r.FormValue("title"), r.FormValue("lang"), r.FormValue("body")
 	}
-	s.render(w, hotline.HTTPStatus(err), "replies", p)
+	s.pages.Render(w, hotline.HTTPStatus(err), "replies", p)
 }
 
 func (s *Server) handleReplyDelete(w http.ResponseWriter, r *http.Request, rc *reqCtx) {

@@ -148,7 +148,7 @@ func (s *Server) handleRota(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	case "duty":
 		p.Notice = p.T("saved")
 	}
-	s.render(w, http.StatusOK, "rota", p)
+	s.pages.Render(w, http.StatusOK, "rota", p)
 }
 
 // handleRotaAdd adds a line; a refused one re-renders with what was
@@ -187,7 +187,7 @@ func (s *Server) handleRotaAdd(w http.ResponseWriter, r *http.Request, rc *reqCt
 		}
 		d.Form = f
 		p.Error = hotline.ErrorMessage(err, rc.Lang)
-		s.render(w, hotline.HTTPStatus(err), "rota", p)
+		s.pages.Render(w, hotline.HTTPStatus(err), "rota", p)
 		return
 	}
 	redirect(w, r, "/inbox/admin/rota?done=added#lines")
@@ -214,7 +214,7 @@ func (s *Server) handleRotaZone(w http.ResponseWriter, r *http.Request, rc *reqC
 			return
 		}
 		p.Error = hotline.ErrorMessage(err, rc.Lang)
-		s.render(w, hotline.HTTPStatus(err), "rota", p)
+		s.pages.Render(w, hotline.HTTPStatus(err), "rota", p)
 		return
 	}
 	redirect(w, r, "/inbox/admin/rota?done=zone")

@@ -11,6 +11,7 @@ import (
 
 	"hotline/internal/hotline"
 	"hotline/internal/staff"
+	"hotline/internal/web"
 )
 
 // Cookie names. The session cookie is scoped to / so that the district
@@ -19,7 +20,6 @@ const (
 	sessionCookie = "hl_session"
 	preCookie     = "hl_pre"    // pre-session CSRF token for the log-in and recovery forms
 	deviceCookie  = "hl_device" // a browser that completed a log-in: see staff.Login
-	langCookie    = "hl_lang"
 	csrfField     = "csrf"
 	csrfHeader    = "X-CSRF-Token"
 )
@@ -78,7 +78,7 @@ var ErrCSRF = hotline.Errorf(hotline.EFORBIDDEN, "页面已过期，请刷新后
 // matches the hl_pre cookie, so a log-in cannot be forged from elsewhere.
 func (s *Server) public(h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		rc := &reqCtx{Lang: langFor(w, r)}
+		rc := &reqCtx{Lang: web.ChooseLang(w, r)}
 		c, err := r.Cookie(preCookie)
 		if err == nil && len(c.Value) == 43 {
 			rc.CSRF = c.Value
@@ -136,7 +136,7 @@ func (s *Server) insecureLogin(w http.ResponseWriter, r *http.Request, rc *reqCt
 	p := s.newPage(r, rc, rc.Lang)
 	p.Title, p.CSRF, p.Insecure, p.HTTPSLogin = p.T("login"), rc.CSRF, true, s.httpsLogin()
 	p.Data = r.PostFormValue("username")
-	s.render(w, http.StatusForbidden, "login", p)
+	s.pages.Render(w, http.StatusForbidden, "login", p)
 }
 
 // load finds the request's session and refreshes the counselor from the
@@ -161,7 +161,7 @@ func (s *Server) resume(r *http.Request, touch bool) (*reqCtx, error) {
 	}
 	sess := &session{ts: ts}
 	me := ts.Counselor // fresh from the database
-	rc := &reqCtx{sess: sess, Me: me, CSRF: ts.CSRF(), Lang: langOf(r)}
+	rc := &reqCtx{sess: sess, Me: me, CSRF: ts.CSRF(), Lang: web.Lang(r)}
 	if me.SchoolID != 0 {
 		if rc.School, err = s.cfg.Staff.SchoolOf(r.Context(), ts.Actor()); err != nil {
 			ts.Wipe()
@@ -227,7 +227,7 @@ func (s *Server) authed(need stage, h handler) http.HandlerFunc {
 			return
 		}
 		defer rc.sess.ts.Wipe() // the key lives for this request only
-		rc.Lang = langFor(w, r)
+		rc.Lang = web.ChooseLang(w, r)
 		if r.Method == http.MethodPost && !s.csrfOK(w, r, rc.sess) {
 			s.fail(w, r, rc, ErrCSRF)
 			return
@@ -341,24 +341,4 @@ func (s *Server) RequireCSRF(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// langOf reads the language from ?lang= or the cookie; zh-CN is first.
-func langOf(r *http.Request) hotline.Lang {
-	if l := r.URL.Query().Get("lang"); l != "" {
-		return hotline.ParseLang(l)
-	}
-	if c, err := r.Cookie(langCookie); err == nil {
-		return hotline.ParseLang(c.Value)
-	}
-	return hotline.LangZH
-}
-
-// langFor is langOf that also remembers a ?lang= choice in a cookie.
-func langFor(w http.ResponseWriter, r *http.Request) hotline.Lang {
-	l := langOf(r)
-	if r.URL.Query().Get("lang") != "" {
-		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: string(l), Path: "/", MaxAge: 365 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode})
-	}
-	return l
 }

@@ -73,7 +73,7 @@ func (s *Server) handleSetup(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 	}
 	p := s.newPage(r, rc, rc.Lang)
 	p.Title, p.Nav, p.Data = p.T("setup"), "setup", d
-	s.render(w, http.StatusOK, "setup", p)
+	s.pages.Render(w, http.StatusOK, "setup", p)
 }
 
 func (s *Server) setupData(r *http.Request, rc *reqCtx) (*setupData, error) {

@@ -56,7 +56,7 @@ type receiptData struct {
 func (s *Server) handleIntakeShow(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	p := s.newPage(r, rc, rc.Lang)
 	p.Title, p.Nav, p.Data = p.T("intake"), "intake", newIntakeData()
-	s.render(w, http.StatusOK, "intake", p)
+	s.pages.Render(w, http.StatusOK, "intake", p)
 }
 
 // handleIntake records a report that came by phone, note or in person. It
@@ -89,7 +89,7 @@ func (s *Server) handleIntake(w http.ResponseWriter, r *http.Request, rc *reqCtx
 		s.logErr(r, err)
 		p := s.newPage(r, rc, rc.Lang)
 		p.Title, p.Nav, p.Data, p.Error = p.T("intake"), "intake", d, hotline.ErrorMessage(err, rc.Lang)
-		s.render(w, hotline.HTTPStatus(err), "intake", p)
+		s.pages.Render(w, hotline.HTTPStatus(err), "intake", p)
 		return
 	}
 	if out.Repeated {
@@ -127,7 +127,7 @@ func (s *Server) handleIntake(w http.ResponseWriter, r *http.Request, rc *reqCtx
 	p.Data = &receiptData{TipUID: out.TipUID, Receipt: out.Receipt, Alias: out.Alias,
 		ChatURL: base + "/c/" + url.PathEscape(rc.School.Code), StatusURL: base + "/m/status",
 		SchoolName: rc.School.Name, SchoolEN: rc.School.Settings.NameEN}
-	s.render(w, http.StatusOK, "receipt", p)
+	s.pages.Render(w, http.StatusOK, "receipt", p)
 }
 
 func slicesContains(ss []string, v string) bool {
@@ -170,7 +170,7 @@ func (s *Server) handleCounselors(w http.ResponseWriter, r *http.Request, rc *re
 		s.fail(w, r, rc, err)
 		return
 	}
-	s.render(w, http.StatusOK, "counselors", p)
+	s.pages.Render(w, http.StatusOK, "counselors", p)
 }
 
 // handleCounselorAdd adds a counselor and shows their one-time password
@@ -186,11 +186,11 @@ func (s *Server) handleCounselorAdd(w http.ResponseWriter, r *http.Request, rc *
 		s.logErr(r, err)
 		p.Error = hotline.ErrorMessage(err, rc.Lang)
 		d.Form.Username, d.Form.DisplayName, d.Form.Role = r.FormValue("username"), r.FormValue("display_name"), r.FormValue("role")
-		s.render(w, hotline.HTTPStatus(err), "counselors", p)
+		s.pages.Render(w, hotline.HTTPStatus(err), "counselors", p)
 		return
 	}
 	d.Added, d.Password = c, pw
-	s.render(w, http.StatusOK, "counselors", p)
+	s.pages.Render(w, http.StatusOK, "counselors", p)
 }
 
 func (s *Server) handleCounselorDeactivate(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
@@ -238,7 +238,7 @@ func (s *Server) handleSettingsShow(w http.ResponseWriter, r *http.Request, rc *
 	}
 	targetNotice(p, r, d.Groups)
 	p.Title, p.Nav, p.Data = p.T("settings"), "settings", d
-	s.render(w, http.StatusOK, "settings", p)
+	s.pages.Render(w, http.StatusOK, "settings", p)
 }
 
 // renderSettingsWith shows the settings page with an error about its
@@ -255,7 +255,7 @@ func (s *Server) renderSettingsWith(w http.ResponseWriter, r *http.Request, rc *
 		form(d.Groups)
 	}
 	p.Title, p.Nav, p.Data, p.Error = p.T("settings"), "settings", d, hotline.ErrorMessage(err, rc.Lang)
-	s.render(w, hotline.HTTPStatus(err), "settings", p)
+	s.pages.Render(w, hotline.HTTPStatus(err), "settings", p)
 }
 
 func (s *Server) handleSettings(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
@@ -291,18 +291,18 @@ func (s *Server) handleSettings(w http.ResponseWriter, r *http.Request, rc *reqC
 	p.Data = d
 	if bad {
 		p.Error = p.T("bad_number")
-		s.render(w, http.StatusBadRequest, "settings", p)
+		s.pages.Render(w, http.StatusBadRequest, "settings", p)
 		return
 	}
 	school, err := s.cfg.Staff.UpdateSettings(r.Context(), rc.sess.ts, u)
 	if err != nil {
 		s.logErr(r, err)
 		p.Error = hotline.ErrorMessage(err, rc.Lang)
-		s.render(w, hotline.HTTPStatus(err), "settings", p)
+		s.pages.Render(w, hotline.HTTPStatus(err), "settings", p)
 		return
 	}
 	saved := settingsOf(school)
 	saved.Groups = d.Groups
 	p.School, p.Data, p.Notice = school, saved, p.T("saved")
-	s.render(w, http.StatusOK, "settings", p)
+	s.pages.Render(w, http.StatusOK, "settings", p)
 }

@@ -47,7 +47,7 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 	}
 	p := s.newPage(r, rc, rc.Lang)
 	p.Title, p.Nav, p.Data = p.T("stats"), "stats", d
-	s.render(w, http.StatusOK, "stats", p)
+	s.pages.Render(w, http.StatusOK, "stats", p)
 }
 
 // handleStatsCSV serves the school's summary report (工作总结) as CSV: the

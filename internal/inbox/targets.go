@@ -10,12 +10,6 @@ import (
 	"hotline/internal/staff"
 )
 
-// AlertTester sends a test alert over one target (the scheduler does, from
-// any node): the page's "发送测试提醒" button.
-type AlertTester interface {
-	SendTest(ctx context.Context, sess *staff.Session, scope staff.Scope, targetID int64) (*alert.TestResult, error)
-}
-
 // kindOption is a channel kind a form offers.
 type kindOption struct {
 	Kind       alert.Kind

@@ -14,6 +14,7 @@ import (
 	"hotline/internal/intake"
 	"hotline/internal/store"
 	"hotline/internal/triage"
+	"hotline/internal/web"
 )
 
 type threadMsg struct {
@@ -153,7 +154,7 @@ func (s *Server) handleThreadFragment(w http.ResponseWriter, r *http.Request, rc
 		s.fail(w, r, rc, err)
 		return
 	}
-	s.renderFragment(w, "tip", "livecase", p)
+	s.pages.Fragment(w, "tip", "livecase", p)
 }
 
 func (s *Server) handleTipShow(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
@@ -167,7 +168,7 @@ func (s *Server) handleTipShow(w http.ResponseWriter, r *http.Request, rc *reqCt
 		s.fail(w, r, rc, err)
 		return
 	}
-	s.render(w, http.StatusOK, "tip", p)
+	s.pages.Render(w, http.StatusOK, "tip", p)
 }
 
 // handleTipAction runs one counselor action on a case. Mistakes the user
@@ -241,7 +242,7 @@ func (s *Server) handleTipAction(w http.ResponseWriter, r *http.Request, rc *req
 		} else if r.PathValue("action") == "note" {
 			d.Note = r.FormValue("text")
 		}
-		s.render(w, hotline.HTTPStatus(err), "tip", p)
+		s.pages.Render(w, hotline.HTTPStatus(err), "tip", p)
 	case hotline.EINTERNAL:
 		// Not saved (the database unreachable, the disk full): said so,
 		// with the text kept on the case page to send again.
@@ -257,7 +258,7 @@ func (s *Server) handleTipAction(w http.ResponseWriter, r *http.Request, rc *req
 		} else if r.PathValue("action") == "note" {
 			d.Note = r.FormValue("text")
 		}
-		s.render(w, http.StatusServiceUnavailable, "tip", p)
+		s.pages.Render(w, http.StatusServiceUnavailable, "tip", p)
 	default:
 		s.fail(w, r, rc, err)
 	}
@@ -288,7 +289,7 @@ func (s *Server) insertSavedReply(w http.ResponseWriter, r *http.Request, rc *re
 		d.Reply += "\n"
 	}
 	d.Reply += saved.Body
-	s.render(w, http.StatusOK, "tip", p)
+	s.pages.Render(w, http.StatusOK, "tip", p)
 }
 
 // saveSteps records the checklist: each shown step whose box changed.
@@ -346,18 +347,10 @@ func formPhoto(r *http.Request, field string) (*hotline.Photo, error) {
 // staff who may see its tip (anyone else: 404).
 func (s *Server) handlePhoto(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	photo, err := s.cfg.Triage.Photo(r.Context(), rc.sess.ts, r.PathValue("uid"))
+	if err == nil {
+		err = web.WritePhoto(w, photo)
+	}
 	if err != nil {
 		s.fail(w, r, rc, err)
-		return
 	}
-	if photo.Type != "image/jpeg" && photo.Type != "image/png" {
-		s.fail(w, r, rc, hotline.ErrNotFound)
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", photo.Type)
-	h.Set("Content-Length", strconv.Itoa(len(photo.Data)))
-	h.Set("Content-Disposition", "inline")
-	h.Set("Cache-Control", "no-store, private")
-	w.Write(photo.Data)
 }
