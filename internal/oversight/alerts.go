@@ -11,11 +11,6 @@ import (
 	"hotline/internal/store"
 )
 
-// AlertTester sends a test alert over one target (the scheduler does).
-type AlertTester interface {
-	SendTest(ctx context.Context, sess *staff.Session, scope staff.Scope, targetID int64) (*alert.TestResult, error)
-}
-
 // alertsView is the district's alert settings: the minutes between rungs,
 // its duty officers, and its group robots and webhook.
 type alertsView struct {
@@ -75,7 +70,7 @@ func (h *Handler) settingsError(w http.ResponseWriter, r *http.Request, sess *st
 		form(p.Alerts)
 	}
 	p.Error = hotline.ErrorMessage(err, p.Lang)
-	h.render(w, "settings", p, hotline.HTTPStatus(err))
+	h.pages.Render(w, hotline.HTTPStatus(err), "settings", p)
 }
 
 // handleLadderMinutes saves the minutes between two rungs of the ladder.

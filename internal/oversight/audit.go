@@ -43,7 +43,7 @@ func (h *Handler) handleAudit(w http.ResponseWriter, r *http.Request, sess *staf
 	if len(entries) == 100 {
 		p.Older = "/district/audit?" + url.Values{"kind": {string(p.Kind)}, "before": {strconv.FormatInt(entries[len(entries)-1].ID, 10)}}.Encode()
 	}
-	h.render(w, "audit", p, http.StatusOK)
+	h.pages.Render(w, http.StatusOK, "audit", p)
 }
 
 var auditLabels = map[string]hotline.Label{

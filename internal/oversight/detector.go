@@ -64,5 +64,5 @@ func (h *Handler) handleDetector(w http.ResponseWriter, r *http.Request, sess *s
 		return
 	}
 	p.Detector = d
-	h.render(w, "detector", p, http.StatusOK)
+	h.pages.Render(w, http.StatusOK, "detector", p)
 }

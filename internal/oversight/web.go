@@ -9,12 +9,10 @@
 package oversight
 
 import (
-	"bytes"
 	"embed"
 	"encoding/hex"
 	"fmt"
 	"html/template"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -28,19 +26,11 @@ import (
 	"hotline/internal/hotline"
 	"hotline/internal/staff"
 	"hotline/internal/triage"
+	"hotline/internal/web"
 )
 
 //go:embed templates/*.html static/*
 var assets embed.FS
-
-// Auth is the shared staff log-in (the inbox's): district officers log in
-// at /inbox/login and are sent to /district/.
-type Auth interface {
-	RequireSession(http.Handler) http.Handler
-	RequireCSRF(http.Handler) http.Handler
-	SessionFromRequest(*http.Request) (*staff.Session, bool)
-	CSRFToken(*http.Request) string
-}
 
 // Config is what the district pages need.
 type Config struct {
@@ -48,24 +38,23 @@ type Config struct {
 	// threads, which Triage opens with the officer's key.
 	District *district.Service
 	Triage   *triage.Service
-	Auth     Auth
-	Logger   *slog.Logger
+	// Auth is the staff log-in (the inbox's): district officers log in at
+	// /inbox/login and are sent to /district/.
+	Auth   web.Auth
+	Logger *slog.Logger
 	// Staff reports whether each school's urgent alerts reach someone,
 	// and keeps the district's duty officers and group robots (nil: the
 	// pages leave alerts out); Alerts sends their test alerts (nil: none).
 	Staff  *staff.Service
-	Alerts AlertTester
+	Alerts web.AlertTester
 }
 
 // Handler serves the district officers' pages under /district/.
 type Handler struct {
 	cfg   Config
 	mux   *http.ServeMux
-	pages map[string]*template.Template
+	pages *web.Pages
 }
-
-// csp forbids inline scripts and styles, as in the inbox.
-const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 // New parses the embedded templates (a broken template fails the start)
 // and registers the routes.
@@ -76,33 +65,28 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	h := &Handler{cfg: cfg, mux: http.NewServeMux(), pages: map[string]*template.Template{}}
-	for _, name := range []string{"overview", "school", "tip", "settings", "error", "detector", "audit"} {
-		t, err := template.New(name).Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/cases.html", "templates/"+name+".html")
-		if err != nil {
-			return nil, fmt.Errorf("oversight: template %s: %w", name, err)
-		}
-		h.pages[name] = t
-	}
-	static, err := fs.Sub(assets, "static")
+	h := &Handler{cfg: cfg, mux: http.NewServeMux()}
+	var err error
+	h.pages, err = web.PageSet{Name: "oversight", FS: assets, Funcs: funcs, Logger: cfg.Logger,
+		Common: []string{"templates/layout.html", "templates/cases.html"},
+		Pages:  []string{"overview", "school", "tip", "settings", "error", "detector", "audit"}}.Parse()
 	if err != nil {
 		return nil, err
 	}
-	h.mux.Handle("GET /district/static/", http.StripPrefix("/district/static/", http.FileServerFS(static)))
+	static, err := web.Static("/district/static/", assets, "static")
+	if err != nil {
+		return nil, err
+	}
+	h.mux.Handle("GET /district/static/", static)
 	guard := func(fn func(http.ResponseWriter, *http.Request, *staff.Session)) http.Handler {
-		return cfg.Auth.RequireSession(cfg.Auth.RequireCSRF(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			sess, ok := cfg.Auth.SessionFromRequest(r)
-			if !ok {
-				http.Redirect(w, r, "/inbox/login", http.StatusSeeOther)
-				return
-			}
+		return web.Guard(cfg.Auth, func(w http.ResponseWriter, r *http.Request, sess *staff.Session) {
 			if sess.Counselor.Role != hotline.RoleDistrict {
 				// School staff have their inbox; the district pages are not theirs.
 				h.fail(w, r, hotline.ErrForbidden, http.StatusForbidden)
 				return
 			}
 			fn(w, r, sess)
-		})))
+		})
 	}
 	h.mux.Handle("GET /district/{$}", guard(h.handleOverview))
 	h.mux.Handle("GET /district/schools/{code}", guard(h.handleSchool))
@@ -126,12 +110,7 @@ func New(cfg Config) (*Handler, error) {
 
 // ServeHTTP serves /district/ with the security headers.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	hd := w.Header()
-	hd.Set("Content-Security-Policy", csp)
-	hd.Set("X-Content-Type-Options", "nosniff")
-	hd.Set("Referrer-Policy", "no-referrer")
-	hd.Set("X-Frame-Options", "DENY")
-	hd.Set("Cache-Control", "no-store")
+	web.SetHeaders(w.Header(), web.CSP)
 	r = r.WithContext(staff.WithClient(r.Context(), staff.CoarseClient(r.UserAgent())))
 	h.mux.ServeHTTP(w, r)
 }
@@ -146,13 +125,6 @@ var funcs = template.FuncMap{
 			return s[:16] + "…"
 		}
 		return s
-	},
-	"dict": func(kv ...any) map[string]any {
-		m := map[string]any{}
-		for i := 0; i+1 < len(kv); i += 2 {
-			m[kv[i].(string)] = kv[i+1]
-		}
-		return m
 	},
 	"time": func(t time.Time) string {
 		if t.IsZero() {
@@ -190,36 +162,13 @@ func (p *page) T(key string) string {
 func (p *page) L(l hotline.Label) string { return l.In(p.Lang) }
 
 func (h *Handler) newPage(r *http.Request, sess *staff.Session, title string) *page {
-	lang := hotline.LangZH
-	if l := r.URL.Query().Get("lang"); l != "" {
-		lang = hotline.ParseLang(l)
-	} else if c, err := r.Cookie("lang"); err == nil {
-		lang = hotline.ParseLang(c.Value)
-	}
-	q := r.URL.Query()
-	if lang == hotline.LangEN {
-		q.Set("lang", "zh")
-	} else {
-		q.Set("lang", "en")
-	}
-	p := &page{Lang: lang, CSRF: h.cfg.Auth.CSRFToken(r), LangURL: r.URL.Path + "?" + q.Encode(), Now: h.cfg.District.Now()}
+	lang := web.Lang(r)
+	p := &page{Lang: lang, CSRF: h.cfg.Auth.CSRFToken(r), LangURL: web.SwitchURL(r, lang, "/district/"), Now: h.cfg.District.Now()}
 	if sess != nil {
 		p.Officer, p.District = sess.Counselor, sess.Counselor.District
 	}
 	p.Title = p.T(title)
 	return p
-}
-
-func (h *Handler) render(w http.ResponseWriter, name string, data any, status int) {
-	var buf bytes.Buffer
-	if err := h.pages[name].ExecuteTemplate(&buf, "layout", data); err != nil {
-		h.cfg.Logger.Error("district page failed", "page", name, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
 }
 
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error, status int) {
@@ -229,7 +178,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error, status
 	}
 	p := h.newPage(r, nil, "error")
 	p.Error = hotline.ErrorMessage(err, p.Lang)
-	h.render(w, "error", p, status)
+	h.pages.Render(w, status, "error", p)
 }
 
 type overviewPage struct {
@@ -266,7 +215,7 @@ func (h *Handler) handleOverview(w http.ResponseWriter, r *http.Request, sess *s
 	p.Severity = chart.Severities(p.Total, p.Lang)
 	p.From = p.Now.In(district.Zone).AddDate(0, -1, 0).Format("2006-01-02")
 	p.To = p.Now.In(district.Zone).Format("2006-01-02")
-	h.render(w, "overview", p, http.StatusOK)
+	h.pages.Render(w, http.StatusOK, "overview", p)
 }
 
 type schoolPage struct {
@@ -293,7 +242,7 @@ func (h *Handler) handleSchool(w http.ResponseWriter, r *http.Request, sess *sta
 	p.Stats, p.Cases = v.Stats, v.Cases
 	charts := chart.School(p.Stats, p.Lang)
 	p.Trend, p.Category, p.Severity, p.Channel = charts[0], charts[1], charts[2], charts[3]
-	h.render(w, "school", p, http.StatusOK)
+	h.pages.Render(w, http.StatusOK, "school", p)
 }
 
 type tipPage struct {
@@ -338,7 +287,7 @@ func (h *Handler) handleTip(w http.ResponseWriter, r *http.Request, sess *staff.
 	}
 	p := &tipPage{page: h.newPage(r, sess, "case"), Tip: tip, School: school, Messages: msgs, Events: evs}
 	p.Title = tip.Alias.In(p.Lang) + " · " + school.DisplayName(p.Lang)
-	h.render(w, "tip", p, http.StatusOK)
+	h.pages.Render(w, http.StatusOK, "tip", p)
 }
 
 // handlePhoto serves one photo of an escalated case, opened from the
@@ -347,8 +296,8 @@ func (h *Handler) handleTip(w http.ResponseWriter, r *http.Request, sess *staff.
 // anything else is "not found", as for a guess.
 func (h *Handler) handlePhoto(w http.ResponseWriter, r *http.Request, sess *staff.Session) {
 	photo, err := h.cfg.Triage.Photo(r.Context(), sess, r.PathValue("uid"))
-	if err == nil && photo.Type != "image/jpeg" && photo.Type != "image/png" {
-		err = hotline.ErrNotFound
+	if err == nil {
+		err = web.WritePhoto(w, photo)
 	}
 	if err != nil {
 		status := http.StatusNotFound
@@ -356,14 +305,7 @@ func (h *Handler) handlePhoto(w http.ResponseWriter, r *http.Request, sess *staf
 			status = 0
 		}
 		h.fail(w, r, err, status)
-		return
 	}
-	hd := w.Header()
-	hd.Set("Content-Type", photo.Type)
-	hd.Set("Content-Length", strconv.Itoa(len(photo.Data)))
-	hd.Set("Content-Disposition", "inline")
-	hd.Set("Cache-Control", "no-store, private")
-	w.Write(photo.Data)
 }
 
 // handleReport serves the summary report of the officer's district.
@@ -526,7 +468,7 @@ func (h *Handler) handleSettings(w http.ResponseWriter, r *http.Request, sess *s
 	if p.Alerts != nil {
 		p.Alerts.Done = r.URL.Query().Get("done")
 	}
-	h.render(w, "settings", p, http.StatusOK)
+	h.pages.Render(w, http.StatusOK, "settings", p)
 }
 
 // handleSettingsSave saves the district's case deadlines, given in whole
@@ -560,7 +502,7 @@ func (h *Handler) handleSettingsSave(w http.ResponseWriter, r *http.Request, ses
 			return
 		}
 		p.Error = hotline.ErrorMessage(err, p.Lang)
-		h.render(w, "settings", p, http.StatusBadRequest)
+		h.pages.Render(w, http.StatusBadRequest, "settings", p)
 	default:
 		h.fail(w, r, err, 0)
 	}
