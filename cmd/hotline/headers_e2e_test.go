@@ -34,18 +34,20 @@ var (
 		"Cache-Control":              "no-store",
 	}
 	surveyStaffHeaders = map[string]string{
-		"Content-Security-Policy": surveyStaffCSP,
-		"X-Content-Type-Options":  "nosniff",
-		"Referrer-Policy":         "no-referrer",
-		"X-Frame-Options":         "DENY",
-		"Cache-Control":           "no-store",
+		"Content-Security-Policy":    surveyStaffCSP,
+		"X-Content-Type-Options":     "nosniff",
+		"Referrer-Policy":            "no-referrer",
+		"X-Frame-Options":            "DENY",
+		"Cross-Origin-Opener-Policy": "same-origin", // gained
+		"Cache-Control":              "no-store",
 	}
 	pupilHeaders = map[string]string{
-		"Content-Security-Policy": pupilCSP,
-		"X-Content-Type-Options":  "nosniff",
-		"Referrer-Policy":         "no-referrer",
-		"X-Frame-Options":         "DENY",
-		"Cache-Control":           "no-store",
+		"Content-Security-Policy":    pupilCSP,
+		"X-Content-Type-Options":     "nosniff",
+		"Referrer-Policy":            "no-referrer",
+		"X-Frame-Options":            "DENY",
+		"Cross-Origin-Opener-Policy": "same-origin", // gained
+		"Cache-Control":              "no-store",
 	}
 )
 
@@ -113,7 +115,7 @@ func TestSecurityHeadersInboxDistrictSurvey(t *testing.T) {
 		{"surveys not found", school, "/inbox/surveys/nowhere/results", 404, surveyStaffHeaders},
 		{"pupils' entry", anon, "/q/", 200, pupilHeaders},
 		{"pupils' malformed code", anon, "/q/ABCD-EFGH", 400, pupilHeaders},
-		{"pupils' static", anon, "/q/static/survey.css", 200, withHeader(pupilHeaders, "Cache-Control", "")},
+		{"pupils' static", anon, "/q/static/survey.css", 200, withHeader(pupilHeaders, "Cache-Control", "public, max-age=300")}, // none before
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, err := noRedirect(tc.as).Get(m.URL() + tc.path)
