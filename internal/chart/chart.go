@@ -178,24 +178,26 @@ func Categories(s *district.Stats, lang hotline.Lang) *BarChart {
 
 // Severities charts tips by severity.
 func Severities(s *district.Stats, lang hotline.Lang) *BarChart {
-	var labels []string
-	var values []int
-	for _, v := range hotline.Severities {
-		labels = append(labels, cutParen(v.Label().In(lang)))
-		values = append(values, s.BySeverity[v])
-	}
-	return barChart(labelIn(lang, "by_severity"), labels, values)
+	return byEnum(labelIn(lang, "by_severity"), hotline.Severities, s.BySeverity, lang)
 }
 
 // Channels charts tips by channel.
 func Channels(s *district.Stats, lang hotline.Lang) *BarChart {
-	var labels []string
-	var values []int
-	for _, v := range hotline.Channels {
-		labels = append(labels, cutParen(v.Label().In(lang)))
-		values = append(values, s.ByChannel[v])
+	return byEnum(labelIn(lang, "by_channel"), hotline.Channels, s.ByChannel, lang)
+}
+
+// byEnum charts counts by the values of a domain enum, in its display
+// order, each named by its label without the explanation in parentheses.
+func byEnum[E interface {
+	comparable
+	Label() hotline.Label
+}](title string, order []E, counts map[E]int, lang hotline.Lang) *BarChart {
+	labels := make([]string, len(order))
+	values := make([]int, len(order))
+	for i, v := range order {
+		labels[i], values[i] = cutParen(v.Label().In(lang)), counts[v]
 	}
-	return barChart(labelIn(lang, "by_channel"), labels, values)
+	return barChart(title, labels, values)
 }
 
 func labelIn(lang hotline.Lang, key string) string { return titles[key].In(lang) }
