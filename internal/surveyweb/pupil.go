@@ -83,7 +83,7 @@ func NewPupils(svc *survey.Service, log *slog.Logger, botName func() string, cli
 		wrong: throttle.New(throttle.Config{PerClient: []throttle.Rule{wrongCodes}}), clientIP: clientIP}
 	var err error
 	p.pages, err = web.PageSet{Name: "surveyweb", FS: assets, Funcs: funcs, Logger: log,
-		Common: []string{"templates/playout.html"}, Pages: []string{"enter", "take", "done", "perror"}}.Parse()
+		Common: []string{"templates/playout.html", "templates/main.html"}, Pages: []string{"enter", "take", "done", "perror"}}.Parse()
 	if err != nil {
 		return nil, err
 	}

@@ -43,7 +43,7 @@ func NewStaff(svc *survey.Service, auth web.Auth, log *slog.Logger, publicURL st
 	h := &Staff{svc: svc, auth: auth, log: log, publicURL: strings.TrimRight(publicURL, "/"), mux: http.NewServeMux()}
 	var err error
 	h.pages, err = web.PageSet{Name: "surveyweb", FS: assets, Funcs: funcs, Logger: log,
-		Common: []string{"templates/slayout.html"}, Pages: []string{"list", "survey", "sheet", "results", "serror"}}.Parse()
+		Common: []string{"templates/slayout.html", "templates/main.html"}, Pages: []string{"list", "survey", "sheet", "results", "serror"}}.Parse()
 	if err != nil {
 		return nil, err
 	}
