@@ -17,11 +17,11 @@ import (
 	"hotline/bot"
 	"hotline/internal/alert"
 	"hotline/internal/cluster"
+	"hotline/internal/districtweb"
 	"hotline/internal/hotline"
 	"hotline/internal/inboxweb"
 	"hotline/internal/intake"
 	"hotline/internal/live"
-	"hotline/internal/oversight"
 	"hotline/internal/relay"
 	"hotline/internal/scheduler"
 	"hotline/internal/staff"
@@ -80,7 +80,7 @@ type Main struct {
 	senders   relay.Channels
 	Webchat   *webchat.Server
 	Scheduler *scheduler.Scheduler // built before the inbox (test alerts), run after the bot
-	Oversight *oversight.Handler
+	Oversight *districtweb.Handler
 	// vapidPublic is the Web Push public key installed inboxes subscribe
 	// with; "" without Web Push.
 	vapidPublic string

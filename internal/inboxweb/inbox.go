@@ -11,7 +11,7 @@
 // style, and never logs content: only internal errors, with no tip text.
 //
 // Its log-in is every staff page's: the district's pages
-// (internal/oversight) and the survey pages (internal/surveyweb) take
+// (internal/districtweb) and the survey pages (internal/surveyweb) take
 // the Server as their web.Auth. Mount it for /inbox/; they wrap their
 // handlers with web.Guard, which asks [Server.RequireSession],
 // [Server.RequireCSRF] and [Server.SessionFromRequest], and put

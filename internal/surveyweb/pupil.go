@@ -1,7 +1,10 @@
 // Package surveyweb serves the questionnaires on the web: the pupils'
 // pages under /q/ (plain HTML forms, no JavaScript, for a 360-px phone or
 // an old computer-room PC) and the staff's under /inbox/surveys/ (a
-// school) and /district/surveys/ (the district), behind the inbox's log-in.
+// school) and /district/surveys/ (the district), behind the inbox's log-in
+// (a web.Auth). It is a UI over internal/survey; it imports no other UI
+// package, and its scaffolding (templates, headers, guard, language) is
+// internal/web's.
 package surveyweb
 
 import (

@@ -1,4 +1,4 @@
-package oversight_test
+package districtweb_test
 
 import (
 	"context"
@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"hotline/internal/district"
+	"hotline/internal/districtweb"
 	"hotline/internal/hotline"
-	"hotline/internal/oversight"
 	"hotline/internal/pgtest"
 	"hotline/internal/staff"
 	"hotline/internal/store"
@@ -53,7 +53,7 @@ func TestDetectorPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := oversight.New(oversight.Config{District: district.New(db), Triage: &triage.Service{DB: db},
+	h, err := districtweb.New(districtweb.Config{District: district.New(db), Triage: &triage.Service{DB: db},
 		Auth:   officerAuth{&staff.Session{Counselor: &hotline.Counselor{ID: 1, Role: hotline.RoleDistrict, District: "海淀区"}}},
 		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {

@@ -1,12 +1,17 @@
-// Package oversight serves the district education bureau's (区教育局) pages
+// Package districtweb is the district education bureau's (区教育局) web UI
 // under /district/: the overview (statistics, cases to watch, charts, the
-// ledger's state), a school's page, an escalated case, and the summary
-// report as CSV. It is a UI only: it asks the district service for what it
-// shows and triage for escalated threads, never the store, and it shows
-// metadata only, with counts of 1 to 4 that could single out a reporter as
-// "<5" and a school's overdue, missed, unassessed and escalated counts
-// exactly.
-package oversight
+// ledger's state), a school's page, an escalated case, the deadlines and
+// alert settings, the detector's feedback, the audit trail, and the
+// summary report as CSV. It is a UI over internal/district, the bureau's
+// service, and never the service itself: it asks the district service for
+// what it shows and triage for escalated threads, and never queries the
+// store. It imports no other UI package: the log-in, the headers and the
+// templates' scaffolding are internal/web's, the charts internal/chart's.
+//
+// It shows metadata only, with counts of 1 to 4 that could single out a
+// reporter as "<5" and a school's overdue, missed, unassessed and
+// escalated counts exactly.
+package districtweb
 
 import (
 	"embed"
@@ -60,14 +65,14 @@ type Handler struct {
 // and registers the routes.
 func New(cfg Config) (*Handler, error) {
 	if cfg.District == nil || cfg.Triage == nil || cfg.Auth == nil {
-		return nil, fmt.Errorf("oversight: District, Triage and Auth are required")
+		return nil, fmt.Errorf("districtweb: District, Triage and Auth are required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	h := &Handler{cfg: cfg, mux: http.NewServeMux()}
 	var err error
-	h.pages, err = web.PageSet{Name: "oversight", FS: assets, Funcs: funcs, Logger: cfg.Logger,
+	h.pages, err = web.PageSet{Name: "districtweb", FS: assets, Funcs: funcs, Logger: cfg.Logger,
 		Common: []string{"templates/layout.html", "templates/cases.html"},
 		Pages:  []string{"overview", "school", "tip", "settings", "error", "detector", "audit"}}.Parse()
 	if err != nil {

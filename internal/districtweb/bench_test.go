@@ -1,4 +1,4 @@
-package oversight_test
+package districtweb_test
 
 import (
 	"context"
@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"hotline/internal/district"
+	"hotline/internal/districtweb"
 	"hotline/internal/hotline"
 	"hotline/internal/ledger"
-	"hotline/internal/oversight"
 	"hotline/internal/pgtest"
 	"hotline/internal/staff"
 	"hotline/internal/store"
@@ -166,7 +166,7 @@ func seedDistrict() error {
 	seeded.seed = time.Since(start)
 
 	seeded.svc = district.New(db)
-	seeded.h, err = oversight.New(oversight.Config{District: seeded.svc, Triage: &triage.Service{DB: db},
+	seeded.h, err = districtweb.New(districtweb.Config{District: seeded.svc, Triage: &triage.Service{DB: db},
 		Auth:   officerAuth{&staff.Session{Counselor: &hotline.Counselor{ID: 1, Role: hotline.RoleDistrict, District: "海淀区"}}},
 		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {

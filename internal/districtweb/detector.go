@@ -1,4 +1,4 @@
-package oversight
+package districtweb
 
 import (
 	"net/http"

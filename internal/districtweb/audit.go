@@ -1,4 +1,4 @@
-package oversight
+package districtweb
 
 import (
 	"net/http"
@@ -68,7 +68,7 @@ var auditLabels = map[string]hotline.Label{
 func init() {
 	for k, v := range auditLabels {
 		if _, dup := labels[k]; dup {
-			panic("oversight: label " + k + " defined twice")
+			panic("districtweb: label " + k + " defined twice")
 		}
 		labels[k] = v
 	}
