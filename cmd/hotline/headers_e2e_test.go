@@ -1,10 +1,7 @@
 package main
 
 import (
-	"context"
-	"io"
 	"net/http"
-	"net/url"
 	"testing"
 )
 
@@ -72,18 +69,8 @@ func withHeader(h map[string]string, k, v string) map[string]string {
 // lose one or have it loosened.
 func TestSecurityHeadersInboxDistrictSurvey(t *testing.T) {
 	t.Parallel()
-	m := MustRunMain(t)
-	if err := seedDemo(context.Background(), m, io.Discard); err != nil {
-		t.Fatal(err)
-	}
+	m, school, officer := demoStaff(t)
 	anon := newInboxUser(t, m.URL())
-	school := newInboxUser(t, m.URL())
-	school.login(demoUser, demoPassword)
-	officer := newInboxUser(t, m.URL())
-	officer.get("/inbox/login")
-	if p := officer.post("/inbox/login", url.Values{"username": {demoOfficer}, "password": {demoPassword}}); p.path != "/district/" {
-		t.Fatalf("officer log-in at %s", p.path)
-	}
 	noRedirect := func(u *inboxUser) *http.Client {
 		c := *u.c
 		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"context"
-	"io"
-	"net/url"
 	"strings"
 	"testing"
 )
@@ -14,17 +11,7 @@ import (
 // is chosen.
 func TestDistrictAndSurveyPagesKeepTheChosenLanguage(t *testing.T) {
 	t.Parallel()
-	m := MustRunMain(t)
-	if err := seedDemo(context.Background(), m, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	school := newInboxUser(t, m.URL())
-	school.login(demoUser, demoPassword)
-	officer := newInboxUser(t, m.URL())
-	officer.get("/inbox/login")
-	if p := officer.post("/inbox/login", url.Values{"username": {demoOfficer}, "password": {demoPassword}}); p.path != "/district/" {
-		t.Fatalf("officer log-in at %s", p.path)
-	}
+	_, school, officer := demoStaff(t)
 	for _, step := range []struct {
 		who  *inboxUser
 		path string
