@@ -17,11 +17,11 @@ import (
 	"hotline/bot"
 	"hotline/internal/alert"
 	"hotline/internal/cluster"
+	"hotline/internal/districtweb"
 	"hotline/internal/hotline"
-	"hotline/internal/inbox"
+	"hotline/internal/inboxweb"
 	"hotline/internal/intake"
 	"hotline/internal/live"
-	"hotline/internal/oversight"
 	"hotline/internal/relay"
 	"hotline/internal/scheduler"
 	"hotline/internal/staff"
@@ -72,15 +72,15 @@ type Main struct {
 	Surveys *survey.Service
 
 	// Started by Run.
-	Inbox     *inbox.Server   // the counselor UI; the district pages reuse its log-in
-	Bot       *bot.Bot        // nil without a Telegram token
-	Relay     *relay.Worker   // delivers counselors' replies to Telegram and WeChat; nil without either
-	Wechat    *wechat.Service // nil without a WeChat account
-	wechatCfs []wechatConf    // the configured WeChat accounts, read at Run
+	Inbox     *inboxweb.Server // the counselor UI; the district pages reuse its log-in
+	Bot       *bot.Bot         // nil without a Telegram token
+	Relay     *relay.Worker    // delivers counselors' replies to Telegram and WeChat; nil without either
+	Wechat    *wechat.Service  // nil without a WeChat account
+	wechatCfs []wechatConf     // the configured WeChat accounts, read at Run
 	senders   relay.Channels
 	Webchat   *webchat.Server
 	Scheduler *scheduler.Scheduler // built before the inbox (test alerts), run after the bot
-	Oversight *oversight.Handler
+	Oversight *districtweb.Handler
 	// vapidPublic is the Web Push public key installed inboxes subscribe
 	// with; "" without Web Push.
 	vapidPublic string
