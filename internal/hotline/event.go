@@ -85,6 +85,11 @@ type Event struct {
 	Detail   string
 	ActorID  int64
 	At       time.Time
+	// Salt is the random salt of a version 2 event, whose hash commits to
+	// its fields through a salted digest, so that a case's evidence
+	// bundle can prove its own events without showing other cases' (see
+	// internal/ledger). Nil for a version 1 event.
+	Salt     []byte
 	PrevHash []byte
 	Hash     []byte
 }
