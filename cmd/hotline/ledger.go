@@ -14,13 +14,19 @@ import (
 )
 
 func runLedger(ctx context.Context, args []string, env *Env) error {
+	if len(args) > 0 && args[0] == "verify-bundle" {
+		return runVerifyBundle(ctx, args[1:], env)
+	}
 	if len(args) == 0 || (args[0] != "verify" && args[0] != "export") {
 		fmt.Fprintln(env.Stderr, `usage: hotline ledger verify [--data DIR] [--head SEQ:HASH]… [--heads FILE]
            check the hash chain, the recorded heads and every case against its events, and the heads
            held outside the server (the paper register, the bureau's platform); exit 1 and name the
            first broken event
        hotline ledger export [--data DIR]
-           write every event as JSON lines, checked as they go (exit 1 if broken)`)
+           write every event as JSON lines, checked as they go (exit 1 if broken)
+       hotline ledger verify-bundle FILE [--head SEQ:HASH]…
+           check a case's evidence bundle (证据包) offline, on any machine: its files, the case's events
+           and their chain to the bundle's head; no data directory, database or key`)
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return nil
 		}

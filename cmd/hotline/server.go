@@ -18,6 +18,7 @@ import (
 	"hotline/internal/alert"
 	"hotline/internal/cluster"
 	"hotline/internal/districtweb"
+	"hotline/internal/evidence"
 	"hotline/internal/hotline"
 	"hotline/internal/inboxweb"
 	"hotline/internal/intake"
@@ -86,6 +87,7 @@ type Main struct {
 	vapidPublic string
 	ready       readiness   // /readyz's cache
 	demo        *demoAlerts // the demo's alert simulator and page; nil outside the demo
+	evidenceSvc *evidence.Service
 
 	Mux       *http.ServeMux
 	listener  net.Listener

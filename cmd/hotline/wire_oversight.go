@@ -67,7 +67,8 @@ func (m *Main) openScheduler() error {
 // openOversight serves the district pages under /district/, behind the
 // inbox's log-in, so it opens after the inbox.
 func (m *Main) openOversight() error {
-	h, err := districtweb.New(districtweb.Config{District: district.New(m.DB), Triage: m.Triage, Auth: m.Inbox, Logger: m.Logger, Staff: m.Staff, Alerts: m.Scheduler})
+	h, err := districtweb.New(districtweb.Config{District: district.New(m.DB), Triage: m.Triage, Auth: m.Inbox, Logger: m.Logger, Staff: m.Staff, Alerts: m.Scheduler,
+		Evidence: m.evidence()})
 	if err != nil {
 		return err
 	}

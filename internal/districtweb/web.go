@@ -27,6 +27,7 @@ import (
 
 	"hotline/internal/chart"
 	"hotline/internal/district"
+	"hotline/internal/evidence"
 	"hotline/internal/history"
 	"hotline/internal/hotline"
 	"hotline/internal/staff"
@@ -52,6 +53,9 @@ type Config struct {
 	// pages leave alerts out); Alerts sends their test alerts (nil: none).
 	Staff  *staff.Service
 	Alerts web.AlertTester
+	// Evidence exports an escalated case's evidence bundle (nil: no
+	// export).
+	Evidence *evidence.Service
 }
 
 // Handler serves the district officers' pages under /district/.
@@ -74,7 +78,7 @@ func New(cfg Config) (*Handler, error) {
 	var err error
 	h.pages, err = web.PageSet{Name: "districtweb", FS: assets, Funcs: funcs, Logger: cfg.Logger,
 		Common: []string{"templates/layout.html", "templates/cases.html"},
-		Pages:  []string{"overview", "school", "tip", "settings", "error", "detector", "audit"}}.Parse()
+		Pages:  []string{"overview", "school", "tip", "settings", "error", "detector", "audit", "evidence"}}.Parse()
 	if err != nil {
 		return nil, err
 	}
@@ -97,6 +101,8 @@ func New(cfg Config) (*Handler, error) {
 	h.mux.Handle("GET /district/schools/{code}", guard(h.handleSchool))
 	h.mux.Handle("GET /district/tips/{uid}", guard(h.handleTip))
 	h.mux.Handle("GET /district/photos/{uid}", guard(h.handlePhoto))
+	h.mux.Handle("GET /district/tips/{uid}/evidence", guard(h.handleEvidenceShow))
+	h.mux.Handle("POST /district/tips/{uid}/evidence", guard(h.handleEvidence))
 	h.mux.Handle("GET /district/report.csv", guard(h.handleReport))
 	h.mux.Handle("GET /district/settings", guard(h.handleSettings))
 	h.mux.Handle("POST /district/settings", guard(h.handleSettingsSave))

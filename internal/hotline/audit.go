@@ -20,6 +20,7 @@ const (
 	AuditExport          AuditKind = "export"           // statistics or a report left the server as a file
 	AuditSurveyCodes     AuditKind = "survey_codes"     // survey codes printed: survey, wave, class, how many (never a code)
 	AuditSavedReply      AuditKind = "saved_reply"      // a saved reply added, changed or deleted
+	AuditEvidence        AuditKind = "evidence"         // a case's evidence bundle left the server: bundle, reason and reference
 )
 
 // AuditOpenedEvery is how often opening the same case again is recorded:
@@ -38,10 +39,11 @@ var auditLabels = map[AuditKind]Label{
 	AuditExport:          {"导出", "Exported"},
 	AuditSurveyCodes:     {"打印问卷码", "Printed survey codes"},
 	AuditSavedReply:      {"修改常用回复", "Changed a saved reply"},
+	AuditEvidence:        {"导出证据包", "Exported an evidence bundle"},
 }
 
 // AuditKinds lists every kind, for filters and tests.
-var AuditKinds = []AuditKind{AuditLogin, AuditLoginFailed, AuditLoginThrottled, AuditTOTPFailed, AuditRecovery, AuditRecoveryFailed, AuditPasswordChanged, AuditCaseOpened, AuditExport, AuditSurveyCodes, AuditSavedReply}
+var AuditKinds = []AuditKind{AuditLogin, AuditLoginFailed, AuditLoginThrottled, AuditTOTPFailed, AuditRecovery, AuditRecoveryFailed, AuditPasswordChanged, AuditCaseOpened, AuditExport, AuditSurveyCodes, AuditSavedReply, AuditEvidence}
 
 // Label returns the kind in words.
 func (k AuditKind) Label() Label {

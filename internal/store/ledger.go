@@ -88,6 +88,18 @@ func (tx *Tx) insertCheckpoint(seq int64, hash []byte) error {
 	return nil
 }
 
+// CheckpointNewest records the newest event as a checkpoint now, whatever
+// the interval: an event that must be a head at once (a case's evidence
+// bundle ends its chain at its export event, and the head is sent out of
+// the server with every other).
+func (tx *Tx) CheckpointNewest() error {
+	var last eventRow
+	if err := tx.GetContext(tx.c(), &last, `SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1`); err != nil {
+		return fmt.Errorf("newest ledger event: %w", err)
+	}
+	return tx.insertCheckpoint(last.Seq, last.Hash)
+}
+
 // RecordCheckpoint records the newest event as a checkpoint when events
 // were added since the newest checkpoint and it is at least HeadInterval
 // old (or there is none): the scheduler's timed heads, so that a quiet
