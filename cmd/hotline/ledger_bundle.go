@@ -81,4 +81,3 @@ func runVerifyBundle(_ context.Context, args []string, env *Env) error {
 		file, m.Ledger.Head.Seq, m.Ledger.Head.Short)
 	return nil
 }
-
