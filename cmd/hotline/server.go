@@ -23,6 +23,7 @@ import (
 	"hotline/internal/inboxweb"
 	"hotline/internal/intake"
 	"hotline/internal/live"
+	"hotline/internal/platform"
 	"hotline/internal/relay"
 	"hotline/internal/scheduler"
 	"hotline/internal/staff"
@@ -71,6 +72,10 @@ type Main struct {
 	Triage  *triage.Service
 	// Surveys are the class questionnaires (调查问卷).
 	Surveys *survey.Service
+	// Platform is the district's own platform's side: webhooks,
+	// statistics tokens and figures (wire_webhooks.go).
+	Platform       *platform.Service
+	platformWorker *platform.Worker
 
 	// Started by Run.
 	Inbox     *inboxweb.Server // the counselor UI; the district pages reuse its log-in
@@ -119,6 +124,9 @@ type Tune struct {
 	AlertSet func(alert.Set)
 	// SweepInterval, when set, replaces the dialog sweeper's 30 s period.
 	SweepInterval time.Duration
+	// Platform tunes the district platform's delivery worker before it
+	// starts.
+	Platform func(*platform.Worker)
 }
 
 // NewMain returns a Main with the default configuration.
@@ -169,6 +177,7 @@ func (m *Main) Open() error {
 	m.Staff = staff.New(m.DB, m.Vault, m.Logger)
 	m.Triage = triage.New(m.DB, m.Vault, m.Cluster, m.Logger)
 	m.Surveys = survey.New(m.DB, m.Vault, m.Logger)
+	m.openPlatform()
 	return nil
 }
 
@@ -242,6 +251,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.openScheduler(); err != nil {
 		return err
 	}
+	m.startPlatform()
 	if err := m.openOversight(); err != nil {
 		return fmt.Errorf("oversight: %w", err)
 	}

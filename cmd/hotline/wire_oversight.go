@@ -68,7 +68,7 @@ func (m *Main) openScheduler() error {
 // inbox's log-in, so it opens after the inbox.
 func (m *Main) openOversight() error {
 	h, err := districtweb.New(districtweb.Config{District: district.New(m.DB), Triage: m.Triage, Auth: m.Inbox, Logger: m.Logger, Staff: m.Staff, Alerts: m.Scheduler,
-		Evidence: m.evidence()})
+		Evidence: m.evidence(), Platform: m.Platform})
 	if err != nil {
 		return err
 	}

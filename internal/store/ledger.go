@@ -72,6 +72,10 @@ func (tx *Tx) AppendEvent(ev *hotline.Event) error {
 		return fmt.Errorf("append ledger event: %w", err)
 	}
 	tx.db.head = ledgerHead{valid: true, seq: ev.Seq, hash: ev.Hash}
+	if err := tx.eventHook(ev); err != nil {
+		tx.db.head = ledgerHead{}
+		return err
+	}
 	if ev.Seq%HeadEvery == 0 {
 		if err := tx.insertCheckpoint(ev.Seq, ev.Hash); err != nil {
 			tx.db.head = ledgerHead{}
@@ -82,8 +86,13 @@ func (tx *Tx) AppendEvent(ev *hotline.Event) error {
 }
 
 func (tx *Tx) insertCheckpoint(seq int64, hash []byte) error {
-	if _, err := tx.exec(`INSERT INTO ledger_checkpoints (seq, hash, recorded_at) VALUES (?, ?, ?) ON CONFLICT (seq) DO NOTHING`, seq, hash, micros(tx.now)); err != nil {
+	res, err := tx.exec(`INSERT INTO ledger_checkpoints (seq, hash, recorded_at) VALUES (?, ?, ?) ON CONFLICT (seq) DO NOTHING`, seq, hash, micros(tx.now))
+	if err != nil {
 		return fmt.Errorf("record ledger checkpoint: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		// A new head leaves the server (the platform's outbox) with it.
+		return tx.headHook(&LedgerHead{Seq: seq, Hash: hash, RecordedAt: micros(tx.now)}, false)
 	}
 	return nil
 }
@@ -131,6 +140,13 @@ func (tx *Tx) RecordCheckpoint() (int64, error) {
 func (db *DB) LedgerCheckpoints(ctx context.Context) ([]*LedgerHead, error) {
 	var hs []*LedgerHead
 	err := db.reader.SelectContext(ctx, &hs, `SELECT '' AS day, seq, hash, recorded_at FROM ledger_checkpoints ORDER BY seq`)
+	return hs, err
+}
+
+// NewestCheckpoints lists the newest n checkpoints, newest first.
+func (db *DB) NewestCheckpoints(ctx context.Context, n int) ([]*LedgerHead, error) {
+	var hs []*LedgerHead
+	err := db.reader.SelectContext(ctx, &hs, db.reader.Rebind(`SELECT '' AS day, seq, hash, recorded_at FROM ledger_checkpoints ORDER BY seq DESC LIMIT ?`), n)
 	return hs, err
 }
 
@@ -601,5 +617,10 @@ func (tx *Tx) RecordLedgerHead(day string) (*LedgerHead, bool, error) {
 		return nil, false, err
 	}
 	n, _ := res.RowsAffected()
+	if n == 1 {
+		if err := tx.headHook(h, true); err != nil {
+			return nil, false, err
+		}
+	}
 	return h, n == 1, nil
 }
