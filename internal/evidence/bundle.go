@@ -98,20 +98,20 @@ type Person struct {
 // Reason is why the bundle was exported.
 type Reason struct {
 	Kind      hotline.ExportReason `json:"kind"`
-	Label     hotline.Label        `json:"label"`
+	Label     Words                `json:"label"`
 	Reference string               `json:"reference,omitempty"`
 }
 
 // CaseRef names the case of a bundle. Tip is the case's number in the
 // ledger (its events' tip_id).
 type CaseRef struct {
-	ID         string        `json:"id"`
-	Tip        int64         `json:"tip"`
-	Alias      hotline.Alias `json:"alias"`
-	School     string        `json:"school"`
-	SchoolEN   string        `json:"school_en,omitempty"`
-	SchoolCode string        `json:"school_code"`
-	District   string        `json:"district,omitempty"`
+	ID         string `json:"id"`
+	Tip        int64  `json:"tip"`
+	Alias      Words  `json:"alias"`
+	School     string `json:"school"`
+	SchoolEN   string `json:"school_en,omitempty"`
+	SchoolCode string `json:"school_code"`
+	District   string `json:"district,omitempty"`
 }
 
 // File is one file of the bundle.
@@ -170,6 +170,19 @@ type Entry struct {
 	Salt     string `json:"salt,omitempty"`
 	Hash     string `json:"hash,omitempty"`
 }
+
+// Words are a text in both languages, zh first.
+type Words struct {
+	ZH string `json:"zh"`
+	EN string `json:"en"`
+}
+
+func words(l hotline.Label) Words { return Words{ZH: l.ZH, EN: l.EN} }
+
+func aliasWords(a hotline.Alias) Words { return Words{ZH: a.ZH, EN: a.EN} }
+
+// String is "zh / en".
+func (w Words) String() string { return w.ZH + " / " + w.EN }
 
 // Whole reports whether the entry carries every field of its event.
 func (e *Entry) Whole() bool { return e.Version != 0 }

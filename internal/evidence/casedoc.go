@@ -2,8 +2,6 @@ package evidence
 
 import (
 	"time"
-
-	"hotline/internal/hotline"
 )
 
 // CaseDoc is case.json: the case as case.pdf shows it, for machines. Times
@@ -43,19 +41,19 @@ type SchoolDoc struct {
 // CaseMeta is the case's metadata: nothing that identifies the reporter
 // (no receipt, no chat, no key), who appears as the alias.
 type CaseMeta struct {
-	ID             string        `json:"id"`
-	Alias          hotline.Alias `json:"alias"`
-	Channel        Labelled      `json:"channel"`
-	ReporterRole   Labelled      `json:"reporter_role"`
-	Status         Labelled      `json:"status"`
-	Severity       Labelled      `json:"severity"`
-	Category       Labelled      `json:"category"`
-	Urgent         bool          `json:"urgent"`
-	Escalated      bool          `json:"escalated"`
-	ReceivedAt     time.Time     `json:"received_at"`
-	AcknowledgedAt *time.Time    `json:"acknowledged_at,omitempty"`
-	FirstReplyAt   *time.Time    `json:"first_reply_at,omitempty"`
-	ResolvedAt     *time.Time    `json:"resolved_at,omitempty"`
+	ID             string     `json:"id"`
+	Alias          Words      `json:"alias"`
+	Channel        Labelled   `json:"channel"`
+	ReporterRole   Labelled   `json:"reporter_role"`
+	Status         Labelled   `json:"status"`
+	Severity       Labelled   `json:"severity"`
+	Category       Labelled   `json:"category"`
+	Urgent         bool       `json:"urgent"`
+	Escalated      bool       `json:"escalated"`
+	ReceivedAt     time.Time  `json:"received_at"`
+	AcknowledgedAt *time.Time `json:"acknowledged_at,omitempty"`
+	FirstReplyAt   *time.Time `json:"first_reply_at,omitempty"`
+	ResolvedAt     *time.Time `json:"resolved_at,omitempty"`
 	// Purged: the retention policy removed the thread's content; the
 	// metadata and ledger remain.
 	Purged bool `json:"purged,omitempty"`
@@ -63,8 +61,8 @@ type CaseMeta struct {
 
 // Labelled is an enum value with its words.
 type Labelled struct {
-	Value string        `json:"value"`
-	Label hotline.Label `json:"label"`
+	Value string `json:"value"`
+	Label Words  `json:"label"`
 }
 
 // Message is one entry of the thread: who wrote what and when. Counselors
@@ -80,11 +78,11 @@ type Message struct {
 
 // Change is a change of the case's status, severity, category or urgency.
 type Change struct {
-	Seq   int64         `json:"seq"`
-	At    time.Time     `json:"at"`
-	Kind  string        `json:"kind"`
-	Words hotline.Label `json:"words"`
-	By    string        `json:"by,omitempty"`
+	Seq   int64     `json:"seq"`
+	At    time.Time `json:"at"`
+	Kind  string    `json:"kind"`
+	Words Words     `json:"words"`
+	By    string    `json:"by,omitempty"`
 }
 
 // StepDoc is a handling step: done or not, and when it was last recorded.
@@ -123,11 +121,11 @@ type MissDoc struct {
 
 // EventDoc is a ledger event of the case in words.
 type EventDoc struct {
-	Seq    int64         `json:"seq"`
-	At     time.Time     `json:"at"`
-	Kind   string        `json:"kind"`
-	Detail string        `json:"detail,omitempty"`
-	Actor  string        `json:"actor,omitempty"`
-	Words  hotline.Label `json:"words"`
-	Hash   string        `json:"hash"`
+	Seq    int64     `json:"seq"`
+	At     time.Time `json:"at"`
+	Kind   string    `json:"kind"`
+	Detail string    `json:"detail,omitempty"`
+	Actor  string    `json:"actor,omitempty"`
+	Words  Words     `json:"words"`
+	Hash   string    `json:"hash"`
 }

@@ -23,7 +23,7 @@ func labelled[T interface {
 	~string
 	Label() hotline.Label
 }](v T) Labelled {
-	return Labelled{Value: string(v), Label: v.Label()}
+	return Labelled{Value: string(v), Label: words(v.Label())}
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -42,12 +42,12 @@ func compose(m *Manifest, tip *hotline.Tip, school *hotline.School, msgs []*hotl
 	misses []*store.DeadlineMiss, names map[int64]string, now time.Time) (*CaseDoc, []photoFile) {
 	doc := &CaseDoc{Format: FormatCase, Bundle: m.Bundle, ExportedAt: m.ExportedAt, ExportedBy: m.ExportedBy, Reason: m.Reason, NotesIncluded: m.NotesIncluded,
 		School: SchoolDoc{Code: school.Code, Name: school.Name, NameEN: school.Settings.NameEN, District: school.District},
-		Case: CaseMeta{ID: tip.UID, Alias: tip.Alias, Channel: labelled(tip.Channel), ReporterRole: labelled(tip.Role), Status: labelled(tip.Status),
+		Case: CaseMeta{ID: tip.UID, Alias: aliasWords(tip.Alias), Channel: labelled(tip.Channel), ReporterRole: labelled(tip.Role), Status: labelled(tip.Status),
 			Severity: labelled(tip.Severity), Category: labelled(tip.Category), Urgent: tip.Urgent, Escalated: tip.Escalated,
 			ReceivedAt: tip.CreatedAt.UTC(), AcknowledgedAt: timePtr(tip.AcknowledgedAt), FirstReplyAt: timePtr(tip.FirstReplyAt),
 			ResolvedAt: timePtr(tip.ResolvedAt), Purged: tip.Purged}}
 	if !tip.Category.Valid() {
-		doc.Case.Category.Label = hotline.Label{ZH: "未分类", EN: "Uncategorized"}
+		doc.Case.Category.Label = Words{ZH: "未分类", EN: "Uncategorized"}
 	}
 
 	// The thread.

@@ -575,3 +575,41 @@ func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
+
+// TestNothingOfTheReporter: a Telegram reporter's chat id and a web
+// reporter's receipt appear nowhere in their case's bundle.
+func TestNothingOfTheReporter(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	const chat = 7700123456
+	sub, err := e.intake.Submit(ctx, hotline.Submission{SchoolCode: "no3", Channel: hotline.ChannelTelegram, Role: hotline.ReporterVictim,
+		Category: hotline.CategoryVerbal, Lang: hotline.LangZH, Texts: []string{"在Telegram上报告"}, ChatID: chat})
+	if err != nil {
+		t.Fatal(err)
+	}
+	web := e.submit("no3", "网页报告")
+	for _, uid := range []string{sub.TipUID, web.TipUID} {
+		e.tipUID = uid
+		b, _ := e.export(e.wang, evidence.Request{Reason: hotline.ExportHearing})
+		if _, err := verify(b); err != nil {
+			t.Fatal(err)
+		}
+		files := unzip(t, b)
+		text := ""
+		for name, data := range files {
+			if !strings.HasSuffix(name, ".pdf") && !strings.HasPrefix(name, "photos/") {
+				text += string(data)
+			}
+		}
+		pdf := filepath.Join(t.TempDir(), "case.pdf")
+		os.WriteFile(pdf, files["case.pdf"], 0o600)
+		if out, err := exec.Command("pdftotext", pdf, "-").Output(); err == nil {
+			text += string(out)
+		}
+		for _, bad := range []string{fmt.Sprint(chat), web.Receipt, strings.ReplaceAll(web.Receipt, "-", "")} {
+			if bad != "" && strings.Contains(text, bad) {
+				t.Errorf("the bundle of %s holds %q", uid, bad)
+			}
+		}
+	}
+}

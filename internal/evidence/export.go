@@ -149,8 +149,8 @@ func (s *Service) Prepare(ctx context.Context, sess *staff.Session, uid string, 
 	}
 	e := &Export{svc: s, tipID: tip.ID}
 	e.manifest = Manifest{Format: FormatManifest, Bundle: "EV-" + now.In(zone).Format("20060102") + "-" + code, ExportedAt: now, ExportedBy: by,
-		Reason: Reason{Kind: req.Reason, Label: req.Reason.Label(), Reference: req.Reference}, NotesIncluded: req.IncludeNotes,
-		Case: CaseRef{ID: tip.UID, Tip: tip.ID, Alias: tip.Alias, School: school.Name, SchoolEN: school.Settings.NameEN, SchoolCode: school.Code, District: school.District}}
+		Reason: Reason{Kind: req.Reason, Label: words(req.Reason.Label()), Reference: req.Reference}, NotesIncluded: req.IncludeNotes,
+		Case: CaseRef{ID: tip.UID, Tip: tip.ID, Alias: aliasWords(tip.Alias), School: school.Name, SchoolEN: school.Settings.NameEN, SchoolCode: school.Code, District: school.District}}
 
 	doc, photos := compose(&e.manifest, tip, school, msgs, events, misses, names, now)
 	js, err := json.MarshalIndent(doc, "", "  ")
@@ -372,6 +372,6 @@ func (c *counter) Write(p []byte) (int, error) {
 }
 
 // describe says an event in words in both languages.
-func describe(ev *hotline.Event, names map[int64]string) hotline.Label {
-	return hotline.Label{ZH: history.Describe(ev, names, hotline.LangZH), EN: history.Describe(ev, names, hotline.LangEN)}
+func describe(ev *hotline.Event, names map[int64]string) Words {
+	return Words{ZH: history.Describe(ev, names, hotline.LangZH), EN: history.Describe(ev, names, hotline.LangEN)}
 }

@@ -303,7 +303,7 @@ func (p *pdfDoc) clean(s string) string {
 
 func stamp(t time.Time) string { return t.In(zone).Format("2006-01-02 15:04:05") }
 
-func both(l hotline.Label) string {
+func both(l Words) string {
 	if l.ZH == l.EN || l.EN == "" {
 		return l.ZH
 	}
@@ -331,7 +331,7 @@ func by(name string) string {
 	return " · " + name
 }
 
-func roleWords(r string) string { return both(hotline.Role(r).Label()) }
+func roleWords(r string) string { return both(words(hotline.Role(r).Label())) }
 
 func authorWords(a string) string {
 	switch hotline.AuthorKind(a) {

@@ -80,7 +80,7 @@ func (h *Hooks) onEvent(tx *store.Tx, ev *hotline.Event) error {
 		c.Status = string(hotline.StatusNew)
 	case KindDeadlineMissed:
 		dk := hotline.DeadlineKind(detail(ev.Detail, "deadline"))
-		p.Deadline = &Deadline{Kind: string(dk), Label: dk.Label()}
+		p.Deadline = &Deadline{Kind: string(dk), Label: words(dk.Label())}
 		due, err := tx.MissedDue(tip.ID, string(dk))
 		if err != nil {
 			return err

@@ -89,9 +89,9 @@ type Case struct {
 // Deadline is a missed deadline: its kind (ack, reply, district, followup,
 // assess, progress) and when it was due.
 type Deadline struct {
-	Kind  string        `json:"kind"`
-	Label hotline.Label `json:"label"`
-	Due   *time.Time    `json:"due,omitempty"`
+	Kind  string     `json:"kind"`
+	Label Words      `json:"label"`
+	Due   *time.Time `json:"due,omitempty"`
 }
 
 // Survey is a closed questionnaire wave of the district, with the
@@ -99,12 +99,12 @@ type Deadline struct {
 // a count of 1 to 4 pupils, or one from which such a count could be worked
 // out, is null with "hidden": true.
 type Survey struct {
-	ID     string        `json:"id"`
-	Title  hotline.Label `json:"title"`
-	Wave   int           `json:"wave"`
-	Name   hotline.Label `json:"wave_name"`
-	Closes time.Time     `json:"closes"`
-	Units  []SurveyUnit  `json:"units"`
+	ID     string       `json:"id"`
+	Title  Words        `json:"title"`
+	Wave   int          `json:"wave"`
+	Name   Words        `json:"wave_name"`
+	Closes time.Time    `json:"closes"`
+	Units  []SurveyUnit `json:"units"`
 }
 
 // SurveyUnit is the district or a school in a survey's results.
@@ -119,12 +119,20 @@ type SurveyUnit struct {
 
 // Indicator is one share of a unit: Count of Base pupils.
 type Indicator struct {
-	Key    string        `json:"key"`
-	Label  hotline.Label `json:"label"`
-	Count  *int          `json:"count"`
-	Base   *int          `json:"base"`
-	Hidden bool          `json:"hidden,omitempty"`
+	Key    string `json:"key"`
+	Label  Words  `json:"label"`
+	Count  *int   `json:"count"`
+	Base   *int   `json:"base"`
+	Hidden bool   `json:"hidden,omitempty"`
 }
+
+// Words are a text in both languages, zh first.
+type Words struct {
+	ZH string `json:"zh"`
+	EN string `json:"en"`
+}
+
+func words(l hotline.Label) Words { return Words{ZH: l.ZH, EN: l.EN} }
 
 // Ledger is a ledger head: event Seq's hash, and its short form.
 type Ledger struct {

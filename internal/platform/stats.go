@@ -68,7 +68,7 @@ func (c Count) MarshalJSON() ([]byte, error) {
 	if _, err := strconv.Atoi(s); err == nil {
 		return []byte(s), nil
 	}
-	return json.Marshal(s)
+	return []byte(`"` + s + `"`), nil // "<5": nothing to escape but for HTML
 }
 
 // LedgerState is the ledger's state as the district page shows it.
@@ -181,6 +181,7 @@ func (s *Service) StatsHandler() http.Handler {
 		h.Set("Content-Type", "application/json; charset=utf-8")
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false) // "<5" as on the page
 		enc.Encode(doc)
 	})
 }

@@ -89,7 +89,7 @@ func (w *Worker) surveyPayload(ctx context.Context, cw *store.ClosedWave) (*Payl
 	if wr == nil || !wr.Published || wr.Root == nil {
 		return nil, nil
 	}
-	sv := &Survey{ID: cw.Series, Title: res.Survey.Title, Wave: cw.Wave, Name: wr.Wave.Name, Closes: wr.Wave.Closes.UTC()}
+	sv := &Survey{ID: cw.Series, Title: words(res.Survey.Title), Wave: cw.Wave, Name: words(wr.Wave.Name), Closes: wr.Wave.Closes.UTC()}
 	codes := map[int64]string{}
 	schools, err := w.DB.Schools(ctx, cw.District)
 	if err != nil {
@@ -112,7 +112,7 @@ func (w *Worker) surveyPayload(ctx context.Context, cw *store.ClosedWave) (*Payl
 			if c == nil {
 				continue
 			}
-			iv := Indicator{Key: ind.Key, Label: ind.Label, Hidden: c.Hidden || su.Hidden}
+			iv := Indicator{Key: ind.Key, Label: words(ind.Label), Hidden: c.Hidden || su.Hidden}
 			if !iv.Hidden {
 				k, b := c.K, c.Base
 				iv.Count, iv.Base = &k, &b
