@@ -68,7 +68,7 @@ func runVerifyBundle(_ context.Context, args []string, env *Env) error {
 	}
 	fmt.Fprintln(w)
 	if rep.HeadsChecked > 0 {
-		fmt.Fprintf(w, "  期间记录的 %d 个校验值吻合 / the %d heads recorded in the span match\n", rep.HeadsChecked, rep.HeadsChecked)
+		fmt.Fprintf(w, "  期间记录的 %d 个校验值吻合 / the heads recorded in the span match (%d)\n", rep.HeadsChecked, rep.HeadsChecked)
 	}
 	fmt.Fprintf(w, "  校验值 / head: event %d %s\n  简写 / short form: %s\n", m.Ledger.Head.Seq, m.Ledger.Head.Hash, m.Ledger.Head.Short)
 	if len(rep.Anchors) > 0 {
