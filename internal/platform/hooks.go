@@ -51,18 +51,18 @@ func eventKind(k hotline.EventKind) string {
 }
 
 // onEvent queues the webhooks of a case event for every endpoint of the
-// case's district. A district without endpoints costs one read.
+// case's district. A district without endpoints costs one indexed read.
 func (h *Hooks) onEvent(tx *store.Tx, ev *hotline.Event) error {
 	kind := eventKind(ev.Kind)
 	if kind == "" || ev.TipID == 0 {
 		return nil
 	}
-	school, err := tx.SchoolByID(ev.SchoolID)
-	if err != nil || school.District == "" {
+	eps, err := tx.EndpointsOfSchool(ev.SchoolID)
+	if err != nil || len(eps) == 0 {
 		return err
 	}
-	eps, err := tx.WebhookEndpointsTx(school.District)
-	if err != nil || len(eps) == 0 {
+	school, err := tx.SchoolByID(ev.SchoolID)
+	if err != nil {
 		return err
 	}
 	tip, err := tx.TipByID(ev.TipID)

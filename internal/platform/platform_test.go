@@ -51,7 +51,6 @@ func (c *clock) add(d time.Duration) {
 // and signature (rejecting a bad one with 401), keeps the bodies by
 // delivery id, and answers 500 to the next failNext deliveries.
 type receiver struct {
-	t        *testing.T
 	secret   string
 	srv      *httptest.Server
 	failNext atomic.Int32
@@ -62,8 +61,8 @@ type receiver struct {
 	order  []string
 }
 
-func newReceiver(t *testing.T, secret string) *receiver {
-	rx := &receiver{t: t, secret: secret, bodies: map[string][][]byte{}}
+func newReceiver(t testing.TB, secret string) *receiver {
+	rx := &receiver{secret: secret, bodies: map[string][][]byte{}}
 	rx.srv = httptest.NewServer(http.HandlerFunc(rx.handle))
 	t.Cleanup(rx.srv.Close)
 	return rx
@@ -111,7 +110,7 @@ func (rx *receiver) payloads() []platform.Payload {
 }
 
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	db      *store.DB
 	clock   *clock
 	vault   *vault.Vault
@@ -129,7 +128,9 @@ type env struct {
 
 const secret = "the-platform-shared-secret-2026"
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvTB(t) }
+
+func newEnvTB(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
 	dsn := pgtest.DB(t, filepath.Join(t.TempDir(), "h.db"))

@@ -136,6 +136,12 @@ func (tx *Tx) WebhookEndpointsTx(district string) ([]*WebhookEndpoint, error) {
 	return findEndpoints(tx.c(), tx.Tx, `WHERE district = ? ORDER BY id`, district)
 }
 
+// EndpointsOfSchool returns the endpoints of a school's district, in one
+// read: what every case event's hook asks, on the path of every report.
+func (tx *Tx) EndpointsOfSchool(schoolID int64) ([]*WebhookEndpoint, error) {
+	return findEndpoints(tx.c(), tx.Tx, `WHERE district <> '' AND district = (SELECT district FROM schools WHERE id = ?) ORDER BY id`, schoolID)
+}
+
 func findEndpoints(ctx context.Context, q interface {
 	SelectContext(context.Context, any, string, ...any) error
 	Rebind(string) string
