@@ -7,6 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"hotline/internal/ledger"
+	"hotline/internal/staff"
 )
 
 // TestDistrictEvidenceBundle: a district officer exports an escalated case
@@ -90,5 +94,117 @@ func TestDistrictEvidenceBundle(t *testing.T) {
 	// ledger's full walk still holds.
 	if res, err := f.m.DB.VerifyLedgerTail(t.Context()); err != nil || !res.OK() {
 		t.Fatalf("ledger after the export: %+v %v", res, err)
+	}
+}
+
+// TestDistrictRoutesByRole: the routes of the evidence bundle, the ledger's
+// heads and the platform, for each kind of person: a district officer, an
+// admin of another school of the same district, nobody logged in. Nothing
+// of a case reaches anyone it is not for, and no refused request records
+// an export.
+func TestDistrictRoutesByRole(t *testing.T) {
+	t.Parallel()
+	f := newDistrictFixture(t)
+	ctx := t.Context()
+	cs, err := f.m.Staff.CreateSchool(ctx, staff.NewSchool{Code: "no9", Name: "第九中学", District: "海淀区", AdminUsername: "admin-no9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := f.m.Staff.Authenticate(ctx, cs.Admin.Username, cs.AdminPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.m.Staff.ChangePassword(ctx, sess, districtPassword); err != nil {
+		t.Fatal(err)
+	}
+	sess.Wipe()
+	heads, err := f.m.DB.LedgerHeads(ctx)
+	if err != nil || len(heads) == 0 {
+		t.Fatalf("no daily head: %v", err)
+	}
+	day := heads[len(heads)-1].Day
+	clients := map[string]*http.Client{
+		"officer": f.login(t, "officer", districtPassword),
+		"admin":   f.login(t, "admin-no9", districtPassword),
+		"nobody":  {Jar: nil, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+	}
+	csrf := func(c *http.Client, page string) string {
+		resp, err := c.Get(f.m.URL() + page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return between(readAll(t, resp), `name="csrf" value="`, `"`)
+	}
+	before, _ := f.m.DB.LastEventSeq(ctx)
+	export := url.Values{"reason": {"police"}, "confirm": {"1"}}
+	for _, tc := range []struct {
+		who, method, path string
+		form              url.Values
+		want              int // 0: anything but the page asked for
+	}{
+		{"officer", "GET", "/district/tips/" + f.hiddenUID + "/evidence", nil, 404},
+		{"officer", "POST", "/district/tips/" + f.hiddenUID + "/evidence", export, 404},
+		{"officer", "GET", "/inbox/tips/" + f.escUID + "/evidence", nil, 0},
+		{"officer", "POST", "/inbox/tips/" + f.escUID + "/evidence", export, 0},
+		{"officer", "GET", "/district/ledger/heads/1999-01-01", nil, 404},
+		{"admin", "GET", "/district/tips/" + f.escUID + "/evidence", nil, 403},
+		{"admin", "POST", "/district/tips/" + f.escUID + "/evidence", export, 403},
+		{"admin", "GET", "/inbox/tips/" + f.escUID + "/evidence", nil, 404},
+		{"admin", "POST", "/inbox/tips/" + f.escUID + "/evidence", export, 404},
+		{"admin", "GET", "/district/ledger/heads", nil, 403},
+		{"admin", "GET", "/district/ledger/heads/" + day, nil, 403},
+		{"admin", "POST", "/district/platform/endpoints", url.Values{"url": {"https://x.example.cn/h"}}, 403},
+		{"admin", "POST", "/district/platform/tokens", url.Values{"label": {"x"}}, 403},
+		{"nobody", "GET", "/district/tips/" + f.escUID + "/evidence", nil, 0},
+		{"nobody", "POST", "/district/tips/" + f.escUID + "/evidence", export, 0},
+		{"nobody", "GET", "/district/ledger/heads", nil, 0},
+		{"nobody", "GET", "/api/district/v1/stats", nil, 401},
+	} {
+		t.Run(tc.who+" "+tc.method+" "+tc.path, func(t *testing.T) {
+			c := clients[tc.who]
+			var resp *http.Response
+			var err error
+			if tc.method == "GET" {
+				resp, err = c.Get(f.m.URL() + tc.path)
+			} else {
+				form := url.Values{}
+				for k, v := range tc.form {
+					form[k] = v
+				}
+				if tc.who != "nobody" {
+					home := "/district/settings"
+					if tc.who == "admin" {
+						home = "/inbox/"
+					}
+					form.Set("csrf", csrf(c, home))
+				}
+				resp, err = c.PostForm(f.m.URL()+tc.path, form)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			body := readAll(t, resp)
+			// want 0: sent elsewhere (the log-in, the officer's own pages),
+			// never to the form.
+			if tc.want != 0 && resp.StatusCode != tc.want || tc.want == 0 && strings.Contains(body, `id="evidence-form"`) {
+				t.Fatalf("got %d, want %d", resp.StatusCode, tc.want)
+			}
+			if resp.Header.Get("Content-Type") == "application/zip" || strings.Contains(body, f.escalated) || strings.Contains(body, f.hidden) {
+				t.Fatal("the answer carries a case")
+			}
+		})
+	}
+	if after, _ := f.m.DB.LastEventSeq(ctx); after != before {
+		t.Fatalf("refused requests wrote %d ledger events", after-before)
+	}
+	// The officer's own pages answer.
+	for _, path := range []string{"/district/ledger/heads", "/district/ledger/heads/" + day, "/district/tips/" + f.escUID + "/evidence"} {
+		resp, err := clients["officer"].Get(f.m.URL() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body := readAll(t, resp); resp.StatusCode != 200 || path == "/district/ledger/heads/"+day && !strings.Contains(body, ledger.Short(heads[len(heads)-1].Hash)) {
+			t.Fatalf("%s: %d", path, resp.StatusCode)
+		}
 	}
 }
