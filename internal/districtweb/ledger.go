@@ -93,7 +93,7 @@ var headLabels = map[string]hotline.Label{
 	"hd_day":         {ZH: "日期", EN: "Day"},
 	"hd_signed":      {ZH: "登记人签字", EN: "Recorded by (signature)"},
 	"hd_date":        {ZH: "登记日期", EN: "Date recorded"},
-	"hd_newest":      {ZH: "最新发出的校验值", EN: "Newest head sent out"},
+	"hd_newest":      {ZH: "最新记录的校验值", EN: "Newest recorded head"},
 	"hd_link":        {ZH: "校验值登记与打印", EN: "Heads for the register, to print"},
 }
 

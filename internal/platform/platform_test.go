@@ -717,3 +717,29 @@ func TestStatisticsEndpoint(t *testing.T) {
 		t.Fatalf("audit: %d entries", len(audit))
 	}
 }
+
+// TestStatisticsAreRateLimited: a token reads the figures at most a burst
+// at a time, then is asked to wait.
+func TestStatisticsAreRateLimited(t *testing.T) {
+	e := newEnv(t)
+	token, err := e.pf.CreateToken(context.Background(), e.officer, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(e.pf.StatsHandler())
+	defer srv.Close()
+	codes := map[int]int{}
+	for range 15 {
+		req, _ := http.NewRequest("GET", srv.URL, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		codes[resp.StatusCode]++
+	}
+	if codes[200] < 10 || codes[429] == 0 {
+		t.Fatalf("answers %v", codes)
+	}
+}

@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/time/rate"
 
 	"hotline/internal/alert"
 	"hotline/internal/district"
@@ -26,6 +29,9 @@ type Service struct {
 	District *district.Service
 	// Worker sends test webhooks (its client and signing).
 	Worker *Worker
+
+	limitMu sync.Mutex
+	limits  map[int64]*rate.Limiter // per statistics token, this node
 }
 
 // Limits of a district's configuration.

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"hotline/internal/district"
 	"hotline/internal/hotline"
 	"hotline/internal/ledger"
@@ -143,6 +145,32 @@ func schoolStats(st *district.Stats) *SchoolStats {
 	return out
 }
 
+// Each token may read the figures every 5 seconds, 10 at once: a platform
+// polls, and each answer reads every case of the district. The limits are
+// per node, in memory (nothing a restart must keep).
+const (
+	statsEvery = 5 * time.Second
+	statsBurst = 10
+)
+
+// allow reports whether token id may read the figures now.
+func (s *Service) allow(id int64) bool {
+	s.limitMu.Lock()
+	defer s.limitMu.Unlock()
+	if s.limits == nil {
+		s.limits = map[int64]*rate.Limiter{}
+	}
+	l := s.limits[id]
+	if l == nil {
+		if len(s.limits) > 10_000 {
+			clear(s.limits) // tokens are few; this bounds a misbehaving map
+		}
+		l = rate.NewLimiter(rate.Every(statsEvery), statsBurst)
+		s.limits[id] = l
+	}
+	return l.Allow()
+}
+
 // StatsHandler serves GET with a district's token ("Authorization: Bearer
 // hls_…"): the district's statistics as JSON. Anything else about the
 // token answers 401 alike.
@@ -171,6 +199,11 @@ func (s *Service) StatsHandler() http.Handler {
 			return
 		} else if err != nil {
 			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+		if !s.allow(t.ID) {
+			h.Set("Retry-After", "10")
+			http.Error(w, "too many requests for this token: at most one every few seconds", http.StatusTooManyRequests)
 			return
 		}
 		doc, err := s.Stats(r.Context(), t.District)
