@@ -1,9 +1,13 @@
 package main
 
 import (
+	"archive/zip"
+	"bytes"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -197,14 +201,95 @@ func TestDistrictRoutesByRole(t *testing.T) {
 	if after, _ := f.m.DB.LastEventSeq(ctx); after != before {
 		t.Fatalf("refused requests wrote %d ledger events", after-before)
 	}
-	// The officer's own pages answer.
-	for _, path := range []string{"/district/ledger/heads", "/district/ledger/heads/" + day, "/district/tips/" + f.escUID + "/evidence"} {
-		resp, err := clients["officer"].Get(f.m.URL() + path)
+	// The officer's own pages answer, and none of them — nor the
+	// statistics endpoint with the district's token, nor the bundle of the
+	// escalated case, PDF text included — carries the words of a case the
+	// school did not escalate.
+	officer := clients["officer"]
+	for _, path := range []string{"/district/", "/district/audit", "/district/report.csv", "/district/ledger/heads", "/district/ledger/heads/" + day,
+		"/district/settings", "/district/tips/" + f.escUID, "/district/tips/" + f.escUID + "/evidence"} {
+		resp, err := officer.Get(f.m.URL() + path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if body := readAll(t, resp); resp.StatusCode != 200 || path == "/district/ledger/heads/"+day && !strings.Contains(body, ledger.Short(heads[len(heads)-1].Hash)) {
+		body := readAll(t, resp)
+		if resp.StatusCode != 200 || path == "/district/ledger/heads/"+day && !strings.Contains(body, ledger.Short(heads[len(heads)-1].Hash)) {
 			t.Fatalf("%s: %d", path, resp.StatusCode)
 		}
+		if strings.Contains(body, f.hidden) {
+			t.Fatalf("%s shows a case not escalated", path)
+		}
 	}
+	officerSess, err := f.m.Staff.Authenticate(ctx, "officer", districtPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer officerSess.Wipe()
+	token, err := f.m.Platform.CreateToken(ctx, officerSess, "平安校园平台")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", f.m.URL()+"/api/district/v1/stats", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := readAll(t, resp); resp.StatusCode != 200 || strings.Contains(body, f.hidden) || strings.Contains(body, f.escalated) {
+		t.Fatalf("statistics: %d, or they carry a case's words", resp.StatusCode)
+	}
+	form := url.Values{"reason": {"district"}, "confirm": {"1"}, "notes": {"1"}, "csrf": {csrf(officer, "/district/settings")}}
+	resp, err = officer.PostForm(f.m.URL()+"/district/tips/"+f.escUID+"/evidence", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle := []byte(readAll(t, resp))
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/zip" {
+		t.Fatalf("export of the escalated case: %d", resp.StatusCode)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(bundle), int64(len(bundle)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text strings.Builder
+	for _, zf := range zr.File {
+		rc, err := zf.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		if zf.Name == "case.pdf" {
+			b = pdfText(t, b)
+		}
+		text.Write(b)
+	}
+	if !strings.Contains(text.String(), f.escalated) {
+		t.Fatal("the escalated case's bundle lacks its own thread: the scan below would prove nothing")
+	}
+	if strings.Contains(text.String(), f.hidden) {
+		t.Fatal("the escalated case's bundle carries a case not escalated")
+	}
+}
+
+// pdfText is a PDF's text by pdftotext (Debian's poppler-utils): the
+// bundle's PDF compresses its text, so a byte scan of it finds nothing.
+func pdfText(t *testing.T, pdf []byte) []byte {
+	t.Helper()
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("pdftotext missing (Debian's poppler-utils)")
+		}
+		t.Skip("pdftotext missing (Debian's poppler-utils)")
+	}
+	file := filepath.Join(t.TempDir(), "case.pdf")
+	if err := os.WriteFile(file, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("pdftotext", "-enc", "UTF-8", file, "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Lines wrap inside the words scanned for.
+	return []byte(strings.Join(strings.Fields(string(out)), ""))
 }

@@ -50,6 +50,8 @@ const (
 
 type env struct {
 	t       *testing.T
+	dsn     string
+	vault   *vault.Vault
 	db      *store.DB
 	clock   *clock
 	staff   *staff.Service
@@ -63,24 +65,22 @@ type env struct {
 	tipUID  string
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return buildEnv(t, false) }
+
+// buildEnv builds the fixture; with upgraded, the server ran a release
+// before version 2 events until just after the case was filed (its first
+// event and the other school's around it are version 1), then was
+// upgraded.
+func buildEnv(t *testing.T, upgraded bool) *env {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(pgtest.DB(t, filepath.Join(t.TempDir(), "h.db")))
+	e := &env{t: t, dsn: pgtest.DB(t, filepath.Join(t.TempDir(), "h.db")), clock: &clock{t: time.Date(2026, 5, 11, 1, 0, 0, 0, time.UTC)}}
+	var err error
+	e.vault, err = vault.New(make([]byte, 32), vault.Options{Argon: vault.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
-	e := &env{t: t, db: db, clock: &clock{t: time.Date(2026, 5, 11, 1, 0, 0, 0, time.UTC)}}
-	db.Clock = e.clock
-	v, err := vault.New(make([]byte, 32), vault.Options{Argon: vault.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.staff, e.triage = staff.New(db, v, nil), triage.New(db, v, nil, nil)
-	e.intake = intake.New(db, v, nil, nil)
-	t.Cleanup(e.intake.Close)
-	e.ev = evidence.New(db, e.triage, nil)
+	e.open()
 	d, err := e.staff.CreateDistrict(ctx, "海淀区", "officer1")
 	if err != nil {
 		t.Fatal(err)
@@ -110,6 +110,11 @@ func newEnv(t *testing.T) *env {
 	sub := e.submit("no3", pupilWords, photo(t))
 	e.tipUID = sub.TipUID
 	e.submit("no7", otherWords)
+	if upgraded {
+		e.toVersion1()
+		e.db.Close()
+		e.open()
+	}
 	e.tick(time.Hour)
 	if err := e.triage.SetStatus(ctx, e.wang.Actor(), e.tipUID, hotline.StatusAcknowledged); err != nil {
 		t.Fatal(err)
@@ -132,6 +137,66 @@ func newEnv(t *testing.T) *env {
 	}
 	e.tick(time.Hour)
 	return e
+}
+
+// open opens the database and the services over it.
+func (e *env) open() {
+	e.t.Helper()
+	db, err := store.Open(e.dsn)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { db.Close() })
+	db.Clock = e.clock
+	e.db = db
+	e.staff, e.triage = staff.New(db, e.vault, nil), triage.New(db, e.vault, nil, nil)
+	e.intake = intake.New(db, e.vault, nil, nil)
+	e.t.Cleanup(e.intake.Close)
+	e.ev = evidence.New(db, e.triage, nil)
+}
+
+// toVersion1 rewrites the whole ledger as a release before version 2
+// wrote it: no salts, each hash over the fields directly, the heads
+// recorded so far re-pointed at the new hashes. Close and reopen the
+// database after (the store keeps its head in memory).
+func (e *env) toVersion1() {
+	e.t.Helper()
+	ctx := context.Background()
+	w := e.db.Writer()
+	var rows []struct {
+		Seq      int64  `db:"seq"`
+		SchoolID int64  `db:"school_id"`
+		TipID    int64  `db:"tip_id"`
+		Alias    string `db:"alias"`
+		Kind     string `db:"kind"`
+		Detail   string `db:"detail"`
+		ActorID  int64  `db:"actor_id"`
+		At       int64  `db:"at"`
+	}
+	if err := w.SelectContext(ctx, &rows, `SELECT seq, school_id, tip_id, alias, kind, detail, actor_id, at FROM ledger ORDER BY seq`); err != nil {
+		e.t.Fatal(err)
+	}
+	exec := func(q string, args ...any) {
+		e.t.Helper()
+		if _, err := w.ExecContext(ctx, w.Rebind(q), args...); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	prev := ledger.Genesis
+	for _, r := range rows {
+		ev := &hotline.Event{Seq: r.Seq, SchoolID: r.SchoolID, TipID: r.TipID, Alias: r.Alias, Kind: hotline.EventKind(r.Kind), Detail: r.Detail,
+			ActorID: r.ActorID, At: time.UnixMicro(r.At).UTC()}
+		ledger.Seal(prev, ev)
+		exec(`UPDATE ledger SET salt = NULL, prev_hash = ?, hash = ? WHERE seq = ?`, ev.PrevHash, ev.Hash, ev.Seq)
+		exec(`UPDATE ledger_checkpoints SET hash = ? WHERE seq = ?`, ev.Hash, ev.Seq)
+		exec(`UPDATE ledger_heads SET hash = ? WHERE seq = ?`, ev.Hash, ev.Seq)
+		exec(`UPDATE ledger_head SET seq = ?, hash = ? WHERE id = 1`, ev.Seq, ev.Hash)
+		prev = ev.Hash
+	}
+	exec(`DELETE FROM ledger_verified`)
+	if res, err := e.db.VerifyLedger(ctx); err != nil || !res.OK() {
+		e.t.Fatalf("the ledger rewritten as version 1: %+v %v", res, err)
+	}
 }
 
 func (e *env) tick(d time.Duration) { e.clock.t = e.clock.t.Add(d) }
@@ -611,5 +676,146 @@ func TestNothingOfTheReporter(t *testing.T) {
 				t.Errorf("the bundle of %s holds %q", uid, bad)
 			}
 		}
+	}
+}
+
+// TestResealedBundleNeedsTheHeadHeldOutside: a forger who changes the
+// thread and then re-does every digest — the file's, the content digest,
+// the export event's detail and every hash after it, the manifest's head —
+// makes a file that checks on its own: nothing inside a bundle can tell.
+// The head the district holds (sent out when the bundle was made) does:
+// given with --head, the resealed bundle fails and the real one passes.
+func TestResealedBundleNeedsTheHeadHeldOutside(t *testing.T) {
+	e := newEnv(t)
+	b, x := e.export(e.wang, evidence.Request{Reason: hotline.ExportPolice})
+	real, err := ledger.ParseAnchor(fmt.Sprintf("%d:%s", x.Head().Seq, x.Head().Hash))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := unzip(t, b)
+	files["case.json"] = bytes.Replace(files["case.json"], []byte("抢走书包"), []byte("拿走书包"), 1)
+	fixDigest(files, "case.json")
+	fixContentDigest(files)
+	var m evidence.Manifest
+	if err := json.Unmarshal(files["manifest.json"], &m); err != nil {
+		t.Fatal(err)
+	}
+
+	// Re-seal the chain from the bundle's starting hash, the export
+	// event naming the forged content.
+	prev, _ := hex.DecodeString(m.Ledger.StartPrevHash)
+	hashes := map[int64]string{}
+	var out []string
+	for _, line := range strings.Split(strings.TrimSpace(string(files["ledger.jsonl"])), "\n") {
+		var en evidence.Entry
+		if err := json.Unmarshal([]byte(line), &en); err != nil {
+			t.Fatal(err)
+		}
+		var hash []byte
+		if en.Whole() {
+			at, err := time.Parse(time.RFC3339Nano, en.At)
+			if err != nil {
+				t.Fatal(err)
+			}
+			salt, _ := hex.DecodeString(en.Salt)
+			if en.Seq == m.Ledger.ExportEvent {
+				i := strings.Index(en.Detail, "content=")
+				en.Detail = en.Detail[:i] + "content=" + m.ContentDigest
+			}
+			hash = ledger.Hash(prev, &hotline.Event{Seq: en.Seq, SchoolID: en.SchoolID, TipID: en.TipID, Alias: en.Alias,
+				Kind: hotline.EventKind(en.Kind), Detail: en.Detail, ActorID: en.ActorID, At: at, Salt: salt})
+			en.Hash = hex.EncodeToString(hash)
+		} else {
+			body, _ := hex.DecodeString(en.Body)
+			hash = ledger.Link(prev, en.Seq, ledger.Leaf(en.TipID, body))
+		}
+		hashes[en.Seq] = hex.EncodeToString(hash)
+		prev = hash
+		l, _ := json.Marshal(en)
+		out = append(out, string(l))
+	}
+	files["ledger.jsonl"] = []byte(strings.Join(out, "\n") + "\n")
+	fixDigest(files, "ledger.jsonl")
+	var raw map[string]any
+	json.Unmarshal(files["manifest.json"], &raw)
+	lr := raw["ledger"].(map[string]any)
+	head := lr["head"].(map[string]any)
+	head["hash"] = hashes[m.Ledger.Last]
+	forged, _ := hex.DecodeString(hashes[m.Ledger.Last])
+	head["short"] = ledger.Short(forged)
+	if recs, ok := lr["recorded_heads"].([]any); ok {
+		for _, r := range recs {
+			r := r.(map[string]any)
+			r["hash"] = hashes[int64(r["seq"].(float64))]
+		}
+	}
+	files["manifest.json"], _ = json.Marshal(raw)
+	resealed := rezip(t, files, names(files))
+
+	if _, err := verify(resealed); err != nil {
+		t.Fatalf("the forger's best effort should check on its own (or the test forged badly): %v", err)
+	}
+	_, err = verify(resealed, real)
+	var f *evidence.Failure
+	if !errors.As(err, &f) || !strings.Contains(f.Reason, "history was rewritten") {
+		t.Fatalf("resealed bundle against the head held outside: got %v, want a rewritten history", err)
+	}
+	if _, err := verify(b, real); err != nil {
+		t.Fatalf("the real bundle against its head: %v", err)
+	}
+}
+
+// TestBundleAcrossTheUpgrade: a case filed before version 2 events, on a
+// server upgraded since: its bundle checks, its own old events and the
+// other cases' old events between them travel whole (content-free fields,
+// never their words), the newer ones as digests; changing an old event of
+// another case fails the check; the whole ledger still verifies.
+func TestBundleAcrossTheUpgrade(t *testing.T) {
+	e := buildEnv(t, true)
+	ctx := context.Background()
+	b, _ := e.export(e.wang, evidence.Request{Reason: hotline.ExportHearing})
+	rep, err := verify(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.WholeOthers < 1 || rep.Digests < 1 || rep.CaseEvents < 7 {
+		t.Fatalf("got %d whole others, %d digests, %d case events; want ≥1, ≥1, ≥7", rep.WholeOthers, rep.Digests, rep.CaseEvents)
+	}
+	files := unzip(t, b)
+	lines := strings.Split(strings.TrimSpace(string(files["ledger.jsonl"])), "\n")
+	var first evidence.Entry
+	json.Unmarshal([]byte(lines[0]), &first)
+	if first.Version != 1 || first.Salt != "" {
+		t.Fatalf("the case's first event: got version %d, want 1 (written before the upgrade)", first.Version)
+	}
+	other := -1
+	for i, l := range lines {
+		var en evidence.Entry
+		json.Unmarshal([]byte(l), &en)
+		if en.Whole() && en.TipID != first.TipID && other < 0 {
+			other = i
+		}
+	}
+	for name, data := range files {
+		if bytes.Contains(data, []byte(otherWords)) {
+			t.Errorf("%s holds another case's words", name)
+		}
+	}
+	if other < 0 {
+		t.Fatal("no older event of another case in ledger.jsonl")
+	}
+	var en evidence.Entry
+	json.Unmarshal([]byte(lines[other]), &en)
+	en.Alias += "X"
+	l, _ := json.Marshal(en)
+	lines[other] = string(l)
+	files["ledger.jsonl"] = []byte(strings.Join(lines, "\n") + "\n")
+	fixDigest(files, "ledger.jsonl")
+	var f *evidence.Failure
+	if _, err := verify(rezip(t, files, names(files))); !errors.As(err, &f) || !strings.Contains(f.Where, "ledger event") {
+		t.Fatalf("an older event of another case changed: got %v, want a failure at a ledger event", err)
+	}
+	if res, err := e.db.VerifyLedger(ctx); err != nil || !res.OK() {
+		t.Fatalf("the ledger, version 1 then 2: %+v %v", res, err)
 	}
 }
