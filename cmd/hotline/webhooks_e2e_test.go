@@ -30,7 +30,10 @@ import (
 
 const (
 	envWebhookDir = "HOTLINE_WHCRASH_DIR"
-	webhookSecret = "bureau-platform-secret-2026-05"
+	// envWebhookPatient makes the child's deliveries wait a minute for
+	// the platform before timing out.
+	envWebhookPatient = "HOTLINE_WHCRASH_PATIENT"
+	webhookSecret     = "bureau-platform-secret-2026-05"
 )
 
 // TestWebhookCrashChild is the server of TestWebhooksArriveOnceAcrossACrash:
@@ -49,6 +52,11 @@ func TestWebhookCrashChild(t *testing.T) {
 	m.Argon = cheapArgon
 	m.Tune.Platform = func(w *platform.Worker) {
 		w.PollInterval, w.Timeout, w.Lease, w.BaseBackoff = 50*time.Millisecond, time.Second, 2*time.Second, 100*time.Millisecond
+		if os.Getenv(envWebhookPatient) != "" {
+			// A delivery held by the platform must finish, not time out,
+			// however loaded the machine.
+			w.Timeout, w.Lease = time.Minute, 2*time.Minute
+		}
 	}
 	if err := runServer(ctx, m, func() { os.Stdout.WriteString("READY\n") }); err != nil {
 		fmt.Fprintln(os.Stderr, "child:", err)
@@ -179,38 +187,7 @@ func TestWebhooksArriveOnceAcrossACrash(t *testing.T) {
 	rx.hold = 4
 	rx.mu.Unlock()
 	logs := &syncBuffer{}
-	start := func() *exec.Cmd {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestWebhookCrashChild$", "-test.v=false")
-		cmd.Env = append(childEnv(dir), envWebhookDir+"="+dir)
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd.Stderr = logs
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		ready := make(chan bool, 1)
-		go func() {
-			sc := bufio.NewScanner(out)
-			for sc.Scan() {
-				if sc.Text() == "READY" {
-					ready <- true
-				}
-			}
-			close(ready)
-		}()
-		select {
-		case ok := <-ready:
-			if !ok {
-				t.Fatalf("child did not start:\n%s", logs.String())
-			}
-		case <-time.After(60 * time.Second):
-			cmd.Process.Kill()
-			t.Fatalf("child did not start in a minute:\n%s", logs.String())
-		}
-		return cmd
-	}
+	start := func() *exec.Cmd { return startWebhookChild(t, dir, logs) }
 	first := start()
 	var heldID string
 	select {
@@ -286,6 +263,147 @@ func TestWebhooksArriveOnceAcrossACrash(t *testing.T) {
 		t.Fatalf("%d bad signatures", bad)
 	}
 	// Nothing waits any more.
+	m := MustOpenMain(t, withDataDir(dir))
+	if waiting, abandoned, err := m.DB.WebhookCounts(ctx, "海淀区"); err != nil || waiting != 0 || abandoned != 0 {
+		t.Fatalf("outbox: %d waiting, %d abandoned, %v", waiting, abandoned, err)
+	}
+}
+
+// startWebhookChild starts TestWebhookCrashChild on dir and waits until it
+// serves; extra is added to its environment.
+func startWebhookChild(t *testing.T, dir string, logs *syncBuffer, extra ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestWebhookCrashChild$", "-test.v=false")
+	cmd.Env = append(append(childEnv(dir), envWebhookDir+"="+dir), extra...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if sc.Text() == "READY" {
+				ready <- true
+			}
+		}
+		close(ready)
+	}()
+	select {
+	case ok := <-ready:
+		if !ok {
+			t.Fatalf("child did not start:\n%s", logs.String())
+		}
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("child did not start in a minute:\n%s", logs.String())
+	}
+	return cmd
+}
+
+// TestWebhooksArriveOnceAcrossARestart: the node is stopped (SIGTERM, as
+// a deploy does) while the platform holds a webhook; the delivery under
+// way finishes and is recorded before the node exits, the next node sends
+// the rest, and every event arrives exactly once — no duplicate even
+// before dropping by id — signed, and without content.
+func TestWebhooksArriveOnceAcrossARestart(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	rx := newPlatformRx(t)
+	canary := "CANARY-他们在宿舍打我"
+	var receipts []string
+	{
+		m := MustOpenMain(t, withDataDir(dir))
+		platformDistrict(t, m, rx)
+		for i := range 10 {
+			sub, err := m.Intake.Submit(ctx, hotline.Submission{SchoolCode: "no3", Channel: hotline.ChannelMailbox, Role: hotline.ReporterVictim,
+				Category: hotline.CategoryPhysical, Lang: hotline.LangZH, Texts: []string{fmt.Sprintf("%s %d", canary, i)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			receipts = append(receipts, sub.Receipt)
+		}
+		m.Close()
+	}
+	rx.mu.Lock()
+	rx.hold = 4
+	rx.mu.Unlock()
+	logs := &syncBuffer{}
+	first := startWebhookChild(t, dir, logs, envWebhookPatient+"=1")
+	var heldID string
+	select {
+	case heldID = <-rx.held:
+	case <-time.After(60 * time.Second):
+		first.Process.Kill()
+		first.Wait()
+		t.Fatalf("no delivery was held:\n%s", logs.String())
+	}
+	first.Process.Signal(syscall.SIGTERM)
+	close(rx.release)
+	if err := first.Wait(); err != nil {
+		t.Fatalf("first node after SIGTERM: %v\n%s", err, logs.String())
+	}
+	before := len(rx.ids())
+
+	second := startWebhookChild(t, dir, logs, envWebhookPatient+"=1")
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		opened := 0
+		for _, b := range rx.ids() {
+			if bytes.Contains(b[0], []byte(`"event":"case.opened"`)) {
+				opened++
+			}
+		}
+		if opened >= 10 {
+			break
+		}
+		if time.Now().After(deadline) {
+			second.Process.Kill()
+			second.Wait()
+			t.Fatalf("%d reports' events arrived:\n%s", opened, logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	second.Process.Signal(syscall.SIGTERM)
+	if err := second.Wait(); err != nil {
+		t.Fatalf("second node after SIGTERM: %v\n%s", err, logs.String())
+	}
+
+	got := rx.ids()
+	if before >= len(got) {
+		t.Fatalf("the first node sent %d of %d: the restart was not in the middle", before, len(got))
+	}
+	opened := 0
+	for id, bodies := range got {
+		if len(bodies) != 1 {
+			t.Errorf("%s arrived %d times", id, len(bodies))
+		}
+		var p platform.Payload
+		if err := json.Unmarshal(bodies[0], &p); err != nil || p.ID != id || p.Ledger == nil {
+			t.Errorf("%s: %s", id, bodies[0])
+		}
+		if p.Event == platform.KindCaseOpened {
+			opened++
+		}
+		for _, c := range append(receipts, "CANARY", "宿舍") {
+			if bytes.Contains(bodies[0], []byte(c)) {
+				t.Errorf("%s carries %q", id, c)
+			}
+		}
+	}
+	if opened != 10 || len(got[heldID]) != 1 {
+		t.Fatalf("got %d reports' events, the held one %d times; want 10 and 1", opened, len(got[heldID]))
+	}
+	rx.mu.Lock()
+	bad := rx.bad
+	rx.mu.Unlock()
+	if bad != 0 {
+		t.Fatalf("%d bad signatures", bad)
+	}
 	m := MustOpenMain(t, withDataDir(dir))
 	if waiting, abandoned, err := m.DB.WebhookCounts(ctx, "海淀区"); err != nil || waiting != 0 || abandoned != 0 {
 		t.Fatalf("outbox: %d waiting, %d abandoned, %v", waiting, abandoned, err)
