@@ -27,10 +27,10 @@ import (
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
 	"hotline/internal/live"
-	"hotline/internal/pgtest"
 	"hotline/internal/poster"
 	"hotline/internal/staff"
 	"hotline/internal/store"
+	"hotline/internal/testsupport"
 	"hotline/internal/thread"
 	"hotline/internal/triage"
 	"hotline/internal/vault"
@@ -119,11 +119,7 @@ type env struct {
 func newEnv(t testing.TB, tune func(*Server)) *env {
 	t.Helper()
 	dir := t.TempDir()
-	db, err := store.Open(pgtest.DB(t, filepath.Join(dir, "hotline.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := testsupport.OpenStoreAt(t, filepath.Join(dir, "hotline.db"))
 	key := make([]byte, vault.ServerKeySize)
 	rand.Read(key)
 	v, err := vault.New(key, vault.Options{Argon: vault.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}})

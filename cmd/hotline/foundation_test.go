@@ -22,6 +22,7 @@ import (
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
 	"hotline/internal/staff"
+	"hotline/internal/testsupport"
 	"hotline/internal/vault"
 )
 
@@ -181,23 +182,8 @@ func TestDemoServesHealthz(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for one writer and one reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects log output written from many goroutines.
+type syncBuffer = testsupport.SyncBuffer
 
 // TestNothingReadableAtRest submits tips whose content, receipts, chat ids
 // and photos are random canaries, closes everything, and scans every file of
