@@ -14,8 +14,6 @@ import (
 	"hotline/internal/urgency"
 )
 
-type stepClock = testsupport.Clock
-
 // TestSweeperFilesUrgentDraftThroughIntake: with the real store, sealing
 // and intake, an urgent draft nobody sends is filed as an urgent tip after
 // ten minutes, with the same change that pages the on-call staff; the row

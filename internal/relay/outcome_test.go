@@ -17,7 +17,6 @@ import (
 )
 
 // fixedClock is a clock tests move by hand.
-type fixedClock = testsupport.Clock
 
 // senderFunc adapts a function to Sender.
 type senderFunc func(ctx context.Context, p *Payload) error

@@ -11,8 +11,6 @@ import (
 	"hotline/internal/testsupport"
 )
 
-type setClock = testsupport.Clock
-
 // Applied message ids and used form tokens survive a reopen, and go once
 // they are a day old or expired.
 func TestWebchatAppliedSurvivesReopenAndExpires(t *testing.T) {
