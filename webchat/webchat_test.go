@@ -27,6 +27,7 @@ import (
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
 	"hotline/internal/live"
+	"hotline/internal/photo"
 	"hotline/internal/poster"
 	"hotline/internal/staff"
 	"hotline/internal/store"
@@ -138,7 +139,7 @@ func newEnv(t testing.TB, tune func(*Server)) *env {
 	e := &env{reporters: &countingReporters{ReporterService: in}, intake: in, staff: st, triage: triage.New(db, v, b, logger), broker: b, school: created.School, dir: dir, db: db}
 	e.conv = &fakeConv{reporters: e.reporters}
 	e.srv = &Server{Intake: in, Reporters: e.reporters, Schools: in, Conversation: e.conv, Broker: b, MAC: v.MAC,
-		CleanPhoto: intake.CleanPhotoContext, Applied: db, Logger: logger, BotName: "HotlineBot"}
+		CleanPhoto: photo.CleanContext, Applied: db, Logger: logger, BotName: "HotlineBot"}
 	if tune != nil {
 		tune(e.srv)
 	}
@@ -716,9 +717,9 @@ func TestMailboxPhotoDecodeBudget(t *testing.T) {
 			b0 := busy
 			mu.Unlock()
 			if b0 {
-				return nil, intake.ErrPhotoBusy
+				return nil, photo.ErrBusy
 			}
-			return intake.CleanPhotoContext(ctx, b)
+			return photo.CleanContext(ctx, b)
 		}
 	})
 	png := tinyPNG(t)

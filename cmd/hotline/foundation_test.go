@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"hotline/internal/hotline"
-	"hotline/internal/intake"
+	"hotline/internal/photo"
 	"hotline/internal/staff"
 	"hotline/internal/testsupport"
 	"hotline/internal/vault"
@@ -213,7 +213,7 @@ func TestNothingReadableAtRest(t *testing.T) {
 			add(binary.BigEndian.AppendUint64(nil, uint64(sub.ChatID)))
 		}
 		if i%4 == 0 {
-			p, err := intake.CleanPhoto(canaryPNG(t, i))
+			p, err := photo.Clean(canaryPNG(t, i))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -24,6 +24,7 @@ import (
 	"hotline/internal/inboxweb"
 	"hotline/internal/intake"
 	"hotline/internal/live"
+	"hotline/internal/photo"
 	"hotline/internal/scheduler"
 	"hotline/internal/staff"
 	"hotline/internal/store"
@@ -208,7 +209,7 @@ func pngBytes(tb testing.TB) []byte {
 func (e *env) photoTip(code string) (*hotline.Submitted, string) {
 	e.t.Helper()
 	ctx := context.Background()
-	p, err := intake.CleanPhoto(pngBytes(e.t))
+	p, err := photo.Clean(pngBytes(e.t))
 	if err != nil {
 		e.t.Fatal(err)
 	}

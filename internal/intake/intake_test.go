@@ -17,6 +17,7 @@ import (
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
 	"hotline/internal/live"
+	"hotline/internal/photo"
 	"hotline/internal/staff"
 	"hotline/internal/store"
 	"hotline/internal/testsupport"
@@ -290,7 +291,7 @@ func TestCleanPhotoDropsEXIFAndGPS(t *testing.T) {
 	if _, _, err := image.Decode(bytes.NewReader(raw)); err != nil {
 		t.Fatalf("test image does not decode: %v", err)
 	}
-	p, err := intake.CleanPhoto(raw)
+	p, err := photo.Clean(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,15 +301,15 @@ func TestCleanPhotoDropsEXIFAndGPS(t *testing.T) {
 	if img, _, err := image.Decode(bytes.NewReader(p.Data)); err != nil || img.Bounds().Dx() != 64 {
 		t.Fatalf("cleaned photo: %v", err)
 	}
-	if _, err := intake.CleanPhoto([]byte("not an image")); !errors.Is(err, hotline.ErrPhotoInvalid) {
+	if _, err := photo.Clean([]byte("not an image")); !errors.Is(err, hotline.ErrPhotoInvalid) {
 		t.Fatalf("garbage: %v", err)
 	}
 	// A header claiming 50,000 x 50,000 pixels is refused before decoding.
 	bomb := pngHeader(50000, 50000)
-	if _, err := intake.CleanPhoto(bomb); !errors.Is(err, hotline.ErrPhotoTooLarge) {
+	if _, err := photo.Clean(bomb); !errors.Is(err, hotline.ErrPhotoTooLarge) {
 		t.Fatalf("pixel bomb: %v", err)
 	}
-	if _, err := intake.CleanPhoto(make([]byte, intake.MaxPhotoBytes+1)); !errors.Is(err, hotline.ErrPhotoTooLarge) {
+	if _, err := photo.Clean(make([]byte, photo.MaxBytes+1)); !errors.Is(err, hotline.ErrPhotoTooLarge) {
 		t.Fatalf("oversized: %v", err)
 	}
 }
@@ -329,7 +330,7 @@ func pngHeader(w, h uint32) []byte {
 func TestReporterPhotoIsSealedAndOpens(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	p, err := intake.CleanPhoto(jpegWithGPS(t, "x"))
+	p, err := photo.Clean(jpegWithGPS(t, "x"))
 	if err != nil {
 		t.Fatal(err)
 	}
