@@ -27,16 +27,13 @@ import (
 	"hotline/internal/pgtest"
 	"hotline/internal/staff"
 	"hotline/internal/store"
+	"hotline/internal/testsupport"
 	"hotline/internal/triage"
 	"hotline/internal/vault"
 )
 
 // TestMain runs every test of the package on SQLite, then on PostgreSQL.
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
-
-type clock struct{ t time.Time }
-
-func (c *clock) Now() time.Time { return c.t }
 
 // Words of the fixture: the pupil's, a counselor's reply, a note, and what
 // another school's case says (it must never appear in this case's bundle).
@@ -50,10 +47,10 @@ const (
 
 type env struct {
 	t       *testing.T
-	dsn     string
+	path    string // the database: a SQLite file, or the PostgreSQL database standing for it
 	vault   *vault.Vault
 	db      *store.DB
-	clock   *clock
+	clock   *testsupport.Clock
 	staff   *staff.Service
 	triage  *triage.Service
 	intake  *intake.Service
@@ -74,7 +71,7 @@ func newEnv(t *testing.T) *env { return buildEnv(t, false) }
 func buildEnv(t *testing.T, upgraded bool) *env {
 	t.Helper()
 	ctx := context.Background()
-	e := &env{t: t, dsn: pgtest.DB(t, filepath.Join(t.TempDir(), "h.db")), clock: &clock{t: time.Date(2026, 5, 11, 1, 0, 0, 0, time.UTC)}}
+	e := &env{t: t, path: filepath.Join(t.TempDir(), "h.db"), clock: testsupport.NewClock(time.Date(2026, 5, 11, 1, 0, 0, 0, time.UTC))}
 	var err error
 	e.vault, err = vault.New(make([]byte, 32), vault.Options{Argon: vault.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}})
 	if err != nil {
@@ -142,11 +139,7 @@ func buildEnv(t *testing.T, upgraded bool) *env {
 // open opens the database and the services over it.
 func (e *env) open() {
 	e.t.Helper()
-	db, err := store.Open(e.dsn)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.t.Cleanup(func() { db.Close() })
+	db := testsupport.OpenStoreAt(e.t, e.path) // the same database again, as a restart opens it
 	db.Clock = e.clock
 	e.db = db
 	e.staff, e.triage = staff.New(db, e.vault, nil), triage.New(db, e.vault, nil, nil)
@@ -199,7 +192,7 @@ func (e *env) toVersion1() {
 	}
 }
 
-func (e *env) tick(d time.Duration) { e.clock.t = e.clock.t.Add(d) }
+func (e *env) tick(d time.Duration) { e.clock.Add(d) }
 
 func (e *env) login(user, password string) *staff.Session {
 	e.t.Helper()

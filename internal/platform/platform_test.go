@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,24 +27,13 @@ import (
 	"hotline/internal/staff"
 	"hotline/internal/store"
 	"hotline/internal/survey"
+	"hotline/internal/testsupport"
 	"hotline/internal/triage"
 	"hotline/internal/vault"
 )
 
 // TestMain runs every test of the package on SQLite, then on PostgreSQL.
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // receiver is the bureau's platform: it checks each webhook's timestamp
 // and signature (rejecting a bad one with 401), keeps the bodies by
@@ -112,7 +100,7 @@ func (rx *receiver) payloads() []platform.Payload {
 type env struct {
 	t       testing.TB
 	db      *store.DB
-	clock   *clock
+	clock   *testsupport.Clock
 	vault   *vault.Vault
 	staff   *staff.Service
 	triage  *triage.Service
@@ -133,14 +121,10 @@ func newEnv(t *testing.T) *env { return newEnvTB(t) }
 func newEnvTB(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
-	dsn := pgtest.DB(t, filepath.Join(t.TempDir(), "h.db"))
-	db, err := store.Open(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	e := &env{t: t, db: db, clock: &clock{t: time.Date(2026, 5, 11, 1, 0, 0, 0, time.UTC)}}
+	db := testsupport.OpenStore(t)
+	e := &env{t: t, db: db, clock: testsupport.NewClock(time.Date(2026, 5, 11, 1, 0, 0, 0, time.UTC))}
 	db.Clock = e.clock
+	var err error
 	if e.vault, err = vault.New(make([]byte, 32), vault.Options{Argon: vault.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}}); err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +179,7 @@ func (e *env) login(user, password string) *staff.Session {
 
 func (e *env) submit(code, text string) *hotline.Submitted {
 	e.t.Helper()
-	e.clock.add(time.Minute)
+	e.clock.Add(time.Minute)
 	sub, err := e.intake.Submit(context.Background(), hotline.Submission{SchoolCode: code, Channel: hotline.ChannelMailbox, Role: hotline.ReporterWitness,
 		Category: hotline.CategoryVerbal, Lang: hotline.LangZH, Texts: []string{text}})
 	if err != nil {
@@ -217,7 +201,7 @@ func (e *env) drain() {
 		if waiting == 0 {
 			return
 		}
-		e.clock.add(2 * time.Minute)
+		e.clock.Add(2 * time.Minute)
 	}
 	e.t.Fatal("the outbox did not drain")
 }
@@ -252,7 +236,7 @@ func TestEventsArriveSignedOnceAndContentFree(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A missed deadline: the third case waits past its day.
-	e.clock.add(30 * time.Hour)
+	e.clock.Add(30 * time.Hour)
 	if err := e.db.Update(ctx, func(tx *store.Tx) error {
 		t3, err := tx.TipByUID(uids[2])
 		if err != nil {
@@ -518,7 +502,7 @@ func TestSurveyClosedCountsFiveOrMore(t *testing.T) {
 			t.Fatal("survey.closed before the wave closed")
 		}
 	}
-	e.clock.add(25*time.Hour + survey.PublishAfter)
+	e.clock.Add(25*time.Hour + survey.PublishAfter)
 	for range 2 { // announced once, however often the scan runs
 		if err := e.w.AnnounceWaves(ctx); err != nil {
 			t.Fatal(err)
