@@ -64,8 +64,18 @@ var regularTTFgz []byte
 // and all of GB 2312) with TrueType outlines, for PDFs that carry real,
 // searchable text: go-pdf/fpdf embeds only TrueType fonts, and subsets
 // them to the glyphs a document uses. fonts/ttf.sh makes it. It is
-// decompressed once, on first use.
-var TrueType = sync.OnceValues(func() ([]byte, error) {
+// decompressed once, on first use; each call returns a copy of its own,
+// because fpdf writes into the font bytes it is given while it subsets
+// them, and two documents made at once must not share them.
+func TrueType() ([]byte, error) {
+	b, err := trueType()
+	if err != nil {
+		return nil, err
+	}
+	return bytes.Clone(b), nil
+}
+
+var trueType = sync.OnceValues(func() ([]byte, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(regularTTFgz))
 	if err != nil {
 		return nil, fmt.Errorf("poster: truetype font: %w", err)
