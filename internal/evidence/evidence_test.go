@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -810,5 +811,42 @@ func TestBundleAcrossTheUpgrade(t *testing.T) {
 	}
 	if res, err := e.db.VerifyLedger(ctx); err != nil || !res.OK() {
 		t.Fatalf("the ledger, version 1 then 2: %+v %v", res, err)
+	}
+}
+
+// TestExportsAtOnce: two bundles of one case made at the same moment (a
+// counselor and the district) each check: the one recorded second saw the
+// other's export event appear after it had composed, and composed again
+// (before, its case.json missed an event its ledger span held). Under
+// -race this also shows that the two PDFs share no font bytes
+// (go-pdf/fpdf writes into the font it is given).
+func TestExportsAtOnce(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	out := make([][]byte, 2)
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i, sess := range []*staff.Session{e.wang, e.officer} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			x, err := e.ev.Prepare(ctx, sess, e.tipUID, evidence.Request{Reason: hotline.ExportHearing})
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			var b bytes.Buffer
+			errs[i] = x.WriteTo(ctx, &b)
+			out[i] = b.Bytes()
+		}()
+	}
+	wg.Wait()
+	for i := range out {
+		if errs[i] != nil {
+			t.Fatalf("export %d: %v", i, errs[i])
+		}
+		if _, err := verify(out[i]); err != nil {
+			t.Fatalf("export %d: %v", i, err)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -101,15 +102,40 @@ func (e *Export) Head() Head { return e.manifest.Ledger.Head }
 // bundleAlphabet spells bundle ids: no 0/O, 1/I/L, U.
 const bundleAlphabet = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 
+// errMoved says that the case gained an event while its bundle was being
+// composed: the bundle must be composed again, or its case.json would miss
+// an event its ledger span holds.
+var errMoved = errors.New("evidence: the case changed while its bundle was composed")
+
+// composeTries bounds how often Prepare composes again when the case keeps
+// changing under it.
+const composeTries = 5
+
+// ErrBusy is Prepare's answer when the case changed under every try.
+var ErrBusy = hotline.Errorf(hotline.ECONFLICT, "案件正在更新，请稍后再导出。", "The case is changing right now; please export it again in a moment.")
+
 // Prepare opens the case as the session's staff member may (triage says
 // who may: ErrNotFound for anyone else, as for a guess), composes the PDF
 // and the JSON, and records the export: the ledger event naming the
 // content's digest, recorded as a ledger head, and the audit entry with
-// the reason. Only then may the bundle be written (WriteTo).
+// the reason. Only then may the bundle be written (WriteTo). The export
+// event follows the newest event the bundle composed, in the same
+// transaction that checks so: an event of the case in between (a reply, a
+// missed deadline, another export) composes the bundle again.
 func (s *Service) Prepare(ctx context.Context, sess *staff.Session, uid string, req Request) (*Export, error) {
 	if err := req.check(); err != nil {
 		return nil, err
 	}
+	for range composeTries {
+		e, err := s.prepare(ctx, sess, uid, req)
+		if !errors.Is(err, errMoved) {
+			return e, err
+		}
+	}
+	return nil, ErrBusy
+}
+
+func (s *Service) prepare(ctx context.Context, sess *staff.Session, uid string, req Request) (*Export, error) {
 	tip, msgs, err := s.Triage.Thread(ctx, sess, uid)
 	if err != nil {
 		return nil, err
@@ -178,6 +204,11 @@ func (s *Service) Prepare(ctx context.Context, sess *staff.Session, uid string, 
 	err = s.DB.Update(ctx, func(tx *store.Tx) error {
 		if _, err := tx.TipByID(tip.ID); err != nil {
 			return err
+		}
+		if last, err := tx.TipLastEventSeq(tip.ID); err != nil {
+			return err
+		} else if last != events[len(events)-1].Seq {
+			return errMoved
 		}
 		if err := tx.AppendEvent(ev); err != nil {
 			return err
