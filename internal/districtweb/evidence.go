@@ -59,6 +59,10 @@ func (h *Handler) handleEvidence(w http.ResponseWriter, r *http.Request, sess *s
 	case hotline.EINVALID:
 		h.renderEvidence(w, r, sess, req, http.StatusBadRequest, err)
 		return
+	case hotline.ECONFLICT:
+		// The case kept changing: the form again, filled in, to retry.
+		h.renderEvidence(w, r, sess, req, http.StatusConflict, err)
+		return
 	case hotline.ENOTFOUND:
 		h.fail(w, r, err, http.StatusNotFound)
 		return

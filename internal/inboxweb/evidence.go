@@ -53,10 +53,16 @@ func (s *Server) handleEvidence(w http.ResponseWriter, r *http.Request, rc *reqC
 		return
 	}
 	x, err := s.cfg.Evidence.Prepare(r.Context(), rc.sess.ts, r.PathValue("uid"), req)
-	if hotline.ErrorCode(err) == hotline.EINVALID {
+	switch hotline.ErrorCode(err) {
+	case hotline.EINVALID:
 		s.evidencePage(w, r, rc, req, http.StatusBadRequest, err)
 		return
-	} else if err != nil {
+	case hotline.ECONFLICT:
+		// The case kept changing: the form again, filled in, to retry.
+		s.evidencePage(w, r, rc, req, http.StatusConflict, err)
+		return
+	}
+	if err != nil {
 		s.fail(w, r, rc, err)
 		return
 	}
