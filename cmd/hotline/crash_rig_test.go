@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"hotline/internal/hotline"
+	"hotline/internal/sim/telegramsim"
 	"hotline/internal/telegramtest"
 	"hotline/webchat"
 )
@@ -91,7 +92,7 @@ type crashRig struct {
 	dsn  string // the PostgreSQL database of a many-node rig ("": SQLite in dir)
 	addr string
 	base string
-	tg   *telegramtest.Server
+	tg   *telegramsim.Server
 	logs *syncBuffer // the children's stderr
 
 	mu        sync.Mutex
@@ -120,7 +121,7 @@ func newCrashRig(t *testing.T) *crashRig {
 	addr := ln.Addr().String()
 	ln.Close()
 	return &crashRig{t: t, dir: dir, addr: addr, base: "http://" + addr,
-		tg: telegramtest.NewT(t, telegramtest.Config{}), logs: &syncBuffer{},
+		tg: telegramtest.New(t, telegramsim.Config{}), logs: &syncBuffer{},
 		acked: map[string]string{}, uncertain: map[string]string{}, refused: map[string]string{}, counts: map[string]int{}}
 }
 

@@ -10,7 +10,7 @@ import (
 
 	"hotline/internal/dialog"
 	"hotline/internal/hotline"
-	"hotline/internal/telegramtest"
+	"hotline/internal/sim/telegramsim"
 	"hotline/internal/urgency"
 	"hotline/internal/wechattest"
 	"hotline/wechat"
@@ -120,13 +120,13 @@ func oncallAlert(t *testing.T, m *Main, tip *hotline.Tip) {
 
 // tgAsk matches the safety question (the prompts before it carry its
 // buttons too, so that a page showing the latest buttons keeps them).
-func tgAsk(m telegramtest.SentMessage) bool {
+func tgAsk(m telegramsim.SentMessage) bool {
 	_, ok := m.Button("safe:yes")
 	return ok && strings.Contains(m.PlainText, "你现在有危险吗")
 }
 
 // latestWith is the latest message to u with the button data.
-func latestWith(t *testing.T, u *telegramtest.User, data string) telegramtest.SentMessage {
+func latestWith(t *testing.T, u *telegramsim.User, data string) telegramsim.SentMessage {
 	t.Helper()
 	ms := u.Messages()
 	for i := len(ms) - 1; i >= 0; i-- {
@@ -135,7 +135,7 @@ func latestWith(t *testing.T, u *telegramtest.User, data string) telegramtest.Se
 		}
 	}
 	t.Fatalf("no message with the button %q", data)
-	return telegramtest.SentMessage{}
+	return telegramsim.SentMessage{}
 }
 
 func TestUnsureOnTelegram(t *testing.T) {
@@ -143,7 +143,7 @@ func TestUnsureOnTelegram(t *testing.T) {
 	text := unsureSentence(t, 0)
 
 	// Yes: the urgent path.
-	kid := e.api.NewUser(telegramtest.UserOptions{FirstName: "小", LanguageCode: "zh-hans"})
+	kid := e.api.NewUser(telegramsim.UserOptions{FirstName: "小", LanguageCode: "zh-hans"})
 	kid.SendCommand("/start demo")
 	e.tgWait(kid, "greeting", tgContains("你好"))
 	kid.SendText(text)
@@ -170,7 +170,7 @@ func TestUnsureOnTelegram(t *testing.T) {
 	}
 
 	// Silence: the draft is marked, and filed with the mark.
-	other := e.api.NewUser(telegramtest.UserOptions{FirstName: "明", LanguageCode: "zh-hans"})
+	other := e.api.NewUser(telegramsim.UserOptions{FirstName: "明", LanguageCode: "zh-hans"})
 	other.SendCommand("/start demo")
 	e.tgWait(other, "greeting", tgContains("你好"))
 	other.SendText(unsureSentence(t, 1))
