@@ -11,8 +11,8 @@ import (
 	"hotline/internal/dialog"
 	"hotline/internal/hotline"
 	"hotline/internal/sim/telegramsim"
+	"hotline/internal/sim/wechatsim"
 	"hotline/internal/urgency"
-	"hotline/internal/wechattest"
 	"hotline/wechat"
 )
 
@@ -327,20 +327,20 @@ func TestUnsureInMailbox(t *testing.T) {
 func TestUnsureOnWechat(t *testing.T) {
 	e := newWechatEnvMain(t, nil, func(m *Main) { m.Tune.SweepInterval = 20 * time.Millisecond })
 	text := unsureSentence(t, 0)
-	report := func(u *wechattest.User) string {
-		got := e.said(u, func() (*wechattest.Reply, error) { return u.Click(e.ctx, wechat.MenuReport) })
-		got = e.said(u, func() (*wechattest.Reply, error) { return u.Text(e.ctx, demoSchool) })
-		got = e.said(u, func() (*wechattest.Reply, error) { return u.Tap(e.ctx, "x", choice(t, got, "role:")) })
-		return e.said(u, func() (*wechattest.Reply, error) { return u.Tap(e.ctx, "x", choice(t, got, "cat:")) })
+	report := func(u *wechatsim.User) string {
+		got := e.said(u, func() (*wechatsim.Reply, error) { return u.Click(e.ctx, wechat.MenuReport) })
+		got = e.said(u, func() (*wechatsim.Reply, error) { return u.Text(e.ctx, demoSchool) })
+		got = e.said(u, func() (*wechatsim.Reply, error) { return u.Tap(e.ctx, "x", choice(t, got, "role:")) })
+		return e.said(u, func() (*wechatsim.Reply, error) { return u.Tap(e.ctx, "x", choice(t, got, "cat:")) })
 	}
 
 	u := e.fake.NewUser(e.serverURL())
 	report(u)
-	got := e.said(u, func() (*wechattest.Reply, error) { return u.Text(e.ctx, text) })
+	got := e.said(u, func() (*wechatsim.Reply, error) { return u.Text(e.ctx, text) })
 	if !strings.Contains(got, "你现在有危险吗") || choice(t, got, "safe:no") == "" {
 		t.Fatalf("after the unsure text: got\n%s want the question with both answers", got)
 	}
-	got = e.said(u, func() (*wechattest.Reply, error) { return u.Tap(e.ctx, "x", choice(t, got, "safe:yes")) })
+	got = e.said(u, func() (*wechatsim.Reply, error) { return u.Tap(e.ctx, "x", choice(t, got, "safe:yes")) })
 	if !strings.Contains(got, "110") {
 		t.Fatalf("yes: got\n%s want the guidance", got)
 	}
@@ -368,14 +368,14 @@ func TestUnsureOnWechat(t *testing.T) {
 	// Silence.
 	v := e.fake.NewUser(e.serverURL())
 	report(v)
-	got = e.said(v, func() (*wechattest.Reply, error) { return v.Text(e.ctx, unsureSentence(t, 1)) })
+	got = e.said(v, func() (*wechatsim.Reply, error) { return v.Text(e.ctx, unsureSentence(t, 1)) })
 	if !strings.Contains(got, "你现在有危险吗") {
 		t.Fatalf("second reporter not asked: got\n%s", got)
 	}
 	e.clock.add(hotline.SafetyQuestionWait)
 	noWaitingDraftQuestion(t, e.m)
 	for _, tap := range []string{"done", "danger:no", "send"} {
-		got = e.said(v, func() (*wechattest.Reply, error) { return v.Tap(e.ctx, "x", choice(t, got, tap)) })
+		got = e.said(v, func() (*wechatsim.Reply, error) { return v.Tap(e.ctx, "x", choice(t, got, tap)) })
 	}
 	if !strings.Contains(got, "已经安全送到学校") {
 		t.Fatalf("send: got\n%s", got)
