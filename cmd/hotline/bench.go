@@ -26,7 +26,6 @@ import (
 
 	"hotline/internal/hotline"
 	"hotline/internal/sim/telegramsim"
-	"hotline/webchat"
 )
 
 // hotline bench: a load tool a district's IT runs to size a machine. By
@@ -164,16 +163,14 @@ func (r *benchRun) inProcess(ctx context.Context, env *Env) error {
 	m.InitKey = true // a throwaway directory of its own
 	m.Config.TelegramToken = r.tg.Token()
 	m.Config.TelegramAPIURL = r.tg.URL()
-	m.Tune.Webchat = func(s *webchat.Server) {
-		// Every simulated reporter comes from 127.0.0.1: one client to the
-		// flood limits, which must not be what is measured.
-		l := &s.Limits
-		l.MaxConns, l.ClientConns = 1<<20, 1<<20
-		l.PerConnRate, l.PerConnBurst, l.GlobalRate, l.GlobalBurst = 1e6, 1e6, 1e6, 1e6
-		l.ClientMsgRate, l.ClientMsgBurst, l.ClientConnRate, l.ClientConnBurst = 1e6, 1e6, 1e6, 1e6
-		l.MailboxRate, l.MailboxBurst, l.ClientPostRate, l.ClientPostBurst = 1e6, 1e6, 1e6, 1e6
-		l.ReadRate, l.ReadBurst, l.ClientReadRate, l.ClientReadBurst = 1e6, 1e6, 1e6, 1e6
-	}
+	// Every simulated reporter comes from 127.0.0.1: one client to the
+	// flood limits, which must not be what is measured.
+	l := &m.WebchatLimits
+	l.MaxConns, l.ClientConns = 1<<20, 1<<20
+	l.PerConnRate, l.PerConnBurst, l.GlobalRate, l.GlobalBurst = 1e6, 1e6, 1e6, 1e6
+	l.ClientMsgRate, l.ClientMsgBurst, l.ClientConnRate, l.ClientConnBurst = 1e6, 1e6, 1e6, 1e6
+	l.MailboxRate, l.MailboxBurst, l.ClientPostRate, l.ClientPostBurst = 1e6, 1e6, 1e6, 1e6
+	l.ReadRate, l.ReadBurst, l.ClientReadRate, l.ClientReadBurst = 1e6, 1e6, 1e6, 1e6
 	if err := m.Open(); err != nil {
 		return err
 	}

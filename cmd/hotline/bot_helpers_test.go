@@ -16,18 +16,17 @@ import (
 	"testing"
 	"time"
 
-	"hotline/bot"
 	"hotline/internal/hotline"
 	"hotline/internal/pgtest"
-	"hotline/internal/relay"
 	"hotline/internal/sim/telegramsim"
 	"hotline/internal/staff"
 	"hotline/internal/telegramtest"
 )
 
 // fastTelegram shortens the bot's and the relay's timeouts and backoffs so
-// that fault-injection tests take seconds.
-func fastTelegram(c *bot.Config, w *relay.Worker) {
+// that fault-injection tests take seconds. Set it before Open.
+func fastTelegram(m *Main) {
+	c, w := &m.BotConfig, m.Relay
 	c.PollTimeout = 5 * time.Second
 	c.CallTimeout = time.Second
 	c.RetryBase = 20 * time.Millisecond
@@ -75,7 +74,7 @@ func (e *botEnv) start() {
 			// Configured, as several nodes need (and PostgreSQL requires).
 			m.Config.TelegramWebhookSecret = testWebhookSecret
 		}
-		m.Tune.Bot = fastTelegram
+		fastTelegram(m)
 		if e.logs != nil {
 			m.Logger = slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		}

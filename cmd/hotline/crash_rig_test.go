@@ -28,7 +28,6 @@ import (
 	"hotline/internal/hotline"
 	"hotline/internal/sim/telegramsim"
 	"hotline/internal/telegramtest"
-	"hotline/webchat"
 )
 
 // Environment of the child server.
@@ -59,7 +58,7 @@ func TestCrashChannelsChild(t *testing.T) {
 	if os.Getenv("HOTLINE_TEST_LOG") != "" {
 		m.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	m.Tune.Bot = fastTelegram
+	fastTelegram(m)
 	if dsn := os.Getenv(envCrashDB); dsn != "" {
 		m.Config.Database = dsn
 		// The nodes' logs tell the test which of them leads.
@@ -67,16 +66,14 @@ func TestCrashChannelsChild(t *testing.T) {
 	}
 	// Every reporter of the test comes from 127.0.0.1: the per-client
 	// limits are not what is tested here.
-	m.Tune.Webchat = func(s *webchat.Server) {
-		l := &s.Limits
-		l.PerConnRate, l.PerConnBurst = 1000, 1000
-		l.ClientPostRate, l.ClientPostBurst = 1000, 10000
-		l.ClientReadRate, l.ClientReadBurst = 1000, 10000
-		l.ClientConnRate, l.ClientConnBurst = 1000, 10000
-		l.ClientMsgRate, l.ClientMsgBurst = 1000, 10000
-		l.MailboxRate, l.MailboxBurst = 1000, 10000
-		l.GuessRate, l.GuessBurst = 1000, 10000
-	}
+	l := &m.WebchatLimits
+	l.PerConnRate, l.PerConnBurst = 1000, 1000
+	l.ClientPostRate, l.ClientPostBurst = 1000, 10000
+	l.ClientReadRate, l.ClientReadBurst = 1000, 10000
+	l.ClientConnRate, l.ClientConnBurst = 1000, 10000
+	l.ClientMsgRate, l.ClientMsgBurst = 1000, 10000
+	l.MailboxRate, l.MailboxBurst = 1000, 10000
+	l.GuessRate, l.GuessBurst = 1000, 10000
 	err := runServer(ctx, m, func() { os.Stdout.WriteString("READY\n") })
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child:", err)

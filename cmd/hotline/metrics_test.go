@@ -163,7 +163,7 @@ func TestMetricsCarryNoContent(t *testing.T) {
 	m := MustOpenMain(t, withMetrics, func(m *Main) {
 		m.Config.TelegramToken = tg.Token()
 		m.Config.TelegramAPIURL = tg.URL()
-		m.Tune.Bot = fastTelegram
+		fastTelegram(m)
 	})
 	ctx := context.Background()
 	code := strings.ToLower(canaryText("sc"))

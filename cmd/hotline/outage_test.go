@@ -44,7 +44,7 @@ func TestPostgresOutageLosesNoTelegramMessage(t *testing.T) {
 		m.Config.Database = dsn
 		m.Config.TelegramToken = tg.Token()
 		m.Config.TelegramAPIURL = tg.URL()
-		m.Tune.Bot = fastTelegram
+		fastTelegram(m)
 		m.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	})
 	if err := seedDemo(ctx, m, io.Discard); err != nil {

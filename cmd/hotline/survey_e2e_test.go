@@ -98,7 +98,7 @@ func newSurveyFixture(t testing.TB) *surveyFixture {
 	f.m = MustOpenMain(t, withClock(f.clock), func(m *Main) {
 		m.Config.TelegramToken = f.tg.Token()
 		m.Config.TelegramAPIURL = f.tg.URL()
-		m.Tune.Bot = fastTelegram
+		fastTelegram(m)
 	})
 	d, err := f.m.Staff.CreateDistrict(ctx, "海淀区", "officer")
 	if err != nil {

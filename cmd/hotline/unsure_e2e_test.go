@@ -325,7 +325,7 @@ func TestUnsureInMailbox(t *testing.T) {
 }
 
 func TestUnsureOnWechat(t *testing.T) {
-	e := newWechatEnvMain(t, nil, func(m *Main) { m.Tune.SweepInterval = 20 * time.Millisecond })
+	e := newWechatEnvMain(t, nil, func(m *Main) { m.SweepInterval = 20 * time.Millisecond })
 	text := unsureSentence(t, 0)
 	report := func(u *wechatsim.User) string {
 		got := e.said(u, func() (*wechatsim.Reply, error) { return u.Click(e.ctx, wechat.MenuReport) })

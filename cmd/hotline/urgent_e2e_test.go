@@ -64,8 +64,8 @@ func newUrgentEnv(t *testing.T) *urgentEnv {
 	m.Argon = cheapArgon
 	m.InitKey = true
 	m.Clock = e.clock
-	m.Tune.Bot = fastTelegram
-	m.Tune.SweepInterval = 20 * time.Millisecond
+	fastTelegram(m)
+	m.SweepInterval = 20 * time.Millisecond
 	if err := m.Open(); err != nil {
 		t.Fatal(err)
 	}

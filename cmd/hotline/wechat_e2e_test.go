@@ -14,7 +14,6 @@ import (
 
 	"hotline/internal/hotline"
 	"hotline/internal/pgtest"
-	"hotline/internal/relay"
 	"hotline/internal/sim/wechatsim"
 	"hotline/internal/staff"
 	"hotline/internal/wechattest"
@@ -74,11 +73,8 @@ func (e *wechatEnv) start() {
 		m.Config.WechatNoticeTemplate = "TPL_NEW_REPLY"
 		m.Config.WechatAPIURL = e.fake.URL()
 		m.Logger = slogTo(e.logs)
-		m.Tune.Wechat = func(c *wechat.Config) { c.CallTimeout = 2 * time.Second }
-		m.Tune.Bot = nil
-		m.Tune.Relay = func(w *relay.Worker) {
-			w.BaseBackoff, w.MaxBackoff, w.PollInterval = 20*time.Millisecond, 200*time.Millisecond, 100*time.Millisecond
-		}
+		m.WechatConfig.CallTimeout = 2 * time.Second
+		m.Relay.BaseBackoff, m.Relay.MaxBackoff, m.Relay.PollInterval = 20*time.Millisecond, 200*time.Millisecond, 100*time.Millisecond
 		if e.opt != nil {
 			e.opt(m)
 		}
