@@ -87,8 +87,8 @@ func TestDockerignore(t *testing.T) {
 	for _, f := range strings.Fields(string(out)) {
 		build := f == "go.mod" || f == "go.sum" || strings.HasSuffix(f, ".go") && !strings.HasSuffix(f, "_test.go")
 		for _, dir := range []string{"webchat/static/", "webchat/templates/", "internal/poster/fonts/", "internal/store/migrations/",
-			"internal/inbox/templates/", "internal/inbox/static/", "internal/oversight/templates/", "internal/oversight/static/",
-			"internal/surveyweb/templates/", "internal/surveyweb/static/"} {
+			"internal/inboxweb/templates/", "internal/inboxweb/static/", "internal/districtweb/templates/", "internal/districtweb/static/",
+			"internal/surveyweb/templates/", "internal/surveyweb/static/", "internal/web/templates/", "internal/chart/"} {
 			build = build || strings.HasPrefix(f, dir)
 		}
 		if build {

@@ -19,11 +19,11 @@ import (
 	"hotline/internal/cluster"
 	"hotline/internal/dialog"
 	"hotline/internal/district"
+	"hotline/internal/districtweb"
 	"hotline/internal/hotline"
-	"hotline/internal/inbox"
+	"hotline/internal/inboxweb"
 	"hotline/internal/intake"
 	"hotline/internal/live"
-	"hotline/internal/oversight"
 	"hotline/internal/relay"
 	"hotline/internal/scheduler"
 	"hotline/internal/staff"
@@ -115,13 +115,13 @@ type Main struct {
 	Scheduler *scheduler.Scheduler
 
 	// Built by Run, after it listens: they need the public URL.
-	Inbox     *inbox.Server   // the counselor UI; the district pages reuse its log-in
-	Bot       *bot.Bot        // nil without a Telegram token
-	Wechat    *wechat.Service // nil without a WeChat account
-	wechatCfs []wechatConf    // the configured WeChat accounts, read at Run
-	senders   relay.Channels  // the relay's channels: Telegram, WeChat, or none
+	Inbox     *inboxweb.Server // the counselor UI; the district pages reuse its log-in
+	Bot       *bot.Bot         // nil without a Telegram token
+	Wechat    *wechat.Service  // nil without a WeChat account
+	wechatCfs []wechatConf     // the configured WeChat accounts, read at Run
+	senders   relay.Channels   // the relay's channels: Telegram, WeChat, or none
 	Webchat   *webchat.Server
-	Oversight *oversight.Handler
+	Oversight *districtweb.Handler
 	// vapidPublic is the Web Push public key installed inboxes subscribe
 	// with; "" without Web Push.
 	vapidPublic string

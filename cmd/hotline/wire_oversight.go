@@ -1,13 +1,13 @@
 package main
 
 import (
-	"hotline/internal/oversight"
+	"hotline/internal/districtweb"
 )
 
 // openOversight serves the district pages under /district/, behind the
 // inbox's log-in, so it opens after the inbox.
 func (m *Main) openOversight() error {
-	h, err := oversight.New(oversight.Config{District: m.District, Triage: m.Triage, Auth: m.Inbox, Logger: m.Logger, Staff: m.Staff, Alerts: m.Scheduler})
+	h, err := districtweb.New(districtweb.Config{District: m.District, Triage: m.Triage, Auth: m.Inbox, Logger: m.Logger, Staff: m.Staff, Alerts: m.Scheduler})
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"hotline/internal/hotline"
-	"hotline/internal/inbox"
+	"hotline/internal/inboxweb"
 	"hotline/internal/poster"
 	"hotline/wechat"
 )
@@ -116,10 +116,10 @@ func (m *Main) wechatQR(code string) *poster.WechatCode {
 }
 
 // inboxWechatAccounts lists the accounts for the inbox's setup page.
-func (m *Main) inboxWechatAccounts() []inbox.WechatAccount {
-	var out []inbox.WechatAccount
+func (m *Main) inboxWechatAccounts() []inboxweb.WechatAccount {
+	var out []inboxweb.WechatAccount
 	for _, c := range m.wechatCfs {
-		out = append(out, inbox.WechatAccount{Name: c.Name, School: c.School, Token: c.Token, QR: c.QR != nil})
+		out = append(out, inboxweb.WechatAccount{Name: c.Name, School: c.School, Token: c.Token, QR: c.QR != nil})
 	}
 	return out
 }

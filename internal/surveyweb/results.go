@@ -144,7 +144,7 @@ func (h *Staff) handleResults(w http.ResponseWriter, r *http.Request, sp *staffP
 		}
 	}
 	sp.Title, sp.Data = sp.T("results")+" · "+res.Survey.Title.In(sp.Lang), d
-	h.render(w, http.StatusOK, "results", sp)
+	h.pages.Render(w, http.StatusOK, "results", sp)
 }
 
 // FindingLabel names a measure's finding.
