@@ -8,8 +8,18 @@ STATICCHECK ?= $(shell $(GO) env GOPATH)/bin/staticcheck
 demo:
 	$(GO) run ./cmd/hotline demo
 
+# The suite once per engine, as a CI matrix would: every package on
+# SQLite, then again on PostgreSQL the packages whose tests call
+# pgtest.Main (those that open a database). Each run reports its own time.
+PG_PACKAGES = $(shell grep -rl --include='*_test.go' 'pgtest[.]Main' . | xargs -n1 dirname | sort -u)
+
 test:
-	$(GO) test -race -count=1 -timeout 20m ./...
+	@echo "== tests on SQLite"; start=$$(date +%s); \
+	HOTLINE_TEST_ENGINE=sqlite $(GO) test -race -count=1 -timeout 20m ./... && \
+	echo "== SQLite run: $$(( $$(date +%s) - start )) s"
+	@echo "== tests on PostgreSQL"; start=$$(date +%s); \
+	HOTLINE_TEST_ENGINE=postgres $(GO) test -race -count=1 -timeout 20m $(PG_PACKAGES) && \
+	echo "== PostgreSQL run: $$(( $$(date +%s) - start )) s"
 
 lint:
 	$(GO) vet ./...

@@ -1,7 +1,6 @@
 package bot_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -16,6 +15,7 @@ import (
 	"hotline/internal/dialog"
 	"hotline/internal/sim/telegramsim"
 	"hotline/internal/telegramtest"
+	"hotline/internal/testsupport"
 )
 
 // echo is a conversation that records what each chat said and echoes it.
@@ -166,22 +166,8 @@ func TestLogsCarryNoContent(t *testing.T) {
 	}
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects log output written from many goroutines.
+type syncBuffer = testsupport.SyncBuffer
 
 // holdConv blocks on "hold" until released, like a handler that has not
 // yet persisted what it received.

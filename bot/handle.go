@@ -19,7 +19,7 @@ import (
 
 	"hotline/internal/dialog"
 	"hotline/internal/hotline"
-	"hotline/internal/intake"
+	"hotline/internal/photo"
 	"hotline/internal/store"
 	"hotline/internal/survey"
 )
@@ -395,7 +395,7 @@ func (b *Bot) fetchPhoto(ctx context.Context, m *models.Message) (*hotline.Photo
 	var fileID string
 	if len(m.Photo) > 0 {
 		for _, p := range m.Photo {
-			if p.FileSize <= intake.MaxPhotoBytes {
+			if p.FileSize <= photo.MaxBytes {
 				fileID = p.FileID // sizes come smallest first
 			}
 		}
@@ -403,7 +403,7 @@ func (b *Bot) fetchPhoto(ctx context.Context, m *models.Message) (*hotline.Photo
 			return nil, hotline.ErrPhotoTooLarge
 		}
 	} else {
-		if m.Document.FileSize > intake.MaxPhotoBytes {
+		if m.Document.FileSize > photo.MaxBytes {
 			return nil, hotline.ErrPhotoTooLarge
 		}
 		fileID = m.Document.FileID
@@ -414,7 +414,7 @@ func (b *Bot) fetchPhoto(ctx context.Context, m *models.Message) (*hotline.Photo
 		if err != nil {
 			return err
 		}
-		if f.FileSize > intake.MaxPhotoBytes {
+		if f.FileSize > photo.MaxBytes {
 			return hotline.ErrPhotoTooLarge
 		}
 		data, err = b.download(cctx, b.api.FileDownloadLink(f))
@@ -423,7 +423,7 @@ func (b *Bot) fetchPhoto(ctx context.Context, m *models.Message) (*hotline.Photo
 	if err != nil {
 		return nil, err
 	}
-	return intake.CleanPhotoContext(ctx, data)
+	return photo.CleanContext(ctx, data)
 }
 
 // errDownload is a failed file download; its cause is not kept because
@@ -443,11 +443,11 @@ func (b *Bot) download(ctx context.Context, link string) ([]byte, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, &statusError{resp.StatusCode}
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, intake.MaxPhotoBytes+1))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, photo.MaxBytes+1))
 	if err != nil {
 		return nil, errDownload
 	}
-	if len(data) > intake.MaxPhotoBytes {
+	if len(data) > photo.MaxBytes {
 		return nil, hotline.ErrPhotoTooLarge
 	}
 	return data, nil

@@ -5,17 +5,16 @@ import (
 	"errors"
 	"log/slog"
 	"net/http/httptest"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"hotline/bot"
 	"hotline/internal/dialog"
-	"hotline/internal/pgtest"
 	"hotline/internal/sim/telegramsim"
 	"hotline/internal/store"
 	"hotline/internal/telegramtest"
+	"hotline/internal/testsupport"
 )
 
 // slowConv holds "hold" until released or its handling is cancelled (a
@@ -135,11 +134,7 @@ func (c *effectConv) count(t *testing.T, marker string) int {
 // update again, and the redelivery is recognised by the store: the effect
 // stored before the failure is applied once.
 func TestWebhookFailureRedeliveredAppliedOnce(t *testing.T) {
-	db, err := store.Open(pgtest.DB(t, filepath.Join(t.TempDir(), "h.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := testsupport.OpenStore(t)
 	if _, err := db.Writer().Exec(`CREATE TABLE test_effects (marker TEXT NOT NULL)`); err != nil {
 		t.Fatal(err)
 	}

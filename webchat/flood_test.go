@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"hotline/internal/testsupport"
 	"hotline/internal/vault"
 )
 
@@ -27,22 +28,7 @@ const (
 )
 
 // syncBuffer collects log output written from many goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = testsupport.SyncBuffer
 
 // floodEnv is a web chat behind a trusted proxy (the test itself), logging
 // everything at debug level into logs.

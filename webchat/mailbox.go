@@ -233,7 +233,7 @@ func (s *Server) cleanPhoto(ctx context.Context, data []byte) (*hotline.Photo, e
 	defer cancel()
 	p, err := s.CleanPhoto(ctx, data)
 	if hotline.ErrorCode(err) == hotline.ERATELIMIT {
-		// intake.ErrPhotoBusy, in the form's words.
+		// photo.ErrBusy, in the form's words.
 		return nil, errPhotoBusy
 	}
 	return p, err

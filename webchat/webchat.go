@@ -102,7 +102,7 @@ type Server struct {
 	// MAC is the server's keyed MAC (vault.Vault.MAC), for form tokens.
 	MAC func(purpose string, data []byte) []byte
 	// CleanPhoto re-encodes an uploaded photo without metadata
-	// (intake.CleanPhotoContext), waiting for room in the process-wide
+	// (photo.CleanContext), waiting for room in the process-wide
 	// decode budget until ctx ends. Uploads are read completely first.
 	CleanPhoto func(ctx context.Context, data []byte) (*hotline.Photo, error)
 	// Applied remembers durably which client messages a chat session

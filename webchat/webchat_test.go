@@ -27,10 +27,11 @@ import (
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
 	"hotline/internal/live"
-	"hotline/internal/pgtest"
+	"hotline/internal/photo"
 	"hotline/internal/poster"
 	"hotline/internal/staff"
 	"hotline/internal/store"
+	"hotline/internal/testsupport"
 	"hotline/internal/thread"
 	"hotline/internal/triage"
 	"hotline/internal/vault"
@@ -119,11 +120,7 @@ type env struct {
 func newEnv(t testing.TB, tune func(*Server)) *env {
 	t.Helper()
 	dir := t.TempDir()
-	db, err := store.Open(pgtest.DB(t, filepath.Join(dir, "hotline.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := testsupport.OpenStoreAt(t, filepath.Join(dir, "hotline.db"))
 	key := make([]byte, vault.ServerKeySize)
 	rand.Read(key)
 	v, err := vault.New(key, vault.Options{Argon: vault.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}})
@@ -142,7 +139,7 @@ func newEnv(t testing.TB, tune func(*Server)) *env {
 	e := &env{reporters: &countingReporters{ReporterService: in}, intake: in, staff: st, triage: triage.New(db, v, b, logger), broker: b, school: created.School, dir: dir, db: db}
 	e.conv = &fakeConv{reporters: e.reporters}
 	e.srv = &Server{Intake: in, Reporters: e.reporters, Schools: in, Conversation: e.conv, Broker: b, MAC: v.MAC,
-		CleanPhoto: intake.CleanPhotoContext, Applied: db, Logger: logger, BotName: "HotlineBot"}
+		CleanPhoto: photo.CleanContext, Applied: db, Logger: logger, BotName: "HotlineBot"}
 	if tune != nil {
 		tune(e.srv)
 	}
@@ -720,9 +717,9 @@ func TestMailboxPhotoDecodeBudget(t *testing.T) {
 			b0 := busy
 			mu.Unlock()
 			if b0 {
-				return nil, intake.ErrPhotoBusy
+				return nil, photo.ErrBusy
 			}
-			return intake.CleanPhotoContext(ctx, b)
+			return photo.CleanContext(ctx, b)
 		}
 	})
 	png := tinyPNG(t)

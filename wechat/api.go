@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"hotline/internal/hotline"
-	"hotline/internal/intake"
+	"hotline/internal/photo"
 	"hotline/internal/store"
 )
 
@@ -300,7 +300,7 @@ func (c *client) media(ctx context.Context, mediaID string) ([]byte, error) {
 		if resp.StatusCode != http.StatusOK {
 			return &statusError{resp.StatusCode}
 		}
-		body, err := io.ReadAll(io.LimitReader(resp.Body, intake.MaxPhotoBytes+1))
+		body, err := io.ReadAll(io.LimitReader(resp.Body, photo.MaxBytes+1))
 		if err != nil {
 			return errNetwork
 		}
@@ -308,7 +308,7 @@ func (c *client) media(ctx context.Context, mediaID string) ([]byte, error) {
 		if ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); ct == "application/json" || ct == "text/plain" {
 			return decodeAnswer(body, nil)
 		}
-		if len(body) > intake.MaxPhotoBytes {
+		if len(body) > photo.MaxBytes {
 			return hotline.ErrPhotoTooLarge
 		}
 		data = body

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,18 +17,12 @@ import (
 	"hotline/internal/relay"
 	"hotline/internal/sim/wechatsim"
 	"hotline/internal/store"
+	"hotline/internal/testsupport"
 	"hotline/internal/vault"
 	"hotline/internal/wechattest"
 )
 
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *testClock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+type testClock = testsupport.Clock
 
 // rig is a fake WeChat and one database that several adapters (nodes)
 // share.
@@ -47,7 +40,7 @@ func newRig(t *testing.T) *rig {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
-	clock := &testClock{t: time.Now()}
+	clock := testsupport.NewClock(time.Now())
 	dir := t.TempDir()
 	db, err := store.Open(filepath.Join(dir, "hotline.db"))
 	if err != nil {
@@ -120,7 +113,7 @@ func TestAccessTokenRefresh(t *testing.T) {
 
 	// 40001: invalidated (revoked, or refreshed by someone else).
 	r.fake.RevokeTokens()
-	r.clock.add(time.Second)
+	r.clock.Add(time.Second)
 	if err := r.client(a).sendText(r.ctx, openID, "three"); err != nil {
 		t.Fatalf("send after 40001: %v", err)
 	}
@@ -184,7 +177,7 @@ func TestAccessTokenRefreshedByOtherNode(t *testing.T) {
 		tries++
 		if tries == 1 {
 			// B refreshes (forced: its own 40001) while A's call is out.
-			r.clock.add(time.Second)
+			r.clock.Add(time.Second)
 			var err error
 			if bTok, _, err = r.client(b).token(r.ctx, true); err != nil {
 				t.Fatal(err)
@@ -283,7 +276,7 @@ func TestDeliverCounselorPhoto(t *testing.T) {
 
 	// After the 48-hour window the photo is not uploaded at all: the
 	// reply is held.
-	r.clock.add(49 * time.Hour)
+	r.clock.Add(49 * time.Hour)
 	if err := s.Deliver(r.ctx, p); err != relay.ErrUnreachable {
 		t.Fatalf("after the window: %v, want ErrUnreachable", err)
 	}

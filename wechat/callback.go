@@ -11,7 +11,7 @@ import (
 
 	"hotline/internal/dialog"
 	"hotline/internal/hotline"
-	"hotline/internal/intake"
+	"hotline/internal/photo"
 	"hotline/internal/store"
 )
 
@@ -325,9 +325,9 @@ func (s *Service) event(ctx context.Context, a *account, in *inbound, lang hotli
 		cctx, cancel := context.WithTimeout(ctx, 2*s.cfg.CallTimeout)
 		data, err := a.client.media(cctx, in.MediaID)
 		cancel()
-		var photo *hotline.Photo
+		var cleaned *hotline.Photo
 		if err == nil {
-			photo, err = intake.CleanPhotoContext(ctx, data)
+			cleaned, err = photo.CleanContext(ctx, data)
 			clear(data)
 		}
 		if err != nil {
@@ -339,7 +339,7 @@ func (s *Service) event(ctx context.Context, a *account, in *inbound, lang hotli
 			}
 			return ev, []dialog.Reply{{Kind: dialog.ReplyError, Text: msg}}, false
 		}
-		ev.Kind, ev.Photo = dialog.EventPhoto, photo
+		ev.Kind, ev.Photo = dialog.EventPhoto, cleaned
 	case "event":
 		switch in.Event {
 		case "subscribe":

@@ -15,6 +15,7 @@ import (
 	"hotline/internal/sim/alertsim"
 	"hotline/internal/staff"
 	"hotline/internal/store"
+	"hotline/internal/testsupport"
 )
 
 // alertsEnv is the real program with every alert vendor simulated
@@ -33,8 +34,6 @@ type alertsEnv struct {
 
 const e2eDistrict = "海淀区"
 
-func (c *urgentClock) set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
-
 func newAlertsEnv(t *testing.T, at time.Time) *alertsEnv {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -48,7 +47,7 @@ func newAlertsEnv(t *testing.T, at time.Time) *alertsEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &alertsEnv{t: t, ctx: ctx, sim: sim, clock: &urgentClock{t: at}, sess: map[string]*staff.Session{}, targets: map[string]alert.Target{}}
+	e := &alertsEnv{t: t, ctx: ctx, sim: sim, clock: testsupport.NewClock(at), sess: map[string]*staff.Session{}, targets: map[string]alert.Target{}}
 	e.m = MustRunMain(t, withClock(e.clock), func(m *Main) {
 		m.AlertVendors = &cfg
 	})
@@ -231,7 +230,7 @@ func TestUrgentReportClimbsTheLadderOverEveryChannel(t *testing.T) {
 		{30 * time.Minute, 5, map[string]int{}},
 	} {
 		n := len(e.sim.Received())
-		e.clock.set(time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC).Add(step.at))
+		e.clock.Set(time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC).Add(step.at))
 		e.tick()
 		if got := e.got(n); !sameCounts(got, step.want) {
 			t.Fatalf("at +%v the simulator got %v, want %v (refused: %+v)", step.at, got, step.want, e.sim.Refused())
@@ -315,7 +314,7 @@ func TestUrgentReportClimbsTheLadderOverEveryChannel(t *testing.T) {
 	}
 	// Nothing follows: no rung, no missed deadline.
 	n := len(e.sim.Received())
-	e.clock.add(2 * time.Hour)
+	e.clock.Add(2 * time.Hour)
 	e.tick()
 	if got := e.got(n); len(got) != 0 {
 		t.Fatalf("alerts after the acknowledgement: %v", got)

@@ -15,6 +15,7 @@ import (
 
 	"hotline/internal/hotline"
 	"hotline/internal/staff"
+	"hotline/internal/testsupport"
 )
 
 // districtFixture boots Main with a district, two schools and cases: some
@@ -34,7 +35,7 @@ func newDistrictFixture(t *testing.T) *districtFixture {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	f := &districtFixture{clock: &ovCLIClock{t: now.Add(-20 * 24 * time.Hour)},
+	f := &districtFixture{clock: testsupport.NewClock(now.Add(-20 * 24 * time.Hour)),
 		escalated: "初二三个男生在操场后面打人并抢走书包", hidden: "有人在班级群里给我起外号"}
 	m := MustOpenMain(t, withClock(f.clock))
 	f.m = m

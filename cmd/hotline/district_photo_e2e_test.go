@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"hotline/internal/hotline"
-	"hotline/internal/intake"
+	"hotline/internal/photo"
 )
 
 // TestDistrictSeesEscalatedPhoto: the district's case page shows an
@@ -27,7 +27,7 @@ func TestDistrictSeesEscalatedPhoto(t *testing.T) {
 		t.Fatal(err)
 	}
 	submitPhoto := func() (tipUID, photoUID string) {
-		p, err := intake.CleanPhoto(canaryPNG(t, 7))
+		p, err := photo.Clean(canaryPNG(t, 7))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,7 @@
 package main
 
-// The package's tests run twice: on SQLite, then on PostgreSQL. On the
-// PostgreSQL pass every data directory a test uses is mapped to a database
+// The package's tests run once per engine (HOTLINE_TEST_ENGINE; see the
+// Makefile's test target). On the PostgreSQL run every data directory a test uses is mapped to a database
 // of its own through the defaultDatabase hook, so the same commands and
 // the same Main run unchanged on either engine.
 

@@ -20,8 +20,9 @@ import (
 	"time"
 
 	"hotline/internal/hotline"
-	"hotline/internal/intake"
+	"hotline/internal/photo"
 	"hotline/internal/staff"
+	"hotline/internal/testsupport"
 	"hotline/internal/vault"
 )
 
@@ -181,23 +182,8 @@ func TestDemoServesHealthz(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for one writer and one reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects log output written from many goroutines.
+type syncBuffer = testsupport.SyncBuffer
 
 // TestNothingReadableAtRest submits tips whose content, receipts, chat ids
 // and photos are random canaries, closes everything, and scans every file of
@@ -227,7 +213,7 @@ func TestNothingReadableAtRest(t *testing.T) {
 			add(binary.BigEndian.AppendUint64(nil, uint64(sub.ChatID)))
 		}
 		if i%4 == 0 {
-			p, err := intake.CleanPhoto(canaryPNG(t, i))
+			p, err := photo.Clean(canaryPNG(t, i))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -64,9 +64,8 @@ func freeAddr(t *testing.T) string {
 func (r *crashRig) startNode(n *node) {
 	r.t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChannelsChild$", "-test.v=false")
-	// The child runs the parent's pass only: without EnvEngine its
-	// pgtest.Main would, after a SIGTERM ended the first pass, start the
-	// node again for a second one and never exit.
+	// The child runs on the parent's engine (inherited, and said again
+	// for a parent run without the variable set).
 	cmd.Env = append(os.Environ(), pgtest.EnvEngine+"="+pgtest.Engine(), envCrashDir+"="+r.dir, envCrashAddr+"="+n.addr, envCrashDB+"="+r.dsn,
 		envCrashToken+"="+r.tg.Token(), envCrashAPI+"="+r.tg.URL())
 	stdout, err := cmd.StdoutPipe()

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,16 +17,11 @@ import (
 	"hotline/internal/scheduler"
 	"hotline/internal/staff"
 	"hotline/internal/store"
+	"hotline/internal/testsupport"
 )
 
 // ovCLIClock is a settable clock shared with the database writer.
-type ovCLIClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *ovCLIClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *ovCLIClock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
+type ovCLIClock = testsupport.Clock
 
 // openOvMain opens a data directory without serving, on a fake clock.
 func openOvMain(tb testing.TB, dir string, clock hotline.Clock) *Main {
@@ -79,7 +73,7 @@ func reportSpec() []specTip {
 // buildReportData creates two schools in two districts and the spec's cases.
 func buildReportData(t *testing.T, dir string) {
 	ctx := context.Background()
-	clock := &ovCLIClock{t: day(2026, 3, 1, 8)}
+	clock := testsupport.NewClock(day(2026, 3, 1, 8))
 	m := openOvMain(t, dir, clock)
 	defer m.Close()
 	sessions := map[string]*staff.Session{}
@@ -341,7 +335,7 @@ func TestLedgerTamperingIsCaughtByTheCLI(t *testing.T) {
 	t.Parallel()
 	base := t.TempDir()
 	ctx := context.Background()
-	clock := &ovCLIClock{t: day(2026, 3, 2, 9)}
+	clock := testsupport.NewClock(day(2026, 3, 2, 9))
 	m := openOvMain(t, base, clock)
 	cs, err := m.Staff.CreateSchool(ctx, staff.NewSchool{Code: "no3", Name: "第三中学", AdminUsername: "admin3"})
 	if err != nil {

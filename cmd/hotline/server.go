@@ -24,6 +24,7 @@ import (
 	"hotline/internal/inboxweb"
 	"hotline/internal/intake"
 	"hotline/internal/live"
+	"hotline/internal/photo"
 	"hotline/internal/relay"
 	"hotline/internal/scheduler"
 	"hotline/internal/staff"
@@ -189,7 +190,7 @@ func (m *Main) Open() error {
 	m.Intake = intake.New(m.DB, m.Vault, m.Cluster, m.Logger)
 	if m.Config.PhotoBudgetMiB > 0 {
 		// One budget for the process: every channel decodes photos through it.
-		intake.SetPhotoBudget(int64(m.Config.PhotoBudgetMiB) << 20)
+		photo.SetBudget(int64(m.Config.PhotoBudgetMiB) << 20)
 	}
 	m.closers = append(m.closers, func() error { m.Intake.Close(); return nil })
 	m.Staff = staff.New(m.DB, m.Vault, m.Logger)

@@ -18,6 +18,7 @@ import (
 	"hotline/internal/staff"
 	"hotline/internal/survey"
 	"hotline/internal/telegramtest"
+	"hotline/internal/testsupport"
 	"hotline/internal/vault"
 )
 
@@ -94,7 +95,7 @@ func newSurveyFixture(t testing.TB) *surveyFixture {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Date(2026, 2, 20, 9, 0, 0, 0, survey.Zone).UTC()
-	f := &surveyFixture{clock: &ovCLIClock{t: now}, now: now, tg: telegramtest.New(t, telegramsim.Config{})}
+	f := &surveyFixture{clock: testsupport.NewClock(now), now: now, tg: telegramtest.New(t, telegramsim.Config{})}
 	f.m = MustOpenMain(t, withClock(f.clock), func(m *Main) {
 		m.Config.TelegramToken = f.tg.Token()
 		m.Config.TelegramAPIURL = f.tg.URL()

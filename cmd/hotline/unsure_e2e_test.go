@@ -159,7 +159,7 @@ func TestUnsureOnTelegram(t *testing.T) {
 	}
 	e.tgWait(kid, "safety guidance", tgContains("110"))
 	e.tgWait(kid, "send-now offer", tgHasButton("urgent:send"))
-	e.clock.add(dialog.UrgentSendAfter)
+	e.clock.Add(dialog.UrgentSendAfter)
 	tip, msgs := e.newUrgentTip()
 	if !tip.Urgent || tip.Channel != hotline.ChannelTelegram || len(msgs) != 1 || msgs[0].Body != text {
 		t.Fatalf("tip: %+v with %d messages, want the urgent draft", tip, len(msgs))
@@ -175,7 +175,7 @@ func TestUnsureOnTelegram(t *testing.T) {
 	e.tgWait(other, "greeting", tgContains("你好"))
 	other.SendText(unsureSentence(t, 1))
 	e.tgWait(other, "the safety question", tgAsk)
-	e.clock.add(hotline.SafetyQuestionWait)
+	e.clock.Add(hotline.SafetyQuestionWait)
 	noWaitingDraftQuestion(t, e.m)
 	e.noNewTip("silence files nothing by itself")
 	// The role question came before the safety question.
@@ -209,7 +209,7 @@ func TestUnsureInWebchat(t *testing.T) {
 		t.Fatalf("yes: got\n%s want the guidance first and the offer", got)
 	}
 	p.ws.Close() // the child leaves the page
-	e.clock.add(dialog.UrgentSendAfter)
+	e.clock.Add(dialog.UrgentSendAfter)
 	tip, msgs := e.newUrgentTip()
 	if tip.Channel != hotline.ChannelWebchat || len(msgs) != 1 || msgs[0].Body != text {
 		t.Fatalf("tip: %+v with %d messages", tip, len(msgs))
@@ -222,7 +222,7 @@ func TestUnsureInWebchat(t *testing.T) {
 	if l := lastReply(q.do(map[string]any{"type": "text", "text": unsureSentence(t, 1)})); l == nil || l.Kind != "ask" {
 		t.Fatal("the second reporter was not asked")
 	}
-	e.clock.add(hotline.SafetyQuestionWait)
+	e.clock.Add(hotline.SafetyQuestionWait)
 	noWaitingDraftQuestion(t, e.m)
 	q.do(map[string]any{"type": "choice", "data": "role:witness"})
 	q.do(map[string]any{"type": "choice", "data": "cat:verbal"})
@@ -313,7 +313,7 @@ func TestUnsureInMailbox(t *testing.T) {
 
 	// Silence: the case is marked for the queue, and the thread page no
 	// longer asks.
-	e.clock.add(hotline.SafetyQuestionWait)
+	e.clock.Add(hotline.SafetyQuestionWait)
 	marked := possiblyUrgent(t, e.m, e.sess.Actor(), hotline.ChannelMailbox)
 	if tip, _ := e.m.Intake.TipStatus(e.ctx, receipt2); tip.UID != marked.UID {
 		t.Fatalf("marked %s, want the unanswered case", marked.Alias.ZH)
@@ -344,7 +344,7 @@ func TestUnsureOnWechat(t *testing.T) {
 	if !strings.Contains(got, "110") {
 		t.Fatalf("yes: got\n%s want the guidance", got)
 	}
-	e.clock.add(dialog.UrgentSendAfter)
+	e.clock.Add(dialog.UrgentSendAfter)
 	var tip *hotline.Tip
 	deadline := time.Now().Add(20 * time.Second)
 	for tip == nil {
@@ -372,7 +372,7 @@ func TestUnsureOnWechat(t *testing.T) {
 	if !strings.Contains(got, "你现在有危险吗") {
 		t.Fatalf("second reporter not asked: got\n%s", got)
 	}
-	e.clock.add(hotline.SafetyQuestionWait)
+	e.clock.Add(hotline.SafetyQuestionWait)
 	noWaitingDraftQuestion(t, e.m)
 	for _, tap := range []string{"done", "danger:no", "send"} {
 		got = e.said(v, func() (*wechatsim.Reply, error) { return v.Tap(e.ctx, "x", choice(t, got, tap)) })

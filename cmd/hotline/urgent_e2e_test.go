@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,21 +19,12 @@ import (
 	"hotline/internal/sim/telegramsim"
 	"hotline/internal/staff"
 	"hotline/internal/telegramtest"
+	"hotline/internal/testsupport"
 )
 
 // urgentClock is the program's clock, moved by the test: ten minutes and
 // seven days pass without sleeping.
-type urgentClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *urgentClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *urgentClock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+type urgentClock = testsupport.Clock
 
 // urgentEnv is the real program with the demo school, the bot against a
 // fake Telegram, a counselor whose Telegram chat gets alerts, and a clock
@@ -55,7 +45,7 @@ func newUrgentEnv(t *testing.T) *urgentEnv {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	e := &urgentEnv{t: t, ctx: ctx, api: telegramtest.New(t, telegramsim.Config{}),
-		clock: &urgentClock{t: time.Now().UTC().Truncate(time.Microsecond)}}
+		clock: testsupport.NewClock(time.Now().UTC().Truncate(time.Microsecond))}
 	m := NewMain()
 	m.Config.DataDir = t.TempDir()
 	m.Config.Addr = "127.0.0.1:0"
@@ -191,9 +181,9 @@ func TestUrgentDraftReachesSchoolOnTelegram(t *testing.T) {
 		t.Errorf("offer: got %q, want the school's on-call hour", offer.PlainText)
 	}
 
-	e.clock.add(dialog.UrgentSendAfter - time.Minute)
+	e.clock.Add(dialog.UrgentSendAfter - time.Minute)
 	e.noNewTip("nine minutes")
-	e.clock.add(time.Minute)
+	e.clock.Add(time.Minute)
 	tip, msgs := e.newUrgentTip()
 	if !tip.Urgent || tip.Channel != hotline.ChannelTelegram || len(msgs) != 1 || msgs[0].Body != secret {
 		t.Fatalf("tip: got %+v with %d messages, want the urgent draft", tip, len(msgs))
@@ -235,7 +225,7 @@ func TestUrgentDraftReachesSchoolOnTelegram(t *testing.T) {
 	}
 	tip, _ = e.newUrgentTip()
 	e.alerted(tip)
-	e.clock.add(dialog.UrgentSendAfter)
+	e.clock.Add(dialog.UrgentSendAfter)
 	e.noNewTip("a sweep after the tap")
 }
 
@@ -362,7 +352,7 @@ func TestUrgentDraftReachesSchoolInWebchat(t *testing.T) {
 	q.ws.Close()
 	p.ws.Close() // the child closes the page
 
-	e.clock.add(dialog.UrgentSendAfter)
+	e.clock.Add(dialog.UrgentSendAfter)
 	tip, msgs := e.newUrgentTip()
 	if !tip.Urgent || tip.Channel != hotline.ChannelWebchat || len(msgs) != 1 || msgs[0].Body != secret {
 		t.Fatalf("tip: got %+v with %d messages, want the urgent draft", tip, len(msgs))
@@ -404,7 +394,7 @@ func TestUrgentDraftReachesSchoolInWebchat(t *testing.T) {
 	if _, err := cs.Load(e.ctx, idleKey); err != nil {
 		t.Fatalf("ordinary draft before seven days: %v", err)
 	}
-	e.clock.add(dialog.DraftKeep + time.Minute)
+	e.clock.Add(dialog.DraftKeep + time.Minute)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		_, err := cs.Load(e.ctx, idleKey)

@@ -16,6 +16,7 @@ import (
 	"hotline/internal/pgtest"
 	"hotline/internal/sim/wechatsim"
 	"hotline/internal/staff"
+	"hotline/internal/testsupport"
 	"hotline/internal/wechattest"
 	"hotline/wechat"
 )
@@ -50,7 +51,7 @@ func newWechatEnvMain(t *testing.T, tune func(*wechatsim.Config), opt func(*Main
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
-	e := &wechatEnv{t: t, ctx: ctx, dir: t.TempDir(), clock: &urgentClock{t: time.Now()}, logs: &syncBuffer{}}
+	e := &wechatEnv{t: t, ctx: ctx, dir: t.TempDir(), clock: testsupport.NewClock(time.Now()), logs: &syncBuffer{}}
 	e.cfg = wechatsim.Config{AppID: wxAppID, Secret: wxSecret, Token: "hotlineToken42", AESKey: wechatsim.NewAESKey(), Clock: e.clock}
 	if tune != nil {
 		tune(&e.cfg)
@@ -233,7 +234,7 @@ func TestWechatPupilReportsThroughMenu(t *testing.T) {
 
 	// 49 hours later the window is closed: the next reply waits, and the
 	// pupil gets one content-free notice.
-	e.clock.add(49 * time.Hour)
+	e.clock.Add(49 * time.Hour)
 	if _, err := e.m.Triage.Reply(e.ctx, e.sess.Actor(), tip.UID, "LATE-REPLY-CANARY 请回个消息", nil); err != nil {
 		t.Fatal(err)
 	}
@@ -437,7 +438,7 @@ func TestWechatRefusesForgedAndPlainMessages(t *testing.T) {
 // Compare with BenchmarkBotUpdates (Telegram).
 func BenchmarkWechatCallbacks(b *testing.B) {
 	ctx := context.Background()
-	clk := &urgentClock{t: time.Now()}
+	clk := testsupport.NewClock(time.Now())
 	cfg := wechatsim.Config{AppID: wxAppID, Secret: wxSecret, Token: "benchToken", AESKey: wechatsim.NewAESKey(), Clock: clk}
 	fake := wechattest.New(b, cfg)
 	m := MustOpenMain(b, withDataDir(b.TempDir()), withClock(clk), func(m *Main) {

@@ -5,7 +5,7 @@ import (
 
 	"hotline/internal/dialog"
 	"hotline/internal/hotline"
-	"hotline/internal/intake"
+	"hotline/internal/photo"
 	"hotline/webchat"
 )
 
@@ -22,7 +22,7 @@ func (m *Main) openWebchat() {
 		SafetyWords:  dialog.SafetyQuestion,
 		Broker:       m.Broker,
 		MAC:          m.Vault.MAC,
-		CleanPhoto:   intake.CleanPhotoContext,
+		CleanPhoto:   photo.CleanContext,
 		Applied:      m.DB,
 		PublicURL:    m.Config.PublicURL,
 		BotName:      m.botName(),

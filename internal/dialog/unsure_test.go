@@ -115,7 +115,7 @@ func TestUnsureYesTakesTheUrgentPath(t *testing.T) {
 	if m := u.meta(tg); !slices.Equal(m.Count, []string{hotline.SafetyCountYes}) || !m.AskDue.IsZero() {
 		t.Errorf("meta: %+v, want yes counted and no deadline", m)
 	}
-	u.clock.add(UrgentSendAfter)
+	u.clock.Add(UrgentSendAfter)
 	if sent, _ := u.sweep(); sent != 1 {
 		t.Fatalf("sweeper sent %d, want the urgent draft", sent)
 	}
@@ -155,12 +155,12 @@ func TestUnsureSilenceMarksTheDraft(t *testing.T) {
 	u := newUrgentEnv(t)
 	u.toText(tg)
 	u.do(tg, txt(unsureZH))
-	u.clock.add(hotline.SafetyQuestionWait - time.Second)
+	u.clock.Add(hotline.SafetyQuestionWait - time.Second)
 	u.sweep()
 	if st := loadState(t, u.s, tg); !st.draftWaiting() || st.PossiblyUrgent {
 		t.Fatalf("marked before the wait was over: %+v", st.Ask)
 	}
-	u.clock.add(time.Second)
+	u.clock.Add(time.Second)
 	// Another engine on the same store: a restarted process.
 	u.e = newEngine(u.w, u.s)
 	u.e.Clock = u.clock
@@ -307,7 +307,7 @@ func TestUrgentOvertakesTheQuestion(t *testing.T) {
 	if st.draftWaiting() || st.UrgentAt.IsZero() || st.Ask.Answer != answerOvertaken {
 		t.Fatalf("state: %+v, urgent at %v", st.Ask, st.UrgentAt)
 	}
-	u.clock.add(hotline.SafetyQuestionWait)
+	u.clock.Add(hotline.SafetyQuestionWait)
 	u.sweep()
 	if st := loadState(t, u.s, tg); st.PossiblyUrgent {
 		t.Error("an urgent draft was marked possibly urgent")

@@ -8,20 +8,11 @@ import (
 	"time"
 
 	"hotline/internal/hotline"
+	"hotline/internal/testsupport"
 )
 
 // movingClock is a clock the test moves forward.
-type movingClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *movingClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *movingClock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+type movingClock = testsupport.Clock
 
 // urgentEnv is an engine and its store on a clock the test moves.
 type urgentEnv struct {
@@ -33,7 +24,7 @@ type urgentEnv struct {
 }
 
 func newUrgentEnv(t *testing.T) *urgentEnv {
-	clock := &movingClock{t: fixedClock{}.Now()}
+	clock := testsupport.NewClock(fixedClock{}.Now())
 	w := newWorld()
 	s := newMemStore()
 	s.clock = clock
@@ -149,7 +140,7 @@ func TestUrgentOneTapSend(t *testing.T) {
 	if len(u.w.msgs) != 1 || u.w.msgs[0].ref.TipUID != "tip-1" {
 		t.Errorf("follow-ups: got %+v, want one to tip-1", u.w.msgs)
 	}
-	u.clock.add(UrgentSendAfter + time.Minute)
+	u.clock.Add(UrgentSendAfter + time.Minute)
 	if sent, _, _ := u.e.Sweep(context.Background()); sent != 0 {
 		t.Errorf("sweep after a send: got %d sent, want 0", sent)
 	}
@@ -185,7 +176,7 @@ func TestUrgentBeforeSchoolIsOnlySafety(t *testing.T) {
 	if st := loadState(t, u.s, tg); !st.UrgentAt.IsZero() || u.meta(tg).UrgentSince != (time.Time{}) {
 		t.Errorf("no school: got urgent since %v, want none", st.UrgentAt)
 	}
-	u.clock.add(time.Hour)
+	u.clock.Add(time.Hour)
 	if sent, _ := u.sweep(); sent != 0 {
 		t.Fatalf("sweep without a school: got %d sent, want 0", sent)
 	}
@@ -206,11 +197,11 @@ func TestSweeperSendsUrgentTelegramDraft(t *testing.T) {
 	u.do(tg, cmd("start", "demo"))
 	u.do(tg, tap("role:victim"))
 	u.do(tg, txt("他们现在拿刀在楼道里堵着我"))
-	u.clock.add(UrgentSendAfter - time.Second)
+	u.clock.Add(UrgentSendAfter - time.Second)
 	if sent, _ := u.sweep(); sent != 0 || len(u.subs()) != 0 {
 		t.Fatalf("before ten minutes: got %d sent, want 0", sent)
 	}
-	u.clock.add(time.Second)
+	u.clock.Add(time.Second)
 	if sent, _ := u.sweep(); sent != 1 {
 		t.Fatalf("at ten minutes: got %d sent, want 1", sent)
 	}
@@ -258,7 +249,7 @@ func TestSweeperTelegramToldAtOnce(t *testing.T) {
 	if !strings.Contains(offer, dataUrgent) {
 		t.Fatalf("no offer: %s", offer)
 	}
-	u.clock.add(UrgentSendAfter)
+	u.clock.Add(UrgentSendAfter)
 	if sent, _ := u.sweep(); sent != 1 {
 		t.Fatalf("sweep: got %d sent, want 1", sent)
 	}
@@ -301,7 +292,7 @@ func TestSweeperSendsDangerNowWebDraft(t *testing.T) {
 	if !strings.HasPrefix(got, "[safety]") || !strings.Contains(got, "(现在就发给学校|urgent:send)") || !strings.Contains(got, "现在有危险：有") {
 		t.Fatalf("danger now: got\n%s want safety, offer, summary", got)
 	}
-	u.clock.add(UrgentSendAfter)
+	u.clock.Add(UrgentSendAfter)
 	if sent, _ := u.sweep(); sent != 1 {
 		t.Fatalf("sweep: got %d sent, want 1", sent)
 	}
@@ -335,7 +326,7 @@ func TestSweeperSendsDangerNowWebDraft(t *testing.T) {
 func TestAutoSentWebReporterWritesOn(t *testing.T) {
 	u := newUrgentEnv(t)
 	u.do(web, withSchool(txt("有人拿刀说要捅我"), "demo"))
-	u.clock.add(UrgentSendAfter)
+	u.clock.Add(UrgentSendAfter)
 	if sent, _ := u.sweep(); sent != 1 {
 		t.Fatalf("sweep: got %d sent, want 1", sent)
 	}
@@ -361,7 +352,7 @@ func TestSweeperAndTapRace(t *testing.T) {
 		k := Key{Channel: hotline.ChannelTelegram, ChatID: int64(5000 + i)}
 		u.do(k, cmd("start", "demo"))
 		u.do(k, txt("他带着刀在校门口等我"))
-		u.clock.add(UrgentSendAfter)
+		u.clock.Add(UrgentSendAfter)
 		var wg sync.WaitGroup
 		wg.Add(2)
 		go func() {
@@ -392,7 +383,7 @@ func TestSweeperFailureKeepsUrgentDraft(t *testing.T) {
 	u := newUrgentEnv(t)
 	u.do(tg, cmd("start", "demo"))
 	u.do(tg, txt("他拿刀说放学后要捅我"))
-	u.clock.add(UrgentSendAfter)
+	u.clock.Add(UrgentSendAfter)
 	u.w.mu.Lock()
 	u.w.submitErr = hotline.Errorf(hotline.EINTERNAL, "内部错误", "internal")
 	u.w.mu.Unlock()
@@ -432,11 +423,11 @@ func TestStaleDraftsAreDeleted(t *testing.T) {
 	// A web session with nothing but a greeting is not a draft.
 	u.do(web, withSchool(cmd("start", ""), "demo"))
 
-	u.clock.add(DraftKeep - time.Minute)
+	u.clock.Add(DraftKeep - time.Minute)
 	if sent, deleted := u.sweep(); sent+deleted != 0 {
 		t.Fatalf("before seven days: got %d sent %d deleted", sent, deleted)
 	}
-	u.clock.add(2 * time.Minute)
+	u.clock.Add(2 * time.Minute)
 	if sent, deleted := u.sweep(); sent != 0 || deleted != 2 {
 		t.Fatalf("after seven days: got %d sent %d deleted, want 0 and 2", sent, deleted)
 	}

@@ -2,22 +2,17 @@ package district_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	"hotline/internal/district"
 	"hotline/internal/hotline"
-	"hotline/internal/pgtest"
 	"hotline/internal/store"
+	"hotline/internal/testsupport"
 )
 
 func mustOpenDB(tb testing.TB) *store.DB {
 	tb.Helper()
-	db, err := store.Open(pgtest.DB(tb, filepath.Join(tb.TempDir(), "hotline.db")))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
+	db := testsupport.OpenStore(tb)
 	return db
 }
 

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,9 +13,9 @@ import (
 	"hotline/internal/district"
 	"hotline/internal/districtweb"
 	"hotline/internal/hotline"
-	"hotline/internal/pgtest"
 	"hotline/internal/staff"
 	"hotline/internal/store"
+	"hotline/internal/testsupport"
 	"hotline/internal/triage"
 )
 
@@ -24,14 +23,10 @@ import (
 // their own district by reason — flagged, cleared as wrong, its share, and
 // misses — exactly, and nothing of another district.
 func TestDetectorPage(t *testing.T) {
-	db, err := store.Open(pgtest.DB(t, filepath.Join(t.TempDir(), "h.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := testsupport.OpenStore(t)
 	db.Clock = fixedClock(time.Date(2026, 5, 10, 2, 0, 0, 0, time.UTC))
 	ctx := context.Background()
-	err = db.Update(ctx, func(tx *store.Tx) error {
+	err := db.Update(ctx, func(tx *store.Tx) error {
 		for _, c := range []struct {
 			district, kind, reason string
 			n                      int

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
@@ -13,9 +12,9 @@ import (
 	"hotline/internal/district"
 	"hotline/internal/districtweb"
 	"hotline/internal/hotline"
-	"hotline/internal/pgtest"
 	"hotline/internal/staff"
 	"hotline/internal/store"
+	"hotline/internal/testsupport"
 	"hotline/internal/triage"
 )
 
@@ -25,14 +24,10 @@ import (
 // a reporter (here the category chart still says "<5").
 func TestSchoolFailuresAreExact(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(pgtest.DB(t, filepath.Join(t.TempDir(), "hotline.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := testsupport.OpenStore(t)
 	now := time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
 	db.Clock = fixedClock(now)
-	err = db.Update(ctx, func(tx *store.Tx) error {
+	err := db.Update(ctx, func(tx *store.Tx) error {
 		sc := &hotline.School{Code: "no3", Name: "第三中学", District: "海淀区", PublicKey: []byte("pk")}
 		if err := tx.CreateSchool(sc, []byte("wrapped")); err != nil {
 			return err

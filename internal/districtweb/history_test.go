@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,9 +13,9 @@ import (
 	"hotline/internal/district"
 	"hotline/internal/districtweb"
 	"hotline/internal/hotline"
-	"hotline/internal/pgtest"
 	"hotline/internal/staff"
 	"hotline/internal/store"
+	"hotline/internal/testsupport"
 	"hotline/internal/triage"
 )
 
@@ -25,16 +24,12 @@ import (
 // shows the ledger's raw detail keys.
 func TestCaseHistoryInWords(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(pgtest.DB(t, filepath.Join(t.TempDir(), "hotline.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := testsupport.OpenStore(t)
 	now := time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
 	db.Clock = fixedClock(now)
 	// The officer is looked up for access to an escalated case.
 	officer := &hotline.Counselor{Username: "officer", DisplayName: "区教育局", Role: hotline.RoleDistrict, District: "海淀区"}
-	err = db.Update(ctx, func(tx *store.Tx) error {
+	err := db.Update(ctx, func(tx *store.Tx) error {
 		sc := &hotline.School{Code: "no3", Name: "第三中学", District: "海淀区", PublicKey: []byte("pk")}
 		if err := tx.CreateSchool(sc, []byte("wrapped")); err != nil {
 			return err

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,9 +13,9 @@ import (
 	"hotline/internal/district"
 	"hotline/internal/districtweb"
 	"hotline/internal/hotline"
-	"hotline/internal/pgtest"
 	"hotline/internal/staff"
 	"hotline/internal/store"
+	"hotline/internal/testsupport"
 	"hotline/internal/triage"
 )
 
@@ -26,11 +25,7 @@ import (
 // next case gets the district's assessment time.
 func TestDistrictSetsItsCaseDeadlines(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(pgtest.DB(t, filepath.Join(t.TempDir(), "hotline.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := testsupport.OpenStore(t)
 	now := time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
 	db.Clock = fixedClock(now)
 	h, err := districtweb.New(districtweb.Config{District: district.New(db), Triage: &triage.Service{DB: db},

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"hotline/internal/hotline"
+	"hotline/internal/testsupport"
 	"hotline/internal/vault"
 )
 
@@ -57,7 +58,7 @@ func generateTips(b *testing.B, e *env, nSchools, nTips int) {
 // queue, counts, unread markers, render) for a counselor of one of 1,000
 // schools holding 1,000,000 tips between them, across filters and pages.
 func BenchmarkQueuePage(b *testing.B) {
-	e := newEnvWith(b, cheapArgon, &fakeClock{t: time.Now().UTC().Truncate(time.Microsecond)})
+	e := newEnvWith(b, cheapArgon, testsupport.NewClock(time.Now().UTC().Truncate(time.Microsecond)))
 	sf := e.school("s1")
 	generateTips(b, e, 1000, 1_000_000)
 	u := e.login(sf.AdminUser, sf.AdminPassword, newPW)
@@ -107,7 +108,7 @@ func BenchmarkQueuePage(b *testing.B) {
 // peak memory: the vault's pool must keep derivations within its bound.
 func BenchmarkConcurrentLogins(b *testing.B) {
 	const accounts, perAccount = 40, 5
-	e := newEnvWith(b, vault.Options{}, &fakeClock{t: time.Now().UTC().Truncate(time.Microsecond)})
+	e := newEnvWith(b, vault.Options{}, testsupport.NewClock(time.Now().UTC().Truncate(time.Microsecond)))
 	ctx := context.Background()
 	sf := e.school("s1")
 	admin, err := e.st.Authenticate(ctx, sf.AdminUser, sf.AdminPassword)

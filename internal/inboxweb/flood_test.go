@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"hotline/internal/inboxweb"
+	"hotline/internal/testsupport"
 	"hotline/internal/throttle"
 )
 
@@ -22,7 +23,7 @@ import (
 // X-Forwarded-For, so a flood can come from many networks.
 func newProxiedEnv(t *testing.T) *env {
 	t.Helper()
-	return newEnvConfig(t, cheapArgon, &fakeClock{t: time.Now().UTC().Truncate(time.Microsecond)}, func(c *inboxweb.Config) {
+	return newEnvConfig(t, cheapArgon, testsupport.NewClock(time.Now().UTC().Truncate(time.Microsecond)), func(c *inboxweb.Config) {
 		c.ClientIP = throttle.ClientIP{Trusted: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}
 	})
 }

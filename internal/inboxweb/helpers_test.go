@@ -11,7 +11,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -25,31 +24,17 @@ import (
 	"hotline/internal/inboxweb"
 	"hotline/internal/intake"
 	"hotline/internal/live"
-	"hotline/internal/pgtest"
+	"hotline/internal/photo"
 	"hotline/internal/scheduler"
 	"hotline/internal/staff"
 	"hotline/internal/store"
+	"hotline/internal/testsupport"
 	"hotline/internal/triage"
 	"hotline/internal/vault"
 )
 
 // fakeClock is a settable clock shared by the store and the inbox.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+type fakeClock = testsupport.Clock
 
 type env struct {
 	t      testing.TB
@@ -71,7 +56,7 @@ var cheapArgon = vault.Options{Argon: vault.Argon2Params{Time: 1, MemoryKiB: 64,
 
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
-	return newEnvWith(tb, cheapArgon, &fakeClock{t: time.Now().UTC().Truncate(time.Microsecond)})
+	return newEnvWith(tb, cheapArgon, testsupport.NewClock(time.Now().UTC().Truncate(time.Microsecond)))
 }
 
 func newEnvWith(tb testing.TB, opt vault.Options, clock *fakeClock) *env {
@@ -82,11 +67,7 @@ func newEnvWith(tb testing.TB, opt vault.Options, clock *fakeClock) *env {
 // newEnvConfig is newEnvWith with a last say over the inbox's Config.
 func newEnvConfig(tb testing.TB, opt vault.Options, clock *fakeClock, configure func(*inboxweb.Config)) *env {
 	tb.Helper()
-	db, err := store.Open(pgtest.DB(tb, filepath.Join(tb.TempDir(), "hotline.db")))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
+	db := testsupport.OpenStore(tb)
 	db.Clock = clock
 	key := bytes.Repeat([]byte{7}, 32)
 	v, err := vault.New(key, opt)
@@ -228,7 +209,7 @@ func pngBytes(tb testing.TB) []byte {
 func (e *env) photoTip(code string) (*hotline.Submitted, string) {
 	e.t.Helper()
 	ctx := context.Background()
-	p, err := intake.CleanPhoto(pngBytes(e.t))
+	p, err := photo.Clean(pngBytes(e.t))
 	if err != nil {
 		e.t.Fatal(err)
 	}

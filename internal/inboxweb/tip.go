@@ -11,7 +11,7 @@ import (
 
 	"hotline/internal/history"
 	"hotline/internal/hotline"
-	"hotline/internal/intake"
+	"hotline/internal/photo"
 	"hotline/internal/store"
 	"hotline/internal/triage"
 	"hotline/internal/web"
@@ -333,14 +333,14 @@ func formPhoto(r *http.Request, field string) (*hotline.Photo, error) {
 		return nil, hotline.ErrPhotoTooLarge
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, intake.MaxPhotoBytes+1))
+	data, err := io.ReadAll(io.LimitReader(f, photo.MaxBytes+1))
 	if err != nil {
 		return nil, hotline.ErrPhotoInvalid
 	}
 	if len(data) == 0 {
 		return nil, nil
 	}
-	return intake.CleanPhotoContext(r.Context(), data)
+	return photo.CleanContext(r.Context(), data)
 }
 
 // handlePhoto serves one message's photo, opened from sealed storage, to

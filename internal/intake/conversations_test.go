@@ -4,27 +4,15 @@ import (
 	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"hotline/internal/dialog"
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
+	"hotline/internal/testsupport"
 	"hotline/internal/urgency"
 )
-
-type stepClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *stepClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *stepClock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // TestSweeperFilesUrgentDraftThroughIntake: with the real store, sealing
 // and intake, an urgent draft nobody sends is filed as an urgent tip after
@@ -34,7 +22,7 @@ func (c *stepClock) add(d time.Duration) {
 func TestSweeperFilesUrgentDraftThroughIntake(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	clock := &stepClock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	clock := testsupport.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	e.db.Clock = clock
 	cs := intake.NewConversationStore(e.db, e.vault)
 	eng := &dialog.Engine{Intake: e.intake, Reporters: e.intake, Schools: e.intake, Store: cs, Clock: clock, Urgent: urgency.Urgent}
@@ -72,7 +60,7 @@ func TestSweeperFilesUrgentDraftThroughIntake(t *testing.T) {
 		}
 	}
 
-	clock.add(dialog.UrgentSendAfter)
+	clock.Add(dialog.UrgentSendAfter)
 	sent, deleted, err := eng.Sweep(ctx)
 	if err != nil || sent != 1 || deleted != 0 {
 		t.Fatalf("sweep: got %d sent %d deleted %v, want 1 0 nil", sent, deleted, err)
@@ -106,7 +94,7 @@ func TestSweeperFilesUrgentDraftThroughIntake(t *testing.T) {
 		t.Fatalf("follow-up: got %d messages", len(msgs))
 	}
 
-	clock.add(dialog.DraftKeep)
+	clock.Add(dialog.DraftKeep)
 	if sent, deleted, err = eng.Sweep(ctx); err != nil || sent != 0 || deleted != 1 {
 		t.Fatalf("week sweep: got %d sent %d deleted %v, want 0 1 nil", sent, deleted, err)
 	}

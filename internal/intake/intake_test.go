@@ -17,9 +17,10 @@ import (
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
 	"hotline/internal/live"
-	"hotline/internal/pgtest"
+	"hotline/internal/photo"
 	"hotline/internal/staff"
 	"hotline/internal/store"
+	"hotline/internal/testsupport"
 	"hotline/internal/triage"
 	"hotline/internal/vault"
 )
@@ -39,11 +40,7 @@ type env struct {
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
 	dir := tb.TempDir()
-	db, err := store.Open(pgtest.DB(tb, filepath.Join(dir, "hotline.db")))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
+	db := testsupport.OpenStoreAt(tb, filepath.Join(dir, "hotline.db"))
 	v, err := vault.LoadOrCreate(dir, vault.Options{Argon: vault.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}})
 	if err != nil {
 		tb.Fatal(err)
@@ -294,7 +291,7 @@ func TestCleanPhotoDropsEXIFAndGPS(t *testing.T) {
 	if _, _, err := image.Decode(bytes.NewReader(raw)); err != nil {
 		t.Fatalf("test image does not decode: %v", err)
 	}
-	p, err := intake.CleanPhoto(raw)
+	p, err := photo.Clean(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,15 +301,15 @@ func TestCleanPhotoDropsEXIFAndGPS(t *testing.T) {
 	if img, _, err := image.Decode(bytes.NewReader(p.Data)); err != nil || img.Bounds().Dx() != 64 {
 		t.Fatalf("cleaned photo: %v", err)
 	}
-	if _, err := intake.CleanPhoto([]byte("not an image")); !errors.Is(err, hotline.ErrPhotoInvalid) {
+	if _, err := photo.Clean([]byte("not an image")); !errors.Is(err, hotline.ErrPhotoInvalid) {
 		t.Fatalf("garbage: %v", err)
 	}
 	// A header claiming 50,000 x 50,000 pixels is refused before decoding.
 	bomb := pngHeader(50000, 50000)
-	if _, err := intake.CleanPhoto(bomb); !errors.Is(err, hotline.ErrPhotoTooLarge) {
+	if _, err := photo.Clean(bomb); !errors.Is(err, hotline.ErrPhotoTooLarge) {
 		t.Fatalf("pixel bomb: %v", err)
 	}
-	if _, err := intake.CleanPhoto(make([]byte, intake.MaxPhotoBytes+1)); !errors.Is(err, hotline.ErrPhotoTooLarge) {
+	if _, err := photo.Clean(make([]byte, photo.MaxBytes+1)); !errors.Is(err, hotline.ErrPhotoTooLarge) {
 		t.Fatalf("oversized: %v", err)
 	}
 }
@@ -333,7 +330,7 @@ func pngHeader(w, h uint32) []byte {
 func TestReporterPhotoIsSealedAndOpens(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	p, err := intake.CleanPhoto(jpegWithGPS(t, "x"))
+	p, err := photo.Clean(jpegWithGPS(t, "x"))
 	if err != nil {
 		t.Fatal(err)
 	}

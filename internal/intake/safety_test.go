@@ -3,7 +3,6 @@ package intake_test
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 	"hotline/internal/district"
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
+	"hotline/internal/testsupport"
 	"hotline/internal/urgency"
 )
 
@@ -35,22 +35,12 @@ func standIn(text string) urgency.Verdict {
 }
 
 // setClock is a clock the test moves.
-type setClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *setClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *setClock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+type setClock = testsupport.Clock
 
 func safetyEnv(t *testing.T) (*env, *setClock) {
 	e := newEnv(t)
 	e.intake.Detector = standIn
-	clock := &setClock{t: time.Now().UTC().Truncate(time.Microsecond)}
+	clock := testsupport.NewClock(time.Now().UTC().Truncate(time.Microsecond))
 	e.db.Clock = clock
 	return e, clock
 }
@@ -102,7 +92,7 @@ func TestMailboxAsksWhenUnsure(t *testing.T) {
 		t.Errorf("counts after no: got %+v, want asked 1, no 1", c)
 	}
 	// Nothing waits now; an expiry run finds nothing.
-	clock.add(time.Hour)
+	clock.Add(time.Hour)
 	if n, err := e.intake.ExpireSafetyQuestions(ctx); n != 0 || err != nil {
 		t.Fatalf("expire after an answer: %d, %v; want 0", n, err)
 	}
@@ -132,11 +122,11 @@ func TestUnansweredQuestionMarksTheCase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock.add(hotline.SafetyQuestionWait - time.Second)
+	clock.Add(hotline.SafetyQuestionWait - time.Second)
 	if n, _ := e.intake.ExpireSafetyQuestions(ctx); n != 0 {
 		t.Fatalf("expired %d before the wait was over", n)
 	}
-	clock.add(2 * time.Second)
+	clock.Add(2 * time.Second)
 	if n, err := e.intake.ExpireSafetyQuestions(ctx); n != 1 || err != nil {
 		t.Fatalf("expire: %d, %v; want 1", n, err)
 	}
@@ -186,11 +176,11 @@ func TestFollowUpAsksOnceAnHour(t *testing.T) {
 	if _, err := e.intake.AnswerSafety(ctx, ref, false); err != nil {
 		t.Fatal(err)
 	}
-	clock.add(10 * time.Minute)
+	clock.Add(10 * time.Minute)
 	if m, _ := e.intake.AddReporterMessage(ctx, ref, unsureText, nil); !m.SafetyDue.IsZero() {
 		t.Errorf("asked again within the hour")
 	}
-	clock.add(time.Hour)
+	clock.Add(time.Hour)
 	if m, _ := e.intake.AddReporterMessage(ctx, ref, unsureText, nil); m.SafetyDue.IsZero() {
 		t.Errorf("not asked again after an hour")
 	}

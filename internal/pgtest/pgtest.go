@@ -3,10 +3,10 @@
 // dir, listening only on a unix socket there) and stops when it ends, or
 // the server named by HOTLINE_TEST_PG. Each test gets a fresh database.
 //
-// A package whose tests must pass on both engines runs them twice from its
-// TestMain with Main: once on SQLite, once on PostgreSQL. Its helpers open
-// the database DB names, which is the SQLite file on the first pass and a
-// PostgreSQL database on the second.
+// A package whose tests must pass on both engines calls Main from its
+// TestMain; the test command runs it once per engine (HOTLINE_TEST_ENGINE).
+// Its helpers open the database DB names: the SQLite file on a SQLite run,
+// a PostgreSQL database on a PostgreSQL run.
 //
 // Without PostgreSQL installed the PostgreSQL pass and NewDatabase skip,
 // unless CI is set: then they fail, so that a CI machine cannot pass
@@ -42,9 +42,8 @@ import (
 // to create databases).
 const EnvDSN = "HOTLINE_TEST_PG"
 
-// EnvEngine, set to "sqlite" or "postgres", makes Main run only that pass:
-// for iterating on one engine, and for child processes a test starts,
-// which must run on the engine of the parent's pass only.
+// EnvEngine, set to "sqlite" (the default) or "postgres", names the engine
+// a test process runs on; child processes a test starts inherit it.
 const EnvEngine = "HOTLINE_TEST_ENGINE"
 
 var (
@@ -66,44 +65,36 @@ var (
 	named    = map[string]string{} // test name + path → DSN, on the PostgreSQL pass
 )
 
-// Main runs the package's tests on SQLite, then again on PostgreSQL, and
-// stops the cluster it started; it returns the exit code for os.Exit.
-// Without PostgreSQL (and CI unset) the second pass is skipped with a note.
+// Main runs the package's tests once, on the engine HOTLINE_TEST_ENGINE
+// names (SQLite when unset), and stops the cluster it started; it returns
+// the exit code for os.Exit. The test command runs the suite once per
+// engine (see the Makefile's test target), as a CI matrix would: one pass
+// per process, so a child process a test starts inherits its engine from
+// the environment and nothing flips a switch under running tests.
+// Without PostgreSQL (and CI unset) the PostgreSQL run is skipped with a
+// note.
 //
 //	func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 func Main(m *testing.M) int {
-	only := os.Getenv(EnvEngine)
-	switch only {
-	case "", "sqlite", "postgres":
+	switch engine := os.Getenv(EnvEngine); engine {
+	case "", "sqlite":
+		return m.Run()
+	case "postgres":
 	default:
-		slog.Error("pgtest: want sqlite or postgres", "env", EnvEngine, "value", only)
+		slog.Error("pgtest: want sqlite or postgres", "env", EnvEngine, "value", engine)
 		return 2
-	}
-	if only != "postgres" {
-		if code := m.Run(); code != 0 || only == "sqlite" {
-			return code
-		}
 	}
 	if err := available(); err != nil {
 		if os.Getenv("CI") != "" {
 			slog.Error("pgtest: PostgreSQL is needed under CI", "err", err)
 			return 1
 		}
-		slog.Warn("pgtest: PostgreSQL pass skipped", "err", err)
+		slog.Warn("pgtest: PostgreSQL run skipped", "err", err)
 		return 0
 	}
 	defer stop()
-	if only == "" {
-		// Not in a child process, whose stdout its parent may read.
-		slog.Info("pgtest: the same tests again on PostgreSQL")
-	}
 	onPostgres.Store(true)
-	defer onPostgres.Store(false)
-	if code := m.Run(); code != 0 {
-		slog.Error("pgtest: FAILED on PostgreSQL")
-		return code
-	}
-	return 0
+	return m.Run()
 }
 
 // OnPostgres reports whether this is Main's PostgreSQL pass.

@@ -11,20 +11,12 @@ import (
 	"testing"
 	"time"
 
-	"hotline/internal/pgtest"
 	"hotline/internal/store"
+	"hotline/internal/testsupport"
 	"hotline/internal/vault"
 )
 
 // fixedClock is a clock tests move by hand.
-type fixedClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fixedClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *fixedClock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 // senderFunc adapts a function to Sender.
 type senderFunc func(ctx context.Context, p *Payload) error
@@ -34,11 +26,7 @@ func (f senderFunc) Deliver(ctx context.Context, p *Payload) error { return f(ct
 func mustOpen(tb testing.TB) (*store.DB, *vault.Vault) {
 	tb.Helper()
 	dir := tb.TempDir()
-	db, err := store.Open(pgtest.DB(tb, filepath.Join(dir, "hotline.db")))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
+	db := testsupport.OpenStoreAt(tb, filepath.Join(dir, "hotline.db"))
 	v, err := vault.LoadOrCreate(dir, vault.Options{Argon: vault.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}})
 	if err != nil {
 		tb.Fatal(err)
@@ -78,7 +66,7 @@ func micros(t time.Time) int64 { return t.UnixMicro() }
 // forgotten; server and network failures count and back off.
 func TestRetryAfterWaitsExactlyAndIsNotAFailure(t *testing.T) {
 	db, v := mustOpen(t)
-	clock := &fixedClock{t: time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)}
+	clock := testsupport.NewClock(time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC))
 	db.Clock = clock
 	ctx := context.Background()
 	enqueue(t, db, v, 1, "a")
@@ -107,7 +95,7 @@ func TestRetryAfterWaitsExactlyAndIsNotAFailure(t *testing.T) {
 		if it.Attempts != 0 || it.NextAttemptAt != micros(clock.Now().Add(7*time.Second)) {
 			t.Fatalf("429: got attempts %d, next in %dµs, want 0 and exactly 7s", it.Attempts, it.NextAttemptAt-micros(clock.Now()))
 		}
-		clock.add(7 * time.Second)
+		clock.Add(7 * time.Second)
 	}
 	got := w.Stats()
 	if got.Server != 3 || got.Network != 1 || got.RetryAfter != 3 || got.Delivered != 0 {
@@ -120,7 +108,7 @@ func TestRetryAfterWaitsExactlyAndIsNotAFailure(t *testing.T) {
 // time.
 func TestDeliveryEndsBackoffOfOtherChats(t *testing.T) {
 	db, v := mustOpen(t)
-	clock := &fixedClock{t: time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)}
+	clock := testsupport.NewClock(time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC))
 	db.Clock = clock
 	ctx := context.Background()
 	for chat := int64(1); chat <= 3; chat++ {
@@ -136,7 +124,7 @@ func TestDeliveryEndsBackoffOfOtherChats(t *testing.T) {
 	if it := head(t, db, v, 1); it.Attempts != 8 || it.NextAttemptAt-micros(clock.Now()) < (64*time.Second).Microseconds() {
 		t.Fatalf("chat 1 after 8 failures: got attempts %d, next in %dµs, want 8 and at least 64s", it.Attempts, it.NextAttemptAt-micros(clock.Now()))
 	}
-	clock.add(time.Second)
+	clock.Add(time.Second)
 	if got := w.attempt(ctx, head(t, db, v, 3)); got != answered {
 		t.Fatalf("delivery: got outcome %d, want answered", got)
 	}

@@ -1,7 +1,6 @@
 package relay_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -19,36 +18,21 @@ import (
 
 	"hotline/bot"
 	"hotline/internal/hotline"
-	"hotline/internal/pgtest"
 	"hotline/internal/relay"
 	"hotline/internal/sim/telegramsim"
 	"hotline/internal/store"
 	"hotline/internal/telegramtest"
+	"hotline/internal/testsupport"
 	"hotline/internal/vault"
 )
 
-// syncBuffer collects log lines from many goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+// syncBuffer collects log output written from many goroutines.
+type syncBuffer = testsupport.SyncBuffer
 
 func openStore(tb testing.TB) (*store.DB, *vault.Vault, string) {
 	tb.Helper()
 	dir := tb.TempDir()
-	db, err := store.Open(pgtest.DB(tb, filepath.Join(dir, "hotline.db")))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
+	db := testsupport.OpenStoreAt(tb, filepath.Join(dir, "hotline.db"))
 	v, err := vault.LoadOrCreate(dir, vault.Options{Argon: vault.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}})
 	if err != nil {
 		tb.Fatal(err)

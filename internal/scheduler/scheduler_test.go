@@ -16,19 +16,13 @@ import (
 	"hotline/internal/scheduler"
 	"hotline/internal/staff"
 	"hotline/internal/store"
+	"hotline/internal/testsupport"
 	"hotline/internal/triage"
 	"hotline/internal/vault"
 )
 
 // ovClock is a fake clock safe to read from the writer goroutine.
-type ovClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *ovClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *ovClock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
+type ovClock = testsupport.Clock
 
 // ovEnv is a school in a district with an admin, a counselor and a
 // district officer, on a database that tests can close and reopen.
@@ -88,7 +82,7 @@ func newOvEnv(tb testing.TB, settings *hotline.SchoolSettings) *ovEnv {
 	e := &ovEnv{tb: tb, path: pgtest.DB(tb, filepath.Join(tb.TempDir(), "h.db")), key: make([]byte, 32), district: "海淀区",
 		t0: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), alerter: &ovAlerter{}}
 	e.key[0] = 7
-	e.clock = &ovClock{t: e.t0}
+	e.clock = testsupport.NewClock(e.t0)
 	e.open()
 	tb.Cleanup(func() { e.db.Close() })
 	d, err := e.staff.CreateDistrict(ctx, e.district, "officer1")

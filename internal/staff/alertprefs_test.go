@@ -21,7 +21,7 @@ func TestLinkCodeIsOneTimeAndExpires(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer wang.Wipe()
-	t0 := clock.t
+	t0 := clock.Now()
 	code, expires, err := svc.NewLinkCode(ctx, wang)
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +43,7 @@ func TestLinkCodeIsOneTimeAndExpires(t *testing.T) {
 		t.Fatalf("linked counselor = %v, %v", c, err)
 	}
 	code2, _, _ := svc.NewLinkCode(ctx, admin)
-	clock.t = t0.Add(16 * time.Minute)
+	clock.Set(t0.Add(16 * time.Minute))
 	if err := svc.LinkTelegram(ctx, code2, 7); hotline.ErrorCode(err) != hotline.ENOTFOUND {
 		t.Errorf("expired code: %v", err)
 	}

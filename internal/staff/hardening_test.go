@@ -17,6 +17,7 @@ import (
 	"hotline/internal/pgtest"
 	"hotline/internal/staff"
 	"hotline/internal/store"
+	"hotline/internal/testsupport"
 	"hotline/internal/vault"
 )
 
@@ -80,7 +81,7 @@ func enrol(t *testing.T, svc *staff.Service, clock *fakeClock, username string) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.EnableTOTP(ctx, sess, key.Secret(), totpCode(t, key.Secret(), clock.t)); err != nil {
+	if err := svc.EnableTOTP(ctx, sess, key.Secret(), totpCode(t, key.Secret(), clock.Now())); err != nil {
 		t.Fatal(err)
 	}
 	return key.Secret()
@@ -94,17 +95,17 @@ func TestTOTPGuessingByLoggingInAgainIsThrottled(t *testing.T) {
 	ctx := context.Background()
 	user := owner(t, svc, "no3")
 	secret := enrol(t, svc, clock, user)
-	clock.t = clock.t.Add(time.Minute)
+	clock.Add(time.Minute)
 
-	start := clock.t
+	start := clock.Now()
 	evaluated, tried := 0, 0
-	for clock.t.Sub(start) < time.Minute {
+	for clock.Now().Sub(start) < time.Minute {
 		sess, err := svc.Authenticate(ctx, user, goodPassword)
 		if err != nil {
-			t.Fatalf("the right password at +%v: %v", clock.t.Sub(start), err)
+			t.Fatalf("the right password at +%v: %v", clock.Now().Sub(start), err)
 		}
 		for range 2 {
-			err := svc.VerifyTOTP(ctx, sess, wrongCode(t, secret, clock.t, tried))
+			err := svc.VerifyTOTP(ctx, sess, wrongCode(t, secret, clock.Now(), tried))
 			tried++
 			switch {
 			case errors.Is(err, staff.ErrBadTOTP):
@@ -115,7 +116,7 @@ func TestTOTPGuessingByLoggingInAgainIsThrottled(t *testing.T) {
 			}
 		}
 		sess.Wipe()
-		clock.t = clock.t.Add(500 * time.Millisecond)
+		clock.Add(500 * time.Millisecond)
 	}
 	t.Logf("%d codes tried, %d evaluated in one minute", tried, evaluated)
 	if evaluated > 10 {
@@ -123,20 +124,20 @@ func TestTOTPGuessingByLoggingInAgainIsThrottled(t *testing.T) {
 	}
 	// The owner, with the right code, gets in once the lock runs out, and
 	// that complete log-in resets the count.
-	clock.t = clock.t.Add(staff.MaxLoginDelay)
+	clock.Add(staff.MaxLoginDelay)
 	sess, err := svc.Authenticate(ctx, user, goodPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sess.Wipe()
-	if err := svc.VerifyTOTP(ctx, sess, totpCode(t, secret, clock.t)); err != nil {
+	if err := svc.VerifyTOTP(ctx, sess, totpCode(t, secret, clock.Now())); err != nil {
 		t.Fatalf("the right code after the wait: %v", err)
 	}
 	if !sess.Complete() {
 		t.Fatal("session not complete after both factors")
 	}
-	clock.t = clock.t.Add(30 * time.Second)
-	if err := svc.VerifyTOTP(ctx, sess, wrongCode(t, secret, clock.t, 0)); !errors.Is(err, staff.ErrBadTOTP) {
+	clock.Add(30 * time.Second)
+	if err := svc.VerifyTOTP(ctx, sess, wrongCode(t, secret, clock.Now(), 0)); !errors.Is(err, staff.ErrBadTOTP) {
 		t.Fatalf("first wrong code after a complete log-in: %v, want evaluated (count reset)", err)
 	}
 }
@@ -147,7 +148,7 @@ func TestParallelTOTPGuessesMeetTheLock(t *testing.T) {
 	ctx := context.Background()
 	user := owner(t, svc, "no3")
 	secret := enrol(t, svc, clock, user)
-	clock.t = clock.t.Add(time.Minute)
+	clock.Add(time.Minute)
 	sess, err := svc.Authenticate(ctx, user, goodPassword)
 	if err != nil {
 		t.Fatal(err)
@@ -157,7 +158,7 @@ func TestParallelTOTPGuessesMeetTheLock(t *testing.T) {
 	var mu sync.Mutex
 	evaluated := 0
 	for i := range 40 {
-		code := wrongCode(t, secret, clock.t, i*7919)
+		code := wrongCode(t, secret, clock.Now(), i*7919)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -235,7 +236,7 @@ func TestStrangerCannotLockOwnerOut(t *testing.T) {
 		case errors.Is(err, staff.ErrBadLogin):
 			n++
 		case errors.Is(err, staff.ErrThrottled):
-			clock.t = clock.t.Add(time.Second)
+			clock.Add(time.Second)
 		default:
 			t.Fatal(err)
 		}
@@ -248,7 +249,7 @@ func TestStrangerCannotLockOwnerOut(t *testing.T) {
 	if _, err := svc.Login(ctx, user, goodPassword, ""); !errors.Is(err, staff.ErrThrottled) {
 		t.Fatalf("owner on a new browser right after the guesses: %v, want throttled", err)
 	}
-	for end := clock.t.Add(time.Hour); clock.t.Before(end); clock.t = clock.t.Add(10 * time.Second) {
+	for end := clock.Now().Add(time.Hour); clock.Now().Before(end); clock.Add(10 * time.Second) {
 		if err := guess(); !errors.Is(err, staff.ErrBadLogin) && !errors.Is(err, staff.ErrThrottled) {
 			t.Fatal(err)
 		}
@@ -259,7 +260,7 @@ func TestStrangerCannotLockOwnerOut(t *testing.T) {
 		s.Wipe()
 	}
 	// The promise on a new browser: at most MaxLoginDelay after the last guess.
-	clock.t = clock.t.Add(staff.MaxLoginDelay)
+	clock.Add(staff.MaxLoginDelay)
 	if s, err := svc.Login(ctx, user, goodPassword, ""); err != nil {
 		t.Fatalf("owner on a new browser %v after the last guess: %v", staff.MaxLoginDelay, err)
 	} else {
@@ -329,13 +330,13 @@ func TestDevicesRememberedOnlyAfterCompleteLogin(t *testing.T) {
 	s.Wipe()
 
 	secret := enrol(t, svc, clock, user)
-	clock.t = clock.t.Add(time.Minute)
+	clock.Add(time.Minute)
 	half := pass(laptop)
 	defer half.Wipe()
 	if _, err := svc.RememberDevice(ctx, half, ""); err == nil {
 		t.Fatal("a browser became known before the second factor")
 	}
-	if err := svc.VerifyTOTP(ctx, half, totpCode(t, secret, clock.t)); err != nil {
+	if err := svc.VerifyTOTP(ctx, half, totpCode(t, secret, clock.Now())); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.RememberDevice(ctx, half, laptop); err != nil {
@@ -386,12 +387,12 @@ func openAt(t *testing.T, path string, clock *fakeClock) *staff.Service {
 // log-in, not a used code after a restart.
 func TestTOTPCodeAcceptedOnceAcrossRestarts(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "h.db")
-	clock := &fakeClock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
+	clock := testsupport.NewClock(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
 	svc := openAt(t, path, clock)
 	ctx := context.Background()
 	user := owner(t, svc, "no3")
 	secret := enrol(t, svc, clock, user)
-	enrolCode := totpCode(t, secret, clock.t)
+	enrolCode := totpCode(t, secret, clock.Now())
 	svc.DB.Close()
 
 	verify := func(svc *staff.Service, code string) error {
@@ -403,13 +404,13 @@ func TestTOTPCodeAcceptedOnceAcrossRestarts(t *testing.T) {
 		defer sess.Wipe()
 		return svc.VerifyTOTP(ctx, sess, code)
 	}
-	clock.t = clock.t.Add(10 * time.Second) // same 30-second step
+	clock.Add(10 * time.Second) // same 30-second step
 	svc = openAt(t, path, clock)
 	if err := verify(svc, enrolCode); !errors.Is(err, staff.ErrBadTOTP) {
 		t.Fatalf("enrolment code at the next log-in, after a restart: %v, want refused", err)
 	}
-	clock.t = clock.t.Add(30 * time.Second)
-	code := totpCode(t, secret, clock.t)
+	clock.Add(30 * time.Second)
+	code := totpCode(t, secret, clock.Now())
 	if err := verify(svc, code); err != nil {
 		t.Fatalf("a fresh code: %v", err)
 	}
@@ -422,12 +423,12 @@ func TestTOTPCodeAcceptedOnceAcrossRestarts(t *testing.T) {
 		t.Fatalf("a used code after a restart: %v, want refused", err)
 	}
 	// An earlier step's code (within the drift window) is refused too.
-	clock.t = clock.t.Add(30 * time.Second)
-	if err := verify(svc, totpCode(t, secret, clock.t.Add(-30*time.Second))); !errors.Is(err, staff.ErrBadTOTP) {
+	clock.Add(30 * time.Second)
+	if err := verify(svc, totpCode(t, secret, clock.Now().Add(-30*time.Second))); !errors.Is(err, staff.ErrBadTOTP) {
 		t.Fatalf("the used step's code in the drift window: %v, want refused", err)
 	}
-	clock.t = clock.t.Add(5 * time.Second) // three refusals in a row locked the step for 5 s
-	if err := verify(svc, totpCode(t, secret, clock.t)); err != nil {
+	clock.Add(5 * time.Second) // three refusals in a row locked the step for 5 s
+	if err := verify(svc, totpCode(t, secret, clock.Now())); err != nil {
 		t.Fatalf("the next step's code: %v", err)
 	}
 }

@@ -36,7 +36,7 @@ func TestLoginWrongPasswordThrottleAndChange(t *testing.T) {
 	if _, err := svc.Authenticate(ctx, user, cs.AdminPassword); !errors.Is(err, staff.ErrThrottled) {
 		t.Fatalf("while throttled: %v", err)
 	}
-	clock.t = clock.t.Add(2 * time.Second)
+	clock.Add(2 * time.Second)
 	sess, err := svc.Authenticate(ctx, user, cs.AdminPassword)
 	if err != nil {
 		t.Fatal(err)
@@ -183,7 +183,7 @@ func TestUnknownUsernameThrottledLikeARealOne(t *testing.T) {
 	if !errors.Is(unknown[3], staff.ErrThrottled) {
 		t.Fatalf("fourth attempt at an unknown name: %v, want throttled", unknown[3])
 	}
-	clock.t = clock.t.Add(time.Hour)
+	clock.Add(time.Hour)
 	if _, err := svc.Authenticate(ctx, "nobody-here", "x"); !errors.Is(err, staff.ErrBadLogin) {
 		t.Fatalf("after the wait: %v", err)
 	}

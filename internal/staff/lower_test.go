@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"hotline/internal/staff"
+	"hotline/internal/testsupport"
 )
 
 // Someone who knows the password (but has none of the owner's browsers)
@@ -21,12 +22,12 @@ func TestPasswordHolderCannotLockKnownBrowserOutOfTOTP(t *testing.T) {
 	ctx := context.Background()
 	user := owner(t, svc, "no3")
 	secret := enrol(t, svc, clock, user)
-	clock.t = clock.t.Add(time.Minute)
+	clock.Add(time.Minute)
 	s, err := svc.Authenticate(ctx, user, goodPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.VerifyTOTP(ctx, s, totpCode(t, secret, clock.t)); err != nil {
+	if err := svc.VerifyTOTP(ctx, s, totpCode(t, secret, clock.Now())); err != nil {
 		t.Fatal(err)
 	}
 	laptop, err := svc.RememberDevice(ctx, s, "")
@@ -37,7 +38,7 @@ func TestPasswordHolderCannotLockKnownBrowserOutOfTOTP(t *testing.T) {
 
 	// The stranger: the right password from a new browser, then wrong
 	// codes, logging in again whenever the session's codes run out.
-	clock.t = clock.t.Add(time.Minute)
+	clock.Add(time.Minute)
 	strangerLocked := func() bool {
 		t.Helper()
 		sess, err := svc.Authenticate(ctx, user, goodPassword)
@@ -45,7 +46,7 @@ func TestPasswordHolderCannotLockKnownBrowserOutOfTOTP(t *testing.T) {
 			t.Fatalf("the stranger's right password: %v", err)
 		}
 		defer sess.Wipe()
-		return errors.Is(svc.VerifyTOTP(ctx, sess, wrongCode(t, secret, clock.t, 1)), staff.ErrThrottled)
+		return errors.Is(svc.VerifyTOTP(ctx, sess, wrongCode(t, secret, clock.Now(), 1)), staff.ErrThrottled)
 	}
 	for i := 0; !strangerLocked(); i++ {
 		if i > 10 {
@@ -57,7 +58,7 @@ func TestPasswordHolderCannotLockKnownBrowserOutOfTOTP(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the owner's password on the known laptop: %v", err)
 	}
-	if err := svc.VerifyTOTP(ctx, sess, totpCode(t, secret, clock.t)); err != nil {
+	if err := svc.VerifyTOTP(ctx, sess, totpCode(t, secret, clock.Now())); err != nil {
 		t.Fatalf("the owner's code on the known laptop while the stranger is locked: %v", err)
 	}
 	sess.Wipe()
@@ -67,14 +68,14 @@ func TestPasswordHolderCannotLockKnownBrowserOutOfTOTP(t *testing.T) {
 
 	// The laptop's own wrong codes lock the laptop; a new browser with
 	// the right code is held by the account's lock, not the laptop's.
-	clock.t = clock.t.Add(staff.MaxLoginDelay + time.Minute)
+	clock.Add(staff.MaxLoginDelay + time.Minute)
 	laptopLocked := false
 	for range 6 {
 		sess, err := svc.Login(ctx, user, goodPassword, laptop)
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = svc.VerifyTOTP(ctx, sess, wrongCode(t, secret, clock.t, 2))
+		err = svc.VerifyTOTP(ctx, sess, wrongCode(t, secret, clock.Now(), 2))
 		sess.Wipe()
 		if errors.Is(err, staff.ErrThrottled) {
 			laptopLocked = true
@@ -89,7 +90,7 @@ func TestPasswordHolderCannotLockKnownBrowserOutOfTOTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fresh.Wipe()
-	if err := svc.VerifyTOTP(ctx, fresh, totpCode(t, secret, clock.t)); err != nil {
+	if err := svc.VerifyTOTP(ctx, fresh, totpCode(t, secret, clock.Now())); err != nil {
 		t.Fatalf("a new browser while only the laptop is locked: %v", err)
 	}
 }
@@ -100,7 +101,7 @@ func TestPasswordHolderCannotLockKnownBrowserOutOfTOTP(t *testing.T) {
 // derivations), and the name itself is stored nowhere.
 func TestUnknownNamesAnswerAlikeAfterARestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "h.db")
-	clock := &fakeClock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
+	clock := testsupport.NewClock(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
 	svc := openAt(t, path, clock)
 	ctx := context.Background()
 	real := owner(t, svc, "no3")
@@ -130,12 +131,12 @@ func TestUnknownNamesAnswerAlikeAfterARestart(t *testing.T) {
 	if a := try(svc, unknown); !errors.Is(a.err, staff.ErrThrottled) || a.derived != 0 {
 		t.Fatalf("the locked unknown name after a restart: %v, %d derivations; want throttled at once", a.err, a.derived)
 	}
-	clock.t = clock.t.Add(staff.MaxLoginDelay)
+	clock.Add(staff.MaxLoginDelay)
 	same("after the lock", svc)
 
 	// A day's rest: both counts start again (and the unknown name's row
 	// is forgotten by the sweep), so three tries are free again for both.
-	clock.t = clock.t.Add(staff.ForgetFailuresAfter + time.Minute)
+	clock.Add(staff.ForgetFailuresAfter + time.Minute)
 	if err := svc.SweepSessions(ctx, time.Hour); err != nil {
 		t.Fatal(err)
 	}

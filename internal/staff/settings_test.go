@@ -2,7 +2,6 @@ package staff_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -10,24 +9,17 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"hotline/internal/hotline"
-	"hotline/internal/pgtest"
 	"hotline/internal/staff"
-	"hotline/internal/store"
+	"hotline/internal/testsupport"
 	"hotline/internal/vault"
 )
 
-type fakeClock struct{ t time.Time }
-
-func (c *fakeClock) Now() time.Time { return c.t }
+type fakeClock = testsupport.Clock
 
 func newService(tb testing.TB) (*staff.Service, *fakeClock) {
 	tb.Helper()
-	db, err := store.Open(pgtest.DB(tb, filepath.Join(tb.TempDir(), "h.db")))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	clock := &fakeClock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
+	db := testsupport.OpenStore(tb)
+	clock := testsupport.NewClock(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
 	db.Clock = clock
 	v, err := vault.New(make([]byte, 32), vault.Options{Argon: vault.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}})
 	if err != nil {
@@ -126,25 +118,25 @@ func TestTOTPEnrollVerifyReplay(t *testing.T) {
 	if err := svc.EnableTOTP(ctx, sess, key.Secret(), "000000x"); err == nil {
 		t.Fatal("enabled with a bad code")
 	}
-	if err := svc.EnableTOTP(ctx, sess, key.Secret(), code(clock.t)); err != nil {
+	if err := svc.EnableTOTP(ctx, sess, key.Secret(), code(clock.Now())); err != nil {
 		t.Fatal(err)
 	}
 	rec, _ := svc.DB.CounselorByID(ctx, sess.Counselor.ID)
 	if len(rec.TOTPSecretSealed) == 0 || string(rec.TOTPSecretSealed) == key.Secret() {
 		t.Fatal("secret not stored sealed")
 	}
-	clock.t = clock.t.Add(time.Minute)
-	if err := svc.VerifyTOTP(ctx, sess, code(clock.t)); err != nil {
+	clock.Add(time.Minute)
+	if err := svc.VerifyTOTP(ctx, sess, code(clock.Now())); err != nil {
 		t.Fatalf("valid code: %v", err)
 	}
-	if err := svc.VerifyTOTP(ctx, sess, code(clock.t)); err == nil {
+	if err := svc.VerifyTOTP(ctx, sess, code(clock.Now())); err == nil {
 		t.Fatal("replayed code accepted")
 	}
-	clock.t = clock.t.Add(time.Minute)
-	if err := svc.VerifyTOTP(ctx, sess, code(clock.t.Add(-time.Hour))); err == nil {
+	clock.Add(time.Minute)
+	if err := svc.VerifyTOTP(ctx, sess, code(clock.Now().Add(-time.Hour))); err == nil {
 		t.Fatal("stale code accepted")
 	}
-	if err := svc.VerifyTOTP(ctx, sess, code(clock.t)); err != nil {
+	if err := svc.VerifyTOTP(ctx, sess, code(clock.Now())); err != nil {
 		t.Fatalf("fresh code after a failure: %v", err)
 	}
 }

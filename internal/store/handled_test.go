@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"hotline/internal/store"
+	"hotline/internal/testsupport"
 )
 
 func conversationCount(t *testing.T, db *store.DB) int {
@@ -24,7 +25,7 @@ func conversationCount(t *testing.T, db *store.DB) int {
 // not applied; a failed transaction records nothing.
 func TestIdempotencyRecordsKeyWithFirstEffect(t *testing.T) {
 	db := MustOpenDB(t)
-	clock := &setClock{t: time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)}
+	clock := testsupport.NewClock(time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC))
 	db.Clock = clock
 	ctx := context.Background()
 
@@ -81,7 +82,7 @@ func TestIdempotencyRecordsKeyWithFirstEffect(t *testing.T) {
 
 	// After the TTL the key is gone: Handled says no, and the next mark
 	// purges it.
-	clock.t = clock.t.Add(store.HandledTTL + time.Minute)
+	clock.Add(store.HandledTTL + time.Minute)
 	if ok, _ := db.Handled(ctx, "tg:42"); ok {
 		t.Fatal("Handled after the TTL: got true")
 	}

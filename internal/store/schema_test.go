@@ -28,7 +28,7 @@ var allowedSchemaDifferences = map[string]string{}
 // PostgreSQL too.
 func TestSchemasMatchAcrossEngines(t *testing.T) {
 	if !pgtest.OnPostgres() {
-		t.Skip("runs once, on the PostgreSQL pass, and opens a SQLite file beside it")
+		t.Skip("runs on the PostgreSQL run, and opens a SQLite file beside it")
 	}
 	ctx := context.Background()
 	lite, err := Open(filepath.Join(t.TempDir(), "h.db"))

@@ -12,16 +12,13 @@ import (
 	"hotline/internal/hotline"
 	"hotline/internal/pgtest"
 	"hotline/internal/store"
+	"hotline/internal/testsupport"
 )
 
 // MustOpenDB opens a fresh database in a temp dir and closes it at the end.
 func MustOpenDB(tb testing.TB) *store.DB {
 	tb.Helper()
-	db, err := store.Open(pgtest.DB(tb, filepath.Join(tb.TempDir(), "hotline.db")))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
+	db := testsupport.OpenStore(tb)
 	return db
 }
 

@@ -3,25 +3,13 @@ package store_test
 import (
 	"context"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"hotline/internal/pgtest"
 	"hotline/internal/store"
+	"hotline/internal/testsupport"
 )
-
-type setClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *setClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *setClock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // Applied message ids and used form tokens survive a reopen, and go once
 // they are a day old or expired.
@@ -55,7 +43,7 @@ func TestWebchatAppliedSurvivesReopenAndExpires(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	clock := &setClock{t: time.Now().UTC().Truncate(time.Microsecond)}
+	clock := testsupport.NewClock(time.Now().UTC().Truncate(time.Microsecond))
 	db.Clock = clock
 	for _, c := range []struct {
 		mac  []byte
@@ -73,7 +61,7 @@ func TestWebchatAppliedSurvivesReopenAndExpires(t *testing.T) {
 	if n, err := db.PurgeWebchatApplied(ctx); err != nil || n != 0 {
 		t.Fatalf("purge of fresh rows: %d, %v; want 0", n, err)
 	}
-	clock.add(store.WebchatAppliedTTL + time.Minute)
+	clock.Add(store.WebchatAppliedTTL + time.Minute)
 	if n, err := db.PurgeWebchatApplied(ctx); err != nil || n != 2 {
 		t.Fatalf("purge a day later: %d, %v; want 2", n, err)
 	}

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -22,6 +21,7 @@ import (
 	"hotline/internal/store"
 	"hotline/internal/survey"
 	"hotline/internal/surveyweb"
+	"hotline/internal/testsupport"
 	"hotline/internal/throttle"
 	"hotline/internal/vault"
 )
@@ -29,22 +29,7 @@ import (
 // TestMain runs every test of the package on SQLite, then on PostgreSQL.
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
+type fakeClock = testsupport.Clock
 
 // fakeAuth stands in for the inbox's log-in: the header X-Test-As names
 // one of its sessions.
@@ -77,12 +62,8 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	db, err := store.Open(pgtest.DB(t, filepath.Join(t.TempDir(), "hotline.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	clock := &fakeClock{t: time.Date(2026, 2, 20, 9, 0, 0, 0, survey.Zone).UTC()}
+	db := testsupport.OpenStore(t)
+	clock := testsupport.NewClock(time.Date(2026, 2, 20, 9, 0, 0, 0, survey.Zone).UTC())
 	db.Clock = clock
 	v, err := vault.New(bytes.Repeat([]byte{9}, 32), vault.Options{Argon: vault.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}})
 	if err != nil {

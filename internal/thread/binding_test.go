@@ -3,12 +3,11 @@ package thread_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 
 	"hotline/internal/hotline"
-	"hotline/internal/pgtest"
 	"hotline/internal/store"
+	"hotline/internal/testsupport"
 	"hotline/internal/thread"
 	"hotline/internal/vault"
 )
@@ -24,17 +23,13 @@ type bindingFixture struct {
 
 func newBindingFixture(t *testing.T) *bindingFixture {
 	t.Helper()
-	db, err := store.Open(pgtest.DB(t, filepath.Join(t.TempDir(), "hotline.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := testsupport.OpenStore(t)
 	f := &bindingFixture{db: db, schoolKey: mustKey(t), reporter: mustKey(t)}
 	f.school = &hotline.School{Code: "no2", Name: "二中", District: "西城区", PublicKey: f.schoolKey.PublicKey()}
 	f.tip = &hotline.Tip{UID: vault.NewID(), Channel: hotline.ChannelWebchat, Role: hotline.ReporterVictim, Status: hotline.StatusNew,
 		Severity: hotline.SeverityUnassessed, Category: hotline.CategoryVerbal, Alias: hotline.Alias{ZH: "白鹭", EN: "White Egret"},
 		ReporterKey: f.reporter.PublicKey(), ReporterKeyVersion: vault.ReporterKeyCurrent, Steps: map[hotline.Step]bool{}}
-	err = db.Update(context.Background(), func(tx *store.Tx) error {
+	err := db.Update(context.Background(), func(tx *store.Tx) error {
 		if err := tx.CreateSchool(f.school, []byte("wrapped")); err != nil {
 			return err
 		}

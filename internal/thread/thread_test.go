@@ -3,14 +3,13 @@ package thread_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"hotline/internal/hotline"
-	"hotline/internal/pgtest"
 	"hotline/internal/store"
+	"hotline/internal/testsupport"
 	"hotline/internal/thread"
 	"hotline/internal/vault"
 )
@@ -194,17 +193,13 @@ func TestEntriesForReporter(t *testing.T) {
 // reply to an escalated one, through the one transaction.
 func TestAppend(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(pgtest.DB(t, filepath.Join(t.TempDir(), "hotline.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := testsupport.OpenStore(t)
 	schoolKey, reporterKey := mustKey(t), mustKey(t)
 	school := &hotline.School{Code: "no1", Name: "一中", District: "西城区", PublicKey: schoolKey.PublicKey()}
 	tip := &hotline.Tip{UID: vault.NewID(), Channel: hotline.ChannelWebchat, Role: hotline.ReporterVictim, Status: hotline.StatusNew,
 		Severity: hotline.SeverityUnassessed, Category: hotline.CategoryVerbal, Alias: hotline.Alias{ZH: "蓝狐", EN: "Blue Fox"},
 		ReporterKey: reporterKey.PublicKey(), ReporterKeyVersion: vault.ReporterKeyCurrent, Steps: map[hotline.Step]bool{}}
-	err = db.Update(ctx, func(tx *store.Tx) error {
+	err := db.Update(ctx, func(tx *store.Tx) error {
 		if err := tx.CreateSchool(school, []byte("wrapped")); err != nil {
 			return err
 		}

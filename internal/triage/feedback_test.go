@@ -144,7 +144,7 @@ func TestUrgencyFeedbackLaterFlag(t *testing.T) {
 	set(false)
 	rows("cleared again", 1, 1)
 
-	svc.DB.Clock.(*fakeClock).t = svc.DB.Clock.Now().AddDate(0, 1, 0)
+	svc.DB.Clock.(*fakeClock).Set(svc.DB.Clock.Now().AddDate(0, 1, 0))
 	set(true)
 	d := rows("set again next month", 1, 0)
 	if len(d.Months) != 1 || d.Months[0].Month != "2026-11" {

@@ -2,32 +2,24 @@ package triage_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"hotline/internal/intake"
-	"hotline/internal/pgtest"
 	"hotline/internal/staff"
-	"hotline/internal/store"
+	"hotline/internal/testsupport"
 	"hotline/internal/triage"
 	"hotline/internal/vault"
 )
 
-type fakeClock struct{ t time.Time }
-
-func (c *fakeClock) Now() time.Time { return c.t }
+type fakeClock = testsupport.Clock
 
 // newServices opens a fresh database and returns the staff service (for
 // schools and log-ins) and the triage service under test.
 func newServices(tb testing.TB) (*staff.Service, *triage.Service) {
 	tb.Helper()
-	db, err := store.Open(pgtest.DB(tb, filepath.Join(tb.TempDir(), "h.db")))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	db.Clock = &fakeClock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
+	db := testsupport.OpenStore(tb)
+	db.Clock = testsupport.NewClock(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
 	v, err := vault.New(make([]byte, 32), vault.Options{Argon: vault.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}})
 	if err != nil {
 		tb.Fatal(err)

@@ -1,4 +1,4 @@
-package intake
+package photo
 
 import (
 	"bytes"
@@ -47,13 +47,13 @@ func TestCleanPhotoRefusesCostlyImages(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if len(c.data) > MaxPhotoBytes {
+			if len(c.data) > MaxBytes {
 				t.Fatalf("test image is %d bytes", len(c.data))
 			}
 			var err error
-			alloc := allocated(func() { _, err = CleanPhoto(c.data) })
-			if !errors.Is(err, ErrPhotoTooCostly) || hotline.ErrorCode(err) != hotline.ETOOLARGE {
-				t.Fatalf("got %v, want ErrPhotoTooCostly", err)
+			alloc := allocated(func() { _, err = Clean(c.data) })
+			if !errors.Is(err, ErrTooCostly) || hotline.ErrorCode(err) != hotline.ETOOLARGE {
+				t.Fatalf("got %v, want ErrTooCostly", err)
 			}
 			if m := hotline.ErrorMessage(err, hotline.LangEN); m == "" || m == hotline.ErrorMessage(errors.New("x"), hotline.LangEN) {
 				t.Fatalf("message %q is not the photo's own", m)
@@ -80,7 +80,7 @@ func TestCleanPhotoAcceptsPhoneSizePhotos(t *testing.T) {
 		t.Fatalf("header read as %+v", h)
 	}
 	// Three of them decode side by side within the default budget.
-	if cost := h.decodeCost(); cost > DefaultPhotoBudget/3 {
+	if cost := h.decodeCost(); cost > DefaultBudget/3 {
 		t.Fatalf("a phone photo is estimated at %d MiB", cost>>20)
 	}
 	// The largest baseline camera JPEG still fits, sideways or not.
@@ -93,7 +93,7 @@ func TestCleanPhotoAcceptsPhoneSizePhotos(t *testing.T) {
 	if raceEnabled {
 		return // the decode below takes a minute under the race detector
 	}
-	p, err := CleanPhoto(data)
+	p, err := Clean(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func TestCleanPhotoAcceptsPhoneSizePhotos(t *testing.T) {
 
 func TestCleanPhotoRejectsHostileHeaders(t *testing.T) {
 	good := flatJPEG{w: 40, h: 30, comps: 3, exif: exifWithOrientation(binary.BigEndian, 6)}.bytes()
-	if _, err := CleanPhoto(good); err != nil {
+	if _, err := Clean(good); err != nil {
 		t.Fatalf("the untouched image: %v", err)
 	}
 	var buf bytes.Buffer
@@ -155,7 +155,7 @@ func TestCleanPhotoRejectsHostileHeaders(t *testing.T) {
 					t.Fatalf("case %d (%d bytes): panic %v", i, len(b), r)
 				}
 			}()
-			_, err = CleanPhoto(b)
+			_, err = Clean(b)
 		}()
 		if err == nil {
 			t.Errorf("case %d (%d bytes): accepted", i, len(b))
@@ -214,7 +214,7 @@ func TestCleanPhotoAppliesExifOrientation(t *testing.T) {
 	for _, c := range cases {
 		for _, bo := range []binary.AppendByteOrder{binary.LittleEndian, binary.BigEndian} {
 			data := withExif(plain.Bytes(), exifWithOrientation(bo, c.orientation))
-			p, err := CleanPhoto(data)
+			p, err := Clean(data)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -303,8 +303,8 @@ func FuzzPhotoHeader(f *testing.F) {
 // setBudget sets the decode budget for one test.
 func setBudget(t *testing.T, n int64) {
 	t.Helper()
-	SetPhotoBudget(n)
-	t.Cleanup(func() { SetPhotoBudget(DefaultPhotoBudget) })
+	SetBudget(n)
+	t.Cleanup(func() { SetBudget(DefaultBudget) })
 }
 
 func TestConcurrentCleanPhotoStaysWithinBudget(t *testing.T) {
@@ -336,7 +336,7 @@ func TestConcurrentCleanPhotoStaysWithinBudget(t *testing.T) {
 	errs := make(chan error, 24)
 	for i := range 24 {
 		wg.Go(func() {
-			if _, err := CleanPhoto(imgs[i%len(imgs)]); err != nil {
+			if _, err := Clean(imgs[i%len(imgs)]); err != nil {
 				errs <- err
 			}
 		})
@@ -368,7 +368,7 @@ func TestWaitingCallerGivesUp(t *testing.T) {
 	big := flatJPEG{w: 800, h: 500, comps: 3, progressive: true}.bytes()
 	done := make(chan error, 1)
 	go func() {
-		_, err := CleanPhoto(big)
+		_, err := Clean(big)
 		done <- err
 	}()
 	select {
@@ -379,8 +379,8 @@ func TestWaitingCallerGivesUp(t *testing.T) {
 	testHookDecoding = nil
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	if _, err := CleanPhotoContext(ctx, big); !errors.Is(err, ErrPhotoBusy) || hotline.ErrorCode(err) != hotline.ERATELIMIT {
-		t.Fatalf("got %v, want ErrPhotoBusy", err)
+	if _, err := CleanContext(ctx, big); !errors.Is(err, ErrBusy) || hotline.ErrorCode(err) != hotline.ERATELIMIT {
+		t.Fatalf("got %v, want ErrBusy", err)
 	}
 	close(hold)
 	if err := <-done; err != nil {

@@ -1,4 +1,4 @@
-package intake
+package photo
 
 import (
 	"container/list"
@@ -9,9 +9,9 @@ import (
 	"sync/atomic"
 )
 
-// DefaultPhotoBudget is the memory, in bytes, that all photo decodes of
-// the process may hold at once unless SetPhotoBudget says otherwise.
-const DefaultPhotoBudget = 256 << 20
+// DefaultBudget is the memory, in bytes, that all photo decodes of
+// the process may hold at once unless SetBudget says otherwise.
+const DefaultBudget = 256 << 20
 
 // freeAfterBytes is how many estimated bytes of decoding, since memory
 // was last handed back, make the last decode to finish return the heap's
@@ -21,16 +21,16 @@ var freeAfterBytes int64 = 64 << 20
 
 // photoBudget is the one process-wide limit on decoder memory. Every path
 // that takes a photo (mailbox, web chat, Telegram photos and documents,
-// the staff inbox) ends in CleanPhotoContext, which holds the estimate of
+// the staff inbox) ends in CleanContext, which holds the estimate of
 // its decode here from before decoding until the cleaned photo is encoded.
-var photoBudget = newByteSemaphore(DefaultPhotoBudget)
+var photoBudget = newByteSemaphore(DefaultBudget)
 
-// SetPhotoBudget sets the memory, in bytes, that all photo decodes of the
+// SetBudget sets the memory, in bytes, that all photo decodes of the
 // process may hold at once; one image may take at most three quarters of
 // it, so that small photos still pass while a large one decodes. A value
 // below 16 MiB is raised to 16 MiB. Call it before serving: decodes
 // already running keep what they hold.
-func SetPhotoBudget(bytes int64) {
+func SetBudget(bytes int64) {
 	photoBudget.resize(max(bytes, 16<<20))
 }
 

@@ -1,4 +1,4 @@
-package intake
+package photo
 
 import (
 	"bufio"
@@ -21,17 +21,17 @@ import (
 // BenchmarkPhotoAttackRSS runs it in a child process, so the figures are
 // the process's own resident memory and not the test binary's history:
 //
-//	go test -run '^$' -bench PhotoAttackRSS -benchtime 1x ./internal/intake/
+//	go test -run '^$' -bench PhotoAttackRSS -benchtime 1x ./internal/photo/
 //
 // Scenarios:
-//   - attack: the six files through CleanPhoto (refused from the header);
+//   - attack: the six files through Clean (refused from the header);
 //   - admissible: six progressive CMYK JPEGs just under the per-image
 //     limit, which are decoded, one budget's worth at a time;
 //   - admissible-nofree: the same without handing memory back to the OS
-//     after the burst, to show why CleanPhoto does;
+//     after the burst, to show why Clean does;
 //   - unguarded (only with HOTLINE_PHOTO_ATTACK_UNGUARDED=1, it needs
 //     about 7 GiB): the attack files decoded with no header check and no
-//     budget, as CleanPhoto did before.
+//     budget, as Clean did before.
 const attackChildEnv = "HOTLINE_PHOTO_ATTACK_CHILD"
 
 func BenchmarkPhotoAttackRSS(b *testing.B) {
@@ -125,10 +125,10 @@ func TestPhotoAttackChild(t *testing.T) {
 				h, _ := scanJPEG(data)
 				_, err = decodeClean(data, h)
 			} else {
-				_, err = CleanPhoto(data)
+				_, err = Clean(data)
 			}
 			if err != nil {
-				if err != ErrPhotoTooCostly {
+				if err != ErrTooCostly {
 					t.Error(err)
 				}
 				mu.Lock()

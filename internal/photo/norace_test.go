@@ -1,5 +1,5 @@
 //go:build !race
 
-package intake
+package photo
 
 const raceEnabled = false

@@ -1,4 +1,4 @@
-package intake
+package photo
 
 import (
 	"bytes"
@@ -196,7 +196,7 @@ const decodeSlack = 2 << 20
 func (h *photoHeader) decodeCost() int64 {
 	w, ht := int64(h.width), int64(h.height)
 	px := w * ht
-	if w > MaxPhotoPixels || ht > MaxPhotoPixels || px > MaxPhotoPixels {
+	if w > MaxPixels || ht > MaxPixels || px > MaxPixels {
 		return math.MaxInt64 // never decoded; and the products below stay small
 	}
 	var dec int64

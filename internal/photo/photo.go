@@ -1,4 +1,10 @@
-package intake
+// Package photo cleans a photo a reporter sends before it is sealed: it
+// refuses what is too large or too costly to decode (a decompression bomb,
+// a progressive or 16-bit image past its own limit), decodes within a
+// process-wide memory budget, applies the EXIF orientation, scales it down
+// and re-encodes it, so that no metadata (place, device, time) survives.
+// Every channel that takes photos calls it; nothing else decodes images.
+package photo
 
 import (
 	"bytes"
@@ -18,27 +24,27 @@ import (
 
 // Photo limits: a phone photo fits easily; a decompression bomb does not.
 const (
-	MaxPhotoBytes  = 10 << 20
-	MaxPhotoPixels = 40_000_000
-	// MaxPhotoSide is the longest side kept; larger photos are scaled down,
+	MaxBytes  = 10 << 20
+	MaxPixels = 40_000_000
+	// MaxSide is the longest side kept; larger photos are scaled down,
 	// which also keeps a sealed thread small.
-	MaxPhotoSide = 2560
-	// PhotoWait is how long CleanPhoto waits for room in the decode budget.
-	PhotoWait = 30 * time.Second
+	MaxSide = 2560
+	// Wait is how long Clean waits for room in the decode budget.
+	Wait = 30 * time.Second
 )
 
 // Errors of photo cleaning beyond hotline.ErrPhotoTooLarge and
 // hotline.ErrPhotoInvalid.
 var (
-	// ErrPhotoTooCostly refuses an image whose decoding would take more
+	// ErrTooCostly refuses an image whose decoding would take more
 	// memory than one photo may: few bytes and pixels can still cost
 	// gigabytes when the JPEG is progressive or CMYK, or the PNG 16-bit.
-	ErrPhotoTooCostly = hotline.Errorf(hotline.ETOOLARGE,
+	ErrTooCostly = hotline.Errorf(hotline.ETOOLARGE,
 		"这张图片打开需要的内存太多（渐进式、CMYK 或 16 位的图片像素上限更低）。请直接发送手机拍的照片，或者截图后再发送。",
 		"This image would take too much memory to open (progressive, CMYK and 16-bit images have a lower pixel limit). Please send the photo straight from the phone camera, or a screenshot of it.")
-	// ErrPhotoBusy answers a photo that found the decode budget taken for
+	// ErrBusy answers a photo that found the decode budget taken for
 	// longer than its caller would wait.
-	ErrPhotoBusy = hotline.Errorf(hotline.ERATELIMIT,
+	ErrBusy = hotline.Errorf(hotline.ERATELIMIT,
 		"现在人有点多，照片没能处理，请稍等片刻再发送一次。",
 		"We are busy right now and could not process the photo; please send it again in a moment.")
 )
@@ -48,27 +54,27 @@ var (
 // they are released.
 var testHookDecoding func(cost int64) (done func())
 
-// CleanPhoto is CleanPhotoContext waiting at most PhotoWait for room in
+// Clean is CleanContext waiting at most Wait for room in
 // the decode budget.
-func CleanPhoto(data []byte) (*hotline.Photo, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), PhotoWait)
+func Clean(data []byte) (*hotline.Photo, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), Wait)
 	defer cancel()
-	return CleanPhotoContext(ctx, data)
+	return CleanContext(ctx, data)
 }
 
-// CleanPhotoContext decodes an image within byte, pixel and memory limits
+// CleanContext decodes an image within byte, pixel and memory limits
 // and re-encodes it from its pixels alone, so EXIF, GPS and every other
 // metadata block is gone; a JPEG's Exif orientation is applied first, so
 // the photo stays upright. JPEG stays JPEG; PNG and GIF become PNG.
 //
 // The memory the decode will take is estimated from the header, and held
-// in the process-wide decode budget (SetPhotoBudget) from before decoding
+// in the process-wide decode budget (SetBudget) from before decoding
 // until the photo is re-encoded; an image whose estimate exceeds what one
-// photo may take is refused with ErrPhotoTooCostly. If ctx ends while
-// waiting for room, it returns ErrPhotoBusy. Callers should read the
+// photo may take is refused with ErrTooCostly. If ctx ends while
+// waiting for room, it returns ErrBusy. Callers should read the
 // upload completely before calling, so a slow upload holds no budget.
-func CleanPhotoContext(ctx context.Context, data []byte) (*hotline.Photo, error) {
-	if len(data) > MaxPhotoBytes {
+func CleanContext(ctx context.Context, data []byte) (*hotline.Photo, error) {
+	if len(data) > MaxBytes {
 		return nil, hotline.ErrPhotoTooLarge
 	}
 	h, err := inspectPhoto(data)
@@ -77,12 +83,12 @@ func CleanPhotoContext(ctx context.Context, data []byte) (*hotline.Photo, error)
 	}
 	cost := h.decodeCost()
 	if cost > photoImageLimit() {
-		return nil, ErrPhotoTooCostly
+		return nil, ErrTooCostly
 	}
 	if err := photoBudget.acquire(ctx, cost); errors.Is(err, errOverBudget) {
-		return nil, ErrPhotoTooCostly
+		return nil, ErrTooCostly
 	} else if err != nil {
-		return nil, ErrPhotoBusy
+		return nil, ErrBusy
 	}
 	defer photoBudget.release(cost)
 	if hook := testHookDecoding; hook != nil {
@@ -98,7 +104,7 @@ func inspectPhoto(data []byte) (*photoHeader, error) {
 	if err != nil {
 		return nil, hotline.ErrPhotoInvalid
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > MaxPhotoPixels {
+	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
 		return nil, hotline.ErrPhotoTooLarge
 	}
 	var h *photoHeader
@@ -188,15 +194,15 @@ func (c *chunkWriter) bytes() []byte {
 }
 
 // shrunkSize is the size of a w x h photo once its longest side is at
-// most MaxPhotoSide.
+// most MaxSide.
 func shrunkSize(w, h int) (int, int) {
-	if w <= MaxPhotoSide && h <= MaxPhotoSide {
+	if w <= MaxSide && h <= MaxSide {
 		return w, h
 	}
 	if w >= h {
-		h, w = int(int64(h)*MaxPhotoSide/int64(w)), MaxPhotoSide
+		h, w = int(int64(h)*MaxSide/int64(w)), MaxSide
 	} else {
-		w, h = int(int64(w)*MaxPhotoSide/int64(h)), MaxPhotoSide
+		w, h = int(int64(w)*MaxSide/int64(h)), MaxSide
 	}
 	return max(w, 1), max(h, 1)
 }

@@ -1,6 +1,6 @@
 //go:build race
 
-package intake
+package photo
 
 // raceEnabled skips allocation measurements and the slowest decodes
 // under the race detector, which changes allocations and slows pixel

@@ -1,4 +1,4 @@
-package intake
+package photo
 
 import (
 	"encoding/binary"
