@@ -13,6 +13,7 @@ import (
 
 	"hotline/bot"
 	"hotline/internal/dialog"
+	"hotline/internal/sim/telegramsim"
 	"hotline/internal/telegramtest"
 	"hotline/internal/testsupport"
 )
@@ -46,7 +47,7 @@ func (e *echo) said(chat int64) []string {
 	return append([]string(nil), e.got[chat]...)
 }
 
-func start(t *testing.T, srv *telegramtest.Server, conv bot.Conversation, log *slog.Logger) *bot.Bot {
+func start(t *testing.T, srv *telegramsim.Server, conv bot.Conversation, log *slog.Logger) *bot.Bot {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	b, err := bot.New(ctx, bot.Config{Token: srv.Token(), APIURL: srv.URL(), PollTimeout: 3 * time.Second, CallTimeout: time.Second, RetryBase: 10 * time.Millisecond, SendAttempts: 10, Logger: log})
@@ -77,9 +78,9 @@ func wait(t *testing.T, cond func() bool) {
 }
 
 func TestPanicIsRecovered(t *testing.T) {
-	srv := telegramtest.NewT(t, telegramtest.Config{})
+	srv := telegramtest.New(t, telegramsim.Config{})
 	b := start(t, srv, &echo{}, slog.New(slog.DiscardHandler))
-	u := srv.NewUser(telegramtest.UserOptions{LanguageCode: "en"})
+	u := srv.NewUser(telegramsim.UserOptions{LanguageCode: "en"})
 	u.SendText("boom")
 	u.SendText("hello")
 	ms, err := srv.WaitMessages(u.ChatID(), 2, 10*time.Second)
@@ -95,13 +96,13 @@ func TestPanicIsRecovered(t *testing.T) {
 }
 
 func TestCommandsButtonsAndOrder(t *testing.T) {
-	srv := telegramtest.NewT(t, telegramtest.Config{})
+	srv := telegramtest.New(t, telegramsim.Config{})
 	conv := &echo{sleep: true}
 	start(t, srv, conv, slog.New(slog.DiscardHandler))
 	const users, each = 20, 30
-	us := make([]*telegramtest.User, users)
+	us := make([]*telegramsim.User, users)
 	for i := range us {
-		us[i] = srv.NewUser(telegramtest.UserOptions{})
+		us[i] = srv.NewUser(telegramsim.UserOptions{})
 		us[i].SendCommand("/start@hotline_test_bot demo")
 	}
 	for k := range each {
@@ -136,17 +137,17 @@ func TestCommandsButtonsAndOrder(t *testing.T) {
 // Under faults, logs carry kinds and counts only: no text, chat id, user
 // name or token.
 func TestLogsCarryNoContent(t *testing.T) {
-	srv := telegramtest.NewT(t, telegramtest.Config{})
+	srv := telegramtest.New(t, telegramsim.Config{})
 	var buf syncBuffer
 	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	conv := &echo{}
-	srv.SetFaults(telegramtest.Faults{Rate: 0.3, SlowDelay: 50 * time.Millisecond, Seed: 1})
+	srv.SetFaults(telegramsim.Faults{Rate: 0.3, SlowDelay: 50 * time.Millisecond, Seed: 1})
 	start(t, srv, conv, log)
 	var canaries []string
-	var us []*telegramtest.User
+	var us []*telegramsim.User
 	for i := range 10 {
 		name := fmt.Sprintf("Canaryname%d", i)
-		u := srv.NewUser(telegramtest.UserOptions{FirstName: name, Username: "canaryuser" + strconv.Itoa(i)})
+		u := srv.NewUser(telegramsim.UserOptions{FirstName: name, Username: "canaryuser" + strconv.Itoa(i)})
 		text := fmt.Sprintf("secret canary text %d", i)
 		u.SendText(text)
 		canaries = append(canaries, name, "canaryuser"+strconv.Itoa(i), text, strconv.FormatInt(u.ChatID(), 10))
@@ -187,10 +188,10 @@ func (h *holdConv) Handle(ctx context.Context, k dialog.Key, ev dialog.Event) ([
 // An update is confirmed to Telegram (by the next getUpdates offset) only
 // after it has been handled: a crash before that leaves it with Telegram.
 func TestUpdateConfirmedOnlyAfterHandled(t *testing.T) {
-	srv := telegramtest.NewT(t, telegramtest.Config{})
+	srv := telegramtest.New(t, telegramsim.Config{})
 	conv := &holdConv{entered: make(chan struct{}), release: make(chan struct{})}
 	start(t, srv, conv, slog.New(slog.DiscardHandler))
-	u := srv.NewUser(telegramtest.UserOptions{})
+	u := srv.NewUser(telegramsim.UserOptions{})
 	u.SendText("hold")
 	<-conv.entered
 	time.Sleep(300 * time.Millisecond) // the library would have polled again by now

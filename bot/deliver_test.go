@@ -10,6 +10,7 @@ import (
 	"hotline/bot"
 	"hotline/internal/hotline"
 	"hotline/internal/relay"
+	"hotline/internal/sim/telegramsim"
 	"hotline/internal/telegramtest"
 )
 
@@ -18,19 +19,19 @@ import (
 // time in the reporter's language — never as a counselor's reply; a
 // payload kind the bot does not know is rejected for good, not retried.
 func TestDeliverAutoSentNotice(t *testing.T) {
-	srv := telegramtest.NewT(t, telegramtest.Config{})
+	srv := telegramtest.New(t, telegramsim.Config{})
 	b, err := bot.New(context.Background(), bot.Config{Token: srv.Token(), APIURL: srv.URL(), CallTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	kid := srv.NewUser(telegramtest.UserOptions{FirstName: "Kid", LanguageCode: "en"})
+	kid := srv.NewUser(telegramsim.UserOptions{FirstName: "Kid", LanguageCode: "en"})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	p := &relay.Payload{Kind: relay.KindAutoSent, ChatID: kid.ChatID(), Alias: "Blue Fox", Lang: hotline.LangEN, TipUID: "t1", OnCall: 30 * time.Minute}
 	if err := b.Deliver(ctx, p); err != nil {
 		t.Fatal(err)
 	}
-	m, err := kid.WaitMessage(ctx, func(telegramtest.SentMessage) bool { return true })
+	m, err := kid.WaitMessage(ctx, func(telegramsim.SentMessage) bool { return true })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"hotline/internal/dialog"
+	"hotline/internal/sim/telegramsim"
 	"hotline/internal/telegramtest"
 )
 
@@ -42,11 +43,11 @@ func (d *downConv) Handle(ctx context.Context, k dialog.Key, ev dialog.Event) ([
 // words were urgent; once the database is back every update is applied
 // once, in order, and confirmed.
 func TestUpdateNotAppliedIsNotConfirmed(t *testing.T) {
-	srv := telegramtest.NewT(t, telegramtest.Config{})
+	srv := telegramtest.New(t, telegramsim.Config{})
 	conv := &downConv{}
 	start(t, srv, conv, slog.New(slog.DiscardHandler))
-	u := srv.NewUser(telegramtest.UserOptions{LanguageCode: "zh-hans"})
-	other := srv.NewUser(telegramtest.UserOptions{LanguageCode: "zh-hans"})
+	u := srv.NewUser(telegramsim.UserOptions{LanguageCode: "zh-hans"})
+	other := srv.NewUser(telegramsim.UserOptions{LanguageCode: "zh-hans"})
 	u.SendText("他拿着刀在门口等我")
 	u.SendText("第二条")
 	other.SendText("别的聊天")

@@ -11,6 +11,7 @@ import (
 	"hotline/bot"
 	"hotline/internal/dialog"
 	"hotline/internal/hotline"
+	"hotline/internal/sim/telegramsim"
 	"hotline/internal/telegramtest"
 )
 
@@ -46,12 +47,12 @@ func (l handledLog) Handled(_ context.Context, key string) (bool, error) { retur
 // redelivered updates, again only after the chat was heard from anew, and
 // never for a staff member's /link, which is no conversation.
 func TestRedeliveredUpdateGetsCurrentPrompt(t *testing.T) {
-	srv := telegramtest.NewT(t, telegramtest.Config{})
-	a := srv.NewUser(telegramtest.UserOptions{LanguageCode: "en"})
-	b := srv.NewUser(telegramtest.UserOptions{LanguageCode: "zh-hans"})
-	staff := srv.NewUser(telegramtest.UserOptions{})
+	srv := telegramtest.New(t, telegramsim.Config{})
+	a := srv.NewUser(telegramsim.UserOptions{LanguageCode: "en"})
+	b := srv.NewUser(telegramsim.UserOptions{LanguageCode: "zh-hans"})
+	staff := srv.NewUser(telegramsim.UserOptions{})
 	log := handledLog{}
-	old := func(u telegramtest.Update) { log["tg:"+strconv.FormatInt(u.UpdateID, 10)] = true }
+	old := func(u telegramsim.Update) { log["tg:"+strconv.FormatInt(u.UpdateID, 10)] = true }
 	// Everything is queued before the bot starts, as after a crash.
 	old(a.SendText("x"))
 	old(a.SendText("y"))
@@ -85,7 +86,7 @@ func TestRedeliveredUpdateGetsCurrentPrompt(t *testing.T) {
 	if err := srv.WaitUpdatesConsumed(wctx); err != nil {
 		t.Fatal(err)
 	}
-	texts := func(u *telegramtest.User) []string {
+	texts := func(u *telegramsim.User) []string {
 		var out []string
 		for _, m := range u.Messages() {
 			out = append(out, m.PlainText)

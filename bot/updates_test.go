@@ -11,6 +11,7 @@ import (
 
 	"hotline/bot"
 	"hotline/internal/dialog"
+	"hotline/internal/sim/telegramsim"
 	"hotline/internal/store"
 	"hotline/internal/telegramtest"
 	"hotline/internal/testsupport"
@@ -41,7 +42,7 @@ func (s *slowConv) Handle(ctx context.Context, k dialog.Key, ev dialog.Event) ([
 // other chats go on; when the process stops with it unfinished, neither it
 // nor the chat's later update is lost: a new process gets both.
 func TestSlowChatLosesNothingAcrossCrash(t *testing.T) {
-	srv := telegramtest.NewT(t, telegramtest.Config{})
+	srv := telegramtest.New(t, telegramsim.Config{})
 	conv := &slowConv{entered: make(chan struct{}), release: make(chan struct{})}
 	ctx, cancel := context.WithCancel(context.Background())
 	b, err := bot.New(ctx, bot.Config{Token: srv.Token(), APIURL: srv.URL(), PollTimeout: time.Second, CallTimeout: time.Second,
@@ -54,8 +55,8 @@ func TestSlowChatLosesNothingAcrossCrash(t *testing.T) {
 		b.Run(ctx, conv)
 		close(done)
 	}()
-	slow := srv.NewUser(telegramtest.UserOptions{})
-	other := srv.NewUser(telegramtest.UserOptions{})
+	slow := srv.NewUser(telegramsim.UserOptions{})
+	other := srv.NewUser(telegramsim.UserOptions{})
 	slow.SendText("hold")
 	<-conv.entered
 	slow.SendText("later")
@@ -138,7 +139,7 @@ func TestWebhookFailureRedeliveredAppliedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	conv := &effectConv{db: db}
-	srv := telegramtest.NewT(t, telegramtest.Config{})
+	srv := telegramtest.New(t, telegramsim.Config{})
 	hook := httptest.NewServer(nil)
 	t.Cleanup(hook.Close)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -157,7 +158,7 @@ func TestWebhookFailureRedeliveredAppliedOnce(t *testing.T) {
 		cancel()
 		<-done
 	})
-	u := srv.NewUser(telegramtest.UserOptions{})
+	u := srv.NewUser(telegramsim.UserOptions{})
 	u.SendText("fail-once")
 	u.SendText("fine")
 	if _, err := srv.WaitMessages(u.ChatID(), 2, 10*time.Second); err != nil {

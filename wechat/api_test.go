@@ -15,6 +15,7 @@ import (
 
 	"hotline/internal/hotline"
 	"hotline/internal/relay"
+	"hotline/internal/sim/wechatsim"
 	"hotline/internal/store"
 	"hotline/internal/testsupport"
 	"hotline/internal/vault"
@@ -29,7 +30,7 @@ type rig struct {
 	t     *testing.T
 	ctx   context.Context
 	clock *testClock
-	fake  *wechattest.Server
+	fake  *wechatsim.Server
 	db    *store.DB
 	vault *vault.Vault
 	acct  Account
@@ -50,8 +51,8 @@ func newRig(t *testing.T) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	acct := Account{Name: "district", AppID: "wx0123456789abcdef", Secret: "APPSECRET-unit", Token: "unitToken", AESKey: wechattest.NewAESKey()}
-	fake := wechattest.NewT(t, wechattest.Config{AppID: acct.AppID, Secret: acct.Secret, Token: acct.Token, AESKey: acct.AESKey, Clock: clock})
+	acct := Account{Name: "district", AppID: "wx0123456789abcdef", Secret: "APPSECRET-unit", Token: "unitToken", AESKey: wechatsim.NewAESKey()}
+	fake := wechattest.New(t, wechatsim.Config{AppID: acct.AppID, Secret: acct.Secret, Token: acct.Token, AESKey: acct.AESKey, Clock: clock})
 	return &rig{t: t, ctx: ctx, clock: clock, fake: fake, db: db, vault: v, acct: acct}
 }
 
@@ -79,7 +80,7 @@ func (r *rig) storedAt() int64 {
 	return t.RefreshedAt
 }
 
-func texts(sent []wechattest.Sent) []string {
+func texts(sent []wechatsim.Sent) []string {
 	var out []string
 	for _, s := range sent {
 		out = append(out, s.Kind+":"+s.Text)

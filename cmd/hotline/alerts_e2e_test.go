@@ -49,11 +49,7 @@ func newAlertsEnv(t *testing.T, at time.Time) *alertsEnv {
 	}
 	e := &alertsEnv{t: t, ctx: ctx, sim: sim, clock: testsupport.NewClock(at), sess: map[string]*staff.Session{}, targets: map[string]alert.Target{}}
 	e.m = MustRunMain(t, withClock(e.clock), func(m *Main) {
-		m.Tune.Alerts = func(c *alert.Config) {
-			timeout := c.Timeout
-			*c = cfg
-			c.Timeout = timeout
-		}
+		m.AlertVendors = &cfg
 	})
 	t.Cleanup(func() { e.m.Close() })
 	st := e.m.Staff

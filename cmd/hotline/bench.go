@@ -25,8 +25,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"hotline/internal/hotline"
-	"hotline/internal/telegramtest"
-	"hotline/webchat"
+	"hotline/internal/sim/telegramsim"
 )
 
 // hotline bench: a load tool a district's IT runs to size a machine. By
@@ -103,9 +102,9 @@ type benchRun struct {
 	base       string // http(s)://host
 	origin     string
 	schoolCode string
-	m          *Main                // in-process only
-	tg         *telegramtest.Server // in-process only
-	actor      hotline.Actor        // in-process only
+	m          *Main               // in-process only
+	tg         *telegramsim.Server // in-process only: the simulated Bot API
+	actor      hotline.Actor       // in-process only
 
 	mu      sync.Mutex
 	steps   map[string]*benchStep
@@ -154,7 +153,9 @@ func (r *benchRun) inProcess(ctx context.Context, env *Env) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	r.tg = telegramtest.New(telegramtest.Config{})
+	if r.tg, err = telegramsim.Start(telegramsim.Config{}); err != nil {
+		return err
+	}
 	defer r.tg.Close()
 	m := NewMain()
 	m.Config.DataDir = dir
@@ -162,16 +163,14 @@ func (r *benchRun) inProcess(ctx context.Context, env *Env) error {
 	m.InitKey = true // a throwaway directory of its own
 	m.Config.TelegramToken = r.tg.Token()
 	m.Config.TelegramAPIURL = r.tg.URL()
-	m.Tune.Webchat = func(s *webchat.Server) {
-		// Every simulated reporter comes from 127.0.0.1: one client to the
-		// flood limits, which must not be what is measured.
-		l := &s.Limits
-		l.MaxConns, l.ClientConns = 1<<20, 1<<20
-		l.PerConnRate, l.PerConnBurst, l.GlobalRate, l.GlobalBurst = 1e6, 1e6, 1e6, 1e6
-		l.ClientMsgRate, l.ClientMsgBurst, l.ClientConnRate, l.ClientConnBurst = 1e6, 1e6, 1e6, 1e6
-		l.MailboxRate, l.MailboxBurst, l.ClientPostRate, l.ClientPostBurst = 1e6, 1e6, 1e6, 1e6
-		l.ReadRate, l.ReadBurst, l.ClientReadRate, l.ClientReadBurst = 1e6, 1e6, 1e6, 1e6
-	}
+	// Every simulated reporter comes from 127.0.0.1: one client to the
+	// flood limits, which must not be what is measured.
+	l := &m.WebchatLimits
+	l.MaxConns, l.ClientConns = 1<<20, 1<<20
+	l.PerConnRate, l.PerConnBurst, l.GlobalRate, l.GlobalBurst = 1e6, 1e6, 1e6, 1e6
+	l.ClientMsgRate, l.ClientMsgBurst, l.ClientConnRate, l.ClientConnBurst = 1e6, 1e6, 1e6, 1e6
+	l.MailboxRate, l.MailboxBurst, l.ClientPostRate, l.ClientPostBurst = 1e6, 1e6, 1e6, 1e6
+	l.ReadRate, l.ReadBurst, l.ClientReadRate, l.ClientReadBurst = 1e6, 1e6, 1e6, 1e6
 	if err := m.Open(); err != nil {
 		return err
 	}
@@ -533,14 +532,14 @@ func (r *benchRun) webchatReport(ctx context.Context, p *benchPage, n int) error
 // telegramReport is one report by a new Telegram user through the fake
 // Bot API: deep link, role, category, text, done, not in danger, send.
 func (r *benchRun) telegramReport(ctx context.Context) error {
-	u := r.tg.NewUser(telegramtest.UserOptions{LanguageCode: "zh-hans"})
-	wait := func(pred func(telegramtest.SentMessage) bool) (telegramtest.SentMessage, error) {
+	u := r.tg.NewUser(telegramsim.UserOptions{LanguageCode: "zh-hans"})
+	wait := func(pred func(telegramsim.SentMessage) bool) (telegramsim.SentMessage, error) {
 		c, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		return u.WaitMessage(c, pred)
 	}
-	hasButton := func(data string) func(telegramtest.SentMessage) bool {
-		return func(m telegramtest.SentMessage) bool {
+	hasButton := func(data string) func(telegramsim.SentMessage) bool {
+		return func(m telegramsim.SentMessage) bool {
 			for _, b := range m.Buttons() {
 				if b.CallbackData == data {
 					return true
@@ -572,7 +571,7 @@ func (r *benchRun) telegramReport(ctx context.Context) error {
 		}
 	}
 	t0 := time.Now()
-	if _, err := wait(func(m telegramtest.SentMessage) bool { return strings.Contains(m.PlainText, "/status") }); err != nil {
+	if _, err := wait(func(m telegramsim.SentMessage) bool { return strings.Contains(m.PlainText, "/status") }); err != nil {
 		return fmt.Errorf("waiting for the alias: %w", err)
 	}
 	r.record("telegram submit", time.Since(t0))

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"hotline/internal/telegramtest"
+	"hotline/internal/sim/telegramsim"
 )
 
 // BenchmarkBotUpdates measures updates handled per second end to end: the
@@ -21,7 +21,7 @@ func BenchmarkBotUpdates(b *testing.B) {
 	ss := make([]*student, users)
 	var wg sync.WaitGroup
 	for i := range ss {
-		ss[i] = e.student(ctx, telegramtest.UserOptions{LanguageCode: "zh-hans"})
+		ss[i] = e.student(ctx, telegramsim.UserOptions{LanguageCode: "zh-hans"})
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

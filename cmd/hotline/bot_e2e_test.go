@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"hotline/internal/hotline"
+	"hotline/internal/sim/telegramsim"
 	"hotline/internal/telegramtest"
 )
 
@@ -20,7 +21,7 @@ func canaryText(prefix string) string { return fmt.Sprintf("%s%016x", prefix, ra
 
 // userCanaries are what identifies a simulated user: the chat id in every
 // encoding, the username and the first name.
-func userCanaries(u *telegramtest.User) [][]byte {
+func userCanaries(u *telegramsim.User) [][]byte {
 	out := chatCanaries(u.ChatID())
 	return append(out, []byte(u.Info().Username), []byte(u.Info().FirstName))
 }
@@ -57,7 +58,7 @@ func TestBotReportReplyAndAnswer(t *testing.T) {
 	e := newBotEnv(t)
 	ctx := context.Background()
 	exifCanary := canaryText("GPSCANARY")
-	s := e.student(ctx, telegramtest.UserOptions{LanguageCode: "zh-hans", FirstName: canaryText("小明"), Username: canaryText("xm_")})
+	s := e.student(ctx, telegramsim.UserOptions{LanguageCode: "zh-hans", FirstName: canaryText("小明"), Username: canaryText("xm_")})
 	texts := []string{canaryText("他们在厕所里推我，还抢我的饭卡 "), canaryText("已经两个星期了 ")}
 	submitted, err := s.report(texts, exifJPEG(t, exifCanary))
 	if err != nil {
@@ -117,7 +118,7 @@ func TestBotReportReplyAndAnswer(t *testing.T) {
 	// The student answers; it joins the thread after the reply.
 	answer := canaryText("好的，我明天中午有空 ")
 	s.u.SendText(answer)
-	if _, err := s.wait("answer acknowledged", func(telegramtest.SentMessage) bool { return true }); err != nil {
+	if _, err := s.wait("answer acknowledged", func(telegramsim.SentMessage) bool { return true }); err != nil {
 		t.Fatal(err)
 	}
 	msgs = e.threadBodies(tip.UID)
@@ -154,7 +155,7 @@ func TestBotUrgentSafetyFirst(t *testing.T) {
 	t.Parallel()
 	e := newBotEnv(t)
 	ctx := context.Background()
-	s := e.student(ctx, telegramtest.UserOptions{LanguageCode: "zh-CN"})
+	s := e.student(ctx, telegramsim.UserOptions{LanguageCode: "zh-CN"})
 	s.u.SendCommand("/start demo")
 	for _, data := range []string{"role:victim", "cat:physical"} {
 		if err := s.tap(data); err != nil {
@@ -165,7 +166,7 @@ func TestBotUrgentSafetyFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.u.SendText("他说放学后要带刀来找我")
-	first, err := s.wait("the reply to the urgent text", func(telegramtest.SentMessage) bool { return true })
+	first, err := s.wait("the reply to the urgent text", func(telegramsim.SentMessage) bool { return true })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +205,7 @@ func TestBotManyStudentsAtOnce(t *testing.T) {
 	students := make([]*student, n)
 	markers := make([]string, n)
 	for i := range students {
-		students[i] = e.student(ctx, telegramtest.UserOptions{LanguageCode: []string{"zh-hans", "en"}[i%2]})
+		students[i] = e.student(ctx, telegramsim.UserOptions{LanguageCode: []string{"zh-hans", "en"}[i%2]})
 		markers[i] = canaryText(fmt.Sprintf("M%03d-", i))
 	}
 	var wg sync.WaitGroup
@@ -271,17 +272,17 @@ func TestBotManyStudentsAtOnce(t *testing.T) {
 // answer, which holds while an ordinary call answers within the 1s call
 // timeout; other tests of the package loading the CPU break that.
 func TestBotRepliesSurviveFaultsAndRestart(t *testing.T) {
-	e := &botEnv{t: t, dir: t.TempDir(), srv: telegramtest.NewT(t, telegramtest.Config{}), logs: &syncBuffer{}}
+	e := &botEnv{t: t, dir: t.TempDir(), srv: telegramtest.New(t, telegramsim.Config{}), logs: &syncBuffer{}}
 	e.start()
 	ctx := context.Background()
 	const chats, before, after = 20, 5, 3
 	type chat struct {
-		u   *telegramtest.User
+		u   *telegramsim.User
 		tip string
 	}
 	cs := make([]chat, chats)
 	for i := range cs {
-		u := e.srv.NewUser(telegramtest.UserOptions{LanguageCode: "zh-hans"})
+		u := e.srv.NewUser(telegramsim.UserOptions{LanguageCode: "zh-hans"})
 		res, err := e.m.Intake.Submit(ctx, hotline.Submission{SchoolCode: demoSchool, Channel: hotline.ChannelTelegram, Lang: hotline.LangZH,
 			Texts: []string{fmt.Sprintf("report %d", i)}, ChatID: u.ChatID()})
 		if err != nil {
@@ -309,11 +310,11 @@ func TestBotRepliesSurviveFaultsAndRestart(t *testing.T) {
 	// Slow answers stay under the send timeout: the fake handles a slow
 	// request even after the client gave up on it, which is a lost answer
 	// it does not mark. Dropped connections stand for timeouts.
-	e.srv.SetFaults(telegramtest.Faults{Rate: 0.3, RetryAfter: 1, SlowDelay: 300 * time.Millisecond, Seed: 42})
+	e.srv.SetFaults(telegramsim.Faults{Rate: 0.3, RetryAfter: 1, SlowDelay: 300 * time.Millisecond, Seed: 42})
 	reply(0, before)
 
 	// seq returns, per chat, which replies arrived, in arrival order.
-	seq := func(i int) (got []int, msgs []telegramtest.SentMessage) {
+	seq := func(i int) (got []int, msgs []telegramsim.SentMessage) {
 		msgs = e.srv.Messages(cs[i].u.ChatID())
 		for _, m := range msgs {
 			for k := range before + after {
@@ -431,9 +432,9 @@ func TestBotBlockedChatUndeliverable(t *testing.T) {
 	e := newBotEnv(t)
 	ctx := context.Background()
 	var tips []string
-	var users []*telegramtest.User
+	var users []*telegramsim.User
 	for i := range 2 {
-		u := e.srv.NewUser(telegramtest.UserOptions{})
+		u := e.srv.NewUser(telegramsim.UserOptions{})
 		res, err := e.m.Intake.Submit(ctx, hotline.Submission{SchoolCode: demoSchool, Channel: hotline.ChannelTelegram, Lang: hotline.LangEN,
 			Texts: []string{fmt.Sprintf("report %d", i)}, ChatID: u.ChatID()})
 		if err != nil {
@@ -493,7 +494,7 @@ func ctxTimeout(t testing.TB, d time.Duration) context.Context {
 // secret token; a request without it is refused.
 func TestBotWebhookMode(t *testing.T) {
 	t.Parallel()
-	e := &botEnv{t: t, dir: t.TempDir(), srv: telegramtest.NewT(t, telegramtest.Config{}), webhook: "/telegram/hook"}
+	e := &botEnv{t: t, dir: t.TempDir(), srv: telegramtest.New(t, telegramsim.Config{}), webhook: "/telegram/hook"}
 	e.start()
 	ctx := context.Background()
 	deadline := time.Now().Add(10 * time.Second)
@@ -504,7 +505,7 @@ func TestBotWebhookMode(t *testing.T) {
 	if wh.URL != e.m.URL()+"/telegram/hook" || wh.SecretToken != testWebhookSecret {
 		t.Fatalf("webhook: got %q with a %d-byte secret, want %q with the configured secret", wh.URL, len(wh.SecretToken), e.m.URL()+"/telegram/hook")
 	}
-	s := e.student(ctx, telegramtest.UserOptions{LanguageCode: "en"})
+	s := e.student(ctx, telegramsim.UserOptions{LanguageCode: "en"})
 	if _, err := s.report([]string{"They took my phone at lunch."}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -512,7 +513,7 @@ func TestBotWebhookMode(t *testing.T) {
 		t.Fatalf("tip channel: got %s", tip.Channel)
 	}
 	for _, secret := range []string{"", "wrong"} {
-		code, err := e.srv.PostUpdate(ctx, wh.URL, secret, telegramtest.Update{UpdateID: 999999})
+		code, err := e.srv.PostUpdate(ctx, wh.URL, secret, telegramsim.Update{UpdateID: 999999})
 		if err != nil || code != 403 {
 			t.Errorf("webhook with secret %q: got %d %v, want 403", secret, code, err)
 		}

@@ -16,17 +16,17 @@ import (
 	"testing"
 	"time"
 
-	"hotline/bot"
 	"hotline/internal/hotline"
 	"hotline/internal/pgtest"
-	"hotline/internal/relay"
+	"hotline/internal/sim/telegramsim"
 	"hotline/internal/staff"
 	"hotline/internal/telegramtest"
 )
 
 // fastTelegram shortens the bot's and the relay's timeouts and backoffs so
-// that fault-injection tests take seconds.
-func fastTelegram(c *bot.Config, w *relay.Worker) {
+// that fault-injection tests take seconds. Set it before Open.
+func fastTelegram(m *Main) {
+	c, w := &m.BotConfig, m.Relay
 	c.PollTimeout = 5 * time.Second
 	c.CallTimeout = time.Second
 	c.RetryBase = 20 * time.Millisecond
@@ -43,7 +43,7 @@ func fastTelegram(c *bot.Config, w *relay.Worker) {
 type botEnv struct {
 	t       testing.TB
 	dir     string
-	srv     *telegramtest.Server
+	srv     *telegramsim.Server
 	webhook string      // webhook mode on this path when set
 	logs    *syncBuffer // debug logs of every Main, when set
 	m       *Main
@@ -54,7 +54,7 @@ type botEnv struct {
 // school and the bot against a fake Telegram.
 func newBotEnv(tb testing.TB) *botEnv {
 	tb.Helper()
-	e := &botEnv{t: tb, dir: tb.TempDir(), srv: telegramtest.NewT(tb, telegramtest.Config{})}
+	e := &botEnv{t: tb, dir: tb.TempDir(), srv: telegramtest.New(tb, telegramsim.Config{})}
 	e.start()
 	return e
 }
@@ -74,7 +74,7 @@ func (e *botEnv) start() {
 			// Configured, as several nodes need (and PostgreSQL requires).
 			m.Config.TelegramWebhookSecret = testWebhookSecret
 		}
-		m.Tune.Bot = fastTelegram
+		fastTelegram(m)
 		if e.logs != nil {
 			m.Logger = slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		}
@@ -109,15 +109,15 @@ func (e *botEnv) actor() hotline.Actor { return e.sess.Actor() }
 type student struct {
 	t   testing.TB
 	ctx context.Context
-	u   *telegramtest.User
+	u   *telegramsim.User
 }
 
-func (e *botEnv) student(ctx context.Context, opts telegramtest.UserOptions) *student {
+func (e *botEnv) student(ctx context.Context, opts telegramsim.UserOptions) *student {
 	return &student{t: e.t, ctx: ctx, u: e.srv.NewUser(opts)}
 }
 
 // wait returns the next unread bot message that satisfies pred.
-func (s *student) wait(what string, pred func(telegramtest.SentMessage) bool) (telegramtest.SentMessage, error) {
+func (s *student) wait(what string, pred func(telegramsim.SentMessage) bool) (telegramsim.SentMessage, error) {
 	ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
 	defer cancel()
 	m, err := s.u.WaitMessage(ctx, pred)
@@ -141,8 +141,8 @@ func (e *waitError) Error() string {
 	return "waiting for " + e.what + ": " + e.err.Error() + "; messages so far: " + strings.Join(e.got, " ‖ ")
 }
 
-func hasButton(data string) func(telegramtest.SentMessage) bool {
-	return func(m telegramtest.SentMessage) bool {
+func hasButton(data string) func(telegramsim.SentMessage) bool {
+	return func(m telegramsim.SentMessage) bool {
 		for _, b := range m.Buttons() {
 			if b.CallbackData == data {
 				return true
@@ -152,8 +152,8 @@ func hasButton(data string) func(telegramtest.SentMessage) bool {
 	}
 }
 
-func containsText(sub string) func(telegramtest.SentMessage) bool {
-	return func(m telegramtest.SentMessage) bool { return strings.Contains(m.PlainText, sub) }
+func containsText(sub string) func(telegramsim.SentMessage) bool {
+	return func(m telegramsim.SentMessage) bool { return strings.Contains(m.PlainText, sub) }
 }
 
 // tap waits for a message with the button data and presses it.
@@ -168,35 +168,35 @@ func (s *student) tap(data string) error {
 
 // report goes through a whole report from the deep link to the alias:
 // texts, then an optional photo. It returns the submitted message.
-func (s *student) report(texts []string, photo []byte) (telegramtest.SentMessage, error) {
+func (s *student) report(texts []string, photo []byte) (telegramsim.SentMessage, error) {
 	s.u.SendCommand("/start demo")
 	for _, data := range []string{"role:victim", "cat:physical"} {
 		if err := s.tap(data); err != nil {
-			return telegramtest.SentMessage{}, err
+			return telegramsim.SentMessage{}, err
 		}
 	}
-	var last telegramtest.SentMessage
+	var last telegramsim.SentMessage
 	var err error
 	for _, t := range texts {
 		s.u.SendText(t)
 		if last, err = s.wait("text acknowledged", hasButton("done")); err != nil {
-			return telegramtest.SentMessage{}, err
+			return telegramsim.SentMessage{}, err
 		}
 	}
 	if photo != nil {
 		s.u.SendPhoto(photo, "")
 		if last, err = s.wait("photo acknowledged", hasButton("done")); err != nil {
-			return telegramtest.SentMessage{}, err
+			return telegramsim.SentMessage{}, err
 		}
 	}
 	if _, err := s.u.PressOn(last, "done"); err != nil {
-		return telegramtest.SentMessage{}, err
+		return telegramsim.SentMessage{}, err
 	}
 	if err := s.tap("danger:no"); err != nil {
-		return telegramtest.SentMessage{}, err
+		return telegramsim.SentMessage{}, err
 	}
 	if err := s.tap("send"); err != nil {
-		return telegramtest.SentMessage{}, err
+		return telegramsim.SentMessage{}, err
 	}
 	return s.wait("alias", containsText("/status"))
 }

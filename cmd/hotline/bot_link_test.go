@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"hotline/internal/hotline"
-	"hotline/internal/telegramtest"
+	"hotline/internal/sim/telegramsim"
 )
 
 // TestStaffLinksTelegramAndGetsContentFreeAlert: a counselor links their
@@ -20,7 +20,7 @@ func TestStaffLinksTelegramAndGetsContentFreeAlert(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	staff := e.student(ctx, telegramtest.UserOptions{FirstName: "王", LanguageCode: "zh-hans"})
+	staff := e.student(ctx, telegramsim.UserOptions{FirstName: "王", LanguageCode: "zh-hans"})
 	// A wrong code is refused; the right one links.
 	staff.u.SendCommand("/link AAAA-BBBB")
 	if _, err := staff.wait("refusal", containsText("绑定码无效")); err != nil {
@@ -46,7 +46,7 @@ func TestStaffLinksTelegramAndGetsContentFreeAlert(t *testing.T) {
 		t.Fatalf("alert carries content: %q", msg.Text)
 	}
 	// The code was used once: sending it again from another chat fails.
-	other := e.student(ctx, telegramtest.UserOptions{FirstName: "x", LanguageCode: "zh"})
+	other := e.student(ctx, telegramsim.UserOptions{FirstName: "x", LanguageCode: "zh"})
 	other.u.SendCommand("/link " + code)
 	if _, err := other.wait("refusal", containsText("绑定码无效")); err != nil {
 		t.Fatal(err)

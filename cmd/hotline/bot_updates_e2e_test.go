@@ -7,7 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"hotline/internal/telegramtest"
+	"hotline/internal/sim/telegramsim"
 )
 
 // countBodies counts the messages of a tip's thread whose body is text.
@@ -22,7 +22,7 @@ func (e *botEnv) countBodies(uid, text string) int {
 }
 
 // plainTexts lists the messages' texts, for failure messages.
-func plainTexts(ms []telegramtest.SentMessage) []string {
+func plainTexts(ms []telegramsim.SentMessage) []string {
 	out := make([]string, len(ms))
 	for i, m := range ms {
 		out[i] = m.PlainText
@@ -42,7 +42,7 @@ func TestBotCrashBeforeConfirmAppliesOnce(t *testing.T) {
 	e.srv.SetKeepUpdates(true)
 	ctx := context.Background()
 
-	a := e.student(ctx, telegramtest.UserOptions{LanguageCode: "en"})
+	a := e.student(ctx, telegramsim.UserOptions{LanguageCode: "en"})
 	reportText := canaryText("REPORT-")
 	if _, err := a.report([]string{reportText}, nil); err != nil {
 		t.Fatal(err)
@@ -53,7 +53,7 @@ func TestBotCrashBeforeConfirmAppliesOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	b := e.student(ctx, telegramtest.UserOptions{LanguageCode: "en"})
+	b := e.student(ctx, telegramsim.UserOptions{LanguageCode: "en"})
 	b.u.SendCommand("/start demo")
 	for _, data := range []string{"role:victim", "cat:physical"} {
 		if err := b.tap(data); err != nil {
@@ -137,7 +137,7 @@ func TestBotLongTextAndEdit(t *testing.T) {
 	t.Parallel()
 	e := newBotEnv(t)
 	ctx := context.Background()
-	s := e.student(ctx, telegramtest.UserOptions{LanguageCode: "en"})
+	s := e.student(ctx, telegramsim.UserOptions{LanguageCode: "en"})
 	s.u.SendCommand("/start demo")
 	for _, data := range []string{"role:witness", "cat:verbal"} {
 		if err := s.tap(data); err != nil {
@@ -175,9 +175,9 @@ func TestBotLongTextAndEdit(t *testing.T) {
 	}
 
 	// In Chinese too.
-	z := e.student(ctx, telegramtest.UserOptions{LanguageCode: "zh-hans"})
+	z := e.student(ctx, telegramsim.UserOptions{LanguageCode: "zh-hans"})
 	first := z.u.SendText("你好")
-	if _, err := z.wait("an answer", func(telegramtest.SentMessage) bool { return true }); err != nil {
+	if _, err := z.wait("an answer", func(telegramsim.SentMessage) bool { return true }); err != nil {
 		t.Fatal(err)
 	}
 	z.u.EditText(first, "改了")
@@ -188,8 +188,8 @@ func TestBotLongTextAndEdit(t *testing.T) {
 
 // withoutSafetyQuestion drops the safety question from the start and the
 // end of ms.
-func withoutSafetyQuestion(ms []telegramtest.SentMessage) []telegramtest.SentMessage {
-	ask := func(m telegramtest.SentMessage) bool {
+func withoutSafetyQuestion(ms []telegramsim.SentMessage) []telegramsim.SentMessage {
+	ask := func(m telegramsim.SentMessage) bool {
 		return hasButton("safe:yes")(m) && strings.Contains(m.PlainText, "straight out")
 	}
 	if len(ms) > 0 && ask(ms[0]) {

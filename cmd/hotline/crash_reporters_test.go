@@ -23,7 +23,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"hotline/internal/telegramtest"
+	"hotline/internal/sim/telegramsim"
 )
 
 const crashFollowUps = 2 // follow-ups after each report, every channel
@@ -41,8 +41,8 @@ func (r *crashRig) telegramReporter(work, hard context.Context, wg *sync.WaitGro
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		u := r.tg.NewUser(telegramtest.UserOptions{LanguageCode: "zh-hans"})
-		wait := func(pred func(telegramtest.SentMessage) bool) (telegramtest.SentMessage, bool) {
+		u := r.tg.NewUser(telegramsim.UserOptions{LanguageCode: "zh-hans"})
+		wait := func(pred func(telegramsim.SentMessage) bool) (telegramsim.SentMessage, bool) {
 			ctx, cancel := context.WithTimeout(hard, 12*time.Second)
 			defer cancel()
 			m, err := u.WaitMessage(ctx, pred)

@@ -26,8 +26,8 @@ import (
 	"time"
 
 	"hotline/internal/hotline"
+	"hotline/internal/sim/telegramsim"
 	"hotline/internal/telegramtest"
-	"hotline/webchat"
 )
 
 // Environment of the child server.
@@ -58,7 +58,7 @@ func TestCrashChannelsChild(t *testing.T) {
 	if os.Getenv("HOTLINE_TEST_LOG") != "" {
 		m.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	m.Tune.Bot = fastTelegram
+	fastTelegram(m)
 	if dsn := os.Getenv(envCrashDB); dsn != "" {
 		m.Config.Database = dsn
 		// The nodes' logs tell the test which of them leads.
@@ -66,16 +66,14 @@ func TestCrashChannelsChild(t *testing.T) {
 	}
 	// Every reporter of the test comes from 127.0.0.1: the per-client
 	// limits are not what is tested here.
-	m.Tune.Webchat = func(s *webchat.Server) {
-		l := &s.Limits
-		l.PerConnRate, l.PerConnBurst = 1000, 1000
-		l.ClientPostRate, l.ClientPostBurst = 1000, 10000
-		l.ClientReadRate, l.ClientReadBurst = 1000, 10000
-		l.ClientConnRate, l.ClientConnBurst = 1000, 10000
-		l.ClientMsgRate, l.ClientMsgBurst = 1000, 10000
-		l.MailboxRate, l.MailboxBurst = 1000, 10000
-		l.GuessRate, l.GuessBurst = 1000, 10000
-	}
+	l := &m.WebchatLimits
+	l.PerConnRate, l.PerConnBurst = 1000, 1000
+	l.ClientPostRate, l.ClientPostBurst = 1000, 10000
+	l.ClientReadRate, l.ClientReadBurst = 1000, 10000
+	l.ClientConnRate, l.ClientConnBurst = 1000, 10000
+	l.ClientMsgRate, l.ClientMsgBurst = 1000, 10000
+	l.MailboxRate, l.MailboxBurst = 1000, 10000
+	l.GuessRate, l.GuessBurst = 1000, 10000
 	err := runServer(ctx, m, func() { os.Stdout.WriteString("READY\n") })
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child:", err)
@@ -91,7 +89,7 @@ type crashRig struct {
 	dsn  string // the PostgreSQL database of a many-node rig ("": SQLite in dir)
 	addr string
 	base string
-	tg   *telegramtest.Server
+	tg   *telegramsim.Server
 	logs *syncBuffer // the children's stderr
 
 	mu        sync.Mutex
@@ -120,7 +118,7 @@ func newCrashRig(t *testing.T) *crashRig {
 	addr := ln.Addr().String()
 	ln.Close()
 	return &crashRig{t: t, dir: dir, addr: addr, base: "http://" + addr,
-		tg: telegramtest.NewT(t, telegramtest.Config{}), logs: &syncBuffer{},
+		tg: telegramtest.New(t, telegramsim.Config{}), logs: &syncBuffer{},
 		acked: map[string]string{}, uncertain: map[string]string{}, refused: map[string]string{}, counts: map[string]int{}}
 }
 

@@ -36,9 +36,17 @@ func runDemo(ctx context.Context, args []string, env *Env) error {
 	}
 	m.Logger = logger
 	m.InitKey = true // the demo is its own hotline init
-	if err := m.Open(); err != nil {
+	// The alerts go to the simulator: it runs before Main opens, which
+	// builds the channels from its accounts.
+	d, err := startDemoAlerts(m)
+	if err != nil {
 		return err
 	}
+	if err := m.Open(); err != nil {
+		d.Close()
+		return err
+	}
+	d.record(m)
 	// Locked before seeding: two demos on one directory would seed twice.
 	if err := m.lockData(); err != nil {
 		m.Close()
@@ -48,11 +56,6 @@ func runDemo(ctx context.Context, args []string, env *Env) error {
 		fmt.Fprintf(env.Stdout, "已生成服务器密钥 / server key created: %s (fingerprint %s)\n", m.KeySource, m.Vault.Fingerprint())
 	}
 	if err := seedDemo(ctx, m, env.Stdout); err != nil {
-		m.Close()
-		return err
-	}
-	d, err := startDemoAlerts(m)
-	if err != nil {
 		m.Close()
 		return err
 	}

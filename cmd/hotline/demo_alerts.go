@@ -65,7 +65,8 @@ func (c recording) Send(ctx context.Context, to alert.Target, m alert.Message) e
 }
 
 // startDemoAlerts starts the simulator and points the demo's channels at
-// it: every vendor is "configured", with accounts the simulator made.
+// it, before Main opens: every vendor is "configured", with accounts the
+// simulator made. Close stops it.
 func startDemoAlerts(m *Main) (*demoAlerts, error) {
 	sim, err := alertsim.Start("127.0.0.1:0")
 	if err != nil {
@@ -77,27 +78,23 @@ func startDemoAlerts(m *Main) (*demoAlerts, error) {
 		return nil, err
 	}
 	d := &demoAlerts{sim: sim, cfg: cfg}
-	m.Tune.Alerts = func(c *alert.Config) {
-		timeout := c.Timeout
-		*c = d.cfg
-		c.Timeout = timeout
-	}
-	m.Tune.AlertSet = func(set alert.Set) {
-		for k, ch := range set {
-			set[k] = recording{ch, d}
-		}
+	m.AlertVendors = &d.cfg
+	return d, nil
+}
+
+// record makes the opened Main's alert channels record what they send,
+// for the page, and stops the simulator when Main closes.
+func (d *demoAlerts) record(m *Main) {
+	for k, ch := range m.Scheduler.Channels {
+		m.Scheduler.Channels[k] = recording{ch, d}
 	}
 	// Stopping the simulator may wait out a connection a channel just
 	// opened; the demo is stopping anyway, so that is no failure.
-	m.OnClose(func() error { sim.Close(); return nil })
-	// The demo's page needs the kinds before the server runs.
-	kinds := map[alert.Kind]bool{}
-	for k := range alert.New(cfg, nil, nil) {
-		kinds[k] = true
-	}
-	m.Staff.AlertKinds = kinds
-	return d, nil
+	m.OnClose(func() error { d.Close(); return nil })
 }
+
+// Close stops the simulator.
+func (d *demoAlerts) Close() { d.sim.Close() }
 
 // seedDemoAlerts gives the demo a rota, channels for its staff, the
 // school's and the district's robots, each confirmed (as if its test had

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"hotline/internal/telegramtest"
+	"hotline/internal/sim/telegramsim"
 )
 
 // inboxUser is a counselor's browser over plain HTTP: a cookie jar and
@@ -106,7 +106,7 @@ func TestInboxTelegramReplyE2E(t *testing.T) {
 	t.Parallel()
 	e := newBotEnv(t)
 	ctx := ctxTimeout(t, 60*time.Second)
-	s := e.student(ctx, telegramtest.UserOptions{LanguageCode: "zh-hans", FirstName: "小明"})
+	s := e.student(ctx, telegramsim.UserOptions{LanguageCode: "zh-hans", FirstName: "小明"})
 	if _, err := s.report([]string{"体育课后有人把我的书包扔进了垃圾桶，还一直骂我。"}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +177,7 @@ func TestInboxTelegramLinkE2E(t *testing.T) {
 	if m == nil {
 		t.Fatalf("no link code: %d", p.status)
 	}
-	staff := e.student(ctx, telegramtest.UserOptions{FirstName: "王", LanguageCode: "zh-hans"})
+	staff := e.student(ctx, telegramsim.UserOptions{FirstName: "王", LanguageCode: "zh-hans"})
 	staff.u.SendCommand("/link " + m[1])
 	if _, err := staff.wait("linked", containsText("已绑定")); err != nil {
 		t.Fatal(err)

@@ -111,7 +111,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		gauge(metricOutboxAge, age)
 	}
-	if m.Relay != nil {
+	if len(m.senders) > 0 { // the relay runs
 		rs := m.Relay.Stats()
 		counter(metricRelayDelivered, float64(rs.Delivered))
 		for kind, n := range map[string]int64{

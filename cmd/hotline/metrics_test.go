@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"hotline/internal/hotline"
+	"hotline/internal/sim/telegramsim"
 	"hotline/internal/staff"
 	"hotline/internal/telegramtest"
 )
@@ -158,11 +159,11 @@ func TestMetricsOffByDefault(t *testing.T) {
 // else than a channel or a kind.
 func TestMetricsCarryNoContent(t *testing.T) {
 	t.Parallel()
-	tg := telegramtest.NewT(t, telegramtest.Config{})
+	tg := telegramtest.New(t, telegramsim.Config{})
 	m := MustOpenMain(t, withMetrics, func(m *Main) {
 		m.Config.TelegramToken = tg.Token()
 		m.Config.TelegramAPIURL = tg.URL()
-		m.Tune.Bot = fastTelegram
+		fastTelegram(m)
 	})
 	ctx := context.Background()
 	code := strings.ToLower(canaryText("sc"))
@@ -181,7 +182,7 @@ func TestMetricsCarryNoContent(t *testing.T) {
 	defer admin.Wipe()
 
 	canaries := []string{code, name, created.Admin.Username}
-	u := tg.NewUser(telegramtest.UserOptions{LanguageCode: "zh-hans"})
+	u := tg.NewUser(telegramsim.UserOptions{LanguageCode: "zh-hans"})
 	for _, c := range chatCanaries(u.ChatID()) {
 		canaries = append(canaries, string(c))
 	}

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"hotline/internal/pgtest"
-	"hotline/webchat"
 )
 
 // BenchmarkIntakeNodes measures report intake end to end — a reporter's
@@ -39,12 +38,10 @@ func BenchmarkIntakeNodes(b *testing.B) {
 			}
 			opts := func(m *Main) {
 				m.Config.Database = dsn
-				m.Tune.Webchat = func(s *webchat.Server) {
-					l := &s.Limits
-					l.ClientPostRate, l.ClientPostBurst = 1e6, 1e6
-					l.ClientReadRate, l.ClientReadBurst = 1e6, 1e6
-					l.MailboxRate, l.MailboxBurst = 1e6, 1e6
-				}
+				l := &m.WebchatLimits
+				l.ClientPostRate, l.ClientPostBurst = 1e6, 1e6
+				l.ClientReadRate, l.ClientReadBurst = 1e6, 1e6
+				l.MailboxRate, l.MailboxBurst = 1e6, 1e6
 			}
 			{
 				m := MustOpenMain(b, withDataDir(dir), opts)

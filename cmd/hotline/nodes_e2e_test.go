@@ -29,6 +29,7 @@ import (
 
 	"hotline/internal/hotline"
 	"hotline/internal/pgtest"
+	"hotline/internal/sim/telegramsim"
 	"hotline/internal/store"
 	"hotline/internal/telegramtest"
 )
@@ -179,7 +180,7 @@ func TestManyNodes(t *testing.T) {
 		}
 		m.Close()
 	}
-	r := &crashRig{t: t, dir: dir, dsn: dsn, tg: telegramtest.NewT(t, telegramtest.Config{}), logs: &syncBuffer{},
+	r := &crashRig{t: t, dir: dir, dsn: dsn, tg: telegramtest.New(t, telegramsim.Config{}), logs: &syncBuffer{},
 		acked: map[string]string{}, uncertain: map[string]string{}, refused: map[string]string{}, counts: map[string]int{}}
 	nodes := make([]*node, 3)
 	for i := range nodes {
@@ -453,7 +454,7 @@ func TestManyNodes(t *testing.T) {
 // to start rather than pick a random secret per node.
 func TestWebhookSecretRequiredOnPostgres(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
-	tg := telegramtest.NewT(t, telegramtest.Config{})
+	tg := telegramtest.New(t, telegramsim.Config{})
 	m := MustOpenMain(t, func(m *Main) {
 		m.Config.Database = dsn
 		m.Config.TelegramToken = tg.Token()

@@ -14,6 +14,7 @@ import (
 
 	"hotline/internal/hotline"
 	"hotline/internal/pgtest"
+	"hotline/internal/sim/telegramsim"
 	"hotline/internal/telegramtest"
 )
 
@@ -37,13 +38,13 @@ func TestPostgresOutageLosesNoTelegramMessage(t *testing.T) {
 	defer cancel()
 	cluster := pgtest.NewCluster(t)
 	dsn := cluster.CreateDatabase("hotline")
-	tg := telegramtest.NewT(t, telegramtest.Config{})
+	tg := telegramtest.New(t, telegramsim.Config{})
 	logs := &syncBuffer{}
 	m := MustOpenMain(t, func(m *Main) {
 		m.Config.Database = dsn
 		m.Config.TelegramToken = tg.Token()
 		m.Config.TelegramAPIURL = tg.URL()
-		m.Tune.Bot = fastTelegram
+		fastTelegram(m)
 		m.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	})
 	if err := seedDemo(ctx, m, io.Discard); err != nil {
@@ -61,7 +62,7 @@ func TestPostgresOutageLosesNoTelegramMessage(t *testing.T) {
 	// Followers have filed a report: each round they write a follow-up.
 	var fol []*student
 	for range followers {
-		s := &student{t: t, ctx: ctx, u: tg.NewUser(telegramtest.UserOptions{LanguageCode: "zh-hans"})}
+		s := &student{t: t, ctx: ctx, u: tg.NewUser(telegramsim.UserOptions{LanguageCode: "zh-hans"})}
 		if _, err := s.report([]string{"课间有同学抢我的文具。"}, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -95,14 +96,14 @@ func TestPostgresOutageLosesNoTelegramMessage(t *testing.T) {
 	for r := range rounds {
 		// A reporter who has opened the bot and writes before answering
 		// the first question: the words go into the draft ("不会丢").
-		d := &student{t: t, ctx: ctx, u: tg.NewUser(telegramtest.UserOptions{LanguageCode: "zh-hans"})}
+		d := &student{t: t, ctx: ctx, u: tg.NewUser(telegramsim.UserOptions{LanguageCode: "zh-hans"})}
 		d.u.SendCommand("/start demo")
 		if _, err := d.wait("role question", hasButton("role:victim")); err != nil {
 			t.Fatal(err)
 		}
 		drafts = append(drafts, d)
 		var wg sync.WaitGroup
-		send := func(u *telegramtest.User, mk, text string) {
+		send := func(u *telegramsim.User, mk, text string) {
 			mu.Lock()
 			written = append(written, mk)
 			mu.Unlock()
@@ -210,7 +211,7 @@ func TestDiskFullTelegramTextsAgree(t *testing.T) {
 	defer cancel()
 	e := newBotEnv(t)
 	setWritable(t, e.m, false)
-	s := e.student(ctx, telegramtest.UserOptions{LanguageCode: "zh-hans"})
+	s := e.student(ctx, telegramsim.UserOptions{LanguageCode: "zh-hans"})
 	s.u.SendCommand("/start demo")
 	s.u.SendText("他们在厕所堵我，还抢了我的钱。")
 	s.u.SendText("今天又来了。")

@@ -17,6 +17,8 @@ import (
 	"hotline/bot"
 	"hotline/internal/alert"
 	"hotline/internal/cluster"
+	"hotline/internal/dialog"
+	"hotline/internal/district"
 	"hotline/internal/districtweb"
 	"hotline/internal/evidence"
 	"hotline/internal/hotline"
@@ -37,9 +39,16 @@ import (
 )
 
 // Main is the running program: the one place that knows every package and
-// wires them. Open opens the data directory and the services; Run starts
+// wires them. Open opens the data directory and builds the parts; Run
+// listens, builds the parts that need the address it answers on, starts
 // every part, in the order it reads, and serves HTTP. Tests boot it on
 // 127.0.0.1:0 with a temp data dir (see MustRunMain).
+//
+// As in WTF Dial's cmd/wtfd, what a test (or the demo, or hotline bench)
+// adjusts is an exported field set before Open: Config, the settings
+// below, and the fields of Relay and PlatformWorker, which NewMain makes
+// for that purpose.
+// No hook runs inside Open or Run.
 type Main struct {
 	Config Config
 	Logger *slog.Logger
@@ -54,14 +63,36 @@ type Main struct {
 	HealthProbeEvery time.Duration
 	health           healthProbe
 
+	// Settings of the parts beyond Config's flags, read as Open and Run
+	// build them: set them before Open. Zero values keep each part's
+	// defaults. Tests shorten timeouts and backoffs and lift the per-client
+	// limits (all their reporters come from 127.0.0.1); the demo and the
+	// tests point the alerts at the simulator.
+
+	// BotConfig holds the Telegram bot's timeouts, retries and queues; Run
+	// fills in the rest (token, URLs, hooks) from Config and the services.
+	BotConfig bot.Config
+	// WechatConfig holds the WeChat adapter's timeouts; Run fills in the
+	// accounts and the rest.
+	WechatConfig wechat.Config
+	// WebchatLimits bound the web chat and the mailbox; zero fields take
+	// webchat.DefaultLimits.
+	WebchatLimits webchat.Limits
+	// AlertVendors, when set, are the alert vendors' accounts in place of
+	// those of Config.Alerts (whose timeout stays): the simulator's, in the
+	// demo and the tests.
+	AlertVendors *alert.Config
+	// SweepInterval is how often the dialog sweeper looks for drafts to
+	// send or delete (30 s when zero): an urgent draft reaches its school
+	// at most this long after its ten minutes.
+	SweepInterval time.Duration
+
 	// KeyCreated is set when Open created the server key; KeySource names
 	// where the key was read from.
 	KeyCreated bool
 	KeySource  string
-	// Tune lets a test adjust parts before they start.
-	Tune Tune
 
-	// Opened by Open.
+	// Built by Open, each once.
 	Vault  *vault.Vault
 	DB     *store.DB
 	Broker *live.Broker
@@ -72,21 +103,34 @@ type Main struct {
 	Staff   *staff.Service
 	Triage  *triage.Service
 	// Surveys are the class questionnaires (调查问卷).
-	Surveys *survey.Service
+	Surveys  *survey.Service
+	District *district.Service // what the district pages and the inbox's district view read
+	// Dialog is the reporters' conversation, one engine for every channel
+	// (Telegram, WeChat, the web chat): its sweeper files urgent drafts
+	// left unsent, whichever channel they came from.
+	Dialog *dialog.Engine
+	// Relay delivers counselors' replies to Telegram and WeChat. NewMain
+	// makes it, so that tests can set its timings before Open; Open wires
+	// it, and Run starts it when either channel is configured.
+	Relay *relay.Worker
+	// Scheduler runs deadlines, follow-ups, the escalation ladders,
+	// retention and ledger heads, and alerts over every configured
+	// channel; Run starts it on the node that leads.
+	Scheduler *scheduler.Scheduler
 	// Platform is the district's own platform's side: webhooks,
-	// statistics tokens and figures (wire_webhooks.go).
+	// statistics tokens and figures (wire_webhooks.go). PlatformWorker
+	// delivers its outbox: NewMain makes it, so that tests can set its
+	// timings before Open; Open wires it, and Run starts it.
 	Platform       *platform.Service
-	platformWorker *platform.Worker
+	PlatformWorker *platform.Worker
 
-	// Started by Run.
+	// Built by Run, after it listens: they need the public URL.
 	Inbox     *inboxweb.Server // the counselor UI; the district pages reuse its log-in
 	Bot       *bot.Bot         // nil without a Telegram token
-	Relay     *relay.Worker    // delivers counselors' replies to Telegram and WeChat; nil without either
 	Wechat    *wechat.Service  // nil without a WeChat account
 	wechatCfs []wechatConf     // the configured WeChat accounts, read at Run
-	senders   relay.Channels
+	senders   relay.Channels   // the relay's channels: Telegram, WeChat, or none
 	Webchat   *webchat.Server
-	Scheduler *scheduler.Scheduler // built before the inbox (test alerts), run after the bot
 	Oversight *districtweb.Handler
 	// vapidPublic is the Web Push public key installed inboxes subscribe
 	// with; "" without Web Push.
@@ -109,35 +153,20 @@ type Main struct {
 	closed  sync.Once
 }
 
-// Tune holds optional hooks that adjust a part's configuration before it
-// starts: tests shorten timeouts and backoffs. Nil hooks do nothing.
-type Tune struct {
-	Bot     func(*bot.Config, *relay.Worker)
-	Webchat func(*webchat.Server)
-	Wechat  func(*wechat.Config)
-	// Relay tunes the reply relay before it starts (its fields are read
-	// by its goroutine from then on).
-	Relay     func(*relay.Worker)
-	Scheduler func(*scheduler.Scheduler)
-	// Alerts adjusts the alert vendors' configuration (tests point it at
-	// the simulator); AlertSet the channels built from it.
-	Alerts   func(*alert.Config)
-	AlertSet func(alert.Set)
-	// SweepInterval, when set, replaces the dialog sweeper's 30 s period.
-	SweepInterval time.Duration
-	// Platform tunes the district platform's delivery worker before it
-	// starts.
-	Platform func(*platform.Worker)
-}
-
 // NewMain returns a Main with the default configuration.
 func NewMain() *Main {
-	return &Main{Config: Config{DataDir: "./data", Addr: "127.0.0.1:8080", IdleTimeout: 30 * time.Minute, KDFConcurrency: 2, LogLevel: "info", LogFormat: "text"}}
+	return &Main{
+		Config:         Config{DataDir: "./data", Addr: "127.0.0.1:8080", IdleTimeout: 30 * time.Minute, KDFConcurrency: 2, LogLevel: "info", LogFormat: "text"},
+		Relay:          &relay.Worker{},
+		PlatformWorker: &platform.Worker{},
+	}
 }
 
-// Open opens the data directory: database, server key, services. It
-// creates the database if it is new, and the server key only when InitKey
-// is set and the database holds nothing (see openVault).
+// Open opens the data directory (database, server key) and builds the
+// services and the parts that do not need the server's address: the
+// conversation engine, the reply relay, the alert channels and the
+// scheduler. It creates the database if it is new, and the server key only
+// when InitKey is set and the database holds nothing (see openVault).
 func (m *Main) Open() error {
 	if m.Logger == nil {
 		m.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -178,14 +207,23 @@ func (m *Main) Open() error {
 	m.Staff = staff.New(m.DB, m.Vault, m.Logger)
 	m.Triage = triage.New(m.DB, m.Vault, m.Cluster, m.Logger)
 	m.Surveys = survey.New(m.DB, m.Vault, m.Logger)
+	m.District = district.New(m.DB)
 	m.openPlatform()
+	m.openDialog()
+	m.openRelay()
+	if err := m.openAlerts(context.Background()); err != nil {
+		m.Close()
+		return err
+	}
 	return nil
 }
 
-// Run opens what Open has not, starts every part and serves HTTP until
-// Close. The parts start in this order because each may use the ones
-// before it: the inbox's log-in guards the district pages, the bot's name
-// goes into the web chat's links, the scheduler alerts through the bot.
+// Run opens what Open has not, listens, builds the parts that need the
+// address it answers on (the pages, the bot, the WeChat adapter), starts
+// every part and serves HTTP until Close. The parts start in this order
+// because each may use the ones before it: the inbox's log-in guards the
+// district pages, the bot's name goes into the conversation's and the web
+// chat's links, the scheduler alerts through the bot.
 func (m *Main) Run(ctx context.Context) (err error) {
 	if m.DB == nil {
 		if err := m.Open(); err != nil {
@@ -215,6 +253,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	} else if m.Config.PublicURL, err = checkPublicURL(m.Config.PublicURL); err != nil {
 		return err
 	}
+	m.Scheduler.BaseURL = m.Config.PublicURL // the links its alerts carry
 
 	// The WeChat accounts are read first: the inbox's setup page and the
 	// posters show them.
@@ -231,9 +270,6 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	case <-time.After(10 * time.Second):
 		m.Logger.Warn("cluster: not yet hearing other nodes' notices; going on")
 	}
-	if err := m.openAlerts(m.ctx); err != nil {
-		return err
-	}
 	if err := m.openInbox(); err != nil {
 		return fmt.Errorf("inbox: %w", err)
 	}
@@ -249,9 +285,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.startRelay()
 	m.openWebchat()
-	if err := m.openScheduler(); err != nil {
-		return err
-	}
+	m.startDialog()
+	m.startScheduler()
 	m.startPlatform()
 	if err := m.openOversight(); err != nil {
 		return fmt.Errorf("oversight: %w", err)

@@ -14,6 +14,7 @@ import (
 
 	"hotline/internal/hotline"
 	"hotline/internal/pgtest"
+	"hotline/internal/sim/telegramsim"
 	"hotline/internal/staff"
 	"hotline/internal/survey"
 	"hotline/internal/telegramtest"
@@ -26,7 +27,7 @@ import (
 // to someone: an ordinary report starts.
 func answerTelegram(t testing.TB, f *surveyFixture, sv *survey.Survey, code string, answers survey.Answers) int64 {
 	t.Helper()
-	s := &student{t: t, ctx: context.Background(), u: f.tg.NewUser(telegramtest.UserOptions{LanguageCode: "zh-hans"})}
+	s := &student{t: t, ctx: context.Background(), u: f.tg.NewUser(telegramsim.UserOptions{LanguageCode: "zh-hans"})}
 	s.u.SendCommand("/start " + survey.ChatPayload + strings.ReplaceAll(code, "-", ""))
 	for step, q := range sv.Questions {
 		st := fmt.Sprint(step)
@@ -45,7 +46,7 @@ func answerTelegram(t testing.TB, f *surveyFixture, sv *survey.Survey, code stri
 				if _, err := s.u.PressOn(m, "sv:o:"+st+":"+v); err != nil {
 					t.Fatal(err)
 				}
-				if m, err = s.wait("ticked "+v, func(m telegramtest.SentMessage) bool {
+				if m, err = s.wait("ticked "+v, func(m telegramsim.SentMessage) bool {
 					return hasButton(skip)(m) && strings.Contains(m.PlainText, q.Text.ZH)
 				}); err != nil {
 					t.Fatal(err)
@@ -85,7 +86,7 @@ type surveyFixture struct {
 	admin  *http.Client
 	school *staff.CreatedSchool
 	now    time.Time
-	tg     *telegramtest.Server
+	tg     *telegramsim.Server
 }
 
 const surveyAdminPassword = "survey-admin-2026"
@@ -94,11 +95,11 @@ func newSurveyFixture(t testing.TB) *surveyFixture {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Date(2026, 2, 20, 9, 0, 0, 0, survey.Zone).UTC()
-	f := &surveyFixture{clock: testsupport.NewClock(now), now: now, tg: telegramtest.NewT(t, telegramtest.Config{})}
+	f := &surveyFixture{clock: testsupport.NewClock(now), now: now, tg: telegramtest.New(t, telegramsim.Config{})}
 	f.m = MustOpenMain(t, withClock(f.clock), func(m *Main) {
 		m.Config.TelegramToken = f.tg.Token()
 		m.Config.TelegramAPIURL = f.tg.URL()
-		m.Tune.Bot = fastTelegram
+		fastTelegram(m)
 	})
 	d, err := f.m.Staff.CreateDistrict(ctx, "海淀区", "officer")
 	if err != nil {

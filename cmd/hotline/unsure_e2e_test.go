@@ -10,9 +10,9 @@ import (
 
 	"hotline/internal/dialog"
 	"hotline/internal/hotline"
-	"hotline/internal/telegramtest"
+	"hotline/internal/sim/telegramsim"
+	"hotline/internal/sim/wechatsim"
 	"hotline/internal/urgency"
-	"hotline/internal/wechattest"
 	"hotline/wechat"
 )
 
@@ -120,13 +120,13 @@ func oncallAlert(t *testing.T, m *Main, tip *hotline.Tip) {
 
 // tgAsk matches the safety question (the prompts before it carry its
 // buttons too, so that a page showing the latest buttons keeps them).
-func tgAsk(m telegramtest.SentMessage) bool {
+func tgAsk(m telegramsim.SentMessage) bool {
 	_, ok := m.Button("safe:yes")
 	return ok && strings.Contains(m.PlainText, "你现在有危险吗")
 }
 
 // latestWith is the latest message to u with the button data.
-func latestWith(t *testing.T, u *telegramtest.User, data string) telegramtest.SentMessage {
+func latestWith(t *testing.T, u *telegramsim.User, data string) telegramsim.SentMessage {
 	t.Helper()
 	ms := u.Messages()
 	for i := len(ms) - 1; i >= 0; i-- {
@@ -135,7 +135,7 @@ func latestWith(t *testing.T, u *telegramtest.User, data string) telegramtest.Se
 		}
 	}
 	t.Fatalf("no message with the button %q", data)
-	return telegramtest.SentMessage{}
+	return telegramsim.SentMessage{}
 }
 
 func TestUnsureOnTelegram(t *testing.T) {
@@ -143,7 +143,7 @@ func TestUnsureOnTelegram(t *testing.T) {
 	text := unsureSentence(t, 0)
 
 	// Yes: the urgent path.
-	kid := e.api.NewUser(telegramtest.UserOptions{FirstName: "小", LanguageCode: "zh-hans"})
+	kid := e.api.NewUser(telegramsim.UserOptions{FirstName: "小", LanguageCode: "zh-hans"})
 	kid.SendCommand("/start demo")
 	e.tgWait(kid, "greeting", tgContains("你好"))
 	kid.SendText(text)
@@ -170,7 +170,7 @@ func TestUnsureOnTelegram(t *testing.T) {
 	}
 
 	// Silence: the draft is marked, and filed with the mark.
-	other := e.api.NewUser(telegramtest.UserOptions{FirstName: "明", LanguageCode: "zh-hans"})
+	other := e.api.NewUser(telegramsim.UserOptions{FirstName: "明", LanguageCode: "zh-hans"})
 	other.SendCommand("/start demo")
 	e.tgWait(other, "greeting", tgContains("你好"))
 	other.SendText(unsureSentence(t, 1))
@@ -325,22 +325,22 @@ func TestUnsureInMailbox(t *testing.T) {
 }
 
 func TestUnsureOnWechat(t *testing.T) {
-	e := newWechatEnvMain(t, nil, func(m *Main) { m.Tune.SweepInterval = 20 * time.Millisecond })
+	e := newWechatEnvMain(t, nil, func(m *Main) { m.SweepInterval = 20 * time.Millisecond })
 	text := unsureSentence(t, 0)
-	report := func(u *wechattest.User) string {
-		got := e.said(u, func() (*wechattest.Reply, error) { return u.Click(e.ctx, wechat.MenuReport) })
-		got = e.said(u, func() (*wechattest.Reply, error) { return u.Text(e.ctx, demoSchool) })
-		got = e.said(u, func() (*wechattest.Reply, error) { return u.Tap(e.ctx, "x", choice(t, got, "role:")) })
-		return e.said(u, func() (*wechattest.Reply, error) { return u.Tap(e.ctx, "x", choice(t, got, "cat:")) })
+	report := func(u *wechatsim.User) string {
+		got := e.said(u, func() (*wechatsim.Reply, error) { return u.Click(e.ctx, wechat.MenuReport) })
+		got = e.said(u, func() (*wechatsim.Reply, error) { return u.Text(e.ctx, demoSchool) })
+		got = e.said(u, func() (*wechatsim.Reply, error) { return u.Tap(e.ctx, "x", choice(t, got, "role:")) })
+		return e.said(u, func() (*wechatsim.Reply, error) { return u.Tap(e.ctx, "x", choice(t, got, "cat:")) })
 	}
 
 	u := e.fake.NewUser(e.serverURL())
 	report(u)
-	got := e.said(u, func() (*wechattest.Reply, error) { return u.Text(e.ctx, text) })
+	got := e.said(u, func() (*wechatsim.Reply, error) { return u.Text(e.ctx, text) })
 	if !strings.Contains(got, "你现在有危险吗") || choice(t, got, "safe:no") == "" {
 		t.Fatalf("after the unsure text: got\n%s want the question with both answers", got)
 	}
-	got = e.said(u, func() (*wechattest.Reply, error) { return u.Tap(e.ctx, "x", choice(t, got, "safe:yes")) })
+	got = e.said(u, func() (*wechatsim.Reply, error) { return u.Tap(e.ctx, "x", choice(t, got, "safe:yes")) })
 	if !strings.Contains(got, "110") {
 		t.Fatalf("yes: got\n%s want the guidance", got)
 	}
@@ -368,14 +368,14 @@ func TestUnsureOnWechat(t *testing.T) {
 	// Silence.
 	v := e.fake.NewUser(e.serverURL())
 	report(v)
-	got = e.said(v, func() (*wechattest.Reply, error) { return v.Text(e.ctx, unsureSentence(t, 1)) })
+	got = e.said(v, func() (*wechatsim.Reply, error) { return v.Text(e.ctx, unsureSentence(t, 1)) })
 	if !strings.Contains(got, "你现在有危险吗") {
 		t.Fatalf("second reporter not asked: got\n%s", got)
 	}
 	e.clock.Add(hotline.SafetyQuestionWait)
 	noWaitingDraftQuestion(t, e.m)
 	for _, tap := range []string{"done", "danger:no", "send"} {
-		got = e.said(v, func() (*wechattest.Reply, error) { return v.Tap(e.ctx, "x", choice(t, got, tap)) })
+		got = e.said(v, func() (*wechatsim.Reply, error) { return v.Tap(e.ctx, "x", choice(t, got, tap)) })
 	}
 	if !strings.Contains(got, "已经安全送到学校") {
 		t.Fatalf("send: got\n%s", got)

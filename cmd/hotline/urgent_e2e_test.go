@@ -16,6 +16,7 @@ import (
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
 	"hotline/internal/live"
+	"hotline/internal/sim/telegramsim"
 	"hotline/internal/staff"
 	"hotline/internal/telegramtest"
 	"hotline/internal/testsupport"
@@ -32,10 +33,10 @@ type urgentEnv struct {
 	t       *testing.T
 	ctx     context.Context
 	m       *Main
-	api     *telegramtest.Server
+	api     *telegramsim.Server
 	clock   *urgentClock
 	sess    *staff.Session
-	staff   *telegramtest.User
+	staff   *telegramsim.User
 	changes *live.Subscription
 }
 
@@ -43,7 +44,7 @@ func newUrgentEnv(t *testing.T) *urgentEnv {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
-	e := &urgentEnv{t: t, ctx: ctx, api: telegramtest.NewT(t, telegramtest.Config{}),
+	e := &urgentEnv{t: t, ctx: ctx, api: telegramtest.New(t, telegramsim.Config{}),
 		clock: testsupport.NewClock(time.Now().UTC().Truncate(time.Microsecond))}
 	m := NewMain()
 	m.Config.DataDir = t.TempDir()
@@ -53,8 +54,8 @@ func newUrgentEnv(t *testing.T) *urgentEnv {
 	m.Argon = cheapArgon
 	m.InitKey = true
 	m.Clock = e.clock
-	m.Tune.Bot = fastTelegram
-	m.Tune.SweepInterval = 20 * time.Millisecond
+	fastTelegram(m)
+	m.SweepInterval = 20 * time.Millisecond
 	if err := m.Open(); err != nil {
 		t.Fatal(err)
 	}
@@ -76,16 +77,16 @@ func newUrgentEnv(t *testing.T) *urgentEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.staff = e.api.NewUser(telegramtest.UserOptions{FirstName: "王", LanguageCode: "zh-hans"})
+	e.staff = e.api.NewUser(telegramsim.UserOptions{FirstName: "王", LanguageCode: "zh-hans"})
 	e.staff.SendCommand("/link " + code)
-	e.tgWait(e.staff, "linked", func(m telegramtest.SentMessage) bool { return strings.Contains(m.PlainText, "已绑定") })
+	e.tgWait(e.staff, "linked", func(m telegramsim.SentMessage) bool { return strings.Contains(m.PlainText, "已绑定") })
 	e.changes = m.Broker.SubscribeAll()
 	t.Cleanup(e.changes.Cancel)
 	return e
 }
 
 // tgWait waits for the next message to u that satisfies pred.
-func (e *urgentEnv) tgWait(u *telegramtest.User, what string, pred func(telegramtest.SentMessage) bool) telegramtest.SentMessage {
+func (e *urgentEnv) tgWait(u *telegramsim.User, what string, pred func(telegramsim.SentMessage) bool) telegramsim.SentMessage {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(e.ctx, 20*time.Second)
 	defer cancel()
@@ -100,15 +101,15 @@ func (e *urgentEnv) tgWait(u *telegramtest.User, what string, pred func(telegram
 	return m
 }
 
-func tgHasButton(data string) func(telegramtest.SentMessage) bool {
-	return func(m telegramtest.SentMessage) bool {
+func tgHasButton(data string) func(telegramsim.SentMessage) bool {
+	return func(m telegramsim.SentMessage) bool {
 		_, ok := m.Button(data)
 		return ok
 	}
 }
 
-func tgContains(s string) func(telegramtest.SentMessage) bool {
-	return func(m telegramtest.SentMessage) bool { return strings.Contains(m.PlainText, s) }
+func tgContains(s string) func(telegramsim.SentMessage) bool {
+	return func(m telegramsim.SentMessage) bool { return strings.Contains(m.PlainText, s) }
 }
 
 // newUrgentTip waits for the urgent new tip that pages the on-call staff,
@@ -167,7 +168,7 @@ func (e *urgentEnv) noNewTip(what string) {
 func TestUrgentDraftReachesSchoolOnTelegram(t *testing.T) {
 	e := newUrgentEnv(t)
 	const secret = "他说放学后要带刀来找我 CANARY-TG-8812"
-	kid := e.api.NewUser(telegramtest.UserOptions{FirstName: "小", LanguageCode: "zh-hans"})
+	kid := e.api.NewUser(telegramsim.UserOptions{FirstName: "小", LanguageCode: "zh-hans"})
 	kid.SendCommand("/start demo")
 	greeting := e.tgWait(kid, "greeting", tgContains("你好"))
 	if !strings.Contains(greeting.PlainText, "草稿保存 7 天") || !strings.Contains(greeting.PlainText, "10 分钟内没有发送") {
@@ -211,7 +212,7 @@ func TestUrgentDraftReachesSchoolOnTelegram(t *testing.T) {
 	}
 
 	// One tap: another child sends at once.
-	other := e.api.NewUser(telegramtest.UserOptions{FirstName: "明", LanguageCode: "zh-hans"})
+	other := e.api.NewUser(telegramsim.UserOptions{FirstName: "明", LanguageCode: "zh-hans"})
 	other.SendCommand("/start demo")
 	other.SendText("有人拿着刀说要杀了我")
 	offer = e.tgWait(other, "send-now offer", tgHasButton("urgent:send"))

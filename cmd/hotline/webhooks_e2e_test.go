@@ -50,13 +50,12 @@ func TestWebhookCrashChild(t *testing.T) {
 	m.Config.DataDir = dir
 	m.Config.Addr = "127.0.0.1:0"
 	m.Argon = cheapArgon
-	m.Tune.Platform = func(w *platform.Worker) {
-		w.PollInterval, w.Timeout, w.Lease, w.BaseBackoff = 50*time.Millisecond, time.Second, 2*time.Second, 100*time.Millisecond
-		if os.Getenv(envWebhookPatient) != "" {
-			// A delivery held by the platform must finish, not time out,
-			// however loaded the machine.
-			w.Timeout, w.Lease = time.Minute, 2*time.Minute
-		}
+	w := m.PlatformWorker
+	w.PollInterval, w.Timeout, w.Lease, w.BaseBackoff = 50*time.Millisecond, time.Second, 2*time.Second, 100*time.Millisecond
+	if os.Getenv(envWebhookPatient) != "" {
+		// A delivery held by the platform must finish, not time out,
+		// however loaded the machine.
+		w.Timeout, w.Lease = time.Minute, 2*time.Minute
 	}
 	if err := runServer(ctx, m, func() { os.Stdout.WriteString("READY\n") }); err != nil {
 		fmt.Fprintln(os.Stderr, "child:", err)
@@ -434,7 +433,7 @@ func TestPlatformSettingsOverHTTP(t *testing.T) {
 	if err := m.Staff.ChangePassword(ctx, officer, districtPassword); err != nil {
 		t.Fatal(err)
 	}
-	m.Tune.Platform = func(w *platform.Worker) { w.PollInterval = 50 * time.Millisecond }
+	m.PlatformWorker.PollInterval = 50 * time.Millisecond // before Run starts it
 	if err := m.Run(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"hotline/internal/sim/wechatsim"
 	"hotline/internal/wechattest"
 )
 
@@ -19,8 +20,8 @@ import (
 func TestWechatMenuCommand(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	cfg := wechattest.Config{AppID: wxAppID, Secret: wxSecret, Token: "menuToken7", AESKey: wechattest.NewAESKey()}
-	fake := wechattest.NewT(t, cfg)
+	cfg := wechatsim.Config{AppID: wxAppID, Secret: wxSecret, Token: "menuToken7", AESKey: wechatsim.NewAESKey()}
+	fake := wechattest.New(t, cfg)
 	var out, errb bytes.Buffer
 	if code := run(ctx, []string{"init", "--data", dir}, nil, &out, &errb); code != 0 {
 		t.Fatalf("init: %s", errb.String())
@@ -29,7 +30,7 @@ func TestWechatMenuCommand(t *testing.T) {
 	// refuses the other's AppID), so publishing the other fails.
 	keyFile := filepath.Join(t.TempDir(), "wechat.json")
 	if err := os.WriteFile(keyFile, []byte(`[{"name":"district","app_id":"`+wxAppID+`","app_secret":"`+wxSecret+`","token":"menuToken7","aes_key":"`+cfg.AESKey+`"},
-		{"name":"other","app_id":"wxOTHERACCOUNT01","app_secret":"s2","token":"t2","aes_key":"`+wechattest.NewAESKey()+`"}]`), 0o600); err != nil {
+		{"name":"other","app_id":"wxOTHERACCOUNT01","app_secret":"s2","token":"t2","aes_key":"`+wechatsim.NewAESKey()+`"}]`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	menu := func(args ...string) (string, string, int) {

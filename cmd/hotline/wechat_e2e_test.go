@@ -14,7 +14,7 @@ import (
 
 	"hotline/internal/hotline"
 	"hotline/internal/pgtest"
-	"hotline/internal/relay"
+	"hotline/internal/sim/wechatsim"
 	"hotline/internal/staff"
 	"hotline/internal/testsupport"
 	"hotline/internal/wechattest"
@@ -28,8 +28,8 @@ type wechatEnv struct {
 	ctx   context.Context
 	dir   string
 	clock *urgentClock
-	fake  *wechattest.Server
-	cfg   wechattest.Config
+	fake  *wechatsim.Server
+	cfg   wechatsim.Config
 	m     *Main
 	sess  *staff.Session
 	logs  *syncBuffer
@@ -41,22 +41,22 @@ const (
 	wxSecret = "APPSECRET-CANARY-7f3e9a1b2c4d"
 )
 
-func newWechatEnv(t *testing.T, tune func(*wechattest.Config)) *wechatEnv {
+func newWechatEnv(t *testing.T, tune func(*wechatsim.Config)) *wechatEnv {
 	t.Helper()
 	return newWechatEnvMain(t, tune, nil)
 }
 
 // newWechatEnvMain is newWechatEnv with more configuration of the program.
-func newWechatEnvMain(t *testing.T, tune func(*wechattest.Config), opt func(*Main)) *wechatEnv {
+func newWechatEnvMain(t *testing.T, tune func(*wechatsim.Config), opt func(*Main)) *wechatEnv {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
 	e := &wechatEnv{t: t, ctx: ctx, dir: t.TempDir(), clock: testsupport.NewClock(time.Now()), logs: &syncBuffer{}}
-	e.cfg = wechattest.Config{AppID: wxAppID, Secret: wxSecret, Token: "hotlineToken42", AESKey: wechattest.NewAESKey(), Clock: e.clock}
+	e.cfg = wechatsim.Config{AppID: wxAppID, Secret: wxSecret, Token: "hotlineToken42", AESKey: wechatsim.NewAESKey(), Clock: e.clock}
 	if tune != nil {
 		tune(&e.cfg)
 	}
-	e.fake = wechattest.NewT(t, e.cfg)
+	e.fake = wechattest.New(t, e.cfg)
 	e.opt = opt
 	e.start()
 	return e
@@ -74,11 +74,8 @@ func (e *wechatEnv) start() {
 		m.Config.WechatNoticeTemplate = "TPL_NEW_REPLY"
 		m.Config.WechatAPIURL = e.fake.URL()
 		m.Logger = slogTo(e.logs)
-		m.Tune.Wechat = func(c *wechat.Config) { c.CallTimeout = 2 * time.Second }
-		m.Tune.Bot = nil
-		m.Tune.Relay = func(w *relay.Worker) {
-			w.BaseBackoff, w.MaxBackoff, w.PollInterval = 20*time.Millisecond, 200*time.Millisecond, 100*time.Millisecond
-		}
+		m.WechatConfig.CallTimeout = 2 * time.Second
+		m.Relay.BaseBackoff, m.Relay.MaxBackoff, m.Relay.PollInterval = 20*time.Millisecond, 200*time.Millisecond, 100*time.Millisecond
 		if e.opt != nil {
 			e.opt(m)
 		}
@@ -126,7 +123,7 @@ func choice(t *testing.T, text, prefix string) string {
 
 // said sends through fn and returns what the reporter read in answer: the
 // passive reply, or what came through customer service meanwhile.
-func (e *wechatEnv) said(u *wechattest.User, fn func() (*wechattest.Reply, error)) string {
+func (e *wechatEnv) said(u *wechatsim.User, fn func() (*wechatsim.Reply, error)) string {
 	e.t.Helper()
 	before := len(e.fake.Sent(u.OpenID))
 	r, err := fn()
@@ -141,7 +138,7 @@ func (e *wechatEnv) said(u *wechattest.User, fn func() (*wechattest.Reply, error
 	}
 	ctx, cancel := context.WithTimeout(e.ctx, 20*time.Second)
 	defer cancel()
-	m, _, err := e.fake.Wait(ctx, u.OpenID, before, func(wechattest.Sent) bool { return true })
+	m, _, err := e.fake.Wait(ctx, u.OpenID, before, func(wechatsim.Sent) bool { return true })
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -156,22 +153,22 @@ func TestWechatPupilReportsThroughMenu(t *testing.T) {
 	e := newWechatEnv(t, nil)
 	u := e.fake.NewUser(e.serverURL())
 
-	got := e.said(u, func() (*wechattest.Reply, error) { return u.Click(e.ctx, wechat.MenuReport) })
+	got := e.said(u, func() (*wechatsim.Reply, error) { return u.Click(e.ctx, wechat.MenuReport) })
 	if !strings.Contains(got, "腾讯") || !strings.Contains(got, "不知道你是谁") || !strings.Contains(got, "Tencent") {
 		t.Fatalf("privacy notice missing: got\n%s", got)
 	}
 	if zh, en := strings.Index(got, "腾讯"), strings.Index(got, "Tencent"); en >= 0 && zh > en {
 		t.Fatalf("Chinese must come first")
 	}
-	got = e.said(u, func() (*wechattest.Reply, error) { return u.Text(e.ctx, demoSchool) })
-	got = e.said(u, func() (*wechattest.Reply, error) {
+	got = e.said(u, func() (*wechatsim.Reply, error) { return u.Text(e.ctx, demoSchool) })
+	got = e.said(u, func() (*wechatsim.Reply, error) {
 		return u.Tap(e.ctx, "x", choice(t, got, "role:"))
 	})
-	got = e.said(u, func() (*wechattest.Reply, error) {
+	got = e.said(u, func() (*wechatsim.Reply, error) {
 		return u.Tap(e.ctx, "x", choice(t, got, "cat:"))
 	})
 	t.Logf("after category:\n%s", got)
-	got = e.said(u, func() (*wechattest.Reply, error) {
+	got = e.said(u, func() (*wechatsim.Reply, error) {
 		return u.Text(e.ctx, "他今天在厕所里拿刀威胁我，说放学后要捅死我")
 	})
 	if !strings.Contains(got, "110") || !strings.Contains(got, "12355") {
@@ -181,8 +178,8 @@ func TestWechatPupilReportsThroughMenu(t *testing.T) {
 		t.Fatalf("safety guidance must come first:\n%s", got)
 	}
 	t.Logf("after urgent text:\n%s", got)
-	got = e.said(u, func() (*wechattest.Reply, error) { return u.Image(e.ctx, exifJPEG(t, "GPS-CANARY-wx")) })
-	got = e.said(u, func() (*wechattest.Reply, error) { return u.Tap(e.ctx, "x", choice(t, got, "urgent:send")) })
+	got = e.said(u, func() (*wechatsim.Reply, error) { return u.Image(e.ctx, exifJPEG(t, "GPS-CANARY-wx")) })
+	got = e.said(u, func() (*wechatsim.Reply, error) { return u.Tap(e.ctx, "x", choice(t, got, "urgent:send")) })
 	if !strings.Contains(got, "已") {
 		t.Logf("after send:\n%s", got)
 	}
@@ -227,7 +224,7 @@ func TestWechatPupilReportsThroughMenu(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(e.ctx, 20*time.Second)
 	defer cancel()
-	m, idx, err := e.fake.Wait(ctx, u.OpenID, before, func(s wechattest.Sent) bool {
+	m, idx, err := e.fake.Wait(ctx, u.OpenID, before, func(s wechatsim.Sent) bool {
 		return s.Kind == "text" && strings.Contains(s.Text, "值班老师马上去找你")
 	})
 	if err != nil {
@@ -244,7 +241,7 @@ func TestWechatPupilReportsThroughMenu(t *testing.T) {
 	if _, err := e.m.Triage.Reply(e.ctx, e.sess.Actor(), tip.UID, "LATE-REPLY-CANARY-2 第二条", nil); err != nil {
 		t.Fatal(err)
 	}
-	notice, nidx, err := e.fake.Wait(ctx, u.OpenID, idx+1, func(s wechattest.Sent) bool { return s.Kind == "template" })
+	notice, nidx, err := e.fake.Wait(ctx, u.OpenID, idx+1, func(s wechatsim.Sent) bool { return s.Kind == "template" })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,14 +261,14 @@ func TestWechatPupilReportsThroughMenu(t *testing.T) {
 	if _, err := u.Text(e.ctx, "我在"); err != nil {
 		t.Fatal(err)
 	}
-	first, fidx, err := e.fake.Wait(ctx, u.OpenID, nidx+1, func(s wechattest.Sent) bool { return s.Kind == "text" && strings.Contains(s.Text, "LATE-REPLY-CANARY") })
+	first, fidx, err := e.fake.Wait(ctx, u.OpenID, nidx+1, func(s wechatsim.Sent) bool { return s.Kind == "text" && strings.Contains(s.Text, "LATE-REPLY-CANARY") })
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(first.Text, "LATE-REPLY-CANARY 请回个消息") {
 		t.Fatalf("held replies out of order: first %q", first.Text)
 	}
-	if _, _, err := e.fake.Wait(ctx, u.OpenID, fidx+1, func(s wechattest.Sent) bool { return strings.Contains(s.Text, "LATE-REPLY-CANARY-2") }); err != nil {
+	if _, _, err := e.fake.Wait(ctx, u.OpenID, fidx+1, func(s wechatsim.Sent) bool { return strings.Contains(s.Text, "LATE-REPLY-CANARY-2") }); err != nil {
 		t.Fatal(err)
 	}
 
@@ -292,7 +289,7 @@ func TestWechatPupilReportsThroughMenu(t *testing.T) {
 	}
 }
 
-func countKind(ms []wechattest.Sent, kind string) int {
+func countKind(ms []wechatsim.Sent, kind string) int {
 	n := 0
 	for _, m := range ms {
 		if m.Kind == kind {
@@ -318,14 +315,14 @@ func slogTo(w *syncBuffer) *slog.Logger {
 func TestWechatRetryAfterRestartFilesOnce(t *testing.T) {
 	e := newWechatEnv(t, nil)
 	u := e.fake.NewUser(e.serverURL())
-	got := e.said(u, func() (*wechattest.Reply, error) { return u.Click(e.ctx, wechat.MenuReport) })
-	got = e.said(u, func() (*wechattest.Reply, error) { return u.Text(e.ctx, demoSchool) })
-	got = e.said(u, func() (*wechattest.Reply, error) { return u.Tap(e.ctx, "x", choice(t, got, "role:")) })
-	got = e.said(u, func() (*wechattest.Reply, error) { return u.Tap(e.ctx, "x", choice(t, got, "cat:")) })
-	e.said(u, func() (*wechattest.Reply, error) {
+	got := e.said(u, func() (*wechatsim.Reply, error) { return u.Click(e.ctx, wechat.MenuReport) })
+	got = e.said(u, func() (*wechatsim.Reply, error) { return u.Text(e.ctx, demoSchool) })
+	got = e.said(u, func() (*wechatsim.Reply, error) { return u.Tap(e.ctx, "x", choice(t, got, "role:")) })
+	got = e.said(u, func() (*wechatsim.Reply, error) { return u.Tap(e.ctx, "x", choice(t, got, "cat:")) })
+	e.said(u, func() (*wechatsim.Reply, error) {
 		return u.Text(e.ctx, "他们拿刀在楼梯口堵我，现在还在外面")
 	})
-	send := &wechattest.Message{MsgType: "text", Content: "现在就发给学校", MenuID: "urgent:send"}
+	send := &wechatsim.Message{MsgType: "text", Content: "现在就发给学校", MenuID: "urgent:send"}
 	if _, err := u.Send(e.ctx, send); err != nil {
 		t.Fatal(err)
 	}
@@ -368,25 +365,24 @@ func TestWechatRefusesForgedAndPlainMessages(t *testing.T) {
 	u := e.fake.NewUser(e.serverURL())
 	now := e.clock.Now()
 	ts := strconv.FormatInt(now.Unix(), 10)
-	enc := u.Encrypted(&wechattest.Message{MsgType: "text", Content: "FORGED-CANARY", MsgID: 77}, now)
+	enc := u.Encrypted(&wechatsim.Message{MsgType: "text", Content: "FORGED-CANARY", MsgID: 77}, now)
 	good := func(enc string) url.Values {
-		return url.Values{"signature": {wechattest.Sign(e.cfg.Token, ts, "n1")}, "timestamp": {ts}, "nonce": {"n1"}, "encrypt_type": {"aes"}, "msg_signature": {wechattest.Sign(e.cfg.Token, ts, "n1", enc)}}
+		return url.Values{"signature": {wechatsim.Sign(e.cfg.Token, ts, "n1")}, "timestamp": {ts}, "nonce": {"n1"}, "encrypt_type": {"aes"}, "msg_signature": {wechatsim.Sign(e.cfg.Token, ts, "n1", enc)}}
 	}
 	body := func(enc string) string {
 		return "<xml><ToUserName><![CDATA[gh_fake]]></ToUserName><Encrypt><![CDATA[" + enc + "]]></Encrypt></xml>"
 	}
-	other := wechattest.New(wechattest.Config{AppID: "wxOTHER", Secret: "s", Token: e.cfg.Token, AESKey: e.cfg.AESKey})
-	defer other.Close()
-	otherEnc := other.NewUser("").Encrypted(&wechattest.Message{MsgType: "text", Content: "FORGED-CANARY", MsgID: 78}, now)
+	other := wechattest.New(t, wechatsim.Config{AppID: "wxOTHER", Secret: "s", Token: e.cfg.Token, AESKey: e.cfg.AESKey})
+	otherEnc := other.NewUser("").Encrypted(&wechatsim.Message{MsgType: "text", Content: "FORGED-CANARY", MsgID: 78}, now)
 	cases := []struct {
 		name string
 		q    func() url.Values
 		body string
 	}{
-		{"forged signature", func() url.Values { q := good(enc); q.Set("signature", wechattest.Sign("wrong", ts, "n1")); return q }, body(enc)},
+		{"forged signature", func() url.Values { q := good(enc); q.Set("signature", wechatsim.Sign("wrong", ts, "n1")); return q }, body(enc)},
 		{"forged msg_signature", func() url.Values {
 			q := good(enc)
-			q.Set("msg_signature", wechattest.Sign("wrong", ts, "n1", enc))
+			q.Set("msg_signature", wechatsim.Sign("wrong", ts, "n1", enc))
 			return q
 		}, body(enc)},
 		{"plain mode", func() url.Values { q := good(enc); q.Del("encrypt_type"); q.Del("msg_signature"); return q },
@@ -396,7 +392,7 @@ func TestWechatRefusesForgedAndPlainMessages(t *testing.T) {
 		{"other AppID", func() url.Values { return good(otherEnc) }, body(otherEnc)},
 		{"stale replay", func() url.Values {
 			old := strconv.FormatInt(now.Add(-time.Hour).Unix(), 10)
-			return url.Values{"signature": {wechattest.Sign(e.cfg.Token, old, "n1")}, "timestamp": {old}, "nonce": {"n1"}, "encrypt_type": {"aes"}, "msg_signature": {wechattest.Sign(e.cfg.Token, old, "n1", enc)}}
+			return url.Values{"signature": {wechatsim.Sign(e.cfg.Token, old, "n1")}, "timestamp": {old}, "nonce": {"n1"}, "encrypt_type": {"aes"}, "msg_signature": {wechatsim.Sign(e.cfg.Token, old, "n1", enc)}}
 		}, body(enc)},
 	}
 	for _, c := range cases {
@@ -414,7 +410,7 @@ func TestWechatRefusesForgedAndPlainMessages(t *testing.T) {
 	for _, c := range []struct {
 		sig  string
 		want int
-	}{{wechattest.Sign(e.cfg.Token, ts, "n2"), 200}, {wechattest.Sign("forged", ts, "n2"), 403}} {
+	}{{wechatsim.Sign(e.cfg.Token, ts, "n2"), 200}, {wechatsim.Sign("forged", ts, "n2"), 403}} {
 		resp, err := http.Get(e.serverURL() + "?" + url.Values{"signature": {c.sig}, "timestamp": {ts}, "nonce": {"n2"}, "echostr": {"ECHO123"}}.Encode())
 		if err != nil {
 			t.Fatal(err)
@@ -443,9 +439,8 @@ func TestWechatRefusesForgedAndPlainMessages(t *testing.T) {
 func BenchmarkWechatCallbacks(b *testing.B) {
 	ctx := context.Background()
 	clk := testsupport.NewClock(time.Now())
-	cfg := wechattest.Config{AppID: wxAppID, Secret: wxSecret, Token: "benchToken", AESKey: wechattest.NewAESKey(), Clock: clk}
-	fake := wechattest.New(cfg)
-	defer fake.Close()
+	cfg := wechatsim.Config{AppID: wxAppID, Secret: wxSecret, Token: "benchToken", AESKey: wechatsim.NewAESKey(), Clock: clk}
+	fake := wechattest.New(b, cfg)
 	m := MustOpenMain(b, withDataDir(b.TempDir()), withClock(clk), func(m *Main) {
 		m.Config.WechatAppID, m.Config.WechatSecret, m.Config.WechatToken, m.Config.WechatAESKey = wxAppID, wxSecret, cfg.Token, cfg.AESKey
 		m.Config.WechatName, m.Config.WechatAPIURL = "district", fake.URL()

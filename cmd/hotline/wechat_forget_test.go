@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"hotline/internal/hotline"
-	"hotline/internal/wechattest"
+	"hotline/internal/sim/wechatsim"
 	"hotline/wechat"
 )
 
@@ -18,16 +18,16 @@ import (
 func TestWechatForgetDeletesTheOpenID(t *testing.T) {
 	e := newWechatEnv(t, nil)
 	u := e.fake.NewUser(e.serverURL())
-	got := e.said(u, func() (*wechattest.Reply, error) { return u.Click(e.ctx, wechat.MenuReport) })
-	got = e.said(u, func() (*wechattest.Reply, error) { return u.Text(e.ctx, demoSchool) })
-	got = e.said(u, func() (*wechattest.Reply, error) { return u.Tap(e.ctx, "x", choice(t, got, "role:")) })
-	got = e.said(u, func() (*wechattest.Reply, error) { return u.Tap(e.ctx, "x", choice(t, got, "cat:")) })
-	got = e.said(u, func() (*wechattest.Reply, error) {
+	got := e.said(u, func() (*wechatsim.Reply, error) { return u.Click(e.ctx, wechat.MenuReport) })
+	got = e.said(u, func() (*wechatsim.Reply, error) { return u.Text(e.ctx, demoSchool) })
+	got = e.said(u, func() (*wechatsim.Reply, error) { return u.Tap(e.ctx, "x", choice(t, got, "role:")) })
+	got = e.said(u, func() (*wechatsim.Reply, error) { return u.Tap(e.ctx, "x", choice(t, got, "cat:")) })
+	got = e.said(u, func() (*wechatsim.Reply, error) {
 		return u.Text(e.ctx, "同桌天天抢我的饭卡，还让别人别跟我说话")
 	})
-	got = e.said(u, func() (*wechattest.Reply, error) { return u.Tap(e.ctx, "x", choice(t, got, "done")) })
-	got = e.said(u, func() (*wechattest.Reply, error) { return u.Tap(e.ctx, "x", choice(t, got, "danger:no")) })
-	got = e.said(u, func() (*wechattest.Reply, error) { return u.Tap(e.ctx, "x", choice(t, got, "send")) })
+	got = e.said(u, func() (*wechatsim.Reply, error) { return u.Tap(e.ctx, "x", choice(t, got, "done")) })
+	got = e.said(u, func() (*wechatsim.Reply, error) { return u.Tap(e.ctx, "x", choice(t, got, "danger:no")) })
+	got = e.said(u, func() (*wechatsim.Reply, error) { return u.Tap(e.ctx, "x", choice(t, got, "send")) })
 
 	peers := func() int {
 		t.Helper()
@@ -54,12 +54,12 @@ func TestWechatForgetDeletesTheOpenID(t *testing.T) {
 		t.Fatalf("no WeChat tip in the queue (after %q)", got)
 	}
 
-	ask := e.said(u, func() (*wechattest.Reply, error) { return u.Text(e.ctx, "/forget") })
+	ask := e.said(u, func() (*wechatsim.Reply, error) { return u.Text(e.ctx, "/forget") })
 	// The conversation is in Chinese (the pupil did not switch).
 	if strings.Contains(ask, "Telegram") || !strings.Contains(ask, "留在微信里") {
 		t.Fatalf("the /forget question does not speak of WeChat:\n%s", ask)
 	}
-	done := e.said(u, func() (*wechattest.Reply, error) { return u.Tap(e.ctx, "确定解除", choice(t, ask, "forget:yes")) })
+	done := e.said(u, func() (*wechatsim.Reply, error) { return u.Tap(e.ctx, "确定解除", choice(t, ask, "forget:yes")) })
 	if strings.Contains(done, "Telegram") || strings.Contains(done, "/start") || !strings.Contains(done, "我要报告") {
 		t.Fatalf("the confirmation does not speak of WeChat's menu:\n%s", done)
 	}
@@ -106,7 +106,7 @@ func TestWechatForgetDeletesTheOpenID(t *testing.T) {
 	}
 
 	// Writing again starts afresh, with a new peer row.
-	e.said(u, func() (*wechattest.Reply, error) { return u.Text(e.ctx, "你好") })
+	e.said(u, func() (*wechatsim.Reply, error) { return u.Text(e.ctx, "你好") })
 	if n := peers(); n != 1 {
 		t.Fatalf("%d peers after writing again, want 1", n)
 	}

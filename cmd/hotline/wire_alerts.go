@@ -10,7 +10,6 @@ import (
 
 	"hotline/internal/alert"
 	"hotline/internal/mail"
-	"hotline/internal/scheduler"
 	"hotline/internal/store"
 )
 
@@ -171,8 +170,10 @@ func (m *Main) vapidKeys(ctx context.Context) (*alert.VAPIDKeys, error) {
 // node sends test alerts). Telegram joins when the bot opens.
 func (m *Main) openAlerts(ctx context.Context) error {
 	cfg := m.Config.Alerts.vendorConfig()
-	if m.Tune.Alerts != nil {
-		m.Tune.Alerts(&cfg)
+	if m.AlertVendors != nil {
+		timeout := cfg.Timeout
+		cfg = *m.AlertVendors
+		cfg.Timeout = timeout
 	}
 	if cfg.WebPush.Subject != "" && cfg.WebPush.Keys == nil {
 		keys, err := m.vapidKeys(ctx)
@@ -192,15 +193,10 @@ func (m *Main) openAlerts(ctx context.Context) error {
 		}
 		mailer = s
 	}
-	set := alert.New(cfg, mailer, nil)
-	if m.Tune.AlertSet != nil {
-		m.Tune.AlertSet(set)
-	}
 	if cfg.WebPush.Keys != nil {
 		m.vapidPublic = cfg.WebPush.Keys.PublicKey()
 	}
-	m.Scheduler = &scheduler.Scheduler{DB: m.DB, Vault: m.Vault, Notifier: m.Cluster, Staff: m.Staff, Channels: set,
-		BaseURL: m.Config.PublicURL, Logger: m.Logger, Interval: 30 * time.Second}
+	m.openScheduler(alert.New(cfg, mailer, nil))
 	m.setAlertKinds()
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"strings"
 
 	"hotline/internal/dialog"
-	"hotline/internal/district"
 	"hotline/internal/inboxweb"
 	"hotline/internal/throttle"
 )
@@ -18,7 +17,7 @@ func (m *Main) openInbox() error {
 		Staff: m.Staff, Triage: m.Triage, Intake: m.Intake, Broker: m.Broker, Logger: m.Logger,
 		ClientIP: m.clientIP(), Secure: strings.HasPrefix(m.Config.PublicURL, "https://"), IdleTimeout: m.Config.IdleTimeout, Clock: m.Clock,
 		PublicURL: m.Config.PublicURL, BotName: m.botName, WechatAccounts: m.inboxWechatAccounts,
-		District: district.New(m.DB), Alerts: m.Scheduler, VAPIDPublicKey: m.vapidPublic, SafetyWords: dialog.SafetyQuestion,
+		District: m.District, Alerts: m.Scheduler, VAPIDPublicKey: m.vapidPublic, SafetyWords: dialog.SafetyQuestion,
 		Evidence: m.evidence(),
 	})
 	if err != nil {

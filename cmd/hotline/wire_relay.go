@@ -7,12 +7,18 @@ import (
 	"hotline/internal/relay"
 )
 
-// addSender registers the relay's sender for a messenger channel, creating
-// the relay worker with the first one.
-func (m *Main) addSender(ch hotline.Channel, s relay.Sender) {
+// openRelay wires the reply relay (NewMain made it, so that its timings
+// can be set before Open). It runs only once a messenger channel is open.
+func (m *Main) openRelay() {
 	if m.Relay == nil {
-		m.Relay = &relay.Worker{DB: m.DB, Vault: m.Vault, Notifier: m.Cluster, Logger: m.Logger}
+		m.Relay = &relay.Worker{}
 	}
+	w := m.Relay
+	w.DB, w.Vault, w.Notifier, w.Logger = m.DB, m.Vault, m.Cluster, m.Logger
+}
+
+// addSender registers the relay's sender for a messenger channel.
+func (m *Main) addSender(ch hotline.Channel, s relay.Sender) {
 	if m.senders == nil {
 		m.senders = relay.Channels{}
 	}
@@ -23,14 +29,11 @@ func (m *Main) addSender(ch hotline.Channel, s relay.Sender) {
 // every messenger channel configured (one outbox, each chat's order kept
 // whatever its channel), once the channels are open.
 func (m *Main) startRelay() {
-	w := m.Relay
-	if w == nil {
+	if len(m.senders) == 0 {
 		return
 	}
+	w := m.Relay
 	w.Sender = m.senders
-	if m.Tune.Relay != nil {
-		m.Tune.Relay(w)
-	}
 	m.Go(w.Run)
 	// Wake the relay the moment a reply is enqueued, or a reporter writes
 	// (which releases replies held while their chat blocked the bot, or

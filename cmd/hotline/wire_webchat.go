@@ -2,41 +2,22 @@ package main
 
 import (
 	"context"
-	"time"
 
 	"hotline/internal/dialog"
 	"hotline/internal/hotline"
-	"hotline/internal/intake"
 	"hotline/internal/photo"
-	"hotline/internal/urgency"
 	"hotline/webchat"
 )
 
 // openWebchat serves the widget, the chat page and its websocket, the
-// no-JS mailbox and the posters, with the conversation engine the bot uses.
-// It links to the bot, so it opens after it.
+// no-JS mailbox and the posters, with the conversation engine the other
+// channels drive. It links to the bot, so it opens after it.
 func (m *Main) openWebchat() {
-	botName := m.Config.TelegramBotName
-	if m.Bot != nil && m.Bot.Username() != "" {
-		botName = m.Bot.Username()
-	}
-	engine := &dialog.Engine{
-		Intake:    m.Intake,
-		Reporters: m.Intake,
-		Schools:   m.Intake,
-		Store:     intake.NewConversationStore(m.DB, m.Vault),
-		Clock:     m.Clock,
-		BotName:   botName,
-		Urgent:    urgency.Urgent,
-		Unsure:    urgency.Unsure,
-		Safety:    m.Intake,
-		Receipts:  m.Intake,
-	}
 	s := &webchat.Server{
 		Intake:       m.Intake,
 		Reporters:    m.Intake,
 		Schools:      m.Intake,
-		Conversation: dialogConversation{engine},
+		Conversation: dialogConversation{m.Dialog},
 		Safety:       m.Intake,
 		SafetyWords:  dialog.SafetyQuestion,
 		Broker:       m.Broker,
@@ -44,16 +25,14 @@ func (m *Main) openWebchat() {
 		CleanPhoto:   photo.CleanContext,
 		Applied:      m.DB,
 		PublicURL:    m.Config.PublicURL,
-		BotName:      botName,
+		BotName:      m.botName(),
 		Logger:       m.Logger.With("part", "webchat"),
+		Limits:       m.WebchatLimits,
 		ClientIP:     m.clientIP(),
 		WechatQR:     m.wechatQR,
 	}
 	if m.Clock != nil {
 		s.Now = m.Clock.Now
-	}
-	if m.Tune.Webchat != nil {
-		m.Tune.Webchat(s)
 	}
 	h := s.Handler()
 	for _, p := range []string{"/webchat/", "/c/", "/m/", "/poster/"} {
@@ -61,19 +40,7 @@ func (m *Main) openWebchat() {
 	}
 	m.Webchat = s
 	m.Go(s.Run)
-	// Urgent drafts left unsent go to their school; stale drafts are deleted.
-	m.Go(func(ctx context.Context) { engine.RunSweeper(ctx, m.sweepInterval(), m.Logger.With("part", "dialog")) })
 	m.OnClose(s.Close)
-}
-
-// sweepInterval is how often the dialog sweeper looks for drafts to send or
-// delete: an urgent draft reaches its school at most this long after its
-// ten minutes. Tests shorten it with Tune.SweepInterval.
-func (m *Main) sweepInterval() time.Duration {
-	if m.Tune.SweepInterval > 0 {
-		return m.Tune.SweepInterval
-	}
-	return 30 * time.Second
 }
 
 // dialogConversation adapts the dialog engine to what the web chat drives.

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 
-	"hotline/internal/district"
 	"hotline/internal/platform"
 )
 
@@ -13,10 +12,14 @@ import (
 // and the service the district pages and the statistics endpoint use.
 // Every command that opens the data directory queues alike.
 func (m *Main) openPlatform() {
-	m.platformWorker = &platform.Worker{DB: m.DB, Vault: m.Vault, Logger: m.Logger}
-	hooks := &platform.Hooks{Wake: m.platformWorker.Wake}
+	if m.PlatformWorker == nil {
+		m.PlatformWorker = &platform.Worker{}
+	}
+	w := m.PlatformWorker
+	w.DB, w.Vault, w.Logger = m.DB, m.Vault, m.Logger
+	hooks := &platform.Hooks{Wake: w.Wake}
 	m.DB.SetLedgerHooks(hooks.Store())
-	m.Platform = &platform.Service{DB: m.DB, Vault: m.Vault, District: district.New(m.DB), Worker: m.platformWorker}
+	m.Platform = &platform.Service{DB: m.DB, Vault: m.Vault, District: m.District, Worker: w}
 }
 
 // startPlatform serves the statistics endpoint and starts the delivery
@@ -24,13 +27,10 @@ func (m *Main) openPlatform() {
 // lease). It runs after the scheduler, whose alert channels carry the
 // daily head to the districts' robots and e-mail.
 func (m *Main) startPlatform() {
-	w := m.platformWorker
+	w := m.PlatformWorker
 	w.Staff, w.Surveys, w.BaseURL = m.Staff, m.Surveys, m.Config.PublicURL
 	if m.Scheduler != nil {
 		w.Channels = m.Scheduler.Channels
-	}
-	if m.Tune.Platform != nil {
-		m.Tune.Platform(w)
 	}
 	m.Mux.Handle("/api/district/v1/stats", m.Platform.StatsHandler())
 	m.Go(func(ctx context.Context) { w.Run(ctx) })

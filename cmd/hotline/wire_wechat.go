@@ -10,12 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"hotline/internal/dialog"
 	"hotline/internal/hotline"
 	"hotline/internal/inboxweb"
-	"hotline/internal/intake"
 	"hotline/internal/poster"
-	"hotline/internal/urgency"
 	"hotline/wechat"
 )
 
@@ -128,7 +125,9 @@ func (m *Main) inboxWechatAccounts() []inboxweb.WechatAccount {
 }
 
 // openWechat starts the WeChat adapter: its callbacks on /wechat/{account},
-// its menu, and its place as the relay's WeChat sender.
+// with the conversation engine every channel drives, its menu, and its
+// place as the relay's WeChat sender. Its configuration is WechatConfig's
+// with the accounts and the services.
 func (m *Main) openWechat(ctx context.Context, confs []wechatConf) error {
 	var accts []wechat.Account
 	for _, c := range confs {
@@ -142,25 +141,14 @@ func (m *Main) openWechat(ctx context.Context, confs []wechatConf) error {
 			return fmt.Errorf("account %s: school %q: %w", a.Name, a.School, err)
 		}
 	}
-	cfg := wechat.Config{Accounts: accts, APIURL: m.Config.WechatAPIURL, DB: m.DB, Vault: m.Vault, Clock: m.Clock, Logger: m.Logger}
-	if m.Tune.Wechat != nil {
-		m.Tune.Wechat(&cfg)
-	}
+	cfg := m.WechatConfig
+	cfg.Accounts, cfg.APIURL = accts, m.Config.WechatAPIURL
+	cfg.DB, cfg.Vault, cfg.Clock, cfg.Logger = m.DB, m.Vault, m.Clock, m.Logger
 	w, err := wechat.New(cfg)
 	if err != nil {
 		return err
 	}
-	engine := &dialog.Engine{
-		Intake:    m.Intake,
-		Reporters: m.Intake,
-		Schools:   m.Intake,
-		Store:     intake.NewConversationStore(m.DB, m.Vault),
-		Clock:     m.Clock,
-		Urgent:    urgency.Urgent,
-		Unsure:    urgency.Unsure,
-		Safety:    m.Intake,
-	}
-	w.Start(ctx, engine)
+	w.Start(ctx, m.Dialog)
 	m.Mux.Handle("/wechat/", w.Handler())
 	m.addSender(hotline.ChannelWechat, w)
 	m.Wechat = w

@@ -11,6 +11,7 @@ import (
 	"hotline/internal/alert"
 	"hotline/internal/mail"
 	"hotline/internal/mail/mailtest"
+	"hotline/internal/sim/telegramsim"
 	"hotline/internal/telegramtest"
 )
 
@@ -25,7 +26,7 @@ func (s botSender) SendAlert(ctx context.Context, chatID int64, text string) err
 // TestTelegram drives the real go-telegram/bot client against the fake
 // Bot API: delivered, blocked (permanent), unknown chat (permanent).
 func TestTelegram(t *testing.T) {
-	srv := telegramtest.NewT(t, telegramtest.Config{})
+	srv := telegramtest.New(t, telegramsim.Config{})
 	b, err := tgbot.New(srv.Token(), tgbot.WithServerURL(srv.URL()), tgbot.WithSkipGetMe())
 	if err != nil {
 		t.Fatal(err)
@@ -34,7 +35,7 @@ func TestTelegram(t *testing.T) {
 	if !set.Has(alert.Telegram) || set.Has(alert.Email) {
 		t.Fatalf("kinds %v, want Telegram and no e-mail", set.Kinds())
 	}
-	u := srv.NewUser(telegramtest.UserOptions{})
+	u := srv.NewUser(telegramsim.UserOptions{})
 	to := alert.Target{Kind: alert.Telegram, Address: strconv.FormatInt(u.ChatID(), 10)}
 	m := msg()
 	if err := set.Send(ctx(t), to, m); err != nil {

@@ -13,6 +13,7 @@ import (
 	"hotline/internal/intake"
 	"hotline/internal/live"
 	"hotline/internal/relay"
+	"hotline/internal/sim/telegramsim"
 	"hotline/internal/staff"
 	"hotline/internal/store"
 	"hotline/internal/telegramtest"
@@ -29,7 +30,7 @@ type world struct {
 	tr    *triage.Service
 	sess  *staff.Session
 	actor hotline.Actor
-	fake  *telegramtest.Server
+	fake  *telegramsim.Server
 	w     *relay.Worker
 	logs  *syncBuffer
 }
@@ -52,7 +53,7 @@ func newWorld(t *testing.T) *world {
 	}
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	fake := telegramtest.NewT(t, telegramtest.Config{})
+	fake := telegramtest.New(t, telegramsim.Config{})
 	b, err := bot.New(ctx, bot.Config{Token: fake.Token(), APIURL: fake.URL(), Username: fake.Bot().Username, PollTimeout: time.Second, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +71,7 @@ func newWorld(t *testing.T) *world {
 }
 
 // report files a Telegram report for u, as the dialog does on "send".
-func (e *world) report(t *testing.T, u *telegramtest.User, text string) string {
+func (e *world) report(t *testing.T, u *telegramsim.User, text string) string {
 	t.Helper()
 	sub, err := e.in.Submit(e.ctx, hotline.Submission{SchoolCode: "no3", Channel: hotline.ChannelTelegram, Lang: hotline.LangEN, Texts: []string{text}, ChatID: u.ChatID()})
 	if err != nil {
@@ -95,7 +96,7 @@ func (e *world) reachable(t *testing.T, uid string) bool {
 }
 
 // block makes u block the bot and a reply to uid fail with 403: held.
-func (e *world) block(t *testing.T, u *telegramtest.User, uid, text string) {
+func (e *world) block(t *testing.T, u *telegramsim.User, uid, text string) {
 	t.Helper()
 	u.BlockBot()
 	e.reply(t, uid, text)
@@ -120,13 +121,13 @@ func TestBlockedReporterWritesAgainAndGetsHeldReply(t *testing.T) {
 	t.Parallel()
 	e := newWorld(t)
 	ctx, tr, sess, fake := e.ctx, e.tr, e.sess, e.fake
-	u := fake.NewUser(telegramtest.UserOptions{})
+	u := fake.NewUser(telegramsim.UserOptions{})
 	uid := e.report(t, u, "they took my phone")
 	e.block(t, u, uid, "first reply, while blocked")
 
 	u.UnblockBot()
 	u.SendCommand("/tips")
-	kb, err := u.WaitMessage(ctxFor(t, 10*time.Second), func(m telegramtest.SentMessage) bool {
+	kb, err := u.WaitMessage(ctxFor(t, 10*time.Second), func(m telegramsim.SentMessage) bool {
 		_, ok := m.Button("tip:" + uid)
 		return ok
 	})
@@ -169,7 +170,7 @@ func TestBlockedReporterWritesAgainAndGetsHeldReply(t *testing.T) {
 func TestBlockedReporterGetsEveryReplyWrittenWhileBlocked(t *testing.T) {
 	t.Parallel()
 	e := newWorld(t)
-	u := e.fake.NewUser(telegramtest.UserOptions{})
+	u := e.fake.NewUser(telegramsim.UserOptions{})
 	uid := e.report(t, u, "they took my phone")
 	e.block(t, u, uid, "reply 1, while blocked")
 	e.reply(t, uid, "reply 2, while blocked")
@@ -187,7 +188,7 @@ func TestBlockedReporterGetsEveryReplyWrittenWhileBlocked(t *testing.T) {
 
 	u.UnblockBot()
 	u.SendCommand("/tips")
-	kb, err := u.WaitMessage(ctxFor(t, 10*time.Second), func(m telegramtest.SentMessage) bool {
+	kb, err := u.WaitMessage(ctxFor(t, 10*time.Second), func(m telegramsim.SentMessage) bool {
 		_, ok := m.Button("tip:" + uid)
 		return ok
 	})
@@ -226,7 +227,7 @@ func TestBlockedReporterGetsEveryReplyWrittenWhileBlocked(t *testing.T) {
 func TestBlockedReporterNewReportRevivesHeldReply(t *testing.T) {
 	t.Parallel()
 	e := newWorld(t)
-	u := e.fake.NewUser(telegramtest.UserOptions{})
+	u := e.fake.NewUser(telegramsim.UserOptions{})
 	old := e.report(t, u, "they took my phone")
 	e.block(t, u, old, "reply to the first report")
 	u.UnblockBot()
@@ -242,7 +243,7 @@ func TestBlockedReporterNewReportRevivesHeldReply(t *testing.T) {
 
 // replies returns the counselor replies the bot delivered to u, without
 // their header.
-func replies(fake *telegramtest.Server, u *telegramtest.User) []string {
+func replies(fake *telegramsim.Server, u *telegramsim.User) []string {
 	var out []string
 	for _, m := range fake.Messages(u.ChatID()) {
 		if head, body, ok := strings.Cut(m.PlainText, ":\n\n"); ok && strings.Contains(head, "replied to your report") {

@@ -19,6 +19,7 @@ import (
 	"hotline/bot"
 	"hotline/internal/hotline"
 	"hotline/internal/relay"
+	"hotline/internal/sim/telegramsim"
 	"hotline/internal/store"
 	"hotline/internal/telegramtest"
 	"hotline/internal/testsupport"
@@ -136,9 +137,9 @@ func TestRelayDrainsAfterOutageWithFaults(t *testing.T) {
 		drainGoal = 30 * time.Second
 	)
 	db, v, _ := openStore(t)
-	fake := telegramtest.NewT(t, telegramtest.Config{Seed: 12})
-	fake.SetFaults(telegramtest.Faults{Rate: 0.3, Methods: []string{"sendMessage"}, Seed: 12, RetryAfter: 2, SlowDelay: 700 * time.Millisecond,
-		Kinds: []telegramtest.FaultKind{telegramtest.FaultTooManyRequests, telegramtest.FaultServerError, telegramtest.FaultSlow}})
+	fake := telegramtest.New(t, telegramsim.Config{Seed: 12})
+	fake.SetFaults(telegramsim.Faults{Rate: 0.3, Methods: []string{"sendMessage"}, Seed: 12, RetryAfter: 2, SlowDelay: 700 * time.Millisecond,
+		Kinds: []telegramsim.FaultKind{telegramsim.FaultTooManyRequests, telegramsim.FaultServerError, telegramsim.FaultSlow}})
 	api := newFlakyAPI(t, fake.URL())
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -153,9 +154,9 @@ func TestRelayDrainsAfterOutageWithFaults(t *testing.T) {
 	go func() { w.Run(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
 
-	users := make([]*telegramtest.User, chats)
+	users := make([]*telegramsim.User, chats)
 	for i := range users {
-		users[i] = fake.NewUser(telegramtest.UserOptions{})
+		users[i] = fake.NewUser(telegramsim.UserOptions{})
 	}
 	text := func(chat, n int) string { return fmt.Sprintf("reply %d to chat %d", n, chat) }
 	// A third of the replies are written before the outage, the rest in

@@ -12,6 +12,7 @@ import (
 	"hotline/internal/alert"
 	"hotline/internal/mail"
 	"hotline/internal/mail/mailtest"
+	"hotline/internal/sim/telegramsim"
 	"hotline/internal/store"
 	"hotline/internal/telegramtest"
 )
@@ -27,7 +28,7 @@ func (a tgAlerter) SendAlert(ctx context.Context, chatID int64, text string) err
 func TestAlertsThroughFakeBotAPIAndSMTPHoldNoContent(t *testing.T) {
 	e := newOvEnv(t, nil)
 	ctx := context.Background()
-	api := telegramtest.NewT(t, telegramtest.Config{})
+	api := telegramtest.New(t, telegramsim.Config{})
 	b, err := tgbot.New(api.Token(), tgbot.WithServerURL(api.URL()), tgbot.WithSkipGetMe())
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +40,7 @@ func TestAlertsThroughFakeBotAPIAndSMTPHoldNoContent(t *testing.T) {
 	}
 	e.sched.Channels = alert.New(alert.Config{}, mailer, tgAlerter{b})
 
-	staff := api.NewUser(telegramtest.UserOptions{LanguageCode: "zh-hans"})
+	staff := api.NewUser(telegramsim.UserOptions{LanguageCode: "zh-hans"})
 	e.linkTelegram(e.admin, staff.ChatID())
 	if err := e.staff.SetAlertEmail(ctx, e.wang, "wang@school.example.cn"); err != nil {
 		t.Fatal(err)
@@ -76,7 +77,7 @@ func TestAlertsThroughFakeBotAPIAndSMTPHoldNoContent(t *testing.T) {
 	// A Bot API that fails for a moment leaves the deadline alert pending
 	// for a retry; a chat that blocked the bot is a refusal for good,
 	// recorded on the target with its reason.
-	api.InjectNext("sendMessage", telegramtest.FaultServerError)
+	api.InjectNext("sendMessage", telegramsim.FaultServerError)
 	e.at(time.Hour + time.Second)
 	e.tick()
 	pending := func() int {

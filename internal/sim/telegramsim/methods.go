@@ -1,4 +1,4 @@
-package telegramtest
+package telegramsim
 
 import (
 	"encoding/json"
@@ -570,7 +570,7 @@ func (s *Server) registerFileLocked(data []byte, dir, ext string) *storedFile {
 		ext = ".jpg"
 	}
 	f := &storedFile{
-		id:       fmt.Sprintf("AgACAgIAAxkBAAI%08dtelegramtest", n),
+		id:       fmt.Sprintf("AgACAgIAAxkBAAI%08dtelegramsim", n),
 		uniqueID: fmt.Sprintf("AQAD%08d", n),
 		path:     fmt.Sprintf("%s/file_%d%s", dir, n, ext),
 		data:     append([]byte(nil), data...),

@@ -1,4 +1,4 @@
-package telegramtest
+package telegramsim
 
 import "encoding/json"
 

@@ -1,4 +1,4 @@
-package telegramtest
+package telegramsim
 
 import (
 	"bytes"
@@ -22,6 +22,17 @@ import (
 	"github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 )
+
+// startT starts a simulator that stops at the end of the test.
+func startT(t *testing.T, cfg Config) *Server {
+	t.Helper()
+	s, err := Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
 
 // newBot creates a go-telegram bot against srv with a short poll timeout,
 // its own default handler (never the logging one) and no debug mode.
@@ -59,7 +70,7 @@ func ctxT(t *testing.T) context.Context {
 }
 
 func TestGetMe(t *testing.T) {
-	srv := NewT(t, Config{BotUsername: "demo_bot"})
+	srv := startT(t, Config{BotUsername: "demo_bot"})
 	b := newBot(t, srv, nil)
 	me, err := b.GetMe(ctxT(t))
 	if err != nil {
@@ -77,7 +88,7 @@ func TestGetMe(t *testing.T) {
 }
 
 func TestTextAndCommand(t *testing.T) {
-	srv := NewT(t, Config{})
+	srv := startT(t, Config{})
 	got := make(chan *models.Update, 10)
 	// Handlers run in goroutines by default; keep update order for this test.
 	b := newBot(t, srv, func(_ context.Context, _ *bot.Bot, u *models.Update) { got <- u }, bot.WithNotAsyncHandlers())
@@ -108,7 +119,7 @@ func TestTextAndCommand(t *testing.T) {
 }
 
 func TestButtonCallbackAndEdit(t *testing.T) {
-	srv := NewT(t, Config{})
+	srv := startT(t, Config{})
 	b := newBot(t, srv, func(ctx context.Context, b *bot.Bot, u *models.Update) {
 		switch {
 		case u.Message != nil:
@@ -157,7 +168,7 @@ func TestButtonCallbackAndEdit(t *testing.T) {
 }
 
 func TestPhotoGetFileDownload(t *testing.T) {
-	srv := NewT(t, Config{})
+	srv := startT(t, Config{})
 	img := image.NewRGBA(image.Rect(0, 0, 320, 200))
 	img.Set(1, 1, color.RGBA{R: 255, A: 255})
 	var buf bytes.Buffer
@@ -215,7 +226,7 @@ func TestPhotoGetFileDownload(t *testing.T) {
 }
 
 func TestBlockedAndValidation(t *testing.T) {
-	srv := NewT(t, Config{})
+	srv := startT(t, Config{})
 	b := newBot(t, srv, nil)
 	ctx := ctxT(t)
 	u := srv.NewUser(UserOptions{})
@@ -250,7 +261,7 @@ func TestBlockedAndValidation(t *testing.T) {
 }
 
 func TestSetMyCommands(t *testing.T) {
-	srv := NewT(t, Config{})
+	srv := startT(t, Config{})
 	b := newBot(t, srv, nil)
 	ctx := ctxT(t)
 	for _, lang := range []string{"", "zh"} {
@@ -271,7 +282,7 @@ func TestSetMyCommands(t *testing.T) {
 }
 
 func TestInjectedFaultKinds(t *testing.T) {
-	srv := NewT(t, Config{})
+	srv := startT(t, Config{})
 	b := newBot(t, srv, nil)
 	ctx := ctxT(t)
 	u := srv.NewUser(UserOptions{})
@@ -315,7 +326,7 @@ func TestInjectedFaultKinds(t *testing.T) {
 
 func TestRandomFaultsDeterministic(t *testing.T) {
 	run := func() ([]string, map[FaultKind]int64) {
-		srv := NewT(t, Config{})
+		srv := startT(t, Config{})
 		b := newBot(t, srv, nil)
 		u := srv.NewUser(UserOptions{})
 		srv.SetFaults(Faults{Rate: 0.3, Methods: []string{"sendmessage"}, Kinds: []FaultKind{FaultTooManyRequests, FaultServerError, FaultDrop, FaultAnswerLost}, Seed: 7})
@@ -347,7 +358,7 @@ func TestRandomFaultsDeterministic(t *testing.T) {
 }
 
 func TestPollingSurvivesFaults(t *testing.T) {
-	srv := NewT(t, Config{})
+	srv := startT(t, Config{})
 	srv.SetFaults(Faults{Rate: 0.3, Methods: []string{"getUpdates"}, Kinds: []FaultKind{FaultServerError, FaultDrop, FaultAnswerLost}, Seed: 1})
 	var mu sync.Mutex
 	seen := map[string]int{}
@@ -378,7 +389,7 @@ func TestPollingSurvivesFaults(t *testing.T) {
 }
 
 func TestWebhook(t *testing.T) {
-	srv := NewT(t, Config{})
+	srv := startT(t, Config{})
 	got := make(chan *models.Update, 10)
 	b := newBot(t, srv, func(_ context.Context, _ *bot.Bot, u *models.Update) { got <- u }, bot.WithWebhookSecretToken("s3cret"))
 	var bad atomic.Int64
@@ -461,7 +472,7 @@ func post(t *testing.T, u, ct, body string) (int, rawResp) {
 }
 
 func TestRawEncodingsAndUnknownMethod(t *testing.T) {
-	srv := NewT(t, Config{})
+	srv := startT(t, Config{})
 	u := srv.NewUser(UserOptions{})
 	base := srv.URL() + "/bot" + srv.Token() + "/"
 	code, r := post(t, base+"sendMessage", "application/x-www-form-urlencoded",
@@ -491,7 +502,7 @@ func TestRawEncodingsAndUnknownMethod(t *testing.T) {
 }
 
 func TestLongPoll(t *testing.T) {
-	srv := New(Config{})
+	srv := startT(t, Config{})
 	base := srv.URL() + "/bot" + srv.Token() + "/getUpdates"
 	u := srv.NewUser(UserOptions{})
 	go func() {
@@ -533,7 +544,7 @@ func TestLongPoll(t *testing.T) {
 }
 
 func TestManyUsersConcurrently(t *testing.T) {
-	srv := NewT(t, Config{})
+	srv := startT(t, Config{})
 	b := newBot(t, srv, func(ctx context.Context, b *bot.Bot, u *models.Update) {
 		if u.Message != nil {
 			_, _ = b.SendMessage(ctx, &bot.SendMessageParams{ChatID: u.Message.Chat.ID, Text: "echo " + u.Message.Text})
@@ -610,7 +621,7 @@ func getUpdatesRaw(t *testing.T, srv *Server, offset int64) ([]int64, []string) 
 // only those below the confirmed offset are gone. Edits come as
 // edited_message updates of the same message.
 func TestUnconfirmedUpdatesRedeliveredAndEdits(t *testing.T) {
-	srv := NewT(t, Config{})
+	srv := startT(t, Config{})
 	u := srv.NewUser(UserOptions{})
 	first := u.SendText("one")
 	u.SendText("two")

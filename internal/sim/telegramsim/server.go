@@ -1,4 +1,4 @@
-package telegramtest
+package telegramsim
 
 import (
 	"bytes"
@@ -6,24 +6,27 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
 	"math/rand/v2"
 	"mime"
 	"mime/multipart"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
 // DefaultToken is the bot token used when Config.Token is empty.
-const DefaultToken = "123456789:AAtelegramtest-fake-token_0123456789"
+const DefaultToken = "123456789:AAtelegramsim-fake-token_0123456789"
 
 // Config configures a Server. The zero value is usable.
 type Config struct {
+	// Addr is the address to listen on (default "127.0.0.1:0": any free
+	// port of this machine only).
+	Addr string
 	// Token is the only bot token the server accepts (others get 401).
 	// Default DefaultToken. The bot ID is the part before the colon.
 	Token string
@@ -38,11 +41,12 @@ type Config struct {
 	NoEntityCheck bool
 }
 
-// Server is a fake Telegram Bot API server. Create it with New or NewT and
-// point the bot at URL().
+// Server is a simulated Telegram Bot API server. Start it and point the bot
+// at URL().
 type Server struct {
 	cfg    Config
-	ts     *httptest.Server
+	srv    *http.Server
+	url    string
 	me     APIUser
 	closed chan struct{}
 	once   sync.Once
@@ -91,8 +95,11 @@ type storedFile struct {
 	data               []byte
 }
 
-// New starts a fake Bot API server. Call Close when done (or use NewT).
-func New(cfg Config) *Server {
+// Start serves a new simulated Bot API on cfg.Addr. Close stops it.
+func Start(cfg Config) (*Server, error) {
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:0"
+	}
 	if cfg.Token == "" {
 		cfg.Token = DefaultToken
 	}
@@ -102,9 +109,14 @@ func New(cfg Config) *Server {
 	if cfg.BotFirstName == "" {
 		cfg.BotFirstName = "Hotline Test Bot"
 	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("telegramsim: %w", err)
+	}
 	botID, _ := strconv.ParseInt(strings.SplitN(cfg.Token, ":", 2)[0], 10, 64)
 	s := &Server{
 		cfg:          cfg,
+		url:          "http://" + ln.Addr().String(),
 		closed:       make(chan struct{}),
 		hook:         &http.Client{Timeout: 10 * time.Second},
 		me:           APIUser{ID: botID, IsBot: true, FirstName: cfg.BotFirstName, Username: cfg.BotUsername, CanJoinGroups: true},
@@ -122,22 +134,20 @@ func New(cfg Config) *Server {
 		calls:        map[string]int64{},
 		faultCounts:  map[FaultKind]int64{},
 	}
-	s.ts = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
-	s.wg.Add(1)
+	// Its own errors (a dropped connection, a client gone) are part of
+	// what it simulates: not worth a line on the console.
+	s.srv = &http.Server{Handler: http.HandlerFunc(s.serveHTTP), ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		s.srv.Serve(ln)
+	}()
 	go s.deliverWebhooks()
-	return s
-}
-
-// NewT is New plus tb.Cleanup(srv.Close).
-func NewT(tb testing.TB, cfg Config) *Server {
-	tb.Helper()
-	s := New(cfg)
-	tb.Cleanup(s.Close)
-	return s
+	return s, nil
 }
 
 // URL is the base URL to pass to bot.WithServerURL (no trailing slash).
-func (s *Server) URL() string { return s.ts.URL }
+func (s *Server) URL() string { return s.url }
 
 // Token is the bot token the server accepts.
 func (s *Server) Token() string { return s.cfg.Token }
@@ -145,12 +155,18 @@ func (s *Server) Token() string { return s.cfg.Token }
 // Bot is the bot's own user object as returned by getMe.
 func (s *Server) Bot() APIUser { return s.me }
 
-// Close stops the server. Pending long polls return an empty result at once.
+// Close stops the server and returns once every request is answered.
+// Pending long polls return an empty result at once.
 func (s *Server) Close() {
 	s.once.Do(func() {
 		close(s.closed)
-		s.ts.CloseClientConnections()
-		s.ts.Close()
+		// Every handler that waits also waits for closed: the shutdown
+		// is quick. The bound is for a client that never reads its answer.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if s.srv.Shutdown(ctx) != nil {
+			s.srv.Close()
+		}
 		s.wg.Wait()
 	})
 }

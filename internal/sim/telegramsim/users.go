@@ -1,4 +1,4 @@
-package telegramtest
+package telegramsim
 
 import (
 	"context"
@@ -46,7 +46,7 @@ func (s *Server) NewUser(opts UserOptions) *User {
 		id = s.nextUserID
 	}
 	if s.chats[id] != nil {
-		panic(fmt.Sprintf("telegramtest: user %d already exists", id))
+		panic(fmt.Sprintf("telegramsim: user %d already exists", id))
 	}
 	n := strconv.FormatInt(id, 10)
 	if opts.FirstName == "" {
@@ -116,7 +116,7 @@ func (u *User) EditText(sent Update, text string) Update {
 	u.s.mu.Lock()
 	defer u.s.mu.Unlock()
 	if sent.Message == nil {
-		panic("telegramtest: EditText of an update without a message")
+		panic("telegramsim: EditText of an update without a message")
 	}
 	m := *sent.Message
 	m.Text = text
@@ -189,7 +189,7 @@ func (u *User) PressButton(messageID int, data string) Update {
 func (u *User) Press(labelOrData string) (Update, error) {
 	m, ok := u.s.LastKeyboard(u.id)
 	if !ok {
-		return Update{}, fmt.Errorf("telegramtest: chat %d has no inline keyboard", u.id)
+		return Update{}, fmt.Errorf("telegramsim: chat %d has no inline keyboard", u.id)
 	}
 	return u.PressOn(m, labelOrData)
 }
@@ -198,10 +198,10 @@ func (u *User) Press(labelOrData string) (Update, error) {
 func (u *User) PressOn(m SentMessage, labelOrData string) (Update, error) {
 	b, ok := m.Button(labelOrData)
 	if !ok {
-		return Update{}, fmt.Errorf("telegramtest: message %d in chat %d has no button %q (buttons: %v)", m.MessageID, u.id, labelOrData, m.Buttons())
+		return Update{}, fmt.Errorf("telegramsim: message %d in chat %d has no button %q (buttons: %v)", m.MessageID, u.id, labelOrData, m.Buttons())
 	}
 	if b.CallbackData == "" {
-		return Update{}, fmt.Errorf("telegramtest: button %q has no callback_data", b.Text)
+		return Update{}, fmt.Errorf("telegramsim: button %q has no callback_data", b.Text)
 	}
 	return u.PressButton(m.MessageID, b.CallbackData), nil
 }
@@ -241,7 +241,7 @@ func (u *User) WaitMessage(ctx context.Context, pred func(SentMessage) bool) (Se
 		return false
 	})
 	if err != nil {
-		return SentMessage{}, fmt.Errorf("telegramtest: user %d waiting for a message: %w", u.id, err)
+		return SentMessage{}, fmt.Errorf("telegramsim: user %d waiting for a message: %w", u.id, err)
 	}
 	return found, nil
 }

@@ -1,4 +1,4 @@
-package telegramtest
+package telegramsim
 
 import (
 	"encoding/json"
@@ -10,7 +10,7 @@ import (
 // them again from its next getUpdates, as from Telegram: only an offset
 // drops updates, and only those below it.
 func TestUnconfirmedUpdatesAreRedelivered(t *testing.T) {
-	srv := NewT(t, Config{})
+	srv := startT(t, Config{})
 	base := srv.URL() + "/bot" + srv.Token() + "/getUpdates"
 	u := srv.NewUser(UserOptions{})
 	for _, s := range []string{"one", "two", "three"} {

@@ -1,4 +1,4 @@
-package telegramtest
+package telegramsim
 
 import (
 	"bytes"
@@ -44,7 +44,7 @@ func (s *Server) PostUpdate(ctx context.Context, url, secret string, update any)
 	default:
 		var err error
 		if body, err = json.Marshal(v); err != nil {
-			return 0, fmt.Errorf("telegramtest: marshal update: %w", err)
+			return 0, fmt.Errorf("telegramsim: marshal update: %w", err)
 		}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))

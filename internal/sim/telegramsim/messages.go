@@ -1,4 +1,4 @@
-package telegramtest
+package telegramsim
 
 import (
 	"context"
@@ -187,7 +187,7 @@ func sortBySeq(ms []SentMessage) {
 }
 
 // ErrClosed is returned by waits when the server is closed.
-var ErrClosed = errors.New("telegramtest: server closed")
+var ErrClosed = errors.New("telegramsim: server closed")
 
 // wait calls check under s.mu each time something changes until it returns
 // true, ctx ends or the server closes.
@@ -230,7 +230,7 @@ func (s *Server) WaitMessage(ctx context.Context, chatID int64, pred func(SentMe
 		return false
 	})
 	if err != nil {
-		return SentMessage{}, fmt.Errorf("telegramtest: waiting for a message in chat %d: %w", chatID, err)
+		return SentMessage{}, fmt.Errorf("telegramsim: waiting for a message in chat %d: %w", chatID, err)
 	}
 	return found, nil
 }
@@ -246,7 +246,7 @@ func (s *Server) WaitMessages(chatID int64, n int, timeout time.Duration) ([]Sen
 	})
 	ms := s.Messages(chatID)
 	if err != nil {
-		return ms, fmt.Errorf("telegramtest: chat %d got %d of %d messages: %w", chatID, len(ms), n, err)
+		return ms, fmt.Errorf("telegramsim: chat %d got %d of %d messages: %w", chatID, len(ms), n, err)
 	}
 	return ms, nil
 }
@@ -288,7 +288,7 @@ func (s *Server) WaitCallbackAnswer(ctx context.Context, queryID string) (Callba
 		return false
 	})
 	if err != nil {
-		return CallbackAnswer{}, fmt.Errorf("telegramtest: waiting for answer to callback query %s: %w", queryID, err)
+		return CallbackAnswer{}, fmt.Errorf("telegramsim: waiting for answer to callback query %s: %w", queryID, err)
 	}
 	return found, nil
 }

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"hotline/internal/dialog"
+	"hotline/internal/intake"
+	"hotline/internal/urgency"
+)
+
+// openDialog builds the reporters' conversation engine, the one every
+// channel drives: the Telegram bot, the WeChat adapter and the web chat.
+// Its bot name is Config's until the bot, once open, says its own.
+func (m *Main) openDialog() {
+	m.Dialog = &dialog.Engine{
+		Intake:    m.Intake,
+		Reporters: m.Intake,
+		Schools:   m.Intake,
+		Store:     intake.NewConversationStore(m.DB, m.Vault),
+		Clock:     m.Clock,
+		BotName:   m.Config.TelegramBotName,
+		Urgent:    urgency.Urgent,
+		Unsure:    urgency.Unsure,
+		Safety:    m.Intake,
+		// Only web pages claim a receipt whose answer was lost.
+		Receipts: m.Intake,
+	}
+}
+
+// startDialog runs the conversation's sweeper: urgent drafts left unsent
+// go to their school; stale drafts are deleted.
+func (m *Main) startDialog() {
+	m.Go(func(ctx context.Context) {
+		m.Dialog.RunSweeper(ctx, m.sweepInterval(), m.Logger.With("part", "dialog"))
+	})
+}
+
+// sweepInterval is how often the dialog sweeper looks for drafts to send or
+// delete (SweepInterval, else 30 s).
+func (m *Main) sweepInterval() time.Duration {
+	if m.SweepInterval > 0 {
+		return m.SweepInterval
+	}
+	return 30 * time.Second
+}
