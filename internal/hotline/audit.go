@@ -20,6 +20,8 @@ const (
 	AuditExport          AuditKind = "export"           // statistics or a report left the server as a file
 	AuditSurveyCodes     AuditKind = "survey_codes"     // survey codes printed: survey, wave, class, how many (never a code)
 	AuditSavedReply      AuditKind = "saved_reply"      // a saved reply added, changed or deleted
+	AuditEvidence        AuditKind = "evidence"         // a case's evidence bundle left the server: bundle, reason and reference
+	AuditPlatform        AuditKind = "platform"         // the district's platform connection changed: a webhook or a statistics token
 )
 
 // AuditOpenedEvery is how often opening the same case again is recorded:
@@ -38,10 +40,12 @@ var auditLabels = map[AuditKind]Label{
 	AuditExport:          {"导出", "Exported"},
 	AuditSurveyCodes:     {"打印问卷码", "Printed survey codes"},
 	AuditSavedReply:      {"修改常用回复", "Changed a saved reply"},
+	AuditEvidence:        {"导出证据包", "Exported an evidence bundle"},
+	AuditPlatform:        {"修改平台对接", "Changed the platform connection"},
 }
 
 // AuditKinds lists every kind, for filters and tests.
-var AuditKinds = []AuditKind{AuditLogin, AuditLoginFailed, AuditLoginThrottled, AuditTOTPFailed, AuditRecovery, AuditRecoveryFailed, AuditPasswordChanged, AuditCaseOpened, AuditExport, AuditSurveyCodes, AuditSavedReply}
+var AuditKinds = []AuditKind{AuditLogin, AuditLoginFailed, AuditLoginThrottled, AuditTOTPFailed, AuditRecovery, AuditRecoveryFailed, AuditPasswordChanged, AuditCaseOpened, AuditExport, AuditSurveyCodes, AuditSavedReply, AuditEvidence, AuditPlatform}
 
 // Label returns the kind in words.
 func (k AuditKind) Label() Label {
