@@ -24,7 +24,7 @@ func toyCorpus() []Example {
 	return ex
 }
 
-var toyOptions = TrainOptions{Method: "logistic", Bits: 12, L2: 1e-3, Iterations: 60, Alpha: 0.5, Window: 40}
+var toyOptions = TrainOptions{Method: "logistic", Bits: 12, L2: 1e-3, Iterations: 60, Alpha: 0.5, Window: 40, DangerWeight: 1, Features: DefaultFeatures}
 
 func TestTrainIsDeterministic(t *testing.T) {
 	for _, method := range []string{"logistic", "bayes"} {
