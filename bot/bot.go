@@ -162,6 +162,7 @@ type Bot struct {
 	// memory only, like every chat id here).
 	promptedMu sync.Mutex
 	prompted   map[int64]bool
+	failed     map[int64]bool // updates whose reporter was told they were not saved yet
 
 	handled     atomic.Int64
 	redelivered atomic.Int64

@@ -125,6 +125,18 @@ func (b *Bot) handle(ctx context.Context, upd *models.Update, done func(error)) 
 		b.redelivered.Add(1)
 		return
 	}
+	if errors.Is(err, dialog.ErrNotApplied) {
+		// Nothing of it was stored: it is not confirmed, and comes back
+		// (polling handles it again here; a webhook's 503 has Telegram
+		// send it again). The reporter hears that once, and nothing that
+		// says it was kept.
+		b.log.Warn("bot: update not applied; it will be handled again", "update", updateKind(upd), "code", hotline.ErrorCode(err))
+		settle(err)
+		if b.firstFailure(upd.ID) {
+			b.sendReplies(ctx, chat, notAppliedReplies(replies, lang))
+		}
+		return
+	}
 	if err != nil {
 		b.log.Error("bot: conversation could not be saved", "update", updateKind(upd), "code", hotline.ErrorCode(err))
 	}
@@ -133,8 +145,42 @@ func (b *Bot) handle(ctx context.Context, upd *models.Update, done func(error)) 
 }
 
 // maxPrompted bounds the chats remembered as prompted; past it they are
-// forgotten, which costs at most a question asked twice.
+// forgotten, which costs at most a question asked twice. It bounds the
+// updates remembered as failed the same way.
 const maxPrompted = 4096
+
+// firstFailure reports whether update id failed for the first time, so
+// that its reporter is told once however often it is tried again (in
+// memory: after a restart they may be told once more).
+func (b *Bot) firstFailure(id int64) bool {
+	b.promptedMu.Lock()
+	defer b.promptedMu.Unlock()
+	if b.failed[id] {
+		return false
+	}
+	if b.failed == nil || len(b.failed) >= maxPrompted {
+		b.failed = map[int64]bool{}
+	}
+	b.failed[id] = true
+	return true
+}
+
+// notAppliedReplies are the answer to an update that will be handled
+// again: the safety guidance the dialog gave, then the transport's own
+// "not saved yet, it comes by itself" (the dialog's "send it again" is
+// for a web page, which does not resend).
+func notAppliedReplies(replies []dialog.Reply, lang hotline.Lang) []dialog.Reply {
+	var out []dialog.Reply
+	for _, r := range replies {
+		if r.Kind == dialog.ReplySafety {
+			out = append(out, r)
+		}
+		if r.Lang != "" {
+			lang = r.Lang
+		}
+	}
+	return append(out, dialog.Reply{Kind: dialog.ReplyError, Text: txtNotAppliedYet.In(lang), Lang: lang})
+}
 
 // promptAgain answers a redelivered update (its effect was stored, then
 // the process stopped, perhaps before the answer left) with the

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/go-telegram/bot/models"
+
+	"hotline/internal/dialog"
 )
 
 // allowedUpdates are the kinds of update the bot asks Telegram for.
@@ -115,11 +118,13 @@ func (b *Bot) poll(ctx context.Context) {
 			}
 			fresh++
 			id := upd.ID
-			if !b.dispatch(ctx, upd, func(err error) {
-				// A handling cut short by shutdown is left unconfirmed:
-				// Telegram sends it again, and the store's record of
-				// handled updates keeps it from being applied twice.
-				if b.procCtx.Err() == nil {
+			if !b.dispatch(ctx, upd, true, func(err error) {
+				// An update whose effect was not stored (the database
+				// went away under it), or whose handling shutdown cut
+				// short, is left unconfirmed: Telegram sends it again,
+				// and the store's record of handled updates keeps it
+				// from being applied twice.
+				if b.procCtx.Err() == nil && !errors.Is(err, dialog.ErrNotApplied) {
 					b.track.finish(id)
 				}
 			}) {

@@ -25,6 +25,14 @@ var (
 		ZH: "你修改了一条消息，但学校看不到修改后的内容。如果想补充或更正，请把它作为新消息再发一次。",
 		EN: "You edited a message, but the school does not see edits. To add or correct something, please send it again as a new message.",
 	}
+	// txtNotAppliedYet answers an update that could not be stored (the
+	// database unreachable, the disk full): it stays with Telegram and is
+	// handled again until it is. The reporter must not send it again, or
+	// it would be filed twice.
+	txtNotAppliedYet = hotline.Label{
+		ZH: "系统暂时出了故障，刚才这条还没有保存。系统恢复后会自动处理它，不用再发；处理好了会在这里回复你。",
+		EN: "Something went wrong on our side and that message is not saved yet. It will be handled automatically once the system is back, so there is no need to send it again; you will get an answer here when it is.",
+	}
 	txtPrivateOnly = hotline.Label{
 		ZH: "为了保护你，请在和本机器人的私聊中报告，不要在群里。",
 		EN: "To protect you, please report in a private chat with this bot, not in a group.",

@@ -3,26 +3,56 @@ package bot
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
 	"net/http"
 	"time"
 
 	"github.com/go-telegram/bot/models"
+
+	"hotline/internal/dialog"
 )
 
 // dispatch queues upd behind its chat's earlier updates; done runs once
 // with the outcome when its effect is durable (nil), or its handling failed
-// (the conversation could not be loaded or saved). It returns false if
-// the update could not be queued (ctx ended, or shutdown).
-func (b *Bot) dispatch(ctx context.Context, upd *models.Update, done func(error)) bool {
+// (the conversation could not be loaded or saved). With again, an update
+// that was not applied (dialog.ErrNotApplied: the database unreachable)
+// is handled again in its place, after a growing pause, until it is or
+// the bot stops: the chat's later updates wait behind it, so they keep
+// their order. It returns false if the update could not be queued (ctx
+// ended, or shutdown).
+func (b *Bot) dispatch(ctx context.Context, upd *models.Update, again bool, done func(error)) bool {
 	chat, ok := chatOf(upd)
 	if !ok {
 		done(nil) // nothing of ours: no effect to wait for
 		return true
 	}
 	return b.queue.Push(ctx, job{chat: chat, run: func() {
-		b.handle(b.procCtx, upd, done)
+		if !again {
+			b.handle(b.procCtx, upd, done)
+			return
+		}
+		pause := b.cfg.RetryBase
+		for {
+			var failed error
+			b.handle(b.procCtx, upd, func(err error) { failed = err })
+			if !errors.Is(failed, dialog.ErrNotApplied) || b.procCtx.Err() != nil {
+				done(failed)
+				return
+			}
+			select {
+			case <-b.procCtx.Done():
+				done(failed)
+				return
+			case <-time.After(pause):
+			}
+			pause = min(2*pause, maxAgainPause)
+		}
 	}})
 }
+
+// maxAgainPause bounds the pause between tries of an update that was not
+// applied: the database is back within seconds of an outage's end.
+const maxAgainPause = 5 * time.Second
 
 // flight is one webhook delivery being handled.
 type flight struct {
@@ -54,7 +84,7 @@ func (b *Bot) WebhookHandler() http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), 55*time.Second)
 		defer cancel()
 		f, fresh := b.startFlight(upd.ID)
-		if fresh && !b.dispatch(ctx, upd, func(err error) { b.endFlight(upd.ID, f, err) }) {
+		if fresh && !b.dispatch(ctx, upd, false, func(err error) { b.endFlight(upd.ID, f, err) }) {
 			b.endFlight(upd.ID, f, errBusy)
 		}
 		select {

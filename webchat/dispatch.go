@@ -236,6 +236,10 @@ func (c *wsConn) apply(ss *session, f *inFrame, photo []byte) {
 		in.Kind, in.Choice = "choice", f.Data
 	case "command":
 		in.Kind, in.Command = "command", f.Command
+		if f.Command == "language" && len(f.Text) <= 8 {
+			// The page switched language: the conversation follows.
+			in.Text = f.Text
+		}
 	case "photo":
 		p, err := s.CleanPhoto(ctx, photo)
 		if err != nil {

@@ -10,15 +10,25 @@ import (
 
 	"hotline/internal/hotline"
 	"hotline/internal/staff"
+	"hotline/internal/store"
 	"hotline/internal/vault"
 )
 
-// openData opens a data directory for an administrative command.
+// openData opens a data directory for an administrative command. It never
+// makes a server key (see openVault).
 func openData(dir string, env *Env) (*Main, error) {
+	return openDataWith(dir, env, nil)
+}
+
+// openDataWith is openData with adjust applied before the directory opens.
+func openDataWith(dir string, env *Env, adjust func(*Main)) (*Main, error) {
 	m := NewMain()
 	m.Config.DataDir = dir
 	m.Config.Database = env.Database
 	m.Logger = slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if adjust != nil {
+		adjust(m)
+	}
 	if err := m.Open(); err != nil {
 		return nil, err
 	}
@@ -27,24 +37,36 @@ func openData(dir string, env *Env) (*Main, error) {
 
 func runInit(ctx context.Context, args []string, env *Env) error {
 	var dir string
-	fs := newFlagSet("init", env, "Creates the data directory (mode 0700) with a random server key (mode 0600) and the database.\nSafe to run again: it keeps what exists.")
+	fs := newFlagSet("init", env, "Creates the data directory (mode 0700) with a random server key (mode 0600) and the database.\nSafe to run again: it keeps what exists. It is the only command (with demo) that makes a key,\nand only for a database that holds nothing yet.")
 	fs.dataFlag(&dir)
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
 	}
-	m, err := openData(dir, env)
+	m, err := openDataWith(dir, env, func(m *Main) { m.InitKey = true })
 	if err != nil {
 		return err
 	}
 	defer m.Close()
 	fmt.Fprintf(env.Stdout, "数据目录已就绪 / data directory ready: %s\n", dir)
-	fmt.Fprintln(env.Stdout, "下一步 / next: hotline school add --name NAME --code CODE")
+	if m.KeyCreated {
+		fmt.Fprintf(env.Stdout, "已生成服务器密钥 / server key created: %s\n", m.KeySource)
+	} else {
+		fmt.Fprintf(env.Stdout, "沿用已有的服务器密钥 / kept the existing server key: %s\n", m.KeySource)
+	}
+	fmt.Fprintf(env.Stdout, "密钥指纹 / key fingerprint: %s\n", m.Vault.Fingerprint())
+	fmt.Fprintln(env.Stdout, "请把这把密钥另存一份（离线、与备份分开）：备份里没有它，没有它备份里的回执和聊天都打不开。")
+	fmt.Fprintln(env.Stdout, "Keep a copy of this key offline, apart from the backups: they never hold it, and without it their receipts and chats do not open.")
+	fmt.Fprintf(env.Stdout, "下一步 / next: hotline district add --data %s --name 海淀区 --officer haidian-officer\n", dir)
 	return nil
 }
 
 func runSchool(ctx context.Context, args []string, env *Env) error {
+	if len(args) > 0 && args[0] == "set-district" {
+		return runSchoolSetDistrict(ctx, args[1:], env)
+	}
 	if len(args) == 0 || args[0] != "add" {
-		fmt.Fprintln(env.Stderr, "usage: hotline school add --name NAME --code CODE [--district NAME] [--name-en NAME] [--admin USERNAME]")
+		fmt.Fprintln(env.Stderr, "usage: hotline school add --name NAME --code CODE --district NAME [--create-district --officer USER] [--name-en NAME] [--admin USERNAME]")
+		fmt.Fprintln(env.Stderr, "       hotline school set-district --code CODE --district NAME")
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return nil
 		}
@@ -52,20 +74,27 @@ func runSchool(ctx context.Context, args []string, env *Env) error {
 	}
 	var dir string
 	var in staff.NewSchool
-	var contact string
-	fs := newFlagSet("school add", env, "Creates a school with its own key pair. Prints the school's recovery key ONCE and a first\nschool-admin log-in (username and one-time password).")
+	var contact, officer string
+	var createDistrict bool
+	fs := newFlagSet("school add", env, "Creates a school with its own key pair in an existing district (hotline district add first, or\n--create-district --officer USER). Prints the school's recovery key ONCE and a first school-admin\nlog-in (username and one-time password).")
 	fs.dataFlag(&dir)
 	fs.StringVar(&in.Name, "name", "", "the school's name, e.g. 第三中学")
 	fs.StringVar(&in.NameEN, "name-en", "", "the school's name in English (optional)")
 	fs.StringVar(&in.Code, "code", "", "short code used in links, e.g. no3 (letters, digits, -)")
-	fs.StringVar(&in.District, "district", "", "district education bureau, e.g. 海淀区")
+	fs.StringVar(&in.District, "district", "", "the district education bureau its severe cases are escalated to, e.g. 海淀区 (added with hotline district add)")
+	fs.BoolVar(&createDistrict, "create-district", false, "create the district too, if it does not exist (needs --officer; prints its recovery key)")
+	fs.StringVar(&officer, "officer", "", "with --create-district: the district's first officer's username")
 	fs.StringVar(&in.AdminUsername, "admin", "", "first admin's username (default: admin- and six random characters, printed; never derived from the public school code)")
 	fs.StringVar(&contact, "emergency-contact", "", "the school's emergency contact shown to a reporter in danger")
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageErr(err)
 	}
-	if in.Name == "" || in.Code == "" {
-		fmt.Fprintln(env.Stderr, "hotline school add: --name and --code are required")
+	if in.Name == "" || in.Code == "" || in.District == "" {
+		fmt.Fprintln(env.Stderr, "hotline school add: --name, --code and --district are required (a school without a district bureau can never escalate a case)")
+		return ErrUsage
+	}
+	if createDistrict && officer == "" {
+		fmt.Fprintln(env.Stderr, "hotline school add: --create-district needs --officer USER, the district's first officer")
 		return ErrUsage
 	}
 	if contact != "" {
@@ -76,11 +105,79 @@ func runSchool(ctx context.Context, args []string, env *Env) error {
 		return err
 	}
 	defer m.Close()
+	d, err := m.DB.DistrictByName(ctx, in.District)
+	if err != nil {
+		return err
+	}
+	if d == nil {
+		if !createDistrict {
+			return unknownDistrict(ctx, m, in.District)
+		}
+		created, err := m.Staff.CreateDistrict(ctx, in.District, officer)
+		if err != nil {
+			return errMessage(err)
+		}
+		printCreatedDistrict(env.Stdout, created)
+		fmt.Fprintln(env.Stdout)
+	}
 	created, err := m.Staff.CreateSchool(ctx, in)
 	if err != nil {
 		return errMessage(err)
 	}
 	printCreatedSchool(env.Stdout, created)
+	return nil
+}
+
+// unknownDistrict refuses a district that has not been added, naming the
+// ones that have and the two ways on.
+func unknownDistrict(ctx context.Context, m *Main, name string) error {
+	names, err := m.DB.DistrictNames(ctx)
+	if err != nil {
+		return err
+	}
+	known := "none yet"
+	if len(names) > 0 {
+		known = strings.Join(names, ", ")
+	}
+	return fmt.Errorf("没有这个区教育局 / no such district: %s (added: %s).\n"+
+		"先添加它 / add it first:  hotline district add --name %s --officer USER\n"+
+		"或一起创建 / or create it with the school:  --create-district --officer USER", name, known, name)
+}
+
+// runSchoolSetDistrict puts an existing school in a district, e.g. one
+// created without a district before school add required it.
+func runSchoolSetDistrict(ctx context.Context, args []string, env *Env) error {
+	var dir, code, name string
+	fs := newFlagSet("school set-district", env, "Puts a school in a district that exists (hotline district add), so that its severe cases can be\nescalated. Cases escalated before keep the district they were sealed to.")
+	fs.dataFlag(&dir)
+	fs.StringVar(&code, "code", "", "the school's code")
+	fs.StringVar(&name, "district", "", "the district's name")
+	if err := fs.Parse(args); err != nil {
+		return usageErr(err)
+	}
+	if code == "" || name == "" {
+		fmt.Fprintln(env.Stderr, "hotline school set-district: --code and --district are required")
+		return ErrUsage
+	}
+	m, err := openData(dir, env)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	if d, err := m.DB.DistrictByName(ctx, name); err != nil {
+		return err
+	} else if d == nil {
+		return unknownDistrict(ctx, m, name)
+	}
+	school, err := m.DB.SchoolByCode(ctx, code)
+	if err != nil {
+		return errMessage(err)
+	}
+	school.District = name
+	if err := m.DB.Update(ctx, func(tx *store.Tx) error { return tx.UpdateSchool(school) }); err != nil {
+		return errMessage(err)
+	}
+	fmt.Fprintf(env.Stdout, "已更新 / updated: %s (%s) → %s\n", school.Name, school.Code, name)
 	return nil
 }
 

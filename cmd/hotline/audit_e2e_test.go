@@ -68,7 +68,7 @@ func TestDistrictAuditPage(t *testing.T) {
 func TestExportIsAudited(t *testing.T) {
 	t.Parallel()
 	dir := initData(t)
-	if code, _, errs := runCLI(t, "school", "add", "--data", dir, "--name", "第三中学", "--code", "no3", "--district", "海淀区"); code != 0 {
+	if code, _, errs := runCLI(t, "school", "add", "--data", dir, "--name", "第三中学", "--code", "no3", "--district", "海淀区", "--create-district", "--officer", "hd-officer"); code != 0 {
 		t.Fatalf("school add: %s", errs)
 	}
 	if code, _, errs := runCLI(t, "export", "--data", dir, "--school", "no3", "--from", "2026-03-01", "--to", "2026-03-31"); code != 0 {

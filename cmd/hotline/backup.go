@@ -26,8 +26,8 @@ func runBackup(ctx context.Context, args []string, env *Env) error {
 		fmt.Fprintln(env.Stderr, "hotline backup: --out is required")
 		return ErrUsage
 	}
-	if store.EngineOf(env.Database) == store.Postgres {
-		return store.ErrBackupPostgres
+	if err := store.CheckBackup(env.Database); err != nil {
+		return err
 	}
 	if _, err := os.Stat(out); err == nil {
 		return fmt.Errorf("%s exists; choose a new file", out)
@@ -52,6 +52,15 @@ func runBackup(ctx context.Context, args []string, env *Env) error {
 		os.Remove(abs)
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "备份已写入 / backup written: %s\n（服务器密钥不在备份中，请另行妥善保存 / the server key is not in it: keep it apart）\n", abs)
+	printBackupKey(env, abs, m.Vault.Fingerprint())
 	return nil
+}
+
+// printBackupKey says what a backup needs besides itself: the server key
+// with this fingerprint, which is not in it.
+func printBackupKey(env *Env, path, fingerprint string) {
+	fmt.Fprintf(env.Stdout, "备份已写入 / backup written: %s\n", path)
+	fmt.Fprintf(env.Stdout, "服务器密钥指纹 / server key fingerprint: %s\n", fingerprint)
+	fmt.Fprintln(env.Stdout, "服务器密钥不在备份中。恢复时需要这把指纹相同的密钥，请另行妥善保存（离线，与备份分开）。")
+	fmt.Fprintln(env.Stdout, "The server key is NOT in the backup. Restoring needs the key with this fingerprint: keep it apart (offline, not with the backups).")
 }

@@ -159,6 +159,7 @@ func (r *benchRun) inProcess(ctx context.Context, env *Env) error {
 	m := NewMain()
 	m.Config.DataDir = dir
 	m.Config.Addr = "127.0.0.1:0"
+	m.InitKey = true // a throwaway directory of its own
 	m.Config.TelegramToken = r.tg.Token()
 	m.Config.TelegramAPIURL = r.tg.URL()
 	m.Tune.Webchat = func(s *webchat.Server) {

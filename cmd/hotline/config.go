@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	netmail "net/mail"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -75,7 +78,8 @@ type Config struct {
 // malformed environment value is an error at Parse, like a malformed flag.
 type flagSet struct {
 	*flag.FlagSet
-	env func(string) string
+	env    func(string) string
+	lookup func(string) (string, bool)
 	// database receives --database (registered with --data): the Env's,
 	// or a Config's for serve and demo.
 	database *string
@@ -90,7 +94,11 @@ func newFlagSet(name string, e *Env, summary string) *flagSet {
 		fmt.Fprintf(e.Stderr, "Usage: hotline %s [flags]\n\n%s\n\nFlags:\n", name, summary)
 		fs.PrintDefaults()
 	}
-	return &flagSet{FlagSet: fs, env: e.Getenv, database: &e.Database}
+	lookup := e.LookupEnv
+	if lookup == nil {
+		lookup = func(k string) (string, bool) { v := e.Getenv(k); return v, v != "" }
+	}
+	return &flagSet{FlagSet: fs, env: e.Getenv, lookup: lookup, database: &e.Database}
 }
 
 // Parse parses args after the environment: a malformed environment value
@@ -128,10 +136,16 @@ func (fs *flagSet) str(p *string, name, def, usage string) {
 // machine reads a process's arguments (ps, /proc/PID/cmdline), and shells
 // keep them in their history, so --NAME VALUE is refused with a message
 // naming both ways. The value is never shown as a default, since usage is
-// printed on -h and on every mistyped flag, into logs.
+// printed on -h and on every mistyped flag, into logs. A variable set
+// blank (an env file's "NAME=") is refused: read as unset it would quietly
+// turn a feature off, or a fixed secret into a random one per start.
 func (fs *flagSet) secret(p *string, name, usage string) {
 	env := fs.envName(name)
-	if v := fs.env(env); v != "" {
+	v, set := fs.lookup(env)
+	switch {
+	case set && strings.TrimSpace(v) == "":
+		fs.errs = append(fs.errs, fmt.Errorf("%s is set but blank: give it a value, or remove the line to leave it unset", env))
+	case set:
 		*p = v
 	}
 	// Refused after parsing, not in Set: flag's own error would quote the value.
@@ -256,7 +270,7 @@ func (fs *flagSet) serverFlags(c *Config, defaultAddr string) {
 	fs.dataFlag(&c.DataDir)
 	fs.str(&c.Addr, "addr", defaultAddr, "HTTP listen address")
 	fs.str(&c.PublicURL, "public-url", "", "public base URL, e.g. https://hotline.example.edu.cn (default http://ADDR)")
-	fs.str(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.str(&c.LogLevel, "log-level", "info", "log level: "+strings.Join(logLevels, ", "))
 	fs.str(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.dur(&c.IdleTimeout, "idle-timeout", 30*time.Minute, "counselor session idle expiry")
 	fs.integer(&c.KDFConcurrency, "kdf-concurrency", 2, 1, "concurrent argon2id derivations (64 MiB each)")
@@ -329,4 +343,87 @@ func (v prefixList) Set(s string) error {
 	}
 	*v.p = ps
 	return nil
+}
+
+// checkPublicURL checks a --public-url and returns it without a trailing
+// slash: an absolute https URL of a host (and port), or http for this
+// machine only. Without a scheme the links and QR codes built from it
+// open nothing; over plain http a browser keeps no Secure cookie, so no
+// counselor could log in, and reports would cross the network in clear.
+// The pages live at the root, so a path is refused too.
+func checkPublicURL(s string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return "", fmt.Errorf("--public-url %q: want an absolute URL, such as https://hotline.example.edu.cn", s)
+	}
+	if u.Scheme == "http" && !localHost(u.Hostname()) {
+		return "", fmt.Errorf("--public-url %q: a public address needs https (http only for localhost): browsers keep the staff log-in only over https, and reports must not cross the network in clear", s)
+	}
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return "", fmt.Errorf("--public-url %q: give only the scheme and host (and port), e.g. https://hotline.example.edu.cn: the pages are served at its root", s)
+	}
+	return u.Scheme + "://" + u.Host, nil
+}
+
+// localHost reports whether host names this machine.
+func localHost(host string) bool {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+// logLevels are the levels --log-level takes.
+var logLevels = []string{"debug", "info", "warn", "error"}
+
+// checkFlags checks the flags of serve and demo that only make sense
+// together, naming the flags (and variables) that are wrong or missing,
+// so that a mistake stops the start at once rather than half-way.
+func (c *Config) checkFlags() []error {
+	var errs []error
+	if !slices.Contains(logLevels, strings.ToLower(c.LogLevel)) {
+		errs = append(errs, fmt.Errorf("--log-level %q (HOTLINE_LOG_LEVEL): want one of %s", c.LogLevel, strings.Join(logLevels, ", ")))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" && c.LogFormat != "" {
+		errs = append(errs, fmt.Errorf("--log-format %q (HOTLINE_LOG_FORMAT): want text or json", c.LogFormat))
+	}
+	smtp := []struct{ flag, env, v string }{
+		{"--smtp-addr", "HOTLINE_SMTP_ADDR", c.SMTPAddr}, {"--smtp-from", "HOTLINE_SMTP_FROM", c.SMTPFrom},
+	}
+	if c.SMTPAddr != "" || c.SMTPFrom != "" || c.SMTPUser != "" || c.SMTPPass != "" {
+		if missing := missingFlags(smtp); missing != "" {
+			errs = append(errs, fmt.Errorf("e-mail alerts need --smtp-addr and --smtp-from; missing: %s", missing))
+		}
+		if c.SMTPFrom != "" {
+			if _, err := netmail.ParseAddress(c.SMTPFrom); err != nil {
+				errs = append(errs, fmt.Errorf("--smtp-from %q (HOTLINE_SMTP_FROM): not an e-mail address", c.SMTPFrom))
+			}
+		}
+		if (c.SMTPUser == "") != (c.SMTPPass == "") {
+			errs = append(errs, errors.New("--smtp-user and --smtp-pass (HOTLINE_SMTP_USER, HOTLINE_SMTP_PASS) go together: give both, or neither"))
+		}
+	}
+	wechat := []struct{ flag, env, v string }{
+		{"--wechat-appid", "HOTLINE_WECHAT_APPID", c.WechatAppID}, {"--wechat-secret", "HOTLINE_WECHAT_SECRET", c.WechatSecret},
+		{"--wechat-token", "HOTLINE_WECHAT_TOKEN", c.WechatToken}, {"--wechat-aes-key", "HOTLINE_WECHAT_AES_KEY", c.WechatAESKey},
+	}
+	if c.WechatAppID != "" || c.WechatSecret != "" || c.WechatToken != "" || c.WechatAESKey != "" {
+		if missing := missingFlags(wechat); missing != "" {
+			errs = append(errs, fmt.Errorf("a WeChat account given by flags needs --wechat-appid, --wechat-secret, --wechat-token and --wechat-aes-key (safe mode); missing: %s", missing))
+		}
+	}
+	return errs
+}
+
+// missingFlags names the flags among fs that have no value, with their
+// environment variables.
+func missingFlags(fs []struct{ flag, env, v string }) string {
+	var out []string
+	for _, f := range fs {
+		if f.v == "" {
+			out = append(out, f.flag+" ("+f.env+")")
+		}
+	}
+	return strings.Join(out, ", ")
 }

@@ -149,3 +149,23 @@ func TestAlertSecretsFromEnvironmentAndFiles(t *testing.T) {
 		t.Fatal("a missing secret file accepted")
 	}
 }
+
+// A secret set blank in the environment (deploy/hotline.env's "NAME=") is
+// refused with its name, not read as unset: a blank webhook secret would
+// be a random one per start, a blank token a bot silently off.
+func TestBlankSecretsRefused(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"HOTLINE_TELEGRAM_TOKEN", "HOTLINE_TELEGRAM_WEBHOOK_SECRET", "HOTLINE_SMTP_PASS", "HOTLINE_WECHAT_SECRET", "HOTLINE_WECHAT_AES_KEY"} {
+		t.Run(name, func(t *testing.T) {
+			var errb bytes.Buffer
+			env := &Env{Stderr: &errb, Getenv: func(string) string { return "" },
+				LookupEnv: func(k string) (string, bool) { return " ", k == name }}
+			var c Config
+			fs := newFlagSet("serve", env, "test")
+			fs.serverFlags(&c, "127.0.0.1:0")
+			if err := fs.Parse(nil); err == nil || !strings.Contains(errb.String(), name+" is set but blank") {
+				t.Errorf("blank %s: %v %q, want refused by name", name, err, errb.String())
+			}
+		})
+	}
+}

@@ -27,13 +27,25 @@ func runDemo(ctx context.Context, args []string, env *Env) error {
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
 	}
+	if err := checkServerConfig(&m.Config, env); err != nil {
+		return err
+	}
 	logger, err := newLogger(&m.Config, env.Stderr)
 	if err != nil {
 		return err
 	}
 	m.Logger = logger
+	m.InitKey = true // the demo is its own hotline init
 	if err := m.Open(); err != nil {
 		return err
+	}
+	// Locked before seeding: two demos on one directory would seed twice.
+	if err := m.lockData(); err != nil {
+		m.Close()
+		return err
+	}
+	if m.KeyCreated {
+		fmt.Fprintf(env.Stdout, "已生成服务器密钥 / server key created: %s (fingerprint %s)\n", m.KeySource, m.Vault.Fingerprint())
 	}
 	if err := seedDemo(ctx, m, env.Stdout); err != nil {
 		m.Close()

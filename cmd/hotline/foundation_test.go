@@ -47,6 +47,9 @@ func TestCLIInitSchoolAddAndCounselorAdd(t *testing.T) {
 	if fi, err := os.Stat(filepath.Join(dir, "server.key")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("server key: %v %v", fi, err)
 	}
+	if code := run(ctx, []string{"district", "add", "--data", dir, "--name", "海淀区", "--officer", "hd-officer"}, nil, &out, &errb); code != 0 {
+		t.Fatalf("district add exit %d: %s", code, errb.String())
+	}
 	out.Reset()
 	if code := run(ctx, []string{"school", "add", "--data", dir, "--name", "第三中学", "--code", "no3", "--district", "海淀区"}, nil, &out, &errb); code != 0 {
 		t.Fatalf("school add exit %d: %s", code, errb.String())

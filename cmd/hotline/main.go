@@ -37,6 +37,9 @@ type Env struct {
 	Stdout io.Writer
 	Stderr io.Writer
 	Getenv func(string) string
+	// LookupEnv tells a variable set blank from one not set; nil: a
+	// variable is set when Getenv returns more than "".
+	LookupEnv func(string) (string, bool)
 	// Database is the --database flag of the command (see dataFlag).
 	Database string
 }
@@ -48,7 +51,7 @@ func commands() []command {
 		{"demo", "create a demo school, counselor and sample reports, then serve on localhost", runDemo},
 		{"serve", "run the server: web chat, mailbox, counselor inbox, Telegram bot", runServe},
 		{"init", "create the data directory, its server key and database", runInit},
-		{"school", "manage schools: school add --name NAME --code CODE [--district NAME]", runSchool},
+		{"school", "manage schools: school add --name NAME --code CODE --district NAME | school set-district", runSchool},
 		{"district", "manage district bureaus: district add --name NAME --officer USER", runDistrict},
 		{"counselor", "manage counselors: counselor add --school CODE --username NAME [--role counselor|admin]", runCounselor},
 		{"ledger", "the case ledger (台账): ledger verify | ledger export", runLedger},
@@ -57,7 +60,9 @@ func commands() []command {
 		{"wechat", "WeChat official accounts: wechat menu [--account NAME] publishes the menu 我要报告 / 查看进度 / 紧急求助", runWechat},
 		{"detector", "the danger detector: detector train (the model, from the corpus) | detector eval (its figures)", runDetector},
 		{"migrate", "apply the database's migrations and exit (nodes starting at once on PostgreSQL take turns)", runMigrate},
-		{"backup", "write a consistent copy of the database: backup --out FILE", runBackup},
+		{"backup", "write a consistent copy of the database: backup --out FILE (the server key is not in it)", runBackup},
+		{"key", "the server key: key fingerprint [--file KEYFILE] compares a key with the one the database recorded", runKey},
+		{"healthcheck", "exit 0 when the server on --addr answers GET /healthz with 200 (for Docker; the image has no curl)", runHealthcheck},
 		{"bench", "measure what this machine sustains (in-process demo; --target URL --yes for a test deployment)", runBench},
 		{"version", "print the version", runVersion},
 	}
@@ -77,7 +82,7 @@ type ExitError struct{ Code int }
 func (e *ExitError) Error() string { return fmt.Sprintf("exit %d", e.Code) }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return runWith(ctx, args, &Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv})
+	return runWith(ctx, args, &Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv, LookupEnv: os.LookupEnv})
 }
 
 // runWith runs a command with env (tests give it their own environment).
@@ -113,6 +118,13 @@ func runWith(ctx context.Context, args []string, env *Env) int {
 	return 2
 }
 
+// realSchoolExample is the help's sequence for a real school, run as it
+// stands by a test (with --data and --addr added).
+const realSchoolExample = `  hotline init
+  hotline district add --name 海淀区 --officer haidian-officer
+  hotline school add --name 第三中学 --code no3 --district 海淀区
+  hotline serve --public-url https://hotline.example.edu.cn`
+
 func usage(w io.Writer) {
 	fmt.Fprint(w, `Hotline — 校园欺凌匿名举报热线与信箱 / an anonymous bullying-report hotline and mailbox for schools.
 
@@ -121,7 +133,7 @@ Usage: hotline <command> [flags]
 Commands:
 `)
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, `
 Every command takes --data DIR (default ./data, or HOTLINE_DATA) and
@@ -131,6 +143,7 @@ selects PostgreSQL, or HOTLINE_DATABASE). Run
 variable shown beside it.
 
 Start here:   hotline demo          (then open the address it prints)
-A real school: hotline init && hotline school add --name 第三中学 --code no3 && hotline serve
+A real school (each step prints what to keep; see the README):
+`+realSchoolExample+`
 `)
 }

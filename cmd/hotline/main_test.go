@@ -18,6 +18,7 @@ func MustOpenMain(tb testing.TB, opts ...func(*Main)) *Main {
 	m.Config.DataDir = tb.TempDir()
 	m.Config.Addr = "127.0.0.1:0"
 	m.Argon = cheapArgon
+	m.InitKey = true // a test's new data directory is its hotline init
 	if os.Getenv("HOTLINE_TEST_LOG") != "" {
 		m.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}

@@ -29,6 +29,6 @@ func runMigrate(ctx context.Context, args []string, env *Env) error {
 	if len(names) > 0 {
 		last = names[len(names)-1]
 	}
-	fmt.Fprintf(env.Stdout, "数据库已是最新 / database up to date (%s): %d migrations, the last %s\n", m.DB.Engine(), len(names), last)
+	fmt.Fprintf(env.Stdout, "数据库已是最新 / database up to date (%s): %d migrations, the last %s\n", m.DB.DialectName(), len(names), last)
 	return nil
 }

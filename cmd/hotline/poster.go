@@ -31,6 +31,11 @@ func runPoster(ctx context.Context, args []string, env *Env) error {
 		fmt.Fprintln(env.Stderr, "hotline poster: 需要 --public-url（学生手机能打开的网址，例如 https://hotline.example.edu.cn），否则二维码会指向本机 / --public-url is required (the address students' phones open, e.g. https://hotline.example.edu.cn); without it the QR code would open localhost")
 		return ErrUsage
 	}
+	publicURL, err := checkPublicURL(publicURL)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "hotline poster:", err)
+		return ErrUsage
+	}
 	ext := strings.ToLower(filepath.Ext(out))
 	if ext != ".pdf" && ext != ".png" {
 		fmt.Fprintln(env.Stderr, "hotline poster: --out must end in .pdf or .png")

@@ -27,6 +27,7 @@ func TestPosterCommandDrawsChinese(t *testing.T) {
 	var out, errb bytes.Buffer
 	for _, args := range [][]string{
 		{"init", "--data", dir},
+		{"district", "add", "--data", dir, "--name", "海淀区", "--officer", "hd-officer"},
 		{"school", "add", "--data", dir, "--name", "第三中学（演示）", "--code", "demo", "--district", "海淀区"},
 		{"school", "add", "--data", dir, "--name", "𠀀中学", "--code", "rare", "--district", "海淀区"},
 	} {

@@ -25,12 +25,22 @@ func TestCLIOnPostgres(t *testing.T) {
 		e := &Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }}
 		return runWith(ctx, args, e), out.String(), errb.String()
 	}
+	// Without a key migrate refuses and says what to run; init makes it.
+	if code, _, errs := cli(nil, "migrate", "--data", dir, "--database", dsn); code != 1 || !strings.Contains(errs, "hotline init") {
+		t.Fatalf("migrate without a key: %d %q", code, errs)
+	}
+	if code, out, errs := cli(nil, "init", "--data", dir, "--database", dsn); code != 0 || !strings.Contains(out, "fingerprint") {
+		t.Fatalf("init: %d %q %q", code, out, errs)
+	}
 	for range 2 {
 		if code, out, errs := cli(nil, "migrate", "--data", dir, "--database", dsn); code != 0 || !strings.Contains(out, "(postgres)") {
 			t.Fatalf("migrate: %d %q %q", code, out, errs)
 		}
 	}
 	env := map[string]string{"HOTLINE_DATABASE": dsn}
+	if code, out, errs := cli(env, "district", "add", "--data", dir, "--name", "海淀区", "--officer", "hd-officer"); code != 0 {
+		t.Fatalf("district add: %d %q %q", code, out, errs)
+	}
 	if code, out, errs := cli(env, "school", "add", "--data", dir, "--name", "第三中学", "--code", "no3", "--district", "海淀区"); code != 0 {
 		t.Fatalf("school add: %d %q %q", code, out, errs)
 	}

@@ -19,22 +19,30 @@ func figure(t *testing.T, body, id string) string {
 	return m[1]
 }
 
+// demoStaff runs Main with the demo's school and district, and logs in
+// the demo's counselor (at /inbox/) and district officer (at /district/).
+func demoStaff(t *testing.T) (m *Main, school, officer *inboxUser) {
+	t.Helper()
+	m = MustRunMain(t)
+	if err := seedDemo(context.Background(), m, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	school = newInboxUser(t, m.URL())
+	school.login(demoUser, demoPassword)
+	officer = newInboxUser(t, m.URL())
+	officer.get("/inbox/login")
+	if p := officer.post("/inbox/login", url.Values{"username": {demoOfficer}, "password": {demoPassword}}); p.path != "/district/" {
+		t.Fatalf("officer log-in at %s", p.path)
+	}
+	return m, school, officer
+}
+
 // TestSchoolStatsMatchTheDistricts: the school's own statistics page and
 // CSV show the same figures as the district's page and report of that
 // school, for the demo's cases.
 func TestSchoolStatsMatchTheDistricts(t *testing.T) {
 	t.Parallel()
-	m := MustRunMain(t)
-	if err := seedDemo(context.Background(), m, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	school := newInboxUser(t, m.URL())
-	school.login(demoUser, demoPassword)
-	officer := newInboxUser(t, m.URL())
-	officer.get("/inbox/login")
-	if p := officer.post("/inbox/login", url.Values{"username": {demoOfficer}, "password": {demoPassword}}); p.path != "/district/" {
-		t.Fatalf("officer log-in at %s", p.path)
-	}
+	_, school, officer := demoStaff(t)
 
 	sp := school.get("/inbox/stats")
 	dp := officer.get("/district/schools/" + demoSchool)

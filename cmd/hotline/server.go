@@ -11,18 +11,17 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
 	"hotline/bot"
 	"hotline/internal/alert"
 	"hotline/internal/cluster"
+	"hotline/internal/districtweb"
 	"hotline/internal/hotline"
-	"hotline/internal/inbox"
+	"hotline/internal/inboxweb"
 	"hotline/internal/intake"
 	"hotline/internal/live"
-	"hotline/internal/oversight"
 	"hotline/internal/relay"
 	"hotline/internal/scheduler"
 	"hotline/internal/staff"
@@ -44,6 +43,18 @@ type Main struct {
 	Clock  hotline.Clock
 	// Argon overrides the argon2id parameters (tests use cheap ones).
 	Argon vault.Argon2Params
+	// InitKey lets Open create the server key when none is found and the
+	// database holds nothing: hotline init and demo (and tests).
+	InitKey bool
+	// HealthProbeEvery is how often /healthz probes a write at most
+	// (DefaultHealthProbeEvery when zero).
+	HealthProbeEvery time.Duration
+	health           healthProbe
+
+	// KeyCreated is set when Open created the server key; KeySource names
+	// where the key was read from.
+	KeyCreated bool
+	KeySource  string
 	// Tune lets a test adjust parts before they start.
 	Tune Tune
 
@@ -61,15 +72,15 @@ type Main struct {
 	Surveys *survey.Service
 
 	// Started by Run.
-	Inbox     *inbox.Server   // the counselor UI; the district pages reuse its log-in
-	Bot       *bot.Bot        // nil without a Telegram token
-	Relay     *relay.Worker   // delivers counselors' replies to Telegram and WeChat; nil without either
-	Wechat    *wechat.Service // nil without a WeChat account
-	wechatCfs []wechatConf    // the configured WeChat accounts, read at Run
+	Inbox     *inboxweb.Server // the counselor UI; the district pages reuse its log-in
+	Bot       *bot.Bot         // nil without a Telegram token
+	Relay     *relay.Worker    // delivers counselors' replies to Telegram and WeChat; nil without either
+	Wechat    *wechat.Service  // nil without a WeChat account
+	wechatCfs []wechatConf     // the configured WeChat accounts, read at Run
 	senders   relay.Channels
 	Webchat   *webchat.Server
 	Scheduler *scheduler.Scheduler // built before the inbox (test alerts), run after the bot
-	Oversight *oversight.Handler
+	Oversight *districtweb.Handler
 	// vapidPublic is the Web Push public key installed inboxes subscribe
 	// with; "" without Web Push.
 	vapidPublic string
@@ -81,6 +92,7 @@ type Main struct {
 	server    *http.Server
 	metrics   *http.Server // operators' listener: /metrics, /debug/pprof/
 	metricsLn net.Listener
+	dataLock  *os.File // held while this process serves its SQLite database
 
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -112,20 +124,32 @@ func NewMain() *Main {
 	return &Main{Config: Config{DataDir: "./data", Addr: "127.0.0.1:8080", IdleTimeout: 30 * time.Minute, KDFConcurrency: 2, LogLevel: "info", LogFormat: "text"}}
 }
 
-// Open opens the data directory: server key, database, services. It
-// creates what is missing.
+// Open opens the data directory: database, server key, services. It
+// creates the database if it is new, and the server key only when InitKey
+// is set and the database holds nothing (see openVault).
 func (m *Main) Open() error {
 	if m.Logger == nil {
 		m.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	key, _, err := vault.ReadServerKey(m.Config.DataDir)
+	clear(key) // openVault loads it again, once the database is open
+	var missing *vault.MissingKeyError
+	if err != nil && !errors.As(err, &missing) {
+		return err // a blank, malformed or exposed key
+	}
+	if missing != nil && !m.InitKey && sqliteIsNew(m.Config.DatabaseDSN()) {
+		// Nothing to protect yet, and nothing to create either.
+		return &keyError{noKeyYetMessage(missing, m.Config.DataDir)}
+	}
 	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
-	var err error
-	if m.Vault, err = vault.LoadOrCreate(m.Config.DataDir, vault.Options{KDFConcurrency: m.Config.KDFConcurrency, Argon: m.Argon}); err != nil {
+	if m.DB, err = store.Open(m.Config.DatabaseDSN()); err != nil {
 		return err
 	}
-	if m.DB, err = store.Open(m.Config.DatabaseDSN()); err != nil {
+	if err := m.openVault(context.Background(), missing); err != nil {
+		m.DB.Close()
+		m.DB = nil
 		return err
 	}
 	m.closers = append(m.closers, m.DB.Close)
@@ -156,6 +180,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			return err
 		}
 	}
+	if err := m.lockData(); err != nil {
+		return err
+	}
 	m.ctx, m.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	m.Mux = http.NewServeMux()
 	m.Mux.HandleFunc("GET /healthz", m.handleHealthz)
@@ -173,8 +200,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}()
 	if m.Config.PublicURL == "" {
 		m.Config.PublicURL = "http://" + ln.Addr().String()
+	} else if m.Config.PublicURL, err = checkPublicURL(m.Config.PublicURL); err != nil {
+		return err
 	}
-	m.Config.PublicURL = strings.TrimRight(m.Config.PublicURL, "/")
 
 	// The WeChat accounts are read first: the inbox's setup page and the
 	// posters show them.
@@ -303,6 +331,12 @@ func (m *Main) Close() error {
 	return errors.Join(errs...)
 }
 
+// handleHealthz answers 200 "ok" when the database can be read and
+// written, 503 otherwise: a node whose writes fail (disk full, the
+// database gone or read-only) takes reports it cannot keep, so the balancer
+// and Docker must see it fail. The write is a probe of one row, made at most
+// every HealthProbeEvery (the answer is reused in between), so that
+// /healthz, which anyone may call, costs at most one commit that often.
 func (m *Main) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -310,7 +344,39 @@ func (m *Main) handleHealthz(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
 		return
 	}
+	if err := m.health.check(r.Context(), m.DB, m.HealthProbeEvery); err != nil {
+		http.Error(w, "database cannot write", http.StatusServiceUnavailable)
+		return
+	}
 	io.WriteString(w, "ok\n")
+}
+
+// healthProbe keeps the outcome of the last write probe.
+type healthProbe struct {
+	mu  sync.Mutex
+	at  time.Time
+	err error
+}
+
+// DefaultHealthProbeEvery is how often /healthz writes at most.
+const DefaultHealthProbeEvery = 5 * time.Second
+
+// check returns the last probe's outcome, probing again when it is older
+// than every. Callers during a probe wait for it.
+func (h *healthProbe) check(ctx context.Context, db *store.DB, every time.Duration) error {
+	if every <= 0 {
+		every = DefaultHealthProbeEvery
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.at.IsZero() && time.Since(h.at) < every {
+		return h.err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	h.err = db.ProbeWrite(ctx)
+	h.at = time.Now()
+	return h.err
 }
 
 func (m *Main) handleRoot(w http.ResponseWriter, r *http.Request) {
@@ -339,12 +405,37 @@ func runServe(ctx context.Context, args []string, env *Env) error {
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
 	}
+	if err := checkServerConfig(&m.Config, env); err != nil {
+		return err
+	}
 	logger, err := newLogger(&m.Config, env.Stderr)
 	if err != nil {
 		return err
 	}
 	m.Logger = logger
 	return runServer(ctx, m, nil)
+}
+
+// checkServerConfig checks what serve and demo were given beyond each
+// flag's own type, before anything opens: a mistake is a usage error
+// (exit 2) with a message that names the flag.
+func checkServerConfig(c *Config, env *Env) error {
+	var errs []error
+	if c.PublicURL != "" {
+		u, err := checkPublicURL(c.PublicURL)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		c.PublicURL = u
+	}
+	errs = append(errs, c.checkFlags()...)
+	for _, err := range errs {
+		fmt.Fprintln(env.Stderr, "hotline:", err)
+	}
+	if len(errs) > 0 {
+		return ErrUsage
+	}
+	return nil
 }
 
 func usageErr(err error) error {

@@ -45,8 +45,8 @@ func TestExportUnknownDistrictFails(t *testing.T) {
 	if code, _, errs := runCLI(t, "school", "add", "--data", dir, "--name", "第三中学", "--code", "no3", "--district", "海淀区"); code != 0 {
 		t.Fatalf("school add: %s", errs)
 	}
-	// A school may name a district that has no key pair: it still exists.
-	if code, _, errs := runCLI(t, "school", "add", "--data", dir, "--name", "第五中学", "--code", "no5", "--district", "朝阳区"); code != 0 {
+	// A school whose district is created with it.
+	if code, _, errs := runCLI(t, "school", "add", "--data", dir, "--name", "第五中学", "--code", "no5", "--district", "朝阳区", "--create-district", "--officer", "cy-officer"); code != 0 {
 		t.Fatalf("school add: %s", errs)
 	}
 

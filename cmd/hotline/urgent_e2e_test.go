@@ -61,6 +61,7 @@ func newUrgentEnv(t *testing.T) *urgentEnv {
 	m.Config.TelegramToken = e.api.Token()
 	m.Config.TelegramAPIURL = e.api.URL()
 	m.Argon = cheapArgon
+	m.InitKey = true
 	m.Clock = e.clock
 	m.Tune.Bot = fastTelegram
 	m.Tune.SweepInterval = 20 * time.Millisecond

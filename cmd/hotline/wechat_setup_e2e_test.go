@@ -118,6 +118,7 @@ func TestPosterCommandWechatQR(t *testing.T) {
 	var out, errb bytes.Buffer
 	for _, args := range [][]string{
 		{"init", "--data", dir},
+		{"district", "add", "--data", dir, "--name", "海淀区", "--officer", "hd-officer"},
 		{"school", "add", "--data", dir, "--name", "第三中学（演示）", "--code", "demo", "--district", "海淀区"},
 	} {
 		if code := run(ctx, args, nil, &out, &errb); code != 0 {

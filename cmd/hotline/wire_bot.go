@@ -11,7 +11,6 @@ import (
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
 	"hotline/internal/relay"
-	"hotline/internal/store"
 	"hotline/internal/survey"
 	"hotline/internal/urgency"
 )
@@ -39,7 +38,7 @@ func (m *Main) openBot(ctx context.Context) error {
 			m.Cluster.Lead(ctx, "telegram", fn)
 		},
 	}
-	if webhook != "" && cfg.WebhookSecret == "" && m.DB.Engine() == store.Postgres {
+	if webhook != "" && cfg.WebhookSecret == "" && m.DB.MultiNode() {
 		// Every node checks the webhook's secret, and the leader of the
 		// moment tells Telegram: they must all know the same one.
 		return errors.New("on PostgreSQL, webhook mode needs a webhook secret (HOTLINE_TELEGRAM_WEBHOOK_SECRET or --telegram-webhook-secret-file), the same on every node")

@@ -5,7 +5,7 @@ import (
 
 	"hotline/internal/dialog"
 	"hotline/internal/district"
-	"hotline/internal/inbox"
+	"hotline/internal/inboxweb"
 	"hotline/internal/throttle"
 )
 
@@ -14,7 +14,7 @@ func (m *Main) openInbox() error {
 	for _, p := range m.clientIP().Wide() {
 		m.Logger.Warn("trusted proxy covers a whole network: any host in it can choose the client address its requests count against; list only the proxies", "trusted_proxy", p.String())
 	}
-	srv, err := inbox.New(inbox.Config{
+	srv, err := inboxweb.New(inboxweb.Config{
 		Staff: m.Staff, Triage: m.Triage, Intake: m.Intake, Broker: m.Broker, Logger: m.Logger,
 		ClientIP: m.clientIP(), Secure: strings.HasPrefix(m.Config.PublicURL, "https://"), IdleTimeout: m.Config.IdleTimeout, Clock: m.Clock,
 		PublicURL: m.Config.PublicURL, BotName: m.botName, WechatAccounts: m.inboxWechatAccounts,

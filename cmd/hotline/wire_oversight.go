@@ -8,8 +8,8 @@ import (
 	"hotline/bot"
 	"hotline/internal/alert"
 	"hotline/internal/district"
+	"hotline/internal/districtweb"
 	"hotline/internal/hotline"
-	"hotline/internal/oversight"
 )
 
 // botAlerter sends staff alerts through the Telegram bot's API client.
@@ -67,7 +67,7 @@ func (m *Main) openScheduler() error {
 // openOversight serves the district pages under /district/, behind the
 // inbox's log-in, so it opens after the inbox.
 func (m *Main) openOversight() error {
-	h, err := oversight.New(oversight.Config{District: district.New(m.DB), Triage: m.Triage, Auth: m.Inbox, Logger: m.Logger, Staff: m.Staff, Alerts: m.Scheduler})
+	h, err := districtweb.New(districtweb.Config{District: district.New(m.DB), Triage: m.Triage, Auth: m.Inbox, Logger: m.Logger, Staff: m.Staff, Alerts: m.Scheduler})
 	if err != nil {
 		return err
 	}

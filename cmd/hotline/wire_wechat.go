@@ -12,7 +12,7 @@ import (
 
 	"hotline/internal/dialog"
 	"hotline/internal/hotline"
-	"hotline/internal/inbox"
+	"hotline/internal/inboxweb"
 	"hotline/internal/intake"
 	"hotline/internal/poster"
 	"hotline/internal/urgency"
@@ -119,10 +119,10 @@ func (m *Main) wechatQR(code string) *poster.WechatCode {
 }
 
 // inboxWechatAccounts lists the accounts for the inbox's setup page.
-func (m *Main) inboxWechatAccounts() []inbox.WechatAccount {
-	var out []inbox.WechatAccount
+func (m *Main) inboxWechatAccounts() []inboxweb.WechatAccount {
+	var out []inboxweb.WechatAccount
 	for _, c := range m.wechatCfs {
-		out = append(out, inbox.WechatAccount{Name: c.Name, School: c.School, Token: c.Token, QR: c.QR != nil})
+		out = append(out, inboxweb.WechatAccount{Name: c.Name, School: c.School, Token: c.Token, QR: c.QR != nil})
 	}
 	return out
 }

@@ -127,6 +127,15 @@ type Channel interface {
 	Send(ctx context.Context, to Target, m Message) error
 }
 
+// TestResult says how a test alert over one target went ("发送测试提醒"):
+// sent (then it waits for its link or code), or the channel's safe reason
+// it failed. The scheduler sends the test; the pages show this.
+type TestResult struct {
+	Sent   bool
+	Code   bool // the test carries a six-digit code to type in (a text message, a call)
+	Reason string
+}
+
 // Error is a failed send, with a reason that is safe to show a school admin
 // and the district (never a secret, a phone number or a key).
 type Error struct {

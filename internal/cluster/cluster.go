@@ -1,9 +1,11 @@
-// Package cluster is what several `hotline serve` nodes on one PostgreSQL
-// share beyond the tables: who leads (a session advisory lock held on a
-// dedicated connection, so the leader role moves within seconds when its
-// node dies) and a bus of content-free change notices (LISTEN/NOTIFY, sent
-// inside the writing transaction so they fire only on commit). On SQLite
-// there is one node: it always leads, and notices stay in the process.
+// Package cluster is what several `hotline serve` nodes on one database
+// share beyond the tables: who leads (the store's NodeLock, held on a
+// connection of its own, so the leader role moves within seconds when its
+// node dies) and a bus of content-free change notices (the store's
+// Notify and Listen, sent inside the writing transaction so they fire only
+// on commit). How is the store's dialect's business: on PostgreSQL an
+// advisory lock and LISTEN/NOTIFY; on SQLite there is one node, which
+// always leads, and notices stay in the process.
 //
 // A notice carries what hotline.Change carries (a kind, a school id, a
 // tip's and a message's random uid, the urgency flag): never content, never
@@ -12,27 +14,22 @@ package cluster
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 
 	"hotline/internal/hotline"
 	"hotline/internal/live"
 	"hotline/internal/store"
 )
 
-// Channel is the PostgreSQL notification channel of change notices.
+// Channel is the notification channel of change notices.
 const Channel = "hotline_changes"
 
-// LockLeader is the advisory lock key the leader holds ("hotline" 02; the
-// store's migration lock is 01).
+// LockLeader is the key of the NodeLock the leader holds ("hotline" 02;
+// the store's migration lock is 01).
 const LockLeader int64 = 0x686f746c696e6502
 
 // Poll is how often a follower tries to take the lead, and the leader
@@ -45,9 +42,8 @@ type Cluster struct {
 	Broker *live.Broker // where notices from every node are delivered
 	Logger *slog.Logger
 
-	pg     bool
-	pool   *sql.DB // notices sent outside a transaction (PostgreSQL)
-	leader atomic.Bool
+	running atomic.Bool // Run has started listening
+	leader  atomic.Bool
 
 	mu       sync.Mutex
 	leadChan chan struct{} // closed and replaced on every change of role
@@ -65,8 +61,7 @@ func New(db *store.DB, broker *live.Broker, logger *slog.Logger) *Cluster {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	c := &Cluster{DB: db, Broker: broker, Logger: logger, pg: db.Engine() == store.Postgres, leadChan: make(chan struct{}), ready: make(chan struct{})}
-	return c
+	return &Cluster{DB: db, Broker: broker, Logger: logger, leadChan: make(chan struct{}), ready: make(chan struct{})}
 }
 
 // notice is a Change on the wire.
@@ -91,146 +86,96 @@ func decode(s string) (hotline.Change, bool) {
 	return hotline.Change{Kind: n.Kind, SchoolID: n.School, TipUID: n.Tip, MessageUID: n.Message, Urgent: n.Urgent}, true
 }
 
-// NotifyTx publishes c when tx commits: on PostgreSQL by pg_notify inside
-// tx, to every node (this one hears it back through its listener); on
-// SQLite to this process's broker after the commit.
+// NotifyTx publishes c when tx commits, to every node (this one hears it
+// back through its listener). Before Run, this process has no listener:
+// the notice also goes to its own broker after the commit.
 func (c *Cluster) NotifyTx(tx *store.Tx, ch hotline.Change) error {
-	if !c.pg {
+	if !c.running.Load() {
 		tx.AfterCommit(func() { c.Broker.Notify(ch) })
-		return nil
 	}
-	return tx.PGNotify(Channel, encode(ch))
+	return tx.Notify(Channel, encode(ch))
 }
 
 // Notify publishes c now, for work that has committed already (a
 // delivery's outcome recorded by its own transaction).
 func (c *Cluster) Notify(ch hotline.Change) {
-	if !c.pg || c.pool == nil { // SQLite, or not running (a command, not a server)
+	if !c.running.Load() { // not a server (a command): no listener hears it
 		c.Broker.Notify(ch)
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if _, err := c.pool.ExecContext(ctx, `SELECT pg_notify($1, $2)`, Channel, encode(ch)); err != nil {
+	if err := c.DB.Notify(ctx, Channel, encode(ch)); err != nil {
 		// The notice is a hint; pages and workers also poll.
 		c.Logger.Warn("cluster: notify", "err", err)
 		c.Broker.Notify(ch)
 	}
 }
 
-// Run starts the listener and the bid for the lead, until ctx ends. On
-// SQLite this node leads at once.
+// Run starts the listener and the bid for the lead, until ctx ends. It
+// makes the first bid before it returns: a node that finds the lead free
+// (as the only node on SQLite always does) leads at once.
 func (c *Cluster) Run(ctx context.Context) error {
-	if !c.pg {
-		c.readyMu.Do(func() { close(c.ready) })
-		c.setLeader(ctx, true)
-		go func() {
-			<-ctx.Done()
-			c.setLeader(ctx, false)
-		}()
-		return nil
-	}
-	cfg, err := pgx.ParseConfig(c.DB.DSN)
-	if err != nil {
-		return fmt.Errorf("cluster: %w", err)
-	}
-	c.pool = stdlib.OpenDB(*cfg)
-	c.pool.SetMaxOpenConns(2)
+	ready := c.DB.Listen(ctx, store.Listener{
+		Channel: Channel,
+		Deliver: func(payload string) {
+			if ch, ok := decode(payload); ok {
+				c.Broker.Notify(ch)
+			}
+		},
+		// Notices sent while the listener was away are lost: their
+		// subscribers poll too (the relay, the scheduler) or re-read on
+		// the next.
+		Lost:  func(err error) { c.Logger.Warn("cluster: listener lost; reconnecting", "err", err) },
+		Retry: Poll,
+	})
+	c.running.Store(true)
 	go func() {
-		<-ctx.Done()
-		c.pool.Close()
+		<-ready
+		c.readyMu.Do(func() { close(c.ready) })
 	}()
-	go c.listen(ctx, cfg)
-	go c.elect(ctx, cfg)
+	lock := c.DB.NodeLock(LockLeader)
+	c.bid(ctx, lock)
+	go c.elect(ctx, lock)
 	return nil
 }
 
 // Ready is closed once notices from other nodes are being received.
 func (c *Cluster) Ready() <-chan struct{} { return c.ready }
 
-// listen delivers every node's notices to the broker, reconnecting after
-// a lost connection. Notices sent while it was away are lost: their
-// subscribers poll too (the relay, the scheduler) or re-read on the next.
-func (c *Cluster) listen(ctx context.Context, cfg *pgx.ConnConfig) {
-	for ctx.Err() == nil {
-		err := c.listenOnce(ctx, cfg)
-		if ctx.Err() != nil {
-			return
-		}
-		c.Logger.Warn("cluster: listener lost; reconnecting", "err", err)
-		select {
-		case <-ctx.Done():
-		case <-time.After(Poll):
-		}
-	}
-}
-
-func (c *Cluster) listenOnce(ctx context.Context, cfg *pgx.ConnConfig) error {
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, "LISTEN "+Channel); err != nil {
-		return err
-	}
-	c.readyMu.Do(func() { close(c.ready) })
-	for {
-		n, err := conn.WaitForNotification(ctx)
-		if err != nil {
-			return err
-		}
-		if ch, ok := decode(n.Payload); ok {
-			c.Broker.Notify(ch)
-		}
-	}
-}
-
-// elect bids for the lead every Poll on a connection of its own. The lock
-// lives as long as that connection: when the leader's process dies, its
-// connection closes and PostgreSQL releases the lock, and another node
-// takes it at its next try. A leader that cannot reach PostgreSQL gives up
-// the role at once, since it can no longer know that it holds the lock.
-func (c *Cluster) elect(ctx context.Context, cfg *pgx.ConnConfig) {
+// elect bids for the lead every Poll. The lock lives as long as its
+// connection: when the leader's process dies, its connection closes and
+// the lock is free, and another node takes it at its next try.
+func (c *Cluster) elect(ctx context.Context, lock store.NodeLock) {
 	defer c.setLeader(ctx, false)
-	var conn *pgx.Conn
-	defer func() {
-		if conn != nil {
-			conn.Close(context.Background())
-		}
-	}()
+	defer lock.Close()
 	t := time.NewTicker(Poll)
 	defer t.Stop()
 	for {
-		if conn == nil {
-			cctx, cancel := context.WithTimeout(ctx, 5*Poll)
-			conn, _ = pgx.ConnectConfig(cctx, cfg)
-			cancel()
-		}
-		if conn != nil {
-			cctx, cancel := context.WithTimeout(ctx, 3*Poll)
-			var got bool
-			var err error
-			if c.leader.Load() {
-				err = conn.Ping(cctx)
-				got = err == nil
-			} else {
-				err = conn.QueryRow(cctx, `SELECT pg_try_advisory_lock($1)`, LockLeader).Scan(&got)
-			}
-			cancel()
-			if err != nil {
-				conn.Close(context.Background())
-				conn = nil
-				got = false
-			}
-			c.setLeader(ctx, got)
-		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+		c.bid(ctx, lock)
 	}
+}
+
+// bid takes the lead if it is free, or checks that the leader still holds
+// it. A leader that cannot reach the database gives up the role at once,
+// since it can no longer know that it holds the lock.
+func (c *Cluster) bid(ctx context.Context, lock store.NodeLock) {
+	cctx, cancel := context.WithTimeout(ctx, 5*Poll)
+	defer cancel()
+	var got bool
+	var err error
+	if c.leader.Load() {
+		err = lock.Check(cctx)
+		got = err == nil
+	} else {
+		got, err = lock.TryLock(cctx)
+	}
+	c.setLeader(ctx, got && err == nil)
 }
 
 // IsLeader reports whether this node leads now.

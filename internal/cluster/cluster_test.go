@@ -51,6 +51,11 @@ func start(t *testing.T, dsn string) *node {
 	return n
 }
 
+// thisDatabase keeps a pg_locks query to the test's database: advisory
+// locks of the same key are taken in other databases of a shared server
+// by tests running beside these.
+const thisDatabase = `database = (SELECT oid FROM pg_database WHERE datname = current_database())`
+
 // waitFor polls cond until it holds; it bounds nothing but a hung test.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -103,7 +108,7 @@ func TestLeaderMoves(t *testing.T) {
 	// The server cuts the leader's lock connection: it must stop leading
 	// (it can no longer know it holds the lock) and someone leads again.
 	var pids []int64
-	if err := second.db.Reader().Select(&pids, `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = ?`, int64(cluster.LockLeader&0xffffffff)); err != nil {
+	if err := second.db.Reader().Select(&pids, `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = ? AND `+thisDatabase, int64(cluster.LockLeader&0xffffffff)); err != nil {
 		t.Fatal(err)
 	}
 	if len(pids) != 1 {
@@ -120,7 +125,7 @@ func TestLeaderMoves(t *testing.T) {
 	waitFor(t, "a leader after the cut", func() bool {
 		n, _ := leaders(rest...)
 		var holders int
-		admin.Reader().Get(&holders, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = ?`, int64(cluster.LockLeader&0xffffffff))
+		admin.Reader().Get(&holders, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = ? AND `+thisDatabase, int64(cluster.LockLeader&0xffffffff))
 		return n == 1 && holders == 1
 	})
 }
@@ -244,7 +249,7 @@ func TestKeyLockAcrossNodes(t *testing.T) {
 		got <- err
 	}()
 	var pids []int64
-	if err := b.db.Reader().Select(&pids, `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = ?`, 0x686c); err != nil {
+	if err := b.db.Reader().Select(&pids, `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = ? AND `+thisDatabase, 0x686c); err != nil {
 		t.Fatal(err)
 	}
 	if len(pids) != 1 {

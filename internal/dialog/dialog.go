@@ -193,6 +193,14 @@ var (
 	locks   = map[Key]*keyLock{}
 )
 
+// ErrNotApplied wraps the error of an event that changed nothing: the
+// conversation could not be loaded, locked or saved, or a service it
+// needed failed on our side (the database unreachable, the disk full). Its
+// replies are only the safety guidance, if any, and "not saved, send it
+// again": nothing said it was kept. A transport that can have the event
+// delivered again (Telegram's unconfirmed updates) does so.
+var ErrNotApplied = errors.New("dialog: event not applied")
+
 // ErrBadKey is returned for a key that names no conversation.
 var ErrBadKey = hotline.Errorf(hotline.EINVALID, txtBadKey.ZH, txtBadKey.EN)
 
@@ -273,12 +281,12 @@ func (e *Engine) handle(ctx context.Context, k Key, receipt string, ev Event) ([
 	}
 	unlock, err := e.lock(ctx, k)
 	if err != nil {
-		return []Reply{{Kind: ReplyError, Text: hotline.ErrorMessage(err, parseLang(ev.Lang)), Lang: parseLang(ev.Lang)}}, err
+		return notSaved(nil, parseLang(ev.Lang)), fmt.Errorf("%w: %w", ErrNotApplied, err)
 	}
 	defer unlock()
 	c, err := e.open(ctx, k, receipt)
 	if err != nil {
-		return []Reply{{Kind: ReplyError, Text: hotline.ErrorMessage(err, parseLang(ev.Lang)), Lang: parseLang(ev.Lang)}}, err
+		return notSaved(nil, parseLang(ev.Lang)), fmt.Errorf("%w: %w", ErrNotApplied, err)
 	}
 	if k.Channel.Web() {
 		c.pageSecret = ev.PageSecret
@@ -324,12 +332,18 @@ func (e *Engine) open(ctx context.Context, k Key, receipt string) (*conv, error)
 }
 
 // finish saves the state before the replies leave, so that a crash after a
-// reporter's message was acknowledged cannot lose it.
+// reporter's message was acknowledged cannot lose it. An event that could
+// not be saved, or whose service failed on our side, is not applied: its
+// replies say so and nothing else (no "kept" before a "not saved", no
+// question of a step that was not reached), and the state stays as it was.
 func (e *Engine) finish(c *conv) ([]Reply, error) {
 	out := c.replies()
 	if c.deleted || c.saved {
 		// Forgotten, or saved already in the commit that filed the report.
 		return out, nil
+	}
+	if c.notApplied != nil && !c.submitted {
+		return notSaved(out, c.lang()), fmt.Errorf("%w: %w", ErrNotApplied, c.notApplied)
 	}
 	b, meta, err := e.encode(c.st, c.k)
 	if err == nil {
@@ -337,11 +351,27 @@ func (e *Engine) finish(c *conv) ([]Reply, error) {
 	}
 	if err != nil {
 		if !c.submitted {
-			out = append(out, Reply{Kind: ReplyError, Text: txtSaveFailed.In(c.lang()), Lang: c.lang()})
+			return notSaved(out, c.lang()), fmt.Errorf("%w: save: %w", ErrNotApplied, err)
 		}
+		// The report was filed (and told); what is lost is the
+		// conversation's bookkeeping, which the next message brings up
+		// to date.
 		return out, fmt.Errorf("dialog: save: %w", err)
 	}
 	return out, nil
+}
+
+// notSaved is the answer to an event that was not applied: the safety
+// guidance among out, if any (a reporter in danger sees it whatever
+// failed), then that nothing was saved.
+func notSaved(out []Reply, lang hotline.Lang) []Reply {
+	var keep []Reply
+	for _, r := range out {
+		if r.Kind == ReplySafety {
+			keep = append(keep, r)
+		}
+	}
+	return append(keep, Reply{Kind: ReplyError, Text: txtSaveFailed.In(lang), Lang: lang})
 }
 
 // encode stamps a state and returns it as saved, with its metadata; the

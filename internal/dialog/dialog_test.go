@@ -3,6 +3,7 @@ package dialog
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -681,5 +682,58 @@ func TestTexts(t *testing.T) {
 	})
 	if n < 50 {
 		t.Errorf("labels found: got %d, want at least 50", n)
+	}
+}
+
+// TestOutageAnswersAgree: when the disk is full or the database is gone,
+// a message's answer never says it was kept while also saying it was not
+// saved, a conversation that could never be saved does not start again
+// from the privacy notice at every message, a reporter in danger still
+// gets the safety guidance, and a follow-up whose append failed on our
+// side is not applied (the state is not saved) but reported as not saved.
+func TestOutageAnswersAgree(t *testing.T) {
+	ctx := context.Background()
+	w, s := newWorld(), newMemStore()
+	e := newEngine(w, s)
+	s.saveErr = errBoom
+	onlyNotSaved := func(what string, rs []Reply, err error, safety bool) {
+		t.Helper()
+		if !errors.Is(err, ErrNotApplied) {
+			t.Errorf("%s: error %v, want ErrNotApplied", what, err)
+		}
+		want := []ReplyKind{ReplyError}
+		if safety {
+			want = []ReplyKind{ReplySafety, ReplyError}
+		}
+		if !slices.Equal(kinds(rs), want) || rs[len(rs)-1].Text != txtSaveFailed.ZH {
+			t.Errorf("%s: got\n%s want only %v ending in %q", what, show(rs), want, txtSaveFailed.ZH)
+		}
+		for _, r := range rs {
+			if strings.Contains(r.Text, "不会丢") || strings.Contains(r.Text, txtNoted.ZH) {
+				t.Errorf("%s: %q promises what was not saved", what, r.Text)
+			}
+		}
+	}
+	for i, ev := range []Event{cmd("start", "demo"), txt("他们在厕所堵我"), txt("又来了")} {
+		rs, err := e.Handle(ctx, tg, ev)
+		onlyNotSaved(fmt.Sprintf("message %d with the disk full", i), rs, err, false)
+	}
+	rs, err := e.Handle(ctx, tg, txt("他拿着刀说要捅我"))
+	onlyNotSaved("urgent words with the disk full", rs, err, true)
+	// The disk has room again: the conversation starts, once.
+	s.saveErr = nil
+	play(t, e, tg, []turn{{ev: cmd("start", "demo"), has: []string{"实验中学"}}})
+	play(t, e, tg, append(report("第一段"), turn{ev: tap(dataSend), has: []string{"蓝狐"}}))
+	before := string(s.raw(tg))
+	w.followErr = errBoom // the database went away under the append
+	rs, err = e.Handle(ctx, tg, txt("他们今天又来了"))
+	onlyNotSaved("follow-up whose append failed", rs, err, false)
+	if string(s.raw(tg)) != before {
+		t.Error("a follow-up that was not applied changed the saved conversation")
+	}
+	w.followErr = nil
+	play(t, e, tg, []turn{{ev: txt("他们今天又来了"), has: []string{txtForwarded.ZH}}})
+	if n := len(w.msgs); n != 1 {
+		t.Errorf("follow-ups stored: %d, want 1", n)
 	}
 }

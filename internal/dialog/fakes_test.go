@@ -21,7 +21,8 @@ type world struct {
 	msgs      []sentMsg
 	forgotten []int64
 	submitErr error
-	opened    int // threads opened by ThreadByReceipt
+	followErr error // AddReporterMessage fails with it when set
+	opened    int   // threads opened by ThreadByReceipt
 	// notifies makes Submit tell a Telegram reporter of an automatic
 	// urgent send at once, as intake does through the relay.
 	notifies bool
@@ -155,6 +156,9 @@ func (w *world) find(ref hotline.ReporterRef) *fakeTip {
 func (w *world) AddReporterMessage(_ context.Context, ref hotline.ReporterRef, text string, photo *hotline.Photo) (*hotline.ReporterMessageResult, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.followErr != nil {
+		return nil, w.followErr
+	}
 	t := w.find(ref)
 	if t == nil {
 		return nil, hotline.ErrNotFound

@@ -27,6 +27,9 @@ type conv struct {
 	auto      bool  // the sweeper, not the reporter, is sending the draft
 	failed    error // why the submission of this event failed
 	saved     bool  // the state was saved in the commit that filed the report
+	// notApplied is the first failure on our side (a service's internal
+	// error): the event is then not saved, and its answer says so.
+	notApplied error
 	// pageSecret is the web page's secret of this event: the receipt of a
 	// report it sends is sealed to it. Never copied into st.
 	pageSecret string
@@ -47,6 +50,9 @@ func (c *conv) say(kind ReplyKind, text string, buttons ...[]Button) {
 }
 
 func (c *conv) fail(err error, buttons ...[]Button) {
+	if hotline.ErrorCode(err) == hotline.EINTERNAL && c.notApplied == nil {
+		c.notApplied = err
+	}
 	c.say(ReplyError, hotline.ErrorMessage(err, c.lang()), buttons...)
 }
 

@@ -286,8 +286,8 @@ var (
 	txtStale       = hotline.Label{ZH: "这个按钮已经过期了，我们接着来：", EN: "That button is no longer active; let's carry on:"}
 
 	txtSaveFailed = hotline.Label{
-		ZH: "刚才这条没能保存好，请再发一次。",
-		EN: "We couldn't save that just now; please send it again.",
+		ZH: "系统暂时出了故障，刚才这条没有保存。请稍等一会儿再发一次。",
+		EN: "Something went wrong on our side and that message was not saved. Please send it again in a little while.",
 	}
 	txtBadKey = hotline.Label{
 		ZH: "这个对话打不开了，请重新打开聊天。",

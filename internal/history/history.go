@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"hotline/internal/hotline"
-	"hotline/internal/scheduler"
 	"hotline/internal/staff"
 )
 
@@ -272,8 +271,8 @@ func channelWord(s string, lang hotline.Lang) string {
 }
 
 func deadlineWord(s string, lang hotline.Lang) string {
-	if lb := scheduler.DeadlineKind(s).Label(); lb.ZH != "" {
-		return lb.In(lang)
+	if k := hotline.DeadlineKind(s); k.Valid() {
+		return k.Label().In(lang)
 	}
 	return s
 }

@@ -339,3 +339,37 @@ var deliveryLabels = map[Delivery]Label{
 
 // Label returns the delivery state's name in both languages.
 func (d Delivery) Label() Label { return deliveryLabels[d] }
+
+// DeadlineKind names one duty of a case with a due time. The scheduler
+// records a missed one in the ledger by this name ("deadline=ack"), and
+// the pages say it in words; so it lives here, not in the scheduler.
+type DeadlineKind string
+
+// Deadline kinds, as written in ledger details ("deadline=ack").
+const (
+	DeadlineAck      DeadlineKind = "ack"      // acknowledge (受理): 1 h if urgent, else 24 h
+	DeadlineReply    DeadlineKind = "reply"    // first reply to the reporter
+	DeadlineDistrict DeadlineKind = "district" // report a severe or criminal case to the district
+	DeadlineFollowup DeadlineKind = "followup" // follow-up report (续报) after an escalated case changed
+	DeadlineAssess   DeadlineKind = "assess"   // assess the severity of a new case
+	DeadlineProgress DeadlineKind = "progress" // the next action on an open case, or its closure
+)
+
+// DeadlineKinds lists every deadline kind.
+var DeadlineKinds = []DeadlineKind{DeadlineAck, DeadlineReply, DeadlineDistrict, DeadlineFollowup, DeadlineAssess, DeadlineProgress}
+
+var deadlineLabels = map[DeadlineKind]Label{
+	DeadlineAck:      {"受理", "acknowledge"},
+	DeadlineReply:    {"首次回复", "first reply"},
+	DeadlineDistrict: {"上报区教育局", "report to the district"},
+	DeadlineFollowup: {"向区教育局续报", "follow-up report to the district"},
+	DeadlineAssess:   {"评估情节", "assess the severity"},
+	DeadlineProgress: {"跟进处理或办结", "follow up or close"},
+}
+
+// Label returns the deadline's name in both languages; an unknown kind
+// has an empty label.
+func (k DeadlineKind) Label() Label { return deadlineLabels[k] }
+
+// Valid reports whether k is a known deadline kind.
+func (k DeadlineKind) Valid() bool { _, ok := deadlineLabels[k]; return ok }

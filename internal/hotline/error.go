@@ -56,7 +56,10 @@ func ErrorMessage(err error, lang Lang) string {
 	} else if errors.As(err, &e) {
 		return e.Message.In(lang)
 	}
-	return Label{"系统出了点问题，请稍后再试。你已提交的内容不会丢失。", "Something went wrong on our side; please try again. Nothing you already sent is lost."}.In(lang)
+	// Only what is true whatever failed: this step did not happen; what
+	// was confirmed earlier stays. (A promise that nothing is lost would be
+	// false for the very message that failed.)
+	return Label{"系统出了点问题，刚才这一步没有完成，请稍后再试。之前已经确认收到的内容都还在。", "Something went wrong on our side and that step did not go through; please try again later. What was confirmed as received before is still there."}.In(lang)
 }
 
 // Common errors.

@@ -86,6 +86,15 @@ func TestEveryEnumHasBothLabels(t *testing.T) {
 	for _, s := range hotline.Steps {
 		check(string(s), s.Label())
 	}
+	for _, k := range hotline.DeadlineKinds {
+		check(string(k), k.Label())
+		if !k.Valid() {
+			t.Errorf("%s is not valid", k)
+		}
+	}
+	if hotline.DeadlineKind("nonsense").Valid() {
+		t.Error("an unknown deadline kind is valid")
+	}
 }
 
 func TestTipDeadlines(t *testing.T) {

@@ -227,7 +227,7 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 		receiptMAC = s.Vault.ReceiptMAC(out.Receipt)
 	}
 	var receiptSealed []byte
-	if sub.Channel.Web() && subMAC != nil && sub.PageSecret != "" {
+	if withReceipt && subMAC != nil && sub.PageSecret != "" {
 		// Only the page can open it: the server keeps no receipt it can read.
 		if receiptSealed, err = s.Vault.SealForPage(sub.PageSecret, out.TipUID, []byte(out.Receipt)); err != nil {
 			return nil, err

@@ -15,6 +15,8 @@ package pgtest
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -47,6 +49,15 @@ const EnvEngine = "HOTLINE_TEST_ENGINE"
 
 var (
 	onPostgres atomic.Bool
+
+	// runTag tells this process's databases from those of an earlier one
+	// that had the same pid: a shared server keeps the databases of runs
+	// that were killed, and pids come round again.
+	runTag = func() string {
+		b := make([]byte, 3)
+		rand.Read(b)
+		return hex.EncodeToString(b)
+	}()
 
 	mu       sync.Mutex
 	cluster  *server // started on first use
@@ -221,7 +232,7 @@ func createDatabase(template string) (string, error) {
 	}
 	mu.Lock()
 	seq++
-	name := fmt.Sprintf("t%d_%d", os.Getpid(), seq)
+	name := fmt.Sprintf("t%d_%s_%d", os.Getpid(), runTag, seq)
 	mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -326,55 +337,74 @@ func start() (*server, error) {
 // socket in it. As root it runs them as the postgres user, which PostgreSQL
 // requires.
 func startCluster() (*server, error) {
+	dir, cred, err := initCluster()
+	if err != nil {
+		return nil, err
+	}
+	s, err := runCluster(dir, cred)
+	if err != nil {
+		os.RemoveAll(dir)
+	}
+	return s, err
+}
+
+// initCluster makes a new cluster's data directory in a temp dir.
+func initCluster() (dir string, cred *syscall.Credential, err error) {
 	bin, err := binDir()
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
-	dir, err := os.MkdirTemp("", "hotline-pg-")
+	dir, err = os.MkdirTemp("", "hotline-pg-")
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
-	var cred *syscall.Credential
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("postgres")
 		if err != nil {
 			os.RemoveAll(dir)
-			return nil, fmt.Errorf("running as root needs a postgres user: %w", err)
+			return "", nil, fmt.Errorf("running as root needs a postgres user: %w", err)
 		}
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)
 		cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
 		if err := os.Chown(dir, uid, gid); err != nil {
 			os.RemoveAll(dir)
-			return nil, err
+			return "", nil, err
 		}
 	}
-	data := filepath.Join(dir, "data")
-	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync")
+	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", filepath.Join(dir, "data"), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync")
 	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	initdb.Dir = dir
 	if out, err := initdb.CombinedOutput(); err != nil {
 		os.RemoveAll(dir)
-		return nil, fmt.Errorf("initdb: %v: %s", err, out)
+		return "", nil, fmt.Errorf("initdb: %v: %s", err, out)
+	}
+	return dir, cred, nil
+}
+
+// runCluster starts postgres on the cluster in dir and waits until it
+// takes connections.
+func runCluster(dir string, cred *syscall.Credential) (*server, error) {
+	bin, err := binDir()
+	if err != nil {
+		return nil, err
 	}
 	// Durability settings off: the cluster lives for one test binary, and
 	// the tests check behaviour, not power loss. No TCP: the socket is in
 	// the temp dir, so parallel test binaries never collide.
-	cmd := exec.Command(filepath.Join(bin, "postgres"), "-D", data, "-k", dir, "-c", "listen_addresses=",
+	cmd := exec.Command(filepath.Join(bin, "postgres"), "-D", filepath.Join(dir, "data"), "-k", dir, "-c", "listen_addresses=",
 		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
 		"-c", "max_connections=300", "-c", "shared_buffers=32MB")
 	// The cluster dies with the test binary, even one killed by a timeout.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGQUIT}
 	cmd.Dir = dir
-	logf, err := os.Create(filepath.Join(dir, "postgres.log"))
+	logf, err := os.OpenFile(filepath.Join(dir, "postgres.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
-		os.RemoveAll(dir)
 		return nil, err
 	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		logf.Close()
-		os.RemoveAll(dir)
 		return nil, fmt.Errorf("start postgres: %w", err)
 	}
 	s := &server{dir: dir, cmd: cmd, done: make(chan struct{}), dsn: "postgres://postgres@/postgres?host=" + url.QueryEscape(dir)}
@@ -391,14 +421,107 @@ func startCluster() (*server, error) {
 		select {
 		case <-s.done:
 			log, _ := os.ReadFile(filepath.Join(dir, "postgres.log"))
-			os.RemoveAll(dir)
 			return nil, fmt.Errorf("postgres exited: %s", strings.TrimSpace(string(log)))
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			s.stop()
+			s.halt(syscall.SIGINT)
 			return nil, fmt.Errorf("postgres did not accept connections: %v", err)
 		}
+	}
+}
+
+// Cluster is a PostgreSQL cluster of one test's own, which the test may
+// stop and start again (an outage): never the shared server, which other
+// tests and engineers use.
+type Cluster struct {
+	tb   testing.TB
+	dir  string
+	cred *syscall.Credential
+
+	mu sync.Mutex
+	s  *server // nil while stopped
+}
+
+// NewCluster starts a cluster for tb, removed at its end. It skips tb
+// when PostgreSQL is not installed and CI is unset.
+func NewCluster(tb testing.TB) *Cluster {
+	tb.Helper()
+	if _, err := binDir(); err != nil {
+		if os.Getenv("CI") != "" {
+			tb.Fatalf("PostgreSQL is required under CI: %v", err)
+		}
+		tb.Skipf("PostgreSQL not available: %v", err)
+	}
+	dir, cred, err := initCluster()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c := &Cluster{tb: tb, dir: dir, cred: cred}
+	tb.Cleanup(func() {
+		c.Stop()
+		os.RemoveAll(dir)
+	})
+	c.Start()
+	return c
+}
+
+// DSN is the URL of the database name on the cluster (created with
+// CreateDatabase), the same whether it runs or not.
+func (c *Cluster) DSN(name string) string {
+	return "postgres://postgres@/" + name + "?host=" + url.QueryEscape(c.dir)
+}
+
+// CreateDatabase creates an empty database and returns its DSN.
+func (c *Cluster) CreateDatabase(name string) string {
+	c.tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, c.DSN("postgres"))
+	if err != nil {
+		c.tb.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize()); err != nil {
+		c.tb.Fatal(err)
+	}
+	return c.DSN(name)
+}
+
+// Stop shuts the cluster down at once (PostgreSQL's fast shutdown: open
+// transactions are rolled back, clients disconnected) and waits for it.
+func (c *Cluster) Stop() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.s != nil {
+		c.s.halt(syscall.SIGINT)
+		c.s = nil
+	}
+}
+
+// Start starts a stopped cluster again on the same socket and data.
+func (c *Cluster) Start() {
+	c.tb.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.s != nil {
+		return
+	}
+	s, err := runCluster(c.dir, c.cred)
+	if err != nil {
+		c.tb.Fatal(err)
+	}
+	c.s = s
+}
+
+// halt signals postgres (SIGINT: fast shutdown) and waits for it to exit.
+func (s *server) halt(sig syscall.Signal) {
+	s.cmd.Process.Signal(sig)
+	select {
+	case <-s.done:
+	case <-time.After(30 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.done
 	}
 }
 
@@ -406,13 +529,7 @@ func (s *server) stop() {
 	if s.cmd == nil {
 		return
 	}
-	s.cmd.Process.Signal(syscall.SIGINT) // fast shutdown: disconnects clients
-	select {
-	case <-s.done:
-	case <-time.After(30 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.done
-	}
+	s.halt(syscall.SIGINT) // fast shutdown: disconnects clients
 	os.RemoveAll(s.dir)
 }
 
@@ -447,7 +564,7 @@ func Clone(tb testing.TB, dsn string) string {
 	src := strings.TrimPrefix(u.Path, "/")
 	mu.Lock()
 	seq++
-	name := fmt.Sprintf("t%d_%d", os.Getpid(), seq)
+	name := fmt.Sprintf("t%d_%s_%d", os.Getpid(), runTag, seq)
 	mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -187,6 +187,21 @@ func (c *canvas) text(st style, s string, x, width float64) error {
 }
 
 // height is how tall s set in st at width is, without drawing it.
+// fitLine returns st, made smaller where needed (by half a point at a
+// time, down to half its size) so that s fits width on one line.
+func (c *canvas) fitLine(st style, s string, width float64) (style, error) {
+	for min := st.size / 2; ; st.size -= 0.5 {
+		fc, _, err := c.face(st)
+		if err != nil {
+			return st, err
+		}
+		// Measured as wrap measures, so that it keeps the line whole.
+		if font.MeasureString(fc, s).Ceil() <= int(width) || st.size-0.5 < min {
+			return st, nil
+		}
+	}
+}
+
 func (c *canvas) height(st style, s string, width float64) (float64, error) {
 	fc, px, err := c.face(st)
 	if err != nil {

@@ -39,10 +39,17 @@ var (
 
 // Pages draws the sheet, one image per A4 page at 150 dpi.
 func (s CodeSheet) Pages() ([]*image.RGBA, error) {
+	pages, _, err := s.draw()
+	return pages, err
+}
+
+// draw draws the pages and returns, per page, the lines of text it placed.
+func (s CodeSheet) draw() ([]*image.RGBA, [][]placed, error) {
 	fonts, err := loadFonts()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	var lines [][]placed
 	per := slipCols * slipRows
 	var pages []*image.RGBA
 	for start := 0; start < len(s.Slips) || start == 0; start += per {
@@ -74,7 +81,7 @@ func (s CodeSheet) Pages() ([]*image.RGBA, error) {
 			qr := int(mm(34))
 			q, err := qrcode.New(s.Slips[i].URL, qrcode.Medium)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			at := image.Pt(int(x0+mm(3)), int(y0+(ch-float64(qr))/2))
 			draw.Draw(img, image.Rectangle{at, at.Add(image.Pt(qr, qr))}, q.Image(qr), image.Point{}, draw.Src)
@@ -86,20 +93,27 @@ func (s CodeSheet) Pages() ([]*image.RGBA, error) {
 				s  string
 			}{{slipTitle, s.Title}, {slipHint, s.Hint}} {
 				if err := c.text(t.st, t.s, tx, tw); err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 			}
 			c.y += mm(3)
-			if err := c.text(slipCode, s.Slips[i].Code, tx, tw); err != nil {
-				return nil, err
+			// The code on one line, whatever its length: a code broken
+			// across lines is copied wrong.
+			st, err := c.fitLine(slipCode, s.Slips[i].Code, tw)
+			if err != nil {
+				return nil, nil, err
+			}
+			if err := c.text(st, s.Slips[i].Code, tx, tw); err != nil {
+				return nil, nil, err
 			}
 		}
 		pages = append(pages, img)
+		lines = append(lines, c.placed)
 		if len(s.Slips) == 0 {
 			break
 		}
 	}
-	return pages, nil
+	return pages, lines, nil
 }
 
 // PNG draws the sheet as one PNG: the pages one under the other.

@@ -162,6 +162,65 @@ func TestBlockedReporterWritesAgainAndGetsHeldReply(t *testing.T) {
 	}
 }
 
+// A reporter blocks the bot and three replies are written while it stays
+// blocked: the first fails with 403 and is held, the next two are held at
+// once (never sent into the block). The reporter writes again and gets all
+// three, each once, in the order they were written, all shown delivered.
+func TestBlockedReporterGetsEveryReplyWrittenWhileBlocked(t *testing.T) {
+	t.Parallel()
+	e := newWorld(t)
+	u := e.fake.NewUser(telegramtest.UserOptions{})
+	uid := e.report(t, u, "they took my phone")
+	e.block(t, u, uid, "reply 1, while blocked")
+	e.reply(t, uid, "reply 2, while blocked")
+	e.reply(t, uid, "reply 3, while blocked")
+	if n, _ := e.db.OutboxLen(e.ctx); n != 3 {
+		t.Fatalf("outbox while blocked: got %d rows, want the three replies held", n)
+	}
+	if d := lastDelivery(t, e.tr, e.sess, uid); d != hotline.DeliveryUndeliverable {
+		t.Errorf("a reply written while blocked: got %q, want undeliverable until the reporter writes", d)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if s := e.w.Stats(); s.Blocked != 1 || s.Delivered != 0 {
+		t.Fatalf("replies were sent into the block: %+v", s)
+	}
+
+	u.UnblockBot()
+	u.SendCommand("/tips")
+	kb, err := u.WaitMessage(ctxFor(t, 10*time.Second), func(m telegramtest.SentMessage) bool {
+		_, ok := m.Button("tip:" + uid)
+		return ok
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.PressOn(kb, "tip:"+uid); err != nil {
+		t.Fatal(err)
+	}
+	u.SendText("I unblocked you, sorry")
+	waitUntil(t, "the three held replies", func() bool { return len(replies(e.fake, u)) >= 3 })
+	e.reply(t, uid, "reply 4, after they wrote")
+	waitUntil(t, "the reply after", func() bool { return len(replies(e.fake, u)) >= 4 })
+	time.Sleep(300 * time.Millisecond) // a duplicate would show by now
+	want := []string{"reply 1, while blocked", "reply 2, while blocked", "reply 3, while blocked", "reply 4, after they wrote"}
+	if got := replies(e.fake, u); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("replies in the chat: got %q, want %q", got, want)
+	}
+	waitUntil(t, "all four shown delivered", func() bool {
+		_, msgs, err := e.tr.Thread(e.ctx, e.sess, uid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, m := range msgs {
+			if m.Author == hotline.AuthorCounselor && m.Delivery == hotline.DeliveryDelivered {
+				n++
+			}
+		}
+		return n == 4
+	})
+}
+
 // A reporter who blocked the bot and comes back with a new report gets the
 // reply held for the old one too.
 func TestBlockedReporterNewReportRevivesHeldReply(t *testing.T) {

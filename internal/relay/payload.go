@@ -55,16 +55,34 @@ const payloadPurpose = "outbox"
 // Enqueue writes a sealed outbox row for a reply, inside the reply's own
 // transaction, so a committed reply is always on its way.
 func Enqueue(tx *store.Tx, v *vault.Vault, messageID int64, p *Payload) error {
-	plain, err := json.Marshal(p)
+	_, err := enqueueItem(tx, v, messageID, p)
+	return err
+}
+
+// EnqueueHeld is Enqueue for a chat that blocked the bot: the reply is
+// held at once, behind the chat's replies held before it, and goes out in
+// that order when the reporter writes again (store.Tx.ReviveChat), or is
+// dropped with them after the hold time.
+func EnqueueHeld(tx *store.Tx, v *vault.Vault, messageID int64, p *Payload) error {
+	item, err := enqueueItem(tx, v, messageID, p)
 	if err != nil {
 		return err
+	}
+	return tx.HoldOutboxItem(item.ID)
+}
+
+func enqueueItem(tx *store.Tx, v *vault.Vault, messageID int64, p *Payload) (*store.OutboxItem, error) {
+	plain, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
 	}
 	sealed, err := v.SealServer(payloadPurpose, plain)
 	clear(plain)
 	if err != nil {
-		return fmt.Errorf("seal outbox payload: %w", err)
+		return nil, fmt.Errorf("seal outbox payload: %w", err)
 	}
-	return tx.Enqueue(&store.OutboxItem{MessageID: sql.NullInt64{Int64: messageID, Valid: messageID != 0}, ChatMAC: v.ChatMAC(p.ChatID), PayloadSealed: sealed})
+	item := &store.OutboxItem{MessageID: sql.NullInt64{Int64: messageID, Valid: messageID != 0}, ChatMAC: v.ChatMAC(p.ChatID), PayloadSealed: sealed}
+	return item, tx.Enqueue(item)
 }
 
 // OpenPayload opens an outbox row's payload.

@@ -39,7 +39,7 @@ func AlertText(alias hotline.Alias, school *hotline.School, reason, link string)
 		zh = fmt.Sprintf("紧急报告「%s」超过 1 小时无人受理 — %s — 请跟进", alias.ZH, zhName)
 		en = fmt.Sprintf("Urgent report %s at %s was not acknowledged in time — please follow up", alias.EN, enName)
 	case strings.HasPrefix(reason, ReasonDeadlinePrefix):
-		kind := DeadlineKind(strings.TrimPrefix(reason, ReasonDeadlinePrefix))
+		kind := hotline.DeadlineKind(strings.TrimPrefix(reason, ReasonDeadlinePrefix))
 		l := kind.Label()
 		zh = fmt.Sprintf("报告「%s」超过处理时限（%s）— %s — 请跟进", alias.ZH, l.ZH, zhName)
 		en = fmt.Sprintf("Report %s at %s missed its deadline (%s) — please follow up", alias.EN, enName, l.EN)

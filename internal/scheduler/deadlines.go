@@ -9,64 +9,39 @@ import (
 	"hotline/internal/store"
 )
 
-// DeadlineKind names one duty of a case with a due time.
-type DeadlineKind string
-
-// Deadline kinds, as written in ledger details ("deadline=ack").
-const (
-	DeadlineAck      DeadlineKind = "ack"      // acknowledge (受理): 1 h if urgent, else 24 h
-	DeadlineReply    DeadlineKind = "reply"    // first reply to the reporter
-	DeadlineDistrict DeadlineKind = "district" // report a severe or criminal case to the district
-	DeadlineFollowup DeadlineKind = "followup" // follow-up report (续报) after an escalated case changed
-	DeadlineAssess   DeadlineKind = "assess"   // assess the severity of a new case
-	DeadlineProgress DeadlineKind = "progress" // the next action on an open case, or its closure
-)
-
-var deadlineLabels = map[DeadlineKind]hotline.Label{
-	DeadlineAck:      {ZH: "受理", EN: "acknowledge"},
-	DeadlineReply:    {ZH: "首次回复", EN: "first reply"},
-	DeadlineDistrict: {ZH: "上报区教育局", EN: "report to the district"},
-	DeadlineFollowup: {ZH: "向区教育局续报", EN: "follow-up report to the district"},
-	DeadlineAssess:   {ZH: "评估情节", EN: "assess the severity"},
-	DeadlineProgress: {ZH: "跟进处理或办结", EN: "follow up or close"},
-}
-
-// Label returns the deadline's name in both languages.
-func (k DeadlineKind) Label() hotline.Label { return deadlineLabels[k] }
-
 // missed lists the deadlines of t that have passed undone at now: like
 // hotline.Tip.Overdue, a deadline is missed once now is after it.
 func missed(t *hotline.Tip, now time.Time) []struct {
-	kind DeadlineKind
+	kind hotline.DeadlineKind
 	due  time.Time
 } {
 	var out []struct {
-		kind DeadlineKind
+		kind hotline.DeadlineKind
 		due  time.Time
 	}
-	add := func(k DeadlineKind, due time.Time) {
+	add := func(k hotline.DeadlineKind, due time.Time) {
 		out = append(out, struct {
-			kind DeadlineKind
+			kind hotline.DeadlineKind
 			due  time.Time
 		}{k, due})
 	}
 	if t.Status.Open() {
 		if !t.AckDue.IsZero() && t.AcknowledgedAt.IsZero() && now.After(t.AckDue) {
-			add(DeadlineAck, t.AckDue)
+			add(hotline.DeadlineAck, t.AckDue)
 		}
 		if !t.ReplyDue.IsZero() && t.FirstReplyAt.IsZero() && now.After(t.ReplyDue) {
-			add(DeadlineReply, t.ReplyDue)
+			add(hotline.DeadlineReply, t.ReplyDue)
 		}
 		if !t.AssessDue.IsZero() && !t.Assessed() && now.After(t.AssessDue) {
-			add(DeadlineAssess, t.AssessDue)
+			add(hotline.DeadlineAssess, t.AssessDue)
 		}
 		if !t.ProgressDue.IsZero() && now.After(t.ProgressDue) {
-			add(DeadlineProgress, t.ProgressDue)
+			add(hotline.DeadlineProgress, t.ProgressDue)
 		}
 	}
 	// A report the district is owed stays owed when the case closes.
 	if !t.DistrictDue.IsZero() && !t.Steps[hotline.StepDistrictReport] && now.After(t.DistrictDue) {
-		add(DeadlineDistrict, t.DistrictDue)
+		add(hotline.DeadlineDistrict, t.DistrictDue)
 	}
 	return out
 }
@@ -96,11 +71,11 @@ func (sc *Scheduler) CheckDeadlines(ctx context.Context) (int, error) {
 			}
 			for _, m := range missed(t, tx.Now()) {
 				kind := m.kind
-				if kind == DeadlineDistrict {
+				if kind == hotline.DeadlineDistrict {
 					if f, err := tx.IsFollowupDue(t.ID, m.due); err != nil {
 						return err
 					} else if f {
-						kind = DeadlineFollowup
+						kind = hotline.DeadlineFollowup
 					}
 				}
 				fresh, err := tx.RecordDeadlineMiss(t.ID, string(kind), m.due)
@@ -115,7 +90,7 @@ func (sc *Scheduler) CheckDeadlines(ctx context.Context) (int, error) {
 					return err
 				}
 				reason := ReasonDeadlinePrefix + string(kind)
-				if kind == DeadlineAck && t.Urgent {
+				if kind == hotline.DeadlineAck && t.Urgent {
 					// The last stage of paging for an urgent tip: the district.
 					reason = ReasonUrgentOverdue
 				}

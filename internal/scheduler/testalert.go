@@ -9,14 +9,6 @@ import (
 	"hotline/internal/store"
 )
 
-// TestResult says how a test alert went: sent (then it waits for its
-// link or code), or the channel's safe reason it failed.
-type TestResult struct {
-	Sent   bool
-	Code   bool // the test carries a six-digit code to type in (a text message, a call)
-	Reason string
-}
-
 // errNoBase refuses a test that could carry no link.
 var errNoBase = hotline.Errorf(hotline.EINVALID, "服务器没有设置公开网址（--public-url），测试提醒里的确认链接无法打开。", "The server has no public URL (--public-url): a test alert's confirmation link would not open.")
 
@@ -26,7 +18,7 @@ var errNoBase = hotline.Errorf(hotline.EINVALID, "服务器没有设置公开网
 // on the page). The target counts as working only once that is done. Any
 // older test of the target is void. A failure is recorded on the target
 // with its reason and returned in the result, for the page to show.
-func (sc *Scheduler) SendTest(ctx context.Context, sess *staff.Session, scope staff.Scope, targetID int64) (*TestResult, error) {
+func (sc *Scheduler) SendTest(ctx context.Context, sess *staff.Session, scope staff.Scope, targetID int64) (*alert.TestResult, error) {
 	st := sc.staff()
 	t, err := st.TargetOf(ctx, sess, scope, targetID)
 	if err != nil {
@@ -87,7 +79,7 @@ func (sc *Scheduler) SendTest(ctx context.Context, sess *staff.Session, scope st
 	if err != nil {
 		return nil, err
 	}
-	return &TestResult{Sent: o.ok(), Code: withCode, Reason: o.reason}, nil
+	return &alert.TestResult{Sent: o.ok(), Code: withCode, Reason: o.reason}, nil
 }
 
 // TestText is the text of a test alert: the school, the link (or the

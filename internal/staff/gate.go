@@ -3,7 +3,7 @@ package staff
 import "context"
 
 // Gate is the caller's flood limit on credential work from a browser the
-// account does not know (internal/inbox: per client, per network and a
+// account does not know (internal/inboxweb: per client, per network and a
 // ceiling over all of them). The staff service asks it at the last
 // moment: after the cheap refusals (a malformed request, a locked account
 // or name) and only for an attempt that will cost a check, so that a

@@ -110,3 +110,10 @@ func (tx *Tx) SetDistrictDeadlines(district string, d hotline.CaseDeadlines) err
 		ON CONFLICT (district) DO UPDATE SET deadlines = excluded.deadlines, updated_at = excluded.updated_at`, district, string(b), micros(tx.now))
 	return err
 }
+
+// DistrictNames lists the districts that have been added, by name.
+func (db *DB) DistrictNames(ctx context.Context) ([]string, error) {
+	var names []string
+	err := db.reader.SelectContext(ctx, &names, `SELECT name FROM districts ORDER BY name`)
+	return names, err
+}

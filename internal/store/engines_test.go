@@ -241,13 +241,19 @@ func TestMigrationsFromTwoHandlesAtOnce(t *testing.T) {
 	mustSchool(t, dbs[2], "after")
 }
 
-// TestMigrationsComeInPairs keeps the two engines' schemas in step: every
-// SQLite migration has a PostgreSQL twin of the same name, and the other
-// way round.
-func TestMigrationsComeInPairs(t *testing.T) {
-	lite, pg := migrationFiles(t, "migrations"), migrationFiles(t, "migrations/postgres")
-	if fmt.Sprint(lite) != fmt.Sprint(pg) {
-		t.Fatalf("SQLite migrations %v\nPostgreSQL migrations %v\nwant the same names", lite, pg)
+// TestOverridesReplaceACommonFile: an engine's override file replaces
+// the common migration of the same name, and is recorded under that name;
+// an override with no common file would be a migration one engine never
+// runs.
+func TestOverridesReplaceACommonFile(t *testing.T) {
+	common := map[string]bool{}
+	for _, n := range migrationFiles(t, "migrations") {
+		common[n] = true
+	}
+	for _, n := range migrationFiles(t, "migrations/postgres") {
+		if !common[n] {
+			t.Errorf("migrations/postgres/%s overrides no migrations/%s", n, n)
+		}
 	}
 }
 
@@ -265,4 +271,85 @@ func migrationFiles(t *testing.T, dir string) []string {
 		t.Fatalf("no migrations in %s", dir)
 	}
 	return names
+}
+
+// TestNoticesAndNodeLocks drives the dialect's hooks for nodes: a notice
+// sent in a transaction reaches a listener only if it commits, one sent
+// outside at once; a node lock is held by one handle at a time where
+// several processes may be nodes, and by every handle where one process is
+// the only node.
+func TestNoticesAndNodeLocks(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dsn := pgtest.DB(t, filepath.Join(t.TempDir(), "h.db"))
+	a, err := store.Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	got := make(chan string, 8)
+	ready := a.Listen(ctx, store.Listener{Channel: "test_notices", Deliver: func(p string) { got <- p }, Retry: 100 * time.Millisecond})
+	select {
+	case <-ready:
+	case <-time.After(time.Minute):
+		t.Fatal("listener never ready")
+	}
+	errNo := errors.New("no")
+	if err := a.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.Notify("test_notices", "rolled back"); err != nil {
+			return err
+		}
+		return errNo
+	}); !errors.Is(err, errNo) {
+		t.Fatal(err)
+	}
+	if err := a.Update(ctx, func(tx *store.Tx) error { return tx.Notify("test_notices", "committed") }); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Notify(ctx, "test_notices", "now"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"committed", "now"} {
+		select {
+		case p := <-got:
+			if p != want {
+				t.Fatalf("got notice %q, want %q", p, want)
+			}
+		case <-time.After(time.Minute):
+			t.Fatalf("no notice %q", want)
+		}
+	}
+
+	b, err := store.Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	la, lb := a.NodeLock(42), b.NodeLock(42)
+	defer la.Close()
+	defer lb.Close()
+	if ok, err := la.TryLock(ctx); err != nil || !ok {
+		t.Fatalf("first TryLock = %v, %v; want it held", ok, err)
+	}
+	if err := la.Check(ctx); err != nil {
+		t.Fatalf("Check of the holder: %v", err)
+	}
+	ok, err := lb.TryLock(ctx)
+	if err != nil || ok != !a.MultiNode() {
+		t.Fatalf("second handle's TryLock = %v, %v; want %v (multi-node %v)", ok, err, !a.MultiNode(), a.MultiNode())
+	}
+	// The server frees a closed connection's lock once its backend ends.
+	la.Close()
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		ok, err := lb.TryLock(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the lock was never free after its holder closed")
+		}
+	}
 }

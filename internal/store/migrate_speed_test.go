@@ -2,10 +2,8 @@ package store
 
 import (
 	"context"
-	"io/fs"
 	"net/url"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -35,13 +33,16 @@ func TestMigrationsWithoutRowidKeepRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	names, _ := fs.Glob(migrationFS, "migrations/*.sql")
-	sort.Strings(names)
+	lite := &sqliteDialect{}
+	names, err := migrationFiles(lite)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, n := range names {
 		if n >= "migrations/0028" {
 			break
 		}
-		if err := migrateFile(ctx, conn, n); err != nil {
+		if err := migrateFile(ctx, conn, lite, n); err != nil {
 			t.Fatalf("%s: %v", n, err)
 		}
 	}

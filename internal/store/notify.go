@@ -5,8 +5,8 @@ import (
 )
 
 // TxNotifier publishes a change as part of a write transaction, so that it
-// is delivered if and only if the transaction commits (on PostgreSQL by
-// pg_notify inside it; see internal/cluster).
+// is delivered if and only if the transaction commits (Tx.Notify; see
+// internal/cluster).
 type TxNotifier interface {
 	NotifyTx(tx *Tx, c hotline.Change) error
 }
@@ -22,13 +22,4 @@ func NotifyOnCommit(tx *Tx, n hotline.Notifier, c hotline.Change) error {
 	}
 	tx.AfterCommit(func() { n.Notify(c) })
 	return nil
-}
-
-// PGNotify queues a PostgreSQL notification on channel in the transaction:
-// every listener (this node's too) gets it when, and only if, the
-// transaction commits; a job rolled back to its savepoint takes its
-// notifications with it. Only for PostgreSQL.
-func (tx *Tx) PGNotify(channel, payload string) error {
-	_, err := tx.ExecContext(tx.c(), `SELECT pg_notify(?, ?)`, channel, payload)
-	return err
 }

@@ -102,6 +102,14 @@ func (tx *Tx) HoldOutbox(chatMAC []byte) error {
 	return err
 }
 
+// HoldOutboxItem holds one waiting item: a reply written for a chat that
+// blocked the bot waits, with the replies held before it, for its reporter
+// to write again (ReviveChat).
+func (tx *Tx) HoldOutboxItem(id int64) error {
+	_, err := tx.exec(`UPDATE outbox SET held_at = ?, attempts = 0, claimed_by = '', claimed_until = 0 WHERE id = ?`, micros(tx.now), id)
+	return err
+}
+
 // DropHeldOutbox deletes the items held since before t (the reporter never
 // came back: a reply must not wait, readable by the server, for ever); their
 // messages stay undeliverable. It returns how many it deleted.

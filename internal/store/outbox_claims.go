@@ -10,14 +10,11 @@ import (
 // still running, and returns them. Only a chat's oldest reply is ever
 // claimed, and a claim is cleared only by its reply's outcome (sent and
 // deleted, rescheduled, held), so two nodes never send one chat's replies
-// at once and a chat's order holds across nodes. On PostgreSQL the heads
-// are locked FOR UPDATE SKIP LOCKED: a node claiming at the same moment
-// passes over them instead of waiting.
+// at once and a chat's order holds across nodes. The heads are locked
+// with the dialect's skip-locked clause: a node claiming at the same
+// moment passes over them instead of waiting.
 func (tx *Tx) ClaimOutboxHeads(node string, dueBy time.Time, lease time.Duration, limit int) ([]*OutboxItem, error) {
-	lock := ""
-	if tx.db.Engine() == Postgres {
-		lock = ` FOR UPDATE OF o SKIP LOCKED`
-	}
+	lock := tx.db.dialect.skipLocked("o")
 	now := micros(tx.now)
 	var items []*OutboxItem
 	err := tx.SelectContext(tx.c(), &items, tx.Rebind(`SELECT o.id, o.message_id, o.chat_mac, o.payload_sealed, o.attempts, o.next_attempt_at, o.created_at

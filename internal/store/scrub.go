@@ -1,7 +1,5 @@
 package store
 
-import "context"
-
 // Stale keys. A counselor's password-wrapped school key is replaced when
 // the password changes and deleted when the counselor is deactivated; the
 // old blob must then be gone from every file a thief could copy, since the
@@ -12,7 +10,7 @@ import "context"
 // stay in the file, overwritten only as new frames happen to reach them.
 // So a key change ends with a truncating checkpoint: every frame is copied
 // into the database file, whose pages now hold the zeroed versions, and the
-// log is cut to zero bytes.
+// log is cut to zero bytes (the dialect's scrub: scrubWAL on SQLite).
 
 // scrubKeysAfterCommit asks for a truncating checkpoint once tx commits.
 func (tx *Tx) scrubKeysAfterCommit() {
@@ -21,17 +19,4 @@ func (tx *Tx) scrubKeysAfterCommit() {
 		db.scrubPending = true
 		db.dialect.scrub(db)
 	})
-}
-
-// scrubWAL checkpoints the whole log into the database file and truncates
-// it. It runs on the writer goroutine between transactions. A reader still
-// on an older snapshot (past the busy timeout) keeps the checkpoint from
-// completing: then scrubPending stays set and the next commit tries again.
-func (db *DB) scrubWAL() {
-	var busy, logFrames, done int
-	err := db.writer.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &done)
-	db.statsMu.Lock()
-	db.stats.Scrubs++
-	db.statsMu.Unlock()
-	db.scrubPending = err != nil || busy != 0
 }

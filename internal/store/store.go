@@ -6,17 +6,17 @@
 //
 // SQLite is the embedded default: one writer connection that commits writes
 // in groups (many transactions' worth of work per fsync, each caller
-// answered only after its own commit) and a separate read-only pool. The SQL
-// uses ? placeholders through Rebind so that it can move to PostgreSQL.
+// answered only after its own commit) and a separate read-only pool.
+// PostgreSQL is the other engine, for several nodes on one database. The
+// SQL is written once for both; what differs sits behind the dialect
+// (dialect.go), and the migrations are one list (migrate.go).
 package store
 
 import (
 	"context"
 	"database/sql"
-	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"sync"
 	"time"
 
@@ -25,9 +25,6 @@ import (
 
 	"hotline/internal/hotline"
 )
-
-//go:embed migrations/*.sql migrations/postgres/*.sql
-var migrationFS embed.FS
 
 // DB is the database: one writer that commits in groups and a read pool.
 type DB struct {
@@ -73,11 +70,8 @@ type DB struct {
 
 	// scrubPending is set while a key change's truncating checkpoint has
 	// not completed; the writer goroutine, which alone touches it, tries
-	// again after each commit (see scrubWAL).
+	// again after each commit (see scrub.go).
 	scrubPending bool
-
-	// wal counts the WAL frames commits append (Stats.WALFrames).
-	wal walCounter
 }
 
 type ledgerHead struct {
@@ -108,10 +102,8 @@ type job struct {
 // or postgresql:// URL selects PostgreSQL, anything else is the path of a
 // SQLite file (created if needed), the embedded default.
 func Open(dsn string) (*DB, error) {
-	db := &DB{DSN: dsn, Clock: hotline.SystemClock{}, MaxBatch: 64, MaxLinger: DefaultMaxLinger, dialect: dialectOf(dsn)}
-	if db.dialect.engine() == SQLite {
-		db.Path = dsn
-	}
+	db := &DB{DSN: dsn, Clock: hotline.SystemClock{}, MaxBatch: 64, MaxLinger: DefaultMaxLinger}
+	db.dialect, db.Path = newDialect(dsn)
 	if err := db.open(); err != nil {
 		return nil, err
 	}
@@ -119,10 +111,11 @@ func Open(dsn string) (*DB, error) {
 }
 
 func (db *DB) open() (err error) {
-	if db.writer, db.reader, err = db.dialect.open(db); err != nil {
+	if db.writer, db.reader, err = db.dialect.open(); err != nil {
 		return err
 	}
 	fail := func(err error) error {
+		db.dialect.close()
 		db.reader.Close()
 		db.writer.Close()
 		return err
@@ -139,9 +132,7 @@ func (db *DB) open() (err error) {
 		db.stmts[q] = st
 	}
 	db.rq = &readCache{db: db.reader}
-	// Only SQLite has a WAL index to count frames in.
-	db.wal.failed = db.dialect.engine() != SQLite
-	db.wal.count(db.Path) // the migrations' frames are not the commits'
+	db.dialect.walFrames() // the migrations' frames are not the commits'
 	db.jobs = make(chan *job, 1024)
 	db.closing = make(chan struct{})
 	db.done = make(chan struct{})
@@ -155,12 +146,11 @@ func (db *DB) Close() error {
 	db.closeMu.Do(func() {
 		close(db.closing)
 		<-db.done
-		db.wal.close()
 		db.rq.close()
 		for _, st := range db.stmts {
 			st.Close()
 		}
-		db.closeKeyLocks()
+		db.dialect.close()
 		if e := db.reader.Close(); e != nil {
 			err = e
 		}
@@ -178,9 +168,6 @@ func (db *DB) Stats() Stats {
 	return db.stats
 }
 
-// Engine returns the SQL engine the database runs on.
-func (db *DB) Engine() Engine { return db.dialect.engine() }
-
 // Writer returns the writer connection, for tools and tests that need raw
 // SQL (ledger tampering tests, integrity checks). Its ? placeholders work
 // on both engines.
@@ -188,61 +175,6 @@ func (db *DB) Writer() *sqlx.DB { return db.writer }
 
 // Reader returns the read-only pool.
 func (db *DB) Reader() *sqlx.DB { return db.reader }
-
-// migrate applies the engine's migrations not applied yet, each in a
-// transaction of its own, on one connection that holds the engine's
-// migration lock throughout.
-func (db *DB) migrate(ctx context.Context) error {
-	conn, err := db.writer.Connx(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	unlock, err := db.dialect.lockMigrations(ctx, conn)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	if _, err := conn.ExecContext(ctx, db.dialect.migrationsTable()); err != nil {
-		return fmt.Errorf("create migrations table: %w", err)
-	}
-	names, err := migrationNames(db.dialect)
-	if err != nil {
-		return err
-	}
-	for _, name := range names {
-		if err := migrateFile(ctx, conn, name); err != nil {
-			return fmt.Errorf("migration %s: %w", name, err)
-		}
-	}
-	return nil
-}
-
-func migrateFile(ctx context.Context, conn *sqlx.Conn, file string) error {
-	tx, err := conn.BeginTxx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	name := migrationKey(file)
-	var n int
-	if err := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM migrations WHERE name = ?`, name); err != nil {
-		return err
-	} else if n != 0 {
-		return nil
-	}
-	buf, err := fs.ReadFile(migrationFS, file)
-	if err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, string(buf)); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO migrations (name, applied_at) VALUES (?, ?)`, name, micros(time.Now())); err != nil {
-		return err
-	}
-	return tx.Commit()
-}
 
 // Tx is a write transaction with its time fixed at begin.
 type Tx struct {
@@ -437,7 +369,7 @@ func (db *DB) commitGroup(batch []*job) (rest []*job) {
 		}
 		return nil
 	}
-	frames := db.wal.count(db.Path)
+	frames := db.dialect.walFrames()
 	db.statsMu.Lock()
 	db.stats.Commits++
 	db.stats.Jobs += int64(ran)
@@ -538,15 +470,8 @@ func fromMicros(v int64) time.Time {
 func Micros(t time.Time) int64 { return micros(t) }
 
 // Backup writes a consistent snapshot of a SQLite database to path while
-// writers go on. On PostgreSQL it returns ErrBackupPostgres: pg_dump is the
+// writers go on. On PostgreSQL it returns ErrBackupByServer: pg_dump is the
 // tool there.
 func (db *DB) Backup(ctx context.Context, path string) error {
 	return db.dialect.backup(ctx, db, path)
-}
-
-// Migrations lists the migrations applied to the database, in order.
-func (db *DB) Migrations(ctx context.Context) ([]string, error) {
-	var names []string
-	err := db.reader.SelectContext(ctx, &names, `SELECT name FROM migrations ORDER BY name`)
-	return names, err
 }

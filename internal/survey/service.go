@@ -137,6 +137,16 @@ type NewSurvey struct {
 	FollowUpOpens, FollowUpCloses time.Time
 }
 
+// WaveName labels wave n (1 the baseline, 2 the follow-up) by the month it
+// opens in, so that a wave moved to another month says so.
+func WaveName(n int, opens time.Time) hotline.Label {
+	m := opens.In(Zone).Month()
+	if n == 1 {
+		return hotline.Label{ZH: fmt.Sprintf("基线（%d月排查摸底）", int(m)), EN: fmt.Sprintf("Baseline (%s screening)", m)}
+	}
+	return hotline.Label{ZH: fmt.Sprintf("跟踪（%d月整治后）", int(m)), EN: fmt.Sprintf("Follow-up (%s, after the measures)", m)}
+}
+
 // Create makes a survey from the built-in questionnaire: for the caller's
 // school (a school admin), or one copy for each school of the district (a
 // district officer). It returns the copies made.
@@ -183,8 +193,8 @@ func (s *Service) Create(ctx context.Context, by Caller, in NewSurvey) ([]*Surve
 		sv := &Survey{UID: vault.NewID(), SchoolID: sc.ID, Series: series, District: district, ByDistrict: by.Role == hotline.RoleDistrict,
 			Title: in.Title, Questions: Template(), CreatedBy: by.ID,
 			Waves: []*Wave{
-				{N: 1, Name: hotline.Label{ZH: "基线（3月排查摸底）", EN: "Baseline (March screening)"}, Opens: in.BaselineOpens, Closes: in.BaselineCloses},
-				{N: 2, Name: hotline.Label{ZH: "跟踪（6月整治后）", EN: "Follow-up (June, after the measures)"}, Opens: in.FollowUpOpens, Closes: in.FollowUpCloses},
+				{N: 1, Name: WaveName(1, in.BaselineOpens), Opens: in.BaselineOpens, Closes: in.BaselineCloses},
+				{N: 2, Name: WaveName(2, in.FollowUpOpens), Opens: in.FollowUpOpens, Closes: in.FollowUpCloses},
 			}}
 		made = append(made, sv)
 	}
@@ -398,6 +408,7 @@ func apply(sv *Survey, e Edit, now time.Time) error {
 			return hotline.Errorf(hotline.ECONFLICT, "这一轮已经开始：只能修改结束时间。", "This wave has opened: only its closing time can change.")
 		}
 		w.Opens, w.Closes = e.Opens, e.Closes
+		w.Name = WaveName(w.N, w.Opens) // the label follows the date
 		return nil
 	}
 	if !sv.Editable(now) {

@@ -1,26 +1,26 @@
 // Package surveyweb serves the questionnaires on the web: the pupils'
 // pages under /q/ (plain HTML forms, no JavaScript, for a 360-px phone or
 // an old computer-room PC) and the staff's under /inbox/surveys/ (a
-// school) and /district/surveys/ (the district), behind the inbox's log-in.
+// school) and /district/surveys/ (the district), behind the inbox's log-in
+// (a web.Auth). It is a UI over internal/survey; it imports no other UI
+// package, and its scaffolding (templates, headers, guard, language) is
+// internal/web's.
 package surveyweb
 
 import (
-	"bytes"
 	"crypto/rand"
 	"embed"
 	"encoding/base64"
-	"fmt"
 	"html/template"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 
 	"hotline/internal/hotline"
 	"hotline/internal/survey"
 	"hotline/internal/throttle"
+	"hotline/internal/web"
 )
 
 //go:embed templates/*.html static/*
@@ -34,7 +34,7 @@ type Pupils struct {
 	svc     *survey.Service
 	log     *slog.Logger
 	mux     *http.ServeMux
-	pages   map[string]*template.Template
+	pages   *web.Pages
 	botName func() string
 	// wrong limits unknown codes per client (by a keyed hash of its
 	// address, never the address): a school's whole computer room may
@@ -82,20 +82,19 @@ func NewPupils(svc *survey.Service, log *slog.Logger, botName func() string, cli
 	if botName == nil {
 		botName = func() string { return "" }
 	}
-	p := &Pupils{svc: svc, log: log, mux: http.NewServeMux(), pages: map[string]*template.Template{}, botName: botName,
+	p := &Pupils{svc: svc, log: log, mux: http.NewServeMux(), botName: botName,
 		wrong: throttle.New(throttle.Config{PerClient: []throttle.Rule{wrongCodes}}), clientIP: clientIP}
-	for _, name := range []string{"enter", "take", "done", "perror"} {
-		t, err := template.New(name).Funcs(funcs).ParseFS(assets, "templates/playout.html", "templates/"+name+".html")
-		if err != nil {
-			return nil, fmt.Errorf("surveyweb: template %s: %w", name, err)
-		}
-		p.pages[name] = t
-	}
-	static, err := fs.Sub(assets, "static")
+	var err error
+	p.pages, err = web.PageSet{Name: "surveyweb", FS: assets, Funcs: funcs, Logger: log,
+		Common: []string{"templates/playout.html", "templates/main.html"}, Pages: []string{"enter", "take", "done", "perror"}}.Parse()
 	if err != nil {
 		return nil, err
 	}
-	p.mux.Handle("GET /q/static/", http.StripPrefix("/q/static/", http.FileServerFS(static)))
+	static, err := web.Static("/q/static/", assets, "static")
+	if err != nil {
+		return nil, err
+	}
+	p.mux.Handle("GET /q/static/", static)
 	p.mux.HandleFunc("GET /q/{$}", p.handleEnter)
 	p.mux.HandleFunc("POST /q/{$}", p.handleOpen)
 	p.mux.HandleFunc("GET /q/{code}", p.handleLink)
@@ -103,17 +102,10 @@ func NewPupils(svc *survey.Service, log *slog.Logger, botName func() string, cli
 	return p, nil
 }
 
-// ServeHTTP serves /q/ with the security headers; nothing is cached, so a
-// shared computer keeps no page of answers.
+// ServeHTTP serves /q/ with the security headers; no page is cached, so a
+// shared computer keeps no page of answers (only the style sheet).
 func (p *Pupils) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("Content-Security-Policy", csp)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Frame-Options", "DENY")
-	if !strings.HasPrefix(r.URL.Path, "/q/static/") {
-		h.Set("Cache-Control", "no-store")
-	}
+	web.SetHeaders(w.Header(), csp)
 	p.mux.ServeHTTP(w, r)
 }
 
@@ -166,20 +158,8 @@ func (p *Pupils) newPage(r *http.Request) *pupilPage {
 	return pp
 }
 
-func (p *Pupils) render(w http.ResponseWriter, status int, name string, pp *pupilPage) {
-	var buf bytes.Buffer
-	if err := p.pages[name].ExecuteTemplate(&buf, "layout", pp); err != nil {
-		p.log.Error("surveyweb render", "page", name, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
-}
-
 func (p *Pupils) handleEnter(w http.ResponseWriter, r *http.Request) {
-	p.render(w, http.StatusOK, "enter", p.newPage(r))
+	p.pages.Render(w, http.StatusOK, "enter", p.newPage(r))
 }
 
 // handleLink is where a slip's QR code leads (/q/CODE): the questionnaire
@@ -218,7 +198,7 @@ func (p *Pupils) open(w http.ResponseWriter, r *http.Request, code string) {
 	pp.Take, pp.Code, pp.Answers, pp.Intro = t, t.Code, t.Answers, true
 	pp.Pages = len(t.Survey.Sections())
 	pp.Saved = len(t.Answers) > 0
-	p.render(w, http.StatusOK, "take", pp)
+	p.pages.Render(w, http.StatusOK, "take", pp)
 }
 
 // maxForm bounds one page's post: a page's answers and a little text.
@@ -284,7 +264,7 @@ func (p *Pupils) handlePage(w http.ResponseWriter, r *http.Request) {
 	}
 	pp.Answers, pp.Page, pp.Qs = t.Answers, next, sections[next]
 	pp.Last = next == len(sections)-1
-	p.render(w, http.StatusOK, "take", pp)
+	p.pages.Render(w, http.StatusOK, "take", pp)
 }
 
 func (p *Pupils) done(w http.ResponseWriter, r *http.Request, pp *pupilPage, t *survey.Take) {
@@ -296,7 +276,7 @@ func (p *Pupils) done(w http.ResponseWriter, r *http.Request, pp *pupilPage, t *
 			pp.TalkTG = "https://t.me/" + url.PathEscape(bn) + "?start=" + url.QueryEscape(t.School.Code)
 		}
 	}
-	p.render(w, http.StatusOK, "done", pp)
+	p.pages.Render(w, http.StatusOK, "done", pp)
 }
 
 // fail answers a code's problems in words; a used code (a double post of
@@ -318,10 +298,10 @@ func (p *Pupils) fail(w http.ResponseWriter, r *http.Request, pp *pupilPage, t *
 	}
 	status := hotline.HTTPStatus(err)
 	if code == hotline.EINVALID || code == hotline.ENOTFOUND {
-		p.render(w, status, "enter", pp)
+		p.pages.Render(w, status, "enter", pp)
 		return
 	}
-	p.render(w, status, "perror", pp)
+	p.pages.Render(w, status, "perror", pp)
 }
 
 var funcs = template.FuncMap{

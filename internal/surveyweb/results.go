@@ -18,9 +18,12 @@ type resultRow struct {
 }
 
 type compareRow struct {
-	Label  hotline.Label
-	Key    string
-	Cells  []*survey.Cell
+	Label hotline.Label
+	Key   string
+	Cells []*survey.Cell
+	// Shown are the cells as the table shows them: "—" for a wave that
+	// has not opened (it has no answers yet, which is not "0").
+	Shown  []string
 	Change string // percentage points, when both waves show
 }
 
@@ -115,6 +118,11 @@ func (h *Staff) handleResults(w http.ResponseWriter, r *http.Request, sp *staffP
 				c = wr.Root.Cells[ind.Key]
 			}
 			cr.Cells = append(cr.Cells, c)
+			if wr.Wave.State(sp.Now) == survey.NotOpen {
+				cr.Shown = append(cr.Shown, "—")
+			} else {
+				cr.Shown = append(cr.Shown, c.String())
+			}
 		}
 		if len(cr.Cells) >= 2 {
 			a, b := cr.Cells[0], cr.Cells[len(cr.Cells)-1]
@@ -136,7 +144,7 @@ func (h *Staff) handleResults(w http.ResponseWriter, r *http.Request, sp *staffP
 		}
 	}
 	sp.Title, sp.Data = sp.T("results")+" · "+res.Survey.Title.In(sp.Lang), d
-	h.render(w, http.StatusOK, "results", sp)
+	h.pages.Render(w, http.StatusOK, "results", sp)
 }
 
 // FindingLabel names a measure's finding.

@@ -17,42 +17,35 @@ import (
 	"hotline/internal/hotline"
 	"hotline/internal/staff"
 	"hotline/internal/survey"
+	"hotline/internal/web"
 )
-
-// Auth is the inbox's log-in, as the district pages use it.
-type Auth interface {
-	RequireSession(http.Handler) http.Handler
-	RequireCSRF(http.Handler) http.Handler
-	SessionFromRequest(*http.Request) (*staff.Session, bool)
-	CSRFToken(*http.Request) string
-}
 
 // Staff serves the survey pages of a school (under /inbox/surveys/) and of
 // the district (under /district/surveys/).
 type Staff struct {
 	svc       *survey.Service
-	auth      Auth
+	auth      web.Auth
 	log       *slog.Logger
 	publicURL string
 	mux       *http.ServeMux
-	pages     map[string]*template.Template
+	pages     *web.Pages
 }
 
 // staffCSP allows our own styles and data: images (QR codes) only.
 const staffCSP = "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
-// NewStaff parses the staff templates and registers the routes.
-func NewStaff(svc *survey.Service, auth Auth, log *slog.Logger, publicURL string) (*Staff, error) {
+// NewStaff parses the staff templates and registers the routes, behind
+// auth, the inbox's log-in.
+func NewStaff(svc *survey.Service, auth web.Auth, log *slog.Logger, publicURL string) (*Staff, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	h := &Staff{svc: svc, auth: auth, log: log, publicURL: strings.TrimRight(publicURL, "/"), mux: http.NewServeMux(), pages: map[string]*template.Template{}}
-	for _, name := range []string{"list", "survey", "sheet", "results", "serror"} {
-		t, err := template.New(name).Funcs(funcs).ParseFS(assets, "templates/slayout.html", "templates/"+name+".html")
-		if err != nil {
-			return nil, fmt.Errorf("surveyweb: template %s: %w", name, err)
-		}
-		h.pages[name] = t
+	h := &Staff{svc: svc, auth: auth, log: log, publicURL: strings.TrimRight(publicURL, "/"), mux: http.NewServeMux()}
+	var err error
+	h.pages, err = web.PageSet{Name: "surveyweb", FS: assets, Funcs: funcs, Logger: log,
+		Common: []string{"templates/slayout.html", "templates/main.html"}, Pages: []string{"list", "survey", "sheet", "results", "serror"}}.Parse()
+	if err != nil {
+		return nil, err
 	}
 	for _, base := range []string{"/inbox/surveys", "/district/surveys"} {
 		h.mux.Handle("GET "+base+"/{$}", h.guard(h.handleList))
@@ -73,12 +66,7 @@ func NewStaff(svc *survey.Service, auth Auth, log *slog.Logger, publicURL string
 
 // ServeHTTP serves the staff survey pages with the security headers.
 func (h *Staff) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	hd := w.Header()
-	hd.Set("Content-Security-Policy", staffCSP)
-	hd.Set("X-Content-Type-Options", "nosniff")
-	hd.Set("Referrer-Policy", "no-referrer")
-	hd.Set("X-Frame-Options", "DENY")
-	hd.Set("Cache-Control", "no-store")
+	web.SetHeaders(w.Header(), staffCSP)
 	h.mux.ServeHTTP(w, r)
 }
 
@@ -126,25 +114,8 @@ func (sp *staffPage) IsAdmin() bool {
 }
 
 func (h *Staff) guard(fn func(http.ResponseWriter, *http.Request, *staffPage)) http.Handler {
-	return h.auth.RequireSession(h.auth.RequireCSRF(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sess, ok := h.auth.SessionFromRequest(r)
-		if !ok {
-			http.Redirect(w, r, "/inbox/login", http.StatusSeeOther)
-			return
-		}
-		sp := &staffPage{Me: sess.Counselor, sess: sess, CSRF: h.auth.CSRFToken(r), Now: h.svc.Now(), Lang: hotline.LangZH}
-		if l := r.URL.Query().Get("lang"); l != "" {
-			sp.Lang = hotline.ParseLang(l)
-		} else if c, err := r.Cookie("lang"); err == nil {
-			sp.Lang = hotline.ParseLang(c.Value)
-		}
-		q := r.URL.Query()
-		if sp.Lang == hotline.LangEN {
-			q.Set("lang", "zh")
-		} else {
-			q.Set("lang", "en")
-		}
-		sp.LangURL = r.URL.Path + "?" + q.Encode()
+	return web.Guard(h.auth, func(w http.ResponseWriter, r *http.Request, sess *staff.Session) {
+		sp := &staffPage{Me: sess.Counselor, sess: sess, CSRF: h.auth.CSRFToken(r), Now: h.svc.Now(), Lang: web.Lang(r)}
 		sp.District = sess.Counselor.Role == hotline.RoleDistrict
 		onDistrict := strings.HasPrefix(r.URL.Path, "/district/")
 		if sp.District != onDistrict {
@@ -160,20 +131,9 @@ func (h *Staff) guard(fn func(http.ResponseWriter, *http.Request, *staffPage)) h
 		if sp.District {
 			sp.Base, sp.Home = "/district/surveys", "/district/"
 		}
+		sp.LangURL = web.SwitchURL(r, sp.Lang, sp.Base+"/")
 		fn(w, r, sp)
-	})))
-}
-
-func (h *Staff) render(w http.ResponseWriter, status int, name string, sp *staffPage) {
-	var buf bytes.Buffer
-	if err := h.pages[name].ExecuteTemplate(&buf, "layout", sp); err != nil {
-		h.log.Error("surveyweb render", "page", name, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	})
 }
 
 func (h *Staff) fail(w http.ResponseWriter, r *http.Request, sp *staffPage, err error) {
@@ -182,7 +142,7 @@ func (h *Staff) fail(w http.ResponseWriter, r *http.Request, sp *staffPage, err 
 	}
 	sp.Error = hotline.ErrorMessage(err, sp.Lang)
 	sp.Title = sp.T("surveys")
-	h.render(w, hotline.HTTPStatus(err), "serror", sp)
+	h.pages.Render(w, hotline.HTTPStatus(err), "serror", sp)
 }
 
 type listData struct {
@@ -215,18 +175,21 @@ func (h *Staff) handleList(w http.ResponseWriter, r *http.Request, sp *staffPage
 		}
 	}
 	sp.Title, sp.Data = sp.T("surveys"), d
-	h.render(w, http.StatusOK, "list", sp)
+	h.pages.Render(w, http.StatusOK, "list", sp)
 }
 
-// defaultWindows proposes the policy's calendar: a March baseline and a
-// June follow-up, this year or next.
+// defaultWindows proposes a baseline from tomorrow 08:00 for two weeks and
+// a follow-up three months after it, for two weeks: a survey made today
+// runs soon (the policy's March screening and June follow-up are three
+// months apart too), rather than next March. Both can be changed.
 func defaultWindows(now time.Time) survey.NewSurvey {
-	y := now.In(survey.Zone).Year()
-	if now.In(survey.Zone).Month() > time.March {
-		y++
+	d := now.In(survey.Zone)
+	opens := time.Date(d.Year(), d.Month(), d.Day()+1, 8, 0, 0, 0, survey.Zone)
+	closes := func(t time.Time) time.Time {
+		return time.Date(t.Year(), t.Month(), t.Day()+13, 18, 0, 0, 0, survey.Zone)
 	}
-	at := func(m time.Month, d, hh int) time.Time { return time.Date(y, m, d, hh, 0, 0, 0, survey.Zone) }
-	return survey.NewSurvey{BaselineOpens: at(time.March, 1, 8), BaselineCloses: at(time.March, 31, 18), FollowUpOpens: at(time.June, 1, 8), FollowUpCloses: at(time.June, 30, 18)}
+	follow := opens.AddDate(0, 3, 0)
+	return survey.NewSurvey{BaselineOpens: opens, BaselineCloses: closes(opens), FollowUpOpens: follow, FollowUpCloses: closes(follow)}
 }
 
 func parseLocal(s string) (time.Time, error) {
@@ -269,7 +232,7 @@ func (h *Staff) handleSurvey(w http.ResponseWriter, r *http.Request, sp *staffPa
 		return
 	}
 	sp.Title, sp.Data = sv.Title.In(sp.Lang), sv
-	h.render(w, http.StatusOK, "survey", sp)
+	h.pages.Render(w, http.StatusOK, "survey", sp)
 }
 
 func (h *Staff) handleEdit(w http.ResponseWriter, r *http.Request, sp *staffPage) {
@@ -361,7 +324,7 @@ func (h *Staff) handleCodes(w http.ResponseWriter, r *http.Request, sp *staffPag
 		return
 	}
 	sp.Title, sp.Data = sp.T("sheet"), d
-	h.render(w, http.StatusOK, "sheet", sp)
+	h.pages.Render(w, http.StatusOK, "sheet", sp)
 }
 
 func (h *Staff) handleMeasure(w http.ResponseWriter, r *http.Request, sp *staffPage) {

@@ -199,19 +199,26 @@ func (s *Service) addMessage(ctx context.Context, actor hotline.Actor, uid strin
 		return nil, err
 	}
 	var handle *store.Handle
+	var held bool
 	m, _, err := thread.Append(ctx, s.DB, tip, school, thread.Draft{Author: author, CounselorID: actor.CounselorID, Text: text, Photo: photo}, thread.Hooks{
 		Before: func(tx *store.Tx, t *hotline.Tip, m *store.SealedMessage) error {
 			if author != hotline.AuthorCounselor {
 				return nil
 			}
-			handle = nil
+			handle, held = nil, false
 			switch t.Channel {
 			case hotline.ChannelTelegram, hotline.ChannelWechat:
 				m.Delivery = hotline.DeliveryUndeliverable
 				h, err := tx.HandleByTip(t.ID)
-				if err == nil && !h.Undeliverable {
+				switch {
+				case err == nil && !h.Undeliverable:
 					m.Delivery, handle = hotline.DeliveryWaiting, h
-				} else if err != nil && hotline.ErrorCode(err) != hotline.ENOTFOUND {
+				case err == nil:
+					// The chat blocked the bot (or WeChat's window is
+					// shut): held with the replies before it, and sent
+					// after them if the reporter writes again.
+					handle, held = h, true
+				case hotline.ErrorCode(err) != hotline.ENOTFOUND:
 					return err
 				}
 			case hotline.ChannelWebchat, hotline.ChannelMailbox:
@@ -227,7 +234,7 @@ func (s *Service) addMessage(ctx context.Context, actor hotline.Actor, uid strin
 			return nil
 		},
 		After: func(tx *store.Tx, t *hotline.Tip, m *store.SealedMessage) error {
-			if m.Delivery == hotline.DeliveryWaiting {
+			if handle != nil {
 				chatID, err := s.Vault.OpenHandleChat(t.UID, handle.ChatSealed)
 				if err != nil {
 					return fmt.Errorf("open chat handle: %w", err)
@@ -236,7 +243,11 @@ func (s *Service) addMessage(ctx context.Context, actor hotline.Actor, uid strin
 				if photo != nil {
 					p.Photo, p.PhotoType = photo.Data, photo.Type
 				}
-				if err := relay.Enqueue(tx, s.Vault, m.ID, p); err != nil {
+				enqueue := relay.Enqueue
+				if held {
+					enqueue = relay.EnqueueHeld
+				}
+				if err := enqueue(tx, s.Vault, m.ID, p); err != nil {
 					return err
 				}
 			}
@@ -284,6 +295,11 @@ func (s *Service) addMessage(ctx context.Context, actor hotline.Actor, uid strin
 // assessed); a finished one owes nothing.
 func (s *Service) SetStatus(ctx context.Context, actor hotline.Actor, uid string, next hotline.Status) error {
 	_, err := s.update(ctx, actor, uid, func(tx *store.Tx, t *hotline.Tip, _ *hotline.School) error {
+		if next == t.Status {
+			// The status list offers the current status first, selected:
+			// "change" without a choice changes nothing.
+			return nil
+		}
 		if !t.Status.CanMoveTo(next) {
 			return hotline.ErrStatusChange(t.Status, next)
 		}

@@ -19,6 +19,19 @@ func NeedsEscalation(t *hotline.Tip) bool {
 	return t.Severity.MustReportToDistrict() && !t.Escalated
 }
 
+// DistrictReady reports whether a school's cases can be escalated: it
+// names a district whose bureau has been added (hotline district add),
+// whose key the copies are sealed to. A school without one can never
+// escalate, so its case pages must not count down to a report it cannot
+// make.
+func (s *Service) DistrictReady(ctx context.Context, school *hotline.School) (bool, error) {
+	if school == nil || school.District == "" {
+		return false, nil
+	}
+	key, err := s.DB.DistrictKey(ctx, school.District)
+	return key != nil, err
+}
+
 // errThreadMoved asks Escalate to seal again: a message arrived between
 // sealing the district copies and the write transaction.
 var errThreadMoved = errors.New("triage: thread changed while escalating")

@@ -14,7 +14,7 @@ import (
 // created in the data directory; without the credential the data
 // directory's key is used as before.
 func TestLoadOrCreateFromCredential(t *testing.T) {
-	t.Setenv(ServerKeyEnv, "")
+	unsetenv(t, ServerKeyEnv)
 	key := testKey(9)
 	want, _ := New(key, cheap)
 	for name, content := range map[string][]byte{

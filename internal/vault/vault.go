@@ -20,6 +20,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -66,6 +67,9 @@ const (
 	ServerKeySize = 32
 	// ServerKeyEnv is the environment variable that overrides the key file.
 	ServerKeyEnv = "HOTLINE_SERVER_KEY"
+	// ServerKeyFileEnv names a file holding the key (raw or base64), such
+	// as a Docker secret under /run/secrets; it comes after ServerKeyEnv.
+	ServerKeyFileEnv = "HOTLINE_SERVER_KEY_FILE"
 	// ServerKeyFile is the key file name inside the data directory.
 	ServerKeyFile = "server.key"
 
@@ -152,6 +156,8 @@ type Vault struct {
 		Overhead() int
 	}
 	argon Argon2Params
+	// fingerprint identifies the server key (Fingerprint).
+	fingerprint string
 
 	pool    *kdfPool
 	statsMu sync.Mutex
@@ -191,50 +197,176 @@ func New(serverKey []byte, opt Options) (*Vault, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vault: seal cipher: %w", err)
 	}
-	v := &Vault{macKey: macKey, reporterSalt: reporterSalt, seal: aead, argon: argon, pool: newKDFPool(n)}
+	fp, err := fingerprint(serverKey)
+	if err != nil {
+		return nil, err
+	}
+	v := &Vault{macKey: macKey, reporterSalt: reporterSalt, seal: aead, argon: argon, pool: newKDFPool(n), fingerprint: fp}
 	v.stats.Concurrency = n
 	return v, nil
 }
 
-// LoadOrCreate returns a Vault whose server key comes from the environment
-// variable HOTLINE_SERVER_KEY (standard base64 of 32 bytes) if set, else from
-// the systemd credential server-key ($CREDENTIALS_DIRECTORY/server-key) if
-// present, else from dataDir/server.key, which is created (mode 0600,
-// atomically) if missing.
-// dataDir is created with mode 0700 if missing. A key file readable or
-// writable by group or others is refused.
-func LoadOrCreate(dataDir string, opt Options) (*Vault, error) {
-	if env, ok := os.LookupEnv(ServerKeyEnv); ok && strings.TrimSpace(env) != "" {
+// ErrNoServerKey means none of the places a server key is read from holds
+// one. It is returned wrapped in a *MissingKeyError naming those places.
+var ErrNoServerKey = errors.New("vault: no server key")
+
+// MissingKeyError says where a server key was looked for and not found.
+type MissingKeyError struct {
+	// Looked are the places in the order they are read, each with why it
+	// held no key ("HOTLINE_SERVER_KEY: not set").
+	Looked []string
+	// File is the data directory's key file, where hotline init writes one.
+	File string
+}
+
+func (e *MissingKeyError) Error() string {
+	return "vault: no server key (looked in " + strings.Join(e.Looked, "; ") + ")"
+}
+
+func (e *MissingKeyError) Unwrap() error { return ErrNoServerKey }
+
+// Load returns a Vault whose server key comes from the environment
+// variable HOTLINE_SERVER_KEY (standard base64 of 32 bytes) if set, else
+// from the file HOTLINE_SERVER_KEY_FILE names if set, else from the systemd
+// credential server-key ($CREDENTIALS_DIRECTORY/server-key)
+// if present, else from dataDir/server.key; source names the place. It
+// never creates a key: without one it returns a *MissingKeyError (matching
+// ErrNoServerKey). A variable set to blanks, a key file readable or
+// writable by group or others, or a key of the wrong size is refused with
+// ErrServerKey.
+func Load(dataDir string, opt Options) (v *Vault, source string, err error) {
+	key, source, err := ReadServerKey(dataDir)
+	if err != nil {
+		return nil, "", err
+	}
+	defer clear(key)
+	v, err = New(key, opt)
+	return v, source, err
+}
+
+// ReadServerKey returns the server key bytes and where they came from, as
+// Load finds them. The caller clears the key after use.
+func ReadServerKey(dataDir string) (key []byte, source string, err error) {
+	var looked []string
+	if env, ok := os.LookupEnv(ServerKeyEnv); ok {
+		if strings.TrimSpace(env) == "" {
+			// A blank line in an env file (KEY=) must not fall through to
+			// another key, or to none: several nodes would part ways.
+			return nil, "", fmt.Errorf("%w: %s is set but blank; give the key's base64 or remove the variable", ErrServerKey, ServerKeyEnv)
+		}
 		key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(env))
 		if err != nil {
 			// Do not include the value: it is the secret.
-			return nil, fmt.Errorf("%w: %s is not standard base64", ErrServerKey, ServerKeyEnv)
+			return nil, "", fmt.Errorf("%w: %s is not standard base64", ErrServerKey, ServerKeyEnv)
 		}
-		defer clear(key)
 		if len(key) != ServerKeySize {
-			return nil, fmt.Errorf("%w: %s must decode to %d bytes, got %d", ErrServerKey, ServerKeyEnv, ServerKeySize, len(key))
+			clear(key)
+			return nil, "", fmt.Errorf("%w: %s must decode to %d bytes, got %d", ErrServerKey, ServerKeyEnv, ServerKeySize, len(key))
 		}
-		return New(key, opt)
+		return key, ServerKeyEnv, nil
 	}
-	if key, err := credentialKey(); err == nil {
-		defer clear(key)
-		return New(key, opt)
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, err
+	looked = append(looked, ServerKeyEnv+": not set")
+	if file, ok := os.LookupEnv(ServerKeyFileEnv); ok {
+		// Named explicitly (a Docker secret): it is the key or there is
+		// none; another place's key must not stand in for it.
+		if strings.TrimSpace(file) == "" {
+			return nil, "", fmt.Errorf("%w: %s is set but blank; name the key file or remove the variable", ErrServerKey, ServerKeyFileEnv)
+		}
+		key, err := readKeyFile(file)
+		if errors.Is(err, os.ErrNotExist) {
+			looked = append(looked, ServerKeyFileEnv+"="+file+": no such file")
+			return nil, "", &MissingKeyError{Looked: looked, File: filepath.Join(dataDir, ServerKeyFile)}
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		return key, file, nil
 	}
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("vault: create data dir: %w", err)
+	looked = append(looked, ServerKeyFileEnv+": not set")
+	key, credPath, err := credentialKey()
+	switch {
+	case err == nil:
+		return key, credPath, nil
+	case !errors.Is(err, os.ErrNotExist):
+		return nil, "", err
+	case credPath == "":
+		looked = append(looked, "$"+CredentialsDirEnv+"/"+ServerKeyCredential+": "+CredentialsDirEnv+" not set")
+	default:
+		looked = append(looked, credPath+": no such file")
 	}
 	path := filepath.Join(dataDir, ServerKeyFile)
-	key, err := readServerKey(path)
+	key, err = readServerKey(path)
 	if errors.Is(err, os.ErrNotExist) {
-		key, err = createServerKey(dataDir, path)
+		looked = append(looked, path+": no such file")
+		return nil, "", &MissingKeyError{Looked: looked, File: path}
 	}
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	defer clear(key)
-	return New(key, opt)
+	return key, path, nil
+}
+
+// CreateServerKey writes a new random server key to dataDir/server.key
+// (mode 0600, dataDir created 0700), for hotline init and demo only: a key
+// made anywhere else would silently part a database from the key its
+// receipts and chat ids were sealed under. When the file exists already it
+// is kept, and created is false.
+func CreateServerKey(dataDir string) (created bool, err error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return false, fmt.Errorf("vault: create data dir: %w", err)
+	}
+	path := filepath.Join(dataDir, ServerKeyFile)
+	if _, err := os.Lstat(path); err == nil {
+		return false, nil
+	}
+	key, created, err := createServerKey(dataDir, path)
+	clear(key)
+	return created, err
+}
+
+// LoadOrCreate is Load, creating dataDir/server.key first when no key is
+// found anywhere: for tests and tools that own their directory. The server
+// makes a key only through CreateServerKey, after its database says it
+// holds nothing (cmd/hotline).
+func LoadOrCreate(dataDir string, opt Options) (*Vault, error) {
+	v, _, err := Load(dataDir, opt)
+	if errors.Is(err, ErrNoServerKey) {
+		if _, err := CreateServerKey(dataDir); err != nil {
+			return nil, err
+		}
+		v, _, err = Load(dataDir, opt)
+	}
+	return v, err
+}
+
+// Fingerprint returns the server key's fingerprint: 8 bytes of HKDF output
+// in hex groups, e.g. "3f9a-12bc-07de-55a1". It identifies a key for
+// comparison (the database records it) and reveals nothing of it.
+func (v *Vault) Fingerprint() string { return v.fingerprint }
+
+// KeyFingerprint returns the fingerprint of a server key given as raw
+// bytes or their standard base64 (as a key file, a credential or
+// HOTLINE_SERVER_KEY holds it).
+func KeyFingerprint(keyFile []byte) (string, error) {
+	key := keyFile
+	if len(key) != ServerKeySize {
+		var err error
+		key, err = base64.StdEncoding.DecodeString(strings.TrimSpace(string(keyFile)))
+		if err != nil || len(key) != ServerKeySize {
+			return "", fmt.Errorf("%w: want %d bytes, raw or standard base64", ErrServerKey, ServerKeySize)
+		}
+		defer clear(key)
+	}
+	return fingerprint(key)
+}
+
+func fingerprint(key []byte) (string, error) {
+	b, err := hkdf.Key(sha256.New, key, nil, "hotline/v1 server key fingerprint", 8)
+	if err != nil {
+		return "", fmt.Errorf("vault: derive fingerprint: %w", err)
+	}
+	h := hex.EncodeToString(b)
+	return h[0:4] + "-" + h[4:8] + "-" + h[8:12] + "-" + h[12:16], nil
 }
 
 func readServerKey(path string) ([]byte, error) {
@@ -272,15 +404,15 @@ func readServerKey(path string) ([]byte, error) {
 // into place. A hard link (unlike rename) never replaces an existing file, so
 // two processes starting at once cannot overwrite each other's key: losing
 // the server key loses every lookup index.
-func createServerKey(dir, path string) ([]byte, error) {
-	key := make([]byte, ServerKeySize)
+func createServerKey(dir, path string) (key []byte, created bool, err error) {
+	key = make([]byte, ServerKeySize)
 	if _, err := rand.Read(key); err != nil {
-		return nil, fmt.Errorf("vault: generate server key: %w", err)
+		return nil, false, fmt.Errorf("vault: generate server key: %w", err)
 	}
 	tmp, err := os.CreateTemp(dir, ".server.key.*") // mode 0600
 	if err != nil {
 		clear(key)
-		return nil, fmt.Errorf("vault: create server key: %w", err)
+		return nil, false, fmt.Errorf("vault: create server key: %w", err)
 	}
 	tmpName := tmp.Name()
 	defer os.Remove(tmpName)
@@ -296,26 +428,28 @@ func createServerKey(dir, path string) ([]byte, error) {
 	}
 	if werr != nil {
 		clear(key)
-		return nil, fmt.Errorf("vault: write server key: %w", werr)
+		return nil, false, fmt.Errorf("vault: write server key: %w", werr)
 	}
 	if err := os.Link(tmpName, path); err != nil {
 		if errors.Is(err, os.ErrExist) {
 			// Someone else won the race: use their key.
 			clear(key)
-			return readServerKey(path)
+			key, err = readServerKey(path)
+			return key, false, err
 		}
 		// Filesystems without hard links: fall back to rename.
 		if _, serr := os.Lstat(path); serr == nil {
 			clear(key)
-			return readServerKey(path)
+			key, err = readServerKey(path)
+			return key, false, err
 		}
 		if rerr := os.Rename(tmpName, path); rerr != nil {
 			clear(key)
-			return nil, fmt.Errorf("vault: install server key: %w", rerr)
+			return nil, false, fmt.Errorf("vault: install server key: %w", rerr)
 		}
 	}
 	syncDir(dir)
-	return key, nil
+	return key, true, nil
 }
 
 // syncDir makes the new directory entry durable; best effort, as not every

@@ -8,7 +8,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -56,8 +59,123 @@ func TestOptionsDefaults(t *testing.T) {
 	}
 }
 
+// unsetenv unsets k for the test and restores it after.
+func unsetenv(t *testing.T, k string) {
+	t.Helper()
+	t.Setenv(k, "")
+	os.Unsetenv(k)
+}
+
+// Load never makes a key: without one it names every place it looked, and
+// a blank HOTLINE_SERVER_KEY (an env file's "KEY=") is refused rather than
+// read as unset.
+func TestLoadNeverCreates(t *testing.T) {
+	unsetenv(t, ServerKeyEnv)
+	unsetenv(t, ServerKeyFileEnv)
+	unsetenv(t, CredentialsDirEnv)
+	dir := t.TempDir()
+	_, _, err := Load(dir, cheap)
+	var missing *MissingKeyError
+	if !errors.As(err, &missing) || !errors.Is(err, ErrNoServerKey) {
+		t.Fatalf("Load without a key = %v, want a MissingKeyError", err)
+	}
+	for _, want := range []string{ServerKeyEnv + ": not set", ServerKeyFileEnv + ": not set", CredentialsDirEnv + " not set", filepath.Join(dir, ServerKeyFile) + ": no such file"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("Load wrote %d files into the data directory, want none", len(entries))
+	}
+	creds := t.TempDir()
+	t.Setenv(CredentialsDirEnv, creds)
+	if _, _, err := Load(dir, cheap); err == nil || !strings.Contains(err.Error(), filepath.Join(creds, ServerKeyCredential)+": no such file") {
+		t.Errorf("Load with an empty credentials directory = %v, want it named", err)
+	}
+	for _, blank := range []string{"", "  ", "\n"} {
+		t.Setenv(ServerKeyEnv, blank)
+		if _, _, err := Load(dir, cheap); !errors.Is(err, ErrServerKey) || !strings.Contains(err.Error(), "blank") {
+			t.Errorf("Load with %s=%q: %v, want refused as blank", ServerKeyEnv, blank, err)
+		}
+	}
+}
+
+// The fingerprint is the same for the same key however it is given, differs
+// between keys, and CreateServerKey never replaces a key file.
+func TestFingerprint(t *testing.T) {
+	unsetenv(t, ServerKeyEnv)
+	unsetenv(t, ServerKeyFileEnv)
+	unsetenv(t, CredentialsDirEnv)
+	dir := t.TempDir()
+	if created, err := CreateServerKey(dir); err != nil || !created {
+		t.Fatalf("CreateServerKey = %v, %v, want true, nil", created, err)
+	}
+	raw, _ := os.ReadFile(filepath.Join(dir, ServerKeyFile))
+	if created, err := CreateServerKey(dir); err != nil || created {
+		t.Fatalf("CreateServerKey again = %v, %v, want false, nil", created, err)
+	}
+	if again, _ := os.ReadFile(filepath.Join(dir, ServerKeyFile)); !bytes.Equal(again, raw) {
+		t.Fatal("CreateServerKey replaced an existing key")
+	}
+	v, source, err := Load(dir, cheap)
+	if err != nil || source != filepath.Join(dir, ServerKeyFile) {
+		t.Fatalf("Load = %q, %v", source, err)
+	}
+	fp := v.Fingerprint()
+	if ok, _ := regexp.MatchString(`^[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}$`, fp); !ok {
+		t.Errorf("fingerprint %q, want four groups of four hex digits", fp)
+	}
+	for name, given := range map[string][]byte{"raw": raw, "base64": []byte(base64.StdEncoding.EncodeToString(raw) + "\n")} {
+		if got, err := KeyFingerprint(given); err != nil || got != fp {
+			t.Errorf("KeyFingerprint(%s) = %q, %v, want %q", name, got, err, fp)
+		}
+	}
+	t.Setenv(ServerKeyEnv, base64.StdEncoding.EncodeToString(raw))
+	if v2, source, err := Load(t.TempDir(), cheap); err != nil || v2.Fingerprint() != fp || source != ServerKeyEnv {
+		t.Errorf("Load from %s: %v %q, want fingerprint %q", ServerKeyEnv, err, source, fp)
+	}
+	other, _ := New(testKey(3), cheap)
+	if other.Fingerprint() == fp {
+		t.Error("two keys share a fingerprint")
+	}
+	if _, err := KeyFingerprint([]byte("short")); !errors.Is(err, ErrServerKey) {
+		t.Errorf("KeyFingerprint(short) = %v, want %v", err, ErrServerKey)
+	}
+}
+
+// HOTLINE_SERVER_KEY_FILE (a Docker secret) is the key when set: raw or
+// base64; a missing file is a missing key, never replaced by the data
+// directory's; blank is refused.
+func TestLoadFromKeyFileEnv(t *testing.T) {
+	unsetenv(t, ServerKeyEnv)
+	unsetenv(t, CredentialsDirEnv)
+	key := testKey(5)
+	want, _ := New(key, cheap)
+	dir := t.TempDir()
+	if _, err := CreateServerKey(dir); err != nil {
+		t.Fatal(err)
+	}
+	secret := filepath.Join(t.TempDir(), "server_key")
+	if err := os.WriteFile(secret, []byte(base64.StdEncoding.EncodeToString(key)+"\n"), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(ServerKeyFileEnv, secret)
+	v, source, err := Load(dir, cheap)
+	if err != nil || source != secret || v.Fingerprint() != want.Fingerprint() {
+		t.Fatalf("Load from %s = %q, %v, want the secret's key", ServerKeyFileEnv, source, err)
+	}
+	t.Setenv(ServerKeyFileEnv, secret+".gone")
+	if _, _, err := Load(dir, cheap); !errors.Is(err, ErrNoServerKey) || !strings.Contains(err.Error(), secret+".gone: no such file") {
+		t.Errorf("Load with a missing secret = %v, want it missing (not the data directory's key)", err)
+	}
+	t.Setenv(ServerKeyFileEnv, " ")
+	if _, _, err := Load(dir, cheap); !errors.Is(err, ErrServerKey) || !strings.Contains(err.Error(), "blank") {
+		t.Errorf("Load with a blank %s = %v, want refused", ServerKeyFileEnv, err)
+	}
+}
+
 func TestLoadOrCreate(t *testing.T) {
-	t.Setenv(ServerKeyEnv, "")
+	unsetenv(t, ServerKeyEnv)
 	dir := filepath.Join(t.TempDir(), "data", "nested")
 
 	v1, err := LoadOrCreate(dir, cheap)
@@ -119,7 +237,7 @@ func TestLoadOrCreate(t *testing.T) {
 }
 
 func TestLoadOrCreateConcurrent(t *testing.T) {
-	t.Setenv(ServerKeyEnv, "")
+	unsetenv(t, ServerKeyEnv)
 	dir := t.TempDir()
 	const n = 8
 	macs := make([][]byte, n)
@@ -178,7 +296,7 @@ func TestLoadOrCreateRefusesBadFile(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("no unix permissions")
 	}
-	t.Setenv(ServerKeyEnv, "")
+	unsetenv(t, ServerKeyEnv)
 	tests := []struct {
 		name string
 		data []byte
@@ -422,21 +540,31 @@ func TestPoolFirstGoesAhead(t *testing.T) {
 	waitFor := func(n int) {
 		t.Helper()
 		deadline := time.Now().Add(time.Minute)
-		for v.KDFStats().Waiting != n {
+		queued := func() int {
+			v.pool.mu.Lock()
+			defer v.pool.mu.Unlock()
+			return len(v.pool.first) + len(v.pool.rest)
+		}
+		for queued() != n {
 			if time.Now().After(deadline) {
-				t.Fatalf("waiting %d, want %d", v.KDFStats().Waiting, n)
+				t.Fatalf("waiting %d, want %d", queued(), n)
 			}
 			time.Sleep(time.Millisecond)
 		}
 	}
+	// Each waiter records its turn while it holds the slot, then releases
+	// it: the order is the order the pool granted the slot in (recording
+	// after a whole derivation would race with the next holder's).
 	run := func(name string, ctx context.Context) {
 		wg.Go(func() {
-			if _, err := v.UnwrapWithPassword(ctx, wrapped, "wrong"); !errors.Is(err, ErrWrongPassword) {
+			if err := v.pool.acquire(ctx, isFirst(ctx)); err != nil {
 				t.Errorf("%s: %v", name, err)
+				return
 			}
 			mu.Lock()
 			order = append(order, name)
 			mu.Unlock()
+			v.pool.release()
 		})
 	}
 	for i := range 5 {
@@ -447,8 +575,12 @@ func TestPoolFirstGoesAhead(t *testing.T) {
 	waitFor(6)
 	v.pool.release()
 	wg.Wait()
-	if order[0] != "owner" {
-		t.Fatalf("order %v, want the owner's derivation first", order)
+	if want := []string{"owner", "guess0", "guess1", "guess2", "guess3", "guess4"}; !slices.Equal(order, want) {
+		t.Fatalf("order %v, want %v: the owner's derivation first, then the others in turn", order, want)
+	}
+	// A first derivation through the vault itself takes the slot as well.
+	if _, err := v.UnwrapWithPassword(First(context.Background()), wrapped, "wrong"); !errors.Is(err, ErrWrongPassword) {
+		t.Fatal(err)
 	}
 	if s := v.KDFStats(); s.InFlight != 0 || s.Waiting != 0 || s.MaxInFlight != 1 {
 		t.Fatalf("stats after %+v", s)

@@ -28,6 +28,10 @@
   // still brings the receipt when the page sends again. Only the page has it.
   var pageSecret = get('page', null);
   if (!pageSecret) { pageSecret = rand(32); put('page', pageSecret); }
+  // The language this tab's page last spoke: a different one now means
+  // the reporter switched it.
+  var pageLang = get('pageLang', null);
+  put('pageLang', lang);
   var lastSeq = get('seq', 0);
   var epoch = get('epoch', ''); // the server's numbering lastSeq counts in
   var pending = get('pending', []); // frames not yet acknowledged, oldest first
@@ -311,7 +315,13 @@
         }
         setStatus('connected');
         pending.forEach(transmit);
-        if (freshPage && !pending.length) post({ type: 'command', command: 'new' });
+        if (freshPage && !pending.length) {
+          // The reporter switched the page's language (its link) in the
+          // middle of a conversation: the conversation follows, and asks
+          // its question again, with its buttons, in that language.
+          if (pageLang && pageLang !== lang) post({ type: 'command', command: 'language', text: lang });
+          else post({ type: 'command', command: 'new' });
+        }
         if (receipt) post({ type: 'sync', after: lastMsg });
         freshPage = false;
         break;

@@ -1,9 +1,9 @@
 -- When each counselor last opened each case, so that the inbox can mark a
 -- case unread when its reporter wrote after that. Times only, no content.
 CREATE TABLE tip_views (
-	counselor_id INTEGER NOT NULL REFERENCES counselors(id),
-	tip_id       INTEGER NOT NULL REFERENCES tips(id),
-	viewed_at    INTEGER NOT NULL,
+	counselor_id {{INT64}} NOT NULL REFERENCES counselors(id),
+	tip_id       {{INT64}} NOT NULL REFERENCES tips(id),
+	viewed_at    {{INT64}} NOT NULL,
 	PRIMARY KEY (counselor_id, tip_id)
 );
 CREATE INDEX tip_views_tip ON tip_views(tip_id);

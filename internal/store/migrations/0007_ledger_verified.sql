@@ -4,11 +4,11 @@
 -- ledger verify`); broken_seq, when not 0, is the first break found, kept
 -- until a full walk finds the chain whole again. One row.
 CREATE TABLE ledger_verified (
-	id            INTEGER PRIMARY KEY CHECK (id = 1),
-	seq           INTEGER NOT NULL,
-	hash          BLOB NOT NULL,
-	checked_at    INTEGER NOT NULL,
-	full_at       INTEGER NOT NULL DEFAULT 0,
-	broken_seq    INTEGER NOT NULL DEFAULT 0,
+	id            {{INT64}} PRIMARY KEY CHECK (id = 1),
+	seq           {{INT64}} NOT NULL,
+	hash          {{BLOB}} NOT NULL,
+	checked_at    {{INT64}} NOT NULL,
+	full_at       {{INT64}} NOT NULL DEFAULT 0,
+	broken_seq    {{INT64}} NOT NULL DEFAULT 0,
 	broken_reason TEXT NOT NULL DEFAULT ''
 );

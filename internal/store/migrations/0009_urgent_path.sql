@@ -7,7 +7,7 @@
 --   draft         1 while the state holds an unsent draft, or a report the
 --                 sweeper sent whose reporter has not been told yet; such a
 --                 state is cleared seven days after it was last touched.
-ALTER TABLE conversations ADD COLUMN urgent_since INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE conversations ADD COLUMN urgent_since {{INT64}} NOT NULL DEFAULT 0;
 ALTER TABLE conversations ADD COLUMN draft INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX conversations_urgent ON conversations(urgent_since) WHERE urgent_since != 0;
 CREATE INDEX conversations_draft ON conversations(updated_at) WHERE draft != 0;

@@ -4,8 +4,8 @@
 -- closure, renewed by every counselor action. Both feed queue_due (the
 -- nearest open deadline), so the scheduler's range scan of tips_due finds
 -- them with the others.
-ALTER TABLE tips ADD COLUMN assess_due INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE tips ADD COLUMN progress_due INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tips ADD COLUMN assess_due {{INT64}} NOT NULL DEFAULT 0;
+ALTER TABLE tips ADD COLUMN progress_due {{INT64}} NOT NULL DEFAULT 0;
 
 -- A district's own case deadlines (hotline.CaseDeadlines as JSON); a
 -- district without a row uses the defaults. Keyed by name, like
@@ -13,7 +13,7 @@ ALTER TABLE tips ADD COLUMN progress_due INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE district_settings (
 	district   TEXT PRIMARY KEY,
 	deadlines  TEXT NOT NULL DEFAULT '{}',
-	updated_at INTEGER NOT NULL
+	updated_at {{INT64}} NOT NULL
 );
 
 -- Cases already open come under the net with the defaults (no district

@@ -7,10 +7,10 @@
 --   last_step     the last 30-second TOTP step accepted (enrolment included);
 --                 a code of this or an earlier step is refused, ever
 CREATE TABLE login_totp (
-	counselor_id INTEGER PRIMARY KEY REFERENCES counselors(id),
+	counselor_id {{INT64}} PRIMARY KEY REFERENCES counselors(id),
 	failures     INTEGER NOT NULL DEFAULT 0,
-	locked_until INTEGER NOT NULL DEFAULT 0,
-	last_step    INTEGER NOT NULL DEFAULT 0
+	locked_until {{INT64}} NOT NULL DEFAULT 0,
+	last_step    {{INT64}} NOT NULL DEFAULT 0
 );
 
 -- counselor_devices: a browser that completed a log-in, known by the HMAC of
@@ -18,11 +18,11 @@ CREATE TABLE login_totp (
 -- A known device's wrong passwords count here, not against the account, so
 -- a stranger's guesses from elsewhere never lock the owner out of it.
 CREATE TABLE counselor_devices (
-	counselor_id INTEGER NOT NULL REFERENCES counselors(id),
-	mac          BLOB NOT NULL,
+	counselor_id {{INT64}} NOT NULL REFERENCES counselors(id),
+	mac          {{BLOB}} NOT NULL,
 	failures     INTEGER NOT NULL DEFAULT 0,
-	locked_until INTEGER NOT NULL DEFAULT 0,
-	created_at   INTEGER NOT NULL,
-	last_used    INTEGER NOT NULL,
+	locked_until {{INT64}} NOT NULL DEFAULT 0,
+	created_at   {{INT64}} NOT NULL,
+	last_used    {{INT64}} NOT NULL,
 	PRIMARY KEY (counselor_id, mac)
 );

@@ -4,6 +4,6 @@
 -- is recognised and not applied again. Content-free; purged after a week.
 CREATE TABLE handled_updates (
     key        TEXT PRIMARY KEY,
-    handled_at INTEGER NOT NULL
+    handled_at {{INT64}} NOT NULL
 );
 CREATE INDEX handled_updates_at ON handled_updates (handled_at);

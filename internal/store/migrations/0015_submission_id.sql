@@ -10,10 +10,10 @@
 -- receipt_until (a day) so that a page whose answer was lost can claim it
 -- once; it is cleared when claimed or expired. Nothing else is stored.
 CREATE TABLE submissions (
-    submission_mac BLOB PRIMARY KEY,
-    tip_id         INTEGER NOT NULL REFERENCES tips(id),
-    receipt_sealed BLOB,
-    receipt_until  INTEGER NOT NULL DEFAULT 0
+    submission_mac {{BLOB}} PRIMARY KEY,
+    tip_id         {{INT64}} NOT NULL REFERENCES tips(id),
+    receipt_sealed {{BLOB}},
+    receipt_until  {{INT64}} NOT NULL DEFAULT 0
 );
 CREATE INDEX submissions_tip ON submissions(tip_id);
 CREATE INDEX submissions_receipt_until ON submissions(receipt_until) WHERE receipt_sealed IS NOT NULL;

@@ -5,9 +5,9 @@
 -- session is named by a keyed MAC of its token (never the token), the id
 -- is the page's random message id; rows are purged after a day.
 CREATE TABLE webchat_applied (
-    session_mac BLOB    NOT NULL,
+    session_mac {{BLOB}}    NOT NULL,
     client_id   TEXT    NOT NULL,
-    applied_at  INTEGER NOT NULL,
+    applied_at  {{INT64}} NOT NULL,
     PRIMARY KEY (session_mac, client_id)
 );
 CREATE INDEX webchat_applied_at ON webchat_applied (applied_at);
@@ -16,7 +16,7 @@ CREATE INDEX webchat_applied_at ON webchat_applied (applied_at);
 -- report, so a second post of the same form is told it was received
 -- instead of filing it again; purged once the token has expired.
 CREATE TABLE form_tokens_used (
-    token_mac  BLOB    PRIMARY KEY,
-    expires_at INTEGER NOT NULL
+    token_mac  {{BLOB}}    PRIMARY KEY,
+    expires_at {{INT64}} NOT NULL
 );
 CREATE INDEX form_tokens_used_expires ON form_tokens_used (expires_at);

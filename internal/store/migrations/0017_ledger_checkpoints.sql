@@ -5,7 +5,7 @@
 -- A deleted tail that a checkpoint covered is then caught like a truncated
 -- daily head.
 CREATE TABLE ledger_checkpoints (
-	seq         INTEGER PRIMARY KEY,
-	hash        BLOB NOT NULL,
-	recorded_at INTEGER NOT NULL
+	seq         {{INT64}} PRIMARY KEY,
+	hash        {{BLOB}} NOT NULL,
+	recorded_at {{INT64}} NOT NULL
 );

@@ -3,4 +3,4 @@
 -- and a row whose lease ran out (its node died mid-send) is taken by
 -- another. claimed_by names the node (a random id per process).
 ALTER TABLE outbox ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
-ALTER TABLE outbox ADD COLUMN claimed_until INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN claimed_until {{INT64}} NOT NULL DEFAULT 0;

@@ -4,12 +4,12 @@
 -- case's content; the page that edits them says not to put a student's
 -- details in them.
 CREATE TABLE saved_replies (
-	id         INTEGER PRIMARY KEY,
-	school_id  INTEGER NOT NULL REFERENCES schools(id),
+	id         {{ID}},
+	school_id  {{INT64}} NOT NULL REFERENCES schools(id),
 	lang       TEXT NOT NULL,
 	title      TEXT NOT NULL,
 	body       TEXT NOT NULL,
-	created_by INTEGER NOT NULL DEFAULT 0,
-	updated_at INTEGER NOT NULL
+	created_by {{INT64}} NOT NULL DEFAULT 0,
+	updated_at {{INT64}} NOT NULL
 );
 CREATE INDEX saved_replies_school ON saved_replies(school_id, lang, title);

@@ -6,13 +6,13 @@
 -- that does not exist (nothing to attribute it to). The district reads its
 -- schools' and officers' rows, a school admin the school's.
 CREATE TABLE audit (
-	id           INTEGER PRIMARY KEY,
-	at           INTEGER NOT NULL,
+	id           {{ID}},
+	at           {{INT64}} NOT NULL,
 	kind         TEXT NOT NULL,
 	district     TEXT NOT NULL DEFAULT '',
-	school_id    INTEGER NOT NULL DEFAULT 0,
-	counselor_id INTEGER NOT NULL DEFAULT 0,
-	tip_id       INTEGER NOT NULL DEFAULT 0,
+	school_id    {{INT64}} NOT NULL DEFAULT 0,
+	counselor_id {{INT64}} NOT NULL DEFAULT 0,
+	tip_id       {{INT64}} NOT NULL DEFAULT 0,
 	client       TEXT NOT NULL DEFAULT '',
 	detail       TEXT NOT NULL DEFAULT ''
 );

@@ -9,18 +9,18 @@
 -- "new reply" notice was last sent while the window was closed (0: not since
 -- the reporter last wrote).
 CREATE TABLE wechat_peers (
-	peer_id       INTEGER PRIMARY KEY,
+	peer_id       {{INT64}} PRIMARY KEY,
 	account       TEXT NOT NULL,
-	openid_sealed BLOB NOT NULL,
-	last_in_at    INTEGER NOT NULL,
-	notice_at     INTEGER NOT NULL DEFAULT 0
+	openid_sealed {{BLOB}} NOT NULL,
+	last_in_at    {{INT64}} NOT NULL,
+	notice_at     {{INT64}} NOT NULL DEFAULT 0
 );
 
 -- wechat_tokens: each account's API access token, shared by every node (not
 -- cached per process), sealed under the server key.
 CREATE TABLE wechat_tokens (
 	account      TEXT PRIMARY KEY,
-	token_sealed BLOB NOT NULL,
-	expires_at   INTEGER NOT NULL,
-	refreshed_at INTEGER NOT NULL
+	token_sealed {{BLOB}} NOT NULL,
+	expires_at   {{INT64}} NOT NULL,
+	refreshed_at {{INT64}} NOT NULL
 );

@@ -21,17 +21,17 @@ ALTER TABLE district_settings ADD COLUMN ladder_minutes INTEGER NOT NULL DEFAULT
 -- a test alert was acknowledged from its own link or code; a failure after
 -- it (failed_at later) makes the target not working again.
 CREATE TABLE alert_targets (
-	id           INTEGER PRIMARY KEY,
+	id           {{ID}},
 	owner        TEXT NOT NULL,
-	counselor_id INTEGER REFERENCES counselors(id),
-	school_id    INTEGER REFERENCES schools(id),
+	counselor_id {{INT64}} REFERENCES counselors(id),
+	school_id    {{INT64}} REFERENCES schools(id),
 	district     TEXT NOT NULL DEFAULT '',
 	kind         TEXT NOT NULL,
-	sealed       BLOB,
-	created_at   INTEGER NOT NULL,
-	tested_at    INTEGER NOT NULL DEFAULT 0,
-	verified_at  INTEGER NOT NULL DEFAULT 0,
-	failed_at    INTEGER NOT NULL DEFAULT 0,
+	sealed       {{BLOB}},
+	created_at   {{INT64}} NOT NULL,
+	tested_at    {{INT64}} NOT NULL DEFAULT 0,
+	verified_at  {{INT64}} NOT NULL DEFAULT 0,
+	failed_at    {{INT64}} NOT NULL DEFAULT 0,
 	fail_code    TEXT NOT NULL DEFAULT '',
 	fail_reason  TEXT NOT NULL DEFAULT ''
 );
@@ -51,14 +51,14 @@ INSERT INTO alert_targets (owner, counselor_id, kind, created_at)
 -- a slot starts on; hours are the school's local time, end_hour not after
 -- start_hour runs through midnight into the next day.
 CREATE TABLE rota_slots (
-	id           INTEGER PRIMARY KEY,
-	school_id    INTEGER NOT NULL REFERENCES schools(id),
-	counselor_id INTEGER NOT NULL REFERENCES counselors(id),
+	id           {{ID}},
+	school_id    {{INT64}} NOT NULL REFERENCES schools(id),
+	counselor_id {{INT64}} NOT NULL REFERENCES counselors(id),
 	position     INTEGER NOT NULL,
 	weekdays     INTEGER NOT NULL,
 	start_hour   INTEGER NOT NULL,
 	end_hour     INTEGER NOT NULL,
-	created_at   INTEGER NOT NULL
+	created_at   {{INT64}} NOT NULL
 );
 CREATE INDEX rota_slots_school ON rota_slots(school_id);
 
@@ -66,17 +66,17 @@ CREATE INDEX rota_slots_school ON rota_slots(school_id);
 -- next is due and whether it still climbs. Written before any alert of a
 -- rung goes out, so another node resumes where a dead one stopped.
 CREATE TABLE ladders (
-	tip_id        INTEGER PRIMARY KEY REFERENCES tips(id),
-	school_id     INTEGER NOT NULL REFERENCES schools(id),
+	tip_id        {{INT64}} PRIMARY KEY REFERENCES tips(id),
+	school_id     {{INT64}} NOT NULL REFERENCES schools(id),
 	rung          INTEGER NOT NULL DEFAULT 0,
 	state         TEXT NOT NULL,
-	next_at       INTEGER NOT NULL DEFAULT 0,
-	started_at    INTEGER NOT NULL,
-	first_sent_at INTEGER NOT NULL DEFAULT 0,
-	acked_at      INTEGER NOT NULL DEFAULT 0,
-	acked_by      INTEGER NOT NULL DEFAULT 0,
+	next_at       {{INT64}} NOT NULL DEFAULT 0,
+	started_at    {{INT64}} NOT NULL,
+	first_sent_at {{INT64}} NOT NULL DEFAULT 0,
+	acked_at      {{INT64}} NOT NULL DEFAULT 0,
+	acked_by      {{INT64}} NOT NULL DEFAULT 0,
 	metered       INTEGER NOT NULL DEFAULT 0,
-	updated_at    INTEGER NOT NULL
+	updated_at    {{INT64}} NOT NULL
 );
 CREATE INDEX ladders_due ON ladders(state, next_at);
 
@@ -85,19 +85,19 @@ CREATE INDEX ladders_due ON ladders(state, next_at);
 -- kind, and how it went (pending, sent, failed; 'nobody' records a rung
 -- that had nobody to page). reason is safe to show (alert.Error.Reason).
 CREATE TABLE alert_sends (
-	id           INTEGER PRIMARY KEY,
-	school_id    INTEGER NOT NULL,
-	tip_id       INTEGER NOT NULL DEFAULT 0,
+	id           {{ID}},
+	school_id    {{INT64}} NOT NULL,
+	tip_id       {{INT64}} NOT NULL DEFAULT 0,
 	rung         INTEGER NOT NULL DEFAULT 0,
-	alert_id     INTEGER NOT NULL DEFAULT 0,
-	counselor_id INTEGER NOT NULL DEFAULT 0,
-	target_id    INTEGER NOT NULL DEFAULT 0,
+	alert_id     {{INT64}} NOT NULL DEFAULT 0,
+	counselor_id {{INT64}} NOT NULL DEFAULT 0,
+	target_id    {{INT64}} NOT NULL DEFAULT 0,
 	kind         TEXT NOT NULL DEFAULT '',
 	state        TEXT NOT NULL,
 	code         TEXT NOT NULL DEFAULT '',
 	reason       TEXT NOT NULL DEFAULT '',
-	created_at   INTEGER NOT NULL,
-	done_at      INTEGER NOT NULL DEFAULT 0
+	created_at   {{INT64}} NOT NULL,
+	done_at      {{INT64}} NOT NULL DEFAULT 0
 );
 CREATE INDEX alert_sends_pending ON alert_sends(state, id);
 CREATE INDEX alert_sends_tip ON alert_sends(tip_id, id);
@@ -108,17 +108,17 @@ CREATE INDEX alert_sends_school ON alert_sends(school_id, id);
 -- a link cannot go (a text message, a call) also carries a short code,
 -- kept the same way, with its failed tries counted.
 CREATE TABLE alert_tokens (
-	token_mac    BLOB PRIMARY KEY,
+	token_mac    {{BLOB}} PRIMARY KEY,
 	purpose      TEXT NOT NULL,
-	counselor_id INTEGER NOT NULL DEFAULT 0,
-	target_id    INTEGER NOT NULL DEFAULT 0,
-	tip_id       INTEGER NOT NULL DEFAULT 0,
-	school_id    INTEGER NOT NULL DEFAULT 0,
-	code_mac     BLOB,
+	counselor_id {{INT64}} NOT NULL DEFAULT 0,
+	target_id    {{INT64}} NOT NULL DEFAULT 0,
+	tip_id       {{INT64}} NOT NULL DEFAULT 0,
+	school_id    {{INT64}} NOT NULL DEFAULT 0,
+	code_mac     {{BLOB}},
 	tries        INTEGER NOT NULL DEFAULT 0,
-	created_at   INTEGER NOT NULL,
-	expires_at   INTEGER NOT NULL,
-	used_at      INTEGER NOT NULL DEFAULT 0
+	created_at   {{INT64}} NOT NULL,
+	expires_at   {{INT64}} NOT NULL,
+	used_at      {{INT64}} NOT NULL DEFAULT 0
 );
 CREATE INDEX alert_tokens_expiry ON alert_tokens(expires_at);
 CREATE INDEX alert_tokens_target ON alert_tokens(target_id);

@@ -4,6 +4,6 @@
 -- first node to need it writes it, the others read that one.
 CREATE TABLE alert_keys (
 	name       TEXT PRIMARY KEY,
-	sealed     BLOB NOT NULL,
-	created_at INTEGER NOT NULL
+	sealed     {{BLOB}} NOT NULL,
+	created_at {{INT64}} NOT NULL
 );

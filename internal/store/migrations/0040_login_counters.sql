@@ -13,17 +13,17 @@
 -- MAC of the name (never the name), counted and locked exactly as an
 -- account's are and kept in the database, so that after a restart neither
 -- timing nor "too many attempts" tells which usernames exist.
-ALTER TABLE counselors ADD COLUMN failed_at INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE login_totp ADD COLUMN failed_at INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE counselor_devices ADD COLUMN failed_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE counselors ADD COLUMN failed_at {{INT64}} NOT NULL DEFAULT 0;
+ALTER TABLE login_totp ADD COLUMN failed_at {{INT64}} NOT NULL DEFAULT 0;
+ALTER TABLE counselor_devices ADD COLUMN failed_at {{INT64}} NOT NULL DEFAULT 0;
 ALTER TABLE counselor_devices ADD COLUMN totp_failures INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE counselor_devices ADD COLUMN totp_locked_until INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE counselor_devices ADD COLUMN totp_failed_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE counselor_devices ADD COLUMN totp_locked_until {{INT64}} NOT NULL DEFAULT 0;
+ALTER TABLE counselor_devices ADD COLUMN totp_failed_at {{INT64}} NOT NULL DEFAULT 0;
 
 CREATE TABLE login_unknown (
-	name_mac     BLOB PRIMARY KEY,
+	name_mac     {{BLOB}} PRIMARY KEY,
 	failures     INTEGER NOT NULL DEFAULT 0,
-	locked_until INTEGER NOT NULL DEFAULT 0,
-	failed_at    INTEGER NOT NULL DEFAULT 0
+	locked_until {{INT64}} NOT NULL DEFAULT 0,
+	failed_at    {{INT64}} NOT NULL DEFAULT 0
 );
 CREATE INDEX login_unknown_failed ON login_unknown (failed_at);

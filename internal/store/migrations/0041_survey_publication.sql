@@ -13,5 +13,5 @@
 -- holding the slip, a used code looks like an unused one.
 ALTER TABLE surveys ADD COLUMN by_district INTEGER NOT NULL DEFAULT 0;
 UPDATE surveys SET by_district = 1 WHERE created_by IN (SELECT id FROM counselors WHERE role = 'district');
-ALTER TABLE survey_codes ADD COLUMN draft_mac BLOB;
-ALTER TABLE survey_codes ADD COLUMN used_mac BLOB;
+ALTER TABLE survey_codes ADD COLUMN draft_mac {{BLOB}};
+ALTER TABLE survey_codes ADD COLUMN used_mac {{BLOB}};

@@ -11,13 +11,13 @@
 --                    is not asked again at every message.
 --   possibly_urgent  1 when a question went unanswered: the counselor's
 --                    queue marks the case and filters on it.
-ALTER TABLE tips ADD COLUMN safety_due INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE tips ADD COLUMN safety_asked_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tips ADD COLUMN safety_due {{INT64}} NOT NULL DEFAULT 0;
+ALTER TABLE tips ADD COLUMN safety_asked_at {{INT64}} NOT NULL DEFAULT 0;
 ALTER TABLE tips ADD COLUMN possibly_urgent INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX tips_safety_due ON tips(safety_due) WHERE safety_due != 0;
 
 -- Beside a sealed conversation state (a question about an unsent draft;
 -- the question itself and its answer are in the sealed state):
 --   ask_due          when the waiting question goes unanswered; 0 when none.
-ALTER TABLE conversations ADD COLUMN ask_due INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE conversations ADD COLUMN ask_due {{INT64}} NOT NULL DEFAULT 0;
 CREATE INDEX conversations_ask ON conversations(ask_due) WHERE ask_due != 0;

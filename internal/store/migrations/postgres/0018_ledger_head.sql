@@ -1,8 +1,8 @@
--- The ledger's head as a row: the newest event's seq and hash (0 and the
--- genesis hash when empty), updated by every append in its transaction.
--- Every write transaction locks it first (SELECT … FOR UPDATE), so that
--- processes appending at once extend one chain, and writers on all nodes
--- run one at a time, as SQLite's one writer does.
+-- PostgreSQL's 0018 (see ../0018_ledger_head.sql): 32 zero bytes are
+-- decode(repeat('00', 32), 'hex') here, zeroblob(32) in SQLite. Every write
+-- transaction locks this row first (SELECT … FOR UPDATE), so that processes
+-- appending at once extend one chain, and writers on all nodes run one at a
+-- time, as SQLite's one writer does.
 CREATE TABLE ledger_head (
 	id   INTEGER PRIMARY KEY CHECK (id = 1),
 	seq  BIGINT NOT NULL,
