@@ -1,6 +1,7 @@
 package urgency
 
 import (
+	"bytes"
 	_ "embed"
 	"slices"
 	"strings"
@@ -261,11 +262,12 @@ func features[E emitter](o FeatureOptions, u []rune, mask uint32, e E) {
 	}
 	// Words of Latin letters and digits (English, pinyin), with the
 	// contractions the rules expand, and pairs of neighbouring words.
-	prev, prevAt := "", -1
+	ws := wordState[E]{e: e, mask: mask}
+	var buf [64]byte
 	for i := 0; i < len(u); {
 		if !isWordRune(u[i]) {
 			if u[i] != ' ' || (i > 0 && !isWordRune(u[i-1])) {
-				prev = "" // a pair never spans punctuation or Chinese
+				ws.prev = false // a pair never spans punctuation or Chinese
 			}
 			i++
 			continue
@@ -274,25 +276,42 @@ func features[E emitter](o FeatureOptions, u []rune, mask uint32, e E) {
 		for j < len(u) && isWordRune(u[j]) {
 			j++
 		}
-		word := strings.Trim(string(u[i:j]), "'")
-		at := i
+		word := buf[:0] // the word's bytes: its runes are ASCII
+		for _, r := range u[i:j] {
+			word = append(word, byte(r))
+		}
+		ws.at = i
 		i = j
-		if word == "" {
-			continue
-		}
-		for rest := expandWord(word); rest != ""; {
-			var w string
-			w, rest, _ = strings.Cut(rest, " ")
-			e.emit(at, fnvString(fnvByte(fnvOffset, nsWord), w)&mask)
-			if prev != "" {
-				h := fnvString(fnvByte(fnvOffset, nsPair), prev)
-				h = fnvString(fnvByte(h, ' '), w)
-				e.emit(prevAt, h&mask)
-			}
-			prev, prevAt = w, at
-		}
+		expandWord(bytes.Trim(word, "'"), ws.word)
 	}
 	pinyinFeatures(u, mask, e)
+}
+
+// wordState emits the features of English and pinyin words one by one:
+// each word, and the pair it makes with the one before, hashed from the
+// word's bytes as they are read.
+type wordState[E emitter] struct {
+	e        E
+	mask     uint32
+	at       int    // where the word being read begins
+	prev     bool   // a word before it can pair with it
+	prevAt   int    // where that word begins
+	prevPair uint32 // that word's hash as the first of a pair
+}
+
+func (s *wordState[E]) word(w []byte) {
+	s.e.emit(s.at, fnvBytes(fnvByte(fnvOffset, nsWord), w)&s.mask)
+	if s.prev {
+		s.e.emit(s.prevAt, fnvBytes(s.prevPair, w)&s.mask)
+	}
+	s.prev, s.prevAt, s.prevPair = true, s.at, fnvByte(fnvBytes(fnvByte(fnvOffset, nsPair), w), ' ')
+}
+
+func fnvBytes(h uint32, b []byte) uint32 {
+	for _, c := range b {
+		h = fnvByte(h, c)
+	}
+	return h
 }
 
 // joinBuf holds the letters of one run for pinyinFeatures.
@@ -363,28 +382,60 @@ func isWordRune(r rune) bool {
 	return r == '\'' || (r < utf8.RuneSelf && (isASCIILetter(r) || (r >= '0' && r <= '9')))
 }
 
-// expandWord writes an English word as the rules read it: "im" is "i am",
-// "gonna" is "going to", "mom's" is "mom".
-func expandWord(w string) string {
-	if p, ok := strings.CutSuffix(w, "'s"); ok && p != "" {
-		if w = p; isWords[p] {
-			return p + " is"
+// expandWord calls emit with each word an English word w is, as the rules
+// read it: "im" is "i am", "gonna" is "going to", "mom's" is "mom". The
+// words may share w's bytes; emit must not keep them.
+func expandWord(w []byte, emit func(w []byte)) {
+	if len(w) == 0 {
+		return
+	}
+	if p, ok := bytes.CutSuffix(w, []byte("'s")); ok && len(p) > 0 {
+		w = p
+		if isWords[string(p)] {
+			emit(p)
+			emit(wordIs)
+			return
 		}
 	}
-	switch w {
-	case "can't":
-		return "can not"
-	case "won't":
-		return "will not"
+	if ws, ok := wordsOf[string(w)]; ok { // can't, won't, and enWords
+		for _, x := range ws {
+			emit(x)
+		}
+		return
+	}
+	for i, x := range enSuffixes {
+		if bytes.HasSuffix(w, []byte(x.suf)) && len(w) > len(x.suf) {
+			// "do" and "not": a word with a space is never one of enWords.
+			emit(w[:len(w)-len(x.suf)])
+			for _, x := range suffixWords[i] {
+				emit(x)
+			}
+			return
+		}
+	}
+	emit(w)
+}
+
+// The words expandWord writes, as bytes once and for all.
+var (
+	wordIs      = []byte("is")
+	wordsOf     = map[string][][]byte{"can't": split("can not"), "won't": split("will not")}
+	suffixWords [][][]byte
+)
+
+func init() {
+	for w, e := range enWords {
+		wordsOf[w] = split(e)
 	}
 	for _, x := range enSuffixes {
-		if strings.HasSuffix(w, x.suf) && len(w) > len(x.suf) {
-			w = w[:len(w)-len(x.suf)] + x.with
-			break
-		}
+		suffixWords = append(suffixWords, split(x.with))
 	}
-	if e, ok := enWords[w]; ok {
-		return e
+}
+
+func split(s string) [][]byte {
+	var out [][]byte
+	for _, w := range strings.Fields(s) {
+		out = append(out, []byte(w))
 	}
-	return w
+	return out
 }

@@ -136,3 +136,53 @@ func FuzzNear(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) { nearAgrees(t, s) })
 }
+
+// expandWordOld is expandWord as it was, returning the words joined.
+func expandWordOld(w string) string {
+	if p, ok := strings.CutSuffix(w, "'s"); ok && p != "" {
+		if w = p; isWords[p] {
+			return p + " is"
+		}
+	}
+	switch w {
+	case "can't":
+		return "can not"
+	case "won't":
+		return "will not"
+	}
+	for _, x := range enSuffixes {
+		if strings.HasSuffix(w, x.suf) && len(w) > len(x.suf) {
+			w = w[:len(w)-len(x.suf)] + x.with
+			break
+		}
+	}
+	if e, ok := enWords[w]; ok {
+		return e
+	}
+	return w
+}
+
+func expandJoined(w string) string {
+	var out []string
+	expandWord([]byte(w), func(b []byte) { out = append(out, string(b)) })
+	return strings.Join(out, " ")
+}
+
+func FuzzExpandWord(f *testing.F) {
+	for w := range enWords {
+		f.Add(w)
+		f.Add(w + "'s")
+	}
+	for _, s := range []string{"can't", "won't", "he's", "mom's", "didn't", "i'll", "'s", "x's", "n't", "we're", "i'm", "you'd"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, w string) {
+		w = strings.Trim(w, "'")
+		if w == "" {
+			return
+		}
+		if got, want := expandJoined(w), expandWordOld(w); got != want {
+			t.Fatalf("expandWord(%q) = %q, want %q", w, got, want)
+		}
+	})
+}

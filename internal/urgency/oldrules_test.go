@@ -97,7 +97,7 @@ var neutralZHOld = []struct {
 }
 
 func prepareChineseOld(spaced string) string {
-	s := replacePinyin(spaced)
+	s := replacePinyinOld(spaced)
 	s = slangOld.Replace(s)
 	if strings.ContainsAny(s, "死杀") { // every hyperbole and idiom has one
 		for _, n := range neutralZHOld {
@@ -204,3 +204,31 @@ var slangOld = strings.NewReplacer(
 )
 
 var _ = utf8.RuneSelf
+
+func replacePinyinOld(s string) string {
+	if !strings.ContainsFunc(s, isASCIILetter) {
+		return s
+	}
+	rs := []rune(s)
+	var b strings.Builder
+	for i := 0; i < len(rs); {
+		if !isASCIILetter(rs[i]) {
+			b.WriteRune(rs[i])
+			i++
+			continue
+		}
+		j := i
+		for j < len(rs) && isASCIILetter(rs[j]) {
+			j++
+		}
+		word := string(rs[i:j])
+		if z, ok := pinyinAlone[word]; ok {
+			word = z
+		} else if z, ok := pinyinBeside[word]; ok && ((i > 0 && isHan(rs[i-1])) || (j < len(rs) && isHan(rs[j]))) {
+			word = z
+		}
+		b.WriteString(word)
+		i = j
+	}
+	return b.String()
+}

@@ -400,31 +400,42 @@ var (
 )
 
 // replacePinyin writes pinyin words as the characters they stand for.
+// It reads s byte by byte (the letters are ASCII) and writes nothing when
+// no word is replaced.
 func replacePinyin(s string) string {
-	if !strings.ContainsFunc(s, isASCIILetter) {
-		return s
-	}
-	rs := []rune(s)
 	var b strings.Builder
-	for i := 0; i < len(rs); {
-		if !isASCIILetter(rs[i]) {
-			b.WriteRune(rs[i])
+	last := 0
+	for i := 0; i < len(s); {
+		if s[i] < 'a' || s[i] > 'z' {
 			i++
 			continue
 		}
 		j := i
-		for j < len(rs) && isASCIILetter(rs[j]) {
+		for j < len(s) && s[j] >= 'a' && s[j] <= 'z' {
 			j++
 		}
-		word := string(rs[i:j])
-		if z, ok := pinyinAlone[word]; ok {
-			word = z
-		} else if z, ok := pinyinBeside[word]; ok && ((i > 0 && isHan(rs[i-1])) || (j < len(rs) && isHan(rs[j]))) {
-			word = z
+		z, ok := pinyinAlone[s[i:j]]
+		if !ok {
+			if z, ok = pinyinBeside[s[i:j]]; ok {
+				before, _ := utf8.DecodeLastRuneInString(s[:i])
+				after, _ := utf8.DecodeRuneInString(s[j:])
+				ok = isHan(before) || isHan(after)
+			}
 		}
-		b.WriteString(word)
+		if ok {
+			if b.Cap() == 0 {
+				b.Grow(len(s) + 16)
+			}
+			b.WriteString(s[last:i])
+			b.WriteString(z)
+			last = j
+		}
 		i = j
 	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
 	return b.String()
 }
 

@@ -26,6 +26,9 @@ type TrainOptions struct {
 	// DangerWeight multiplies the weight of danger lines in the loss,
 	// after both labels are balanced (1: balanced).
 	DangerWeight float64
+	// Presence: nblr's ratios count in how many lines of each label a
+	// feature stands, not how often (NB-SVM's binarised counts).
+	Presence bool
 	Features     FeatureOptions
 }
 
@@ -248,8 +251,12 @@ func trainBayes(danger []bool, xs []sparse, opt TrainOptions) ([]float32, float3
 			c, t = cd, &td
 		}
 		for k, b := range x.idx {
-			c[b] += float64(x.val[k])
-			*t += float64(x.val[k])
+			v := float64(x.val[k])
+			if opt.Presence {
+				v = 1
+			}
+			c[b] += v
+			*t += v
 			if !used[b] {
 				used[b] = true
 				nused++
