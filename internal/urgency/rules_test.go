@@ -190,7 +190,7 @@ func BenchmarkUrgent(b *testing.B) {
 		j := (i * 37) % len(texts)
 		texts[i], texts[j] = texts[j], texts[i]
 	}
-	Urgent(texts[0]) // the model is decoded once, on first use
+	Urgent(texts[0])                       // the model is decoded once, on first use
 	times := make([]time.Duration, 0, b.N) // allocated before the timer starts
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

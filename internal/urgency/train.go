@@ -29,7 +29,7 @@ type TrainOptions struct {
 	// Presence: nblr's ratios count in how many lines of each label a
 	// feature stands, not how often (NB-SVM's binarised counts).
 	Presence bool
-	Features     FeatureOptions
+	Features FeatureOptions
 }
 
 // DefaultTrainOptions are the options `hotline detector train` uses; the
