@@ -45,7 +45,7 @@ func rulesOld(text string) (bool, string) {
 }
 
 func voidedOld(r *rule, t string, start int, game, joke bool, negated func(t string, start, end int) bool) bool {
-	m := r.re.FindStringIndex(t[start:min(len(t), start+r.max)])
+	m := wholeRule(r).FindStringIndex(t[start:min(len(t), start+r.max)])
 	if m == nil {
 		return true
 	}
@@ -62,7 +62,7 @@ func firstsOld(r *rule) []rune {
 	if fs, ok := firstsCache.Load(r); ok {
 		return fs.([]rune)
 	}
-	re, err := syntax.Parse(r.re.String(), syntax.Perl)
+	re, err := syntax.Parse(r.pattern, syntax.Perl)
 	if err != nil {
 		panic(err)
 	}
@@ -72,6 +72,19 @@ func firstsOld(r *rule) []rune {
 }
 
 var firstsCache sync.Map
+
+// wholeRule is the rule's expression as one, anchored, as the rules ran it
+// before.
+func wholeRule(r *rule) *regexp.Regexp {
+	if re, ok := wholeCache.Load(r); ok {
+		return re.(*regexp.Regexp)
+	}
+	re := regexp.MustCompile(`^(?:` + r.pattern + `)`)
+	wholeCache.Store(r, re)
+	return re
+}
+
+var wholeCache sync.Map
 
 var unlessOld = regexp.MustCompile(`感冒|发烧|咳嗽|生病|病了|医生|胃疼|头疼|过敏|维生素|中药|按时`)
 

@@ -135,12 +135,13 @@ func rulesRead(rd reading) (bool, string) {
 
 // rule is one category of danger written as a regular expression. A rule
 // is tried only where a match could begin (one of its first runes) and
-// anchored there: its gaps are short, so each try reads a few characters,
-// and a long message costs little more than its length.
+// what it needs stands near, alternative by alternative, anchored there:
+// its gaps are short, so each try reads a few characters, and a long
+// message costs little more than its length (scan.go).
 type rule struct {
-	reason string
-	re     *regexp.Regexp // anchored at the start
-	alts   []alt          // what each top-level alternative needs (scan.go)
+	reason  string
+	pattern string         // as written
+	alts    []alt          // its alternatives, and what each needs
 	firsts []firstAlts    // the alternatives by the rune they begin with
 	sets   []int          // the needed rune sets of all its alternatives
 	words  []int          // and their needed words
@@ -553,7 +554,7 @@ func compileRule(reason, pattern string) rule {
 	if !ok {
 		panic(fmt.Sprintf("urgency rule %q: unbounded", pattern))
 	}
-	as := alts(simple)
+	as := alts(re)
 	var sets, words []int
 	for _, a := range as {
 		for _, n := range a.needs {
@@ -565,7 +566,7 @@ func compileRule(reason, pattern string) rule {
 			}
 		}
 	}
-	return rule{reason: reason, firsts: byFirst(as), sets: sets, words: words, re: regexp.MustCompile(`^(?:` + pattern + `)`), alts: as, max: max + utf8.UTFMax}
+	return rule{reason: reason, firsts: byFirst(as), sets: sets, words: words, pattern: pattern, alts: as, max: max + utf8.UTFMax}
 }
 
 // maxBytes returns the most bytes a match of re can take; ok is false if

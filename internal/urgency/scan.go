@@ -1,6 +1,7 @@
 package urgency
 
 import (
+	"fmt"
 	"regexp"
 	"regexp/syntax"
 	"slices"
@@ -30,10 +31,11 @@ type alt struct {
 	first  []uint64 // the runes it can begin with, as bits of first-rune ids
 	prefix string   // the words every match of it begins with
 	needs  []needRef
-	// re is the alternative alone, anchored; max the most bytes it can
-	// take and one rune more, so that a \b at its end reads what follows.
-	// Small, so that the regexp package runs it with its backtracker.
-	re  *regexp.Regexp
+	// re is the alternative alone, anchored, compiled the first time it
+	// runs; max the most bytes it can take and one rune more, so that a
+	// \b at its end reads what follows. Small, so that the regexp package
+	// runs it with its backtracker.
+	re  func() *regexp.Regexp
 	max int
 }
 
@@ -146,7 +148,7 @@ func hasBit(bits []uint64, id int) bool {
 // maxAlts bounds the alternatives a rule is split into.
 const maxAlts = 256
 
-// alts splits a parsed, simplified pattern into alternatives, each with
+// alts splits a parsed pattern into alternatives, each with
 // its first runes, the words it begins with and its needs: its top-level
 // alternatives, and those of a group it begins with ((被|把)…打 is 被…打
 // or 把…打), so that each alternative needs what its own words need.
@@ -156,7 +158,10 @@ func alts(re *syntax.Regexp) []alt {
 		subs = []*syntax.Regexp{re}
 	}
 	out := make([]alt, 0, len(subs))
-	for _, sub := range subs {
+	for _, written := range subs {
+		// Written back as parsed (a bounded repeat stays one), read
+		// simplified.
+		sub := written.Simplify()
 		first, ok := firstRunes(sub)
 		if !ok || len(first) == 0 {
 			panic("urgency rule: an alternative without a definite first character")
@@ -165,7 +170,9 @@ func alts(re *syntax.Regexp) []alt {
 		if !ok {
 			panic("urgency rule: an unbounded alternative")
 		}
-		a := alt{first: bitsOf(first), prefix: prefix(sub), re: regexp.MustCompile(`^(?:` + sub.String() + `)`), max: max + utf8.UTFMax}
+		a := alt{first: bitsOf(first), prefix: prefix(sub), max: max + utf8.UTFMax}
+		p := `^(?:` + pattern(written) + `)`
+		a.re = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(p) })
 		needs := needed(sub)
 		if len(needs) > maxNeeds {
 			needs = needs[len(needs)-maxNeeds:]
@@ -183,6 +190,97 @@ func alts(re *syntax.Regexp) []alt {
 		out = append(out, a)
 	}
 	return out
+}
+
+// pattern writes re back as a pattern. (syntax.Regexp's String is slow on
+// the nested groups Simplify makes of a bounded repeat: tens of
+// milliseconds each, seconds for all the rules.) Groups are written
+// without capturing: only the whole match is used.
+func pattern(re *syntax.Regexp) string {
+	var b strings.Builder
+	writePattern(&b, re)
+	return b.String()
+}
+
+func writePattern(b *strings.Builder, re *syntax.Regexp) {
+	group := func(sub *syntax.Regexp) {
+		b.WriteString("(?:")
+		writePattern(b, sub)
+		b.WriteString(")")
+	}
+	lazy := func() {
+		if re.Flags&syntax.NonGreedy != 0 {
+			b.WriteByte('?')
+		}
+	}
+	switch re.Op {
+	case syntax.OpNoMatch:
+		b.WriteString(`[^\x00-\x{10FFFF}]`)
+	case syntax.OpEmptyMatch:
+		b.WriteString(`(?:)`)
+	case syntax.OpLiteral:
+		if re.Flags&syntax.FoldCase != 0 {
+			b.WriteString("(?i:")
+		}
+		for _, r := range re.Rune {
+			b.WriteString(regexp.QuoteMeta(string(r)))
+		}
+		if re.Flags&syntax.FoldCase != 0 {
+			b.WriteString(")")
+		}
+	case syntax.OpCharClass:
+		b.WriteByte('[')
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			fmt.Fprintf(b, `\x{%x}`, re.Rune[i])
+			if re.Rune[i+1] != re.Rune[i] {
+				fmt.Fprintf(b, `-\x{%x}`, re.Rune[i+1])
+			}
+		}
+		b.WriteByte(']')
+	case syntax.OpAnyCharNotNL:
+		b.WriteString(`(?-s:.)`)
+	case syntax.OpAnyChar:
+		b.WriteString(`(?s:.)`)
+	case syntax.OpBeginLine:
+		b.WriteString(`(?m:^)`)
+	case syntax.OpEndLine:
+		b.WriteString(`(?m:$)`)
+	case syntax.OpBeginText:
+		b.WriteString(`\A`)
+	case syntax.OpEndText:
+		b.WriteString(`\z`)
+	case syntax.OpWordBoundary:
+		b.WriteString(`\b`)
+	case syntax.OpNoWordBoundary:
+		b.WriteString(`\B`)
+	case syntax.OpCapture:
+		group(re.Sub[0])
+	case syntax.OpStar, syntax.OpPlus, syntax.OpQuest:
+		group(re.Sub[0])
+		b.WriteString(map[syntax.Op]string{syntax.OpStar: "*", syntax.OpPlus: "+", syntax.OpQuest: "?"}[re.Op])
+		lazy()
+	case syntax.OpRepeat:
+		group(re.Sub[0])
+		if re.Max < 0 {
+			fmt.Fprintf(b, "{%d,}", re.Min)
+		} else {
+			fmt.Fprintf(b, "{%d,%d}", re.Min, re.Max)
+		}
+		lazy()
+	case syntax.OpConcat:
+		for _, sub := range re.Sub {
+			group(sub)
+		}
+	case syntax.OpAlternate:
+		for i, sub := range re.Sub {
+			if i > 0 {
+				b.WriteByte('|')
+			}
+			group(sub)
+		}
+	default:
+		panic(fmt.Sprintf("urgency rule: cannot write %v", re.Op))
+	}
 }
 
 // emptyWidth reports whether re matches without reading anything (\b, ^).
@@ -510,7 +608,7 @@ func (r *rule) matchAt(t string, as []int, at int, s *scan) (end int, ok bool) {
 		if !met {
 			continue
 		}
-		if m := a.re.FindStringIndex(window); m != nil {
+		if m := a.re().FindStringIndex(window); m != nil {
 			return at + m[1], true
 		}
 	}

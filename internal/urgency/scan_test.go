@@ -44,7 +44,8 @@ func TestNeedsNeverHideAMatch(t *testing.T) {
 	}
 }
 
-// Every needed set holds runes, and every rule has alternatives.
+// Every needed set holds runes, and every rule has alternatives, each of
+// which compiles (they are compiled on first use).
 func TestNeededSets(t *testing.T) {
 	for key, id := range needSets {
 		if key == "" {
@@ -54,7 +55,10 @@ func TestNeededSets(t *testing.T) {
 	for _, rules := range [][]rule{zhRules, enRules} {
 		for _, r := range rules {
 			if len(r.alts) == 0 || len(r.firsts) == 0 {
-				t.Errorf("rule %s has no alternatives", r.re)
+				t.Errorf("rule %s has no alternatives", r.pattern)
+			}
+			for _, a := range r.alts {
+				a.re() // compiles, or panics
 			}
 		}
 	}
