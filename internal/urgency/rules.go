@@ -140,12 +140,12 @@ func rulesRead(rd reading) (bool, string) {
 // message costs little more than its length (scan.go).
 type rule struct {
 	reason  string
-	pattern string         // as written
-	alts    []alt          // its alternatives, and what each needs
-	firsts []firstAlts    // the alternatives by the rune they begin with
-	sets   []int          // the needed rune sets of all its alternatives
-	words  []int          // and their needed words
-	max    int            // the most bytes a match can take
+	pattern string      // as written
+	alts    []alt       // its alternatives, and what each needs
+	firsts  []firstAlts // the alternatives by the rune they begin with
+	sets    []int       // the needed rune sets of all its alternatives
+	words   []int       // and their needed words
+	max     int         // the most bytes a match can take
 	// notAfter voids a match that goes on into another word: 想死 in
 	// 想死你了, 不想活 in 不想活在别人的眼光里.
 	notAfter []string
