@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,7 +48,7 @@ func runDetector(ctx context.Context, args []string, env *Env) error {
 	fs.StringVar(&corpus, "corpus", filepath.Join("internal", "urgency", "corpus"), "the corpus folder (train/, legacy.tsv, frozen/)")
 	fs.Var(&local, "local", "a folder of the district's own labelled .tsv lines to train on too (repeatable)")
 	fs.IntVar(&folds, "folds", 5, "folds of batch-grouped cross-validation")
-	fs.StringVar(&method, "method", opt.Method, "logistic or bayes")
+	fs.StringVar(&method, "method", opt.Method, "nblr (logistic regression over naive Bayes-scaled features), logistic, ensemble (the mean of both) or bayes")
 	fs.Float64Var(&l2, "l2", opt.L2, "logistic: L2 penalty")
 	fs.IntVar(&window, "window", opt.Window, "characters per window of a long message")
 	fs.Float64Var(&budget.FalseAlarms, "budget-false-alarms", budget.FalseAlarms, "urgent-path false alarms the thresholds may cost on ordinary lines (cross-validated)")
@@ -62,8 +63,8 @@ func runDetector(ctx context.Context, args []string, env *Env) error {
 		return usageErr(err)
 	}
 	opt.Method, opt.L2, opt.Window = method, l2, window
-	if (method != "logistic" && method != "bayes") || folds < 2 || window < 8 || l2 < 0 {
-		fmt.Fprintln(env.Stderr, "hotline detector: --method logistic|bayes, --folds ≥ 2, --window ≥ 8, --l2 ≥ 0")
+	if !slices.Contains([]string{"nblr", "logistic", "ensemble", "bayes"}, method) || folds < 2 || window < 8 || l2 < 0 {
+		fmt.Fprintln(env.Stderr, "hotline detector: --method nblr|logistic|ensemble|bayes, --folds ≥ 2, --window ≥ 8, --l2 ≥ 0")
 		return ErrUsage
 	}
 	if args[0] == "train" {

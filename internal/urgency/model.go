@@ -38,7 +38,7 @@ type Model struct {
 
 // ModelInfo describes a trained model.
 type ModelInfo struct {
-	Method   string // "logistic" or "bayes"
+	Method   string // "nblr", "logistic", "ensemble" or "bayes" (TrainOptions.Method)
 	L2       float64
 	Examples int
 	Batches  int

@@ -16,7 +16,8 @@ import (
 type TrainOptions struct {
 	// Method: "logistic" (regularised logistic regression), "nblr"
 	// (logistic regression over features scaled by their naive Bayes
-	// log-count ratios, NB-SVM's way) or "bayes" (multinomial naive Bayes).
+	// log-count ratios, NB-SVM's way), "ensemble" (the mean of the two) or
+	// "bayes" (multinomial naive Bayes).
 	Method     string
 	Bits       int     // 1<<Bits hashed buckets
 	L2         float64 // logistic, nblr: weight of the L2 penalty
@@ -141,6 +142,16 @@ func (p *prepared) train(idx []int, opt TrainOptions) *Model {
 		m.Info.L2 = opt.L2
 		scale, _ := trainBayes(danger, xs, opt)
 		m.Weights, m.Bias = trainLogistic(danger, xs, scale, opt)
+	case "ensemble":
+		// The mean of logistic regression and nblr: one linear model.
+		m.Info.L2 = opt.L2
+		scale, _ := trainBayes(danger, xs, opt)
+		w1, b1 := trainLogistic(danger, xs, scale, opt)
+		w2, b2 := trainLogistic(danger, xs, nil, opt)
+		for j := range w1 {
+			w1[j] = float32((float64(w1[j]) + float64(w2[j])) / 2)
+		}
+		m.Weights, m.Bias = w1, float32((float64(b1)+float64(b2))/2)
 	default:
 		m.Info.Method, m.Info.L2 = "logistic", opt.L2
 		m.Weights, m.Bias = trainLogistic(danger, xs, nil, opt)
