@@ -35,7 +35,7 @@ type TrainOptions struct {
 
 // DefaultTrainOptions are the options `hotline detector train` uses; the
 // figures in docs/detector.md say why.
-var DefaultTrainOptions = TrainOptions{Method: "logistic", Bits: 18, L2: 1e-5, Iterations: 400, Alpha: 0.5, Window: 120, DangerWeight: 1, Features: FeatureOptions{MaxGram: 4, IDs: true}}
+var DefaultTrainOptions = TrainOptions{Method: "nblr", Bits: 18, L2: 1e-5, Iterations: 400, Alpha: 0.5, Window: 120, DangerWeight: 1, Features: FeatureOptions{MaxGram: 4, IDs: true}}
 
 // sparse is one example as sorted (bucket, count) pairs.
 type sparse struct {
