@@ -153,6 +153,12 @@ func detectorEval(w io.Writer, corpus string, local []string, modelFile, split s
 		urgency.WriteTable(w, fmt.Sprintf("### Frozen split: %d lines (model trained on %d lines, digest %.16s)", len(ex), m.Info.Examples, m.Info.Digest), figs)
 		urgency.WriteGroups(w, "Per category (frozen split)", figs, false)
 		urgency.WriteGroups(w, "Per language (frozen split)", figs, true)
+		// Below the goals the command fails, so that a script
+		// (or CI) cannot take the figures for a pass.
+		if c := figs[len(figs)-1]; !c.MeetsGoals() {
+			return fmt.Errorf("frozen split: rules and model together miss the goals: recall %.3f (want ≥ %.2f), urgent-path false alarms %.3f (≤ %.2f), unsure on ordinary %.3f (≤ %.2f)",
+				c.Recall(), urgency.GoalRecall, c.FalseAlarmRate(), urgency.GoalFalseAlarms, c.UnsureRate(), urgency.GoalUnsureOrdinary)
+		}
 	}
 	return nil
 }
