@@ -1,23 +1,37 @@
 package urgency
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
 
-// TestNeedsNeverHideAMatch: on every line of the legacy and training
-// corpora, alone and run together into long messages, the rules answer
-// as they did before they were made fast (rulesOld).
+// TestNeedsNeverHideAMatch: on lines of the legacy and training corpora,
+// alone and run together into long messages, and on the worst cases, the
+// rules answer as they did before they were made fast (rulesOld).
+//
+// rulesOld is slow (seconds for the whole corpus, a minute under -race),
+// so the test reads every eighth line and every eighth run of eight, a
+// different sample at each offset: HOTLINE_TEST_ALL_LINES=1 reads them
+// all (run it after changing the rules), as does FuzzNeeds any text.
 func TestNeedsNeverHideAMatch(t *testing.T) {
 	ex, err := TrainingSet("corpus")
 	if err != nil {
 		t.Fatal(err)
 	}
-	texts := make([]string, 0, len(ex)+len(ex)/8)
-	for _, e := range ex {
-		texts = append(texts, e.Text)
+	every := 8
+	if os.Getenv("HOTLINE_TEST_ALL_LINES") == "1" {
+		every = 1
 	}
-	for i := 0; i+8 <= len(ex); i += 8 {
+	texts := make([]string, 0, len(ex)/every+len(ex)/8/every+len(worstCases))
+	for i := 0; i < len(ex); i += every {
+		texts = append(texts, ex[i].Text)
+	}
+	start := 0
+	if every > 1 {
+		start = 8 // not the lines read alone above
+	}
+	for i := start; i+8 <= len(ex); i += 8 * every {
 		var b strings.Builder
 		for _, e := range ex[i : i+8] {
 			b.WriteString(e.Text)
