@@ -146,19 +146,6 @@ func tgAsk(m telegramtest.SentMessage) bool {
 	return ok && strings.Contains(m.PlainText, "你现在有危险吗")
 }
 
-// latestWith is the latest message to u with the button data.
-func latestWith(t *testing.T, u *telegramtest.User, data string) telegramtest.SentMessage {
-	t.Helper()
-	ms := u.Messages()
-	for i := len(ms) - 1; i >= 0; i-- {
-		if _, ok := ms[i].Button(data); ok {
-			return ms[i]
-		}
-	}
-	t.Fatalf("no message with the button %q", data)
-	return telegramtest.SentMessage{}
-}
-
 func TestUnsureOnTelegram(t *testing.T) {
 	e := newUrgentEnv(t)
 	text := unsureSentence(t, 0)
