@@ -1,0 +1,676 @@
+// Package phones is the user side of the Telegram and WeChat simulators
+// (internal/sim/telegramsim, internal/sim/wechatsim) in a browser: a page
+// with two phone frames, a Telegram-like chat and a WeChat-like chat, where
+// a visitor plays a pupil. What the visitor types and taps goes to the
+// simulator as a user's message, button press or menu click; the real bot
+// and the real WeChat adapter, pointed at the simulators, answer; the page
+// shows what they sent back.
+//
+// It is product code for "hotline demo" only: a district evaluating the
+// product tries every channel without accounts. "hotline serve" never
+// mounts it. Each visitor (a cookie) gets simulated users of their own,
+// kept in memory with the simulators: they are gone at the next start, as
+// the simulators' chats are. Nothing a visitor types is logged.
+package phones
+
+import (
+	"context"
+	"crypto/rand"
+	"embed"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"hotline/internal/sim/telegramsim"
+	"hotline/internal/sim/wechatsim"
+)
+
+// Prefix is where the page and its calls are served.
+const Prefix = "/demo/phones"
+
+// Limits of what a visitor sends: Telegram takes 4096 characters in a
+// message, WeChat about 2048 bytes of text.
+const (
+	maxTelegramText = 4000
+	maxWechatText   = 600
+	maxVisitors     = 500
+	visitorIdle     = 2 * time.Hour
+	// maxShown bounds the messages a phone shows: the latest ones.
+	maxShown = 200
+)
+
+// Config is what the page drives.
+type Config struct {
+	// Telegram is the simulated Bot API the bot polls; nil: no Telegram
+	// phone (a real bot is configured).
+	Telegram *telegramsim.Server
+	// TelegramStart is what the Telegram phone's START sends, as a pupil
+	// who scanned the school's poster would: "/start demo".
+	TelegramStart string
+	// Wechat is the simulated WeChat; nil: no WeChat phone.
+	Wechat *wechatsim.Server
+	// WechatURL is the account's server URL the simulated users post to
+	// (the adapter's /wechat/{name}, on the address this process listens).
+	WechatURL string
+	// WechatName is the account's name on the phone.
+	WechatName string
+	// Links are the other ways in, shown beside the phones: the web chat,
+	// the mailbox, the inbox.
+	Links []Link
+	Logger *slog.Logger
+}
+
+// Link is one link beside the phones.
+type Link struct {
+	LabelZH, LabelEN, Href, Note string
+}
+
+// Handler serves the page.
+type Handler struct {
+	cfg Config
+
+	mu       sync.Mutex
+	visitors map[string]*visitor
+}
+
+// visitor is one browser's pair of phones.
+type visitor struct {
+	seen time.Time
+
+	tg     *telegramsim.User
+	tgMine []mine
+
+	wx       *wechatsim.User
+	wxMine   []mine
+	wxFollow bool
+}
+
+// mine is a message the visitor sent: it goes in the chat after the
+// first after messages of the other side (those there when it was sent).
+type mine struct {
+	after int
+	text  string
+}
+
+// New returns the page's handler.
+func New(cfg Config) *Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Handler{cfg: cfg, visitors: map[string]*visitor{}}
+}
+
+//go:embed static/*
+var static embed.FS
+
+var page = template.Must(template.ParseFS(static, "static/phones.html"))
+
+// Register mounts the page and its calls on mux under Prefix.
+func (h *Handler) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET "+Prefix, h.handlePage)
+	mux.Handle("GET "+Prefix+"/static/", http.StripPrefix(Prefix, http.HandlerFunc(h.handleStatic)))
+	mux.HandleFunc("GET "+Prefix+"/state", h.handleState)
+	mux.HandleFunc("POST "+Prefix+"/telegram/start", h.post(h.telegramStart))
+	mux.HandleFunc("POST "+Prefix+"/telegram/send", h.post(h.telegramSend))
+	mux.HandleFunc("POST "+Prefix+"/telegram/press", h.post(h.telegramPress))
+	mux.HandleFunc("POST "+Prefix+"/wechat/follow", h.post(h.wechatFollow))
+	mux.HandleFunc("POST "+Prefix+"/wechat/send", h.post(h.wechatSend))
+	mux.HandleFunc("POST "+Prefix+"/wechat/tap", h.post(h.wechatTap))
+	mux.HandleFunc("POST "+Prefix+"/wechat/menu", h.post(h.wechatMenu))
+	mux.HandleFunc("POST "+Prefix+"/reset", h.post(h.reset))
+}
+
+func secure(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+}
+
+func (h *Handler) handlePage(w http.ResponseWriter, r *http.Request) {
+	secure(w)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	page.Execute(w, struct {
+		Telegram, Wechat bool
+		WechatName       string
+		Links            []Link
+	}{h.cfg.Telegram != nil, h.cfg.Wechat != nil, h.cfg.WechatName, h.cfg.Links})
+}
+
+func (h *Handler) handleStatic(w http.ResponseWriter, r *http.Request) {
+	secure(w)
+	switch r.URL.Path {
+	case "/static/phones.css", "/static/phones.js":
+		http.ServeFileFS(w, r, static, r.URL.Path[1:])
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+const cookieName = "hotline_demo_phones"
+
+// visitorOf returns the visitor of the request's cookie, or nil; with
+// create, a new one (setting the cookie) when there is none.
+func (h *Handler) visitorOf(w http.ResponseWriter, r *http.Request, create bool) *visitor {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	now := time.Now()
+	if c, err := r.Cookie(cookieName); err == nil {
+		if v := h.visitors[c.Value]; v != nil && now.Sub(v.seen) < visitorIdle {
+			v.seen = now
+			return v
+		}
+	}
+	if !create {
+		return nil
+	}
+	h.evictLocked(now)
+	id := rand.Text()
+	v := &visitor{seen: now}
+	h.visitors[id] = v
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: id, Path: Prefix, HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: int(visitorIdle / time.Second)})
+	return v
+}
+
+// evictLocked forgets idle visitors, and the longest idle one when the
+// page has as many as it keeps. h.mu held.
+func (h *Handler) evictLocked(now time.Time) {
+	var oldest string
+	for id, v := range h.visitors {
+		if now.Sub(v.seen) >= visitorIdle {
+			delete(h.visitors, id)
+			continue
+		}
+		if oldest == "" || v.seen.Before(h.visitors[oldest].seen) {
+			oldest = id
+		}
+	}
+	if len(h.visitors) >= maxVisitors && oldest != "" {
+		delete(h.visitors, oldest)
+	}
+}
+
+// telegramUser returns the visitor's Telegram user, made on first use.
+func (h *Handler) telegramUser(v *visitor) *telegramsim.User {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if v.tg == nil {
+		v.tg = h.cfg.Telegram.NewUser(telegramsim.UserOptions{FirstName: "同学", LanguageCode: "zh-hans"})
+	}
+	return v.tg
+}
+
+// wechatUser returns the visitor's WeChat user, made on first use.
+func (h *Handler) wechatUser(v *visitor) *wechatsim.User {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if v.wx == nil {
+		v.wx = h.cfg.Wechat.NewUser(h.cfg.WechatURL)
+	}
+	return v.wx
+}
+
+// apiError is a refusal the page shows as it is.
+type apiError struct {
+	status int
+	zh, en string
+}
+
+func (e *apiError) Error() string { return e.en }
+
+var (
+	errNoPhone  = &apiError{http.StatusNotFound, "这部模拟手机没有开启。", "This simulated phone is off."}
+	errEmpty    = &apiError{http.StatusBadRequest, "请先写点什么。", "Write something first."}
+	errTooLong  = &apiError{http.StatusRequestEntityTooLarge, "这条消息太长了。", "That message is too long."}
+	errBadText  = &apiError{http.StatusBadRequest, "这条消息里有无法识别的字符。", "That message has characters that cannot be read."}
+	errNoChoice = &apiError{http.StatusBadRequest, "这个按钮已经不在了。", "That button is no longer there."}
+	errFailed   = &apiError{http.StatusBadGateway, "消息没有送达，请再试一次。", "The message did not go through. Please try again."}
+)
+
+// request is the body of every call: the fields each uses.
+type request struct {
+	Text    string `json:"text"`
+	Message int    `json:"message"`
+	Data    string `json:"data"`
+	Key     string `json:"key"`
+}
+
+// post wraps a call of the page: its own page's JSON only (a form of
+// another site cannot send JSON without asking first), the visitor's
+// phones, and the state after it as the answer.
+func (h *Handler) post(fn func(ctx context.Context, v *visitor, req *request) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		secure(w)
+		if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") || crossSite(r) {
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+		var req request
+		if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&req); err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error_zh": "请求无法识别。", "error_en": "The request could not be read."})
+			return
+		}
+		v := h.visitorOf(w, r, true)
+		// The simulated user's calls run to their end even if the page
+		// goes away meanwhile: a half-sent message helps no one. The
+		// minute is a hang guard.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), time.Minute)
+		defer cancel()
+		if err := fn(ctx, v, &req); err != nil {
+			var ae *apiError
+			if !errors.As(err, &ae) {
+				// The kind of failure only: never what was sent.
+				h.cfg.Logger.Warn("demo phones: a simulated message failed", "err", errKind(err))
+				ae = errFailed
+			}
+			writeJSON(w, ae.status, map[string]string{"error_zh": ae.zh, "error_en": ae.en})
+			return
+		}
+		writeJSON(w, http.StatusOK, h.state(v))
+	}
+}
+
+// crossSite tells a request another site made: by the browser's own
+// Sec-Fetch-Site, else by an Origin that is not this host.
+func crossSite(r *http.Request) bool {
+	if s := r.Header.Get("Sec-Fetch-Site"); s != "" {
+		return s != "same-origin"
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		u, err := url.Parse(o)
+		return err != nil || u.Host != r.Host
+	}
+	return false
+}
+
+func errKind(err error) string {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return "network"
+	}
+	return "other"
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// checkText checks what a visitor typed.
+func checkText(s string, max int) (string, error) {
+	if !utf8.ValidString(s) {
+		return "", errBadText
+	}
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "":
+		return "", errEmpty
+	case utf8.RuneCountInString(s) > max:
+		return "", errTooLong
+	}
+	return s, nil
+}
+
+func (h *Handler) telegramStart(ctx context.Context, v *visitor, req *request) error {
+	if h.cfg.Telegram == nil {
+		return errNoPhone
+	}
+	u := h.telegramUser(v)
+	h.addMine(&v.tgMine, len(u.Messages()), h.cfg.TelegramStart)
+	u.SendCommand(h.cfg.TelegramStart)
+	return nil
+}
+
+func (h *Handler) telegramSend(ctx context.Context, v *visitor, req *request) error {
+	if h.cfg.Telegram == nil {
+		return errNoPhone
+	}
+	text, err := checkText(req.Text, maxTelegramText)
+	if err != nil {
+		return err
+	}
+	u := h.telegramUser(v)
+	h.addMine(&v.tgMine, len(u.Messages()), text)
+	if strings.HasPrefix(text, "/") {
+		u.SendCommand(text)
+	} else {
+		u.SendText(text)
+	}
+	return nil
+}
+
+// telegramPress presses a button the bot sent this visitor: only one of
+// its messages, only one of its buttons, as a Telegram client can.
+func (h *Handler) telegramPress(ctx context.Context, v *visitor, req *request) error {
+	if h.cfg.Telegram == nil {
+		return errNoPhone
+	}
+	u := h.telegramUser(v)
+	for _, m := range u.Messages() {
+		if m.MessageID == req.Message && !m.Deleted {
+			if _, err := u.PressOn(m, req.Data); err != nil {
+				return errNoChoice
+			}
+			return nil
+		}
+	}
+	return errNoChoice
+}
+
+func (h *Handler) wechatFollow(ctx context.Context, v *visitor, req *request) error {
+	if h.cfg.Wechat == nil {
+		return errNoPhone
+	}
+	u := h.wechatUser(v)
+	if _, err := u.Send(ctx, &wechatsim.Message{MsgType: "event", Event: "subscribe"}); err != nil {
+		return err
+	}
+	h.mu.Lock()
+	v.wxFollow = true
+	h.mu.Unlock()
+	return nil
+}
+
+func (h *Handler) wechatSend(ctx context.Context, v *visitor, req *request) error {
+	if h.cfg.Wechat == nil {
+		return errNoPhone
+	}
+	text, err := checkText(req.Text, maxWechatText)
+	if err != nil {
+		return err
+	}
+	return h.wechatSay(ctx, v, text, func(u *wechatsim.User) (*wechatsim.Reply, error) { return u.Text(ctx, text) })
+}
+
+// wechatTap taps a menu link in a message the account sent this visitor:
+// WeChat sends its label back as the user's message, with its id.
+func (h *Handler) wechatTap(ctx context.Context, v *visitor, req *request) error {
+	if h.cfg.Wechat == nil {
+		return errNoPhone
+	}
+	u := h.wechatUser(v)
+	var label string
+	for _, s := range h.cfg.Wechat.Sent(u.OpenID) {
+		for _, c := range wechatChoices(s.Text) {
+			if c.Data == req.Data {
+				label = c.Label
+			}
+		}
+	}
+	if label == "" {
+		return errNoChoice
+	}
+	return h.wechatSay(ctx, v, label, func(u *wechatsim.User) (*wechatsim.Reply, error) { return u.Tap(ctx, label, req.Data) })
+}
+
+// wechatMenu clicks an item of the account's menu (an event: nothing
+// shows as the user's message).
+func (h *Handler) wechatMenu(ctx context.Context, v *visitor, req *request) error {
+	if h.cfg.Wechat == nil {
+		return errNoPhone
+	}
+	found := false
+	for _, it := range h.wechatMenuItems() {
+		found = found || it.Key == req.Key
+	}
+	if !found {
+		return errNoChoice
+	}
+	u := h.wechatUser(v)
+	_, err := u.Click(ctx, req.Key)
+	return err
+}
+
+// wechatSay sends the visitor's words and shows them after what the
+// account had sent before.
+func (h *Handler) wechatSay(ctx context.Context, v *visitor, text string, send func(*wechatsim.User) (*wechatsim.Reply, error)) error {
+	u := h.wechatUser(v)
+	h.addMine(&v.wxMine, len(h.cfg.Wechat.Sent(u.OpenID)), text)
+	r, err := send(u)
+	if err != nil {
+		return err
+	}
+	if r.Status != http.StatusOK {
+		return errFailed
+	}
+	return nil
+}
+
+func (h *Handler) addMine(list *[]mine, after int, text string) {
+	h.mu.Lock()
+	*list = append(*list, mine{after: after, text: text})
+	if len(*list) > maxShown {
+		*list = (*list)[len(*list)-maxShown:]
+	}
+	h.mu.Unlock()
+}
+
+// reset gives the visitor new phones: new users, empty chats.
+func (h *Handler) reset(ctx context.Context, v *visitor, req *request) error {
+	h.mu.Lock()
+	*v = visitor{seen: v.seen}
+	h.mu.Unlock()
+	return nil
+}
+
+func (h *Handler) handleState(w http.ResponseWriter, r *http.Request) {
+	secure(w)
+	v := h.visitorOf(w, r, false)
+	if v == nil {
+		writeJSON(w, http.StatusOK, state{Telegram: h.cfg.Telegram != nil, Wechat: h.cfg.Wechat != nil, WechatMenu: h.wechatMenuItems()})
+		return
+	}
+	writeJSON(w, http.StatusOK, h.state(v))
+}
+
+// state is what the phones show.
+type state struct {
+	Telegram   bool       `json:"telegram"`
+	Wechat     bool       `json:"wechat"`
+	TgChat     []message  `json:"tg_chat"`
+	TgCommands []choice   `json:"tg_commands"`
+	WxFollowed bool       `json:"wx_followed"`
+	WxChat     []message  `json:"wx_chat"`
+	WechatMenu []menuItem `json:"wx_menu"`
+}
+
+// message is one bubble.
+type message struct {
+	Mine bool `json:"mine"`
+	// ID is the Telegram message's id (its buttons are pressed on it).
+	ID      int        `json:"id,omitempty"`
+	Text    string     `json:"text"`
+	Photo   bool       `json:"photo,omitempty"`
+	Buttons [][]choice `json:"buttons,omitempty"`
+	Links   []choice   `json:"links,omitempty"` // web links in the text
+}
+
+// choice is a button (Telegram) or a menu link (WeChat).
+type choice struct {
+	Label string `json:"label"`
+	Data  string `json:"data,omitempty"`
+	URL   string `json:"url,omitempty"`
+}
+
+type menuItem struct {
+	Label string `json:"label"`
+	Key   string `json:"key"`
+}
+
+func (h *Handler) state(v *visitor) state {
+	h.mu.Lock()
+	tg, wx, follow := v.tg, v.wx, v.wxFollow
+	tgMine, wxMine := append([]mine(nil), v.tgMine...), append([]mine(nil), v.wxMine...)
+	h.mu.Unlock()
+	s := state{Telegram: h.cfg.Telegram != nil, Wechat: h.cfg.Wechat != nil, WxFollowed: follow, WechatMenu: h.wechatMenuItems()}
+	if tg != nil {
+		var theirs []message
+		for _, m := range tg.Messages() {
+			if m.Deleted {
+				theirs = append(theirs, message{})
+				continue
+			}
+			msg := message{ID: m.MessageID, Text: m.PlainText, Photo: m.Method == "sendPhoto"}
+			for _, row := range m.Keyboard {
+				var out []choice
+				for _, b := range row {
+					switch {
+					case b.CallbackData != "":
+						out = append(out, choice{Label: b.Text, Data: b.CallbackData})
+					case webURL(b.URL):
+						out = append(out, choice{Label: b.Text, URL: b.URL})
+					}
+				}
+				if len(out) > 0 {
+					msg.Buttons = append(msg.Buttons, out)
+				}
+			}
+			theirs = append(theirs, msg)
+		}
+		s.TgChat = merge(theirs, tgMine)
+		// The menu a Chinese client shows: the bot's commands in Chinese.
+		for _, c := range h.cfg.Telegram.Commands("zh") {
+			s.TgCommands = append(s.TgCommands, choice{Label: c.Description, Data: "/" + c.Command})
+		}
+	}
+	if wx != nil {
+		var theirs []message
+		for _, m := range h.cfg.Wechat.Sent(wx.OpenID) {
+			msg := message{Photo: m.Kind == "image"}
+			if m.Kind != "image" {
+				msg.Text, msg.Buttons, msg.Links = wechatText(m.Text)
+			}
+			theirs = append(theirs, msg)
+		}
+		s.WxChat = merge(theirs, wxMine)
+	}
+	return s
+}
+
+// merge puts the visitor's messages among the other side's, each after
+// those that were there when it was sent; deleted messages (empty) go.
+func merge(theirs []message, mine []mine) []message {
+	var out []message
+	j := 0
+	for i := 0; i <= len(theirs); i++ {
+		for ; j < len(mine) && mine[j].after <= i; j++ {
+			out = append(out, message{Mine: true, Text: mine[j].text})
+		}
+		if i < len(theirs) && (theirs[i].Text != "" || theirs[i].Photo) {
+			out = append(out, theirs[i])
+		}
+	}
+	if len(out) > maxShown {
+		out = out[len(out)-maxShown:]
+	}
+	return out
+}
+
+func webURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
+}
+
+// wechatMenuItems reads the menu the adapter created on the account.
+func (h *Handler) wechatMenuItems() []menuItem {
+	if h.cfg.Wechat == nil {
+		return nil
+	}
+	var menu struct {
+		Button []struct {
+			Type string `json:"type"`
+			Name string `json:"name"`
+			Key  string `json:"key"`
+		} `json:"button"`
+	}
+	if raw := h.cfg.Wechat.Menu(); raw == nil || json.Unmarshal(raw, &menu) != nil {
+		return nil
+	}
+	var out []menuItem
+	for _, b := range menu.Button {
+		if b.Type == "click" {
+			out = append(out, menuItem{Label: b.Name, Key: b.Key})
+		}
+	}
+	return out
+}
+
+// linkRE is a link in a WeChat text message: the adapter writes menu
+// links (消息菜单) as weixin://bizmsgmenu links, and the words it did not
+// write with full-width brackets, so a "<a" is always its own.
+var linkRE = regexp.MustCompile(`<a href="([^"]*)">([^<]*)</a>`)
+
+// wechatText splits a WeChat text into the words shown, the rows of menu
+// links (a line of links, as WeChat shows them, tappable) and web links.
+func wechatText(s string) (string, [][]choice, []choice) {
+	var lines []string
+	var rows [][]choice
+	var links []choice
+	for line := range strings.SplitSeq(s, "\n") {
+		var row []choice
+		rest := linkRE.ReplaceAllStringFunc(line, func(a string) string {
+			m := linkRE.FindStringSubmatch(a)
+			href, label := m[1], m[2]
+			if c, ok := menuChoice(href); ok {
+				c.Label = label
+				row = append(row, c)
+				return ""
+			}
+			if webURL(href) {
+				links = append(links, choice{Label: label, URL: href})
+			}
+			return label
+		})
+		if len(row) > 0 {
+			rows = append(rows, row)
+			if strings.TrimSpace(rest) == "" {
+				continue
+			}
+		}
+		lines = append(lines, rest)
+	}
+	return strings.TrimRight(strings.Join(lines, "\n"), "\n"), rows, links
+}
+
+// wechatChoices returns the menu links of a WeChat text, with the label
+// WeChat sends back when one is tapped.
+func wechatChoices(s string) []choice {
+	var out []choice
+	for _, m := range linkRE.FindAllStringSubmatch(s, -1) {
+		if c, ok := menuChoice(m[1]); ok {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// menuChoice reads a weixin://bizmsgmenu link: the label it sends back
+// (msgmenucontent) and its id (msgmenuid).
+func menuChoice(href string) (choice, bool) {
+	rest, ok := strings.CutPrefix(href, "weixin://bizmsgmenu?")
+	if !ok {
+		return choice{}, false
+	}
+	q, err := url.ParseQuery(strings.ReplaceAll(rest, "&amp;", "&"))
+	if err != nil || q.Get("msgmenuid") == "" {
+		return choice{}, false
+	}
+	return choice{Label: q.Get("msgmenucontent"), Data: q.Get("msgmenuid")}, true
+}
