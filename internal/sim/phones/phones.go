@@ -256,7 +256,13 @@ func (h *Handler) post(fn func(ctx context.Context, v *visitor, req *request) er
 			return
 		}
 		var req request
-		if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&req); err != nil {
+		body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+		if err == nil && !utf8.Valid(body) {
+			// JSON would read it with U+FFFD in place: say so instead.
+			writeJSON(w, errBadText.status, map[string]string{"error_zh": errBadText.zh, "error_en": errBadText.en})
+			return
+		}
+		if err != nil || json.Unmarshal(body, &req) != nil {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error_zh": "请求无法识别。", "error_en": "The request could not be read."})
 			return
 		}
