@@ -28,9 +28,11 @@ const (
 	// school that runs one has it.
 	demoWechatAccount = "demo"
 	demoWechatName    = "第三中学心理热线（演示）"
-	// demoBotName is the simulated bot's username. The demo's pages and
-	// posters print t.me links with it: the name of no bot of ours.
-	demoBotName = "hotline_demo_simulated_bot"
+	// demoBotName is the simulated bot's username. The demo's web chat
+	// and poster print t.me links with it: a hyphen is never in a
+	// Telegram username, so such a link, scanned with a real phone, can
+	// lead to no one's bot.
+	demoBotName = "hotline-demo-simulated-bot"
 )
 
 // startDemoPhones starts the simulators for the channels the demo was not

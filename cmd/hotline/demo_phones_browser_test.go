@@ -159,9 +159,6 @@ func TestDemoPhonesInBrowser(t *testing.T) {
 	tap(`#wx-log button.choice`, "send")
 	wx := newTip(hotline.ChannelWechat)
 	waitPage(t, ctx, "wechat: the alias", says("#wx-log", wx.Alias.ZH))
-	if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
-		saveScreenshot(t, "demo-phones.png", png)
-	}
 
 	// A counselor answers both from the inbox, in the same browser.
 	step(t, ctx, "log in",
@@ -180,6 +177,9 @@ func TestDemoPhonesInBrowser(t *testing.T) {
 	step(t, ctx, "back to the phones", chromedp.Navigate(base+"/demo/phones"), chromedp.WaitVisible(chromedp.CSS(`#tg-log`)))
 	waitPage(t, ctx, "telegram: the phone shows the reply", says("#tg-log", tgReply))
 	waitPage(t, ctx, "wechat: the phone shows the reply", says("#wx-log", wxReply))
+	if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+		saveScreenshot(t, "demo-phones.png", png)
+	}
 }
 
 // TestDemoPhonesOnlyInTheDemo checks what the page is to a stranger: a
