@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -114,13 +115,27 @@ func TestDemoPhonesInBrowser(t *testing.T) {
 	says := func(log, text string) string {
 		return fmt.Sprintf(`[...document.querySelectorAll('%s .msg.theirs')].some(m => m.textContent.includes(%q))`, log, text)
 	}
-	// answer opens the case in the inbox, checks the pupil's words are
-	// there, and replies.
-	answer := func(tp *hotline.Tip, words, reply string) {
+	// A picture on disk, for the file inputs: the pupil's and the
+	// counselor's.
+	picture := filepath.Join(t.TempDir(), "picture.jpg")
+	if err := os.WriteFile(picture, exifJPEG(t, "GPS-CANARY-demo-phones"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	upload := func(what, sel string) {
+		t.Helper()
+		step(t, ctx, what, chromedp.SetUploadFiles(chromedp.CSS(sel), []string{picture}, chromedp.NodeReady))
+	}
+	// answer opens the case in the inbox, checks the pupil's words (and
+	// picture) are there, and replies (with a picture).
+	answer := func(tp *hotline.Tip, words, reply string, withPicture bool) {
 		t.Helper()
 		step(t, ctx, "open the case", chromedp.Navigate(base+"/inbox/tips/"+tp.UID), chromedp.WaitVisible(chromedp.CSS(`#reply-text`)))
 		if got := evalStr(`[...document.querySelectorAll('.msg-reporter .msg-body')].map(e => e.textContent).join('|')`); !strings.Contains(got, words) {
 			t.Fatalf("the case shows %q, want the pupil's %q", got, words)
+		}
+		if withPicture {
+			waitPage(t, ctx, "the pupil's picture in the case", `[...document.querySelectorAll('.msg-reporter img.photo')].some(i => (i.scrollIntoView(), i.complete && i.naturalWidth > 0))`)
+			upload("attach a picture to the reply", `#reply input[name=photo]`)
 		}
 		step(t, ctx, "reply", chromedp.SendKeys(chromedp.CSS(`#reply-text`), reply), chromedp.Click(chromedp.CSS(`#reply button.primary`)),
 			chromedp.WaitVisible(chromedp.CSS(`.msg-counselor .delivery`)))
@@ -140,8 +155,11 @@ func TestDemoPhonesInBrowser(t *testing.T) {
 	tap(`#tg-log .kb button`, "cat:")
 	step(t, ctx, "telegram: write", chromedp.SendKeys(chromedp.CSS(`#tg-input`), tgWords), chromedp.Click(chromedp.CSS(`#tg-send`)))
 	waitPage(t, ctx, "telegram: the words shown as sent", fmt.Sprintf(`[...document.querySelectorAll('#tg-log .msg.mine')].some(m => m.textContent === %q)`, tgWords))
+	upload("telegram: send a picture", `#tg-photo`)
+	waitPage(t, ctx, "telegram: the picture shown as sent", `!!document.querySelector('#tg-log .msg.mine .photo')`)
 	tap(`#tg-log .kb button`, "done")
 	tap(`#tg-log .kb button`, "danger:no")
+	waitPage(t, ctx, "telegram: the summary counts the picture", says("#tg-log", "1 张照片"))
 	tap(`#tg-log .kb button`, "send")
 	tg := newTip(hotline.ChannelTelegram)
 	waitPage(t, ctx, "telegram: the alias", says("#tg-log", tg.Alias.ZH))
@@ -154,8 +172,12 @@ func TestDemoPhonesInBrowser(t *testing.T) {
 	tap(`#wx-log button.choice`, "role:witness")
 	tap(`#wx-log button.choice`, "cat:")
 	step(t, ctx, "wechat: write", chromedp.SendKeys(chromedp.CSS(`#wx-input`), wxWords), chromedp.Click(chromedp.CSS(`#wx-send`)))
+	waitPage(t, ctx, "wechat: the words shown as sent", fmt.Sprintf(`[...document.querySelectorAll('#wx-log .msg.mine')].some(m => m.textContent === %q)`, wxWords))
+	upload("wechat: send a picture", `#wx-photo`)
+	waitPage(t, ctx, "wechat: the picture shown as sent", `!!document.querySelector('#wx-log .msg.mine .photo')`)
 	tap(`#wx-log button.choice`, "done")
 	tap(`#wx-log button.choice`, "danger:no")
+	waitPage(t, ctx, "wechat: the summary counts the picture", says("#wx-log", "1 张照片"))
 	tap(`#wx-log button.choice`, "send")
 	wx := newTip(hotline.ChannelWechat)
 	waitPage(t, ctx, "wechat: the alias", says("#wx-log", wx.Alias.ZH))
@@ -170,13 +192,16 @@ func TestDemoPhonesInBrowser(t *testing.T) {
 	)
 	tgReply := canaryText("谢谢你告诉老师，鞋子的事我们会去了解。-")
 	wxReply := canaryText("谢谢你告诉我们，我们今晚就去宿舍看看。-")
-	answer(tg, tgWords, tgReply)
-	answer(wx, wxWords, wxReply)
+	answer(tg, tgWords, tgReply, true)
+	answer(wx, wxWords, wxReply, true)
 
 	// Each answer comes back to its phone.
 	step(t, ctx, "back to the phones", chromedp.Navigate(base+"/demo/phones"), chromedp.WaitVisible(chromedp.CSS(`#tg-log`)))
 	waitPage(t, ctx, "telegram: the phone shows the reply", says("#tg-log", tgReply))
 	waitPage(t, ctx, "wechat: the phone shows the reply", says("#wx-log", wxReply))
+	for _, log := range []string{"#tg-log", "#wx-log"} {
+		waitPage(t, ctx, log+": the counselor's picture shows", `[...document.querySelectorAll('`+log+` .msg.theirs img')].some(i => i.complete && i.naturalWidth > 0)`)
+	}
 	if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
 		saveScreenshot(t, "demo-phones.png", png)
 	}
@@ -184,8 +209,9 @@ func TestDemoPhonesInBrowser(t *testing.T) {
 
 // TestDemoPhonesOnlyInTheDemo checks what the page is to a stranger: a
 // server run by serve has no such page; the demo's has, under its CSP,
-// and refuses a call another site makes, a forged button, and words too
-// long or not UTF-8.
+// and refuses a call another site makes, a forged button, words too long
+// or not UTF-8, a file that is not a picture, and a stranger's look at
+// another visitor's pictures.
 func TestDemoPhonesOnlyInTheDemo(t *testing.T) {
 	serve := MustRunMain(t)
 	resp, err := http.Get(serve.URL() + "/demo/phones")
@@ -225,6 +251,17 @@ func TestDemoPhonesOnlyInTheDemo(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
+	// Another visitor's pictures are not there for a stranger.
+	for _, path := range []string{"/telegram/photo/1", "/wechat/image/0"} {
+		resp, err := http.Get(m.URL() + "/demo/phones" + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s without the visitor's cookie: got %d, want 404", path, resp.StatusCode)
+		}
+	}
 	for _, c := range []struct {
 		name, path, body string
 		hdr              map[string]string
@@ -240,6 +277,9 @@ func TestDemoPhonesOnlyInTheDemo(t *testing.T) {
 		{"too long", "/wechat/send", `{"text":"` + strings.Repeat("长", 601) + `"}`, nil, http.StatusRequestEntityTooLarge},
 		{"not UTF-8", "/telegram/send", "{\"text\":\"\xff\xfe\"}", nil, http.StatusBadRequest},
 		{"not JSON", "/telegram/send", `{`, nil, http.StatusBadRequest},
+		{"not a picture", "/telegram/photo", `{"photo":"aGVsbG8gd29ybGQ="}`, nil, http.StatusUnsupportedMediaType},
+		{"no picture", "/wechat/image", `{}`, nil, http.StatusUnsupportedMediaType},
+		{"a picture too large", "/wechat/image", `{"photo":"` + strings.Repeat("A", 14<<20+4) + `"}`, nil, http.StatusRequestEntityTooLarge},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if got := post(c.path, c.body, c.hdr); got != c.want {

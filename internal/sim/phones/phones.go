@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -46,6 +47,11 @@ const (
 	visitorIdle     = 2 * time.Hour
 	// maxShown bounds the messages a phone shows: the latest ones.
 	maxShown = 200
+	// maxPhoto is the largest picture a phone sends, as the adapters
+	// take (internal/photo); its call carries it in base64.
+	maxPhoto     = 10 << 20
+	maxCallBytes = 64 << 10
+	maxPhotoCall = maxPhoto/3*4 + maxCallBytes
 )
 
 // Config is what the page drives.
@@ -65,7 +71,7 @@ type Config struct {
 	WechatName string
 	// Links are the other ways in, shown beside the phones: the web chat,
 	// the mailbox, the inbox.
-	Links []Link
+	Links  []Link
 	Logger *slog.Logger
 }
 
@@ -99,6 +105,7 @@ type visitor struct {
 type mine struct {
 	after int
 	text  string
+	photo bool
 }
 
 // New returns the page's handler.
@@ -119,14 +126,18 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+Prefix, h.handlePage)
 	mux.Handle("GET "+Prefix+"/static/", http.StripPrefix(Prefix, http.HandlerFunc(h.handleStatic)))
 	mux.HandleFunc("GET "+Prefix+"/state", h.handleState)
-	mux.HandleFunc("POST "+Prefix+"/telegram/start", h.post(h.telegramStart))
-	mux.HandleFunc("POST "+Prefix+"/telegram/send", h.post(h.telegramSend))
-	mux.HandleFunc("POST "+Prefix+"/telegram/press", h.post(h.telegramPress))
-	mux.HandleFunc("POST "+Prefix+"/wechat/follow", h.post(h.wechatFollow))
-	mux.HandleFunc("POST "+Prefix+"/wechat/send", h.post(h.wechatSend))
-	mux.HandleFunc("POST "+Prefix+"/wechat/tap", h.post(h.wechatTap))
-	mux.HandleFunc("POST "+Prefix+"/wechat/menu", h.post(h.wechatMenu))
-	mux.HandleFunc("POST "+Prefix+"/reset", h.post(h.reset))
+	mux.HandleFunc("GET "+Prefix+"/telegram/photo/{id}", h.handleTelegramPhoto)
+	mux.HandleFunc("GET "+Prefix+"/wechat/image/{n}", h.handleWechatImage)
+	mux.HandleFunc("POST "+Prefix+"/telegram/start", h.post(h.telegramStart, maxCallBytes))
+	mux.HandleFunc("POST "+Prefix+"/telegram/send", h.post(h.telegramSend, maxCallBytes))
+	mux.HandleFunc("POST "+Prefix+"/telegram/press", h.post(h.telegramPress, maxCallBytes))
+	mux.HandleFunc("POST "+Prefix+"/telegram/photo", h.post(h.telegramPhoto, maxPhotoCall))
+	mux.HandleFunc("POST "+Prefix+"/wechat/follow", h.post(h.wechatFollow, maxCallBytes))
+	mux.HandleFunc("POST "+Prefix+"/wechat/send", h.post(h.wechatSend, maxCallBytes))
+	mux.HandleFunc("POST "+Prefix+"/wechat/tap", h.post(h.wechatTap, maxCallBytes))
+	mux.HandleFunc("POST "+Prefix+"/wechat/menu", h.post(h.wechatMenu, maxCallBytes))
+	mux.HandleFunc("POST "+Prefix+"/wechat/image", h.post(h.wechatImage, maxPhotoCall))
+	mux.HandleFunc("POST "+Prefix+"/reset", h.post(h.reset, maxCallBytes))
 }
 
 func secure(w http.ResponseWriter) {
@@ -235,6 +246,8 @@ var (
 	errBadText  = &apiError{http.StatusBadRequest, "这条消息里有无法识别的字符。", "That message has characters that cannot be read."}
 	errNoChoice = &apiError{http.StatusBadRequest, "这个按钮已经不在了。", "That button is no longer there."}
 	errFailed   = &apiError{http.StatusBadGateway, "消息没有送达，请再试一次。", "The message did not go through. Please try again."}
+	errNoImage  = &apiError{http.StatusUnsupportedMediaType, "这不是一张图片（可以发 JPEG 或 PNG）。", "That is not a picture (JPEG or PNG will do)."}
+	errBigImage = &apiError{http.StatusRequestEntityTooLarge, "这张图片太大了（最大 10 MB）。", "That picture is too large (10 MB at most)."}
 )
 
 // request is the body of every call: the fields each uses.
@@ -243,12 +256,14 @@ type request struct {
 	Message int    `json:"message"`
 	Data    string `json:"data"`
 	Key     string `json:"key"`
+	// Photo is a picture's bytes (base64 in the JSON).
+	Photo []byte `json:"photo"`
 }
 
 // post wraps a call of the page: its own page's JSON only (a form of
 // another site cannot send JSON without asking first), the visitor's
 // phones, and the state after it as the answer.
-func (h *Handler) post(fn func(ctx context.Context, v *visitor, req *request) error) http.HandlerFunc {
+func (h *Handler) post(fn func(ctx context.Context, v *visitor, req *request) error, limit int64) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		secure(w)
 		if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") || crossSite(r) {
@@ -256,7 +271,12 @@ func (h *Handler) post(fn func(ctx context.Context, v *visitor, req *request) er
 			return
 		}
 		var req request
-		body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeJSON(w, errTooLong.status, map[string]string{"error_zh": errTooLong.zh, "error_en": errTooLong.en})
+			return
+		}
 		if err == nil && !utf8.Valid(body) {
 			// JSON would read it with U+FFFD in place: say so instead.
 			writeJSON(w, errBadText.status, map[string]string{"error_zh": errBadText.zh, "error_en": errBadText.en})
@@ -339,9 +359,54 @@ func (h *Handler) telegramStart(ctx context.Context, v *visitor, req *request) e
 		return errNoPhone
 	}
 	u := h.telegramUser(v)
-	h.addMine(&v.tgMine, len(u.Messages()), h.cfg.TelegramStart)
+	h.addMine(&v.tgMine, len(u.Messages()), h.cfg.TelegramStart, false)
 	u.SendCommand(h.cfg.TelegramStart)
 	return nil
+}
+
+// checkPhoto checks a picture a visitor sends: the adapters take JPEG
+// and PNG, and say so themselves of anything else that gets through.
+func checkPhoto(b []byte) error {
+	switch {
+	case len(b) > maxPhoto:
+		return errBigImage
+	case len(b) == 0:
+		return errNoImage
+	}
+	switch http.DetectContentType(b) {
+	case "image/jpeg", "image/png", "image/gif", "image/webp":
+		return nil
+	}
+	return errNoImage
+}
+
+func (h *Handler) telegramPhoto(ctx context.Context, v *visitor, req *request) error {
+	if h.cfg.Telegram == nil {
+		return errNoPhone
+	}
+	if err := checkPhoto(req.Photo); err != nil {
+		return err
+	}
+	u := h.telegramUser(v)
+	h.addMine(&v.tgMine, len(u.Messages()), "", true)
+	u.SendPhoto(req.Photo, "")
+	return nil
+}
+
+func (h *Handler) wechatImage(ctx context.Context, v *visitor, req *request) error {
+	if h.cfg.Wechat == nil {
+		return errNoPhone
+	}
+	if err := checkPhoto(req.Photo); err != nil {
+		return err
+	}
+	u := h.wechatUser(v)
+	h.addMine(&v.wxMine, len(h.cfg.Wechat.Sent(u.OpenID)), "", true)
+	r, err := u.Image(ctx, req.Photo)
+	if err == nil && r.Status != http.StatusOK {
+		return errFailed
+	}
+	return err
 }
 
 func (h *Handler) telegramSend(ctx context.Context, v *visitor, req *request) error {
@@ -353,7 +418,7 @@ func (h *Handler) telegramSend(ctx context.Context, v *visitor, req *request) er
 		return err
 	}
 	u := h.telegramUser(v)
-	h.addMine(&v.tgMine, len(u.Messages()), text)
+	h.addMine(&v.tgMine, len(u.Messages()), text, false)
 	if strings.HasPrefix(text, "/") {
 		u.SendCommand(text)
 	} else {
@@ -448,7 +513,7 @@ func (h *Handler) wechatMenu(ctx context.Context, v *visitor, req *request) erro
 // account had sent before.
 func (h *Handler) wechatSay(ctx context.Context, v *visitor, text string, send func(*wechatsim.User) (*wechatsim.Reply, error)) error {
 	u := h.wechatUser(v)
-	h.addMine(&v.wxMine, len(h.cfg.Wechat.Sent(u.OpenID)), text)
+	h.addMine(&v.wxMine, len(h.cfg.Wechat.Sent(u.OpenID)), text, false)
 	r, err := send(u)
 	if err != nil {
 		return err
@@ -459,9 +524,9 @@ func (h *Handler) wechatSay(ctx context.Context, v *visitor, text string, send f
 	return nil
 }
 
-func (h *Handler) addMine(list *[]mine, after int, text string) {
+func (h *Handler) addMine(list *[]mine, after int, text string, photo bool) {
 	h.mu.Lock()
-	*list = append(*list, mine{after: after, text: text})
+	*list = append(*list, mine{after: after, text: text, photo: photo})
 	if len(*list) > maxShown {
 		*list = (*list)[len(*list)-maxShown:]
 	}
@@ -501,9 +566,11 @@ type state struct {
 type message struct {
 	Mine bool `json:"mine"`
 	// ID is the Telegram message's id (its buttons are pressed on it).
-	ID      int        `json:"id,omitempty"`
-	Text    string     `json:"text"`
-	Photo   bool       `json:"photo,omitempty"`
+	ID    int    `json:"id,omitempty"`
+	Text  string `json:"text"`
+	Photo bool   `json:"photo,omitempty"`
+	// Image is where the phone loads a picture the other side sent.
+	Image   string     `json:"image,omitempty"`
 	Buttons [][]choice `json:"buttons,omitempty"`
 	Links   []choice   `json:"links,omitempty"` // web links in the text
 }
@@ -534,6 +601,9 @@ func (h *Handler) state(v *visitor) state {
 				continue
 			}
 			msg := message{ID: m.MessageID, Text: m.PlainText, Photo: m.Method == "sendPhoto"}
+			if msg.Photo {
+				msg.Image = Prefix + "/telegram/photo/" + strconv.Itoa(m.MessageID)
+			}
 			for _, row := range m.Keyboard {
 				var out []choice
 				for _, b := range row {
@@ -558,9 +628,11 @@ func (h *Handler) state(v *visitor) state {
 	}
 	if wx != nil {
 		var theirs []message
-		for _, m := range h.cfg.Wechat.Sent(wx.OpenID) {
+		for i, m := range h.cfg.Wechat.Sent(wx.OpenID) {
 			msg := message{Photo: m.Kind == "image"}
-			if m.Kind != "image" {
+			if msg.Photo {
+				msg.Image = Prefix + "/wechat/image/" + strconv.Itoa(i)
+			} else {
 				msg.Text, msg.Buttons, msg.Links = wechatText(m.Text)
 			}
 			theirs = append(theirs, msg)
@@ -577,7 +649,7 @@ func merge(theirs []message, mine []mine) []message {
 	j := 0
 	for i := 0; i <= len(theirs); i++ {
 		for ; j < len(mine) && mine[j].after <= i; j++ {
-			out = append(out, message{Mine: true, Text: mine[j].text})
+			out = append(out, message{Mine: true, Text: mine[j].text, Photo: mine[j].photo})
 		}
 		if i < len(theirs) && (theirs[i].Text != "" || theirs[i].Photo) {
 			out = append(out, theirs[i])
@@ -587,6 +659,69 @@ func merge(theirs []message, mine []mine) []message {
 		out = out[len(out)-maxShown:]
 	}
 	return out
+}
+
+// handleTelegramPhoto serves a picture the bot sent this visitor.
+func (h *Handler) handleTelegramPhoto(w http.ResponseWriter, r *http.Request) {
+	v := h.visitorOf(w, r, false)
+	id, err := strconv.Atoi(r.PathValue("id"))
+	if v == nil || err != nil || h.cfg.Telegram == nil {
+		http.NotFound(w, r)
+		return
+	}
+	h.mu.Lock()
+	u := v.tg
+	h.mu.Unlock()
+	if u == nil {
+		http.NotFound(w, r)
+		return
+	}
+	for _, m := range u.Messages() {
+		if m.MessageID == id && m.Method == "sendPhoto" && !m.Deleted {
+			if data, ok := h.cfg.Telegram.FileData(m.PhotoFileID); ok {
+				servePicture(w, data)
+				return
+			}
+		}
+	}
+	http.NotFound(w, r)
+}
+
+// handleWechatImage serves a picture the account sent this visitor.
+func (h *Handler) handleWechatImage(w http.ResponseWriter, r *http.Request) {
+	v := h.visitorOf(w, r, false)
+	n, err := strconv.Atoi(r.PathValue("n"))
+	if v == nil || err != nil || h.cfg.Wechat == nil {
+		http.NotFound(w, r)
+		return
+	}
+	h.mu.Lock()
+	u := v.wx
+	h.mu.Unlock()
+	if u == nil {
+		http.NotFound(w, r)
+		return
+	}
+	sent := h.cfg.Wechat.Sent(u.OpenID)
+	if n < 0 || n >= len(sent) || sent[n].Kind != "image" {
+		http.NotFound(w, r)
+		return
+	}
+	servePicture(w, sent[n].Image)
+}
+
+// servePicture answers with a picture only: anything else is not shown.
+func servePicture(w http.ResponseWriter, data []byte) {
+	secure(w)
+	ct := http.DetectContentType(data)
+	switch ct {
+	case "image/jpeg", "image/png", "image/gif", "image/webp":
+	default:
+		http.Error(w, "not a picture", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Write(data)
 }
 
 func webURL(s string) bool {

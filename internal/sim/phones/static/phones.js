@@ -58,7 +58,14 @@
 
   function bubble(m) {
     var b = el('div', 'msg ' + (m.mine ? 'mine' : 'theirs'));
-    if (m.photo) b.appendChild(el('div', 'photo', '[图片 / picture]'));
+    if (m.image) {
+      var img = el('img');
+      img.src = m.image;
+      img.alt = '图片 / picture';
+      b.appendChild(img);
+    } else if (m.photo) {
+      b.appendChild(el('div', 'photo', m.mine ? '[你发送的图片 / your picture]' : '[图片 / picture]'));
+    }
     if (m.text) b.appendChild(el('div', 'text', m.text));
     return b;
   }
@@ -158,9 +165,31 @@
     });
   }
 
+  // attach sends the picture chosen in the phone's file input, in base64
+  // (the page's calls are JSON only).
+  function attach(phone, path) {
+    var input = $(phone + '-photo');
+    input.addEventListener('change', function () {
+      var f = input.files && input.files[0];
+      input.value = '';
+      if (!f) return;
+      if (f.size > 10 * 1024 * 1024) {
+        showErr(phone, { error_zh: '这张图片太大了（最大 10 MB）。', error_en: 'That picture is too large (10 MB at most).' });
+        return;
+      }
+      var r = new FileReader();
+      r.onload = function () {
+        var data = String(r.result);
+        call(phone, path, { photo: data.slice(data.indexOf(',') + 1) });
+      };
+      r.readAsDataURL(f);
+    });
+  }
+
   document.addEventListener('DOMContentLoaded', function () {
     if ($('tg')) {
       composer('tg', '/telegram/send');
+      attach('tg', '/telegram/photo');
       $('tg-start').addEventListener('click', function () { call('tg', '/telegram/start'); });
       $('tg-menu').addEventListener('click', function () { $('tg-commands').hidden = !$('tg-commands').hidden; });
       $('tg-commands').addEventListener('click', function (e) {
@@ -176,6 +205,7 @@
     }
     if ($('wx')) {
       composer('wx', '/wechat/send');
+      attach('wx', '/wechat/image');
       $('wx-follow').addEventListener('click', function () { call('wx', '/wechat/follow'); });
       $('wx-menu').addEventListener('click', function (e) {
         var b = e.target.closest('button[data-key]');
