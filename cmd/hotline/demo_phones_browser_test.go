@@ -210,8 +210,8 @@ func TestDemoPhonesInBrowser(t *testing.T) {
 // TestDemoPhonesOnlyInTheDemo checks what the page is to a stranger: a
 // server run by serve has no such page; the demo's has, under its CSP,
 // and refuses a call another site makes, a forged button, words too long
-// or not UTF-8, a file that is not a picture, and a stranger's look at
-// another visitor's pictures.
+// or not UTF-8, a file that is not a picture, a stranger's look at
+// another visitor's pictures, and a flood.
 func TestDemoPhonesOnlyInTheDemo(t *testing.T) {
 	serve := MustRunMain(t)
 	resp, err := http.Get(serve.URL() + "/demo/phones")
@@ -286,5 +286,17 @@ func TestDemoPhonesOnlyInTheDemo(t *testing.T) {
 				t.Fatalf("got %d, want %d", got, c.want)
 			}
 		})
+	}
+
+	// A flood is slowed down for everyone's sake: the simulators keep
+	// everything in memory until the demo stops.
+	limited := 0
+	for range 200 {
+		if post("/telegram/send", `{"text":" "}`, nil) == http.StatusTooManyRequests {
+			limited++
+		}
+	}
+	if limited == 0 {
+		t.Errorf("200 calls at once: none slowed down")
 	}
 }

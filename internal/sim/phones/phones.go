@@ -31,6 +31,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"golang.org/x/time/rate"
+
 	"hotline/internal/sim/telegramsim"
 	"hotline/internal/sim/wechatsim"
 )
@@ -83,6 +85,10 @@ type Link struct {
 // Handler serves the page.
 type Handler struct {
 	cfg Config
+	// The simulators keep every user, message and picture in memory
+	// until the demo stops: these bound how fast the page adds to them,
+	// for all its visitors together.
+	calls, users, pictures *rate.Limiter
 
 	mu       sync.Mutex
 	visitors map[string]*visitor
@@ -113,7 +119,11 @@ func New(cfg Config) *Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{cfg: cfg, visitors: map[string]*visitor{}}
+	return &Handler{cfg: cfg, visitors: map[string]*visitor{},
+		calls:    rate.NewLimiter(20, 60),
+		users:    rate.NewLimiter(1, 30),
+		pictures: rate.NewLimiter(rate.Every(10*time.Second), 6),
+	}
 }
 
 //go:embed static/*
@@ -212,23 +222,29 @@ func (h *Handler) evictLocked(now time.Time) {
 }
 
 // telegramUser returns the visitor's Telegram user, made on first use.
-func (h *Handler) telegramUser(v *visitor) *telegramsim.User {
+func (h *Handler) telegramUser(v *visitor) (*telegramsim.User, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if v.tg == nil {
+		if !h.users.Allow() {
+			return nil, errTooFast
+		}
 		v.tg = h.cfg.Telegram.NewUser(telegramsim.UserOptions{FirstName: "同学", LanguageCode: "zh-hans"})
 	}
-	return v.tg
+	return v.tg, nil
 }
 
 // wechatUser returns the visitor's WeChat user, made on first use.
-func (h *Handler) wechatUser(v *visitor) *wechatsim.User {
+func (h *Handler) wechatUser(v *visitor) (*wechatsim.User, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if v.wx == nil {
+		if !h.users.Allow() {
+			return nil, errTooFast
+		}
 		v.wx = h.cfg.Wechat.NewUser(h.cfg.WechatURL)
 	}
-	return v.wx
+	return v.wx, nil
 }
 
 // apiError is a refusal the page shows as it is.
@@ -246,7 +262,8 @@ var (
 	errBadText  = &apiError{http.StatusBadRequest, "这条消息里有无法识别的字符。", "That message has characters that cannot be read."}
 	errNoChoice = &apiError{http.StatusBadRequest, "这个按钮已经不在了。", "That button is no longer there."}
 	errFailed   = &apiError{http.StatusBadGateway, "消息没有送达，请再试一次。", "The message did not go through. Please try again."}
-	errNoImage  = &apiError{http.StatusUnsupportedMediaType, "这不是一张图片（可以发 JPEG 或 PNG）。", "That is not a picture (JPEG or PNG will do)."}
+	errTooFast  = &apiError{http.StatusTooManyRequests, "太快了，请稍等一会儿再试。", "Too fast: please wait a moment and try again."}
+	errNoImage  = &apiError{http.StatusUnsupportedMediaType, "这不是 JPEG 或 PNG 图片。", "That is not a JPEG or PNG picture."}
 	errBigImage = &apiError{http.StatusRequestEntityTooLarge, "这张图片太大了（最大 10 MB）。", "That picture is too large (10 MB at most)."}
 )
 
@@ -274,7 +291,11 @@ func (h *Handler) post(fn func(ctx context.Context, v *visitor, req *request) er
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeJSON(w, errTooLong.status, map[string]string{"error_zh": errTooLong.zh, "error_en": errTooLong.en})
+			e := errTooLong
+			if limit > maxCallBytes {
+				e = errBigImage
+			}
+			writeJSON(w, e.status, map[string]string{"error_zh": e.zh, "error_en": e.en})
 			return
 		}
 		if err == nil && !utf8.Valid(body) {
@@ -284,6 +305,10 @@ func (h *Handler) post(fn func(ctx context.Context, v *visitor, req *request) er
 		}
 		if err != nil || json.Unmarshal(body, &req) != nil {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error_zh": "请求无法识别。", "error_en": "The request could not be read."})
+			return
+		}
+		if !h.calls.Allow() {
+			writeJSON(w, errTooFast.status, map[string]string{"error_zh": errTooFast.zh, "error_en": errTooFast.en})
 			return
 		}
 		v := h.visitorOf(w, r, true)
@@ -358,15 +383,18 @@ func (h *Handler) telegramStart(ctx context.Context, v *visitor, req *request) e
 	if h.cfg.Telegram == nil {
 		return errNoPhone
 	}
-	u := h.telegramUser(v)
+	u, err := h.telegramUser(v)
+	if err != nil {
+		return err
+	}
 	h.addMine(&v.tgMine, len(u.Messages()), h.cfg.TelegramStart, false)
 	u.SendCommand(h.cfg.TelegramStart)
 	return nil
 }
 
-// checkPhoto checks a picture a visitor sends: the adapters take JPEG
-// and PNG, and say so themselves of anything else that gets through.
-func checkPhoto(b []byte) error {
+// checkPhoto checks a picture a visitor sends: JPEG or PNG, as the web
+// chat and the inbox take, within the adapters' size.
+func (h *Handler) checkPhoto(b []byte) error {
 	switch {
 	case len(b) > maxPhoto:
 		return errBigImage
@@ -374,20 +402,27 @@ func checkPhoto(b []byte) error {
 		return errNoImage
 	}
 	switch http.DetectContentType(b) {
-	case "image/jpeg", "image/png", "image/gif", "image/webp":
-		return nil
+	case "image/jpeg", "image/png":
+	default:
+		return errNoImage
 	}
-	return errNoImage
+	if !h.pictures.Allow() {
+		return errTooFast
+	}
+	return nil
 }
 
 func (h *Handler) telegramPhoto(ctx context.Context, v *visitor, req *request) error {
 	if h.cfg.Telegram == nil {
 		return errNoPhone
 	}
-	if err := checkPhoto(req.Photo); err != nil {
+	if err := h.checkPhoto(req.Photo); err != nil {
 		return err
 	}
-	u := h.telegramUser(v)
+	u, err := h.telegramUser(v)
+	if err != nil {
+		return err
+	}
 	h.addMine(&v.tgMine, len(u.Messages()), "", true)
 	u.SendPhoto(req.Photo, "")
 	return nil
@@ -397,10 +432,13 @@ func (h *Handler) wechatImage(ctx context.Context, v *visitor, req *request) err
 	if h.cfg.Wechat == nil {
 		return errNoPhone
 	}
-	if err := checkPhoto(req.Photo); err != nil {
+	if err := h.checkPhoto(req.Photo); err != nil {
 		return err
 	}
-	u := h.wechatUser(v)
+	u, err := h.wechatUser(v)
+	if err != nil {
+		return err
+	}
 	h.addMine(&v.wxMine, len(h.cfg.Wechat.Sent(u.OpenID)), "", true)
 	r, err := u.Image(ctx, req.Photo)
 	if err == nil && r.Status != http.StatusOK {
@@ -417,7 +455,10 @@ func (h *Handler) telegramSend(ctx context.Context, v *visitor, req *request) er
 	if err != nil {
 		return err
 	}
-	u := h.telegramUser(v)
+	u, err := h.telegramUser(v)
+	if err != nil {
+		return err
+	}
 	h.addMine(&v.tgMine, len(u.Messages()), text, false)
 	if strings.HasPrefix(text, "/") {
 		u.SendCommand(text)
@@ -433,7 +474,10 @@ func (h *Handler) telegramPress(ctx context.Context, v *visitor, req *request) e
 	if h.cfg.Telegram == nil {
 		return errNoPhone
 	}
-	u := h.telegramUser(v)
+	u, err := h.telegramUser(v)
+	if err != nil {
+		return err
+	}
 	for _, m := range u.Messages() {
 		if m.MessageID == req.Message && !m.Deleted {
 			if _, err := u.PressOn(m, req.Data); err != nil {
@@ -449,7 +493,10 @@ func (h *Handler) wechatFollow(ctx context.Context, v *visitor, req *request) er
 	if h.cfg.Wechat == nil {
 		return errNoPhone
 	}
-	u := h.wechatUser(v)
+	u, err := h.wechatUser(v)
+	if err != nil {
+		return err
+	}
 	if _, err := u.Send(ctx, &wechatsim.Message{MsgType: "event", Event: "subscribe"}); err != nil {
 		return err
 	}
@@ -476,7 +523,10 @@ func (h *Handler) wechatTap(ctx context.Context, v *visitor, req *request) error
 	if h.cfg.Wechat == nil {
 		return errNoPhone
 	}
-	u := h.wechatUser(v)
+	u, err := h.wechatUser(v)
+	if err != nil {
+		return err
+	}
 	var label string
 	for _, s := range h.cfg.Wechat.Sent(u.OpenID) {
 		for _, c := range wechatChoices(s.Text) {
@@ -504,15 +554,21 @@ func (h *Handler) wechatMenu(ctx context.Context, v *visitor, req *request) erro
 	if !found {
 		return errNoChoice
 	}
-	u := h.wechatUser(v)
-	_, err := u.Click(ctx, req.Key)
+	u, err := h.wechatUser(v)
+	if err != nil {
+		return err
+	}
+	_, err = u.Click(ctx, req.Key)
 	return err
 }
 
 // wechatSay sends the visitor's words and shows them after what the
 // account had sent before.
 func (h *Handler) wechatSay(ctx context.Context, v *visitor, text string, send func(*wechatsim.User) (*wechatsim.Reply, error)) error {
-	u := h.wechatUser(v)
+	u, err := h.wechatUser(v)
+	if err != nil {
+		return err
+	}
 	h.addMine(&v.wxMine, len(h.cfg.Wechat.Sent(u.OpenID)), text, false)
 	r, err := send(u)
 	if err != nil {
