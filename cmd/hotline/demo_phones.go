@@ -79,7 +79,7 @@ func (p *demoPhones) Close() {
 // callbacks straight to the address this process listens on, not to the
 // public URL, which may be a proxy's.
 func (p *demoPhones) routes(m *Main) {
-	cfg := phones.Config{Logger: m.Logger, Links: []phones.Link{
+	cfg := phones.Config{Logger: m.Logger, WebChat: "/c/" + demoSchool + "?preview=1", Links: []phones.Link{
 		{LabelZH: "网页聊天", LabelEN: "web chat", Href: "/c/" + demoSchool},
 		{LabelZH: "网上信箱（无需 JavaScript）", LabelEN: "mailbox (no JavaScript)", Href: "/m/" + demoSchool},
 		{LabelZH: "辅导老师收件箱", LabelEN: "counselor inbox", Href: "/inbox/", Note: "用户名 / username " + demoUser + " · 密码 / password " + demoPassword},

@@ -143,6 +143,8 @@ func TestDemoPhonesInBrowser(t *testing.T) {
 
 	// The page says it is a simulation, in Chinese first.
 	step(t, ctx, "open the phones", chromedp.Navigate(base+"/demo/phones"), chromedp.WaitVisible(chromedp.CSS(`#tg-start`)), chromedp.WaitVisible(chromedp.CSS(`#wx-follow`)))
+	// Beside them, the real web chat, live.
+	waitPage(t, ctx, "the web chat beside the phones", `(() => { const d = document.querySelector('#web-chat').contentDocument; return !!(d && d.body && d.body.dataset.school === 'demo') })()`)
 	banner := evalStr(`document.querySelector('#sim-banner').textContent`)
 	if zh, en := strings.Index(banner, "这是模拟"), strings.Index(banner, "This is a simulation"); zh < 0 || en < zh {
 		t.Fatalf("the page does not say first in Chinese, then in English, that it is a simulation: %q", banner)

@@ -14,6 +14,7 @@
 package phones
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"embed"
@@ -71,6 +72,10 @@ type Config struct {
 	WechatURL string
 	// WechatName is the account's name on the phone.
 	WechatName string
+	// WebChat is the school's web chat page to show as a third phone,
+	// framed (the web chat lets its own origin frame it with
+	// ?preview=1, as the setup page does); "": none.
+	WebChat string
 	// Links are the other ways in, shown beside the phones: the web chat,
 	// the mailbox, the inbox.
 	Links  []Link
@@ -152,7 +157,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 
 func secure(w http.ResponseWriter) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; frame-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cache-Control", "no-store")
@@ -160,12 +165,19 @@ func secure(w http.ResponseWriter) {
 
 func (h *Handler) handlePage(w http.ResponseWriter, r *http.Request) {
 	secure(w)
+	var b bytes.Buffer
+	err := page.Execute(&b, struct {
+		Telegram, Wechat    bool
+		WechatName, WebChat string
+		Links               []Link
+	}{h.cfg.Telegram != nil, h.cfg.Wechat != nil, h.cfg.WechatName, h.cfg.WebChat, h.cfg.Links})
+	if err != nil {
+		h.cfg.Logger.Error("demo phones: page", "err", err)
+		http.Error(w, "page failed", http.StatusInternalServerError)
+		return
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	page.Execute(w, struct {
-		Telegram, Wechat bool
-		WechatName       string
-		Links            []Link
-	}{h.cfg.Telegram != nil, h.cfg.Wechat != nil, h.cfg.WechatName, h.cfg.Links})
+	w.Write(b.Bytes())
 }
 
 func (h *Handler) handleStatic(w http.ResponseWriter, r *http.Request) {
