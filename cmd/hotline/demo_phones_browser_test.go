@@ -154,7 +154,7 @@ func TestDemoPhonesInBrowser(t *testing.T) {
 	tgWords := canaryText("体育课后有人把我的运动鞋扔进了厕所-")
 	evalStr(`(document.querySelector('#tg-start').click(), '')`)
 	tap(`#tg-log .kb button`, "role:victim")
-	tap(`#tg-log .kb button`, "cat:")
+	tap(`#tg-log .kb button`, "cat:property")
 	step(t, ctx, "telegram: write", chromedp.SendKeys(chromedp.CSS(`#tg-input`), tgWords), chromedp.Click(chromedp.CSS(`#tg-send`)))
 	waitPage(t, ctx, "telegram: the words shown as sent", fmt.Sprintf(`[...document.querySelectorAll('#tg-log .msg.mine')].some(m => m.textContent === %q)`, tgWords))
 	upload("telegram: send a picture", `#tg-photo`)
@@ -164,6 +164,9 @@ func TestDemoPhonesInBrowser(t *testing.T) {
 	waitPage(t, ctx, "telegram: the summary counts the picture", says("#tg-log", "1 张照片"))
 	tap(`#tg-log .kb button`, "send")
 	tg := newTip(hotline.ChannelTelegram)
+	if tg.Role != hotline.ReporterVictim || tg.Category != hotline.CategoryProperty {
+		t.Errorf("the Telegram report is %s/%s, want the buttons tapped: victim/property", tg.Role, tg.Category)
+	}
 	waitPage(t, ctx, "telegram: the alias", says("#tg-log", tg.Alias.ZH))
 
 	// WeChat: follow, the menu's 我要报告, the menu links, the words.
@@ -172,7 +175,7 @@ func TestDemoPhonesInBrowser(t *testing.T) {
 	waitPage(t, ctx, "wechat: the menu", `!!document.querySelector('#wx-menu button[data-key]')`)
 	evalStr(`(document.querySelector('#wx-menu button[data-key=HOTLINE_REPORT]').click(), '')`)
 	tap(`#wx-log button.choice`, "role:witness")
-	tap(`#wx-log button.choice`, "cat:")
+	tap(`#wx-log button.choice`, "cat:exclusion")
 	step(t, ctx, "wechat: write", chromedp.SendKeys(chromedp.CSS(`#wx-input`), wxWords), chromedp.Click(chromedp.CSS(`#wx-send`)))
 	waitPage(t, ctx, "wechat: the words shown as sent", fmt.Sprintf(`[...document.querySelectorAll('#wx-log .msg.mine')].some(m => m.textContent === %q)`, wxWords))
 	upload("wechat: send a picture", `#wx-photo`)
@@ -182,6 +185,9 @@ func TestDemoPhonesInBrowser(t *testing.T) {
 	waitPage(t, ctx, "wechat: the summary counts the picture", says("#wx-log", "1 张照片"))
 	tap(`#wx-log button.choice`, "send")
 	wx := newTip(hotline.ChannelWechat)
+	if wx.Role != hotline.ReporterWitness || wx.Category != hotline.CategoryExclusion {
+		t.Errorf("the WeChat report is %s/%s, want the menu links tapped: witness/exclusion", wx.Role, wx.Category)
+	}
 	waitPage(t, ctx, "wechat: the alias", says("#wx-log", wx.Alias.ZH))
 
 	// A counselor answers both from the inbox, in the same browser.
