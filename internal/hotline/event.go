@@ -40,6 +40,13 @@ const (
 	// EventAcknowledged with "via=alert_link").
 	EventPaged             EventKind = "paged"
 	EventAlertAcknowledged EventKind = "alert_acknowledged"
+	// A school's hand-over from the district to its admin: started (detail
+	// "code=…;handover=N"), accepted ("handover=N;new_key=true" when the
+	// school's key pair was made then), and an admin deactivated by an
+	// officer ("counselor=N").
+	EventHandoverStarted  EventKind = "handover_started"
+	EventHandoverAccepted EventKind = "handover_accepted"
+	EventAdminDeactivated EventKind = "admin_deactivated"
 )
 
 var eventLabels = map[EventKind]Label{
@@ -69,6 +76,9 @@ var eventLabels = map[EventKind]Label{
 	EventMeasureDone:       {"整改措施完成", "Rectification measure done"},
 	EventPaged:             {"紧急提醒", "Urgent alert sent"},
 	EventAlertAcknowledged: {"区教育局确认收到紧急提醒", "District confirmed the urgent alert"},
+	EventHandoverStarted:   {"区教育局发出学校管理员交接", "District started a school admin hand-over"},
+	EventHandoverAccepted:  {"学校管理员接受交接", "School admin accepted the hand-over"},
+	EventAdminDeactivated:  {"区教育局停用学校管理员", "District deactivated a school admin"},
 }
 
 // Label returns the event kind's name in both languages.
