@@ -120,4 +120,3 @@ func init() {
 		texts[k] = v
 	}
 }
-
