@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 STATICCHECK ?= $(shell $(GO) env GOPATH)/bin/staticcheck
 
-.PHONY: demo test lint bench build
+.PHONY: demo test lint bench bench-smoke build
 
 demo:
 	$(GO) run ./cmd/hotline demo
@@ -26,6 +26,11 @@ lint:
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	@test -x $(STATICCHECK) || $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 	$(STATICCHECK) ./...
+
+# Every benchmark once, on a small seed (HOTLINE_BENCH_SMALL=1): CI runs
+# it, so a broken benchmark fails there. Figures from it mean nothing.
+bench-smoke:
+	HOTLINE_BENCH_SMALL=1 $(GO) test -count=1 -run '^$$' -bench . -benchtime 1x -timeout 15m ./...
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./...

@@ -6,24 +6,54 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"strings"
 
 	"hotline/internal/hotline"
 	"hotline/internal/ledger"
 )
 
 func runLedger(ctx context.Context, args []string, env *Env) error {
+	if len(args) > 0 && args[0] == "verify-bundle" {
+		return runVerifyBundle(ctx, args[1:], env)
+	}
 	if len(args) == 0 || (args[0] != "verify" && args[0] != "export") {
-		fmt.Fprintln(env.Stderr, "usage: hotline ledger verify [--data DIR]   check the hash chain and the recorded heads; exit 1 and name the first broken event\n       hotline ledger export [--data DIR]   write every event as JSON lines, checked as they go (exit 1 if broken)")
+		fmt.Fprintln(env.Stderr, `usage: hotline ledger verify [--data DIR] [--head SEQ:HASH]… [--heads FILE]
+           check the hash chain, the recorded heads and every case against its events, and the heads
+           held outside the server (the paper register, the bureau's platform); exit 1 and name the
+           first broken event
+       hotline ledger export [--data DIR]
+           write every event as JSON lines, checked as they go (exit 1 if broken)
+       hotline ledger verify-bundle FILE [--head SEQ:HASH]…
+           check a case's evidence bundle (证据包) offline, on any machine: its files, the case's events
+           and their chain to the bundle's head; no data directory, database or key`)
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return nil
 		}
 		return ErrUsage
 	}
-	var dir string
+	var dir, headsFile string
+	var heads anchorList
 	fs := newFlagSet("ledger "+args[0], env, "The ledger (台账) is an append-only, hash-chained record of every case event: no content.")
 	fs.dataFlag(&dir)
+	if args[0] == "verify" {
+		fs.Var(&heads, "head", "a head held outside the server, SEQ:HASH (the hash whole, or its short form of 20 hex digits as the register has it); repeat for several")
+		fs.StringVar(&headsFile, "heads", "", "a file of heads held outside, one a line: SEQ:HASH, or the JSON bodies the district's webhook received")
+	}
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageErr(err)
+	}
+	if headsFile != "" {
+		f, err := os.Open(headsFile)
+		if err != nil {
+			return err
+		}
+		more, err := ledger.ParseAnchors(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", headsFile, err)
+		}
+		heads = append(heads, more...)
 	}
 	m, err := openData(dir, env)
 	if err != nil {
@@ -33,7 +63,7 @@ func runLedger(ctx context.Context, args []string, env *Env) error {
 	if args[0] == "export" {
 		return exportLedger(ctx, m, env)
 	}
-	res, err := m.DB.VerifyLedgerTail(ctx)
+	res, err := m.DB.VerifyLedgerWith(ctx, heads)
 	if err != nil {
 		return err
 	}
@@ -41,8 +71,36 @@ func runLedger(ctx context.Context, args []string, env *Env) error {
 		fmt.Fprintf(env.Stdout, "台账校验失败 / ledger BROKEN at event %d: %s\n(%d events verified before it)\n", res.Break.Seq, res.Break.Reason, res.Count)
 		return &ExitError{Code: 1}
 	}
+	if res.Outside != nil {
+		fmt.Fprintf(env.Stdout, "台账与外部保存的校验值不符 / ledger BROKEN against a head held outside, at event %d: %s\n(the chain inside is whole up to event %d: it was cut or rewritten after that head left the server)\n",
+			res.Outside.Seq, res.Outside.Reason, res.Last)
+		return &ExitError{Code: 1}
+	}
 	fmt.Fprintf(env.Stdout, "台账完整 / ledger OK: %d events, head %s\n", res.Count, res.Head)
-	printTail(env.Stdout, res.Anchor, res.Unvouched)
+	if len(heads) > 0 {
+		fmt.Fprintf(env.Stdout, "外部保存的 %d 个校验值都吻合（最新：第 %d 条）/ the %d heads held outside all match (newest: event %d)\n", len(heads), res.OutsideNewest, len(heads), res.OutsideNewest)
+	}
+	printTail(env.Stdout, max(res.Anchor, res.OutsideNewest), max(0, res.Last-max(res.Anchor, res.OutsideNewest)))
+	return nil
+}
+
+// anchorList collects repeated --head flags.
+type anchorList []ledger.Anchor
+
+func (l *anchorList) String() string {
+	out := make([]string, len(*l))
+	for i, a := range *l {
+		out[i] = a.String()
+	}
+	return strings.Join(out, ",")
+}
+
+func (l *anchorList) Set(s string) error {
+	a, err := ledger.ParseAnchor(s)
+	if err != nil {
+		return err
+	}
+	*l = append(*l, a)
 	return nil
 }
 
@@ -70,6 +128,7 @@ type ledgerLine struct {
 	Kind     string `json:"kind"`
 	Detail   string `json:"detail,omitempty"`
 	ActorID  int64  `json:"actor_id,omitempty"`
+	Salt     string `json:"salt,omitempty"` // version 2 events (see internal/ledger)
 	PrevHash string `json:"prev_hash"`
 	Hash     string `json:"hash"`
 }
@@ -125,5 +184,5 @@ func exportLedger(ctx context.Context, m *Main, env *Env) error {
 
 func lineOf(ev *hotline.Event) ledgerLine {
 	return ledgerLine{Seq: ev.Seq, At: ev.At.Format("2006-01-02T15:04:05.000000Z07:00"), SchoolID: ev.SchoolID, TipID: ev.TipID, Alias: ev.Alias,
-		Kind: string(ev.Kind), Detail: ev.Detail, ActorID: ev.ActorID, PrevHash: hex.EncodeToString(ev.PrevHash), Hash: hex.EncodeToString(ev.Hash)}
+		Kind: string(ev.Kind), Detail: ev.Detail, ActorID: ev.ActorID, Salt: hex.EncodeToString(ev.Salt), PrevHash: hex.EncodeToString(ev.PrevHash), Hash: hex.EncodeToString(ev.Hash)}
 }

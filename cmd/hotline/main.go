@@ -54,7 +54,7 @@ func commands() []command {
 		{"school", "manage schools: school add --name NAME --code CODE --district NAME | school set-district", runSchool},
 		{"district", "manage district bureaus: district add --name NAME --officer USER", runDistrict},
 		{"counselor", "manage counselors: counselor add --school CODE --username NAME [--role counselor|admin]", runCounselor},
-		{"ledger", "the case ledger (台账): ledger verify | ledger export", runLedger},
+		{"ledger", "the case ledger (台账): ledger verify | ledger export | ledger verify-bundle FILE (a case's evidence bundle, offline)", runLedger},
 		{"export", "the summary report (工作总结) as CSV: export [--district D] [--school CODE] [--from DATE] [--to DATE] --format csv", runExport},
 		{"poster", "write a school's A4 poster with QR codes as PNG: poster --school CODE --out FILE.png", runPoster},
 		{"wechat", "WeChat official accounts: wechat menu [--account NAME] publishes the menu 我要报告 / 查看进度 / 紧急求助", runWechat},

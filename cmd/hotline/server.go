@@ -20,11 +20,13 @@ import (
 	"hotline/internal/dialog"
 	"hotline/internal/district"
 	"hotline/internal/districtweb"
+	"hotline/internal/evidence"
 	"hotline/internal/hotline"
 	"hotline/internal/inboxweb"
 	"hotline/internal/intake"
 	"hotline/internal/live"
 	"hotline/internal/photo"
+	"hotline/internal/platform"
 	"hotline/internal/relay"
 	"hotline/internal/scheduler"
 	"hotline/internal/staff"
@@ -44,7 +46,8 @@ import (
 //
 // As in WTF Dial's cmd/wtfd, what a test (or the demo, or hotline bench)
 // adjusts is an exported field set before Open: Config, the settings
-// below, and the fields of Relay, which NewMain makes for that purpose.
+// below, and the fields of Relay and PlatformWorker, which NewMain makes
+// for that purpose.
 // No hook runs inside Open or Run.
 type Main struct {
 	Config Config
@@ -114,6 +117,12 @@ type Main struct {
 	// retention and ledger heads, and alerts over every configured
 	// channel; Run starts it on the node that leads.
 	Scheduler *scheduler.Scheduler
+	// Platform is the district's own platform's side: webhooks,
+	// statistics tokens and figures (wire_webhooks.go). PlatformWorker
+	// delivers its outbox: NewMain makes it, so that tests can set its
+	// timings before Open; Open wires it, and Run starts it.
+	Platform       *platform.Service
+	PlatformWorker *platform.Worker
 
 	// Built by Run, after it listens: they need the public URL.
 	Inbox     *inboxweb.Server // the counselor UI; the district pages reuse its log-in
@@ -128,6 +137,7 @@ type Main struct {
 	vapidPublic string
 	ready       readiness   // /readyz's cache
 	demo        *demoAlerts // the demo's alert simulator and page; nil outside the demo
+	evidenceSvc *evidence.Service
 
 	Mux       *http.ServeMux
 	listener  net.Listener
@@ -146,8 +156,9 @@ type Main struct {
 // NewMain returns a Main with the default configuration.
 func NewMain() *Main {
 	return &Main{
-		Config: Config{DataDir: "./data", Addr: "127.0.0.1:8080", IdleTimeout: 30 * time.Minute, KDFConcurrency: 2, LogLevel: "info", LogFormat: "text"},
-		Relay:  &relay.Worker{},
+		Config:         Config{DataDir: "./data", Addr: "127.0.0.1:8080", IdleTimeout: 30 * time.Minute, KDFConcurrency: 2, LogLevel: "info", LogFormat: "text"},
+		Relay:          &relay.Worker{},
+		PlatformWorker: &platform.Worker{},
 	}
 }
 
@@ -197,6 +208,7 @@ func (m *Main) Open() error {
 	m.Triage = triage.New(m.DB, m.Vault, m.Cluster, m.Logger)
 	m.Surveys = survey.New(m.DB, m.Vault, m.Logger)
 	m.District = district.New(m.DB)
+	m.openPlatform()
 	m.openDialog()
 	m.openRelay()
 	if err := m.openAlerts(context.Background()); err != nil {
@@ -275,6 +287,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.openWebchat()
 	m.startDialog()
 	m.startScheduler()
+	m.startPlatform()
 	if err := m.openOversight(); err != nil {
 		return fmt.Errorf("oversight: %w", err)
 	}

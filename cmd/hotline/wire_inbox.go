@@ -18,6 +18,7 @@ func (m *Main) openInbox() error {
 		ClientIP: m.clientIP(), Secure: strings.HasPrefix(m.Config.PublicURL, "https://"), IdleTimeout: m.Config.IdleTimeout, Clock: m.Clock,
 		PublicURL: m.Config.PublicURL, BotName: m.botName, WechatAccounts: m.inboxWechatAccounts,
 		District: m.District, Alerts: m.Scheduler, VAPIDPublicKey: m.vapidPublic, SafetyWords: dialog.SafetyQuestion,
+		Evidence: m.evidence(),
 	})
 	if err != nil {
 		return err

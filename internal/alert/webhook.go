@@ -35,6 +35,18 @@ func WebhookSignature(secret string, timestamp int64, body []byte) string {
 	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
 }
 
+// SignWebhook sets the headers of a signed webhook request: its JSON
+// content type, the delivery id (the same on every retry), the timestamp
+// (Unix seconds) and the signature of body under secret. Alerts and the
+// district's event webhooks (internal/platform) sign alike, so a receiver
+// checks both with one routine.
+func SignWebhook(h http.Header, secret, id string, timestamp int64, body []byte) {
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set(WebhookHeaderID, id)
+	h.Set(WebhookHeaderTimestamp, strconv.FormatInt(timestamp, 10))
+	h.Set(WebhookHeaderSignature, WebhookSignature(secret, timestamp, body))
+}
+
 // WebhookPayload is the JSON body of a webhook alert. Like every alert it
 // carries no report content: the school, the case alias, the text
 // composed from them, and a link behind the log-in.
@@ -81,11 +93,7 @@ func (w *webhook) Send(ctx context.Context, to Target, m Message) error {
 	if err != nil {
 		return w.c.configError()
 	}
-	ts := now.Unix()
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
-	req.Header.Set(WebhookHeaderID, id)
-	req.Header.Set(WebhookHeaderTimestamp, strconv.FormatInt(ts, 10))
-	req.Header.Set(WebhookHeaderSignature, WebhookSignature(to.Secret, ts, body))
+	SignWebhook(req.Header, to.Secret, id, now.Unix(), body)
 	a, err := w.c.do(ctx, req)
 	if err != nil {
 		return err

@@ -175,6 +175,9 @@ type LedgerState struct {
 	FullAt  time.Time           // the last full walk; zero: never
 	Heads   []*store.LedgerHead // newest first, at most 7
 	Total   int                 // recorded heads in all
+	// Newest is the newest head recorded of any kind (daily, checkpoint,
+	// an evidence export): the latest one sent out of the server.
+	Newest *store.LedgerHead
 }
 
 // LedgerState checks the ledger's new events (at most VerifyLimit), the
@@ -199,7 +202,11 @@ func (s *Service) LedgerState(ctx context.Context) (*LedgerState, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &LedgerState{Result: c.Result, Pending: c.Pending, FullAt: at.FullAt, Total: len(heads)}
+	cps, err := s.DB.NewestCheckpoints(ctx, 1)
+	if err != nil {
+		return nil, err
+	}
+	st := &LedgerState{Result: c.Result, Pending: c.Pending, FullAt: at.FullAt, Total: len(heads), Newest: newestHead(heads, cps)}
 	for i := len(heads) - 1; i >= 0 && len(st.Heads) < 7; i-- {
 		st.Heads = append(st.Heads, heads[i])
 	}

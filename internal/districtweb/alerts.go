@@ -69,6 +69,10 @@ func (h *Handler) settingsError(w http.ResponseWriter, r *http.Request, sess *st
 	if form != nil {
 		form(p.Alerts)
 	}
+	if derr = h.fillPlatform(r, sess, p); derr != nil {
+		h.fail(w, r, derr, 0)
+		return
+	}
 	p.Error = hotline.ErrorMessage(err, p.Lang)
 	h.pages.Render(w, hotline.HTTPStatus(err), "settings", p)
 }

@@ -27,8 +27,10 @@ import (
 
 	"hotline/internal/chart"
 	"hotline/internal/district"
+	"hotline/internal/evidence"
 	"hotline/internal/history"
 	"hotline/internal/hotline"
+	"hotline/internal/platform"
 	"hotline/internal/staff"
 	"hotline/internal/triage"
 	"hotline/internal/web"
@@ -52,6 +54,12 @@ type Config struct {
 	// pages leave alerts out); Alerts sends their test alerts (nil: none).
 	Staff  *staff.Service
 	Alerts web.AlertTester
+	// Evidence exports an escalated case's evidence bundle (nil: no
+	// export).
+	Evidence *evidence.Service
+	// Platform is the district's own platform: webhooks and statistics
+	// tokens (nil: the settings leave it out).
+	Platform *platform.Service
 	// PublicURL is the server's address, for the hand-over links an
 	// officer gives a school's admin (empty: links relative to the page).
 	PublicURL string
@@ -77,7 +85,7 @@ func New(cfg Config) (*Handler, error) {
 	var err error
 	h.pages, err = web.PageSet{Name: "districtweb", FS: assets, Funcs: funcs, Logger: cfg.Logger,
 		Common: []string{"templates/layout.html", "templates/cases.html"},
-		Pages:  []string{"overview", "school", "tip", "settings", "error", "detector", "audit", "rollout", "rolloutschool"}}.Parse()
+		Pages:  []string{"overview", "school", "tip", "settings", "error", "detector", "audit", "evidence", "heads", "headprint", "rollout", "rolloutschool"}}.Parse()
 	if err != nil {
 		return nil, err
 	}
@@ -100,6 +108,8 @@ func New(cfg Config) (*Handler, error) {
 	h.mux.Handle("GET /district/schools/{code}", guard(h.handleSchool))
 	h.mux.Handle("GET /district/tips/{uid}", guard(h.handleTip))
 	h.mux.Handle("GET /district/photos/{uid}", guard(h.handlePhoto))
+	h.mux.Handle("GET /district/tips/{uid}/evidence", guard(h.handleEvidenceShow))
+	h.mux.Handle("POST /district/tips/{uid}/evidence", guard(h.handleEvidence))
 	h.mux.Handle("GET /district/report.csv", guard(h.handleReport))
 	h.mux.Handle("GET /district/settings", guard(h.handleSettings))
 	h.mux.Handle("POST /district/settings", guard(h.handleSettingsSave))
@@ -108,6 +118,13 @@ func New(cfg Config) (*Handler, error) {
 	h.mux.Handle("POST /district/groups", guard(h.handleGroupAdd))
 	h.mux.Handle("POST /district/groups/{id}/test", guard(h.handleGroupTest))
 	h.mux.Handle("POST /district/groups/{id}/delete", guard(h.handleGroupDelete))
+	h.mux.Handle("POST /district/platform/endpoints", guard(h.handleEndpointAdd))
+	h.mux.Handle("POST /district/platform/endpoints/{id}/test", guard(h.handleEndpointTest))
+	h.mux.Handle("POST /district/platform/endpoints/{id}/delete", guard(h.handleEndpointDelete))
+	h.mux.Handle("POST /district/platform/tokens", guard(h.handleTokenCreate))
+	h.mux.Handle("POST /district/platform/tokens/{id}/revoke", guard(h.handleTokenRevoke))
+	h.mux.Handle("GET /district/ledger/heads", guard(h.handleHeads))
+	h.mux.Handle("GET /district/ledger/heads/{day}", guard(h.handleHeadPrint))
 	h.mux.Handle("GET /district/detector", guard(h.handleDetector))
 	h.mux.Handle("GET /district/audit", guard(h.handleAudit))
 	h.mux.Handle("GET /district/rollout", guard(h.handleRollout))
@@ -436,9 +453,10 @@ type settingsRow struct {
 
 type settingsPage struct {
 	*page
-	Rows   []settingsRow
-	Saved  bool
-	Alerts *alertsView
+	Rows     []settingsRow
+	Saved    bool
+	Alerts   *alertsView
+	Platform *platformView
 }
 
 // deadlineFields are the settings form's fields, in order, with where each
@@ -485,6 +503,10 @@ func (h *Handler) handleSettings(w http.ResponseWriter, r *http.Request, sess *s
 	if p.Alerts != nil {
 		p.Alerts.Done = r.URL.Query().Get("done")
 	}
+	if err := h.fillPlatform(r, sess, p); err != nil {
+		h.fail(w, r, err, 0)
+		return
+	}
 	h.pages.Render(w, http.StatusOK, "settings", p)
 }
 
@@ -515,6 +537,10 @@ func (h *Handler) handleSettingsSave(w http.ResponseWriter, r *http.Request, ses
 		p := h.settingsPage(r, sess, d)
 		var aerr error
 		if p.Alerts, aerr = h.alertsView(r.Context(), sess); aerr != nil {
+			h.fail(w, r, aerr, 0)
+			return
+		}
+		if aerr = h.fillPlatform(r, sess, p); aerr != nil {
 			h.fail(w, r, aerr, 0)
 			return
 		}

@@ -57,6 +57,8 @@ var (
 	hSep         = hotline.Label{ZH: "，", EN: ", "}
 	hViaLink     = hotline.Label{ZH: "从紧急提醒里的“我来处理”链接", EN: "from an urgent alert's “I'm on it” link"}
 	hRung        = hotline.Label{ZH: "第 %d 级", EN: "rung %d"}
+	hReason      = hotline.Label{ZH: "原因", EN: "reason"}
+	hWithNotes   = hotline.Label{ZH: "含内部备注", EN: "internal notes included"}
 )
 
 // rungWord names a ladder rung: its number and who it pages.
@@ -185,6 +187,18 @@ func Describe(e *hotline.Event, names map[int64]string, lang hotline.Lang) strin
 		}
 	case hotline.EventAlertAcknowledged:
 		use("via")
+	case hotline.EventEvidenceExported:
+		use("bundle", "reason", "content", "notes")
+		head = l(e.Kind.Label())
+		if has("bundle") {
+			head += " " + v["bundle"]
+		}
+		if r := hotline.ExportReason(v["reason"]); r.Valid() {
+			head += paren(l(hReason)+colon+l(r.Label()), lang)
+		}
+		if v["notes"] == "true" {
+			head += " · " + l(hWithNotes)
+		}
 	case hotline.EventHeadRecorded:
 		use("day", "after")
 		head = l(e.Kind.Label())

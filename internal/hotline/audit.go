@@ -20,6 +20,8 @@ const (
 	AuditExport          AuditKind = "export"           // statistics or a report left the server as a file
 	AuditSurveyCodes     AuditKind = "survey_codes"     // survey codes printed: survey, wave, class, how many (never a code)
 	AuditSavedReply      AuditKind = "saved_reply"      // a saved reply added, changed or deleted
+	AuditEvidence        AuditKind = "evidence"         // a case's evidence bundle left the server: bundle, reason and reference
+	AuditPlatform        AuditKind = "platform"         // the district's platform connection changed: a webhook or a statistics token
 	// The district's hand-over of schools to their admins (detail: the
 	// school code and the hand-over's number; never the link).
 	AuditHandoverStarted  AuditKind = "handover_started"  // an officer added a school or started a new admin hand-over
@@ -44,6 +46,8 @@ var auditLabels = map[AuditKind]Label{
 	AuditExport:           {"导出", "Exported"},
 	AuditSurveyCodes:      {"打印问卷码", "Printed survey codes"},
 	AuditSavedReply:       {"修改常用回复", "Changed a saved reply"},
+	AuditEvidence:         {"导出证据包", "Exported an evidence bundle"},
+	AuditPlatform:         {"修改平台对接", "Changed the platform connection"},
 	AuditHandoverStarted:  {"发出学校管理员交接链接", "Started a school admin hand-over"},
 	AuditHandoverAccepted: {"学校管理员接受交接并设置密码", "School admin accepted the hand-over"},
 	AuditAdminDeactivated: {"停用学校管理员账号", "Deactivated a school admin"},
@@ -51,7 +55,7 @@ var auditLabels = map[AuditKind]Label{
 }
 
 // AuditKinds lists every kind, for filters and tests.
-var AuditKinds = []AuditKind{AuditLogin, AuditLoginFailed, AuditLoginThrottled, AuditTOTPFailed, AuditRecovery, AuditRecoveryFailed, AuditPasswordChanged, AuditCaseOpened, AuditExport, AuditSurveyCodes, AuditSavedReply, AuditHandoverStarted, AuditHandoverAccepted, AuditAdminDeactivated, AuditPosterDownloaded}
+var AuditKinds = []AuditKind{AuditLogin, AuditLoginFailed, AuditLoginThrottled, AuditTOTPFailed, AuditRecovery, AuditRecoveryFailed, AuditPasswordChanged, AuditCaseOpened, AuditExport, AuditSurveyCodes, AuditSavedReply, AuditEvidence, AuditPlatform, AuditHandoverStarted, AuditHandoverAccepted, AuditAdminDeactivated, AuditPosterDownloaded}
 
 // Label returns the kind in words.
 func (k AuditKind) Label() Label {

@@ -40,6 +40,10 @@ const (
 	// EventAcknowledged with "via=alert_link").
 	EventPaged             EventKind = "paged"
 	EventAlertAcknowledged EventKind = "alert_acknowledged"
+	// A case's evidence bundle (证据包) was exported: the detail names the
+	// bundle, the reason (an ExportReason) and the SHA-256 of the files it
+	// carries, so that the ledger itself vouches for the bytes handed over.
+	EventEvidenceExported EventKind = "evidence_exported"
 	// A school's hand-over from the district to its admin: started (detail
 	// "code=…;handover=N"), accepted ("handover=N;new_key=true" when the
 	// school's key pair was made then), and an admin deactivated by an
@@ -76,6 +80,7 @@ var eventLabels = map[EventKind]Label{
 	EventMeasureDone:       {"整改措施完成", "Rectification measure done"},
 	EventPaged:             {"紧急提醒", "Urgent alert sent"},
 	EventAlertAcknowledged: {"区教育局确认收到紧急提醒", "District confirmed the urgent alert"},
+	EventEvidenceExported:  {"导出证据包", "Evidence bundle exported"},
 	EventHandoverStarted:   {"区教育局发出学校管理员交接", "District started a school admin hand-over"},
 	EventHandoverAccepted:  {"学校管理员接受交接", "School admin accepted the hand-over"},
 	EventAdminDeactivated:  {"区教育局停用学校管理员", "District deactivated a school admin"},
@@ -95,6 +100,11 @@ type Event struct {
 	Detail   string
 	ActorID  int64
 	At       time.Time
+	// Salt is the random salt of a version 2 event, whose hash commits to
+	// its fields through a salted digest, so that a case's evidence
+	// bundle can prove its own events without showing other cases' (see
+	// internal/ledger). Nil for a version 1 event.
+	Salt     []byte
 	PrevHash []byte
 	Hash     []byte
 }

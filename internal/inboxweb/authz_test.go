@@ -95,6 +95,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"assignee filter", func() resp { return ts.ua.get("/inbox/?assignee=" + itoa(ts.adminB)) }},
 		{"assignee filter fragment", func() resp { return ts.ua.get("/inbox/queue?assignee=" + itoa(ts.adminB)) }},
 		{"deactivate B's admin", func() resp { return ts.ua.post("/inbox/admin/counselors/"+itoa(ts.adminB)+"/deactivate", nil) }},
+		{"evidence form", func() resp { return ts.ua.get("/inbox/tips/" + ts.tipB.TipUID + "/evidence") }},
+		{"evidence export", func() resp {
+			return ts.ua.post("/inbox/tips/"+ts.tipB.TipUID+"/evidence", url.Values{"reason": {"police"}, "confirm": {"1"}})
+		}},
 	}
 	for action, form := range tipActions {
 		cases = append(cases, struct {

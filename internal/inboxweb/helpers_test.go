@@ -20,6 +20,7 @@ import (
 
 	"hotline/internal/alert"
 	"hotline/internal/district"
+	"hotline/internal/evidence"
 	"hotline/internal/hotline"
 	"hotline/internal/inboxweb"
 	"hotline/internal/intake"
@@ -87,7 +88,8 @@ func newEnvConfig(tb testing.TB, opt vault.Options, clock *fakeClock, configure 
 	}
 	e.st.AlertKinds = kinds
 	e.sched = &scheduler.Scheduler{DB: db, Vault: v, Staff: e.st, Channels: set, Notifier: broker}
-	cfg := inboxweb.Config{Staff: e.st, Triage: e.tr, Intake: e.in, Broker: broker, Clock: clock, IdleTimeout: 30 * time.Minute, District: district.New(db), Alerts: e.sched}
+	cfg := inboxweb.Config{Staff: e.st, Triage: e.tr, Intake: e.in, Broker: broker, Clock: clock, IdleTimeout: 30 * time.Minute, District: district.New(db), Alerts: e.sched,
+		Evidence: evidence.New(db, e.tr, nil)}
 	if configure != nil {
 		configure(&cfg)
 	}

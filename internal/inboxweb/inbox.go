@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"hotline/internal/district"
+	"hotline/internal/evidence"
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
 	"hotline/internal/live"
@@ -77,6 +78,8 @@ type Config struct {
 	// VAPIDPublicKey is the Web Push public key the installed inbox
 	// subscribes with; "" when push is not set up.
 	VAPIDPublicKey string
+	// Evidence exports a case's evidence bundle (nil: no export).
+	Evidence *evidence.Service
 	// SafetyWords returns the safety question as reporters read it, in
 	// both languages (dialog.SafetyQuestion), for the setup page; nil:
 	// the page does not show it.
@@ -179,6 +182,8 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /inbox/tips/{uid}", s.school(s.handleTipShow))
 	m.HandleFunc("GET /inbox/tips/{uid}/thread", s.school(s.handleThreadFragment))
 	m.HandleFunc("POST /inbox/tips/{uid}/{action}", s.school(s.handleTipAction))
+	m.HandleFunc("GET /inbox/tips/{uid}/evidence", s.school(s.handleEvidenceShow))
+	m.HandleFunc("POST /inbox/tips/{uid}/evidence", s.school(s.handleEvidence))
 	m.HandleFunc("GET /inbox/photos/{uid}", s.school(s.handlePhoto))
 	m.HandleFunc("GET /inbox/intake", s.school(s.handleIntakeShow))
 	m.HandleFunc("POST /inbox/intake", s.school(s.handleIntake))
@@ -338,7 +343,7 @@ func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 	s.pages.Render(w, http.StatusServiceUnavailable, "unsaved", p)
 }
 
-var pageNames = []string{"login", "recover", "totp", "password", "account", "queue", "tip", "intake", "counselors", "settings", "alerts", "error", "unsaved", "setup", "replies", "receipt", "audit", "stats", "rota", "ack", "handover"}
+var pageNames = []string{"login", "recover", "totp", "password", "account", "queue", "tip", "intake", "counselors", "settings", "alerts", "error", "unsaved", "setup", "replies", "receipt", "audit", "stats", "rota", "ack", "evidence", "handover"}
 
 // redirect answers a form post with 303 See Other.
 func redirect(w http.ResponseWriter, r *http.Request, to string) {

@@ -1,8 +1,11 @@
 package poster
 
 import (
+	"bytes"
+	"compress/gzip"
 	_ "embed"
 	"fmt"
+	"io"
 	"sync"
 
 	"golang.org/x/image/font"
@@ -52,4 +55,41 @@ func (*fontSet) has(f *opentype.Font, r rune) bool {
 // nothing and would make a glyph's shape depend on its size.
 func face(f *opentype.Font, px float64) (font.Face, error) {
 	return opentype.NewFace(f, &opentype.FaceOptions{Size: px, DPI: 72, Hinting: font.HintingNone})
+}
+
+//go:embed fonts/NotoSansSC-Regular.subset.ttf.gz
+var regularTTFgz []byte
+
+// TrueType returns the regular subset (the same glyphs: ASCII, punctuation
+// and all of GB 2312) with TrueType outlines, for PDFs that carry real,
+// searchable text: go-pdf/fpdf embeds only TrueType fonts, and subsets
+// them to the glyphs a document uses. fonts/ttf.sh makes it. It is
+// decompressed once, on first use; each call returns a copy of its own,
+// because fpdf writes into the font bytes it is given while it subsets
+// them, and two documents made at once must not share them.
+func TrueType() ([]byte, error) {
+	b, err := trueType()
+	if err != nil {
+		return nil, err
+	}
+	return bytes.Clone(b), nil
+}
+
+var trueType = sync.OnceValues(func() ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(regularTTFgz))
+	if err != nil {
+		return nil, fmt.Errorf("poster: truetype font: %w", err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, fmt.Errorf("poster: truetype font: %w", err)
+	}
+	return b, nil
+})
+
+// HasGlyph reports whether the embedded fonts draw r (and do not show the
+// empty box for it).
+func HasGlyph(r rune) bool {
+	fs, err := loadFonts()
+	return err == nil && fs.has(fs.regular, r)
 }

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"regexp"
 	"testing"
+
+	"golang.org/x/image/font/opentype"
+	"golang.org/x/image/font/sfnt"
 )
 
 // TestPDFIsOneA4Page: the PDF is one A4 portrait page holding the poster
@@ -24,5 +27,30 @@ func TestPDFIsOneA4Page(t *testing.T) {
 	}
 	if !bytes.Contains(b, []byte("/Subtype /Image")) || !bytes.Contains(b, []byte("/Width 1240")) {
 		t.Fatal("the poster's 1240-px drawing is not on the page")
+	}
+}
+
+// TestTrueTypeFontHasTheSubset: the TrueType twin holds the same glyphs as
+// the poster's font (it is what evidence PDFs write their text with).
+func TestTrueTypeFontHasTheSubset(t *testing.T) {
+	ttf, err := TrueType()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := opentype.Parse(ttf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b sfnt.Buffer
+	for _, r := range "证据包案件记录蓝狐第三中学ABCxyz0123，。「」" {
+		if i, err := f.GlyphIndex(&b, r); err != nil || i == 0 {
+			t.Errorf("%q: no glyph", r)
+		}
+		if !HasGlyph(r) {
+			t.Errorf("HasGlyph(%q) = false", r)
+		}
+	}
+	if HasGlyph('😀') {
+		t.Error("HasGlyph of an emoji")
 	}
 }

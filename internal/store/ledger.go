@@ -24,16 +24,17 @@ type eventRow struct {
 	Detail   string `db:"detail"`
 	ActorID  int64  `db:"actor_id"`
 	At       int64  `db:"at"`
+	Salt     []byte `db:"salt"`
 	PrevHash []byte `db:"prev_hash"`
 	Hash     []byte `db:"hash"`
 }
 
 func (r *eventRow) event() *hotline.Event {
 	return &hotline.Event{Seq: r.Seq, SchoolID: r.SchoolID, TipID: r.TipID, Alias: r.Alias, Kind: hotline.EventKind(r.Kind),
-		Detail: r.Detail, ActorID: r.ActorID, At: fromMicros(r.At), PrevHash: r.PrevHash, Hash: r.Hash}
+		Detail: r.Detail, ActorID: r.ActorID, At: fromMicros(r.At), Salt: r.Salt, PrevHash: r.PrevHash, Hash: r.Hash}
 }
 
-const eventColumns = `seq, school_id, tip_id, alias, kind, detail, actor_id, at, prev_hash, hash`
+const eventColumns = `seq, school_id, tip_id, alias, kind, detail, actor_id, at, salt, prev_hash, hash`
 
 // HeadEvery is how often, in events, AppendEvent records a ledger head
 // (a checkpoint) in the appending transaction itself.
@@ -59,9 +60,10 @@ func (tx *Tx) AppendEvent(ev *hotline.Event) error {
 	}
 	ev.Seq = tx.db.head.seq + 1
 	ev.At = tx.now
+	ev.Salt = ledger.NewSalt() // every new event is version 2
 	ledger.Seal(tx.db.head.hash, ev)
 	_, err := tx.exec(qInsertEvent,
-		ev.Seq, ev.SchoolID, ev.TipID, ev.Alias, string(ev.Kind), ev.Detail, ev.ActorID, micros(ev.At), ev.PrevHash, ev.Hash)
+		ev.Seq, ev.SchoolID, ev.TipID, ev.Alias, string(ev.Kind), ev.Detail, ev.ActorID, micros(ev.At), ev.Salt, ev.PrevHash, ev.Hash)
 	if err == nil {
 		_, err = tx.exec(qSetLedgerHead, ev.Seq, ev.Hash)
 	}
@@ -70,6 +72,10 @@ func (tx *Tx) AppendEvent(ev *hotline.Event) error {
 		return fmt.Errorf("append ledger event: %w", err)
 	}
 	tx.db.head = ledgerHead{valid: true, seq: ev.Seq, hash: ev.Hash}
+	if err := tx.eventHook(ev); err != nil {
+		tx.db.head = ledgerHead{}
+		return err
+	}
 	if ev.Seq%HeadEvery == 0 {
 		if err := tx.insertCheckpoint(ev.Seq, ev.Hash); err != nil {
 			tx.db.head = ledgerHead{}
@@ -80,10 +86,27 @@ func (tx *Tx) AppendEvent(ev *hotline.Event) error {
 }
 
 func (tx *Tx) insertCheckpoint(seq int64, hash []byte) error {
-	if _, err := tx.exec(`INSERT INTO ledger_checkpoints (seq, hash, recorded_at) VALUES (?, ?, ?) ON CONFLICT (seq) DO NOTHING`, seq, hash, micros(tx.now)); err != nil {
+	res, err := tx.exec(`INSERT INTO ledger_checkpoints (seq, hash, recorded_at) VALUES (?, ?, ?) ON CONFLICT (seq) DO NOTHING`, seq, hash, micros(tx.now))
+	if err != nil {
 		return fmt.Errorf("record ledger checkpoint: %w", err)
 	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		// A new head leaves the server (the platform's outbox) with it.
+		return tx.headHook(&LedgerHead{Seq: seq, Hash: hash, RecordedAt: micros(tx.now)}, false)
+	}
 	return nil
+}
+
+// CheckpointNewest records the newest event as a checkpoint now, whatever
+// the interval: an event that must be a head at once (a case's evidence
+// bundle ends its chain at its export event, and the head is sent out of
+// the server with every other).
+func (tx *Tx) CheckpointNewest() error {
+	var last eventRow
+	if err := tx.GetContext(tx.c(), &last, `SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1`); err != nil {
+		return fmt.Errorf("newest ledger event: %w", err)
+	}
+	return tx.insertCheckpoint(last.Seq, last.Hash)
 }
 
 // RecordCheckpoint records the newest event as a checkpoint when events
@@ -117,6 +140,13 @@ func (tx *Tx) RecordCheckpoint() (int64, error) {
 func (db *DB) LedgerCheckpoints(ctx context.Context) ([]*LedgerHead, error) {
 	var hs []*LedgerHead
 	err := db.reader.SelectContext(ctx, &hs, `SELECT '' AS day, seq, hash, recorded_at FROM ledger_checkpoints ORDER BY seq`)
+	return hs, err
+}
+
+// NewestCheckpoints lists the newest n checkpoints, newest first.
+func (db *DB) NewestCheckpoints(ctx context.Context, n int) ([]*LedgerHead, error) {
+	var hs []*LedgerHead
+	err := db.reader.SelectContext(ctx, &hs, db.reader.Rebind(`SELECT '' AS day, seq, hash, recorded_at FROM ledger_checkpoints ORDER BY seq DESC LIMIT ?`), n)
 	return hs, err
 }
 
@@ -200,6 +230,14 @@ type LedgerReport struct {
 	// Unvouched counts the events after Anchor: had some been deleted
 	// from the end, nothing recorded would show it.
 	Unvouched int64
+	// Outside is the first head held outside the server (given to
+	// VerifyLedgerWith) that the ledger no longer holds; nil when each
+	// matched. It is not recorded: a mistyped head must not mark the
+	// ledger broken for everyone.
+	Outside *ledger.Break
+	// OutsideNewest is the newest seq of the heads held outside that
+	// matched (0: none given).
+	OutsideNewest int64
 }
 
 // LedgerAnchors are what the ledger was vouched for before a walk: the
@@ -276,12 +314,24 @@ func (a *LedgerAnchors) Newest() int64 {
 // VerifyLedgerTail is VerifyLedger with what the walk can vouch for: how
 // many events follow the newest anchor recorded before it.
 func (db *DB) VerifyLedgerTail(ctx context.Context) (*LedgerReport, error) {
+	return db.VerifyLedgerWith(ctx, nil)
+}
+
+// VerifyLedgerWith is VerifyLedgerTail that also checks heads held outside
+// the server (the paper register, the bureau's platform): the one proof of
+// a deletion after the newest head recorded inside, which a truncated
+// chain, consistent with itself, cannot give.
+func (db *DB) VerifyLedgerWith(ctx context.Context, outside []ledger.Anchor) (*LedgerReport, error) {
 	anchors, err := db.LedgerAnchors(ctx)
 	if err != nil {
 		return nil, err
 	}
+	want := anchors.Want()
+	for _, a := range outside {
+		want[a.Seq] = true
+	}
 	v := ledger.NewVerifier()
-	hashes, err := db.walkLedger(ctx, v, 0, 0, anchors.Want())
+	hashes, err := db.walkLedger(ctx, v, 0, 0, want)
 	if err != nil {
 		return nil, err
 	}
@@ -290,8 +340,24 @@ func (db *DB) VerifyLedgerTail(ctx context.Context) (*LedgerReport, error) {
 		res.Break = anchors.Check(hashes)
 	}
 	seq, hash := v.Last()
+	if res.Break == nil {
+		if res.Break, err = db.crossCheckCases(ctx, seq); err != nil {
+			return nil, err
+		}
+	}
 	report := &LedgerReport{Result: res, Last: seq, Anchor: anchors.Newest()}
 	report.Unvouched = max(0, seq-report.Anchor)
+	if res.Break == nil {
+		for _, a := range outside {
+			if b := a.Check(hashes, seq); b != nil {
+				if report.Outside == nil || b.Seq < report.Outside.Seq {
+					report.Outside = b
+				}
+			} else {
+				report.OutsideNewest = max(report.OutsideNewest, a.Seq)
+			}
+		}
+	}
 	err = db.Update(ctx, func(tx *Tx) error {
 		old, err := tx.ledgerVerified()
 		if err != nil {
@@ -308,6 +374,50 @@ func (db *DB) VerifyLedgerTail(ctx context.Context) (*LedgerReport, error) {
 		return nil, fmt.Errorf("record ledger verification: %w", err)
 	}
 	return report, nil
+}
+
+// crossCheckCases compares the cases with their events, after a walk that
+// found the chain whole up to last: every case must still have the event
+// that opened it, and every event about a case must still have its case.
+// A report filed and erased within minutes, after the newest recorded
+// head, leaves a whole chain; but erasing its events and not its case, or
+// its case and not its events, shows here. (Erasing both is for a head
+// held outside to show: VerifyLedgerWith.)
+func (db *DB) crossCheckCases(ctx context.Context, last int64) (*ledger.Break, error) {
+	var lost []struct {
+		ID        int64  `db:"id"`
+		SchoolID  int64  `db:"school_id"`
+		Alias     string `db:"alias_zh"`
+		CreatedAt int64  `db:"created_at"`
+		First     *int64 `db:"first"`
+	}
+	err := db.reader.SelectContext(ctx, &lost, `SELECT t.id, t.school_id, t.alias_zh, t.created_at, (SELECT MIN(seq) FROM ledger WHERE tip_id = t.id) AS first
+		FROM tips t WHERE NOT EXISTS (SELECT 1 FROM ledger l WHERE l.tip_id = t.id AND l.kind = 'received') ORDER BY t.id LIMIT 1`)
+	if err != nil {
+		return nil, fmt.Errorf("cross-check cases: %w", err)
+	}
+	var brk *ledger.Break
+	if len(lost) > 0 {
+		c := lost[0]
+		at := last + 1 // its events went with the end of the ledger
+		if c.First != nil {
+			at = *c.First
+		}
+		brk = &ledger.Break{Seq: at, Reason: fmt.Sprintf("case #%d (%s, school %d, received %s) has no event that opened it: its events were deleted",
+			c.ID, c.Alias, c.SchoolID, fromMicros(c.CreatedAt).Format(time.RFC3339))}
+	}
+	var orphan struct {
+		Seq   *int64 `db:"seq"`
+		TipID int64  `db:"tip_id"`
+	}
+	err = db.reader.GetContext(ctx, &orphan, `SELECT l.seq, l.tip_id FROM ledger l WHERE l.tip_id <> 0 AND NOT EXISTS (SELECT 1 FROM tips t WHERE t.id = l.tip_id) ORDER BY l.seq LIMIT 1`)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("cross-check events: %w", err)
+	}
+	if err == nil && orphan.Seq != nil && (brk == nil || *orphan.Seq < brk.Seq) {
+		brk = &ledger.Break{Seq: *orphan.Seq, Reason: fmt.Sprintf("event %d is about case #%d, which is no longer in the database: the case was deleted", *orphan.Seq, orphan.TipID)}
+	}
+	return brk, nil
 }
 
 // LedgerVerified is how far the ledger has been verified: events 1 to Seq
@@ -507,5 +617,10 @@ func (tx *Tx) RecordLedgerHead(day string) (*LedgerHead, bool, error) {
 		return nil, false, err
 	}
 	n, _ := res.RowsAffected()
+	if n == 1 {
+		if err := tx.headHook(h, true); err != nil {
+			return nil, false, err
+		}
+	}
 	return h, n == 1, nil
 }

@@ -49,6 +49,9 @@ var recordedNames = []string{
 	"migrations/0040_login_counters.sql",
 	"migrations/0041_survey_publication.sql",
 	"migrations/0045_safety_question.sql",
+	"migrations/0050_ledger_salt.sql",
+	"migrations/0051_webhooks.sql",
+	"migrations/0052_stats_tokens.sql",
 	"migrations/0055_school_handovers.sql",
 	"migrations/0056_widget_seen.sql",
 }

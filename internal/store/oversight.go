@@ -270,6 +270,13 @@ func (tx *Tx) TipEventSeq(tipID int64, kind hotline.EventKind) (int64, error) {
 	return v.Int64, err
 }
 
+// TipLastEventSeq returns the seq of a tip's newest event (0 if none).
+func (tx *Tx) TipLastEventSeq(tipID int64) (int64, error) {
+	var v sql.NullInt64
+	err := tx.GetContext(tx.c(), &v, tx.Rebind(`SELECT MAX(seq) FROM ledger WHERE tip_id = ?`), tipID)
+	return v.Int64, err
+}
+
 // TipsResolvedBefore returns a school's resolved or closed tips whose
 // content is not purged and that were resolved before t (retention).
 func (db *DB) TipsResolvedBefore(ctx context.Context, schoolID int64, t time.Time) ([]*hotline.Tip, error) {

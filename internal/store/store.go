@@ -62,6 +62,8 @@ type DB struct {
 	// at the end of every transaction, since another process may append
 	// next.
 	head ledgerHead
+	// hooks run inside ledger appends (SetLedgerHooks).
+	hooks LedgerHooks
 
 	// stmts are the write statements prepared on the writer connection:
 	// the hot ones at open, the others after their first commit (missed).

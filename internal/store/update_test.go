@@ -81,10 +81,13 @@ func TestUpdateRunsClosureOnce(t *testing.T) {
 					ready.Done()
 					errs[i] = db.Update(context.Background(), func(tx *store.Tx) error {
 						runs[i].Add(1)
-						if err := tx.InsertTip(newTip(s.ID, fmt.Sprintf("u%03d", i), false, time.Time{}), nil); err != nil {
+						tip := newTip(s.ID, fmt.Sprintf("u%03d", i), false, time.Time{})
+						if err := tx.InsertTip(tip, nil); err != nil {
 							return err
 						}
-						if err := tx.AppendEvent(&hotline.Event{SchoolID: s.ID, Kind: hotline.EventHeadRecorded, Detail: fmt.Sprintf("job=%d", i)}); err != nil {
+						// A case and the event that opens it, as intake writes them
+						// (the full walk checks that each case has one).
+						if err := tx.AppendEvent(&hotline.Event{SchoolID: s.ID, TipID: tip.ID, Alias: tip.Alias.ZH, Kind: hotline.EventReceived, Detail: fmt.Sprintf("job=%d", i)}); err != nil {
 							return err
 						}
 						tx.AfterCommit(func() { afters[i].Add(1) })

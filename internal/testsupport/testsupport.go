@@ -6,6 +6,7 @@ package testsupport
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -86,4 +87,17 @@ func OpenStoreAt(tb testing.TB, path string) *store.DB {
 	}
 	tb.Cleanup(func() { db.Close() })
 	return db
+}
+
+// EnvBenchSmall, set to 1, makes benchmarks seed a small data set: CI runs
+// every benchmark once that way (make bench-smoke), so that a broken
+// benchmark fails there, while people measuring get the full size.
+const EnvBenchSmall = "HOTLINE_BENCH_SMALL"
+
+// BenchSize is full, or small when EnvBenchSmall is set.
+func BenchSize(full, small int) int {
+	if os.Getenv(EnvBenchSmall) == "1" {
+		return small
+	}
+	return full
 }
