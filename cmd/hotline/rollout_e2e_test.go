@@ -110,7 +110,7 @@ func TestRolloutPagesShowNoContent(t *testing.T) {
 		status, body := get(other, p)
 		check("another district: "+p, status, body, 404)
 	}
-	for _, p := range []string{"/district/rollout/no3/handover", "/district/rollout/no9/handover", "/district/rollout/no3/admins/" + itoa64(admins[0].ID) + "/deactivate"} {
+	for _, p := range []string{"/district/rollout/no3/handover", "/district/rollout/no9/handover", "/district/rollout/no3/admins/" + itoa64(admins[0].ID) + "/deactivate", "/district/rollout/no9/withdraw"} {
 		status, body := post(other, p, url.Values{"csrf": {otherToken}})
 		check("another district: POST "+p, status, body, 404)
 	}
@@ -119,5 +119,16 @@ func TestRolloutPagesShowNoContent(t *testing.T) {
 	}
 	if rec, err := f.m.DB.CounselorByID(ctx, admins[0].ID); err != nil || !rec.Active {
 		t.Fatalf("no3's admin after another district's attempts: %+v %v", rec, err)
+	}
+	// The district itself withdraws its school not yet open; it leaves the
+	// tracker.
+	if status, body := get(c, "/district/rollout/no9"); status != 200 || !strings.Contains(body, `id="withdraw"`) {
+		t.Fatalf("no9's page offers no withdrawal: %d", status)
+	}
+	if status, body := post(c, "/district/rollout/no9/withdraw", url.Values{"csrf": {token}}); status != 200 || strings.Contains(body, `id="row-no9"`) {
+		t.Fatalf("withdrawn no9: %d, still in the tracker: %v", status, strings.Contains(body, `id="row-no9"`))
+	}
+	if status, body := get(c, "/district/rollout/no3"); status != 200 || strings.Contains(body, `id="withdraw"`) {
+		t.Fatalf("an open school offers a withdrawal: %d", status)
 	}
 }

@@ -28,6 +28,7 @@ type RolloutRow struct {
 	// hand-over yet; HandoverExpires is when the newest link stops.
 	Pending         bool
 	HandoverExpires time.Time
+	HandoverOpen    bool // its newest link still works
 
 	AdminLoggedIn bool
 	Counselors    int // active counselors besides the admins
@@ -189,7 +190,7 @@ func (s *Service) Rollout(ctx context.Context, district string, now time.Time) (
 			continue
 		}
 		pending[h.Code] = true
-		out.Rows = append(out.Rows, &RolloutRow{Code: h.Code, Name: hotline.Label{ZH: h.Name, EN: h.NameEN}, Pending: true, HandoverExpires: h.Expires()})
+		out.Rows = append(out.Rows, &RolloutRow{Code: h.Code, Name: hotline.Label{ZH: h.Name, EN: h.NameEN}, Pending: true, HandoverExpires: h.Expires(), HandoverOpen: h.Open(now)})
 	}
 	out.Sort("", false)
 	return out, nil

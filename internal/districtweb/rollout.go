@@ -169,6 +169,20 @@ type rolloutSchoolPage struct {
 	Added     *addedSchool
 }
 
+// Withdrawable reports whether the school is still only the district's
+// plan: no admin accepted it, and it was not withdrawn.
+func (p *rolloutSchoolPage) Withdrawable() bool {
+	if p.School != nil {
+		return false
+	}
+	for _, ho := range p.Handovers {
+		if ho.SchoolID == 0 && ho.RevokedAt == 0 && ho.AcceptedAt == 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // State says what became of a hand-over, in the page's language.
 func (p *rolloutSchoolPage) State(ho *store.Handover) string {
 	switch {
@@ -245,6 +259,22 @@ func (h *Handler) handleHandoverNew(w http.ResponseWriter, r *http.Request, sess
 	h.rolloutSchool(w, r, sess, http.StatusOK, h.added(p, sh), "")
 }
 
+func (h *Handler) handleWithdraw(w http.ResponseWriter, r *http.Request, sess *staff.Session) {
+	if h.cfg.Staff == nil {
+		h.fail(w, r, hotline.ErrNotFound, http.StatusNotFound)
+		return
+	}
+	if err := h.cfg.Staff.WithdrawSchool(r.Context(), sess, r.PathValue("code")); err != nil {
+		status := 0
+		if hotline.ErrorCode(err) == hotline.ENOTFOUND {
+			status = http.StatusNotFound
+		}
+		h.fail(w, r, err, status)
+		return
+	}
+	http.Redirect(w, r, "/district/rollout", http.StatusSeeOther)
+}
+
 func (h *Handler) handleAdminDeactivate(w http.ResponseWriter, r *http.Request, sess *staff.Session) {
 	if h.cfg.Staff == nil {
 		h.fail(w, r, hotline.ErrNotFound, http.StatusNotFound)
@@ -312,6 +342,9 @@ var rolloutLabels = map[string]hotline.Label{
 	"ho_expired":        {ZH: "已过期", EN: "Expired"},
 	"ho_started":        {ZH: "发出时间", EN: "Started"},
 	"back_rollout":      {ZH: "返回开通情况", EN: "Back to the rollout"},
+	"withdraw":          {ZH: "撤回这所学校", EN: "Withdraw this school"},
+	"withdraw_hint":     {ZH: "学校代码或名称填错了、或者不该添加？撤回后交接链接立即作废，学校代码可以重新使用。已经开通的学校不能撤回。", EN: "Wrong code or name, or added by mistake? Withdrawing stops its hand-over links at once and frees its code. A school that is open cannot be withdrawn."},
+	"link_expired":      {ZH: "交接链接已过期，请生成新的链接", EN: "The hand-over link expired: make a new one"},
 	"not_open_yet":      {ZH: "这所学校还没有管理员接收交接：它没有加密密钥，所有渠道都不接收它的举报。", EN: "No admin has accepted this school's hand-over yet: it has no encryption key, and every channel refuses reports for it."},
 	"col_step_done":     {ZH: "已完成", EN: "done"},
 	"col_step_todo":     {ZH: "未完成", EN: "not done"},

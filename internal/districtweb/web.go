@@ -132,6 +132,7 @@ func New(cfg Config) (*Handler, error) {
 	h.mux.Handle("POST /district/rollout/schools", guard(h.handleSchoolAdd))
 	h.mux.Handle("GET /district/rollout/{code}", guard(h.handleRolloutSchool))
 	h.mux.Handle("POST /district/rollout/{code}/handover", guard(h.handleHandoverNew))
+	h.mux.Handle("POST /district/rollout/{code}/withdraw", guard(h.handleWithdraw))
 	h.mux.Handle("POST /district/rollout/{code}/admins/{id}/deactivate", guard(h.handleAdminDeactivate))
 	h.mux.Handle("/district/", guard(func(w http.ResponseWriter, r *http.Request, _ *staff.Session) {
 		h.fail(w, r, hotline.ErrNotFound, http.StatusNotFound)

@@ -51,6 +51,8 @@ const (
 	EventHandoverStarted  EventKind = "handover_started"
 	EventHandoverAccepted EventKind = "handover_accepted"
 	EventAdminDeactivated EventKind = "admin_deactivated"
+	// An officer withdrew a school no admin had accepted ("code=…").
+	EventHandoverWithdrawn EventKind = "handover_withdrawn"
 )
 
 var eventLabels = map[EventKind]Label{
@@ -84,6 +86,7 @@ var eventLabels = map[EventKind]Label{
 	EventHandoverStarted:   {"区教育局发出学校管理员交接", "District started a school admin hand-over"},
 	EventHandoverAccepted:  {"学校管理员接受交接", "School admin accepted the hand-over"},
 	EventAdminDeactivated:  {"区教育局停用学校管理员", "District deactivated a school admin"},
+	EventHandoverWithdrawn: {"区教育局撤回尚未开通的学校", "District withdrew a school not yet open"},
 }
 
 // Label returns the event kind's name in both languages.

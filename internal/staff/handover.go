@@ -250,6 +250,31 @@ func (s *Service) AcceptHandover(ctx context.Context, token, username, password,
 	return acc, nil
 }
 
+// WithdrawSchool is an officer taking back a school they added that no
+// admin has accepted yet (a typo in its code or name, a school added by
+// mistake): its links stop working and its code is free again. A school
+// that has its key is never withdrawn this way: it has reports.
+func (s *Service) WithdrawSchool(ctx context.Context, officer *Session, code string) error {
+	if err := officerOf(officer); err != nil {
+		return err
+	}
+	code = store.NormalizeCode(code)
+	return s.DB.Update(ctx, func(tx *store.Tx) error {
+		ok, err := tx.WithdrawPending(officer.Counselor.District, code)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return hotline.ErrSchoolNotFound
+		}
+		detail := "code=" + code
+		if err := Audit(tx, officer.Counselor, hotline.AuditHandoverWithdrawn, 0, ClientOf(ctx), detail); err != nil {
+			return err
+		}
+		return tx.AppendEvent(&hotline.Event{Kind: hotline.EventHandoverWithdrawn, ActorID: officer.Counselor.ID, Detail: detail})
+	})
+}
+
 // DeactivateSchoolAdmin is an officer taking away a school admin's access
 // (they left, or lost their phone): the account's wrapped key is deleted
 // and its sessions end. The officer never holds the school key; a new

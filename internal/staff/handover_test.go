@@ -221,3 +221,49 @@ func TestOfficerReplacesAnAdminWithoutTheKey(t *testing.T) {
 func storeAuditFilter(district string) store.AuditFilter {
 	return store.AuditFilter{District: district, Limit: 200}
 }
+
+// TestWithdrawASchoolNotYetOpen: an officer takes back a school added by
+// mistake: its link stops working and its code is free; a school with its
+// key, or another district's, cannot be withdrawn.
+func TestWithdrawASchoolNotYetOpen(t *testing.T) {
+	svc, _ := newService(t)
+	ctx := context.Background()
+	officer := officerSession(t, svc, "海淀区", "hd-officer")
+	other := officerSession(t, svc, "朝阳区", "cy-officer")
+	typo, err := svc.AddSchool(ctx, officer, "no33", "第三中学", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.WithdrawSchool(ctx, other, "no33"); hotline.ErrorCode(err) != hotline.ENOTFOUND {
+		t.Fatalf("another district's officer: got %v, want not found", err)
+	}
+	if err := svc.WithdrawSchool(ctx, officer, "no33"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AcceptHandover(ctx, typo.Token, "li", "a long enough password", ""); err != staff.ErrHandoverInvalid {
+		t.Fatalf("a withdrawn school's link: got %v, want ErrHandoverInvalid", err)
+	}
+	if _, err := svc.DB.SchoolByCode(ctx, "no33"); err != hotline.ErrSchoolNotFound {
+		t.Fatalf("a withdrawn school's code: got %v, want ErrSchoolNotFound", err)
+	}
+	if _, err := svc.NewHandover(ctx, officer, "no33"); hotline.ErrorCode(err) != hotline.ENOTFOUND {
+		t.Fatalf("a new link for a withdrawn school: got %v, want not found", err)
+	}
+	// The code is free again, for any district.
+	if _, err := svc.AddSchool(ctx, other, "no33", "朝阳三十三中", ""); err != nil {
+		t.Fatalf("the freed code: %v", err)
+	}
+	open, err := svc.AddSchool(ctx, officer, "no3", "第三中学", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AcceptHandover(ctx, open.Token, "li", "a long enough password", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.WithdrawSchool(ctx, officer, "no3"); hotline.ErrorCode(err) != hotline.ENOTFOUND {
+		t.Fatalf("withdrawing an open school: got %v, want not found", err)
+	}
+	if _, err := svc.DB.SchoolByCode(ctx, "no3"); err != nil {
+		t.Fatalf("the open school after a refused withdrawal: %v", err)
+	}
+}

@@ -85,6 +85,18 @@ func (tx *Tx) InsertHandover(h *Handover) error {
 	return nil
 }
 
+// WithdrawPending revokes the open hand-overs of a district's school that
+// no admin has accepted yet, and reports whether there was one: the school
+// is gone from the tracker and its code free again.
+func (tx *Tx) WithdrawPending(district, code string) (bool, error) {
+	res, err := tx.exec(`UPDATE school_handovers SET revoked_at = ? WHERE district = ? AND code = ? AND school_id = 0 AND accepted_at = 0 AND revoked_at = 0`, micros(tx.now), district, NormalizeCode(code))
+	if err != nil {
+		return false, fmt.Errorf("withdraw handovers: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
 // HandoverByToken finds a hand-over by its token's hash in the transaction.
 func (tx *Tx) HandoverByToken(hash []byte) (*Handover, error) {
 	var h Handover
