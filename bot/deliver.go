@@ -62,7 +62,7 @@ func (b *Bot) deliver(ctx context.Context, p *relay.Payload) error {
 	lang := hotline.ParseLang(string(p.Lang))
 	if p.Kind == relay.KindAutoSent {
 		// The system speaks in its own words, never as a counselor.
-		return b.deliverText(ctx, p.ChatID, dialog.AutoSentNotice(lang, p.Alias, p.OnCall))
+		return b.deliverText(ctx, p.ChatID, dialog.AutoSentNotice(lang, p.Alias, p.OnCall, p.Possibly))
 	}
 	if len(p.Photo) > 0 {
 		caption := thread.PushedPhoto(lang, p.Alias)

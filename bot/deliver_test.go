@@ -43,10 +43,28 @@ func TestDeliverAutoSentNotice(t *testing.T) {
 	if strings.Contains(m.PlainText, "counselor at your school replied") {
 		t.Errorf("notice shown as a counselor's reply: %q", m.PlainText)
 	}
+	// A draft sent because its safety question went unanswered: told so,
+	// with the school's ordinary time, not as urgent.
+	p = &relay.Payload{Kind: relay.KindAutoSent, Possibly: true, ChatID: kid.ChatID(), Alias: "Blue Fox", Lang: hotline.LangEN, TipUID: "t2", OnCall: 24 * time.Hour}
+	if err := b.Deliver(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	m, err = kid.WaitMessage(ctx, func(m telegramsim.SentMessage) bool { return strings.Contains(m.PlainText, "heard nothing") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"We asked whether you are safe and heard nothing for 5 minutes", "look at it first", "\"Blue Fox\"", "within 24 hours", "call 110"} {
+		if !strings.Contains(m.PlainText, want) {
+			t.Errorf("possibly urgent notice: got %q, want %q in it", m.PlainText, want)
+		}
+	}
+	if strings.Contains(m.PlainText, "urgent report") {
+		t.Errorf("possibly urgent notice calls the report urgent: %q", m.PlainText)
+	}
 	if err := b.Deliver(ctx, &relay.Payload{Kind: "from_a_newer_version", ChatID: kid.ChatID(), Text: "x"}); !errors.Is(err, relay.ErrRejected) {
 		t.Errorf("unknown kind: got %v, want relay.ErrRejected", err)
 	}
-	if n := len(kid.Messages()); n != 1 {
-		t.Errorf("chat got %d messages, want the notice only", n)
+	if n := len(kid.Messages()); n != 2 {
+		t.Errorf("chat got %d messages, want the two notices only", n)
 	}
 }

@@ -68,7 +68,7 @@ func (s *Service) deliver(ctx context.Context, a *account, openID string, p *rel
 	var text string
 	switch {
 	case p.Kind == relay.KindAutoSent:
-		text = dialog.AutoSentNotice(lang, p.Alias, p.OnCall)
+		text = dialog.AutoSentNotice(lang, p.Alias, p.OnCall, p.Possibly)
 	case len(p.Photo) > 0:
 		if err := a.client.sendImage(ctx, openID, p.Photo, p.PhotoType); err != nil {
 			return err

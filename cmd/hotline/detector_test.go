@@ -38,7 +38,7 @@ func writeCorpus(t *testing.T) (root, local string, texts []string) {
 		}
 		write(filepath.Join(root, "train"), fmt.Sprintf("t%02d-test.tsv", b), lines)
 	}
-	write(filepath.Join(root, "frozen"), "f01-test.tsv", []string{"danger\tplan_means\tzh\tp14-17\t我在天台边上 FROZEN-LINE", "ordinary\tgame\tzh\tp11-13\t我们在天台上玩 FROZEN-LINE"})
+	write(filepath.Join(root, "frozen"), "f01-test.tsv", []string{"danger\tplan_means\tzh\tp14-17\t我在天台边上 FROZEN-LINE", "danger\tgoodbye\tzh\tp14-17\t我们今天在楼顶上晒被子 00 FROZEN-LINE", "ordinary\tgame\tzh\tp11-13\t我们在天台上玩 FROZEN-LINE"})
 	write(local, "district-a.tsv", []string{"danger\tthreat\tzh\tparent\t他说明天要来学校打死我们家孩子 LOCAL-LINE"})
 	if err := os.WriteFile(filepath.Join(root, "legacy.tsv"), []byte("# legacy\nurgent\t我想死\nordinary\t笑死了\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -60,8 +60,10 @@ func TestDetectorTrainAndEval(t *testing.T) {
 		}
 		return stdout.String()
 	}
-	got := run("detector", "train", "--corpus", root, "--local", local, "--out", out)
-	if !strings.Contains(got, "trained logistic on 59 lines") || !strings.Contains(got, "in 9 batches") {
+	// A toy corpus needs few buckets; the default's 2^18 made this test
+	// train for two minutes under -race.
+	got := run("detector", "train", "--corpus", root, "--local", local, "--out", out, "--bits", "12")
+	if !strings.Contains(got, "trained nblr on 59 lines") || !strings.Contains(got, "in 9 batches") {
 		t.Errorf("train said:\n%s", got)
 	}
 	first, err := os.ReadFile(out)
@@ -75,13 +77,22 @@ func TestDetectorTrainAndEval(t *testing.T) {
 	if m.Info.Examples != 59 || m.Score("我现在站在楼顶边上") <= m.Score("我们今天在楼顶上晒被子") {
 		t.Errorf("model: %+v; want 59 lines and danger scored above ordinary", m.Info)
 	}
-	run("detector", "train", "--corpus", root, "--local", local, "--out", out)
+	run("detector", "train", "--corpus", root, "--local", local, "--out", out, "--bits", "12")
 	if again, _ := os.ReadFile(out); !bytes.Equal(first, again) {
 		t.Error("training twice wrote different model files")
 	}
 
-	report := run("detector", "eval", "--corpus", root, "--model", out)
-	for _, want := range []string{"Batch-grouped cross-validation", "Frozen split: 2 lines", "| rules |", "| model |", "| combined |", "plan_means"} {
+	report := run("detector", "eval", "--corpus", root, "--model", out, "--split", "cv", "--bits", "12")
+	var frozen, stderr bytes.Buffer
+	code := runWith(t.Context(), []string{"detector", "eval", "--corpus", root, "--model", out, "--split", "frozen"}, &Env{Stdout: &frozen, Stderr: &stderr, Getenv: func(string) string { return "" }})
+	// The frozen split holds a training line that is ordinary, labelled
+	// danger: it is missed, recall is at most 2/3, below the goals, and
+	// eval fails (after printing its figures).
+	if code != 1 || !strings.Contains(stderr.String(), "miss the goals") {
+		t.Errorf("eval --split frozen below the goals: exit %d, %q; want exit 1 saying the goals are missed", code, stderr.String())
+	}
+	report += frozen.String()
+	for _, want := range []string{"Batch-grouped cross-validation", "Frozen split: 3 lines", "| rules |", "| model |", "| combined |", "plan_means"} {
 		if !strings.Contains(report, want) {
 			t.Errorf("eval output lacks %q:\n%s", want, report)
 		}
@@ -93,8 +104,11 @@ func TestDetectorTrainAndEval(t *testing.T) {
 	}
 
 	// Bad flags are usage errors.
-	var stderr bytes.Buffer
+	stderr.Reset()
 	if code := runWith(t.Context(), []string{"detector", "train", "--method", "forest"}, &Env{Stdout: &bytes.Buffer{}, Stderr: &stderr, Getenv: func(string) string { return "" }}); code != 2 {
 		t.Errorf("--method forest: exit %d, want 2", code)
+	}
+	if code := runWith(t.Context(), []string{"detector", "train", "--bits", "40"}, &Env{Stdout: &bytes.Buffer{}, Stderr: &stderr, Getenv: func(string) string { return "" }}); code != 2 {
+		t.Errorf("--bits 40: exit %d, want 2", code)
 	}
 }

@@ -147,7 +147,9 @@ type Meta struct {
 	AskDue time.Time
 	// Count lists events of the safety question to count for the
 	// district of the school CountSchool (a code), in the commit that
-	// saves the state: content-free kinds (store's UrgencyAsked…).
+	// saves the state: content-free kinds (store's UrgencyAsked…). An
+	// empty CountSchool counts them under no district: the draft they
+	// belong to was dropped before a school was chosen.
 	Count       []string
 	CountSchool string
 }
@@ -382,8 +384,15 @@ func (e *Engine) encode(st *state, k Key) ([]byte, Meta, error) {
 	if st.draftWaiting() {
 		meta.AskDue = st.Ask.Due
 	}
-	if len(st.Counts) > 0 && st.School != nil {
+	switch {
+	case len(st.Counts) == 0:
+	case st.School != nil:
 		meta.Count, meta.CountSchool = st.Counts, st.School.Code
+		st.Counts = nil
+	case !st.hasDraft():
+		// The draft they belong to is gone and never had a school: they
+		// are counted under no district (CountSchool "").
+		meta.Count = st.Counts
 		st.Counts = nil
 	}
 	if meta.Draft || !meta.UrgentSince.IsZero() || !meta.AskDue.IsZero() {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -116,7 +117,7 @@ func (w *world) Submit(_ context.Context, s hotline.Submission) (*hotline.Submit
 		ft.thread = append(ft.thread, &hotline.Message{Author: hotline.AuthorReporter, Body: t})
 	}
 	w.tips = append(w.tips, ft)
-	notified := w.notifies && s.Auto && urgent && s.Channel == hotline.ChannelTelegram
+	notified := w.notifies && s.Auto && (urgent || s.PossiblyUrgent) && s.Channel == hotline.ChannelTelegram
 	ft.tip.PossiblyUrgent = s.PossiblyUrgent && !urgent
 	if !urgent {
 		ft.tip.SafetyDue = s.SafetyDue
@@ -241,17 +242,20 @@ func (w *world) Forget(_ context.Context, chatID int64) (int, error) {
 // memStore is the Store; saveErr and loadErr inject failures. Like the
 // real store it keeps each state's metadata and save time beside it.
 type memStore struct {
-	mu      sync.Mutex
-	m       map[Key][]byte
-	meta    map[Key]Meta
-	saved   map[Key]time.Time
+	mu    sync.Mutex
+	m     map[Key][]byte
+	meta  map[Key]Meta
+	saved map[Key]time.Time
+	// counted are the safety question's counts the saves handed over, by
+	// school code ("" for none) and kind, as intake counts them.
+	counted map[string]map[string]int
 	clock   hotline.Clock
 	saveErr error
 	loadErr error
 }
 
 func newMemStore() *memStore {
-	return &memStore{m: map[Key][]byte{}, meta: map[Key]Meta{}, saved: map[Key]time.Time{}, clock: fixedClock{}}
+	return &memStore{m: map[Key][]byte{}, meta: map[Key]Meta{}, saved: map[Key]time.Time{}, counted: map[string]map[string]int{}, clock: fixedClock{}}
 }
 
 func (s *memStore) Due(_ context.Context, urgentBefore, askBefore, staleBefore time.Time, limit int) ([][]byte, error) {
@@ -291,7 +295,20 @@ func (s *memStore) Save(_ context.Context, k Key, b []byte, meta Meta) error {
 	s.m[k] = append([]byte(nil), b...)
 	s.meta[k] = meta
 	s.saved[k] = s.clock.Now()
+	for _, kind := range meta.Count {
+		if s.counted[meta.CountSchool] == nil {
+			s.counted[meta.CountSchool] = map[string]int{}
+		}
+		s.counted[meta.CountSchool][kind]++
+	}
 	return nil
+}
+
+// counts returns the counts handed over for school ("" for none).
+func (s *memStore) counts(school string) map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.counted[school])
 }
 
 func (s *memStore) Delete(_ context.Context, k Key) error {

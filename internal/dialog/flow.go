@@ -179,7 +179,7 @@ func (c *conv) start(code string) {
 		c.say(ReplyPrivacy, c.t(txtPrivacy, bot))
 		c.st.Privacy = true
 	}
-	c.say(ReplyText, c.t(txtGreeting, int(DraftKeep/(24*time.Hour)), int(UrgentSendAfter/time.Minute)), c.langRow())
+	c.say(ReplyText, c.t(txtGreeting, int(DraftKeep/(24*time.Hour)), int(UrgentSendAfter/time.Minute), int(hotline.SafetyQuestionWait/time.Minute)), c.langRow())
 	c.st.Step = stepSchool
 	if code = strings.TrimSpace(code); code != "" && c.setSchool(code) {
 		c.st.Step = stepRole
@@ -305,16 +305,21 @@ func (c *conv) askRows() [][]Button {
 
 // askReply shows the waiting safety question with its answers.
 func (c *conv) askReply() {
-	text := txtAskSafetyDraft
-	if c.st.Ask != nil && c.st.Ask.Tip != "" {
-		text = txtAskSafetyFiled
+	var text string
+	switch {
+	case c.st.Ask != nil && c.st.Ask.Tip != "":
+		text = c.t(txtAskSafetyFiled)
+	case c.st.School != nil:
+		text = c.t(txtAskSafetyDraftSend, int(hotline.SafetyQuestionWait/time.Minute))
+	default:
+		text = c.t(txtAskSafetyDraft)
 	}
 	rows := c.askRows()
 	if c.st.Step == stepText && c.st.hasDraft() && c.st.Ask.Tip == "" {
 		// A page shows the latest buttons only: "done" stays reachable.
 		rows = append(rows, c.doneRow())
 	}
-	c.out = append(c.out, Reply{Kind: ReplyAsk, Text: c.t(text), Buttons: rows})
+	c.out = append(c.out, Reply{Kind: ReplyAsk, Text: text, Buttons: rows})
 }
 
 // ask asks the safety question about the draft (tip "") or a filed
@@ -329,6 +334,16 @@ func (c *conv) ask(tip string, due time.Time) {
 // count records an event of the safety question, counted when the state
 // is saved (Meta.Count) for the school's district.
 func (c *conv) count(kind string) { c.st.Counts = append(c.st.Counts, kind) }
+
+// unanswered counts a question about the draft that waits as going
+// unanswered: the draft is about to go (cancelled, forgotten), and every
+// question asked has one outcome.
+func (c *conv) unanswered() {
+	if c.st.draftWaiting() {
+		c.st.Ask.Answer = answerNone
+		c.count(hotline.SafetyCountNone)
+	}
+}
 
 // answerSafety takes the reporter's answer to the safety question. Yes is
 // never turned away, whatever question it answers (an old button, a late
@@ -425,6 +440,7 @@ func (c *conv) checkUrgent() {
 	if st.draftWaiting() {
 		// Urgent already: the question has no more to find out.
 		st.Ask.Answer = answerOvertaken
+		c.count(hotline.SafetyCountOvertaken)
 	}
 	if !slices.ContainsFunc(c.out, func(r Reply) bool { return r.Kind == ReplySafety }) {
 		c.safety(st.School)
@@ -843,6 +859,7 @@ func (c *conv) cancel() {
 		c.prompt()
 		return
 	}
+	c.unanswered()
 	c.st.resetDraft()
 	c.say(ReplyText, c.t(txtCancelled))
 	if c.st.Active != "" {
@@ -855,11 +872,13 @@ func (c *conv) cancel() {
 
 // submit sends the draft. A failed submission keeps the draft and offers to
 // try again: nothing the reporter wrote may be lost. An urgent draft goes
-// without waiting for the role and kind: intake files those as "other".
+// without waiting for the role and kind, and so does a possibly urgent one
+// the sweeper sends: intake files those as "other".
 func (c *conv) submit() {
 	st := c.st
 	urgentDraft := !st.UrgentAt.IsZero()
-	if st.School == nil || !st.hasDraft() || (!urgentDraft && (!st.Role.Valid() || !st.Category.Valid())) {
+	early := urgentDraft || (c.auto && st.PossiblyUrgent)
+	if st.School == nil || !st.hasDraft() || (!early && (!st.Role.Valid() || !st.Category.Valid())) {
 		st.Step = st.draftStep()
 		c.prompt()
 		return
@@ -962,6 +981,7 @@ func (c *conv) sent(st *state, res *hotline.Submitted) {
 	if res.School != nil {
 		st.School = newSchoolRef(res.School)
 	}
+	possibly := st.PossiblyUrgent && !res.Urgent
 	waiting, due := st.draftWaiting(), time.Time{}
 	if waiting {
 		due = st.Ask.Due
@@ -982,7 +1002,7 @@ func (c *conv) sent(st *state, res *hotline.Submitted) {
 		// through the relay when intake says so (Notified); anyone else
 		// hears of the send at their next event, a web reporter gets
 		// their receipt then.
-		st.Sent = &sentNotice{TipUID: res.TipUID, Alias: res.Alias, Told: res.Notified}
+		st.Sent = &sentNotice{TipUID: res.TipUID, Alias: res.Alias, Told: res.Notified, Possibly: possibly}
 		if c.k.Channel.Web() {
 			st.Sent.Receipt = res.Receipt
 		}
@@ -1029,11 +1049,14 @@ func (c *conv) tellSent() bool {
 		return true // told at once; only the guard against old buttons is left
 	}
 	alias := n.Alias.In(c.lang())
-	msg := txtAutoSent
-	if c.k.Channel.Web() {
-		msg = txtAutoSentWeb
+	msg, wait, ack := txtAutoSent, UrgentSendAfter, c.st.School.ack(true)
+	if n.Possibly {
+		msg, wait, ack = txtPossiblySent, hotline.SafetyQuestionWait, c.st.School.ack(false)
 	}
-	text := c.t(msg, int(UrgentSendAfter/time.Minute), alias, c.dur(c.st.School.ack(true)))
+	if c.k.Channel.Web() {
+		msg = map[bool]hotline.Label{false: txtAutoSentWeb, true: txtPossiblySentWeb}[n.Possibly]
+	}
+	text := c.t(msg, int(wait/time.Minute), alias, c.dur(ack))
 	c.out = append(c.out, Reply{Kind: ReplySubmitted, Text: text, Alias: alias, TipUID: n.TipUID})
 	if c.k.Channel.Web() && n.Receipt != "" {
 		c.out = append(c.out, Reply{Kind: ReplyReceipt, Text: c.t(txtReceipt), Receipt: n.Receipt, TipUID: n.TipUID})
@@ -1231,11 +1254,13 @@ func (c *conv) forget() {
 		c.fail(err)
 		return
 	}
-	if err := c.e.Store.Delete(c.ctx, c.k); err != nil {
+	c.unanswered()
+	c.st.resetDraft()
+	if err := c.e.drop(c); err != nil {
 		// The tips are unlinked; the saved draft could not go. Clear it
 		// in the saved state instead so nothing of it stays.
-		lang := c.st.Lang
-		*c.st = state{V: stateVersion, Lang: lang}
+		lang, counts := c.st.Lang, c.st.Counts
+		*c.st = state{V: stateVersion, Lang: lang, Counts: counts}
 		c.say(ReplyText, c.t(c.forChannel(txtForgotten, txtForgottenWechat)))
 		return
 	}

@@ -64,11 +64,13 @@ type state struct {
 	// reporter's words: about the draft, or about a filed report (Tip).
 	Ask *question `json:"ask,omitempty"`
 	// PossiblyUrgent says the draft's question went unanswered: the
-	// report is filed with the mark.
+	// report is filed with the mark (by the sweeper at once when the
+	// school is known, else by the reporter when they send it).
 	PossiblyUrgent bool `json:"possibly,omitempty"`
 	// Counts are the safety question's events not counted yet (store
 	// feedback kinds): counted for the school's district in the commit
-	// that saves them, once the school is known.
+	// that saves them, once the school is known; under no district once
+	// the draft is gone without one (see Engine.encode).
 	Counts []string `json:"counts,omitempty"`
 
 	// SubmissionID is the random id of the draft's submission, created
@@ -98,7 +100,8 @@ type question struct {
 	// about a filed report waits on the case (intake keeps its deadline).
 	Tip string `json:"tip,omitempty"`
 	// Answer: "" while it waits, answerYes, answerNo, answerNone (not in
-	// time), answerOvertaken (the draft turned urgent first).
+	// time, or the draft was cancelled first), answerOvertaken (the draft
+	// turned urgent first).
 	Answer string `json:"answer,omitempty"`
 }
 
@@ -124,6 +127,9 @@ type sentNotice struct {
 	// Told says the reporter was told through their channel at once
 	// (relay.KindAutoSent): the next event need not tell them again.
 	Told bool `json:"told,omitempty"`
+	// Possibly says the draft was sent because its safety question went
+	// unanswered (marked possibly urgent), not because it was urgent.
+	Possibly bool `json:"possibly,omitempty"`
 }
 
 // savedKey is a Key as the state keeps it.

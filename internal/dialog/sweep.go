@@ -17,13 +17,16 @@ const sweepBatch = 100
 // Sweep acts on drafts that waited too long. A draft urgent for
 // UrgentSendAfter goes to its school as an urgent report through the same
 // submission as the reporter's own tap, and the conversation moves on to
-// follow-ups, as after any send; the reporter hears of it at their next
-// event (a web reporter with their receipt). A draft whose safety question
-// went unanswered for hotline.SafetyQuestionWait is marked possibly urgent
-// (the report is filed with the mark), and so are filed reports whose
-// question did (Engine.Safety, when it is a SafetyExpirer). Every other
-// unsent draft not touched for DraftKeep is deleted. It returns how many it
-// sent and deleted.
+// follow-ups, as after any send; the reporter hears of it at once on
+// Telegram and WeChat (intake queues the notice), at their next event on
+// the web (with their receipt). A draft whose safety question went
+// unanswered for hotline.SafetyQuestionWait is marked possibly urgent and,
+// its school known, goes to the school the same way, with the mark and
+// without paging anyone: a child who stops answering must reach a person.
+// Without a school it keeps the mark and waits for its reporter. Filed
+// reports whose question went unanswered are marked (Engine.Safety, when
+// it is a SafetyExpirer). Every other unsent draft not touched for
+// DraftKeep is deleted. It returns how many it sent and deleted.
 //
 // Each conversation is handled under its lock and reloaded under it, so a
 // reporter's tap racing the sweeper files the report once: whoever comes
@@ -80,12 +83,29 @@ func (e *Engine) sweep(ctx context.Context, k Key, now time.Time) (sent, deleted
 	st := c.st
 	switch {
 	case st.draftWaiting() && !now.Before(st.Ask.Due):
-		// No answer in time. The draft carries the mark into the report
-		// it becomes; the reporter is not interrupted. The sweeper does
-		// not send it: only the reporter's tap, or urgency, does.
+		// No answer in time: the draft is marked possibly urgent.
 		st.Ask.Answer = answerNone
 		st.PossiblyUrgent = true
 		c.count(hotline.SafetyCountNone)
+		if st.School != nil && st.hasDraft() {
+			// Filed at once with the mark, counted in the same commit;
+			// if it fails, nothing is saved and the next sweep tries
+			// again.
+			c.auto = true
+			c.submit()
+			if !c.submitted {
+				if c.failed != nil {
+					return false, false, fmt.Errorf("dialog: automatic send of a possibly urgent draft: %w", c.failed)
+				}
+				return false, false, nil
+			}
+			if _, err := e.finish(c); err != nil {
+				return true, false, err
+			}
+			return true, false, nil
+		}
+		// No school to send it to: it keeps the mark and waits for its
+		// reporter, who is not interrupted.
 		if _, err := e.finish(c); err != nil {
 			return false, false, err
 		}
@@ -108,8 +128,9 @@ func (e *Engine) sweep(ctx context.Context, k Key, now time.Time) (sent, deleted
 		st.resetDraft()
 		st.Sent = nil
 		if st.Active == "" {
-			// Nothing else to keep: the whole conversation goes.
-			if err := e.Store.Delete(ctx, k); err != nil {
+			// Nothing else to keep: the whole conversation goes, its
+			// uncounted events counted first.
+			if err := e.drop(c); err != nil {
 				return false, false, fmt.Errorf("dialog: delete stale draft: %w", err)
 			}
 			return false, true, nil
@@ -122,6 +143,23 @@ func (e *Engine) sweep(ctx context.Context, k Key, now time.Time) (sent, deleted
 		return false, true, nil
 	}
 	return false, false, nil
+}
+
+// drop deletes the conversation c. Events of the safety question it holds
+// uncounted are counted first, in a save of the state without them (under
+// no district when no school was chosen), so that a crash between the two
+// neither loses nor repeats them.
+func (e *Engine) drop(c *conv) error {
+	if len(c.st.Counts) > 0 {
+		b, meta, err := e.encode(c.st, c.k)
+		if err == nil {
+			err = e.Store.Save(c.ctx, c.k, b, meta)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return e.Store.Delete(c.ctx, c.k)
 }
 
 // SafetyExpirer is what Engine.Safety may also offer (intake does): marking

@@ -23,10 +23,11 @@ var (
 	txtThisBot = hotline.Label{ZH: "这个机器人", EN: "this bot"}
 
 	// The greeting says beforehand what happens to a draft: kept for a
-	// stated time, and an urgent one sent to the school on its own.
+	// stated time, an urgent one sent to the school on its own, and so is
+	// one whose safety question goes unanswered.
 	txtGreeting = hotline.Label{
-		ZH: "你好，这里是匿名求助热线，谢谢你来找我们。我们先问几个简单的问题，然后请你写下发生了什么。\n还没发送的草稿保存 %d 天，之后会自动删除。如果你写的事说明现在有人有危险，而且已经选好了学校，我们会请你一键把它发给学校；%d 分钟内没有发送的话，我们会自动把它作为紧急报告发给学校的值班老师。",
-		EN: "Hi, this is an anonymous help line, and thank you for reaching out. First a few quick questions, then you can write what happened.\nA draft you haven't sent is kept for %d days, then deleted. If what you write shows someone is in danger right now and you have chosen the school, we'll ask you to send it to the school with one tap; if it isn't sent within %d minutes, we send it to the school's on-call staff as an urgent report automatically.",
+		ZH: "你好，这里是匿名求助热线，谢谢你来找我们。我们先问几个简单的问题，然后请你写下发生了什么。\n还没发送的草稿保存 %d 天，之后会自动删除。如果你写的事说明现在有人有危险，而且已经选好了学校，我们会请你一键把它发给学校；%d 分钟内没有发送的话，我们会自动把它作为紧急报告发给学校的值班老师。如果我们问你是否安全而你 %d 分钟内没有回答，我们也会把草稿发给学校，请老师优先看。",
+		EN: "Hi, this is an anonymous help line, and thank you for reaching out. First a few quick questions, then you can write what happened.\nA draft you haven't sent is kept for %d days, then deleted. If what you write shows someone is in danger right now and you have chosen the school, we'll ask you to send it to the school with one tap; if it isn't sent within %d minutes, we send it to the school's on-call staff as an urgent report automatically. If we ask whether you are safe and you don't answer within %d minutes, we send the draft to the school too, for a counselor to look at first.",
 	}
 
 	txtAskSchool = hotline.Label{
@@ -140,6 +141,17 @@ var (
 		ZH: "你写的事情说明现在可能有危险，所以过了 %d 分钟，我们已经自动把它作为紧急报告发给了学校。在学校那里，你的代号是「%s」，老师不会知道你是谁。\n学校值班老师会在 %s内处理，回复会发到这里。你之后写的内容都会补充到这份报告里。",
 		EN: "What you wrote showed there may be danger now, so after %d minutes we sent it to the school as an urgent report automatically. There, your nickname is \"%s\"; counselors won't know who you are.\nThe school's on-call staff will act on it within %s and reply here. Anything you write from now on is added to this report.",
 	}
+	// A draft whose safety question went unanswered was sent by the
+	// sweeper, marked possibly urgent: read like txtAutoSent. The time is
+	// the school's ordinary one: nobody is paged.
+	txtPossiblySent = hotline.Label{
+		ZH: "我们问你现在是否安全，%d 分钟里没有收到回答，所以我们已经把你写的内容发给了学校，并请老师优先看。在学校那里，你的代号是「%s」，老师不会知道你是谁。\n学校会在 %s内回复，回复会发到这里。你之后写的内容都会补充到这份报告里。如果你现在有危险，请马上打 110。",
+		EN: "We asked whether you are safe and heard nothing for %d minutes, so we have sent what you wrote to the school and asked a counselor to look at it first. There, your nickname is \"%s\"; counselors won't know who you are.\nThe school will reply within %s, here. Anything you write from now on is added to this report. If you are in danger right now, call 110.",
+	}
+	txtPossiblySentWeb = hotline.Label{
+		ZH: "我们问你现在是否安全，%d 分钟里没有收到回答，所以我们已经把你写的内容发给了学校，并请老师优先看。在学校那里，你的代号是「%s」，老师不会知道你是谁。\n学校会在 %s内回复。以后用下面的回执码回来，就能看到老师的回复。你之后写的内容都会补充到这份报告里。如果你现在有危险，请马上打 110。",
+		EN: "We asked whether you are safe and heard nothing for %d minutes, so we have sent what you wrote to the school and asked a counselor to look at it first. There, your nickname is \"%s\"; counselors won't know who you are.\nThe school will reply within %s. Come back with the receipt code below to read their reply. Anything you write from now on is added to this report. If you are in danger right now, call 110.",
+	}
 	txtAutoSentWeb = hotline.Label{
 		ZH: "你写的事情说明现在可能有危险，所以过了 %d 分钟，我们已经自动把它作为紧急报告发给了学校。在学校那里，你的代号是「%s」，老师不会知道你是谁。\n学校值班老师会在 %s内处理。以后用下面的回执码回来，就能看到老师的回复。你之后写的内容都会补充到这份报告里。",
 		EN: "What you wrote showed there may be danger now, so after %d minutes we sent it to the school as an urgent report automatically. There, your nickname is \"%s\"; counselors won't know who you are.\nThe school's on-call staff will act on it within %s. Come back with the receipt code below to read their reply. Anything you write from now on is added to this report.",
@@ -158,6 +170,12 @@ var (
 	txtAskSafetyDraft = hotline.Label{
 		ZH: "我们想直接问你一句：你现在有危险吗？或者，你有没有在想伤害自己？\n不管是什么，都可以告诉我们。不方便回答也没关系，报告发给学校后，老师会优先看。",
 		EN: "We'd like to ask you straight out: are you in danger right now? Or are you thinking about hurting yourself?\nWhatever it is, you can tell us. If you can't answer now, that's OK: once your report reaches the school, a counselor will look at it first.",
+	}
+	// The same question once the school is known: unanswered, the draft
+	// goes to the school by itself.
+	txtAskSafetyDraftSend = hotline.Label{
+		ZH: "我们想直接问你一句：你现在有危险吗？或者，你有没有在想伤害自己？\n不管是什么，都可以告诉我们。不方便回答也没关系：%d 分钟内没有回答的话，我们会把你写的内容发给学校，请老师优先看。",
+		EN: "We'd like to ask you straight out: are you in danger right now? Or are you thinking about hurting yourself?\nWhatever it is, you can tell us. If you can't answer now, that's OK: if we hear nothing within %d minutes, we send what you wrote to the school for a counselor to look at first.",
 	}
 	txtAskSafetyFiled = hotline.Label{
 		ZH: "我们想直接问你一句：你现在有危险吗？或者，你有没有在想伤害自己？\n不管是什么，都可以告诉我们。不方便回答也没关系，老师会优先看你的报告。",
@@ -319,9 +337,13 @@ func SafetyQuestion() (question, yes, no hotline.Label) {
 // report not sent yet.
 func SafetyQuestionDraft() hotline.Label { return txtAskSafetyDraft }
 
-// AutoSentNotice is what a Telegram reporter is told, through the relay,
-// the moment the sweeper sent their urgent draft: a fixed text with their
-// alias and the school's on-call time, in their language.
-func AutoSentNotice(lang hotline.Lang, alias string, onCall time.Duration) string {
-	return fmt.Sprintf(txtAutoSent.In(lang), int(UrgentSendAfter/time.Minute), alias, hotline.Duration(onCall).In(lang))
+// AutoSentNotice is what a Telegram or WeChat reporter is told, through
+// the relay, the moment the sweeper sent their draft: urgent, or possibly
+// urgent (its safety question went unanswered). A fixed text with their
+// alias and the school's time to act on it, in their language.
+func AutoSentNotice(lang hotline.Lang, alias string, act time.Duration, possibly bool) string {
+	if possibly {
+		return fmt.Sprintf(txtPossiblySent.In(lang), int(hotline.SafetyQuestionWait/time.Minute), alias, hotline.Duration(act).In(lang))
+	}
+	return fmt.Sprintf(txtAutoSent.In(lang), int(UrgentSendAfter/time.Minute), alias, hotline.Duration(act).In(lang))
 }

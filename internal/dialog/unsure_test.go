@@ -2,6 +2,7 @@ package dialog
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -147,48 +148,185 @@ func TestUnsureNoGoesOn(t *testing.T) {
 	}
 }
 
-// TestUnsureSilenceMarksTheDraft: no answer within the wait — the sweeper
-// marks the draft possibly urgent (counted, the deadline gone), does not
-// send it, and the report is filed with the mark when the reporter sends
-// it. A restart in between loses nothing: the question is in the store.
-func TestUnsureSilenceMarksTheDraft(t *testing.T) {
-	u := newUrgentEnv(t)
-	u.toText(tg)
-	u.do(tg, txt(unsureZH))
-	u.clock.Add(hotline.SafetyQuestionWait - time.Second)
-	u.sweep()
-	if st := loadState(t, u.s, tg); !st.draftWaiting() || st.PossiblyUrgent {
-		t.Fatalf("marked before the wait was over: %+v", st.Ask)
+// TestUnsureSilenceFilesTheDraft: no answer within the wait, the school
+// known — the sweeper files the draft at once, marked possibly urgent, not
+// urgent (nobody paged), without waiting for role and kind, the no answer
+// counted in the same commit; a restart in between loses nothing. A
+// Telegram reporter is told at once by intake's notice; a web reporter at
+// their next event, with their receipt. A late yes still takes the urgent
+// path, on the filed report.
+func TestUnsureSilenceFilesTheDraft(t *testing.T) {
+	for _, tt := range []struct {
+		k        Key
+		notifies bool
+	}{{tg, true}, {web, false}} {
+		t.Run(string(tt.k.Channel), func(t *testing.T) {
+			u := newUrgentEnv(t)
+			u.w.notifies = tt.notifies
+			u.w.schools[0].Settings.Deadlines.Ack = hotline.Duration(24 * time.Hour)
+			u.do(tt.k, withSchool(cmd("start", "demo"), "demo"))
+			// Asked before role and kind: the words came first.
+			if rs := u.handle(tt.k, txt(unsureZH)); !isAsk(rs) || !strings.Contains(rs[len(rs)-1].Text, "5 分钟内没有回答的话，我们会把你写的内容发给学校") {
+				t.Fatalf("question: got\n%s want it to say the draft goes to the school unanswered", show(rs))
+			}
+			u.clock.Add(hotline.SafetyQuestionWait - time.Second)
+			if sent, _ := u.sweep(); sent != 0 {
+				t.Fatal("sent before the wait was over")
+			}
+			u.clock.Add(time.Second)
+			// Another engine on the same store: a restarted process.
+			u.e = newEngine(u.w, u.s)
+			u.e.Clock = u.clock
+			if sent, deleted := u.sweep(); sent != 1 || deleted != 0 {
+				t.Fatalf("sweeper sent %d, deleted %d: want the unanswered draft filed", sent, deleted)
+			}
+			subs := u.subs()
+			if len(subs) != 1 || !subs[0].PossiblyUrgent || !subs[0].SafetyAsked || subs[0].SafetyYes || !subs[0].SafetyDue.IsZero() || !subs[0].Auto || subs[0].DangerNow || subs[0].Role.Valid() {
+				t.Fatalf("submission: %+v, want one, automatic, possibly urgent, asked and unanswered, before role and kind", subs)
+			}
+			if u.w.tips[0].tip.Urgent || !u.w.tips[0].tip.PossiblyUrgent {
+				t.Errorf("tip: urgent %v, possibly %v: want possibly urgent only", u.w.tips[0].tip.Urgent, u.w.tips[0].tip.PossiblyUrgent)
+			}
+			if got := u.s.counts("demo"); got[hotline.SafetyCountAsked] != 1 || got[hotline.SafetyCountNone] != 1 || len(got) != 2 {
+				t.Errorf("counted: %v, want asked and no answer once", got)
+			}
+			st := loadState(t, u.s, tt.k)
+			if st.hasDraft() || st.Step != stepFollow || st.Active != "tip-1" || st.Ask != nil || st.Sent == nil || !st.Sent.Possibly || st.Sent.Told != tt.notifies {
+				t.Fatalf("state: step %s, active %q, ask %+v, sent %+v", st.Step, st.Active, st.Ask, st.Sent)
+			}
+			if m := u.meta(tt.k); !m.AskDue.IsZero() || !m.UrgentSince.IsZero() {
+				t.Errorf("meta: %+v, want nothing left for the sweeper but the notice", m)
+			}
+			rs := u.handle(tt.k, txt("我在"))
+			got := show(rs)
+			switch {
+			case tt.notifies:
+				if strings.Contains(got, "没有收到回答") {
+					t.Errorf("told again at the next event: got\n%s", got)
+				}
+			default:
+				for _, want := range []string{"我们问你现在是否安全，5 分钟里没有收到回答", "请老师优先看", "学校会在 24 小时内回复", "回执码"} {
+					if !strings.Contains(got, want) {
+						t.Errorf("web, next event: got\n%s want %q", got, want)
+					}
+				}
+				if !slices.ContainsFunc(rs, func(r Reply) bool { return r.Kind == ReplyReceipt && r.Receipt != "" }) {
+					t.Errorf("web, next event: got\n%s want the receipt", got)
+				}
+				if strings.Contains(got, "紧急报告") {
+					t.Errorf("web, next event: got\n%s: not an urgent report", got)
+				}
+			}
+			u.w.mu.Lock()
+			msgs := len(u.w.msgs)
+			u.w.mu.Unlock()
+			if msgs != 1 {
+				t.Errorf("%d follow-ups, want the words written after the send", msgs)
+			}
+			// A late yes is still the urgent path, on the filed report now
+			// (a web page answers with the receipt it was given).
+			rs, err := u.e.HandleWithReceipt(context.Background(), tt.k, u.w.tips[0].receipt, tap(dataSafeYes))
+			if err != nil || !strings.Contains(show(rs), "已经通知了学校的值班老师") {
+				t.Errorf("late yes: got\n%s, %v", show(rs), err)
+			}
+			if len(u.w.answers) != 1 || !u.w.answers[0].yes || u.w.answers[0].ref.TipUID != "tip-1" {
+				t.Errorf("answers: %+v, want one yes about tip-1", u.w.answers)
+			}
+		})
 	}
-	u.clock.Add(time.Second)
-	// Another engine on the same store: a restarted process.
-	u.e = newEngine(u.w, u.s)
-	u.e.Clock = u.clock
+}
+
+// TestUnsureSilenceWithoutSchool: no answer and no school to send to —
+// the draft is marked (the deadline gone), not sent; the reporter who
+// comes back and sends it files it with the mark, and the counts go to the
+// school's district once it is chosen.
+func TestUnsureSilenceWithoutSchool(t *testing.T) {
+	u := newUrgentEnv(t)
+	u.do(tg, cmd("start", ""))
+	if rs := u.handle(tg, txt(unsureZH)); !isAsk(rs) || !strings.Contains(rs[len(rs)-1].Text, "报告发给学校后，老师会优先看") {
+		t.Fatalf("question without a school: got\n%s", show(rs))
+	}
+	u.clock.Add(hotline.SafetyQuestionWait)
 	if sent, deleted := u.sweep(); sent != 0 || deleted != 0 {
-		t.Fatalf("sweeper sent %d, deleted %d: an unanswered draft is marked, not sent", sent, deleted)
+		t.Fatalf("sweeper sent %d, deleted %d: no school, nothing to send", sent, deleted)
 	}
 	st := loadState(t, u.s, tg)
-	if !st.PossiblyUrgent || st.Ask.Answer != answerNone || !st.hasDraft() {
-		t.Fatalf("state: possibly %v, answer %q, draft %v", st.PossiblyUrgent, st.Ask.Answer, st.hasDraft())
+	if !st.PossiblyUrgent || st.Ask.Answer != answerNone || !st.hasDraft() || !slices.Equal(st.Counts, []string{hotline.SafetyCountAsked, hotline.SafetyCountNone}) {
+		t.Fatalf("state: possibly %v, answer %q, draft %v, counts %v", st.PossiblyUrgent, st.Ask.Answer, st.hasDraft(), st.Counts)
 	}
-	if m := u.meta(tg); !m.AskDue.IsZero() || !slices.Equal(m.Count, []string{hotline.SafetyCountNone}) {
-		t.Errorf("meta: %+v, want no deadline and no answer counted", m)
+	if m := u.meta(tg); !m.AskDue.IsZero() || len(m.Count) != 0 {
+		t.Errorf("meta: %+v, want no deadline, nothing counted before the school is known", m)
 	}
-	if len(u.subs()) != 0 {
-		t.Fatal("the draft was filed without the reporter")
+	u.do(tg, txt("demo"))
+	if got := u.s.counts("demo"); got[hotline.SafetyCountAsked] != 1 || got[hotline.SafetyCountNone] != 1 {
+		t.Errorf("counted once the school is known: %v", got)
 	}
+	u.do(tg, tap("role:victim"))
+	u.do(tg, tap("cat:verbal"))
 	u.do(tg, tap(dataDone))
 	u.do(tg, tap(dataDangerNo))
 	u.do(tg, tap(dataSend))
-	if subs := u.subs(); len(subs) != 1 || !subs[0].PossiblyUrgent || !subs[0].SafetyAsked {
-		t.Fatalf("submission: %+v, want the mark", subs)
+	if subs := u.subs(); len(subs) != 1 || !subs[0].PossiblyUrgent || !subs[0].SafetyAsked || subs[0].Auto {
+		t.Fatalf("submission: %+v, want the reporter's, with the mark", subs)
 	}
-	// A late yes is still the urgent path, on the filed report now.
-	if got := u.do(tg, tap(dataSafeYes)); !strings.Contains(got, "已经通知了学校的值班老师") {
-		t.Errorf("late yes: got\n%s", got)
+}
+
+// TestUnsureEveryQuestionHasOneOutcome: asked = yes + no + no answer +
+// overtaken, whatever becomes of the draft — answered (by the question's
+// buttons or the report's own danger question), turned urgent, cancelled,
+// forgotten, sent unanswered, or left to expire without a school (then
+// counted under no district).
+func TestUnsureEveryQuestionHasOneOutcome(t *testing.T) {
+	u := newUrgentEnv(t)
+	chat := func(n int64) Key { return Key{Channel: hotline.ChannelTelegram, ChatID: 1000 + n} }
+	// yes, no
+	for i, answer := range []string{dataSafeYes, dataSafeNo} {
+		k := chat(int64(i))
+		u.toText(k)
+		u.do(k, txt(unsureZH))
+		u.do(k, tap(answer))
 	}
-	if len(u.w.answers) != 1 || !u.w.answers[0].yes || u.w.answers[0].ref.TipUID != "tip-1" {
-		t.Errorf("answers: %+v, want one yes about tip-1", u.w.answers)
+	// overtaken by urgent words
+	u.toText(chat(2))
+	u.do(chat(2), txt(unsureZH))
+	u.do(chat(2), txt("他们带着刀在楼道里堵着我"))
+	// answered by the report's own "is anyone in danger now?"
+	u.toText(chat(3))
+	u.do(chat(3), txt(unsureZH))
+	u.do(chat(3), tap(dataDone))
+	u.do(chat(3), tap(dataDangerYes))
+	// cancelled, and forgotten, while waiting
+	u.toText(chat(4))
+	u.do(chat(4), txt(unsureZH))
+	u.do(chat(4), cmd("cancel", ""))
+	u.toText(chat(5))
+	u.do(chat(5), txt(unsureZH))
+	u.do(chat(5), cmd("forget", ""))
+	u.do(chat(5), tap(dataForgetYes))
+	// sent unanswered by the sweeper
+	u.toText(chat(6))
+	u.do(chat(6), txt(unsureZH))
+	// no school: marked, then cancelled, and another left to expire
+	u.do(chat(7), cmd("start", ""))
+	u.do(chat(7), txt(unsureZH))
+	u.do(chat(8), cmd("start", ""))
+	u.do(chat(8), txt(unsureZH))
+	u.clock.Add(hotline.SafetyQuestionWait)
+	u.sweep()
+	u.do(chat(7), cmd("cancel", ""))
+	u.clock.Add(DraftKeep + time.Minute)
+	u.sweep()
+	if u.s.raw(chat(8)) != nil {
+		t.Fatal("the stale draft without a school was kept")
+	}
+	want := map[string]map[string]int{
+		"demo": {hotline.SafetyCountAsked: 7, hotline.SafetyCountYes: 2, hotline.SafetyCountNo: 1, hotline.SafetyCountOvertaken: 1, hotline.SafetyCountNone: 3},
+		"":     {hotline.SafetyCountAsked: 2, hotline.SafetyCountNone: 2},
+	}
+	for school, w := range want {
+		if got := u.s.counts(school); !maps.Equal(got, w) {
+			t.Errorf("counted for %q: %v, want %v", school, got, w)
+		}
 	}
 }
 

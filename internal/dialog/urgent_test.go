@@ -64,18 +64,19 @@ func (u *urgentEnv) meta(k Key) Meta {
 }
 
 // TestGreetingStatesWhatHappensToADraft: before a word is written, the
-// reporter is told how long a draft is kept and that an urgent one goes to
-// the school by itself, in both languages.
+// reporter is told how long a draft is kept, and that an urgent one goes
+// to the school by itself, and so does one whose safety question goes
+// unanswered, in both languages.
 func TestGreetingStatesWhatHappensToADraft(t *testing.T) {
 	u := newUrgentEnv(t)
 	zh := u.do(tg, withLang(cmd("start", "demo"), "zh"))
-	for _, want := range []string{"草稿保存 7 天", "10 分钟内没有发送", "自动把它作为紧急报告发给学校的值班老师", "一键"} {
+	for _, want := range []string{"草稿保存 7 天", "10 分钟内没有发送", "自动把它作为紧急报告发给学校的值班老师", "一键", "如果我们问你是否安全而你 5 分钟内没有回答，我们也会把草稿发给学校"} {
 		if !strings.Contains(zh, want) {
 			t.Errorf("zh greeting: got\n%s want %q", zh, want)
 		}
 	}
 	en := u.do(web, withLang(withSchool(cmd("start", ""), "demo"), "en"))
-	for _, want := range []string{"kept for 7 days", "within 10 minutes", "on-call staff as an urgent report automatically", "one tap"} {
+	for _, want := range []string{"kept for 7 days", "within 10 minutes", "on-call staff as an urgent report automatically", "one tap", "If we ask whether you are safe and you don't answer within 5 minutes, we send the draft to the school too"} {
 		if !strings.Contains(en, want) {
 			t.Errorf("en greeting: got\n%s want %q", en, want)
 		}

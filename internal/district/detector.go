@@ -32,11 +32,12 @@ func (r *DetectorRow) WrongShare() int {
 
 // SafetyCounts are the safety question's counts: how often reporters
 // were asked whether they are safe (the detector was unsure of their
-// words), and each question's first outcome. Asked can exceed the sum of
-// the outcomes: a question overtaken by an urgent report, or about a draft
-// never sent, has none.
+// words), and each question's outcome: answered yes, answered no, no
+// answer (in time, or the draft was deleted first), or overtaken (the
+// report turned urgent first). Asked is their sum, but for questions
+// still waiting, and for counts from before overtaken ones were counted.
 type SafetyCounts struct {
-	Asked, Yes, No, NoAnswer int
+	Asked, Yes, No, NoAnswer, Overtaken int
 }
 
 func (c *SafetyCounts) add(kind string, n int) bool {
@@ -49,6 +50,8 @@ func (c *SafetyCounts) add(kind string, n int) bool {
 		c.No += n
 	case store.UrgencyNoAnswer:
 		c.NoAnswer += n
+	case store.UrgencyOvertaken:
+		c.Overtaken += n
 	default:
 		return false
 	}
@@ -69,6 +72,11 @@ type Detector struct {
 	Total  *DetectorRow
 	Safety SafetyCounts     // since counting began
 	Months []*DetectorMonth // newest first
+	// NoSchool are the safety question's counts on drafts dropped before
+	// a school was chosen, which no district can claim: the whole
+	// hotline's, since counting began (in a district's view only; the
+	// view of every district counts them in Safety).
+	NoSchool SafetyCounts
 }
 
 // Detector returns the counselors' feedback on the urgency detector in a
@@ -103,6 +111,15 @@ func (s *Service) Detector(ctx context.Context, district string) (*Detector, err
 		month.Rows = sortRows(rows)
 	}
 	d.Rows = sortRows(all)
+	if district != "" {
+		none, err := s.DB.UrgencyCounts(ctx, store.DistrictNoSchool)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range none {
+			d.NoSchool.add(c.Kind, c.N)
+		}
+	}
 	return d, nil
 }
 

@@ -21,7 +21,9 @@ import (
 
 // TestDetectorPage: the district officer sees the detector's feedback of
 // their own district by reason — flagged, cleared as wrong, its share, and
-// misses — exactly, and nothing of another district.
+// misses — exactly, and nothing of another district; the safety question's
+// counts with each outcome (overtaken among them), and apart, those of
+// drafts dropped before a school was chosen (the whole hotline's).
 func TestDetectorPage(t *testing.T) {
 	db := testsupport.OpenStore(t)
 	db.Clock = fixedClock(time.Date(2026, 5, 10, 2, 0, 0, 0, time.UTC))
@@ -36,6 +38,14 @@ func TestDetectorPage(t *testing.T) {
 			{"海淀区", store.UrgencyFlagged, "self-harm", 2},
 			{"海淀区", store.UrgencyMissed, "", 3},
 			{"朝阳区", store.UrgencyFlagged, "threat", 9},
+			{"海淀区", store.UrgencyAsked, "", 5},
+			{"海淀区", store.UrgencyAnsweredYes, "", 1},
+			{"海淀区", store.UrgencyAnsweredNo, "", 1},
+			{"海淀区", store.UrgencyNoAnswer, "", 2},
+			{"海淀区", store.UrgencyOvertaken, "", 1},
+			{"朝阳区", store.UrgencyAsked, "", 7},
+			{store.DistrictNoSchool, store.UrgencyAsked, "", 2},
+			{store.DistrictNoSchool, store.UrgencyNoAnswer, "", 2},
 		} {
 			for range c.n {
 				if err := tx.CountUrgency(c.district, c.kind, c.reason, false); err != nil {
@@ -80,6 +90,16 @@ func TestDetectorPage(t *testing.T) {
 	}
 	if strings.Contains(body, `data-reason="threat"`) || !strings.Contains(body, "2026-05") || !strings.Contains(body, "凶器") {
 		t.Errorf("page: another district's row, or no month or label:\n%s", body)
+	}
+	safety := body[strings.Index(body, `id="detector-safety"`):]
+	safety = safety[:strings.Index(safety, "</table>")]
+	if want := `<tr data-month="2026-05"><td>2026-05</td><td>5</td><td>1</td><td>1</td><td>2</td><td>1</td></tr>`; !strings.Contains(safety, want) {
+		t.Errorf("safety counts: got\n%s\nwant the row %s", safety, want)
+	}
+	none := body[strings.Index(body, `id="detector-no-school"`):]
+	none = none[:strings.Index(none, "</table>")]
+	if want := `<tr><td>2</td><td>0</td><td>0</td><td>2</td><td>0</td></tr>`; !strings.Contains(none, want) || !strings.Contains(body, "还没选学校") {
+		t.Errorf("no school: got\n%s\nwant the row %s", none, want)
 	}
 	// Every page links to it.
 	rec = httptest.NewRecorder()

@@ -141,12 +141,17 @@ type Submission struct {
 const SafetyQuestionWait = 5 * time.Minute
 
 // The safety question's counts for the district's feedback (by district
-// and month, content-free): asked, and each question's first outcome.
+// and month, content-free): asked, and each question's one outcome, so
+// that asked is the sum of the four: answered yes, answered no, no answer
+// (in time, or the draft was deleted unanswered), overtaken (the report
+// turned urgent first: the detector, the reporter's own "danger now", or
+// a counselor).
 const (
-	SafetyCountAsked = "asked"
-	SafetyCountYes   = "answered_yes"
-	SafetyCountNo    = "answered_no"
-	SafetyCountNone  = "no_answer"
+	SafetyCountAsked     = "asked"
+	SafetyCountYes       = "answered_yes"
+	SafetyCountNo        = "answered_no"
+	SafetyCountNone      = "no_answer"
+	SafetyCountOvertaken = "overtaken"
 )
 
 // SafetyService takes a reporter's answer to the safety question about a

@@ -101,12 +101,16 @@ func countConversation(tx *store.Tx, meta dialog.Meta) error {
 	if len(meta.Count) == 0 {
 		return nil
 	}
-	school, err := tx.SchoolByCode(meta.CountSchool)
-	if err != nil {
-		return fmt.Errorf("conversation counts: %w", err)
+	district := store.DistrictNoSchool // a draft dropped before a school was chosen
+	if meta.CountSchool != "" {
+		school, err := tx.SchoolByCode(meta.CountSchool)
+		if err != nil {
+			return fmt.Errorf("conversation counts: %w", err)
+		}
+		district = school.District
 	}
 	for _, kind := range meta.Count {
-		if err := tx.CountUrgency(school.District, kind, "", false); err != nil {
+		if err := tx.CountUrgency(district, kind, "", false); err != nil {
 			return err
 		}
 	}

@@ -86,6 +86,9 @@ func markUrgent(tx *store.Tx, school *hotline.School, t *hotline.Tip, reason, de
 		return false, nil
 	}
 	t.Urgent = true
+	if err := overtake(tx, school, t); err != nil {
+		return false, err
+	}
 	if err := recordFlag(tx, school, t.ID, reason); err != nil {
 		return false, err
 	}
@@ -96,6 +99,19 @@ func markUrgent(tx *store.Tx, school *hotline.School, t *hotline.Tip, reason, de
 		}
 	}
 	return true, tx.AppendEvent(&hotline.Event{SchoolID: t.SchoolID, TipID: t.ID, Alias: t.Alias.ZH, Kind: hotline.EventUrgencyChanged, Detail: detail})
+}
+
+// overtake ends a safety question that waits on t, now urgent: it has no
+// more to find out, and is counted as overtaken.
+func overtake(tx *store.Tx, school *hotline.School, t *hotline.Tip) error {
+	if t.SafetyDue.IsZero() {
+		return nil
+	}
+	if err := tx.ClearSafetyQuestion(t.ID); err != nil {
+		return err
+	}
+	t.SafetyDue = time.Time{}
+	return countSafety(tx, school, store.UrgencyOvertaken)
 }
 
 // AnswerSafety records a reporter's answer to the safety question about
@@ -159,8 +175,10 @@ const expireBatch = 100
 
 // ExpireSafetyQuestions marks "possibly urgent" every tip whose safety
 // question went unanswered (its SafetyDue passed), counts it as no answer
-// and writes it to the ledger, each tip in its own transaction. It returns
-// how many it marked. The dialog's sweeper runs it.
+// and writes it to the ledger, each tip in its own transaction; a tip a
+// counselor marked urgent meanwhile needs no mark, and its question
+// counts as overtaken. It returns how many it marked. The dialog's
+// sweeper runs it.
 func (s *Service) ExpireSafetyQuestions(ctx context.Context) (int, error) {
 	tips, err := s.DB.DueSafetyQuestions(ctx, s.DB.Clock.Now(), expireBatch)
 	if err != nil {
@@ -182,6 +200,9 @@ func (s *Service) ExpireSafetyQuestions(ctx context.Context) (int, error) {
 			}
 			if t.SafetyDue.IsZero() || t.SafetyDue.After(tx.Now()) {
 				return nil // answered since it was found
+			}
+			if t.Urgent {
+				return overtake(tx, school, t)
 			}
 			if err := tx.MarkPossiblyUrgent(t.ID); err != nil {
 				return err

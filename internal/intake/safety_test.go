@@ -10,6 +10,8 @@ import (
 	"hotline/internal/district"
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
+	"hotline/internal/relay"
+	"hotline/internal/store"
 	"hotline/internal/testsupport"
 	"hotline/internal/urgency"
 )
@@ -274,5 +276,109 @@ func TestConversationCountsSavedWithState(t *testing.T) {
 	// counted half.
 	if err := cs.Save(ctx, k, []byte(`{"v":1}`), dialog.Meta{Count: []string{hotline.SafetyCountAsked}, CountSchool: "nowhere"}); err == nil {
 		t.Errorf("a count for an unknown school was saved")
+	}
+}
+
+// TestOvertakenQuestions: a question waiting on a case that turns urgent
+// first has no more to find out — ended at once by an urgent follow-up,
+// at its deadline when a counselor marked the case (no possibly-urgent
+// mark on an urgent case) — and counts as overtaken, so that asked is the
+// sum of the outcomes.
+func TestOvertakenQuestions(t *testing.T) {
+	e, clock := safetyEnv(t)
+	ctx := context.Background()
+	res, err := e.intake.Submit(ctx, hotline.Submission{SchoolCode: "no3", Channel: hotline.ChannelWebchat, Texts: []string{unsureText}})
+	if err != nil || res.SafetyDue.IsZero() {
+		t.Fatalf("submit: %+v, %v; want a question", res, err)
+	}
+	if _, err := e.intake.AddReporterMessage(ctx, hotline.ReporterRef{Receipt: res.Receipt}, urgentText, nil); err != nil {
+		t.Fatal(err)
+	}
+	if tip := tipOf(t, e, res.TipUID); !tip.Urgent || !tip.SafetyDue.IsZero() {
+		t.Fatalf("after an urgent follow-up: urgent %v, question due %v; want urgent, none waiting", tip.Urgent, tip.SafetyDue)
+	}
+	if c := safetyCounts(t, e); c != (district.SafetyCounts{Asked: 1, Overtaken: 1}) {
+		t.Errorf("counts: got %+v, want asked 1, overtaken 1", c)
+	}
+	// A counselor marks the second case urgent while its question waits.
+	res2, err := e.intake.Submit(ctx, hotline.Submission{SchoolCode: "no3", Channel: hotline.ChannelMailbox, Texts: []string{unsureText}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.triage.SetUrgent(ctx, e.sess.Actor(), res2.TipUID, true); err != nil {
+		t.Fatal(err)
+	}
+	clock.Add(hotline.SafetyQuestionWait)
+	if n, err := e.intake.ExpireSafetyQuestions(ctx); n != 0 || err != nil {
+		t.Fatalf("expire: marked %d, %v; want none marked", n, err)
+	}
+	if tip := tipOf(t, e, res2.TipUID); tip.PossiblyUrgent || !tip.SafetyDue.IsZero() {
+		t.Errorf("urgent case at the deadline: possibly %v, due %v; want no mark, none waiting", tip.PossiblyUrgent, tip.SafetyDue)
+	}
+	if c := safetyCounts(t, e); c != (district.SafetyCounts{Asked: 2, Overtaken: 2}) {
+		t.Errorf("counts: got %+v, want asked 2, overtaken 2", c)
+	}
+}
+
+// TestPossiblyUrgentAutoSendTold: a draft the sweeper files because its
+// question went unanswered is marked possibly urgent, not urgent; its
+// Telegram reporter is told at once by a notice that says so, with the
+// school's ordinary time (nobody is paged); a web reporter's is not
+// queued (their page is told at their next visit).
+func TestPossiblyUrgentAutoSendTold(t *testing.T) {
+	e, _ := safetyEnv(t)
+	ctx := context.Background()
+	res, err := e.intake.Submit(ctx, hotline.Submission{SchoolCode: "no3", Channel: hotline.ChannelTelegram, ChatID: 9191, Lang: hotline.LangEN,
+		Texts: []string{unsureText}, SafetyAsked: true, PossiblyUrgent: true, Auto: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Notified || res.Urgent {
+		t.Fatalf("submitted: notified %v, urgent %v; want told, not urgent", res.Notified, res.Urgent)
+	}
+	if tip := tipOf(t, e, res.TipUID); tip.Urgent || !tip.PossiblyUrgent {
+		t.Fatalf("tip: urgent %v, possibly %v", tip.Urgent, tip.PossiblyUrgent)
+	}
+	var sealed [][]byte
+	if err := e.db.Reader().Select(&sealed, `SELECT payload_sealed FROM outbox ORDER BY id`); err != nil {
+		t.Fatal(err)
+	}
+	if len(sealed) != 1 {
+		t.Fatalf("%d notices queued, want 1", len(sealed))
+	}
+	p, err := relay.OpenPayload(e.vault, &store.OutboxItem{PayloadSealed: sealed[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	school, err := e.db.SchoolByCode(ctx, "no3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Kind != relay.KindAutoSent || !p.Possibly || p.OnCall != school.Settings.Deadlines.WithDefaults().Ack.D() || p.ChatID != 9191 || p.Text != "" {
+		t.Errorf("notice: kind %q, possibly %v, time %v, chat %d, text %q; want a possibly-urgent notice with the ordinary time, no content", p.Kind, p.Possibly, p.OnCall, p.ChatID, p.Text)
+	}
+	res, err = e.intake.Submit(ctx, hotline.Submission{SchoolCode: "no3", Channel: hotline.ChannelWebchat, Texts: []string{unsureText}, SafetyAsked: true, PossiblyUrgent: true, Auto: true})
+	if err != nil || res.Notified {
+		t.Fatalf("web: %+v, %v; want filed, nobody to notify", res, err)
+	}
+}
+
+// TestCountsWithoutSchool: the counts of a draft dropped before a school
+// was chosen are kept under no district, shown to every district as the
+// whole hotline's, never in its own counts.
+func TestCountsWithoutSchool(t *testing.T) {
+	e, _ := safetyEnv(t)
+	ctx := context.Background()
+	cs := intake.NewConversationStore(e.db, e.vault)
+	k := dialog.Key{Channel: hotline.ChannelTelegram, ChatID: 778}
+	if err := cs.Save(ctx, k, []byte(`{"v":1}`), dialog.Meta{Count: []string{hotline.SafetyCountAsked, hotline.SafetyCountNone}}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := district.New(e.db).Detector(ctx, "海淀区")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Safety != (district.SafetyCounts{}) || d.NoSchool != (district.SafetyCounts{Asked: 1, NoAnswer: 1}) {
+		t.Errorf("district view: own %+v, no school %+v; want none of its own, asked 1 and no answer 1 without a school", d.Safety, d.NoSchool)
 	}
 }

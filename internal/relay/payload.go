@@ -24,9 +24,10 @@ import (
 const (
 	// KindReply is a counselor's reply (Text, Photo).
 	KindReply = ""
-	// KindAutoSent tells a reporter that their urgent draft was sent to
-	// the school automatically: it carries the Alias and the school's
-	// OnCall time, no content.
+	// KindAutoSent tells a reporter that their urgent draft (Possibly: a
+	// draft whose safety question went unanswered) was sent to the school
+	// automatically: it carries the Alias and the school's OnCall time, no
+	// content.
 	KindAutoSent = "auto_sent"
 )
 
@@ -46,8 +47,12 @@ type Payload struct {
 	Photo      []byte          `json:"photo,omitempty"`
 	PhotoType  string          `json:"photo_type,omitempty"`
 	// OnCall is, on a KindAutoSent notice, how soon the school's on-call
-	// staff act on an urgent report.
+	// staff act on an urgent report; with Possibly, how soon the school
+	// acts on any report (nobody is paged for it).
 	OnCall time.Duration `json:"on_call,omitempty"`
+	// Possibly says, on a KindAutoSent notice, that the draft was sent
+	// marked possibly urgent: its safety question went unanswered.
+	Possibly bool `json:"possibly,omitempty"`
 }
 
 const payloadPurpose = "outbox"

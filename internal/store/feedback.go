@@ -21,13 +21,20 @@ const (
 	UrgencyMissed = "missed"
 
 	// The safety question's counts, asked when the detector was unsure
-	// (reason ""): how often it was asked, and each question's first
-	// outcome — answered yes, answered no, or no answer in time.
+	// (reason ""): how often it was asked, and each question's outcome —
+	// answered yes, answered no, no answer, or overtaken by urgency.
 	UrgencyAsked       = hotline.SafetyCountAsked
 	UrgencyAnsweredYes = hotline.SafetyCountYes
 	UrgencyAnsweredNo  = hotline.SafetyCountNo
 	UrgencyNoAnswer    = hotline.SafetyCountNone
+	UrgencyOvertaken   = hotline.SafetyCountOvertaken
 )
+
+// DistrictNoSchool is the district the safety question's counts of a
+// draft whose school was never chosen are kept under: no district can
+// claim them, and no district is named with a lone space (names are
+// trimmed). They are shown to every district as the whole hotline's.
+const DistrictNoSchool = " "
 
 // feedbackZone is the schools' time zone: a month of counts is a month of
 // China time.

@@ -29,6 +29,8 @@ type Model struct {
 	// (-Inf: never). All are chosen by batch-grouped cross-validation when
 	// the model is trained (ChooseThresholds).
 	Unsure, Urgent, Veto float32
+	// Features are the features the model reads.
+	Features FeatureOptions
 	// Info says what the model was trained on, for `hotline detector` and
 	// the docs; it does not change a score.
 	Info ModelInfo
@@ -36,7 +38,7 @@ type Model struct {
 
 // ModelInfo describes a trained model.
 type ModelInfo struct {
-	Method   string // "logistic" or "bayes"
+	Method   string // "nblr", "logistic", "ensemble" or "bayes" (TrainOptions.Method)
 	L2       float64
 	Examples int
 	Batches  int
@@ -49,9 +51,15 @@ type ModelInfo struct {
 // stride is how far apart the windows of a long message start.
 const stride = 16
 
-// scratch is the per-call buffer of Score: the score added at each
-// character. Pooled, so that scoring a message allocates little.
-var scratch = sync.Pool{New: func() any { s := make([]float32, 0, 256); return &s }}
+// buffers are the per-call buffers of Score: the message's characters and
+// the score added at each. Pooled, so that scoring a message allocates
+// little.
+type buffers struct {
+	units []rune
+	add   []float32
+}
+
+var scratch = sync.Pool{New: func() any { return new(buffers) }}
 
 // Score returns the model's logit for text: over the whole text when it is
 // at most Window characters, else the highest over windows of Window
@@ -60,18 +68,25 @@ func (m *Model) Score(text string) float64 { return m.scoreRead(read(text)) }
 
 // scoreRead is Score on a message already read.
 func (m *Model) scoreRead(rd reading) float64 {
-	u := units(rd.spaced)
-	bufp := scratch.Get().(*[]float32)
-	add := slices.Grow((*bufp)[:0], len(u))[:len(u)]
+	buf := scratch.Get().(*buffers)
+	u := units(buf.units, rd.spaced, m.Features.IDs)
+	add := slices.Grow(buf.add[:0], len(u))[:len(u)]
 	clear(add)
 	mask := uint32(len(m.Weights) - 1)
-	w := m.Weights
-	features(u, mask, func(at int, bucket uint32) { add[at] += w[bucket] })
+	w := m.Weights[:mask+1]
+	features(m.Features, u, mask, scorer{add: add, w: w})
 	best := windowMax(add, m.Window)
-	*bufp = add
-	scratch.Put(bufp)
+	buf.units, buf.add = u, add
+	scratch.Put(buf)
 	return float64(m.Bias) + best
 }
+
+// scorer adds the weight of each feature at the character it starts at.
+type scorer struct {
+	add, w []float32
+}
+
+func (s scorer) emit(at int, bucket uint32) { s.add[at] += s.w[bucket] }
 
 // windowMax returns the sum of add when it fits in one window, else the
 // highest sum over windows of w characters.
@@ -108,13 +123,16 @@ func Probability(logit float64) float64 { return 1 / (1 + math.Exp(-logit)) }
 // and the same model writes the same bytes.
 const (
 	modelMagic   = "HLDM"
-	modelVersion = 2
+	modelVersion = 3 // 3: feature options in the header; characters hashed whole
 )
 
 // MarshalBinary writes the model file.
 func (m *Model) MarshalBinary() ([]byte, error) {
 	if m.Bits < 8 || m.Bits > 24 || len(m.Weights) != 1<<m.Bits {
 		return nil, fmt.Errorf("urgency: model with %d weights for %d bits", len(m.Weights), m.Bits)
+	}
+	if f := m.Features; f.MaxGram < 1 || f.MaxGram > 8 || f.SkipGap < 0 || f.SkipGap > 8 {
+		return nil, fmt.Errorf("urgency: model with features %+v", f)
 	}
 	var maxW float64
 	for _, w := range m.Weights {
@@ -135,6 +153,11 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 	put(m.Unsure)
 	put(m.Urgent)
 	put(m.Veto)
+	ids := uint8(0)
+	if m.Features.IDs {
+		ids = 1
+	}
+	put([3]uint8{uint8(m.Features.MaxGram), uint8(m.Features.SkipGap), ids})
 	info := []string{m.Info.Method, fmt.Sprint(m.Info.L2), fmt.Sprint(m.Info.Examples), fmt.Sprint(m.Info.Batches), fmt.Sprint(m.Info.Danger), m.Info.Digest}
 	for _, s := range info {
 		b.Write(binary.AppendUvarint(nil, uint64(len(s))))
@@ -176,6 +199,7 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 		Scale, Bias          float32
 		Window               uint32
 		Unsure, Urgent, Veto float32
+		Features             [3]uint8
 	}
 	if err := binary.Read(r, binary.LittleEndian, &head); err != nil {
 		return bad("short header")
@@ -211,7 +235,11 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 	if r.Len() != 0 {
 		return bad("trailing bytes")
 	}
-	*m = Model{Bits: bits, Weights: w, Bias: head.Bias, Window: int(head.Window), Unsure: head.Unsure, Urgent: head.Urgent, Veto: head.Veto}
+	f := FeatureOptions{MaxGram: int(head.Features[0]), SkipGap: int(head.Features[1]), IDs: head.Features[2] == 1}
+	if f.MaxGram < 1 || f.MaxGram > 8 || f.SkipGap > 8 || head.Features[2] > 1 {
+		return bad("features out of range")
+	}
+	*m = Model{Bits: bits, Weights: w, Bias: head.Bias, Window: int(head.Window), Unsure: head.Unsure, Urgent: head.Urgent, Veto: head.Veto, Features: f}
 	m.Info.Method, m.Info.Digest = info[0], info[5]
 	_, _ = fmt.Sscan(info[1], &m.Info.L2)
 	_, _ = fmt.Sscan(info[2], &m.Info.Examples)

@@ -24,10 +24,10 @@ func toyCorpus() []Example {
 	return ex
 }
 
-var toyOptions = TrainOptions{Method: "logistic", Bits: 12, L2: 1e-3, Iterations: 60, Alpha: 0.5, Window: 40}
+var toyOptions = TrainOptions{Method: "logistic", Bits: 12, L2: 1e-3, Iterations: 60, Alpha: 0.5, Window: 40, DangerWeight: 1, Features: DefaultFeatures}
 
 func TestTrainIsDeterministic(t *testing.T) {
-	for _, method := range []string{"logistic", "bayes"} {
+	for _, method := range []string{"logistic", "nblr", "ensemble", "bayes"} {
 		t.Run(method, func(t *testing.T) {
 			opt := toyOptions
 			opt.Method = method

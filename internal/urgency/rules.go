@@ -6,7 +6,6 @@ import (
 	"regexp/syntax"
 	"slices"
 	"strings"
-	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -54,7 +53,61 @@ type reading struct{ folded, spaced string }
 
 func read(text string) reading {
 	f := fold(text)
-	return reading{folded: f, spaced: joinSpacedHan(strings.Join(strings.Fields(f), " "))}
+	return reading{folded: f, spaced: joinSpacedHan(singleSpaced(f))}
+}
+
+// singleSpaced is strings.Join(strings.Fields(s), " "): words separated by
+// one space. Most messages are that already and are returned as they are.
+func singleSpaced(s string) string {
+	clean := true
+	prevSpace := true // at the start, a space would be leading
+	for _, r := range s {
+		sp := isSpace(r)
+		if sp && (prevSpace || r != ' ') {
+			clean = false
+			break
+		}
+		prevSpace = sp
+	}
+	if clean && !prevSpace || s == "" {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	word := -1 // where the current word began
+	for i, r := range s {
+		if !isSpace(r) {
+			if word < 0 {
+				word = i
+			}
+			continue
+		}
+		if word >= 0 {
+			if b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(s[word:i])
+			word = -1
+		}
+	}
+	if word >= 0 {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(s[word:])
+	}
+	return b.String()
+}
+
+// isSpace is unicode.IsSpace, quick for the runes of most messages.
+func isSpace(r rune) bool {
+	switch {
+	case r < utf8.RuneSelf:
+		return r == ' ' || ('\t' <= r && r <= '\r')
+	case r > 0x3000:
+		return false
+	}
+	return unicode.IsSpace(r)
 }
 
 // rulesRead is rulesReason on a message already read.
@@ -62,21 +115,19 @@ func rulesRead(rd reading) (bool, string) {
 	folded := rd.folded
 	zh := prepareChinese(rd.spaced)
 	ctx := &msgContext{zh: zh, folded: folded}
-	bufp := startsPool.Get().(*[]start)
-	defer startsPool.Put(bufp)
-	at := starts((*bufp)[:0], zh, false)
-	*bufp = at
-	for _, r := range zhRules {
-		if r.firstMatch(zh, at, ctx, negatedZH) {
-			return true, r.reason
+	sc := scanPool.Get().(*scan)
+	defer scanPool.Put(sc)
+	sc.scanText(zh, false)
+	for i := range zhRules {
+		if zhRules[i].firstMatch(zh, sc, ctx, negatedZH) {
+			return true, zhRules[i].reason
 		}
 	}
 	en := prepareEnglish(folded)
-	at = starts(at[:0], en, true)
-	*bufp = at
-	for _, r := range enRules {
-		if r.firstMatch(en, at, ctx, negatedEN) {
-			return true, r.reason
+	sc.scanText(en, true)
+	for i := range enRules {
+		if enRules[i].firstMatch(en, sc, ctx, negatedEN) {
+			return true, enRules[i].reason
 		}
 	}
 	return false, ""
@@ -84,19 +135,23 @@ func rulesRead(rd reading) (bool, string) {
 
 // rule is one category of danger written as a regular expression. A rule
 // is tried only where a match could begin (one of its first runes) and
-// anchored there: its gaps are short, so each try reads a few characters,
-// and a long message costs little more than its length.
+// what it needs stands near, alternative by alternative, anchored there:
+// its gaps are short, so each try reads a few characters, and a long
+// message costs little more than its length (scan.go).
 type rule struct {
-	reason string
-	re     *regexp.Regexp // anchored at the start
-	first  []uint64       // the runes a match can begin with, as bits of firstIDs
-	max    int            // the most bytes a match can take
+	reason  string
+	pattern string      // as written
+	alts    []alt       // its alternatives, and what each needs
+	firsts  []firstAlts // the alternatives by the rune they begin with
+	sets    []int       // the needed rune sets of all its alternatives
+	words   []int       // and their needed words
+	max     int         // the most bytes a match can take
 	// notAfter voids a match that goes on into another word: 想死 in
 	// 想死你了, 不想活 in 不想活在别人的眼光里.
 	notAfter []string
 	// unless voids the rule when the whole message matches it: 吃药 when
 	// the message is about a cold.
-	unless *regexp.Regexp
+	unless terms
 }
 
 // msgContext tells whether the message is about a game or says it is a
@@ -112,8 +167,8 @@ func (c *msgContext) isJoke() bool { c.work(); return c.joke }
 func (c *msgContext) work() {
 	if !c.known {
 		c.known = true
-		c.game = gameZH.MatchString(c.zh) || gameEN.MatchString(c.folded)
-		c.joke = jokeRE.MatchString(c.folded)
+		c.game = gameZH.in(c.zh) || gameEN.in(c.folded)
+		c.joke = jokeRE.in(c.folded)
 	}
 }
 
@@ -122,53 +177,27 @@ func (c *msgContext) work() {
 // is mentioned.
 var playWords = []string{"杀", "打死", "kill", "shoot", "shot"}
 
-// start is where a rule may begin: a byte offset and the number of the
-// rune there among all rules' first runes.
-type start struct{ at, id int }
-
-// firstIDs numbers the runes any rule can begin with, so that each rule
-// keeps its own as a bit set.
-var firstIDs = map[rune]int{}
-
-// startsPool holds the buffers of starts: a long message has thousands.
-var startsPool = sync.Pool{New: func() any { s := make([]start, 0, 256); return &s }}
-
-// starts appends to out the offsets of t where some rule may begin; with
-// words, only where a word begins.
-func starts(out []start, t string, words bool) []start {
-	for i, r := range t {
-		if words && i > 0 && t[i-1] != ' ' {
-			continue
+// firstMatch reports whether the rule matches t (scanned as sc) at one of
+// its starts without being voided.
+// Where it tries first does not matter: any match not voided is the
+// rule's answer.
+func (r *rule) firstMatch(t string, sc *scan, ctx *msgContext, negated func(t string, start, end int) bool) bool {
+	for _, f := range r.firsts {
+		sc.rewind(r.sets, r.words)
+		for _, at := range sc.starts[f.id] {
+			end, ok := r.matchAt(t, f.alts, int(at), sc)
+			if !ok || r.voided(t, int(at), end, ctx, negated) {
+				continue
+			}
+			return !r.unless.in(t)
 		}
-		if id, ok := firstIDs[r]; ok {
-			out = append(out, start{i, id})
-		}
-	}
-	return out
-}
-
-// firstMatch reports whether the rule matches t at one of the starts
-// without being voided.
-func (r rule) firstMatch(t string, at []start, ctx *msgContext, negated func(t string, start, end int) bool) bool {
-	for _, s := range at {
-		if s.id/64 >= len(r.first) || r.first[s.id/64]&(1<<(s.id%64)) == 0 || r.voided(t, s.at, ctx, negated) {
-			continue
-		}
-		return r.unless == nil || !r.unless.MatchString(t)
 	}
 	return false
 }
 
-// voided reports whether the rule does not match at start, or matches
-// something a context, a following word or a negation voids.
-func (r rule) voided(t string, start int, ctx *msgContext, negated func(t string, start, end int) bool) bool {
-	// A short input lets the regexp package use its fast backtracker, and
-	// no match is longer than r.max.
-	m := r.re.FindStringIndex(t[start:min(len(t), start+r.max)])
-	if m == nil {
-		return true
-	}
-	end := start + m[1]
+// voided reports whether the match t[start:end] is one a context, a
+// following word or a negation voids.
+func (r *rule) voided(t string, start, end int, ctx *msgContext, negated func(t string, start, end int) bool) bool {
 	return hasAnyPrefix(t[end:], r.notAfter) ||
 		(r.reason != ReasonSelfHarm && containsAny(t[start:end], playWords) && ctx.isGame()) ||
 		(r.reason == ReasonThreat && ctx.isJoke()) ||
@@ -198,33 +227,71 @@ func containsAny(s string, subs []string) bool {
 // covers every way of typing the same word.
 func fold(s string) string {
 	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		if r < utf8.RuneSelf {
-			if r == '\t' || r == '\r' {
-				r = ' '
-			} else if r == '`' {
-				r = '\''
-			}
-			b.WriteByte(byte(unicode.ToLower(r)))
-			continue
+	last := 0 // s[last:i] is unchanged, not written yet
+	change := func(i, size int, with string) {
+		if b.Cap() == 0 {
+			b.Grow(len(s) + 16)
 		}
-		switch {
-		case r >= 0xFF01 && r <= 0xFF5E:
-			r -= 0xFEE0
-		case r == 0x3000:
-			r = ' '
-		case r == '’' || r == '‘':
-			r = '\''
-		}
-		if s, ok := simplified[r]; ok {
-			r = s
-		} else if e, ok := emoji[r]; ok {
-			b.WriteString(e)
-			continue
-		}
-		b.WriteRune(unicode.ToLower(r))
+		b.WriteString(s[last:i])
+		b.WriteString(with)
+		last = i + size
 	}
+	var buf [utf8.UTFMax]byte
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '\t' || c == '\r':
+				change(i, 1, " ")
+			case c == '`':
+				change(i, 1, "'")
+			case 'A' <= c && c <= 'Z':
+				buf[0] = c + 'a' - 'A'
+				change(i, 1, string(buf[:1]))
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r >= 0x4E00 && r <= 0x9FFF { // Han: only traditional forms change
+			if tradSet.has(r) {
+				change(i, size, string(simplified[r]))
+			}
+			i += size
+			continue
+		}
+		to := r
+		switch {
+		case r == utf8.RuneError && size == 1:
+			// Invalid bytes are read as U+FFFD, as ranging over them does.
+		case r >= 0xFF01 && r <= 0xFF5E:
+			to = r - 0xFEE0
+		case r == 0x3000:
+			to = ' '
+		case r == '’' || r == '‘':
+			to = '\''
+		}
+		if to >= 0x1F000 {
+			if e, ok := emoji[to]; ok {
+				change(i, size, e)
+				i += size
+				continue
+			}
+		}
+		if t, ok := simplified[to]; ok {
+			to = t
+		}
+		to = unicode.ToLower(to)
+		if to != r || (r == utf8.RuneError && size == 1) {
+			n := utf8.EncodeRune(buf[:], to)
+			change(i, size, string(buf[:n]))
+		}
+		i += size
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
 	return b.String()
 }
 
@@ -250,9 +317,21 @@ var simplified = func() map[rune]rune {
 		t, size := utf8.DecodeRuneInString(p)
 		s, _ := utf8.DecodeRuneInString(p[size:])
 		m[t] = s
+		tradSet.add(t)
 	}
 	return m
 }()
+
+// tradSet holds the keys of simplified, so that most characters are
+// passed over without a map look-up.
+var tradSet runeSet
+
+// runeSet is a set of runes of the basic plane.
+type runeSet [0x10000 / 64]uint64
+
+func (s *runeSet) add(r rune) { s[r/64] |= 1 << (r % 64) }
+
+func (s *runeSet) has(r rune) bool { return r >= 0 && r < 0x10000 && s[r/64]&(1<<(r%64)) != 0 }
 
 // prepareChinese readies folded text for the Chinese rules: spaces are
 // kept (children use them as commas) but spaced-out typing is joined,
@@ -262,9 +341,9 @@ var simplified = func() map[rune]rune {
 func prepareChinese(spaced string) string {
 	s := replacePinyin(spaced)
 	s = slangZH.Replace(s)
-	if strings.ContainsAny(s, "死杀") { // every hyperbole and idiom has one
+	if strings.Contains(s, "死") || strings.Contains(s, "杀") { // every hyperbole and idiom has one
 		for _, n := range neutralZH {
-			s = n.re.ReplaceAllString(s, n.with)
+			s = n.ReplaceAllString(s)
 		}
 	}
 	return s
@@ -304,7 +383,9 @@ func joinSpacedHan(s string) string {
 	return b.String()
 }
 
-func isHan(r rune) bool { return unicode.Is(unicode.Han, r) }
+func isHan(r rune) bool {
+	return (r >= 0x4E00 && r <= 0x9FFF) || (r >= 0x2E80 && unicode.Is(unicode.Han, r))
+}
 
 // pinyinAlone are pinyin abbreviations that mean one thing on their own;
 // pinyinBeside only when written next to Chinese ("nong死", "sha了").
@@ -320,31 +401,42 @@ var (
 )
 
 // replacePinyin writes pinyin words as the characters they stand for.
+// It reads s byte by byte (the letters are ASCII) and writes nothing when
+// no word is replaced.
 func replacePinyin(s string) string {
-	if !strings.ContainsFunc(s, isASCIILetter) {
-		return s
-	}
-	rs := []rune(s)
 	var b strings.Builder
-	for i := 0; i < len(rs); {
-		if !isASCIILetter(rs[i]) {
-			b.WriteRune(rs[i])
+	last := 0
+	for i := 0; i < len(s); {
+		if s[i] < 'a' || s[i] > 'z' {
 			i++
 			continue
 		}
 		j := i
-		for j < len(rs) && isASCIILetter(rs[j]) {
+		for j < len(s) && s[j] >= 'a' && s[j] <= 'z' {
 			j++
 		}
-		word := string(rs[i:j])
-		if z, ok := pinyinAlone[word]; ok {
-			word = z
-		} else if z, ok := pinyinBeside[word]; ok && ((i > 0 && isHan(rs[i-1])) || (j < len(rs) && isHan(rs[j]))) {
-			word = z
+		z, ok := pinyinAlone[s[i:j]]
+		if !ok {
+			if z, ok = pinyinBeside[s[i:j]]; ok {
+				before, _ := utf8.DecodeLastRuneInString(s[:i])
+				after, _ := utf8.DecodeRuneInString(s[j:])
+				ok = isHan(before) || isHan(after)
+			}
 		}
-		b.WriteString(word)
+		if ok {
+			if b.Cap() == 0 {
+				b.Grow(len(s) + 16)
+			}
+			b.WriteString(s[last:i])
+			b.WriteString(z)
+			last = j
+		}
 		i = j
 	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
 	return b.String()
 }
 
@@ -352,32 +444,83 @@ func isASCIILetter(r rune) bool { return r >= 'a' && r <= 'z' }
 
 // slangZH are homophones children type to get past filters, and names of
 // tools and toys that contain 刀 or 枪 but are not weapons by themselves.
-var slangZH = strings.NewReplacer(
+var slangZH = newPhrases(
 	"紫砂", "自杀", "自沙", "自杀", "自鲨", "自杀", "紫杀", "自杀", "自刹", "自杀", "子杀", "自杀",
 	"美工刀", "美工具", "剪刀", "剪具", "铅笔刀", "笔具", "卷笔刀", "笔具", "削笔刀", "笔具", "刀削面", "面条",
 	"玩具枪", "玩具", "水枪", "玩具", "水弹枪", "玩具", "泡泡枪", "玩具", "枪手", "代考", "枪战游戏", "游戏",
 	"踢出群", "移出群", "踢出了群", "移出了群",
 )
 
+// phrases replaces phrases as strings.Replacer does (left to right, no
+// overlaps, at one place the first phrase listed wins), but reads a text
+// with no phrase's first rune in it without writing anything, and looks
+// only at the phrases that begin with the rune at hand.
+type phrases struct {
+	first runeSet
+	by    map[rune][][2]string // old, new: by the first rune of old, in the order given
+}
+
+func newPhrases(oldnew ...string) *phrases {
+	p := &phrases{by: map[rune][][2]string{}}
+	for i := 0; i+1 < len(oldnew); i += 2 {
+		r, _ := utf8.DecodeRuneInString(oldnew[i])
+		p.first.add(r)
+		p.by[r] = append(p.by[r], [2]string{oldnew[i], oldnew[i+1]})
+	}
+	return p
+}
+
+// Replace returns s with its phrases replaced.
+func (p *phrases) Replace(s string) string {
+	var b strings.Builder
+	last := 0
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if !p.first.has(r) {
+			i += size
+			continue
+		}
+		matched := false
+		for _, on := range p.by[r] {
+			if strings.HasPrefix(s[i:], on[0]) {
+				if b.Cap() == 0 {
+					b.Grow(len(s))
+				}
+				b.WriteString(s[last:i])
+				b.WriteString(on[1])
+				i += len(on[0])
+				last, matched = i, true
+				break
+			}
+		}
+		if !matched {
+			i += size
+		}
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
 // neutralZH are hyperbole and idioms: 死 after an adjective is "very"
 // (笑死了, 累得要死), 打死我也不说 is "never", 想死你了 is "missed you".
-var neutralZH = []struct {
-	re   *regexp.Regexp
-	with string
-}{
-	{regexp.MustCompile(`(笑|累|饿|气|热|冷|困|烦|吓|难|菜|虐|渴|忙|懒|丑|穷|闷|蠢|臭|酸|急|馋|美|帅|萌|爱|吵|挤|晒|撑|闲|愁|惨|坑|压|卷|无聊|尴尬|羡慕|丢人|麻烦|后悔|可爱)(得)?(要死|半死|死|到去世)`), "${1}极"},
-	{regexp.MustCompile(`打死(我)?也(不|没|别)`), "绝不"},
-	{regexp.MustCompile(`想死(你|您)`), "想$1"},
-	{regexp.MustCompile(`(多|累|烦|难|饿|困|热|冷|气|笑|无聊|尴尬|丢人)(到|得)想死`), "${1}极"},
-	{regexp.MustCompile(`(妈|爸|老师|家长|父母)[^,.!?;:。、…\n]{0,4}(会|要)(杀了我|打死我|弄死我)的`), "$1会骂我的"},
-	{regexp.MustCompile(`(知道|发现|看到|看见)[^,.!?;:。、…\n]{0,4}(会|要|肯定|非)?打死我`), "会骂我"},
+var neutralZH = []*near{
+	newNear(`(笑|累|饿|气|热|冷|困|烦|吓|难|菜|虐|渴|忙|懒|丑|穷|闷|蠢|臭|酸|急|馋|美|帅|萌|爱|吵|挤|晒|撑|闲|愁|惨|坑|压|卷|无聊|尴尬|羡慕|丢人|麻烦|后悔|可爱)(得)?(要死|半死|死|到去世)`, "${1}极", false, "死", "去世"),
+	newNear(`打死(我)?也(不|没|别)`, "绝不", false, "死"),
+	newNear(`想死(你|您)`, "想$1", false, "死"),
+	newNear(`(多|累|烦|难|饿|困|热|冷|气|笑|无聊|尴尬|丢人)(到|得)想死`, "${1}极", false, "死"),
+	newNear(`(妈|爸|老师|家长|父母)[^,.!?;:。、…\n]{0,4}(会|要)(杀了我|打死我|弄死我)的`, "$1会骂我的", false, "杀", "死"),
+	newNear(`(知道|发现|看到|看见)[^,.!?;:。、…\n]{0,4}(会|要|肯定|非)?打死我`, "会骂我", false, "死"),
 }
 
 // Contexts that void some matches; see firstMatch.
 var (
-	gameZH = regexp.MustCompile(`游戏|狼人杀|三国杀|剧本杀|吃鸡|王者|和平精英|我的世界|原神|蛋仔|第五人格|迷你世界|开黑|排位|副本|队友`)
-	gameEN = regexp.MustCompile(`\b(game|games|gaming|gamer|fortnite|minecraft|roblox|werewolf|mafia|among us|pubg|valorant|call of duty|chess|ender dragon|overwatch|apex)\b`)
-	jokeRE = regexp.MustCompile(`开玩笑|开个玩笑|闹着玩|说着玩|逗你玩|\bjk\b|just kidding|\bjoking\b`)
+	gameZH = anyTerm("游戏", "狼人杀", "三国杀", "剧本杀", "吃鸡", "王者", "和平精英", "我的世界", "原神", "蛋仔", "第五人格", "迷你世界", "开黑", "排位", "副本", "队友")
+	gameEN = anyTerm(`\bgame\b`, `\bgames\b`, `\bgaming\b`, `\bgamer\b`, `\bfortnite\b`, `\bminecraft\b`, `\broblox\b`, `\bwerewolf\b`, `\bmafia\b`, `\bamong us\b`,
+		`\bpubg\b`, `\bvalorant\b`, `\bcall of duty\b`, `\bchess\b`, `\bender dragon\b`, `\boverwatch\b`, `\bapex\b`)
+	jokeRE = anyTerm("开玩笑", "开个玩笑", "闹着玩", "说着玩", "逗你玩", `\bjk\b`, "just kidding", `\bjoking\b`)
 )
 
 // gapRE turns "~N" in a Chinese pattern into a gap of up to N characters
@@ -400,29 +543,30 @@ func compileRule(reason, pattern string) rule {
 	if err != nil {
 		panic(fmt.Sprintf("urgency rule %q: %v", pattern, err))
 	}
-	first, ok := firstRunes(re.Simplify())
+	simple := re.Simplify()
+	first, ok := firstRunes(simple)
 	if !ok || len(first) == 0 {
 		// Every rule must begin with something definite, or it would be
 		// tried at every character.
 		panic(fmt.Sprintf("urgency rule %q: no definite first character", pattern))
 	}
-	max, ok := maxBytes(re.Simplify())
+	max, ok := maxBytes(simple)
 	if !ok {
 		panic(fmt.Sprintf("urgency rule %q: unbounded", pattern))
 	}
-	var bits []uint64
-	for _, r := range first {
-		id, ok := firstIDs[r]
-		if !ok {
-			id = len(firstIDs)
-			firstIDs[r] = id
+	as := alts(re)
+	var sets, words []int
+	for _, a := range as {
+		for _, n := range a.needs {
+			if n.set >= 0 && !slices.Contains(sets, n.set) {
+				sets = append(sets, n.set)
+			}
+			if n.words >= 0 && !slices.Contains(words, n.words) {
+				words = append(words, n.words)
+			}
 		}
-		for len(bits) <= id/64 {
-			bits = append(bits, 0)
-		}
-		bits[id/64] |= 1 << (id % 64)
 	}
-	return rule{reason: reason, re: regexp.MustCompile(`^(?:` + pattern + `)`), first: bits, max: max + utf8.UTFMax}
+	return rule{reason: reason, firsts: byFirst(as), sets: sets, words: words, pattern: pattern, alts: as, max: max + utf8.UTFMax}
 }
 
 // maxBytes returns the most bytes a match of re can take; ok is false if
@@ -534,8 +678,8 @@ func addFirst(re *syntax.Regexp, set map[rune]bool) (nullable, ok bool) {
 
 func notAfter(s ...string) func(*rule) { return func(r *rule) { r.notAfter = s } }
 
-func unless(pattern string) func(*rule) {
-	return func(r *rule) { r.unless = regexp.MustCompile(pattern) }
+func unless(words ...string) func(*rule) {
+	return func(r *rule) { r.unless = anyTerm(words...) }
 }
 
 // Building blocks of the Chinese rules.
@@ -564,7 +708,7 @@ var zhRules = []rule{
 	zh(ReasonSelfHarm, `想~6(跳下|跳楼|跳河|跳江|跳海|跳桥|消失|解脱|离开这个世界)`),
 	zh(ReasonSelfHarm, `(划|割|扎|刺)(了|伤)?~2(手腕|腕|手臂|胳膊|大腿|手|腿)|割~2(几刀|一刀|好几刀|很多刀)`),
 	zh(ReasonSelfHarm, `(吞|一整盒|一整瓶|整瓶|整盒|一瓶|一盒|一把|好多|很多|一堆|全部|所有)~2药|药~6(全吃|全吞|吃光|都吃|全部吃|吞了)|药~6吃(了)?(一把|好多|很多|一瓶|一盒|全部|一整)|攒~4药`),
-	zh(ReasonSelfHarm, `吃药`, unless(`感冒|发烧|咳嗽|生病|病了|医生|胃疼|头疼|过敏|维生素|中药|按时`)),
+	zh(ReasonSelfHarm, `吃药`, unless("感冒", "发烧", "咳嗽", "生病", "病了", "医生", "胃疼", "头疼", "过敏", "维生素", "中药", "按时")),
 	zh(ReasonSelfHarm, `(现在|已经|一个人|正|我)~3(在|站在|坐在|爬上|爬到|到了)(天台|楼顶|窗台|窗户外|桥上|楼边|栏杆外|江边|河边)|(站在|爬上|爬到|坐在)(天台|楼顶|窗台|窗户|桥|楼边|栏杆)`),
 	zh(ReasonSelfHarm, `从~6(楼|窗|桥|天台|阳台|楼顶)~4跳|(准备|要|想|敢)跳了|刀口|刀痕|没有我~6(更好|会好|开心)|(大家|他们|世界|所有人|爸妈)~6没有我~4(更好|会好|开心)|我~4(该|应该)(去)?死`),
 	zh(ReasonSelfHarm, `最后一次~4(说话|聊天|发消息|联系|跟你们|和你们)|再见了~2(世界|大家|所有人)|绳子~6(准备|买好|挂|系好)|(准备|买|找)(好)?(了)?(一根)?绳子`),
@@ -713,6 +857,14 @@ var isWords = map[string]bool{
 // spaces, with " . " where a clause ends (punctuation, Chinese, emoji).
 func prepareEnglish(s string) string {
 	var b strings.Builder
+	b.Grow(len(s)/2 + 16)
+	clauseEnd := func() {
+		// One mark for a run of them: a long Chinese message is not
+		// thousands of empty English clauses.
+		if n := b.Len(); n < 2 || b.String()[n-2:] != ". " {
+			b.WriteString(". ")
+		}
+	}
 	word := func(w string) {
 		w = strings.Trim(w, "'")
 		if w == "" {
@@ -755,23 +907,17 @@ func prepareEnglish(s string) string {
 			start = -1
 		}
 		if r != ' ' && r != '-' && r != '/' && r != '"' {
-			b.WriteString(". ")
+			clauseEnd()
 		}
 	}
 	if start >= 0 {
 		word(s[start:])
 	}
-	b.WriteString(". ") // so that a pattern can ask for the end of a clause
+	clauseEnd() // so that a pattern can ask for the end of a clause
 	e := b.String()
-	if strings.Contains(e, "gun") || strings.Contains(e, "pistol") {
-		e = toyGuns.ReplaceAllString(e, "toy ")
-	}
-	if strings.Contains(e, " me ") {
-		e = hyperboleEN.ReplaceAllString(e, "$1 will scold me ")
-	}
-	if strings.Contains(e, " die ") {
-		e = boredEN.ReplaceAllString(e, "$1 ")
-	}
+	e = toyGuns.ReplaceAllString(e)
+	e = hyperboleEN.ReplaceAllString(e)
+	e = boredEN.ReplaceAllString(e)
 	return e
 }
 
@@ -779,9 +925,9 @@ func prepareEnglish(s string) string {
 // school and parents: "this test is going to kill me", "my mom will kill
 // me if I fail".
 var (
-	toyGuns     = regexp.MustCompile(`\b(nerf|water|toy|squirt|glue|paintball|bubble|laser|cap|pop|finger) (gun|guns|pistol)\b`)
-	boredEN     = regexp.MustCompile(`\b(boring|bored|embarrassing|embarrassed|awkward|cringe|cringy)( i| i am)? (want to|could|am going to|will|would) die `)
-	hyperboleEN = regexp.MustCompile(`\b(test|tests|exam|exams|homework|class|quiz|essay|project|teacher|mom|mum|mother|dad|father|parents|coach|math|school|heat|weather)( is| are)?( going to| will| would)? (kill|murder) me `)
+	toyGuns     = newNear(`\b(nerf|water|toy|squirt|glue|paintball|bubble|laser|cap|pop|finger) (gun|guns|pistol)\b`, "toy ", true, "gun", "pistol")
+	boredEN     = newNear(`\b(boring|bored|embarrassing|embarrassed|awkward|cringe|cringy)( i| i am)? (want to|could|am going to|will|would) die `, "$1 ", true, " die ")
+	hyperboleEN = newNear(`\b(test|tests|exam|exams|homework|class|quiz|essay|project|teacher|mom|mum|mother|dad|father|parents|coach|math|school|heat|weather)( is| are)?( going to| will| would)? (kill|murder) me `, "$1 will scold me ", true, "kill me ", "murder me ")
 )
 
 func en(reason, pattern string, opts ...func(*rule)) rule {
@@ -844,14 +990,23 @@ var clauseEN = map[string]bool{
 // three words before it (I would never kill myself), or one inside it
 // right before the harm (he will not hurt me).
 func negatedEN(t string, start, end int) bool {
-	ws := strings.Fields(t[:start])
-	for i := len(ws) - 1; i >= 0 && i >= len(ws)-3; i-- {
-		if negatorsEN[ws[i]] {
-			return true
-		}
-		if clauseEN[ws[i]] {
+	// The three words before the match, last first, read backwards: the
+	// text before it can be long.
+	before := t[:start]
+	for n := 0; n < 3; n++ {
+		before = strings.TrimRight(before, " ")
+		i := strings.LastIndexByte(before, ' ')
+		w := before[i+1:]
+		if w == "" {
 			break
 		}
+		if negatorsEN[w] {
+			return true
+		}
+		if clauseEN[w] {
+			break
+		}
+		before = before[:i+1]
 	}
 	in := strings.Fields(t[start:end])
 	for i := 1; i < len(in); i++ {

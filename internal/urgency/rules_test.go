@@ -161,15 +161,17 @@ func TestUrgentReason(t *testing.T) {
 	}
 }
 
-// BenchmarkUrgent measures the detector (rules and model) on a message of
-// the largest size intake takes, 4,096 characters: a run-on message about
-// bullying with one clause of danger in it, different each time. Besides
-// ns/op it reports the 50th and 99th percentile of one call (p50-ns,
-// p99-ns); the goal is a p99 under 1 ms.
+// BenchmarkUrgent measures the detector (rules and model) on messages of
+// the largest size intake takes, 4,096 characters: 50 run-on messages
+// about bullying with one clause of danger in each, and the worst cases
+// for the rules (worstCases: the characters most rules begin with, the
+// words they need, long English, pinyin, every hyperbole), one in five
+// calls. Besides ns/op it reports the 50th and 99th percentile of one call
+// (p50-ns, p99-ns); the goal is a p99 under 1 ms.
 func BenchmarkUrgent(b *testing.B) {
 	parts := []string{"他们每天都在背后说我坏话，还把我的书扔了。", "体育课上他们故意把球往我身上砸，", "I told the teacher but nothing changed. ",
 		"wo zhen de hen nan guo, ", "今天放学他们又在门口等我，", "😭😭", "我不想再去学校了，", "they laugh at me in the group chat every night. "}
-	texts := make([]string, 64)
+	texts := make([]string, 50, 50+len(worstCases))
 	for i := range texts {
 		var sb strings.Builder
 		for n := 0; utf8.RuneCountInString(sb.String()) < maxMessageRunes-40; n++ {
@@ -180,8 +182,16 @@ func BenchmarkUrgent(b *testing.B) {
 		}
 		texts[i] = string([]rune(sb.String())[:maxMessageRunes])
 	}
-	Urgent(texts[0]) // the model is decoded once, on first use
-	times := make([]time.Duration, 0, b.N)
+	for _, w := range worstCases {
+		texts = append(texts, longest(w))
+	}
+	// Shuffled the same way each run, so that the worst cases are spread.
+	for i := range texts {
+		j := (i * 37) % len(texts)
+		texts[i], texts[j] = texts[j], texts[i]
+	}
+	Urgent(texts[0])                       // the model is decoded once, on first use
+	times := make([]time.Duration, 0, b.N) // allocated before the timer starts
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
