@@ -205,7 +205,7 @@ func (c *conv) setSchool(code string) bool {
 		err = hotline.ErrSchoolNotFound
 	}
 	if err != nil {
-		if hotline.ErrorCode(err) == hotline.ENOTFOUND {
+		if hotline.ErrorCode(err) == hotline.ENOTFOUND && !errors.Is(err, hotline.ErrSchoolNotOpen) {
 			err = hotline.ErrSchoolNotFound
 		}
 		c.fail(err)
