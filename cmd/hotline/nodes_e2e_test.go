@@ -29,6 +29,7 @@ import (
 
 	"hotline/internal/hotline"
 	"hotline/internal/pgtest"
+	"hotline/internal/relay"
 	"hotline/internal/sim/telegramsim"
 	"hotline/internal/store"
 	"hotline/internal/telegramtest"
@@ -402,7 +403,22 @@ func TestManyNodes(t *testing.T) {
 	}
 	rmu.Lock()
 	defer rmu.Unlock()
-	var telegramReplies, bad int
+	// The relay delivers at least once: a reply Telegram took just before
+	// its sender was killed, whose row was not yet deleted, goes again from
+	// the next leader (Telegram has no idempotency key; losing the reply
+	// instead would be worse). One SIGKILL can double at most the replies
+	// in flight at that instant: Concurrency chats, each its oldest reply.
+	// Any more is a bug; so is a reply sent without being stored.
+	const kills = 1
+	var telegramReplies, bad, doubled int
+	twice := func(mk string) bool {
+		if sent[mk] == 2 {
+			doubled++
+			t.Logf("reply %s delivered twice (in flight when the leader was killed)", mk)
+			return true
+		}
+		return false
+	}
 	tips := map[string]bool{}
 	for _, uid := range replies {
 		tips[uid] = true
@@ -425,7 +441,7 @@ func TestManyNodes(t *testing.T) {
 				stored[mk]++
 				if tip.Channel == hotline.ChannelTelegram && ours && replies[mk] != "" {
 					telegramReplies++
-					if sent[mk] != 1 {
+					if sent[mk] != 1 && !twice(mk) {
 						bad++
 						t.Errorf("reply %s to a Telegram tip delivered %d times", mk, sent[mk])
 					}
@@ -439,9 +455,12 @@ func TestManyNodes(t *testing.T) {
 		}
 	}
 	for mk := range unsureReplies {
-		if stored[mk] > 1 || sent[mk] > 1 {
+		if stored[mk] > 1 || (sent[mk] > 1 && !twice(mk)) {
 			t.Errorf("reply %s (answer lost) stored %d times, sent %d times", mk, stored[mk], sent[mk])
 		}
+	}
+	if limit := kills * relay.DefaultConcurrency; doubled > limit {
+		t.Errorf("%d replies delivered twice after %d SIGKILL: more than the %d that can be in flight", doubled, kills, limit)
 	}
 	t.Logf("replies acknowledged: %d (%d to Telegram tips, each delivered once: %v); answer lost: %d", len(replies), telegramReplies, bad == 0, len(unsureReplies))
 	if len(replies) == 0 || telegramReplies == 0 {

@@ -61,7 +61,8 @@ type Worker struct {
 	Notifier hotline.Notifier
 	Logger   *slog.Logger
 
-	// Concurrency is how many chats are sent to at once (default 16).
+	// Concurrency is how many chats are sent to at once
+	// (DefaultConcurrency).
 	Concurrency int
 	// SendTimeout bounds one delivery attempt (default 30s).
 	SendTimeout time.Duration
@@ -130,7 +131,7 @@ func (w *Worker) init() {
 			w.Logger = slog.Default()
 		}
 		if w.Concurrency <= 0 {
-			w.Concurrency = 16
+			w.Concurrency = DefaultConcurrency
 		}
 		if w.SendTimeout <= 0 {
 			w.SendTimeout = 30 * time.Second
@@ -182,6 +183,10 @@ type result struct {
 	mac string
 	out outcome
 }
+
+// DefaultConcurrency is how many chats a worker sends to at once unless
+// told otherwise.
+const DefaultConcurrency = 16
 
 // downAfter is how many transient failures in a row make the worker treat
 // the channel as down, and probe it.
