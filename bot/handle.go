@@ -118,6 +118,7 @@ func (b *Bot) handle(ctx context.Context, upd *models.Update, done func(error)) 
 	if !ok {
 		return
 	}
+	ev.BotName = b.Username()
 	replies, err := b.dialog.Handle(ctx, dialog.Key{Channel: hotline.ChannelTelegram, ChatID: chat}, ev)
 	if idem.Duplicate() {
 		// Another delivery of this update stored its effect first: this

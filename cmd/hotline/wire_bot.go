@@ -49,8 +49,6 @@ func (m *Main) openBot(ctx context.Context) error {
 		m.Mux.Handle("POST "+path, b.WebhookHandler())
 	}
 	m.Bot = b
-	// Set before any channel runs the engine: its texts name the bot.
-	m.Dialog.BotName = m.botName()
 
 	m.Go(func(ctx context.Context) {
 		if err := b.Run(ctx, m.Dialog); err != nil {

@@ -33,6 +33,9 @@ type conv struct {
 	// pageSecret is the web page's secret of this event: the receipt of a
 	// report it sends is sealed to it. Never copied into st.
 	pageSecret string
+	// botName is the Telegram bot's username this event came through
+	// (Event.BotName), for the privacy notice.
+	botName string
 }
 
 func (c *conv) lang() hotline.Lang { return c.st.Lang }
@@ -173,8 +176,8 @@ func (c *conv) start(code string) {
 		c.st.Privacy = true
 	case c.k.Channel == hotline.ChannelTelegram:
 		bot := c.t(txtThisBot)
-		if c.e.BotName != "" {
-			bot = "@" + strings.TrimPrefix(c.e.BotName, "@")
+		if c.botName != "" {
+			bot = "@" + strings.TrimPrefix(c.botName, "@")
 		}
 		c.say(ReplyPrivacy, c.t(txtPrivacy, bot))
 		c.st.Privacy = true
