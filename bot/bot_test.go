@@ -47,7 +47,7 @@ func (e *echo) said(chat int64) []string {
 	return append([]string(nil), e.got[chat]...)
 }
 
-func start(t *testing.T, srv *telegramsim.Server, conv bot.Conversation, log *slog.Logger) *bot.Bot {
+func start(t *testing.T, srv *telegramsim.Server, conv dialog.Conversation, log *slog.Logger) *bot.Bot {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	b, err := bot.New(ctx, bot.Config{Token: srv.Token(), APIURL: srv.URL(), PollTimeout: 3 * time.Second, CallTimeout: time.Second, RetryBase: 10 * time.Millisecond, SendAttempts: 10, Logger: log})

@@ -20,7 +20,6 @@ import (
 	"hotline/internal/dialog"
 	"hotline/internal/hotline"
 	"hotline/internal/photo"
-	"hotline/internal/store"
 	"hotline/internal/survey"
 )
 
@@ -64,10 +63,11 @@ func decodeUpdate(r io.Reader) (*models.Update, error) {
 	return &upd, nil
 }
 
-// handle runs one update: unless the store says its effect was applied
-// before (a redelivery, answered only with the conversation's current
-// question: see promptAgain), it becomes a dialog event, the dialog persists its
-// effect with the update's key in the same transaction, done(err) tells
+// handle runs one update through dialog.Apply: unless the store says its
+// effect was applied before (a redelivery, answered only with the
+// conversation's current question: see firstPrompt), it becomes a dialog
+// event, the dialog persists its effect with the update's key in the same
+// transaction, done(err) tells
 // the poller or webhook it may confirm the update, and the replies go out
 // in order. A panic is recovered: it would otherwise kill the whole server.
 //
@@ -99,34 +99,43 @@ func (b *Bot) handle(ctx context.Context, upd *models.Update, done func(error)) 
 	defer settle(nil)
 	defer b.handled.Add(1)
 
-	ctx, idem := store.WithIdempotency(ctx, updateKey(upd.ID))
-	if b.appliedBefore(ctx, idem.Key) {
+	key := dialog.Key{Channel: hotline.ChannelTelegram, ChatID: chat}
+	out, err := dialog.Apply(ctx, b.dialog, b.cfg.Updates, key, updateKey(upd.ID), dialog.Delivery{
+		Lang:     lang,
+		AskAgain: func() bool { return chat != 0 && b.conversational(upd) && b.firstPrompt(chat) },
+		Event: func(ctx context.Context) (*dialog.Event, []dialog.Reply, error) {
+			b.unprompt(chat)
+			if m := upd.EditedMessage; m != nil {
+				// An edit never reaches the school: say so, so that the
+				// reporter sends what they changed again.
+				if m.Chat.Type == models.ChatTypePrivate {
+					b.sendText(ctx, chat, txtEdited.In(lang), nil)
+				}
+				return nil, nil, nil
+			}
+			ev, ok := b.event(ctx, upd, chat, lang)
+			if !ok {
+				return nil, nil, nil
+			}
+			ev.BotName = b.Username()
+			return &ev, nil, nil
+		},
+	})
+	switch {
+	case out.Again:
 		b.redelivered.Add(1)
-		b.promptAgain(ctx, upd, chat, lang)
-		return
-	}
-	b.unprompt(chat)
-	if m := upd.EditedMessage; m != nil {
-		// An edit never reaches the school: say so, so that the reporter
-		// sends what they changed again.
-		if m.Chat.Type == models.ChatTypePrivate {
-			b.sendText(ctx, chat, txtEdited.In(lang), nil)
+		if err != nil {
+			b.log.Warn("bot: conversation not readable for a redelivered update", "code", hotline.ErrorCode(err))
+			return
 		}
+		b.sendReplies(ctx, chat, out.Replies)
 		return
-	}
-	ev, ok := b.event(ctx, upd, chat, lang)
-	if !ok {
-		return
-	}
-	ev.BotName = b.Username()
-	replies, err := b.dialog.Handle(ctx, dialog.Key{Channel: hotline.ChannelTelegram, ChatID: chat}, ev)
-	if idem.Duplicate() {
+	case out.Duplicate:
 		// Another delivery of this update stored its effect first: this
 		// one applied nothing, and its replies would be wrong.
 		b.redelivered.Add(1)
 		return
-	}
-	if errors.Is(err, dialog.ErrNotApplied) {
+	case errors.Is(err, dialog.ErrNotApplied):
 		// Nothing of it was stored: it is not confirmed, and comes back
 		// (polling handles it again here; a webhook's 503 has Telegram
 		// send it again). The reporter hears that once, and nothing that
@@ -134,15 +143,14 @@ func (b *Bot) handle(ctx context.Context, upd *models.Update, done func(error)) 
 		b.log.Warn("bot: update not applied; it will be handled again", "update", updateKind(upd), "code", hotline.ErrorCode(err))
 		settle(err)
 		if b.firstFailure(upd.ID) {
-			b.sendReplies(ctx, chat, notAppliedReplies(replies, lang))
+			b.sendReplies(ctx, chat, notAppliedReplies(out.Replies, lang))
 		}
 		return
-	}
-	if err != nil {
+	case err != nil:
 		b.log.Error("bot: conversation could not be saved", "update", updateKind(upd), "code", hotline.ErrorCode(err))
 	}
 	settle(err)
-	b.sendReplies(ctx, chat, replies)
+	b.sendReplies(ctx, chat, out.Replies)
 }
 
 // maxPrompted bounds the chats remembered as prompted; past it they are
@@ -183,36 +191,23 @@ func notAppliedReplies(replies []dialog.Reply, lang hotline.Lang) []dialog.Reply
 	return append(out, dialog.Reply{Kind: dialog.ReplyError, Text: txtNotAppliedYet.In(lang), Lang: lang})
 }
 
-// promptAgain answers a redelivered update (its effect was stored, then
-// the process stopped, perhaps before the answer left) with the
-// conversation's current question, so that a reporter who got no answer
-// knows where they are. It applies and writes nothing; if the first answer
-// did arrive, the reporter sees the question again. Several redelivered
-// updates of a chat get one question, until the chat is heard from anew.
-// Updates that were never part of a conversation (groups, /link, edits,
-// unsupported content) get nothing.
-func (b *Bot) promptAgain(ctx context.Context, upd *models.Update, chat int64, lang hotline.Lang) {
-	p, ok := b.dialog.(Prompter)
-	if !ok || chat == 0 || !b.conversational(upd) {
-		return
-	}
+// firstPrompt reports whether chat may be asked its current question for
+// a redelivered update (its effect was stored, then the process stopped,
+// perhaps before the answer left), and remembers that it was: several
+// redelivered updates of a chat get one question, until the chat is heard
+// from anew. If the first answer did arrive, the reporter sees the
+// question again.
+func (b *Bot) firstPrompt(chat int64) bool {
 	b.promptedMu.Lock()
+	defer b.promptedMu.Unlock()
 	if b.prompted[chat] {
-		b.promptedMu.Unlock()
-		return
+		return false
 	}
 	if b.prompted == nil || len(b.prompted) >= maxPrompted {
 		b.prompted = map[int64]bool{}
 	}
 	b.prompted[chat] = true
-	b.promptedMu.Unlock()
-	replies, err := p.Prompt(ctx, dialog.Key{Channel: hotline.ChannelTelegram, ChatID: chat}, lang)
-	if err != nil {
-		// Silence is better than an error about something that worked.
-		b.log.Warn("bot: conversation not readable for a redelivered update", "code", hotline.ErrorCode(err))
-		return
-	}
-	b.sendReplies(ctx, chat, replies)
+	return true
 }
 
 // unprompt forgets that chat was prompted: it is heard from anew.
@@ -223,7 +218,9 @@ func (b *Bot) unprompt(chat int64) {
 }
 
 // conversational reports whether the event method would make upd a dialog
-// event, judged without side effects (no photo is fetched).
+// event, judged without side effects (no photo is fetched): updates that
+// were never part of a conversation (groups, /link, edits, unsupported
+// content) are not asked again.
 func (b *Bot) conversational(upd *models.Update) bool {
 	if cq := upd.CallbackQuery; cq != nil {
 		return cq.Message.Message == nil || cq.Message.Message.Chat.Type == models.ChatTypePrivate
@@ -247,21 +244,6 @@ func (b *Bot) conversational(upd *models.Update) bool {
 
 // updateKey names an update in the store's record of handled updates.
 func updateKey(id int64) string { return "tg:" + strconv.FormatInt(id, 10) }
-
-// appliedBefore reports whether the store recorded the update as handled.
-// If it cannot tell, the update is handled: the store's write guard still
-// refuses to apply it twice.
-func (b *Bot) appliedBefore(ctx context.Context, key string) bool {
-	if b.cfg.Updates == nil {
-		return false
-	}
-	ok, err := b.cfg.Updates.Handled(ctx, key)
-	if err != nil {
-		b.log.Warn("bot: handled updates not readable", "kind", errKind(err))
-		return false
-	}
-	return ok
-}
 
 // langOf is the reporter's client language, a hint for the first contact
 // and for the transport's own few texts.
