@@ -13,6 +13,7 @@ import (
 
 	"hotline/bot"
 	"hotline/internal/dialog"
+	"hotline/internal/hotline"
 	"hotline/internal/sim/telegramsim"
 	"hotline/internal/telegramtest"
 	"hotline/internal/testsupport"
@@ -38,7 +39,7 @@ func (e *echo) Handle(ctx context.Context, k dialog.Key, ev dialog.Event) ([]dia
 	}
 	e.got[k.ChatID] = append(e.got[k.ChatID], string(ev.Kind)+":"+ev.Text+ev.Choice+ev.Command)
 	e.mu.Unlock()
-	return []dialog.Reply{{Kind: dialog.ReplyText, Text: "ok " + ev.Text, Buttons: [][]dialog.Button{{{Label: "Next", Data: "next"}}}}}, nil
+	return []dialog.Reply{{Kind: dialog.ReplyText, Text: "ok " + ev.Text, Buttons: [][]hotline.Button{{{Label: "Next", Data: "next"}}}}}, nil
 }
 
 func (e *echo) said(chat int64) []string {

@@ -40,15 +40,7 @@ func (b *Bot) surveyReplies(ctx context.Context, chat int64, lang hotline.Lang) 
 			return
 		}
 		for _, r := range replies {
-			var rows [][]dialog.Button
-			for _, row := range r.Buttons {
-				var out []dialog.Button
-				for _, btn := range row {
-					out = append(out, dialog.Button{Label: btn.Label, Data: btn.Data})
-				}
-				rows = append(rows, out)
-			}
-			if err := b.sendText(ctx, chat, r.Text, keyboard(rows)); err != nil {
+			if err := b.sendText(ctx, chat, r.Text, keyboard(r.Buttons)); err != nil {
 				return
 			}
 		}
@@ -469,7 +461,7 @@ func (b *Bot) sendReplies(ctx context.Context, chat int64, replies []dialog.Repl
 	}
 }
 
-func keyboard(rows [][]dialog.Button) models.ReplyMarkup {
+func keyboard(rows [][]hotline.Button) models.ReplyMarkup {
 	if len(rows) == 0 {
 		return nil
 	}

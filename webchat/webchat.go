@@ -58,21 +58,15 @@ type Input struct {
 	PageSecret string
 }
 
-// Button is a choice the reporter can tap.
-type Button struct {
-	Label string `json:"label"`
-	Data  string `json:"data"`
-}
-
 // Reply is one message of the conversation engine, as the page shows it.
 type Reply struct {
-	Kind    string         `json:"kind"` // text, safety, submitted, receipt, thread, error, privacy
-	Text    string         `json:"text,omitempty"`
-	Buttons [][]Button     `json:"buttons,omitempty"`
-	Receipt string         `json:"receipt,omitempty"` // only on "receipt"; never logged
-	Alias   string         `json:"alias,omitempty"`
-	TipUID  string         `json:"-"`
-	Photo   *hotline.Photo `json:"-"`
+	Kind    string             `json:"kind"` // text, safety, submitted, receipt, thread, error, privacy
+	Text    string             `json:"text,omitempty"`
+	Buttons [][]hotline.Button `json:"buttons,omitempty"`
+	Receipt string             `json:"receipt,omitempty"` // only on "receipt"; never logged
+	Alias   string             `json:"alias,omitempty"`
+	TipUID  string             `json:"-"`
+	Photo   *hotline.Photo     `json:"-"`
 	// Entry is, on "thread", the message as its reporter sees it: the page
 	// shows it as a message of the thread, not as a line of text.
 	Entry *thread.Entry `json:"-"`

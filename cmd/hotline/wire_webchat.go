@@ -70,15 +70,7 @@ func (d dialogConversation) Resume(ctx context.Context, session, receipt string,
 func webReplies(rs []dialog.Reply) []webchat.Reply {
 	out := make([]webchat.Reply, len(rs))
 	for i, r := range rs {
-		w := webchat.Reply{Kind: string(r.Kind), Text: r.Text, Receipt: r.Receipt, Alias: r.Alias, TipUID: r.TipUID, Photo: r.Photo, Entry: r.Entry, Lang: r.Lang}
-		for _, row := range r.Buttons {
-			wr := make([]webchat.Button, len(row))
-			for j, b := range row {
-				wr[j] = webchat.Button{Label: b.Label, Data: b.Data}
-			}
-			w.Buttons = append(w.Buttons, wr)
-		}
-		out[i] = w
+		out[i] = webchat.Reply{Kind: string(r.Kind), Text: r.Text, Buttons: r.Buttons, Receipt: r.Receipt, Alias: r.Alias, TipUID: r.TipUID, Photo: r.Photo, Entry: r.Entry, Lang: r.Lang}
 	}
 	return out
 }

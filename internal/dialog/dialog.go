@@ -66,12 +66,6 @@ type Event struct {
 	PageSecret string
 }
 
-// Button is a choice the reporter can tap; Data comes back as Event.Choice.
-type Button struct {
-	Label string
-	Data  string
-}
-
 // ReplyKind says how a transport should present a reply.
 type ReplyKind string
 
@@ -93,9 +87,9 @@ const (
 type Reply struct {
 	Kind    ReplyKind
 	Text    string
-	Buttons [][]Button // rows of choice buttons
-	Receipt string     // only on ReplyReceipt: never persisted, never logged
-	Alias   string     // on ReplySubmitted, in the conversation's language
+	Buttons [][]hotline.Button // rows of choice buttons
+	Receipt string             // only on ReplyReceipt: never persisted, never logged
+	Alias   string             // on ReplySubmitted, in the conversation's language
 	TipUID  string
 	Photo   *hotline.Photo // on ReplyThread, a photo of the thread
 	// Entry is, on ReplyThread, the message as its reporter sees it (who

@@ -48,11 +48,11 @@ func (c *conv) t(l hotline.Label, args ...any) string {
 	return s
 }
 
-func (c *conv) say(kind ReplyKind, text string, buttons ...[]Button) {
+func (c *conv) say(kind ReplyKind, text string, buttons ...[]hotline.Button) {
 	c.out = append(c.out, Reply{Kind: kind, Text: text, Buttons: buttons})
 }
 
-func (c *conv) fail(err error, buttons ...[]Button) {
+func (c *conv) fail(err error, buttons ...[]hotline.Button) {
 	if hotline.ErrorCode(err) == hotline.EINTERNAL && c.notApplied == nil {
 		c.notApplied = err
 	}
@@ -94,7 +94,9 @@ func (c *conv) replies() []Reply {
 // WeChat): the chat is the thread, and it needs no receipt.
 func (c *conv) chat() bool { return c.k.Channel.Chat() }
 
-func (c *conv) btn(l hotline.Label, data string) Button { return Button{Label: c.t(l), Data: data} }
+func (c *conv) btn(l hotline.Label, data string) hotline.Button {
+	return hotline.Button{Label: c.t(l), Data: data}
+}
 
 // Button data. Buttons come back from the client, so every value is checked
 // again when it arrives.
@@ -190,11 +192,11 @@ func (c *conv) start(code string) {
 }
 
 // langRow offers the other language.
-func (c *conv) langRow() []Button {
+func (c *conv) langRow() []hotline.Button {
 	if c.lang() == hotline.LangEN {
-		return []Button{{Label: langNameZH, Data: dataLang + "zh"}}
+		return []hotline.Button{{Label: langNameZH, Data: dataLang + "zh"}}
 	}
-	return []Button{{Label: langNameEN, Data: dataLang + "en"}}
+	return []hotline.Button{{Label: langNameEN, Data: dataLang + "en"}}
 }
 
 // setSchool looks a school up by its code and makes it the draft's school.
@@ -227,18 +229,18 @@ func (c *conv) prompt() {
 	case stepSchool:
 		c.say(ReplyText, c.t(txtAskSchool))
 	case stepRole:
-		rows := make([][]Button, 0, len(hotline.ReporterRoles)+1)
+		rows := make([][]hotline.Button, 0, len(hotline.ReporterRoles)+1)
 		rows = c.urgentRows(rows)
 		for _, r := range hotline.ReporterRoles {
-			rows = append(rows, []Button{c.btn(r.Label(), dataRole+string(r))})
+			rows = append(rows, []hotline.Button{c.btn(r.Label(), dataRole+string(r))})
 		}
 		c.say(ReplyText, c.t(txtAskRole), rows...)
 	case stepCategory:
-		rows := c.urgentRows(make([][]Button, 0, len(hotline.Categories)+2))
+		rows := c.urgentRows(make([][]hotline.Button, 0, len(hotline.Categories)+2))
 		for _, k := range hotline.Categories {
-			rows = append(rows, []Button{c.btn(k.Label(), dataCategory+string(k))})
+			rows = append(rows, []hotline.Button{c.btn(k.Label(), dataCategory+string(k))})
 		}
-		rows = append(rows, []Button{c.btn(txtNotSure, dataCategory+notSure)})
+		rows = append(rows, []hotline.Button{c.btn(txtNotSure, dataCategory+notSure)})
 		c.say(ReplyText, c.t(txtAskCategory), rows...)
 	case stepText:
 		if c.st.hasDraft() {
@@ -249,19 +251,19 @@ func (c *conv) prompt() {
 	case stepDanger:
 		// This question asks what the safety question asks: its answer
 		// answers both, and the two are not offered side by side.
-		rows := [][]Button{{c.btn(txtYes, dataDangerYes), c.btn(txtNo, dataDangerNo)}}
+		rows := [][]hotline.Button{{c.btn(txtYes, dataDangerYes), c.btn(txtNo, dataDangerNo)}}
 		if !c.st.UrgentAt.IsZero() {
-			rows = append([][]Button{{c.btn(txtBtnUrgentSend, dataUrgent)}}, rows...)
+			rows = append([][]hotline.Button{{c.btn(txtBtnUrgentSend, dataUrgent)}}, rows...)
 		}
 		c.say(ReplyText, c.t(txtAskDanger), rows...)
 	case stepConfirm:
 		c.confirm()
 	case stepFollow:
-		c.say(ReplyText, c.t(txtFollowPrompt), []Button{c.btn(txtBtnStatus, dataCmd+"status"), c.btn(txtBtnNew, dataCmd+"new")})
+		c.say(ReplyText, c.t(txtFollowPrompt), []hotline.Button{c.btn(txtBtnStatus, dataCmd+"status"), c.btn(txtBtnNew, dataCmd+"new")})
 	case stepIdle:
-		c.say(ReplyText, c.t(txtIdle), []Button{c.btn(txtBtnNew, dataCmd+"new")})
+		c.say(ReplyText, c.t(txtIdle), []hotline.Button{c.btn(txtBtnNew, dataCmd+"new")})
 	case stepForget:
-		c.say(ReplyText, c.t(c.forChannel(txtForgetAsk, txtForgetAskWechat)), []Button{c.btn(txtBtnForgetYes, dataForgetYes), c.btn(txtBtnForgetNo, dataForgetNo)})
+		c.say(ReplyText, c.t(c.forChannel(txtForgetAsk, txtForgetAskWechat)), []hotline.Button{c.btn(txtBtnForgetYes, dataForgetYes), c.btn(txtBtnForgetNo, dataForgetNo)})
 	default:
 		// An unknown step (a damaged state) restarts rather than strands.
 		c.st.Step = c.st.draftStep()
@@ -286,14 +288,14 @@ func (c *conv) reprompt() {
 	c.prompt()
 }
 
-func (c *conv) doneRow() []Button { return []Button{c.btn(txtBtnDone, dataDone)} }
+func (c *conv) doneRow() []hotline.Button { return []hotline.Button{c.btn(txtBtnDone, dataDone)} }
 
 // urgentRows puts "send to the school now" first, while an urgent draft
 // waits for it, and the safety question's answers while it waits, before
 // rows: a page that shows only the latest buttons keeps them.
-func (c *conv) urgentRows(into [][]Button, rows ...[]Button) [][]Button {
+func (c *conv) urgentRows(into [][]hotline.Button, rows ...[]hotline.Button) [][]hotline.Button {
 	if !c.st.UrgentAt.IsZero() {
-		into = append(into, []Button{c.btn(txtBtnUrgentSend, dataUrgent)})
+		into = append(into, []hotline.Button{c.btn(txtBtnUrgentSend, dataUrgent)})
 	}
 	if c.st.Ask.waiting() {
 		into = append(into, c.askRows()...)
@@ -302,8 +304,8 @@ func (c *conv) urgentRows(into [][]Button, rows ...[]Button) [][]Button {
 }
 
 // askRows are the safety question's two answers.
-func (c *conv) askRows() [][]Button {
-	return [][]Button{{c.btn(txtBtnSafeYes, dataSafeYes)}, {c.btn(txtBtnSafeNo, dataSafeNo)}}
+func (c *conv) askRows() [][]hotline.Button {
+	return [][]hotline.Button{{c.btn(txtBtnSafeYes, dataSafeYes)}, {c.btn(txtBtnSafeNo, dataSafeNo)}}
 }
 
 // askReply shows the waiting safety question with its answers.
@@ -449,7 +451,7 @@ func (c *conv) checkUrgent() {
 		c.safety(st.School)
 	}
 	offer := Reply{Kind: ReplyText, Text: c.t(txtUrgentOffer, c.dur(st.School.ack(true)), int(UrgentSendAfter/time.Minute)),
-		Buttons: [][]Button{{c.btn(txtBtnUrgentSend, dataUrgent)}}}
+		Buttons: [][]hotline.Button{{c.btn(txtBtnUrgentSend, dataUrgent)}}}
 	c.out = append([]Reply{offer}, c.out...)
 }
 
@@ -472,8 +474,8 @@ func (c *conv) confirm() {
 		danger = c.t(txtYes)
 	}
 	c.say(ReplyText, c.t(txtConfirm, school, role, category, len(c.st.Texts), len(c.st.Photos), danger),
-		[]Button{c.btn(txtBtnSend, dataSend)},
-		[]Button{c.btn(txtBtnEdit, dataEdit), c.btn(txtBtnCancel, dataCmd+"cancel")})
+		[]hotline.Button{c.btn(txtBtnSend, dataSend)},
+		[]hotline.Button{c.btn(txtBtnEdit, dataEdit), c.btn(txtBtnCancel, dataCmd+"cancel")})
 }
 
 // safety shows urgent guidance with the school's emergency contact: in full
@@ -631,7 +633,7 @@ func (c *conv) findSchool(query string) {
 		c.fail(err)
 		return
 	}
-	rows := make([][]Button, 0, len(schools))
+	rows := make([][]hotline.Button, 0, len(schools))
 	for _, s := range schools {
 		if s == nil {
 			continue
@@ -648,7 +650,7 @@ func (c *conv) findSchool(query string) {
 		if s.District != "" {
 			label += "（" + s.District + "）"
 		}
-		rows = append(rows, []Button{{Label: label, Data: dataSchool + s.Code}})
+		rows = append(rows, []hotline.Button{{Label: label, Data: dataSchool + s.Code}})
 	}
 	if len(rows) == 0 {
 		c.say(ReplyText, c.t(txtSchoolNone))
@@ -767,7 +769,7 @@ func (c *conv) setLang(v string) {
 	case "zh", "cn", "中文", "chinese":
 		c.st.Lang = hotline.LangZH
 	default:
-		c.say(ReplyText, c.t(txtLangAsk), []Button{{Label: langNameZH, Data: dataLang + "zh"}, {Label: langNameEN, Data: dataLang + "en"}})
+		c.say(ReplyText, c.t(txtLangAsk), []hotline.Button{{Label: langNameZH, Data: dataLang + "zh"}, {Label: langNameEN, Data: dataLang + "en"}})
 		return
 	}
 	c.say(ReplyText, c.t(txtLangSet))
@@ -941,7 +943,7 @@ func (c *conv) submit() {
 			retry = dataUrgent
 		}
 		c.say(ReplyError, hotline.ErrorMessage(err, c.lang())+"\n"+c.t(txtDraftKept),
-			[]Button{c.btn(txtBtnRetry, retry), c.btn(txtBtnEdit, dataEdit)})
+			[]hotline.Button{c.btn(txtBtnRetry, retry), c.btn(txtBtnEdit, dataEdit)})
 		return
 	}
 	school := st.School
@@ -1116,7 +1118,7 @@ func (c *conv) followUp(text string, photo *hotline.Photo) {
 	}
 	if err != nil {
 		if errors.Is(err, hotline.ErrTipClosed) {
-			c.fail(err, []Button{c.btn(txtBtnNew, dataCmd+"new")})
+			c.fail(err, []hotline.Button{c.btn(txtBtnNew, dataCmd+"new")})
 			return
 		}
 		c.fail(err)
@@ -1198,13 +1200,13 @@ func (c *conv) tips() {
 		c.fail(err)
 		return
 	}
-	var rows [][]Button
+	var rows [][]hotline.Button
 	for _, t := range tips {
 		if t == nil || !t.Status.Open() {
 			continue
 		}
 		label := t.Alias.In(c.lang()) + " — " + c.t(t.Status.Label())
-		rows = append(rows, []Button{{Label: label, Data: dataTip + t.UID}})
+		rows = append(rows, []hotline.Button{{Label: label, Data: dataTip + t.UID}})
 	}
 	if len(rows) == 0 {
 		c.say(ReplyText, c.t(txtNoOpenTips))
