@@ -63,9 +63,6 @@ type Config struct {
 	// LinkStaff links a staff member's chat for alerts with the one-time
 	// code shown in their inbox (/link CODE); nil turns /link off.
 	LinkStaff func(ctx context.Context, code string, chatID int64) error
-	// Survey runs class questionnaires in chats opened with a
-	// /start q_<code> deep link; nil turns them off.
-	Survey SurveyChats
 	// Updates tells which updates were applied before (the store): one
 	// that was is confirmed without being handled again. Without it a
 	// redelivery is still refused by the store's write guard, later.

@@ -20,32 +20,7 @@ import (
 	"hotline/internal/dialog"
 	"hotline/internal/hotline"
 	"hotline/internal/photo"
-	"hotline/internal/survey"
 )
-
-// SurveyChats runs class questionnaires in chats (survey.Chats).
-type SurveyChats interface {
-	Start(ctx context.Context, chatID int64, payload string, lang hotline.Lang) ([]survey.ChatReply, error)
-	Active(ctx context.Context, chatID int64) (bool, error)
-	Choice(ctx context.Context, chatID int64, data string) ([]survey.ChatReply, error)
-	Text(ctx context.Context, chatID int64, text string) ([]survey.ChatReply, error)
-}
-
-// surveyReplies sends a questionnaire's replies, or a plain error.
-func (b *Bot) surveyReplies(ctx context.Context, chat int64, lang hotline.Lang) func([]survey.ChatReply, error) {
-	return func(replies []survey.ChatReply, err error) {
-		if err != nil {
-			b.log.Error("bot: survey step failed", "code", hotline.ErrorCode(err))
-			b.sendText(ctx, chat, hotline.ErrorMessage(err, lang), nil)
-			return
-		}
-		for _, r := range replies {
-			if err := b.sendText(ctx, chat, r.Text, keyboard(r.Buttons)); err != nil {
-				return
-			}
-		}
-	}
-}
 
 func decodeUpdate(r io.Reader) (*models.Update, error) {
 	var upd models.Update
@@ -277,15 +252,6 @@ func (b *Bot) event(ctx context.Context, upd *models.Update, chat int64, lang ho
 		if cq.Message.Message != nil && cq.Message.Message.Chat.Type != models.ChatTypePrivate {
 			return dialog.Event{}, false
 		}
-		if b.cfg.Survey != nil && strings.HasPrefix(cq.Data, "sv:") {
-			if school, ok := strings.CutPrefix(cq.Data, "sv:talk:"); ok {
-				// "I'd like to talk to someone" after a questionnaire: an
-				// ordinary report at the school, carrying no answers.
-				return dialog.Event{Kind: dialog.EventCommand, Command: "start", Text: school, Lang: lang}, true
-			}
-			b.surveyReplies(ctx, chat, lang)(b.cfg.Survey.Choice(ctx, chat, cq.Data))
-			return dialog.Event{}, false
-		}
 		return dialog.Event{Kind: dialog.EventChoice, Choice: cq.Data, Lang: lang}, true
 	}
 	m := upd.Message
@@ -303,10 +269,6 @@ func (b *Bot) event(ctx context.Context, upd *models.Update, chat int64, lang ho
 	case m.Text != "":
 		if isCommand(m) {
 			name, arg := splitCommand(m.Text)
-			if name == "start" && b.cfg.Survey != nil && strings.HasPrefix(arg, survey.ChatPayload) {
-				b.surveyReplies(ctx, chat, lang)(b.cfg.Survey.Start(ctx, chat, arg, lang))
-				return dialog.Event{}, false
-			}
 			if name == "link" && b.cfg.LinkStaff != nil {
 				// Staff linking their chat for alerts: never part of a
 				// reporter's conversation, so the code is not kept as a draft.
@@ -314,12 +276,6 @@ func (b *Bot) event(ctx context.Context, upd *models.Update, chat int64, lang ho
 				return dialog.Event{}, false
 			}
 			return dialog.Event{Kind: dialog.EventCommand, Command: name, Text: arg, Lang: lang}, true
-		}
-		if b.cfg.Survey != nil {
-			if active, err := b.cfg.Survey.Active(ctx, chat); err == nil && active {
-				b.surveyReplies(ctx, chat, lang)(b.cfg.Survey.Text(ctx, chat, m.Text))
-				return dialog.Event{}, false
-			}
 		}
 		return dialog.Event{Kind: dialog.EventText, Text: m.Text, Lang: lang}, true
 	case len(m.Photo) > 0 || (m.Document != nil && isImage(m.Document.MimeType)):

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"hotline/internal/dialog"
+	"hotline/internal/survey"
 	"hotline/internal/urgency"
 )
 
@@ -24,6 +25,10 @@ func (m *Main) openDialog() {
 		Safety:    m.Intake,
 		// Only web pages claim a receipt whose answer was lost.
 		Receipts: m.Intake,
+		// Questionnaires in Telegram chats: their buttons, deep links and
+		// answers are routed here, beside the conversation.
+		Surveys: &survey.Chats{S: m.Surveys},
+		Logger:  m.Logger.With("part", "dialog"),
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -174,6 +175,12 @@ type Engine struct {
 	// answer was lost (a resent "send"); nil: such a page is told only
 	// that the report was sent.
 	Receipts hotline.ReceiptKeeper
+	// Surveys runs class questionnaires in Telegram chats; nil turns
+	// them off (their buttons and deep links are then the conversation's).
+	Surveys Surveys
+	// Logger takes failures the engine answers itself (a questionnaire's
+	// step), by code only; nil: slog.Default().
+	Logger *slog.Logger
 
 	// locks serialises the events of each conversation within the
 	// process. The process runs one Engine for every channel and its
@@ -275,6 +282,10 @@ func (e *Engine) Prompt(ctx context.Context, k Key, lang hotline.Lang) ([]Reply,
 func (e *Engine) handle(ctx context.Context, k Key, receipt string, ev Event) ([]Reply, error) {
 	if !validKey(k) {
 		return []Reply{{Kind: ReplyError, Text: txtBadKey.In(parseLang(ev.Lang)), Lang: parseLang(ev.Lang)}}, ErrBadKey
+	}
+	ev, replies, taken := e.routeSurvey(ctx, k, ev)
+	if taken {
+		return replies, nil
 	}
 	unlock, err := e.lock(ctx, k)
 	if err != nil {
