@@ -21,9 +21,21 @@ type Prompter interface {
 	Prompt(ctx context.Context, k Key, lang hotline.Lang) ([]Reply, error)
 }
 
+// WebConversation is the conversation as the web chat drives it: a
+// session whose reporter keeps their receipt in the page (the engine never
+// stores it), and returns with it.
+type WebConversation interface {
+	// HandleWithReceipt is Handle with the page's receipt ("" until the
+	// reporter has submitted or resumed).
+	HandleWithReceipt(ctx context.Context, k Key, receipt string, ev Event) ([]Reply, error)
+	// Resume opens a returning reporter's thread with their receipt.
+	Resume(ctx context.Context, k Key, receipt string, lang hotline.Lang) ([]Reply, error)
+}
+
 var (
-	_ Conversation = (*Engine)(nil)
-	_ Prompter     = (*Engine)(nil)
+	_ Conversation    = (*Engine)(nil)
+	_ Prompter        = (*Engine)(nil)
+	_ WebConversation = (*Engine)(nil)
 )
 
 // Deliveries is the durable record of the deliveries applied (store.DB):
