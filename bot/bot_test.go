@@ -50,9 +50,16 @@ func (e *echo) said(chat int64) []string {
 
 func start(t *testing.T, srv *telegramsim.Server, conv dialog.Conversation, log *slog.Logger) *bot.Bot {
 	t.Helper()
+	return run(t, bot.Config{Token: srv.Token(), APIURL: srv.URL(), PollTimeout: 3 * time.Second, CallTimeout: time.Second, RetryBase: 10 * time.Millisecond, SendAttempts: 10, Logger: log}, conv)
+}
+
+// run starts a bot with cfg, driving conv, until the test ends.
+func run(t *testing.T, cfg bot.Config, conv dialog.Conversation) *bot.Bot {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	b, err := bot.New(ctx, bot.Config{Token: srv.Token(), APIURL: srv.URL(), PollTimeout: 3 * time.Second, CallTimeout: time.Second, RetryBase: 10 * time.Millisecond, SendAttempts: 10, Logger: log})
+	b, err := bot.New(ctx, cfg)
 	if err != nil {
+		cancel()
 		t.Fatal(err)
 	}
 	done := make(chan struct{})
