@@ -71,11 +71,16 @@ func (t *tracker) offset() int64 {
 	return off
 }
 
-// wait returns when an update finishes, after d, or when ctx ends.
-func (t *tracker) wait(ctx context.Context, d time.Duration) {
+// changes returns the channel closed when an update next finishes: taken
+// before a poll, so that a finish during the poll is not missed.
+func (t *tracker) changes() <-chan struct{} {
 	t.mu.Lock()
-	ch := t.changed
-	t.mu.Unlock()
+	defer t.mu.Unlock()
+	return t.changed
+}
+
+// wait returns when ch (from changes) is closed, after d, or when ctx ends.
+func (t *tracker) wait(ctx context.Context, ch <-chan struct{}, d time.Duration) {
 	tm := time.NewTimer(d)
 	defer tm.Stop()
 	select {
@@ -92,6 +97,11 @@ func (t *tracker) wait(ctx context.Context, d time.Duration) {
 func (b *Bot) poll(ctx context.Context) {
 	pause := 200 * time.Millisecond
 	for ctx.Err() == nil {
+		// Taken before the poll: an update that finishes while the poll
+		// is out wakes the wait below at once. (Taken after, that finish
+		// was lost, and a lone update's next poll waited RepollPause:
+		// the one-second stall of a Telegram step.)
+		finished := b.track.changes()
 		ups, retryAfter, err := b.getUpdates(ctx, b.track.offset(), b.cfg.PollTimeout, 100)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -135,7 +145,7 @@ func (b *Bot) poll(ctx context.Context) {
 			// Telegram sent back only updates still being handled (a
 			// slow chat holds the offset): wait for one to finish, or a
 			// moment, rather than asking again at once.
-			b.track.wait(ctx, b.cfg.RepollPause)
+			b.track.wait(ctx, finished, b.cfg.RepollPause)
 		}
 	}
 }

@@ -72,8 +72,12 @@ func (s *Server) handleAllowed(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(answer{})
 		return
 	}
+	allowed := allowedOrigin(school, r.Header.Get("Origin"))
+	if allowed {
+		s.recordSeen(r.Context(), school, r.Header.Get("Origin"))
+	}
 	json.NewEncoder(w).Encode(answer{
-		Allowed: allowedOrigin(school, r.Header.Get("Origin")),
+		Allowed: allowed,
 		Chat:    s.PublicURL + "/c/" + school.Code,
 		Name:    school.Name,
 		NameEN:  school.Settings.NameEN,

@@ -93,7 +93,11 @@ type Server struct {
 	// applied and which mailbox forms filed a report (store.DB); nil keeps
 	// only the memory of this process, so a retry after a restart is
 	// applied again.
-	Applied   Applied
+	Applied Applied
+	// Seen records where the widget runs (store.DB): a school's allowed
+	// origin and the day, for the district's rollout tracker; nil: not
+	// recorded.
+	Seen      WidgetSeen
 	PublicURL string // e.g. https://hotline.example.edu.cn; no trailing slash
 	BotName   string // Telegram bot username for poster deep links; empty: no bot QR
 	Logger    *slog.Logger
@@ -112,6 +116,7 @@ type Server struct {
 	hub    *hub
 	limits *throttle.Limiter
 	forms  formPosts
+	seen   seenDays
 	once   sync.Once
 }
 

@@ -87,7 +87,9 @@ func runBench(ctx context.Context, args []string, env *Env) error {
 		fmt.Fprintln(env.Stderr, "hotline bench: --yes and --school go with --target")
 		return ErrUsage
 	}
-	r := &benchRun{cfg: c, steps: map[string]*benchStep{}}
+	// The load before anything starts: the figures only mean something
+	// when the machine was quiet (docs/BENCHMARKS.md, "Measurement").
+	r := &benchRun{cfg: c, steps: map[string]*benchStep{}, loadAtStart: loadAverage()}
 	if c.target == "" {
 		return r.inProcess(ctx, env)
 	}
@@ -98,13 +100,14 @@ func runBench(ctx context.Context, args []string, env *Env) error {
 
 // benchRun is one run: its target, its recorders and its summary.
 type benchRun struct {
-	cfg        benchConfig
-	base       string // http(s)://host
-	origin     string
-	schoolCode string
-	m          *Main               // in-process only
-	tg         *telegramsim.Server // in-process only: the simulated Bot API
-	actor      hotline.Actor       // in-process only
+	cfg         benchConfig
+	loadAtStart float64 // 1-minute load average when the run began; -1 unknown
+	base        string  // http(s)://host
+	origin      string
+	schoolCode  string
+	m           *Main               // in-process only
+	tg          *telegramsim.Server // in-process only: the simulated Bot API
+	actor       hotline.Actor       // in-process only
 
 	mu      sync.Mutex
 	steps   map[string]*benchStep
@@ -726,6 +729,37 @@ type benchSummary struct {
 	WALFramesWrite float64                     `json:"wal_frames_per_write,omitempty"`
 	WritesPerCommt float64                     `json:"writes_per_commit,omitempty"`
 	Note           string                      `json:"note,omitempty"`
+	LoadAtStart    float64                     `json:"load_average_at_start"` // -1: unknown
+	Comparable     bool                        `json:"comparable"`            // load per core ≤ maxComparableLoad
+}
+
+// maxComparableLoad is the load average per core above which a run's
+// figures measure the machine's queue rather than Hotline: such a run is
+// reported, but called not comparable.
+const maxComparableLoad = 1.5
+
+// comparableLoad says whether a run that began at load on cpus cores can
+// be compared with others.
+func comparableLoad(load float64, cpus int) bool {
+	return load >= 0 && cpus > 0 && load/float64(cpus) <= maxComparableLoad
+}
+
+// loadAverage is the 1-minute load average (/proc/loadavg), or -1 where
+// the system does not say.
+func loadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return -1
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return -1
+	}
+	v, err := strconv.ParseFloat(f[0], 64)
+	if err != nil {
+		return -1
+	}
+	return v
 }
 
 type benchPercentiles struct {
@@ -737,7 +771,9 @@ type benchPercentiles struct {
 
 func (r *benchRun) summary(elapsed time.Duration, before, after benchUsage) *benchSummary {
 	s := &benchSummary{Target: "in-process demo", Submitters: r.cfg.submitters, Seconds: elapsed.Seconds(), CPUs: runtime.NumCPU(),
-		ByChannel: map[string]int64{}, Replies: r.replies.Load(), Errors: r.errs.Load(), Steps: map[string]benchPercentiles{}}
+		ByChannel: map[string]int64{}, Replies: r.replies.Load(), Errors: r.errs.Load(), Steps: map[string]benchPercentiles{},
+		LoadAtStart: r.loadAtStart}
+	s.Comparable = comparableLoad(r.loadAtStart, s.CPUs)
 	if r.m == nil {
 		s.Target = r.cfg.target
 		s.Note = "remote target: web chat and mailbox reporters only; Telegram, counselor replies, CPU, memory and WAL figures are measured in-process only"
@@ -783,7 +819,16 @@ func (r *benchRun) summary(elapsed time.Duration, before, after benchUsage) *ben
 }
 
 func (s *benchSummary) print(w io.Writer) {
-	fmt.Fprintf(w, "hotline bench — %s, %d submitters, %.1f s, %d CPUs\n\n", s.Target, s.Submitters, s.Seconds, s.CPUs)
+	fmt.Fprintf(w, "hotline bench — %s, %d submitters, %.1f s, %d CPUs\n", s.Target, s.Submitters, s.Seconds, s.CPUs)
+	switch {
+	case s.LoadAtStart < 0:
+		fmt.Fprintf(w, "  负载 / load at start  unknown: not comparable with other runs\n\n")
+	case s.Comparable:
+		fmt.Fprintf(w, "  负载 / load at start  %.2f (%.2f per core): comparable\n\n", s.LoadAtStart, s.LoadAtStart/float64(s.CPUs))
+	default:
+		fmt.Fprintf(w, "  负载 / load at start  %.2f (%.2f per core, above %.1f): NOT comparable — the figures measure the machine's queue; run again on a quiet machine\n\n",
+			s.LoadAtStart, s.LoadAtStart/float64(s.CPUs), maxComparableLoad)
+	}
 	fmt.Fprintf(w, "  报告 / reports        %d (%.1f/s)", s.Reports, s.ReportsPerSec)
 	var chans []string
 	for c, n := range s.ByChannel {

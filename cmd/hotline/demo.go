@@ -42,11 +42,19 @@ func runDemo(ctx context.Context, args []string, env *Env) error {
 	if err != nil {
 		return err
 	}
-	if err := m.Open(); err != nil {
+	// So do Telegram and WeChat, for the phones' page.
+	p, err := startDemoPhones(m)
+	if err != nil {
 		d.Close()
 		return err
 	}
+	if err := m.Open(); err != nil {
+		d.Close()
+		p.Close()
+		return err
+	}
 	d.record(m)
+	m.usePhones(p)
 	// Locked before seeding: two demos on one directory would seed twice.
 	if err := m.lockData(); err != nil {
 		m.Close()
@@ -79,12 +87,13 @@ Hotline 演示已启动 / the demo is running
   学生网页聊天 / student web chat:    %s/c/%s
   网上信箱（无需 JavaScript）/ mailbox: %s/m/%s
   宣传海报 / poster:                 %s/poster/%s
+  模拟手机（Telegram、微信）/ simulated phones (Telegram, WeChat): %s/demo/phones
   发出的紧急提醒 / alerts sent:       %s/demo/alerts
       （提醒发到内置的模拟器；值班表：%s/inbox/admin/rota）
   健康检查 / health:                 %s/healthz
 
 按 Ctrl+C 停止 / press Ctrl+C to stop.
-`, u, demoUser, demoPassword, u, demoOfficer, demoPassword, u, demoSchool, u, demoSchool, u, demoSchool, u, u, u)
+`, u, demoUser, demoPassword, u, demoOfficer, demoPassword, u, demoSchool, u, demoSchool, u, demoSchool, u, u, u, u)
 }
 
 // seedDemo creates the demo school, its log-ins and sample reports once.

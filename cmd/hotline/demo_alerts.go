@@ -213,6 +213,7 @@ var demoAlertsPage = template.Must(template.New("demo").Funcs(template.FuncMap{
 <p class="hint">The demo sends its alerts to a built-in simulator of every vendor; each is listed here, newest first. One minute between rungs; this page reloads every 15 s.</p>
 <form method="post" action="/demo/alerts/urgent"><button type="submit" class="primary" id="demo-urgent">制造一条紧急演示报告 / file an urgent demo report</button></form>
 <p class="hint">然后打开 <a href="/inbox/admin/rota">值班表</a> 和 <a href="/inbox/">收件箱</a>（demo / demo-hotline-2026）。点个人提醒里的“我来处理”链接，提醒就停止。Then open the rota and the inbox; press an “I'm on it” link to stop the ladder.</p>
+<p class="hint">学生在 Telegram 和微信里怎么报告：<a href="/demo/phones">模拟手机</a>。How a pupil reports on Telegram and WeChat: <a href="/demo/phones">the simulated phones</a>.</p>
 <table class="list" id="sent"><thead><tr><th>时间 / time</th><th>级 / rung</th><th>渠道 / channel</th><th>发给 / to</th><th>内容 / text</th><th>结果 / result</th></tr></thead>
 <tbody>{{range .}}<tr><td>{{time .At}}</td><td>{{rung .Rung}}</td><td>{{kind .Kind}}</td><td><code>{{.Target}}</code></td>
 <td><pre class="snippet">{{.Text}}</pre>{{if .Link}}<a href="{{.Link}}">{{.Link}}</a>{{end}}</td><td>{{if .Result}}✗ {{.Result}}{{else}}✓{{end}}</td></tr>

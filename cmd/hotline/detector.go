@@ -51,6 +51,7 @@ func runDetector(ctx context.Context, args []string, env *Env) error {
 	fs.StringVar(&method, "method", opt.Method, "nblr (logistic regression over naive Bayes-scaled features), logistic, ensemble (the mean of both) or bayes")
 	fs.Float64Var(&l2, "l2", opt.L2, "logistic: L2 penalty")
 	fs.IntVar(&window, "window", opt.Window, "characters per window of a long message")
+	fs.IntVar(&opt.Bits, "bits", opt.Bits, "hashed feature buckets, as a power of two (10–24): fewer for a small corpus, a smaller model and faster training")
 	fs.Float64Var(&budget.FalseAlarms, "budget-false-alarms", budget.FalseAlarms, "urgent-path false alarms the thresholds may cost on ordinary lines (cross-validated)")
 	fs.Float64Var(&budget.UnsureOrdinary, "budget-unsure", budget.UnsureOrdinary, "unsure answers the thresholds may cost on ordinary lines (cross-validated)")
 	if args[0] == "train" {
@@ -63,8 +64,8 @@ func runDetector(ctx context.Context, args []string, env *Env) error {
 		return usageErr(err)
 	}
 	opt.Method, opt.L2, opt.Window = method, l2, window
-	if !slices.Contains([]string{"nblr", "logistic", "ensemble", "bayes"}, method) || folds < 2 || window < 8 || l2 < 0 {
-		fmt.Fprintln(env.Stderr, "hotline detector: --method nblr|logistic|ensemble|bayes, --folds ≥ 2, --window ≥ 8, --l2 ≥ 0")
+	if !slices.Contains([]string{"nblr", "logistic", "ensemble", "bayes"}, method) || folds < 2 || window < 8 || l2 < 0 || opt.Bits < 10 || opt.Bits > 24 {
+		fmt.Fprintln(env.Stderr, "hotline detector: --method nblr|logistic|ensemble|bayes, --folds ≥ 2, --window ≥ 8, --l2 ≥ 0, --bits 10–24")
 		return ErrUsage
 	}
 	if args[0] == "train" {

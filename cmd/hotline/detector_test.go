@@ -60,7 +60,9 @@ func TestDetectorTrainAndEval(t *testing.T) {
 		}
 		return stdout.String()
 	}
-	got := run("detector", "train", "--corpus", root, "--local", local, "--out", out)
+	// A toy corpus needs few buckets; the default's 2^18 made this test
+	// train for two minutes under -race.
+	got := run("detector", "train", "--corpus", root, "--local", local, "--out", out, "--bits", "12")
 	if !strings.Contains(got, "trained nblr on 59 lines") || !strings.Contains(got, "in 9 batches") {
 		t.Errorf("train said:\n%s", got)
 	}
@@ -75,12 +77,12 @@ func TestDetectorTrainAndEval(t *testing.T) {
 	if m.Info.Examples != 59 || m.Score("我现在站在楼顶边上") <= m.Score("我们今天在楼顶上晒被子") {
 		t.Errorf("model: %+v; want 59 lines and danger scored above ordinary", m.Info)
 	}
-	run("detector", "train", "--corpus", root, "--local", local, "--out", out)
+	run("detector", "train", "--corpus", root, "--local", local, "--out", out, "--bits", "12")
 	if again, _ := os.ReadFile(out); !bytes.Equal(first, again) {
 		t.Error("training twice wrote different model files")
 	}
 
-	report := run("detector", "eval", "--corpus", root, "--model", out, "--split", "cv")
+	report := run("detector", "eval", "--corpus", root, "--model", out, "--split", "cv", "--bits", "12")
 	var frozen, stderr bytes.Buffer
 	code := runWith(t.Context(), []string{"detector", "eval", "--corpus", root, "--model", out, "--split", "frozen"}, &Env{Stdout: &frozen, Stderr: &stderr, Getenv: func(string) string { return "" }})
 	// The frozen split holds a training line that is ordinary, labelled
@@ -105,5 +107,8 @@ func TestDetectorTrainAndEval(t *testing.T) {
 	stderr.Reset()
 	if code := runWith(t.Context(), []string{"detector", "train", "--method", "forest"}, &Env{Stdout: &bytes.Buffer{}, Stderr: &stderr, Getenv: func(string) string { return "" }}); code != 2 {
 		t.Errorf("--method forest: exit %d, want 2", code)
+	}
+	if code := runWith(t.Context(), []string{"detector", "train", "--bits", "40"}, &Env{Stdout: &bytes.Buffer{}, Stderr: &stderr, Getenv: func(string) string { return "" }}); code != 2 {
+		t.Errorf("--bits 40: exit %d, want 2", code)
 	}
 }

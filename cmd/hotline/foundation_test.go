@@ -148,7 +148,7 @@ func TestDemoServesHealthz(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	for _, want := range []string{"demo", demoPassword, "/c/demo", "/m/demo"} {
+	for _, want := range []string{"demo", demoPassword, "/c/demo", "/m/demo", "/demo/phones"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q", want)
 		}
@@ -161,6 +161,16 @@ func TestDemoServesHealthz(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || string(body) != "ok\n" {
 		t.Fatalf("healthz: %d %q", resp.StatusCode, body)
+	}
+	// The demo serves the simulated phones, both of them.
+	resp, err = http.Get(base + "/demo/phones")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `id="tg-start"`) || !strings.Contains(string(body), `id="wx-follow"`) {
+		t.Fatalf("/demo/phones: %d\n%s", resp.StatusCode, body)
 	}
 	cancel()
 	if code := <-done; code != 0 {

@@ -29,7 +29,7 @@ var inboxCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 func newInboxUser(t testing.TB, base string) *inboxUser {
 	jar, _ := cookiejar.New(nil)
-	return &inboxUser{t: t, base: base, c: &http.Client{Jar: jar, Timeout: 20 * time.Second}}
+	return &inboxUser{t: t, base: base, c: &http.Client{Jar: jar, Timeout: time.Minute}}
 }
 
 type inboxPage struct {

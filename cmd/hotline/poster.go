@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"hotline/internal/hotline"
 	"hotline/internal/poster"
+	"hotline/internal/store"
 )
 
 func runPoster(ctx context.Context, args []string, env *Env) error {
@@ -69,6 +71,14 @@ func runPoster(ctx context.Context, args []string, env *Env) error {
 		return err
 	}
 	if err := os.WriteFile(out, data, 0o644); err != nil {
+		return err
+	}
+	// Printed from the command line counts for the district's rollout
+	// tracker as much as a download from the setup page.
+	err = m.DB.Update(ctx, func(tx *store.Tx) error {
+		return tx.AppendAudit(&hotline.AuditEntry{Kind: hotline.AuditPosterDownloaded, SchoolID: school.ID, District: school.District, Client: "cli", Detail: "poster" + ext})
+	})
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "海报已写入 / poster written: %s\n", out)

@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/draw"
 	"image/png"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,9 @@ import (
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/opentype"
 	"golang.org/x/image/math/fixed"
+
+	"hotline/internal/hotline"
+	"hotline/internal/store"
 )
 
 // TestPosterCommandDrawsChinese: `hotline poster --school demo --out p.png`
@@ -43,6 +47,19 @@ func TestPosterCommandDrawsChinese(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), file) || errb.Len() != 0 {
 		t.Fatalf("got stdout %q, stderr %q; want the file named and no warning", out.String(), errb.String())
+	}
+	// The poster printed from the command line is in the audit trail, for
+	// the district's rollout tracker.
+	{
+		dm, err := openData(dir, &Env{Stderr: io.Discard})
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries, err := dm.DB.Audit(ctx, store.AuditFilter{District: "海淀区", Kind: hotline.AuditPosterDownloaded, Limit: 10})
+		dm.Close()
+		if err != nil || len(entries) != 1 || entries[0].Client != "cli" || entries[0].Detail != "poster.png" || entries[0].SchoolName != "第三中学（演示）" {
+			t.Fatalf("audit of the printed poster: %+v %v", entries, err)
+		}
 	}
 	b, err := os.ReadFile(file)
 	if err != nil {

@@ -137,6 +137,7 @@ type Main struct {
 	vapidPublic string
 	ready       readiness   // /readyz's cache
 	demo        *demoAlerts // the demo's alert simulator and page; nil outside the demo
+	phones      *demoPhones // the demo's Telegram and WeChat simulators and their page; nil outside the demo
 	evidenceSvc *evidence.Service
 
 	Mux       *http.ServeMux
@@ -293,6 +294,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	if m.demo != nil {
 		m.demo.routes(m)
+	}
+	if m.phones != nil {
+		m.phones.routes(m)
 	}
 	if err := m.openSurveys(); err != nil {
 		return fmt.Errorf("surveys: %w", err)

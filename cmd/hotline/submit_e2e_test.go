@@ -58,7 +58,7 @@ func TestWebchatSendResentAcrossRestartGetsReceipt(t *testing.T) {
 	p.ws.UnderlyingConn().Close()
 
 	admin := hotline.Actor{CounselorID: created.Admin.ID, SchoolID: created.School.ID, Role: hotline.RoleAdmin}
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		tips, _, err := m.Triage.Queue(ctx, admin, hotline.TipFilter{SchoolID: created.School.ID})
 		if err != nil {

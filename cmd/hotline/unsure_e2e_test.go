@@ -97,7 +97,7 @@ const silenceTold = "我们问你现在是否安全，5 分钟里没有收到回
 // them.)
 func possiblyUrgent(t *testing.T, m *Main, actor hotline.Actor, ch hotline.Channel, match func(*hotline.Tip) bool) *hotline.Tip {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		tips, _, err := m.Triage.Queue(t.Context(), actor, hotline.TipFilter{PossiblyUrgent: true, OpenOnly: true, Channel: ch})
 		if err != nil {
@@ -123,7 +123,7 @@ func possiblyUrgent(t *testing.T, m *Main, actor hotline.Actor, ch hotline.Chann
 // its escalation ladder has paged a first rung.
 func oncallAlert(t *testing.T, m *Main, tip *hotline.Tip) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		var n int
 		if err := m.DB.Reader().Get(&n, m.DB.Reader().Rebind(`SELECT COUNT(*) FROM ladders WHERE tip_id = ? AND rung >= 1`), tip.ID); err != nil {
@@ -370,7 +370,7 @@ func TestUnsureOnWechat(t *testing.T) {
 	}
 	e.clock.Add(dialog.UrgentSendAfter)
 	var tip *hotline.Tip
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for tip == nil {
 		tips, _, err := e.m.Triage.Queue(e.ctx, e.sess.Actor(), hotline.TipFilter{Channel: hotline.ChannelWechat})
 		if err != nil {

@@ -115,7 +115,7 @@ func tgContains(s string) func(telegramsim.SentMessage) bool {
 // and reads it as the school does.
 func (e *urgentEnv) newUrgentTip() (*hotline.Tip, []*hotline.Message) {
 	e.t.Helper()
-	timeout := time.After(20 * time.Second)
+	timeout := time.After(time.Minute)
 	for {
 		select {
 		case c := <-e.changes.C:
@@ -281,7 +281,7 @@ func (p *urgentPage) until(typ, id string) []urgentFrame {
 	p.t.Helper()
 	var out []urgentFrame
 	for {
-		p.ws.SetReadDeadline(time.Now().Add(20 * time.Second))
+		p.ws.SetReadDeadline(time.Now().Add(time.Minute))
 		var f urgentFrame
 		if err := p.ws.ReadJSON(&f); err != nil {
 			p.t.Fatalf("read: %v (so far %+v)", err, out)
@@ -394,7 +394,7 @@ func TestUrgentDraftReachesSchoolInWebchat(t *testing.T) {
 		t.Fatalf("ordinary draft before seven days: %v", err)
 	}
 	e.clock.Add(dialog.DraftKeep + time.Minute)
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		_, err := cs.Load(e.ctx, idleKey)
 		if errors.Is(err, hotline.ErrNotFound) {

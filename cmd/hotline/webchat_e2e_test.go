@@ -304,7 +304,7 @@ func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Ac
 // A frame that is still loading has no execution context yet: retry.
 func (f *chatFrame) poll(expr string) string {
 	f.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		sctx, cancel := context.WithTimeout(f.ctx, 5*time.Second)
 		opts := []chromedp.PollOption{chromedp.WithPollingTimeout(4 * time.Second), chromedp.WithPollingInterval(50 * time.Millisecond)}
@@ -350,7 +350,7 @@ func (f *chatFrame) tap(label string) {
 // is expected to make it hold.
 func waitPage(t *testing.T, ctx context.Context, what, expr string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		ok, err := chromedp.Run(sctx, chromedp.Evaluate[bool](expr))

@@ -21,6 +21,7 @@ func (m *Main) openWebchat() {
 		MAC:          m.Vault.MAC,
 		CleanPhoto:   photo.CleanContext,
 		Applied:      m.DB,
+		Seen:         m.DB,
 		PublicURL:    m.Config.PublicURL,
 		BotName:      m.botName(),
 		Logger:       m.Logger.With("part", "webchat"),

@@ -228,6 +228,13 @@ func TestConversations(t *testing.T) {
 			},
 		},
 		{
+			name: "a school not open yet says so, and asks again",
+			key:  tg,
+			turns: []turn{
+				{ev: cmd("start", pendingSchool), kinds: []ReplyKind{P, T, ReplyError, T}, has: []string{"还没有开通", "110", "哪所学校"}},
+			},
+		},
+		{
 			name: "typed school code needs no tap; bad deep link asks",
 			key:  tg,
 			turns: []turn{

@@ -1,6 +1,7 @@
 package dialog
 
 import (
+	"errors"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -63,7 +64,7 @@ func (c *conv) setSchool(code string) bool {
 		err = hotline.ErrSchoolNotFound
 	}
 	if err != nil {
-		if hotline.ErrorCode(err) == hotline.ENOTFOUND {
+		if hotline.ErrorCode(err) == hotline.ENOTFOUND && !errors.Is(err, hotline.ErrSchoolNotOpen) {
 			err = hotline.ErrSchoolNotFound
 		}
 		c.fail(err)

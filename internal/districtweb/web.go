@@ -60,6 +60,9 @@ type Config struct {
 	// Platform is the district's own platform: webhooks and statistics
 	// tokens (nil: the settings leave it out).
 	Platform *platform.Service
+	// PublicURL is the server's address, for the hand-over links an
+	// officer gives a school's admin (empty: links relative to the page).
+	PublicURL string
 }
 
 // Handler serves the district officers' pages under /district/.
@@ -82,7 +85,7 @@ func New(cfg Config) (*Handler, error) {
 	var err error
 	h.pages, err = web.PageSet{Name: "districtweb", FS: assets, Funcs: funcs, Logger: cfg.Logger,
 		Common: []string{"templates/layout.html", "templates/cases.html"},
-		Pages:  []string{"overview", "school", "tip", "settings", "error", "detector", "audit", "evidence", "heads", "headprint"}}.Parse()
+		Pages:  []string{"overview", "school", "tip", "settings", "error", "detector", "audit", "evidence", "heads", "headprint", "rollout", "rolloutschool"}}.Parse()
 	if err != nil {
 		return nil, err
 	}
@@ -124,6 +127,13 @@ func New(cfg Config) (*Handler, error) {
 	h.mux.Handle("GET /district/ledger/heads/{day}", guard(h.handleHeadPrint))
 	h.mux.Handle("GET /district/detector", guard(h.handleDetector))
 	h.mux.Handle("GET /district/audit", guard(h.handleAudit))
+	h.mux.Handle("GET /district/rollout", guard(h.handleRollout))
+	h.mux.Handle("GET /district/rollout.csv", guard(h.handleRolloutCSV))
+	h.mux.Handle("POST /district/rollout/schools", guard(h.handleSchoolAdd))
+	h.mux.Handle("GET /district/rollout/{code}", guard(h.handleRolloutSchool))
+	h.mux.Handle("POST /district/rollout/{code}/handover", guard(h.handleHandoverNew))
+	h.mux.Handle("POST /district/rollout/{code}/withdraw", guard(h.handleWithdraw))
+	h.mux.Handle("POST /district/rollout/{code}/admins/{id}/deactivate", guard(h.handleAdminDeactivate))
 	h.mux.Handle("/district/", guard(func(w http.ResponseWriter, r *http.Request, _ *staff.Session) {
 		h.fail(w, r, hotline.ErrNotFound, http.StatusNotFound)
 	}))
@@ -173,6 +183,9 @@ func (p *page) T(key string) string {
 	l, ok := labels[key]
 	if !ok {
 		l, ok = detectorLabels[key]
+	}
+	if !ok {
+		l, ok = rolloutLabels[key]
 	}
 	if !ok {
 		return key

@@ -68,6 +68,10 @@ var (
 	ErrUnauthorized   = Errorf(EUNAUTHORIZED, "请先登录。", "Please log in.")
 	ErrForbidden      = Errorf(EFORBIDDEN, "你没有权限这样做。", "You are not allowed to do that.")
 	ErrSchoolNotFound = Errorf(ENOTFOUND, "没有找到这所学校，请检查学校的名称或代码。", "No school with that name or code; please check it.")
+	// ErrSchoolNotOpen answers whoever names a school that a district has
+	// added but whose admin has not accepted the hand-over yet: it has no
+	// key, so nothing could be sealed for it.
+	ErrSchoolNotOpen  = Errorf(ENOTFOUND, "这所学校的举报渠道还没有开通，暂时不能接收报告。如有紧急危险，请马上告诉身边的老师、家长，或拨打 110。", "This school's hotline is not open yet and cannot take reports. If someone is in danger now, tell a teacher or a parent near you, or call 110.")
 	ErrReceiptTypo    = Errorf(EINVALID, "这个回执码有输入错误，请再核对一遍。", "That receipt code has a typo; please check it again.")
 	ErrReceiptUnknown = Errorf(ENOTFOUND, "没有找到这个回执码对应的报告。请再对照一遍你抄下的回执码；如果找不到了，可以写一份新的报告。", "No report matches that receipt code. Please check it against the one you saved; if it is lost, you can write a new report.")
 	ErrReceiptInText  = Errorf(EINVALID, "你的消息里包含你的回执码。为了保护你，请不要把回执码发给任何人，包括老师。消息没有发送。", "Your message contains your receipt code. To protect you, never send it to anyone, counselors included. The message was not sent.")

@@ -44,6 +44,15 @@ const (
 	// bundle, the reason (an ExportReason) and the SHA-256 of the files it
 	// carries, so that the ledger itself vouches for the bytes handed over.
 	EventEvidenceExported EventKind = "evidence_exported"
+	// A school's hand-over from the district to its admin: started (detail
+	// "code=…;handover=N"), accepted ("handover=N;new_key=true" when the
+	// school's key pair was made then), and an admin deactivated by an
+	// officer ("counselor=N").
+	EventHandoverStarted  EventKind = "handover_started"
+	EventHandoverAccepted EventKind = "handover_accepted"
+	EventAdminDeactivated EventKind = "admin_deactivated"
+	// An officer withdrew a school no admin had accepted ("code=…").
+	EventHandoverWithdrawn EventKind = "handover_withdrawn"
 )
 
 var eventLabels = map[EventKind]Label{
@@ -74,6 +83,10 @@ var eventLabels = map[EventKind]Label{
 	EventPaged:             {"紧急提醒", "Urgent alert sent"},
 	EventAlertAcknowledged: {"区教育局确认收到紧急提醒", "District confirmed the urgent alert"},
 	EventEvidenceExported:  {"导出证据包", "Evidence bundle exported"},
+	EventHandoverStarted:   {"区教育局发出学校管理员交接", "District started a school admin hand-over"},
+	EventHandoverAccepted:  {"学校管理员接受交接", "School admin accepted the hand-over"},
+	EventAdminDeactivated:  {"区教育局停用学校管理员", "District deactivated a school admin"},
+	EventHandoverWithdrawn: {"区教育局撤回尚未开通的学校", "District withdrew a school not yet open"},
 }
 
 // Label returns the event kind's name in both languages.

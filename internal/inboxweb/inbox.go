@@ -142,6 +142,10 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /inbox/login", guard.wrap(actPassword, s.public(s.handleLogin)))
 	m.HandleFunc("GET /inbox/recover", s.public(s.handleRecoverShow))
 	m.HandleFunc("POST /inbox/recover", guard.wrap(actCode, s.public(s.handleRecover)))
+	// A district's hand-over of a school to its admin: the link is the
+	// credential, spent on acceptance.
+	m.HandleFunc("GET /inbox/handover/{token}", s.public(s.handleHandoverShow))
+	m.HandleFunc("POST /inbox/handover/{token}", guard.wrap(actPassword, s.public(s.handleHandover)))
 	m.HandleFunc("POST /inbox/logout", s.authed(stageTOTP, s.handleLogout))
 	m.HandleFunc("GET /inbox/totp", s.authed(stageTOTP, s.handleTOTPShow))
 	m.HandleFunc("POST /inbox/totp", guard.wrap(actCode, s.authed(stageTOTP, s.handleTOTP)))
@@ -339,7 +343,7 @@ func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 	s.pages.Render(w, http.StatusServiceUnavailable, "unsaved", p)
 }
 
-var pageNames = []string{"login", "recover", "totp", "password", "account", "queue", "tip", "intake", "counselors", "settings", "alerts", "error", "unsaved", "setup", "replies", "receipt", "audit", "stats", "rota", "ack", "evidence"}
+var pageNames = []string{"login", "recover", "totp", "password", "account", "queue", "tip", "intake", "counselors", "settings", "alerts", "error", "unsaved", "setup", "replies", "receipt", "audit", "stats", "rota", "ack", "evidence", "handover"}
 
 // redirect answers a form post with 303 See Other.
 func redirect(w http.ResponseWriter, r *http.Request, to string) {

@@ -46,6 +46,10 @@ func (s *Server) handlePosterFile(w http.ResponseWriter, r *http.Request, rc *re
 		s.fail(w, r, rc, err)
 		return
 	}
+	if err := s.cfg.Staff.RecordPoster(r.Context(), rc.sess.ts, "poster."+ext); err != nil {
+		s.fail(w, r, rc, err)
+		return
+	}
 	h := w.Header()
 	if ext == "png" {
 		h.Set("Content-Type", "image/png")

@@ -84,3 +84,12 @@ func CoarseClient(userAgent string) string {
 	}
 	return browser + "/" + system
 }
+
+// RecordPoster writes to the audit trail that a staff member downloaded
+// the school's poster to print (what: "poster.pdf" or "poster.png"): the
+// district's rollout tracker counts it as the poster printed.
+func (s *Service) RecordPoster(ctx context.Context, sess *Session, what string) error {
+	return s.DB.Update(ctx, func(tx *store.Tx) error {
+		return Audit(tx, sess.Counselor, hotline.AuditPosterDownloaded, 0, ClientOf(ctx), what)
+	})
+}

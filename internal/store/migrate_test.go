@@ -52,6 +52,8 @@ var recordedNames = []string{
 	"migrations/0050_ledger_salt.sql",
 	"migrations/0051_webhooks.sql",
 	"migrations/0052_stats_tokens.sql",
+	"migrations/0055_school_handovers.sql",
+	"migrations/0056_widget_seen.sql",
 }
 
 // TestRecordedNamesKept: a database made before keeps finding its

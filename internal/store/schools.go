@@ -130,8 +130,18 @@ func findSchool(ctx context.Context, q sqlx.QueryerContext, where string, args .
 }
 
 // SchoolByCode finds a school by its code.
+// A school a district added whose admin has not accepted the hand-over
+// is not found with its own answer (hotline.ErrSchoolNotOpen).
 func (db *DB) SchoolByCode(ctx context.Context, code string) (*hotline.School, error) {
-	return findSchool(ctx, db.reader, `WHERE code = ?`, NormalizeCode(code))
+	s, err := findSchool(ctx, db.reader, `WHERE code = ?`, NormalizeCode(code))
+	if errors.Is(err, hotline.ErrSchoolNotFound) && ValidCode(NormalizeCode(code)) {
+		if pending, perr := db.PendingSchool(ctx, code); perr != nil {
+			return nil, perr
+		} else if pending {
+			return nil, hotline.ErrSchoolNotOpen
+		}
+	}
+	return s, err
 }
 
 // SchoolByID finds a school by id.
