@@ -34,21 +34,6 @@ import (
 	"hotline/internal/relay"
 )
 
-// Conversation is what the bot needs of the dialog engine.
-type Conversation interface {
-	Handle(ctx context.Context, k dialog.Key, ev dialog.Event) ([]dialog.Reply, error)
-}
-
-var _ Prompter = (*dialog.Engine)(nil)
-
-// Prompter is what a Conversation may also offer (dialog.Engine does): the
-// current question of a conversation, changing and writing nothing. The
-// bot answers a redelivered update with it, since that update's own answer
-// may never have been sent.
-type Prompter interface {
-	Prompt(ctx context.Context, k dialog.Key, lang hotline.Lang) ([]dialog.Reply, error)
-}
-
 // Config configures a Bot. Zero values take the defaults shown.
 type Config struct {
 	Token  string
@@ -78,13 +63,10 @@ type Config struct {
 	// LinkStaff links a staff member's chat for alerts with the one-time
 	// code shown in their inbox (/link CODE); nil turns /link off.
 	LinkStaff func(ctx context.Context, code string, chatID int64) error
-	// Survey runs class questionnaires in chats opened with a
-	// /start q_<code> deep link; nil turns them off.
-	Survey SurveyChats
 	// Updates tells which updates were applied before (the store): one
 	// that was is confirmed without being handled again. Without it a
 	// redelivery is still refused by the store's write guard, later.
-	Updates UpdateLog
+	Updates dialog.Deliveries
 	// Lead runs fn whenever this node leads a cluster of nodes, until ctx
 	// ends (see internal/cluster): only the leader polls Telegram
 	// (Telegram refuses a second poller) or calls setWebhook. In webhook
@@ -94,11 +76,6 @@ type Config struct {
 	// updates still being handled, before asking again (1s). Nothing is
 	// confirmed meanwhile: a slow chat delays the offset, never drops it.
 	RepollPause time.Duration
-}
-
-// UpdateLog is the durable record of handled updates (store.DB).
-type UpdateLog interface {
-	Handled(ctx context.Context, key string) (bool, error)
 }
 
 func (c *Config) defaults() {
@@ -142,7 +119,7 @@ type Bot struct {
 	cfg      Config
 	api      *tgbot.Bot
 	log      *slog.Logger
-	dialog   Conversation
+	dialog   dialog.Conversation
 	username string
 	secret   string
 	webhook  *url.URL
@@ -279,7 +256,7 @@ func (b *Bot) SetCommands(ctx context.Context) error {
 // or in webhook mode by registering the webhook (serve WebhookHandler on
 // WebhookPath). On return every update taken has been handled, or left
 // unconfirmed for Telegram to send again.
-func (b *Bot) Run(ctx context.Context, conv Conversation) error {
+func (b *Bot) Run(ctx context.Context, conv dialog.Conversation) error {
 	b.dialog = conv
 	procCtx, procCancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer procCancel()

@@ -13,6 +13,7 @@ import (
 
 	"hotline/bot"
 	"hotline/internal/dialog"
+	"hotline/internal/hotline"
 	"hotline/internal/sim/telegramsim"
 	"hotline/internal/telegramtest"
 	"hotline/internal/testsupport"
@@ -38,7 +39,7 @@ func (e *echo) Handle(ctx context.Context, k dialog.Key, ev dialog.Event) ([]dia
 	}
 	e.got[k.ChatID] = append(e.got[k.ChatID], string(ev.Kind)+":"+ev.Text+ev.Choice+ev.Command)
 	e.mu.Unlock()
-	return []dialog.Reply{{Kind: dialog.ReplyText, Text: "ok " + ev.Text, Buttons: [][]dialog.Button{{{Label: "Next", Data: "next"}}}}}, nil
+	return []dialog.Reply{{Kind: dialog.ReplyText, Text: "ok " + ev.Text, Buttons: [][]hotline.Button{{{Label: "Next", Data: "next"}}}}}, nil
 }
 
 func (e *echo) said(chat int64) []string {
@@ -47,11 +48,18 @@ func (e *echo) said(chat int64) []string {
 	return append([]string(nil), e.got[chat]...)
 }
 
-func start(t *testing.T, srv *telegramsim.Server, conv bot.Conversation, log *slog.Logger) *bot.Bot {
+func start(t *testing.T, srv *telegramsim.Server, conv dialog.Conversation, log *slog.Logger) *bot.Bot {
+	t.Helper()
+	return run(t, bot.Config{Token: srv.Token(), APIURL: srv.URL(), PollTimeout: 3 * time.Second, CallTimeout: time.Second, RetryBase: 10 * time.Millisecond, SendAttempts: 10, Logger: log}, conv)
+}
+
+// run starts a bot with cfg, driving conv, until the test ends.
+func run(t *testing.T, cfg bot.Config, conv dialog.Conversation) *bot.Bot {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	b, err := bot.New(ctx, bot.Config{Token: srv.Token(), APIURL: srv.URL(), PollTimeout: 3 * time.Second, CallTimeout: time.Second, RetryBase: 10 * time.Millisecond, SendAttempts: 10, Logger: log})
+	b, err := bot.New(ctx, cfg)
 	if err != nil {
+		cancel()
 		t.Fatal(err)
 	}
 	done := make(chan struct{})

@@ -20,41 +20,7 @@ import (
 	"hotline/internal/dialog"
 	"hotline/internal/hotline"
 	"hotline/internal/photo"
-	"hotline/internal/store"
-	"hotline/internal/survey"
 )
-
-// SurveyChats runs class questionnaires in chats (survey.Chats).
-type SurveyChats interface {
-	Start(ctx context.Context, chatID int64, payload string, lang hotline.Lang) ([]survey.ChatReply, error)
-	Active(ctx context.Context, chatID int64) (bool, error)
-	Choice(ctx context.Context, chatID int64, data string) ([]survey.ChatReply, error)
-	Text(ctx context.Context, chatID int64, text string) ([]survey.ChatReply, error)
-}
-
-// surveyReplies sends a questionnaire's replies, or a plain error.
-func (b *Bot) surveyReplies(ctx context.Context, chat int64, lang hotline.Lang) func([]survey.ChatReply, error) {
-	return func(replies []survey.ChatReply, err error) {
-		if err != nil {
-			b.log.Error("bot: survey step failed", "code", hotline.ErrorCode(err))
-			b.sendText(ctx, chat, hotline.ErrorMessage(err, lang), nil)
-			return
-		}
-		for _, r := range replies {
-			var rows [][]dialog.Button
-			for _, row := range r.Buttons {
-				var out []dialog.Button
-				for _, btn := range row {
-					out = append(out, dialog.Button{Label: btn.Label, Data: btn.Data})
-				}
-				rows = append(rows, out)
-			}
-			if err := b.sendText(ctx, chat, r.Text, keyboard(rows)); err != nil {
-				return
-			}
-		}
-	}
-}
 
 func decodeUpdate(r io.Reader) (*models.Update, error) {
 	var upd models.Update
@@ -64,10 +30,11 @@ func decodeUpdate(r io.Reader) (*models.Update, error) {
 	return &upd, nil
 }
 
-// handle runs one update: unless the store says its effect was applied
-// before (a redelivery, answered only with the conversation's current
-// question: see promptAgain), it becomes a dialog event, the dialog persists its
-// effect with the update's key in the same transaction, done(err) tells
+// handle runs one update through dialog.Apply: unless the store says its
+// effect was applied before (a redelivery, answered only with the
+// conversation's current question: see firstPrompt), it becomes a dialog
+// event, the dialog persists its effect with the update's key in the same
+// transaction, done(err) tells
 // the poller or webhook it may confirm the update, and the replies go out
 // in order. A panic is recovered: it would otherwise kill the whole server.
 //
@@ -99,33 +66,43 @@ func (b *Bot) handle(ctx context.Context, upd *models.Update, done func(error)) 
 	defer settle(nil)
 	defer b.handled.Add(1)
 
-	ctx, idem := store.WithIdempotency(ctx, updateKey(upd.ID))
-	if b.appliedBefore(ctx, idem.Key) {
+	key := dialog.Key{Channel: hotline.ChannelTelegram, ChatID: chat}
+	out, err := dialog.Apply(ctx, b.dialog, b.cfg.Updates, key, updateKey(upd.ID), dialog.Delivery{
+		Lang:     lang,
+		AskAgain: func() bool { return chat != 0 && b.conversational(upd) && b.firstPrompt(chat) },
+		Event: func(ctx context.Context) (*dialog.Event, []dialog.Reply, error) {
+			b.unprompt(chat)
+			if m := upd.EditedMessage; m != nil {
+				// An edit never reaches the school: say so, so that the
+				// reporter sends what they changed again.
+				if m.Chat.Type == models.ChatTypePrivate {
+					b.sendText(ctx, chat, txtEdited.In(lang), nil)
+				}
+				return nil, nil, nil
+			}
+			ev, ok := b.event(ctx, upd, chat, lang)
+			if !ok {
+				return nil, nil, nil
+			}
+			ev.BotName = b.Username()
+			return &ev, nil, nil
+		},
+	})
+	switch {
+	case out.Again:
 		b.redelivered.Add(1)
-		b.promptAgain(ctx, upd, chat, lang)
-		return
-	}
-	b.unprompt(chat)
-	if m := upd.EditedMessage; m != nil {
-		// An edit never reaches the school: say so, so that the reporter
-		// sends what they changed again.
-		if m.Chat.Type == models.ChatTypePrivate {
-			b.sendText(ctx, chat, txtEdited.In(lang), nil)
+		if err != nil {
+			b.log.Warn("bot: conversation not readable for a redelivered update", "code", hotline.ErrorCode(err))
+			return
 		}
+		b.sendReplies(ctx, chat, out.Replies)
 		return
-	}
-	ev, ok := b.event(ctx, upd, chat, lang)
-	if !ok {
-		return
-	}
-	replies, err := b.dialog.Handle(ctx, dialog.Key{Channel: hotline.ChannelTelegram, ChatID: chat}, ev)
-	if idem.Duplicate() {
+	case out.Duplicate:
 		// Another delivery of this update stored its effect first: this
 		// one applied nothing, and its replies would be wrong.
 		b.redelivered.Add(1)
 		return
-	}
-	if errors.Is(err, dialog.ErrNotApplied) {
+	case errors.Is(err, dialog.ErrNotApplied):
 		// Nothing of it was stored: it is not confirmed, and comes back
 		// (polling handles it again here; a webhook's 503 has Telegram
 		// send it again). The reporter hears that once, and nothing that
@@ -133,15 +110,14 @@ func (b *Bot) handle(ctx context.Context, upd *models.Update, done func(error)) 
 		b.log.Warn("bot: update not applied; it will be handled again", "update", updateKind(upd), "code", hotline.ErrorCode(err))
 		settle(err)
 		if b.firstFailure(upd.ID) {
-			b.sendReplies(ctx, chat, notAppliedReplies(replies, lang))
+			b.sendReplies(ctx, chat, notAppliedReplies(out.Replies, lang))
 		}
 		return
-	}
-	if err != nil {
+	case err != nil:
 		b.log.Error("bot: conversation could not be saved", "update", updateKind(upd), "code", hotline.ErrorCode(err))
 	}
 	settle(err)
-	b.sendReplies(ctx, chat, replies)
+	b.sendReplies(ctx, chat, out.Replies)
 }
 
 // maxPrompted bounds the chats remembered as prompted; past it they are
@@ -182,36 +158,23 @@ func notAppliedReplies(replies []dialog.Reply, lang hotline.Lang) []dialog.Reply
 	return append(out, dialog.Reply{Kind: dialog.ReplyError, Text: txtNotAppliedYet.In(lang), Lang: lang})
 }
 
-// promptAgain answers a redelivered update (its effect was stored, then
-// the process stopped, perhaps before the answer left) with the
-// conversation's current question, so that a reporter who got no answer
-// knows where they are. It applies and writes nothing; if the first answer
-// did arrive, the reporter sees the question again. Several redelivered
-// updates of a chat get one question, until the chat is heard from anew.
-// Updates that were never part of a conversation (groups, /link, edits,
-// unsupported content) get nothing.
-func (b *Bot) promptAgain(ctx context.Context, upd *models.Update, chat int64, lang hotline.Lang) {
-	p, ok := b.dialog.(Prompter)
-	if !ok || chat == 0 || !b.conversational(upd) {
-		return
-	}
+// firstPrompt reports whether chat may be asked its current question for
+// a redelivered update (its effect was stored, then the process stopped,
+// perhaps before the answer left), and remembers that it was: several
+// redelivered updates of a chat get one question, until the chat is heard
+// from anew. If the first answer did arrive, the reporter sees the
+// question again.
+func (b *Bot) firstPrompt(chat int64) bool {
 	b.promptedMu.Lock()
+	defer b.promptedMu.Unlock()
 	if b.prompted[chat] {
-		b.promptedMu.Unlock()
-		return
+		return false
 	}
 	if b.prompted == nil || len(b.prompted) >= maxPrompted {
 		b.prompted = map[int64]bool{}
 	}
 	b.prompted[chat] = true
-	b.promptedMu.Unlock()
-	replies, err := p.Prompt(ctx, dialog.Key{Channel: hotline.ChannelTelegram, ChatID: chat}, lang)
-	if err != nil {
-		// Silence is better than an error about something that worked.
-		b.log.Warn("bot: conversation not readable for a redelivered update", "code", hotline.ErrorCode(err))
-		return
-	}
-	b.sendReplies(ctx, chat, replies)
+	return true
 }
 
 // unprompt forgets that chat was prompted: it is heard from anew.
@@ -222,7 +185,9 @@ func (b *Bot) unprompt(chat int64) {
 }
 
 // conversational reports whether the event method would make upd a dialog
-// event, judged without side effects (no photo is fetched).
+// event, judged without side effects (no photo is fetched): updates that
+// were never part of a conversation (groups, /link, edits, unsupported
+// content) are not asked again.
 func (b *Bot) conversational(upd *models.Update) bool {
 	if cq := upd.CallbackQuery; cq != nil {
 		return cq.Message.Message == nil || cq.Message.Message.Chat.Type == models.ChatTypePrivate
@@ -246,21 +211,6 @@ func (b *Bot) conversational(upd *models.Update) bool {
 
 // updateKey names an update in the store's record of handled updates.
 func updateKey(id int64) string { return "tg:" + strconv.FormatInt(id, 10) }
-
-// appliedBefore reports whether the store recorded the update as handled.
-// If it cannot tell, the update is handled: the store's write guard still
-// refuses to apply it twice.
-func (b *Bot) appliedBefore(ctx context.Context, key string) bool {
-	if b.cfg.Updates == nil {
-		return false
-	}
-	ok, err := b.cfg.Updates.Handled(ctx, key)
-	if err != nil {
-		b.log.Warn("bot: handled updates not readable", "kind", errKind(err))
-		return false
-	}
-	return ok
-}
 
 // langOf is the reporter's client language, a hint for the first contact
 // and for the transport's own few texts.
@@ -302,15 +252,6 @@ func (b *Bot) event(ctx context.Context, upd *models.Update, chat int64, lang ho
 		if cq.Message.Message != nil && cq.Message.Message.Chat.Type != models.ChatTypePrivate {
 			return dialog.Event{}, false
 		}
-		if b.cfg.Survey != nil && strings.HasPrefix(cq.Data, "sv:") {
-			if school, ok := strings.CutPrefix(cq.Data, "sv:talk:"); ok {
-				// "I'd like to talk to someone" after a questionnaire: an
-				// ordinary report at the school, carrying no answers.
-				return dialog.Event{Kind: dialog.EventCommand, Command: "start", Text: school, Lang: lang}, true
-			}
-			b.surveyReplies(ctx, chat, lang)(b.cfg.Survey.Choice(ctx, chat, cq.Data))
-			return dialog.Event{}, false
-		}
 		return dialog.Event{Kind: dialog.EventChoice, Choice: cq.Data, Lang: lang}, true
 	}
 	m := upd.Message
@@ -328,10 +269,6 @@ func (b *Bot) event(ctx context.Context, upd *models.Update, chat int64, lang ho
 	case m.Text != "":
 		if isCommand(m) {
 			name, arg := splitCommand(m.Text)
-			if name == "start" && b.cfg.Survey != nil && strings.HasPrefix(arg, survey.ChatPayload) {
-				b.surveyReplies(ctx, chat, lang)(b.cfg.Survey.Start(ctx, chat, arg, lang))
-				return dialog.Event{}, false
-			}
 			if name == "link" && b.cfg.LinkStaff != nil {
 				// Staff linking their chat for alerts: never part of a
 				// reporter's conversation, so the code is not kept as a draft.
@@ -339,12 +276,6 @@ func (b *Bot) event(ctx context.Context, upd *models.Update, chat int64, lang ho
 				return dialog.Event{}, false
 			}
 			return dialog.Event{Kind: dialog.EventCommand, Command: name, Text: arg, Lang: lang}, true
-		}
-		if b.cfg.Survey != nil {
-			if active, err := b.cfg.Survey.Active(ctx, chat); err == nil && active {
-				b.surveyReplies(ctx, chat, lang)(b.cfg.Survey.Text(ctx, chat, m.Text))
-				return dialog.Event{}, false
-			}
 		}
 		return dialog.Event{Kind: dialog.EventText, Text: m.Text, Lang: lang}, true
 	case len(m.Photo) > 0 || (m.Document != nil && isImage(m.Document.MimeType)):
@@ -486,7 +417,7 @@ func (b *Bot) sendReplies(ctx context.Context, chat int64, replies []dialog.Repl
 	}
 }
 
-func keyboard(rows [][]dialog.Button) models.ReplyMarkup {
+func keyboard(rows [][]hotline.Button) models.ReplyMarkup {
 	if len(rows) == 0 {
 		return nil
 	}

@@ -62,25 +62,12 @@ func TestRedeliveredUpdateGetsCurrentPrompt(t *testing.T) {
 	old(a.SendText("v"))
 
 	conv := &promptConv{prompts: map[int64]int{}}
-	ctx, cancel := context.WithCancel(context.Background())
-	bt, err := bot.New(ctx, bot.Config{Token: srv.Token(), APIURL: srv.URL(), PollTimeout: time.Second, CallTimeout: time.Second,
+	bt := run(t, bot.Config{Token: srv.Token(), APIURL: srv.URL(), PollTimeout: time.Second, CallTimeout: time.Second,
 		RetryBase: 10 * time.Millisecond, Updates: log, Logger: slog.New(slog.DiscardHandler),
 		LinkStaff: func(context.Context, string, int64) error {
 			t.Error("a redelivered /link was applied again")
 			return nil
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		bt.Run(ctx, conv)
-		close(done)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+		}}, conv)
 	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer wcancel()
 	if err := srv.WaitUpdatesConsumed(wctx); err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"hotline/internal/dialog"
 	"hotline/internal/hotline"
 	"hotline/internal/thread"
 	"hotline/internal/vault"
@@ -223,7 +224,7 @@ func (c *wsConn) apply(ss *session, f *inFrame, photo []byte) {
 		ss.finishDup(f.ID)
 		return
 	}
-	in := Input{Lang: c.language(), School: c.school, PageSecret: c.page}
+	in := dialog.Event{Lang: c.language(), School: c.school, PageSecret: c.page}
 	switch f.Type {
 	case "text":
 		if receipt != "" && vault.ReceiptContains(f.Text, receipt) {
@@ -231,11 +232,11 @@ func (c *wsConn) apply(ss *session, f *inFrame, photo []byte) {
 			ss.finish(f.ID, &e)
 			return
 		}
-		in.Kind, in.Text = "text", f.Text
+		in.Kind, in.Text = dialog.EventText, f.Text
 	case "choice":
-		in.Kind, in.Choice = "choice", f.Data
+		in.Kind, in.Choice = dialog.EventChoice, f.Data
 	case "command":
-		in.Kind, in.Command = "command", f.Command
+		in.Kind, in.Command = dialog.EventCommand, f.Command
 		if f.Command == "language" && len(f.Text) <= 8 {
 			// The page switched language: the conversation follows.
 			in.Text = f.Text
@@ -254,7 +255,7 @@ func (c *wsConn) apply(ss *session, f *inFrame, photo []byte) {
 			ss.finish(f.ID, &e)
 			return
 		}
-		in.Kind, in.Photo = "photo", p
+		in.Kind, in.Photo = dialog.EventPhoto, p
 	case "resume":
 		c.resume(ctx, ss, f.ID, receipt)
 		return
@@ -263,7 +264,8 @@ func (c *wsConn) apply(ss *session, f *inFrame, photo []byte) {
 		return
 	}
 	hctx, idem := c.idempotent(ctx, ss, f)
-	replies, err := s.Conversation.Handle(hctx, ss.token, receipt, in)
+	rs, err := s.Conversation.HandleWithReceipt(hctx, key(ss.token), receipt, in)
+	replies := pageReplies(rs)
 	if idem != nil && idem.Duplicate() {
 		// An earlier delivery of this message stored its effect (the
 		// crash took its mark and its ack): nothing was applied now.
@@ -314,7 +316,8 @@ func (c *wsConn) resume(ctx context.Context, ss *session, id, receipt string) {
 		ss.finish(id, &e)
 		return
 	}
-	replies, err := s.Conversation.Resume(ctx, ss.token, receipt, c.language())
+	rs, err := s.Conversation.Resume(ctx, key(ss.token), receipt, c.language())
+	replies := pageReplies(rs)
 	if err != nil {
 		if missedReceipt(err) {
 			s.limits.Charge(c.client, actGuess)

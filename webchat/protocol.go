@@ -14,7 +14,7 @@ package webchat
 // Client → server:
 //
 //	hello   {session, school, lang, last_seq, epoch?, page?}  epoch: of the welcome last_seq counts in;
-//	        page: the page's own secret, see Input.PageSecret
+//	        page: the page's own secret, see dialog.Event.PageSecret
 //	seen    {seq}
 //	text    {id, text, receipt?}
 //	choice  {id, data, receipt?}

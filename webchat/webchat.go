@@ -22,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"hotline/internal/dialog"
 	"hotline/internal/hotline"
 	"hotline/internal/live"
 	"hotline/internal/poster"
@@ -32,53 +33,36 @@ import (
 //go:embed static templates
 var assets embed.FS
 
-// Conversation is the reporter conversation engine (internal/dialog) as
-// the web chat drives it. cmd/hotline adapts dialog.Engine to it, so this
-// transport depends only on what it renders.
-type Conversation interface {
-	// Handle applies one reporter event to the session's conversation.
-	// receipt is empty until the reporter has submitted or resumed.
-	Handle(ctx context.Context, session, receipt string, in Input) ([]Reply, error)
-	// Resume opens a returning reporter's thread with their receipt.
-	Resume(ctx context.Context, session, receipt string, lang hotline.Lang) ([]Reply, error)
-}
-
-// Input is one thing the reporter did in the chat page.
-type Input struct {
-	Kind    string // "text", "choice", "photo", "command"
-	Text    string
-	Choice  string
-	Command string
-	Photo   *hotline.Photo
-	Lang    hotline.Lang
-	School  string
-	// PageSecret is the page's own random secret (from hello), never
-	// stored or logged: a report sent with it can hand its receipt back
-	// to this page if the answer is lost.
-	PageSecret string
-}
-
-// Button is a choice the reporter can tap.
-type Button struct {
-	Label string `json:"label"`
-	Data  string `json:"data"`
-}
-
-// Reply is one message of the conversation engine, as the page shows it.
+// Reply is one message of the conversation engine (a dialog.Reply), as
+// the page is sent it.
 type Reply struct {
-	Kind    string         `json:"kind"` // text, safety, submitted, receipt, thread, error, privacy
-	Text    string         `json:"text,omitempty"`
-	Buttons [][]Button     `json:"buttons,omitempty"`
-	Receipt string         `json:"receipt,omitempty"` // only on "receipt"; never logged
-	Alias   string         `json:"alias,omitempty"`
-	TipUID  string         `json:"-"`
-	Photo   *hotline.Photo `json:"-"`
+	Kind    string             `json:"kind"` // text, safety, submitted, receipt, thread, error, privacy
+	Text    string             `json:"text,omitempty"`
+	Buttons [][]hotline.Button `json:"buttons,omitempty"`
+	Receipt string             `json:"receipt,omitempty"` // only on "receipt"; never logged
+	Alias   string             `json:"alias,omitempty"`
+	TipUID  string             `json:"-"`
+	Photo   *hotline.Photo     `json:"-"`
 	// Entry is, on "thread", the message as its reporter sees it: the page
 	// shows it as a message of the thread, not as a line of text.
 	Entry *thread.Entry `json:"-"`
 	// Lang is the language the conversation speaks after this reply's
 	// event; the connection's own texts follow it.
 	Lang hotline.Lang `json:"-"`
+}
+
+// pageReplies turns the conversation's replies into what the page is sent.
+func pageReplies(rs []dialog.Reply) []Reply {
+	out := make([]Reply, len(rs))
+	for i, r := range rs {
+		out[i] = Reply{Kind: string(r.Kind), Text: r.Text, Buttons: r.Buttons, Receipt: r.Receipt, Alias: r.Alias, TipUID: r.TipUID, Photo: r.Photo, Entry: r.Entry, Lang: r.Lang}
+	}
+	return out
+}
+
+// key names a chat session's conversation.
+func key(session string) dialog.Key {
+	return dialog.Key{Channel: hotline.ChannelWebchat, Session: session}
 }
 
 // Subscriber streams content-free change notices of one tip.
@@ -91,7 +75,7 @@ type Server struct {
 	Intake       hotline.IntakeService
 	Reporters    hotline.ReporterService
 	Schools      hotline.SchoolService
-	Conversation Conversation // nil: the chat page says it is unavailable; the mailbox works
+	Conversation dialog.WebConversation // nil: the chat page says it is unavailable; the mailbox works
 	// Safety takes the mailbox's answers to the safety question (intake),
 	// and SafetyWords gives its words (dialog.SafetyQuestion): the one
 	// wording every channel asks with. Either nil: the mailbox does not

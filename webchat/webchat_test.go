@@ -24,6 +24,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"hotline/internal/dialog"
 	"hotline/internal/hotline"
 	"hotline/internal/intake"
 	"hotline/internal/live"
@@ -43,27 +44,27 @@ import (
 // "thread" replies that carry their entries.
 type fakeConv struct {
 	mu        sync.Mutex
-	inputs    []Input
+	inputs    []dialog.Event
 	delay     time.Duration
 	reporters hotline.ReporterService
 }
 
-func (f *fakeConv) Handle(ctx context.Context, session, receipt string, in Input) ([]Reply, error) {
+func (f *fakeConv) HandleWithReceipt(ctx context.Context, k dialog.Key, receipt string, in dialog.Event) ([]dialog.Reply, error) {
 	f.mu.Lock()
 	f.inputs = append(f.inputs, in)
 	f.mu.Unlock()
 	time.Sleep(f.delay)
-	return []Reply{{Kind: "text", Text: "echo:" + in.Text + in.Choice + in.Command}}, nil
+	return []dialog.Reply{{Kind: dialog.ReplyText, Text: "echo:" + in.Text + in.Choice + in.Command}}, nil
 }
 
-func (f *fakeConv) Resume(ctx context.Context, session, receipt string, lang hotline.Lang) ([]Reply, error) {
+func (f *fakeConv) Resume(ctx context.Context, k dialog.Key, receipt string, lang hotline.Lang) ([]dialog.Reply, error) {
 	tip, msgs, err := f.reporters.ThreadByReceipt(ctx, receipt)
 	if err != nil {
-		return []Reply{{Kind: "error", Text: hotline.ErrorMessage(err, lang), Lang: lang}}, err
+		return []dialog.Reply{{Kind: dialog.ReplyError, Text: hotline.ErrorMessage(err, lang), Lang: lang}}, err
 	}
-	out := []Reply{{Kind: "text", Text: "welcome back", TipUID: tip.UID, Lang: lang}}
+	out := []dialog.Reply{{Kind: dialog.ReplyText, Text: "welcome back", TipUID: tip.UID, Lang: lang}}
 	for _, e := range thread.Entries(msgs) {
-		out = append(out, Reply{Kind: "thread", Text: e.Line(lang), TipUID: tip.UID, Entry: &e, Lang: lang})
+		out = append(out, dialog.Reply{Kind: dialog.ReplyThread, Text: e.Line(lang), TipUID: tip.UID, Entry: &e, Lang: lang})
 	}
 	return out, nil
 }

@@ -199,14 +199,16 @@ func dedupeKey(a *account, peer int64, in *inbound) string {
 	return "wx:" + a.Name + ":ev:" + strconv.FormatInt(peer, 36) + ":" + strconv.FormatInt(in.CreateTime, 10) + ":" + in.Event + ":" + in.EventKey
 }
 
-// receive handles one message: a message handled before (WeChat's retry
-// after a lost answer, perhaps across a restart) is answered with the
-// conversation's current question and applied nothing; a retry arriving
-// while the first is still handled waits for it. Otherwise the reporter's
-// window is reopened, the message becomes a dialog event, and the dialog's
-// replies come back as the passive reply when ready within the budget;
-// later ones go through the customer-service API. A non-nil error means
-// nothing was stored: WeChat should send the message again.
+// receive handles one message through dialog.Apply: a message handled
+// before (WeChat's retry after a lost answer, perhaps across a restart) is
+// answered with the conversation's current question and applied nothing;
+// a retry arriving while the first is still handled waits for it (the
+// passive reply is WeChat's own: it shows the answer to one of the tries).
+// Otherwise the reporter's window is reopened, the message becomes a
+// dialog event, and the dialog's replies come back as the passive reply
+// when ready within the budget; later ones go through the
+// customer-service API. A non-nil error means nothing was stored: WeChat
+// should send the message again.
 func (s *Service) receive(ctx context.Context, a *account, in *inbound) (string, error) {
 	s.handled.Add(1)
 	peer := s.peerID(a, in.FromUserName)
@@ -227,28 +229,38 @@ func (s *Service) receive(ctx context.Context, a *account, in *inbound) (string,
 		f.reply = reply
 		s.endFlight(key, f)
 	}
-	if ok, err := s.db.Handled(ctx, key); err == nil && ok {
-		s.redelivered.Add(1)
-		reply := s.promptAgain(ctx, a, peer, in)
-		done(reply)
-		return reply, nil
-	}
-	if in.MsgType == "event" && in.Event == "unsubscribe" {
-		done("")
-		return "", nil
-	}
-	if err := s.touch(ctx, a, peer, in.FromUserName); err != nil {
-		s.log.Error("wechat: reporter not recorded", "kind", errKind(err))
-		done("")
-		return "", err
-	}
-	result := make(chan []dialog.Reply, 1)
 	openID := in.FromUserName
+	touched := make(chan error, 1)
+	result := make(chan []dialog.Reply, 1)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		result <- s.apply(a, peer, key, in)
+		result <- s.apply(a, peer, key, in, touched)
 	}()
+	// Until the reporter is recorded (or the message turns out to need no
+	// recording), WeChat waits as long as it takes: a failure there is
+	// answered 503, so that WeChat tries again.
+	select {
+	case err := <-touched:
+		if err != nil {
+			s.log.Error("wechat: reporter not recorded", "kind", errKind(err))
+			done("")
+			return "", err
+		}
+	case replies := <-result:
+		// Applied before (the current question, if any), or an
+		// unsubscription.
+		text := render(replies)
+		if len(text) > maxPassive {
+			s.sendLater(a, peer, openID, replies)
+			text = ""
+		}
+		done(text)
+		return text, nil
+	case <-ctx.Done():
+		done("")
+		return "", ctx.Err()
+	}
 	timer := time.NewTimer(s.cfg.PassiveBudget)
 	defer timer.Stop()
 	select {
@@ -288,25 +300,45 @@ func (s *Service) touch(ctx context.Context, a *account, peer int64, openID stri
 	})
 }
 
-// apply turns the message into a dialog event and runs it, recording the
-// message's key with its effect. It runs apart from the request, so that a
-// slow photo or a slow database finishes even after WeChat was answered.
-func (s *Service) apply(a *account, peer int64, key string, in *inbound) []dialog.Reply {
-	ctx, idem := store.WithIdempotency(s.procCtx, key)
-	lang := hotline.LangZH
-	ev, immediate, ok := s.event(ctx, a, in, lang)
-	if !ok {
-		return immediate
-	}
-	replies, err := s.conv.Handle(ctx, dialog.Key{Channel: hotline.ChannelWechat, ChatID: peer}, ev)
-	if idem.Duplicate() {
+// apply runs the message through dialog.Apply and returns the replies to
+// send. It runs apart from the request, so that a slow photo or a slow
+// database finishes even after WeChat was answered. touched hears the
+// outcome of recording the reporter, when the message gets that far.
+func (s *Service) apply(a *account, peer int64, key string, in *inbound, touched chan<- error) []dialog.Reply {
+	lang := hotline.LangZH // WeChat tells us no language
+	var touchErr error
+	out, err := dialog.Apply(s.procCtx, s.conv, s.db, dialog.Key{Channel: hotline.ChannelWechat, ChatID: peer}, key, dialog.Delivery{
+		Lang: lang,
+		// Only messages, the first follow and menu clicks were part of
+		// the conversation.
+		AskAgain: func() bool {
+			return in.MsgType != "event" || in.Event == "subscribe" || in.Event == "CLICK"
+		},
+		Event: func(ctx context.Context) (*dialog.Event, []dialog.Reply, error) {
+			if in.MsgType == "event" && in.Event == "unsubscribe" {
+				return nil, nil, nil
+			}
+			// Recorded even if the event is not applied (outside the
+			// delivery's guard): the reporter did write.
+			touchErr = s.touch(s.procCtx, a, peer, in.FromUserName)
+			touched <- touchErr
+			if touchErr != nil {
+				return nil, nil, touchErr
+			}
+			ev, immediate, ok := s.event(ctx, a, in, lang)
+			if !ok {
+				return nil, immediate, nil
+			}
+			return &ev, nil, nil
+		},
+	})
+	switch {
+	case out.Again || out.Duplicate:
 		s.redelivered.Add(1)
-		return nil
-	}
-	if err != nil {
+	case err != nil && touchErr == nil: // a failed touch is logged by receive
 		s.log.Error("wechat: conversation could not be saved", "kind", in.MsgType, "code", hotline.ErrorCode(err))
 	}
-	return replies
+	return out.Replies
 }
 
 // event maps a message to a dialog event; when there is none, it returns
@@ -362,25 +394,6 @@ func (s *Service) event(ctx context.Context, a *account, in *inbound, lang hotli
 		return ev, []dialog.Reply{{Kind: dialog.ReplyText, Text: txtUnsupported.In(lang)}}, false
 	}
 	return ev, nil, true
-}
-
-// promptAgain answers a message whose effect was stored before with the
-// conversation's current question, as the bot does for a redelivered
-// update: the first answer may never have left.
-func (s *Service) promptAgain(ctx context.Context, a *account, peer int64, in *inbound) string {
-	if in.MsgType == "event" && in.Event != "subscribe" && in.Event != "CLICK" {
-		return ""
-	}
-	replies, err := s.conv.Prompt(ctx, dialog.Key{Channel: hotline.ChannelWechat, ChatID: peer}, hotline.LangZH)
-	if err != nil {
-		return ""
-	}
-	text := render(replies)
-	if len(text) > maxPassive {
-		s.sendLater(a, peer, in.FromUserName, replies)
-		return ""
-	}
-	return text
 }
 
 // sendLater sends replies through the customer-service API, in order

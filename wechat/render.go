@@ -28,7 +28,7 @@ func neutral(s string) string {
 
 // menuLink is a tappable choice in a WeChat text (消息菜单): tapping it
 // sends its label back with bizmsgmenuid set to the choice's data.
-func menuLink(b dialog.Button) string {
+func menuLink(b hotline.Button) string {
 	label := neutral(b.Label)
 	return `<a href="weixin://bizmsgmenu?msgmenucontent=` + url.QueryEscape(b.Label) + `&msgmenuid=` + url.QueryEscape(b.Data) + `">` + label + `</a>`
 }

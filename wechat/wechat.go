@@ -34,14 +34,6 @@ import (
 	"hotline/internal/vault"
 )
 
-// Conversation is what the adapter needs of the dialog engine.
-type Conversation interface {
-	Handle(ctx context.Context, k dialog.Key, ev dialog.Event) ([]dialog.Reply, error)
-	Prompt(ctx context.Context, k dialog.Key, lang hotline.Lang) ([]dialog.Reply, error)
-}
-
-var _ Conversation = (*dialog.Engine)(nil)
-
 // Account is one official account. Its secrets come from the key file or
 // the environment, never from the database.
 type Account struct {
@@ -93,7 +85,7 @@ type Service struct {
 	http     *http.Client
 	apiURL   string
 	accounts map[string]*account
-	conv     Conversation
+	conv     dialog.Conversation
 	procCtx  context.Context
 
 	flightsMu sync.Mutex
@@ -216,7 +208,7 @@ func validName(n string) bool {
 
 // Start sets the conversation the callbacks feed; until it is set they are
 // answered 503, so that WeChat retries.
-func (s *Service) Start(ctx context.Context, conv Conversation) {
+func (s *Service) Start(ctx context.Context, conv dialog.Conversation) {
 	s.procCtx = context.WithoutCancel(ctx)
 	s.flightsMu.Lock()
 	s.conv = conv

@@ -14,7 +14,6 @@ import (
 
 	"hotline/internal/dialog"
 	"hotline/internal/hotline"
-	"hotline/internal/intake"
 	"hotline/internal/live"
 	"hotline/internal/sim/telegramsim"
 	"hotline/internal/staff"
@@ -389,7 +388,7 @@ func TestUrgentDraftReachesSchoolInWebchat(t *testing.T) {
 
 	// Seven days on, the ordinary draft is gone; the sent report's
 	// conversation stays.
-	cs := intake.NewConversationStore(e.m.DB, e.m.Vault)
+	cs := dialog.NewSealedStore(e.m.DB, e.m.Vault)
 	idleKey := dialog.Key{Channel: hotline.ChannelWebchat, Session: idle}
 	if _, err := cs.Load(e.ctx, idleKey); err != nil {
 		t.Fatalf("ordinary draft before seven days: %v", err)

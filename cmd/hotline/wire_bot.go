@@ -8,7 +8,6 @@ import (
 
 	"hotline/bot"
 	"hotline/internal/hotline"
-	"hotline/internal/survey"
 )
 
 // openBot starts the Telegram bot (long polling by default, webhook mode
@@ -30,7 +29,6 @@ func (m *Main) openBot(ctx context.Context) error {
 	cfg.Username = m.Config.TelegramBotName
 	cfg.Logger = m.Logger
 	cfg.LinkStaff = m.Staff.LinkTelegram
-	cfg.Survey = &survey.Chats{S: m.Surveys}
 	cfg.Updates = m.DB
 	cfg.Lead = func(ctx context.Context, fn func(context.Context)) {
 		m.Cluster.Lead(ctx, "telegram", fn)
@@ -49,8 +47,6 @@ func (m *Main) openBot(ctx context.Context) error {
 		m.Mux.Handle("POST "+path, b.WebhookHandler())
 	}
 	m.Bot = b
-	// Set before any channel runs the engine: its texts name the bot.
-	m.Dialog.BotName = m.botName()
 
 	m.Go(func(ctx context.Context) {
 		if err := b.Run(ctx, m.Dialog); err != nil {

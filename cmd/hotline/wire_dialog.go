@@ -5,26 +5,30 @@ import (
 	"time"
 
 	"hotline/internal/dialog"
-	"hotline/internal/intake"
+	"hotline/internal/survey"
 	"hotline/internal/urgency"
 )
 
 // openDialog builds the reporters' conversation engine, the one every
 // channel drives: the Telegram bot, the WeChat adapter and the web chat.
-// Its bot name is Config's until the bot, once open, says its own.
+// It is built once for the process; what a transport calls itself (the
+// bot's name) comes with its events.
 func (m *Main) openDialog() {
 	m.Dialog = &dialog.Engine{
 		Intake:    m.Intake,
 		Reporters: m.Intake,
 		Schools:   m.Intake,
-		Store:     intake.NewConversationStore(m.DB, m.Vault),
+		Store:     dialog.NewSealedStore(m.DB, m.Vault),
 		Clock:     m.Clock,
-		BotName:   m.Config.TelegramBotName,
 		Urgent:    urgency.Urgent,
 		Unsure:    urgency.Unsure,
 		Safety:    m.Intake,
 		// Only web pages claim a receipt whose answer was lost.
 		Receipts: m.Intake,
+		// Questionnaires in Telegram chats: their buttons, deep links and
+		// answers are routed here, beside the conversation.
+		Surveys: &survey.Chats{S: m.Surveys},
+		Logger:  m.Logger.With("part", "dialog"),
 	}
 }
 

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"context"
-
 	"hotline/internal/dialog"
-	"hotline/internal/hotline"
 	"hotline/internal/photo"
 	"hotline/webchat"
 )
@@ -17,7 +14,7 @@ func (m *Main) openWebchat() {
 		Intake:       m.Intake,
 		Reporters:    m.Intake,
 		Schools:      m.Intake,
-		Conversation: dialogConversation{m.Dialog},
+		Conversation: m.Dialog,
 		Safety:       m.Intake,
 		SafetyWords:  dialog.SafetyQuestion,
 		Broker:       m.Broker,
@@ -42,44 +39,4 @@ func (m *Main) openWebchat() {
 	m.Webchat = s
 	m.Go(s.Run)
 	m.OnClose(s.Close)
-}
-
-// dialogConversation adapts the dialog engine to what the web chat drives.
-type dialogConversation struct{ e *dialog.Engine }
-
-func (d dialogConversation) key(session string) dialog.Key {
-	return dialog.Key{Channel: hotline.ChannelWebchat, Session: session}
-}
-
-func (d dialogConversation) Handle(ctx context.Context, session, receipt string, in webchat.Input) ([]webchat.Reply, error) {
-	ev := dialog.Event{Kind: dialog.EventKind(in.Kind), Text: in.Text, Choice: in.Choice, Command: in.Command, Photo: in.Photo, Lang: in.Lang, School: in.School, PageSecret: in.PageSecret}
-	var rs []dialog.Reply
-	var err error
-	if receipt != "" {
-		rs, err = d.e.HandleWithReceipt(ctx, d.key(session), receipt, ev)
-	} else {
-		rs, err = d.e.Handle(ctx, d.key(session), ev)
-	}
-	return webReplies(rs), err
-}
-
-func (d dialogConversation) Resume(ctx context.Context, session, receipt string, lang hotline.Lang) ([]webchat.Reply, error) {
-	rs, err := d.e.Resume(ctx, d.key(session), receipt, lang)
-	return webReplies(rs), err
-}
-
-func webReplies(rs []dialog.Reply) []webchat.Reply {
-	out := make([]webchat.Reply, len(rs))
-	for i, r := range rs {
-		w := webchat.Reply{Kind: string(r.Kind), Text: r.Text, Receipt: r.Receipt, Alias: r.Alias, TipUID: r.TipUID, Photo: r.Photo, Entry: r.Entry, Lang: r.Lang}
-		for _, row := range r.Buttons {
-			wr := make([]webchat.Button, len(row))
-			for j, b := range row {
-				wr[j] = webchat.Button{Label: b.Label, Data: b.Data}
-			}
-			w.Buttons = append(w.Buttons, wr)
-		}
-		out[i] = w
-	}
-	return out
 }

@@ -22,6 +22,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -56,16 +57,14 @@ type Event struct {
 	Photo   *hotline.Photo // already cleaned by the transport/intake
 	Lang    hotline.Lang   // language hint (Telegram language_code, browser); used on first contact only
 	School  string         // pre-set school code (widget, chat page /c/CODE); empty for Telegram
+	// BotName is, on Telegram, the bot's own username, which the privacy
+	// notice names: the one engine serves every channel (and could serve
+	// several bots), so what a transport calls itself comes with its events.
+	BotName string
 	// PageSecret is the web page's own random secret, never stored: a
 	// report sent with it keeps its receipt sealed to it for a while, so
 	// that the page gets its receipt even if the answer was lost.
 	PageSecret string
-}
-
-// Button is a choice the reporter can tap; Data comes back as Event.Choice.
-type Button struct {
-	Label string
-	Data  string
 }
 
 // ReplyKind says how a transport should present a reply.
@@ -89,9 +88,9 @@ const (
 type Reply struct {
 	Kind    ReplyKind
 	Text    string
-	Buttons [][]Button // rows of choice buttons
-	Receipt string     // only on ReplyReceipt: never persisted, never logged
-	Alias   string     // on ReplySubmitted, in the conversation's language
+	Buttons [][]hotline.Button // rows of choice buttons
+	Receipt string             // only on ReplyReceipt: never persisted, never logged
+	Alias   string             // on ReplySubmitted, in the conversation's language
 	TipUID  string
 	Photo   *hotline.Photo // on ReplyThread, a photo of the thread
 	// Entry is, on ReplyThread, the message as its reporter sees it (who
@@ -162,7 +161,6 @@ type Engine struct {
 	Schools   hotline.SchoolService
 	Store     Store
 	Clock     hotline.Clock // nil: the system clock
-	BotName   string        // the Telegram bot's username, for texts
 	// Urgent detects urgency in a draft text, so that safety guidance is
 	// shown the moment it is written rather than after submission. The
 	// detector (urgency.Urgent) provides it; nil means never.
@@ -177,6 +175,19 @@ type Engine struct {
 	// answer was lost (a resent "send"); nil: such a page is told only
 	// that the report was sent.
 	Receipts hotline.ReceiptKeeper
+	// Surveys runs class questionnaires in Telegram chats; nil turns
+	// them off (their buttons and deep links are then the conversation's).
+	Surveys Surveys
+	// Logger takes failures the engine answers itself (a questionnaire's
+	// step), by code only; nil: slog.Default().
+	Logger *slog.Logger
+
+	// locks serialises the events of each conversation within the
+	// process. The process runs one Engine for every channel and its
+	// sweeper, so a reporter's tap and the sweeper's send of the same
+	// draft meet here (and, across nodes, in the Store's Locker).
+	locksMu sync.Mutex
+	locks   map[Key]*keyLock
 }
 
 // keyLock serializes the events of one key; n counts holders and waiters so
@@ -185,15 +196,6 @@ type keyLock struct {
 	mu sync.Mutex
 	n  int
 }
-
-// The locks of conversations are one table for the whole process, not one
-// per Engine: the wiring runs an engine per transport, and the sweeper on
-// one of them must still exclude a reporter's tap arriving through another,
-// or an urgent draft could be filed twice.
-var (
-	locksMu sync.Mutex
-	locks   = map[Key]*keyLock{}
-)
 
 // ErrNotApplied wraps the error of an event that changed nothing: the
 // conversation could not be loaded, locked or saved, or a service it
@@ -281,6 +283,10 @@ func (e *Engine) handle(ctx context.Context, k Key, receipt string, ev Event) ([
 	if !validKey(k) {
 		return []Reply{{Kind: ReplyError, Text: txtBadKey.In(parseLang(ev.Lang)), Lang: parseLang(ev.Lang)}}, ErrBadKey
 	}
+	ev, replies, taken := e.routeSurvey(ctx, k, ev)
+	if taken {
+		return replies, nil
+	}
 	unlock, err := e.lock(ctx, k)
 	if err != nil {
 		return notSaved(nil, parseLang(ev.Lang)), fmt.Errorf("%w: %w", ErrNotApplied, err)
@@ -293,6 +299,7 @@ func (e *Engine) handle(ctx context.Context, k Key, receipt string, ev Event) ([
 	if k.Channel.Web() {
 		c.pageSecret = ev.PageSecret
 	}
+	c.botName = ev.BotName
 	if c.fresh {
 		c.st.Lang = parseLang(ev.Lang)
 		// A web reporter who comes with a receipt has submitted already,
@@ -411,7 +418,7 @@ func (e *Engine) now() time.Time {
 	return e.Clock.Now()
 }
 
-// Locker is what a Store may also offer (intake's does): a lock on one
+// Locker is what a Store may also offer (SealedStore does): a lock on one
 // conversation across every process on the database, so that two nodes
 // never run events of one chat at once (on PostgreSQL, an advisory lock
 // keyed by the chat's keyed hash).
@@ -437,23 +444,26 @@ func (e *Engine) lock(ctx context.Context, k Key) (unlock func(), err error) {
 
 // lockLocal takes the mutex of k.
 func (e *Engine) lockLocal(k Key) (unlock func()) {
-	locksMu.Lock()
-	l := locks[k]
+	e.locksMu.Lock()
+	if e.locks == nil {
+		e.locks = map[Key]*keyLock{}
+	}
+	l := e.locks[k]
 	if l == nil {
 		l = &keyLock{}
-		locks[k] = l
+		e.locks[k] = l
 	}
 	l.n++
-	locksMu.Unlock()
+	e.locksMu.Unlock()
 	l.mu.Lock()
 	return func() {
 		l.mu.Unlock()
-		locksMu.Lock()
+		e.locksMu.Lock()
 		l.n--
 		if l.n == 0 {
-			delete(locks, k)
+			delete(e.locks, k)
 		}
-		locksMu.Unlock()
+		e.locksMu.Unlock()
 	}
 }
 

@@ -76,12 +76,16 @@ func play(t *testing.T, e *Engine, k Key, turns []turn) {
 		if tr.before != nil {
 			tr.before(e.Intake.(*world))
 		}
+		ev := tr.ev
+		if k.Channel == hotline.ChannelTelegram {
+			ev.BotName = "HotlineDemoBot" // as the bot sends its events
+		}
 		var rs []Reply
 		var err error
 		if tr.receipt != "" {
-			rs, err = e.HandleWithReceipt(context.Background(), k, tr.receipt, tr.ev)
+			rs, err = e.HandleWithReceipt(context.Background(), k, tr.receipt, ev)
 		} else {
-			rs, err = e.Handle(context.Background(), k, tr.ev)
+			rs, err = e.Handle(context.Background(), k, ev)
 		}
 		if err != nil {
 			t.Fatalf("turn %d (%+v): error: got %v, want nil", i, tr.ev, err)
@@ -641,11 +645,11 @@ func TestConcurrentKeys(t *testing.T) {
 			}
 		}
 	}
-	locksMu.Lock()
-	if n := len(locks); n != 0 {
+	e.locksMu.Lock()
+	if n := len(e.locks); n != 0 {
 		t.Errorf("locks left: got %d, want 0", n)
 	}
-	locksMu.Unlock()
+	e.locksMu.Unlock()
 }
 
 // TestTexts checks every label of texts.go: both languages present, and the

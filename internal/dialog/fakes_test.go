@@ -331,7 +331,7 @@ type fixedClock struct{}
 func (fixedClock) Now() time.Time { return time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC) }
 
 func newEngine(w *world, s Store) *Engine {
-	return &Engine{Intake: w, Reporters: w, Schools: w, Store: s, Clock: fixedClock{}, BotName: "HotlineDemoBot", Urgent: fakeUrgent, Unsure: fakeUnsure, Safety: w}
+	return &Engine{Intake: w, Reporters: w, Schools: w, Store: s, Clock: fixedClock{}, Urgent: fakeUrgent, Unsure: fakeUnsure, Safety: w}
 }
 
 var errBoom = errors.New("database is locked")

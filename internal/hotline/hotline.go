@@ -71,6 +71,14 @@ type ReporterRef struct {
 	TipUID  string // which of the chat's tips; empty means the chat's latest open tip
 }
 
+// Button is a choice a reporter can tap, in a conversation or a
+// questionnaire, on every channel: Data comes back as the choice (the
+// Telegram bot's callback data, the web page's choice, WeChat's menu id).
+type Button struct {
+	Label string `json:"label"`
+	Data  string `json:"data"`
+}
+
 // Photo is an image a reporter or counselor attaches. Data is re-encoded by
 // intake to drop EXIF/GPS before it is sealed.
 type Photo struct {

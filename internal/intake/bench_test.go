@@ -14,7 +14,6 @@ import (
 
 	"hotline/internal/dialog"
 	"hotline/internal/hotline"
-	"hotline/internal/intake"
 )
 
 // BenchmarkDurableIntake measures a durable tip submission (validate, detect
@@ -34,7 +33,7 @@ func BenchmarkDurableIntake(b *testing.B) {
 			b.Run(fmt.Sprintf("channel=%s/submitters=%d", ch, n), func(b *testing.B) {
 				e := newEnv(b)
 				text := "今天放学后在操场后面，三个高年级的同学把我推倒，还抢走了我的书包和零花钱。他们说如果我告诉老师，明天还会来找我。我很害怕，不知道该怎么办。"
-				convs := intake.NewConversationStore(e.db, e.vault)
+				convs := dialog.NewSealedStore(e.db, e.vault)
 				state := []byte(`{"step":"sent","school":"no3","role":"victim","category":"physical","lang":"zh","sent":["` + rand.Text() + `"]}`)
 				sub := func(i int) error {
 					s := hotline.Submission{SchoolCode: "no3", Channel: ch, Role: hotline.ReporterVictim, Category: hotline.CategoryPhysical, Texts: []string{text},

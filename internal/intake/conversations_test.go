@@ -9,7 +9,6 @@ import (
 
 	"hotline/internal/dialog"
 	"hotline/internal/hotline"
-	"hotline/internal/intake"
 	"hotline/internal/testsupport"
 	"hotline/internal/urgency"
 )
@@ -24,7 +23,7 @@ func TestSweeperFilesUrgentDraftThroughIntake(t *testing.T) {
 	ctx := context.Background()
 	clock := testsupport.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	e.db.Clock = clock
-	cs := intake.NewConversationStore(e.db, e.vault)
+	cs := dialog.NewSealedStore(e.db, e.vault)
 	eng := &dialog.Engine{Intake: e.intake, Reporters: e.intake, Schools: e.intake, Store: cs, Clock: clock, Urgent: urgency.Urgent}
 	sub := e.broker.SubscribeAll()
 	defer sub.Cancel()

@@ -351,7 +351,7 @@ func TestReporterPhotoIsSealedAndOpens(t *testing.T) {
 func TestConversationStoreSealsState(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	cs := intake.NewConversationStore(e.db, e.vault)
+	cs := dialog.NewSealedStore(e.db, e.vault)
 	k := dialog.Key{Channel: hotline.ChannelTelegram, ChatID: 42}
 	if _, err := cs.Load(ctx, k); hotline.ErrorCode(err) != hotline.ENOTFOUND {
 		t.Fatalf("empty load: %v", err)

@@ -257,7 +257,7 @@ func TestSubmissionCarriesTheConversationsQuestion(t *testing.T) {
 func TestConversationCountsSavedWithState(t *testing.T) {
 	e, clock := safetyEnv(t)
 	ctx := context.Background()
-	cs := intake.NewConversationStore(e.db, e.vault)
+	cs := dialog.NewSealedStore(e.db, e.vault)
 	k := dialog.Key{Channel: hotline.ChannelTelegram, ChatID: 777}
 	due := clock.Now().Add(hotline.SafetyQuestionWait)
 	if err := cs.Save(ctx, k, []byte(`{"v":1}`), dialog.Meta{Draft: true, AskDue: due, Count: []string{hotline.SafetyCountAsked}, CountSchool: "no3"}); err != nil {
@@ -369,7 +369,7 @@ func TestPossiblyUrgentAutoSendTold(t *testing.T) {
 func TestCountsWithoutSchool(t *testing.T) {
 	e, _ := safetyEnv(t)
 	ctx := context.Background()
-	cs := intake.NewConversationStore(e.db, e.vault)
+	cs := dialog.NewSealedStore(e.db, e.vault)
 	k := dialog.Key{Channel: hotline.ChannelTelegram, ChatID: 778}
 	if err := cs.Save(ctx, k, []byte(`{"v":1}`), dialog.Meta{Count: []string{hotline.SafetyCountAsked, hotline.SafetyCountNone}}); err != nil {
 		t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 
 	"hotline/internal/dialog"
 	"hotline/internal/hotline"
-	"hotline/internal/intake"
 	"hotline/internal/store"
 	"hotline/internal/urgency"
 )
@@ -40,7 +39,7 @@ func countMarker(t *testing.T, e *env, marker string) int {
 // the transaction that files a report fails: a crash between the tip's
 // commit and the conversation's.
 type failingSave struct {
-	*intake.ConversationStore
+	*dialog.SealedStore
 	fail bool
 }
 
@@ -48,7 +47,7 @@ func (s *failingSave) Save(ctx context.Context, k dialog.Key, state []byte, meta
 	if s.fail && store.TxFrom(ctx) != nil {
 		return errors.New("injected: conversation save failed")
 	}
-	return s.ConversationStore.Save(ctx, k, state, meta)
+	return s.SealedStore.Save(ctx, k, state, meta)
 }
 
 func has(rs []dialog.Reply, kind dialog.ReplyKind, text string) bool {
@@ -96,7 +95,7 @@ func draftToConfirm(t *testing.T, eng *dialog.Engine, k dialog.Key, text, page s
 func TestSubmitAndConversationCommitTogether(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	cs := &failingSave{ConversationStore: intake.NewConversationStore(e.db, e.vault)}
+	cs := &failingSave{SealedStore: dialog.NewSealedStore(e.db, e.vault)}
 	eng := &dialog.Engine{Intake: e.intake, Reporters: e.intake, Schools: e.intake, Store: cs, Urgent: urgency.Urgent}
 	const marker = "他们把我的鞋扔进水池 MARKER-TG-4471"
 	tg := dialog.Key{Channel: hotline.ChannelTelegram, ChatID: 880001}
@@ -214,7 +213,7 @@ func TestSubmissionIDFilesOnce(t *testing.T) {
 func TestWebResendGetsReceipt(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	eng := &dialog.Engine{Intake: e.intake, Reporters: e.intake, Schools: e.intake, Store: intake.NewConversationStore(e.db, e.vault), Urgent: urgency.Urgent, Receipts: e.intake}
+	eng := &dialog.Engine{Intake: e.intake, Reporters: e.intake, Schools: e.intake, Store: dialog.NewSealedStore(e.db, e.vault), Urgent: urgency.Urgent, Receipts: e.intake}
 	const page = "page-secret-0123456789abcdefghij"
 	web := dialog.Key{Channel: hotline.ChannelWebchat, Session: "web-session-resend-000001"}
 	draftToConfirm(t, eng, web, "他们在群里骂我 MARKER-WEB-9912", page)

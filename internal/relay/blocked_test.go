@@ -58,7 +58,7 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	engine := &dialog.Engine{Intake: in, Reporters: in, Schools: in, Store: intake.NewConversationStore(db, v), BotName: b.Username(), Urgent: urgency.Urgent}
+	engine := &dialog.Engine{Intake: in, Reporters: in, Schools: in, Store: dialog.NewSealedStore(db, v), Urgent: urgency.Urgent}
 	botDone := make(chan struct{})
 	go func() { b.Run(ctx, engine); close(botDone) }()
 	// A short poll: replies held for a blocked chat go out on the worker's

@@ -19,13 +19,10 @@ import (
 // chat.
 type Chats struct{ S *Service }
 
-// ChatButton is an inline button.
-type ChatButton struct{ Label, Data string }
-
 // ChatReply is one message to send.
 type ChatReply struct {
 	Text    string
-	Buttons [][]ChatButton
+	Buttons [][]hotline.Button
 }
 
 // ChatPayload is the prefix of a /start payload that carries a survey
@@ -130,29 +127,29 @@ func (c *Chats) forget(ctx context.Context, mac []byte) {
 func (c *Chats) ask(t *Take, step int, lang hotline.Lang) ChatReply {
 	qs := t.Survey.Questions
 	if step >= len(qs) {
-		return ChatReply{Text: chatTexts["confirm"].In(lang), Buttons: [][]ChatButton{{{chatTexts["submit"].In(lang), "sv:submit"}, {chatTexts["review"].In(lang), "sv:review"}}}}
+		return ChatReply{Text: chatTexts["confirm"].In(lang), Buttons: [][]hotline.Button{{{Label: chatTexts["submit"].In(lang), Data: "sv:submit"}, {Label: chatTexts["review"].In(lang), Data: "sv:review"}}}}
 	}
 	q := &qs[step]
 	text := fmt.Sprintf("%d/%d  %s", step+1, len(qs), q.Text.In(lang))
-	var rows [][]ChatButton
+	var rows [][]hotline.Button
 	s := strconv.Itoa(step)
 	switch q.Kind {
 	case Text:
 		text += "\n\n" + chatTexts["text"].In(lang)
-		rows = append(rows, []ChatButton{{chatTexts["skip"].In(lang), "sv:s:" + s}})
+		rows = append(rows, []hotline.Button{{Label: chatTexts["skip"].In(lang), Data: "sv:s:" + s}})
 	default:
 		for _, o := range q.Options {
 			label := o.Label.In(lang)
 			if t.Answers.Has(q.ID, o.Key) {
 				label = "✓ " + label
 			}
-			rows = append(rows, []ChatButton{{label, "sv:o:" + s + ":" + o.Key}})
+			rows = append(rows, []hotline.Button{{Label: label, Data: "sv:o:" + s + ":" + o.Key}})
 		}
 		last := chatTexts["skip"]
 		if q.Kind == Multiple {
 			last = chatTexts["done"]
 		}
-		rows = append(rows, []ChatButton{{last.In(lang), "sv:s:" + s}})
+		rows = append(rows, []hotline.Button{{Label: last.In(lang), Data: "sv:s:" + s}})
 	}
 	return ChatReply{Text: text, Buttons: rows}
 }
@@ -182,7 +179,7 @@ func (c *Chats) Choice(ctx context.Context, chatID int64, data string) ([]ChatRe
 		}
 		c.forget(ctx, row.ChatMAC)
 		return []ChatReply{{Text: chatTexts["thanks"].In(lang)},
-			{Text: chatTexts["talk_tip"].In(lang), Buttons: [][]ChatButton{{{chatTexts["talk"].In(lang), TalkData(t.School.Code)}}}}}, nil
+			{Text: chatTexts["talk_tip"].In(lang), Buttons: [][]hotline.Button{{{Label: chatTexts["talk"].In(lang), Data: TalkData(t.School.Code)}}}}}, nil
 	case data == "sv:review":
 		if err := c.move(ctx, row, 0); err != nil {
 			return nil, err

@@ -1,38 +1,39 @@
-package intake
+package dialog
 
 import (
 	"context"
 	"fmt"
 	"time"
 
-	"hotline/internal/dialog"
 	"hotline/internal/store"
 	"hotline/internal/vault"
 )
 
-// ConversationStore keeps reporter conversations in progress (drafts before
-// they are sent) so that a restart loses nothing a reporter already typed.
+// SealedStore is the Store of the running service: it keeps reporter
+// conversations in progress (drafts before they are sent) in the database,
+// so that a restart loses nothing a reporter already typed.
 // Each state is sealed under the server key and found by an HMAC of its
 // chat or web session; a Telegram chat's key is its chat HMAC, so /forget
 // removes its draft with its links.
-type ConversationStore struct {
+type SealedStore struct {
 	DB    *store.DB
 	Vault *vault.Vault
 }
 
 var (
-	_ dialog.Store  = (*ConversationStore)(nil)
-	_ dialog.Locker = (*ConversationStore)(nil)
+	_ Store  = (*SealedStore)(nil)
+	_ Locker = (*SealedStore)(nil)
 )
 
-// NewConversationStore returns a sealed conversation store.
-func NewConversationStore(db *store.DB, v *vault.Vault) *ConversationStore {
-	return &ConversationStore{DB: db, Vault: v}
+// NewSealedStore returns the conversation store on db, sealed under v's
+// server key.
+func NewSealedStore(db *store.DB, v *vault.Vault) *SealedStore {
+	return &SealedStore{DB: db, Vault: v}
 }
 
 const conversationPurpose = "conversation"
 
-func (s *ConversationStore) key(k dialog.Key) ([]byte, error) {
+func (s *SealedStore) key(k Key) ([]byte, error) {
 	switch {
 	case k.Channel.Chat() && k.ChatID != 0:
 		return s.Vault.ChatMAC(k.ChatID), nil
@@ -43,9 +44,9 @@ func (s *ConversationStore) key(k dialog.Key) ([]byte, error) {
 }
 
 // Lock serialises a conversation's events across the nodes on the
-// database (dialog.Locker); the engine's own lock serialises them within
+// database (Locker); the engine's own lock serialises them within
 // the process.
-func (s *ConversationStore) Lock(ctx context.Context, k dialog.Key) (func(), error) {
+func (s *SealedStore) Lock(ctx context.Context, k Key) (func(), error) {
 	mac, err := s.key(k)
 	if err != nil {
 		return nil, err
@@ -54,7 +55,7 @@ func (s *ConversationStore) Lock(ctx context.Context, k dialog.Key) (func(), err
 }
 
 // Load returns a saved state, or hotline.ErrNotFound.
-func (s *ConversationStore) Load(ctx context.Context, k dialog.Key) ([]byte, error) {
+func (s *SealedStore) Load(ctx context.Context, k Key) ([]byte, error) {
 	mac, err := s.key(k)
 	if err != nil {
 		return nil, err
@@ -70,7 +71,7 @@ func (s *ConversationStore) Load(ctx context.Context, k dialog.Key) ([]byte, err
 // Save seals and stores a state with its clear, content-free metadata; it
 // returns after the commit. Called with a context that carries a write
 // transaction (store.WithTx), it writes in that transaction instead.
-func (s *ConversationStore) Save(ctx context.Context, k dialog.Key, state []byte, meta dialog.Meta) error {
+func (s *SealedStore) Save(ctx context.Context, k Key, state []byte, meta Meta) error {
 	mac, err := s.key(k)
 	if err != nil {
 		return err
@@ -95,9 +96,9 @@ func (s *ConversationStore) Save(ctx context.Context, k dialog.Key, state []byte
 }
 
 // countConversation counts the safety question's events the state records
-// (dialog.Meta.Count) for its school's district, in the commit that saves
+// (Meta.Count) for its school's district, in the commit that saves
 // the state: counted once, with the state that says they happened.
-func countConversation(tx *store.Tx, meta dialog.Meta) error {
+func countConversation(tx *store.Tx, meta Meta) error {
 	if len(meta.Count) == 0 {
 		return nil
 	}
@@ -119,7 +120,7 @@ func countConversation(tx *store.Tx, meta dialog.Meta) error {
 
 // Due opens the states the dialog sweeper must act on. A state that does
 // not open (damaged, or sealed under another key) is left out.
-func (s *ConversationStore) Due(ctx context.Context, urgentBefore, askBefore, staleBefore time.Time, limit int) ([][]byte, error) {
+func (s *SealedStore) Due(ctx context.Context, urgentBefore, askBefore, staleBefore time.Time, limit int) ([][]byte, error) {
 	rows, err := s.DB.DueConversations(ctx, urgentBefore, askBefore, staleBefore, limit)
 	if err != nil {
 		return nil, err
@@ -136,7 +137,7 @@ func (s *ConversationStore) Due(ctx context.Context, urgentBefore, askBefore, st
 }
 
 // Delete forgets a state.
-func (s *ConversationStore) Delete(ctx context.Context, k dialog.Key) error {
+func (s *SealedStore) Delete(ctx context.Context, k Key) error {
 	mac, err := s.key(k)
 	if err != nil {
 		return err
