@@ -310,7 +310,7 @@ var rolloutLabels = map[string]hotline.Label{
 	"col_alerts":        {ZH: "紧急提醒有人接收", EN: "Alerts reach someone now"},
 	"col_widget":        {ZH: "学校网站上有小部件（30 天内）", EN: "Widget on the school's site (30 days)"},
 	"col_printed":       {ZH: "已下载海报或问卷码", EN: "Poster or code sheets downloaded"},
-	"col_test":          {ZH: "测试举报已发送并回复", EN: "Test report sent and answered"},
+	"col_test":          {ZH: "已收到并回复一份举报（测试或真实）", EN: "A report received and answered (test or real)"},
 	"col_survey":        {ZH: "最近一次问卷（作答率）", EN: "Last questionnaire (response rate)"},
 	"col_overdue":       {ZH: "超时未办结", EN: "Open overdue cases"},
 	"yes":               {ZH: "是", EN: "Yes"},
