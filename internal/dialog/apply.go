@@ -38,10 +38,12 @@ var (
 	_ WebConversation = (*Engine)(nil)
 )
 
-// Deliveries is the durable record of the deliveries applied (store.DB):
-// a messenger delivers a message again when it did not hear back in time
-// (Telegram's unconfirmed updates, WeChat's three tries), perhaps after a
-// restart, and the record says which were applied already.
+// Deliveries is the durable record of the deliveries applied (store.DB),
+// one for every channel: a messenger delivers a message again when it did
+// not hear back in time (Telegram's unconfirmed updates, WeChat's three
+// tries), a web page resends a message whose ack it never got, a mailbox
+// form is posted twice, perhaps after a restart, and the record says which
+// were applied already.
 type Deliveries interface {
 	Handled(ctx context.Context, key string) (bool, error)
 }
