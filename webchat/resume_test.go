@@ -117,6 +117,25 @@ func (p *pageClient) waitAck(id string) *outFrame {
 	}
 }
 
+// waitRecorded waits until the message id is recorded as applied in the
+// store's record of handled deliveries.
+func (p *pageClient) waitRecorded(id string) {
+	p.t.Helper()
+	for deadline := time.Now().Add(time.Minute); ; {
+		done, err := p.e.db.Handled(context.Background(), webKey(p.e.srv.sessionMAC(p.session), id))
+		if err != nil {
+			p.t.Fatal(err)
+		}
+		if done {
+			return
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("message %s was not recorded as applied", id)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // restart stops the web chat server and starts a new one over the same
 // database and key, as a restarted process would: its sessions, their
 // numbering and their memory of ids are gone.
@@ -179,20 +198,7 @@ func TestPageSurvivesRestart(t *testing.T) {
 
 	// The follow-up is applied, but the connection is gone before its ack.
 	p.post(map[string]any{"type": "text", "id": "late", "text": "标记-RESENT-7f3a"})
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		done, err := e.db.Handled(context.Background(), webKey(e.srv.sessionMAC(p.session), "late"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if done {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the follow-up was not marked applied")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	p.waitRecorded("late")
 	p.ws.Close()
 	e.restart(t)
 
@@ -229,19 +235,7 @@ func TestResendAfterRestartRefusedByRecord(t *testing.T) {
 	p := e.page(t)
 	p.connect()
 	p.post(map[string]any{"type": "text", "id": "late", "text": "标记-REFUSED-51c2"})
-	for deadline := time.Now().Add(time.Minute); ; {
-		done, err := e.db.Handled(context.Background(), webKey(e.srv.sessionMAC(p.session), "late"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if done {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the message was not recorded")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	p.waitRecorded("late")
 	p.ws.Close()
 	e.restart(t)
 	p.connect()
