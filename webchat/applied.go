@@ -1,9 +1,12 @@
 package webchat
 
-// What the web chat has done, remembered durably and without content, so
-// that a retry after a restart is answered as before instead of applied
-// again: the client message ids a session applied, and the mailbox form
-// tokens that filed a report.
+// What the web chat has done, remembered durably and without content in
+// the record of applied deliveries the messengers use (Server.Deliveries,
+// the store's handled updates), so that a retry after a restart is
+// answered as before instead of applied again: the client messages a
+// session applied, and the mailbox forms that filed a report or a reply.
+// Each is recorded in the transaction of its effect (dialog.Apply,
+// dialog.Once), and forgotten with the messengers' after a week.
 
 import (
 	"context"
@@ -11,21 +14,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"sync"
-	"time"
-
-	"hotline/internal/store"
 )
-
-// Applied is the durable memory (store.DB implements it). The session and
-// the token are named by keyed MACs only.
-type Applied interface {
-	WebchatApplied(ctx context.Context, sessionMAC []byte, clientID string) (bool, error)
-	MarkWebchatApplied(ctx context.Context, sessionMAC []byte, clientID string) error
-	FormTokenUsed(ctx context.Context, tokenMAC []byte) (bool, error)
-	UseFormToken(ctx context.Context, tokenMAC []byte, expires time.Time) (fresh bool, err error)
-	// PurgeWebchatApplied forgets what is past its time to live.
-	PurgeWebchatApplied(ctx context.Context) (int64, error)
-}
 
 // sessionMAC names a chat session in durable storage: a keyed MAC of its
 // token, so that a copy of the database cannot link a page to its rows.
@@ -41,58 +30,23 @@ func (s *Server) formUseMAC(token string) []byte {
 	return s.MAC("webchat-form-used", []byte(token))[:16]
 }
 
-// wasApplied reports whether the session applied the client id before,
-// in an earlier incarnation (the session's own memory answered first). A
-// failed look-up answers false: the message is applied, as it was before
-// this memory existed.
-func (c *wsConn) wasApplied(ctx context.Context, ss *session, id string) bool {
-	s := c.h.s
-	if s.Applied == nil || ss.mac == nil {
-		return false
+// deliveryKey is the key frame f is applied with (dialog.Apply): a resend
+// after a crash that took its ack finds it recorded with the message's
+// effect, and applies nothing. Choices carry none: the conversation
+// answers a stale choice without applying it, and a resent "send" must
+// reach it to hand back the alias and the receipt sealed to this page. A
+// session without a durable name has none either.
+func deliveryKey(ss *session, f *inFrame) string {
+	if f.Type == "choice" || ss.mac == nil {
+		return ""
 	}
-	done, err := s.Applied.WebchatApplied(ctx, ss.mac, id)
-	if err != nil {
-		s.Logger.Error("webchat applied look-up", "err", err)
-		return false
-	}
-	return done
-}
-
-// idempotent returns the context to handle frame f with: it carries the
-// message's idempotency key, which the store records in the transaction
-// of the message's first write, so that a resend after a crash that took
-// the mark below finds it and applies nothing. Choices carry none: the
-// conversation answers a stale choice without applying it, and a resent
-// "send" must reach it to hand back the alias and the receipt sealed to
-// this page.
-func (c *wsConn) idempotent(ctx context.Context, ss *session, f *inFrame) (context.Context, *store.Idempotency) {
-	if f.Type == "choice" || ss.mac == nil || store.IdempotencyFrom(ctx) != nil {
-		return ctx, nil
-	}
-	return store.WithIdempotency(ctx, webKey(ss.mac, f.ID))
+	return webKey(ss.mac, f.ID)
 }
 
 // webKey names a web chat message in the store's record of handled
 // updates: the session by its keyed MAC, and the page's client id.
 func webKey(sessionMAC []byte, clientID string) string {
 	return "web:" + hex.EncodeToString(sessionMAC) + ":" + clientID
-}
-
-// markApplied records the client id as applied before its ack goes out:
-// the fast path of wasApplied. The guarantee is the idempotency key the
-// store records with the effect (idempotent); this mark follows the
-// commit in a transaction of its own.
-func (c *wsConn) markApplied(ctx context.Context, ss *session, id string) {
-	s := c.h.s
-	if s.Applied == nil || ss.mac == nil {
-		return
-	}
-	// The effect is done: record it even if the request's time ran out.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if err := s.Applied.MarkWebchatApplied(ctx, ss.mac, id); err != nil {
-		s.Logger.Error("webchat mark applied", "err", err)
-	}
 }
 
 // newEpoch names one incarnation of a session's numbering: a page that

@@ -215,47 +215,7 @@ func (c *wsConn) apply(ss *session, f *inFrame, photo []byte) {
 		ss.finish(f.ID, &e)
 		return
 	}
-	// A message the session applied before a restart: the page resent it
-	// because the ack never reached it. Choices still go to the
-	// conversation, which answers a stale one without applying it again,
-	// and a resent "send" with the report's alias and, once, the receipt
-	// sealed to this page: acking it as a duplicate would lose the receipt.
-	if f.Type != "resume" && f.Type != "sync" && f.Type != "choice" && c.wasApplied(ctx, ss, f.ID) {
-		ss.finishDup(f.ID)
-		return
-	}
-	in := dialog.Event{Lang: c.language(), School: c.school, PageSecret: c.page}
 	switch f.Type {
-	case "text":
-		if receipt != "" && vault.ReceiptContains(f.Text, receipt) {
-			e := c.errorFrame(f.ID, codeReceiptInText)
-			ss.finish(f.ID, &e)
-			return
-		}
-		in.Kind, in.Text = dialog.EventText, f.Text
-	case "choice":
-		in.Kind, in.Choice = dialog.EventChoice, f.Data
-	case "command":
-		in.Kind, in.Command = dialog.EventCommand, f.Command
-		if f.Command == "language" && len(f.Text) <= 8 {
-			// The page switched language: the conversation follows.
-			in.Text = f.Text
-		}
-	case "photo":
-		p, err := s.CleanPhoto(ctx, photo)
-		if err != nil {
-			e := outFrame{Type: "error", ID: f.ID, Code: codeBadPhoto, Text: hotline.ErrorMessage(err, c.language())}
-			switch hotline.ErrorCode(err) {
-			case hotline.ETOOLARGE:
-				e.Code = codeTooLarge
-			case hotline.ERATELIMIT:
-				// The decode budget stayed full: the page sends it again.
-				e.Code = codeBusy
-			}
-			ss.finish(f.ID, &e)
-			return
-		}
-		in.Kind, in.Photo = dialog.EventPhoto, p
 	case "resume":
 		c.resume(ctx, ss, f.ID, receipt)
 		return
@@ -263,21 +223,34 @@ func (c *wsConn) apply(ss *session, f *inFrame, photo []byte) {
 		c.sync(ctx, ss, f.ID, receipt, f.After)
 		return
 	}
-	hctx, idem := c.idempotent(ctx, ss, f)
-	rs, err := s.Conversation.HandleWithReceipt(hctx, key(ss.token), receipt, in)
-	replies := pageReplies(rs)
-	if idem != nil && idem.Duplicate() {
-		// An earlier delivery of this message stored its effect (the
-		// crash took its mark and its ack): nothing was applied now.
-		c.markApplied(ctx, ss, f.ID)
+	// A message applied before (the page resent it because the ack never
+	// reached it, perhaps across a restart) is acknowledged as a
+	// duplicate, not applied again: the page keeps what it was answered,
+	// so nothing is asked again. Choices are always applied (deliveryKey).
+	var refused *outFrame
+	out, err := dialog.Apply(ctx, dialog.WithReceipt(s.Conversation, receipt), s.Deliveries, key(ss.token), deliveryKey(ss, f), dialog.Delivery{
+		Lang: c.language(),
+		Event: func(ctx context.Context) (*dialog.Event, []dialog.Reply, error) {
+			ev, e := c.event(ctx, f, receipt, photo)
+			if e != nil {
+				refused = e
+				return nil, nil, nil
+			}
+			return ev, nil, nil
+		},
+	})
+	if refused != nil {
+		ss.finish(f.ID, refused)
+		return
+	}
+	if out.Again || out.Duplicate {
 		ss.finishDup(f.ID)
 		return
 	}
 	if err != nil {
 		s.Logger.Error("webchat conversation", "err", err)
-	} else {
-		c.markApplied(ctx, ss, f.ID)
 	}
+	replies := pageReplies(out.Replies)
 	c.follow(replies)
 	frames := make([]outFrame, 0, len(replies))
 	for i := range replies {
@@ -291,6 +264,43 @@ func (c *wsConn) apply(ss *session, f *inFrame, photo []byte) {
 		frames = append(frames, outFrame{Type: "reply", Reply: &r})
 	}
 	ss.finish(f.ID, nil, frames...)
+}
+
+// event makes frame f the conversation's event, or returns the error
+// frame that refuses it (nothing is applied).
+func (c *wsConn) event(ctx context.Context, f *inFrame, receipt string, photo []byte) (*dialog.Event, *outFrame) {
+	in := dialog.Event{Lang: c.language(), School: c.school, PageSecret: c.page}
+	switch f.Type {
+	case "text":
+		if receipt != "" && vault.ReceiptContains(f.Text, receipt) {
+			e := c.errorFrame(f.ID, codeReceiptInText)
+			return nil, &e
+		}
+		in.Kind, in.Text = dialog.EventText, f.Text
+	case "choice":
+		in.Kind, in.Choice = dialog.EventChoice, f.Data
+	case "command":
+		in.Kind, in.Command = dialog.EventCommand, f.Command
+		if f.Command == "language" && len(f.Text) <= 8 {
+			// The page switched language: the conversation follows.
+			in.Text = f.Text
+		}
+	case "photo":
+		p, err := c.h.s.CleanPhoto(ctx, photo)
+		if err != nil {
+			e := outFrame{Type: "error", ID: f.ID, Code: codeBadPhoto, Text: hotline.ErrorMessage(err, c.language())}
+			switch hotline.ErrorCode(err) {
+			case hotline.ETOOLARGE:
+				e.Code = codeTooLarge
+			case hotline.ERATELIMIT:
+				// The decode budget stayed full: the page sends it again.
+				e.Code = codeBusy
+			}
+			return nil, &e
+		}
+		in.Kind, in.Photo = dialog.EventPhoto, p
+	}
+	return &in, nil
 }
 
 // follow takes the conversation's language from its replies, so that the

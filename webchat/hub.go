@@ -114,7 +114,6 @@ func (h *hub) run(ctx context.Context) {
 			}
 		case <-sweep.C:
 			h.sweep(h.s.Now())
-			h.purge(ctx)
 		}
 	}
 }
@@ -126,16 +125,6 @@ func (h *hub) sweep(now time.Time) {
 		if ss.idleFor(now) > h.s.Limits.SessionIdle {
 			delete(h.sessions, tok)
 		}
-	}
-}
-
-// purge forgets durable marks past their time to live.
-func (h *hub) purge(ctx context.Context) {
-	if h.s.Applied == nil {
-		return
-	}
-	if _, err := h.s.Applied.PurgeWebchatApplied(ctx); err != nil && ctx.Err() == nil {
-		h.s.Logger.Error("webchat purge applied", "err", err)
 	}
 }
 

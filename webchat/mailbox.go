@@ -18,8 +18,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"hotline/internal/dialog"
 	"hotline/internal/hotline"
-	"hotline/internal/store"
 	"hotline/internal/thread"
 	"hotline/internal/throttle"
 	"hotline/internal/vault"
@@ -360,59 +360,35 @@ func (s *Server) handleMailboxSubmit(w http.ResponseWriter, r *http.Request) {
 	// The token is single-use: a second post of the same form (a double
 	// click, a resend after a lost answer, a restart between) waits for
 	// the first and, if it was stored, is told so instead of filing it
-	// again.
+	// again. The form is recorded as used in the transaction that files
+	// the report (dialog.Once), so a post whose answer was lost (a crash
+	// before it was sent) finds it used, and one racing it on another
+	// node is refused by that record.
 	used := s.formUseMAC(f.Token)
 	release, err := s.forms.claim(r.Context(), string(used))
 	if err != nil {
 		return // the reporter left
 	}
 	defer release()
-	if s.Applied != nil {
-		done, err := s.Applied.FormTokenUsed(r.Context(), used)
-		if err != nil {
-			s.Logger.Error("mailbox token look-up", "err", err)
-			again(http.StatusServiceUnavailable, f, errNotSaved)
-			return
-		}
-		if done {
-			s.render(w, http.StatusOK, "received.html", page{Lang: lang, School: school, Title: txtReceivedTitle.In(lang)}.fill())
-			return
-		}
-	}
 	sub := hotline.Submission{SchoolCode: school.Code, Channel: hotline.ChannelMailbox, Role: hotline.ReporterRole(f.Role),
 		Category: hotline.Category(f.Category), Lang: lang, DangerNow: f.Danger}
 	if strings.TrimSpace(f.Text) != "" {
 		sub.Texts = []string{f.Text}
 	}
-	if f.Photo != nil {
-		p, err := s.cleanPhoto(r.Context(), f.Photo)
-		if err != nil {
-			again(hotline.HTTPStatus(err), f, err)
-			return
+	var res *hotline.Submitted
+	before, err := dialog.Once(r.Context(), s.Deliveries, reportKey(used), func(ctx context.Context) error {
+		if f.Photo != nil {
+			p, err := s.cleanPhoto(ctx, f.Photo)
+			if err != nil {
+				return err
+			}
+			sub.Photos = []hotline.Photo{*p}
 		}
-		sub.Photos = []hotline.Photo{*p}
-	}
-	// The token is used in the transaction that files the report: a post
-	// whose answer was lost (a crash before it was sent) finds it used.
-	exp := tokenExpiry(f.Token, s.Now().Add(s.Limits.FormTokenLife))
-	recorded := false
-	sub.Record = func(ctx context.Context, _ *hotline.Submitted) error {
-		tx := store.TxFrom(ctx)
-		if tx == nil {
-			return nil // an intake without a store: marked after it
-		}
-		fresh, err := tx.UseFormToken(used, exp)
-		if err != nil {
-			return err
-		}
-		if !fresh {
-			return errTokenUsed
-		}
-		tx.AfterCommit(func() { recorded = true })
-		return nil
-	}
-	res, err := s.Intake.Submit(r.Context(), sub)
-	if errors.Is(err, errTokenUsed) {
+		var err error
+		res, err = s.Intake.Submit(ctx, sub)
+		return err
+	})
+	if before != dialog.NotBefore {
 		s.render(w, http.StatusOK, "received.html", page{Lang: lang, School: school, Title: txtReceivedTitle.In(lang)}.fill())
 		return
 	}
@@ -422,9 +398,6 @@ func (s *Server) handleMailboxSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 		again(hotline.HTTPStatus(err), f, notSaved(err, errNotSaved))
 		return
-	}
-	if !recorded {
-		s.useToken(r.Context(), used, exp)
 	}
 	d := mailboxData{Receipt: res.Receipt, Alias: res.Alias.In(lang), Urgent: res.Urgent, Emergency: school.Settings.EmergencyContact}
 	if !res.SafetyDue.IsZero() {
@@ -445,31 +418,6 @@ var (
 	txtReceiptTitle  = hotline.Label{ZH: "已收到你的报告", EN: "Your report was received"}
 	txtReceivedTitle = hotline.Label{ZH: "已经收到了", EN: "Already received"}
 )
-
-// errTokenUsed rolls back a report whose form token filed one already.
-var errTokenUsed = errors.New("webchat: form token used")
-
-// tokenExpiry returns when the form token tok expires, or def if it cannot
-// be read.
-func tokenExpiry(tok string, def time.Time) time.Time {
-	if b, err := base64.RawURLEncoding.DecodeString(tok); err == nil && len(b) >= 8 {
-		return time.Unix(int64(binary.BigEndian.Uint64(b[:8])), 0)
-	}
-	return def
-}
-
-// useToken records a mailbox token as used in a transaction of its own,
-// for an intake that did not record it with the report.
-func (s *Server) useToken(ctx context.Context, mac []byte, exp time.Time) {
-	if s.Applied == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if _, err := s.Applied.UseFormToken(ctx, mac, exp); err != nil {
-		s.Logger.Error("mailbox token use", "err", err)
-	}
-}
 
 // handleStatusForm asks for a receipt. The receipt is always posted, never
 // put in a URL, so it stays out of history and server logs.
@@ -604,9 +552,14 @@ func (s *Server) handleStatusReply(w http.ResponseWriter, r *http.Request) {
 		return // the reporter left
 	}
 	defer release()
-	ctx, idem := store.WithIdempotency(r.Context(), replyKey(used))
-	_, err = s.Intake.AddReporterMessage(ctx, hotline.ReporterRef{Receipt: f.Receipt}, f.Text, photo)
-	if idem.Duplicate() {
+	// Not looked up first (nil deliveries): a post refused before it
+	// writes (its receipt in the text) is told why, as it always was; the
+	// key recorded with the message decides.
+	before, err := dialog.Once(r.Context(), nil, replyKey(used), func(ctx context.Context) error {
+		_, err := s.Intake.AddReporterMessage(ctx, hotline.ReporterRef{Receipt: f.Receipt}, f.Text, photo)
+		return err
+	})
+	if before != dialog.NotBefore {
 		s.threadPage(w, r, lang, http.StatusOK, f.Receipt, nil, "", txtReplyReceived.In(lang))
 		return
 	}
@@ -629,9 +582,10 @@ var (
 	txtReplyReceived = hotline.Label{ZH: "这条消息之前已经收到了，没有重复保存。", EN: "This message was already received; it was not saved twice."}
 )
 
-// replyKey names a used reply form token in the store's record of handled
-// updates.
-func replyKey(tokenMAC []byte) string { return "mbr:" + hex.EncodeToString(tokenMAC) }
+// reportKey and replyKey name a used mailbox or reply form token in the
+// record of applied deliveries (the store's handled updates).
+func reportKey(tokenMAC []byte) string { return "mbs:" + hex.EncodeToString(tokenMAC) }
+func replyKey(tokenMAC []byte) string  { return "mbr:" + hex.EncodeToString(tokenMAC) }
 
 // replyAgain shows the reply form again with what the reporter wrote, but
 // without opening the thread: for a post refused before its receipt may be

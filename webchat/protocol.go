@@ -5,8 +5,8 @@ package webchat
 // carry a client id ("id"); the server acknowledges each id exactly once
 // per outcome and remembers the ids of a session, so a message resent after
 // a dropped connection is never applied twice; the ids of applied messages
-// are also kept durably for a day (Server.Applied), so a resend after a
-// restart is recognised too. Server frames that belong to
+// are also recorded durably with their effect (Server.Deliveries), so a
+// resend after a restart is recognised too. Server frames that belong to
 // the conversation carry a sequence number ("seq"); they are kept until
 // the client confirms them ("seen", or "last_seq" in a later hello), so a
 // reply written while the connection was down is delivered on reconnect.

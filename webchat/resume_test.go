@@ -3,6 +3,7 @@ package webchat
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -116,21 +117,53 @@ func (p *pageClient) waitAck(id string) *outFrame {
 	}
 }
 
+// waitRecorded waits until the message id is recorded as applied in the
+// store's record of handled deliveries.
+func (p *pageClient) waitRecorded(id string) {
+	p.t.Helper()
+	for deadline := time.Now().Add(time.Minute); ; {
+		done, err := p.e.db.Handled(context.Background(), webKey(p.e.srv.sessionMAC(p.session), id))
+		if err != nil {
+			p.t.Fatal(err)
+		}
+		if done {
+			return
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("message %s was not recorded as applied", id)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // restart stops the web chat server and starts a new one over the same
 // database and key, as a restarted process would: its sessions, their
 // numbering and their memory of ids are gone.
 func (e *env) restart(t testing.TB) {
 	t.Helper()
-	old := e.srv
-	old.Close()
+	e.srv.Close()
 	e.ts.Close()
-	e.srv = &Server{Intake: old.Intake, Reporters: old.Reporters, Schools: old.Schools, Conversation: old.Conversation,
-		Broker: old.Broker, MAC: old.MAC, CleanPhoto: old.CleanPhoto, Applied: old.Applied, Logger: old.Logger,
+	e.srv, e.ts = e.serveAgain(t)
+}
+
+// node returns the env as another node serves it: a second web chat
+// server over the same database and key, with a memory of its own.
+func (e *env) node(t testing.TB) *env {
+	n := *e
+	n.srv, n.ts = e.serveAgain(t)
+	return &n
+}
+
+// serveAgain starts a new web chat server like e's.
+func (e *env) serveAgain(t testing.TB) (*Server, *httptest.Server) {
+	old := e.srv
+	srv := &Server{Intake: old.Intake, Reporters: old.Reporters, Schools: old.Schools, Conversation: old.Conversation,
+		Broker: old.Broker, MAC: old.MAC, CleanPhoto: old.CleanPhoto, Deliveries: old.Deliveries, Logger: old.Logger,
 		BotName: old.BotName, Limits: old.Limits}
-	e.ts = httptest.NewServer(e.srv.Handler())
-	e.srv.PublicURL = e.ts.URL
-	srv, ts := e.srv, e.ts
+	ts := httptest.NewServer(srv.Handler())
+	srv.PublicURL = ts.URL
 	t.Cleanup(func() { srv.Close(); ts.Close() })
+	return srv, ts
 }
 
 func (f *fakeConv) count(marker string) int {
@@ -165,20 +198,7 @@ func TestPageSurvivesRestart(t *testing.T) {
 
 	// The follow-up is applied, but the connection is gone before its ack.
 	p.post(map[string]any{"type": "text", "id": "late", "text": "标记-RESENT-7f3a"})
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		done, err := e.db.WebchatApplied(context.Background(), e.srv.sessionMAC(p.session), "late")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if done {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the follow-up was not marked applied")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	p.waitRecorded("late")
 	p.ws.Close()
 	e.restart(t)
 
@@ -204,6 +224,26 @@ func TestPageSurvivesRestart(t *testing.T) {
 	}
 	if replies != 1 || len(p.pending) != 0 {
 		t.Fatalf("reply shown %d times, %d pending; want 1, 0", replies, len(p.pending))
+	}
+}
+
+// A message whose ack was lost, resent after a restart to a server whose
+// look-up misses it, is still applied once: the key recorded with its
+// effect refuses the second delivery, and the page gets a duplicate ack.
+func TestResendAfterRestartRefusedByRecord(t *testing.T) {
+	e := newEnv(t, func(s *Server) { s.Deliveries = forgetfulDeliveries{} })
+	p := e.page(t)
+	p.connect()
+	p.post(map[string]any{"type": "text", "id": "late", "text": "标记-REFUSED-51c2"})
+	p.waitRecorded("late")
+	p.ws.Close()
+	e.restart(t)
+	p.connect()
+	if ack := p.waitAck("late"); !ack.Dup {
+		t.Fatalf("ack of the resend: got %+v, want a duplicate", ack)
+	}
+	if n := e.conv.count("标记-REFUSED-51c2"); n != 1 {
+		t.Fatalf("applied %d times, want 1", n)
 	}
 }
 
@@ -357,6 +397,51 @@ func TestMailboxDoublePost(t *testing.T) {
 	}
 }
 
+// The same mailbox form posted at once to two nodes files one report:
+// each node serialises only its own posts, and the second node does not
+// even look the form up first, so the record written with the report
+// decides. Every other post is told it was already received.
+func TestMailboxPostsOnTwoNodesFileOnce(t *testing.T) {
+	e := newEnv(t, nil)
+	other := e.node(t)
+	other.srv.Deliveries = forgetfulDeliveries{}
+	for round := range 3 {
+		before := e.countTips(t)
+		tok := tokenRE.FindStringSubmatch(e.get(t, "/m/no3"))
+		fields := map[string]string{"token": tok[1], "role": "witness", "category": "verbal", "text": fmt.Sprintf("两台-%d", round)}
+		const posts = 4
+		codes, bodies := make([]int, posts), make([]string, posts)
+		var wg sync.WaitGroup
+		for i := range posts {
+			node := e
+			if i%2 == 1 {
+				node = other
+			}
+			wg.Add(1)
+			go func() { defer wg.Done(); codes[i], bodies[i] = node.post(t, "/m/no3", fields, nil, nil) }()
+		}
+		wg.Wait()
+		receipts, received := 0, 0
+		for i := range posts {
+			if codes[i] != http.StatusOK {
+				t.Fatalf("round %d post %d: %d\n%s", round, i, codes[i], bodies[i])
+			}
+			if receiptRE.MatchString(bodies[i]) {
+				receipts++
+			}
+			if strings.Contains(bodies[i], "已经收到了") {
+				received++
+			}
+		}
+		if receipts != 1 || received != posts-1 {
+			t.Fatalf("round %d: %d receipt pages and %d already-received pages, want 1 and %d", round, receipts, received, posts-1)
+		}
+		if n := e.countTips(t) - before; n != 1 {
+			t.Fatalf("round %d: %d tips filed, want 1", round, n)
+		}
+	}
+}
+
 // failingIntake fails every write as a full disk would.
 type failingIntake struct{ hotline.IntakeService }
 
@@ -380,7 +465,7 @@ func TestMailboxFailedWriteSaysNotSaved(t *testing.T) {
 		t.Fatalf("failed submit: %d\n%s", code, body)
 	}
 	// The token was not used up: the reporter can submit again.
-	if used, _ := e.db.FormTokenUsed(context.Background(), e.srv.formUseMAC(tok[1])); used {
+	if used, _ := e.db.Handled(context.Background(), reportKey(e.srv.formUseMAC(tok[1]))); used {
 		t.Fatal("a failed submit used up the token")
 	}
 
@@ -403,16 +488,18 @@ func TestMailboxFailedWriteSaysNotSaved(t *testing.T) {
 	}
 }
 
-// forgetfulApplied never finds a used form token: as if the post that used
-// it had crashed before marking it anywhere but with its report.
-type forgetfulApplied struct{ Applied }
+// forgetfulDeliveries never finds a delivery applied: as if the look-up
+// had missed it (a node that raced the one that applied it), so that only
+// the key recorded with the effect stands between a retry and a second
+// effect.
+type forgetfulDeliveries struct{}
 
-func (forgetfulApplied) FormTokenUsed(context.Context, []byte) (bool, error) { return false, nil }
+func (forgetfulDeliveries) Handled(context.Context, string) (bool, error) { return false, nil }
 
 // The token is used in the transaction that files the report, so a post
 // that finds no mark before it (the fast path) still files nothing twice.
 func TestMailboxTokenUsedWithReport(t *testing.T) {
-	e := newEnv(t, func(s *Server) { s.Applied = forgetfulApplied{s.Applied} })
+	e := newEnv(t, func(s *Server) { s.Deliveries = forgetfulDeliveries{} })
 	before := e.countTips(t)
 	tok := tokenRE.FindStringSubmatch(e.get(t, "/m/no3"))
 	fields := map[string]string{"token": tok[1], "role": "witness", "category": "verbal", "text": "重发"}

@@ -89,11 +89,13 @@ type Server struct {
 	// (photo.CleanContext), waiting for room in the process-wide
 	// decode budget until ctx ends. Uploads are read completely first.
 	CleanPhoto func(ctx context.Context, data []byte) (*hotline.Photo, error)
-	// Applied remembers durably which client messages a chat session
-	// applied and which mailbox forms filed a report (store.DB); nil keeps
-	// only the memory of this process, so a retry after a restart is
-	// applied again.
-	Applied Applied
+	// Deliveries is the durable record of applied deliveries the
+	// messengers use too (store.DB): which client messages a chat session
+	// applied and which mailbox forms were stored, each recorded with its
+	// effect, so that a retry after a restart is answered as before
+	// instead of applied again. Nil: nothing is looked up, and the store's
+	// write guard alone refuses a retry's effect.
+	Deliveries dialog.Deliveries
 	// Seen records where the widget runs (store.DB): a school's allowed
 	// origin and the day, for the district's rollout tracker; nil: not
 	// recorded.

@@ -39,17 +39,23 @@ import (
 )
 
 // fakeConv is a conversation engine that echoes and counts what it was
-// given, so the transport's exactly-once delivery can be checked. It
-// resumes a thread as the real engine does: opened once, replayed as
-// "thread" replies that carry their entries.
+// given, so the transport's exactly-once delivery can be checked. Like the
+// real engine it saves with every event, in a transaction of ctx, which
+// records the delivery's key or is refused for a delivery applied before;
+// only what it saved is counted. It resumes a thread as the real engine
+// does: opened once, replayed as "thread" replies that carry their entries.
 type fakeConv struct {
 	mu        sync.Mutex
 	inputs    []dialog.Event
 	delay     time.Duration
 	reporters hotline.ReporterService
+	db        *store.DB
 }
 
 func (f *fakeConv) HandleWithReceipt(ctx context.Context, k dialog.Key, receipt string, in dialog.Event) ([]dialog.Reply, error) {
+	if err := f.db.Update(ctx, func(*store.Tx) error { return nil }); err != nil {
+		return nil, err
+	}
 	f.mu.Lock()
 	f.inputs = append(f.inputs, in)
 	f.mu.Unlock()
@@ -138,9 +144,9 @@ func newEnv(t testing.TB, tune func(*Server)) *env {
 		t.Fatal(err)
 	}
 	e := &env{reporters: &countingReporters{ReporterService: in}, intake: in, staff: st, triage: triage.New(db, v, b, logger), broker: b, school: created.School, dir: dir, db: db}
-	e.conv = &fakeConv{reporters: e.reporters}
+	e.conv = &fakeConv{reporters: e.reporters, db: db}
 	e.srv = &Server{Intake: in, Reporters: e.reporters, Schools: in, Conversation: e.conv, Broker: b, MAC: v.MAC,
-		CleanPhoto: photo.CleanContext, Applied: db, Logger: logger, BotName: "HotlineBot"}
+		CleanPhoto: photo.CleanContext, Deliveries: db, Logger: logger, BotName: "HotlineBot"}
 	if tune != nil {
 		tune(e.srv)
 	}

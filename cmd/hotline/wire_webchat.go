@@ -20,7 +20,7 @@ func (m *Main) openWebchat() {
 		Broker:       m.Broker,
 		MAC:          m.Vault.MAC,
 		CleanPhoto:   photo.CleanContext,
-		Applied:      m.DB,
+		Deliveries:   m.DB,
 		Seen:         m.DB,
 		PublicURL:    m.Config.PublicURL,
 		BotName:      m.botName(),

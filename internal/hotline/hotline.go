@@ -107,7 +107,8 @@ type Submission struct {
 	// SubmissionID is a random id the conversation created with its draft.
 	// One submission files one tip: submitted again (a redelivered update,
 	// a resent "send"), it returns the tip it filed, with Repeated set and
-	// no receipt. Empty: no de-duplication (a form, a counselor).
+	// no receipt. Empty: no de-duplication here (a counselor; a mailbox
+	// form, whose post the caller keys with its token, dialog.Once).
 	SubmissionID string
 	// PageSecret is a random secret that only the reporter's web page
 	// holds. With it, the receipt is also kept for a day sealed to it, so

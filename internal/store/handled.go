@@ -9,7 +9,8 @@ import (
 
 // HandledTTL is how long a handled update's key is kept. Telegram keeps an
 // unconfirmed update for 24 hours; a week is ample, and update ids may be
-// reused after a week without updates.
+// reused after a week without updates. A web page resends within its
+// session's day, and a mailbox form's token lives three hours.
 const HandledTTL = 7 * 24 * time.Hour
 
 // ErrAlreadyHandled fails a transaction run for an update whose key is

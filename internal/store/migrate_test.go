@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"hotline/internal/pgtest"
 )
@@ -54,6 +55,7 @@ var recordedNames = []string{
 	"migrations/0052_stats_tokens.sql",
 	"migrations/0055_school_handovers.sql",
 	"migrations/0056_widget_seen.sql",
+	"migrations/0065_webchat_deliveries.sql",
 }
 
 // TestRecordedNamesKept: a database made before keeps finding its
@@ -163,6 +165,61 @@ func TestExpandRefusesUnknownTokens(t *testing.T) {
 		}
 		if got, err := expand(d, "x {{UUID}} y"); err == nil {
 			t.Errorf("expand unknown token = %q, want an error", got)
+		}
+	}
+}
+
+// TestWebchatMarksCarriedOver: 0065 carries the web chat's applied
+// message ids and used mailbox forms into handled_updates under the keys
+// the web chat now looks up (lower-case hex, as encoding/hex spells them),
+// and drops their tables, on each engine.
+func TestWebchatMarksCarriedOver(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(pgtest.DB(t, filepath.Join(t.TempDir(), "h.db")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// The database as it was before 0065: its two tables, with rows.
+	old, err := expand(db.dialect, `CREATE TABLE webchat_applied (session_mac {{BLOB}} NOT NULL, client_id TEXT NOT NULL,
+		applied_at {{INT64}} NOT NULL, PRIMARY KEY (session_mac, client_id));
+		CREATE TABLE form_tokens_used (token_mac {{BLOB}} PRIMARY KEY, expires_at {{INT64}} NOT NULL)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := db.Clock.Now()
+	sess, tok := []byte{0xab, 0x01, 0xcd}, []byte{0xef, 0x02}
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{old, nil},
+		{`INSERT INTO webchat_applied (session_mac, client_id, applied_at) VALUES (?, ?, ?)`, []any{sess, "m-1", micros(now)}},
+		{`INSERT INTO form_tokens_used (token_mac, expires_at) VALUES (?, ?)`, []any{tok, micros(now.Add(3 * time.Hour))}},
+		// Recorded already with the message's effect: kept as it is.
+		{`INSERT INTO handled_updates (key, handled_at) VALUES (?, ?)`, []any{"web:ab01cd:m-2", micros(now)}},
+		{`INSERT INTO webchat_applied (session_mac, client_id, applied_at) VALUES (?, ?, ?)`, []any{sess, "m-2", micros(now)}},
+		{`DELETE FROM migrations WHERE name = ?`, []any{"migrations/0065_webchat_deliveries.sql"}},
+	} {
+		if _, err := db.writer.ExecContext(ctx, db.writer.Rebind(q.sql), q.args...); err != nil {
+			t.Fatalf("%s: %v", q.sql, err)
+		}
+	}
+	if err := db.migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"web:ab01cd:m-1", "web:ab01cd:m-2", "mbs:ef02"} {
+		if ok, err := db.Handled(ctx, key); err != nil || !ok {
+			t.Errorf("%s: handled %v, %v; want true", key, ok, err)
+		}
+	}
+	var n int
+	if err := db.Reader().Get(&n, `SELECT COUNT(*) FROM handled_updates`); err != nil || n != 3 {
+		t.Errorf("handled_updates: got %d rows, %v; want 3", n, err)
+	}
+	for _, table := range []string{"webchat_applied", "form_tokens_used"} {
+		if _, err := db.writer.ExecContext(ctx, `SELECT 1 FROM `+table); err == nil {
+			t.Errorf("%s is still there", table)
 		}
 	}
 }
