@@ -58,7 +58,8 @@ type DB struct {
 
 	// head is the ledger's head in the write transaction under way, for
 	// the writer goroutine, which alone appends; read from the ledger_head
-	// row at the first append (locked at begin on PostgreSQL) and forgotten
+	// row at the first append (on PostgreSQL locked, and read, with the
+	// transaction's first statement: beginWrite) and forgotten
 	// at the end of every transaction, since another process may append
 	// next.
 	head ledgerHead
