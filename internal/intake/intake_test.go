@@ -40,7 +40,12 @@ type env struct {
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
 	dir := tb.TempDir()
-	db := testsupport.OpenStoreAt(tb, filepath.Join(dir, "hotline.db"))
+	return newEnvOn(tb, testsupport.OpenStoreAt(tb, filepath.Join(dir, "hotline.db")), dir)
+}
+
+// newEnvOn is newEnv on an open database, with the vault in dir.
+func newEnvOn(tb testing.TB, db *store.DB, dir string) *env {
+	tb.Helper()
 	v, err := vault.LoadOrCreate(dir, vault.Options{Argon: vault.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}})
 	if err != nil {
 		tb.Fatal(err)

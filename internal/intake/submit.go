@@ -262,13 +262,13 @@ func (s *Service) write(tx *store.Tx, f *filing, count int) error {
 	}
 	for _, m := range f.msgs {
 		m.TipID = tip.ID
-		if err := tx.InsertMessage(m); err != nil {
+		if err := tx.AddMessage(m); err != nil {
 			return err
 		}
 	}
 	if f.handle != nil {
 		f.handle.TipID = tip.ID
-		if err := tx.InsertHandle(f.handle); err != nil {
+		if err := tx.AddHandle(f.handle); err != nil {
 			return err
 		}
 	}

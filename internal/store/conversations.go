@@ -32,8 +32,7 @@ func (tx *Tx) PutConversation(keyMAC, sealed []byte, meta ConversationMeta) erro
 	if meta.Draft {
 		draft = 1
 	}
-	_, err := tx.exec(qPutConversation, keyMAC, sealed, micros(tx.now), micros(meta.UrgentSince), draft, micros(meta.AskDue))
-	return err
+	return tx.execLate(nil, qPutConversation, keyMAC, sealed, micros(tx.now), micros(meta.UrgentSince), draft, micros(meta.AskDue))
 }
 
 // Conversation loads a saved conversation, or ErrNotFound.

@@ -42,6 +42,10 @@ type connector interface {
 	// multiNode reports whether other processes may serve from the same
 	// database as nodes of one cluster.
 	multiNode() bool
+	// holdsLate reports whether a write transaction's late statements
+	// (see late) are held and sent in a pipeline with a later one,
+	// rather than run at once.
+	holdsLate() bool
 }
 
 // migrator is what migrations need from the engine.

@@ -63,7 +63,7 @@ func (d *postgresDialect) open() (writer, reader *sqlx.DB, err error) {
 	// The writer is one connection, as on SQLite: its transactions are
 	// grouped (see commitGroup), and a cluster-wide lock taken by each one
 	// (beginWrite) orders them with other nodes' writers.
-	writer = sqlx.NewDb(sqlOpenPG(cfg), "pgx")
+	writer = sqlx.NewDb(sql.OpenDB(pgConnector{inner: stdlib.GetConnector(*cfg), pipeline: true}), "pgx")
 	writer.SetMaxOpenConns(1)
 	writer.SetMaxIdleConns(1)
 	if err := writer.Ping(); err != nil {
@@ -117,6 +117,9 @@ func (*postgresDialect) isUnique(err error) bool {
 
 func (*postgresDialect) multiNode() bool { return true }
 
+// holdsLate: the writer's transactions are pipelined (pipeline_postgres.go).
+func (*postgresDialect) holdsLate() bool { return true }
+
 // ---- Migrations ----
 
 // tokens: ids are 64-bit identity columns (RETURNING gives them back);
@@ -151,12 +154,22 @@ func (*postgresDialect) lockMigrations(ctx context.Context, conn *sqlx.Conn) (fu
 // steps (a tip read, changed and saved; a free alias picked) rely on it,
 // and a chain appended by several processes has no fork. Group commit
 // keeps the throughput.
+//
+// The lock is held with BEGIN (pipeline_postgres.go) and sent with the
+// transaction's first statement that is waited for: it is taken right
+// before that statement runs, in the same round trip. It cannot come
+// later: that first statement is usually the read a write relies on
+// (docs/BENCHMARKS.md, issue 28).
 func (*postgresDialect) beginWrite(tx *Tx) error {
-	var h eventRow
-	if err := tx.GetContext(context.Background(), &h, `SELECT seq, hash FROM ledger_head WHERE id = 1 FOR UPDATE`); err != nil {
-		return fmt.Errorf("lock ledger head: %w", err)
+	h := new(eventRow)
+	l := &late{
+		scan: []any{&h.Seq, &h.Hash},
+		then: func() { tx.db.head = ledgerHead{valid: true, seq: h.Seq, hash: h.Hash} },
+		wrap: func(err error) error { return fmt.Errorf("lock ledger head: %w", err) },
 	}
-	tx.db.head = ledgerHead{valid: true, seq: h.Seq, hash: h.Hash}
+	if _, err := tx.ExecContext(withLate(context.Background(), l), `SELECT seq, hash FROM ledger_head WHERE id = 1 FOR UPDATE`); err != nil {
+		return l.failed(err)
+	}
 	return nil
 }
 
@@ -253,8 +266,7 @@ func (l *pgNodeLock) dropLocked() {
 // notifyTx sends by pg_notify inside tx: PostgreSQL delivers it on commit
 // only, and a savepoint rolled back takes it back.
 func (*postgresDialect) notifyTx(tx *Tx, channel, payload string) error {
-	_, err := tx.ExecContext(tx.c(), `SELECT pg_notify(?, ?)`, channel, payload)
-	return err
+	return tx.execLate(nil, `SELECT pg_notify(?, ?)`, channel, payload)
 }
 
 func (d *postgresDialect) notify(ctx context.Context, channel, payload string) error {
@@ -364,37 +376,67 @@ func sqlOpenPG(cfg *pgx.ConnConfig) *sql.DB {
 // speak the store's SQL: ? placeholders become $1, $2… and Go booleans
 // become the 0/1 integers the schema's flags are. Doing it here, below
 // database/sql, means no query can bypass it: not a repository's, not a
-// test's raw Writer().Exec, not one merged later.
-type pgConnector struct{ inner driver.Connector }
+// test's raw Writer().Exec, not one merged later. The writer's
+// connections also pipeline its write transactions (pipeline).
+type pgConnector struct {
+	inner    driver.Connector
+	pipeline bool
+}
 
 func (c pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	conn, err := c.inner.Connect(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &pgConn{Conn: conn.(*stdlib.Conn)}, nil
+	return &pgConn{Conn: conn.(*stdlib.Conn), pipeline: c.pipeline}, nil
 }
 
 func (c pgConnector) Driver() driver.Driver { return c.inner.Driver() }
 
-// pgConn is a pgx connection whose statements are rebound. Every other
-// method (transactions, ping, session reset) is pgx's own.
-type pgConn struct{ *stdlib.Conn }
+// pgConn is a pgx connection whose statements are rebound, and on the
+// writer pipelined inside a write transaction (pipeline_postgres.go).
+// Every other method (ping, session reset) is pgx's own.
+type pgConn struct {
+	*stdlib.Conn
+	pipeline bool
+	// tx is the pipelined transaction under way, nil when none.
+	tx *heldTx
+}
 
 func (c *pgConn) Prepare(query string) (driver.Stmt, error) {
-	return c.Conn.PrepareContext(context.Background(), rebindDollar(query))
+	return c.PrepareContext(context.Background(), query)
 }
 
 func (c *pgConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	return c.Conn.PrepareContext(ctx, rebindDollar(query))
+	query = rebindDollar(query)
+	st, err := c.Conn.PrepareContext(ctx, query)
+	if err != nil || !c.pipeline {
+		return st, err
+	}
+	return &pgStmt{Stmt: st, c: c, query: query}, nil
+}
+
+// BeginTx holds BEGIN in a write transaction that asks to be pipelined.
+func (c *pgConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	if c.pipeline && isPipelined(ctx) && opts == (driver.TxOptions{}) {
+		if c.Conn.Conn().IsClosed() {
+			return nil, driver.ErrBadConn
+		}
+		return c.beginPipelined(), nil
+	}
+	return c.Conn.BeginTx(ctx, opts)
 }
 
 // ExecContext rebinds a statement with arguments; one without runs as
 // written, through the simple protocol, which also takes several
-// statements at once (a migration file).
+// statements at once (a migration file) — except inside a pipelined
+// transaction, where a store's statement is one statement.
 func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	if len(args) > 0 {
 		query = rebindDollar(query)
+	}
+	if res, ok, err := c.pipelineExec(ctx, query, args); ok {
+		return res, err
 	}
 	return c.Conn.ExecContext(ctx, query, args)
 }
@@ -403,7 +445,20 @@ func (c *pgConn) QueryContext(ctx context.Context, query string, args []driver.N
 	if len(args) > 0 {
 		query = rebindDollar(query)
 	}
+	if rows, ok, err := c.pipelineQuery(ctx, query, args); ok {
+		return rows, err
+	}
 	return c.Conn.QueryContext(ctx, query, args)
+}
+
+// ResetSession forgets a pipelined transaction left behind (database/sql
+// ends every transaction first; this is a guard).
+func (c *pgConn) ResetSession(ctx context.Context) error {
+	if c.tx != nil {
+		c.tx = nil
+		return driver.ErrBadConn
+	}
+	return c.Conn.ResetSession(ctx)
 }
 
 // CheckNamedValue stores a bool as the integer 0 or 1: flags are INTEGER

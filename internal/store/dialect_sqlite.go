@@ -89,6 +89,10 @@ func (*sqliteDialect) isUnique(err error) bool {
 
 func (*sqliteDialect) multiNode() bool { return false }
 
+// holdsLate: in process, a statement costs no round trip; late ones run
+// at once.
+func (*sqliteDialect) holdsLate() bool { return false }
+
 // ---- Migrations ----
 
 // tokens: an INTEGER PRIMARY KEY is the rowid itself (no second b-tree);

@@ -78,10 +78,9 @@ func (tx *Tx) SetUrgencyLabels(tipID int64, reason, feedback string) error {
 // the month turned), so that counts never go below zero.
 func (tx *Tx) CountUrgency(district, kind, reason string, undo bool) error {
 	if !undo {
-		_, err := tx.exec(`INSERT INTO urgency_feedback (district, month, kind, reason, n) VALUES (?, ?, ?, ?, 1)
+		return tx.execLate(nil, `INSERT INTO urgency_feedback (district, month, kind, reason, n) VALUES (?, ?, ?, ?, 1)
 			ON CONFLICT (district, month, kind, reason) DO UPDATE SET n = urgency_feedback.n + 1`,
 			district, tx.now.In(feedbackZone).Format("2006-01"), kind, reason)
-		return err
 	}
 	var month string
 	err := tx.GetContext(tx.c(), &month, tx.Rebind(`SELECT month FROM urgency_feedback

@@ -34,6 +34,22 @@ func (tx *Tx) InsertHandle(h *Handle) error {
 	return tx.ReviveChat(h.ChatMAC)
 }
 
+// AddHandle is InsertHandle for a caller that does not read h.ID before
+// the transaction commits: where statements are held (see late), the
+// insert is sent late and h.ID is set when it is.
+func (tx *Tx) AddHandle(h *Handle) error {
+	h.CreatedAt = micros(tx.now)
+	if h.Lang == "" {
+		h.Lang = hotline.LangZH
+	}
+	err := tx.insertIDLate(&h.ID, func(err error) error { return fmt.Errorf("insert handle: %w", err) }, qInsertHandle,
+		h.TipID, h.ChatMAC, h.ChatSealed, string(h.Lang), h.CreatedAt)
+	if err != nil {
+		return err
+	}
+	return tx.ReviveChat(h.ChatMAC)
+}
+
 // HandleByTip returns the chat handle of a tip, or ErrNotFound.
 func (tx *Tx) HandleByTip(tipID int64) (*Handle, error) {
 	var hs []*Handle
@@ -101,14 +117,13 @@ func (tx *Tx) SetHandleUndeliverable(chatMAC []byte) error {
 // replies held when it blocked the bot go back in the queue, due now, in
 // their order, shown as waiting.
 func (tx *Tx) ReviveChat(chatMAC []byte) error {
-	if _, err := tx.exec(`UPDATE reporter_handles SET undeliverable = ? WHERE chat_mac = ? AND undeliverable = ?`, false, chatMAC, true); err != nil {
+	if err := tx.execLate(nil, `UPDATE reporter_handles SET undeliverable = ? WHERE chat_mac = ? AND undeliverable = ?`, false, chatMAC, true); err != nil {
 		return err
 	}
-	if _, err := tx.exec(`UPDATE messages SET delivery = 'waiting' WHERE id IN (SELECT message_id FROM outbox WHERE chat_mac = ? AND held_at > 0)`, chatMAC); err != nil {
+	if err := tx.execLate(nil, `UPDATE messages SET delivery = 'waiting' WHERE id IN (SELECT message_id FROM outbox WHERE chat_mac = ? AND held_at > 0)`, chatMAC); err != nil {
 		return err
 	}
-	_, err := tx.exec(`UPDATE outbox SET held_at = 0, attempts = 0, next_attempt_at = ? WHERE chat_mac = ? AND held_at > 0`, micros(tx.now), chatMAC)
-	return err
+	return tx.execLate(nil, `UPDATE outbox SET held_at = 0, attempts = 0, next_attempt_at = ? WHERE chat_mac = ? AND held_at > 0`, micros(tx.now), chatMAC)
 }
 
 // ReviveHandle revives the chat of a tip's handle (ReviveChat), if the tip

@@ -62,10 +62,13 @@ func (tx *Tx) AppendEvent(ev *hotline.Event) error {
 	ev.At = tx.now
 	ev.Salt = ledger.NewSalt() // every new event is version 2
 	ledger.Seal(tx.db.head.hash, ev)
-	_, err := tx.exec(qInsertEvent,
+	// Sent late: nothing reads them back in the transaction, and the
+	// head row is locked (beginWrite) so the seq cannot be taken.
+	wrap := func(err error) error { return fmt.Errorf("append ledger event: %w", err) }
+	err := tx.execLate(wrap, qInsertEvent,
 		ev.Seq, ev.SchoolID, ev.TipID, ev.Alias, string(ev.Kind), ev.Detail, ev.ActorID, micros(ev.At), ev.Salt, ev.PrevHash, ev.Hash)
 	if err == nil {
-		_, err = tx.exec(qSetLedgerHead, ev.Seq, ev.Hash)
+		err = tx.execLate(wrap, qSetLedgerHead, ev.Seq, ev.Hash)
 	}
 	if err != nil {
 		tx.db.head = ledgerHead{}

@@ -57,6 +57,21 @@ func (tx *Tx) InsertMessage(m *SealedMessage) error {
 	return nil
 }
 
+// AddMessage is InsertMessage for a caller that does not read m.ID before
+// the transaction commits (a new tip's messages): where statements are
+// held (see late), the insert is sent late and m.ID is set when it is.
+func (tx *Tx) AddMessage(m *SealedMessage) error {
+	if m.SealVersion == 0 {
+		return fmt.Errorf("insert message: no seal version")
+	}
+	if m.CreatedAt == 0 {
+		m.CreatedAt = micros(tx.now)
+	}
+	return tx.insertIDLate(&m.ID, func(err error) error { return fmt.Errorf("insert message: %w", err) }, qInsertMessage,
+		m.UID, m.TipID, string(m.Author), m.CounselorID, nullBytes(m.BodySealed), nullBytes(m.ReporterSealed), nullBytes(m.DistrictSealed),
+		nullBytes(m.PhotoSealed), nullBytes(m.PhotoReporterSealed), nullBytes(m.PhotoDistrictSealed), string(m.Delivery), m.CreatedAt, m.SealVersion)
+}
+
 // SetDelivery records where a reply stands on its way to the reporter.
 func (tx *Tx) SetDelivery(messageID int64, d hotline.Delivery) error {
 	return tx.execOne(`UPDATE messages SET delivery = ? WHERE id = ?`, string(d), messageID)

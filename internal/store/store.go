@@ -58,7 +58,8 @@ type DB struct {
 
 	// head is the ledger's head in the write transaction under way, for
 	// the writer goroutine, which alone appends; read from the ledger_head
-	// row at the first append (locked at begin on PostgreSQL) and forgotten
+	// row at the first append (on PostgreSQL locked, and read, with the
+	// transaction's first statement: beginWrite) and forgotten
 	// at the end of every transaction, since another process may append
 	// next.
 	head ledgerHead
@@ -195,10 +196,15 @@ func (tx *Tx) Now() time.Time { return tx.now }
 // its preparation (database/sql keeps it when the transaction runs on the
 // connection it was prepared on, which with one writer it always does).
 func (tx *Tx) exec(query string, args ...any) (sql.Result, error) {
+	return tx.execCtx(tx.c(), query, args...)
+}
+
+// execCtx is exec with the statement's context (a late mark, see late).
+func (tx *Tx) execCtx(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if st := tx.db.stmt(query); st != nil {
-		return tx.StmtContext(tx.c(), st).ExecContext(tx.c(), args...)
+		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
-	return tx.ExecContext(tx.c(), tx.Rebind(query), args...)
+	return tx.ExecContext(ctx, tx.Rebind(query), args...)
 }
 
 // insertID runs an INSERT … RETURNING id (SQLite and PostgreSQL both
@@ -309,7 +315,7 @@ func (db *DB) commitGroup(batch []*job) (rest []*job) {
 	savepoints := len(batch) > 1
 	errs := make([]error, len(batch))
 	afters := make([][]func(), len(batch))
-	stx, err := db.writer.BeginTxx(context.Background(), nil)
+	stx, err := db.writer.BeginTxx(pipelined(context.Background()), nil)
 	if err != nil {
 		for _, j := range batch {
 			j.errc <- fmt.Errorf("begin: %w", err)
@@ -366,8 +372,14 @@ func (db *DB) commitGroup(batch []*job) (rest []*job) {
 	if err := stx.Commit(); err != nil {
 		stx.Rollback()
 		db.head = ledgerHead{} // unknown now: read it again
+		if le := asLate(err); le != nil && !savepoints {
+			// The lone job's own statement, sent with the commit.
+			err = le
+		} else {
+			err = fmt.Errorf("commit: %w", err)
+		}
 		for _, j := range batch {
-			j.errc <- fmt.Errorf("commit: %w", err)
+			j.errc <- err
 		}
 		return nil
 	}
@@ -399,25 +411,46 @@ func (db *DB) commitGroup(batch []*job) (rest []*job) {
 func (db *DB) runJob(tx *Tx, fn func(*Tx) error, savepoint bool) (jobErr, txErr error) {
 	head := db.head
 	if savepoint {
-		if _, err := tx.exec(`SAVEPOINT job`); err != nil {
+		// Sent with the job's first statement that is waited for.
+		if _, err := tx.execCtx(withLate(tx.c(), &late{}), `SAVEPOINT job`); err != nil {
 			return nil, fmt.Errorf("savepoint: %w", err)
 		}
 	}
 	jobErr = call(tx, fn)
+	if jobErr == nil && savepoint {
+		// RELEASE sends what the job held: a held statement that failed
+		// fails the job alone (see late).
+		_, err := tx.exec(`RELEASE job`)
+		if jobErr = asLate(err); err != nil && jobErr == nil {
+			return nil, fmt.Errorf("release savepoint: %w", err)
+		}
+		if jobErr == nil {
+			return nil, nil
+		}
+	}
 	if jobErr != nil {
 		db.head = head // the job's ledger events are rolled back
 		if savepoint {
-			if _, err := tx.exec(`ROLLBACK TO job`); err != nil {
+			if err := tx.rollbackToJob(); err != nil {
 				return jobErr, fmt.Errorf("rollback to savepoint: %w", err)
+			}
+			if _, err := tx.exec(`RELEASE job`); err != nil {
+				return jobErr, fmt.Errorf("release savepoint: %w", err)
 			}
 		}
 	}
-	if savepoint {
-		if _, err := tx.exec(`RELEASE job`); err != nil {
-			return jobErr, fmt.Errorf("release savepoint: %w", err)
-		}
-	}
 	return jobErr, nil
+}
+
+// rollbackToJob rolls the transaction back to the job's savepoint. When
+// statements the job held were sent with it and one failed, the server
+// skipped the rollback: it is sent again.
+func (tx *Tx) rollbackToJob() error {
+	_, err := tx.exec(`ROLLBACK TO job`)
+	if asLate(err) != nil {
+		_, err = tx.exec(`ROLLBACK TO job`)
+	}
+	return err
 }
 
 // call runs fn, turning a panic into an error so that one bad job cannot

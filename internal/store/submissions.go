@@ -31,22 +31,23 @@ func (tx *Tx) InsertSubmission(mac []byte, tipID int64, receiptSealed []byte, un
 	if len(mac) == 0 {
 		return fmt.Errorf("insert submission: empty key")
 	}
-	if _, err := tx.exec(`UPDATE submissions SET receipt_sealed = NULL WHERE receipt_sealed IS NOT NULL AND receipt_until < ?`, micros(tx.now)); err != nil {
-		return fmt.Errorf("expire sealed receipts: %w", err)
+	// Both sent late (see late): the key's refusal is ErrSubmissionFiled
+	// whenever it is reported, by the job's release or its commit.
+	if err := tx.execLate(func(err error) error { return fmt.Errorf("expire sealed receipts: %w", err) },
+		`UPDATE submissions SET receipt_sealed = NULL WHERE receipt_sealed IS NOT NULL AND receipt_until < ?`, micros(tx.now)); err != nil {
+		return err
 	}
 	var untilMicros int64
 	if receiptSealed != nil {
 		untilMicros = micros(until)
 	}
-	_, err := tx.exec(`INSERT INTO submissions (submission_mac, tip_id, receipt_sealed, receipt_until) VALUES (?, ?, ?, ?)`,
-		mac, tipID, nullBytes(receiptSealed), untilMicros)
-	if tx.isUnique(err) {
-		return ErrSubmissionFiled
-	}
-	if err != nil {
+	return tx.execLate(func(err error) error {
+		if tx.isUnique(err) {
+			return ErrSubmissionFiled
+		}
 		return fmt.Errorf("insert submission: %w", err)
-	}
-	return nil
+	}, `INSERT INTO submissions (submission_mac, tip_id, receipt_sealed, receipt_until) VALUES (?, ?, ?, ?)`,
+		mac, tipID, nullBytes(receiptSealed), untilMicros)
 }
 
 // SubmittedTip returns the tip a submission filed, or hotline.ErrNotFound.

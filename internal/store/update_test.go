@@ -23,9 +23,11 @@ func TestUpdateRunsClosureOnce(t *testing.T) {
 	const jobs = 300
 	for _, tc := range []struct {
 		name string
-		// kind picks what job i does: "ok", "fail", "panic" or "break"
+		// kind picks what job i does: "ok", "fail", "panic", "break"
 		// (releases the store's savepoint itself, which makes the group's
-		// transaction unusable).
+		// transaction unusable) or "dup" (records a submission already
+		// filed: on PostgreSQL the insert is sent late, and its refusal
+		// reported by the job's release or commit).
 		kind func(i int) string
 	}{
 		{"all succeed", func(int) string { return "ok" }},
@@ -36,6 +38,15 @@ func TestUpdateRunsClosureOnce(t *testing.T) {
 				return "fail"
 			case 1:
 				return "panic"
+			}
+			return "ok"
+		}},
+		{"some file a submission twice", func(i int) string {
+			switch i % 4 {
+			case 0:
+				return "dup"
+			case 1:
+				return "fail"
 			}
 			return "ok"
 		}},
@@ -52,6 +63,20 @@ func TestUpdateRunsClosureOnce(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			db := MustOpenDB(t)
 			s := mustSchool(t, db, "once")
+			// The submission "dup" jobs file again, with its case and event.
+			err := db.Update(context.Background(), func(tx *store.Tx) error {
+				tip := newTip(s.ID, "seed", false, time.Time{})
+				if err := tx.InsertTip(tip, nil); err != nil {
+					return err
+				}
+				if err := tx.AppendEvent(&hotline.Event{SchoolID: s.ID, TipID: tip.ID, Alias: tip.Alias.ZH, Kind: hotline.EventReceived}); err != nil {
+					return err
+				}
+				return tx.InsertSubmission([]byte("filed"), tip.ID, nil, time.Time{})
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
 			before := db.Stats()
 
 			// A first job holds the writer until every caller is about to
@@ -96,6 +121,10 @@ func TestUpdateRunsClosureOnce(t *testing.T) {
 							return errors.New("job fails after its writes")
 						case "panic":
 							panic("job panics after its writes")
+						case "dup":
+							if err := tx.InsertSubmission([]byte("filed"), tip.ID, nil, time.Time{}); err != nil {
+								return err
+							}
 						case "break":
 							if _, err := tx.Exec(`RELEASE job`); err != nil {
 								return err
@@ -130,6 +159,8 @@ func TestUpdateRunsClosureOnce(t *testing.T) {
 					t.Errorf("job %d: %v", i, errs[i])
 				case kind != "ok" && errs[i] == nil:
 					t.Errorf("job %d (%s): no error", i, kind)
+				case kind == "dup" && !errors.Is(errs[i], store.ErrSubmissionFiled):
+					t.Errorf("job %d (dup): got %v, want ErrSubmissionFiled", i, errs[i])
 				}
 				uid := fmt.Sprintf("u%03d", i)
 				if stored[uid] != (errs[i] == nil) {
@@ -153,8 +184,8 @@ func TestUpdateRunsClosureOnce(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(evs) != ok {
-				t.Fatalf("%d ledger events, want %d (one per stored job)", len(evs), ok)
+			if len(evs) != ok+1 {
+				t.Fatalf("%d ledger events, want %d (one per stored job, and the seed's)", len(evs), ok+1)
 			}
 			st := db.Stats()
 			if commits, ran := st.Commits-before.Commits, st.Jobs-before.Jobs; commits >= ran {
