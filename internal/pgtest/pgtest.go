@@ -63,6 +63,10 @@ var (
 	startErr error
 	seq      int
 	named    = map[string]string{} // test name + path → DSN, on the PostgreSQL pass
+	// made lists the databases this process created, which stop drops
+	// on a shared server (HOTLINE_TEST_PG): left there, every run's
+	// databases pile up until the server's disk is full.
+	made []string
 )
 
 // Main runs the package's tests once, on the engine HOTLINE_TEST_ENGINE
@@ -224,6 +228,7 @@ func createDatabase(template string) (string, error) {
 	mu.Lock()
 	seq++
 	name := fmt.Sprintf("t%d_%s_%d", os.Getpid(), runTag, seq)
+	made = append(made, name)
 	mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -518,10 +523,59 @@ func (s *server) halt(sig syscall.Signal) {
 
 func (s *server) stop() {
 	if s.cmd == nil {
+		s.dropMade()
 		return
 	}
 	s.halt(syscall.SIGINT) // fast shutdown: disconnects clients
 	os.RemoveAll(s.dir)
+}
+
+// dropMade drops the databases this process created on a shared server,
+// once its tests are done (a child process a test started has exited).
+// A run that is killed leaves its databases; the next runs do not reuse
+// them (runTag).
+func (s *server) dropMade() {
+	mu.Lock()
+	names := made
+	made = nil
+	mu.Unlock()
+	if len(names) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	// Several at once: each DROP waits for a checkpoint, which concurrent
+	// drops share.
+	var (
+		wg     sync.WaitGroup
+		failed atomic.Int64
+		next   = make(chan string)
+	)
+	for range 8 {
+		wg.Go(func() {
+			conn, err := pgx.Connect(ctx, s.dsn)
+			if err != nil {
+				for range next {
+					failed.Add(1)
+				}
+				return
+			}
+			defer conn.Close(ctx)
+			for name := range next {
+				if _, err := conn.Exec(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{name}.Sanitize()+` WITH (FORCE)`); err != nil {
+					failed.Add(1)
+				}
+			}
+		})
+	}
+	for _, name := range names {
+		next <- name
+	}
+	close(next)
+	wg.Wait()
+	if n := failed.Load(); n > 0 {
+		slog.Warn("pgtest: databases left on the server", "count", n)
+	}
 }
 
 // stop stops the cluster if one was started.
@@ -556,6 +610,7 @@ func Clone(tb testing.TB, dsn string) string {
 	mu.Lock()
 	seq++
 	name := fmt.Sprintf("t%d_%s_%d", os.Getpid(), runTag, seq)
+	made = append(made, name)
 	mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
