@@ -7,9 +7,9 @@ import (
 	"hotline/internal/hotline"
 )
 
-// Handle links a Telegram chat (sealed, found by HMAC) to one tip.
+// Handle links a Telegram chat (sealed, found by HMAC) to one tip. The tip
+// is its key: a tip has one handle at most.
 type Handle struct {
-	ID            int64        `db:"id"`
 	TipID         int64        `db:"tip_id"`
 	ChatMAC       []byte       `db:"chat_mac"`
 	ChatSealed    []byte       `db:"chat_sealed"`
@@ -25,24 +25,21 @@ func (tx *Tx) InsertHandle(h *Handle) error {
 	if h.Lang == "" {
 		h.Lang = hotline.LangZH
 	}
-	id, err := tx.insertID(qInsertHandle,
-		h.TipID, h.ChatMAC, h.ChatSealed, string(h.Lang), h.CreatedAt)
-	if err != nil {
+	if _, err := tx.exec(qInsertHandle, h.TipID, h.ChatMAC, h.ChatSealed, string(h.Lang), h.CreatedAt); err != nil {
 		return fmt.Errorf("insert handle: %w", err)
 	}
-	h.ID = id
 	return tx.ReviveChat(h.ChatMAC)
 }
 
-// AddHandle is InsertHandle for a caller that does not read h.ID before
-// the transaction commits: where statements are held (see late), the
-// insert is sent late and h.ID is set when it is.
+// AddHandle is InsertHandle for a caller that does not need the insert's
+// failure before the transaction commits: where statements are held (see
+// late), the insert is sent late.
 func (tx *Tx) AddHandle(h *Handle) error {
 	h.CreatedAt = micros(tx.now)
 	if h.Lang == "" {
 		h.Lang = hotline.LangZH
 	}
-	err := tx.insertIDLate(&h.ID, func(err error) error { return fmt.Errorf("insert handle: %w", err) }, qInsertHandle,
+	err := tx.execLate(func(err error) error { return fmt.Errorf("insert handle: %w", err) }, qInsertHandle,
 		h.TipID, h.ChatMAC, h.ChatSealed, string(h.Lang), h.CreatedAt)
 	if err != nil {
 		return err
@@ -53,7 +50,7 @@ func (tx *Tx) AddHandle(h *Handle) error {
 // HandleByTip returns the chat handle of a tip, or ErrNotFound.
 func (tx *Tx) HandleByTip(tipID int64) (*Handle, error) {
 	var hs []*Handle
-	if err := tx.SelectContext(tx.c(), &hs, tx.Rebind(`SELECT id, tip_id, chat_mac, chat_sealed, lang, undeliverable, created_at FROM reporter_handles WHERE tip_id = ?`), tipID); err != nil {
+	if err := tx.SelectContext(tx.c(), &hs, tx.Rebind(`SELECT tip_id, chat_mac, chat_sealed, lang, undeliverable, created_at FROM reporter_handles WHERE tip_id = ?`), tipID); err != nil {
 		return nil, err
 	} else if len(hs) == 0 {
 		return nil, hotline.ErrNotFound
@@ -64,7 +61,7 @@ func (tx *Tx) HandleByTip(tipID int64) (*Handle, error) {
 // HandleByTip returns the chat handle of a tip from the read pool.
 func (db *DB) HandleByTip(ctx context.Context, tipID int64) (*Handle, error) {
 	var hs []*Handle
-	if err := db.reader.SelectContext(ctx, &hs, db.reader.Rebind(`SELECT id, tip_id, chat_mac, chat_sealed, lang, undeliverable, created_at FROM reporter_handles WHERE tip_id = ?`), tipID); err != nil {
+	if err := db.reader.SelectContext(ctx, &hs, db.reader.Rebind(`SELECT tip_id, chat_mac, chat_sealed, lang, undeliverable, created_at FROM reporter_handles WHERE tip_id = ?`), tipID); err != nil {
 		return nil, err
 	} else if len(hs) == 0 {
 		return nil, hotline.ErrNotFound

@@ -9,7 +9,7 @@ const (
 	qPutConversation = `INSERT INTO conversations (key_mac, state_sealed, updated_at, urgent_since, draft, ask_due) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (key_mac) DO UPDATE SET state_sealed = excluded.state_sealed, updated_at = excluded.updated_at,
 		urgent_since = excluded.urgent_since, draft = excluded.draft, ask_due = excluded.ask_due`
-	qInsertHandle  = `INSERT INTO reporter_handles (tip_id, chat_mac, chat_sealed, lang, undeliverable, created_at) VALUES (?, ?, ?, ?, 0, ?) RETURNING id`
+	qInsertHandle  = `INSERT INTO reporter_handles (tip_id, chat_mac, chat_sealed, lang, undeliverable, created_at) VALUES (?, ?, ?, ?, 0, ?)`
 	qInsertEvent   = `INSERT INTO ledger (seq, school_id, tip_id, alias, kind, detail, actor_id, at, salt, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qSetLedgerHead = `UPDATE ledger_head SET seq = ?, hash = ? WHERE id = 1`
 	qInsertMessage = `INSERT INTO messages (uid, tip_id, author, counselor_id, body_sealed, reporter_sealed, district_sealed, photo_sealed, photo_reporter_sealed, photo_district_sealed, delivery, created_at, seal_version)
