@@ -99,10 +99,13 @@ func queueDue(t *hotline.Tip) int64 {
 	return noDue
 }
 
-// InsertTip inserts a new tip. The caller sets UID, alias, metadata and
-// deadlines; an alias already used in the school is ErrAliasTaken. An open
-// unassessed tip without an assessment deadline gets its district's
-// (CaseDeadlines), so that no case is received outside the net.
+// InsertTip inserts a new tip. The caller sets UID, alias, metadata,
+// deadlines and the safety question's state (asked with the report, or
+// possibly urgent already: in this INSERT, not an UPDATE after it, which
+// on PostgreSQL is a round trip fewer); an alias already used in the
+// school is ErrAliasTaken. An open unassessed tip without an assessment
+// deadline gets its district's (CaseDeadlines), so that no case is
+// received outside the net.
 func (tx *Tx) InsertTip(t *hotline.Tip, receiptMAC []byte) error {
 	if t.ReporterKey != nil && t.ReporterKeyVersion == 0 {
 		// Without its version the key could not be derived again.
@@ -128,7 +131,8 @@ func (tx *Tx) InsertTip(t *hotline.Tip, receiptMAC []byte) error {
 		t.UID, t.SchoolID, t.Alias.ZH, t.Alias.EN, string(t.Channel), string(t.Role), string(t.Status), string(t.Severity), string(t.Category),
 		t.Urgent, assignee, t.Escalated, formatSteps(t.Steps), nullBytes(receiptMAC), nullBytes(t.ReporterKey),
 		micros(t.CreatedAt), micros(t.UpdatedAt), micros(t.LastReporterAt), micros(t.AckDue), micros(t.ReplyDue), micros(t.DistrictDue),
-		micros(t.AcknowledgedAt), micros(t.FirstReplyAt), micros(t.ResolvedAt), queueDue(t), reporterKeyVersion(t), micros(t.AssessDue), micros(t.ProgressDue))
+		micros(t.AcknowledgedAt), micros(t.FirstReplyAt), micros(t.ResolvedAt), queueDue(t), reporterKeyVersion(t), micros(t.AssessDue), micros(t.ProgressDue),
+		t.PossiblyUrgent, micros(t.SafetyDue), micros(t.SafetyAskedAt))
 	if errors.Is(err, sql.ErrNoRows) {
 		// ON CONFLICT … DO NOTHING: the alias is taken, and the
 		// transaction is still usable for another try (on PostgreSQL a
