@@ -7,6 +7,19 @@ import (
 	"hotline/internal/hotline"
 )
 
+// The statements on reporter_handles: each finds its rows by the tip (the
+// table's key) or by the chat (reporter_handles_chat);
+// TestHandleQueriesIndexed holds them to it.
+const (
+	qHandleByTip          = `SELECT tip_id, chat_mac, chat_sealed, lang, undeliverable, created_at FROM reporter_handles WHERE tip_id = ?`
+	qTipsByChat           = `WHERE id IN (SELECT tip_id FROM reporter_handles WHERE chat_mac = ?) ORDER BY id DESC`
+	qDeleteHandles        = `DELETE FROM reporter_handles WHERE chat_mac = ?`
+	qHandlesUndeliverable = `UPDATE reporter_handles SET undeliverable = ? WHERE chat_mac = ?`
+	qReviveHandles        = `UPDATE reporter_handles SET undeliverable = ? WHERE chat_mac = ? AND undeliverable = ?`
+	qHandleChat           = `SELECT chat_mac FROM reporter_handles WHERE tip_id = ?`
+	qHandlesLang          = `UPDATE reporter_handles SET lang = ?, undeliverable = ? WHERE chat_mac = ?`
+)
+
 // Handle links a Telegram chat (sealed, found by HMAC) to one tip. The tip
 // is its key: a tip has one handle at most.
 type Handle struct {
@@ -50,7 +63,7 @@ func (tx *Tx) AddHandle(h *Handle) error {
 // HandleByTip returns the chat handle of a tip, or ErrNotFound.
 func (tx *Tx) HandleByTip(tipID int64) (*Handle, error) {
 	var hs []*Handle
-	if err := tx.SelectContext(tx.c(), &hs, tx.Rebind(`SELECT tip_id, chat_mac, chat_sealed, lang, undeliverable, created_at FROM reporter_handles WHERE tip_id = ?`), tipID); err != nil {
+	if err := tx.SelectContext(tx.c(), &hs, tx.Rebind(qHandleByTip), tipID); err != nil {
 		return nil, err
 	} else if len(hs) == 0 {
 		return nil, hotline.ErrNotFound
@@ -61,7 +74,7 @@ func (tx *Tx) HandleByTip(tipID int64) (*Handle, error) {
 // HandleByTip returns the chat handle of a tip from the read pool.
 func (db *DB) HandleByTip(ctx context.Context, tipID int64) (*Handle, error) {
 	var hs []*Handle
-	if err := db.reader.SelectContext(ctx, &hs, db.reader.Rebind(`SELECT tip_id, chat_mac, chat_sealed, lang, undeliverable, created_at FROM reporter_handles WHERE tip_id = ?`), tipID); err != nil {
+	if err := db.reader.SelectContext(ctx, &hs, db.reader.Rebind(qHandleByTip), tipID); err != nil {
 		return nil, err
 	} else if len(hs) == 0 {
 		return nil, hotline.ErrNotFound
@@ -71,12 +84,12 @@ func (db *DB) HandleByTip(ctx context.Context, tipID int64) (*Handle, error) {
 
 // TipsByChat lists the tips linked to a chat, newest first.
 func (db *DB) TipsByChat(ctx context.Context, chatMAC []byte) ([]*hotline.Tip, error) {
-	return findTips(ctx, db.reader, `WHERE id IN (SELECT tip_id FROM reporter_handles WHERE chat_mac = ?) ORDER BY id DESC`, chatMAC)
+	return findTips(ctx, db.reader, qTipsByChat, chatMAC)
 }
 
 // TipsByChat lists the tips linked to a chat within the transaction.
 func (tx *Tx) TipsByChat(chatMAC []byte) ([]*hotline.Tip, error) {
-	return findTips(tx.c(), tx.Tx, `WHERE id IN (SELECT tip_id FROM reporter_handles WHERE chat_mac = ?) ORDER BY id DESC`, chatMAC)
+	return findTips(tx.c(), tx.Tx, qTipsByChat, chatMAC)
 }
 
 // DeleteHandlesByChat unlinks a chat from all its tips and returns the tips
@@ -86,7 +99,7 @@ func (tx *Tx) DeleteHandlesByChat(chatMAC []byte) ([]*hotline.Tip, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := tx.exec(`DELETE FROM reporter_handles WHERE chat_mac = ?`, chatMAC); err != nil {
+	if _, err := tx.exec(qDeleteHandles, chatMAC); err != nil {
 		return nil, err
 	}
 	// Replies still waiting for this chat can no longer be delivered.
@@ -105,7 +118,7 @@ func (tx *Tx) DeleteHandlesByChat(chatMAC []byte) ([]*hotline.Tip, error) {
 // SetHandleUndeliverable marks every handle of a chat undeliverable (the
 // chat blocked the bot).
 func (tx *Tx) SetHandleUndeliverable(chatMAC []byte) error {
-	_, err := tx.exec(`UPDATE reporter_handles SET undeliverable = ? WHERE chat_mac = ?`, true, chatMAC)
+	_, err := tx.exec(qHandlesUndeliverable, true, chatMAC)
 	return err
 }
 
@@ -114,7 +127,7 @@ func (tx *Tx) SetHandleUndeliverable(chatMAC []byte) error {
 // replies held when it blocked the bot go back in the queue, due now, in
 // their order, shown as waiting.
 func (tx *Tx) ReviveChat(chatMAC []byte) error {
-	if err := tx.execLate(nil, `UPDATE reporter_handles SET undeliverable = ? WHERE chat_mac = ? AND undeliverable = ?`, false, chatMAC, true); err != nil {
+	if err := tx.execLate(nil, qReviveHandles, false, chatMAC, true); err != nil {
 		return err
 	}
 	if err := tx.execLate(nil, `UPDATE messages SET delivery = 'waiting' WHERE id IN (SELECT message_id FROM outbox WHERE chat_mac = ? AND held_at > 0)`, chatMAC); err != nil {
@@ -127,7 +140,7 @@ func (tx *Tx) ReviveChat(chatMAC []byte) error {
 // has one: its reporter just wrote.
 func (tx *Tx) ReviveHandle(tipID int64) error {
 	var macs [][]byte
-	if err := tx.SelectContext(tx.c(), &macs, tx.Rebind(`SELECT chat_mac FROM reporter_handles WHERE tip_id = ?`), tipID); err != nil {
+	if err := tx.SelectContext(tx.c(), &macs, tx.Rebind(qHandleChat), tipID); err != nil {
 		return err
 	}
 	for _, mac := range macs {
@@ -140,6 +153,6 @@ func (tx *Tx) ReviveHandle(tipID int64) error {
 
 // SetHandleLang records the chat's language for replies.
 func (tx *Tx) SetHandleLang(chatMAC []byte, lang hotline.Lang) error {
-	_, err := tx.exec(`UPDATE reporter_handles SET lang = ?, undeliverable = ? WHERE chat_mac = ?`, string(lang), false, chatMAC)
+	_, err := tx.exec(qHandlesLang, string(lang), false, chatMAC)
 	return err
 }
