@@ -241,7 +241,7 @@ func (s *Service) write(tx *store.Tx, f *filing, count int) error {
 		if tip.Alias, err = assignAlias(tx, school.ID, count); err != nil {
 			return err
 		}
-		err = tx.InsertTip(tip, f.receiptMAC)
+		err = tx.InsertChatTip(tip, f.receiptMAC, f.handle)
 		if !errors.Is(err, store.ErrAliasTaken) || attempt > 5 {
 			break
 		}
@@ -262,12 +262,6 @@ func (s *Service) write(tx *store.Tx, f *filing, count int) error {
 	for _, m := range f.msgs {
 		m.TipID = tip.ID
 		if err := tx.AddMessage(m); err != nil {
-			return err
-		}
-	}
-	if f.handle != nil {
-		f.handle.TipID = tip.ID
-		if err := tx.AddHandle(f.handle); err != nil {
 			return err
 		}
 	}

@@ -2,26 +2,27 @@ package store
 
 import (
 	"context"
-	"fmt"
 
 	"hotline/internal/hotline"
 )
 
-// The statements on reporter_handles: each finds its rows by the tip (the
-// table's key) or by the chat (reporter_handles_chat);
+// A chat's handle is kept in its tip's row (migration 0057): chat_mac,
+// chat_sealed, chat_lang, chat_undeliverable, chat_linked_at, written by
+// the tip's INSERT (InsertChatTip). The statements on them find their
+// tips by the tip's id or by the chats' partial index (tips_chat);
 // TestHandleQueriesIndexed holds them to it.
 const (
-	qHandleByTip          = `SELECT tip_id, chat_mac, chat_sealed, lang, undeliverable, created_at FROM reporter_handles WHERE tip_id = ?`
-	qTipsByChat           = `WHERE id IN (SELECT tip_id FROM reporter_handles WHERE chat_mac = ?) ORDER BY id DESC`
-	qDeleteHandles        = `DELETE FROM reporter_handles WHERE chat_mac = ?`
-	qHandlesUndeliverable = `UPDATE reporter_handles SET undeliverable = ? WHERE chat_mac = ?`
-	qReviveHandles        = `UPDATE reporter_handles SET undeliverable = ? WHERE chat_mac = ? AND undeliverable = ?`
-	qHandleChat           = `SELECT chat_mac FROM reporter_handles WHERE tip_id = ?`
-	qHandlesLang          = `UPDATE reporter_handles SET lang = ?, undeliverable = ? WHERE chat_mac = ?`
+	qHandleByTip          = `SELECT id AS tip_id, chat_mac, chat_sealed, chat_lang AS lang, chat_undeliverable AS undeliverable, chat_linked_at AS created_at FROM tips WHERE id = ? AND chat_mac IS NOT NULL`
+	qTipsByChat           = `WHERE chat_mac = ? ORDER BY id DESC`
+	qDeleteHandles        = `UPDATE tips SET chat_mac = NULL, chat_sealed = NULL, chat_lang = 'zh', chat_undeliverable = 0, chat_linked_at = 0 WHERE chat_mac = ?`
+	qHandlesUndeliverable = `UPDATE tips SET chat_undeliverable = ? WHERE chat_mac = ?`
+	qReviveHandles        = `UPDATE tips SET chat_undeliverable = ? WHERE chat_mac = ? AND chat_undeliverable = ?`
+	qHandleChat           = `SELECT chat_mac FROM tips WHERE id = ? AND chat_mac IS NOT NULL`
+	qHandlesLang          = `UPDATE tips SET chat_lang = ?, chat_undeliverable = ? WHERE chat_mac = ?`
 )
 
-// Handle links a Telegram chat (sealed, found by HMAC) to one tip. The tip
-// is its key: a tip has one handle at most.
+// Handle links a Telegram or WeChat chat (sealed, found by HMAC) to one
+// tip; it is stored in the tip's row.
 type Handle struct {
 	TipID         int64        `db:"tip_id"`
 	ChatMAC       []byte       `db:"chat_mac"`
@@ -29,35 +30,6 @@ type Handle struct {
 	Lang          hotline.Lang `db:"lang"`
 	Undeliverable bool         `db:"undeliverable"`
 	CreatedAt     int64        `db:"created_at"`
-}
-
-// InsertHandle links a chat to a tip. A chat that files a report can be
-// reached, so it also revives the chat's other handles (ReviveChat).
-func (tx *Tx) InsertHandle(h *Handle) error {
-	h.CreatedAt = micros(tx.now)
-	if h.Lang == "" {
-		h.Lang = hotline.LangZH
-	}
-	if _, err := tx.exec(qInsertHandle, h.TipID, h.ChatMAC, h.ChatSealed, string(h.Lang), h.CreatedAt); err != nil {
-		return fmt.Errorf("insert handle: %w", err)
-	}
-	return tx.ReviveChat(h.ChatMAC)
-}
-
-// AddHandle is InsertHandle for a caller that does not need the insert's
-// failure before the transaction commits: where statements are held (see
-// late), the insert is sent late.
-func (tx *Tx) AddHandle(h *Handle) error {
-	h.CreatedAt = micros(tx.now)
-	if h.Lang == "" {
-		h.Lang = hotline.LangZH
-	}
-	err := tx.execLate(func(err error) error { return fmt.Errorf("insert handle: %w", err) }, qInsertHandle,
-		h.TipID, h.ChatMAC, h.ChatSealed, string(h.Lang), h.CreatedAt)
-	if err != nil {
-		return err
-	}
-	return tx.ReviveChat(h.ChatMAC)
 }
 
 // HandleByTip returns the chat handle of a tip, or ErrNotFound.

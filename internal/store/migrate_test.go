@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -57,7 +58,7 @@ var recordedNames = []string{
 	"migrations/0052_stats_tokens.sql",
 	"migrations/0055_school_handovers.sql",
 	"migrations/0056_widget_seen.sql",
-	"migrations/0057_handles_by_tip.sql",
+	"migrations/0057_handles_in_tips.sql",
 	"migrations/0065_webchat_deliveries.sql",
 }
 
@@ -227,10 +228,11 @@ func TestWebchatMarksCarriedOver(t *testing.T) {
 	}
 }
 
-// TestHandlesCarriedOverToTipKey: 0057 keys reporter_handles by tip; the
-// handles made under the old schema (an id of their own) keep their chat,
-// language and delivery state, and their chats still find their tips.
-func TestHandlesCarriedOverToTipKey(t *testing.T) {
+// TestHandlesCarriedIntoTips: 0057 moves the chats' handles into their
+// tips' rows; the handles made under the old schema (a table with ids of
+// its own) keep their chat, language and delivery state, their chats
+// still find their tips, and a tip without a handle has none.
+func TestHandlesCarriedIntoTips(t *testing.T) {
 	ctx := context.Background()
 	db, err := Open(pgtest.DB(t, filepath.Join(t.TempDir(), "h.db")))
 	if err != nil {
@@ -243,7 +245,7 @@ func TestHandlesCarriedOverToTipKey(t *testing.T) {
 		if err := tx.CreateSchool(school, []byte("wrapped")); err != nil {
 			return err
 		}
-		for i := range 3 {
+		for i := range 4 {
 			tip := &hotline.Tip{UID: fmt.Sprintf("t%d", i), SchoolID: school.ID, Alias: hotline.Alias{ZH: fmt.Sprintf("狐%d", i), EN: fmt.Sprintf("Fox %d", i)},
 				Channel: hotline.ChannelTelegram, Role: hotline.ReporterVictim, Status: hotline.StatusNew, Severity: hotline.SeverityUnassessed, Category: hotline.CategoryVerbal}
 			if err := tx.InsertTip(tip, nil); err != nil {
@@ -256,12 +258,21 @@ func TestHandlesCarriedOverToTipKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The table as it was before 0057, with ids that are not the tips'.
-	old, err := expand(db.dialect, `DROP TABLE reporter_handles;
+	// The database as it was before 0057: no chat columns on tips, the
+	// handles' table of 0001.
+	old, err := expand(db.dialect, `DROP INDEX tips_chat;
+		ALTER TABLE tips DROP COLUMN chat_mac;
+		ALTER TABLE tips DROP COLUMN chat_sealed;
+		ALTER TABLE tips DROP COLUMN chat_lang;
+		ALTER TABLE tips DROP COLUMN chat_undeliverable;
+		ALTER TABLE tips DROP COLUMN chat_linked_at;
 		CREATE TABLE reporter_handles (id {{ID}}, tip_id {{INT64}} NOT NULL UNIQUE REFERENCES tips(id), chat_mac {{BLOB}} NOT NULL,
 		chat_sealed {{BLOB}} NOT NULL, lang TEXT NOT NULL DEFAULT 'zh', undeliverable INTEGER NOT NULL DEFAULT 0, created_at {{INT64}} NOT NULL);
 		CREATE INDEX reporter_handles_chat ON reporter_handles(chat_mac)`)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.writer.ExecContext(ctx, old); err != nil {
 		t.Fatal(err)
 	}
 	chatA, chatB := []byte("chat-a"), []byte("chat-b")
@@ -269,11 +280,10 @@ func TestHandlesCarriedOverToTipKey(t *testing.T) {
 		sql  string
 		args []any
 	}{
-		{old, nil},
 		{`INSERT INTO reporter_handles (id, tip_id, chat_mac, chat_sealed, lang, undeliverable, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`, []any{70, tipIDs[0], chatA, []byte("sealed-0"), "en", 1, 11}},
 		{`INSERT INTO reporter_handles (id, tip_id, chat_mac, chat_sealed, lang, undeliverable, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`, []any{71, tipIDs[1], chatA, []byte("sealed-1"), "en", 1, 12}},
 		{`INSERT INTO reporter_handles (id, tip_id, chat_mac, chat_sealed, lang, undeliverable, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`, []any{72, tipIDs[2], chatB, []byte("sealed-2"), "zh", 0, 13}},
-		{`DELETE FROM migrations WHERE name = ?`, []any{"migrations/0057_handles_by_tip.sql"}},
+		{`DELETE FROM migrations WHERE name = ?`, []any{"migrations/0057_handles_in_tips.sql"}},
 	} {
 		if _, err := db.writer.ExecContext(ctx, db.writer.Rebind(q.sql), q.args...); err != nil {
 			t.Fatalf("%s: %v", q.sql, err)
@@ -295,6 +305,9 @@ func TestHandlesCarriedOverToTipKey(t *testing.T) {
 			t.Errorf("tip %d: got %+v, want %+v", i, *got, want)
 		}
 	}
+	if got, err := db.HandleByTip(ctx, tipIDs[3]); !errors.Is(err, hotline.ErrNotFound) {
+		t.Errorf("tip without a handle: got %+v, %v; want ErrNotFound", got, err)
+	}
 	tips, err := db.TipsByChat(ctx, chatA)
 	if err != nil {
 		t.Fatal(err)
@@ -302,11 +315,7 @@ func TestHandlesCarriedOverToTipKey(t *testing.T) {
 	if len(tips) != 2 || tips[0].ID != tipIDs[1] || tips[1].ID != tipIDs[0] {
 		t.Errorf("chat a's tips: got %d (%v), want tips %d and %d", len(tips), tips, tipIDs[1], tipIDs[0])
 	}
-	// A second handle for a tip is refused by the key, as by UNIQUE before.
-	err = db.Update(ctx, func(tx *Tx) error {
-		return tx.InsertHandle(&Handle{TipID: tipIDs[2], ChatMAC: chatB, ChatSealed: []byte("again")})
-	})
-	if err == nil {
-		t.Error("a second handle for a tip was stored")
+	if _, err := db.writer.ExecContext(ctx, `SELECT 1 FROM reporter_handles`); err == nil {
+		t.Error("reporter_handles is still there")
 	}
 }
