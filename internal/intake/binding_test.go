@@ -187,7 +187,7 @@ func TestHandleChatBoundToTip(t *testing.T) {
 	}
 	setSealed := func(tipID int64, sealed []byte) {
 		t.Helper()
-		if _, err := e.db.Writer().Exec(`UPDATE reporter_handles SET chat_sealed = ? WHERE tip_id = ?`, sealed, tipID); err != nil {
+		if _, err := e.db.Writer().Exec(`UPDATE tips SET chat_sealed = ? WHERE id = ?`, sealed, tipID); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -70,6 +70,14 @@ func askSafety(tx *store.Tx, school *hotline.School, t *hotline.Tip) (due time.T
 	return due, countSafety(tx, school, store.UrgencyAsked)
 }
 
+// askedNow sets a new tip's safety question as asked at now, before the
+// tip is inserted (Submit counts it once the tip is), and returns when
+// it goes unanswered.
+func askedNow(t *hotline.Tip, now time.Time) time.Time {
+	t.SafetyDue, t.SafetyAskedAt = now.Add(hotline.SafetyQuestionWait), now
+	return t.SafetyDue
+}
+
 // mayAsk reports whether a safety question may be asked about t now: it
 // is not urgent already (the on-call has it), none waits, and none was
 // asked within askAgainAfter.

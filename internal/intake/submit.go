@@ -225,12 +225,23 @@ func (s *Service) seal(f *filing) error {
 func (s *Service) write(tx *store.Tx, f *filing, count int) error {
 	sub, school := f.sub, f.school
 	tip := s.newTip(tx, f)
+	// The safety question's state goes in with the tip's row.
+	switch {
+	case sub.PossiblyUrgent && !f.urgent:
+		tip.PossiblyUrgent = true
+	case !f.carryDue.IsZero():
+		// Asked in the conversation and not answered yet: the
+		// question now waits on the case.
+		tip.SafetyDue, tip.SafetyAskedAt = f.carryDue, tx.Now()
+	case f.askNow:
+		f.out.SafetyDue = askedNow(tip, tx.Now())
+	}
 	var err error
 	for attempt := 0; ; attempt++ {
 		if tip.Alias, err = assignAlias(tx, school.ID, count); err != nil {
 			return err
 		}
-		err = tx.InsertTip(tip, f.receiptMAC)
+		err = tx.InsertChatTip(tip, f.receiptMAC, f.handle)
 		if !errors.Is(err, store.ErrAliasTaken) || attempt > 5 {
 			break
 		}
@@ -243,32 +254,14 @@ func (s *Service) write(tx *store.Tx, f *filing, count int) error {
 			return err
 		}
 	}
-	switch {
-	case sub.PossiblyUrgent && !f.urgent:
-		if err := tx.MarkPossiblyUrgent(tip.ID); err != nil {
-			return err
-		}
-		tip.PossiblyUrgent = true
-	case !f.carryDue.IsZero():
-		// Asked in the conversation and not answered yet: the
-		// question now waits on the case.
-		if err := tx.SetSafetyQuestion(tip.ID, f.carryDue, tx.Now()); err != nil {
-			return err
-		}
-	case f.askNow:
-		if f.out.SafetyDue, err = askSafety(tx, school, tip); err != nil {
+	if f.askNow {
+		if err := countSafety(tx, school, store.UrgencyAsked); err != nil {
 			return err
 		}
 	}
 	for _, m := range f.msgs {
 		m.TipID = tip.ID
 		if err := tx.AddMessage(m); err != nil {
-			return err
-		}
-	}
-	if f.handle != nil {
-		f.handle.TipID = tip.ID
-		if err := tx.AddHandle(f.handle); err != nil {
 			return err
 		}
 	}

@@ -2,14 +2,28 @@ package store
 
 import (
 	"context"
-	"fmt"
 
 	"hotline/internal/hotline"
 )
 
-// Handle links a Telegram chat (sealed, found by HMAC) to one tip.
+// A chat's handle is kept in its tip's row (migration 0057): chat_mac,
+// chat_sealed, chat_lang, chat_undeliverable, chat_linked_at, written by
+// the tip's INSERT (InsertChatTip). The statements on them find their
+// tips by the tip's id or by the chats' partial index (tips_chat);
+// TestHandleQueriesIndexed holds them to it.
+const (
+	qHandleByTip          = `SELECT id AS tip_id, chat_mac, chat_sealed, chat_lang AS lang, chat_undeliverable AS undeliverable, chat_linked_at AS created_at FROM tips WHERE id = ? AND chat_mac IS NOT NULL`
+	qTipsByChat           = `WHERE chat_mac = ? ORDER BY id DESC`
+	qDeleteHandles        = `UPDATE tips SET chat_mac = NULL, chat_sealed = NULL, chat_lang = 'zh', chat_undeliverable = 0, chat_linked_at = 0 WHERE chat_mac = ?`
+	qHandlesUndeliverable = `UPDATE tips SET chat_undeliverable = ? WHERE chat_mac = ?`
+	qReviveHandles        = `UPDATE tips SET chat_undeliverable = ? WHERE chat_mac = ? AND chat_undeliverable = ?`
+	qHandleChat           = `SELECT chat_mac FROM tips WHERE id = ? AND chat_mac IS NOT NULL`
+	qHandlesLang          = `UPDATE tips SET chat_lang = ?, chat_undeliverable = ? WHERE chat_mac = ?`
+)
+
+// Handle links a Telegram or WeChat chat (sealed, found by HMAC) to one
+// tip; it is stored in the tip's row.
 type Handle struct {
-	ID            int64        `db:"id"`
 	TipID         int64        `db:"tip_id"`
 	ChatMAC       []byte       `db:"chat_mac"`
 	ChatSealed    []byte       `db:"chat_sealed"`
@@ -18,42 +32,10 @@ type Handle struct {
 	CreatedAt     int64        `db:"created_at"`
 }
 
-// InsertHandle links a chat to a tip. A chat that files a report can be
-// reached, so it also revives the chat's other handles (ReviveChat).
-func (tx *Tx) InsertHandle(h *Handle) error {
-	h.CreatedAt = micros(tx.now)
-	if h.Lang == "" {
-		h.Lang = hotline.LangZH
-	}
-	id, err := tx.insertID(qInsertHandle,
-		h.TipID, h.ChatMAC, h.ChatSealed, string(h.Lang), h.CreatedAt)
-	if err != nil {
-		return fmt.Errorf("insert handle: %w", err)
-	}
-	h.ID = id
-	return tx.ReviveChat(h.ChatMAC)
-}
-
-// AddHandle is InsertHandle for a caller that does not read h.ID before
-// the transaction commits: where statements are held (see late), the
-// insert is sent late and h.ID is set when it is.
-func (tx *Tx) AddHandle(h *Handle) error {
-	h.CreatedAt = micros(tx.now)
-	if h.Lang == "" {
-		h.Lang = hotline.LangZH
-	}
-	err := tx.insertIDLate(&h.ID, func(err error) error { return fmt.Errorf("insert handle: %w", err) }, qInsertHandle,
-		h.TipID, h.ChatMAC, h.ChatSealed, string(h.Lang), h.CreatedAt)
-	if err != nil {
-		return err
-	}
-	return tx.ReviveChat(h.ChatMAC)
-}
-
 // HandleByTip returns the chat handle of a tip, or ErrNotFound.
 func (tx *Tx) HandleByTip(tipID int64) (*Handle, error) {
 	var hs []*Handle
-	if err := tx.SelectContext(tx.c(), &hs, tx.Rebind(`SELECT id, tip_id, chat_mac, chat_sealed, lang, undeliverable, created_at FROM reporter_handles WHERE tip_id = ?`), tipID); err != nil {
+	if err := tx.SelectContext(tx.c(), &hs, tx.Rebind(qHandleByTip), tipID); err != nil {
 		return nil, err
 	} else if len(hs) == 0 {
 		return nil, hotline.ErrNotFound
@@ -64,7 +46,7 @@ func (tx *Tx) HandleByTip(tipID int64) (*Handle, error) {
 // HandleByTip returns the chat handle of a tip from the read pool.
 func (db *DB) HandleByTip(ctx context.Context, tipID int64) (*Handle, error) {
 	var hs []*Handle
-	if err := db.reader.SelectContext(ctx, &hs, db.reader.Rebind(`SELECT id, tip_id, chat_mac, chat_sealed, lang, undeliverable, created_at FROM reporter_handles WHERE tip_id = ?`), tipID); err != nil {
+	if err := db.reader.SelectContext(ctx, &hs, db.reader.Rebind(qHandleByTip), tipID); err != nil {
 		return nil, err
 	} else if len(hs) == 0 {
 		return nil, hotline.ErrNotFound
@@ -74,12 +56,12 @@ func (db *DB) HandleByTip(ctx context.Context, tipID int64) (*Handle, error) {
 
 // TipsByChat lists the tips linked to a chat, newest first.
 func (db *DB) TipsByChat(ctx context.Context, chatMAC []byte) ([]*hotline.Tip, error) {
-	return findTips(ctx, db.reader, `WHERE id IN (SELECT tip_id FROM reporter_handles WHERE chat_mac = ?) ORDER BY id DESC`, chatMAC)
+	return findTips(ctx, db.reader, qTipsByChat, chatMAC)
 }
 
 // TipsByChat lists the tips linked to a chat within the transaction.
 func (tx *Tx) TipsByChat(chatMAC []byte) ([]*hotline.Tip, error) {
-	return findTips(tx.c(), tx.Tx, `WHERE id IN (SELECT tip_id FROM reporter_handles WHERE chat_mac = ?) ORDER BY id DESC`, chatMAC)
+	return findTips(tx.c(), tx.Tx, qTipsByChat, chatMAC)
 }
 
 // DeleteHandlesByChat unlinks a chat from all its tips and returns the tips
@@ -89,7 +71,7 @@ func (tx *Tx) DeleteHandlesByChat(chatMAC []byte) ([]*hotline.Tip, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := tx.exec(`DELETE FROM reporter_handles WHERE chat_mac = ?`, chatMAC); err != nil {
+	if _, err := tx.exec(qDeleteHandles, chatMAC); err != nil {
 		return nil, err
 	}
 	// Replies still waiting for this chat can no longer be delivered.
@@ -108,7 +90,7 @@ func (tx *Tx) DeleteHandlesByChat(chatMAC []byte) ([]*hotline.Tip, error) {
 // SetHandleUndeliverable marks every handle of a chat undeliverable (the
 // chat blocked the bot).
 func (tx *Tx) SetHandleUndeliverable(chatMAC []byte) error {
-	_, err := tx.exec(`UPDATE reporter_handles SET undeliverable = ? WHERE chat_mac = ?`, true, chatMAC)
+	_, err := tx.exec(qHandlesUndeliverable, true, chatMAC)
 	return err
 }
 
@@ -117,7 +99,7 @@ func (tx *Tx) SetHandleUndeliverable(chatMAC []byte) error {
 // replies held when it blocked the bot go back in the queue, due now, in
 // their order, shown as waiting.
 func (tx *Tx) ReviveChat(chatMAC []byte) error {
-	if err := tx.execLate(nil, `UPDATE reporter_handles SET undeliverable = ? WHERE chat_mac = ? AND undeliverable = ?`, false, chatMAC, true); err != nil {
+	if err := tx.execLate(nil, qReviveHandles, false, chatMAC, true); err != nil {
 		return err
 	}
 	if err := tx.execLate(nil, `UPDATE messages SET delivery = 'waiting' WHERE id IN (SELECT message_id FROM outbox WHERE chat_mac = ? AND held_at > 0)`, chatMAC); err != nil {
@@ -130,7 +112,7 @@ func (tx *Tx) ReviveChat(chatMAC []byte) error {
 // has one: its reporter just wrote.
 func (tx *Tx) ReviveHandle(tipID int64) error {
 	var macs [][]byte
-	if err := tx.SelectContext(tx.c(), &macs, tx.Rebind(`SELECT chat_mac FROM reporter_handles WHERE tip_id = ?`), tipID); err != nil {
+	if err := tx.SelectContext(tx.c(), &macs, tx.Rebind(qHandleChat), tipID); err != nil {
 		return err
 	}
 	for _, mac := range macs {
@@ -143,6 +125,6 @@ func (tx *Tx) ReviveHandle(tipID int64) error {
 
 // SetHandleLang records the chat's language for replies.
 func (tx *Tx) SetHandleLang(chatMAC []byte, lang hotline.Lang) error {
-	_, err := tx.exec(`UPDATE reporter_handles SET lang = ?, undeliverable = ? WHERE chat_mac = ?`, string(lang), false, chatMAC)
+	_, err := tx.exec(qHandlesLang, string(lang), false, chatMAC)
 	return err
 }

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io/fs"
 	"path"
 	"path/filepath"
@@ -11,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"hotline/internal/hotline"
 	"hotline/internal/pgtest"
 )
 
@@ -55,6 +58,7 @@ var recordedNames = []string{
 	"migrations/0052_stats_tokens.sql",
 	"migrations/0055_school_handovers.sql",
 	"migrations/0056_widget_seen.sql",
+	"migrations/0057_handles_in_tips.sql",
 	"migrations/0065_webchat_deliveries.sql",
 }
 
@@ -221,5 +225,97 @@ func TestWebchatMarksCarriedOver(t *testing.T) {
 		if _, err := db.writer.ExecContext(ctx, `SELECT 1 FROM `+table); err == nil {
 			t.Errorf("%s is still there", table)
 		}
+	}
+}
+
+// TestHandlesCarriedIntoTips: 0057 moves the chats' handles into their
+// tips' rows; the handles made under the old schema (a table with ids of
+// its own) keep their chat, language and delivery state, their chats
+// still find their tips, and a tip without a handle has none.
+func TestHandlesCarriedIntoTips(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(pgtest.DB(t, filepath.Join(t.TempDir(), "h.db")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	school := &hotline.School{Code: "no3", Name: "第三中学", District: "海淀区", PublicKey: []byte("pk")}
+	var tipIDs []int64
+	err = db.Update(ctx, func(tx *Tx) error {
+		if err := tx.CreateSchool(school, []byte("wrapped")); err != nil {
+			return err
+		}
+		for i := range 4 {
+			tip := &hotline.Tip{UID: fmt.Sprintf("t%d", i), SchoolID: school.ID, Alias: hotline.Alias{ZH: fmt.Sprintf("狐%d", i), EN: fmt.Sprintf("Fox %d", i)},
+				Channel: hotline.ChannelTelegram, Role: hotline.ReporterVictim, Status: hotline.StatusNew, Severity: hotline.SeverityUnassessed, Category: hotline.CategoryVerbal}
+			if err := tx.InsertTip(tip, nil); err != nil {
+				return err
+			}
+			tipIDs = append(tipIDs, tip.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The database as it was before 0057: no chat columns on tips, the
+	// handles' table of 0001.
+	old, err := expand(db.dialect, `DROP INDEX tips_chat;
+		ALTER TABLE tips DROP COLUMN chat_mac;
+		ALTER TABLE tips DROP COLUMN chat_sealed;
+		ALTER TABLE tips DROP COLUMN chat_lang;
+		ALTER TABLE tips DROP COLUMN chat_undeliverable;
+		ALTER TABLE tips DROP COLUMN chat_linked_at;
+		CREATE TABLE reporter_handles (id {{ID}}, tip_id {{INT64}} NOT NULL UNIQUE REFERENCES tips(id), chat_mac {{BLOB}} NOT NULL,
+		chat_sealed {{BLOB}} NOT NULL, lang TEXT NOT NULL DEFAULT 'zh', undeliverable INTEGER NOT NULL DEFAULT 0, created_at {{INT64}} NOT NULL);
+		CREATE INDEX reporter_handles_chat ON reporter_handles(chat_mac)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.writer.ExecContext(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	chatA, chatB := []byte("chat-a"), []byte("chat-b")
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`INSERT INTO reporter_handles (id, tip_id, chat_mac, chat_sealed, lang, undeliverable, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`, []any{70, tipIDs[0], chatA, []byte("sealed-0"), "en", 1, 11}},
+		{`INSERT INTO reporter_handles (id, tip_id, chat_mac, chat_sealed, lang, undeliverable, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`, []any{71, tipIDs[1], chatA, []byte("sealed-1"), "en", 1, 12}},
+		{`INSERT INTO reporter_handles (id, tip_id, chat_mac, chat_sealed, lang, undeliverable, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`, []any{72, tipIDs[2], chatB, []byte("sealed-2"), "zh", 0, 13}},
+		{`DELETE FROM migrations WHERE name = ?`, []any{"migrations/0057_handles_in_tips.sql"}},
+	} {
+		if _, err := db.writer.ExecContext(ctx, db.writer.Rebind(q.sql), q.args...); err != nil {
+			t.Fatalf("%s: %v", q.sql, err)
+		}
+	}
+	if err := db.migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []Handle{
+		{TipID: tipIDs[0], ChatMAC: chatA, ChatSealed: []byte("sealed-0"), Lang: hotline.LangEN, Undeliverable: true, CreatedAt: 11},
+		{TipID: tipIDs[1], ChatMAC: chatA, ChatSealed: []byte("sealed-1"), Lang: hotline.LangEN, Undeliverable: true, CreatedAt: 12},
+		{TipID: tipIDs[2], ChatMAC: chatB, ChatSealed: []byte("sealed-2"), Lang: hotline.LangZH, CreatedAt: 13},
+	} {
+		got, err := db.HandleByTip(ctx, tipIDs[i])
+		if err != nil {
+			t.Fatalf("tip %d: %v", i, err)
+		}
+		if fmt.Sprint(*got) != fmt.Sprint(want) {
+			t.Errorf("tip %d: got %+v, want %+v", i, *got, want)
+		}
+	}
+	if got, err := db.HandleByTip(ctx, tipIDs[3]); !errors.Is(err, hotline.ErrNotFound) {
+		t.Errorf("tip without a handle: got %+v, %v; want ErrNotFound", got, err)
+	}
+	tips, err := db.TipsByChat(ctx, chatA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tips) != 2 || tips[0].ID != tipIDs[1] || tips[1].ID != tipIDs[0] {
+		t.Errorf("chat a's tips: got %d (%v), want tips %d and %d", len(tips), tips, tipIDs[1], tipIDs[0])
+	}
+	if _, err := db.writer.ExecContext(ctx, `SELECT 1 FROM reporter_handles`); err == nil {
+		t.Error("reporter_handles is still there")
 	}
 }

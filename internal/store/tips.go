@@ -99,11 +99,31 @@ func queueDue(t *hotline.Tip) int64 {
 	return noDue
 }
 
-// InsertTip inserts a new tip. The caller sets UID, alias, metadata and
-// deadlines; an alias already used in the school is ErrAliasTaken. An open
-// unassessed tip without an assessment deadline gets its district's
-// (CaseDeadlines), so that no case is received outside the net.
+// InsertTip inserts a new tip. The caller sets UID, alias, metadata,
+// deadlines and the safety question's state (asked with the report, or
+// possibly urgent already: in this INSERT, not an UPDATE after it, which
+// on PostgreSQL is a round trip fewer); an alias already used in the
+// school is ErrAliasTaken. An open unassessed tip without an assessment
+// deadline gets its district's (CaseDeadlines), so that no case is
+// received outside the net.
 func (tx *Tx) InsertTip(t *hotline.Tip, receiptMAC []byte) error {
+	return tx.InsertChatTip(t, receiptMAC, nil)
+}
+
+// InsertChatTip is InsertTip for a tip filed from a chat (h not nil): the
+// chat's handle is written in the tip's row, and h.TipID set. A chat that
+// files a report can be reached, so it also revives the chat's other
+// handles (ReviveChat).
+func (tx *Tx) InsertChatTip(t *hotline.Tip, receiptMAC []byte, h *Handle) error {
+	var chatMAC, chatSealed []byte
+	lang, linkedAt := hotline.LangZH, int64(0)
+	if h != nil {
+		if h.Lang == "" {
+			h.Lang = hotline.LangZH
+		}
+		h.CreatedAt = micros(tx.now)
+		chatMAC, chatSealed, lang, linkedAt = h.ChatMAC, h.ChatSealed, h.Lang, h.CreatedAt
+	}
 	if t.ReporterKey != nil && t.ReporterKeyVersion == 0 {
 		// Without its version the key could not be derived again.
 		return fmt.Errorf("insert tip: reporter key without its derivation version")
@@ -128,7 +148,9 @@ func (tx *Tx) InsertTip(t *hotline.Tip, receiptMAC []byte) error {
 		t.UID, t.SchoolID, t.Alias.ZH, t.Alias.EN, string(t.Channel), string(t.Role), string(t.Status), string(t.Severity), string(t.Category),
 		t.Urgent, assignee, t.Escalated, formatSteps(t.Steps), nullBytes(receiptMAC), nullBytes(t.ReporterKey),
 		micros(t.CreatedAt), micros(t.UpdatedAt), micros(t.LastReporterAt), micros(t.AckDue), micros(t.ReplyDue), micros(t.DistrictDue),
-		micros(t.AcknowledgedAt), micros(t.FirstReplyAt), micros(t.ResolvedAt), queueDue(t), reporterKeyVersion(t), micros(t.AssessDue), micros(t.ProgressDue))
+		micros(t.AcknowledgedAt), micros(t.FirstReplyAt), micros(t.ResolvedAt), queueDue(t), reporterKeyVersion(t), micros(t.AssessDue), micros(t.ProgressDue),
+		t.PossiblyUrgent, micros(t.SafetyDue), micros(t.SafetyAskedAt),
+		nullBytes(chatMAC), nullBytes(chatSealed), string(lang), linkedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		// ON CONFLICT … DO NOTHING: the alias is taken, and the
 		// transaction is still usable for another try (on PostgreSQL a
@@ -137,7 +159,11 @@ func (tx *Tx) InsertTip(t *hotline.Tip, receiptMAC []byte) error {
 	} else if err != nil {
 		return fmt.Errorf("insert tip: %w", err)
 	}
-	return nil
+	if h == nil {
+		return nil
+	}
+	h.TipID = t.ID
+	return tx.ReviveChat(h.ChatMAC)
 }
 
 // reporterKeyVersion is the stored derivation version of a tip's reporter
