@@ -169,6 +169,23 @@ func TestUrgentReason(t *testing.T) {
 // calls. Besides ns/op it reports the 50th and 99th percentile of one call
 // (p50-ns, p99-ns); the goal is a p99 under 1 ms.
 func BenchmarkUrgent(b *testing.B) {
+	texts := benchTexts()
+	Urgent(texts[0])                       // the model is decoded once, on first use
+	times := make([]time.Duration, 0, b.N) // allocated before the timer starts
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		Urgent(texts[i%len(texts)])
+		times = append(times, time.Since(start))
+	}
+	b.StopTimer()
+	slices.Sort(times)
+	b.ReportMetric(float64(times[len(times)/2].Nanoseconds()), "p50-ns")
+	b.ReportMetric(float64(times[len(times)*99/100].Nanoseconds()), "p99-ns")
+}
+
+// benchTexts are BenchmarkUrgent's messages.
+func benchTexts() []string {
 	parts := []string{"他们每天都在背后说我坏话，还把我的书扔了。", "体育课上他们故意把球往我身上砸，", "I told the teacher but nothing changed. ",
 		"wo zhen de hen nan guo, ", "今天放学他们又在门口等我，", "😭😭", "我不想再去学校了，", "they laugh at me in the group chat every night. "}
 	texts := make([]string, 50, 50+len(worstCases))
@@ -190,18 +207,7 @@ func BenchmarkUrgent(b *testing.B) {
 		j := (i * 37) % len(texts)
 		texts[i], texts[j] = texts[j], texts[i]
 	}
-	Urgent(texts[0])                       // the model is decoded once, on first use
-	times := make([]time.Duration, 0, b.N) // allocated before the timer starts
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		start := time.Now()
-		Urgent(texts[i%len(texts)])
-		times = append(times, time.Since(start))
-	}
-	b.StopTimer()
-	slices.Sort(times)
-	b.ReportMetric(float64(times[len(times)/2].Nanoseconds()), "p50-ns")
-	b.ReportMetric(float64(times[len(times)*99/100].Nanoseconds()), "p99-ns")
+	return texts
 }
 
 // BenchmarkUrgentCorpus measures the detector on the legacy corpus's
