@@ -109,3 +109,20 @@ func TestAnswersGolden(t *testing.T) {
 		t.Fatalf("%d of %d texts answered differently", bad, len(texts))
 	}
 }
+
+// TestQuantisedScoreExact: the built-in model scores every golden text
+// from its int16 weights exactly as from the float32 weights they decode
+// to, to the last bit.
+func TestQuantisedScoreExact(t *testing.T) {
+	m := DefaultModel()
+	if m.quant == nil {
+		t.Fatal("the built-in model has no quantised weights")
+	}
+	plain := *m
+	plain.quant = nil
+	for i, text := range goldenTexts(t) {
+		if got, want := m.Score(text), plain.Score(text); got != want {
+			t.Fatalf("text %d (%.40q): %v from int16 weights, %v from float32 ones", i, text, got, want)
+		}
+	}
+}
