@@ -117,6 +117,16 @@ func rulesRead(rd reading) (bool, string) { return rulesSlang(rd, slangZH.Replac
 // rulesSlang is rulesRead given slang, the message's homophones and tool
 // names replaced (slangZH.Replace(rd.spaced)), which the model reads too.
 func rulesSlang(rd reading, slang string) (bool, string) {
+	ok, reason := rulesMatch(rd, slang)
+	if ok && framed(rd.folded) {
+		return false, "" // a past that is over, or a story (context.go)
+	}
+	return ok, reason
+}
+
+// rulesMatch reports the first rule that matches, whatever frames the
+// message.
+func rulesMatch(rd reading, slang string) (bool, string) {
 	folded := rd.folded
 	zh := prepareChinese(rd.spaced, slang)
 	ctx := &msgContext{zh: zh, folded: folded}

@@ -315,3 +315,57 @@ const (
 	minCorpusRecall     = 0.97
 	maxCorpusFalseAlarm = 0.15
 )
+
+// TestFrames: a past that is over and a story told (a lesson, the news, a
+// book) are not danger now, and the rules do not claim them; but a past
+// marker never vetoes a present one, and a story never hides the
+// writer's own danger. Written like the training lines; each was checked
+// to match a rule without its frame.
+func TestFrames(t *testing.T) {
+	tests := []struct {
+		text   string
+		urgent bool
+	}{
+		// A past that is over.
+		{"以前想过死，现在好多了，谢谢你们", false},
+		{"去年我割过手 现在已经一年多没有了 心理老师帮了我很多", false},
+		{"小学的时候被人关在厕所里过 现在上了初中 这事早翻篇了", false},
+		{"初二那年我站在天台上过 后来转学了 现在挺好的", false},
+		{"I used to hurt myself in Year 8. I'm doing much better now.", false},
+		{"two years ago i thought about ending it. therapy helped and i'm doing well", false},
+		{"my friend used to self harm but she stopped and is doing great", false},
+		// A story told.
+		{"今天心理课讲了如果同学说想自杀要怎么办 要告诉老师", false},
+		{"新闻里说外地有个初中生跳楼了 我们班讨论了很久", false},
+		{"语文课在学《雷雨》 周萍最后开枪自杀了", false},
+		{"the assembly today was about knife crime, a police officer spoke to us", false},
+		{"we watched a documentary in health class about suicide prevention", false},
+		// The past, and danger now.
+		{"去年我想死 现在还是想", true},
+		{"以前被打过 后来好多了 可是今天他们又在厕所打我", true},
+		{"I wanted to kill myself last year and I still do", true},
+		{"I used to cut, I stopped for a while, but tonight I cut again", true},
+		{"I used to be happy, it got better for a while. now i want to kill myself", true},
+		{"去年自杀过一次 后来稳定了 最近每天都想死", true},
+		// A story, and the writer's own danger.
+		{"心理课讲了自杀预防 可是我现在也想死", true},
+		{"新闻说有人跳楼了 我也想跳楼", true},
+		{"班会的时候他们把我拖到厕所打我", true},
+		{"we had an assembly on knife crime and after it he pulled a knife on me", true},
+		// Where the lesson is only the place: not a story.
+		{"体育课上他从包里拿出一把刀 说再告老师就捅我", true},
+		{"a student said in class he will bring a gun next week and shoot us", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			rd := read(tt.text)
+			slang := slangZH.Replace(rd.spaced)
+			if matched, _ := rulesMatch(rd, slang); !matched {
+				t.Fatalf("no rule matches %q even without its frame: the case tests nothing", tt.text)
+			}
+			if got, _ := rulesReason(tt.text); got != tt.urgent {
+				t.Errorf("rules on %q: %v, want %v", tt.text, got, tt.urgent)
+			}
+		})
+	}
+}
