@@ -1,5 +1,10 @@
 package urgency
 
+import (
+	"strings"
+	"sync"
+)
+
 // A rule matches words; whether they are danger now depends on what the
 // message says around them. Two frames make the rules' words not danger
 // now, and the rules do not claim such a message (the model still reads
@@ -76,14 +81,89 @@ var (
 		`\btouch me\b`, `\bafter me\b`, `\bon me\b`, `\bat me\b`)
 )
 
+// The frames' kinds of marker, as bits.
+const (
+	markPast = 1 << iota
+	markOver
+	markStory
+	markPresent
+	markWish
+	markOwn
+)
+
+// frameMarkers are the markers by kind.
+var frameMarkers = []struct {
+	ts   terms
+	kind uint8
+}{
+	{pastZH, markPast}, {pastEN, markPast}, {overZH, markOver}, {overEN, markOver}, {storyZH, markStory},
+	{storyEN, markStory}, {presentZH, markPresent}, {presentEN, markPresent}, {wishEN, markWish},
+	{ownZH, markOwn}, {ownEN, markOwn},
+}
+
 // framed reports whether the message (folded) tells of a past that is
 // over, or of a story, and says nothing of danger now: then what the
 // rules match in it is not danger now.
-func framed(folded string) bool {
-	if presentZH.in(folded) || presentEN.in(folded) {
+func framed(folded string) bool { return framedBy(markersIn(folded)) }
+
+func framedBy(m uint8) bool {
+	if m&markPresent != 0 {
 		return false
 	}
-	past := (pastZH.in(folded) || pastEN.in(folded)) && (overZH.in(folded) || overEN.in(folded)) && !wishEN.in(folded)
-	story := (storyZH.in(folded) || storyEN.in(folded)) && !ownZH.in(folded) && !ownEN.in(folded)
+	past := m&markPast != 0 && m&markOver != 0 && m&markWish == 0
+	story := m&markStory != 0 && m&markOwn == 0
 	return past || story
 }
+
+// markersIn returns the kinds of marker s holds, found in one pass: the
+// frames are asked about a message a rule matched, which may be 4,096
+// characters long, and its hundred and fifty markers looked for one by
+// one would read it a hundred and fifty times.
+func markersIn(s string) uint8 {
+	ix := markerIndexOf()
+	var found uint8
+	for i := 0; i+1 < len(s); i++ {
+		g := ix.byPair[uint16(s[i])<<8|uint16(s[i+1])]
+		if g == 0 {
+			continue
+		}
+		for _, t := range ix.groups[g-1] {
+			if found&t.kind == 0 && strings.HasPrefix(s[i:], t.text) &&
+				(!t.bounded || (!wordByteBefore(s, i) && !wordByteAt(s, i+len(t.text)))) {
+				found |= t.kind
+			}
+		}
+	}
+	return found
+}
+
+// markerIndex lists the markers by their first two bytes.
+type markerIndex struct {
+	byPair [1 << 16]uint16 // 1 + the index in groups; 0: no marker
+	groups [][]marker
+}
+
+type marker struct {
+	text    string
+	bounded bool
+	kind    uint8
+}
+
+var markerIndexOf = sync.OnceValue(func() *markerIndex {
+	ix := new(markerIndex)
+	for _, set := range frameMarkers {
+		for _, t := range set.ts {
+			if len(t.text) < 2 {
+				panic("urgency: a frame marker shorter than two bytes: " + t.text)
+			}
+			key := uint16(t.text[0])<<8 | uint16(t.text[1])
+			if ix.byPair[key] == 0 {
+				ix.groups = append(ix.groups, nil)
+				ix.byPair[key] = uint16(len(ix.groups))
+			}
+			g := &ix.groups[ix.byPair[key]-1]
+			*g = append(*g, marker{text: t.text, bounded: t.bounded, kind: set.kind})
+		}
+	}
+	return ix
+})

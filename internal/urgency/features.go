@@ -156,7 +156,13 @@ func unitsOf(out []rune, s string, keepIDs bool) []rune {
 	out = slices.Grow(out[:0], len(s)/2+1)
 	idFrom := -1 // where the current run of ASCII letters and digits began in out
 	gap := true  // no boundary mark at the start
-	lastRune, lastKept := rune(-1), false
+	var kept [16]struct {
+		r    rune
+		keep bool
+	}
+	for i := range kept {
+		kept[i].r = -1
+	}
 	for _, r := range s {
 		if r >= 0x4E00 && r <= 0x9FFF { // Han, most of most messages
 			if idFrom >= 0 {
@@ -175,12 +181,13 @@ func unitsOf(out []rune, s string, keepIDs bool) []rune {
 		if !alnum && idFrom >= 0 {
 			out, idFrom = collapseID(out, idFrom, keepIDs), -1
 		}
-		if r != lastRune {
-			// Looked up in Unicode's tables once for a run of one rune
-			// (emoji, repeated).
-			lastRune, lastKept = r, r == '\'' || unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.So, r)
+		c := &kept[r&15]
+		if c.r != r {
+			// Looked up in Unicode's tables once for the few runes a
+			// message repeats (emoji, punctuation).
+			c.r, c.keep = r, r == '\'' || unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.So, r)
 		}
-		if lastKept {
+		if c.keep {
 			if alnum && idFrom < 0 {
 				idFrom = len(out)
 			}

@@ -217,3 +217,12 @@ func TestDecodeAt(t *testing.T) {
 		}
 	}
 }
+
+// isHan's quick answer for emoji and symbols is Unicode's.
+func TestIsHanEmoji(t *testing.T) {
+	for r := rune(0x1F000); r < 0x20000; r++ {
+		if got, want := isHan(r), unicode.Is(unicode.Han, r); got != want {
+			t.Fatalf("isHan(%U) = %v, want %v", r, got, want)
+		}
+	}
+}

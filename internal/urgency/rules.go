@@ -443,6 +443,9 @@ func decodeAt(s string, i int) (rune, int) {
 }
 
 func isHan(r rune) bool {
+	if r >= 0x1F000 && r < 0x20000 { // emoji and symbols: no Han (TestIsHanEmoji)
+		return false
+	}
 	return (r >= 0x4E00 && r <= 0x9FFF) || (r >= 0x2E80 && unicode.Is(unicode.Han, r))
 }
 

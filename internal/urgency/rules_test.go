@@ -369,3 +369,33 @@ func TestFrames(t *testing.T) {
 		})
 	}
 }
+
+// markersSimple is markersIn written plainly, each marker looked for
+// alone.
+func markersSimple(folded string) uint8 {
+	var m uint8
+	for _, set := range frameMarkers {
+		if set.ts.in(folded) {
+			m |= set.kind
+		}
+	}
+	return m
+}
+
+// The frames' one pass finds the kinds of marker that each looked for
+// alone finds, on the golden texts and on every marker alone, run
+// together, glued to a word or spaced.
+func TestMarkersOnePass(t *testing.T) {
+	texts := goldenTexts(t)
+	for _, set := range frameMarkers {
+		for _, m := range set.ts {
+			texts = append(texts, m.text, "x"+m.text+"x", " "+m.text+" ", m.text+m.text, "我"+m.text)
+		}
+	}
+	for i, text := range texts {
+		f := read(text).folded
+		if got, want := markersIn(f), markersSimple(f); got != want {
+			t.Fatalf("text %d (%.40q): markers %06b, want %06b", i, text, got, want)
+		}
+	}
+}
