@@ -217,7 +217,7 @@ type Budget struct {
 
 // DefaultBudget is the budget `hotline detector train` chooses thresholds
 // within; docs/detector.md gives the figures behind it.
-var DefaultBudget = Budget{FalseAlarms: 0.09, UnsureOrdinary: 0.15}
+var DefaultBudget = Budget{FalseAlarms: 0.06, UnsureOrdinary: 0.15}
 
 // ChooseThresholds picks thresholds on scores no model saw in training
 // (cross-validation's), within the budget on ordinary messages:

@@ -148,10 +148,21 @@ func fnvString(h uint32, s string) uint32 {
 // made of, in out's array if it is large enough: letters, digits, Han characters and symbols (emoji) kept, every
 // run of spaces and punctuation one ' '.
 func units(out []rune, spaced string, keepIDs bool) []rune {
-	s := slangZH.Replace(spaced)
+	return unitsOf(out, slangZH.Replace(spaced), keepIDs)
+}
+
+// unitsOf is units given spaced with its slang replaced (slangZH.Replace).
+func unitsOf(out []rune, s string, keepIDs bool) []rune {
 	out = slices.Grow(out[:0], len(s)/2+1)
 	idFrom := -1 // where the current run of ASCII letters and digits began in out
 	gap := true  // no boundary mark at the start
+	var kept [16]struct {
+		r    rune
+		keep bool
+	}
+	for i := range kept {
+		kept[i].r = -1
+	}
 	for _, r := range s {
 		if r >= 0x4E00 && r <= 0x9FFF { // Han, most of most messages
 			if idFrom >= 0 {
@@ -170,7 +181,13 @@ func units(out []rune, spaced string, keepIDs bool) []rune {
 		if !alnum && idFrom >= 0 {
 			out, idFrom = collapseID(out, idFrom, keepIDs), -1
 		}
-		if r == '\'' || unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.So, r) {
+		c := &kept[r&15]
+		if c.r != r {
+			// Looked up in Unicode's tables once for the few runes a
+			// message repeats (emoji, punctuation).
+			c.r, c.keep = r, r == '\'' || unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.So, r)
+		}
+		if c.keep {
 			if alnum && idFrom < 0 {
 				idFrom = len(out)
 			}
@@ -211,11 +228,30 @@ func collapseID(out []rune, from int, keep bool) []rune {
 	return out
 }
 
-// emitter takes the features of a message: bucket at the position of the
-// characters where it starts. Training counts them; scoring adds their
-// weights. features is generic over it so that each gets a direct call.
-type emitter interface {
-	emit(at int, bucket uint32)
+// sink takes the features of a message: bucket at the position of the
+// characters where it starts. Scoring adds their weights (add), from a
+// decoded model's quantised weights (q, step: each the float32 the model
+// file decodes to) or from float ones (w); training counts them (counts).
+// One concrete type rather than an interface or a type parameter, so that
+// each of the tens of thousands of features of a long message is a call
+// the compiler inlines, not one through a table.
+type sink struct {
+	add    []float32
+	q      []int16
+	step   float64
+	w      []float32
+	counts map[uint32]float32
+}
+
+func (s *sink) emit(at int, bucket uint32) {
+	switch {
+	case s.q != nil:
+		s.add[at] += float32(float64(s.q[bucket]) * s.step)
+	case s.w != nil:
+		s.add[at] += s.w[bucket]
+	default:
+		s.counts[bucket]++
+	}
 }
 
 // mixRune adds a character to a hash: character n-grams are hashed
@@ -225,7 +261,7 @@ func mixRune(h uint32, r rune) uint32 { return (h ^ uint32(r)) * fnvPrime }
 // features calls e.emit for each feature of the characters u (units),
 // with its bucket masked to mask (the number of buckets less one), at the
 // position of u where it starts.
-func features[E emitter](o FeatureOptions, u []rune, mask uint32, e E) {
+func features(o FeatureOptions, u []rune, mask uint32, e *sink) {
 	charSeed := fnvByte(fnvOffset, nsChar)
 	// Character n-grams; apostrophes belong to words only.
 	for i := range u {
@@ -262,7 +298,7 @@ func features[E emitter](o FeatureOptions, u []rune, mask uint32, e E) {
 	}
 	// Words of Latin letters and digits (English, pinyin), with the
 	// contractions the rules expand, and pairs of neighbouring words.
-	ws := wordState[E]{e: e, mask: mask}
+	ws := wordState{e: e, mask: mask}
 	var buf [64]byte
 	for i := 0; i < len(u); {
 		if !isWordRune(u[i]) {
@@ -290,8 +326,8 @@ func features[E emitter](o FeatureOptions, u []rune, mask uint32, e E) {
 // wordState emits the features of English and pinyin words one by one:
 // each word, and the pair it makes with the one before, hashed from the
 // word's bytes as they are read.
-type wordState[E emitter] struct {
-	e        E
+type wordState struct {
+	e        *sink
 	mask     uint32
 	at       int    // where the word being read begins
 	prev     bool   // a word before it can pair with it
@@ -299,7 +335,7 @@ type wordState[E emitter] struct {
 	prevPair uint32 // that word's hash as the first of a pair
 }
 
-func (s *wordState[E]) word(w []byte) {
+func (s *wordState) word(w []byte) {
 	s.e.emit(s.at, fnvBytes(fnvByte(fnvOffset, nsWord), w)&s.mask)
 	if s.prev {
 		s.e.emit(s.prevAt, fnvBytes(s.prevPair, w)&s.mask)
@@ -326,7 +362,7 @@ var joinPool = sync.Pool{New: func() any { return &joinBuf{letters: make([]byte,
 // syllables (words and pairs, as typed pinyin words are), and letter
 // 4-grams without spaces over every run of characters (read) or of Latin
 // words (typed pinyin, and English, where they do no harm).
-func pinyinFeatures[E emitter](u []rune, mask uint32, e E) {
+func pinyinFeatures(u []rune, mask uint32, e *sink) {
 	table := pinyinOf()
 	jb := joinPool.Get().(*joinBuf)
 	defer joinPool.Put(jb)

@@ -192,3 +192,37 @@ func FuzzExpandWord(f *testing.F) {
 		}
 	})
 }
+
+// decodeAt decodes as utf8.DecodeRuneInString every three bytes that
+// begin a three-byte form, every two bytes, and their first one or two
+// alone.
+func TestDecodeAt(t *testing.T) {
+	b := make([]byte, 3)
+	for c0 := 0; c0 < 256; c0++ {
+		for c1 := 0; c1 < 256; c1++ {
+			for c2 := 0; c2 < 256; c2++ {
+				if c0&0xF0 != 0xE0 && c2 > 0 {
+					break // only a three-byte form's third byte is read apart
+				}
+				b[0], b[1], b[2] = byte(c0), byte(c1), byte(c2)
+				for n := 1; n <= 3; n++ {
+					s := string(b[:n])
+					gr, gs := decodeAt(s, 0)
+					wr, ws := utf8.DecodeRuneInString(s)
+					if gr != wr || gs != ws {
+						t.Fatalf("decodeAt(% x) = %U %d, want %U %d", s, gr, gs, wr, ws)
+					}
+				}
+			}
+		}
+	}
+}
+
+// isHan's quick answer for emoji and symbols is Unicode's.
+func TestIsHanEmoji(t *testing.T) {
+	for r := rune(0x1F000); r < 0x20000; r++ {
+		if got, want := isHan(r), unicode.Is(unicode.Han, r); got != want {
+			t.Fatalf("isHan(%U) = %v, want %v", r, got, want)
+		}
+	}
+}

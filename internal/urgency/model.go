@@ -34,6 +34,13 @@ type Model struct {
 	// Info says what the model was trained on, for `hotline detector` and
 	// the docs; it does not change a score.
 	Info ModelInfo
+	// quant are the weights of a model read from its file as the file
+	// keeps them, int16 steps of quantStep: Weights[i] is
+	// float32(float64(quant[i]) * quantStep), and scoring works that out
+	// as it goes. Half the bytes of Weights, they stay in the processor's
+	// cache, and a message's score is the same to the last bit.
+	quant     []int16
+	quantStep float64
 }
 
 // ModelInfo describes a trained model.
@@ -67,26 +74,27 @@ var scratch = sync.Pool{New: func() any { return new(buffers) }}
 func (m *Model) Score(text string) float64 { return m.scoreRead(read(text)) }
 
 // scoreRead is Score on a message already read.
-func (m *Model) scoreRead(rd reading) float64 {
+func (m *Model) scoreRead(rd reading) float64 { return m.scoreSlang(slangZH.Replace(rd.spaced)) }
+
+// scoreSlang is scoreRead given the message's text with its slang
+// replaced (slangZH.Replace of its reading's spaced text), which the
+// rules read too.
+func (m *Model) scoreSlang(slang string) float64 {
 	buf := scratch.Get().(*buffers)
-	u := units(buf.units, rd.spaced, m.Features.IDs)
+	u := unitsOf(buf.units, slang, m.Features.IDs)
 	add := slices.Grow(buf.add[:0], len(u))[:len(u)]
 	clear(add)
 	mask := uint32(len(m.Weights) - 1)
-	w := m.Weights[:mask+1]
-	features(m.Features, u, mask, scorer{add: add, w: w})
+	if q := m.quant; len(q) == len(m.Weights) {
+		features(m.Features, u, mask, &sink{add: add, q: q[:mask+1], step: m.quantStep})
+	} else {
+		features(m.Features, u, mask, &sink{add: add, w: m.Weights[:mask+1]})
+	}
 	best := windowMax(add, m.Window)
 	buf.units, buf.add = u, add
 	scratch.Put(buf)
 	return float64(m.Bias) + best
 }
-
-// scorer adds the weight of each feature at the character it starts at.
-type scorer struct {
-	add, w []float32
-}
-
-func (s scorer) emit(at int, bucket uint32) { s.add[at] += s.w[bucket] }
 
 // windowMax returns the sum of add when it fits in one window, else the
 // highest sum over windows of w characters.
@@ -219,6 +227,7 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 		return bad("damaged weight count")
 	}
 	w := make([]float32, 1<<uint(bits))
+	q := make([]int16, 1<<uint(bits))
 	at := uint64(0)
 	for i := uint64(0); i < count; i++ {
 		gap, err1 := binary.ReadUvarint(r)
@@ -231,6 +240,7 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 			return bad("weight out of range")
 		}
 		w[at] = float32(float64(v) * float64(head.Scale))
+		q[at] = int16(v)
 	}
 	if r.Len() != 0 {
 		return bad("trailing bytes")
@@ -239,7 +249,8 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 	if f.MaxGram < 1 || f.MaxGram > 8 || f.SkipGap > 8 || head.Features[2] > 1 {
 		return bad("features out of range")
 	}
-	*m = Model{Bits: bits, Weights: w, Bias: head.Bias, Window: int(head.Window), Unsure: head.Unsure, Urgent: head.Urgent, Veto: head.Veto, Features: f}
+	*m = Model{Bits: bits, Weights: w, Bias: head.Bias, Window: int(head.Window), Unsure: head.Unsure, Urgent: head.Urgent, Veto: head.Veto, Features: f,
+		quant: q, quantStep: float64(head.Scale)}
 	m.Info.Method, m.Info.Digest = info[0], info[5]
 	_, _ = fmt.Sscan(info[1], &m.Info.L2)
 	_, _ = fmt.Sscan(info[2], &m.Info.Examples)

@@ -16,6 +16,14 @@ import (
 // fast reading to the same answers on every text.
 
 func rulesOld(text string) (bool, string) {
+	ok, reason := rulesMatchOld(text)
+	if ok && framed(readSimple(text).folded) {
+		return false, ""
+	}
+	return ok, reason
+}
+
+func rulesMatchOld(text string) (bool, string) {
 	rd := readSimple(text)
 	zh := prepareChineseOld(rd.spaced)
 	game := gameZHOld.MatchString(zh) || gameENOld.MatchString(rd.folded)

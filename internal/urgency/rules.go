@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"slices"
+	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -111,9 +112,23 @@ func isSpace(r rune) bool {
 }
 
 // rulesRead is rulesReason on a message already read.
-func rulesRead(rd reading) (bool, string) {
+func rulesRead(rd reading) (bool, string) { return rulesSlang(rd, slangZH.Replace(rd.spaced)) }
+
+// rulesSlang is rulesRead given slang, the message's homophones and tool
+// names replaced (slangZH.Replace(rd.spaced)), which the model reads too.
+func rulesSlang(rd reading, slang string) (bool, string) {
+	ok, reason := rulesMatch(rd, slang)
+	if ok && framed(rd.folded) {
+		return false, "" // a past that is over, or a story (context.go)
+	}
+	return ok, reason
+}
+
+// rulesMatch reports the first rule that matches, whatever frames the
+// message.
+func rulesMatch(rd reading, slang string) (bool, string) {
 	folded := rd.folded
-	zh := prepareChinese(rd.spaced)
+	zh := prepareChinese(rd.spaced, slang)
 	ctx := &msgContext{zh: zh, folded: folded}
 	sc := scanPool.Get().(*scan)
 	defer scanPool.Put(sc)
@@ -183,13 +198,23 @@ var playWords = []string{"杀", "打死", "kill", "shoot", "shot"}
 // rule's answer.
 func (r *rule) firstMatch(t string, sc *scan, ctx *msgContext, negated func(t string, start, end int) bool) bool {
 	for _, f := range r.firsts {
+		starts := sc.starts[f.id]
+		if len(starts) == 0 {
+			continue
+		}
 		sc.rewind(r.sets, r.words)
-		for _, at := range sc.starts[f.id] {
-			end, ok := r.matchAt(t, f.alts, int(at), sc)
-			if !ok || r.voided(t, int(at), end, ctx, negated) {
-				continue
+		for k := 0; k < len(starts); {
+			at := int(starts[k])
+			end, ok, next := r.matchAt(t, f.alts, at, sc)
+			if ok && !r.voided(t, at, end, ctx, negated) {
+				return !r.unless.in(t)
 			}
-			return !r.unless.in(t)
+			k++
+			if next > at+1 {
+				// No alternative can match before next: skip the starts
+				// before it.
+				k += sort.Search(len(starts)-k, func(j int) bool { return int(starts[k+j]) >= next })
+			}
 		}
 	}
 	return false
@@ -252,7 +277,7 @@ func fold(s string) string {
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
+		r, size := decodeAt(s, i)
 		if r >= 0x4E00 && r <= 0x9FFF { // Han: only traditional forms change
 			if tradSet.has(r) {
 				change(i, size, string(simplified[r]))
@@ -271,15 +296,13 @@ func fold(s string) string {
 		case r == '’' || r == '‘':
 			to = '\''
 		}
-		if to >= 0x1F000 {
-			if e, ok := emoji[to]; ok {
-				change(i, size, e)
-				i += size
-				continue
-			}
+		if to >= 0x1F000 && emojiSet.has(to-0x10000) {
+			change(i, size, emoji[to])
+			i += size
+			continue
 		}
-		if t, ok := simplified[to]; ok {
-			to = t
+		if tradSet.has(to) {
+			to = simplified[to]
 		}
 		to = unicode.ToLower(to)
 		if to != r || (r == utf8.RuneError && size == 1) {
@@ -300,6 +323,15 @@ func fold(s string) string {
 var emoji = map[rune]string{
 	'🔪': " 持刀 ", '🗡': " 持刀 ", '💊': "药", '💣': " 炸弹 ", '🧨': " 炸弹 ", '🪢': "绳子",
 }
+
+// emojiSet holds the keys of emoji less 0x10000, so that most emoji are
+// passed over without a map look-up.
+var emojiSet = func() (s runeSet) {
+	for r := range emoji {
+		s.add(r - 0x10000)
+	}
+	return s
+}()
 
 // simplified maps the traditional characters of the words the rules use.
 var simplified = func() map[rune]rune {
@@ -338,12 +370,20 @@ func (s *runeSet) has(r rune) bool { return r >= 0 && r < 0x10000 && s[r/64]&(1<
 // pinyin and homophone slang become the characters they stand for, tools
 // named after knives and toy guns get neutral names, and hyperbole and
 // idioms are neutralised.
-func prepareChinese(spaced string) string {
+//
+// slang is slangZH.Replace(spaced): without pinyin to replace, it is the
+// text the rest reads.
+func prepareChinese(spaced, slang string) string {
 	s := replacePinyin(spaced)
-	s = slangZH.Replace(s)
+	if s == spaced {
+		s = slang
+	} else {
+		s = slangZH.Replace(s)
+	}
 	if strings.Contains(s, "死") || strings.Contains(s, "杀") { // every hyperbole and idiom has one
+		var c litCache
 		for _, n := range neutralZH {
-			s = n.ReplaceAllString(s)
+			s = n.replace(s, &c)
 		}
 	}
 	return s
@@ -383,7 +423,29 @@ func joinSpacedHan(s string) string {
 	return b.String()
 }
 
+// decodeAt is utf8.DecodeRuneInString(s[i:]), quick for the runes of
+// most messages: ASCII, and the three bytes of a Chinese character.
+func decodeAt(s string, i int) (rune, int) {
+	c := s[i]
+	if c < utf8.RuneSelf {
+		return rune(c), 1
+	}
+	if c&0xF0 == 0xE0 && i+2 < len(s) {
+		c1, c2 := s[i+1], s[i+2]
+		if c1&0xC0 == 0x80 && c2&0xC0 == 0x80 {
+			// Well formed unless overlong (below U+0800) or a surrogate.
+			if r := rune(c&0x0F)<<12 | rune(c1&0x3F)<<6 | rune(c2&0x3F); r >= 0x800 && (r < 0xD800 || r > 0xDFFF) {
+				return r, 3
+			}
+		}
+	}
+	return utf8.DecodeRuneInString(s[i:])
+}
+
 func isHan(r rune) bool {
+	if r >= 0x1F000 && r < 0x20000 { // emoji and symbols: no Han (TestIsHanEmoji)
+		return false
+	}
 	return (r >= 0x4E00 && r <= 0x9FFF) || (r >= 0x2E80 && unicode.Is(unicode.Han, r))
 }
 
@@ -475,7 +537,7 @@ func (p *phrases) Replace(s string) string {
 	var b strings.Builder
 	last := 0
 	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
+		r, size := decodeAt(s, i)
 		if !p.first.has(r) {
 			i += size
 			continue

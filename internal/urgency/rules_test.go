@@ -169,6 +169,23 @@ func TestUrgentReason(t *testing.T) {
 // calls. Besides ns/op it reports the 50th and 99th percentile of one call
 // (p50-ns, p99-ns); the goal is a p99 under 1 ms.
 func BenchmarkUrgent(b *testing.B) {
+	texts := benchTexts()
+	Urgent(texts[0])                       // the model is decoded once, on first use
+	times := make([]time.Duration, 0, b.N) // allocated before the timer starts
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		Urgent(texts[i%len(texts)])
+		times = append(times, time.Since(start))
+	}
+	b.StopTimer()
+	slices.Sort(times)
+	b.ReportMetric(float64(times[len(times)/2].Nanoseconds()), "p50-ns")
+	b.ReportMetric(float64(times[len(times)*99/100].Nanoseconds()), "p99-ns")
+}
+
+// benchTexts are BenchmarkUrgent's messages.
+func benchTexts() []string {
 	parts := []string{"他们每天都在背后说我坏话，还把我的书扔了。", "体育课上他们故意把球往我身上砸，", "I told the teacher but nothing changed. ",
 		"wo zhen de hen nan guo, ", "今天放学他们又在门口等我，", "😭😭", "我不想再去学校了，", "they laugh at me in the group chat every night. "}
 	texts := make([]string, 50, 50+len(worstCases))
@@ -190,18 +207,7 @@ func BenchmarkUrgent(b *testing.B) {
 		j := (i * 37) % len(texts)
 		texts[i], texts[j] = texts[j], texts[i]
 	}
-	Urgent(texts[0])                       // the model is decoded once, on first use
-	times := make([]time.Duration, 0, b.N) // allocated before the timer starts
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		start := time.Now()
-		Urgent(texts[i%len(texts)])
-		times = append(times, time.Since(start))
-	}
-	b.StopTimer()
-	slices.Sort(times)
-	b.ReportMetric(float64(times[len(times)/2].Nanoseconds()), "p50-ns")
-	b.ReportMetric(float64(times[len(times)*99/100].Nanoseconds()), "p99-ns")
+	return texts
 }
 
 // BenchmarkUrgentCorpus measures the detector on the legacy corpus's
@@ -309,3 +315,87 @@ const (
 	minCorpusRecall     = 0.97
 	maxCorpusFalseAlarm = 0.15
 )
+
+// TestFrames: a past that is over and a story told (a lesson, the news, a
+// book) are not danger now, and the rules do not claim them; but a past
+// marker never vetoes a present one, and a story never hides the
+// writer's own danger. Written like the training lines; each was checked
+// to match a rule without its frame.
+func TestFrames(t *testing.T) {
+	tests := []struct {
+		text   string
+		urgent bool
+	}{
+		// A past that is over.
+		{"以前想过死，现在好多了，谢谢你们", false},
+		{"去年我割过手 现在已经一年多没有了 心理老师帮了我很多", false},
+		{"小学的时候被人关在厕所里过 现在上了初中 这事早翻篇了", false},
+		{"初二那年我站在天台上过 后来转学了 现在挺好的", false},
+		{"I used to hurt myself in Year 8. I'm doing much better now.", false},
+		{"two years ago i thought about ending it. therapy helped and i'm doing well", false},
+		{"my friend used to self harm but she stopped and is doing great", false},
+		// A story told.
+		{"今天心理课讲了如果同学说想自杀要怎么办 要告诉老师", false},
+		{"新闻里说外地有个初中生跳楼了 我们班讨论了很久", false},
+		{"语文课在学《雷雨》 周萍最后开枪自杀了", false},
+		{"the assembly today was about knife crime, a police officer spoke to us", false},
+		{"we watched a documentary in health class about suicide prevention", false},
+		// The past, and danger now.
+		{"去年我想死 现在还是想", true},
+		{"以前被打过 后来好多了 可是今天他们又在厕所打我", true},
+		{"I wanted to kill myself last year and I still do", true},
+		{"I used to cut, I stopped for a while, but tonight I cut again", true},
+		{"I used to be happy, it got better for a while. now i want to kill myself", true},
+		{"去年自杀过一次 后来稳定了 最近每天都想死", true},
+		// A story, and the writer's own danger.
+		{"心理课讲了自杀预防 可是我现在也想死", true},
+		{"新闻说有人跳楼了 我也想跳楼", true},
+		{"班会的时候他们把我拖到厕所打我", true},
+		{"we had an assembly on knife crime and after it he pulled a knife on me", true},
+		// Where the lesson is only the place: not a story.
+		{"体育课上他从包里拿出一把刀 说再告老师就捅我", true},
+		{"a student said in class he will bring a gun next week and shoot us", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			rd := read(tt.text)
+			slang := slangZH.Replace(rd.spaced)
+			if matched, _ := rulesMatch(rd, slang); !matched {
+				t.Fatalf("no rule matches %q even without its frame: the case tests nothing", tt.text)
+			}
+			if got, _ := rulesReason(tt.text); got != tt.urgent {
+				t.Errorf("rules on %q: %v, want %v", tt.text, got, tt.urgent)
+			}
+		})
+	}
+}
+
+// markersSimple is markersIn written plainly, each marker looked for
+// alone.
+func markersSimple(folded string) uint8 {
+	var m uint8
+	for _, set := range frameMarkers {
+		if set.ts.in(folded) {
+			m |= set.kind
+		}
+	}
+	return m
+}
+
+// The frames' one pass finds the kinds of marker that each looked for
+// alone finds, on the golden texts and on every marker alone, run
+// together, glued to a word or spaced.
+func TestMarkersOnePass(t *testing.T) {
+	texts := goldenTexts(t)
+	for _, set := range frameMarkers {
+		for _, m := range set.ts {
+			texts = append(texts, m.text, "x"+m.text+"x", " "+m.text+" ", m.text+m.text, "我"+m.text)
+		}
+	}
+	for i, text := range texts {
+		f := read(text).folded
+		if got, want := markersIn(f), markersSimple(f); got != want {
+			t.Fatalf("text %d (%.40q): markers %06b, want %06b", i, text, got, want)
+		}
+	}
+}

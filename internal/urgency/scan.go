@@ -2,6 +2,7 @@ package urgency
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"regexp/syntax"
 	"slices"
@@ -57,10 +58,10 @@ type needRef struct {
 const maxNeeds = 6
 
 // runeRole is what the rules know of one rune: its first-rune id (-1:
-// no rule begins with it) and the needed sets it belongs to.
+// no rule begins with it) and whether a needed set holds it.
 type runeRole struct {
-	first int
-	sets  []int
+	first  int
+	needed bool // in a needed set
 }
 
 var (
@@ -121,12 +122,18 @@ func setID(rs []rune) int {
 	}
 	id := len(needSets)
 	needSets[key] = id
+	var members []int
 	for _, r := range rs {
 		ro := role(r)
-		ro.sets = append(ro.sets, id)
+		ro.needed = true
+		members = append(members, int(roleOf[r]))
 	}
+	setMembers = append(setMembers, members)
 	return id
 }
+
+// setMembers are the runes of each needed set, by their role.
+var setMembers [][]int
 
 // bitsOf returns the first-rune ids of rs as a bit set.
 func bitsOf(rs []rune) []uint64 {
@@ -417,6 +424,12 @@ func needed(re *syntax.Regexp) []need {
 		}
 		return out
 	case syntax.OpAlternate:
+		// A few English words or phrases: one of them (hitting, beating,
+		// waiting for), whichever way the parser factored them (h(?:itting|urting)).
+		if l, ok := language(re); ok && len(l) <= maxLangStrs && asciiWords(l) {
+			slices.Sort(l)
+			return []need{{strs: slices.Compact(l)}}
+		}
 		// Two needs at most: the first need of one of the alternatives,
 		// and the last need of one of them.
 		var first, last need
@@ -436,6 +449,25 @@ func needed(re *syntax.Regexp) []need {
 		return out
 	}
 	return nil // optional, empty-width or any character: needs nothing
+}
+
+// maxLangStrs bounds the words of an alternation kept as one need.
+const maxLangStrs = 48
+
+// asciiWords reports whether every string of l is ASCII and of minStr
+// bytes or more, so worth looking for.
+func asciiWords(l []string) bool {
+	for _, s := range l {
+		if len(s) < minStr {
+			return false
+		}
+		for i := 0; i < len(s); i++ {
+			if s[i] >= utf8.RuneSelf {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // union is a need met where either is.
@@ -484,12 +516,20 @@ func byFirst(as []alt) []firstAlts {
 type scan struct {
 	t      string
 	starts [][]int32 // byte offsets by first-rune id
-	pos    [][]int32 // byte offsets by needed set
-	// words are the byte offsets of needed words by their set, found the
-	// first time a rule asks (found), with their cursors (wordCur).
-	words   [][]int32
-	found   []bool
-	wordCur []int
+	// runes are the byte offsets of the needed runes, by role. A needed
+	// set's offsets (pos) are gathered from its runes' the first time a
+	// rule asks (built): a rune can stand in tens of sets (我 in 21), and
+	// most sets are never asked about.
+	runes [][]int32
+	pos   [][]int32 // byte offsets by needed set, once built
+	built []bool
+	merge [][]int32 // by needed set: where a set of several runes is gathered
+	// words are the byte offsets of needed words by their set, all found
+	// the first time a rule asks (wordsFound), with their cursors
+	// (wordCur).
+	words      [][]int32
+	wordsFound bool
+	wordCur    []int
 	// cur is, by needed set, the index in pos of the first offset not
 	// before the last place asked about: a rule asks about places in
 	// order, so the look-ups of one rune's places cost one pass.
@@ -503,26 +543,65 @@ var scanPool = sync.Pool{New: func() any { return new(scan) }}
 func (s *scan) scanText(t string, words bool) {
 	s.t = t
 	s.starts = reset(s.starts, firstCount)
-	s.pos = reset(s.pos, len(needSets))
+	s.runes = reset(s.runes, len(roles))
 	s.words = reset(s.words, len(wordSets))
-	if len(s.found) < len(wordSets) {
-		s.found, s.wordCur = make([]bool, len(wordSets)), make([]int, len(wordSets))
+	if len(s.wordCur) < len(wordSets) {
+		s.wordCur = make([]int, len(wordSets))
 	}
-	clear(s.found)
+	s.wordsFound = false
 	if len(s.cur) < len(needSets) {
-		s.cur = make([]int, len(needSets))
+		n := len(needSets)
+		s.cur, s.built, s.pos, s.merge = make([]int, n), make([]bool, n), make([][]int32, n), make([][]int32, n)
 	}
+	clear(s.built)
 	for i, r := range t {
 		if r >= 0x10000 || roleOf[r] == 0 {
 			continue
 		}
-		ro := &roles[roleOf[r]]
+		k := roleOf[r]
+		ro := &roles[k]
 		if ro.first >= 0 && (!words || i == 0 || t[i-1] == ' ') {
 			s.starts[ro.first] = append(s.starts[ro.first], int32(i))
 		}
-		for _, id := range ro.sets {
-			s.pos[id] = append(s.pos[id], int32(i))
+		if ro.needed {
+			s.runes[k] = append(s.runes[k], int32(i))
 		}
+	}
+}
+
+// build gathers the offsets of the runes of needed set id, in order.
+func (s *scan) build(id int) {
+	s.built[id] = true
+	var lists [maxSet][]int32
+	n, total := 0, 0
+	for _, k := range setMembers[id] {
+		if rp := s.runes[k]; len(rp) > 0 {
+			lists[n] = rp
+			n++
+			total += len(rp)
+		}
+	}
+	switch n {
+	case 0:
+		s.pos[id] = nil
+	case 1:
+		s.pos[id] = lists[0] // one rune of the set stands in the text: its own offsets
+	default:
+		// Merged, the smallest head first: a set has few runes that stand
+		// in one text.
+		p := slices.Grow(s.merge[id][:0], total)
+		heads := lists[:n]
+		for len(p) < total {
+			best := -1
+			for j, h := range heads {
+				if len(h) > 0 && (best < 0 || h[0] < heads[best][0]) {
+					best = j
+				}
+			}
+			p = append(p, heads[best][0])
+			heads[best] = heads[best][1:]
+		}
+		s.merge[id], s.pos[id] = p, p
 	}
 }
 
@@ -537,15 +616,22 @@ func reset(ls [][]int32, n int) [][]int32 {
 	return ls
 }
 
-// within reports whether a rune of set id stands in t[from:to]. Asked
-// about places further on each time (since rewind), it moves on.
-func (s *scan) within(id, from, to int) bool {
+// nextRune returns the first place at or after from where a rune of set
+// id stands; math.MaxInt if none does. Asked about places further on each
+// time (since rewind), it moves on.
+func (s *scan) nextRune(id, from int) int {
+	if !s.built[id] {
+		s.build(id)
+	}
 	p, i := s.pos[id], s.cur[id]
 	for i < len(p) && int(p[i]) < from {
 		i++
 	}
 	s.cur[id] = i
-	return i < len(p) && int(p[i]) < to
+	if i == len(p) {
+		return math.MaxInt
+	}
+	return int(p[i])
 }
 
 // rewind starts the look-ups of the sets ids and of the words wids from
@@ -559,58 +645,130 @@ func (s *scan) rewind(ids, wids []int) {
 	}
 }
 
-// wordsWithin reports whether one of the needed words id stands at an
-// offset in [from, to), as within does for runes.
-func (s *scan) wordsWithin(id, from, to int) bool {
-	if !s.found[id] {
-		s.found[id] = true
-		p := s.words[id][:0]
-		for _, w := range wordSets[id] {
-			for i := 0; ; {
-				j := strings.Index(s.t[i:], w)
-				if j < 0 {
-					break
-				}
-				p = append(p, int32(i+j))
-				i += j + 1
-			}
-		}
-		slices.Sort(p)
-		s.words[id] = p
+// nextWord returns the first place at or after from where one of the
+// needed words id stands, as nextRune does for runes.
+func (s *scan) nextWord(id, from int) int {
+	if !s.wordsFound {
+		s.findWords()
 	}
 	p, i := s.words[id], s.wordCur[id]
 	for i < len(p) && int(p[i]) < from {
 		i++
 	}
 	s.wordCur[id] = i
-	return i < len(p) && int(p[i]) < to
+	if i == len(p) {
+		return math.MaxInt
+	}
+	return int(p[i])
 }
+
+// findWords finds every needed word in the text in one pass, the first
+// time a rule asks: at each place, only the words that begin with the
+// two bytes there are compared.
+func (s *scan) findWords() {
+	s.wordsFound = true
+	ix := wordIndexOf()
+	t := s.t
+	for i := 0; i+1 < len(t); i++ {
+		g := ix.byPair[uint16(t[i])<<8|uint16(t[i+1])]
+		if g == 0 {
+			continue
+		}
+		for _, e := range ix.groups[g-1] {
+			if strings.HasPrefix(t[i:], e.text) {
+				for _, id := range e.sets {
+					s.words[id] = append(s.words[id], int32(i))
+				}
+			}
+		}
+	}
+}
+
+// wordIndex lists the needed words by their first two bytes.
+type wordIndex struct {
+	byPair [1 << 16]uint16 // 1 + the index in groups; 0: no word
+	groups [][]wordEntry
+}
+
+// wordEntry is one needed word and the needed sets that hold it.
+type wordEntry struct {
+	text string
+	sets []int
+}
+
+// wordIndexOf returns the index of the needed words, built on first use
+// (after every rule is compiled).
+var wordIndexOf = sync.OnceValue(func() *wordIndex {
+	ix := new(wordIndex)
+	at := map[string]int{} // where each word is in its group
+	for id, ws := range wordSets {
+		for _, w := range ws {
+			if len(w) < 2 {
+				panic("urgency rule: a needed word shorter than two bytes")
+			}
+			key := uint16(w[0])<<8 | uint16(w[1])
+			if ix.byPair[key] == 0 {
+				ix.groups = append(ix.groups, nil)
+				ix.byPair[key] = uint16(len(ix.groups))
+			}
+			g := &ix.groups[ix.byPair[key]-1]
+			k, ok := at[w]
+			if !ok {
+				k = len(*g)
+				at[w] = k
+				*g = append(*g, wordEntry{text: w})
+			}
+			if e := &(*g)[k]; !slices.Contains(e.sets, id) {
+				e.sets = append(e.sets, id)
+			}
+		}
+	}
+	return ix
+})
 
 // matchAt returns the end of the rule's match at byte at of t, trying
 // the alternatives as (those that can begin with the rune there) in the
 // order they are written: the first that matches is the match the whole
 // expression would find there. Alternatives whose needs are not met
 // nearby cannot match and are passed over without running.
-func (r *rule) matchAt(t string, as []int, at int, s *scan) (end int, ok bool) {
+//
+// When none matches, next is the first place after at where one of them
+// could: an alternative missing a need within its reach cannot begin a
+// match before that need's next place less its reach. The caller skips
+// the starts before it, so that a rune standing everywhere (我, 打) costs
+// nothing where what its rules need stands nowhere near.
+func (r *rule) matchAt(t string, as []int, at int, s *scan) (end int, ok bool, next int) {
+	next = math.MaxInt
 	for _, i := range as {
 		a := &r.alts[i]
+		missing := -1 // where the first need not met stands next; MaxInt: nowhere
+		for _, n := range a.needs {
+			p := math.MaxInt
+			if n.set >= 0 {
+				p = s.nextRune(n.set, at)
+			}
+			if n.words >= 0 && p >= at+a.max {
+				p = min(p, s.nextWord(n.words, at))
+			}
+			if p >= at+a.max {
+				missing = p
+				break
+			}
+		}
+		if missing >= 0 {
+			if missing != math.MaxInt {
+				next = min(next, missing-a.max+1)
+			}
+			continue
+		}
+		next = min(next, at+1)
 		window := t[at:min(len(t), at+a.max)]
 		if !strings.HasPrefix(window, a.prefix) {
 			continue
 		}
-		met := true
-		for _, n := range a.needs {
-			if !(n.set >= 0 && s.within(n.set, at, at+a.max)) && !(n.words >= 0 && s.wordsWithin(n.words, at, at+a.max)) {
-				met = false
-				break
-			}
-		}
-		if !met {
-			continue
-		}
 		if m := a.re().FindStringIndex(window); m != nil {
-			return at + m[1], true
+			return at + m[1], true, 0
 		}
 	}
-	return 0, false
+	return 0, false, next
 }

@@ -43,14 +43,9 @@ type sparse struct {
 	val []float32
 }
 
-// counter counts the features of one message.
-type counter struct{ counts map[uint32]float32 }
-
-func (c counter) emit(_ int, bucket uint32) { c.counts[bucket]++ }
-
 func vectorize(text string, f FeatureOptions, mask uint32) sparse {
 	counts := map[uint32]float32{}
-	features(f, units(nil, read(text).spaced, f.IDs), mask, counter{counts})
+	features(f, units(nil, read(text).spaced, f.IDs), mask, &sink{counts: counts})
 	idx := make([]uint32, 0, len(counts))
 	for b := range counts {
 		idx = append(idx, b)

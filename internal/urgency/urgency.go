@@ -69,8 +69,9 @@ func Assess(text string) Verdict { return DefaultModel().Assess(text) }
 // above m.Urgent, is urgent; a score at or above m.Unsure is unsure.
 func (m *Model) Assess(text string) Verdict {
 	rd := read(text) // read once, for both layers
-	ok, reason := rulesRead(rd)
-	logit := m.scoreRead(rd)
+	slang := slangZH.Replace(rd.spaced)
+	ok, reason := rulesSlang(rd, slang)
+	logit := m.scoreSlang(slang)
 	v := Verdict{ModelScore: Probability(logit)}
 	if ok {
 		v.RuleScore = 1
