@@ -45,6 +45,11 @@ type benchConfig struct {
 	school     string
 	yes        bool
 	json       bool
+	// webhook runs the in-process Telegram bot in webhook mode: each
+	// update is posted to the bot and confirmed by its answer, instead of
+	// fetched by the long poll, which cannot ask for newer updates while
+	// older ones are still being handled.
+	webhook bool
 }
 
 func runBench(ctx context.Context, args []string, env *Env) error {
@@ -60,6 +65,7 @@ func runBench(ctx context.Context, args []string, env *Env) error {
 	fs.StringVar(&c.school, "school", "", "school code on --target")
 	fs.BoolVar(&c.yes, "yes", false, "confirm that --target is a test deployment that may receive made-up reports")
 	fs.BoolVar(&c.json, "json", false, "print the summary as JSON on stdout")
+	fs.BoolVar(&c.webhook, "telegram-webhook", false, "run the in-process Telegram bot in webhook mode (default: long polling, as a server without a public URL runs)")
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
 	}
@@ -166,6 +172,10 @@ func (r *benchRun) inProcess(ctx context.Context, env *Env) error {
 	m.InitKey = true // a throwaway directory of its own
 	m.Config.TelegramToken = r.tg.Token()
 	m.Config.TelegramAPIURL = r.tg.URL()
+	if r.cfg.webhook {
+		m.Config.TelegramWebhookURL = "/telegram/hook"
+		m.Config.TelegramWebhookSecret = rand.Text()
+	}
 	// Every simulated reporter comes from 127.0.0.1: one client to the
 	// flood limits, which must not be what is measured.
 	l := &m.WebchatLimits
@@ -774,6 +784,9 @@ func (r *benchRun) summary(elapsed time.Duration, before, after benchUsage) *ben
 		ByChannel: map[string]int64{}, Replies: r.replies.Load(), Errors: r.errs.Load(), Steps: map[string]benchPercentiles{},
 		LoadAtStart: r.loadAtStart}
 	s.Comparable = comparableLoad(r.loadAtStart, s.CPUs)
+	if r.cfg.webhook {
+		s.Target = "in-process demo, Telegram by webhook"
+	}
 	if r.m == nil {
 		s.Target = r.cfg.target
 		s.Note = "remote target: web chat and mailbox reporters only; Telegram, counselor replies, CPU, memory and WAL figures are measured in-process only"

@@ -87,6 +87,7 @@ type Server struct {
 type queued struct {
 	id   int64
 	kind string
+	chat int64 // whose update: a webhook gets a chat's updates in order
 	body []byte
 }
 

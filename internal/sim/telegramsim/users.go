@@ -95,7 +95,7 @@ func (s *Server) enqueueLocked(upd *Update) Update {
 	if err != nil {
 		panic(err)
 	}
-	s.queue = append(s.queue, queued{id: upd.UpdateID, kind: upd.kind(), body: body})
+	s.queue = append(s.queue, queued{id: upd.UpdateID, kind: upd.kind(), chat: upd.chatID(), body: body})
 	s.signalUpdatesLocked()
 	return *upd
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -64,8 +65,13 @@ func (s *Server) PostUpdate(ctx context.Context, url, secret string, update any)
 	return resp.StatusCode, nil
 }
 
-// deliverWebhooks pushes queued updates, one at a time and in order, to the
-// webhook set with setWebhook. A non-2xx answer or error is retried.
+// deliverWebhooks pushes queued updates to the webhook set with setWebhook
+// as Telegram does: the updates of one chat one at a time and in order
+// (the next once the previous was answered 2xx), different chats at once,
+// up to the webhook's max_connections (Telegram's default, 40, when unset).
+// A non-2xx answer or an error is retried after a pause, holding back the
+// chat's later updates. One post at a time for every chat would make a
+// slow answer to one reporter everybody's wait, which Telegram does not.
 func (s *Server) deliverWebhooks() {
 	defer s.wg.Done()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -74,56 +80,99 @@ func (s *Server) deliverWebhooks() {
 		<-s.closed
 		cancel()
 	}()
+	var posts sync.WaitGroup
+	defer posts.Wait()
+	busy := map[int64]bool{}         // chats with a post in flight (s.mu)
+	retryAt := map[int64]time.Time{} // chats whose last post failed (s.mu)
+	ended := make(chan struct{}, 1)
 	for {
 		s.mu.Lock()
 		wh := s.webhook
-		var item queued
-		ok := false
+		var start []queued
+		wait := time.Duration(-1)
 		if wh.URL != "" {
-			for len(s.queue) > 0 && !s.allowedLocked(s.queue[0].kind) {
-				s.queue = s.queue[1:] // never delivered, as in Telegram
+			kept := s.queue[:0:0]
+			for _, q := range s.queue {
+				if s.allowedLocked(q.kind) {
+					kept = append(kept, q) // the others are never delivered, as in Telegram
+				}
 			}
-			if len(s.queue) > 0 {
-				item, ok = s.queue[0], true
+			s.queue = kept
+			limit := wh.MaxConnections
+			if limit <= 0 {
+				limit = 40
+			}
+			first := map[int64]bool{}
+			now := time.Now()
+			for _, q := range s.queue {
+				if len(busy) >= limit {
+					break
+				}
+				if first[q.chat] {
+					continue // a chat's later updates wait for its first
+				}
+				first[q.chat] = true
+				if busy[q.chat] {
+					continue
+				}
+				if t, ok := retryAt[q.chat]; ok && now.Before(t) {
+					if d := t.Sub(now); wait < 0 || d < wait {
+						wait = d
+					}
+					continue
+				}
+				busy[q.chat] = true
+				start = append(start, q)
 			}
 		}
 		ch := s.updSignal
 		s.mu.Unlock()
-		if !ok {
-			select {
-			case <-ch:
-				continue
-			case <-s.closed:
-				return
-			}
-		}
-		status, err := s.PostUpdate(ctx, wh.URL, wh.SecretToken, json.RawMessage(item.body))
-		s.mu.Lock()
-		success := err == nil && status >= 200 && status < 300
-		if success {
-			for i, q := range s.queue {
-				if q.id == item.id {
-					s.queue = append(s.queue[:i:i], s.queue[i+1:]...)
-					break
+		for _, q := range start {
+			posts.Go(func() {
+				status, err := s.PostUpdate(ctx, wh.URL, wh.SecretToken, json.RawMessage(q.body))
+				s.mu.Lock()
+				delete(busy, q.chat)
+				if err == nil && status >= 200 && status < 300 {
+					delete(retryAt, q.chat)
+					for i, o := range s.queue {
+						if o.id == q.id {
+							s.queue = append(s.queue[:i:i], s.queue[i+1:]...)
+							break
+						}
+					}
+					s.delivered++
+					s.signalMessagesLocked()
+				} else {
+					retryAt[q.chat] = time.Now().Add(50 * time.Millisecond)
+					if s.webhook.URL == wh.URL {
+						s.webhook.LastErrorDate = time.Now().Unix()
+						if err != nil {
+							s.webhook.LastErrorMessage = err.Error()
+						} else {
+							s.webhook.LastErrorMessage = fmt.Sprintf("Wrong response from the webhook: %d %s", status, http.StatusText(status))
+						}
+					}
 				}
-			}
-			s.delivered++
-			s.signalMessagesLocked()
-		} else if s.webhook.URL == wh.URL {
-			s.webhook.LastErrorDate = time.Now().Unix()
-			if err != nil {
-				s.webhook.LastErrorMessage = err.Error()
-			} else {
-				s.webhook.LastErrorMessage = fmt.Sprintf("Wrong response from the webhook: %d %s", status, http.StatusText(status))
-			}
+				s.mu.Unlock()
+				select {
+				case ended <- struct{}{}:
+				default:
+				}
+			})
 		}
-		s.mu.Unlock()
-		if !success {
-			select {
-			case <-time.After(50 * time.Millisecond):
-			case <-s.closed:
-				return
-			}
+		if len(start) > 0 {
+			continue
+		}
+		var retry <-chan time.Time
+		if wait >= 0 {
+			retry = time.After(wait)
+		}
+		select {
+		case <-ch:
+		case <-ended:
+		case <-retry:
+		case <-s.closed:
+			return
 		}
 	}
 }

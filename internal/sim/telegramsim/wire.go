@@ -86,6 +86,21 @@ func (u *Update) kind() string {
 	}
 }
 
+// chatID names the chat the update comes from.
+func (u *Update) chatID() int64 {
+	switch {
+	case u.Message != nil:
+		return u.Message.Chat.ID
+	case u.EditedMessage != nil:
+		return u.EditedMessage.Chat.ID
+	case u.CallbackQuery != nil && u.CallbackQuery.Message != nil:
+		return u.CallbackQuery.Message.Chat.ID
+	case u.CallbackQuery != nil:
+		return u.CallbackQuery.From.ID
+	}
+	return 0
+}
+
 // Button is one inline keyboard button as sent by the bot.
 type Button struct {
 	Text         string `json:"text"`
