@@ -36,7 +36,10 @@ func (c *conv) input(ev Event) {
 	case stepSchool:
 		// A photo, or words that show danger, are not a school's name:
 		// they belong to the report, and danger gets its guidance now.
-		if photo != nil || (c.e.Urgent != nil && c.e.Urgent(text)) || (c.e.Unsure != nil && c.e.Unsure(text)) {
+		// Words the detector is only unsure of are a school's name when
+		// they find one: a short code or name ("demo", "三中") says too
+		// little for the detector to be sure either way.
+		if photo != nil || (c.e.Urgent != nil && c.e.Urgent(text)) || (c.e.Unsure != nil && c.e.Unsure(text) && !c.namesSchool(text)) {
 			if c.draft(text, photo) {
 				c.say(ReplyText, c.t(txtNoted))
 			}

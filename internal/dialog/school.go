@@ -75,6 +75,17 @@ func (c *conv) setSchool(code string) bool {
 	return true
 }
 
+// namesSchool reports whether query finds a school, as findSchool would
+// look it up; a failed look-up answers no.
+func (c *conv) namesSchool(query string) bool {
+	query, err := checkText(query)
+	if err != nil || query == "" || utf8.RuneCountInString(query) > maxQueryLen {
+		return false
+	}
+	schools, err := c.e.Schools.FindSchools(c.ctx, query, 1)
+	return err == nil && len(schools) > 0 && schools[0] != nil
+}
+
 func (c *conv) findSchool(query string) {
 	query, err := checkText(query)
 	if err != nil {

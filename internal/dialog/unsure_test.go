@@ -412,6 +412,27 @@ func TestUnsureAtSchoolStep(t *testing.T) {
 	}
 }
 
+// TestUnsureSchoolName: at the school step, words the detector is unsure
+// of that find a school are the school, not a report (a short code says
+// too little for the detector); those that find none are kept and asked
+// about.
+func TestUnsureSchoolName(t *testing.T) {
+	u := newUrgentEnv(t)
+	u.e.Unsure = func(string) bool { return true }
+	u.do(tg, cmd("start", ""))
+	rs := u.handle(tg, txt("demo"))
+	if isAsk(rs) || !strings.Contains(show(rs), "你的报告会送到") || strings.Contains(show(rs), "你写的我先记下了") {
+		t.Fatalf("school code: got\n%s want the school chosen, nothing kept, nothing asked", show(rs))
+	}
+	if st := loadState(t, u.s, tg); st.Step != stepRole || len(st.Texts) != 0 {
+		t.Errorf("after the code: step %q, texts %d; want role, none", st.Step, len(st.Texts))
+	}
+	u.do(web, cmd("start", ""))
+	if rs := u.handle(web, txt(unsureZH)); !isAsk(rs) || !strings.Contains(show(rs), "你写的我先记下了") {
+		t.Fatalf("no school found: got\n%s want the words kept and the question", show(rs))
+	}
+}
+
 // TestYesNeverTurnedAway: a yes with no question waiting — an old button
 // in the chat — is still the guidance, and on a filed report the urgent
 // path; a no with nothing to answer is a stale button.
