@@ -147,11 +147,11 @@ func TestPostgresOutageLosesNoTelegramMessage(t *testing.T) {
 	for _, d := range drafts {
 		for _, data := range []string{"role:victim", "cat:physical", "done", "danger:no", "send"} {
 			if err := d.tap(data); err != nil {
-				t.Fatal(err)
+				t.Fatalf("%v\nlog:\n%s", err, tail(logs.String(), 6000))
 			}
 		}
 		if _, err := d.wait("alias", containsText("/status")); err != nil {
-			t.Fatal(err)
+			t.Fatalf("%v\nlog:\n%s", err, tail(logs.String(), 6000))
 		}
 	}
 	if err := tg.WaitUpdatesConsumed(ctx); err != nil {
