@@ -26,17 +26,28 @@ func handoverPage(h *store.Handover, token string) handoverData {
 	return handoverData{Token: token, School: h.Name, SchoolEN: h.NameEN, Code: h.Code, District: h.District, NeedRecovery: h.SchoolID != 0}
 }
 
-// handleHandoverShow shows the form that accepts a hand-over link. The link
-// is the credential; a used, replaced or expired one says so.
-func (s *Server) handleHandoverShow(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	p := s.newPage(r, rc, rc.Lang)
+// handoverLink opens the hand-over the request's link names, with the
+// page to answer on; a used, replaced or expired link is answered here
+// (ok false).
+func (s *Server) handoverLink(w http.ResponseWriter, r *http.Request, rc *reqCtx) (p *page, h *store.Handover, token string, ok bool) {
+	p = s.newPage(r, rc, rc.Lang)
 	p.Title, p.CSRF = p.T("handover_title"), rc.CSRF
-	token := r.PathValue("token")
+	token = r.PathValue("token")
 	h, err := s.cfg.Staff.Handover(r.Context(), token)
 	if err != nil {
 		s.logErr(r, err)
 		p.Error, p.Data = hotline.ErrorMessage(err, rc.Lang), handoverData{}
 		s.pages.Render(w, hotline.HTTPStatus(err), "handover", p)
+		return nil, nil, "", false
+	}
+	return p, h, token, true
+}
+
+// handleHandoverShow shows the form that accepts a hand-over link. The link
+// is the credential; a used, replaced or expired one says so.
+func (s *Server) handleHandoverShow(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	p, h, token, ok := s.handoverLink(w, r, rc)
+	if !ok {
 		return
 	}
 	p.Data = handoverPage(h, token)
@@ -47,14 +58,8 @@ func (s *Server) handleHandoverShow(w http.ResponseWriter, r *http.Request, rc *
 // a new school, its key pair), the admin is logged in, and the recovery
 // key is shown this once.
 func (s *Server) handleHandover(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	p := s.newPage(r, rc, rc.Lang)
-	p.Title, p.CSRF = p.T("handover_title"), rc.CSRF
-	token := r.PathValue("token")
-	h, err := s.cfg.Staff.Handover(r.Context(), token)
-	if err != nil {
-		s.logErr(r, err)
-		p.Error, p.Data = hotline.ErrorMessage(err, rc.Lang), handoverData{}
-		s.pages.Render(w, hotline.HTTPStatus(err), "handover", p)
+	p, h, token, ok := s.handoverLink(w, r, rc)
+	if !ok {
 		return
 	}
 	d := handoverPage(h, token)

@@ -34,23 +34,9 @@ func BenchmarkDurableIntake(b *testing.B) {
 		for _, n := range []int{1, 16} {
 			b.Run(fmt.Sprintf("channel=%s/submitters=%d", ch, n), func(b *testing.B) {
 				e := newEnv(b)
-				text := "今天放学后在操场后面，三个高年级的同学把我推倒，还抢走了我的书包和零花钱。他们说如果我告诉老师，明天还会来找我。我很害怕，不知道该怎么办。"
-				convs := dialog.NewSealedStore(e.db, e.vault)
-				state := []byte(`{"step":"sent","school":"no3","role":"victim","category":"physical","lang":"zh","sent":["` + rand.Text() + `"]}`)
+				submit := dialogSubmitter(e, ch)
 				sub := func(i int) error {
-					s := hotline.Submission{SchoolCode: "no3", Channel: ch, Role: hotline.ReporterVictim, Category: hotline.CategoryPhysical, Texts: []string{text},
-						SubmissionID: rand.Text()}
-					k := dialog.Key{Channel: ch}
-					if ch == hotline.ChannelTelegram {
-						s.ChatID = int64(1_000_000 + i)
-						k.ChatID = s.ChatID
-					} else {
-						s.PageSecret, k.Session = rand.Text(), rand.Text()
-					}
-					s.Record = func(ctx context.Context, _ *hotline.Submitted) error {
-						return convs.Save(ctx, k, state, dialog.Meta{})
-					}
-					_, err := e.intake.Submit(context.Background(), s)
+					_, err := e.intake.Submit(context.Background(), submit(i))
 					return err
 				}
 				// The bytes a tip writes: its sealed message, sealed chat id or
@@ -159,4 +145,29 @@ func parallel(b *testing.B, n, total int, fn func(i int) error) time.Duration {
 		b.Fatal(err)
 	}
 	return d
+}
+
+// dialogSubmitter returns the i-th submission of channel ch as the dialog
+// makes it: a bullying report with its submission id (the exactly-once
+// row), a Telegram chat or a web page's secret, and its conversation
+// saved in the same commit. The benchmark and TestPagesPerTip file these.
+func dialogSubmitter(e *env, ch hotline.Channel) func(i int) hotline.Submission {
+	const text = "今天放学后在操场后面，三个高年级的同学把我推倒，还抢走了我的书包和零花钱。他们说如果我告诉老师，明天还会来找我。我很害怕，不知道该怎么办。"
+	convs := dialog.NewSealedStore(e.db, e.vault)
+	state := []byte(`{"step":"sent","school":"no3","role":"victim","category":"physical","lang":"zh","sent":["` + rand.Text() + `"]}`)
+	return func(i int) hotline.Submission {
+		s := hotline.Submission{SchoolCode: "no3", Channel: ch, Role: hotline.ReporterVictim, Category: hotline.CategoryPhysical, Texts: []string{text},
+			SubmissionID: rand.Text()}
+		k := dialog.Key{Channel: ch}
+		if ch == hotline.ChannelTelegram {
+			s.ChatID = int64(1_000_000 + i)
+			k.ChatID = s.ChatID
+		} else {
+			s.PageSecret, k.Session = rand.Text(), rand.Text()
+		}
+		s.Record = func(ctx context.Context, _ *hotline.Submitted) error {
+			return convs.Save(ctx, k, state, dialog.Meta{})
+		}
+		return s
+	}
 }

@@ -4,7 +4,6 @@ package intake_test
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/binary"
 	"fmt"
 	"os"
@@ -13,7 +12,6 @@ import (
 	"strings"
 	"testing"
 
-	"hotline/internal/dialog"
 	"hotline/internal/hotline"
 	"hotline/internal/pgtest"
 	"hotline/internal/testsupport"
@@ -38,23 +36,9 @@ func TestPagesPerTip(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, "hotline.db")
 			e := newEnvOn(t, testsupport.OpenStoreAt(t, path), dir)
-			text := "今天放学后在操场后面，三个高年级的同学把我推倒，还抢走了我的书包和零花钱。他们说如果我告诉老师，明天还会来找我。我很害怕，不知道该怎么办。"
-			convs := dialog.NewSealedStore(e.db, e.vault)
-			state := []byte(`{"step":"sent","school":"no3","role":"victim","category":"physical","lang":"zh","sent":["` + rand.Text() + `"]}`)
+			submit := dialogSubmitter(e, ch)
 			sub := func(i int) {
-				s := hotline.Submission{SchoolCode: "no3", Channel: ch, Role: hotline.ReporterVictim, Category: hotline.CategoryPhysical, Texts: []string{text},
-					SubmissionID: rand.Text()}
-				k := dialog.Key{Channel: ch}
-				if ch == hotline.ChannelTelegram {
-					s.ChatID = int64(1_000_000 + i)
-					k.ChatID = s.ChatID
-				} else {
-					s.PageSecret, k.Session = rand.Text(), rand.Text()
-				}
-				s.Record = func(ctx context.Context, _ *hotline.Submitted) error {
-					return convs.Save(ctx, k, state, dialog.Meta{})
-				}
-				if _, err := e.intake.Submit(context.Background(), s); err != nil {
+				if _, err := e.intake.Submit(context.Background(), submit(i)); err != nil {
 					t.Fatal(err)
 				}
 			}
