@@ -31,6 +31,12 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 		return nil, err
 	}
 	f := &filing{sub: sub, school: school}
+	// The district's deadlines are read here, not in the transaction: a
+	// change racing this tip applies from its next action, as a change
+	// of the deadlines does to every open case.
+	if f.caseDeadlines, err = s.DB.CaseDeadlines(ctx, school.ID); err != nil {
+		return nil, err
+	}
 	if sub.SubmissionID != "" {
 		f.subMAC = s.Vault.MAC(submissionPurpose, []byte(sub.SubmissionID))
 		// Filed already (the answer was lost, or the conversation is being
@@ -79,6 +85,8 @@ type filing struct {
 	school *hotline.School
 	subMAC []byte // the submission's key, when it has an id
 	texts  []string
+	// caseDeadlines are the district's, read before the transaction.
+	caseDeadlines hotline.CaseDeadlines
 
 	urgent   bool
 	reason   string    // why it is urgent, for the flag's count
@@ -236,19 +244,10 @@ func (s *Service) write(tx *store.Tx, f *filing, count int) error {
 	case f.askNow:
 		f.out.SafetyDue = askedNow(tip, tx.Now())
 	}
-	var err error
-	for attempt := 0; ; attempt++ {
-		if tip.Alias, err = assignAlias(tx, school.ID, count); err != nil {
-			return err
-		}
-		err = tx.InsertChatTip(tip, f.receiptMAC, f.handle)
-		if !errors.Is(err, store.ErrAliasTaken) || attempt > 5 {
-			break
-		}
-	}
-	if err != nil {
+	if err := insertWithAlias(tx, tip, f.receiptMAC, f.handle, count); err != nil {
 		return err
 	}
+	var err error
 	if f.urgent {
 		if err := recordFlag(tx, school, tip.ID, f.reason); err != nil {
 			return err
@@ -300,7 +299,8 @@ func (s *Service) write(tx *store.Tx, f *filing, count int) error {
 	return store.NotifyOnCommit(tx, s.Notifier, hotline.Change{Kind: hotline.ChangeNewTip, SchoolID: school.ID, TipUID: tip.UID, Urgent: f.urgent})
 }
 
-// newTip is the tip row: its deadlines come from the school's settings.
+// newTip is the tip row: its deadlines come from the school's settings
+// and, for the assessment, its district's (read before the transaction).
 func (s *Service) newTip(tx *store.Tx, f *filing) *hotline.Tip {
 	now := tx.Now()
 	dl := f.school.Settings.Deadlines.WithDefaults()
@@ -315,6 +315,7 @@ func (s *Service) newTip(tx *store.Tx, f *filing) *hotline.Tip {
 	} else {
 		tip.AckDue = now.Add(dl.Ack.D())
 	}
+	tip.AssessDue = now.Add(f.caseDeadlines.Assess.D())
 	if f.sub.Channel == hotline.ChannelStaff {
 		// Entered by staff: the reporter wrote nothing themselves.
 		tip.LastReporterAt = time.Time{}

@@ -207,6 +207,16 @@ func (tx *Tx) execCtx(ctx context.Context, query string, args ...any) (sql.Resul
 	return tx.ExecContext(ctx, tx.Rebind(query), args...)
 }
 
+// queryRow runs a read of one row in the transaction through the
+// writer's statement cache (stmt), so that it is parsed about once per
+// process, not once per transaction.
+func (tx *Tx) queryRow(query string, args ...any) *sql.Row {
+	if st := tx.db.stmt(query); st != nil {
+		return tx.StmtContext(tx.c(), st).QueryRowContext(tx.c(), args...)
+	}
+	return tx.QueryRowContext(tx.c(), tx.Rebind(query), args...)
+}
+
 // insertID runs an INSERT … RETURNING id (SQLite and PostgreSQL both
 // have RETURNING; database/sql's LastInsertId is SQLite's alone) and
 // returns the id. sql.ErrNoRows means no row went in (ON CONFLICT … DO
