@@ -62,11 +62,12 @@ func aliasCandidates(count, round int) []hotline.Alias {
 	return cands
 }
 
-// insertWithAlias inserts the tip with an alias unused in its school,
-// picked by the insert itself from rounds of candidates.
-func insertWithAlias(tx *store.Tx, tip *hotline.Tip, receiptMAC []byte, h *store.Handle, count int) error {
+// insertWithAlias inserts the filing's tip with an alias unused in its
+// school, picked by the insert itself from rounds of candidates; a
+// submission that filed a tip already is store.ErrSubmissionFiled.
+func insertWithAlias(tx *store.Tx, tip *hotline.Tip, f *filing, count int) error {
 	for round := 0; round < aliasRounds; round++ {
-		err := tx.InsertChatTipAlias(tip, receiptMAC, h, aliasCandidates(count, round))
+		err := tx.InsertChatTipAlias(tip, f.receiptMAC, f.handle, aliasCandidates(count, round), f.subMAC)
 		if !errors.Is(err, store.ErrAliasTaken) {
 			return err
 		}

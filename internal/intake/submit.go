@@ -14,10 +14,10 @@ import (
 // Submit seals and stores a new tip. It returns only after the tip is
 // durably committed, so "received" is true when the reporter reads it.
 //
-// It goes by step: check the submission (and answer a repeated one with
-// its tip), decide urgency and the safety question, make the receipt and
-// the chat handle, seal every message outside the transaction, then write
-// it all in one.
+// It goes by step: check the submission, decide urgency and the safety
+// question, make the receipt and the chat handle, seal every message
+// outside the transaction, then write it all in one. A repeated
+// submission is refused there by its key and answered with its tip.
 func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.Submitted, error) {
 	// Sealing comes first: the writer waits a little for this tip rather
 	// than commit without it (store.DB.Expect).
@@ -38,14 +38,13 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 		return nil, err
 	}
 	if sub.SubmissionID != "" {
+		// Filed already (the answer was lost, or the conversation is
+		// being retried)? Not looked up here: the tip's insert finds it
+		// in the transaction, the submission's unique key the final
+		// judge (ErrSubmissionFiled, answered below with the tip it
+		// filed). A repeat, rare, costs a seal thrown away; every first
+		// filing saves a read.
 		f.subMAC = s.Vault.MAC(submissionPurpose, []byte(sub.SubmissionID))
-		// Filed already (the answer was lost, or the conversation is being
-		// retried): answer with that tip before sealing anything again.
-		if _, err := s.DB.SubmittedTip(ctx, f.subMAC); err == nil {
-			return s.repeated(ctx, sub, school, f.subMAC)
-		} else if !errors.Is(err, hotline.ErrNotFound) {
-			return nil, err
-		}
 	}
 	if !f.sub.Role.Valid() {
 		f.sub.Role = hotline.ReporterOther
@@ -244,7 +243,7 @@ func (s *Service) write(tx *store.Tx, f *filing, count int) error {
 	case f.askNow:
 		f.out.SafetyDue = askedNow(tip, tx.Now())
 	}
-	if err := insertWithAlias(tx, tip, f.receiptMAC, f.handle, count); err != nil {
+	if err := insertWithAlias(tx, tip, f, count); err != nil {
 		return err
 	}
 	var err error
@@ -285,8 +284,9 @@ func (s *Service) write(tx *store.Tx, f *filing, count int) error {
 		return err
 	}
 	if f.subMAC != nil {
-		// The unique key decides: a second filing of this submission
-		// that raced past the look-up above rolls back here.
+		// A second filing of this submission stopped at the tip's
+		// insert (insertWithAlias); the unique key is the final judge.
+		// Either way Submit answers with the first one's tip.
 		if err := tx.InsertSubmission(f.subMAC, tip.ID, f.receiptSealed, tx.Now().Add(ReceiptKeep)); err != nil {
 			return err
 		}

@@ -115,7 +115,7 @@ func (tx *Tx) InsertTip(t *hotline.Tip, receiptMAC []byte) error {
 // files a report can be reached, so it also revives the chat's other
 // handles (ReviveChat).
 func (tx *Tx) InsertChatTip(t *hotline.Tip, receiptMAC []byte, h *Handle) error {
-	return tx.insertTip(t, receiptMAC, h, nil)
+	return tx.insertTip(t, receiptMAC, h, nil, nil)
 }
 
 // InsertChatTipAlias is InsertChatTip that also picks the tip's alias, in
@@ -125,14 +125,32 @@ func (tx *Tx) InsertChatTip(t *hotline.Tip, receiptMAC []byte, h *Handle) error 
 // use. t.Alias is set to the one chosen. ErrAliasTaken means every
 // candidate is taken (or was taken as it went in: the school's unique key
 // stays the final judge): try again with others.
-func (tx *Tx) InsertChatTipAlias(t *hotline.Tip, receiptMAC []byte, h *Handle, candidates []hotline.Alias) error {
+//
+// submissionMAC, if not nil, is the key of the submission filing the
+// tip: the same statement inserts nothing when that submission filed a
+// tip already, and that is ErrSubmissionFiled, known before anything else
+// of the filing is written (its InsertSubmission, sent late on
+// PostgreSQL, stays the final judge).
+func (tx *Tx) InsertChatTipAlias(t *hotline.Tip, receiptMAC []byte, h *Handle, candidates []hotline.Alias, submissionMAC []byte) error {
 	if len(candidates) == 0 {
 		return fmt.Errorf("insert tip: no alias candidates")
 	}
-	return tx.insertTip(t, receiptMAC, h, candidates)
+	err := tx.insertTip(t, receiptMAC, h, candidates, submissionMAC)
+	if errors.Is(err, ErrAliasTaken) && submissionMAC != nil {
+		// Nothing went in: for want of a name, or because the submission
+		// is filed. Rare, so the one read that tells is here.
+		var one int
+		switch rerr := tx.queryRow(`SELECT 1 FROM submissions WHERE submission_mac = ?`, submissionMAC).Scan(&one); {
+		case rerr == nil:
+			return ErrSubmissionFiled
+		case !errors.Is(rerr, sql.ErrNoRows):
+			return fmt.Errorf("insert tip: %w", rerr)
+		}
+	}
+	return err
 }
 
-func (tx *Tx) insertTip(t *hotline.Tip, receiptMAC []byte, h *Handle, candidates []hotline.Alias) error {
+func (tx *Tx) insertTip(t *hotline.Tip, receiptMAC []byte, h *Handle, candidates []hotline.Alias, submissionMAC []byte) error {
 	var chatMAC, chatSealed []byte
 	lang, linkedAt := hotline.LangZH, int64(0)
 	if h != nil {
@@ -173,12 +191,12 @@ func (tx *Tx) insertTip(t *hotline.Tip, receiptMAC []byte, h *Handle, candidates
 		args := append(append(head, t.Alias.ZH, t.Alias.EN), tail...)
 		t.ID, err = tx.insertID(qInsertTip, args...)
 	} else {
-		args := make([]any, 0, len(head)+len(tail)+2*len(candidates)+1)
+		args := make([]any, 0, len(head)+len(tail)+2*len(candidates)+2)
 		args = append(append(args, head...), tail...)
 		for _, c := range candidates {
 			args = append(args, c.ZH, c.EN)
 		}
-		args = append(args, t.SchoolID)
+		args = append(args, t.SchoolID, nullBytes(submissionMAC))
 		var alias hotline.Alias
 		err = tx.queryRow(qInsertTipPicking(len(candidates)), args...).Scan(&t.ID, &alias.ZH, &alias.EN)
 		if err == nil {
@@ -186,7 +204,8 @@ func (tx *Tx) insertTip(t *hotline.Tip, receiptMAC []byte, h *Handle, candidates
 		}
 	}
 	if errors.Is(err, sql.ErrNoRows) {
-		// ON CONFLICT … DO NOTHING, or no free candidate: the alias is
+		// ON CONFLICT … DO NOTHING, no free candidate, or the
+		// submission filed already (InsertChatTipAlias tells): the alias is
 		// taken, and the transaction is still usable for another try
 		// (on PostgreSQL a failed statement would have aborted it).
 		return ErrAliasTaken
@@ -203,7 +222,8 @@ func (tx *Tx) insertTip(t *hotline.Tip, receiptMAC []byte, h *Handle, candidates
 // qInsertTipPicking is the tip's INSERT that picks its alias among n
 // candidates (InsertChatTipAlias): the columns of qInsertTip, the alias
 // from a VALUES list (its columns are column1 and column2 on both
-// engines), the first candidate no tip of the school has.
+// engines), the first candidate no tip of the school has; no row when the
+// submission (the last parameter; NULL matches none) is filed.
 func qInsertTipPicking(n int) string {
 	if n == AliasBatch && qInsertTipPick != "" {
 		return qInsertTipPick
@@ -221,7 +241,8 @@ func buildInsertTipPicking(n int) string {
 	b.WriteString(strings.Repeat(", ?", 31))
 	b.WriteString(` FROM (VALUES (?, ?)`)
 	b.WriteString(strings.Repeat(", (?, ?)", n-1))
-	b.WriteString(`) AS c WHERE NOT EXISTS (SELECT 1 FROM tips u WHERE u.school_id = ? AND u.alias_zh = c.column1) LIMIT 1
+	b.WriteString(`) AS c WHERE NOT EXISTS (SELECT 1 FROM tips u WHERE u.school_id = ? AND u.alias_zh = c.column1)
+		AND NOT EXISTS (SELECT 1 FROM submissions f WHERE f.submission_mac = ?) LIMIT 1
 		ON CONFLICT (school_id, alias_zh) DO NOTHING RETURNING id, alias_zh, alias_en`)
 	return b.String()
 }
