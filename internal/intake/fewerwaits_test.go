@@ -132,7 +132,7 @@ func TestRepeatedSubmissionsAtOnce(t *testing.T) {
 }
 
 // TestNewTipTakesDistrictDeadline: the district's assessment time, read
-// before the tip's transaction, is the new tip's.
+// with the school (not in the tip's transaction), is the new tip's.
 func TestNewTipTakesDistrictDeadline(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()

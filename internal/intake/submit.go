@@ -23,20 +23,19 @@ func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.
 	// than commit without it (store.DB.Expect).
 	ctx, arrive := s.DB.Expect(ctx)
 	defer arrive()
-	school, err := s.school(ctx, sub.SchoolCode)
+	// The district's deadlines come with the school, not from a read in
+	// the transaction: a change made in the last schoolTTL, or racing
+	// this tip, applies from the case's next action, as a change of the
+	// deadlines does to every open case.
+	cs, err := s.cachedSchool(ctx, sub.SchoolCode)
 	if err != nil {
 		return nil, err
 	}
+	school := cs.school
 	if err := checkSubmission(sub, school); err != nil {
 		return nil, err
 	}
-	f := &filing{sub: sub, school: school}
-	// The district's deadlines are read here, not in the transaction: a
-	// change racing this tip applies from its next action, as a change
-	// of the deadlines does to every open case.
-	if f.caseDeadlines, err = s.DB.CaseDeadlines(ctx, school.ID); err != nil {
-		return nil, err
-	}
+	f := &filing{sub: sub, school: school, caseDeadlines: cs.caseDeadlines}
 	if sub.SubmissionID != "" {
 		// Filed already (the answer was lost, or the conversation is
 		// being retried)? Not looked up here: the tip's insert finds it
@@ -84,7 +83,7 @@ type filing struct {
 	school *hotline.School
 	subMAC []byte // the submission's key, when it has an id
 	texts  []string
-	// caseDeadlines are the district's, read before the transaction.
+	// caseDeadlines are the district's, read with the school.
 	caseDeadlines hotline.CaseDeadlines
 
 	urgent   bool
@@ -300,7 +299,7 @@ func (s *Service) write(tx *store.Tx, f *filing, count int) error {
 }
 
 // newTip is the tip row: its deadlines come from the school's settings
-// and, for the assessment, its district's (read before the transaction).
+// and, for the assessment, its district's (read with the school).
 func (s *Service) newTip(tx *store.Tx, f *filing) *hotline.Tip {
 	now := tx.Now()
 	dl := f.school.Settings.Deadlines.WithDefaults()
