@@ -225,12 +225,13 @@ func (tx *Tx) insertTip(t *hotline.Tip, receiptMAC []byte, h *Handle, candidates
 // engines), the first candidate no tip of the school has; no row when the
 // submission (the last parameter; NULL matches none) is filed.
 func qInsertTipPicking(n int) string {
-	if n == AliasBatch && qInsertTipPick != "" {
+	if n == AliasBatch {
 		return qInsertTipPick
 	}
 	return buildInsertTipPicking(n)
 }
 
+// qInsertTipPick is the usual one, built once.
 var qInsertTipPick = buildInsertTipPicking(AliasBatch)
 
 func buildInsertTipPicking(n int) string {
@@ -271,43 +272,6 @@ func (tx *Tx) UpdateTip(t *hotline.Tip) error {
 		string(t.Status), string(t.Severity), string(t.Category), t.Urgent, assignee, t.Escalated, formatSteps(t.Steps), micros(t.UpdatedAt), micros(t.LastReporterAt),
 		micros(t.AckDue), micros(t.ReplyDue), micros(t.DistrictDue), micros(t.AcknowledgedAt), micros(t.FirstReplyAt), micros(t.ResolvedAt), queueDue(t), t.Purged,
 		micros(t.AssessDue), micros(t.ProgressDue), t.ID)
-}
-
-// AliasesInUse returns which of the candidate zh aliases the school uses.
-func (tx *Tx) AliasesInUse(schoolID int64, candidates []string) (map[string]bool, error) {
-	if len(candidates) == 0 {
-		return map[string]bool{}, nil
-	}
-	var rows *sql.Rows
-	var err error
-	if len(candidates) == AliasBatch {
-		// The usual case runs a prepared statement.
-		args := make([]any, 0, 1+AliasBatch)
-		args = append(args, schoolID)
-		for _, c := range candidates {
-			args = append(args, c)
-		}
-		rows, err = tx.StmtContext(tx.c(), tx.db.stmts[qAliasesInUse]).QueryContext(tx.c(), args...)
-	} else {
-		query, args, ierr := sqlx.In(`SELECT alias_zh FROM tips WHERE school_id = ? AND alias_zh IN (?)`, schoolID, candidates)
-		if ierr != nil {
-			return nil, ierr
-		}
-		rows, err = tx.QueryContext(tx.c(), query, args...)
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	m := make(map[string]bool, len(candidates))
-	for rows.Next() {
-		var u string
-		if err := rows.Scan(&u); err != nil {
-			return nil, err
-		}
-		m[u] = true
-	}
-	return m, rows.Err()
 }
 
 // CountTips counts a school's tips, from the read pool.
