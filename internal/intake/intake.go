@@ -60,12 +60,6 @@ type cachedSchool struct {
 	at            time.Time
 }
 
-// school finds a school by code through a short cache.
-func (s *Service) school(ctx context.Context, code string) (*hotline.School, error) {
-	c, err := s.cachedSchool(ctx, code)
-	return c.school, err
-}
-
 // cachedSchool finds a school and its district's case deadlines by code
 // through a short cache: a new tip's deadlines are read here, with its
 // school, not in its write transaction.
