@@ -1,6 +1,7 @@
 package intake
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 
@@ -33,38 +34,43 @@ func aliasAt(i, suffix int) hotline.Alias {
 	return hotline.Alias{ZH: fmt.Sprintf("%s%s%d", c.zh, a.zh, suffix), EN: fmt.Sprintf("%s %s %d", c.en, a.en, suffix)}
 }
 
-// assignAlias picks an alias unused in the school, inside the transaction
-// that inserts the tip (the UNIQUE index is the final word). Random picks
-// keep aliases from telling the order of reports.
-// count is about how many tips the school has: it sizes the range so that
-// at least half of it is free and one lookup nearly always finds a name.
-func assignAlias(tx *store.Tx, schoolID int64, count int) (hotline.Alias, error) {
+// aliasRounds is how many batches of candidates a tip tries, each round
+// widening the numbered range, before the school is out of names.
+const aliasRounds = 20
+
+// aliasCandidates returns a round's batch of candidate aliases for a new
+// tip; the tip's INSERT takes the first the school does not use
+// (store.Tx.InsertChatTipAlias, whose unique key is the final word).
+// Random picks keep aliases from telling the order of reports. count is
+// about how many tips the school has: it sizes the range so that at least
+// half of it is free and one batch nearly always holds a free name; each
+// round after the first, whose names were all taken, doubles the range.
+func aliasCandidates(count, round int) []hotline.Alias {
 	start := 1
 	for start*aliasSpace < 2*count {
 		start *= 2
 	}
-	for round := 0; round < 20; round++ {
-		// Widen the numbered range as rounds find names taken.
-		suffixes := start << min(round, 16)
-		cands := make([]hotline.Alias, store.AliasBatch)
-		zh := make([]string, len(cands))
-		for i := range cands {
-			suffix := 1
-			if suffixes > 1 {
-				suffix = 1 + rand.IntN(suffixes)
-			}
-			cands[i] = aliasAt(rand.IntN(aliasSpace), suffix)
-			zh[i] = cands[i].ZH
+	suffixes := start << min(round, 16)
+	cands := make([]hotline.Alias, store.AliasBatch)
+	for i := range cands {
+		suffix := 1
+		if suffixes > 1 {
+			suffix = 1 + rand.IntN(suffixes)
 		}
-		used, err := tx.AliasesInUse(schoolID, zh)
-		if err != nil {
-			return hotline.Alias{}, err
-		}
-		for _, c := range cands {
-			if !used[c.ZH] {
-				return c, nil
-			}
+		cands[i] = aliasAt(rand.IntN(aliasSpace), suffix)
+	}
+	return cands
+}
+
+// insertWithAlias inserts the filing's tip with an alias unused in its
+// school, picked by the insert itself from rounds of candidates; a
+// submission that filed a tip already is store.ErrSubmissionFiled.
+func insertWithAlias(tx *store.Tx, tip *hotline.Tip, f *filing, count int) error {
+	for round := 0; round < aliasRounds; round++ {
+		err := tx.InsertChatTipAlias(tip, f.receiptMAC, f.handle, aliasCandidates(count, round), f.subMAC)
+		if !errors.Is(err, store.ErrAliasTaken) {
+			return err
 		}
 	}
-	return hotline.Alias{}, fmt.Errorf("no free alias in school %d", schoolID)
+	return fmt.Errorf("no free alias in school %d", tip.SchoolID)
 }

@@ -48,39 +48,49 @@ type Service struct {
 }
 
 // A school is read on every report; its key never changes and a settings
-// change may take schoolTTL to show.
+// change may take schoolTTL to show: the school's own deadlines, and its
+// district's (read with it), for the tips filed meanwhile.
 const schoolTTL = 2 * time.Second
 
 type cachedSchool struct {
 	school *hotline.School
-	count  int // about how many tips it has, for sizing alias lookups
-	at     time.Time
+	// caseDeadlines are its district's, with the defaults filled in.
+	caseDeadlines hotline.CaseDeadlines
+	count         int // about how many tips it has, for sizing alias lookups
+	at            time.Time
 }
 
-// school finds a school by code through a short cache.
-func (s *Service) school(ctx context.Context, code string) (*hotline.School, error) {
+// cachedSchool finds a school and its district's case deadlines by code
+// through a short cache: a new tip's deadlines are read here, with its
+// school, not in its write transaction.
+func (s *Service) cachedSchool(ctx context.Context, code string) (cachedSchool, error) {
 	key := strings.ToLower(strings.TrimSpace(code))
 	s.schoolsMu.Lock()
 	c, ok := s.schools[key]
 	s.schoolsMu.Unlock()
 	if ok && time.Since(c.at) < schoolTTL {
-		return c.school, nil
+		return c, nil
 	}
 	school, err := s.DB.SchoolByCode(ctx, key)
 	if err != nil {
-		return nil, err
+		return cachedSchool{}, err
 	}
 	count, err := s.DB.CountTips(ctx, school.ID)
 	if err != nil {
-		return nil, err
+		return cachedSchool{}, err
 	}
+	dl, err := s.DB.CaseDeadlines(ctx, school.ID)
+	if err != nil {
+		return cachedSchool{}, err
+	}
+	c = cachedSchool{school, dl, count, time.Now()}
 	s.schoolsMu.Lock()
 	if s.schools == nil || len(s.schools) > 4096 {
 		s.schools = map[string]cachedSchool{}
 	}
-	s.schools[key] = cachedSchool{school, count, time.Now()}
+	s.schools[key] = c
 	s.schoolsMu.Unlock()
-	return school, nil
+	return c, nil
 }
 
 // tipCount is the cached estimate of a school's tip count.

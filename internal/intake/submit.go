@@ -14,32 +14,36 @@ import (
 // Submit seals and stores a new tip. It returns only after the tip is
 // durably committed, so "received" is true when the reporter reads it.
 //
-// It goes by step: check the submission (and answer a repeated one with
-// its tip), decide urgency and the safety question, make the receipt and
-// the chat handle, seal every message outside the transaction, then write
-// it all in one.
+// It goes by step: check the submission, decide urgency and the safety
+// question, make the receipt and the chat handle, seal every message
+// outside the transaction, then write it all in one. A repeated
+// submission is refused there by its key and answered with its tip.
 func (s *Service) Submit(ctx context.Context, sub hotline.Submission) (*hotline.Submitted, error) {
 	// Sealing comes first: the writer waits a little for this tip rather
 	// than commit without it (store.DB.Expect).
 	ctx, arrive := s.DB.Expect(ctx)
 	defer arrive()
-	school, err := s.school(ctx, sub.SchoolCode)
+	// The district's deadlines come with the school, not from a read in
+	// the transaction: a change made in the last schoolTTL, or racing
+	// this tip, applies from the case's next action, as a change of the
+	// deadlines does to every open case.
+	cs, err := s.cachedSchool(ctx, sub.SchoolCode)
 	if err != nil {
 		return nil, err
 	}
+	school := cs.school
 	if err := checkSubmission(sub, school); err != nil {
 		return nil, err
 	}
-	f := &filing{sub: sub, school: school}
+	f := &filing{sub: sub, school: school, caseDeadlines: cs.caseDeadlines}
 	if sub.SubmissionID != "" {
+		// Filed already (the answer was lost, or the conversation is
+		// being retried)? Not looked up here: the tip's insert finds it
+		// in the transaction, the submission's unique key the final
+		// judge (ErrSubmissionFiled, answered below with the tip it
+		// filed). A repeat, rare, costs a seal thrown away; every first
+		// filing saves a read.
 		f.subMAC = s.Vault.MAC(submissionPurpose, []byte(sub.SubmissionID))
-		// Filed already (the answer was lost, or the conversation is being
-		// retried): answer with that tip before sealing anything again.
-		if _, err := s.DB.SubmittedTip(ctx, f.subMAC); err == nil {
-			return s.repeated(ctx, sub, school, f.subMAC)
-		} else if !errors.Is(err, hotline.ErrNotFound) {
-			return nil, err
-		}
 	}
 	if !f.sub.Role.Valid() {
 		f.sub.Role = hotline.ReporterOther
@@ -79,6 +83,8 @@ type filing struct {
 	school *hotline.School
 	subMAC []byte // the submission's key, when it has an id
 	texts  []string
+	// caseDeadlines are the district's, read with the school.
+	caseDeadlines hotline.CaseDeadlines
 
 	urgent   bool
 	reason   string    // why it is urgent, for the flag's count
@@ -236,19 +242,10 @@ func (s *Service) write(tx *store.Tx, f *filing, count int) error {
 	case f.askNow:
 		f.out.SafetyDue = askedNow(tip, tx.Now())
 	}
-	var err error
-	for attempt := 0; ; attempt++ {
-		if tip.Alias, err = assignAlias(tx, school.ID, count); err != nil {
-			return err
-		}
-		err = tx.InsertChatTip(tip, f.receiptMAC, f.handle)
-		if !errors.Is(err, store.ErrAliasTaken) || attempt > 5 {
-			break
-		}
-	}
-	if err != nil {
+	if err := insertWithAlias(tx, tip, f, count); err != nil {
 		return err
 	}
+	var err error
 	if f.urgent {
 		if err := recordFlag(tx, school, tip.ID, f.reason); err != nil {
 			return err
@@ -286,8 +283,9 @@ func (s *Service) write(tx *store.Tx, f *filing, count int) error {
 		return err
 	}
 	if f.subMAC != nil {
-		// The unique key decides: a second filing of this submission
-		// that raced past the look-up above rolls back here.
+		// A second filing of this submission stopped at the tip's
+		// insert (insertWithAlias); the unique key is the final judge.
+		// Either way Submit answers with the first one's tip.
 		if err := tx.InsertSubmission(f.subMAC, tip.ID, f.receiptSealed, tx.Now().Add(ReceiptKeep)); err != nil {
 			return err
 		}
@@ -300,7 +298,8 @@ func (s *Service) write(tx *store.Tx, f *filing, count int) error {
 	return store.NotifyOnCommit(tx, s.Notifier, hotline.Change{Kind: hotline.ChangeNewTip, SchoolID: school.ID, TipUID: tip.UID, Urgent: f.urgent})
 }
 
-// newTip is the tip row: its deadlines come from the school's settings.
+// newTip is the tip row: its deadlines come from the school's settings
+// and, for the assessment, its district's (read with the school).
 func (s *Service) newTip(tx *store.Tx, f *filing) *hotline.Tip {
 	now := tx.Now()
 	dl := f.school.Settings.Deadlines.WithDefaults()
@@ -315,6 +314,7 @@ func (s *Service) newTip(tx *store.Tx, f *filing) *hotline.Tip {
 	} else {
 		tip.AckDue = now.Add(dl.Ack.D())
 	}
+	tip.AssessDue = now.Add(f.caseDeadlines.Assess.D())
 	if f.sub.Channel == hotline.ChannelStaff {
 		// Entered by staff: the reporter wrote nothing themselves.
 		tip.LastReporterAt = time.Time{}

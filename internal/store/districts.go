@@ -70,12 +70,29 @@ func parseCaseDeadlines(raw sql.NullString) (hotline.CaseDeadlines, error) {
 	return d.WithDefaults(), nil
 }
 
+// qCaseDeadlines reads a school's district deadlines: one primary-key
+// read and one join.
+const qCaseDeadlines = `SELECT d.deadlines FROM schools s LEFT JOIN district_settings d ON d.district = s.district WHERE s.id = ?`
+
 // CaseDeadlines returns the case deadlines of a school's district, with
 // the defaults filled in: one primary-key read in the transaction that
-// sets a deadline.
+// sets a deadline, through the writer's prepared statement.
 func (tx *Tx) CaseDeadlines(schoolID int64) (hotline.CaseDeadlines, error) {
 	var raw sql.NullString
-	err := tx.GetContext(tx.c(), &raw, tx.Rebind(`SELECT d.deadlines FROM schools s LEFT JOIN district_settings d ON d.district = s.district WHERE s.id = ?`), schoolID)
+	err := tx.queryRow(qCaseDeadlines, schoolID).Scan(&raw)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return hotline.CaseDeadlines{}, fmt.Errorf("district deadlines: %w", err)
+	}
+	return parseCaseDeadlines(raw)
+}
+
+// CaseDeadlines is Tx.CaseDeadlines from the read pool, for a write that
+// reads them before its transaction (a new tip, with its school): a
+// change racing the read applies from the next action on the case, as
+// every change of the deadlines does.
+func (db *DB) CaseDeadlines(ctx context.Context, schoolID int64) (hotline.CaseDeadlines, error) {
+	var raw sql.NullString
+	err := db.rq.QueryRowxContext(ctx, qCaseDeadlines, schoolID).Scan(&raw)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return hotline.CaseDeadlines{}, fmt.Errorf("district deadlines: %w", err)
 	}

@@ -207,6 +207,36 @@ func (tx *Tx) execCtx(ctx context.Context, query string, args ...any) (sql.Resul
 	return tx.ExecContext(ctx, tx.Rebind(query), args...)
 }
 
+// queryRow runs a read of one row in the transaction through the
+// writer's statement cache (stmt), so that it is parsed about once per
+// process, not once per transaction.
+func (tx *Tx) queryRow(query string, args ...any) *sql.Row {
+	if st := tx.db.stmt(query); st != nil {
+		return tx.StmtContext(tx.c(), st).QueryRowContext(tx.c(), args...)
+	}
+	return tx.QueryRowContext(tx.c(), tx.Rebind(query), args...)
+}
+
+// GetContext is sqlx's GetContext through the writer's statement cache
+// (stmt), for every read a write transaction makes (the ledger head on
+// SQLite, a tip read before a change): each is parsed about once per
+// process rather than once per transaction.
+func (tx *Tx) GetContext(ctx context.Context, dest any, query string, args ...any) error {
+	if st := tx.db.stmt(query); st != nil {
+		return tx.StmtxContext(ctx, st).GetContext(ctx, dest, args...)
+	}
+	return tx.Tx.GetContext(ctx, dest, query, args...)
+}
+
+// SelectContext is sqlx's SelectContext through the writer's statement
+// cache, as GetContext.
+func (tx *Tx) SelectContext(ctx context.Context, dest any, query string, args ...any) error {
+	if st := tx.db.stmt(query); st != nil {
+		return tx.StmtxContext(ctx, st).SelectContext(ctx, dest, args...)
+	}
+	return tx.Tx.SelectContext(ctx, dest, query, args...)
+}
+
 // insertID runs an INSERT … RETURNING id (SQLite and PostgreSQL both
 // have RETURNING; database/sql's LastInsertId is SQLite's alone) and
 // returns the id. sql.ErrNoRows means no row went in (ON CONFLICT … DO

@@ -53,26 +53,13 @@ func (tx *Tx) InsertSubmission(mac []byte, tipID int64, receiptSealed []byte, un
 // SubmittedTip returns the tip a submission filed, or hotline.ErrNotFound.
 func (tx *Tx) SubmittedTip(mac []byte) (*hotline.Tip, error) {
 	var id int64
-	err := tx.GetContext(tx.c(), &id, tx.Rebind(`SELECT tip_id FROM submissions WHERE submission_mac = ?`), mac)
+	err := tx.queryRow(`SELECT tip_id FROM submissions WHERE submission_mac = ?`, mac).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, hotline.ErrNotFound
 	} else if err != nil {
 		return nil, err
 	}
 	return tx.TipByID(id)
-}
-
-// SubmittedTip is the read-pool form of Tx.SubmittedTip: a quick look
-// before sealing a report that may have been filed already.
-func (db *DB) SubmittedTip(ctx context.Context, mac []byte) (*hotline.Tip, error) {
-	var id int64
-	err := db.reader.GetContext(ctx, &id, db.reader.Rebind(`SELECT tip_id FROM submissions WHERE submission_mac = ?`), mac)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, hotline.ErrNotFound
-	} else if err != nil {
-		return nil, err
-	}
-	return db.TipByID(ctx, id)
 }
 
 // SealedReceipt returns the sealed receipt kept for a tip's submission, if

@@ -115,6 +115,42 @@ func (tx *Tx) InsertTip(t *hotline.Tip, receiptMAC []byte) error {
 // files a report can be reached, so it also revives the chat's other
 // handles (ReviveChat).
 func (tx *Tx) InsertChatTip(t *hotline.Tip, receiptMAC []byte, h *Handle) error {
+	return tx.insertTip(t, receiptMAC, h, nil, nil)
+}
+
+// InsertChatTipAlias is InsertChatTip that also picks the tip's alias, in
+// the same statement: the first of candidates that no tip of the school
+// uses (INSERT … SELECT … WHERE NOT EXISTS … LIMIT 1), so that a new
+// tip's first waited statement is its insert, not a read of the names in
+// use. t.Alias is set to the one chosen. ErrAliasTaken means every
+// candidate is taken (or was taken as it went in: the school's unique key
+// stays the final judge): try again with others.
+//
+// submissionMAC, if not nil, is the key of the submission filing the
+// tip: the same statement inserts nothing when that submission filed a
+// tip already, and that is ErrSubmissionFiled, known before anything else
+// of the filing is written (its InsertSubmission, sent late on
+// PostgreSQL, stays the final judge).
+func (tx *Tx) InsertChatTipAlias(t *hotline.Tip, receiptMAC []byte, h *Handle, candidates []hotline.Alias, submissionMAC []byte) error {
+	if len(candidates) == 0 {
+		return fmt.Errorf("insert tip: no alias candidates")
+	}
+	err := tx.insertTip(t, receiptMAC, h, candidates, submissionMAC)
+	if errors.Is(err, ErrAliasTaken) && submissionMAC != nil {
+		// Nothing went in: for want of a name, or because the submission
+		// is filed. Rare, so the one read that tells is here.
+		var one int
+		switch rerr := tx.queryRow(`SELECT 1 FROM submissions WHERE submission_mac = ?`, submissionMAC).Scan(&one); {
+		case rerr == nil:
+			return ErrSubmissionFiled
+		case !errors.Is(rerr, sql.ErrNoRows):
+			return fmt.Errorf("insert tip: %w", rerr)
+		}
+	}
+	return err
+}
+
+func (tx *Tx) insertTip(t *hotline.Tip, receiptMAC []byte, h *Handle, candidates []hotline.Alias, submissionMAC []byte) error {
 	var chatMAC, chatSealed []byte
 	lang, linkedAt := hotline.LangZH, int64(0)
 	if h != nil {
@@ -143,18 +179,35 @@ func (tx *Tx) InsertChatTip(t *hotline.Tip, receiptMAC []byte, h *Handle) error 
 	if t.AssigneeID != 0 {
 		assignee = sql.NullInt64{Int64: t.AssigneeID, Valid: true}
 	}
-	var err error
-	t.ID, err = tx.insertID(qInsertTip,
-		t.UID, t.SchoolID, t.Alias.ZH, t.Alias.EN, string(t.Channel), string(t.Role), string(t.Status), string(t.Severity), string(t.Category),
+	head := []any{t.UID, t.SchoolID}
+	tail := []any{string(t.Channel), string(t.Role), string(t.Status), string(t.Severity), string(t.Category),
 		t.Urgent, assignee, t.Escalated, formatSteps(t.Steps), nullBytes(receiptMAC), nullBytes(t.ReporterKey),
 		micros(t.CreatedAt), micros(t.UpdatedAt), micros(t.LastReporterAt), micros(t.AckDue), micros(t.ReplyDue), micros(t.DistrictDue),
 		micros(t.AcknowledgedAt), micros(t.FirstReplyAt), micros(t.ResolvedAt), queueDue(t), reporterKeyVersion(t), micros(t.AssessDue), micros(t.ProgressDue),
 		t.PossiblyUrgent, micros(t.SafetyDue), micros(t.SafetyAskedAt),
-		nullBytes(chatMAC), nullBytes(chatSealed), string(lang), linkedAt)
+		nullBytes(chatMAC), nullBytes(chatSealed), string(lang), linkedAt}
+	var err error
+	if candidates == nil {
+		args := append(append(head, t.Alias.ZH, t.Alias.EN), tail...)
+		t.ID, err = tx.insertID(qInsertTip, args...)
+	} else {
+		args := make([]any, 0, len(head)+len(tail)+2*len(candidates)+2)
+		args = append(append(args, head...), tail...)
+		for _, c := range candidates {
+			args = append(args, c.ZH, c.EN)
+		}
+		args = append(args, t.SchoolID, nullBytes(submissionMAC))
+		var alias hotline.Alias
+		err = tx.queryRow(qInsertTipPicking(len(candidates)), args...).Scan(&t.ID, &alias.ZH, &alias.EN)
+		if err == nil {
+			t.Alias = alias
+		}
+	}
 	if errors.Is(err, sql.ErrNoRows) {
-		// ON CONFLICT … DO NOTHING: the alias is taken, and the
-		// transaction is still usable for another try (on PostgreSQL a
-		// failed statement would have aborted it).
+		// ON CONFLICT … DO NOTHING, no free candidate, or the
+		// submission filed already (InsertChatTipAlias tells): the alias is
+		// taken, and the transaction is still usable for another try
+		// (on PostgreSQL a failed statement would have aborted it).
 		return ErrAliasTaken
 	} else if err != nil {
 		return fmt.Errorf("insert tip: %w", err)
@@ -164,6 +217,35 @@ func (tx *Tx) InsertChatTip(t *hotline.Tip, receiptMAC []byte, h *Handle) error 
 	}
 	h.TipID = t.ID
 	return tx.ReviveChat(h.ChatMAC)
+}
+
+// qInsertTipPicking is the tip's INSERT that picks its alias among n
+// candidates (InsertChatTipAlias): the columns of qInsertTip, the alias
+// from a VALUES list (its columns are column1 and column2 on both
+// engines), the first candidate no tip of the school has; no row when the
+// submission (the last parameter; NULL matches none) is filed.
+func qInsertTipPicking(n int) string {
+	if n == AliasBatch {
+		return qInsertTipPick
+	}
+	return buildInsertTipPicking(n)
+}
+
+// qInsertTipPick is the usual one, built once.
+var qInsertTipPick = buildInsertTipPicking(AliasBatch)
+
+func buildInsertTipPicking(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO tips (uid, school_id, alias_zh, alias_en, channel, reporter_role, status, severity, category, urgent, assignee_id, escalated, steps, receipt_mac, reporter_key, created_at, updated_at, last_reporter_at, ack_due, reply_due, district_due, acknowledged_at, first_reply_at, resolved_at, queue_due, reporter_key_version, assess_due, progress_due, possibly_urgent, safety_due, safety_asked_at,
+		chat_mac, chat_sealed, chat_lang, chat_linked_at)
+		SELECT ?, ?, c.column1, c.column2`)
+	b.WriteString(strings.Repeat(", ?", 31))
+	b.WriteString(` FROM (VALUES (?, ?)`)
+	b.WriteString(strings.Repeat(", (?, ?)", n-1))
+	b.WriteString(`) AS c WHERE NOT EXISTS (SELECT 1 FROM tips u WHERE u.school_id = ? AND u.alias_zh = c.column1)
+		AND NOT EXISTS (SELECT 1 FROM submissions f WHERE f.submission_mac = ?) LIMIT 1
+		ON CONFLICT (school_id, alias_zh) DO NOTHING RETURNING id, alias_zh, alias_en`)
+	return b.String()
 }
 
 // reporterKeyVersion is the stored derivation version of a tip's reporter
@@ -190,43 +272,6 @@ func (tx *Tx) UpdateTip(t *hotline.Tip) error {
 		string(t.Status), string(t.Severity), string(t.Category), t.Urgent, assignee, t.Escalated, formatSteps(t.Steps), micros(t.UpdatedAt), micros(t.LastReporterAt),
 		micros(t.AckDue), micros(t.ReplyDue), micros(t.DistrictDue), micros(t.AcknowledgedAt), micros(t.FirstReplyAt), micros(t.ResolvedAt), queueDue(t), t.Purged,
 		micros(t.AssessDue), micros(t.ProgressDue), t.ID)
-}
-
-// AliasesInUse returns which of the candidate zh aliases the school uses.
-func (tx *Tx) AliasesInUse(schoolID int64, candidates []string) (map[string]bool, error) {
-	if len(candidates) == 0 {
-		return map[string]bool{}, nil
-	}
-	var rows *sql.Rows
-	var err error
-	if len(candidates) == AliasBatch {
-		// The usual case runs a prepared statement.
-		args := make([]any, 0, 1+AliasBatch)
-		args = append(args, schoolID)
-		for _, c := range candidates {
-			args = append(args, c)
-		}
-		rows, err = tx.StmtContext(tx.c(), tx.db.stmts[qAliasesInUse]).QueryContext(tx.c(), args...)
-	} else {
-		query, args, ierr := sqlx.In(`SELECT alias_zh FROM tips WHERE school_id = ? AND alias_zh IN (?)`, schoolID, candidates)
-		if ierr != nil {
-			return nil, ierr
-		}
-		rows, err = tx.QueryContext(tx.c(), query, args...)
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	m := make(map[string]bool, len(candidates))
-	for rows.Next() {
-		var u string
-		if err := rows.Scan(&u); err != nil {
-			return nil, err
-		}
-		m[u] = true
-	}
-	return m, rows.Err()
 }
 
 // CountTips counts a school's tips, from the read pool.
