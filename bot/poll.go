@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -122,12 +123,15 @@ func (b *Bot) poll(ctx context.Context) {
 		}
 		pause = 200 * time.Millisecond
 		fresh := 0
-		for _, upd := range ups {
-			if !b.track.take(upd.ID) {
+		for _, raw := range ups {
+			// Telegram sends every unconfirmed update again with each
+			// poll: only a new one is decoded.
+			if !b.track.take(raw.id) {
 				continue
 			}
 			fresh++
-			id := upd.ID
+			id := raw.id
+			upd := b.decodeUpdate(raw)
 			if !b.dispatch(ctx, upd, true, func(err error) {
 				// An update whose effect was not stored (the database
 				// went away under it), or whose handling shutdown cut
@@ -152,17 +156,65 @@ func (b *Bot) poll(ctx context.Context) {
 
 // apiAnswer is a Bot API answer, as far as polling needs it.
 type apiAnswer struct {
-	OK         bool            `json:"ok"`
-	Result     json.RawMessage `json:"result"`
+	OK         bool              `json:"ok"`
+	Result     []json.RawMessage `json:"result"`
 	ErrorCode  int             `json:"error_code"`
 	Parameters struct {
 		RetryAfter int `json:"retry_after"`
 	} `json:"parameters"`
 }
 
+// rawUpdate is an update as Telegram sent it, with its id.
+type rawUpdate struct {
+	id  int64
+	raw json.RawMessage
+}
+
+// updateIDPrefix is how Telegram begins every update it sends.
+const updateIDPrefix = `{"update_id":`
+
+// peekUpdateID reads an update's id without decoding the rest: a poll
+// brings back every update not yet confirmed, most of them being handled
+// already, and decoding each again cost more CPU than the handling did.
+func peekUpdateID(raw []byte) (int64, bool) {
+	if rest, ok := bytes.CutPrefix(raw, []byte(updateIDPrefix)); ok {
+		n := 0
+		for n < len(rest) && n < 19 && rest[n] >= '0' && rest[n] <= '9' {
+			n++
+		}
+		if n > 0 && n < len(rest) && (rest[n] == ',' || rest[n] == '}') {
+			if id, err := strconv.ParseInt(string(rest[:n]), 10, 64); err == nil {
+				return id, true
+			}
+		}
+	}
+	// Spelled otherwise: read it the slow way.
+	var id struct {
+		ID *int64 `json:"update_id"`
+	}
+	if json.Unmarshal(raw, &id) != nil || id.ID == nil {
+		return 0, false
+	}
+	return *id.ID, true
+}
+
+// decodeUpdate decodes a new update. One the library's types cannot read
+// is kept as its id alone: it is confirmed as handled, having no effect,
+// and does not hide the others.
+func (b *Bot) decodeUpdate(r rawUpdate) *models.Update {
+	var upd models.Update
+	if err := json.Unmarshal(r.raw, &upd); err != nil {
+		b.log.Warn("bot: update not decoded; confirmed without effect")
+		return &models.Update{ID: r.id}
+	}
+	upd.ID = r.id
+	return &upd
+}
+
 // getUpdates asks for updates from offset on, waiting up to timeout for
-// one. Errors never carry the URL (it holds the token) or the body.
-func (b *Bot) getUpdates(ctx context.Context, offset int64, timeout time.Duration, limit int) ([]*models.Update, time.Duration, error) {
+// one, and returns them undecoded (see decodeUpdate). Errors never carry
+// the URL (it holds the token) or the body.
+func (b *Bot) getUpdates(ctx context.Context, offset int64, timeout time.Duration, limit int) ([]rawUpdate, time.Duration, error) {
 	allowed, _ := json.Marshal(allowedUpdates)
 	form := url.Values{
 		"offset":          {strconv.FormatInt(offset, 10)},
@@ -204,26 +256,12 @@ func (b *Bot) getUpdates(ctx context.Context, offset int64, timeout time.Duratio
 		}
 		return nil, time.Duration(ans.Parameters.RetryAfter) * time.Second, &statusError{code}
 	}
-	// Decoded one by one: an update the library's types cannot read must
-	// not hide the others (it is confirmed as handled, having no effect).
-	var raws []json.RawMessage
-	if err := json.Unmarshal(ans.Result, &raws); err != nil {
-		return nil, 0, &statusError{http.StatusBadGateway}
-	}
-	ups := make([]*models.Update, 0, len(raws))
-	for _, raw := range raws {
-		var upd models.Update
-		if err := json.Unmarshal(raw, &upd); err != nil {
-			var id struct {
-				ID int64 `json:"update_id"`
-			}
-			if json.Unmarshal(raw, &id) != nil {
-				continue
-			}
-			b.log.Warn("bot: update not decoded; confirmed without effect")
-			upd = models.Update{ID: id.ID}
+	ups := make([]rawUpdate, 0, len(ans.Result))
+	for _, raw := range ans.Result {
+		// One without an id cannot be confirmed or told apart: skipped.
+		if id, ok := peekUpdateID(raw); ok {
+			ups = append(ups, rawUpdate{id, raw})
 		}
-		ups = append(ups, &upd)
 	}
 	return ups, 0, nil
 }
