@@ -72,9 +72,11 @@ type Config struct {
 	// (Telegram refuses a second poller) or calls setWebhook. In webhook
 	// mode every node takes updates. Nil: this node always leads.
 	Lead func(ctx context.Context, fn func(ctx context.Context))
-	// RepollPause is how long polling waits, when Telegram sent back only
-	// updates still being handled, before asking again (1s). Nothing is
-	// confirmed meanwhile: a slow chat delays the offset, never drops it.
+	// RepollPause is the longest polling waits, when Telegram sent back
+	// only updates still being handled, before asking again (1s); it
+	// starts at a few milliseconds and doubles while nothing finishes.
+	// Nothing is confirmed meanwhile: a slow chat delays the offset,
+	// never drops it.
 	RepollPause time.Duration
 }
 

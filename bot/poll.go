@@ -80,16 +80,23 @@ func (t *tracker) changes() <-chan struct{} {
 	return t.changed
 }
 
-// wait returns when ch (from changes) is closed, after d, or when ctx ends.
-func (t *tracker) wait(ctx context.Context, ch <-chan struct{}, d time.Duration) {
+// wait returns when ch (from changes) is closed, after d, or when ctx
+// ends; true if ch was closed.
+func (t *tracker) wait(ctx context.Context, ch <-chan struct{}, d time.Duration) bool {
 	tm := time.NewTimer(d)
 	defer tm.Stop()
 	select {
 	case <-ch:
+		return true
 	case <-tm.C:
 	case <-ctx.Done():
 	}
+	return false
 }
+
+// firstRepoll is the first pause before polling again when a poll brought
+// back only updates still being handled (see poll).
+const firstRepoll = 5 * time.Millisecond
 
 // poll long-polls getUpdates until ctx ends, queueing each new update
 // behind its chat's earlier ones. It asks with the tracker's offset, so an
@@ -97,6 +104,7 @@ func (t *tracker) wait(ctx context.Context, ch <-chan struct{}, d time.Duration)
 // have been handled; a crash before that gets them all sent again.
 func (b *Bot) poll(ctx context.Context) {
 	pause := 200 * time.Millisecond
+	repoll := min(firstRepoll, b.cfg.RepollPause)
 	for ctx.Err() == nil {
 		// Taken before the poll: an update that finishes while the poll
 		// is out wakes the wait below at once. (Taken after, that finish
@@ -148,8 +156,19 @@ func (b *Bot) poll(ctx context.Context) {
 		if fresh == 0 && len(ups) > 0 {
 			// Telegram sent back only updates still being handled (a
 			// slow chat holds the offset): wait for one to finish, or a
-			// moment, rather than asking again at once.
-			b.track.wait(ctx, finished, b.cfg.RepollPause)
+			// moment, rather than asking again at once. The moment is
+			// short at first: an update another chat sends meanwhile is
+			// not held behind the slowest one being handled (it was, up
+			// to a handler's whole time: a Telegram step's wait). It
+			// doubles while nothing finishes, up to RepollPause, so that
+			// a chat held for long costs a poll a second, not a hundred.
+			if b.track.wait(ctx, finished, repoll) {
+				repoll = min(firstRepoll, b.cfg.RepollPause)
+			} else {
+				repoll = min(2*repoll, b.cfg.RepollPause)
+			}
+		} else {
+			repoll = min(firstRepoll, b.cfg.RepollPause)
 		}
 	}
 }
