@@ -177,7 +177,7 @@ func (b *Bot) poll(ctx context.Context) {
 type apiAnswer struct {
 	OK         bool              `json:"ok"`
 	Result     []json.RawMessage `json:"result"`
-	ErrorCode  int             `json:"error_code"`
+	ErrorCode  int               `json:"error_code"`
 	Parameters struct {
 		RetryAfter int `json:"retry_after"`
 	} `json:"parameters"`
