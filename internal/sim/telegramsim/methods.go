@@ -185,6 +185,7 @@ func (s *Server) apiSetWebhook(c *call) (any, *apiError) {
 		s.allowed = allowed
 	}
 	s.signalUpdatesLocked()
+	s.signalHookLocked()
 	return true, nil
 }
 
@@ -196,6 +197,7 @@ func (s *Server) apiDeleteWebhook(c *call) (any, *apiError) {
 	}
 	s.webhook = WebhookInfo{}
 	s.signalUpdatesLocked()
+	s.signalHookLocked()
 	return true, nil
 }
 
@@ -438,7 +440,7 @@ func (s *Server) apiDeleteMessage(c *call) (any, *apiError) {
 	nm := *m
 	nm.Deleted = true
 	*m = nm
-	s.signalMessagesLocked()
+	s.signalChatLocked(ch)
 	return true, nil
 }
 
