@@ -404,8 +404,7 @@ func (b *Bot) answerCallback(ctx context.Context, id string) {
 		}
 	}()
 	err := b.withRetry(ctx, func(cctx context.Context) error {
-		_, err := b.api.AnswerCallbackQuery(cctx, &tgbot.AnswerCallbackQueryParams{CallbackQueryID: id})
-		return err
+		return b.call(cctx, "answerCallbackQuery", &tgbot.AnswerCallbackQueryParams{CallbackQueryID: id})
 	})
 	if err != nil {
 		b.log.Debug("bot: callback query not answered", "kind", errKind(err))
@@ -463,8 +462,7 @@ func (b *Bot) sendText(ctx context.Context, chat int64, text string, markup mode
 			p.ReplyMarkup = markup
 		}
 		if err := b.withRetry(ctx, func(cctx context.Context) error {
-			_, err := b.api.SendMessage(cctx, p)
-			return err
+			return b.call(cctx, "sendMessage", p)
 		}); err != nil {
 			b.log.Warn("bot: reply not sent", "kind", errKind(err))
 			return err

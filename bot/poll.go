@@ -243,11 +243,7 @@ func (b *Bot) getUpdates(ctx context.Context, offset int64, timeout time.Duratio
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout+b.cfg.CallTimeout)
 	defer cancel()
-	base := b.cfg.APIURL
-	if base == "" {
-		base = "https://api.telegram.org"
-	}
-	req, err := http.NewRequestWithContext(cctx, http.MethodPost, strings.TrimRight(base, "/")+"/bot"+b.cfg.Token+"/getUpdates", strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(cctx, http.MethodPost, b.methodURL("getUpdates"), strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, 0, errDownload
 	}
