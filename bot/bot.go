@@ -143,6 +143,8 @@ type Bot struct {
 	prompted   map[int64]bool
 	failed     map[int64]bool // updates whose reporter was told they were not saved yet
 
+	answers sync.WaitGroup // callback answers being sent (see event)
+
 	handled     atomic.Int64
 	redelivered atomic.Int64
 	panics      atomic.Int64
@@ -293,6 +295,7 @@ func (b *Bot) Run(ctx context.Context, conv dialog.Conversation) error {
 	drained := make(chan struct{})
 	go func() {
 		b.queue.Close()
+		b.answers.Wait()
 		close(drained)
 	}()
 	select {

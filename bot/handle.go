@@ -65,10 +65,6 @@ func (b *Bot) handle(ctx context.Context, upd *models.Update, done func(error)) 
 	}()
 	defer settle(nil)
 	defer b.handled.Add(1)
-	// A callback's answer goes out beside the dialog (see event); the
-	// update is done only once it has been sent.
-	var answering sync.WaitGroup
-	defer answering.Wait()
 
 	key := dialog.Key{Channel: hotline.ChannelTelegram, ChatID: chat}
 	out, err := dialog.Apply(ctx, b.dialog, b.cfg.Updates, key, updateKey(upd.ID), dialog.Delivery{
@@ -84,7 +80,7 @@ func (b *Bot) handle(ctx context.Context, upd *models.Update, done func(error)) 
 				}
 				return nil, nil, nil
 			}
-			ev, ok := b.event(ctx, upd, chat, lang, &answering)
+			ev, ok := b.event(ctx, upd, chat, lang)
 			if !ok {
 				return nil, nil, nil
 			}
@@ -249,12 +245,13 @@ func updateKind(upd *models.Update) string {
 // event turns an update into a dialog event. Only the chat id, the text,
 // the button data, the photo and the language code are read: nothing else
 // about the user (id, names, username) is kept.
-func (b *Bot) event(ctx context.Context, upd *models.Update, chat int64, lang hotline.Lang, answering *sync.WaitGroup) (dialog.Event, bool) {
+func (b *Bot) event(ctx context.Context, upd *models.Update, chat int64, lang hotline.Lang) (dialog.Event, bool) {
 	if cq := upd.CallbackQuery; cq != nil {
 		// Answer at once: the reporter's client shows a spinner until
-		// then. Beside the dialog, not before it: the answer is a round
-		// trip to Telegram that the reply need not wait for.
-		answering.Go(func() { b.answerCallback(ctx, cq.ID) })
+		// then. Beside the dialog, not before it, and not holding the
+		// chat's next update: the answer is a round trip to Telegram
+		// that neither needs to wait for. Shutdown waits for it (Run).
+		b.answers.Go(func() { b.answerCallback(ctx, cq.ID) })
 		if cq.Message.Message != nil && cq.Message.Message.Chat.Type != models.ChatTypePrivate {
 			return dialog.Event{}, false
 		}
