@@ -94,9 +94,26 @@ func (t *tracker) wait(ctx context.Context, ch <-chan struct{}, d time.Duration)
 	return false
 }
 
-// firstRepoll is the first pause before polling again when a poll brought
-// back only updates still being handled (see poll).
-const firstRepoll = 5 * time.Millisecond
+// repollPause is how long polling waits, unless an update finishes first,
+// after a poll that brought back only updates still being handled, the
+// held-th such poll in a row with nothing finished. It is short at first:
+// an update another chat sends meanwhile is not kept waiting behind the
+// slowest one being handled (it was, up to that handler's whole time: a
+// Telegram step's wait). Once an update has been held for a while
+// (heldPolls), it doubles up to max, so that a chat held for long costs a
+// poll a second, not two hundred.
+func repollPause(held int, max time.Duration) time.Duration {
+	d := firstRepoll
+	if held > heldPolls {
+		d <<= min(held-heldPolls, 16)
+	}
+	return min(d, max)
+}
+
+const (
+	firstRepoll = 5 * time.Millisecond
+	heldPolls   = 20 // 100 ms of short pauses
+)
 
 // poll long-polls getUpdates until ctx ends, queueing each new update
 // behind its chat's earlier ones. It asks with the tracker's offset, so an
@@ -104,7 +121,7 @@ const firstRepoll = 5 * time.Millisecond
 // have been handled; a crash before that gets them all sent again.
 func (b *Bot) poll(ctx context.Context) {
 	pause := 200 * time.Millisecond
-	repoll := min(firstRepoll, b.cfg.RepollPause)
+	held := 0 // polls in a row that brought back only updates being handled
 	for ctx.Err() == nil {
 		// Taken before the poll: an update that finishes while the poll
 		// is out wakes the wait below at once. (Taken after, that finish
@@ -156,19 +173,14 @@ func (b *Bot) poll(ctx context.Context) {
 		if fresh == 0 && len(ups) > 0 {
 			// Telegram sent back only updates still being handled (a
 			// slow chat holds the offset): wait for one to finish, or a
-			// moment, rather than asking again at once. The moment is
-			// short at first: an update another chat sends meanwhile is
-			// not held behind the slowest one being handled (it was, up
-			// to a handler's whole time: a Telegram step's wait). It
-			// doubles while nothing finishes, up to RepollPause, so that
-			// a chat held for long costs a poll a second, not a hundred.
-			if b.track.wait(ctx, finished, repoll) {
-				repoll = min(firstRepoll, b.cfg.RepollPause)
+			// moment, rather than asking again at once (see repollPause).
+			if b.track.wait(ctx, finished, repollPause(held, b.cfg.RepollPause)) {
+				held = 0
 			} else {
-				repoll = min(2*repoll, b.cfg.RepollPause)
+				held++
 			}
 		} else {
-			repoll = min(firstRepoll, b.cfg.RepollPause)
+			held = 0
 		}
 	}
 }
