@@ -73,10 +73,10 @@ type Config struct {
 	// mode every node takes updates. Nil: this node always leads.
 	Lead func(ctx context.Context, fn func(ctx context.Context))
 	// RepollPause is the longest polling waits, when Telegram sent back
-	// only updates still being handled, before asking again (1s); it
-	// starts at a few milliseconds and doubles while nothing finishes.
-	// Nothing is confirmed meanwhile: a slow chat delays the offset,
-	// never drops it.
+	// only updates still being handled, before asking again (1s): it
+	// asks every few milliseconds at first, then ever more slowly while
+	// nothing finishes (see repollPause). Nothing is confirmed meanwhile:
+	// a slow chat delays the offset, never drops it.
 	RepollPause time.Duration
 }
 
