@@ -112,7 +112,7 @@ func repollPause(held int, max time.Duration) time.Duration {
 
 const (
 	firstRepoll = 5 * time.Millisecond
-	heldPolls   = 20 // 100 ms of short pauses
+	heldPolls   = 20 // 100 ms of short pauses, and as many round trips
 )
 
 // poll long-polls getUpdates until ctx ends, queueing each new update
