@@ -72,9 +72,11 @@ type Config struct {
 	// (Telegram refuses a second poller) or calls setWebhook. In webhook
 	// mode every node takes updates. Nil: this node always leads.
 	Lead func(ctx context.Context, fn func(ctx context.Context))
-	// RepollPause is how long polling waits, when Telegram sent back only
-	// updates still being handled, before asking again (1s). Nothing is
-	// confirmed meanwhile: a slow chat delays the offset, never drops it.
+	// RepollPause is the longest polling waits, when Telegram sent back
+	// only updates still being handled, before asking again (1s): it
+	// asks every few milliseconds at first, then ever more slowly while
+	// nothing finishes (see repollPause). Nothing is confirmed meanwhile:
+	// a slow chat delays the offset, never drops it.
 	RepollPause time.Duration
 }
 
@@ -140,6 +142,8 @@ type Bot struct {
 	promptedMu sync.Mutex
 	prompted   map[int64]bool
 	failed     map[int64]bool // updates whose reporter was told they were not saved yet
+
+	answers sync.WaitGroup // callback answers being sent (see event)
 
 	handled     atomic.Int64
 	redelivered atomic.Int64
@@ -291,6 +295,7 @@ func (b *Bot) Run(ctx context.Context, conv dialog.Conversation) error {
 	drained := make(chan struct{})
 	go func() {
 		b.queue.Close()
+		b.answers.Wait()
 		close(drained)
 	}()
 	select {

@@ -247,8 +247,11 @@ func updateKind(upd *models.Update) string {
 // about the user (id, names, username) is kept.
 func (b *Bot) event(ctx context.Context, upd *models.Update, chat int64, lang hotline.Lang) (dialog.Event, bool) {
 	if cq := upd.CallbackQuery; cq != nil {
-		// Answer at once: the reporter's client shows a spinner until then.
-		b.answerCallback(ctx, cq.ID)
+		// Answer at once: the reporter's client shows a spinner until
+		// then. Beside the dialog, not before it, and not holding the
+		// chat's next update: the answer is a round trip to Telegram
+		// that neither needs to wait for. Shutdown waits for it (Run).
+		b.answers.Go(func() { b.answerCallback(ctx, cq.ID) })
 		if cq.Message.Message != nil && cq.Message.Message.Chat.Type != models.ChatTypePrivate {
 			return dialog.Event{}, false
 		}
@@ -389,9 +392,16 @@ type statusError struct{ code int }
 func (e *statusError) Error() string { return fmt.Sprintf("status %d", e.code) }
 
 func (b *Bot) answerCallback(ctx context.Context, id string) {
+	defer func() {
+		// Run beside the handler, a panic here is not the handler's to
+		// recover: it would kill the server.
+		if r := recover(); r != nil {
+			b.panics.Add(1)
+			b.log.Error("bot: callback answer panicked")
+		}
+	}()
 	err := b.withRetry(ctx, func(cctx context.Context) error {
-		_, err := b.api.AnswerCallbackQuery(cctx, &tgbot.AnswerCallbackQueryParams{CallbackQueryID: id})
-		return err
+		return b.call(cctx, "answerCallbackQuery", &tgbot.AnswerCallbackQueryParams{CallbackQueryID: id})
 	})
 	if err != nil {
 		b.log.Debug("bot: callback query not answered", "kind", errKind(err))
@@ -449,8 +459,7 @@ func (b *Bot) sendText(ctx context.Context, chat int64, text string, markup mode
 			p.ReplyMarkup = markup
 		}
 		if err := b.withRetry(ctx, func(cctx context.Context) error {
-			_, err := b.api.SendMessage(cctx, p)
-			return err
+			return b.call(cctx, "sendMessage", p)
 		}); err != nil {
 			b.log.Warn("bot: reply not sent", "kind", errKind(err))
 			return err

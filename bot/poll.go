@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -79,16 +80,40 @@ func (t *tracker) changes() <-chan struct{} {
 	return t.changed
 }
 
-// wait returns when ch (from changes) is closed, after d, or when ctx ends.
-func (t *tracker) wait(ctx context.Context, ch <-chan struct{}, d time.Duration) {
+// wait returns when ch (from changes) is closed, after d, or when ctx
+// ends; true if ch was closed.
+func (t *tracker) wait(ctx context.Context, ch <-chan struct{}, d time.Duration) bool {
 	tm := time.NewTimer(d)
 	defer tm.Stop()
 	select {
 	case <-ch:
+		return true
 	case <-tm.C:
 	case <-ctx.Done():
 	}
+	return false
 }
+
+// repollPause is how long polling waits, unless an update finishes first,
+// after a poll that brought back only updates still being handled, the
+// held-th such poll in a row with nothing finished. It is short at first:
+// an update another chat sends meanwhile is not kept waiting behind the
+// slowest one being handled (it was, up to that handler's whole time: a
+// Telegram step's wait). Once an update has been held for a while
+// (heldPolls), it doubles up to max, so that a chat held for long costs a
+// poll a second, not two hundred.
+func repollPause(held int, max time.Duration) time.Duration {
+	d := firstRepoll
+	if held > heldPolls {
+		d <<= min(held-heldPolls, 16)
+	}
+	return min(d, max)
+}
+
+const (
+	firstRepoll = 5 * time.Millisecond
+	heldPolls   = 20 // 100 ms of short pauses, and as many round trips
+)
 
 // poll long-polls getUpdates until ctx ends, queueing each new update
 // behind its chat's earlier ones. It asks with the tracker's offset, so an
@@ -96,6 +121,7 @@ func (t *tracker) wait(ctx context.Context, ch <-chan struct{}, d time.Duration)
 // have been handled; a crash before that gets them all sent again.
 func (b *Bot) poll(ctx context.Context) {
 	pause := 200 * time.Millisecond
+	held := 0 // polls in a row that brought back only updates being handled
 	for ctx.Err() == nil {
 		// Taken before the poll: an update that finishes while the poll
 		// is out wakes the wait below at once. (Taken after, that finish
@@ -122,12 +148,15 @@ func (b *Bot) poll(ctx context.Context) {
 		}
 		pause = 200 * time.Millisecond
 		fresh := 0
-		for _, upd := range ups {
-			if !b.track.take(upd.ID) {
+		for _, raw := range ups {
+			// Telegram sends every unconfirmed update again with each
+			// poll: only a new one is decoded.
+			if !b.track.take(raw.id) {
 				continue
 			}
 			fresh++
-			id := upd.ID
+			id := raw.id
+			upd := b.decodeUpdate(raw)
 			if !b.dispatch(ctx, upd, true, func(err error) {
 				// An update whose effect was not stored (the database
 				// went away under it), or whose handling shutdown cut
@@ -144,25 +173,79 @@ func (b *Bot) poll(ctx context.Context) {
 		if fresh == 0 && len(ups) > 0 {
 			// Telegram sent back only updates still being handled (a
 			// slow chat holds the offset): wait for one to finish, or a
-			// moment, rather than asking again at once.
-			b.track.wait(ctx, finished, b.cfg.RepollPause)
+			// moment, rather than asking again at once (see repollPause).
+			if b.track.wait(ctx, finished, repollPause(held, b.cfg.RepollPause)) {
+				held = 0
+			} else {
+				held++
+			}
+		} else {
+			held = 0
 		}
 	}
 }
 
 // apiAnswer is a Bot API answer, as far as polling needs it.
 type apiAnswer struct {
-	OK         bool            `json:"ok"`
-	Result     json.RawMessage `json:"result"`
-	ErrorCode  int             `json:"error_code"`
+	OK         bool              `json:"ok"`
+	Result     []json.RawMessage `json:"result"`
+	ErrorCode  int               `json:"error_code"`
 	Parameters struct {
 		RetryAfter int `json:"retry_after"`
 	} `json:"parameters"`
 }
 
+// rawUpdate is an update as Telegram sent it, with its id.
+type rawUpdate struct {
+	id  int64
+	raw json.RawMessage
+}
+
+// updateIDPrefix is how Telegram begins every update it sends.
+const updateIDPrefix = `{"update_id":`
+
+// peekUpdateID reads an update's id without decoding the rest: a poll
+// brings back every update not yet confirmed, most of them being handled
+// already, and decoding each again cost more CPU than the handling did.
+func peekUpdateID(raw []byte) (int64, bool) {
+	if rest, ok := bytes.CutPrefix(raw, []byte(updateIDPrefix)); ok {
+		n := 0
+		for n < len(rest) && n < 19 && rest[n] >= '0' && rest[n] <= '9' {
+			n++
+		}
+		if n > 0 && n < len(rest) && (rest[n] == ',' || rest[n] == '}') {
+			if id, err := strconv.ParseInt(string(rest[:n]), 10, 64); err == nil {
+				return id, true
+			}
+		}
+	}
+	// Spelled otherwise: read it the slow way.
+	var id struct {
+		ID *int64 `json:"update_id"`
+	}
+	if json.Unmarshal(raw, &id) != nil || id.ID == nil {
+		return 0, false
+	}
+	return *id.ID, true
+}
+
+// decodeUpdate decodes a new update. One the library's types cannot read
+// is kept as its id alone: it is confirmed as handled, having no effect,
+// and does not hide the others.
+func (b *Bot) decodeUpdate(r rawUpdate) *models.Update {
+	var upd models.Update
+	if err := json.Unmarshal(r.raw, &upd); err != nil {
+		b.log.Warn("bot: update not decoded; confirmed without effect")
+		return &models.Update{ID: r.id}
+	}
+	upd.ID = r.id
+	return &upd
+}
+
 // getUpdates asks for updates from offset on, waiting up to timeout for
-// one. Errors never carry the URL (it holds the token) or the body.
-func (b *Bot) getUpdates(ctx context.Context, offset int64, timeout time.Duration, limit int) ([]*models.Update, time.Duration, error) {
+// one, and returns them undecoded (see decodeUpdate). Errors never carry
+// the URL (it holds the token) or the body.
+func (b *Bot) getUpdates(ctx context.Context, offset int64, timeout time.Duration, limit int) ([]rawUpdate, time.Duration, error) {
 	allowed, _ := json.Marshal(allowedUpdates)
 	form := url.Values{
 		"offset":          {strconv.FormatInt(offset, 10)},
@@ -172,11 +255,7 @@ func (b *Bot) getUpdates(ctx context.Context, offset int64, timeout time.Duratio
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout+b.cfg.CallTimeout)
 	defer cancel()
-	base := b.cfg.APIURL
-	if base == "" {
-		base = "https://api.telegram.org"
-	}
-	req, err := http.NewRequestWithContext(cctx, http.MethodPost, strings.TrimRight(base, "/")+"/bot"+b.cfg.Token+"/getUpdates", strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(cctx, http.MethodPost, b.methodURL("getUpdates"), strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, 0, errDownload
 	}
@@ -204,26 +283,12 @@ func (b *Bot) getUpdates(ctx context.Context, offset int64, timeout time.Duratio
 		}
 		return nil, time.Duration(ans.Parameters.RetryAfter) * time.Second, &statusError{code}
 	}
-	// Decoded one by one: an update the library's types cannot read must
-	// not hide the others (it is confirmed as handled, having no effect).
-	var raws []json.RawMessage
-	if err := json.Unmarshal(ans.Result, &raws); err != nil {
-		return nil, 0, &statusError{http.StatusBadGateway}
-	}
-	ups := make([]*models.Update, 0, len(raws))
-	for _, raw := range raws {
-		var upd models.Update
-		if err := json.Unmarshal(raw, &upd); err != nil {
-			var id struct {
-				ID int64 `json:"update_id"`
-			}
-			if json.Unmarshal(raw, &id) != nil {
-				continue
-			}
-			b.log.Warn("bot: update not decoded; confirmed without effect")
-			upd = models.Update{ID: id.ID}
+	ups := make([]rawUpdate, 0, len(ans.Result))
+	for _, raw := range ans.Result {
+		// One without an id cannot be confirmed or told apart: skipped.
+		if id, ok := peekUpdateID(raw); ok {
+			ups = append(ups, rawUpdate{id, raw})
 		}
-		ups = append(ups, &upd)
 	}
 	return ups, 0, nil
 }

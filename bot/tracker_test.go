@@ -32,3 +32,27 @@ func TestTrackerWakesOnFinishDuringPoll(t *testing.T) {
 		t.Errorf("offset after the finish: got %d, want 8", got)
 	}
 }
+
+// TestRepollPause: polling held by an update being handled asks again
+// after a few milliseconds for the first 100 ms, so that another chat's
+// update is not kept waiting; then ever more slowly, never beyond
+// RepollPause, so that a chat held for long costs a poll a second.
+func TestRepollPause(t *testing.T) {
+	for _, tc := range []struct {
+		held int
+		max  time.Duration
+		want time.Duration
+	}{
+		{0, time.Second, 5 * time.Millisecond},
+		{20, time.Second, 5 * time.Millisecond},
+		{21, time.Second, 10 * time.Millisecond},
+		{27, time.Second, 640 * time.Millisecond},
+		{28, time.Second, time.Second},
+		{1 << 20, time.Second, time.Second},
+		{0, 2 * time.Millisecond, 2 * time.Millisecond},
+	} {
+		if got := repollPause(tc.held, tc.max); got != tc.want {
+			t.Errorf("repollPause(%d, %v): got %v, want %v", tc.held, tc.max, got, tc.want)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"regexp"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sort"
 	"strconv"
@@ -50,6 +51,12 @@ type benchConfig struct {
 	// fetched by the long poll, which cannot ask for newer updates while
 	// older ones are still being handled.
 	webhook bool
+	// cpuProfile, if set, is where the run's CPU profile is written (the
+	// whole process: in-process, the server and the simulated users).
+	cpuProfile string
+	// blockProfile, if set, is where the run's blocking and mutex
+	// contention profiles are written (FILE and FILE.mutex).
+	blockProfile string
 }
 
 func runBench(ctx context.Context, args []string, env *Env) error {
@@ -66,6 +73,8 @@ func runBench(ctx context.Context, args []string, env *Env) error {
 	fs.BoolVar(&c.yes, "yes", false, "confirm that --target is a test deployment that may receive made-up reports")
 	fs.BoolVar(&c.json, "json", false, "print the summary as JSON on stdout")
 	fs.BoolVar(&c.webhook, "telegram-webhook", false, "run the in-process Telegram bot in webhook mode (default: long polling, as a server without a public URL runs)")
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write the run's CPU profile to FILE (go tool pprof FILE): where this machine's cores go")
+	fs.StringVar(&c.blockProfile, "blockprofile", "", "write the run's blocking profile to FILE and its mutex contention to FILE.mutex")
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
 	}
@@ -209,6 +218,10 @@ func (r *benchRun) run(ctx context.Context, env *Env) error {
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.duration)
 	defer cancel()
 	r.webTips = make(chan webTip, 1024)
+	stopProfiles, err := r.startProfiles()
+	if err != nil {
+		return err
+	}
 	var before benchUsage
 	before.read(r.m)
 	start := time.Now()
@@ -238,6 +251,9 @@ progress:
 		}
 	}
 	elapsed := time.Since(start)
+	if err := stopProfiles(); err != nil {
+		return err
+	}
 	r.progress(env.Stderr, r.cfg.duration)
 	fmt.Fprintln(env.Stderr)
 	var after benchUsage
@@ -253,6 +269,55 @@ progress:
 		return fmt.Errorf("no report went through (last error: %v)", s.LastError)
 	}
 	return nil
+}
+
+// startProfiles starts the profiles asked for; the function it returns
+// stops them and writes them out. The setup (boot, seeding) is left out:
+// only the load is profiled.
+func (r *benchRun) startProfiles() (func() error, error) {
+	var cpu *os.File
+	if r.cfg.cpuProfile != "" {
+		f, err := os.Create(r.cfg.cpuProfile)
+		if err != nil {
+			return nil, fmt.Errorf("--cpuprofile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("--cpuprofile: %w", err)
+		}
+		cpu = f
+	}
+	if r.cfg.blockProfile != "" {
+		// Every blocking event and every contended lock: the run is
+		// slower for it, so its latencies are not the machine's.
+		runtime.SetBlockProfileRate(1)
+		runtime.SetMutexProfileFraction(1)
+	}
+	return func() error {
+		var errs []error
+		if cpu != nil {
+			pprof.StopCPUProfile()
+			errs = append(errs, cpu.Close())
+		}
+		if r.cfg.blockProfile != "" {
+			runtime.SetBlockProfileRate(0)
+			runtime.SetMutexProfileFraction(0)
+			errs = append(errs, writeProfile("block", r.cfg.blockProfile), writeProfile("mutex", r.cfg.blockProfile+".mutex"))
+		}
+		return errors.Join(errs...)
+	}, nil
+}
+
+func writeProfile(name, path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup(name).WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // progress draws a one-line progress bar on stderr.

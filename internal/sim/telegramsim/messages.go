@@ -15,6 +15,19 @@ type chatState struct {
 	msgs      []*SentMessage
 	byID      map[int]*SentMessage
 	blocked   bool
+	// changed is closed and renewed when a message of this chat is sent,
+	// edited or deleted: its user's waits wake for their own chat only.
+	changed chan struct{}
+}
+
+// signalChatLocked wakes the waits of ch's user, and every other message
+// waiter. s.mu held.
+func (s *Server) signalChatLocked(ch *chatState) {
+	if ch.changed != nil {
+		close(ch.changed)
+	}
+	ch.changed = make(chan struct{})
+	s.signalMessagesLocked()
 }
 
 // SentMessage is one message the bot sent (sendMessage or sendPhoto), in its
@@ -100,7 +113,7 @@ func (s *Server) recordLocked(ch *chatState, m *SentMessage) *SentMessage {
 	m.Time = time.Now()
 	ch.msgs = append(ch.msgs, m)
 	ch.byID[m.MessageID] = m
-	s.signalMessagesLocked()
+	s.signalChatLocked(ch)
 	return m
 }
 
@@ -110,7 +123,7 @@ func (s *Server) editLocked(ch *chatState, m *SentMessage, nm SentMessage, c *ca
 	nm.EditedAt = time.Now()
 	nm.Params = c.p
 	*m = nm
-	s.signalMessagesLocked()
+	s.signalChatLocked(ch)
 }
 
 // wireLocked renders a recorded message as a Bot API Message. s.mu held.

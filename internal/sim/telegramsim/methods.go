@@ -9,13 +9,22 @@ import (
 	_ "image/png"  // register decoders for photo sizes
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf16"
 )
 
-func utf16Len(s string) int { return len(utf16.Encode([]rune(s))) }
+// utf16Len is the length of s in UTF-16 code units, as Telegram counts
+// (without building the encoding: it runs on every message sent).
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
+}
 
 func (s *Server) apiGetMe(c *call) (any, *apiError) { return s.me, nil }
 
@@ -125,16 +134,16 @@ func (s *Server) confirmLocked(offset int64) {
 // collectLocked returns up to limit pending updates allowed by
 // allowed_updates, forgetting disallowed ones. s.mu held.
 func (s *Server) collectLocked(limit int) [][]byte {
-	if len(s.allowed) > 0 {
+	// Every poll comes here: the queue is copied only when an update is
+	// to be forgotten.
+	if len(s.allowed) > 0 && slices.ContainsFunc(s.queue, func(q queued) bool { return !s.allowedLocked(q.kind) }) {
 		kept := s.queue[:0:0]
 		for _, q := range s.queue {
 			if s.allowedLocked(q.kind) {
 				kept = append(kept, q)
 			}
 		}
-		if len(kept) != len(s.queue) {
-			s.queue = kept
-		}
+		s.queue = kept
 	}
 	n := min(limit, len(s.queue))
 	out := make([][]byte, n)
@@ -185,6 +194,7 @@ func (s *Server) apiSetWebhook(c *call) (any, *apiError) {
 		s.allowed = allowed
 	}
 	s.signalUpdatesLocked()
+	s.signalHookLocked()
 	return true, nil
 }
 
@@ -196,6 +206,7 @@ func (s *Server) apiDeleteWebhook(c *call) (any, *apiError) {
 	}
 	s.webhook = WebhookInfo{}
 	s.signalUpdatesLocked()
+	s.signalHookLocked()
 	return true, nil
 }
 
@@ -438,7 +449,7 @@ func (s *Server) apiDeleteMessage(c *call) (any, *apiError) {
 	nm := *m
 	nm.Deleted = true
 	*m = nm
-	s.signalMessagesLocked()
+	s.signalChatLocked(ch)
 	return true, nil
 }
 

@@ -57,6 +57,7 @@ type Server struct {
 	nextUpdateID int64
 	queue        []queued
 	updSignal    chan struct{}
+	hookSignal   chan struct{} // closed and renewed when the webhook is set or deleted
 	msgSignal    chan struct{}
 	pollGen      uint64
 	allowed      []string
@@ -123,6 +124,7 @@ func Start(cfg Config) (*Server, error) {
 		me:           APIUser{ID: botID, IsBot: true, FirstName: cfg.BotFirstName, Username: cfg.BotUsername, CanJoinGroups: true},
 		nextUpdateID: 1,
 		updSignal:    make(chan struct{}),
+		hookSignal:   make(chan struct{}),
 		msgSignal:    make(chan struct{}),
 		chats:        map[int64]*chatState{},
 		nextUserID:   700000000,
@@ -176,6 +178,13 @@ func (s *Server) Close() {
 func (s *Server) signalUpdatesLocked() {
 	close(s.updSignal)
 	s.updSignal = make(chan struct{})
+}
+
+// signalHookLocked wakes the webhook deliverer when the webhook changes.
+// s.mu held.
+func (s *Server) signalHookLocked() {
+	close(s.hookSignal)
+	s.hookSignal = make(chan struct{})
 }
 
 // signalMessagesLocked wakes message waiters. s.mu held.

@@ -126,6 +126,12 @@ func (s *Server) deliverWebhooks() {
 			}
 		}
 		ch := s.updSignal
+		if wh.URL == "" {
+			// Polling: nothing to deliver until a webhook is set. (Woken
+			// by every update and every poll, this loop cost the bench a
+			// wake-up and a lock for each.)
+			ch = s.hookSignal
+		}
 		s.mu.Unlock()
 		for _, q := range start {
 			posts.Go(func() {
