@@ -15,20 +15,26 @@ const ReasonReporter = "reporter"
 // submissionUrgency decides whether a new report is urgent and why: the
 // detector's category when it flags one of the texts, else ReasonAsked
 // when the reporter answered yes to the safety question, else
-// ReasonReporter when the reporter said so.
-func (s *Service) submissionUrgency(sub hotline.Submission, texts []string) (bool, string) {
+// ReasonReporter when the reporter said so; and, when it is not urgent,
+// whether the detector is unsure of any text (the safety question).
+func (s *Service) submissionUrgency(sub hotline.Submission, texts []string) (urgent bool, reason string, unsure bool) {
+	// Each text is assessed once: the verdicts say both whether a text is
+	// urgent and whether the detector is unsure of it.
 	for _, t := range texts {
-		if v := s.assess(t); v.Answer == urgency.AnswerUrgent {
-			return true, v.Reason
+		switch v := s.assess(t); v.Answer {
+		case urgency.AnswerUrgent:
+			return true, v.Reason, false
+		case urgency.AnswerUnsure:
+			unsure = true
 		}
 	}
 	if sub.SafetyYes {
-		return true, ReasonAsked
+		return true, ReasonAsked, false
 	}
 	if sub.DangerNow || sub.Category == hotline.CategorySelfHarm {
-		return true, ReasonReporter
+		return true, ReasonReporter, false
 	}
-	return false, ""
+	return false, "", unsure
 }
 
 // recordFlag keeps, beside a tip's urgent flag and in the same

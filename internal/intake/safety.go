@@ -38,21 +38,6 @@ func (s *Service) assess(text string) urgency.Verdict {
 	return urgency.Assess(text)
 }
 
-// unsureOf reports whether the detector is unsure of any of texts (and
-// urgent about none).
-func (s *Service) unsureOf(texts []string) bool {
-	unsure := false
-	for _, t := range texts {
-		switch s.assess(t).Answer {
-		case urgency.AnswerUrgent:
-			return false
-		case urgency.AnswerUnsure:
-			unsure = true
-		}
-	}
-	return unsure
-}
-
 // countSafety counts one event of the safety question for the school's
 // district, in the transaction that records it.
 func countSafety(tx *store.Tx, school *hotline.School, kind string) error {

@@ -141,8 +141,9 @@ func submissionTexts(sub hotline.Submission) ([]string, error) {
 // conversation that asked it, or asked here when nothing asked it and the
 // detector is unsure (a staff member's entry has nobody to ask).
 func (s *Service) assessFiling(f *filing) {
-	f.urgent, f.reason = s.submissionUrgency(f.sub, f.texts)
-	f.askNow = !f.urgent && !f.sub.SafetyAsked && f.sub.Channel != hotline.ChannelStaff && s.unsureOf(f.texts)
+	var unsure bool
+	f.urgent, f.reason, unsure = s.submissionUrgency(f.sub, f.texts)
+	f.askNow = !f.urgent && !f.sub.SafetyAsked && f.sub.Channel != hotline.ChannelStaff && unsure
 	if !f.urgent {
 		f.carryDue = f.sub.SafetyDue
 	}

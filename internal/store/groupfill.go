@@ -8,11 +8,12 @@ import (
 )
 
 // Group commit that fills. Callers that seal or encode before Update
-// announce their job first (Expect); when the writer starts a batch and
-// announced jobs are still on their way, it waits for them a little
-// (MaxLinger at most) instead of committing the few that happen to be
-// queued, so that one fsync carries everyone who was already working on a
-// write. A caller alone never waits: nothing else is announced.
+// announce their job first (Expect); when the writer has run the jobs of
+// a group and announced jobs are still on their way, it waits for them a
+// little (MaxLinger at most) before committing, instead of committing the
+// few that happened to be queued, so that one fsync carries everyone who
+// was already working on a write. A caller alone never waits: nothing
+// else is announced.
 
 // DefaultMaxLinger is how long the writer waits, at most, for announced
 // jobs in one batch; each wait for the next of them is bounded by lingerGap.
@@ -57,60 +58,92 @@ func announced(ctx context.Context) bool {
 	return ok
 }
 
-// fill adds to batch every job already queued, then, if the batch carries
-// an announced job, waits for more while announced jobs are on their way,
-// or while the batch has fewer announced jobs than the last one had: the callers just answered are likely sealing
-// their next job and have not announced it yet (a busy intake's submitters
-// come back). Each wait for the next job is bounded by lingerGap, all of
-// them by MaxLinger; when a wait runs out, the next batch expects fewer.
-func (db *DB) fill(batch []*job) []*job {
-	var end time.Time
-	expected := 0
-	for _, j := range batch {
-		if j.expected {
-			expected++
-		}
+// group is the batch of one commit as it grows: the writer runs each job
+// as soon as it has it, and takes the next one while announced jobs are
+// on their way. So the writer's statements run while the other callers
+// are still sealing, instead of after a wait for all of them.
+type group struct {
+	db       *DB
+	jobs     []*job
+	expected int       // announced jobs among jobs
+	end      time.Time // the linger's deadline, once it has started
+}
+
+func (db *DB) newGroup(first *job) *group {
+	g := &group{db: db}
+	g.add(first)
+	return g
+}
+
+func (g *group) add(j *job) {
+	g.jobs = append(g.jobs, j)
+	if j.expected {
+		g.expected++
 	}
-	defer func() { db.lastExpected = expected }()
-	for len(batch) < db.MaxBatch {
-		select {
-		case j := <-db.jobs:
-			batch = append(batch, j)
-			if j.expected {
-				expected++
-			}
-			continue
-		default:
-		}
-		// Only a batch that carries an announced job waits: a reply (not
-		// announced) that starts a batch is committed at once.
-		if db.MaxLinger <= 0 || expected == 0 || (db.coming.Load() <= 0 && expected >= db.lastExpected) {
-			return batch
-		}
-		now := time.Now()
-		if end.IsZero() {
-			end = now.Add(db.MaxLinger)
-		}
-		wait := min(lingerGap, end.Sub(now))
-		if wait <= 0 {
-			return batch
-		}
-		t := time.NewTimer(wait)
-		select {
-		case j := <-db.jobs:
-			t.Stop()
-			batch = append(batch, j)
-			if j.expected {
-				expected++
-			}
-		case <-t.C:
-			return batch
-		case <-db.closing:
-			t.Stop()
-			return batch
-		}
+}
+
+// lingers reports whether the group should wait for another job: only a
+// group that carries an announced job waits (a reply that starts a group
+// is committed at once), while announced jobs are on their way, or while
+// it has fewer announced jobs than the last group had (the callers just
+// answered are likely sealing their next job and have not announced it
+// yet: a busy intake's submitters come back).
+func (g *group) lingers() bool {
+	db := g.db
+	return db.MaxLinger > 0 && g.expected > 0 && (db.coming.Load() > 0 || g.expected < db.lastExpected)
+}
+
+// grows reports whether the group may take more than the jobs it has: a
+// job run alone needs no savepoint.
+func (g *group) grows() bool {
+	if len(g.jobs) > 1 {
+		return true
 	}
-	return batch
+	select {
+	case j := <-g.db.jobs:
+		g.add(j)
+		return true
+	default:
+	}
+	return g.lingers()
+}
+
+// next returns the group's next job, once the ones it has have run: one
+// already queued, or, while the group lingers, the next to arrive. Each
+// wait is bounded by lingerGap, all of them by MaxLinger; nil ends the
+// group.
+func (g *group) next() *job {
+	db := g.db
+	if len(g.jobs) >= db.MaxBatch {
+		return nil
+	}
+	select {
+	case j := <-db.jobs:
+		g.add(j)
+		return j
+	default:
+	}
+	if !g.lingers() {
+		return nil
+	}
+	now := time.Now()
+	if g.end.IsZero() {
+		g.end = now.Add(db.MaxLinger)
+	}
+	wait := min(lingerGap, g.end.Sub(now))
+	if wait <= 0 {
+		return nil
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case j := <-db.jobs:
+		g.add(j)
+		return j
+	case <-t.C:
+	case <-db.closing:
+	}
+	return nil
 }
 
 // comingJobs is the number of announced jobs not queued yet.

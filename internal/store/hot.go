@@ -1,7 +1,5 @@
 package store
 
-import "strings"
-
 // Hot statements run on every report, reply and case change. They are
 // prepared once on the writer connection when the database opens, so a
 // commit does not pay for parsing them again.
@@ -23,9 +21,7 @@ const (
 		assess_due = ?, progress_due = ? WHERE id = ?`
 )
 
-// AliasBatch is how many alias candidates one lookup checks.
+// AliasBatch is how many alias candidates a tip's INSERT picks from.
 const AliasBatch = 16
 
-var qAliasesInUse = `SELECT alias_zh FROM tips WHERE school_id = ? AND alias_zh IN (?` + strings.Repeat(", ?", AliasBatch-1) + `)`
-
-var hotQueries = []string{qAliasesInUse, qPutConversation, qInsertEvent, qSetLedgerHead, qInsertMessage, qEnqueue, qInsertTip, qUpdateTip}
+var hotQueries = []string{qInsertTipPick, qPutConversation, qInsertEvent, qSetLedgerHead, qInsertMessage, qEnqueue, qInsertTip, qUpdateTip}

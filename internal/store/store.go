@@ -311,13 +311,13 @@ func (db *DB) writeLoop() {
 			for {
 				select {
 				case j := <-db.jobs:
-					db.commit([]*job{j})
+					db.commit(db.newGroup(j))
 				default:
 					return
 				}
 			}
 		}
-		db.commit(db.fill([]*job{first}))
+		db.commit(db.newGroup(first))
 	}
 }
 
@@ -332,22 +332,23 @@ var ErrGroupLost = errors.New("store: group commit lost the transaction")
 // own (a failure rolls back to it). If the savepoint machinery itself
 // fails, the transaction is lost: the jobs that ran in it fail, and the
 // jobs not run yet are committed in a fresh transaction.
-func (db *DB) commit(batch []*job) {
-	for len(batch) > 0 {
-		batch = db.commitGroup(batch)
+func (db *DB) commit(g *group) {
+	for g != nil {
+		g = db.commitGroup(g)
 	}
 }
 
-// commitGroup commits what it can of batch and returns the jobs it did not
-// run, to be committed afresh (empty unless the transaction was lost).
-func (db *DB) commitGroup(batch []*job) (rest []*job) {
+// commitGroup runs g's jobs, taking more while it grows (group.next),
+// commits them, and returns the jobs it did not run, to be committed
+// afresh (nil unless the transaction was lost).
+func (db *DB) commitGroup(g *group) (rest *group) {
 	defer db.prepareMissed()
-	savepoints := len(batch) > 1
-	errs := make([]error, len(batch))
-	afters := make([][]func(), len(batch))
+	defer func() { db.lastExpected = g.expected }()
+	var errs []error
+	var afters [][]func()
 	stx, err := db.writer.BeginTxx(pipelined(context.Background()), nil)
 	if err != nil {
-		for _, j := range batch {
+		for _, j := range g.jobs {
 			j.errc <- fmt.Errorf("begin: %w", err)
 		}
 		return nil
@@ -356,19 +357,31 @@ func (db *DB) commitGroup(batch []*job) (rest []*job) {
 	tx := &Tx{Tx: stx, db: db, now: db.Clock.Now()}
 	if err := db.dialect.beginWrite(tx); err != nil {
 		stx.Rollback()
-		for _, j := range batch {
+		for _, j := range g.jobs {
 			j.errc <- fmt.Errorf("begin: %w", err)
 		}
 		return nil
 	}
 	ran := 0
-	for i, j := range batch {
+	// alone: the first job runs without a savepoint, and nothing joins
+	// it (its held statements go with the COMMIT, as its own).
+	alone := false
+	for i := 0; ; i++ {
+		if i == len(g.jobs) && (alone || g.next() == nil) {
+			break
+		}
+		j := g.jobs[i]
+		errs, afters = append(errs, nil), append(afters, nil)
 		if err := j.ctx.Err(); err != nil {
 			errs[i] = err
 			continue
 		}
+		// A job needs a savepoint unless it is the group's first and
+		// nothing will join it.
+		savepoint := i > 0 || g.grows()
+		alone = !savepoint
 		tx.ctx, tx.after = j.ctx, nil
-		jobErr, txErr := db.runJob(tx, j.fn, savepoints)
+		jobErr, txErr := db.runJob(tx, j.fn, savepoint)
 		if txErr != nil {
 			// The transaction is in an unknown state: give up on it,
 			// failing the jobs that ran (job i included), and start the
@@ -382,9 +395,16 @@ func (db *DB) commitGroup(batch []*job) (rest []*job) {
 				} else if errs[k] == nil {
 					errs[k] = lost
 				}
-				batch[k].errc <- errs[k]
+				g.jobs[k].errc <- errs[k]
 			}
-			return batch[i+1:]
+			if i+1 == len(g.jobs) {
+				return nil
+			}
+			rest = &group{db: db}
+			for _, j := range g.jobs[i+1:] {
+				rest.add(j)
+			}
+			return rest
 		}
 		if errs[i] = jobErr; jobErr == nil {
 			ran++
@@ -394,11 +414,12 @@ func (db *DB) commitGroup(batch []*job) (rest []*job) {
 	if ran == 0 {
 		stx.Rollback()
 		db.head = ledgerHead{}
-		for i, j := range batch {
+		for i, j := range g.jobs {
 			j.errc <- errs[i]
 		}
 		return nil
 	}
+	savepoints := len(g.jobs) > 1
 	if err := stx.Commit(); err != nil {
 		stx.Rollback()
 		db.head = ledgerHead{} // unknown now: read it again
@@ -408,7 +429,7 @@ func (db *DB) commitGroup(batch []*job) (rest []*job) {
 		} else {
 			err = fmt.Errorf("commit: %w", err)
 		}
-		for _, j := range batch {
+		for _, j := range g.jobs {
 			j.errc <- err
 		}
 		return nil
@@ -419,7 +440,7 @@ func (db *DB) commitGroup(batch []*job) (rest []*job) {
 	db.stats.Jobs += int64(ran)
 	db.stats.WALFrames += frames
 	db.statsMu.Unlock()
-	for i, j := range batch {
+	for i, j := range g.jobs {
 		if errs[i] == nil {
 			for _, fn := range afters[i] {
 				fn()

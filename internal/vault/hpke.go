@@ -214,7 +214,7 @@ func Seal(publicKey []byte, info Info, plaintext []byte) ([]byte, error) {
 	if err := info.Validate(); err != nil {
 		return nil, err
 	}
-	pk, err := kem.NewPublicKey(publicKey)
+	pk, err := pubKeys.parse(publicKey)
 	if err != nil {
 		return nil, fmt.Errorf("vault: bad public key: %w", err)
 	}
@@ -265,7 +265,7 @@ func PrepareSeal(publicKey []byte, info Info) (*Sealer, error) {
 	if err := info.Validate(); err != nil {
 		return nil, err
 	}
-	pk, err := kem.NewPublicKey(publicKey)
+	pk, err := pubKeys.parse(publicKey)
 	if err != nil {
 		return nil, fmt.Errorf("vault: bad public key: %w", err)
 	}
