@@ -1,0 +1,46 @@
+#!/bin/bash
+# Quiet before/after figures (docs/BENCHMARKS.md, "Measurement"). Usage, from the repository:
+#   FSYNCPG=postgres://… docs/quietbench.sh BEFORE_REV AFTER_REV
+# FSYNCPG: a PostgreSQL server with fsync on (a throwaway cluster: initdb, pg_ctl start).
+# Builds both, then interleaves three runs of each measure.
+set -u
+REPO=$(git rev-parse --show-toplevel)
+export PATH=/usr/local/go/bin:$HOME/go/bin:$PATH
+OUT=${OUT:-$(mktemp -d)}
+BEFORE=$1 AFTER=$2
+FSYNCPG=${FSYNCPG:?set FSYNCPG to a PostgreSQL DSN}
+mkdir -p $OUT; echo "log: $OUT/log"
+if [ -z "${SKIPBUILD:-}" ]; then
+  for v in before after; do
+    rev=$BEFORE; [ $v = after ] && rev=$AFTER
+    rm -rf $OUT/$v; mkdir -p $OUT/$v/src
+    git -C "$REPO" archive $rev | tar -x -C $OUT/$v/src
+    (cd $OUT/$v/src && go test -c -o $OUT/$v/intake.test ./internal/intake && go test -c -o $OUT/$v/webchat.test ./webchat \
+      && go test -c -o $OUT/$v/hotline.test ./cmd/hotline && go build -o $OUT/$v/hotline ./cmd/hotline) || exit 1
+  done
+fi
+run() { # label cmd...
+  local label=$1; shift
+  echo "=== $label $(date +%H:%M:%S) load $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a $OUT/log
+  "$@" 2>&1 | tee -a $OUT/log | grep -E "^Benchmark|p99|reports/s|telegram step|webchat step|load at start" | head -20
+}
+for i in 1 2 3; do
+  for v in before after; do
+    B=$OUT/$v
+    cd $B/src/internal/intake
+    run "$v intake sqlite #$i" $B/intake.test -test.run '^$' -test.bench DurableIntake -test.benchtime 300x
+    run "$v intake postgres(fsync on) #$i" env HOTLINE_TEST_ENGINE=postgres HOTLINE_TEST_PG=$FSYNCPG $B/intake.test -test.run '^$' -test.bench DurableIntake -test.benchtime 300x
+    cd $B/src
+    run "$v hotline bench 16 #$i" $B/hotline bench --submitters 16 --duration 10s
+  done
+done
+for i in 1 2 3; do
+  for v in before after; do
+    B=$OUT/$v
+    cd $B/src/webchat
+    run "$v reply latency #$i" $B/webchat.test -test.run '^$' -test.bench 'ReplyLatency/hotline' -test.benchtime 1x
+    cd $B/src/cmd/hotline
+    run "$v survey burst #$i" $B/hotline.test -test.run '^$' -test.bench SurveySubmit -test.benchtime 1x
+  done
+done
+echo "=== done $(date +%H:%M:%S)" | tee -a $OUT/log
