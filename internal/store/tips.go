@@ -242,7 +242,13 @@ func buildInsertTipPicking(n int) string {
 	b.WriteString(strings.Repeat(", ?", 31))
 	b.WriteString(` FROM (VALUES (?, ?)`)
 	b.WriteString(strings.Repeat(", (?, ?)", n-1))
-	b.WriteString(`) AS c WHERE NOT EXISTS (SELECT 1 FROM tips u WHERE u.school_id = ? AND u.alias_zh = c.column1)
+	// The candidate's test is a scalar subquery, not NOT EXISTS: PostgreSQL
+	// turns NOT EXISTS into an anti-join and, for a school of a few
+	// hundred tips with statistics, plans it as a hash of every tip of the
+	// school (a scan per new tip; without statistics, an index scan of
+	// them all). A scalar subquery runs per candidate tried, as one probe
+	// of the (school_id, alias_zh) key; SQLite probes either way.
+	b.WriteString(`) AS c WHERE (SELECT 1 FROM tips u WHERE u.school_id = ? AND u.alias_zh = c.column1 LIMIT 1) IS NULL
 		AND NOT EXISTS (SELECT 1 FROM submissions f WHERE f.submission_mac = ?) LIMIT 1
 		ON CONFLICT (school_id, alias_zh) DO NOTHING RETURNING id, alias_zh, alias_en`)
 	return b.String()
