@@ -139,6 +139,16 @@ func (sc *Scheduler) recordHeads(ctx context.Context) error {
 	return nil
 }
 
+// expireReceipts clears the web receipts kept sealed to their pages past
+// their day (store.Tx.ExpireSealedReceipts): not served after it anyway,
+// and not kept longer than a pass beyond it.
+func (sc *Scheduler) expireReceipts(ctx context.Context) error {
+	return sc.DB.Update(ctx, func(tx *store.Tx) error {
+		_, err := tx.ExpireSealedReceipts()
+		return err
+	})
+}
+
 // Tick runs one pass. Each step runs even if an earlier one failed, so one
 // bad row does not stop paging; the errors are joined.
 func (sc *Scheduler) Tick(ctx context.Context) (err error) {
@@ -158,6 +168,7 @@ func (sc *Scheduler) Tick(ctx context.Context) (err error) {
 		}},
 		{"urgent ladders", sc.RunLadders},
 		{"retention", func(ctx context.Context) error { _, err := sc.Purge(ctx); return err }},
+		{"sealed receipts", sc.expireReceipts},
 		{"ledger heads", sc.recordHeads},
 		{"alerts", func(ctx context.Context) error { _, err := sc.SendAlerts(ctx); return err }},
 	} {

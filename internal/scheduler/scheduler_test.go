@@ -2,6 +2,7 @@ package scheduler_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -474,5 +475,43 @@ func TestDailyHeadRecordedOncePerDay(t *testing.T) {
 	heads, _ := e.db.LedgerHeads(ctx)
 	if len(heads) != 2 {
 		t.Fatalf("%d heads", len(heads))
+	}
+}
+
+// TestSealedReceiptsExpireInAPass: a web page's receipt, kept sealed to
+// the page for a day so that a lost answer can be claimed, is claimable
+// within the day and gone from the database after the first pass past it.
+func TestSealedReceiptsExpireInAPass(t *testing.T) {
+	e := newOvEnv(t, nil)
+	ctx := context.Background()
+	const page = "page-secret-aaaaaaaaaaaaaaaa"
+	sub, err := e.intake.Submit(ctx, hotline.Submission{SchoolCode: "no3", Channel: hotline.ChannelWebchat, Role: hotline.ReporterVictim,
+		Category: hotline.CategoryVerbal, Lang: hotline.LangZH, Texts: []string{"他们每天骂我"}, SubmissionID: "sub-expire-1", PageSecret: page})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := func() int {
+		t.Helper()
+		var n int
+		if err := e.db.Reader().Get(&n, `SELECT COUNT(*) FROM submissions WHERE receipt_sealed IS NOT NULL`); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	e.at(intake.ReceiptKeep - time.Minute)
+	e.tick()
+	if kept() != 1 {
+		t.Fatal("a receipt within its day was cleared")
+	}
+	if got, err := e.intake.ClaimReceipt(ctx, sub.TipUID, page); err != nil || got != sub.Receipt {
+		t.Fatalf("claim within the day: %q, %v", got, err)
+	}
+	e.at(intake.ReceiptKeep + time.Minute)
+	if _, err := e.intake.ClaimReceipt(ctx, sub.TipUID, page); !errors.Is(err, hotline.ErrNotFound) {
+		t.Fatalf("claim past the day before a pass: %v, want not found", err)
+	}
+	e.tick()
+	if n := kept(); n != 0 {
+		t.Fatalf("%d sealed receipts left after a pass past their day", n)
 	}
 }

@@ -25,22 +25,19 @@ type Submission struct {
 // InsertSubmission records that the submission whose HMAC is mac filed the
 // tip tipID. A second record of the same submission fails with
 // ErrSubmissionFiled (the unique key, not a prior read, decides), so that
-// two racing filings of one report cannot both commit. Sealed receipts
-// past their time are cleared on the way.
+// two racing filings of one report cannot both commit. A sealed receipt
+// is kept until until (SealedReceipt serves it no longer after that) and
+// cleared by ExpireSealedReceipts.
 func (tx *Tx) InsertSubmission(mac []byte, tipID int64, receiptSealed []byte, until time.Time) error {
 	if len(mac) == 0 {
 		return fmt.Errorf("insert submission: empty key")
-	}
-	// Both sent late (see late): the key's refusal is ErrSubmissionFiled
-	// whenever it is reported, by the job's release or its commit.
-	if err := tx.execLate(func(err error) error { return fmt.Errorf("expire sealed receipts: %w", err) },
-		`UPDATE submissions SET receipt_sealed = NULL WHERE receipt_sealed IS NOT NULL AND receipt_until < ?`, micros(tx.now)); err != nil {
-		return err
 	}
 	var untilMicros int64
 	if receiptSealed != nil {
 		untilMicros = micros(until)
 	}
+	// Sent late (see late): the key's refusal is ErrSubmissionFiled
+	// whenever it is reported, by the job's release or its commit.
 	return tx.execLate(func(err error) error {
 		if tx.isUnique(err) {
 			return ErrSubmissionFiled
@@ -48,6 +45,19 @@ func (tx *Tx) InsertSubmission(mac []byte, tipID int64, receiptSealed []byte, un
 		return fmt.Errorf("insert submission: %w", err)
 	}, `INSERT INTO submissions (submission_mac, tip_id, receipt_sealed, receipt_until) VALUES (?, ?, ?, ?)`,
 		mac, tipID, nullBytes(receiptSealed), untilMicros)
+}
+
+// ExpireSealedReceipts clears the sealed receipts past their time and
+// returns how many. The scheduler runs it once a pass: it reads every
+// receipt still kept (the partial index submissions_pending holds only
+// those), which every web tip's own transaction used to do, a cost that
+// grew with the day's web reports.
+func (tx *Tx) ExpireSealedReceipts() (int64, error) {
+	res, err := tx.exec(`UPDATE submissions SET receipt_sealed = NULL WHERE receipt_sealed IS NOT NULL AND receipt_until < ?`, micros(tx.now))
+	if err != nil {
+		return 0, fmt.Errorf("expire sealed receipts: %w", err)
+	}
+	return res.RowsAffected()
 }
 
 // SubmittedTip returns the tip a submission filed, or hotline.ErrNotFound.
