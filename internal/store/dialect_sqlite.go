@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -28,6 +29,11 @@ type sqliteDialect struct {
 }
 
 func (*sqliteDialect) name() string { return "sqlite" }
+
+// writerCacheKiB is the writer connection's page cache (a negative
+// cache_size is KiB). SQLite fills it only as pages are read, so a small
+// database never uses it.
+const writerCacheKiB = 64 << 10
 
 func sqliteDSN(path string, extra url.Values) string {
 	v := url.Values{}
@@ -55,7 +61,13 @@ func (d *sqliteDialect) open() (writer, reader *sqlx.DB, err error) {
 	// _secure_delete zeroes what the writer deletes or overwrites (an old
 	// wrapped key, purged content) in the pages it writes, instead of
 	// leaving it in free space for a copy of the file to find.
-	if writer, err = sqlx.Open("sqlite3", sqliteDSN(d.path, url.Values{"_txlock": {"immediate"}, "_secure_delete": {"on"}})); err != nil {
+	//
+	// The writer's page cache is writerCacheKiB, not SQLite's 2 MiB: a
+	// tip inserts into a dozen b-trees, most on random keys (uids, MACs,
+	// aliases), and once a school's tables outgrow 2 MiB each of those
+	// leaves was read again from the file on every tip.
+	if writer, err = sqlx.Open("sqlite3", sqliteDSN(d.path, url.Values{"_txlock": {"immediate"}, "_secure_delete": {"on"},
+		"_cache_size": {strconv.Itoa(-writerCacheKiB)}})); err != nil {
 		return nil, nil, fmt.Errorf("open writer: %w", err)
 	}
 	writer.SetMaxOpenConns(1)
