@@ -50,6 +50,43 @@ func TestHandleQueriesIndexed(t *testing.T) {
 	}
 }
 
+// TestNewTipProbesIndexed: a new tip's INSERT (qInsertTipPick) tests each
+// candidate alias by one probe of the school's alias key, the submission
+// by its key, and asks the chat's handles and held replies by their
+// chat's indexes: none of its tables is scanned.
+func TestNewTipProbesIndexed(t *testing.T) {
+	if pgtest.OnPostgres() {
+		t.Skip("SQLite's query plans")
+	}
+	db, err := Open(pgtest.DB(t, filepath.Join(t.TempDir(), "h.db")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	plan := queryPlan(t, db, qInsertTipPick)
+	for _, w := range []string{
+		"SEARCH u USING COVERING INDEX sqlite_autoindex_tips_",
+		"(school_id=? AND alias_zh=?)",
+		"SEARCH f USING PRIMARY KEY (submission_mac=?)",
+		"SEARCH o USING INDEX tips_chat (chat_mac=?)",
+		"SEARCH x USING INDEX outbox_chat (chat_mac=?)",
+	} {
+		if !strings.Contains(plan, w) {
+			t.Errorf("plan:\n%s\nwant a step %q", plan, w)
+		}
+	}
+	// The plan also lists the foreign-key checks an upsert could need
+	// (child tables of tips, some scanned): ON CONFLICT DO NOTHING never
+	// runs them. The statement's own tables are never scanned.
+	for _, step := range strings.Split(plan, "\n") {
+		for _, scan := range []string{"SCAN u", "SCAN f", "SCAN o", "SCAN x", "SCAN tips", "SCAN outbox"} {
+			if step == scan || strings.HasPrefix(step, scan+" ") {
+				t.Errorf("plan:\n%s\nscans: %q", plan, step)
+			}
+		}
+	}
+}
+
 // queryPlan is SQLite's EXPLAIN QUERY PLAN of query, one step a line; its
 // parameters are bound to NULL, which does not change the plan.
 func queryPlan(t *testing.T, db *DB, query string) string {

@@ -113,7 +113,8 @@ func (tx *Tx) InsertTip(t *hotline.Tip, receiptMAC []byte) error {
 // InsertChatTip is InsertTip for a tip filed from a chat (h not nil): the
 // chat's handle is written in the tip's row, and h.TipID set. A chat that
 // files a report can be reached, so it also revives the chat's other
-// handles (ReviveChat).
+// handles (ReviveChat; InsertChatTipAlias only when the chat has a handle
+// undeliverable or a reply held).
 func (tx *Tx) InsertChatTip(t *hotline.Tip, receiptMAC []byte, h *Handle) error {
 	return tx.insertTip(t, receiptMAC, h, nil, nil)
 }
@@ -196,11 +197,18 @@ func (tx *Tx) insertTip(t *hotline.Tip, receiptMAC []byte, h *Handle, candidates
 		for _, c := range candidates {
 			args = append(args, c.ZH, c.EN)
 		}
-		args = append(args, t.SchoolID, nullBytes(submissionMAC))
+		args = append(args, t.SchoolID, nullBytes(submissionMAC), nullBytes(chatMAC), true, nullBytes(chatMAC))
 		var alias hotline.Alias
-		err = tx.queryRow(qInsertTipPicking(len(candidates)), args...).Scan(&t.ID, &alias.ZH, &alias.EN)
+		var revive int
+		err = tx.queryRow(qInsertTipPicking(len(candidates)), args...).Scan(&t.ID, &alias.ZH, &alias.EN, &revive)
 		if err == nil {
 			t.Alias = alias
+			if h != nil && revive == 0 {
+				// Nothing of the chat's to revive: the three
+				// statements of ReviveChat would change nothing.
+				h.TipID = t.ID
+				return nil
+			}
 		}
 	}
 	if errors.Is(err, sql.ErrNoRows) {
@@ -223,7 +231,10 @@ func (tx *Tx) insertTip(t *hotline.Tip, receiptMAC []byte, h *Handle, candidates
 // candidates (InsertChatTipAlias): the columns of qInsertTip, the alias
 // from a VALUES list (its columns are column1 and column2 on both
 // engines), the first candidate no tip of the school has; no row when the
-// submission (the last parameter; NULL matches none) is filed.
+// submission is filed (its parameter; NULL matches none). It also returns
+// whether the chat filing it (the last parameters; NULL for none) has
+// anything for ReviveChat to do, a handle undeliverable or a reply held,
+// so that a chat's new tip runs ReviveChat's three statements only then.
 func qInsertTipPicking(n int) string {
 	if n == AliasBatch {
 		return qInsertTipPick
@@ -250,7 +261,9 @@ func buildInsertTipPicking(n int) string {
 	// of the (school_id, alias_zh) key; SQLite probes either way.
 	b.WriteString(`) AS c WHERE (SELECT 1 FROM tips u WHERE u.school_id = ? AND u.alias_zh = c.column1 LIMIT 1) IS NULL
 		AND NOT EXISTS (SELECT 1 FROM submissions f WHERE f.submission_mac = ?) LIMIT 1
-		ON CONFLICT (school_id, alias_zh) DO NOTHING RETURNING id, alias_zh, alias_en`)
+		ON CONFLICT (school_id, alias_zh) DO NOTHING RETURNING id, alias_zh, alias_en,
+		CASE WHEN EXISTS (SELECT 1 FROM tips o WHERE o.chat_mac = ? AND o.chat_undeliverable = ?)
+			OR EXISTS (SELECT 1 FROM outbox x WHERE x.chat_mac = ? AND x.held_at > 0) THEN 1 ELSE 0 END`)
 	return b.String()
 }
 
