@@ -3,12 +3,16 @@
 #   FSYNCPG=postgres://… docs/quietbench.sh BEFORE_REV AFTER_REV
 # FSYNCPG: a PostgreSQL server with fsync on (a throwaway cluster: initdb, pg_ctl start).
 # Builds both, then interleaves three runs of each measure.
+# PARTS (default "intake bench reply survey") picks the measures; FSYNCPGDATA,
+# the server's data directory, adds its CPU per tip (server-cpu-µs/tip).
 set -u
 REPO=$(git rev-parse --show-toplevel)
 export PATH=/usr/local/go/bin:$HOME/go/bin:$PATH
 OUT=${OUT:-$(mktemp -d)}
 BEFORE=$1 AFTER=$2
 FSYNCPG=${FSYNCPG:?set FSYNCPG to a PostgreSQL DSN}
+PARTS=${PARTS:-intake bench reply survey}
+has() { case " $PARTS " in *" $1 "*) return 0;; esac; return 1; }
 mkdir -p $OUT; echo "log: $OUT/log"
 if [ -z "${SKIPBUILD:-}" ]; then
   for v in before after; do
@@ -28,19 +32,21 @@ for i in 1 2 3; do
   for v in before after; do
     B=$OUT/$v
     cd $B/src/internal/intake
-    run "$v intake sqlite #$i" $B/intake.test -test.run '^$' -test.bench DurableIntake -test.benchtime 300x
-    run "$v intake postgres(fsync on) #$i" env HOTLINE_TEST_ENGINE=postgres HOTLINE_TEST_PG=$FSYNCPG $B/intake.test -test.run '^$' -test.bench DurableIntake -test.benchtime 300x
+    if has intake; then
+      run "$v intake sqlite #$i" $B/intake.test -test.run '^$' -test.bench DurableIntake -test.benchtime 300x
+      run "$v intake postgres(fsync on) #$i" env HOTLINE_TEST_ENGINE=postgres HOTLINE_TEST_PG=$FSYNCPG HOTLINE_BENCH_PGDATA=${FSYNCPGDATA:-} $B/intake.test -test.run '^$' -test.bench DurableIntake -test.benchtime 300x
+    fi
     cd $B/src
-    run "$v hotline bench 16 #$i" $B/hotline bench --submitters 16 --duration 10s
+    if has bench; then run "$v hotline bench 16 #$i" $B/hotline bench --submitters 16 --duration 10s; fi
   done
 done
 for i in 1 2 3; do
   for v in before after; do
     B=$OUT/$v
     cd $B/src/webchat
-    run "$v reply latency #$i" $B/webchat.test -test.run '^$' -test.bench 'ReplyLatency/hotline' -test.benchtime 1x
+    if has reply; then run "$v reply latency #$i" $B/webchat.test -test.run '^$' -test.bench 'ReplyLatency/hotline' -test.benchtime 1x; fi
     cd $B/src/cmd/hotline
-    run "$v survey burst #$i" $B/hotline.test -test.run '^$' -test.bench SurveySubmit -test.benchtime 1x
+    if has survey; then run "$v survey burst #$i" $B/hotline.test -test.run '^$' -test.bench SurveySubmit -test.benchtime 1x; fi
   done
 done
 echo "=== done $(date +%H:%M:%S)" | tee -a $OUT/log
