@@ -15,14 +15,7 @@ import (
 // SQLite's plans (EXPLAIN QUERY PLAN); PostgreSQL plans tables this small
 // as sequential scans whatever the indexes, so its plans prove nothing.
 func TestHandleQueriesIndexed(t *testing.T) {
-	if pgtest.OnPostgres() {
-		t.Skip("SQLite's query plans")
-	}
-	db, err := Open(pgtest.DB(t, filepath.Join(t.TempDir(), "h.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := planDB(t)
 	byTip, byChat := "SEARCH tips USING INTEGER PRIMARY KEY (rowid=?)", "SEARCH tips USING INDEX tips_chat (chat_mac=?)"
 	for _, tc := range []struct {
 		name, query string
@@ -55,14 +48,7 @@ func TestHandleQueriesIndexed(t *testing.T) {
 // by its key, and asks the chat's handles and held replies by their
 // chat's indexes: none of its tables is scanned.
 func TestNewTipProbesIndexed(t *testing.T) {
-	if pgtest.OnPostgres() {
-		t.Skip("SQLite's query plans")
-	}
-	db, err := Open(pgtest.DB(t, filepath.Join(t.TempDir(), "h.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := planDB(t)
 	plan := queryPlan(t, db, qInsertTipPick)
 	for _, w := range []string{
 		"SEARCH u USING COVERING INDEX sqlite_autoindex_tips_",
@@ -85,6 +71,22 @@ func TestNewTipProbesIndexed(t *testing.T) {
 			}
 		}
 	}
+}
+
+// planDB opens a SQLite database to read query plans from, skipping the
+// test on PostgreSQL, which plans tables this small as sequential scans
+// whatever the indexes.
+func planDB(t *testing.T) *DB {
+	t.Helper()
+	if pgtest.OnPostgres() {
+		t.Skip("SQLite's query plans")
+	}
+	db, err := Open(pgtest.DB(t, filepath.Join(t.TempDir(), "plans.db")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 // queryPlan is SQLite's EXPLAIN QUERY PLAN of query, one step a line; its

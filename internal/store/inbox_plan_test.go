@@ -1,11 +1,8 @@
 package store
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"hotline/internal/pgtest"
 )
 
 // TestInboxQueriesIndexed: the queries a counselor's inbox runs on every
@@ -18,14 +15,7 @@ import (
 // plans; PostgreSQL plans tables this small as sequential scans whatever
 // the indexes, so its plans prove nothing.
 func TestInboxQueriesIndexed(t *testing.T) {
-	if pgtest.OnPostgres() {
-		t.Skip("SQLite's query plans")
-	}
-	db, err := Open(pgtest.DB(t, filepath.Join(t.TempDir(), "plans.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := planDB(t)
 	tips := `SELECT ` + tipColumns + ` FROM tips `
 	queueOrder := ` ORDER BY urgent DESC, queue_due, id LIMIT 51`
 	for _, tc := range []struct {
