@@ -49,6 +49,18 @@ func (t *tracker) take(id int64) bool {
 	return true
 }
 
+// untake gives back the update just taken (take), which could not be
+// queued: the next poll takes it again. Polling stops right after, so it
+// is the last one taken, and nothing after it was.
+func (t *tracker) untake(id int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.pending, id)
+	if t.next == id+1 {
+		t.next = id
+	}
+}
+
 // finish marks an update durably handled.
 func (t *tracker) finish(id int64) {
 	t.mu.Lock()
@@ -167,7 +179,14 @@ func (b *Bot) poll(ctx context.Context) {
 					b.track.finish(id)
 				}
 			}) {
-				return // shutting down: the update stays with Telegram
+				// Not queued: the lead was lost (or the bot is stopping)
+				// while it waited for its chat's queue. It stays with
+				// Telegram, and is this node's to take again when it
+				// leads again; left taken, it held the offset for good,
+				// and the polls after brought back only it and the
+				// updates behind it, never a newer one.
+				b.track.untake(id)
+				return
 			}
 		}
 		if fresh == 0 && len(ups) > 0 {

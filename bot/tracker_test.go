@@ -56,3 +56,26 @@ func TestRepollPause(t *testing.T) {
 		}
 	}
 }
+
+// TestTrackerUntake: an update taken but not queued is given back: the
+// offset does not pass it, and the next poll takes it again.
+func TestTrackerUntake(t *testing.T) {
+	var tr tracker
+	tr.init()
+	for _, id := range []int64{7, 8} {
+		if !tr.take(id) {
+			t.Fatalf("take refused new update %d", id)
+		}
+	}
+	tr.finish(7)
+	tr.untake(8)
+	if got := tr.offset(); got != 8 {
+		t.Fatalf("offset after giving back 8: got %d, want 8", got)
+	}
+	if tr.take(7) {
+		t.Error("take accepted 7 again, which was handled")
+	}
+	if !tr.take(8) {
+		t.Error("take refused 8, which was given back")
+	}
+}
