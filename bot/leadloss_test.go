@@ -1,4 +1,4 @@
-package bot
+package bot_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"hotline/bot"
 	"hotline/internal/dialog"
 	"hotline/internal/sim/telegramsim"
 	"hotline/internal/telegramtest"
@@ -51,8 +52,7 @@ func TestLeadLostWhileQueueingLeavesNoUpdateBehind(t *testing.T) {
 	srv := telegramtest.New(t, telegramsim.Config{})
 	conv := &gateConv{started: make(chan struct{}, 1), release: make(chan struct{})}
 	lost := make(chan struct{})
-	ctx, cancel := context.WithCancel(context.Background())
-	b, err := New(ctx, Config{Token: srv.Token(), APIURL: srv.URL(), PollTimeout: time.Second, CallTimeout: time.Second,
+	b := run(t, bot.Config{Token: srv.Token(), APIURL: srv.URL(), PollTimeout: time.Second, CallTimeout: time.Second,
 		RetryBase: 10 * time.Millisecond, SendAttempts: 10, Logger: slog.New(slog.DiscardHandler), Workers: 1, ChatQueue: 1,
 		Lead: func(ctx context.Context, fn func(context.Context)) {
 			first, lose := context.WithCancel(ctx)
@@ -67,26 +67,7 @@ func TestLeadLostWhileQueueingLeavesNoUpdateBehind(t *testing.T) {
 			if ctx.Err() == nil {
 				fn(ctx) // and led again
 			}
-		}})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		b.Run(ctx, conv)
-		close(done)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	taken := func() int64 {
-		b.track.mu.Lock()
-		defer b.track.mu.Unlock()
-		return b.track.next
-	}
-
+		}}, conv)
 	u := srv.NewUser(telegramsim.UserOptions{LanguageCode: "zh-hans"})
 	u.SendText("first")
 	select {
@@ -94,18 +75,18 @@ func TestLeadLostWhileQueueingLeavesNoUpdateBehind(t *testing.T) {
 	case <-time.After(15 * time.Second): // a hang guard
 		t.Fatal("the first update was not handled")
 	}
-	after := taken()
+	after := b.Taken()
 	// The same chat's next update is fetched and waits for its queue,
 	// which holds one update per chat: the first, still being handled.
 	u.SendText("second")
-	wait(t, "the second update fetched", func() bool { return taken() > after })
+	wait(t, func() bool { return b.Taken() > after })
 	// The lead is lost while "second" waits to be queued, and comes back
 	// (each lead begins with deleteWebhook) before "first" is done.
 	leads := srv.Calls("deleteWebhook")
 	close(lost)
-	wait(t, "the lead back", func() bool { return srv.Calls("deleteWebhook") > leads })
+	wait(t, func() bool { return srv.Calls("deleteWebhook") > leads })
 	close(conv.release)
-	wait(t, "the second update applied after the lead came back", func() bool { return slices.Contains(conv.applied(), "second") })
+	wait(t, func() bool { return slices.Contains(conv.applied(), "second") })
 	if got := conv.applied(); !slices.Equal(got, []string{"first", "second"}) {
 		t.Errorf("applied %q, want first then second, once each", got)
 	}
@@ -113,17 +94,5 @@ func TestLeadLostWhileQueueingLeavesNoUpdateBehind(t *testing.T) {
 	defer wcancel()
 	if err := srv.WaitUpdatesConsumed(wctx); err != nil {
 		t.Fatalf("updates not confirmed after the lead came back: %v", err)
-	}
-}
-
-// wait polls cond until it holds; fifteen seconds is a hang guard.
-func wait(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
