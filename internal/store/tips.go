@@ -188,6 +188,7 @@ func (tx *Tx) insertTip(t *hotline.Tip, receiptMAC []byte, h *Handle, candidates
 		t.PossiblyUrgent, micros(t.SafetyDue), micros(t.SafetyAskedAt),
 		nullBytes(chatMAC), nullBytes(chatSealed), string(lang), linkedAt}
 	var err error
+	revive := 1 // without candidates, the plain INSERT does not ask
 	if candidates == nil {
 		args := append(append(head, t.Alias.ZH, t.Alias.EN), tail...)
 		t.ID, err = tx.insertID(qInsertTip, args...)
@@ -199,16 +200,9 @@ func (tx *Tx) insertTip(t *hotline.Tip, receiptMAC []byte, h *Handle, candidates
 		}
 		args = append(args, t.SchoolID, nullBytes(submissionMAC), nullBytes(chatMAC), true, nullBytes(chatMAC))
 		var alias hotline.Alias
-		var revive int
 		err = tx.queryRow(qInsertTipPicking(len(candidates)), args...).Scan(&t.ID, &alias.ZH, &alias.EN, &revive)
 		if err == nil {
 			t.Alias = alias
-			if h != nil && revive == 0 {
-				// Nothing of the chat's to revive: the three
-				// statements of ReviveChat would change nothing.
-				h.TipID = t.ID
-				return nil
-			}
 		}
 	}
 	if errors.Is(err, sql.ErrNoRows) {
@@ -224,6 +218,11 @@ func (tx *Tx) insertTip(t *hotline.Tip, receiptMAC []byte, h *Handle, candidates
 		return nil
 	}
 	h.TipID = t.ID
+	if revive == 0 {
+		// Nothing of the chat's to revive: ReviveChat's three
+		// statements would change nothing.
+		return nil
+	}
 	return tx.ReviveChat(h.ChatMAC)
 }
 
