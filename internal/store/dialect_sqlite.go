@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/mattn/go-sqlite3"
@@ -73,7 +74,7 @@ func (d *sqliteDialect) open() (writer, reader *sqlx.DB, err error) {
 	writer.SetMaxOpenConns(1)
 	writer.SetMaxIdleConns(1)
 	writer.SetConnMaxLifetime(0)
-	if err := writer.Ping(); err != nil {
+	if err := pingWriter(writer); err != nil {
 		writer.Close()
 		return nil, nil, fmt.Errorf("open %s: %w", filepath.Base(d.path), err)
 	}
@@ -84,6 +85,23 @@ func (d *sqliteDialect) open() (writer, reader *sqlx.DB, err error) {
 	reader.SetMaxOpenConns(8)
 	reader.SetMaxIdleConns(8)
 	return writer, reader, nil
+}
+
+// pingWriter opens the writer's connection, which sets its pragmas. Two
+// processes that open a new file at the same moment both turn it to WAL,
+// which takes the file's exclusive lock, and SQLite answers the one that
+// loses "database is locked" at once, without its busy timeout: so that
+// is tried again, for as long as the busy timeout would have waited.
+func pingWriter(writer *sqlx.DB) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := writer.Ping()
+		var se sqlite3.Error
+		if err == nil || !errors.As(err, &se) || se.Code != sqlite3.ErrBusy || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func (d *sqliteDialect) close() { d.wal.close() }
