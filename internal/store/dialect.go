@@ -58,6 +58,13 @@ type migrator interface {
 	// lockMigrations keeps other processes from migrating at the same time
 	// on conn, until unlock.
 	lockMigrations(ctx context.Context, conn *sqlx.Conn) (unlock func(), err error)
+	// foreignKeysOff readies conn for a migration marked rebuildMarker,
+	// one that rebuilds a table other tables reference, before its
+	// transaction begins; on undoes it after the transaction ends.
+	foreignKeysOff(ctx context.Context, conn *sqlx.Conn) (on func() error, err error)
+	// checkForeignKeys fails if such a migration left a reference without
+	// its row; it runs in the migration's transaction, before its commit.
+	checkForeignKeys(ctx context.Context, tx *sqlx.Tx) error
 }
 
 // writeLocks orders writers and claims across processes.

@@ -144,6 +144,46 @@ func (*sqliteDialect) lockMigrations(context.Context, *sqlx.Conn) (func(), error
 	return func() {}, nil
 }
 
+// foreignKeysOff: SQLite rebuilds a table that others reference (create
+// the new one, copy, drop the old, rename) only with foreign keys off, as
+// its manual says: with them on, dropping the old table deletes its rows
+// under their references, and the rename rewrites the other tables'
+// references. A transaction cannot turn them off, so this runs before
+// the migration's; checkForeignKeys checks what it wrote before commit.
+func (*sqliteDialect) foreignKeysOff(ctx context.Context, conn *sqlx.Conn) (func() error, error) {
+	if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+		return nil, err
+	}
+	return func() error {
+		// Not the migration's ctx: the writer must get its foreign keys
+		// back even when that ended.
+		if _, err := conn.ExecContext(context.Background(), `PRAGMA foreign_keys = ON`); err != nil {
+			return fmt.Errorf("foreign keys back on: %w", err)
+		}
+		return nil
+	}, nil
+}
+
+// checkForeignKeys reads PRAGMA foreign_key_check: every row whose
+// reference has no row, in every table.
+func (*sqliteDialect) checkForeignKeys(ctx context.Context, tx *sqlx.Tx) error {
+	rows, err := tx.QueryContext(ctx, `PRAGMA foreign_key_check`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if rows.Next() {
+		var table, parent string
+		var rowid sql.NullInt64
+		var fk int
+		if err := rows.Scan(&table, &rowid, &parent, &fk); err != nil {
+			return err
+		}
+		return fmt.Errorf("foreign key check: %s row %d refers to no row of %s", table, rowid.Int64, parent)
+	}
+	return rows.Err()
+}
+
 // ---- Write locks ----
 
 // beginWrite needs nothing: BEGIN IMMEDIATE has taken the file's write

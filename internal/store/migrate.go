@@ -7,7 +7,9 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -109,7 +111,29 @@ func (db *DB) migrate(ctx context.Context) error {
 	return nil
 }
 
-func migrateFile(ctx context.Context, conn *sqlx.Conn, d migrator, file string) error {
+// rebuildMarker, a line of its own in a migration, says that it rebuilds
+// a table other tables reference: the engine readies the connection for
+// it (migrator.foreignKeysOff) and checks every reference before its
+// commit (migrator.checkForeignKeys).
+const rebuildMarker = "-- migrate: rebuilds a referenced table"
+
+func migrateFile(ctx context.Context, conn *sqlx.Conn, d migrator, file string) (err error) {
+	q, err := migrationSQL(d, file)
+	if err != nil {
+		return err
+	}
+	rebuilds := slices.Contains(strings.Split(q, "\n"), rebuildMarker)
+	if rebuilds {
+		on, err := d.foreignKeysOff(ctx, conn)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if oerr := on(); oerr != nil && err == nil {
+				err = oerr
+			}
+		}()
+	}
 	tx, err := conn.BeginTxx(ctx, nil)
 	if err != nil {
 		return err
@@ -122,12 +146,13 @@ func migrateFile(ctx context.Context, conn *sqlx.Conn, d migrator, file string) 
 	} else if n != 0 {
 		return nil
 	}
-	q, err := migrationSQL(d, file)
-	if err != nil {
-		return err
-	}
 	if _, err := tx.ExecContext(ctx, q); err != nil {
 		return err
+	}
+	if rebuilds {
+		if err := d.checkForeignKeys(ctx, tx); err != nil {
+			return err
+		}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO migrations (name, applied_at) VALUES (?, ?)`, name, micros(time.Now())); err != nil {
 		return err
