@@ -60,6 +60,7 @@ var recordedNames = []string{
 	"migrations/0056_widget_seen.sql",
 	"migrations/0057_handles_in_tips.sql",
 	"migrations/0065_webchat_deliveries.sql",
+	"migrations/0066_tips_receipt_partial.sql",
 }
 
 // TestRecordedNamesKept: a database made before keeps finding its
