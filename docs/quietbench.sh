@@ -3,7 +3,8 @@
 #   FSYNCPG=postgres://… docs/quietbench.sh BEFORE_REV AFTER_REV
 # FSYNCPG: a PostgreSQL server with fsync on (a throwaway cluster: initdb, pg_ctl start).
 # Builds both, then interleaves three runs of each measure.
-# PARTS (default "intake bench reply survey") picks the measures; FSYNCPGDATA,
+# PARTS (default "intake bench reply survey") picks the measures; INTAKEN the
+# tips per intake run (default 1000x); FSYNCPGDATA,
 # the server's data directory, adds its CPU per tip (server-cpu-µs/tip).
 set -u
 REPO=$(git rev-parse --show-toplevel)
@@ -33,8 +34,8 @@ for i in 1 2 3; do
     B=$OUT/$v
     cd $B/src/internal/intake
     if has intake; then
-      run "$v intake sqlite #$i" $B/intake.test -test.run '^$' -test.bench DurableIntake -test.benchtime 300x
-      run "$v intake postgres(fsync on) #$i" env HOTLINE_TEST_ENGINE=postgres HOTLINE_TEST_PG=$FSYNCPG HOTLINE_BENCH_PGDATA=${FSYNCPGDATA:-} $B/intake.test -test.run '^$' -test.bench DurableIntake -test.benchtime 300x
+      run "$v intake sqlite #$i" $B/intake.test -test.run '^$' -test.bench DurableIntake -test.benchtime ${INTAKEN:-1000x}
+      run "$v intake postgres(fsync on) #$i" env HOTLINE_TEST_ENGINE=postgres HOTLINE_TEST_PG=$FSYNCPG HOTLINE_BENCH_PGDATA=${FSYNCPGDATA:-} $B/intake.test -test.run '^$' -test.bench DurableIntake -test.benchtime ${INTAKEN:-1000x}
     fi
     cd $B/src
     if has bench; then run "$v hotline bench 16 #$i" $B/hotline bench --submitters 16 --duration 10s; fi
