@@ -4,7 +4,8 @@
 # FSYNCPG: a PostgreSQL server with fsync on (a throwaway cluster: initdb, pg_ctl start).
 # Builds both, then interleaves three runs of each measure.
 # PARTS (default "intake bench reply survey") picks the measures; INTAKEN the
-# tips per intake run (default 1000x); FSYNCPGDATA,
+# tips per intake run (default 1000x); COOL (e.g. 1.0) waits before each run
+# until the 1-minute load is under it; FSYNCPGDATA,
 # the server's data directory, adds its CPU per tip (server-cpu-µs/tip).
 set -u
 REPO=$(git rev-parse --show-toplevel)
@@ -26,6 +27,14 @@ if [ -z "${SKIPBUILD:-}" ]; then
 fi
 run() { # label cmd...
   local label=$1; shift
+  if [ -n "${COOL:-}" ]; then
+    # Wait (two minutes at most) for the 1-minute load to fall under COOL,
+    # so that each run starts on a machine at rest, not in the last one's wake.
+    for _ in $(seq 24); do
+      awk -v c="$COOL" '{exit !($1 < c)}' /proc/loadavg && break
+      sleep 5
+    done
+  fi
   echo "=== $label $(date +%H:%M:%S) load $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a $OUT/log
   "$@" 2>&1 | tee -a $OUT/log | grep -E "^Benchmark|p99|reports/s|telegram step|webchat step|load at start" | head -20
 }
