@@ -651,7 +651,7 @@ func (s *Server) threadPage(w http.ResponseWriter, r *http.Request, lang hotline
 	}
 	d.Emergency = s.emergency(r.Context(), tip)
 	for _, e := range thread.Entries(msgs) {
-		v := threadView{Author: e.Speaker.Label().In(lang), Class: "them", Text: e.Text, Photo: e.HasPhoto, At: e.At.In(cst).Format("2006-01-02 15:04")}
+		v := threadView{Author: e.Speaker.Label().In(lang), Class: "them", Text: e.Text, Photo: e.HasPhoto, At: e.At.In(hotline.ChinaTime).Format("2006-01-02 15:04")}
 		if e.Speaker == thread.SpeakerYou {
 			v.Class = "you"
 		}
@@ -666,9 +666,6 @@ func (s *Server) threadPage(w http.ResponseWriter, r *http.Request, lang hotline
 	}
 	s.render(w, status, "thread.html", p.fill())
 }
-
-// cst is China Standard Time, the schools' time zone, for shown times.
-var cst = time.FixedZone("CST", 8*3600)
 
 // askView returns the safety question for a page in lang, or nil when the
 // server takes no answers.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"strconv"
 	"sync"
-	"time"
 
 	"hotline/internal/hotline"
 )
@@ -14,9 +13,6 @@ import (
 type WidgetSeen interface {
 	RecordWidgetSeen(ctx context.Context, schoolID int64, origin, day string) error
 }
-
-// seenZone is the day the tracker counts in: the schools' (Asia/Shanghai).
-var seenZone = time.FixedZone("CST", 8*3600)
 
 // seenDays remembers which school, origin and day this process has
 // written, so that a busy school site costs one write a day, not one a
@@ -39,7 +35,7 @@ func (s *Server) recordSeen(ctx context.Context, school *hotline.School, origin 
 	if err != nil {
 		return
 	}
-	day := s.Now().In(seenZone).Format("2006-01-02")
+	day := s.Now().In(hotline.ChinaTime).Format("2006-01-02")
 	key := strconv.FormatInt(school.ID, 10) + " " + origin
 	s.seen.mu.Lock()
 	if s.seen.day != day || s.seen.done == nil {

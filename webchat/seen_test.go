@@ -2,6 +2,7 @@ package webchat
 
 import (
 	"context"
+	"hotline/internal/hotline"
 	"net/http"
 	"testing"
 	"time"
@@ -47,7 +48,7 @@ func TestWidgetSeenOnlyFromTheSchoolsOwnSite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	today := time.Now().In(seenZone).Format("2006-01-02")
+	today := time.Now().In(hotline.ChinaTime).Format("2006-01-02")
 	if len(rows) != 1 || rows[0].SchoolID != e.school.ID || rows[0].Origin != "https://www.no3.example.cn" || rows[0].LastDay != today {
 		t.Fatalf("rows %+v, want one for no3's site today (%s)", rows, today)
 	}

@@ -29,7 +29,7 @@ func Suppress(n int) string {
 func Exact(n int) string { return strconv.Itoa(n) }
 
 // Zone is the time zone of months and weeks in statistics and reports.
-var Zone = time.FixedZone("CST", 8*3600)
+var Zone = hotline.ChinaTime
 
 // Stats are the statistics of one school, or of a whole district.
 type Stats struct {

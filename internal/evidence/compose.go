@@ -10,9 +10,6 @@ import (
 	"hotline/internal/store"
 )
 
-// zone is China time, in which the PDF shows times (the JSON keeps UTC).
-var zone = time.FixedZone("CST", 8*3600)
-
 // photoFile is a photo of the thread and its name in the bundle.
 type photoFile struct {
 	name  string

@@ -174,7 +174,7 @@ func (s *Service) prepare(ctx context.Context, sess *staff.Session, uid string, 
 		by.District = school.District
 	}
 	e := &Export{svc: s, tipID: tip.ID}
-	e.manifest = Manifest{Format: FormatManifest, Bundle: "EV-" + now.In(zone).Format("20060102") + "-" + code, ExportedAt: now, ExportedBy: by,
+	e.manifest = Manifest{Format: FormatManifest, Bundle: "EV-" + now.In(hotline.ChinaTime).Format("20060102") + "-" + code, ExportedAt: now, ExportedBy: by,
 		Reason: Reason{Kind: req.Reason, Label: words(req.Reason.Label()), Reference: req.Reference}, NotesIncluded: req.IncludeNotes,
 		Case: CaseRef{ID: tip.UID, Tip: tip.ID, Alias: aliasWords(tip.Alias), School: school.Name, SchoolEN: school.Settings.NameEN, SchoolCode: school.Code, District: school.District}}
 

@@ -301,7 +301,8 @@ func (p *pdfDoc) clean(s string) string {
 	return b.String()
 }
 
-func stamp(t time.Time) string { return t.In(zone).Format("2006-01-02 15:04:05") }
+// stamp shows a time in China time in the PDF (the JSON keeps UTC).
+func stamp(t time.Time) string { return t.In(hotline.ChinaTime).Format("2006-01-02 15:04:05") }
 
 func both(l Words) string {
 	if l.ZH == l.EN || l.EN == "" {

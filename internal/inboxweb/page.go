@@ -53,14 +53,6 @@ var funcs = template.FuncMap{
 	"kindLabel": func(k alert.Kind) hotline.Label { return staff.KindLabel(k) },
 }
 
-// china is the display time zone: the schools this serves are in China.
-var china = func() *time.Location {
-	if l, err := time.LoadLocation("Asia/Shanghai"); err == nil {
-		return l
-	}
-	return time.FixedZone("CST", 8*3600)
-}()
-
 // T translates a user-interface text.
 func (p *page) T(key string) string {
 	l, ok := texts[key]
@@ -84,7 +76,7 @@ func (p *page) Time(t time.Time) string {
 	if t.IsZero() {
 		return "—"
 	}
-	return t.In(china).Format("2006-01-02 15:04")
+	return t.In(hotline.ChinaTime).Format("2006-01-02 15:04")
 }
 
 // When says an instant briefly in the page's language ("11月28日 14:03",
@@ -93,8 +85,8 @@ func (p *page) When(t time.Time) string {
 	if t.IsZero() {
 		return "—"
 	}
-	t = t.In(china)
-	sameYear := t.Year() == p.now.In(china).Year()
+	t = t.In(hotline.ChinaTime)
+	sameYear := t.Year() == p.now.In(hotline.ChinaTime).Year()
 	switch {
 	case p.Lang == hotline.LangEN && sameYear:
 		return t.Format("Jan 2 15:04")

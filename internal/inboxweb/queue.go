@@ -49,7 +49,7 @@ type queueData struct {
 // parseDay reads a yyyy-mm-dd date of the filter form as that day's
 // start in China.
 func parseDay(v string) (time.Time, error) {
-	t, err := time.ParseInLocation("2006-01-02", strings.TrimSpace(v), china)
+	t, err := time.ParseInLocation("2006-01-02", strings.TrimSpace(v), hotline.ChinaTime)
 	if err != nil {
 		return time.Time{}, hotline.Errorf(hotline.EINVALID, "日期格式应为 年-月-日，例如 2024-03-01。", "Dates are year-month-day, e.g. 2024-03-01.")
 	}

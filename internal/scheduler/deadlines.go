@@ -202,7 +202,7 @@ func (sc *Scheduler) followup(tx *store.Tx, ev *hotline.Event) error {
 func (sc *Scheduler) RecordDailyHead(ctx context.Context) (*store.LedgerHead, error) {
 	zone := sc.Zone
 	if zone == nil {
-		zone = chinaTime
+		zone = hotline.ChinaTime
 	}
 	var out *store.LedgerHead
 	err := sc.DB.Update(ctx, func(tx *store.Tx) error {

@@ -70,9 +70,6 @@ func (sc *Scheduler) staff() *staff.Service {
 	return sc.Staff
 }
 
-// chinaTime is the default day boundary: districts work on Beijing time.
-var chinaTime = time.FixedZone("CST", 8*3600)
-
 func (sc *Scheduler) logger() *slog.Logger {
 	if sc.Logger != nil {
 		return sc.Logger

@@ -12,10 +12,6 @@ import (
 // DefaultZone is the zone of rota hours when a school sets none.
 const DefaultZone = "Asia/Shanghai"
 
-// chinaStandardTime stands in for Asia/Shanghai where the zone database
-// is missing (cmd/hotline embeds it; this is for other builds).
-var chinaStandardTime = time.FixedZone("CST", 8*3600)
-
 // SchoolZone returns the zone a school's rota hours are in.
 func SchoolZone(school *hotline.School) *time.Location {
 	name := school.Settings.TimeZone
@@ -25,7 +21,9 @@ func SchoolZone(school *hotline.School) *time.Location {
 	if loc, err := time.LoadLocation(name); err == nil {
 		return loc
 	}
-	return chinaStandardTime
+	// Asia/Shanghai where the zone database is missing (cmd/hotline
+	// embeds it; this is for other builds).
+	return hotline.ChinaTime
 }
 
 // Weekdays of the rota, Monday first as Chinese calendars have them; bit i

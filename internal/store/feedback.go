@@ -36,10 +36,6 @@ const (
 // trimmed). They are shown to every district as the whole hotline's.
 const DistrictNoSchool = " "
 
-// feedbackZone is the schools' time zone: a month of counts is a month of
-// China time.
-var feedbackZone = time.FixedZone("CST", 8*3600)
-
 // UrgencyLabels returns the labels kept beside a tip's urgent flag: why it
 // was raised ("" when never) and the counselor's feedback on it ("",
 // UrgencyWrong or UrgencyMissed).
@@ -80,12 +76,12 @@ func (tx *Tx) CountUrgency(district, kind, reason string, undo bool) error {
 	if !undo {
 		return tx.execLate(nil, `INSERT INTO urgency_feedback (district, month, kind, reason, n) VALUES (?, ?, ?, ?, 1)
 			ON CONFLICT (district, month, kind, reason) DO UPDATE SET n = urgency_feedback.n + 1`,
-			district, tx.now.In(feedbackZone).Format("2006-01"), kind, reason)
+			district, tx.now.In(hotline.ChinaTime).Format("2006-01"), kind, reason)
 	}
 	var month string
 	err := tx.GetContext(tx.c(), &month, tx.Rebind(`SELECT month FROM urgency_feedback
 		WHERE district = ? AND kind = ? AND reason = ? AND n > 0 AND month <= ? ORDER BY month DESC LIMIT 1`),
-		district, kind, reason, tx.now.In(feedbackZone).Format("2006-01"))
+		district, kind, reason, tx.now.In(hotline.ChinaTime).Format("2006-01"))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil // counted before counts were kept
 	} else if err != nil {

@@ -20,7 +20,7 @@ import (
 )
 
 // Zone is the schools' time zone: days and wave times are China time.
-var Zone = time.FixedZone("CST", 8*3600)
+var Zone = hotline.ChinaTime
 
 // Service runs surveys over the store and the vault.
 type Service struct {
