@@ -169,10 +169,11 @@ func TestTipsRebuildKeepsRows(t *testing.T) {
 	}
 	before := dump()
 	// The database as it was before 0066: the receipt key unique by the
-	// column's constraint.
+	// column's constraint (on PostgreSQL under another name than the one
+	// it usually gets: 0066 finds it by its column).
 	undo := `DROP INDEX tips_receipt`
 	if pgtest.OnPostgres() {
-		undo += `; ALTER TABLE tips ADD CONSTRAINT tips_receipt_mac_key UNIQUE (receipt_mac)`
+		undo += `; ALTER TABLE tips ADD CONSTRAINT tips_receipt_old_name UNIQUE (receipt_mac)`
 	}
 	for _, q := range []string{undo, `DELETE FROM migrations WHERE name = 'migrations/0066_tips_receipt_partial.sql'`} {
 		if _, err := db.writer.ExecContext(ctx, q); err != nil {
