@@ -104,6 +104,24 @@ func TestDemoPhonesInBrowser(t *testing.T) {
 		}
 		return v
 	}
+	// A failure says what each phone showed and what the WeChat adapter
+	// did with the messages (answered at once, later, or again): a
+	// button that never came is otherwise a minute's wait and no clue.
+	defer func() {
+		if !t.Failed() {
+			return
+		}
+		sctx, c := context.WithTimeout(ctx, 10*time.Second)
+		defer c()
+		for _, log := range []string{"#tg-log", "#wx-log"} {
+			shown, err := chromedp.Run(sctx, chromedp.Evaluate[string](fmt.Sprintf(
+				`[...document.querySelectorAll('%s .msg')].map(m => (m.classList.contains('mine') ? '> ' : '< ') + m.textContent.slice(0, 80) + [...m.querySelectorAll('button')].map(b => ' [' + (b.dataset.data || '') + ']').join('')).join('\n')`, log)))
+			t.Logf("%s showed (%v):\n%s", log, err, shown)
+		}
+		if m.Wechat != nil {
+			t.Logf("wechat adapter: %+v", m.Wechat.Stats())
+		}
+	}()
 	// tap waits for the newest button in sel whose data starts with
 	// prefix, and clicks it as the pupil would.
 	tap := func(sel, prefix string) {
