@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,14 +15,26 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"hotline/internal/hotline"
+	"hotline/internal/testsupport"
 )
 
 // runDemoPhones runs the real program as the demo does, with its Telegram
-// and WeChat simulators and the phones' page, on the demo school.
+// and WeChat simulators and the phones' page, on the demo school. Its
+// warnings and errors are kept, and shown if the test fails (the log
+// holds no report's words: the program never logs them).
 func runDemoPhones(t *testing.T) *Main {
 	t.Helper()
 	var p *demoPhones
+	logs := &testsupport.SyncBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the program's warnings and errors:\n%s", logs.String())
+		}
+	})
 	m := MustOpenMain(t, func(m *Main) {
+		if os.Getenv("HOTLINE_TEST_LOG") == "" {
+			m.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		}
 		var err error
 		if p, err = startDemoPhones(m); err != nil {
 			t.Fatal(err)
