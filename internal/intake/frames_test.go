@@ -35,18 +35,7 @@ func TestFramesPerTipBudget(t *testing.T) {
 		{hotline.ChannelWebchat, 22.6},
 	} {
 		t.Run(string(tc.channel), func(t *testing.T) {
-			dir := t.TempDir()
-			e := newEnvOn(t, testsupport.OpenStoreAt(t, filepath.Join(dir, "hotline.db")), dir)
-			submit := dialogSubmitter(e, tc.channel)
-			sub := func(i int) {
-				t.Helper()
-				if _, err := e.intake.Submit(context.Background(), submit(i)); err != nil {
-					t.Fatal(err)
-				}
-			}
-			for i := range warm {
-				sub(i)
-			}
+			e, _, sub := pageEnv(t, tc.channel, warm)
 			before := e.db.Stats()
 			for i := range tips {
 				sub(warm + i)
@@ -62,4 +51,26 @@ func TestFramesPerTipBudget(t *testing.T) {
 			}
 		})
 	}
+}
+
+// pageEnv opens a school on a SQLite file (its path returned) and files
+// warm tips of channel ch as BenchmarkDurableIntake does, one commit
+// each, so that every b-tree is past its first pages; sub files the i-th
+// more.
+func pageEnv(t *testing.T, ch hotline.Channel, warm int) (e *env, path string, sub func(i int)) {
+	t.Helper()
+	dir := t.TempDir()
+	path = filepath.Join(dir, "hotline.db")
+	e = newEnvOn(t, testsupport.OpenStoreAt(t, path), dir)
+	submit := dialogSubmitter(e, ch)
+	sub = func(i int) {
+		t.Helper()
+		if _, err := e.intake.Submit(context.Background(), submit(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range warm {
+		sub(i)
+	}
+	return e, path, sub
 }

@@ -3,18 +3,15 @@
 package intake_test
 
 import (
-	"context"
 	"encoding/binary"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
 	"hotline/internal/hotline"
 	"hotline/internal/pgtest"
-	"hotline/internal/testsupport"
 )
 
 // TestPagesPerTip tells where a tip's WAL frames go: it files tips as
@@ -33,19 +30,8 @@ func TestPagesPerTip(t *testing.T) {
 	const warm, tips = 200, 100
 	for _, ch := range []hotline.Channel{hotline.ChannelTelegram, hotline.ChannelWebchat} {
 		t.Run(string(ch), func(t *testing.T) {
-			dir := t.TempDir()
-			path := filepath.Join(dir, "hotline.db")
-			e := newEnvOn(t, testsupport.OpenStoreAt(t, path), dir)
-			submit := dialogSubmitter(e, ch)
-			sub := func(i int) {
-				if _, err := e.intake.Submit(context.Background(), submit(i)); err != nil {
-					t.Fatal(err)
-				}
-			}
 			// Past the first pages of every b-tree, as in a school's database.
-			for i := range warm {
-				sub(i)
-			}
+			e, path, sub := pageEnv(t, ch, warm)
 			// An empty log, and no checkpoint to restart it while counting.
 			for _, q := range []string{`PRAGMA wal_checkpoint(TRUNCATE)`, `PRAGMA wal_autocheckpoint = 0`} {
 				if _, err := e.db.Writer().Exec(q); err != nil {
