@@ -81,7 +81,14 @@ func planDB(t *testing.T) *DB {
 	if pgtest.OnPostgres() {
 		t.Skip("SQLite's query plans")
 	}
-	db, err := Open(pgtest.DB(t, filepath.Join(t.TempDir(), "plans.db")))
+	return openDB(t)
+}
+
+// openDB opens a fresh, migrated database on the engine of the run, closed
+// when the test ends.
+func openDB(t *testing.T) *DB {
+	t.Helper()
+	db, err := Open(pgtest.DB(t, filepath.Join(t.TempDir(), "h.db")))
 	if err != nil {
 		t.Fatal(err)
 	}

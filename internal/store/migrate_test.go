@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"hotline/internal/hotline"
-	"hotline/internal/pgtest"
 )
 
 // recordedNames are migrations that databases in the field have recorded
@@ -67,11 +65,7 @@ var recordedNames = []string{
 // migrations under the names it recorded, and a new one records them
 // under the same names, on each engine.
 func TestRecordedNamesKept(t *testing.T) {
-	db, err := Open(pgtest.DB(t, filepath.Join(t.TempDir(), "h.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDB(t)
 	names, err := db.Migrations(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -180,11 +174,7 @@ func TestExpandRefusesUnknownTokens(t *testing.T) {
 // and drops their tables, on each engine.
 func TestWebchatMarksCarriedOver(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(pgtest.DB(t, filepath.Join(t.TempDir(), "h.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDB(t)
 	// The database as it was before 0065: its two tables, with rows.
 	old, err := expand(db.dialect, `CREATE TABLE webchat_applied (session_mac {{BLOB}} NOT NULL, client_id TEXT NOT NULL,
 		applied_at {{INT64}} NOT NULL, PRIMARY KEY (session_mac, client_id));
@@ -235,14 +225,10 @@ func TestWebchatMarksCarriedOver(t *testing.T) {
 // still find their tips, and a tip without a handle has none.
 func TestHandlesCarriedIntoTips(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(pgtest.DB(t, filepath.Join(t.TempDir(), "h.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDB(t)
 	school := &hotline.School{Code: "no3", Name: "第三中学", District: "海淀区", PublicKey: []byte("pk")}
 	var tipIDs []int64
-	err = db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *Tx) error {
 		if err := tx.CreateSchool(school, []byte("wrapped")); err != nil {
 			return err
 		}

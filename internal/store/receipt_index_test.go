@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -56,11 +55,7 @@ func receiptSchool(t *testing.T, db *DB, n int) (tipIDs []int64) {
 // receipt key but the partial one: a chat tip writes no receipt entry.
 func TestReceiptKeyUniqueWhereSet(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(pgtest.DB(t, filepath.Join(t.TempDir(), "h.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDB(t)
 	ids := receiptSchool(t, db, 3)
 	got, err := db.TipByReceiptMAC(ctx, []byte("r4"))
 	if err != nil || got.ID != ids[4] {
@@ -133,13 +128,9 @@ func TestReceiptLookupIndexed(t *testing.T) {
 // are enforced.
 func TestTipsRebuildKeepsRows(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(pgtest.DB(t, filepath.Join(t.TempDir(), "h.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDB(t)
 	ids := receiptSchool(t, db, 4)
-	err = db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *Tx) error {
 		tip, err := tx.TipByID(ids[5])
 		if err != nil {
 			return err
@@ -212,14 +203,10 @@ func TestTipsRebuildKeepsRows(t *testing.T) {
 // writer's foreign keys are back on after it.
 func TestRebuildCheckFindsOrphans(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(pgtest.DB(t, filepath.Join(t.TempDir(), "h.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	if pgtest.OnPostgres() {
 		t.Skip("PostgreSQL keeps references checked in its DDL")
 	}
+	db := openDB(t)
 	ids := receiptSchool(t, db, 1)
 	conn, err := db.writer.Connx(ctx)
 	if err != nil {
